@@ -1,0 +1,45 @@
+# PoolDesk: the README's first lines name `make demo` and `make test`.
+# Both work on a fresh Debian/Ubuntu machine: they install the system packages
+# (as root, or with sudo), create .venv and install the project into it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := mosquitto mosquitto-clients postgresql libegl1 libgl1 libxkbcommon0 \
+                libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 python3-venv
+
+.PHONY: demo test setup system-deps venv lint serve clean
+
+demo: setup
+	$(PY) -m backend.cli serve
+
+test: setup
+	$(PY) -m ruff check .
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+setup: system-deps venv
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

@@ -1,0 +1,38 @@
+"""A throw-away Mosquitto without logins or ACLs, for tests that only need a broker.
+
+Tests of rights and isolation use the backend's managed broker instead.
+"""
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.ports import free_port, wait_for_port
+
+
+@contextmanager
+def plain_mosquitto(workdir: Path) -> Iterator[int]:
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not os.path.exists(exe):
+        raise RuntimeError("mosquitto is not installed: apt-get install mosquitto")
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    user = "root" if os.geteuid() == 0 else os.environ.get("USER", "")
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
+        + (f"user {user}\n" if user else "")
+    )
+    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
