@@ -6,16 +6,18 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := mosquitto mosquitto-clients postgresql libegl1 libgl1 libxkbcommon0 \
-                libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 python3-venv
+APT_PACKAGES := mosquitto mosquitto-clients postgresql curl libegl1 libgl1 libxkbcommon0 \
+                libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
+                libxcb-icccm4 libxcb-keysyms1 python3-venv
 
 .PHONY: demo test setup system-deps venv lint serve clean
 
 demo: setup
-	$(PY) -m backend.cli serve
+	$(PY) -m pooldesk demo
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 setup: system-deps venv

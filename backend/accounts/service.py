@@ -1,0 +1,465 @@
+"""Accounts and sessions: register, login, refresh rotation, logout, sessions, password change,
+export and deletion. Route handlers stay thin; the rules live here."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts import throttle
+from backend.accounts.events import (
+    AccountDeleted,
+    PasswordChanged,
+    SessionEndReason,
+    SessionsEnded,
+)
+from backend.audit.service import entry_json, record
+from backend.context import AppContext
+from backend.db.models import AuditEntry, Device, Event, MqttLogin, RefreshToken, Session, User
+from backend.db.types import utcnow
+from backend.devices import service as devices
+from backend.http.errors import ApiError, conflict, forbidden, unauthorized, validation_error
+from backend.security.password_policy import password_error
+from backend.security.secrets_hashing import digest
+from backend.security.tokens import InvalidToken
+from backend.timefmt import iso
+
+BAD_LOGIN = "Invalid username or password"
+BAD_REFRESH = "Invalid or expired refresh token; sign in again"
+
+
+@dataclass(frozen=True)
+class Client:
+    address: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    session_id: str
+
+
+def user_json(user: User, device_id: str | None) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "email": user.email, "deviceId": device_id}
+
+
+def rate_limited(wait: int) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many failed attempts; try again in {wait} seconds",
+        {"Retry-After": str(wait)},
+    )
+
+
+class AccountService:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    # -- registration -------------------------------------------------------------------------
+
+    async def register(
+        self,
+        *,
+        username: str,
+        email: str,
+        password: str,
+        device_id: str,
+        claim_code: str | None,
+        client: Client,
+    ) -> tuple[User, Device]:
+        problem = password_error(password, username=username)
+        if problem:
+            raise validation_error(problem)
+        password_hash = await self.ctx.passwords.hash(password)
+        try:
+            return await self._create_account(
+                username, email, password_hash, device_id, claim_code, client
+            )
+        except ApiError as refused:
+            async with self.ctx.db.write() as db:
+                record(
+                    db,
+                    event="register",
+                    outcome="failure",
+                    user_id=None,
+                    client_address=client.address,
+                    reason=refused.code,
+                    deviceId=device_id,
+                )
+            raise
+
+    async def _create_account(
+        self,
+        username: str,
+        email: str,
+        password_hash: str,
+        device_id: str,
+        claim_code: str | None,
+        client: Client,
+    ) -> tuple[User, Device]:
+        try:
+            async with self.ctx.db.write() as db:
+                if await db.scalar(select(User.id).where(User.username == username)):
+                    raise conflict("Username already taken")
+                if await db.scalar(select(User.id).where(User.email == email)):
+                    raise conflict("Email already registered")
+                await devices.check_claim(
+                    db,
+                    device_id,
+                    claim_code,
+                    require_manifest=self.ctx.settings.require_device_manifest,
+                )
+                await devices.ensure_unowned(db, device_id, None)
+                user = User(
+                    id=str(uuid.uuid4()),
+                    username=username,
+                    email=email,
+                    password_hash=password_hash,
+                    created_at=utcnow(),
+                )
+                db.add(user)
+                await db.flush()
+                device = devices.new_device(user, device_id, None)
+                db.add(device)
+                record(
+                    db,
+                    event="register",
+                    outcome="success",
+                    user_id=user.id,
+                    client_address=client.address,
+                    deviceId=device_id,
+                )
+        except IntegrityError:
+            raise conflict(
+                "Username, email or device was registered at the same moment; try again"
+            ) from None
+        return user, device
+
+    # -- login and tokens ---------------------------------------------------------------------
+
+    async def login(self, username: str, password: str, client: Client) -> tuple[TokenPair, dict]:
+        keys = throttle.keys_for(username, client.address)
+        async with self.ctx.db.read() as db:
+            wait = await throttle.retry_after_seconds(db, keys)
+            user = None if wait else await db.scalar(select(User).where(User.username == username))
+        if wait:
+            raise rate_limited(wait)
+        # An unknown user costs one argon2 verification too (against a dummy hash).
+        valid = await self.ctx.passwords.verify(user.password_hash if user else None, password)
+        if not valid or user is None:
+            async with self.ctx.db.write() as db:
+                await throttle.record_failure(db, keys, self.ctx.settings)
+                record(
+                    db,
+                    event="login",
+                    outcome="failure",
+                    user_id=user.id if user else None,
+                    client_address=client.address,
+                )
+            raise unauthorized(BAD_LOGIN)
+        new_hash = None
+        if self.ctx.passwords.needs_rehash(user.password_hash):
+            new_hash = await self.ctx.passwords.hash(password)
+        async with self.ctx.db.write() as db:
+            await throttle.clear_account(db, keys)
+            pair = await self._open_session(db, user, client)
+            values: dict[str, Any] = {"last_login_at": utcnow()}
+            if new_hash:
+                values["password_hash"] = new_hash
+            await db.execute(update(User).where(User.id == user.id).values(**values))
+            record(
+                db,
+                event="login",
+                outcome="success",
+                user_id=user.id,
+                client_address=client.address,
+                sessionId=pair.session_id,
+            )
+            device_id = await devices.first_device_id(db, user.id)
+        return pair, user_json(user, device_id)
+
+    async def _open_session(self, db: AsyncSession, user: User, client: Client) -> TokenPair:
+        now = utcnow()
+        session = Session(
+            id=str(uuid.uuid4()),
+            user_id=user.id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + timedelta(seconds=self.ctx.settings.refresh_token_seconds),
+            user_agent=client.user_agent[:256],
+            client_address=client.address[:64],
+        )
+        db.add(session)
+        await db.flush()
+        return self._issue_pair(db, user.id, session.id)
+
+    def _issue_pair(self, db: AsyncSession, user_id: str, session_id: str) -> TokenPair:
+        refresh = self.ctx.tokens.issue("refresh", user_id, session_id)
+        access = self.ctx.tokens.issue("access", user_id, session_id)
+        db.add(
+            RefreshToken(
+                id=refresh.jti,
+                session_id=session_id,
+                token_hash=digest(refresh.token),
+                created_at=utcnow(),
+                expires_at=refresh.expires_at,
+            )
+        )
+        return TokenPair(access.token, refresh.token, session_id)
+
+    async def refresh(self, refresh_token: str, client: Client) -> TokenPair:
+        """Rotate: the token is spent by a conditional UPDATE, so of two racing calls with the
+        same token exactly one wins. Presenting a spent token ends the whole session (family)."""
+        try:
+            claims = self.ctx.tokens.decode(refresh_token, "refresh")
+        except InvalidToken:
+            raise unauthorized(BAD_REFRESH) from None
+        token_hash = digest(refresh_token)
+        now = utcnow()
+        async with self.ctx.db.write() as db:
+            spent = await db.execute(
+                update(RefreshToken)
+                .where(
+                    RefreshToken.token_hash == token_hash,
+                    RefreshToken.session_id == claims.session_id,
+                    RefreshToken.used_at.is_(None),
+                )
+                .values(used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if spent.rowcount == 1:
+                session = await db.get(Session, claims.session_id)
+                if session is None or session.revoked_at is not None or session.expires_at <= now:
+                    raise unauthorized("This session has ended; sign in again")
+                session.last_used_at = now
+                # Sliding session: it lives as long as its newest refresh token.
+                session.expires_at = now + timedelta(
+                    seconds=self.ctx.settings.refresh_token_seconds
+                )
+                pair = self._issue_pair(db, claims.user_id, session.id)
+                record(
+                    db,
+                    event="refresh",
+                    outcome="success",
+                    user_id=claims.user_id,
+                    client_address=client.address,
+                    sessionId=session.id,
+                )
+                return pair
+        await self._handle_refresh_reuse(token_hash, client)
+        raise unauthorized(BAD_REFRESH)
+
+    async def _handle_refresh_reuse(self, token_hash: str, client: Client) -> None:
+        async with self.ctx.db.write() as db:
+            known = await db.scalar(
+                select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+            )
+            if known is None:
+                return
+            session = await db.get(Session, known.session_id)
+            if session is None or session.revoked_at is not None:
+                return
+            user = await db.get(User, session.user_id)
+            mqtt_users = await self._revoke(db, [session.id], "refresh_reuse")
+            record(
+                db,
+                event="refresh_reuse",
+                outcome="failure",
+                user_id=session.user_id,
+                client_address=client.address,
+                sessionId=session.id,
+            )
+        if user is not None:
+            await self.ctx.events.publish(
+                SessionsEnded(user.id, user.username, (session.id,), "refresh_reuse", mqtt_users)
+            )
+
+    async def _revoke(
+        self, db: AsyncSession, session_ids: list[str], reason: SessionEndReason
+    ) -> tuple[str, ...]:
+        if not session_ids:
+            return ()
+        now = utcnow()
+        await db.execute(
+            update(Session)
+            .where(Session.id.in_(session_ids), Session.revoked_at.is_(None))
+            .values(revoked_at=now, revoke_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return await devices.mark_mqtt_logins_pending_delete(
+            db, MqttLogin.session_id.in_(session_ids)
+        )
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    async def end_sessions(
+        self, user: User, session_ids: list[str], reason: SessionEndReason, client: Client
+    ) -> None:
+        async with self.ctx.db.write() as db:
+            mqtt_users = await self._revoke(db, session_ids, reason)
+            record(
+                db,
+                event="logout" if reason == "logout" else "session_end",
+                outcome="success",
+                user_id=user.id,
+                client_address=client.address,
+                sessionIds=session_ids,
+            )
+        await self.ctx.events.publish(
+            SessionsEnded(user.id, user.username, tuple(session_ids), reason, mqtt_users)
+        )
+
+    async def live_sessions(self, user_id: str) -> list[Session]:
+        async with self.ctx.db.read() as db:
+            query = (
+                select(Session)
+                .where(
+                    Session.user_id == user_id,
+                    Session.revoked_at.is_(None),
+                    Session.expires_at > utcnow(),
+                )
+                .order_by(Session.created_at.desc())
+            )
+            return list((await db.scalars(query)).all())
+
+    # -- password -----------------------------------------------------------------------------
+
+    async def _check_password_again(self, user: User, password: str, client: Client) -> None:
+        """Re-entered password for a sensitive action; throttled like logins."""
+        keys = throttle.keys_for(user.username, client.address)
+        async with self.ctx.db.read() as db:
+            wait = await throttle.retry_after_seconds(db, keys)
+        if wait:
+            raise rate_limited(wait)
+        if not await self.ctx.passwords.verify(user.password_hash, password):
+            async with self.ctx.db.write() as db:
+                await throttle.record_failure(db, keys, self.ctx.settings)
+            raise forbidden("Current password is incorrect")
+
+    async def change_password(
+        self, user: User, current_session_id: str, current: str, new: str, client: Client
+    ) -> None:
+        await self._check_password_again(user, current, client)
+        problem = password_error(new, username=user.username)
+        if problem:
+            raise validation_error(problem)
+        if new == current:
+            raise validation_error("New password must differ from the current one")
+        new_hash = await self.ctx.passwords.hash(new)
+        async with self.ctx.db.write() as db:
+            await db.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+            others = list(
+                (
+                    await db.scalars(
+                        select(Session.id).where(
+                            Session.user_id == user.id,
+                            Session.id != current_session_id,
+                            Session.revoked_at.is_(None),
+                        )
+                    )
+                ).all()
+            )
+            mqtt_users = await self._revoke(db, others, "password_changed")
+            record(
+                db,
+                event="password_change",
+                outcome="success",
+                user_id=user.id,
+                client_address=client.address,
+                endedSessions=len(others),
+            )
+        if others:
+            await self.ctx.events.publish(
+                SessionsEnded(user.id, user.username, tuple(others), "password_changed", mqtt_users)
+            )
+        await self.ctx.events.publish(PasswordChanged(user.id, user.username, current_session_id))
+
+    # -- account ------------------------------------------------------------------------------
+
+    async def export(self, user: User, client: Client) -> dict[str, Any]:
+        async with self.ctx.db.write() as db:
+            record(
+                db,
+                event="account_export",
+                outcome="success",
+                user_id=user.id,
+                client_address=client.address,
+            )
+        # Read outside the write transaction: a large history must not hold the write lock.
+        async with self.ctx.db.read() as db:
+            owned = await devices.devices_of(db, user.id)
+            sessions = (await db.scalars(select(Session).where(Session.user_id == user.id))).all()
+            history: dict[str, list[dict[str, Any]]] = {}
+            for device in owned:
+                rows = await db.execute(
+                    select(Event.type, Event.ts, Event.data)
+                    .where(Event.device_pk == device.id)
+                    .order_by(Event.ts, Event.id)
+                )
+                history[device.device_id] = [
+                    {"type": row.type, "ts": iso(row.ts), "data": json.loads(row.data)}
+                    for row in rows
+                ]
+            audit = (
+                await db.scalars(
+                    select(AuditEntry).where(AuditEntry.user_id == user.id).order_by(AuditEntry.id)
+                )
+            ).all()
+        return {
+            "exportedAt": iso(utcnow()),
+            "user": {
+                "id": user.id,
+                "username": user.username,
+                "email": user.email,
+                "createdAt": iso(user.created_at),
+                "lastLoginAt": iso(user.last_login_at),
+            },
+            "devices": [devices.device_json(d) for d in owned],
+            "history": history,
+            "sessions": [
+                {
+                    "id": s.id,
+                    "createdAt": iso(s.created_at),
+                    "lastUsedAt": iso(s.last_used_at),
+                    "expiresAt": iso(s.expires_at),
+                    "revokedAt": iso(s.revoked_at),
+                    "userAgent": s.user_agent,
+                    "clientAddress": s.client_address,
+                }
+                for s in sessions
+            ],
+            "audit": [entry_json(a) for a in audit],
+        }
+
+    async def delete_account(self, user: User, password: str, client: Client) -> None:
+        await self._check_password_again(user, password, client)
+        async with self.ctx.db.write() as db:
+            device_ids = tuple(
+                (await db.scalars(select(Device.device_id).where(Device.user_id == user.id))).all()
+            )
+            mqtt_users = await devices.mark_mqtt_logins_pending_delete(
+                db, MqttLogin.user_id == user.id
+            )
+            await db.execute(delete(User).where(User.id == user.id))
+            record(
+                db,
+                event="account_delete",
+                outcome="success",
+                user_id=None,
+                client_address=client.address,
+                userId=user.id,
+                devices=len(device_ids),
+            )
+        await self.ctx.events.publish(
+            AccountDeleted(user.id, user.username, device_ids, mqtt_users)
+        )

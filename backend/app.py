@@ -1,0 +1,125 @@
+"""The Starlette application: routes, error handlers, lifespan (migrations, extensions)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from backend import openapi
+from backend.accounts.routes import routes as account_routes
+from backend.context import AppContext, context_of
+from backend.db.migrate import current_revision, head_revision, upgrade_to_head
+from backend.devices.routes import routes as device_routes
+from backend.extensions import Extension
+from backend.http.errors import (
+    ApiError,
+    error_response,
+    handle_api_error,
+    handle_http_exception,
+    handle_unexpected,
+)
+from backend.http.responses import ok
+from backend.http.routing import route
+from backend.maintenance import purge_forever
+from backend.settings import Settings
+from backend.telemetry.routes import routes as telemetry_routes
+
+log = logging.getLogger("backend.app")
+
+
+class SchemaOutOfDate(Exception):
+    pass
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        async with context_of(request).db.read() as db:
+            await db.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: database unreachable")
+        return error_response(503, "unavailable", "Database unreachable")
+    return ok(status="ok")
+
+
+async def openapi_document(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.openapi)
+
+
+async def prepare_schema(ctx: AppContext) -> None:
+    if ctx.settings.auto_migrate:
+        await upgrade_to_head(ctx.db)
+        return
+    current, head = await current_revision(ctx.db), head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"Database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `pooldesk-backend migrate` first"
+        )
+
+
+def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> Starlette:
+    ctx = AppContext.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        started: list[Extension] = []
+        housekeeping: asyncio.Task[None] | None = None
+        try:
+            await prepare_schema(ctx)
+            for extension in extensions:
+                await extension.start(ctx)
+                started.append(extension)
+            housekeeping = asyncio.create_task(
+                purge_forever(ctx.db, failure_window_seconds=settings.login_failure_window_seconds),
+                name="pooldesk-housekeeping",
+            )
+            yield
+        finally:
+            if housekeeping is not None:
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
+            for extension in reversed(started):
+                try:
+                    await extension.stop()
+                except Exception:
+                    log.exception("extension %s failed to stop", extension.name)
+            await ctx.db.dispose()
+
+    routes: list[BaseRoute] = [
+        route("/healthz", {"GET": healthz}),
+        route("/openapi.json", {"GET": openapi_document}),
+        *account_routes,
+        *device_routes,
+        *telemetry_routes,
+    ]
+    operations: dict[tuple[str, str], dict[str, Any]] = dict(openapi.OPERATIONS)
+    for extension in extensions:
+        routes.extend(extension.routes)
+        operations.update(extension.openapi)
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+    )
+    # An API answers a stray trailing slash with a JSON 404, not a bodiless redirect.
+    app.router.redirect_slashes = False
+    app.state.ctx = ctx
+    app.state.openapi = openapi.build_document(routes, operations)
+    return app

@@ -1,0 +1,566 @@
+"""The broker layer as a backend extension (loaded by `backend/extensions.py`).
+
+It serves `GET /api/auth/mqtt-credentials` and `POST /api/devices/{deviceId}/credentials`, deletes
+logins at the broker when sessions, devices or accounts end (account events), and keeps the
+`mqtt_logins` table and the broker in agreement:
+
+    pending_put     written before the broker is asked; becomes `synced` once it answered
+    synced          the broker has the login
+    pending_delete  the login must go (session/device/account ended, or issuing failed); a
+                    reconcile loop deletes it at the broker, then deletes the row
+
+A broker that is down while a credential is issued answers 503 (nothing half-issued stays: the
+row turns `pending_delete`); one that is down while a login is revoked leaves the row
+`pending_delete` until the loop succeeds (every `RECONCILE_EVERY_S`, logged while pending).
+Single backend instance assumed: the per-login lock is in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from backend.accounts.events import AccountEvent
+from backend.audit.service import record
+from backend.broker.base import BrokerBackend, BrokerError, BrokerLogin
+from backend.broker.logins import dashboard_login, device_login, recorder_login
+from backend.broker.managed import LanListener, ManagedMosquitto
+from backend.broker.mosquitto import BrokerConfigError
+from backend.broker.rights import user_prefix
+from backend.context import AppContext, client_address, context_of
+from backend.db.models import MqttLogin
+from backend.db.types import utcnow
+from backend.devices.ids import normalize_device_id
+from backend.devices.service import issue_api_key, owned_device
+from backend.http.auth import require_user
+from backend.http.errors import ApiError, not_found, unauthorized
+from backend.http.responses import ok
+from backend.http.routing import route
+from backend.openapi import BEARER, STRING, obj, op
+from backend.settings import Settings
+
+if TYPE_CHECKING:
+    from backend.recorder.recorder import Recorder
+
+log = logging.getLogger("backend.broker")
+
+RECONCILE_EVERY_S = 30.0
+RETRY_AFTER_S = 30
+SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, not in the table
+
+CREDENTIALS = obj(
+    mqttUser=STRING,
+    mqttPassword=STRING,
+    clientId=STRING,
+    topicPrefix=STRING,
+    brokerUrl=STRING,
+)
+DEVICE_CREDENTIALS = {
+    "allOf": [CREDENTIALS, obj(apiKey=STRING, caCert={"type": ["string", "null"]})]
+}
+
+
+def broker_kind(settings: Settings, env: Mapping[str, str]) -> str:
+    """`POOLDESK_BROKER` if set; else hivemq-cloud with an API token, mosquitto with admin
+    credentials, and the managed Mosquitto when nothing is configured."""
+    if env.get("POOLDESK_BROKER"):
+        return env["POOLDESK_BROKER"].strip().lower()
+    if settings.hivemq_api_token or env.get("HIVEMQ_API_TOKEN"):
+        return "hivemq-cloud"
+    if env.get("MOSQUITTO_ADMIN_USER"):
+        return "mosquitto"
+    return "managed"
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise BrokerConfigError(f"{name} must be a port number (1-65535), not {raw!r}")
+    return int(raw)
+
+
+def build_backend(settings: Settings, env: Mapping[str, str] | None = None) -> BrokerBackend:
+    """The configured broker back end (not started)."""
+    env = dict(os.environ if env is None else env)
+    env.setdefault("MQTT_BROKER_URL", settings.mqtt_broker_url)
+    env.setdefault("HIVEMQ_API_TOKEN", settings.hivemq_api_token)
+    kind = broker_kind(settings, env)
+    if kind == "managed":
+        lan_host = env.get("POOLDESK_MQTT_LAN_HOST")
+        lan = None
+        if lan_host:
+            lan = LanListener(
+                hostname=lan_host,
+                bind=env.get("POOLDESK_MQTT_LAN_BIND", "0.0.0.0"),  # noqa: S104 - LAN by request
+                port=_port(env, "POOLDESK_MQTT_LAN_PORT") or 8883,
+            )
+        return ManagedMosquitto(
+            settings.data_dir / "broker",
+            port=_port(env, "POOLDESK_MQTT_PORT"),
+            websocket_port=_port(env, "POOLDESK_MQTT_WS_PORT"),
+            lan=lan,
+            mosquitto_path=env.get("POOLDESK_MOSQUITTO_BIN") or None,
+        )
+    if kind == "mosquitto":
+        from backend.broker.mosquitto import ExternalMosquitto
+
+        return ExternalMosquitto.from_env(env)
+    if kind == "hivemq-cloud":
+        from backend.broker.hivemq import HiveMQCloud
+
+        return HiveMQCloud.from_env(env)
+    if kind == "http-auth":
+        from backend.broker.http_auth import HttpAuthBroker, LoginFile
+
+        secret = env.get("POOLDESK_HTTP_AUTH_SECRET", "")
+        if not env.get("MQTT_BROKER_URL") or len(secret) < 32:
+            raise BrokerConfigError(
+                "the 'http-auth' broker back end needs MQTT_BROKER_URL and "
+                "POOLDESK_HTTP_AUTH_SECRET (at least 32 characters)"
+            )
+        return HttpAuthBroker(
+            broker_url=env["MQTT_BROKER_URL"],
+            shared_secret=secret,
+            store=LoginFile(settings.data_dir / "http-auth-logins.json"),
+        )
+    raise BrokerConfigError(
+        f"POOLDESK_BROKER={kind!r} is not a broker back end: "
+        "use managed, mosquitto, hivemq-cloud or http-auth"
+    )
+
+
+def broker_unavailable(error: BrokerError | str) -> ApiError:
+    return ApiError(
+        503,
+        "broker_unavailable",
+        f"The MQTT broker cannot issue credentials right now: {error}",
+        {"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    deleted_at_broker: tuple[str, ...]  # logins the database did not know, or pending deletion
+    forgotten: tuple[str, ...]  # rows whose login the broker no longer had (must be re-issued)
+    still_pending: int
+
+    def as_text(self) -> str:
+        return (
+            f"removed {len(self.deleted_at_broker)} login(s) from the broker, "
+            f"forgot {len(self.forgotten)} login(s) the broker had lost (re-issue them), "
+            f"{self.still_pending} change(s) still pending"
+        )
+
+
+class BrokerExtension:
+    name = "broker"
+
+    def __init__(self, settings: Settings, backend: BrokerBackend | None = None) -> None:
+        self.settings = settings
+        self._backend = backend
+        self._config_error: str | None = None
+        if backend is None:
+            try:
+                self._backend = build_backend(settings)
+            except BrokerConfigError as error:
+                self._config_error = str(error)
+        self._start_error: str | None = None
+        self.recorder: Recorder | None = None
+        self._ctx: AppContext | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.routes: list[BaseRoute] = [
+            route("/api/auth/mqtt-credentials", {"GET": self.session_credentials}),
+            route("/api/devices/{device_id}/credentials", {"POST": self.device_credentials}),
+        ]
+        self.openapi: dict[tuple[str, str], dict[str, Any]] = {
+            ("/api/auth/mqtt-credentials", "GET"): op(
+                "MQTT login of this session (asking again rotates its password)",
+                result=CREDENTIALS,
+                errors=(503,),
+                security=BEARER,
+            ),
+            ("/api/devices/{device_id}/credentials", "POST"): op(
+                "Issue (or rotate) the device's MQTT login and API key",
+                result=DEVICE_CREDENTIALS,
+                errors=(404, 503),
+                security=BEARER,
+            ),
+        }
+        if self._backend is not None and self._backend.name == "http-auth":
+            from backend.broker.http_auth import HttpAuthBroker, http_auth_routes
+
+            assert isinstance(self._backend, HttpAuthBroker)
+            for auth_route in http_auth_routes(self._backend):
+                self.routes.append(auth_route)
+                for method in auth_route.methods or ():
+                    if method != "HEAD":
+                        self.openapi[(auth_route.path, method)] = op(
+                            "Broker asks: authentication / authorization (shared secret)",
+                            result=obj(),
+                        )
+
+    @property
+    def backend(self) -> BrokerBackend:
+        if self._backend is None:
+            raise broker_unavailable(self._config_error or "no broker configured")
+        return self._backend
+
+    # ---- lifespan ----------------------------------------------------------------------------
+
+    async def start(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        if self._config_error:
+            log.error("MQTT broker not configured: %s", self._config_error)
+        elif self._backend is not None:
+            await self._start_backend()
+        ctx.events.subscribe(self.on_account_event)
+        self._loop_task = asyncio.create_task(self._reconcile_forever(), name="broker-reconcile")
+
+    async def _start_backend(self) -> bool:
+        assert self._backend is not None
+        try:
+            await self._backend.start()
+        except BrokerError as error:
+            if self._start_error != str(error):
+                log.error("MQTT broker (%s) not started: %s", self._backend.name, error)
+            self._start_error = str(error)
+            return False
+        if self._start_error:
+            log.info("MQTT broker (%s) started after all", self._backend.name)
+        self._start_error = None
+        log.info("MQTT broker (%s) at %s", self._backend.name, self._backend.broker_url)
+        await self._start_recorder()
+        return True
+
+    async def _start_recorder(self) -> None:
+        """Record device traffic in-process (unless POOLDESK_RECORDER=0)."""
+        if self.recorder is not None or self._ctx is None or self._backend is None:
+            return
+        if os.environ.get("POOLDESK_RECORDER", "1") == "0":
+            return
+        url = urlsplit(self._backend.broker_url)
+        if url.scheme != "mqtt" or not url.hostname or not url.port:
+            log.warning("recorder not started: it needs a plain mqtt:// broker URL on this host")
+            return
+        from backend.recorder.recorder import Recorder
+
+        login = recorder_login(os.environ.get("POOLDESK_RECORDER_INSTANCE", "main"))
+        try:
+            await self._backend.put_login(login)
+            recorder = Recorder(self._ctx.db, url.hostname, url.port, login)
+            await recorder.start()
+        except (BrokerError, TimeoutError) as error:
+            log.error("recorder not started: %s", error)
+            return
+        self.recorder = recorder
+
+    async def stop(self) -> None:
+        if self._ctx is not None:
+            with contextlib.suppress(ValueError):
+                self._ctx.events.unsubscribe(self.on_account_event)
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self.recorder is not None:
+            await self.recorder.stop()
+            self.recorder = None
+        if self._backend is not None:
+            await self._backend.stop()
+
+    def _ready_backend(self) -> BrokerBackend:
+        backend = self.backend
+        if self._start_error:
+            raise broker_unavailable(self._start_error)
+        return backend
+
+    # ---- HTTP --------------------------------------------------------------------------------
+
+    async def session_credentials(self, request: Request) -> JSONResponse:
+        auth = await require_user(request)
+        backend = self._ready_backend()
+        login = dashboard_login(auth.user.username, auth.session_id)
+        await self._issue(
+            request,
+            login,
+            kind="session",
+            user_id=auth.user.id,
+            session_id=auth.session_id,
+            device_pk=None,
+        )
+        return ok(
+            mqttUser=login.username,
+            mqttPassword=login.password,
+            clientId=login.client_id,
+            topicPrefix=user_prefix(auth.user.username),
+            brokerUrl=backend.broker_url,
+        )
+
+    async def device_credentials(self, request: Request) -> JSONResponse:
+        ctx = context_of(request)
+        device_id = normalize_device_id(request.path_params["device_id"])
+        if device_id is None:
+            raise not_found("No such device: device ids look like ESP-XXXXXX")
+        async with ctx.db.read() as db:
+            auth = await require_user(request, db)
+            device = await owned_device(db, auth.user.id, device_id)
+        backend = self._ready_backend()
+        login = device_login(auth.user.username, device.device_id)
+        api_key = await self._issue(
+            request,
+            login,
+            kind="device",
+            user_id=auth.user.id,
+            session_id=None,
+            device_pk=device.id,
+            device=device,
+        )
+        lan_url = getattr(backend, "lan_url", None)
+        return ok(
+            mqttUser=login.username,
+            mqttPassword=login.password,
+            clientId=login.client_id,
+            topicPrefix=device.topic_prefix,
+            brokerUrl=lan_url or backend.broker_url,
+            caCert=backend.ca_cert_pem,
+            apiKey=api_key,
+        )
+
+    async def _issue(
+        self,
+        request: Request,
+        login: BrokerLogin,
+        *,
+        kind: str,
+        user_id: str,
+        session_id: str | None,
+        device_pk: str | None,
+        device: Any = None,
+    ) -> str | None:
+        """Record, put at the broker, confirm. Returns the device's new API key if a device."""
+        ctx = context_of(request)
+        backend = self._ready_backend()
+        async with self._locks[login.username]:
+            try:
+                await self._mark_pending_put(
+                    ctx, login, kind, user_id=user_id, session_id=session_id, device_pk=device_pk
+                )
+            except IntegrityError:
+                raise not_found("This device or session no longer exists") from None
+            try:
+                await backend.put_login(login)
+            except BrokerError as error:
+                await self._set_state(ctx, login.username, "pending_delete")
+                log.warning("issuing %s failed, will be removed: %s", login.username, error)
+                raise broker_unavailable(error) from None
+            api_key = None
+            async with ctx.db.write() as db:
+                confirmed = await db.execute(
+                    update(MqttLogin)
+                    .where(MqttLogin.mqtt_user == login.username)
+                    .where(MqttLogin.broker_state == "pending_put")
+                    .values(broker_state="synced")
+                )
+                if confirmed.rowcount == 1:
+                    if device is not None:
+                        api_key = await issue_api_key(db, device)
+                    record(
+                        db,
+                        event="credential_issue",
+                        outcome="success",
+                        user_id=user_id,
+                        client_address=client_address(request),
+                        kind=kind,
+                        mqttUser=login.username,
+                    )
+            if confirmed.rowcount != 1:
+                # The session or device ended while we were issuing: undo at the broker.
+                await self._delete_now(ctx, login.username)
+                if device is not None:
+                    raise not_found("This device was removed from your account meanwhile")
+                raise unauthorized("This session has ended; sign in again")
+            return api_key
+
+    async def _mark_pending_put(
+        self,
+        ctx: AppContext,
+        login: BrokerLogin,
+        kind: str,
+        *,
+        user_id: str,
+        session_id: str | None,
+        device_pk: str | None,
+    ) -> None:
+        now = utcnow()
+        async with ctx.db.write() as db:
+            row = await db.scalar(select(MqttLogin).where(MqttLogin.mqtt_user == login.username))
+            if row is None:
+                db.add(
+                    MqttLogin(
+                        id=str(uuid.uuid4()),
+                        user_id=user_id,
+                        session_id=session_id,
+                        device_id=device_pk,
+                        mqtt_user=login.username,
+                        client_id=login.client_id,
+                        kind=kind,
+                        created_at=now,
+                        broker_state="pending_put",
+                    )
+                )
+            else:
+                row.user_id, row.session_id, row.device_id = user_id, session_id, device_pk
+                row.client_id, row.kind = login.client_id, kind
+                row.rotated_at, row.broker_state = now, "pending_put"
+
+    async def _set_state(self, ctx: AppContext, mqtt_user: str, state: str) -> None:
+        async with ctx.db.write() as db:
+            await db.execute(
+                update(MqttLogin).where(MqttLogin.mqtt_user == mqtt_user).values(broker_state=state)
+            )
+
+    # ---- deletion and reconciliation -----------------------------------------------------------
+
+    async def on_account_event(self, event: AccountEvent) -> None:
+        """Sessions, devices or the account ended: their logins go at once (or stay pending)."""
+        if self._ctx is None:
+            return
+        if self.recorder is not None:
+            self.recorder.forget_devices()
+        for mqtt_user in getattr(event, "mqtt_users", ()):
+            await self._delete_now(self._ctx, mqtt_user)
+
+    async def _delete_now(self, ctx: AppContext, mqtt_user: str) -> bool:
+        """Delete at the broker, then the row. False (row stays pending_delete) if the broker
+        could not be reached."""
+        lock = self._locks[mqtt_user]
+        async with lock:
+            try:
+                await self._ready_backend().delete_login(mqtt_user)
+            except (BrokerError, ApiError) as error:
+                await self._set_state(ctx, mqtt_user, "pending_delete")
+                log.warning("MQTT login %s stays pending deletion: %s", mqtt_user, error)
+                return False
+            async with ctx.db.write() as db:
+                await db.execute(
+                    delete(MqttLogin)
+                    .where(MqttLogin.mqtt_user == mqtt_user)
+                    .where(MqttLogin.broker_state == "pending_delete")
+                )
+        self._locks.pop(mqtt_user, None)
+        return True
+
+    async def reconcile_once(self) -> int:
+        """Finish pending deletions; returns how many are still pending."""
+        ctx = self._ctx
+        assert ctx is not None
+        if self._backend is not None and self._start_error:
+            await self._start_backend()
+        async with ctx.db.read() as db:
+            pending = list(
+                await db.scalars(
+                    select(MqttLogin.mqtt_user).where(MqttLogin.broker_state == "pending_delete")
+                )
+            )
+        left = 0
+        for mqtt_user in pending:
+            if not await self._delete_now(ctx, mqtt_user):
+                left += 1
+        if left:
+            log.warning("%d MQTT login deletion(s) still pending; retrying", left)
+        return left
+
+    async def _reconcile_forever(self) -> None:
+        while True:
+            try:
+                await self.reconcile_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("broker reconciliation failed; retrying")
+            await asyncio.sleep(RECONCILE_EVERY_S)
+
+    async def sync(self) -> SyncReport:
+        """Make the broker hold exactly the logins the database knows (`broker sync`).
+
+        Logins the database does not know are removed from the broker. Rows whose login the
+        broker lost (its store was lost) cannot be restored without their passwords: they are
+        deleted, so apps ask for new credentials and devices need theirs issued again.
+        """
+        ctx = self._ctx
+        assert ctx is not None
+        backend = self._ready_backend()
+        await self.reconcile_once()
+        at_broker = await backend.list_logins()
+        async with ctx.db.read() as db:
+            rows = {
+                name: state
+                for name, state in (
+                    await db.execute(select(MqttLogin.mqtt_user, MqttLogin.broker_state))
+                ).all()
+            }
+        unknown = sorted(
+            name for name in at_broker - set(rows) if not name.startswith(SERVICE_LOGIN_PREFIXES)
+        )
+        for name in unknown:
+            async with self._locks[name]:
+                await backend.delete_login(name)
+        if self.recorder is not None:  # the backend's own login, if the store lost it
+            await backend.put_login(self.recorder.login)
+        lost = sorted(n for n, state in rows.items() if state == "synced" and n not in at_broker)
+        if lost:
+            async with ctx.db.write() as db:
+                await db.execute(
+                    delete(MqttLogin)
+                    .where(MqttLogin.mqtt_user.in_(lost))
+                    .where(MqttLogin.broker_state == "synced")
+                )
+        return SyncReport(tuple(unknown), tuple(lost), await self.reconcile_once())
+
+
+def create_extension(settings: Settings) -> BrokerExtension:
+    return BrokerExtension(settings)
+
+
+async def run_sync(settings: Settings) -> SyncReport:
+    """`pooldesk-backend broker sync`: rebuild the broker's logins from the database.
+
+    With the managed broker the server must be stopped first (it owns the broker process).
+    """
+    from backend.db.migrate import upgrade_to_head
+
+    extension = BrokerExtension(settings)
+    if extension._config_error:
+        raise BrokerConfigError(extension._config_error)
+    backend = extension.backend
+    if isinstance(backend, ManagedMosquitto) and backend.running_elsewhere():
+        raise BrokerConfigError(
+            "the managed broker is running under `pooldesk-backend serve`; stop the server "
+            "first (it reconciles pending changes by itself every 30 s)"
+        )
+    ctx = AppContext.build(settings)
+    try:
+        await upgrade_to_head(ctx.db)
+        await backend.start()
+        extension._ctx = ctx
+        return await extension.sync()
+    finally:
+        await backend.stop()
+        await ctx.db.dispose()

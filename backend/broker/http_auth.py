@@ -1,0 +1,315 @@
+"""`HttpAuthBroker`: for clustered brokers that ask the backend instead of being told.
+
+EMQX 5 (HTTP authentication and HTTP authorization) and mosquitto-go-auth (HTTP back end) send
+each connect and each topic access to the backend, which answers from the same rights the
+dynamic-security back ends install. Every request must carry the shared secret as
+`Authorization: Bearer <secret>`; set the broker's HTTP headers accordingly.
+
+Broker settings (request bodies are JSON):
+- EMQX authentication: POST `/mqtt/emqx/authn`, body
+  `{"username": "${username}", "password": "${password}", "clientid": "${clientid}"}`.
+- EMQX authorization: POST `/mqtt/emqx/authz`, body `{"username": "${username}",
+  "clientid": "${clientid}", "topic": "${topic}", "action": "${action}"}`;
+  turn EMQX's authorization cache off (or short) so revocation takes effect.
+- mosquitto-go-auth: `auth_opt_http_getuser_uri /mqtt/go-auth/user`, `..._superuser_uri
+  /mqtt/go-auth/superuser`, `..._aclcheck_uri /mqtt/go-auth/acl`, `auth_opt_http_params_mode json`,
+  `auth_opt_http_response_mode json` (or `status`: both work).
+
+Limits, stated plainly: the backend cannot cut a live connection through these hooks. A deleted or
+rotated login is refused on its next connect and on every later authorization the broker asks
+about, but an open connection stays until the broker's own API kicks it (pass `kick`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from backend.broker.base import BrokerHealth, BrokerLogin, BrokerRejected
+from backend.broker.matching import Access, allowed
+from backend.broker.rights import AclRule, InvalidTopicName, Rights, check_rights
+from backend.broker.store import write_private
+
+log = logging.getLogger(__name__)
+
+GO_AUTH_ACCESS: dict[int, tuple[Access, ...]] = {
+    1: ("receive",),
+    2: ("publish",),
+    3: ("receive", "publish"),
+    4: ("subscribe",),
+}
+EMQX_ACTIONS: dict[str, Access] = {"publish": "publish", "subscribe": "subscribe"}
+
+
+@dataclass(frozen=True)
+class StoredLogin:
+    """A login as this back end keeps it: the password only as a salted hash."""
+
+    username: str
+    client_id: str
+    salt: bytes
+    digest: bytes
+    rights: Rights
+
+    @classmethod
+    def from_login(cls, login: BrokerLogin) -> StoredLogin:
+        salt = secrets.token_bytes(16)
+        return cls(
+            login.username, login.client_id, salt, _digest(salt, login.password), login.rights
+        )
+
+    def password_ok(self, password: str) -> bool:
+        return hmac.compare_digest(self.digest, _digest(self.salt, password))
+
+
+def _digest(salt: bytes, password: str) -> bytes:
+    # Passwords are 192-bit random strings made by `new_password`, so a salted SHA-256 is
+    # already beyond brute force; a slow hash would only slow every broker connect.
+    return hashlib.sha256(salt + password.encode()).digest()
+
+
+class LoginFile:
+    """Logins kept in one JSON file (0600). Fine for one backend instance; several instances need
+    a shared store (the database) implementing the same four methods."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._logins: dict[str, StoredLogin] = {}
+        if path is not None and path.exists():
+            for item in json.loads(path.read_text()):
+                self._logins[item["username"]] = StoredLogin(
+                    item["username"],
+                    item["client_id"],
+                    bytes.fromhex(item["salt"]),
+                    bytes.fromhex(item["digest"]),
+                    tuple(AclRule(**rule) for rule in item["rights"]),
+                )
+
+    def get(self, username: str) -> StoredLogin | None:
+        return self._logins.get(username)
+
+    def put(self, logins: Sequence[StoredLogin]) -> None:
+        self._logins.update({login.username: login for login in logins})
+        self._save()
+
+    def delete(self, username: str) -> None:
+        if self._logins.pop(username, None) is not None:
+            self._save()
+
+    def names(self) -> set[str]:
+        return set(self._logins)
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        items = [
+            {
+                "username": s.username,
+                "client_id": s.client_id,
+                "salt": s.salt.hex(),
+                "digest": s.digest.hex(),
+                "rights": [rule.__dict__ for rule in s.rights],
+            }
+            for s in self._logins.values()
+        ]
+        write_private(self.path, json.dumps(items))
+
+
+class HttpAuthBroker:
+    """Implements `BrokerBackend` by remembering logins and answering the broker's questions."""
+
+    name = "http-auth"
+
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        shared_secret: str,
+        store: LoginFile | None = None,
+        ca_cert_pem: str | None = None,
+        kick: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        if len(shared_secret) < 32:
+            raise ValueError("the http-auth shared secret must be at least 32 characters")
+        self._broker_url = broker_url
+        self._secret = shared_secret.encode()
+        self.store = store or LoginFile(None)
+        self._ca = ca_cert_pem
+        self._kick = kick
+
+    @property
+    def broker_url(self) -> str:
+        return self._broker_url
+
+    @property
+    def ca_cert_pem(self) -> str | None:
+        return self._ca
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def put_login(self, login: BrokerLogin) -> None:
+        await self.put_logins([login])
+
+    async def put_logins(self, logins: Sequence[BrokerLogin]) -> None:
+        for login in logins:
+            try:
+                check_rights(login.rights)
+            except InvalidTopicName as error:
+                raise BrokerRejected(f"rights of {login.username!r}: {error}") from None
+        stored = [StoredLogin.from_login(login) for login in logins]
+        await asyncio.to_thread(self.store.put, stored)
+
+    async def delete_login(self, username: str) -> None:
+        existing = self.store.get(username)
+        await asyncio.to_thread(self.store.delete, username)
+        if existing is not None and self._kick is not None:
+            await self._kick(existing.client_id)
+
+    async def list_logins(self) -> set[str]:
+        return self.store.names()
+
+    async def health(self) -> BrokerHealth:
+        return BrokerHealth(True, f"answering HTTP auth for {len(self.store.names())} logins")
+
+    # ---- decisions ---------------------------------------------------------------------------
+
+    def authenticate(self, username: str, password: str, client_id: str) -> StoredLogin | None:
+        login = self.store.get(username)
+        if login is None:
+            _digest(b"0" * 16, password)  # same work whether or not the login exists
+            return None
+        if not login.password_ok(password) or not hmac.compare_digest(
+            login.client_id.encode(), client_id.encode()
+        ):
+            return None
+        return login
+
+    def authorize(self, username: str, client_id: str, access: Access, topic: str) -> bool:
+        login = self.store.get(username)
+        if login is None or login.client_id != client_id:
+            return False
+        return allowed(login.rights, access, topic)
+
+    def secret_ok(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(value.encode(), self._secret)
+
+
+def _emqx_acl(rights: Rights) -> list[dict[str, str]]:
+    rules = []
+    for rule in rights:
+        if rule.acltype == "publishClientSend":
+            rules.append({"permission": "allow", "action": "publish", "topic": rule.topic})
+        elif rule.acltype == "subscribePattern":
+            rules.append({"permission": "allow", "action": "subscribe", "topic": rule.topic})
+    rules.append({"permission": "deny", "action": "all", "topic": "#"})
+    return rules
+
+
+async def _body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict) or not all(isinstance(v, str | int) for v in body.values()):
+        return None
+    return body
+
+
+def http_auth_routes(broker: HttpAuthBroker, prefix: str = "/mqtt") -> list[Route]:
+    """Starlette routes answering EMQX and mosquitto-go-auth; mount them in the backend's app."""
+
+    def guarded(
+        handler: Callable[[dict[str, Any]], Response], deny: Callable[[str], Response]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            if not broker.secret_ok(request):
+                return JSONResponse({"ok": False, "error": "unauthorized"}, status_code=401)
+            body = await _body(request)
+            if body is None:
+                return deny("request body must be a JSON object of strings")
+            return handler(body)
+
+        return endpoint
+
+    def emqx_deny(reason: str) -> Response:
+        return JSONResponse({"result": "deny", "reason": reason}, status_code=200)
+
+    def emqx_authn(body: dict[str, Any]) -> Response:
+        login = broker.authenticate(
+            str(body.get("username", "")),
+            str(body.get("password", "")),
+            str(body.get("clientid", "")),
+        )
+        if login is None:
+            return emqx_deny("bad username, password or client id")
+        return JSONResponse(
+            {"result": "allow", "is_superuser": False, "acl": _emqx_acl(login.rights)}
+        )
+
+    def emqx_authz(body: dict[str, Any]) -> Response:
+        access = EMQX_ACTIONS.get(str(body.get("action", "")))
+        ok = access is not None and broker.authorize(
+            str(body.get("username", "")),
+            str(body.get("clientid", "")),
+            access,
+            str(body.get("topic", "")),
+        )
+        return JSONResponse({"result": "allow" if ok else "deny"})
+
+    def go_deny(reason: str) -> Response:
+        return JSONResponse({"ok": False, "error": reason}, status_code=403)
+
+    def go_ok() -> Response:
+        return JSONResponse({"ok": True, "error": ""})
+
+    def go_user(body: dict[str, Any]) -> Response:
+        login = broker.authenticate(
+            str(body.get("username", "")),
+            str(body.get("password", "")),
+            str(body.get("clientid", "")),
+        )
+        return go_ok() if login else go_deny("bad username, password or client id")
+
+    def go_superuser(_body: dict[str, Any]) -> Response:
+        return go_deny("no superusers")
+
+    def go_acl(body: dict[str, Any]) -> Response:
+        try:
+            accesses = GO_AUTH_ACCESS.get(int(body.get("acc", 0)), ())
+        except (TypeError, ValueError):
+            accesses = ()
+        username, client_id, topic = (
+            str(body.get("username", "")),
+            str(body.get("clientid", "")),
+            str(body.get("topic", "")),
+        )
+        ok = bool(accesses) and all(
+            broker.authorize(username, client_id, access, topic) for access in accesses
+        )
+        return go_ok() if ok else go_deny("not authorized")
+
+    return [
+        Route(f"{prefix}/emqx/authn", guarded(emqx_authn, emqx_deny), methods=["POST"]),
+        Route(f"{prefix}/emqx/authz", guarded(emqx_authz, emqx_deny), methods=["POST"]),
+        Route(f"{prefix}/go-auth/user", guarded(go_user, go_deny), methods=["POST"]),
+        Route(f"{prefix}/go-auth/superuser", guarded(go_superuser, go_deny), methods=["POST"]),
+        Route(f"{prefix}/go-auth/acl", guarded(go_acl, go_deny), methods=["POST"]),
+    ]

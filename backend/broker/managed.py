@@ -1,0 +1,531 @@
+"""`ManagedMosquitto`: the default broker back end — a private Mosquitto the backend runs itself.
+
+In its data folder it keeps:
+    admin-password          the dynamic-security admin's random password (0600)
+    ports.json              the ports chosen on first start, reused so URLs stay stable
+    mosquitto.conf          regenerated on every start
+    mosquitto.log           the broker's own log
+    mosquitto.pid           to stop a broker a crashed backend left behind
+    store/                  dynamic-security.json and mosquitto.db (owned by the broker's user)
+    tls/                    CA and server certificate, only with a LAN listener
+
+The broker listens on 127.0.0.1 (TCP and websockets) and optionally on a LAN address with TLS.
+A supervisor task restarts it, with backoff, if it dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import functools
+import json
+import logging
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.broker.base import (
+    BrokerError,
+    BrokerHealth,
+    BrokerLogin,
+    BrokerNotInstalled,
+    BrokerRejected,
+    BrokerUnavailable,
+)
+from backend.broker.dynsec import DynsecClient, DynsecLogins
+from backend.broker.store import (
+    HashedLogin,
+    merge_logins,
+    write_initial_store,
+    write_private,
+)
+from backend.broker.tls import TlsFiles
+
+log = logging.getLogger(__name__)
+
+ADMIN_USERNAME = "pooldesk-admin"
+PLUGIN_PATHS = (
+    "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/arm-linux-gnueabihf/mosquitto_dynamic_security.so",
+    "/usr/lib/mosquitto_dynamic_security.so",
+    "/usr/local/lib/mosquitto_dynamic_security.so",
+)
+INSTALL_HINT = "install it with `sudo apt-get install mosquitto` (Debian/Ubuntu)"
+MAX_BACKOFF_S = 30.0
+STABLE_AFTER_S = 30.0
+
+
+@dataclass(frozen=True)
+class LanListener:
+    """A TLS listener for controllers on the home network.
+
+    `bind` is the address to listen on ("0.0.0.0" for all); `hostname` is the name or IP devices
+    use, written into the server certificate and the broker URL handed to them.
+    """
+
+    hostname: str
+    bind: str = "0.0.0.0"  # noqa: S104 - the LAN listener exists to be reached from the network
+    port: int = 8883
+
+
+def find_mosquitto(explicit: str | None = None) -> str:
+    candidates = [explicit] if explicit else [shutil.which("mosquitto"), "/usr/sbin/mosquitto"]
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    where = f"at {explicit}" if explicit else "on this machine"
+    raise BrokerNotInstalled(f"Mosquitto is not installed {where}: {INSTALL_HINT}")
+
+
+def find_dynsec_plugin() -> str:
+    for path in PLUGIN_PATHS:
+        if os.path.isfile(path):
+            return path
+    raise BrokerNotInstalled(
+        "Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) was not found: "
+        f"{INSTALL_HINT}; version 2.0 or later is needed"
+    )
+
+
+def _reachable_by(path: Path, uid: int, gid: int) -> bool:
+    """Can a process running as uid/gid traverse every folder above `path`?"""
+    for folder in path.resolve().parents:
+        st = folder.stat()
+        if st.st_uid == uid:
+            ok = st.st_mode & 0o100
+        elif st.st_gid == gid:
+            ok = st.st_mode & 0o010
+        else:
+            ok = st.st_mode & 0o001
+        if not ok:
+            return False
+    return True
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    os.chown(path, uid, gid)
+    for child in path.rglob("*"):
+        os.chown(child, uid, gid)
+
+
+class ManagedMosquitto:
+    """A Mosquitto child process with dynamic security, supervised; implements `BrokerBackend`."""
+
+    name = "managed"
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        port: int | None = None,
+        websocket_port: int | None = None,
+        lan: LanListener | None = None,
+        mosquitto_path: str | None = None,
+        start_timeout: float = 15.0,
+        command_timeout: float = 10.0,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self._wanted_port, self._wanted_ws_port = port, websocket_port
+        self.lan = lan
+        self._mosquitto_path = mosquitto_path
+        self.start_timeout = start_timeout
+        self.command_timeout = command_timeout
+        self.port = 0
+        self.websocket_port = 0
+        self.restarts = 0
+        self._proc: asyncio.subprocess.Process | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._client: DynsecClient | None = None
+        self._logins: DynsecLogins | None = None
+        self._tls: TlsFiles | None = None
+        self._lock = asyncio.Lock()  # one login change at a time; imports rewrite the store
+        self._exe: str | None = None
+        self._run_as: tuple[int, int] | None = None  # (uid, gid) to start mosquitto as
+
+    # ---- URLs --------------------------------------------------------------------------------
+
+    @property
+    def broker_url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://127.0.0.1:{self.websocket_port}"
+
+    @property
+    def lan_url(self) -> str | None:
+        return f"mqtts://{self.lan.hostname}:{self.lan.port}" if self.lan else None
+
+    @property
+    def ca_cert_pem(self) -> str | None:
+        return self._tls.ca_pem if self._tls else None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc and self._proc.returncode is None else None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._supervisor is not None:
+            return
+        exe = self._exe = find_mosquitto(self._mosquitto_path)
+        plugin = find_dynsec_plugin()
+        self._stopping = False
+        password = self._prepare_files()
+        self._write_config(plugin)
+        self._stop_leftover()
+        self._client = DynsecClient(
+            "127.0.0.1", self.port, ADMIN_USERNAME, password, timeout=self.command_timeout
+        )
+        self._logins = DynsecLogins(self._client, ADMIN_USERNAME)
+        try:
+            await self._spawn(exe)
+            await self._logins.set_default_acl_access()
+        except BaseException:
+            await self._shutdown()
+            raise
+        self._supervisor = asyncio.create_task(self._supervise(exe), name="mosquitto-supervisor")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        await self._terminate()
+        (self.data_dir / "mosquitto.pid").unlink(missing_ok=True)
+
+    async def _terminate(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+    async def _spawn(self, exe: str) -> None:
+        """Start mosquitto and wait until the admin login works; raise with its log if it fails."""
+        log_path = self.data_dir / "mosquitto.log"
+        if log_path.exists() and log_path.stat().st_size > 5_000_000:
+            log_path.unlink()
+        log_offset = log_path.stat().st_size if log_path.exists() else 0
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                exe,
+                "-c",
+                str(self.data_dir / "mosquitto.conf"),
+                stdin=subprocess.DEVNULL,
+                stdout=log_fd,
+                stderr=log_fd,
+                start_new_session=True,  # a Ctrl-C in the terminal must not kill it before us
+                preexec_fn=functools.partial(_child_setup, self._run_as),
+            )
+        finally:
+            os.close(log_fd)
+        (self.data_dir / "mosquitto.pid").write_text(str(self._proc.pid))
+        assert self._client is not None
+        ready = asyncio.create_task(self._client.connect(self.start_timeout))
+        exited = asyncio.create_task(self._proc.wait())
+        done, _ = await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
+        if ready in done:
+            exited.cancel()
+            ready.result()  # raises BrokerUnavailable / BrokerRejected on timeout
+            return
+        ready.cancel()
+        with contextlib.suppress(asyncio.CancelledError, BrokerError):
+            await ready
+        tail = log_path.read_bytes()[log_offset:].decode(errors="replace").strip()[-800:]
+        raise BrokerUnavailable(
+            f"mosquitto exited with code {self._proc.returncode} while starting: "
+            f"{tail or 'no output'} (config: {self.data_dir / 'mosquitto.conf'})"
+        )
+
+    async def _supervise(self, exe: str) -> None:
+        loop = asyncio.get_running_loop()
+        backoff = 0.5
+        started = loop.time()
+        while not self._stopping:
+            assert self._proc is not None
+            code = await self._proc.wait()
+            if self._stopping:
+                return
+            if loop.time() - started > STABLE_AFTER_S:
+                backoff = 0.5
+            log.warning("mosquitto exited with code %s; restarting in %.1f s", code, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            started = loop.time()
+            try:
+                await self._spawn(exe)
+            except BrokerError as error:
+                log.error("mosquitto did not restart: %s", error)
+                await self._terminate()
+                self._proc = await asyncio.create_subprocess_exec("true")  # wait() returns at once
+                continue
+            self.restarts += 1
+            log.info("mosquitto restarted (pid %s)", self._proc.pid)
+
+    # ---- files -------------------------------------------------------------------------------
+
+    def _prepare_files(self) -> str:
+        """Create the data folder's files if missing; return the admin password."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
+        store_dir = self.data_dir / "store"
+        store_dir.mkdir(exist_ok=True, mode=0o700)
+        password_file = self.data_dir / "admin-password"
+        store_file = store_dir / "dynamic-security.json"
+        if password_file.exists():
+            password = password_file.read_text().strip()
+        else:
+            password = secrets.token_urlsafe(32)
+            write_private(password_file, password + "\n")
+            store_file.unlink(missing_ok=True)  # a store without a known admin password is useless
+        if not store_file.exists():
+            write_initial_store(store_file, ADMIN_USERNAME, password)
+        self._choose_ports()
+        if self.lan is not None:
+            from backend.broker.tls import ensure_tls_files  # cryptography only when needed
+
+            self._tls = ensure_tls_files(self.data_dir / "tls", self.lan.hostname)
+        return password
+
+    def _choose_ports(self) -> None:
+        """Configured ports win; otherwise reuse the ports of the last run, or pick free ones."""
+        ports_file = self.data_dir / "ports.json"
+        try:
+            saved = json.loads(ports_file.read_text())
+        except (OSError, ValueError):
+            saved = {}
+        self.port = self._wanted_port or int(saved.get("tcp") or _free_port())
+        self.websocket_port = self._wanted_ws_port or int(saved.get("websockets") or _free_port())
+        ports_file.write_text(json.dumps({"tcp": self.port, "websockets": self.websocket_port}))
+
+    def _broker_user(self) -> str | None:
+        """The `user` line, if any. As root, mosquitto is started as user `mosquitto` from the
+        beginning (when that user can reach the store) rather than left to drop privileges
+        itself: the kernel forgets the parent-death signal when a process changes user."""
+        self._run_as = None
+        if os.geteuid() != 0:
+            return None
+        store_dir = self.data_dir / "store"
+        try:
+            entry = pwd.getpwnam("mosquitto")
+        except KeyError:
+            return "root"
+        if not _reachable_by(store_dir, entry.pw_uid, entry.pw_gid):
+            log.info(
+                "running mosquitto as root: user 'mosquitto' cannot reach %s "
+                "(a folder above it is not traversable)",
+                store_dir,
+            )
+            return "root"
+        _chown_tree(store_dir, entry.pw_uid, entry.pw_gid)
+        if self._tls is not None:
+            self._tls.grant_server_key(entry.pw_uid, entry.pw_gid)
+        self._run_as = (entry.pw_uid, entry.pw_gid)
+        return None
+
+    def _write_config(self, plugin: str) -> None:
+        store_dir = self.data_dir / "store"
+        lines = [
+            "# Generated by PoolDesk on every start; edits are overwritten.",
+            "per_listener_settings false",
+            "allow_anonymous false",
+            "set_tcp_nodelay true",
+            "persistence true",
+            f"persistence_location {store_dir}/",
+            "autosave_interval 60",
+            # Sessions hold up to this many messages while their client is away (the recorder
+            # after a restart); the default 1000 would drop QoS 1 messages of a short outage.
+            "max_queued_messages 100000",
+            "max_queued_bytes 67108864",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            f"plugin {plugin}",
+            f"plugin_opt_config_file {store_dir / 'dynamic-security.json'}",
+            f"listener {self.port} 127.0.0.1",
+            f"listener {self.websocket_port} 127.0.0.1",
+            "protocol websockets",
+        ]
+        if self.lan is not None and self._tls is not None:
+            lines += [
+                f"listener {self.lan.port} {self.lan.bind}",
+                f"certfile {self._tls.server_cert_file}",
+                f"keyfile {self._tls.server_key_file}",
+                "tls_version tlsv1.2",
+            ]
+        user = self._broker_user()
+        if user:
+            lines.append(f"user {user}")
+        (self.data_dir / "mosquitto.conf").write_text("\n".join(lines) + "\n")
+
+    async def attach(self) -> None:
+        """Manage logins on the broker another process (`serve`) runs on this data folder,
+        without starting or supervising it (for `pooldesk-backend recorder`)."""
+        if not self.running_elsewhere():
+            raise BrokerUnavailable(
+                f"no managed broker is running on {self.data_dir}: start `pooldesk-backend serve`"
+            )
+        ports = json.loads((self.data_dir / "ports.json").read_text())
+        self.port, self.websocket_port = int(ports["tcp"]), int(ports["websockets"])
+        password = (self.data_dir / "admin-password").read_text().strip()
+        self._client = DynsecClient(
+            "127.0.0.1", self.port, ADMIN_USERNAME, password, timeout=self.command_timeout
+        )
+        self._logins = DynsecLogins(self._client, ADMIN_USERNAME)
+        await self._client.connect(self.start_timeout)
+
+    async def detach(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    def running_elsewhere(self) -> bool:
+        """Is a broker of this data folder running, started by another process?"""
+        if self.pid is not None:
+            return False
+        try:
+            pid = int((self.data_dir / "mosquitto.pid").read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return False
+        return str(self.data_dir / "mosquitto.conf").encode() in cmdline
+
+    def _stop_leftover(self) -> None:
+        """Stop a broker a crashed backend left running on this data folder."""
+        pid_file = self.data_dir / "mosquitto.pid"
+        try:
+            pid = int(pid_file.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return
+        if str(self.data_dir / "mosquitto.conf").encode() in cmdline:
+            log.warning("stopping a mosquitto (pid %s) left over from an earlier run", pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        pid_file.unlink(missing_ok=True)
+
+    # ---- BrokerBackend login operations ---------------------------------------------------------
+
+    def _ops(self) -> DynsecLogins:
+        if self._logins is None:
+            raise BrokerUnavailable("the managed broker is not started")
+        return self._logins
+
+    async def put_login(self, login: BrokerLogin) -> None:
+        async with self._lock:
+            await self._ops().put_logins([login])
+
+    async def put_logins(self, logins: Sequence[BrokerLogin]) -> None:
+        async with self._lock:
+            await self._ops().put_logins(logins)
+
+    async def delete_login(self, username: str) -> None:
+        async with self._lock:
+            await self._ops().delete_login(username)
+
+    async def list_logins(self) -> set[str]:
+        return await self._ops().list_logins()
+
+    async def import_logins(
+        self, logins: Sequence[BrokerLogin | HashedLogin], *, replace_all: bool = False
+    ) -> None:
+        """Write many logins straight into the store and restart the broker (about a second).
+
+        The plugin rewrites its whole JSON store after every single command, so creating logins
+        one by one slows down as the store grows (tens of ms each at a few thousand logins); this
+        path costs one rewrite. Connected clients are disconnected and reconnect by themselves.
+        With `replace_all` the store ends up holding exactly these logins (plus the admin): what
+        `broker sync` needs after the store was lost. `HashedLogin`s keep their old passwords.
+        """
+        self._ops()
+        async with self._lock:
+            store_file = self.data_dir / "store" / "dynamic-security.json"
+            try:
+                store = json.loads(await asyncio.to_thread(store_file.read_text))
+                merged = merge_logins(store, logins, ADMIN_USERNAME, replace_all)
+            except ValueError as error:
+                raise BrokerRejected(f"cannot import logins: {error}") from None
+            await self._pause()
+            try:
+                await asyncio.to_thread(_replace_store, store_file, merged)
+            finally:
+                await self._resume()
+
+    async def _pause(self) -> None:
+        """Stop the broker without the supervisor restarting it."""
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        await self._terminate()
+
+    async def _resume(self) -> None:
+        assert self._exe is not None and self._logins is not None
+        await self._spawn(self._exe)
+        await self._logins.set_default_acl_access()
+        self._supervisor = asyncio.create_task(self._supervise(self._exe))
+
+    async def health(self) -> BrokerHealth:
+        if self._proc is None or self._proc.returncode is not None:
+            return BrokerHealth(False, "mosquitto is not running (the supervisor restarts it)")
+        return await self._ops().health()
+
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _child_setup(run_as: tuple[int, int] | None) -> None:
+    """In the child before exec: become the broker's user if asked (done here, not through
+    `user=`/`group=`, which uvloop's subprocess support lacks), then ask for SIGTERM when the
+    backend dies, even by SIGKILL, so a crashed backend never leaves an orphan broker. The order
+    matters: changing user clears the parent-death signal."""
+    if run_as is not None:
+        uid, gid = run_as
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _replace_store(path: Path, store: dict) -> None:
+    """Replace the store file, keeping its owner (the broker's user must still write it)."""
+    owner = path.stat()
+    write_private(path, json.dumps(store))
+    os.chown(path, owner.st_uid, owner.st_gid)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,124 @@
+"""Topic rights of each kind of broker login, as pure data (see docs/mqtt.md).
+
+Mosquitto 2.0.11 has no `%u` substitution in role ACLs, so every login gets its own list, computed
+here from the owner's username and device id. The same lists drive every broker back end: the
+dynamic-security roles of Mosquitto and the answers of the HTTP-auth back end.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+AclType = Literal[
+    "publishClientSend",  # the client may publish to topics matching `topic`
+    "publishClientReceive",  # the broker may deliver messages on topics matching `topic`
+    "subscribePattern",  # the client may subscribe with a filter that lies within `topic`
+]
+
+_LEVEL = re.compile(r"[a-z0-9_-]{1,64}")
+
+RECORDER_SHARE_GROUP = "recorder"
+RECORDER_SUBSCRIPTION = f"$share/{RECORDER_SHARE_GROUP}/users/+/devices/+/#"
+
+# Topics under a device prefix (docs/mqtt.md, "Topic tree").
+DEVICE_PUBLISHES = ("status", "pump/state", "telemetry", "schedule", "alert/+", "event")
+DEVICE_RECEIVES = ("pump/set", "schedule/set")
+
+
+class InvalidTopicName(ValueError):
+    """A username or device id that cannot safely become a topic level."""
+
+
+@dataclass(frozen=True)
+class AclRule:
+    acltype: AclType
+    topic: str
+    allow: bool = True
+    priority: int = 0
+
+
+Rights = tuple[AclRule, ...]
+
+
+def topic_level(value: str, what: str) -> str:
+    """Return `value` if it is one safe topic level (`[a-z0-9_-]`, 1-64 chars), else raise.
+
+    Wildcards (`+`, `#`), separators (`/`) or a leading `$` in a username would widen a login's
+    rights to other tenants, so they are refused rather than escaped.
+    """
+    if not isinstance(value, str) or not _LEVEL.fullmatch(value):
+        raise InvalidTopicName(
+            f"{what} {value!r} cannot be used in MQTT topics: "
+            "use 1-64 characters a-z, 0-9, '_' or '-'"
+        )
+    return value
+
+
+def device_level(device_id: str) -> str:
+    """A device id as it appears in topics: lower case (`ESP-A1B2C3` -> `esp-a1b2c3`)."""
+    if not isinstance(device_id, str):
+        raise InvalidTopicName(f"device id {device_id!r} is not text")
+    return topic_level(device_id.lower(), "device id")
+
+
+def user_prefix(username: str) -> str:
+    return f"users/{topic_level(username, 'username')}"
+
+
+def device_prefix(username: str, device_id: str) -> str:
+    return f"{user_prefix(username)}/devices/{device_level(device_id)}"
+
+
+def dashboard_rights(username: str) -> Rights:
+    """A signed-in app session: reads its user's whole subtree, publishes only commands."""
+    prefix = user_prefix(username)
+    return (
+        AclRule("subscribePattern", f"{prefix}/#"),
+        AclRule("publishClientReceive", f"{prefix}/#"),
+        AclRule("publishClientSend", f"{prefix}/devices/+/pump/set"),
+        AclRule("publishClientSend", f"{prefix}/devices/+/schedule/set"),
+    )
+
+
+def device_rights(username: str, device_id: str) -> Rights:
+    """A device: publishes its own state, reads only its own `.../set` topics."""
+    prefix = device_prefix(username, device_id)
+    rules = [AclRule("publishClientSend", f"{prefix}/{t}") for t in DEVICE_PUBLISHES]
+    for topic in DEVICE_RECEIVES:
+        rules.append(AclRule("subscribePattern", f"{prefix}/{topic}"))
+        rules.append(AclRule("publishClientReceive", f"{prefix}/{topic}"))
+    return tuple(rules)
+
+
+def recorder_rights() -> Rights:
+    """The backend's recorder: one shared subscription over every device, read-only."""
+    return (
+        AclRule("subscribePattern", RECORDER_SUBSCRIPTION),
+        AclRule("publishClientReceive", "users/+/devices/+/#"),
+    )
+
+
+def check_filter(topic: str) -> str:
+    """Return `topic` if it is a well-formed MQTT topic filter, else raise `InvalidTopicName`."""
+    levels = topic.split("/")
+    bad = (
+        not topic
+        or len(topic.encode()) > 65535
+        or "\0" in topic
+        or any(("+" in lvl and lvl != "+") or ("#" in lvl and lvl != "#") for lvl in levels)
+        or "#" in levels[:-1]
+    )
+    if bad:
+        raise InvalidTopicName(f"{topic!r} is not a valid MQTT topic filter")
+    return topic
+
+
+def check_rights(rights: Rights) -> Rights:
+    """Refuse malformed rules before anything reaches the broker (nothing is half-applied)."""
+    for rule in rights:
+        if rule.acltype not in ("publishClientSend", "publishClientReceive", "subscribePattern"):
+            raise InvalidTopicName(f"unknown ACL type {rule.acltype!r}")
+        check_filter(rule.topic)
+    return rights

@@ -1,0 +1,237 @@
+"""`pooldesk-backend`: serve, migrate, devices import, broker sync, recorder."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from backend.settings import ConfigError, Settings, load_settings, warn_if_ephemeral
+
+log = logging.getLogger("backend.cli")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8788
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pooldesk-backend",
+        description="PoolDesk backend: accounts, sessions, devices and device history over HTTP.",
+        epilog="Settings come from the environment and an optional .env file; see docs/backend.md.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def data_dir_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--data-dir",
+            type=Path,
+            help="folder for the SQLite database (default: the per-user data folder, "
+            "or POOLDESK_DATA_DIR)",
+        )
+
+    serve = commands.add_parser("serve", help="run the HTTP server (migrates the database first)")
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
+    )
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default {DEFAULT_PORT})"
+    )
+    data_dir_option(serve)
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    data_dir_option(migrate)
+
+    devices = commands.add_parser("devices", help="device manifest commands")
+    device_commands = devices.add_subparsers(
+        dest="devices_command", metavar="ACTION", required=True
+    )
+    manifest = device_commands.add_parser(
+        "import",
+        help="import a factory manifest CSV (columns deviceId,claimCode)",
+        description="Import a factory manifest. Listed devices can then only be registered with "
+        "their claim code. Claim codes are stored hashed.",
+    )
+    manifest.add_argument("file", type=Path, metavar="FILE.csv")
+    data_dir_option(manifest)
+
+    broker = commands.add_parser("broker", help="MQTT broker commands")
+    broker_commands = broker.add_subparsers(dest="broker_command", metavar="ACTION", required=True)
+    sync = broker_commands.add_parser(
+        "sync",
+        help="make the broker's logins match the database",
+        description="Re-create at the broker the logins the database knows and remove the ones "
+        "it does not (after the broker's store was lost or edited). With the managed broker, "
+        "stop `serve` first: it owns the broker process.",
+    )
+    data_dir_option(sync)
+
+    recorder = commands.add_parser(
+        "recorder",
+        help="record device messages into the history (a separate process)",
+        description="Subscribe to every device's topics with the recorder's own login and store "
+        "status, state, telemetry, alerts and events. `serve` already runs one in-process; "
+        "extra recorders share the load through a shared subscription.",
+    )
+    data_dir_option(recorder)
+    return parser
+
+
+class CommandError(Exception):
+    pass
+
+
+async def _open_database(settings: Settings):  # noqa: ANN202 - returns backend.db.engine.Database
+    from backend.db.engine import Database
+    from backend.db.migrate import upgrade_to_head
+
+    database = Database(settings.database_url)
+    try:
+        await upgrade_to_head(database)
+    except Exception as exc:
+        await database.dispose()
+        raise CommandError(f"cannot prepare the database ({_safe_url(settings)}): {exc}") from None
+    return database
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    from backend.db.migrate import current_revision
+
+    database = await _open_database(settings)
+    try:
+        revision = await current_revision(database)
+    finally:
+        await database.dispose()
+    print(f"database {_safe_url(settings)} is at schema {revision}")
+
+
+async def _check_before_serving(settings: Settings) -> None:
+    from backend.db.engine import Database
+    from backend.db.migrate import current_revision, head_revision
+
+    if settings.auto_migrate:
+        await (await _open_database(settings)).dispose()
+        return
+    database = Database(settings.database_url)
+    try:
+        current = await current_revision(database)
+    except Exception as exc:
+        raise CommandError(f"cannot reach the database ({_safe_url(settings)}): {exc}") from None
+    finally:
+        await database.dispose()
+    if current != head_revision():
+        raise CommandError(
+            f"database schema is at {current or 'nothing'}, this version needs "
+            f"{head_revision()}: run `pooldesk-backend migrate` first"
+        )
+
+
+async def _import_manifest(settings: Settings, file: Path, text: str) -> None:
+    from backend.devices.manifest import ManifestError, import_manifest, parse_manifest
+
+    try:
+        entries = parse_manifest(text)
+    except ManifestError as exc:
+        raise CommandError(f"{file}: {exc}") from None
+    database = await _open_database(settings)
+    try:
+        result = await import_manifest(database, entries)
+    finally:
+        await database.dispose()
+    print(f"imported {file}: {result.added} devices added, {result.updated} updated")
+
+
+def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.extensions import installed_extensions
+
+    asyncio.run(_check_before_serving(settings))
+    app = create_app(settings, extensions=installed_extensions(settings))
+    log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+    )
+
+
+async def _broker_sync(settings: Settings) -> None:
+    from backend.broker.base import BrokerError
+    from backend.broker.extension import run_sync
+
+    try:
+        report = await run_sync(settings)
+    except BrokerError as exc:
+        raise CommandError(f"broker sync failed: {exc}") from None
+    print(report.as_text())
+
+
+def _run_recorder(settings: Settings) -> None:
+    from backend.broker.base import BrokerError
+    from backend.recorder.service import run_recorder
+
+    try:
+        asyncio.run(run_recorder(settings))
+    except BrokerError as exc:
+        raise CommandError(f"recorder: {exc}") from None
+    except KeyboardInterrupt:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, getattr(args, "log_level", "info").upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = load_settings(data_dir=args.data_dir)
+        if settings.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if args.command == "serve":
+            if not 0 < args.port < 65536:
+                raise CommandError(f"--port must be 1-65535, got {args.port}")
+            warn_if_ephemeral(settings)
+            _serve(settings, args.host, args.port, args.log_level)
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "devices" and args.devices_command == "import":
+            try:
+                text = args.file.read_text("utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(f"cannot read {args.file}: {exc}") from None
+            asyncio.run(_import_manifest(settings, args.file, text))
+        elif args.command == "broker" and args.broker_command == "sync":
+            asyncio.run(_broker_sync(settings))
+        elif args.command == "recorder":
+            _run_recorder(settings)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""What every request handler needs, built once per app in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from backend.accounts.events import AccountEvents
+from backend.db.engine import Database
+from backend.security.passwords import Passwords
+from backend.security.tokens import Tokens
+from backend.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    passwords: Passwords
+    tokens: Tokens
+    events: AccountEvents
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppContext:
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            passwords=Passwords(
+                memory_kib=settings.argon2_memory_kib,
+                time_cost=settings.argon2_time_cost,
+                parallelism=settings.argon2_parallelism,
+            ),
+            tokens=Tokens(
+                secret=settings.jwt_secret,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                access_seconds=settings.access_token_seconds,
+                refresh_seconds=settings.refresh_token_seconds,
+            ),
+            events=AccountEvents(),
+        )
+
+
+def context_of(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def user_agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")[:256]

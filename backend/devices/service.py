@@ -1,0 +1,136 @@
+"""Device ownership: claiming (with the manifest's claim code), listing, renaming, unbinding,
+and the per-device API key."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
+from backend.db.types import utcnow
+from backend.devices.ids import normalize_claim_code, topic_prefix
+from backend.http.errors import conflict, forbidden, not_found, validation_error
+from backend.security.secrets_hashing import digest, new_api_key, same_digest
+from backend.timefmt import iso
+
+MAX_NAME = 64
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise validation_error(
+            f"name must be 1-{MAX_NAME} printable characters (no line breaks or tabs)"
+        )
+    return name
+
+
+def device_json(device: Device) -> dict[str, Any]:
+    return {
+        "deviceId": device.device_id,
+        "name": device.name,
+        "type": device.device_type,
+        "topicPrefix": device.topic_prefix,
+        "status": device.status,
+        "lastSeen": iso(device.last_seen),
+        "createdAt": iso(device.created_at),
+    }
+
+
+async def check_claim(
+    db: AsyncSession, device_id: str, claim_code: str | None, *, require_manifest: bool
+) -> None:
+    """Raise unless this device may be claimed with this claim code."""
+    listed = await db.get(ManifestDevice, device_id)
+    if listed is None:
+        if require_manifest:
+            raise forbidden(
+                f"Device {device_id} is not in the factory manifest; check the id on the "
+                "device label, or ask the operator to import the manifest"
+            )
+        return
+    if not claim_code:
+        raise validation_error(
+            f"claimCode is required for device {device_id}: it is printed on the device label"
+        )
+    if not same_digest(digest(normalize_claim_code(claim_code)), listed.claim_code_hash):
+        raise forbidden(f"Claim code does not match device {device_id}")
+
+
+async def ensure_unowned(db: AsyncSession, device_id: str, user_id: str | None) -> None:
+    owner = await db.scalar(select(Device.user_id).where(Device.device_id == device_id))
+    if owner is None:
+        return
+    if owner == user_id:
+        raise conflict(f"Device {device_id} is already on your account")
+    raise conflict(f"Device {device_id} is already registered to another account")
+
+
+def new_device(user: User, device_id: str, name: str | None) -> Device:
+    return Device(
+        id=str(uuid.uuid4()),
+        device_id=device_id,
+        user_id=user.id,
+        name=name or device_id,
+        device_type="pool-controller",
+        topic_prefix=topic_prefix(user.username, device_id),
+        status="offline",
+        last_seen=None,
+        created_at=utcnow(),
+    )
+
+
+async def devices_of(db: AsyncSession, user_id: str) -> list[Device]:
+    query = (
+        select(Device)
+        .where(Device.user_id == user_id)
+        .order_by(Device.created_at, Device.device_id)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def first_device_id(db: AsyncSession, user_id: str) -> str | None:
+    query = (
+        select(Device.device_id)
+        .where(Device.user_id == user_id)
+        .order_by(Device.created_at, Device.device_id)
+        .limit(1)
+    )
+    return await db.scalar(query)
+
+
+async def owned_device(db: AsyncSession, user_id: str, device_id: str) -> Device:
+    """The user's device, or 404 (also for other people's devices: their existence is
+    not the caller's business)."""
+    device = await db.scalar(
+        select(Device).where(Device.device_id == device_id, Device.user_id == user_id)
+    )
+    if device is None:
+        raise not_found(f"Device {device_id} is not on your account")
+    return device
+
+
+async def mark_mqtt_logins_pending_delete(db: AsyncSession, *conditions: Any) -> tuple[str, ...]:
+    """Flag MQTT logins for removal from the broker; returns their names, sorted."""
+    query = select(MqttLogin.mqtt_user).where(*conditions).order_by(MqttLogin.mqtt_user)
+    names = tuple((await db.scalars(query)).all())
+    if names:
+        await db.execute(update(MqttLogin).where(*conditions).values(broker_state="pending_delete"))
+    return names
+
+
+async def unbind(db: AsyncSession, device: Device) -> tuple[str, ...]:
+    mqtt_users = await mark_mqtt_logins_pending_delete(db, MqttLogin.device_id == device.id)
+    await db.execute(delete(Device).where(Device.id == device.id))
+    return mqtt_users
+
+
+async def issue_api_key(db: AsyncSession, device: Device) -> str:
+    """A new API key for the device (the old one stops working). Shown once, stored hashed."""
+    key = new_api_key()
+    await db.execute(delete(DeviceApiKey).where(DeviceApiKey.device_pk == device.id))
+    db.add(DeviceApiKey(device_pk=device.id, key_hash=digest(key), created_at=utcnow()))
+    return key

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the domain routes: errors, JSON bodies, auth."""

@@ -1,0 +1,225 @@
+"""The recorder: a shared MQTT subscription over every device, written to the database in batches.
+
+Acknowledgements are manual: a message's PUBACK goes to the broker only after the batch holding
+it is committed, so a recorder (or database) failure makes the broker deliver it again instead of
+losing it. Its session is persistent (clean start off, one day of expiry), so messages published
+while it is away — a broker restart, a recorder restart — wait for it. Several backend instances
+share the load through the `$share/recorder/...` subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy import insert, select, update
+
+from backend.broker.base import BrokerLogin
+from backend.broker.rights import RECORDER_SUBSCRIPTION
+from backend.db.engine import Database
+from backend.db.models import Device, Event, User
+from backend.db.types import utcnow
+from backend.recorder.messages import DeviceMessage, interpret
+
+log = logging.getLogger("backend.recorder")
+
+SESSION_EXPIRY_S = 24 * 3600
+
+
+@dataclass
+class _Pending:
+    message: DeviceMessage | None
+    mid: int
+    qos: int
+    received_at: datetime
+
+
+class Recorder:
+    def __init__(
+        self,
+        db: Database,
+        host: str,
+        port: int,
+        login: BrokerLogin,
+        *,
+        batch_size: int = 1000,
+        batch_wait_s: float = 0.05,
+    ) -> None:
+        self.db, self.host, self.port, self.login = db, host, port, login
+        self.batch_size, self.batch_wait_s = batch_size, batch_wait_s
+        self.stored = 0  # messages committed so far
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self._devices: dict[tuple[str, str], str | None] = {}
+        self._stopping = False
+        self._client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=login.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        self._client.username_pw_set(login.username, login.password)
+        self._client.reconnect_delay_set(0.1, 5)
+        self._client.max_inflight_messages_set(1000)
+        self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_message = self._on_message
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_socket_open = _nodelay
+
+    # ---- paho thread -------------------------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("recorder login refused by the broker: %s", reason)
+            return
+        client.subscribe(RECORDER_SUBSCRIPTION, qos=1)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list, _p: Any) -> None:
+        if reasons and not reasons[0].is_failure:
+            self._call(self._subscribed.set)
+        else:
+            log.error("recorder may not subscribe to %s: %s", RECORDER_SUBSCRIPTION, reasons)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._call(self._subscribed.clear)
+        if not self._stopping:
+            log.warning("recorder disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        pending = _Pending(interpret(msg.topic, msg.payload), msg.mid, msg.qos, utcnow())
+        self._call(self._queue.put_nowait, pending)
+
+    def _call(self, fn: Any, *args: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    # ---- asyncio side -------------------------------------------------------------------------
+
+    async def start(self, within: float = 10.0) -> None:
+        self._loop = asyncio.get_running_loop()
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(
+            self.host, self.port, keepalive=30, clean_start=False, properties=props
+        )
+        self._client.loop_start()
+        self._task = asyncio.create_task(self._write_forever(), name="recorder-writer")
+        await asyncio.wait_for(self._subscribed.wait(), within)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._client.disconnect()
+        await asyncio.to_thread(self._client.loop_stop)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _write_forever(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            deadline = asyncio.get_running_loop().time() + self.batch_wait_s
+            while len(batch) < self.batch_size:
+                timeout = deadline - asyncio.get_running_loop().time()
+                if timeout <= 0 and self._queue.empty():
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), max(timeout, 0)))
+                except TimeoutError:
+                    break
+            while True:
+                try:
+                    await self._store(batch)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Nothing was acknowledged: retry; the broker keeps the messages meanwhile.
+                    # A device removed meanwhile fails its foreign key: look devices up again.
+                    log.exception("recorder could not store %d message(s); retrying", len(batch))
+                    self.forget_devices()
+                    await asyncio.sleep(0.5)
+            for item in batch:
+                self._client.ack(item.mid, item.qos)
+            self.stored += len(batch)
+
+    async def _device_pks(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        missing = [k for k in keys if k not in self._devices]
+        if missing:
+            async with self.db.read() as db:
+                rows = (
+                    await db.execute(
+                        select(User.username, Device.device_id, Device.id)
+                        .join(User, User.id == Device.user_id)
+                        .where(Device.device_id.in_({d for _, d in missing}))
+                    )
+                ).all()
+            found = {(u, d): pk for u, d, pk in rows}
+            for key in missing:
+                self._devices[key] = found.get(key)
+        return {k: self._devices[k] for k in keys}
+
+    def forget_devices(self) -> None:
+        """Drop the device cache (after devices were added, removed or moved)."""
+        self._devices.clear()
+
+    async def _store(self, batch: Sequence[_Pending]) -> None:
+        messages = [p for p in batch if p.message is not None]
+        if not messages:
+            return
+        keys = {(p.message.username, p.message.device_id) for p in messages}  # type: ignore[union-attr]
+        pks = await self._device_pks(keys)
+        if None in pks.values():  # a device we do not know (yet): look again next time
+            for key, pk in pks.items():
+                if pk is None:
+                    self._devices.pop(key, None)
+        rows: list[dict[str, Any]] = []
+        seen: dict[str, tuple[datetime, str | None]] = {}
+        for p in messages:
+            m = p.message
+            assert m is not None
+            pk = pks.get((m.username, m.device_id))
+            if pk is None:
+                continue
+            rows.append(
+                {
+                    "device_pk": pk,
+                    "type": m.event_type,
+                    "ts": m.ts or p.received_at,
+                    "received_at": p.received_at,
+                    "data": json.dumps(m.data, separators=(",", ":")),
+                }
+            )
+            last = seen.get(pk, (p.received_at, None))
+            seen[pk] = (p.received_at, m.status or last[1])
+        if not rows:
+            return
+        async with self.db.write() as db:
+            await db.execute(insert(Event), rows)
+            for pk, (at, status) in seen.items():
+                values: dict[str, Any] = {}
+                if status is not None:
+                    values["status"] = status
+                if status != "offline":
+                    values["last_seen"] = at
+                if values:
+                    await db.execute(update(Device).where(Device.id == pk).values(**values))
+
+
+def _nodelay(_c: mqtt.Client, _u: Any, sock: Any) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

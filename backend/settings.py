@@ -1,0 +1,154 @@
+"""Backend settings, read once from the environment and an optional `.env` file.
+
+The process environment wins over `.env`. Names follow the design seed (`JWT_SECRET`,
+`MQTT_BROKER_URL`, `HIVEMQ_API_TOKEN`) plus `DATABASE_URL` and the `POOLDESK_*` knobs listed in
+docs/backend.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import platformdirs
+from dotenv import dotenv_values
+
+log = logging.getLogger("backend.settings")
+
+MISSING_SECRET_MESSAGE = "JWT_SECRET not configured in environment"  # noqa: S105
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message tells the operator what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    jwt_secret: str
+    jwt_secret_is_ephemeral: bool = False
+    environment: str = "development"
+    mqtt_broker_url: str = ""
+    hivemq_api_token: str = ""
+    require_device_manifest: bool = False
+    auto_migrate: bool = True
+    jwt_issuer: str = "pooldesk-backend"
+    jwt_audience: str = "pooldesk"
+    access_token_seconds: int = 3600
+    refresh_token_seconds: int = 30 * 24 * 3600
+    argon2_memory_kib: int = 19 * 1024
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    max_body_bytes: int = 64 * 1024
+    login_free_attempts_account: int = 5
+    login_free_attempts_address: int = 20
+    login_lockout_base_seconds: int = 1
+    login_lockout_max_seconds: int = 900
+    login_failure_window_seconds: int = 900
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("pooldesk-backend", appauthor=False))
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{data_dir / 'pooldesk.db'}"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def read_environment(env_file: Path | None = None) -> dict[str, str]:
+    """The process environment laid over the `.env` file (current folder unless given)."""
+    path = env_file or Path(os.environ.get("POOLDESK_ENV_FILE", ".env"))
+    merged: dict[str, str] = {}
+    if path.is_file():
+        merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    merged.update(os.environ)
+    return merged
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, data_dir: Path | None = None
+) -> Settings:
+    """Build settings; raise ConfigError with an operator-facing message when they are wrong."""
+    env = read_environment() if env is None else env
+    environment = (env.get("POOLDESK_ENV") or "development").strip().lower()
+    if environment not in {"development", "production"}:
+        raise ConfigError(f"POOLDESK_ENV must be development or production, got {environment!r}")
+
+    folder = data_dir or Path(env.get("POOLDESK_DATA_DIR") or default_data_dir())
+    folder = folder.expanduser().resolve()
+    database_url = (env.get("DATABASE_URL") or "").strip() or sqlite_url(folder)
+    if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+
+    secret = (env.get("JWT_SECRET") or "").strip()
+    ephemeral = False
+    if not secret:
+        if environment == "production":
+            raise ConfigError(MISSING_SECRET_MESSAGE)
+        secret = secrets.token_hex(32)
+        ephemeral = True
+    elif environment == "production" and len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise ConfigError(
+            f"JWT_SECRET is too short for production: use at least "
+            f"{MIN_PRODUCTION_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
+        )
+
+    return Settings(
+        data_dir=folder,
+        database_url=database_url,
+        jwt_secret=secret,
+        jwt_secret_is_ephemeral=ephemeral,
+        environment=environment,
+        mqtt_broker_url=env.get("MQTT_BROKER_URL", ""),
+        hivemq_api_token=env.get("HIVEMQ_API_TOKEN", ""),
+        require_device_manifest=_flag(env.get("REQUIRE_DEVICE_MANIFEST")),
+        auto_migrate=_flag(env.get("POOLDESK_AUTO_MIGRATE", "1")),
+        argon2_memory_kib=_int(env, "POOLDESK_ARGON2_MEMORY_KIB", 19 * 1024, 19 * 1024),
+        argon2_time_cost=_int(env, "POOLDESK_ARGON2_TIME_COST", 2, 2),
+        max_body_bytes=_int(env, "POOLDESK_MAX_BODY_BYTES", 64 * 1024, 1024),
+    )
+
+
+def warn_if_ephemeral(settings: Settings) -> None:
+    if settings.jwt_secret_is_ephemeral:
+        log.warning(
+            "JWT_SECRET is not set: using an ephemeral secret for this development run; "
+            "every session ends when the server stops. Set JWT_SECRET (and "
+            "POOLDESK_ENV=production) for a real deployment."
+        )

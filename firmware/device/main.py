@@ -1,0 +1,4 @@
+# MicroPython runs this file after boot.
+import fw_app
+
+fw_app.run("/")

@@ -1,0 +1,1 @@
+"""Host simulator: runs the unchanged `firmware/device/` code under CPython (`pooldesk-sim`)."""

@@ -1,0 +1,1 @@
+"""Factory and build tools for the firmware (run on a PC, not on the device)."""

@@ -1,0 +1,7 @@
+"""`python -m pooldesk`."""
+
+import sys
+
+from pooldesk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,344 @@
+"""The backend's HTTP API as typed async calls.
+
+Access tokens live in memory only. The client refreshes the access token shortly before it
+expires and once on a 401; when the refresh itself is refused the session is over and
+`SessionEnded` carries the server's message. Refreshes are serialised, because the server
+rotates refresh tokens and treats the reuse of a spent one as theft (it revokes the family).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NoReturn
+
+import httpx
+
+from pooldesk import __version__
+from pooldesk.core.models import (
+    DeviceInfo,
+    HistoryEvent,
+    MqttCredentials,
+    SessionInfo,
+    User,
+    format_time,
+)
+
+log = logging.getLogger(__name__)
+REFRESH_MARGIN_S = 60.0
+
+
+class ApiError(Exception):
+    """The server refused, or could not be reached; `message` is fit to show to a person."""
+
+    def __init__(self, message: str, code: str = "error", status: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+class NetworkError(ApiError):
+    """No answer from the server (down, wrong address, timeout)."""
+
+
+class SessionEnded(ApiError):
+    """The session can no longer be refreshed: the user must sign in again."""
+
+
+@dataclass
+class Tokens:
+    access: str
+    refresh: str
+    expires_at: float  # time.monotonic() deadline of the access token
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    events: list[HistoryEvent]
+    next_cursor: str | None
+
+
+TokensListener = Callable[[Tokens | None], None]
+
+
+class BackendClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        on_tokens: TokensListener | None = None,
+        on_session_ended: Callable[[str], None] | None = None,
+        timeout: float = 15.0,
+        refresh_margin: float = REFRESH_MARGIN_S,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            headers={"User-Agent": f"PoolDesk/{__version__} ({platform.system()})"},
+            follow_redirects=False,
+        )
+        self._tokens: Tokens | None = None
+        self.on_tokens = on_tokens
+        self.on_session_ended = on_session_ended
+        self._refresh_margin = refresh_margin
+        self._refresh_lock = asyncio.Lock()
+
+    # -- token state ---------------------------------------------------------------------------
+    @property
+    def tokens(self) -> Tokens | None:
+        return self._tokens
+
+    @property
+    def signed_in(self) -> bool:
+        return self._tokens is not None
+
+    def forget_tokens(self) -> None:
+        self._set_tokens(None)
+
+    def expire_access_token_now(self) -> None:
+        """Treat the access token as expired (used after the app slept, and by tests)."""
+        if self._tokens:
+            self._tokens.expires_at = time.monotonic()
+
+    def _set_tokens(self, tokens: Tokens | None) -> None:
+        self._tokens = tokens
+        if self.on_tokens:
+            self.on_tokens(tokens)
+
+    def _take_tokens(self, data: dict[str, Any]) -> None:
+        expires_in = float(data.get("expiresIn") or 3600)
+        self._set_tokens(
+            Tokens(
+                access=str(data["token"]),
+                refresh=str(data["refreshToken"]),
+                expires_at=time.monotonic() + expires_in,
+            )
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- transport -----------------------------------------------------------------------------
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        token: str | None = None,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        try:
+            return await self._http.request(method, path, json=json, params=params, headers=headers)
+        except httpx.TimeoutException:
+            raise NetworkError(
+                f"The server at {self.base_url} did not answer in time. Try again.", "timeout"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise NetworkError(
+                f"Cannot reach the server at {self.base_url} ({type(exc).__name__}). "
+                "Check the address and that the server is running.",
+                "network",
+            ) from None
+
+    @staticmethod
+    def _result(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ApiError(
+                f"The server answered {response.status_code} without a readable message.",
+                "bad_response",
+                response.status_code,
+            )
+        if response.is_success and data.get("ok", True):
+            return data
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        message = str(error.get("message") or f"The server refused ({response.status_code}).")
+        if response.status_code == 429 and response.headers.get("Retry-After"):
+            message += f" Try again in {response.headers['Retry-After']} s."
+        raise ApiError(message, str(error.get("code") or "error"), response.status_code)
+
+    async def _public(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return self._result(await self._send(method, path, **kwargs))
+
+    async def _authed(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        tokens = self._tokens
+        if tokens is None:
+            raise SessionEnded("You are signed out. Sign in again.", "unauthorized", 401)
+        if tokens.expires_at - time.monotonic() < self._refresh_margin:
+            await self._refresh_from(tokens.access)
+        response = await self._send(method, path, token=self._access(), **kwargs)
+        if response.status_code == 401:
+            await self._refresh_from(self._access())
+            response = await self._send(method, path, token=self._access(), **kwargs)
+            if response.status_code == 401:
+                self._end_session(self._error_message(response) or "Your session has ended.")
+        return self._result(response)
+
+    def _access(self) -> str:
+        if self._tokens is None:
+            raise SessionEnded("You are signed out. Sign in again.", "unauthorized", 401)
+        return self._tokens.access
+
+    @staticmethod
+    def _error_message(response: httpx.Response) -> str | None:
+        try:
+            return str(response.json()["error"]["message"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    async def _refresh_from(self, stale_access: str) -> None:
+        async with self._refresh_lock:
+            if self._tokens is None:
+                raise SessionEnded("You are signed out. Sign in again.", "unauthorized", 401)
+            if self._tokens.access != stale_access:
+                return  # another call refreshed while this one waited
+            await self._refresh_now()
+
+    async def _refresh_now(self) -> None:
+        assert self._tokens is not None
+        response = await self._send(
+            "POST", "/api/auth/refresh", json={"refreshToken": self._tokens.refresh}
+        )
+        if response.status_code in (400, 401, 403):
+            self._end_session(self._error_message(response) or "Your session has ended.")
+        self._take_tokens(self._result(response))
+        log.info("access token refreshed")
+
+    def _end_session(self, server_message: str) -> NoReturn:
+        self.forget_tokens()
+        message = f"{server_message.rstrip('.')}. Sign in again."
+        if self.on_session_ended:
+            self.on_session_ended(message)
+        raise SessionEnded(message, "unauthorized", 401)
+
+    # -- auth ----------------------------------------------------------------------------------
+    async def register(self, username: str, email: str, password: str, device_id: str) -> str:
+        data = await self._public(
+            "POST",
+            "/api/auth/register",
+            json={
+                "username": username,
+                "email": email,
+                "password": password,
+                "deviceId": device_id,
+            },
+        )
+        return str(data.get("message") or "Registration successful")
+
+    async def login(self, username: str, password: str) -> User:
+        data = await self._public(
+            "POST", "/api/auth/login", json={"username": username, "password": password}
+        )
+        self._take_tokens(data)
+        return User.from_json(data.get("user") or {"username": username})
+
+    async def restore(self, refresh_token: str) -> User:
+        """Start from a stored refresh token: rotate it, then ask who we are."""
+        self._tokens = Tokens(access="", refresh=refresh_token, expires_at=0.0)
+        await self._refresh_from("")
+        user, _session = await self.verify()
+        return user
+
+    async def verify(self) -> tuple[User, str]:
+        data = await self._authed("GET", "/api/auth/verify")
+        return User.from_json(data.get("user") or {}), str(data.get("sessionId") or "")
+
+    async def logout(self) -> None:
+        """End the session on the server; the local tokens are dropped whatever happens."""
+        try:
+            if self._tokens is not None:
+                await self._authed("POST", "/api/auth/logout")
+        finally:
+            self.forget_tokens()
+
+    async def sessions(self) -> list[SessionInfo]:
+        data = await self._authed("GET", "/api/auth/sessions")
+        return [SessionInfo.from_json(item) for item in data.get("sessions", [])]
+
+    async def end_session(self, session_id: str) -> None:
+        await self._authed("DELETE", f"/api/auth/sessions/{session_id}")
+
+    async def change_password(self, current: str, new: str) -> str:
+        data = await self._authed(
+            "POST", "/api/auth/password", json={"currentPassword": current, "newPassword": new}
+        )
+        if data.get("token") and data.get("refreshToken"):
+            self._take_tokens(data)
+        return str(data.get("message") or "Password changed")
+
+    async def mqtt_credentials(self) -> MqttCredentials:
+        return MqttCredentials.from_json(await self._authed("GET", "/api/auth/mqtt-credentials"))
+
+    # -- devices, history, account -------------------------------------------------------------
+    async def device_credentials(self, device_id: str) -> dict[str, Any]:
+        """Issue (or rotate) a device's own broker login; the answer goes into its binding."""
+        return await self._authed("POST", f"/api/devices/{device_id}/credentials")
+
+    async def devices(self) -> list[DeviceInfo]:
+        data = await self._authed("GET", "/api/devices")
+        return [DeviceInfo.from_json(item) for item in data.get("devices", [])]
+
+    async def add_device(
+        self, device_id: str, name: str | None = None, claim_code: str | None = None
+    ) -> DeviceInfo:
+        body: dict[str, Any] = {"deviceId": device_id}
+        if name:
+            body["name"] = name
+        if claim_code:
+            body["claimCode"] = claim_code
+        data = await self._authed("POST", "/api/devices", json=body)
+        return DeviceInfo.from_json(data["device"])
+
+    async def rename_device(self, device_id: str, name: str) -> DeviceInfo:
+        data = await self._authed("PATCH", f"/api/devices/{device_id}", json={"name": name})
+        return DeviceInfo.from_json(data["device"])
+
+    async def remove_device(self, device_id: str) -> str:
+        data = await self._authed("DELETE", f"/api/devices/{device_id}")
+        return str(data.get("message") or "Device removed")
+
+    async def history(
+        self,
+        device_id: str,
+        *,
+        event_type: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> HistoryPage:
+        params: dict[str, Any] = {"deviceId": device_id}
+        if event_type:
+            params["type"] = event_type
+        if since:
+            params["from"] = format_time(since)
+        if until:
+            params["to"] = format_time(until)
+        if limit:
+            params["limit"] = limit
+        if cursor:
+            params["cursor"] = cursor
+        data = await self._authed("GET", "/api/history", params=params)
+        events = [HistoryEvent.from_json(item) for item in data.get("events", [])]
+        return HistoryPage([e for e in events if e is not None], data.get("nextCursor") or None)
+
+    async def export_account(self) -> dict[str, Any]:
+        data = await self._authed("GET", "/api/account/export")
+        return data.get("data", data)
+
+    async def delete_account(self, password: str) -> str:
+        data = await self._authed("DELETE", "/api/account", json={"password": password})
+        self.forget_tokens()
+        return str(data.get("message") or "Account deleted")

@@ -1,0 +1,155 @@
+"""Commands to a device and their fate: pending until the device echoes the cmd_id.
+
+A pump command is *pending* until a `pump/state` carrying its `cmd_id` arrives (*confirmed*),
+the device answers with a `command_rejected` event (*rejected*, with its reason), or the
+timeout passes (*failed*: "the controller did not respond"); the UI then shows the device's
+last confirmed state again. Schedules work the same way with the `schedule` echo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pooldesk.core.devices import DeviceStore, utcnow
+from pooldesk.core.models import format_time
+
+DEFAULT_TIMEOUT_S = 8.0
+NO_RESPONSE = "The controller did not respond."
+NOT_CONNECTED = "Not connected to the broker; the command was not sent."
+
+
+class CommandState(enum.Enum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+@dataclass
+class Command:
+    cmd_id: str
+    device_key: str
+    kind: str  # "pump" or "schedule"
+    body: dict[str, Any]
+    state: CommandState = CommandState.PENDING
+    message: str = ""
+    _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+    @property
+    def wants_on(self) -> bool | None:
+        """What the pump should be after this command, when the command says."""
+        if self.kind != "pump":
+            return None
+        if self.body.get("mode") == "timer":
+            return True
+        return self.body.get("on") if "on" in self.body else None
+
+
+Publish = Callable[[str, bytes], bool]
+Listener = Callable[[Command], None]
+
+
+class CommandTracker:
+    def __init__(self, store: DeviceStore, publish: Publish, timeout: float = DEFAULT_TIMEOUT_S):
+        self._store = store
+        self._publish = publish
+        self.timeout = timeout
+        self._pending: dict[tuple[str, str], Command] = {}
+        self._listeners: list[Listener] = []
+        store.subscribe(self._device_changed)
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def pending(self, device_key: str, kind: str = "pump") -> Command | None:
+        return self._pending.get((device_key, kind))
+
+    # -- sending ------------------------------------------------------------------------------
+    def switch_pump(self, device_key: str, on: bool) -> Command:
+        return self._send(device_key, "pump", {"on": on, "mode": "manual"})
+
+    def run_for(self, device_key: str, seconds: int) -> Command:
+        if not 1 <= seconds <= 86400:
+            raise ValueError("A timer runs between 1 second and 24 hours.")
+        return self._send(device_key, "pump", {"mode": "timer", "duration_s": int(seconds)})
+
+    def follow_schedule(self, device_key: str) -> Command:
+        return self._send(device_key, "pump", {"mode": "schedule"})
+
+    def set_schedule(self, device_key: str, windows: list[dict[str, Any]], tz: str) -> Command:
+        return self._send(device_key, "schedule", {"tz": tz, "windows": windows})
+
+    def _send(self, device_key: str, kind: str, body: dict[str, Any]) -> Command:
+        command = Command(uuid.uuid4().hex, device_key, kind, body)
+        topic = f"{self._store.topic_prefix}/devices/{device_key}/{kind}/set"
+        payload = {"cmd_id": command.cmd_id, **body, "ts": format_time(utcnow())}
+        previous = self._pending.pop((device_key, kind), None)
+        if previous and previous._timer:
+            previous._timer.cancel()  # superseded: only the newest command is tracked
+        if not self._publish(topic, json.dumps(payload).encode()):
+            self._finish(command, CommandState.FAILED, NOT_CONNECTED)
+            return command
+        self._pending[(device_key, kind)] = command
+        command._timer = asyncio.get_running_loop().call_later(self.timeout, self._expire, command)
+        self._notify(command)
+        return command
+
+    # -- outcomes -----------------------------------------------------------------------------
+    def _expire(self, command: Command) -> None:
+        if self._pending.get((command.device_key, command.kind)) is command:
+            del self._pending[(command.device_key, command.kind)]
+            self._finish(command, CommandState.FAILED, NO_RESPONSE)
+
+    def _device_changed(self, key: str, what: str) -> None:
+        device = self._store.devices.get(key)
+        if device is None:
+            return
+        if what == "pump" and device.pump and device.pump.cmd_id:
+            self._settle(key, "pump", device.pump.cmd_id, CommandState.CONFIRMED, "")
+        elif what == "schedule" and device.schedule and device.schedule.get("cmd_id"):
+            self._settle(
+                key, "schedule", str(device.schedule["cmd_id"]), CommandState.CONFIRMED, ""
+            )
+        elif what == "event" and device.last_event:
+            event = device.last_event
+            if event.get("type") == "command_rejected" and event.get("cmd_id"):
+                reason = str(event.get("reason") or "no reason given")
+                for kind in ("pump", "schedule"):
+                    self._settle(
+                        key,
+                        kind,
+                        str(event["cmd_id"]),
+                        CommandState.REJECTED,
+                        f"The controller refused: {reason}.",
+                    )
+
+    def _settle(self, key: str, kind: str, cmd_id: str, state: CommandState, msg: str) -> None:
+        command = self._pending.get((key, kind))
+        if command is None or command.cmd_id != cmd_id:
+            return
+        del self._pending[(key, kind)]
+        self._finish(command, state, msg)
+
+    def _finish(self, command: Command, state: CommandState, message: str) -> None:
+        if command._timer:
+            command._timer.cancel()
+            command._timer = None
+        command.state = state
+        command.message = message
+        self._notify(command)
+
+    def _notify(self, command: Command) -> None:
+        for listener in list(self._listeners):
+            listener(command)
+
+    def cancel_all(self) -> None:
+        for command in self._pending.values():
+            if command._timer:
+                command._timer.cancel()
+        self._pending.clear()

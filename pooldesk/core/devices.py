@@ -1,0 +1,224 @@
+"""The dashboard's picture of each device, built from the MQTT topics of docs/mqtt.md.
+
+Staleness: a value is shown as current only while the device is online and the value arrived
+after the device's latest return from offline. While the device is offline, or the app's own
+broker link is down, every value is stale: the last known value, not the current one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pooldesk.core.models import DeviceInfo, parse_time
+
+log = logging.getLogger(__name__)
+
+PUMP_MODES = ("manual", "schedule", "timer", "freeze")
+# Topic filters relative to the user's prefix (`users/<u>`).
+SUBSCRIPTIONS = (
+    "devices/+/status",
+    "devices/+/pump/state",
+    "devices/+/telemetry",
+    "devices/+/schedule",
+    "devices/+/alert/+",
+    "devices/+/event",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PumpState:
+    on: bool
+    mode: str
+    until: datetime | None
+    cmd_id: str | None
+    ts: datetime | None
+    received: datetime
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: str
+    severity: str
+    message: str
+    since: datetime | None
+
+
+@dataclass
+class Device:
+    key: str  # lower-case id as in topics, e.g. esp-a1b2c3
+    device_id: str  # as printed, e.g. ESP-A1B2C3
+    name: str
+    online: bool | None = None  # None: no status seen yet
+    last_seen: datetime | None = None
+    back_online_at: datetime | None = None  # when we saw it return from offline
+    pump: PumpState | None = None
+    water_c: float | None = None
+    air_c: float | None = None
+    telemetry_received: datetime | None = None
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    schedule: dict[str, Any] | None = None
+    last_event: dict[str, Any] | None = None
+
+    def is_current(self, received: datetime | None, link_up: bool = True) -> bool:
+        if received is None or not link_up or self.online is not True:
+            return False
+        return self.back_online_at is None or received >= self.back_online_at
+
+    def pump_stale(self, link_up: bool = True) -> bool:
+        return not self.is_current(self.pump.received if self.pump else None, link_up)
+
+    def water_stale(self, link_up: bool = True) -> bool:
+        return not self.is_current(self.telemetry_received, link_up)
+
+
+Listener = Callable[[str, str], None]  # (device key, what changed: status/pump/telemetry/...)
+
+
+class DeviceStore:
+    def __init__(self) -> None:
+        self.devices: dict[str, Device] = {}
+        self.topic_prefix = ""  # users/<u>
+        self.link_up = False
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, key: str, what: str) -> None:
+        for listener in list(self._listeners):
+            listener(key, what)
+
+    def set_link_up(self, up: bool) -> None:
+        if up != self.link_up:
+            self.link_up = up
+            for key in self.devices:
+                self._emit(key, "link")
+
+    # -- from the backend ---------------------------------------------------------------------
+    def load(self, infos: list[DeviceInfo]) -> None:
+        """Make the device list match the backend's (names, new and removed devices)."""
+        wanted = {info.key: info for info in infos}
+        for key in [k for k in self.devices if k not in wanted]:
+            del self.devices[key]
+            self._emit(key, "removed")
+        for key, info in wanted.items():
+            device = self.devices.get(key)
+            if device is None:
+                self.devices[key] = Device(key, info.device_id, info.name, last_seen=info.last_seen)
+                self._emit(key, "added")
+            else:
+                device.name = info.name
+                if info.last_seen and (not device.last_seen or info.last_seen > device.last_seen):
+                    device.last_seen = info.last_seen
+                self._emit(key, "name")
+
+    def remove(self, key: str) -> None:
+        if self.devices.pop(key, None) is not None:
+            self._emit(key, "removed")
+
+    # -- from MQTT ----------------------------------------------------------------------------
+    def handle(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        head = f"{self.topic_prefix}/devices/"
+        if not topic.startswith(head):
+            return
+        key, _, rest = topic[len(head) :].partition("/")
+        device = self.devices.get(key)
+        if device is None:
+            # A device bound after our list was fetched: show it under its id until renamed.
+            device = self.devices[key] = Device(key, key.upper(), key.upper())
+            self._emit(key, "added")
+        now = utcnow()
+        if rest == "status":
+            self._status(device, payload.decode("utf-8", "replace").strip(), now, retained)
+        elif rest.startswith("alert/"):
+            self._alert(device, rest[len("alert/") :], payload)
+        else:
+            data = _json(payload)
+            if data is None:
+                log.warning("ignoring a message that is not a JSON object on %s", topic)
+                return
+            if rest == "pump/state":
+                self._pump(device, data, now)
+            elif rest == "telemetry":
+                self._telemetry(device, data, now)
+            elif rest == "schedule":
+                device.schedule = data
+                self._emit(key, "schedule")
+            elif rest == "event":
+                device.last_event = data
+                self._emit(key, "event")
+            else:
+                return
+        if rest != "status" and not retained:
+            device.last_seen = now  # a live message is a sign of life
+
+    def _status(self, device: Device, text: str, now: datetime, retained: bool) -> None:
+        if text not in ("online", "offline"):
+            return
+        online = text == "online"
+        if online and device.online is False and not retained:
+            device.back_online_at = now
+        device.online = online
+        if online:
+            device.last_seen = now
+        self._emit(device.key, "status")
+
+    def _pump(self, device: Device, data: dict[str, Any], now: datetime) -> None:
+        mode = str(data.get("mode") or "manual")
+        device.pump = PumpState(
+            on=bool(data.get("on")),
+            mode=mode if mode in PUMP_MODES else "manual",
+            until=parse_time(data.get("until")),
+            cmd_id=str(data["cmd_id"]) if data.get("cmd_id") else None,
+            ts=parse_time(data.get("ts")),
+            received=now,
+        )
+        self._emit(device.key, "pump")
+
+    def _telemetry(self, device: Device, data: dict[str, Any], now: datetime) -> None:
+        if "water_c" in data:
+            device.water_c = _number(data.get("water_c"))
+        if "air_c" in data:
+            device.air_c = _number(data.get("air_c"))
+        device.telemetry_received = now
+        self._emit(device.key, "telemetry")
+
+    def _alert(self, device: Device, alert_id: str, payload: bytes) -> None:
+        if not payload:
+            device.alerts.pop(alert_id, None)
+        else:
+            data = _json(payload) or {}
+            device.alerts[alert_id] = Alert(
+                id=alert_id,
+                severity=str(data.get("severity") or "warning"),
+                message=str(data.get("message") or alert_id),
+                since=parse_time(data.get("since")),
+            )
+        self._emit(device.key, "alerts")
+
+
+def _json(payload: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

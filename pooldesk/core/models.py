@@ -1,0 +1,126 @@
+"""Typed results of the backend's JSON answers (only the fields the app uses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def parse_time(value: Any) -> datetime | None:
+    """UTC ISO-8601 (with `Z`) or epoch seconds -> aware datetime; None when absent or bad."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    email: str = ""
+    device_id: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> User:
+        return cls(
+            id=str(data.get("id", "")),
+            username=str(data.get("username", "")),
+            email=str(data.get("email", "")),
+            device_id=str(data.get("deviceId", "") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    created_at: datetime | None
+    last_used_at: datetime | None
+    user_agent: str
+    current: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SessionInfo:
+        return cls(
+            id=str(data.get("id", "")),
+            created_at=parse_time(data.get("createdAt")),
+            last_used_at=parse_time(data.get("lastUsedAt")),
+            user_agent=str(data.get("userAgent") or ""),
+            current=bool(data.get("current")),
+        )
+
+
+@dataclass(frozen=True)
+class MqttCredentials:
+    user: str
+    password: str = field(repr=False)
+    client_id: str
+    topic_prefix: str
+    broker_url: str
+    ca_cert: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MqttCredentials:
+        return cls(
+            user=str(data["mqttUser"]),
+            password=str(data["mqttPassword"]),
+            client_id=str(data["clientId"]),
+            topic_prefix=str(data["topicPrefix"]),
+            broker_url=str(data["brokerUrl"]),
+            ca_cert=data.get("caCert") or None,
+        )
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    device_id: str  # as the API spells it, e.g. ESP-A1B2C3
+    name: str
+    topic_prefix: str
+    status: str = "offline"
+    last_seen: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The lower-case id used in topics and as the dashboard's key."""
+        return self.device_id.lower()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeviceInfo:
+        return cls(
+            device_id=str(data["deviceId"]),
+            name=str(data.get("name") or data["deviceId"]),
+            topic_prefix=str(data.get("topicPrefix") or ""),
+            status=str(data.get("status") or "offline"),
+            last_seen=parse_time(data.get("lastSeen")),
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    device_id: str
+    type: str
+    data: dict[str, Any]
+    ts: datetime
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HistoryEvent | None:
+        ts = parse_time(data.get("ts"))
+        if ts is None:
+            return None
+        payload = data.get("data")
+        return cls(
+            device_id=str(data.get("deviceId", "")),
+            type=str(data.get("type", "")),
+            data=payload if isinstance(payload, dict) else {},
+            ts=ts,
+        )

@@ -1,0 +1,87 @@
+"""Input rules shared with the server, checked as the user types.
+
+The texts are plain English; the UI translates them through Qt when it shows them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+USERNAME_RE = re.compile(r"[a-z0-9_-]{3,32}")
+# The server's address syntax: one @, a dot-separated domain with a 2+ letter top level.
+EMAIL_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+DEVICE_ID_RE = re.compile(r"ESP-[0-9A-F]{6}")
+PASSWORD_MIN = 12
+PASSWORD_MAX = 256
+EMAIL_MAX = 254
+DEVICE_NAME_MAX = 64
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One password rule and whether the current text meets it."""
+
+    text: str
+    met: bool
+
+
+def username_error(value: str) -> str | None:
+    if not value:
+        return "Enter a username."
+    if not USERNAME_RE.fullmatch(value):
+        return "3 to 32 characters: lower-case letters, digits, '-' or '_'."
+    return None
+
+
+def email_error(value: str) -> str | None:
+    if not value:
+        return "Enter an email address."
+    if len(value) > EMAIL_MAX or not EMAIL_RE.fullmatch(value.strip()) or ".." in value:
+        return "Enter an email address like name@example.com."
+    return None
+
+
+def password_rules(value: str) -> list[Rule]:
+    """The seed's password policy, one line per rule, for a live checklist."""
+    return [
+        Rule("At least 12 characters", len(value) >= PASSWORD_MIN),
+        Rule("An upper-case letter", any(c.isupper() for c in value)),
+        Rule("A lower-case letter", any(c.islower() for c in value)),
+        Rule("A digit", any(c.isdigit() for c in value)),
+        Rule("A symbol such as ! or #", any(not c.isalnum() for c in value)),
+    ]
+
+
+def password_error(value: str) -> str | None:
+    if len(value) > PASSWORD_MAX:
+        return f"At most {PASSWORD_MAX} characters."
+    missing = [rule.text for rule in password_rules(value) if not rule.met]
+    if missing:
+        return "The password needs: " + ", ".join(m.lower() for m in missing) + "."
+    return None
+
+
+def normalize_device_id(value: str) -> str:
+    """Device ids are printed upper case; accept what people type (spaces, lower case)."""
+    return value.strip().upper()
+
+
+def device_id_error(value: str) -> str | None:
+    if not value:
+        return "Enter the device id from the controller's label."
+    if not DEVICE_ID_RE.fullmatch(normalize_device_id(value)):
+        return "The device id looks like ESP-A1B2C3 (ESP- and six hex digits)."
+    return None
+
+
+def device_name_error(value: str) -> str | None:
+    name = value.strip()
+    if not name:
+        return "Enter a name."
+    if len(name) > DEVICE_NAME_MAX:
+        return f"At most {DEVICE_NAME_MAX} characters."
+    return None

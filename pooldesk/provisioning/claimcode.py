@@ -1,0 +1,80 @@
+"""Claim codes: 80 random bits as 16 base32 characters (docs/provisioning.md §9).
+
+Canonical form `KQ4M7XTZ2PB6WRHD` (manifest, device flash, key derivation); printed grouped
+`KQ4M-7XTZ-2PB6-WRHD`; QR text `POOLDESK:1:ESP-A1B2C3:KQ4M7XTZ2PB6WRHD`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from .errors import ClaimCodeForOtherDevice, InvalidClaimCode
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+LENGTH = 16
+QR_PREFIX = "POOLDESK:1:"
+_MISREAD = str.maketrans({"0": "O", "1": "I", "8": "B"})
+_DEVICE_ID = re.compile(r"^ESP-[0-9A-F]{6}$")
+
+
+def generate() -> str:
+    """A fresh claim code from the OS CSPRNG, canonical form."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def normalize(text: str) -> str:
+    """Canonical form of a typed code; raises InvalidClaimCode with a plain reason."""
+    cleaned = re.sub(r"[\s\-]", "", text or "").upper().translate(_MISREAD)
+    if len(cleaned) != LENGTH:
+        raise InvalidClaimCode(
+            f"A claim code has {LENGTH} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); "
+            f"this one has {len(cleaned)}."
+        )
+    bad = sorted({c for c in cleaned if c not in ALPHABET})
+    if bad:
+        raise InvalidClaimCode(
+            "A claim code uses only the letters A-Z and the digits 2-7; "
+            f"check these characters: {' '.join(bad)}."
+        )
+    return cleaned
+
+
+def grouped(code: str) -> str:
+    """`KQ4M-7XTZ-2PB6-WRHD`, the printed form."""
+    code = normalize(code)
+    return "-".join(code[i : i + 4] for i in range(0, LENGTH, 4))
+
+
+def normalize_device_id(text: str) -> str:
+    device_id = (text or "").strip().upper()
+    if not _DEVICE_ID.match(device_id):
+        raise InvalidClaimCode(f"{text!r} is not a device id like ESP-A1B2C3.")
+    return device_id
+
+
+def qr_text(device_id: str, code: str) -> str:
+    """The text encoded in the label's QR code."""
+    return f"{QR_PREFIX}{normalize_device_id(device_id)}:{normalize(code)}"
+
+
+def parse(text: str, expected_device_id: str | None = None) -> tuple[str | None, str]:
+    """Read what an installer typed or pasted: a bare/grouped code or the QR text.
+
+    Returns (device id named by the QR text or None, canonical code). When the QR text names
+    another device than `expected_device_id`, raises ClaimCodeForOtherDevice.
+    """
+    stripped = (text or "").strip()
+    if stripped.upper().startswith(QR_PREFIX):
+        parts = stripped.split(":")
+        if len(parts) != 4:
+            raise InvalidClaimCode("This QR text is not from a PoolDesk controller label.")
+        device_id = normalize_device_id(parts[2])
+        code = normalize(parts[3])
+        if expected_device_id and normalize_device_id(expected_device_id) != device_id:
+            raise ClaimCodeForOtherDevice(
+                f"This label belongs to {device_id}, not to {expected_device_id.upper()}. "
+                "Use the label on the controller you picked."
+            )
+        return device_id, code
+    return None, normalize(stripped)

@@ -1,0 +1,174 @@
+"""Account page controller."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog
+
+from pooldesk.core import validation
+from pooldesk.core.backend_client import ApiError
+from pooldesk.core.paths import documents_dir
+from pooldesk.core.session import Session
+from pooldesk.ui import format as fmt
+from pooldesk.ui.tasks import TaskGroup
+from pooldesk.ui.views.account_view import AccountView
+from pooldesk.ui.views.common import ConfirmDialog
+
+
+class AccountController(QObject):
+    back_requested = Signal()
+    notifications_changed = Signal(bool)
+
+    def __init__(self, view: AccountView, session: Session | None = None) -> None:
+        super().__init__(view)
+        self.view = view
+        self.session = session
+        self.tasks = TaskGroup()
+        self.dialog: QObject | None = None
+        view.back_requested.connect(self.back_requested)
+        view.change_password_requested.connect(self.change_password)
+        view.refresh_sessions_requested.connect(lambda: self.tasks.spawn(self.load_sessions()))
+        view.end_session_requested.connect(lambda sid: self.tasks.spawn(self.end_session(sid)))
+        view.export_requested.connect(self.ask_export)
+        view.delete_requested.connect(self.ask_delete)
+        view.notifications_changed.connect(self.notifications_changed)
+
+    def show(self, notifications: bool) -> None:
+        user = self.session.user
+        self.view.who.setText(
+            self.tr("Signed in as {user} ({email}) on {server}").format(
+                user=user.username if user else "",
+                email=user.email if user else "",
+                server=self.session.client.base_url,
+            )
+        )
+        self.view.notifications.setChecked(notifications)
+        problem = self.session.store.problem
+        self.view.keyring_note.setText(
+            fmt.core_message(problem)
+            if problem
+            else self.tr("Your session is kept in the system keyring.")
+        )
+        self.view.notice.clear_message()
+        self.tasks.spawn(self.load_sessions())
+
+    async def _call(self, coro):
+        self.view.set_busy(True)
+        try:
+            return await coro
+        finally:
+            self.view.set_busy(False)
+
+    async def load_sessions(self) -> None:
+        try:
+            sessions = await self._call(self.session.client.sessions())
+        except ApiError as exc:
+            self.view.notice.show_error(fmt.core_message(exc.message))
+            return
+        self.view.show_sessions(
+            [
+                (
+                    s.id,
+                    s.user_agent or self.tr("unknown app"),
+                    fmt.when(s.created_at),
+                    fmt.ago(s.last_used_at),
+                    s.current,
+                )
+                for s in sessions
+            ]
+        )
+
+    async def end_session(self, session_id: str) -> None:
+        try:
+            await self._call(self.session.client.end_session(session_id))
+        except ApiError as exc:
+            self.view.notice.show_error(fmt.core_message(exc.message))
+            return
+        self.view.notice.show_info(self.tr("That session has ended."))
+        await self.load_sessions()
+
+    def change_password(self, current: str, new: str) -> None:
+        view = self.view
+        problem = validation.password_error(new)
+        if not current:
+            problem = "Enter your current password."
+        elif problem is None and new != view.repeat_password.text():
+            problem = "The new passwords differ."
+        if problem:
+            view.password_message.show_error(fmt.core_message(problem))
+            return
+        view.password_message.clear_message()
+        view.set_busy(True)
+        self.tasks.spawn(self._change_password(current, new))
+
+    async def _change_password(self, current: str, new: str) -> None:
+        try:
+            message = await self._call(self.session.client.change_password(current, new))
+        except ApiError as exc:
+            self.view.password_message.show_error(fmt.core_message(exc.message))
+            return
+        for field in (
+            self.view.current_password,
+            self.view.new_password,
+            self.view.repeat_password,
+        ):
+            field.clear()
+        self.view.password_message.show_info(fmt.core_message(message))
+        await self.load_sessions()
+
+    def ask_export(self) -> None:
+        dialog = QFileDialog(
+            self.view,
+            self.tr("Save my data"),
+            str(documents_dir() / "pooldesk-export.json"),
+            self.tr("JSON files (*.json)"),
+        )
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("json")
+        dialog.fileSelected.connect(lambda path: self.tasks.spawn(self.export_to(Path(path))))
+        self.dialog = dialog
+        dialog.open()
+
+    async def export_to(self, path: Path) -> None:
+        try:
+            data = await self._call(self.session.client.export_account())
+        except ApiError as exc:
+            self.view.notice.show_error(fmt.core_message(exc.message))
+            return
+        try:
+            temporary = path.with_name(path.name + ".part")
+            temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), "utf-8")
+            temporary.replace(path)  # never leave a half-written export behind
+        except OSError as exc:
+            self.view.notice.show_error(
+                self.tr("Could not save {path}: {error}").format(path=path, error=exc.strerror)
+            )
+            return
+        self.view.notice.show_info(self.tr("Your data was saved to {path}.").format(path=path))
+
+    def ask_delete(self, password: str) -> None:
+        user = self.session.user
+        dialog = ConfirmDialog(
+            self.tr("Delete account"),
+            self.tr(
+                'Delete the account "{user}" for good? Your devices are unbound and their '
+                "history is erased."
+            ).format(user=user.username if user else ""),
+            self.tr("Delete for good"),
+            self.view,
+        )
+        dialog.accepted.connect(lambda: self.tasks.spawn(self.delete(password)))
+        self.dialog = dialog
+        dialog.open()
+
+    async def delete(self, password: str) -> None:
+        try:
+            await self._call(self.session.delete_account(password))
+        except ApiError as exc:
+            self.view.notice.show_error(fmt.core_message(exc.message))
+            return
+        self.view.delete_password.clear()
+        self.view.delete_understood.setChecked(False)

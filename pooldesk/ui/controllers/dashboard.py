@@ -1,0 +1,374 @@
+"""Dashboard controller: backend device list + MQTT link + device store -> cards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from pooldesk.core import validation
+from pooldesk.core.backend_client import ApiError
+from pooldesk.core.commands import Command, CommandState, CommandTracker
+from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore
+from pooldesk.core.models import MqttCredentials
+from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
+from pooldesk.core.notifications import Notice, NoticeWatcher
+from pooldesk.core.session import Session
+from pooldesk.ui import format as fmt
+from pooldesk.ui.tasks import TaskGroup
+from pooldesk.ui.views.common import ConfirmDialog, TextDialog
+from pooldesk.ui.views.dashboard_view import CardText, DashboardView
+
+log = logging.getLogger(__name__)
+
+
+class DashboardController(QObject):
+    add_device_requested = Signal()  # the provisioning wizard (its own issue) hooks this
+    account_requested = Signal()
+    notice = Signal(str, str)  # title, text: for the tray
+
+    def __init__(
+        self,
+        view: DashboardView,
+        session: Session | None = None,  # set by the AppController before start()
+        *,
+        allow_insecure: bool = False,
+        command_timeout: float = 8.0,
+        keepalive: int = 30,
+    ) -> None:
+        super().__init__(view)
+        # Where broker logins come from: the backend by default; tests may point at another broker.
+        self.credentials_source: Callable[[], Awaitable[MqttCredentials]] | None = None
+        self.view = view
+        self.session = session
+        self.allow_insecure = allow_insecure
+        self.store = DeviceStore()
+        self.link: MqttLink | None = None
+        self.commands: CommandTracker | None = None
+        self.command_timeout = command_timeout
+        self.keepalive = keepalive
+        self.tasks = TaskGroup()
+        self._outcome: dict[str, tuple[str, bool]] = {}  # device key -> (message, is error)
+        self.watcher = NoticeWatcher(self.store, self._notice)
+        self.store.subscribe(self._device_changed)
+        self._clock = QTimer(self)
+        self._clock.setInterval(15_000)
+        self._clock.timeout.connect(self._refresh_all)
+        self.history_controllers: dict[str, QObject] = {}
+        self.schedule_controllers: dict[str, QObject] = {}
+        self.dialog: QObject | None = None  # the open rename/remove dialog, for tests
+        self.wizard: QObject | None = None  # the open provisioning wizard (WizardController)
+        self.add_device_requested.connect(lambda: self.open_wizard())
+        view.add_device_requested.connect(self.add_device_requested)
+        view.account_requested.connect(self.account_requested)
+        self._show_link(LinkStatus(LinkState.IDLE))
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self.tasks.spawn(self._start())
+
+    async def _start(self) -> None:
+        await self.reload_devices()
+        self.link = MqttLink(
+            self._credentials,
+            SUBSCRIPTIONS,
+            on_message=self.store.handle,
+            on_status=self._show_link,
+            allow_insecure=self.allow_insecure,
+            keepalive=self.keepalive,
+        )
+        self.commands = CommandTracker(self.store, self.link.publish, self.command_timeout)
+        self.commands.subscribe(self._command_changed)
+        self.link.start()
+        self._clock.start()
+
+    async def _credentials(self) -> MqttCredentials:
+        if self.credentials_source is not None:
+            creds = await self.credentials_source()
+        else:
+            creds = await self.session.client.mqtt_credentials()
+        self.store.topic_prefix = creds.topic_prefix
+        return creds
+
+    async def reload_devices(self) -> None:
+        try:
+            self.store.load(await self.session.client.devices())
+            self.view.notice.clear_message()
+        except ApiError as exc:
+            self.view.notice.show_error(fmt.core_message(exc.message))
+
+    async def stop(self) -> None:
+        self._clock.stop()
+        if self.wizard is not None:
+            await self.wizard.cancel_now()
+        await self.tasks.cancel_all()
+        if self.commands:
+            self.commands.cancel_all()
+        if self.link:
+            await self.link.stop()
+        for controller in list(self.history_controllers.values()):
+            controller.close()
+        for controller in list(self.schedule_controllers.values()):
+            controller.close()
+        self.link = None
+        self.commands = None
+        self.store.load([])
+        self.view.clear()
+        self._show_link(LinkStatus(LinkState.IDLE))
+
+    # -- showing ------------------------------------------------------------------------------
+    def _show_link(self, status: LinkStatus) -> None:
+        self.store.set_link_up(status.state is LinkState.CONNECTED)
+        tr = self.tr
+        if status.state is LinkState.CONNECTED:
+            self.view.connection.set_state("ok", tr("Live"))
+        elif status.state is LinkState.CONNECTING:
+            self.view.connection.set_state("wait", tr("Connecting…"))
+        elif status.state is LinkState.RECONNECTING:
+            text = tr("Reconnecting…")
+            if status.retry_in is not None:
+                text = tr("Not connected, retrying in {s} s").format(s=status.retry_in)
+            self.view.connection.set_state("wait", text)
+        elif status.state in (LinkState.REFUSED, LinkState.FAILED):
+            self.view.connection.set_state("bad", tr("Not connected"))
+        else:
+            self.view.connection.set_state("off", tr("Offline"))
+        self.view.connection.setToolTip(fmt.core_message(status.detail) if status.detail else "")
+        if status.state in (LinkState.REFUSED, LinkState.FAILED) and status.detail:
+            self.view.notice.show_error(fmt.core_message(status.detail))
+
+    def _device_changed(self, key: str, what: str) -> None:
+        if what == "removed":
+            self.view.remove_card(key)
+            self._outcome.pop(key, None)
+            return
+        device = self.store.devices.get(key)
+        if device is None:
+            return
+        card = self.view.card(key)
+        if what == "added":
+            card.toggle_clicked.connect(self.toggle_pump)
+            card.run_for_requested.connect(self.run_for)
+            card.follow_schedule_requested.connect(self.follow_schedule)
+            card.rename_requested.connect(self.ask_rename)
+            card.remove_requested.connect(self.ask_remove)
+            card.change_wifi_requested.connect(self.open_wizard)
+            card.history_requested.connect(self.open_history)
+            card.schedule_requested.connect(self.open_schedule)
+        if what == "pump" and key in self._outcome and not self._pending(key):
+            message, is_error = self._outcome[key]
+            if not is_error:
+                del self._outcome[key]
+        card.show_text(self.card_text(device))
+        if what in ("added", "name"):
+            self.view.relayout()
+
+    def _refresh_all(self) -> None:
+        for key, device in self.store.devices.items():
+            self.view.card(key).show_text(self.card_text(device))
+
+    def _pending(self, key: str) -> Command | None:
+        return self.commands.pending(key) if self.commands else None
+
+    def card_text(self, device: Device) -> CardText:
+        tr = self.tr
+        link_up = self.store.link_up
+        if device.online is True:
+            status = tr("Online")
+        elif device.online is False:
+            status = tr("Offline · last seen {when}").format(when=fmt.ago(device.last_seen))
+        else:
+            status = tr("Status unknown") if link_up else tr("Waiting for the broker…")
+        pump_stale = device.pump_stale(link_up)
+        water_stale = device.water_stale(link_up)
+        if device.water_c is None:
+            temperature = tr("— °C")
+        else:
+            temperature = f"{device.water_c:.1f} °C"
+            if water_stale:
+                temperature += " " + tr("(last known)")
+        pump = device.pump
+        if pump is None:
+            pump_text = tr("Pump: unknown")
+        else:
+            state = tr("on") if pump.on else tr("off")
+            pump_text = tr("Pump {state} · {mode}").format(
+                state=state, mode=fmt.mode_name(pump.mode)
+            )
+            if pump.mode == "timer" and pump.until:
+                pump_text += " " + tr("until {time}").format(time=fmt.clock(pump.until))
+            if pump_stale:
+                pump_text += " " + tr("(last known)")
+        pending = self._pending(device.key)
+        message, is_error = self._outcome.get(device.key, ("", False))
+        if pending is not None:
+            wants = pending.wants_on
+            toggle = (
+                tr("Turning on…")
+                if wants
+                else tr("Turning off…")
+                if wants is False
+                else tr("Sending…")
+            )
+            message, is_error = tr("Waiting for the controller…"), False
+        else:
+            toggle = tr("Turn off") if pump and pump.on else tr("Turn on")
+        alerts = [f"{a.message}" for a in device.alerts.values()]
+        return CardText(
+            name=device.name,
+            device_id=device.device_id,
+            online=device.online,
+            status=status,
+            pump=pump_text,
+            pump_on=pump.on if pump else None,
+            toggle=toggle,
+            busy=pending is not None,
+            temperature=temperature,
+            stale=pump_stale and water_stale,
+            alerts=alerts,
+            message=message,
+            message_is_error=is_error,
+            controls_enabled=link_up and device.online is True,
+        )
+
+    # -- commands -----------------------------------------------------------------------------
+    def toggle_pump(self, key: str) -> None:
+        device = self.store.devices.get(key)
+        if device is None or self.commands is None:
+            return
+        self._outcome.pop(key, None)
+        self.commands.switch_pump(key, not (device.pump and device.pump.on))
+
+    def run_for(self, key: str, seconds: int) -> None:
+        if self.commands is not None:
+            self._outcome.pop(key, None)
+            self.commands.run_for(key, seconds)
+
+    def follow_schedule(self, key: str) -> None:
+        if self.commands is not None:
+            self._outcome.pop(key, None)
+            self.commands.follow_schedule(key)
+
+    def _command_changed(self, command: Command) -> None:
+        if command.kind != "pump":
+            return
+        if command.state is CommandState.CONFIRMED:
+            self._outcome[command.device_key] = (self.tr("Confirmed by the controller."), False)
+        elif command.state in (CommandState.FAILED, CommandState.REJECTED):
+            self._outcome[command.device_key] = (fmt.core_message(command.message), True)
+        device = self.store.devices.get(command.device_key)
+        if device is not None:
+            self.view.card(command.device_key).show_text(self.card_text(device))
+
+    # -- rename / remove ----------------------------------------------------------------------
+    def ask_rename(self, key: str) -> None:
+        device = self.store.devices[key]
+        dialog = TextDialog(
+            self.tr("Rename device"),
+            self.tr("Name"),
+            device.name,
+            lambda text: _translated(validation.device_name_error(text)),
+            self.view,
+        )
+        dialog.submitted.connect(lambda name: self.tasks.spawn(self.rename(key, name)))
+        self.dialog = dialog
+        dialog.open()
+
+    async def rename(self, key: str, name: str) -> None:
+        device = self.store.devices.get(key)
+        if device is None:
+            return
+        try:
+            await self.session.client.rename_device(device.device_id, name.strip())
+        except ApiError as exc:
+            self.view.notice.show_error(fmt.core_message(exc.message))
+            return
+        await self.reload_devices()
+
+    def ask_remove(self, key: str) -> None:
+        device = self.store.devices[key]
+        dialog = ConfirmDialog(
+            self.tr("Remove device"),
+            self.tr(
+                'Remove "{name}" ({id}) from your account? It stops reporting to you and '
+                "its broker login is deleted. You can add it again with its claim code."
+            ).format(name=device.name, id=device.device_id),
+            self.tr("Remove"),
+            self.view,
+        )
+        dialog.accepted.connect(lambda: self.tasks.spawn(self.remove(key)))
+        self.dialog = dialog
+        dialog.open()
+
+    async def remove(self, key: str) -> None:
+        device = self.store.devices.get(key)
+        if device is None:
+            return
+        try:
+            await self.session.client.remove_device(device.device_id)
+        except ApiError as exc:
+            self.view.notice.show_error(fmt.core_message(exc.message))
+            return
+        self.store.remove(key)
+        self.view.notice.show_info(self.tr("{name} was removed.").format(name=device.name))
+
+    # -- provisioning wizard -------------------------------------------------------------------
+    def open_wizard(self, change_wifi_for: str | None = None) -> None:
+        """Open the wizard for "Add device", or for "Change Wi-Fi…" of a card's device."""
+        from pooldesk.ui.wizard.controller import WizardController
+
+        if self.wizard is not None:
+            self.wizard.raise_()
+            return
+        wizard = WizardController(
+            self.session, self.view.window(), store=self.store, change_wifi_for=change_wifi_for
+        )
+        self.wizard = wizard
+        wizard.devices_changed.connect(lambda: self.tasks.spawn(self.reload_devices()))
+        wizard.finished.connect(self._wizard_finished)
+        wizard.start()
+
+    def _wizard_finished(self, _online: bool, problem: str) -> None:
+        self.wizard = None
+        if problem:
+            self.view.notice.show_error(problem)
+
+    # -- history / schedule -------------------------------------------------------------------
+    def open_history(self, key: str) -> None:
+        from pooldesk.ui.controllers.history import HistoryController
+
+        existing = self.history_controllers.get(key)
+        if existing is not None:
+            existing.raise_()
+            return
+        controller = HistoryController(self, key)
+        self.history_controllers[key] = controller
+        controller.closed.connect(lambda: self.history_controllers.pop(key, None))
+
+    def open_schedule(self, key: str) -> None:
+        from pooldesk.ui.controllers.schedule import ScheduleController
+
+        existing = self.schedule_controllers.get(key)
+        if existing is not None:
+            existing.raise_()
+            return
+        controller = ScheduleController(self, key)
+        self.schedule_controllers[key] = controller
+        controller.closed.connect(lambda: self.schedule_controllers.pop(key, None))
+
+    # -- notifications ------------------------------------------------------------------------
+    def _notice(self, notice: Notice) -> None:
+        if notice.kind == "offline":
+            self.notice.emit(
+                self.tr("{name} is offline").format(name=notice.device_name),
+                self.tr("The controller stopped reporting."),
+            )
+        else:
+            self.notice.emit(
+                self.tr("Alert from {name}").format(name=notice.device_name), notice.text
+            )
+
+
+def _translated(problem: str | None) -> str | None:
+    return fmt.core_message(problem) if problem else None

@@ -1,0 +1,91 @@
+"""One look in light and dark: Fusion with PoolDesk's palette, following the OS's scheme.
+
+Qt reports the OS's colour scheme (`QStyleHints.colorScheme`, Qt 6.5+) and signals changes, so
+the palette follows the system live. `POOLDESK_THEME=light|dark` forces one (screenshots).
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+BRAND = "#1565c0"  # the icon's blue
+ENV_VAR = "POOLDESK_THEME"
+_following: QApplication | None = None  # the app whose palette follows the OS
+
+_LIGHT = {
+    "Window": "#f4f6f9",
+    "WindowText": "#1c1f24",
+    "Base": "#ffffff",
+    "AlternateBase": "#eef2f7",
+    "Text": "#1c1f24",
+    "Button": "#e9edf3",
+    "ButtonText": "#1c1f24",
+    "ToolTipBase": "#ffffff",
+    "ToolTipText": "#1c1f24",
+    "PlaceholderText": "#7a828e",
+    "Highlight": BRAND,
+    "HighlightedText": "#ffffff",
+    "Link": BRAND,
+    "Mid": "#c4cad3",
+    "Dark": "#9aa3af",
+}
+_DARK = {
+    "Window": "#1d2127",
+    "WindowText": "#e6e9ee",
+    "Base": "#15181d",
+    "AlternateBase": "#242932",
+    "Text": "#e6e9ee",
+    "Button": "#2a3038",
+    "ButtonText": "#e6e9ee",
+    "ToolTipBase": "#2a3038",
+    "ToolTipText": "#e6e9ee",
+    "PlaceholderText": "#8b939e",
+    "Highlight": "#2f6fbf",
+    "HighlightedText": "#ffffff",
+    "Link": "#7ab3f5",
+    "Mid": "#3a414b",
+    "Dark": "#0f1115",
+}
+
+
+def palette(dark: bool) -> QPalette:
+    colors = _DARK if dark else _LIGHT
+    result = QPalette()
+    for role_name, value in colors.items():
+        role = getattr(QPalette.ColorRole, role_name)
+        result.setColor(role, QColor(value))
+    disabled = QColor("#6b7380" if dark else "#a0a7b1")
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
+        result.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return result
+
+
+def os_prefers_dark() -> bool:
+    forced = os.environ.get(ENV_VAR, "").strip().lower()
+    if forced in ("light", "dark"):
+        return forced == "dark"
+    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(app: QApplication) -> bool:
+    """Fusion style with the light or dark palette; re-applied when the OS switches. Returns
+    True when the dark palette is in use."""
+    app.setStyle("Fusion")
+
+    def refresh(*_: object) -> None:
+        app.setPalette(palette(os_prefers_dark()))
+
+    refresh()
+    global _following
+    if _following is not app:
+        app.styleHints().colorSchemeChanged.connect(refresh)
+        _following = app
+    return os_prefers_dark()

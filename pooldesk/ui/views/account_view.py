@@ -1,0 +1,201 @@
+"""Account page: password, sessions, export, deletion and app preferences."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pooldesk.ui.views.auth_views import PasswordChecklist
+from pooldesk.ui.views.common import MUTED_STYLE, BusyBar, MessageLabel
+
+
+class AccountView(QWidget):
+    back_requested = Signal()
+    change_password_requested = Signal(str, str)
+    refresh_sessions_requested = Signal()
+    end_session_requested = Signal(str)
+    export_requested = Signal()
+    delete_requested = Signal(str)
+    notifications_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        header = QHBoxLayout()
+        self.back_button = QPushButton(self.tr("← Dashboard"))
+        header.addWidget(self.back_button)
+        self.title = QLabel(self.tr("Account"))
+        font = self.title.font()
+        font.setPointSize(font.pointSize() + 6)
+        font.setBold(True)
+        self.title.setFont(font)
+        header.addWidget(self.title, 1)
+        outer.addLayout(header)
+        self.who = QLabel()
+        self.who.setStyleSheet(MUTED_STYLE)
+        outer.addWidget(self.who)
+        self.busy = BusyBar()
+        outer.addWidget(self.busy)
+        self.notice = MessageLabel()
+        outer.addWidget(self.notice)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        # password
+        box = QGroupBox(self.tr("Change password"))
+        form = QFormLayout(box)
+        self.current_password = QLineEdit()
+        self.new_password = QLineEdit()
+        self.repeat_password = QLineEdit()
+        for field in (self.current_password, self.new_password, self.repeat_password):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(self.tr("Current password"), self.current_password)
+        form.addRow(self.tr("New password"), self.new_password)
+        self.checklist = PasswordChecklist()
+        form.addRow("", self.checklist)
+        form.addRow(self.tr("Repeat new password"), self.repeat_password)
+        self.password_message = MessageLabel()
+        form.addRow(self.password_message)
+        self.change_password_button = QPushButton(self.tr("Change password"))
+        form.addRow(self.change_password_button)
+        note = QLabel(self.tr("Changing the password signs out your other sessions."))
+        note.setStyleSheet(MUTED_STYLE)
+        form.addRow(note)
+        column.addWidget(box)
+
+        # sessions
+        box = QGroupBox(self.tr("Where you are signed in"))
+        layout = QVBoxLayout(box)
+        self.sessions = QTableWidget(0, 3)
+        self.sessions.setHorizontalHeaderLabels(
+            [self.tr("App"), self.tr("Signed in"), self.tr("Last used")]
+        )
+        self.sessions.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.sessions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.sessions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.sessions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sessions.setMinimumHeight(140)
+        self.sessions.verticalHeader().hide()
+        layout.addWidget(self.sessions)
+        row = QHBoxLayout()
+        self.refresh_sessions_button = QPushButton(self.tr("Refresh"))
+        self.end_session_button = QPushButton(self.tr("End selected session"))
+        row.addWidget(self.refresh_sessions_button)
+        row.addStretch(1)
+        row.addWidget(self.end_session_button)
+        layout.addLayout(row)
+        column.addWidget(box)
+
+        # data
+        box = QGroupBox(self.tr("Your data"))
+        layout = QVBoxLayout(box)
+        self.export_button = QPushButton(self.tr("Export my data (JSON)…"))
+        layout.addWidget(self.export_button)
+        column.addWidget(box)
+
+        # preferences
+        box = QGroupBox(self.tr("This app"))
+        layout = QVBoxLayout(box)
+        self.notifications = QCheckBox(
+            self.tr("Notify me when a device goes offline or raises an alert")
+        )
+        layout.addWidget(self.notifications)
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setStyleSheet(MUTED_STYLE)
+        layout.addWidget(self.keyring_note)
+        column.addWidget(box)
+
+        # deletion
+        box = QGroupBox(self.tr("Delete account"))
+        layout = QVBoxLayout(box)
+        warning = QLabel(
+            self.tr(
+                "This deletes your account, unbinds your devices and erases "
+                "their history. It cannot be undone."
+            )
+        )
+        warning.setWordWrap(True)
+        layout.addWidget(warning)
+        self.delete_password = QLineEdit()
+        self.delete_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.delete_password.setPlaceholderText(self.tr("Your password"))
+        layout.addWidget(self.delete_password)
+        self.delete_understood = QCheckBox(self.tr("I understand that this cannot be undone"))
+        layout.addWidget(self.delete_understood)
+        self.delete_button = QPushButton(self.tr("Delete my account…"))
+        layout.addWidget(self.delete_button)
+        column.addWidget(box)
+        column.addStretch(1)
+
+        self.session_ids: list[str] = []
+        self.back_button.clicked.connect(self.back_requested)
+        self.new_password.textChanged.connect(self.checklist.update_for)
+        self.change_password_button.clicked.connect(
+            lambda: self.change_password_requested.emit(
+                self.current_password.text(), self.new_password.text()
+            )
+        )
+        self.refresh_sessions_button.clicked.connect(self.refresh_sessions_requested)
+        self.end_session_button.clicked.connect(self._end_selected)
+        self.export_button.clicked.connect(self.export_requested)
+        self.notifications.toggled.connect(self.notifications_changed)
+        self.delete_button.clicked.connect(
+            lambda: self.delete_requested.emit(self.delete_password.text())
+        )
+        for widget in (self.delete_password, self.delete_understood):
+            signal = widget.textChanged if isinstance(widget, QLineEdit) else widget.toggled
+            signal.connect(self._update_delete)
+        self.sessions.itemSelectionChanged.connect(self._update_end)
+        self._update_delete()
+        self._update_end()
+
+    def show_sessions(self, rows: list[tuple[str, str, str, str, bool]]) -> None:
+        """rows: (id, app, signed in, last used, current)."""
+        self.sessions.setRowCount(len(rows))
+        self.session_ids = [row[0] for row in rows]
+        self._current = {row[0] for row in rows if row[4]}
+        for index, (_id, app, created, used, current) in enumerate(rows):
+            label = app + ("  " + self.tr("(this app)") if current else "")
+            for column, text in enumerate((label, created, used)):
+                self.sessions.setItem(index, column, QTableWidgetItem(text))
+        self._update_end()
+
+    def _end_selected(self) -> None:
+        rows = self.sessions.selectionModel().selectedRows()
+        if rows:
+            self.end_session_requested.emit(self.session_ids[rows[0].row()])
+
+    def _update_end(self) -> None:
+        rows = self.sessions.selectionModel().selectedRows()
+        current = getattr(self, "_current", set())
+        self.end_session_button.setEnabled(
+            bool(rows) and self.session_ids[rows[0].row()] not in current
+        )
+
+    def _update_delete(self, *_args) -> None:
+        self.delete_button.setEnabled(
+            bool(self.delete_password.text()) and self.delete_understood.isChecked()
+        )
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)

@@ -1,0 +1,296 @@
+"""First-run server prompt, sign-in and registration screens."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pooldesk.core import validation
+from pooldesk.ui.format import core_message
+from pooldesk.ui.views.common import MUTED_STYLE, OK_STYLE, BusyBar, FieldHint, MessageLabel
+
+
+def _title(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSize(font.pointSize() + 6)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+class _Centered(QWidget):
+    """A screen whose content sits in a narrow column in the middle."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        self.column = QVBoxLayout()
+        self.column.setSpacing(8)
+        holder = QWidget()
+        holder.setLayout(self.column)
+        holder.setFixedWidth(380)
+        outer.addWidget(holder)
+        outer.addStretch(1)
+
+
+class ServerView(_Centered):
+    """Asks which server to use (first run, or "Change server")."""
+
+    submitted = Signal(str, bool)  # url, allow insecure
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column.addStretch(1)
+        self.column.addWidget(_title(self.tr("Welcome to PoolDesk")))
+        intro = QLabel(
+            self.tr(
+                "Which PoolDesk server holds your account? If the server runs on "
+                "this computer, keep the address below."
+            )
+        )
+        intro.setWordWrap(True)
+        self.column.addWidget(intro)
+        self.url = QLineEdit()
+        self.url.setPlaceholderText("https://pool.example.com")
+        self.column.addWidget(QLabel(self.tr("Server address")))
+        self.column.addWidget(self.url)
+        self.insecure = QCheckBox(
+            self.tr("Allow insecure connections (http://, mqtt://) to other computers")
+        )
+        self.column.addWidget(self.insecure)
+        self.error = MessageLabel()
+        self.column.addWidget(self.error)
+        self.continue_button = QPushButton(self.tr("Continue"))
+        self.continue_button.setDefault(True)
+        self.column.addWidget(self.continue_button)
+        self.column.addStretch(2)
+        self.continue_button.clicked.connect(self._submit)
+        self.url.returnPressed.connect(self._submit)
+
+    def _submit(self) -> None:
+        self.submitted.emit(self.url.text(), self.insecure.isChecked())
+
+    def set_values(self, url: str, allow_insecure: bool) -> None:
+        self.url.setText(url)
+        self.insecure.setChecked(allow_insecure)
+
+
+class SignInView(_Centered):
+    submitted = Signal(str, str)
+    register_requested = Signal()
+    change_server_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column.addStretch(1)
+        self.column.addWidget(_title(self.tr("Sign in")))
+        self.server = QLabel()
+        self.server.setStyleSheet(MUTED_STYLE)
+        self.column.addWidget(self.server)
+        self.notice = MessageLabel()
+        self.column.addWidget(self.notice)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(self.tr("Username"), self.username)
+        form.addRow(self.tr("Password"), self.password)
+        self.column.addLayout(form)
+        self.username_hint = FieldHint()
+        self.column.addWidget(self.username_hint)
+        self.busy = BusyBar()
+        self.column.addWidget(self.busy)
+        self.error = MessageLabel()
+        self.column.addWidget(self.error)
+        self.sign_in_button = QPushButton(self.tr("Sign in"))
+        self.sign_in_button.setDefault(True)
+        self.column.addWidget(self.sign_in_button)
+        links = QHBoxLayout()
+        self.register_button = QPushButton(self.tr("Create an account"))
+        self.register_button.setFlat(True)
+        self.server_button = QPushButton(self.tr("Change server"))
+        self.server_button.setFlat(True)
+        links.addWidget(self.register_button)
+        links.addStretch(1)
+        links.addWidget(self.server_button)
+        self.column.addLayout(links)
+        self.column.addStretch(2)
+
+        self.username.textChanged.connect(self._validate)
+        self.password.textChanged.connect(self._validate)
+        self.username.returnPressed.connect(self._submit)
+        self.password.returnPressed.connect(self._submit)
+        self.sign_in_button.clicked.connect(self._submit)
+        self.register_button.clicked.connect(self.register_requested)
+        self.server_button.clicked.connect(self.change_server_requested)
+        self._validate()
+
+    def _validate(self) -> bool:
+        name = self.username.text()
+        problem = validation.username_error(name) if name else None
+        self.username_hint.set_problem(core_message(problem) if problem else None)
+        ok = bool(name) and problem is None and bool(self.password.text())
+        self.sign_in_button.setEnabled(ok and not self.busy.isVisible())
+        return ok
+
+    def _submit(self) -> None:
+        if self._validate() and not self.busy.isVisible():
+            self.submitted.emit(self.username.text(), self.password.text())
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        for widget in (self.username, self.password, self.register_button, self.server_button):
+            widget.setEnabled(not busy)
+        if busy:
+            self.error.clear_message()
+        self._validate()
+
+
+class PasswordChecklist(QWidget):
+    """The password rules, each ticked as soon as the typed password meets it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.lines: list[QLabel] = []
+        for _rule in validation.password_rules(""):
+            label = QLabel()
+            layout.addWidget(label)
+            self.lines.append(label)
+        self.update_for("")
+
+    def update_for(self, password: str) -> None:
+        for label, rule in zip(self.lines, validation.password_rules(password), strict=True):
+            label.setText(("✓ " if rule.met else "• ") + core_message(rule.text))
+            label.setStyleSheet(OK_STYLE if rule.met else MUTED_STYLE)
+
+
+class RegisterView(_Centered):
+    submitted = Signal(str, str, str, str)  # username, email, password, device id
+    back_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column.addStretch(1)
+        self.column.addWidget(_title(self.tr("Create your account")))
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.email = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm = QLineEdit()
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        self.device_id = QLineEdit()
+        self.device_id.setPlaceholderText("ESP-A1B2C3")
+        self.hints: dict[str, FieldHint] = {}
+        for key, label, field in (
+            ("username", self.tr("Username"), self.username),
+            ("email", self.tr("Email"), self.email),
+            ("password", self.tr("Password"), self.password),
+            ("confirm", self.tr("Repeat password"), self.confirm),
+            ("device_id", self.tr("Device id"), self.device_id),
+        ):
+            holder = QVBoxLayout()
+            holder.setSpacing(2)
+            holder.addWidget(field)
+            if key == "password":
+                self.checklist = PasswordChecklist()
+                holder.addWidget(self.checklist)
+            self.hints[key] = FieldHint()
+            holder.addWidget(self.hints[key])
+            form.addRow(label, holder)
+        self.column.addLayout(form)
+        device_help = QLabel(self.tr("The device id is printed on the controller's label."))
+        device_help.setStyleSheet(MUTED_STYLE)
+        device_help.setWordWrap(True)
+        self.column.addWidget(device_help)
+        self.busy = BusyBar()
+        self.column.addWidget(self.busy)
+        self.error = MessageLabel()
+        self.column.addWidget(self.error)
+        buttons = QHBoxLayout()
+        self.back_button = QPushButton(self.tr("Back to sign in"))
+        self.back_button.setFlat(True)
+        self.create_button = QPushButton(self.tr("Create account"))
+        self.create_button.setDefault(True)
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.create_button)
+        self.column.addLayout(buttons)
+        self.column.addStretch(2)
+
+        self._touched: set[str] = set()
+        for key, field in self._fields().items():
+            field.textChanged.connect(lambda _t, k=key: self._edited(k))
+            field.returnPressed.connect(self._submit)
+        self.create_button.clicked.connect(self._submit)
+        self.back_button.clicked.connect(self.back_requested)
+        self._validate()
+
+    def _fields(self) -> dict[str, QLineEdit]:
+        return {
+            "username": self.username,
+            "email": self.email,
+            "password": self.password,
+            "confirm": self.confirm,
+            "device_id": self.device_id,
+        }
+
+    def _edited(self, key: str) -> None:
+        self._touched.add(key)
+        self._validate()
+
+    def problems(self) -> dict[str, str | None]:
+        password = self.password.text()
+        return {
+            "username": validation.username_error(self.username.text()),
+            "email": validation.email_error(self.email.text().strip()),
+            "password": validation.password_error(password),
+            "confirm": None if self.confirm.text() == password else "The passwords differ.",
+            "device_id": validation.device_id_error(self.device_id.text()),
+        }
+
+    def _validate(self) -> bool:
+        self.checklist.update_for(self.password.text())
+        problems = self.problems()
+        for key, problem in problems.items():
+            shown = problem if key in self._touched and key != "password" else None
+            self.hints[key].set_problem(core_message(shown) if shown else None)
+        ok = all(p is None for p in problems.values())
+        self.create_button.setEnabled(ok and not self.busy.isVisible())
+        return ok
+
+    def _submit(self) -> None:
+        self._touched.update(self._fields())
+        if self._validate() and not self.busy.isVisible():
+            self.submitted.emit(
+                self.username.text(),
+                self.email.text().strip(),
+                self.password.text(),
+                validation.normalize_device_id(self.device_id.text()),
+            )
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        for field in self._fields().values():
+            field.setEnabled(not busy)
+        self.back_button.setEnabled(not busy)
+        if busy:
+            self.error.clear_message()
+        self._validate()
+
+    def focus_first(self) -> None:
+        self.username.setFocus(Qt.FocusReason.OtherFocusReason)

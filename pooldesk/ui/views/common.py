@@ -1,0 +1,126 @@
+"""Small building blocks the screens share."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+ERROR_STYLE = "color: #b3261e;"
+OK_STYLE = "color: #1b6e3a;"
+MUTED_STYLE = "color: #6b6b6b;"
+
+
+class MessageLabel(QLabel):
+    """A line for errors or notices; hidden while empty."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        self._show(text, ERROR_STYLE)
+
+    def show_info(self, text: str) -> None:
+        self._show(text, OK_STYLE)
+
+    def _show(self, text: str, style: str) -> None:
+        if self.styleSheet() != style:
+            self.setStyleSheet(style)
+        self.setText(text)
+        self.setVisible(bool(text))
+
+    def clear_message(self) -> None:
+        self.setText("")
+        self.hide()
+
+
+class BusyBar(QProgressBar):
+    """An indeterminate progress bar shown while waiting for the server."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(0, 0)
+        self.setTextVisible(False)
+        self.setMaximumHeight(6)
+        self.hide()
+
+
+class FieldHint(QLabel):
+    """Live feedback under an input field."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setStyleSheet(ERROR_STYLE)
+        self.hide()
+
+    def set_problem(self, text: str | None) -> None:
+        self.setText(text or "")
+        self.setVisible(bool(text))
+
+
+class ConfirmDialog(QDialog):
+    """A yes/no question opened with open() (no nested event loop); emits accepted/rejected."""
+
+    def __init__(self, title: str, text: str, confirm: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        layout = QVBoxLayout(self)
+        label = QLabel(text)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.confirm_button = self.buttons.addButton(
+            confirm, QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+
+class TextDialog(QDialog):
+    """Ask for one line of text, checked as it is typed."""
+
+    submitted = Signal(str)
+
+    def __init__(self, title: str, label: str, value: str, check, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self._check = check
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(label))
+        self.field = QLineEdit(value)
+        layout.addWidget(self.field)
+        self.hint = FieldHint()
+        layout.addWidget(self.hint)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.field.textChanged.connect(self._validate)
+        self._validate(value)
+
+    def _validate(self, text: str) -> None:
+        problem = self._check(text)
+        self.hint.set_problem(problem)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(problem is None)
+
+    def _submit(self) -> None:
+        if self._check(self.field.text()) is None:
+            self.submitted.emit(self.field.text().strip())
+            self.accept()

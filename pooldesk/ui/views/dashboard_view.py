@@ -1,0 +1,240 @@
+"""The dashboard: a connection indicator, the "Add device" button and one card per device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pooldesk.ui.views.common import ERROR_STYLE, MUTED_STYLE, MessageLabel
+
+RUN_FOR_CHOICES = (15 * 60, 30 * 60, 3600, 2 * 3600, 4 * 3600, 8 * 3600)
+
+
+@dataclass
+class CardText:
+    """Everything a card shows, worded by the controller."""
+
+    name: str
+    device_id: str
+    online: bool | None
+    status: str
+    pump: str
+    pump_on: bool | None
+    toggle: str
+    busy: bool
+    temperature: str
+    stale: bool
+    alerts: list[str] = field(default_factory=list)
+    message: str = ""
+    message_is_error: bool = False
+    controls_enabled: bool = True
+
+
+class ConnectionIndicator(QLabel):
+    COLORS = {"ok": "#1b6e3a", "wait": "#a66a00", "bad": "#b3261e", "off": "#6b6b6b"}
+
+    def set_state(self, level: str, text: str) -> None:
+        color = self.COLORS.get(level, self.COLORS["off"])
+        self.setText(f"<span style='color:{color}'>●</span> {text}")
+        self.setProperty("level", level)
+        self.setToolTip(text)
+
+
+class DeviceCard(QFrame):
+    toggle_clicked = Signal(str)
+    run_for_requested = Signal(str, int)
+    follow_schedule_requested = Signal(str)
+    history_requested = Signal(str)
+    schedule_requested = Signal(str)
+    rename_requested = Signal(str)
+    remove_requested = Signal(str)
+    change_wifi_requested = Signal(str)
+
+    def __init__(self, key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self._shown: CardText | None = None
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumWidth(300)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.name = QLabel()
+        font = self.name.font()
+        font.setPointSize(font.pointSize() + 3)
+        font.setBold(True)
+        self.name.setFont(font)
+        top.addWidget(self.name, 1)
+        self.menu_button = QToolButton()
+        self.menu_button.setText("⋯")
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self)
+        self.history_action = menu.addAction(self.tr("History…"))
+        self.schedule_action = menu.addAction(self.tr("Schedule…"))
+        menu.addSeparator()
+        self.rename_action = menu.addAction(self.tr("Rename…"))
+        self.change_wifi_action = menu.addAction(self.tr("Change Wi-Fi…"))
+        self.remove_action = menu.addAction(self.tr("Remove from my account…"))
+        self.menu_button.setMenu(menu)
+        top.addWidget(self.menu_button)
+        layout.addLayout(top)
+        self.device_id = QLabel()
+        self.device_id.setStyleSheet(MUTED_STYLE)
+        layout.addWidget(self.device_id)
+        self.status = QLabel()
+        layout.addWidget(self.status)
+        self.temperature = QLabel()
+        tfont = self.temperature.font()
+        tfont.setPointSize(tfont.pointSize() + 8)
+        self.temperature.setFont(tfont)
+        layout.addWidget(self.temperature)
+        self.pump = QLabel()
+        layout.addWidget(self.pump)
+        self.alerts = QLabel()
+        self.alerts.setWordWrap(True)
+        self.alerts.setStyleSheet(ERROR_STYLE)
+        layout.addWidget(self.alerts)
+        buttons = QHBoxLayout()
+        self.toggle = QPushButton()
+        self.run_for = QToolButton()
+        self.run_for.setText(self.tr("Run for…"))
+        self.run_for.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        run_menu = QMenu(self)
+        self.run_actions = {}
+        for seconds in RUN_FOR_CHOICES:
+            hours, minutes = divmod(seconds // 60, 60)
+            label = (
+                self.tr("{h} h").format(h=hours) if hours else self.tr("{m} min").format(m=minutes)
+            )
+            self.run_actions[seconds] = run_menu.addAction(label)
+        run_menu.addSeparator()
+        self.schedule_mode_action = run_menu.addAction(self.tr("Follow the schedule"))
+        self.run_for.setMenu(run_menu)
+        buttons.addWidget(self.toggle)
+        buttons.addWidget(self.run_for)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.message = MessageLabel()
+        layout.addWidget(self.message)
+
+        self.toggle.clicked.connect(lambda: self.toggle_clicked.emit(self.key))
+        for seconds, action in self.run_actions.items():
+            action.triggered.connect(
+                lambda _c=False, s=seconds: self.run_for_requested.emit(self.key, s)
+            )
+        self.schedule_mode_action.triggered.connect(
+            lambda: self.follow_schedule_requested.emit(self.key)
+        )
+        self.history_action.triggered.connect(lambda: self.history_requested.emit(self.key))
+        self.schedule_action.triggered.connect(lambda: self.schedule_requested.emit(self.key))
+        self.rename_action.triggered.connect(lambda: self.rename_requested.emit(self.key))
+        self.remove_action.triggered.connect(lambda: self.remove_requested.emit(self.key))
+        self.change_wifi_action.triggered.connect(lambda: self.change_wifi_requested.emit(self.key))
+
+    def show_text(self, text: CardText) -> None:
+        if text == self._shown:
+            return  # most messages repeat what the card already says
+        self._shown = text
+        self.name.setText(text.name)
+        self.device_id.setText(text.device_id)
+        color = {True: "#1b6e3a", False: "#b3261e", None: "#6b6b6b"}[text.online]
+        self.status.setText(f"<span style='color:{color}'>●</span> {text.status}")
+        self.temperature.setText(text.temperature)
+        self.pump.setText(text.pump)
+        faded = MUTED_STYLE if text.stale else ""
+        if self.temperature.styleSheet() != faded:  # restyling is the costly part
+            self.temperature.setStyleSheet(faded)
+            self.pump.setStyleSheet(faded)
+        self.alerts.setText("\n".join(f"⚠ {a}" for a in text.alerts))
+        self.alerts.setVisible(bool(text.alerts))
+        self.toggle.setText(text.toggle)
+        self.toggle.setEnabled(text.controls_enabled and not text.busy)
+        self.run_for.setEnabled(text.controls_enabled and not text.busy)
+        if text.message_is_error:
+            self.message.show_error(text.message)
+        else:
+            self.message.show_info(text.message)
+        self.stale = text.stale
+
+
+class DashboardView(QWidget):
+    add_device_requested = Signal()
+    account_requested = Signal()
+    sign_out_requested = Signal()
+    refresh_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        header = QHBoxLayout()
+        self.title = QLabel(self.tr("My pools"))
+        font = self.title.font()
+        font.setPointSize(font.pointSize() + 6)
+        font.setBold(True)
+        self.title.setFont(font)
+        header.addWidget(self.title)
+        header.addStretch(1)
+        self.connection = ConnectionIndicator()
+        header.addWidget(self.connection)
+        self.add_button = QPushButton(self.tr("Add device"))
+        self.account_button = QPushButton(self.tr("Account"))
+        self.sign_out_button = QPushButton(self.tr("Sign out"))
+        for button in (self.add_button, self.account_button, self.sign_out_button):
+            header.addWidget(button)
+        layout.addLayout(header)
+        self.notice = MessageLabel()
+        layout.addWidget(self.notice)
+        self.empty = QLabel(self.tr('No devices yet. Use "Add device" to set up a controller.'))
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet(MUTED_STYLE)
+        layout.addWidget(self.empty)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        holder = QWidget()
+        self.grid = QGridLayout(holder)
+        self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.scroll.setWidget(holder)
+        layout.addWidget(self.scroll, 1)
+        self.cards: dict[str, DeviceCard] = {}
+        self.columns = 2
+
+        self.add_button.clicked.connect(self.add_device_requested)
+        self.account_button.clicked.connect(self.account_requested)
+        self.sign_out_button.clicked.connect(self.sign_out_requested)
+
+    def card(self, key: str) -> DeviceCard:
+        if key not in self.cards:
+            self.cards[key] = DeviceCard(key)
+            self.relayout()
+        return self.cards[key]
+
+    def remove_card(self, key: str) -> None:
+        card = self.cards.pop(key, None)
+        if card is not None:
+            self.grid.removeWidget(card)
+            card.deleteLater()
+            self.relayout()
+
+    def clear(self) -> None:
+        for key in list(self.cards):
+            self.remove_card(key)
+
+    def relayout(self) -> None:
+        """Cards in name order (then id), filling rows of `columns`."""
+        order = sorted(self.cards, key=lambda k: (self.cards[k].name.text().lower(), k))
+        for index, key in enumerate(order):
+            self.grid.addWidget(self.cards[key], index // self.columns, index % self.columns)
+        self.empty.setVisible(not self.cards)

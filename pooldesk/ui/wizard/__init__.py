@@ -1,0 +1,1 @@
+"""The provisioning wizard: `WizardController` (controller.py) over `WizardView` (view.py)."""

@@ -1,0 +1,1243 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="es">
+  <context>
+    <name>AccountController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="42" />
+      <source>Signed in as {user} ({email}) on {server}</source>
+      <translation>Sesión iniciada como {user} ({email}) en {server}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="53" />
+      <source>Your session is kept in the system keyring.</source>
+      <translation>Tu sesión se guarda en el llavero del sistema.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="75" />
+      <source>unknown app</source>
+      <translation>aplicación desconocida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="90" />
+      <source>That session has ended.</source>
+      <translation>Esa sesión ha terminado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="125" />
+      <source>Save my data</source>
+      <translation>Guardar mis datos</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="127" />
+      <source>JSON files (*.json)</source>
+      <translation>Archivos JSON (*.json)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="147" />
+      <source>Could not save {path}: {error}</source>
+      <translation>No se pudo guardar {path}: {error}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="150" />
+      <source>Your data was saved to {path}.</source>
+      <translation>Tus datos se guardaron en {path}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="155" />
+      <source>Delete account</source>
+      <translation>Eliminar la cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="157" />
+      <source>Delete the account "{user}" for good? Your devices are unbound and their history is erased.</source>
+      <translation>¿Eliminar definitivamente la cuenta «{user}»? Tus dispositivos se desvinculan y su historial se borra.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="160" />
+      <source>Delete for good</source>
+      <translation>Eliminar definitivamente</translation>
+    </message>
+  </context>
+  <context>
+    <name>AccountView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="40" />
+      <source>← Dashboard</source>
+      <translation>← Panel</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="42" />
+      <source>Account</source>
+      <translation>Cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="64" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
+      <source>Change password</source>
+      <translation>Cambiar la contraseña</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="71" />
+      <source>Current password</source>
+      <translation>Contraseña actual</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="72" />
+      <source>New password</source>
+      <translation>Contraseña nueva</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
+      <source>Repeat new password</source>
+      <translation>Repite la contraseña nueva</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="80" />
+      <source>Changing the password signs out your other sessions.</source>
+      <translation>Al cambiar la contraseña se cierran tus otras sesiones.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="86" />
+      <source>Where you are signed in</source>
+      <translation>Dónde tienes la sesión iniciada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
+      <source>App</source>
+      <translation>Aplicación</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
+      <source>Signed in</source>
+      <translation>Inicio de sesión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
+      <source>Last used</source>
+      <translation>Último uso</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="100" />
+      <source>Refresh</source>
+      <translation>Actualizar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="101" />
+      <source>End selected session</source>
+      <translation>Cerrar la sesión seleccionada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="109" />
+      <source>Your data</source>
+      <translation>Tus datos</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="111" />
+      <source>Export my data (JSON)…</source>
+      <translation>Exportar mis datos (JSON)…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="116" />
+      <source>This app</source>
+      <translation>Esta aplicación</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="119" />
+      <source>Notify me when a device goes offline or raises an alert</source>
+      <translation>Avisarme cuando un dispositivo se desconecte o dé una alerta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="129" />
+      <source>Delete account</source>
+      <translation>Eliminar la cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="133" />
+      <source>This deletes your account, unbinds your devices and erases their history. It cannot be undone.</source>
+      <translation>Esto elimina tu cuenta, desvincula tus dispositivos y borra su historial. No se puede deshacer.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="141" />
+      <source>Your password</source>
+      <translation>Tu contraseña</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="143" />
+      <source>I understand that this cannot be undone</source>
+      <translation>Entiendo que esto no se puede deshacer</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="145" />
+      <source>Delete my account…</source>
+      <translation>Eliminar mi cuenta…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="178" />
+      <source>(this app)</source>
+      <translation>(esta aplicación)</translation>
+    </message>
+  </context>
+  <context>
+    <name>AppController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="121" />
+      <source>Server: {url}</source>
+      <translation>Servidor: {url}</translation>
+    </message>
+  </context>
+  <context>
+    <name>AuthController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/auth.py" line="47" />
+      <source>Server: {url}</source>
+      <translation>Servidor: {url}</translation>
+    </message>
+  </context>
+  <context>
+    <name>DashboardController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="257" />
+      <source>Confirmed by the controller.</source>
+      <translation>Confirmado por el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="268" />
+      <source>Rename device</source>
+      <translation>Cambiar el nombre del dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="269" />
+      <source>Name</source>
+      <translation>Nombre</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="292" />
+      <source>Remove device</source>
+      <translation>Quitar el dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="294" />
+      <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
+      <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="297" />
+      <source>Remove</source>
+      <translation>Quitar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
+      <source>{name} was removed.</source>
+      <translation>Se quitó {name}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="364" />
+      <source>{name} is offline</source>
+      <translation>{name} está desconectado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="365" />
+      <source>The controller stopped reporting.</source>
+      <translation>El controlador dejó de informar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="369" />
+      <source>Alert from {name}</source>
+      <translation>Alerta de {name}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="125" />
+      <source>Live</source>
+      <translation>En directo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="127" />
+      <source>Connecting…</source>
+      <translation>Conectando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="129" />
+      <source>Reconnecting…</source>
+      <translation>Reconectando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="131" />
+      <source>Not connected, retrying in {s} s</source>
+      <translation>Sin conexión, se reintenta en {s} s</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="134" />
+      <source>Not connected</source>
+      <translation>Sin conexión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="136" />
+      <source>Offline</source>
+      <translation>Desconectado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="178" />
+      <source>Online</source>
+      <translation>En línea</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="180" />
+      <source>Offline · last seen {when}</source>
+      <translation>Desconectado · visto por última vez {when}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
+      <source>Status unknown</source>
+      <translation>Estado desconocido</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
+      <source>Waiting for the broker…</source>
+      <translation>Esperando al bróker…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="186" />
+      <source>— °C</source>
+      <translation>— °C</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="190" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="202" />
+      <source>(last known)</source>
+      <translation>(último conocido)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="193" />
+      <source>Pump: unknown</source>
+      <translation>Bomba: desconocida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="195" />
+      <source>on</source>
+      <translation>encendida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="195" />
+      <source>off</source>
+      <translation>apagada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="196" />
+      <source>Pump {state} · {mode}</source>
+      <translation>Bomba {state} · {mode}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="200" />
+      <source>until {time}</source>
+      <translation>hasta las {time}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="208" />
+      <source>Turning on…</source>
+      <translation>Encendiendo…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="210" />
+      <source>Turning off…</source>
+      <translation>Apagando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="212" />
+      <source>Sending…</source>
+      <translation>Enviando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="214" />
+      <source>Waiting for the controller…</source>
+      <translation>Esperando al controlador…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="216" />
+      <source>Turn off</source>
+      <translation>Apagar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="216" />
+      <source>Turn on</source>
+      <translation>Encender</translation>
+    </message>
+  </context>
+  <context>
+    <name>DashboardView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="182" />
+      <source>My pools</source>
+      <translation>Mis piscinas</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="191" />
+      <source>Add device</source>
+      <translation>Añadir dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="192" />
+      <source>Account</source>
+      <translation>Cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="193" />
+      <source>Sign out</source>
+      <translation>Cerrar sesión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="199" />
+      <source>No devices yet. Use "Add device" to set up a controller.</source>
+      <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
+    </message>
+  </context>
+  <context>
+    <name>DeviceCard</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="84" />
+      <source>History…</source>
+      <translation>Historial…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="85" />
+      <source>Schedule…</source>
+      <translation>Horario…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="87" />
+      <source>Rename…</source>
+      <translation>Cambiar nombre…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
+      <source>Change Wi-Fi…</source>
+      <translation>Cambiar la wifi…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="89" />
+      <source>Remove from my account…</source>
+      <translation>Quitar de mi cuenta…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="112" />
+      <source>Run for…</source>
+      <translation>Funcionar durante…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="119" />
+      <source>{h} h</source>
+      <translation>{h} h</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="119" />
+      <source>{m} min</source>
+      <translation>{m} min</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="123" />
+      <source>Follow the schedule</source>
+      <translation>Seguir el horario</translation>
+    </message>
+  </context>
+  <context>
+    <name>HistoryController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/history.py" line="35" />
+      <source>History of {name}</source>
+      <translation>Historial de {name}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/history.py" line="66" />
+      <source>Loading…</source>
+      <translation>Cargando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/history.py" line="87" />
+      <source>Nothing recorded in this period yet.</source>
+      <translation>Aún no hay nada registrado en este periodo.</translation>
+    </message>
+  </context>
+  <context>
+    <name>HistoryView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/history_view.py" line="28" />
+      <source>24 hours</source>
+      <translation>24 horas</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/history_view.py" line="28" />
+      <source>7 days</source>
+      <translation>7 días</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/history_view.py" line="41" />
+      <source>Water °C</source>
+      <translation>Agua °C</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/history_view.py" line="52" />
+      <source>Pump</source>
+      <translation>Bomba</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
+      <source>off</source>
+      <translation>apagada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
+      <source>on</source>
+      <translation>encendida</translation>
+    </message>
+  </context>
+  <context>
+    <name>RegisterView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="188" />
+      <source>Create your account</source>
+      <translation>Crea tu cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="200" />
+      <source>Username</source>
+      <translation>Nombre de usuario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="201" />
+      <source>Email</source>
+      <translation>Correo electrónico</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="202" />
+      <source>Password</source>
+      <translation>Contraseña</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="203" />
+      <source>Repeat password</source>
+      <translation>Repite la contraseña</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="204" />
+      <source>Device id</source>
+      <translation>Id. del dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="216" />
+      <source>The device id is printed on the controller's label.</source>
+      <translation>El id. del dispositivo está impreso en la etiqueta del controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="225" />
+      <source>Back to sign in</source>
+      <translation>Volver a iniciar sesión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="227" />
+      <source>Create account</source>
+      <translation>Crear la cuenta</translation>
+    </message>
+  </context>
+  <context>
+    <name>ScheduleController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="38" />
+      <source>Schedule of {name}</source>
+      <translation>Horario de {name}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="46" />
+      <source>The controller has not reported a schedule yet.</source>
+      <translation>El controlador aún no ha informado de ningún horario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="79" />
+      <source>Waiting for the controller…</source>
+      <translation>Esperando al controlador…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="81" />
+      <source>The controller runs this schedule now.</source>
+      <translation>El controlador sigue ahora este horario.</translation>
+    </message>
+  </context>
+  <context>
+    <name>ScheduleView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="74" />
+      <source>The pump runs inside these windows when it follows the schedule. A window whose end is before its start runs past midnight. Times are in {tz}.</source>
+      <translation>La bomba funciona dentro de estas franjas cuando sigue el horario. Una franja que termina antes de empezar continúa después de medianoche. Las horas son de {tz}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <source>Start</source>
+      <translation>Inicio</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <source>End</source>
+      <translation>Fin</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <source>Days</source>
+      <translation>Días</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="88" />
+      <source>No run windows: the pump only runs when switched on.</source>
+      <translation>Sin franjas: la bomba solo funciona cuando se enciende a mano.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="97" />
+      <source>Add window</source>
+      <translation>Añadir franja</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="98" />
+      <source>Send to controller</source>
+      <translation>Enviar al controlador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="106" />
+      <source>Mon</source>
+      <translation>lun</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="107" />
+      <source>Tue</source>
+      <translation>mar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="108" />
+      <source>Wed</source>
+      <translation>mié</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="109" />
+      <source>Thu</source>
+      <translation>jue</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
+      <source>Fri</source>
+      <translation>vie</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
+      <source>Sat</source>
+      <translation>sáb</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
+      <source>Sun</source>
+      <translation>dom</translation>
+    </message>
+  </context>
+  <context>
+    <name>ServerView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="55" />
+      <source>Welcome to PoolDesk</source>
+      <translation>Bienvenido a PoolDesk</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="58" />
+      <source>Which PoolDesk server holds your account? If the server runs on this computer, keep the address below.</source>
+      <translation>¿Qué servidor de PoolDesk tiene tu cuenta? Si el servidor funciona en este ordenador, deja la dirección de abajo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="66" />
+      <source>Server address</source>
+      <translation>Dirección del servidor</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="69" />
+      <source>Allow insecure connections (http://, mqtt://) to other computers</source>
+      <translation>Permitir conexiones no seguras (http://, mqtt://) a otros ordenadores</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="74" />
+      <source>Continue</source>
+      <translation>Continuar</translation>
+    </message>
+  </context>
+  <context>
+    <name>SignInView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="97" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="116" />
+      <source>Sign in</source>
+      <translation>Iniciar sesión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="107" />
+      <source>Username</source>
+      <translation>Nombre de usuario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="108" />
+      <source>Password</source>
+      <translation>Contraseña</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="120" />
+      <source>Create an account</source>
+      <translation>Crear una cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="122" />
+      <source>Change server</source>
+      <translation>Cambiar de servidor</translation>
+    </message>
+  </context>
+  <context>
+    <name>WizardController</name>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="71" />
+      <source>Change Wi-Fi of {id}</source>
+      <translation>Cambiar la wifi de {id}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="73" />
+      <source>Add device</source>
+      <translation>Añadir dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="166" />
+      <source>Looking for pool controllers…</source>
+      <translation>Buscando controladores de piscina…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="180" />
+      <source>{id} was not heard. Check it has power and stand next to it, then rescan.</source>
+      <translation>No se oye a {id}. Comprueba que tiene corriente, ponte a su lado y vuelve a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="185" />
+      <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
+      <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="190" />
+      <source>{id} · signal {rssi} dBm</source>
+      <translation>{id} · señal {rssi} dBm</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="196" />
+      <source>already set up</source>
+      <translation>ya configurado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="218" />
+      <source>Connecting to {id} over Bluetooth…</source>
+      <translation>Conectando con {id} por Bluetooth…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="226" />
+      <source>{id} (firmware {fw})</source>
+      <translation>{id} (firmware {fw})</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="233" />
+      <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
+      <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="242" />
+      <source>{id} is blinking its light for 5 seconds.</source>
+      <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="263" />
+      <source>Opening a secure session…</source>
+      <translation>Abriendo una sesión segura…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="268" />
+      <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
+      <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="272" />
+      <source>You can try again in {s} s.</source>
+      <translation>Puedes volver a intentarlo en {s} s.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="281" />
+      <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
+      <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="296" />
+      <source>The controller is looking for Wi-Fi networks…</source>
+      <translation>El controlador está buscando redes wifi…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="302" />
+      <source>open</source>
+      <translation>abierta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="306" />
+      <source>{ssid} · signal {rssi} dBm · {security}</source>
+      <translation>{ssid} · señal {rssi} dBm · {security}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="313" />
+      <source>Other network…</source>
+      <translation>Otra red…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="319" />
+      <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
+      <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="326" />
+      <source>Choose a network, or enter its name under “Other network…”.</source>
+      <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="328" />
+      <source>A network name has at most 32 bytes.</source>
+      <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="337" />
+      <source>A Wi-Fi password has 8 to 63 characters.</source>
+      <translation>Una contraseña wifi tiene de 8 a 63 caracteres.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="357" />
+      <source>Setting up {id} on “{ssid}”</source>
+      <translation>Configurando {id} en «{ssid}»</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="455" />
+      <source>The Wi-Fi password is wrong. Enter it again.</source>
+      <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="495" />
+      <source>Enter the Wi-Fi password again.</source>
+      <translation>Vuelve a escribir la contraseña wifi.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
+      <source>{id} is online</source>
+      <translation>{id} está en línea</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="508" />
+      <source>It now reports to your dashboard. You can close this window.</source>
+      <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
+      <source>It is back online on the new network; its setup is unchanged.</source>
+      <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="538" />
+      <source>Cancelling…</source>
+      <translation>Cancelando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="97" />
+      <source>Pool controllers nearby</source>
+      <translation>Controladores de piscina cercanos</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="99" />
+      <source>Keep this computer within a few metres of the controller. Controllers that are already set up are marked.</source>
+      <translation>Mantén este ordenador a pocos metros del controlador. Los controladores ya configurados aparecen marcados.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="102" />
+      <source>Rescan</source>
+      <translation>Volver a buscar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="103" />
+      <source>Use this controller</source>
+      <translation>Usar este controlador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
+      <source>Not sure it is the right unit? Make its light blink.</source>
+      <translation>¿No sabes si es la unidad correcta? Haz parpadear su luz.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
+      <source>Identify (blink)</source>
+      <translation>Identificar (parpadeo)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
+      <source>Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:</source>
+      <translation>Código de reclamación de la etiqueta (como KQ4M-7XTZ-2PB6-WRHD) o el texto de su código QR:</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
+      <source>Back to the list</source>
+      <translation>Volver a la lista</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="110" />
+      <source>Connect securely</source>
+      <translation>Conectar de forma segura</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
+      <source>Wi-Fi at the pool</source>
+      <translation>Wifi en la piscina</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="112" />
+      <source>Networks the controller hears where it stands:</source>
+      <translation>Redes que el controlador oye donde está:</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
+      <source>Network name:</source>
+      <translation>Nombre de la red:</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
+      <source>Wi-Fi password:</source>
+      <translation>Contraseña wifi:</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
+      <source>Name for this controller (optional):</source>
+      <translation>Nombre para este controlador (opcional):</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="116" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
+      <source>Rescan networks</source>
+      <translation>Volver a buscar redes</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="117" />
+      <source>Connect</source>
+      <translation>Conectar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="121" />
+      <source>Enter the password again</source>
+      <translation>Volver a escribir la contraseña</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
+      <source>Retry</source>
+      <translation>Reintentar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
+      <source>Finish</source>
+      <translation>Terminar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <source>Cancel</source>
+      <translation>Cancelar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="434" />
+      <source>Add the controller to your account</source>
+      <translation>Añadir el controlador a tu cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="435" />
+      <source>Send the settings to the controller</source>
+      <translation>Enviar la configuración al controlador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="436" />
+      <source>Connect to Wi-Fi</source>
+      <translation>Conectar a la wifi</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="437" />
+      <source>Connect to the PoolDesk server</source>
+      <translation>Conectar al servidor de PoolDesk</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="438" />
+      <source>Online on your dashboard</source>
+      <translation>En línea en tu panel</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="441" />
+      <source>Connected to Wi-Fi (address {ip})</source>
+      <translation>Conectado a la wifi (dirección {ip})</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="457" />
+      <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
+      <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="461" />
+      <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
+      <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="464" />
+      <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
+      <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="468" />
+      <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
+      <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="472" />
+      <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
+      <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="476" />
+      <source>The controller connected, but the server did not see it come online. Retry.</source>
+      <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="478" />
+      <source>Setting up failed. Retry.</source>
+      <translation>La configuración falló. Vuelve a intentarlo.</translation>
+    </message>
+  </context>
+  <context>
+    <name>core</name>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="14" />
+      <source>Enter a username.</source>
+      <translation>Escribe un nombre de usuario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="15" />
+      <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
+      <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="16" />
+      <source>Enter an email address.</source>
+      <translation>Escribe una dirección de correo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="17" />
+      <source>Enter an email address like name@example.com.</source>
+      <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="18" />
+      <source>At least 12 characters</source>
+      <translation>Al menos 12 caracteres</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="19" />
+      <source>An upper-case letter</source>
+      <translation>Una letra mayúscula</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="20" />
+      <source>A lower-case letter</source>
+      <translation>Una letra minúscula</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="21" />
+      <source>A digit</source>
+      <translation>Una cifra</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="22" />
+      <source>A symbol such as ! or #</source>
+      <translation>Un símbolo como ! o #</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="23" />
+      <source>Enter the device id from the controller's label.</source>
+      <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="24" />
+      <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
+      <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="25" />
+      <source>Enter a name.</source>
+      <translation>Escribe un nombre.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="27" />
+      <source>No system keyring is available, so you will need to sign in again next time.</source>
+      <translation>No hay ningún llavero del sistema disponible, así que tendrás que volver a iniciar sesión la próxima vez.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
+      <source>You are signed out. Sign in again.</source>
+      <translation>Se ha cerrado tu sesión. Vuelve a iniciarla.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
+      <source>Your session has ended.</source>
+      <translation>Tu sesión ha terminado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
+      <source>The controller did not respond.</source>
+      <translation>El controlador no respondió.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
+      <source>Not connected to the broker; the command was not sent.</source>
+      <translation>Sin conexión con el bróker; la orden no se envió.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
+      <source>A timer runs between 1 second and 24 hours.</source>
+      <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
+      <source>Connecting to the broker…</source>
+      <translation>Conectando con el bróker…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
+      <source>The broker did not answer the connection request.</source>
+      <translation>El bróker no respondió a la solicitud de conexión.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
+      <source>Check the address and that the server is running.</source>
+      <translation>Comprueba la dirección y que el servidor esté en marcha.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
+      <source>The port must be a number between 1 and 65535.</source>
+      <translation>El puerto debe ser un número entre 1 y 65535.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <source>Invalid username or password</source>
+      <translation>Nombre de usuario o contraseña incorrectos</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <source>Username already taken</source>
+      <translation>Ese nombre de usuario ya existe</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
+      <source>Email already registered</source>
+      <translation>Ese correo ya está registrado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="43" />
+      <source>Current password is incorrect</source>
+      <translation>La contraseña actual no es correcta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="44" />
+      <source>New password must differ from the current one</source>
+      <translation>La contraseña nueva debe ser distinta de la actual</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="45" />
+      <source>This session has ended; sign in again</source>
+      <translation>Esta sesión ha terminado; vuelve a iniciar sesión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
+      <source>Invalid or expired token; sign in again</source>
+      <translation>Credencial no válida o caducada; vuelve a iniciar sesión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
+      <source>Password changed; your other sessions have been signed out</source>
+      <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
+      <source>Logged out successfully</source>
+      <translation>Sesión cerrada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
+      <source>Account deleted</source>
+      <translation>Cuenta eliminada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
+      <source>Session ended</source>
+      <translation>Sesión terminada</translation>
+    </message>
+  </context>
+  <context>
+    <name>format</name>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="16" />
+      <source>never</source>
+      <translation>nunca</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="19" />
+      <source>just now</source>
+      <translation>ahora mismo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="21" />
+      <source>{n} s ago</source>
+      <translation>hace {n} s</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="23" />
+      <source>{n} min ago</source>
+      <translation>hace {n} min</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="25" />
+      <source>{n} h ago</source>
+      <translation>hace {n} h</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="34" />
+      <source>unknown</source>
+      <translation>desconocido</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="39" />
+      <source>{n} h</source>
+      <translation>{n} h</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="40" />
+      <source>{n} min</source>
+      <translation>{n} min</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="45" />
+      <source>manual</source>
+      <translation>manual</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="46" />
+      <source>schedule</source>
+      <translation>horario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="47" />
+      <source>timer</source>
+      <translation>temporizador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="48" />
+      <source>freeze protection</source>
+      <translation>protección antiheladas</translation>
+    </message>
+  </context>
+</TS>

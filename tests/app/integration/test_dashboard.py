@@ -1,0 +1,174 @@
+"""The live dashboard against a real backend (accounts, devices) and a real Mosquitto, with a
+paho client publishing like the controller."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtCore import Qt
+
+from pooldesk.core.backend_client import BackendClient
+from tests.app.helpers import FakeController, unique_user, wait_until
+
+
+@pytest.fixture
+async def signed_in(make_app, backend, broker):
+    """An app signed in as a fresh user whose device a FakeController plays."""
+    user = unique_user()
+    client = BackendClient(backend.url)
+    await client.register(user["username"], user["email"], user["password"], user["device_id"])
+    await client.aclose()
+    app = make_app(backend.url, broker_port=broker.port)
+    await app.start()
+    await app.session.sign_in(user["username"], user["password"])
+    key = user["device_id"].lower()
+    await wait_until(lambda: key in app.window.dashboard_view.cards, what="card")
+    await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected, what="live")
+    controllers: list[FakeController] = []
+
+    def controller(**kwargs) -> FakeController:
+        fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}", **kwargs)
+        fake.start()
+        controllers.append(fake)
+        return fake
+
+    yield app, key, controller, user
+    for fake in controllers:
+        fake.stop()
+
+
+async def test_device_comes_online_and_shows_its_values(signed_in) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    assert "Live" in app.window.dashboard_view.connection.text()
+    assert not card.toggle.isEnabled()  # no status yet: nothing to switch
+    fake = controller()
+    await wait_until(lambda: "Online" in card.status.text(), what="online")
+    fake.telemetry(27.25)
+    fake.alert("sensor-air", "air sensor not responding")
+    await wait_until(
+        lambda: "27.2 °C" in card.temperature.text() or "27.3" in card.temperature.text()
+    )
+    assert "last known" not in card.temperature.text()
+    assert "Pump off · schedule" in card.pump.text()
+    await wait_until(lambda: "air sensor not responding" in card.alerts.text())
+    assert card.toggle.isEnabled() and card.toggle.text() == "Turn on"
+
+
+async def test_toggle_pending_then_confirmed(signed_in, qtbot) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    fake = controller()
+    await wait_until(lambda: card.toggle.isEnabled())
+    fake.respond = False  # hold the answer to see the pending state
+    qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+    assert card.toggle.text() == "Turning on…" and not card.toggle.isEnabled()
+    assert "Waiting for the controller" in card.message.text()
+    await wait_until(lambda: fake.commands, what="command at the controller")
+    fake.answer(fake.commands[-1])
+    await wait_until(lambda: card.toggle.text() == "Turn off", what="confirmed")
+    assert "Pump on · manual" in card.pump.text()
+    assert card.message.text() == "Confirmed by the controller."
+
+
+async def test_no_answer_reverts_with_the_controller_did_not_respond(signed_in, qtbot) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    fake = controller()
+    await wait_until(lambda: card.toggle.isEnabled())
+    fake.respond = False
+    qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+    assert card.toggle.text() == "Turning on…"
+    await wait_until(lambda: card.toggle.text() == "Turn on", within=5, what="revert")
+    assert card.message.text() == "The controller did not respond."
+    assert "Pump off" in card.pump.text()
+    assert fake.commands and fake.commands[-1]["on"] is True
+
+
+async def test_run_for_sends_a_timer(signed_in) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    fake = controller()
+    await wait_until(lambda: card.run_for.isEnabled())
+    card.run_actions[2 * 3600].trigger()
+    await wait_until(lambda: "timer" in card.pump.text(), what="timer mode")
+    assert fake.commands[-1]["mode"] == "timer" and fake.commands[-1]["duration_s"] == 7200
+    assert "Pump on" in card.pump.text()
+
+
+async def test_vanished_device_turns_offline_with_stale_values_and_a_notice(signed_in) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    fake = controller(keepalive=2)
+    await wait_until(lambda: "Online" in card.status.text())
+    fake.telemetry(26.0)
+    await wait_until(lambda: "26.0 °C" in card.temperature.text())
+    fake.vanish()
+    await wait_until(lambda: "Offline" in card.status.text(), within=6, what="offline")
+    assert "last seen" in card.status.text()
+    assert "(last known)" in card.temperature.text() and "(last known)" in card.pump.text()
+    assert not card.toggle.isEnabled()
+    assert any("offline" in title for title, _ in app.notices)
+
+
+async def test_notifications_can_be_turned_off(signed_in, qtbot) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    qtbot.mouseClick(app.window.dashboard_view.account_button, Qt.MouseButton.LeftButton)
+    app.window.account_view.notifications.setChecked(False)
+    assert app.settings_store.load().notifications is False
+    fake = controller()
+    await wait_until(lambda: "Online" in card.status.text())
+    fake.alert("pump-fault", "pump does not start")
+    await wait_until(lambda: "pump does not start" in card.alerts.text())
+    assert app.notices == []
+
+
+async def test_broker_restart_reconnects_and_the_indicator_tells_the_truth(
+    signed_in, broker
+) -> None:
+    app, key, controller, _ = signed_in
+    indicator = app.window.dashboard_view.connection
+    card = app.window.dashboard_view.cards[key]
+    broker.stop()
+    await wait_until(lambda: "Live" not in indicator.text(), what="indicator shows the loss")
+    assert indicator.property("level") == "wait"
+    await asyncio.sleep(0.3)
+    broker.start()
+    await wait_until(lambda: "Live" in indicator.text(), within=15, what="reconnected")
+    controller()  # a fresh broker has nothing retained: only a live subscription sees this
+    await wait_until(lambda: "Online" in card.status.text(), what="resubscribed")
+
+
+async def test_rename_and_remove_with_confirmation(signed_in, backend) -> None:
+    app, key, controller, user = signed_in
+    dashboard = app.dashboard
+    card = app.window.dashboard_view.cards[key]
+    card.rename_action.trigger()
+    dialog = dashboard.dialog
+    dialog.field.setText("   ")
+    assert not dialog.buttons.buttons()[0].isEnabled() or dialog.hint.isVisible()
+    dialog.field.setText("Back yard")
+    dialog._submit()
+    await wait_until(lambda: card.name.text() == "Back yard", what="renamed")
+    assert [d.name for d in await app.session.client.devices()] == ["Back yard"]
+
+    card.remove_action.trigger()
+    confirm = dashboard.dialog
+    assert "Back yard" in confirm.findChildren(type(card.name))[0].text()
+    confirm.reject()  # cancel: nothing happens
+    await asyncio.sleep(0.1)
+    assert key in app.window.dashboard_view.cards
+    card.remove_action.trigger()
+    dashboard.dialog.accept()
+    await wait_until(lambda: key not in app.window.dashboard_view.cards, what="removed")
+    assert await app.session.client.devices() == []
+
+
+async def test_add_device_button_asks_for_the_wizard(signed_in, qtbot) -> None:
+    app, _key, _controller, _ = signed_in
+    asked = []
+    app.dashboard.add_device_requested.connect(lambda: asked.append(True))
+    qtbot.mouseClick(app.window.dashboard_view.add_button, Qt.MouseButton.LeftButton)
+    assert asked == [True]

@@ -1,0 +1,184 @@
+"""The broker layer wired into the real backend app: credentials over HTTP, enforced by a real
+managed Mosquitto, removed when sessions, devices and accounts end, consistent when it was down."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from backend.broker.extension import BrokerExtension, build_backend, run_sync
+from backend.broker.logins import device_login
+from backend.broker.mosquitto import BrokerConfigError
+from tests.broker.app_support import PASSWORD, app_settings, open_backend, probe_for
+from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE
+
+
+async def test_session_credentials_work_rotate_and_end_with_logout(backend):
+    auth = await backend.account("alice", "ESP-A00001")
+    creds = await backend.mqtt_credentials(auth)
+    assert creds["ok"] is True and creds["topicPrefix"] == "users/alice"
+    assert creds["brokerUrl"] == backend.broker.broker_url
+    assert len(creds["mqttPassword"]) >= 32
+    app = probe_for(creds)
+    try:
+        assert await app.connect() == 0
+        assert await app.subscribe("users/alice/#") == [1]
+        assert (await app.subscribe("users/bob/#"))[0] in REFUSED_SUBSCRIBE
+
+        again = await backend.mqtt_credentials(auth)  # rotation
+        assert again["mqttUser"] == creds["mqttUser"] and again["clientId"] == creds["clientId"]
+        assert again["mqttPassword"] != creds["mqttPassword"]
+        assert await app.wait_disconnected()
+        stale = probe_for(creds)
+        assert await stale.connect() == NOT_AUTHORIZED
+        stale.close()
+        current = probe_for(again)
+        assert await current.connect() == 0
+        assert await backend.rows() == {creds["mqttUser"]: "synced"}
+
+        assert (await backend.http.post("/api/auth/logout", headers=auth)).status_code == 200
+        assert await current.wait_disconnected(2.0)
+        assert await backend.rows() == {}
+        assert creds["mqttUser"] not in await backend.broker.list_logins()
+        current.close()
+    finally:
+        app.close()
+
+
+async def test_device_credentials_carry_exact_rights_and_end_with_unbinding(backend):
+    alice = await backend.account("alice", "ESP-A00001")
+    bob = await backend.account("bob", "ESP-B00001")
+    assert (
+        await backend.http.post("/api/devices/ESP-A00001/credentials", headers=bob)
+    ).status_code == 404
+    answer = await backend.http.post("/api/devices/esp-a00001/credentials", headers=alice)
+    assert answer.status_code == 200, answer.text
+    device = answer.json()
+    assert device["topicPrefix"] == "users/alice/devices/esp-a00001"
+    assert device["clientId"] == "esp-a00001" and device["apiKey"] and device["caCert"] is None
+
+    dashboard = probe_for(await backend.mqtt_credentials(alice))
+    thief = probe_for(await backend.mqtt_credentials(bob))
+    controller = probe_for(device)
+    try:
+        for p in (dashboard, thief, controller):
+            assert await p.connect() == 0
+        assert await dashboard.subscribe("users/alice/#") == [1]
+        assert (await thief.subscribe("users/alice/#"))[0] in REFUSED_SUBSCRIBE
+        assert await controller.publish(f"{device['topicPrefix']}/status", "online") == 0
+        await dashboard.wait_for(f"{device['topicPrefix']}/status")
+        assert await thief.publish(f"{device['topicPrefix']}/pump/set", "{}") == NOT_AUTHORIZED
+
+        removed = await backend.http.delete("/api/devices/ESP-A00001", headers=alice)
+        assert removed.status_code == 200, removed.text
+        assert await controller.wait_disconnected(2.0)
+        assert "dev-esp-a00001" not in await backend.broker.list_logins()
+        assert not dashboard.disconnected.is_set()
+    finally:
+        for p in (dashboard, thief, controller):
+            p.close()
+
+
+async def test_a_broker_down_while_issuing_and_revoking_ends_consistent(backend):
+    auth = await backend.account("alice", "ESP-A00001")
+    creds = await backend.mqtt_credentials(auth)
+    await backend.broker._pause()  # the broker is down (and not restarted by the supervisor)
+    try:
+        refused = await backend.http.get("/api/auth/mqtt-credentials", headers=auth)
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "broker_unavailable"
+        assert refused.headers["retry-after"]
+        assert await backend.rows() == {creds["mqttUser"]: "pending_delete"}
+        assert (await backend.http.post("/api/auth/logout", headers=auth)).status_code == 200
+        assert await backend.rows() == {creds["mqttUser"]: "pending_delete"}
+    finally:
+        await backend.broker._resume()
+    # Until reconciliation, the old login is still at the broker: the loop removes it.
+    assert await backend.extension.reconcile_once() == 0
+    assert await backend.rows() == {}
+    assert creds["mqttUser"] not in await backend.broker.list_logins()
+    old = probe_for(creds)
+    try:
+        assert await old.connect() == NOT_AUTHORIZED
+    finally:
+        old.close()
+
+
+async def test_account_deletion_removes_every_login(backend):
+    auth = await backend.account("alice", "ESP-A00001")
+    await backend.mqtt_credentials(auth)
+    assert (
+        await backend.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
+    ).status_code == 200
+    assert len(await backend.broker.list_logins()) == 3  # with the recorder's
+    gone = await backend.http.request(
+        "DELETE", "/api/account", headers=auth, json={"password": PASSWORD}
+    )
+    assert gone.status_code == 200, gone.text
+    assert await backend.broker.list_logins() == {"recorder-main"}
+    assert await backend.rows() == {}
+
+
+async def test_sync_after_the_broker_lost_its_store(backend):
+    auth = await backend.account("alice", "ESP-A00001")
+    creds = await backend.mqtt_credentials(auth)
+    stray = device_login("mallory", "ESP-0BAD00")
+    await backend.broker.import_logins([stray], replace_all=True)  # store lost, a stray appears
+    report = await backend.extension.sync()
+    assert report.deleted_at_broker == (stray.username,)
+    assert report.forgotten == (creds["mqttUser"],)
+    assert await backend.broker.list_logins() == {"recorder-main"}  # put back by the sync
+    assert await backend.rows() == {}
+    fresh = await backend.mqtt_credentials(auth)  # the app simply asks again
+    app = probe_for(fresh)
+    try:
+        assert await app.connect() == 0
+    finally:
+        app.close()
+
+
+async def test_missing_mosquitto_is_explained_by_the_api(backend_dir):
+    settings = app_settings(backend_dir)
+    missing = build_backend(settings, env={"POOLDESK_MOSQUITTO_BIN": "/nonexistent/mosquitto"})
+    async for backend in open_backend(backend_dir, BrokerExtension(settings, missing)):
+        auth = await backend.account("alice", "ESP-A00001")
+        answer = await backend.http.get("/api/auth/mqtt-credentials", headers=auth)
+        assert answer.status_code == 503
+        message = answer.json()["error"]["message"]
+        assert (
+            "Mosquitto is not installed" in message and "sudo apt-get install mosquitto" in message
+        )
+        assert await backend.rows() == {}
+        health = await backend.http.get("/healthz")
+        assert health.status_code == 200
+
+
+async def test_openapi_lists_the_credential_endpoints(backend):
+    document = (await backend.http.get("/openapi.json")).json()
+    assert "get" in document["paths"]["/api/auth/mqtt-credentials"]
+    assert "post" in document["paths"]["/api/devices/{device_id}/credentials"]
+    unauth = await backend.http.get("/api/auth/mqtt-credentials")
+    assert unauth.status_code == 401 and unauth.json()["ok"] is False
+    await asyncio.sleep(0)
+
+
+async def test_broker_sync_command_rebuilds_after_the_store_is_lost(backend_dir):
+    settings = app_settings(backend_dir)
+    extension = BrokerExtension(settings, build_backend(settings, env={}))
+    async for backend in open_backend(backend_dir, extension):
+        auth = await backend.account("alice", "ESP-A00001")
+        creds = await backend.mqtt_credentials(auth)
+        assert (
+            await backend.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
+        ).status_code == 200
+        with pytest.raises(BrokerConfigError, match="stop the server first"):
+            await run_sync(settings)  # the serving backend owns the managed broker
+    # Server stopped; the broker's store is lost; `pooldesk-backend broker sync` runs.
+    store = backend_dir / "broker" / "store" / "dynamic-security.json"
+    await asyncio.to_thread(store.unlink)
+    await asyncio.to_thread((backend_dir / "broker" / "admin-password").unlink)
+    report = await run_sync(settings)
+    assert set(report.forgotten) == {creds["mqttUser"], "dev-esp-a00001"}
+    assert report.deleted_at_broker == () and report.still_pending == 0
+    assert "forgot 2 login(s)" in report.as_text()

@@ -1,0 +1,176 @@
+"""The http-auth back end answering EMQX's and mosquitto-go-auth's requests, per their contracts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from backend.broker.base import BrokerBackend, BrokerRejected
+from backend.broker.http_auth import HttpAuthBroker, LoginFile, http_auth_routes
+from backend.broker.logins import dashboard_login, device_login, new_password, recorder_login
+from backend.broker.matching import allowed, filter_within, topic_matches
+from backend.broker.rights import AclRule, dashboard_rights
+
+SECRET = "s" * 40
+A1 = "users/alice/devices/esp-a00001"
+
+
+@pytest.fixture
+async def setup(tmp_path):
+    broker = HttpAuthBroker(
+        broker_url="mqtts://cluster.example:8883",
+        shared_secret=SECRET,
+        store=LoginFile(tmp_path / "logins.json"),
+    )
+    alice = dashboard_login("alice", "s1")
+    device = device_login("alice", "ESP-A00001")
+    bob = dashboard_login("bob", "s2")
+    recorder = recorder_login()
+    await broker.put_logins([alice, device, bob, recorder])
+    app = Starlette(routes=http_auth_routes(broker))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://backend",
+        headers={"Authorization": f"Bearer {SECRET}"},
+    ) as http:
+        yield broker, http, {"alice": alice, "device": device, "bob": bob, "recorder": recorder}
+
+
+def _creds(login):
+    return {"username": login.username, "password": login.password, "clientid": login.client_id}
+
+
+async def test_emqx_authentication(setup):
+    broker, http, logins = setup
+    assert isinstance(broker, BrokerBackend)
+    ok = await http.post("/mqtt/emqx/authn", json=_creds(logins["alice"]))
+    assert ok.status_code == 200
+    body = ok.json()
+    assert body["result"] == "allow" and body["is_superuser"] is False
+    assert {"permission": "allow", "action": "subscribe", "topic": "users/alice/#"} in body["acl"]
+    assert body["acl"][-1] == {"permission": "deny", "action": "all", "topic": "#"}
+    for wrong in (
+        {**_creds(logins["alice"]), "password": "nope"},
+        {**_creds(logins["alice"]), "clientid": logins["bob"].client_id},  # client id takeover
+        {**_creds(logins["bob"]), "password": logins["alice"].password},
+        {"username": "ghost", "password": "x", "clientid": "ghost"},
+    ):
+        assert (await http.post("/mqtt/emqx/authn", json=wrong)).json()["result"] == "deny"
+
+
+async def test_emqx_authorization(setup):
+    _, http, logins = setup
+
+    async def decide(login, action, topic):
+        body = {
+            "username": login.username,
+            "clientid": login.client_id,
+            "topic": topic,
+            "action": action,
+        }
+        return (await http.post("/mqtt/emqx/authz", json=body)).json()["result"]
+
+    alice, bob, device = logins["alice"], logins["bob"], logins["device"]
+    assert await decide(alice, "subscribe", "users/alice/#") == "allow"
+    assert await decide(alice, "publish", f"{A1}/pump/set") == "allow"
+    assert await decide(device, "publish", f"{A1}/pump/state") == "allow"
+    assert await decide(logins["recorder"], "subscribe", "$share/recorder/users/+/devices/+/#") == (
+        "allow"
+    )
+    for login, action, topic in [
+        (bob, "subscribe", "users/alice/#"),
+        (bob, "subscribe", "#"),
+        (bob, "subscribe", "users/+/devices/+/pump/state"),
+        (bob, "subscribe", "$SYS/#"),
+        (bob, "subscribe", "$share/g/users/alice/#"),
+        (bob, "publish", f"{A1}/pump/set"),
+        (alice, "publish", f"{A1}/pump/state"),
+        (device, "subscribe", "users/alice/devices/esp-a00002/pump/set"),
+        (device, "subscribe", f"{A1}/pump/state"),
+        (alice, "publish", "users/alice/devices/+/pump/set"),
+        (alice, "retain", "users/alice/#"),
+    ]:
+        assert await decide(login, action, topic) == "deny", (login.username, action, topic)
+    # The right login with another client id is not the right login.
+    spoof = {
+        "username": alice.username,
+        "clientid": "other",
+        "topic": "users/alice/x",
+        "action": "subscribe",
+    }
+    assert (await http.post("/mqtt/emqx/authz", json=spoof)).json()["result"] == "deny"
+
+
+async def test_mosquitto_go_auth(setup):
+    _, http, logins = setup
+    alice, bob, device = logins["alice"], logins["bob"], logins["device"]
+    assert (await http.post("/mqtt/go-auth/user", json=_creds(device))).status_code == 200
+    bad = {**_creds(device), "password": "wrong"}
+    denied = await http.post("/mqtt/go-auth/user", json=bad)
+    assert denied.status_code == 403 and denied.json()["ok"] is False
+    su = await http.post("/mqtt/go-auth/superuser", json={"username": alice.username})
+    assert su.status_code == 403
+
+    async def acl(login, topic, acc):
+        body = {"username": login.username, "clientid": login.client_id, "topic": topic, "acc": acc}
+        return (await http.post("/mqtt/go-auth/acl", json=body)).status_code
+
+    assert await acl(alice, "users/alice/#", 4) == 200
+    assert await acl(alice, f"{A1}/pump/state", 1) == 200
+    assert await acl(device, f"{A1}/pump/set", 1) == 200
+    assert await acl(device, f"{A1}/telemetry", 2) == 200
+    assert await acl(bob, f"{A1}/pump/state", 1) == 403
+    assert await acl(bob, "users/alice/#", 4) == 403
+    assert await acl(device, f"{A1}/telemetry", 3) == 403  # may write, not read
+    assert await acl(device, f"{A1}/telemetry", 9) == 403
+
+
+async def test_secret_rotation_deletion_and_persistence(setup, tmp_path):
+    broker, http, logins = setup
+    no_secret = await http.post(
+        "/mqtt/emqx/authn", json=_creds(logins["alice"]), headers={"Authorization": "Bearer wrong"}
+    )
+    assert no_secret.status_code == 401
+    garbage = await http.post("/mqtt/go-auth/user", content=b"not json")
+    assert garbage.status_code == 403
+
+    rotated = replace(logins["device"], password=new_password())
+    await broker.put_login(rotated)
+    assert (await http.post("/mqtt/go-auth/user", json=_creds(logins["device"]))).status_code == 403
+    assert (await http.post("/mqtt/go-auth/user", json=_creds(rotated))).status_code == 200
+
+    reloaded = LoginFile(tmp_path / "logins.json")  # a backend restart
+    assert reloaded.get(rotated.username).password_ok(rotated.password)
+    assert rotated.password not in (tmp_path / "logins.json").read_text()
+    assert oct((tmp_path / "logins.json").stat().st_mode & 0o777) == "0o600"
+
+    await broker.delete_login(rotated.username)
+    await broker.delete_login(rotated.username)
+    assert (await http.post("/mqtt/go-auth/user", json=_creds(rotated))).status_code == 403
+    body = {
+        "username": rotated.username,
+        "clientid": rotated.client_id,
+        "topic": f"{A1}/telemetry",
+        "acc": 2,
+    }
+    assert (await http.post("/mqtt/go-auth/acl", json=body)).status_code == 403
+    with pytest.raises(BrokerRejected):
+        await broker.put_login(replace(rotated, rights=(AclRule("publishClientSend", "a/#/b"),)))
+
+
+def test_topic_matching_rules():
+    assert topic_matches("users/+/devices/+/#", "users/a/devices/d/pump/state")
+    assert topic_matches("a/#", "a")
+    assert not topic_matches("#", "$SYS/broker")
+    assert not topic_matches("users/a/#", "users/b/x")
+    assert filter_within("users/alice/devices/+/pump/state", "users/alice/#")
+    assert not filter_within("users/+/x", "users/alice/#")
+    assert not filter_within("#", "users/#")
+    assert not filter_within("$SYS/#", "#")
+    rights = dashboard_rights("alice")
+    assert allowed(rights, "subscribe", "users/alice/devices/+/pump/state")
+    assert not allowed(rights, "subscribe", "users/alice/#/x")
+    assert not allowed(rights, "publish", "users/alice/devices/+/pump/set")

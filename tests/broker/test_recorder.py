@@ -1,0 +1,158 @@
+"""The recorder inside the real backend: device traffic through the managed Mosquitto ends up in
+/api/history and in the device's status, and nothing acknowledged is lost across a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from backend.broker.logins import recorder_login
+from backend.recorder.messages import interpret
+from backend.recorder.recorder import Recorder
+from backend.recorder.service import run_recorder
+from tests.broker.app_support import app_settings, probe_for
+from tests.broker.probe import Probe
+
+PREFIX = "users/alice/devices/esp-a00001"
+
+
+async def _device(backend) -> tuple[dict[str, str], Probe]:
+    auth = await backend.account("alice", "ESP-A00001")
+    answer = await backend.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
+    assert answer.status_code == 200, answer.text
+    device = probe_for(answer.json())
+    assert await device.connect(will=(f"{PREFIX}/status", b"offline", True)) == 0
+    return auth, device
+
+
+async def _history(backend, auth, **params) -> list[dict]:
+    answer = await backend.http.get(
+        "/api/history", headers=auth, params={"deviceId": "ESP-A00001", "limit": 500, **params}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["events"]
+
+
+async def _wait_for(predicate, within: float = 5.0) -> None:
+    for _ in range(int(within / 0.02)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached")
+
+
+async def test_device_traffic_becomes_history_and_status(backend):
+    assert backend.extension.recorder is not None
+    auth, device = await _device(backend)
+    try:
+        published = [
+            ("status", "online"),
+            (
+                "pump/state",
+                json.dumps(
+                    {
+                        "on": True,
+                        "mode": "manual",
+                        "until": None,
+                        "cmd_id": "c1",
+                        "ts": "2026-11-27T14:00:00Z",
+                    }
+                ),
+            ),
+            ("telemetry", json.dumps({"water_c": 26.5, "ts": "2026-11-27T14:00:01Z"})),
+            ("alert/freeze", json.dumps({"severity": "warning", "ts": "2026-11-27T14:00:02Z"})),
+            ("alert/freeze", ""),
+            ("event", json.dumps({"type": "boot", "ts": "2026-11-27T14:00:03Z"})),
+        ]
+        for topic, payload in published:
+            assert await device.publish(f"{PREFIX}/{topic}", payload) == 0
+
+        async def all_stored() -> bool:
+            return len(await _history(backend, auth)) == len(published)
+
+        await _wait_for(all_stored)
+        events = await _history(backend, auth)
+        by_type = {}
+        for event in events:
+            by_type.setdefault(event["type"], []).append(event)
+        assert by_type["state"][0]["data"]["cmd_id"] == "c1"
+        assert by_type["state"][0]["ts"].startswith("2026-11-27T14:00:00")
+        assert by_type["telemetry"][0]["data"]["water_c"] == 26.5
+        assert {"id": "freeze", "cleared": True} in [e["data"] for e in by_type["alert"]]
+        devices = (await backend.http.get("/api/devices", headers=auth)).json()["devices"]
+        assert devices[0]["status"] == "online" and devices[0]["lastSeen"]
+
+        device.drop()  # the will says offline
+
+        async def offline() -> bool:
+            listed = (await backend.http.get("/api/devices", headers=auth)).json()["devices"]
+            return listed[0]["status"] == "offline"
+
+        await _wait_for(offline)
+    finally:
+        device.close()
+
+
+async def test_acknowledged_messages_survive_a_recorder_and_broker_restart(backend):
+    auth, device = await _device(backend)
+    extension = backend.extension
+    first = extension.recorder
+    await first.stop()  # the recorder is away; its persistent session collects messages
+    try:
+        for i in range(50):
+            payload = json.dumps({"water_c": 20 + i / 10, "seq": i})
+            assert await device.publish(f"{PREFIX}/telemetry", payload) == 0  # acknowledged
+        device.close()
+        await backend.broker._pause()  # a clean broker restart in between
+        await backend.broker._resume()
+        second = Recorder(extension._ctx.db, "127.0.0.1", backend.broker.port, first.login)
+        await second.start()
+        extension.recorder = second  # stopped by the extension at the end
+
+        async def all_there() -> bool:
+            return len(await _history(backend, auth, type="telemetry")) == 50
+
+        await _wait_for(all_there, within=10)
+        seqs = sorted(e["data"]["seq"] for e in await _history(backend, auth, type="telemetry"))
+        assert seqs == list(range(50))
+    finally:
+        device.close()
+
+
+async def test_only_device_reports_are_kept():
+    assert interpret(f"{PREFIX}/pump/set", b'{"cmd_id": "x"}') is None
+    assert interpret(f"{PREFIX}/schedule/set", b"{}") is None
+    assert interpret("users/alice/devices/not-a-device/status", b"online") is None
+    status = interpret(f"{PREFIX}/status", b"offline")
+    assert status.device_id == "ESP-A00001" and status.status == "offline"
+    garbage = interpret(f"{PREFIX}/telemetry", b"\xff not json")
+    assert garbage.data["raw"] and garbage.ts is None
+    assert recorder_login("b").rights == recorder_login("a").rights
+
+
+async def test_a_second_recorder_process_shares_the_load_without_duplicates(backend, backend_dir):
+    auth, device = await _device(backend)
+    stop = asyncio.Event()
+    standalone = asyncio.create_task(run_recorder(app_settings(backend_dir), stop))
+    try:
+
+        async def joined() -> bool:
+            return "recorder-standalone" in await backend.broker.list_logins()
+
+        await _wait_for(joined)
+        await asyncio.sleep(0.3)  # its subscription is in place
+        for i in range(40):
+            assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": i})) == 0
+
+        async def all_there() -> bool:
+            return len(await _history(backend, auth, type="telemetry")) >= 40
+
+        await _wait_for(all_there, within=10)
+        await asyncio.sleep(0.2)
+        seqs = sorted(e["data"]["seq"] for e in await _history(backend, auth, type="telemetry"))
+        assert seqs == list(range(40))  # each stored once, by one of the two
+        assert 0 < backend.extension.recorder.stored < 40  # the in-process one took a share
+    finally:
+        stop.set()
+        await standalone
+        device.close()

@@ -1,0 +1,91 @@
+"""Done means: the simulator brings up a controller that a test client provisions over Bumble's
+virtual radio, which then goes online on the real broker and obeys pump commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from bleak import BleakScanner
+
+from firmware.sim.runner import start_devices
+from pooldesk.ble import central as central_module
+from pooldesk.ble.bumble_backend import BumbleScanner
+from pooldesk.ble.link import open_gatt_link
+from pooldesk.ble.radio import ENV_VAR, get_virtual_link, use_radio
+from pooldesk.provisioning import (
+    SERVICE_UUID,
+    Binding,
+    ProvisioningClient,
+    WrongClaimCode,
+    parse_manufacturer_data,
+)
+from tests.firmware.conftest import PREFIX
+
+
+@pytest.fixture
+async def virtual_radio(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[object]:
+    monkeypatch.setenv(ENV_VAR, "virtual")
+    use_radio(None)
+    try:
+        yield get_virtual_link()
+    finally:
+        await central_module.close_shared_central()
+
+
+async def scan() -> dict:
+    found = await BleakScanner.discover(
+        0.6, return_adv=True, backend=BumbleScanner, service_uuids=[SERVICE_UUID]
+    )
+    listed = {}
+    for device, adv in found.values():
+        data = adv.manufacturer_data.get(0xFFFF)
+        parsed = parse_manufacturer_data(data) if data is not None else None
+        if parsed:
+            listed[parsed[0]] = device
+    return listed
+
+
+async def test_provision_over_the_virtual_radio_then_obey_pump_commands(
+    tmp_path, virtual_radio, broker, dashboard
+):
+    # "virtual" = the shared link the app side uses (get_virtual_link(), as the fixture yields)
+    async with start_devices(2, tmp_path, link="virtual") as (sim, other):
+        listed = await scan()
+        assert {"ESP-A1B2C3", "ESP-A1B2C4"} <= set(listed)
+        async with open_gatt_link(listed["ESP-A1B2C3"]) as link:
+            client = ProvisioningClient(link, timeout=5)
+            info = await client.device_info()
+            assert info.device_id == "ESP-A1B2C3" and not info.bound
+            with pytest.raises(WrongClaimCode):
+                await client.open_session("AAAAAAAAAAAAAAAA")
+            await client.open_session(sim.claim_code)
+            ssids = [n.ssid for n in await client.scan_wifi()]
+            assert ssids[0] == "PoolNet"  # strongest first, from the device's own scan
+            binding = Binding(
+                ssid="PoolNet",
+                password="wrong-password",
+                broker_url=f"mqtt://127.0.0.1:{broker}",
+                mqtt_user="",
+                mqtt_password="",
+                client_id="esp-a1b2c3",
+                topic_prefix=PREFIX,
+                username="john",
+            )
+            failed = await client.send_binding(binding, wait=True, timeout_s=8)
+            assert failed is not None and failed.reason == "wifi_auth"
+            fixed = Binding(**{**binding.to_json(), "password": "poolpass123"})
+            done = await client.send_binding(fixed, wait=True, timeout_s=8)
+            assert done is not None and done.state == "mqtt_connected"
+            await client.close()
+        assert sim.device.boots == 1  # corrected in the same session, no reboot
+        assert not other.controller.bound
+
+        await dashboard.wait_for("status", lambda p: p == b"online")
+        dashboard.command("pump/set", {"cmd_id": "BLE-1", "on": True})
+        state = await dashboard.wait_state(lambda s: s["cmd_id"] == "BLE-1")
+        assert state["on"] and sim.relay_on and not other.relay_on
+        stored = sim.stored_config()["binding"]
+        assert stored["password"] == "poolpass123" and stored["topic_prefix"] == PREFIX
+        assert json.loads(await dashboard.wait_for("pump/state"))["mode"] in ("schedule", "manual")

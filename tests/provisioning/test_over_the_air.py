@@ -1,0 +1,135 @@
+"""The device's aioble glue (firmware/device/prov.py) and the client, over Bumble's virtual radio.
+
+The device side runs the firmware's `Provisioning` on the simulator's aioble stand-in; the
+client reaches it through bleak (Bumble back end) and the bleak GattLink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import importlib
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from bleak import BleakScanner
+
+from firmware.sim.blectx import PERIPHERAL, open_peripheral
+from pooldesk.ble import central as central_module
+from pooldesk.ble.bumble_backend import BumbleScanner
+from pooldesk.ble.link import open_gatt_link
+from pooldesk.ble.radio import ENV_VAR, get_virtual_link, use_radio
+from pooldesk.provisioning import (
+    SERVICE_UUID,
+    Binding,
+    ProvisioningClient,
+    WrongClaimCode,
+    parse_manufacturer_data,
+)
+
+from .device_side import HOST_DIR
+from .table_host import Network, TableHost
+
+CODE = "KQ4M7XTZ2PB6WRHD"
+
+
+def import_prov() -> Any:
+    """The firmware's prov module, with the simulator's bluetooth/aioble stand-ins."""
+    if "prov" in sys.modules:
+        return sys.modules["prov"]
+    sys.path.insert(0, str(HOST_DIR))
+    try:
+        importlib.import_module("bluetooth")
+        importlib.import_module("aioble")
+    finally:
+        sys.path.remove(str(HOST_DIR))
+    return importlib.import_module("prov")
+
+
+class Controller:
+    def __init__(self, device_id: str, address: str) -> None:
+        self.device_id = device_id
+        self.address = address
+        self.host = TableHost(
+            device_id=device_id,
+            claim_code=CODE,
+            networks={"PoolHouse": Network("right-password", -45)},
+            broker_logins={"dev": "mqtt-secret"},
+        )
+
+
+@pytest.fixture
+async def radio(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[Controller]]:
+    monkeypatch.setenv(ENV_VAR, "virtual")
+    use_radio(None)
+    prov = import_prov()
+    started: list[tuple[Any, asyncio.Task[Any], Controller]] = []
+    controllers: list[Controller] = []
+    for device_id, address in (
+        ("ESP-A1B2C3", "C0:DE:00:A1:B2:C3"),
+        ("ESP-0D0E0F", "C0:DE:00:0D:0E:0F"),
+    ):
+        peripheral = await open_peripheral(get_virtual_link(), address, device_id)
+        controller = Controller(device_id, address)
+        context = contextvars.copy_context()
+        context.run(PERIPHERAL.set, peripheral)
+        provisioning = prov.Provisioning(controller.host, adv_interval_us=20_000)
+        task = asyncio.get_running_loop().create_task(provisioning.run(), context=context)
+        started.append((peripheral, task, controller))
+        controllers.append(controller)
+    try:
+        yield controllers
+    finally:
+        # Let a just-disconnected device settle into advertising again: cancelling the
+        # stand-in's advertise() in that instant can hang its stop_advertising (reported).
+        await asyncio.sleep(0.5)
+        for peripheral, task, controller in started:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await controller.host.aclose()
+            await peripheral.close()
+        await central_module.close_shared_central()
+
+
+async def test_scan_identify_and_provision_over_the_virtual_radio(radio):
+    found = await BleakScanner.discover(
+        0.5, return_adv=True, backend=BumbleScanner, service_uuids=[SERVICE_UUID]
+    )
+    listed = {}
+    for device, adv in found.values():
+        data = adv.manufacturer_data.get(0xFFFF)
+        if data is not None and parse_manufacturer_data(data):
+            listed[parse_manufacturer_data(data)[0]] = device
+    assert set(listed) >= {"ESP-A1B2C3", "ESP-0D0E0F"}
+    target, other = radio
+    async with open_gatt_link(listed["ESP-A1B2C3"]) as link:
+        client = ProvisioningClient(link, timeout=5)
+        info = await client.device_info()
+        assert info.device_id == "ESP-A1B2C3" and not info.bound
+        await client.identify(3)
+        assert target.host.identified == [3] and other.host.identified == []
+        with pytest.raises(WrongClaimCode):
+            await client.open_session("AAAAAAAAAAAAAAAA")
+        await client.open_session(CODE)
+        assert [n.ssid for n in await client.scan_wifi()] == ["PoolHouse"]
+        binding = Binding(
+            ssid="PoolHouse",
+            password="wrong-password",
+            broker_url="mqtt://127.0.0.1:1883",
+            mqtt_user="dev",
+            mqtt_password="mqtt-secret",
+            client_id="esp-a1b2c3",
+            topic_prefix="users/alice/devices/esp-a1b2c3",
+            username="alice",
+        )
+        failed = await client.send_binding(binding, wait=True, timeout_s=5)
+        assert failed is not None and failed.reason == "wifi_auth"
+        fixed = Binding(**{**binding.to_json(), "password": "right-password"})
+        done = await client.send_binding(fixed, wait=True, timeout_s=5)
+        assert done is not None and done.state == "mqtt_connected"
+        assert (await client.device_info()).bound
+        await client.close()
+    assert target.host.binding is not None and target.host.binding["password"] == "right-password"
+    assert other.host.binding is None
