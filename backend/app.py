@@ -81,7 +81,11 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
                 await extension.start(ctx)
                 started.append(extension)
             housekeeping = asyncio.create_task(
-                purge_forever(ctx.db, failure_window_seconds=settings.login_failure_window_seconds),
+                purge_forever(
+                    ctx.db,
+                    failure_window_seconds=settings.login_failure_window_seconds,
+                    events=ctx.events,
+                ),
                 name="pooldesk-housekeeping",
             )
             yield

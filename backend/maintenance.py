@@ -1,17 +1,25 @@
 """Housekeeping so the database does not grow without bound on a server that runs for years:
-ended sessions (with their spent refresh tokens) and stale login-throttle rows are purged."""
+ended sessions (with their spent refresh tokens) and stale throttle rows are purged.
+
+The MQTT logins of the purged sessions must not outlive them: they are marked
+`pending_delete` in the purging transaction, and a `SessionsEnded` event (reason `expired`) per
+user names them after the commit, so the broker layer removes them from the broker.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.accounts.events import AccountEvents, SessionsEnded
 from backend.db.engine import Database
-from backend.db.models import LoginThrottle, Session
+from backend.db.models import LoginThrottle, MqttLogin, Session, User
 from backend.db.types import utcnow
 
 log = logging.getLogger("backend.maintenance")
@@ -26,15 +34,31 @@ PURGE_INTERVAL_SECONDS = 3600
 class Purged:
     sessions: int
     throttle_rows: int
+    mqtt_logins: int = 0
 
 
-async def purge(database: Database, *, failure_window_seconds: int) -> Purged:
+@dataclass
+class _EndedLogins:
+    username: str
+    session_ids: set[str]
+    mqtt_users: set[str]
+
+
+async def purge(
+    database: Database, *, failure_window_seconds: int, events: AccountEvents | None = None
+) -> Purged:
     now = utcnow()
+    ended = or_(Session.expires_at < now, Session.revoked_at < now - KEEP_REVOKED)
     async with database.write() as db:
-        sessions = await db.execute(
-            delete(Session)
-            .where(or_(Session.expires_at < now, Session.revoked_at < now - KEEP_REVOKED))
+        by_user = await _logins_of_sessions(db, ended)
+        await db.execute(
+            update(MqttLogin)
+            .where(MqttLogin.session_id.in_(select(Session.id).where(ended)))
+            .values(broker_state="pending_delete")
             .execution_options(synchronize_session=False)
+        )
+        sessions = await db.execute(
+            delete(Session).where(ended).execution_options(synchronize_session=False)
         )
         stale = now - timedelta(seconds=failure_window_seconds)
         throttle = await db.execute(
@@ -45,17 +69,56 @@ async def purge(database: Database, *, failure_window_seconds: int) -> Purged:
             )
             .execution_options(synchronize_session=False)
         )
-    return Purged(sessions=sessions.rowcount or 0, throttle_rows=throttle.rowcount or 0)
+    if events is not None:
+        for user_id, logins in by_user.items():
+            await events.publish(
+                SessionsEnded(
+                    user_id,
+                    logins.username,
+                    tuple(sorted(logins.session_ids)),
+                    "expired",
+                    tuple(sorted(logins.mqtt_users)),
+                )
+            )
+    return Purged(
+        sessions=sessions.rowcount or 0,
+        throttle_rows=throttle.rowcount or 0,
+        mqtt_logins=sum(len(x.mqtt_users) for x in by_user.values()),
+    )
 
 
-async def purge_forever(database: Database, *, failure_window_seconds: int) -> None:
+async def _logins_of_sessions(
+    db: AsyncSession, ended: ColumnElement[bool]
+) -> dict[str, _EndedLogins]:
+    """user id -> the MQTT logins of that user's ending sessions (only sessions that have one)."""
+    rows = await db.execute(
+        select(Session.user_id, User.username, Session.id, MqttLogin.mqtt_user)
+        .join(MqttLogin, MqttLogin.session_id == Session.id)
+        .join(User, User.id == Session.user_id)
+        .where(ended)
+    )
+    by_user: dict[str, _EndedLogins] = defaultdict(lambda: _EndedLogins("", set(), set()))
+    for user_id, username, session_id, mqtt_user in rows:
+        logins = by_user[user_id]
+        logins.username = username
+        logins.session_ids.add(session_id)
+        logins.mqtt_users.add(mqtt_user)
+    return dict(by_user)
+
+
+async def purge_forever(
+    database: Database, *, failure_window_seconds: int, events: AccountEvents | None = None
+) -> None:
     while True:
         try:
-            purged = await purge(database, failure_window_seconds=failure_window_seconds)
+            purged = await purge(
+                database, failure_window_seconds=failure_window_seconds, events=events
+            )
             if purged.sessions or purged.throttle_rows:
                 log.info(
-                    "purged %d ended sessions, %d stale throttle rows",
+                    "purged %d ended sessions (%d MQTT logins to remove), %d stale throttle rows",
                     purged.sessions,
+                    purged.mqtt_logins,
                     purged.throttle_rows,
                 )
         except Exception:

@@ -119,7 +119,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         ),
         ok_status=201,
         result=obj(message=STRING, userId=STRING, deviceId=STRING, username=STRING),
-        errors=(403, 409),
+        errors=(403, 409, 429),
     ),
     ("/api/auth/login", "POST"): op(
         "Sign in",
@@ -160,7 +160,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         body=obj(["deviceId"], deviceId=DEVICE_ID, name=STRING, claimCode=STRING),
         ok_status=201,
         result=obj(device=DEVICE),
-        errors=(403, 409),
+        errors=(403, 409, 429),
         security=BEARER,
     ),
     ("/api/devices/{device_id}", "PATCH"): op(

@@ -51,6 +51,12 @@ class Settings:
     login_lockout_base_seconds: int = 1
     login_lockout_max_seconds: int = 900
     login_failure_window_seconds: int = 900
+    # Every registration costs an argon2 hash and an audit row: per client address, this many
+    # in the window, then growing delays (the same lock rules as sign-in).
+    register_free_attempts_address: int = 20
+    # Wrong claim codes, per signed-in user and per device, before growing delays.
+    claim_free_attempts_user: int = 5
+    claim_free_attempts_device: int = 5
 
     @property
     def is_production(self) -> bool:
@@ -142,6 +148,7 @@ def load_settings(
         argon2_memory_kib=_int(env, "POOLDESK_ARGON2_MEMORY_KIB", 19 * 1024, 19 * 1024),
         argon2_time_cost=_int(env, "POOLDESK_ARGON2_TIME_COST", 2, 2),
         max_body_bytes=_int(env, "POOLDESK_MAX_BODY_BYTES", 64 * 1024, 1024),
+        register_free_attempts_address=_int(env, "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS", 20, 1),
     )
 
 

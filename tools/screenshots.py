@@ -4,6 +4,8 @@
 
 The screens are the app's real views and controllers' wording, filled with example data through
 the same core objects the live app uses (DeviceStore, CardText), so no server or broker runs.
+The provisioning wizard's pages (08-13) come from the real wizard controller with an example
+flow in place of Bluetooth (`tools/wizard_examples.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from PySide6.QtCore import QCoreApplication  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from pooldesk.core.commands import CommandTracker  # noqa: E402
@@ -26,6 +29,7 @@ from pooldesk.core.models import DeviceInfo  # noqa: E402
 from pooldesk.core.mqtt_link import LinkState, LinkStatus  # noqa: E402
 
 PREFIX = "users/john"
+SERVER = "http://127.0.0.1:8788"
 
 
 def example_store() -> DeviceStore:
@@ -65,6 +69,11 @@ def example_store() -> DeviceStore:
     return store
 
 
+def translate(context: str, text: str) -> str:
+    """The wording the named controller shows, in the language installed."""
+    return QCoreApplication.translate(context, text)
+
+
 def save(widget: QWidget, out: Path, name: str, size=(900, 640)) -> None:
     widget.resize(*size)
     widget.show()
@@ -81,6 +90,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
 
+    from pooldesk.ui import format as fmt
     from pooldesk.ui.controllers.dashboard import DashboardController
     from pooldesk.ui.main_window import MainWindow
     from pooldesk.ui.views.history_view import HistoryView
@@ -92,10 +102,10 @@ def main() -> int:
     save(window, args.out, "01-server")
 
     sign_in = window.sign_in_view
-    sign_in.server.setText("Server: http://127.0.0.1:8788")
+    sign_in.server.setText(translate("AuthController", "Server: {url}").format(url=SERVER))
     sign_in.username.setText("john")
     sign_in.password.setText("Secure-Pool-2026!")
-    sign_in.error.show_error("Invalid username or password")
+    sign_in.error.show_error(fmt.core_message("Invalid username or password"))
     window.show_page(sign_in)
     save(window, args.out, "02-sign-in")
 
@@ -118,25 +128,42 @@ def main() -> int:
     dashboard.view.relayout()
     dashboard._show_link(LinkStatus(LinkState.CONNECTED, "127.0.0.1"))
     spa = dashboard.card_text(store.devices["esp-0f1e2d"])
-    spa.message, spa.message_is_error = "The controller did not respond.", True
+    spa.message = fmt.core_message("The controller did not respond.")
+    spa.message_is_error = True
     dashboard.view.card("esp-0f1e2d").show_text(spa)
     window.show_page(window.dashboard_view)
     save(window, args.out, "04-dashboard", (960, 720))
 
     account = window.account_view
-    account.who.setText("Signed in as john (john@example.com) on http://127.0.0.1:8788")
+    account.who.setText(
+        translate("AccountController", "Signed in as {user} ({email}) on {server}").format(
+            user="john", email="john@example.com", server=SERVER
+        )
+    )
+    now = datetime.now(UTC)
     account.show_sessions(
         [
-            ("1", "PoolDesk/0.1.0 (Linux)", "2026-11-27 10:02", "just now", True),
-            ("2", "PoolDesk/0.1.0 (Windows)", "2026-11-20 18:40", "3 h ago", False),
+            ("1", "PoolDesk/0.1.0 (Linux)", "2026-11-27 10:02", fmt.ago(now), True),
+            (
+                "2",
+                "PoolDesk/0.1.0 (Windows)",
+                "2026-11-20 18:40",
+                fmt.ago(now - timedelta(hours=3)),
+                False,
+            ),
         ]
     )
     account.notifications.setChecked(True)
-    account.keyring_note.setText("Your session is kept in the system keyring.")
+    account.show_language("system")
+    account.keyring_note.setText(
+        translate("AccountController", "Your session is kept in the system keyring.")
+    )
     window.show_page(account)
-    save(window, args.out, "05-account", (900, 900))
+    save(window, args.out, "05-account", (900, 980))
 
-    history = HistoryView("History of Back yard pool")
+    history = HistoryView(
+        translate("HistoryController", "History of {name}").format(name="Back yard pool")
+    )
     now = datetime.now(UTC).timestamp()
     temperature = [
         (now - 86400 + i * 1800, 25 + 2.5 * __import__("math").sin(i / 8)) for i in range(49)
@@ -145,15 +172,24 @@ def main() -> int:
     history.show_series(temperature, pump, now - 86400, now)
     save(history, args.out, "06-history", (760, 480))
 
-    schedule = ScheduleView("Schedule of Back yard pool", "Europe/Madrid")
+    schedule = ScheduleView(
+        translate("ScheduleController", "Schedule of {name}").format(name="Back yard pool"),
+        "Europe/Madrid",
+    )
     schedule.set_windows(
         [
             {"start": "08:00", "end": "12:00", "days": ["mon", "tue", "wed", "thu", "fri"]},
             {"start": "22:00", "end": "02:00", "days": ["fri", "sat"]},
         ]
     )
-    schedule.status.show_info("The controller runs this schedule now.")
+    schedule.status.show_info(
+        translate("ScheduleController", "The controller runs this schedule now.")
+    )
     save(schedule, args.out, "07-schedule", (700, 360))
+
+    from tools.wizard_examples import wizard_screens
+
+    wizard_screens(save, args.out)
     app.quit()
     return 0
 

@@ -18,8 +18,9 @@ from typing import Literal
 
 log = logging.getLogger("backend.accounts.events")
 
+# "expired": housekeeping purged the sessions (expired, or revoked a week before).
 SessionEndReason = Literal[
-    "logout", "session_deleted", "password_changed", "refresh_reuse", "account_deleted"
+    "logout", "session_deleted", "password_changed", "refresh_reuse", "account_deleted", "expired"
 ]
 
 
@@ -46,7 +47,8 @@ class PasswordChanged:
 
 @dataclass(frozen=True)
 class DeviceUnbound:
-    """A device left its owner (DELETE /api/devices/{id}); its history and API key are gone."""
+    """A device left its owner (DELETE /api/devices/{id}); its history and API key are gone.
+    Its old topic prefix is `backend.devices.ids.topic_prefix(username, device_id)`."""
 
     user_id: str
     username: str
@@ -56,7 +58,9 @@ class DeviceUnbound:
 
 @dataclass(frozen=True)
 class AccountDeleted:
-    """The account and everything of it is gone (sessions, devices, history, audit)."""
+    """The account and everything of it is gone (sessions, devices, history, audit). The
+    username is retired (never registered again); each device's old topic prefix is
+    `backend.devices.ids.topic_prefix(username, device_id)`."""
 
     user_id: str
     username: str

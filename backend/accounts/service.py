@@ -3,13 +3,13 @@ export and deletion. Route handlers stay thin; the rules live here."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,13 +22,23 @@ from backend.accounts.events import (
 )
 from backend.audit.service import entry_json, record
 from backend.context import AppContext
-from backend.db.models import AuditEntry, Device, Event, MqttLogin, RefreshToken, Session, User
+from backend.db.models import (
+    AuditEntry,
+    Device,
+    Event,
+    MqttLogin,
+    RefreshToken,
+    RetiredUsername,
+    Session,
+    User,
+)
 from backend.db.types import utcnow
 from backend.devices import service as devices
 from backend.http.errors import ApiError, conflict, forbidden, unauthorized, validation_error
 from backend.security.password_policy import password_error
 from backend.security.secrets_hashing import digest
 from backend.security.tokens import InvalidToken
+from backend.telemetry.service import stored_data
 from backend.timefmt import iso
 
 BAD_LOGIN = "Invalid username or password"
@@ -52,12 +62,23 @@ def user_json(user: User, device_id: str | None) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "email": user.email, "deviceId": device_id}
 
 
-def rate_limited(wait: int) -> ApiError:
-    return ApiError(
-        429,
-        "rate_limited",
-        f"Too many failed attempts; try again in {wait} seconds",
-        {"Retry-After": str(wait)},
+async def _check_available(db: AsyncSession, username: str, email: str) -> None:
+    # Users before retired names: an account deleted between the two reads is seen by one of
+    # them, because its name is retired in the deleting transaction.
+    if await db.scalar(select(User.id).where(User.username == username)):
+        raise conflict("Username already taken")
+    if await db.get(RetiredUsername, username) is not None:
+        raise conflict(f"Username {username} is not available; choose another")
+    if await db.scalar(select(User.id).where(User.email == email)):
+        raise conflict("Email already registered")
+
+
+async def _retire_username(db: AsyncSession, username: str) -> None:
+    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    await db.execute(
+        insert(RetiredUsername)
+        .values(username=username, retired_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[RetiredUsername.username])
     )
 
 
@@ -80,12 +101,21 @@ class AccountService:
         problem = password_error(password, username=username)
         if problem:
             raise validation_error(problem)
+        settings = self.ctx.settings
+        # Counted before the argon2 hash; a locked address gets 429 (not audited: that would
+        # let the throttle fill the log).
+        async with self.ctx.db.write() as db:
+            await throttle.count_attempt(
+                db, throttle.register_limits(client.address, settings), settings
+            )
         password_hash = await self.ctx.passwords.hash(password)
         try:
             return await self._create_account(
                 username, email, password_hash, device_id, claim_code, client
             )
         except ApiError as refused:
+            if refused.code == "rate_limited":
+                raise
             async with self.ctx.db.write() as db:
                 record(
                     db,
@@ -109,56 +139,57 @@ class AccountService:
     ) -> tuple[User, Device]:
         try:
             async with self.ctx.db.write() as db:
-                if await db.scalar(select(User.id).where(User.username == username)):
-                    raise conflict("Username already taken")
-                if await db.scalar(select(User.id).where(User.email == email)):
-                    raise conflict("Email already registered")
-                await devices.check_claim(
-                    db,
-                    device_id,
-                    claim_code,
-                    require_manifest=self.ctx.settings.require_device_manifest,
+                await _check_available(db, username, email)
+                refusal = await devices.claim_refusal(
+                    db, device_id, claim_code, user_id=None, settings=self.ctx.settings
                 )
-                await devices.ensure_unowned(db, device_id, None)
-                user = User(
-                    id=str(uuid.uuid4()),
-                    username=username,
-                    email=email,
-                    password_hash=password_hash,
-                    created_at=utcnow(),
-                )
-                db.add(user)
-                await db.flush()
-                device = devices.new_device(user, device_id, None)
-                db.add(device)
-                record(
-                    db,
-                    event="register",
-                    outcome="success",
-                    user_id=user.id,
-                    client_address=client.address,
-                    deviceId=device_id,
-                )
+                # A wrong claim code leaves the block normally, so its counted guess is committed.
+                if refusal is None:
+                    await devices.ensure_unowned(db, device_id, None)
+                    user = User(
+                        id=str(uuid.uuid4()),
+                        username=username,
+                        email=email,
+                        password_hash=password_hash,
+                        created_at=utcnow(),
+                    )
+                    db.add(user)
+                    await db.flush()
+                    device = devices.new_device(user, device_id, None)
+                    db.add(device)
+                    record(
+                        db,
+                        event="register",
+                        outcome="success",
+                        user_id=user.id,
+                        client_address=client.address,
+                        deviceId=device_id,
+                    )
         except IntegrityError:
             raise conflict(
                 "Username, email or device was registered at the same moment; try again"
             ) from None
+        if refusal is not None:
+            raise refusal
         return user, device
 
     # -- login and tokens ---------------------------------------------------------------------
 
     async def login(self, username: str, password: str, client: Client) -> tuple[TokenPair, dict]:
+        settings = self.ctx.settings
         keys = throttle.keys_for(username, client.address)
-        async with self.ctx.db.read() as db:
-            wait = await throttle.retry_after_seconds(db, keys)
-            user = None if wait else await db.scalar(select(User).where(User.username == username))
-        if wait:
-            raise rate_limited(wait)
+        # The attempt is counted (or refused with 429) before the password is checked, in one
+        # transaction: parallel guesses cannot all pass a lock check made before any of them
+        # has been counted.
+        async with self.ctx.db.write() as db:
+            attempt = await throttle.count_attempt(
+                db, throttle.login_limits(keys, settings), settings
+            )
+            user = await db.scalar(select(User).where(User.username == username))
         # An unknown user costs one argon2 verification too (against a dummy hash).
         valid = await self.ctx.passwords.verify(user.password_hash if user else None, password)
         if not valid or user is None:
             async with self.ctx.db.write() as db:
-                await throttle.record_failure(db, keys, self.ctx.settings)
                 record(
                     db,
                     event="login",
@@ -171,7 +202,7 @@ class AccountService:
         if self.ctx.passwords.needs_rehash(user.password_hash):
             new_hash = await self.ctx.passwords.hash(password)
         async with self.ctx.db.write() as db:
-            await throttle.clear_account(db, keys)
+            await throttle.forgive(db, attempt, clear=(keys.account,))
             pair = await self._open_session(db, user, client)
             values: dict[str, Any] = {"last_login_at": utcnow()}
             if new_hash:
@@ -336,15 +367,16 @@ class AccountService:
 
     async def _check_password_again(self, user: User, password: str, client: Client) -> None:
         """Re-entered password for a sensitive action; throttled like logins."""
+        settings = self.ctx.settings
         keys = throttle.keys_for(user.username, client.address)
-        async with self.ctx.db.read() as db:
-            wait = await throttle.retry_after_seconds(db, keys)
-        if wait:
-            raise rate_limited(wait)
+        async with self.ctx.db.write() as db:
+            attempt = await throttle.count_attempt(
+                db, throttle.login_limits(keys, settings), settings
+            )
         if not await self.ctx.passwords.verify(user.password_hash, password):
-            async with self.ctx.db.write() as db:
-                await throttle.record_failure(db, keys, self.ctx.settings)
             raise forbidden("Current password is incorrect")
+        async with self.ctx.db.write() as db:
+            await throttle.forgive(db, attempt, clear=(keys.account,))
 
     async def change_password(
         self, user: User, current_session_id: str, current: str, new: str, client: Client
@@ -369,7 +401,16 @@ class AccountService:
                     )
                 ).all()
             )
-            mqtt_users = await self._revoke(db, others, "password_changed")
+            ended_logins = await self._revoke(db, others, "password_changed")
+            # Also session logins whose session is already gone (purged, or never tied to a
+            # live one): none may outlive the old password except the current session's.
+            stray_logins = await devices.mark_mqtt_logins_pending_delete(
+                db,
+                MqttLogin.user_id == user.id,
+                MqttLogin.kind == "session",
+                or_(MqttLogin.session_id.is_(None), MqttLogin.session_id != current_session_id),
+            )
+            mqtt_users = tuple(sorted(set(ended_logins) | set(stray_logins)))
             record(
                 db,
                 event="password_change",
@@ -378,7 +419,7 @@ class AccountService:
                 client_address=client.address,
                 endedSessions=len(others),
             )
-        if others:
+        if others or mqtt_users:
             await self.ctx.events.publish(
                 SessionsEnded(user.id, user.username, tuple(others), "password_changed", mqtt_users)
             )
@@ -407,7 +448,7 @@ class AccountService:
                     .order_by(Event.ts, Event.id)
                 )
                 history[device.device_id] = [
-                    {"type": row.type, "ts": iso(row.ts), "data": json.loads(row.data)}
+                    {"type": row.type, "ts": iso(row.ts), "data": stored_data(row.data)}
                     for row in rows
                 ]
             audit = (
@@ -451,6 +492,9 @@ class AccountService:
                 db, MqttLogin.user_id == user.id
             )
             await db.execute(delete(User).where(User.id == user.id))
+            # The name is never given out again: retained MQTT messages, rights or links
+            # addressed to it must not reach a newcomer.
+            await _retire_username(db, user.username)
             record(
                 db,
                 event="account_delete",

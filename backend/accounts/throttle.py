@@ -1,28 +1,52 @@
-"""Failed-login throttling, per account name and per client address, kept in the database so
-every backend instance sharing it sees the same counters.
+"""Attempt throttling kept in the database, so every backend instance sharing it sees the same
+counters: sign-ins and re-entered passwords (per account name and per client address),
+registrations (per client address) and device claims (per user and per device).
 
-Each key has a free allowance of failures inside a window. Past it, every further failure locks
-the key for a delay that doubles (base, 2x base, 4x base ... up to a cap). While locked, login
-attempts get 429 with Retry-After without the password being checked. A success clears the
-account key (not the address key, so one good account does not whitewash a guessing address).
+Each key has a free allowance of attempts inside a window. Past it, every further attempt locks
+the key for a delay that doubles (base, 2x base, 4x base ... up to a cap). While a key is locked,
+attempts get 429 with Retry-After without the secret being checked.
+
+An attempt is counted BEFORE the secret is checked, in one write transaction that also checks
+the lock (`count_attempt`): the row lock of the upsert serialises parallel attempts on a key, so
+a burst of parallel requests gets exactly as many checks as the same requests one at a time. An
+attempt that turns out to be right is then forgiven (`forgive`): it no longer counts, and a lock
+it started is lifted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, select, update
+from sqlalchemy import ColumnElement, case, delete, null, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import LoginThrottle
 from backend.db.types import utcnow
+from backend.http.errors import ApiError
 from backend.settings import Settings
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One throttle key and the failures it may have for free inside the window."""
+
+    key: str
+    free: int
+
+
+@dataclass(frozen=True)
+class CountedAttempt:
+    """What `count_attempt` changed, so that `forgive` can take exactly that back."""
+
+    limits: tuple[Limit, ...]
+    # key -> the lock end this attempt set (None when it set none)
+    locks_set: dict[str, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -31,23 +55,46 @@ class ThrottleKeys:
     address: str
 
 
+def hashed_key(kind: str, value: str) -> str:
+    """`kind:` + SHA-256 of the value: no account name or address is stored in clear."""
+    return kind + ":" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
 def keys_for(username: str, address: str) -> ThrottleKeys:
-    def _key(kind: str, value: str) -> str:
-        return kind + ":" + hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-    return ThrottleKeys(account=_key("account", username.lower()), address=_key("address", address))
-
-
-async def retry_after_seconds(db: AsyncSession, keys: ThrottleKeys) -> int:
-    """Seconds until the longer of the two locks ends; 0 when login may proceed."""
-    now = utcnow()
-    rows = await db.scalars(
-        select(LoginThrottle.locked_until).where(
-            LoginThrottle.key.in_((keys.account, keys.address))
-        )
+    return ThrottleKeys(
+        account=hashed_key("account", username.lower()), address=hashed_key("address", address)
     )
-    waits = [(until - now).total_seconds() for until in rows if until is not None and until > now]
-    return math.ceil(max(waits)) if waits else 0
+
+
+def login_limits(keys: ThrottleKeys, settings: Settings) -> tuple[Limit, ...]:
+    # Always account before address: one lock order for every caller (no deadlock on PostgreSQL).
+    return (
+        Limit(keys.account, settings.login_free_attempts_account),
+        Limit(keys.address, settings.login_free_attempts_address),
+    )
+
+
+def register_limits(address: str, settings: Settings) -> tuple[Limit, ...]:
+    return (Limit(hashed_key("register", address), settings.register_free_attempts_address),)
+
+
+def claim_limits(user_id: str | None, device_id: str, settings: Settings) -> tuple[Limit, ...]:
+    """Per user (when signed in) and per device: a guesser can neither try many codes on one
+    device nor spread guesses over many devices."""
+    device = Limit(hashed_key("claim-device", device_id), settings.claim_free_attempts_device)
+    if user_id is None:
+        return (device,)
+    # User before device: one lock order for every caller.
+    return (Limit(hashed_key("claim-user", user_id), settings.claim_free_attempts_user), device)
+
+
+def rate_limited(wait: int) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many failed attempts; try again in {wait} seconds",
+        {"Retry-After": str(wait)},
+    )
 
 
 def _insert_for(db: AsyncSession) -> Callable[..., Any]:
@@ -55,31 +102,65 @@ def _insert_for(db: AsyncSession) -> Callable[..., Any]:
     return postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
 
 
-async def record_failure(db: AsyncSession, keys: ThrottleKeys, settings: Settings) -> None:
+async def count_attempt(
+    db: AsyncSession, limits: Sequence[Limit], settings: Settings
+) -> CountedAttempt:
+    """Count one attempt against every key, inside the caller's write transaction.
+
+    Raises 429 when a key is locked; the caller's transaction then rolls back, so a refused
+    attempt counts for nothing. Otherwise the caller commits, and only then checks the secret.
+    """
     now = utcnow()
     window_start = now - timedelta(seconds=settings.login_failure_window_seconds)
     insert = _insert_for(db)
-    for key, free in (
-        (keys.account, settings.login_free_attempts_account),
-        (keys.address, settings.login_free_attempts_address),
-    ):
-        statement = insert(LoginThrottle).values(key=key, failures=1, last_failure_at=now)
-        # Failures older than the window no longer count: start again from one.
-        statement = statement.on_conflict_do_update(
-            index_elements=[LoginThrottle.key],
-            set_={
-                "failures": _restart_or_increment(window_start),
-                "last_failure_at": now,
-            },
+    waits: list[float] = []
+    locks_set: dict[str, datetime | None] = {}
+    for limit in limits:
+        statement = (
+            insert(LoginThrottle)
+            .values(key=limit.key, failures=1, last_failure_at=now)
+            .on_conflict_do_update(
+                index_elements=[LoginThrottle.key],
+                # Attempts older than the window no longer count: start again from one.
+                set_={"failures": _restart_or_increment(window_start), "last_failure_at": now},
+            )
+            .returning(LoginThrottle.failures, LoginThrottle.locked_until)
         )
-        await db.execute(statement)
-        failures = await db.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
-        if failures is not None and failures > free:
+        failures, locked_until = (await db.execute(statement)).one()
+        if locked_until is not None and locked_until > now:
+            waits.append((locked_until - now).total_seconds())
+            continue
+        locks_set[limit.key] = None
+        if failures > limit.free:
+            until = now + _lock_delay(failures - limit.free, settings)
             await db.execute(
                 update(LoginThrottle)
-                .where(LoginThrottle.key == key)
-                .values(locked_until=now + _lock_delay(failures - free, settings))
+                .where(LoginThrottle.key == limit.key)
+                .values(locked_until=until)
             )
+            locks_set[limit.key] = until
+    if waits:
+        raise rate_limited(max(1, math.ceil(max(waits))))
+    return CountedAttempt(tuple(limits), locks_set)
+
+
+async def forgive(db: AsyncSession, attempt: CountedAttempt, *, clear: Sequence[str] = ()) -> None:
+    """The attempt was right: it no longer counts and a lock it started is lifted. Keys in
+    `clear` are deleted outright (a successful sign-in clears its account's failures)."""
+    for limit in attempt.limits:
+        if limit.key in clear:
+            await db.execute(delete(LoginThrottle).where(LoginThrottle.key == limit.key))
+            continue
+        values: dict[str, Any] = {
+            "failures": case((LoginThrottle.failures > 0, LoginThrottle.failures - 1), else_=0)
+        }
+        lock_set = attempt.locks_set.get(limit.key)
+        if lock_set is not None:
+            # Lift our lock unless a later attempt has replaced it with its own.
+            values["locked_until"] = case(
+                (LoginThrottle.locked_until == lock_set, null()), else_=LoginThrottle.locked_until
+            )
+        await db.execute(update(LoginThrottle).where(LoginThrottle.key == limit.key).values(values))
 
 
 def _restart_or_increment(window_start: datetime) -> ColumnElement[int]:
@@ -92,7 +173,3 @@ def _restart_or_increment(window_start: datetime) -> ColumnElement[int]:
 def _lock_delay(excess: int, settings: Settings) -> timedelta:
     seconds = settings.login_lockout_base_seconds * 2 ** min(excess - 1, 20)
     return timedelta(seconds=min(seconds, settings.login_lockout_max_seconds))
-
-
-async def clear_account(db: AsyncSession, keys: ThrottleKeys) -> None:
-    await db.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.account))

@@ -9,6 +9,13 @@ logins at the broker when sessions, devices or accounts end (account events), an
     pending_delete  the login must go (session/device/account ended, or issuing failed); a
                     reconcile loop deletes it at the broker, then deletes the row
 
+The reconcile loop also removes session logins whose session is gone, revoked or expired, even
+if no event said so (a session purged by maintenance, a logout racing an issue). Every change to
+one login happens under that login's lock, and a deletion at the broker happens only after the
+row was re-read under the lock and still says `pending_delete` (a re-issue in between wins).
+Each row keeps the login's password as a dynamic-security hash (`password_hash`), so `broker
+sync` can put back on a managed broker the logins its lost store held, old passwords included.
+
 A broker that is down while a credential is issued answers 503 (nothing half-issued stays: the
 row turns `pending_delete`); one that is down while a login is revoked leaves the row
 `pending_delete` until the loop succeeds (every `RECONCILE_EVERY_S`, logged while pending).
@@ -22,13 +29,12 @@ import contextlib
 import logging
 import os
 import uuid
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, exists, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -37,12 +43,16 @@ from starlette.routing import BaseRoute
 from backend.accounts.events import AccountEvent
 from backend.audit.service import record
 from backend.broker.base import BrokerBackend, BrokerError, BrokerLogin
+from backend.broker.keyed_locks import KeyedLocks
 from backend.broker.logins import dashboard_login, device_login, recorder_login
 from backend.broker.managed import LanListener, ManagedMosquitto
 from backend.broker.mosquitto import BrokerConfigError
-from backend.broker.rights import user_prefix
+from backend.broker.retained import clear_retained, retained_prefix_of
+from backend.broker.rights import dashboard_rights, device_rights, user_prefix
+from backend.broker.store import HashedLogin, dynsec_password_hash
 from backend.context import AppContext, client_address, context_of
-from backend.db.models import MqttLogin
+from backend.db.models import Device, MqttLogin, User
+from backend.db.models import Session as UserSession
 from backend.db.types import utcnow
 from backend.devices.ids import normalize_device_id
 from backend.devices.service import issue_api_key, owned_device
@@ -61,6 +71,9 @@ log = logging.getLogger("backend.broker")
 RECONCILE_EVERY_S = 30.0
 RETRY_AFTER_S = 30
 SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, not in the table
+# Every login PoolDesk makes is named with one of these; `broker sync` never touches other logins
+# (an external Mosquitto may serve other clients too). `svc-` are short-lived service logins.
+POOLDESK_LOGIN_PREFIXES = ("app-", "dev-", "svc-", "recorder-")
 
 CREDENTIALS = obj(
     mqttUser=STRING,
@@ -126,7 +139,7 @@ def build_backend(settings: Settings, env: Mapping[str, str] | None = None) -> B
 
         return HiveMQCloud.from_env(env)
     if kind == "http-auth":
-        from backend.broker.http_auth import HttpAuthBroker, LoginFile
+        from backend.broker.http_auth import EmqxKick, HttpAuthBroker, LoginFile
 
         secret = env.get("POOLDESK_HTTP_AUTH_SECRET", "")
         if not env.get("MQTT_BROKER_URL") or len(secret) < 32:
@@ -134,10 +147,23 @@ def build_backend(settings: Settings, env: Mapping[str, str] | None = None) -> B
                 "the 'http-auth' broker back end needs MQTT_BROKER_URL and "
                 "POOLDESK_HTTP_AUTH_SECRET (at least 32 characters)"
             )
+        kick = None
+        if env.get("POOLDESK_EMQX_API_URL"):
+            if not env.get("POOLDESK_EMQX_API_KEY") or not env.get("POOLDESK_EMQX_API_SECRET"):
+                raise BrokerConfigError(
+                    "POOLDESK_EMQX_API_URL needs POOLDESK_EMQX_API_KEY and "
+                    "POOLDESK_EMQX_API_SECRET (an EMQX API key allowed to disconnect clients)"
+                )
+            kick = EmqxKick(
+                env["POOLDESK_EMQX_API_URL"],
+                env["POOLDESK_EMQX_API_KEY"],
+                env["POOLDESK_EMQX_API_SECRET"],
+            )
         return HttpAuthBroker(
             broker_url=env["MQTT_BROKER_URL"],
             shared_secret=secret,
             store=LoginFile(settings.data_dir / "http-auth-logins.json"),
+            kick=kick,
         )
     raise BrokerConfigError(
         f"POOLDESK_BROKER={kind!r} is not a broker back end: "
@@ -156,14 +182,16 @@ def broker_unavailable(error: BrokerError | str) -> ApiError:
 
 @dataclass(frozen=True)
 class SyncReport:
-    deleted_at_broker: tuple[str, ...]  # logins the database did not know, or pending deletion
-    forgotten: tuple[str, ...]  # rows whose login the broker no longer had (must be re-issued)
+    deleted_at_broker: tuple[str, ...]  # PoolDesk logins the database did not know
+    forgotten: tuple[str, ...]  # rows whose login the broker lost and could not get back
     still_pending: int
+    restored: tuple[str, ...] = ()  # logins the broker lost, put back with their old password
 
     def as_text(self) -> str:
         return (
             f"removed {len(self.deleted_at_broker)} login(s) from the broker, "
-            f"forgot {len(self.forgotten)} login(s) the broker had lost (re-issue them), "
+            f"restored {len(self.restored)} login(s) the broker had lost, "
+            f"forgot {len(self.forgotten)} login(s) it had lost (re-issue them), "
             f"{self.still_pending} change(s) still pending"
         )
 
@@ -184,7 +212,7 @@ class BrokerExtension:
         self.recorder: Recorder | None = None
         self._ctx: AppContext | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
         self.routes: list[BaseRoute] = [
             route("/api/auth/mqtt-credentials", {"GET": self.session_credentials}),
             route("/api/devices/{device_id}/credentials", {"POST": self.device_credentials}),
@@ -354,10 +382,13 @@ class BrokerExtension:
         device_pk: str | None,
         device: Any = None,
     ) -> str | None:
-        """Record, put at the broker, confirm. Returns the device's new API key if a device."""
+        """Record, put at the broker, confirm. Returns the device's new API key if a device.
+
+        The confirmation requires the session (or device) to be alive at that moment, so a
+        logout racing the issue never leaves a working login behind."""
         ctx = context_of(request)
         backend = self._ready_backend()
-        async with self._locks[login.username]:
+        async with self._locks.hold(login.username):
             try:
                 await self._mark_pending_put(
                     ctx, login, kind, user_id=user_id, session_id=session_id, device_pk=device_pk
@@ -372,11 +403,18 @@ class BrokerExtension:
                 raise broker_unavailable(error) from None
             api_key = None
             async with ctx.db.write() as db:
+                owner_alive = (
+                    _session_alive(utcnow())
+                    if kind == "session"
+                    else MqttLogin.device_id.is_not(None)
+                )
                 confirmed = await db.execute(
                     update(MqttLogin)
                     .where(MqttLogin.mqtt_user == login.username)
                     .where(MqttLogin.broker_state == "pending_put")
+                    .where(owner_alive)
                     .values(broker_state="synced")
+                    .execution_options(synchronize_session=False)
                 )
                 if confirmed.rowcount == 1:
                     if device is not None:
@@ -392,7 +430,8 @@ class BrokerExtension:
                     )
             if confirmed.rowcount != 1:
                 # The session or device ended while we were issuing: undo at the broker.
-                await self._delete_now(ctx, login.username)
+                await self._set_state(ctx, login.username, "pending_delete")
+                await self._delete_locked(ctx, login.username)
                 if device is not None:
                     raise not_found("This device was removed from your account meanwhile")
                 raise unauthorized("This session has ended; sign in again")
@@ -409,6 +448,7 @@ class BrokerExtension:
         device_pk: str | None,
     ) -> None:
         now = utcnow()
+        password_hash = await asyncio.to_thread(dynsec_password_hash, login.password)
         async with ctx.db.write() as db:
             row = await db.scalar(select(MqttLogin).where(MqttLogin.mqtt_user == login.username))
             if row is None:
@@ -423,12 +463,14 @@ class BrokerExtension:
                         kind=kind,
                         created_at=now,
                         broker_state="pending_put",
+                        password_hash=password_hash,
                     )
                 )
             else:
                 row.user_id, row.session_id, row.device_id = user_id, session_id, device_pk
                 row.client_id, row.kind = login.client_id, kind
                 row.rotated_at, row.broker_state = now, "pending_put"
+                row.password_hash = password_hash
 
     async def _set_state(self, ctx: AppContext, mqtt_user: str, state: str) -> None:
         async with ctx.db.write() as db:
@@ -439,36 +481,67 @@ class BrokerExtension:
     # ---- deletion and reconciliation -----------------------------------------------------------
 
     async def on_account_event(self, event: AccountEvent) -> None:
-        """Sessions, devices or the account ended: their logins go at once (or stay pending)."""
+        """Sessions, devices or the account ended: their logins go at once (or stay pending);
+        the retained messages under a removed device's (or account's) topics are cleared."""
         if self._ctx is None:
             return
         if self.recorder is not None:
             self.recorder.forget_devices()
         for mqtt_user in getattr(event, "mqtt_users", ()):
             await self._delete_now(self._ctx, mqtt_user)
+        prefix = retained_prefix_of(event)
+        if prefix is not None and self._backend is not None and not self._start_error:
+            try:
+                cleared = await clear_retained(self._backend, prefix)
+            except BrokerError as error:
+                log.warning("retained messages under %s not cleared: %s", prefix, error)
+            else:
+                log.info("cleared %d retained message(s) under %s", len(cleared), prefix)
 
     async def _delete_now(self, ctx: AppContext, mqtt_user: str) -> bool:
-        """Delete at the broker, then the row. False (row stays pending_delete) if the broker
-        could not be reached."""
-        lock = self._locks[mqtt_user]
-        async with lock:
-            try:
-                await self._ready_backend().delete_login(mqtt_user)
-            except (BrokerError, ApiError) as error:
-                await self._set_state(ctx, mqtt_user, "pending_delete")
-                log.warning("MQTT login %s stays pending deletion: %s", mqtt_user, error)
-                return False
-            async with ctx.db.write() as db:
-                await db.execute(
-                    delete(MqttLogin)
-                    .where(MqttLogin.mqtt_user == mqtt_user)
-                    .where(MqttLogin.broker_state == "pending_delete")
-                )
-        self._locks.pop(mqtt_user, None)
+        """Delete at the broker, then the row, if the row still says `pending_delete`. False
+        (row stays pending_delete) if the broker could not be reached."""
+        async with self._locks.hold(mqtt_user):
+            return await self._delete_locked(ctx, mqtt_user)
+
+    async def _delete_locked(self, ctx: AppContext, mqtt_user: str) -> bool:
+        """`_delete_now` for a caller already holding the login's lock."""
+        async with ctx.db.read() as db:
+            state = await db.scalar(
+                select(MqttLogin.broker_state).where(MqttLogin.mqtt_user == mqtt_user)
+            )
+        if state != "pending_delete":  # gone already, or issued again meanwhile: keep it
+            return True
+        try:
+            await self._ready_backend().delete_login(mqtt_user)
+        except (BrokerError, ApiError) as error:
+            log.warning("MQTT login %s stays pending deletion: %s", mqtt_user, error)
+            return False
+        async with ctx.db.write() as db:
+            await db.execute(
+                delete(MqttLogin)
+                .where(MqttLogin.mqtt_user == mqtt_user)
+                .where(MqttLogin.broker_state == "pending_delete")
+            )
         return True
 
+    async def _end_stale_session_login(self, ctx: AppContext, mqtt_user: str) -> bool:
+        """Under the lock: mark a session login whose session is gone, revoked or expired
+        `pending_delete` (a `pending_put` one under the lock is a crashed issue), then delete it."""
+        async with self._locks.hold(mqtt_user):
+            async with ctx.db.write() as db:
+                await db.execute(
+                    update(MqttLogin)
+                    .where(MqttLogin.mqtt_user == mqtt_user)
+                    .where(_stale_session_login(utcnow()))
+                    .values(broker_state="pending_delete")
+                    .execution_options(synchronize_session=False)
+                )
+            return await self._delete_locked(ctx, mqtt_user)
+
     async def reconcile_once(self) -> int:
-        """Finish pending deletions; returns how many are still pending."""
+        """Finish pending deletions and remove logins of ended sessions; returns how many
+        deletions are still pending."""
         ctx = self._ctx
         assert ctx is not None
         if self._backend is not None and self._start_error:
@@ -479,9 +552,15 @@ class BrokerExtension:
                     select(MqttLogin.mqtt_user).where(MqttLogin.broker_state == "pending_delete")
                 )
             )
+            stale = list(
+                await db.scalars(select(MqttLogin.mqtt_user).where(_stale_session_login(utcnow())))
+            )
         left = 0
         for mqtt_user in pending:
             if not await self._delete_now(ctx, mqtt_user):
+                left += 1
+        for mqtt_user in stale:
+            if not await self._end_stale_session_login(ctx, mqtt_user):
                 left += 1
         if left:
             log.warning("%d MQTT login deletion(s) still pending; retrying", left)
@@ -498,11 +577,13 @@ class BrokerExtension:
             await asyncio.sleep(RECONCILE_EVERY_S)
 
     async def sync(self) -> SyncReport:
-        """Make the broker hold exactly the logins the database knows (`broker sync`).
+        """Make the broker hold exactly the PoolDesk logins the database knows (`broker sync`).
 
-        Logins the database does not know are removed from the broker. Rows whose login the
-        broker lost (its store was lost) cannot be restored without their passwords: they are
-        deleted, so apps ask for new credentials and devices need theirs issued again.
+        PoolDesk logins (named `app-`, `dev-`, `svc-`) the database does not know are removed
+        from the broker; other logins of a shared broker are never touched. Logins the broker
+        lost (its store was lost) are put back with their old password on the managed broker,
+        from the hash in the row; elsewhere, or without a hash, the row is deleted so apps ask
+        for new credentials and devices need theirs issued again.
         """
         ctx = self._ctx
         assert ctx is not None
@@ -517,22 +598,83 @@ class BrokerExtension:
                 ).all()
             }
         unknown = sorted(
-            name for name in at_broker - set(rows) if not name.startswith(SERVICE_LOGIN_PREFIXES)
+            name
+            for name in at_broker - set(rows)
+            if name.startswith(POOLDESK_LOGIN_PREFIXES)
+            and not name.startswith(SERVICE_LOGIN_PREFIXES)
         )
         for name in unknown:
-            async with self._locks[name]:
+            async with self._locks.hold(name):
                 await backend.delete_login(name)
         if self.recorder is not None:  # the backend's own login, if the store lost it
             await backend.put_login(self.recorder.login)
         lost = sorted(n for n, state in rows.items() if state == "synced" and n not in at_broker)
-        if lost:
+        restored: list[str] = []
+        if lost and isinstance(backend, ManagedMosquitto):
+            hashed = await self._hashed_logins(ctx, lost)
+            if hashed:
+                await backend.import_logins(hashed)
+                restored = sorted(h.username for h in hashed)
+        forgotten = [n for n in lost if n not in restored]
+        if forgotten:
             async with ctx.db.write() as db:
                 await db.execute(
                     delete(MqttLogin)
-                    .where(MqttLogin.mqtt_user.in_(lost))
+                    .where(MqttLogin.mqtt_user.in_(forgotten))
                     .where(MqttLogin.broker_state == "synced")
                 )
-        return SyncReport(tuple(unknown), tuple(lost), await self.reconcile_once())
+        return SyncReport(
+            tuple(unknown), tuple(forgotten), await self.reconcile_once(), tuple(restored)
+        )
+
+    async def _hashed_logins(self, ctx: AppContext, names: list[str]) -> list[HashedLogin]:
+        """The logins of these rows as the broker needs them, from their stored hashes."""
+        async with ctx.db.read() as db:
+            rows = (
+                await db.execute(
+                    select(
+                        MqttLogin.mqtt_user,
+                        MqttLogin.client_id,
+                        MqttLogin.kind,
+                        MqttLogin.password_hash,
+                        User.username,
+                        Device.device_id,
+                    )
+                    .join(User, User.id == MqttLogin.user_id)
+                    .outerjoin(Device, Device.id == MqttLogin.device_id)
+                    .where(MqttLogin.mqtt_user.in_(names))
+                    .where(MqttLogin.password_hash.is_not(None))
+                )
+            ).all()
+        logins = []
+        for mqtt_user, client_id, kind, password_hash, username, device_id in rows:
+            if kind == "device" and device_id is not None:
+                rights = device_rights(username, device_id)
+            elif kind == "session":
+                rights = dashboard_rights(username)
+            else:
+                continue
+            logins.append(HashedLogin(mqtt_user, client_id, rights, password_hash))
+        return logins
+
+
+def _session_alive(now: Any) -> Any:
+    """SQL: the row's session exists, is not revoked and has not expired."""
+    return exists().where(
+        UserSession.id == MqttLogin.session_id,
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > now,
+    )
+
+
+def _stale_session_login(now: Any) -> Any:
+    """SQL: a session login (synced, or a `pending_put` a crashed issue left) whose session is
+    gone, revoked or expired."""
+    return and_(
+        MqttLogin.kind == "session",
+        MqttLogin.broker_state.in_(("synced", "pending_put")),
+        or_(MqttLogin.session_id.is_(None), not_(_session_alive(now))),
+    )
 
 
 def create_extension(settings: Settings) -> BrokerExtension:

@@ -15,9 +15,14 @@ Broker settings (request bodies are JSON):
   /mqtt/go-auth/superuser`, `..._aclcheck_uri /mqtt/go-auth/acl`, `auth_opt_http_params_mode json`,
   `auth_opt_http_response_mode json` (or `status`: both work).
 
-Limits, stated plainly: the backend cannot cut a live connection through these hooks. A deleted or
-rotated login is refused on its next connect and on every later authorization the broker asks
-about, but an open connection stays until the broker's own API kicks it (pass `kick`).
+The EMQX authentication answer carries no `acl`: EMQX would cache such a list for the whole
+connection, so a deleted login would keep its rights until it disconnects. Without it, every
+publish/subscribe goes to `/mqtt/emqx/authz`, which answers from the current logins.
+
+A deleted or rotated login is refused on its next connect and every later authorization; to cut
+its open connection at once, configure `kick` (with EMQX: `EmqxKick`, EMQX's REST API
+`DELETE /api/v5/clients/{clientid}`; set POOLDESK_EMQX_API_URL, POOLDESK_EMQX_API_KEY and
+POOLDESK_EMQX_API_SECRET). Without it an open connection stays until the broker drops it.
 """
 
 from __future__ import annotations
@@ -32,12 +37,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from backend.broker.base import BrokerHealth, BrokerLogin, BrokerRejected
+from backend.broker.base import BrokerHealth, BrokerLogin, BrokerRejected, BrokerUnavailable
 from backend.broker.matching import Access, allowed
 from backend.broker.rights import AclRule, InvalidTopicName, Rights, check_rights
 from backend.broker.store import write_private
@@ -176,10 +183,12 @@ class HttpAuthBroker:
         await asyncio.to_thread(self.store.put, stored)
 
     async def delete_login(self, username: str) -> None:
+        """Kick the login's connection (if a kick is configured), then forget the login. A kick
+        that fails raises `BrokerUnavailable` with nothing changed, so the deletion is retried."""
         existing = self.store.get(username)
-        await asyncio.to_thread(self.store.delete, username)
         if existing is not None and self._kick is not None:
             await self._kick(existing.client_id)
+        await asyncio.to_thread(self.store.delete, username)
 
     async def list_logins(self) -> set[str]:
         return self.store.names()
@@ -212,15 +221,38 @@ class HttpAuthBroker:
         return scheme.lower() == "bearer" and hmac.compare_digest(value.encode(), self._secret)
 
 
-def _emqx_acl(rights: Rights) -> list[dict[str, str]]:
-    rules = []
-    for rule in rights:
-        if rule.acltype == "publishClientSend":
-            rules.append({"permission": "allow", "action": "publish", "topic": rule.topic})
-        elif rule.acltype == "subscribePattern":
-            rules.append({"permission": "allow", "action": "subscribe", "topic": rule.topic})
-    rules.append({"permission": "deny", "action": "all", "topic": "#"})
-    return rules
+class EmqxKick:
+    """Disconnect a client through EMQX 5's REST API: `DELETE {api_url}/clients/{clientid}` with
+    an API key and secret (HTTP basic auth). 204 = kicked, 404 = not connected: both fine."""
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str,
+        api_secret: str,
+        *,
+        timeout: float = 5.0,
+        verify: bool | str = True,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._auth = (api_key, api_secret)
+        self.timeout, self.verify = timeout, verify
+
+    async def __call__(self, client_id: str) -> None:
+        url = f"{self.api_url}/clients/{quote(client_id, safe='')}"
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=self.verify) as http:
+                answer = await http.delete(url, auth=self._auth)
+        except httpx.HTTPError as error:
+            raise BrokerUnavailable(f"EMQX's API at {self.api_url} failed: {error}") from None
+        if answer.status_code in (200, 204, 404):
+            return
+        if answer.status_code in (401, 403):
+            raise BrokerRejected(
+                f"EMQX's API refused the API key ({answer.status_code}): check "
+                "POOLDESK_EMQX_API_KEY / POOLDESK_EMQX_API_SECRET"
+            )
+        raise BrokerUnavailable(f"EMQX's API answered {answer.status_code} to a client kick")
 
 
 async def _body(request: Request) -> dict[str, Any] | None:
@@ -260,9 +292,8 @@ def http_auth_routes(broker: HttpAuthBroker, prefix: str = "/mqtt") -> list[Rout
         )
         if login is None:
             return emqx_deny("bad username, password or client id")
-        return JSONResponse(
-            {"result": "allow", "is_superuser": False, "acl": _emqx_acl(login.rights)}
-        )
+        # No `acl` here: EMQX would cache it for the connection and never ask authz again.
+        return JSONResponse({"result": "allow", "is_superuser": False})
 
     def emqx_authz(body: dict[str, Any]) -> Response:
         access = EMQX_ACTIONS.get(str(body.get("action", "")))

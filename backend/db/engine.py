@@ -9,6 +9,8 @@ Read sessions must therefore never write. PostgreSQL uses one engine for both.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +25,25 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+log = logging.getLogger("backend.db")
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def protect_sqlite_file(database: str) -> None:
+    """The database holds password hashes and device history: its folder is made 0700 when
+    created here, and the file (with its WAL and shared-memory files, which SQLite creates with
+    the file's mode) is 0600, however the app was started."""
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if candidate.exists() and candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+        except PermissionError:
+            log.warning("cannot make %s private (mode 0600): not its owner", candidate)
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
@@ -54,8 +74,8 @@ def create_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
     """(reader, writer) engines for the URL; the same engine twice on PostgreSQL."""
     if url.startswith("sqlite"):
         database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            protect_sqlite_file(database)
         return _sqlite_engine(url, immediate=False), _sqlite_engine(url, immediate=True)
     engine = create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
     return engine, engine

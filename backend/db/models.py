@@ -128,6 +128,17 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text(), default="{}")
 
 
+class RetiredUsername(Base):
+    """A deleted account's username: never registered again, so nothing addressed to the old
+    account (retained MQTT messages, topic rights, links) can reach a newcomer of the same name.
+    """
+
+    __tablename__ = "retired_usernames"
+
+    username: Mapped[str] = mapped_column(String(32), primary_key=True)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class LoginThrottle(Base):
     """Failed-login counters keyed by a hash of the account name or the client address."""
 
@@ -165,3 +176,6 @@ class MqttLogin(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     broker_state: Mapped[str] = mapped_column(String(16), default="synced", index=True)
+    # The broker's own hash of the login's password (Mosquitto dynsec), kept by the broker layer
+    # so `broker sync` can restore the login after the broker's store is lost. Never a password.
+    password_hash: Mapped[str | None] = mapped_column(Text(), nullable=True)

@@ -19,7 +19,9 @@ from backend.db.types import utcnow
 from backend.devices.ids import DEVICE_ID_HINT, normalize_claim_code, normalize_device_id
 from backend.security.secrets_hashing import digest
 
-MIN_CLAIM_CODE = 8
+# The factory tool (firmware/tools/factory.py) makes 16 base32 characters (80 bits); anything
+# shorter could be guessed, so it is refused at import.
+MIN_CLAIM_CODE = 16
 
 
 class ManifestError(Exception):
@@ -53,7 +55,8 @@ def parse_manifest(text: str) -> dict[str, str]:
             problems.append(f"line {line}: {raw_id!r}: {DEVICE_ID_HINT}")
         elif len(code) < MIN_CLAIM_CODE:
             problems.append(
-                f"line {line}: {device_id}: claim code missing or shorter than {MIN_CLAIM_CODE}"
+                f"line {line}: {device_id}: claim code missing or shorter than {MIN_CLAIM_CODE} "
+                "characters (not counting spaces and dashes)"
             )
         elif device_id in entries:
             problems.append(f"line {line}: {device_id} is listed twice")

@@ -42,22 +42,36 @@ async def add_device(request: Request) -> JSONResponse:
     claim_code = optional_str(body, "claimCode", max_length=128)
     try:
         async with ctx.db.write() as db:
-            await service.check_claim(
-                db, device_id, claim_code, require_manifest=ctx.settings.require_device_manifest
+            refusal = await service.claim_refusal(
+                db, device_id, claim_code, user_id=auth.user.id, settings=ctx.settings
             )
-            await service.ensure_unowned(db, device_id, auth.user.id)
-            device = service.new_device(auth.user, device_id, name)
-            db.add(device)
-            record(
-                db,
-                event="device_add",
-                outcome="success",
-                user_id=auth.user.id,
-                client_address=client_address(request),
-                deviceId=device_id,
-            )
+            if refusal is None:
+                await service.ensure_unowned(db, device_id, auth.user.id)
+                device = service.new_device(auth.user, device_id, name)
+                db.add(device)
+                record(
+                    db,
+                    event="device_add",
+                    outcome="success",
+                    user_id=auth.user.id,
+                    client_address=client_address(request),
+                    deviceId=device_id,
+                )
+            else:
+                # Committed with the counted attempt; the refusal is raised after the commit.
+                record(
+                    db,
+                    event="device_add",
+                    outcome="failure",
+                    user_id=auth.user.id,
+                    client_address=client_address(request),
+                    deviceId=device_id,
+                    reason=service.WRONG_CLAIM_CODE,
+                )
     except IntegrityError:
         raise conflict(f"Device {device_id} is already registered to another account") from None
+    if refusal is not None:
+        raise refusal
     return ok(201, device=service.device_json(device))
 
 

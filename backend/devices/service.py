@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.accounts import throttle
 from backend.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
 from backend.db.types import utcnow
 from backend.devices.ids import normalize_claim_code, topic_prefix
-from backend.http.errors import conflict, forbidden, not_found, validation_error
+from backend.http.errors import ApiError, conflict, forbidden, not_found, validation_error
 from backend.security.secrets_hashing import digest, new_api_key, same_digest
+from backend.settings import Settings
 from backend.timefmt import iso
 
 MAX_NAME = 64
@@ -40,24 +42,44 @@ def device_json(device: Device) -> dict[str, Any]:
     }
 
 
-async def check_claim(
-    db: AsyncSession, device_id: str, claim_code: str | None, *, require_manifest: bool
-) -> None:
-    """Raise unless this device may be claimed with this claim code."""
+WRONG_CLAIM_CODE = "wrong_claim_code"
+
+
+async def claim_refusal(
+    db: AsyncSession,
+    device_id: str,
+    claim_code: str | None,
+    *,
+    user_id: str | None,
+    settings: Settings,
+) -> ApiError | None:
+    """Check, inside the caller's write transaction, that this device may be claimed with this
+    claim code.
+
+    Raises when no code is tried (device not in a required manifest, no code given) and 429
+    while the user or the device is locked out. A claim code check counts as an attempt against
+    the user and the device first; a wrong code is returned, not raised, so the caller commits
+    that count (with its audit entry) and then raises it. A right code is forgiven.
+    """
     listed = await db.get(ManifestDevice, device_id)
     if listed is None:
-        if require_manifest:
+        if settings.require_device_manifest:
             raise forbidden(
                 f"Device {device_id} is not in the factory manifest; check the id on the "
                 "device label, or ask the operator to import the manifest"
             )
-        return
+        return None
     if not claim_code:
         raise validation_error(
             f"claimCode is required for device {device_id}: it is printed on the device label"
         )
+    limits = throttle.claim_limits(user_id, device_id, settings)
+    attempt = await throttle.count_attempt(db, limits, settings)
     if not same_digest(digest(normalize_claim_code(claim_code)), listed.claim_code_hash):
-        raise forbidden(f"Claim code does not match device {device_id}")
+        return forbidden(f"Claim code does not match device {device_id}")
+    # The device key goes: once claimed, earlier wrong guesses on it no longer matter.
+    await throttle.forgive(db, attempt, clear=(limits[-1].key,))
+    return None
 
 
 async def ensure_unowned(db: AsyncSession, device_id: str, user_id: str | None) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 
 from backend.http.errors import ApiError, validation_error
+from backend.http.query import MAX_DIGITS
 
 INVALID_JSON = "Invalid JSON"
 
@@ -15,7 +16,12 @@ INVALID_JSON = "Invalid JSON"
 async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
     """The body as a JSON object; 413 past max_bytes, 400 "Invalid JSON" otherwise."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > MAX_DIGITS or int(declared) > max_bytes)
+    ):
         raise ApiError(413, "payload_too_large", f"Request body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0

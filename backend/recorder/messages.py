@@ -1,4 +1,9 @@
-"""Turn one MQTT message of a device into what the recorder stores (pure functions)."""
+"""Turn one MQTT message of a device into what the recorder stores (pure functions).
+
+Devices are not trusted: whatever a payload holds (an out-of-range `ts`, NaN, deep nesting,
+invalid UTF-8, megabytes), `interpret` returns something storable and JSON-safe; payloads that
+are not plain, bounded JSON are kept as a `raw` text excerpt.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ KINDS = {
     "schedule": "schedule",
     "event": "event",
 }
+MAX_PAYLOAD_BYTES = 64 * 1024  # larger payloads are kept only as a raw excerpt
+MAX_DEPTH = 32  # deeper JSON is kept only as a raw excerpt
+RAW_EXCERPT = 1024
 
 
 @dataclass(frozen=True)
@@ -34,18 +42,50 @@ def parse_ts(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            return None
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # e.g. 9999-12-31T23:59:59-01:00 is past datetime.max
         return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN/Infinity: the history API could not send them
+
+
+def _raw(payload: bytes) -> dict[str, Any]:
+    return {"raw": payload[:RAW_EXCERPT].decode("utf-8", "replace")}
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
 
 
 def _json(payload: bytes) -> Any:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return {**_raw(payload), "size": len(payload)}
     try:
-        return json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        return {"raw": payload[:1024].decode("utf-8", "replace")}
+        data = json.loads(payload, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _raw(payload)
+    if _depth(data) > MAX_DEPTH:
+        return _raw(payload)
+    try:  # what the history API will do with it: lone surrogates ("\\ud800") cannot be sent
+        json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return _raw(payload)
+    return data
 
 
 def interpret(topic: str, payload: bytes) -> DeviceMessage | None:

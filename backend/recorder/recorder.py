@@ -5,6 +5,11 @@ it is committed, so a recorder (or database) failure makes the broker deliver it
 losing it. Its session is persistent (clean start off, one day of expiry), so messages published
 while it is away — a broker restart, a recorder restart — wait for it. Several backend instances
 share the load through the `$share/recorder/...` subscription.
+
+No device message may stop it: a payload `interpret` cannot handle is logged and acknowledged
+without being stored, a row the database refuses while the database itself answers is dropped
+(logged, acknowledged) instead of being retried forever, and paho's thread is told to survive an
+exception in a callback (`suppress_exceptions`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from backend.broker.base import BrokerLogin
 from backend.broker.rights import RECORDER_SUBSCRIPTION
@@ -79,6 +84,8 @@ class Recorder:
         self._client.on_message = self._on_message
         self._client.on_disconnect = self._on_disconnect
         self._client.on_socket_open = _nodelay
+        self._client.suppress_exceptions = True  # a bug in a callback must not end the thread
+        self.dropped = 0  # messages acknowledged without being stored (unusable payloads)
 
     # ---- paho thread -------------------------------------------------------------------------
 
@@ -100,7 +107,12 @@ class Recorder:
             log.warning("recorder disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        pending = _Pending(interpret(msg.topic, msg.payload), msg.mid, msg.qos, utcnow())
+        try:
+            message = interpret(msg.topic, msg.payload)
+        except Exception:  # never expected; acknowledged so it cannot come back forever
+            log.exception("recorder dropped an unreadable message on %r", msg.topic[:200])
+            message = None
+        pending = _Pending(message, msg.mid, msg.qos, utcnow())
         self._call(self._queue.put_nowait, pending)
 
     def _call(self, fn: Any, *args: Any) -> None:
@@ -141,21 +153,58 @@ class Recorder:
                     batch.append(await asyncio.wait_for(self._queue.get(), max(timeout, 0)))
                 except TimeoutError:
                     break
+            await self._store_or_drop(batch)
+            for item in batch:
+                self._client.ack(item.mid, item.qos)
+            self.stored += len(batch)
+
+    async def _store_or_drop(self, batch: list[_Pending]) -> None:
+        """Store the batch; retry while the database is unreachable (nothing is acknowledged, the
+        broker keeps the messages). If the database answers but refuses the batch, store its
+        messages one by one and drop (log) those it refuses on their own."""
+        while True:
+            try:
+                await self._store(batch)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A device removed meanwhile fails its foreign key: look devices up again.
+                log.exception("recorder could not store %d message(s)", len(batch))
+                self.forget_devices()
+            if await self._database_answers():
+                break
+            await asyncio.sleep(0.5)
+        for item in batch:
+            refusals = 0
             while True:
                 try:
-                    await self._store(batch)
+                    await self._store([item])
                     break
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    # Nothing was acknowledged: retry; the broker keeps the messages meanwhile.
-                    # A device removed meanwhile fails its foreign key: look devices up again.
-                    log.exception("recorder could not store %d message(s); retrying", len(batch))
-                    self.forget_devices()
+                    self.forget_devices()  # the retry looks its device up again
+                    if await self._database_answers():
+                        refusals += 1
+                    if refusals >= 2:  # refused twice while the database answers: poison
+                        m = item.message
+                        where = f"{m.device_id} {m.event_type}" if m else "?"
+                        log.error("recorder dropped a message the database refused (%s)", where)
+                        item.message = None
+                        self.dropped += 1
+                        break
                     await asyncio.sleep(0.5)
-            for item in batch:
-                self._client.ack(item.mid, item.qos)
-            self.stored += len(batch)
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with self.db.read() as db:
+                await db.execute(text("SELECT 1"))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return False
+        return True
 
     async def _device_pks(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         missing = [k for k in keys if k not in self._devices]

@@ -63,13 +63,30 @@ async def add_event(
     return event
 
 
+def _not_a_number(_name: str) -> None:
+    return None
+
+
+def stored_data(text: str) -> Any:
+    """A stored event's `data`, safe to send as JSON.
+
+    Rows written before the recorder refused them may hold NaN or Infinity (which JSON cannot
+    carry): they come back as null. Text that is not JSON at all (or nested too deep to read)
+    comes back as `{"raw": text}`. A history page must never fail because of one row.
+    """
+    try:
+        return json.loads(text, parse_constant=_not_a_number)
+    except (ValueError, RecursionError):
+        return {"raw": text}
+
+
 def event_json(event: Event, device_id: str) -> dict[str, Any]:
     return {
         "id": event.id,
         "deviceId": device_id,
         "type": event.type,
         "ts": iso(event.ts),
-        "data": json.loads(event.data),
+        "data": stored_data(event.data),
     }
 
 
@@ -104,7 +121,7 @@ async def history(db: AsyncSession, query: HistoryQuery) -> tuple[list[dict[str,
             "deviceId": row.device_id,
             "type": row.type,
             "ts": iso(row.ts),
-            "data": json.loads(row.data),
+            "data": stored_data(row.data),
         }
         for row in page
     ]

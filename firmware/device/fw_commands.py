@@ -49,6 +49,17 @@ def _cmd_id(body):
     return cmd_id
 
 
+def cmd_id_of(payload):
+    """The payload's cmd_id when it has a valid one, else None; never raises (for reports about
+    commands that are refused before they are parsed)."""
+    try:
+        body = load_object(payload)
+    except CommandError:
+        return None
+    cmd_id = body.get("cmd_id")
+    return cmd_id if valid_cmd_id(cmd_id) else None
+
+
 def parse_pump(payload):
     """pump/set -> {"cmd_id", "mode", "on", "duration_s"}."""
     body = load_object(payload)

@@ -23,9 +23,15 @@ import fw_store
 import fw_time
 
 ALERT_IDS = ("freeze", "sensor-water", "clock")
+RETAINED_REASON = "retained command ignored"
 _RESET_CAUSES = (("PWRON_RESET", "power_on"), ("HARD_RESET", "hard_reset"),
                  ("WDT_RESET", "watchdog"), ("DEEPSLEEP_RESET", "deep_sleep"),
                  ("SOFT_RESET", "soft_reset"))
+
+
+def _copy(value):
+    """A deep copy of JSON data (the configuration holds nothing else)."""
+    return json.loads(json.dumps(value))
 
 
 def _reset_reason():
@@ -76,6 +82,7 @@ class Controller:
         self.identify_until = None
         self.net_status = ("idle", {})
         self.client = None
+        self.topic_prefix = None  # of the binding the MQTT connection was made with
         self._outbox = []
         self._outbox_ev = asyncio.Event()
         self._reported = None
@@ -96,10 +103,13 @@ class Controller:
         except ValueError:
             return fw_freeze.FreezeGuard({}, time.ticks_ms())
 
+    def _sections(self):
+        """The settings the pump, schedule and freeze guard hold now, as they are stored."""
+        return {"pump": self.pump.saved(), "schedule": self.schedule.spec,
+                "freeze": self.freeze.s}
+
     def _save(self):
-        self.config["pump"] = self.pump.saved()
-        self.config["schedule"] = self.schedule.spec
-        self.config["freeze"] = self.freeze.s
+        self.config.update(self._sections())
         self.store.save(self.config)
 
     def binding(self):
@@ -133,6 +143,24 @@ class Controller:
         new["ssid"], new["password"] = ssid, password
         self.config["binding"] = fw_binding.validate(new)
         self._save()
+        self.link.restart()
+
+    def settings_snapshot(self):
+        """An undo point for restore_settings: the stored configuration as it is now."""
+        return {"stored": _copy(self.config), "sections": _copy(self._sections())}
+
+    async def restore_settings(self, snapshot):
+        """Put the binding (Wi-Fi, broker, login) back as it was at `snapshot`, in one atomic
+        write, then reconnect with it (or go idle when there was none). A pump, schedule or
+        freeze setting changed since (by a command) is kept; the rest is stored exactly as it
+        was, so a controller that was new is new again."""
+        config = _copy(snapshot["stored"])
+        now = _copy(self._sections())
+        for key in now:
+            if now[key] != snapshot["sections"].get(key):
+                config[key] = now[key]
+        self.store.save(config)
+        self.config = config
         self.link.restart()
 
     def identify(self, seconds):
@@ -272,12 +300,12 @@ class Controller:
     # ---- MQTT ----
 
     def _enqueue(self, sub, body, retain):
-        if self.client is None:
+        if self.client is None or self.topic_prefix is None:
             return
         if sub == "telemetry":
             self._sent_water = body["water_c"]
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self._outbox.append((self.prefix() + "/" + sub, payload, retain))
+        self._outbox.append((self.topic_prefix + "/" + sub, payload, retain))
         self._outbox_ev.set()
 
     async def _sender_loop(self):
@@ -296,12 +324,18 @@ class Controller:
                 if self._outbox:
                     self._outbox.pop(0)
 
-    async def on_online(self, client):
-        p = self.prefix()
-        await client.subscribe([p + "/pump/set", p + "/schedule/set"])
+    async def on_online(self, client, topic_prefix):
+        """Connected with the binding whose prefix is `topic_prefix`. The connection keeps
+        using it even if provisioning changes the stored binding meanwhile (restart follows)."""
+        p = topic_prefix
+        self.topic_prefix = p
         self._outbox = []
         self.evaluate()  # time may have just arrived: publish the state as of now
+        # The client is in place before subscribing: a retained command the broker replays at
+        # once can then be answered (command_rejected). `online` goes out only after the
+        # subscription, so a command sent on seeing it is not missed.
         self.client = client
+        await client.subscribe([p + "/pump/set", p + "/schedule/set"])
         self._enqueue("status", b"online", True)
         if not self._boot_event_sent:
             self._boot_event_sent = True
@@ -315,10 +349,22 @@ class Controller:
 
     def on_offline(self):
         self.client = None
+        self.topic_prefix = None
         self._outbox = []
 
-    async def on_message(self, topic, payload):
-        p = self.prefix()
+    async def on_message(self, topic, payload, retained=False):
+        p = self.topic_prefix
+        if p is None or topic not in (p + "/pump/set", p + "/schedule/set"):
+            return
+        if retained:
+            # Commands are never retained (docs/mqtt.md): one the broker kept is stale, and
+            # applying it would replay an old order on every reconnect.
+            cmd_id = fw_commands.cmd_id_of(payload)
+            if cmd_id is None:
+                fw_log.log("command rejected: retained command without cmd_id ignored on", topic)
+            else:
+                self._reject(cmd_id, RETAINED_REASON)
+            return
         if topic == p + "/pump/set":
             self.command_pump(payload)
         elif topic == p + "/schedule/set":

@@ -103,7 +103,7 @@ class Link:
         self.client = client
         self._status("mqtt_connected", {})
         try:
-            await self.host.on_online(client)
+            await self.host.on_online(client, b["topic_prefix"])
             while client.connected and not self._restart:
                 self._wake.clear()
                 await self._wake.wait()

@@ -191,7 +191,9 @@ def _nodelay(writer):
 
 
 class Client:
-    """One connection. on_message(topic, payload) is awaited; PUBACK goes after it returns.
+    """One connection. on_message(topic, payload, retained) is awaited; PUBACK goes after it
+    returns. `retained` is the PUBLISH's retain flag: true only for a message the broker had
+    stored and replays on subscribing (a live message arrives with it cleared, MQTT 3.1.1 3.3.1.3).
     on_close() is called once when the connection ends, for whatever reason."""
 
     def __init__(self, host, port, client_id, user=None, password=None, keepalive=30,
@@ -363,10 +365,10 @@ class Client:
                 await self._inbox_ev.wait()
                 if not self.connected:
                     return
-            _, topic, payload, qos, _retain, pid, _dup = self._inbox.pop(0)
+            _, topic, payload, qos, retained, pid, _dup = self._inbox.pop(0)
             if self.on_message is not None:
                 try:
-                    await self.on_message(topic, payload)
+                    await self.on_message(topic, payload, retained)
                 except asyncio.CancelledError:
                     raise
                 except Exception as e:

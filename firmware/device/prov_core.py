@@ -23,7 +23,7 @@ STATUS_ENDPOINT = "prov-status"
 VERSION = 1
 PAGE_SIZE = 8
 MANUFACTURER_ID = 0xFFFF
-CAPS = ["wifi_scan", "binding", "wifi_update", "identify", "ca_cert"]
+CAPS = ["wifi_scan", "binding", "wifi_update", "identify", "ca_cert", "restore"]
 STATES = ("idle", "connecting", "wifi_connected", "mqtt_connected", "failed")
 REASONS = ("wifi_auth", "wifi_not_found", "no_ip", "broker_unreachable", "broker_auth")
 
@@ -169,7 +169,7 @@ class ProvCore:
             except prov_session.SessionError as e:
                 return self._plain(_error(e.code, e.message))
             try:
-                reply = await self._on_sealed(endpoint, _decode(body))
+                reply = await self._on_sealed(endpoint, _decode(body), session)
             except _Reply as r:
                 reply = _error(r.code, r.message, r.extra)
             except prov_check.CheckError as e:
@@ -233,21 +233,23 @@ class ProvCore:
         return {"v": VERSION, "op": "confirm", "mac": _hex(pending.device_mac())}
 
     # -- sealed requests -------------------------------------------------------------------
-    async def _on_sealed(self, endpoint, obj):
+    async def _on_sealed(self, endpoint, obj, session):
         op = obj["op"]
         if endpoint == "prov-scan" and op == "scan":
             return await self._wifi_scan(obj)
         if endpoint == "prov-config":
             if op == "binding":
                 binding = prov_check.check_binding(obj.get("binding"))
-                await self.host.apply_binding(binding)
+                await self._apply(session, self.host.apply_binding, binding)
                 return {"v": VERSION, "op": "binding", "accepted": True}
             if op == "wifi":
                 if not self.host.bound:
                     raise _Reply("not_bound", "this device has no binding yet; send a binding")
                 ssid, password = prov_check.check_wifi(obj)
-                await self.host.apply_wifi(ssid, password)
+                await self._apply(session, self.host.apply_wifi, ssid, password)
                 return {"v": VERSION, "op": "wifi", "accepted": True}
+            if op == "restore":
+                return await self._restore(session)
             if op == "status":
                 return self._status_message()
         if endpoint == "prov-ctrl":
@@ -257,6 +259,27 @@ class ProvCore:
             if op == "end":
                 return {"v": VERSION, "op": "end", "ok": True}
         raise _Reply("unknown_op", "unknown request %s on %s" % (op[:32], endpoint))
+
+    async def _apply(self, session, apply, *args):
+        """Apply new settings; the first time in a session, keep an undo point before."""
+        first = session.undo is None
+        if first:
+            session.undo = (self.host.settings_snapshot(),)
+        try:
+            await apply(*args)
+        except ValueError:
+            if first:  # refused by the host: nothing was stored, nothing to undo
+                session.undo = None
+            raise
+
+    async def _restore(self, session):
+        """Put back the settings the device had before this session's first binding/wifi."""
+        restored = session.undo is not None
+        if restored:
+            await self.host.restore_settings(session.undo[0])
+            session.undo = None
+        return {"v": VERSION, "op": "restore", "restored": restored,
+                "state": "bound" if self.host.bound else "unbound"}
 
     async def _wifi_scan(self, obj):
         page = prov_check.check_int(obj, "page", 0, 0, 1000)

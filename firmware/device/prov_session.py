@@ -69,6 +69,9 @@ class Session:
         self._c2d_enc, self._c2d_mac, self._d2c_enc, self._d2c_mac = keys[0], keys[1], keys[2], keys[3]
         self._send_seq = 0
         self._recv_seq = 0
+        # The host's settings before this session's first binding/wifi (prov_core: restore).
+        # It lives and dies with the session: end, disconnect or a new hello make them final.
+        self.undo = None
 
     def open(self, endpoint, record):
         seq, plaintext = open_record(self._c2d_enc, self._c2d_mac, endpoint, record, self._recv_seq)

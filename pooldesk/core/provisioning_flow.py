@@ -28,11 +28,14 @@ Guarantees:
 - Online means both: the controller reports `mqtt_connected` over Bluetooth, and the broker side
   says `online` (`online_check`, by default the backend's device list, which the recorder keeps
   from the `status` topic; the app passes its live MQTT device store).
-- `cancel()` stops the running step (never in the middle of a write to the controller), removes
-  a device this pass registered but did not bring online (`DELETE /api/devices/{id}`, which also
-  revokes its broker login), ends the secure session and disconnects. Known limit: once a
-  binding was written the controller keeps it (the protocol has no "forget binding"), but the
-  login in it no longer works.
+- `cancel()` stops the running step (never in the middle of a write to the controller), asks
+  the controller to restore the settings it had before this session's binding / Wi-Fi (`restore`,
+  docs/provisioning.md §7: a new controller is unbound again, a Change Wi-Fi gets its old
+  network back), removes a device this pass registered but did not bring online
+  (`DELETE /api/devices/{id}`, which also revokes its broker login), ends the secure session and
+  disconnects. Known limit: the undo point lives in the secure session; settings sent in a session
+  that ended early (the Bluetooth link dropped) stay on the controller, and `cleanup_problem`
+  says so and what to do.
 - A dropped Bluetooth link fails the running step at once with LinkError ("...pick it again from
   the list"); `select` the controller again to go on (a registration made here is reused).
 - `timings` lists (step, seconds) for every step taken, for the demo and the benchmark.
@@ -197,6 +200,9 @@ class ProvisioningFlow:
         self.completed = False  # the controller went online in this pass
         self.cleanup_problem: str | None = None  # set when cancel could not undo everything
         self.link_lost = False  # the Bluetooth link dropped: pick the controller again
+        self._sent_in_session = False  # binding/Wi-Fi written in the open session, not final yet
+        self._kept_on: str | None = None  # controller left with unfinished settings (no undo)
+        self._bound_before_send: bool | None = None  # was it bound before this pass wrote to it
         self._lost = asyncio.Event()
         self._claim_code: str | None = None
         self._credentials: dict[str, Any] | None = None
@@ -255,10 +261,16 @@ class ProvisioningFlow:
         from pooldesk.ble.link import open_gatt_link
 
         self._checkpoint()
+        switching = self.info is not None and self.info.device_id != controller.device_id
+        if switching:  # the first unit was not finished: put its settings back first
+            with contextlib.suppress(ProvisioningError):
+                await self._restore_unfinished()
         await self._disconnect()
-        if self.info is not None and self.info.device_id != controller.device_id:
-            await self._undo_registration()  # switching units: the first one was not finished
+        if switching:
+            await self._undo_registration()
             self.info = None
+            if self._kept_on is None:
+                self._bound_before_send = None
         self.controller = controller
         self._claim_code = None
         self._credentials = None
@@ -301,6 +313,7 @@ class ProvisioningFlow:
         """
         client = self._need_client()
         _, canonical = parse_claim_code(claim_code, expected_device_id=self.device_id)
+        self._session_ended()  # a new hello discards the previous session and its undo point
         self._set(Step.OPENING_SESSION)
         try:
             await self._run(client.open_session(claim_code))
@@ -346,6 +359,7 @@ class ProvisioningFlow:
 
         async def send() -> StatusWatch:
             watch = client.watch_status()
+            self._sending()
             try:
                 await client.send_wifi(ssid, password)
             except BaseException:
@@ -376,17 +390,60 @@ class ProvisioningFlow:
                 op.cancel()
             await asyncio.wait({op})
         self._finished = True
+        problems: list[str] = []
+        why = "the connection to it ended before they could be undone"
+        try:
+            await self._restore_unfinished()
+        except ProvisioningError as exc:
+            log.info("could not restore the controller's settings: %s", exc)
+            why = f"undoing them failed ({exc})"
+        self._session_ended()
+        if self._kept_on is not None and not self.completed:
+            problems.append(self._kept_advice(self._kept_on, why))
         try:
             await self._undo_registration()
         except ApiError as exc:
-            self.cleanup_problem = (
+            problems.append(
                 f"{self.device_id} could not be removed from your account ({exc.message}). "
                 "Remove it from the dashboard."
             )
+        self.cleanup_problem = " ".join(problems) or None
         await self._disconnect()
         self._set(Step.CANCELLED)
 
     # -- internals ------------------------------------------------------------------------------
+    def _sending(self) -> None:
+        """A binding / Wi-Fi is about to be written: from now on there is something to undo."""
+        if self._bound_before_send is None:
+            self._bound_before_send = bool(self.info and self.info.bound)
+        self._sent_in_session = True
+
+    def _session_ended(self) -> None:
+        """The secure session is over (or about to be): what it sent can no longer be undone."""
+        if self._sent_in_session and not self.completed:
+            self._kept_on = self.device_id
+        self._sent_in_session = False
+
+    async def _restore_unfinished(self) -> None:
+        """Ask the controller to put back its settings from before this session's writes."""
+        client = self.client
+        if not self._sent_in_session or self.completed or client is None:
+            return
+        if client.session_open and not self.link_lost:
+            await client.restore()
+            self._sent_in_session = False
+
+    def _kept_advice(self, device_id: str, why: str) -> str:
+        if self._bound_before_send:
+            return (
+                f"{device_id} kept the Wi-Fi settings sent to it: {why}. "
+                "Use Change Wi-Fi to set its network again."
+            )
+        return (
+            f"{device_id} kept the settings sent to it: {why}. "
+            "Hold its button for 5 seconds to reset it."
+        )
+
     async def _undo_registration(self) -> None:
         """Remove the device this pass added to the account, unless it went online."""
         if self.device_registered_here and not self.completed and self.device_id:
@@ -432,6 +489,7 @@ class ProvisioningFlow:
     ) -> Outcome:
         async def send() -> StatusWatch:
             watch = client.watch_status()
+            self._sending()
             try:
                 await client.send_binding(self._binding(ssid, password))
             except BaseException:
@@ -582,11 +640,13 @@ class ProvisioningFlow:
 
     def _link_lost(self) -> None:
         if self.client is not None:
+            self._session_ended()
             self.link_lost = True
             self._lost.set()
             self.client.connection_lost(LINK_LOST)
 
     async def _disconnect(self) -> None:
+        self._session_ended()
         client, stack = self.client, self._stack
         self.client, self._stack = None, None
         if client is not None:

@@ -79,7 +79,8 @@ class ProvisioningClient:
     """One controller over one GattLink. Requests are serialised; status events are pushed.
 
     Typical flow: `device_info()` → `identify()` → `open_session(code)` → `scan_wifi()` →
-    `send_binding(binding, wait=True)` → on failure fix and send again → `close()`.
+    `send_binding(binding, wait=True)` → on failure fix and send again → `close()` (or
+    `restore()` then `close()` to leave the controller as it was).
     """
 
     def __init__(
@@ -217,6 +218,20 @@ class ProvisioningClient:
         return await self._apply(
             {"op": "wifi", "ssid": ssid, "password": password}, wait, timeout_s
         )
+
+    async def restore(self) -> bool:
+        """Undo this session's `send_binding`/`send_wifi`: the controller stores the settings it
+        had before the first of them (a new controller: none, so it is unbound again; a Change
+        Wi-Fi: the old network) and reconnects with them. True if there was something to undo.
+
+        Only within the session that sent them: once it ends (close, disconnect, a new
+        `open_session`) the sent settings are final. Raises DeviceError("unknown_op") on
+        firmware without the `restore` capability.
+        """
+        reply = await self._request(
+            "prov-config", {"op": "restore"}, sealed=True, timeout_s=self.slow_timeout
+        )
+        return reply.get("restored") is True
 
     async def status(self) -> StatusEvent:
         """Ask the controller for its current connection state."""

@@ -1,11 +1,17 @@
-"""Fixed messages of the Qt-free core and of the server, listed for the translation tools.
+"""Messages of the Qt-free core and of the server, listed for the translation tools.
 
 The core and the server word their messages in English; the UI shows them through
-`format.core_message()` (context `core`), which finds them here. Messages that carry values
-(addresses, counts) reach the screen in English.
+`format.core_message()` (context `core`). Fixed messages are translated as they are.
+Messages that carry values (addresses, counts, a reason) are listed as templates with Qt's
+placeholders `%1`, `%2`…: the English text is matched against the template, the template is
+translated, and the values are put back in (a value marked as a message is translated too).
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
@@ -48,4 +54,149 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Logged out successfully"),
     QT_TRANSLATE_NOOP("core", "Account deleted"),
     QT_TRANSLATE_NOOP("core", "Session ended"),
+    # fixed messages of the broker link, the account page and the provisioning steps
+    QT_TRANSLATE_NOOP(
+        "core",
+        "The broker refused the login. Sign out and in again, or ask the server's "
+        "administrator to check the broker.",
+    ),
+    QT_TRANSLATE_NOOP("core", "Enter your current password."),
+    QT_TRANSLATE_NOOP("core", "The new passwords differ."),
+    QT_TRANSLATE_NOOP("core", "The passwords differ."),
+    QT_TRANSLATE_NOOP("core", "timed out"),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "The Bluetooth connection to the controller was lost. Check it has power, move closer, "
+        "then pick it again from the list.",
+    ),
+    QT_TRANSLATE_NOOP("core", "Another step is still running; wait for it or cancel."),
+    QT_TRANSLATE_NOOP("core", "This provisioning pass is over; start a new one."),
+    QT_TRANSLATE_NOOP("core", "Pick a controller from the scan first."),
+    QT_TRANSLATE_NOOP("core", "Enter the claim code first."),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "This controller is not set up yet, so it has no Wi-Fi to change. "
+        "Use Add device to set it up.",
+    ),
+    QT_TRANSLATE_NOOP("core", "This QR text is not from a PoolDesk controller label."),
+    QT_TRANSLATE_NOOP(
+        "core", "The secure session with the controller has ended. Enter the claim code again."
+    ),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "This device could not prove it is the controller on the label. "
+        "Nothing was sent to it. Move closer to the right controller and try again.",
+    ),
+    QT_TRANSLATE_NOOP(
+        "core", "This controller is not set up yet; send the full setup instead of Wi-Fi only."
+    ),
+    QT_TRANSLATE_NOOP("core", "The controller could not do that; nothing was changed. Try again."),
+)
+
+VALUE = "value"  # shown as it is (an address, a number, the controller's own words)
+MESSAGE = "message"  # itself a core or server message: translated in turn
+RULES = "rules"  # "an upper-case letter, a digit": password rules, lower-cased and joined
+_ANY = "(.+?)"
+_VALUE = r"((?:(?!\. ).)+?)"
+
+
+@dataclass(frozen=True)
+class ValuedMessage:
+    template: str  # English, with %1, %2… where the values go
+    kinds: tuple[str, ...]  # VALUE / MESSAGE / RULES for %1, %2…
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The template as a regular expression. A plain value never spans a sentence break,
+        so two messages joined by a space are not taken for one with a long value."""
+        parts = re.split(r"%(\d)", self.template)
+        pattern = re.escape(parts[0])
+        for number, text in zip(parts[1::2], parts[2::2], strict=True):
+            kind = self.kinds[int(number) - 1]
+            pattern += (_ANY if kind == MESSAGE else _VALUE) + re.escape(text)
+        return re.compile(pattern, re.DOTALL)
+
+
+def _valued(template: str, *kinds: str) -> ValuedMessage:
+    return ValuedMessage(template, kinds or (VALUE,) * template.count("%"))
+
+
+VALUED_MESSAGES = (
+    # pooldesk.core.backend_client
+    _valued(QT_TRANSLATE_NOOP("core", "The server at %1 did not answer in time. Try again.")),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "Cannot reach the server at %1 (%2). Check the address and that the server is running.",
+        )
+    ),
+    _valued(QT_TRANSLATE_NOOP("core", "The server answered %1 without a readable message.")),
+    _valued(QT_TRANSLATE_NOOP("core", "The server refused (%1).")),
+    # backend/accounts: a deleted account's name stays retired
+    _valued(QT_TRANSLATE_NOOP("core", "Username %1 is not available; choose another")),
+    _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),
+    _valued(QT_TRANSLATE_NOOP("core", "%1. Sign in again."), MESSAGE),
+    # pooldesk.core.commands, mqtt_link
+    _valued(QT_TRANSLATE_NOOP("core", "The controller refused: %1.")),
+    _valued(QT_TRANSLATE_NOOP("core", "Could not get broker credentials: %1"), MESSAGE),
+    _valued(QT_TRANSLATE_NOOP("core", "Connection lost: %1")),
+    _valued(QT_TRANSLATE_NOOP("core", "Cannot reach the broker at %1 (%2)."), VALUE, MESSAGE),
+    _valued(QT_TRANSLATE_NOOP("core", "certificate not trusted: %1")),
+    _valued(QT_TRANSLATE_NOOP("core", "The broker refused the connection (reason %1).")),
+    # pooldesk.core.settings, validation
+    _valued(QT_TRANSLATE_NOOP("core", "Enter an address that starts with %1 and names a host.")),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure "
+            "connections' in the settings if you trust this network.",
+        )
+    ),
+    _valued(QT_TRANSLATE_NOOP("core", "At most %1 characters.")),
+    _valued(QT_TRANSLATE_NOOP("core", "The password needs: %1."), RULES),
+    # pooldesk.core.provisioning_flow, pooldesk.provisioning
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core", "%1 could not be removed from your account (%2). Remove it from the dashboard."
+        ),
+        VALUE,
+        MESSAGE,
+    ),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.",
+        )
+    ),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "A claim code uses only the letters A-Z and the digits 2-7; check these characters: "
+            "%1.",
+        )
+    ),
+    _valued(QT_TRANSLATE_NOOP("core", "%1 is not a device id like ESP-A1B2C3.")),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "This label belongs to %1, not to %2. Use the label on the controller you picked.",
+        )
+    ),
+    _valued(QT_TRANSLATE_NOOP("core", "The controller reported a protocol error (%1): %2")),
+    _valued(QT_TRANSLATE_NOOP("core", "The controller sent a malformed %1.")),
+    _valued(QT_TRANSLATE_NOOP("core", "The controller refused the request: %1")),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "%1 kept the Wi-Fi settings sent to it, because the connection to it ended before "
+            "they could be undone. Use Change Wi-Fi to set its network again.",
+        )
+    ),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "%1 kept the settings sent to it, because the connection to it ended before they "
+            "could be undone. Hold its button for 5 seconds to reset it.",
+        )
+    ),
 )

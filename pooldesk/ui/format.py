@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QCoreApplication
+
+from pooldesk.core.validation import password_rules
+from pooldesk.ui.core_messages import MESSAGE, RULES, VALUED_MESSAGES
 
 
 def tr(text: str) -> str:
@@ -50,5 +54,45 @@ def mode_name(mode: str) -> str:
 
 
 def core_message(text: str) -> str:
-    """Messages from the core (English) pass through the translator under their own context."""
-    return QCoreApplication.translate("core", text)
+    """Messages from the core (English) pass through the translator under their own context;
+    those with values through their template in `core_messages.VALUED_MESSAGES`."""
+    translated = QCoreApplication.translate("core", text)
+    if translated != text:
+        return translated
+    for message in VALUED_MESSAGES:
+        found = message.pattern.fullmatch(text)
+        if found:
+            values = [
+                _value(kind, value)
+                for kind, value in zip(message.kinds, found.groups(), strict=True)
+            ]
+            return fill(QCoreApplication.translate("core", message.template), values)
+    for found in re.finditer(r"\. ", text):  # two messages joined ("… again. … dashboard.")
+        head, tail = text[: found.start() + 1], text[found.end() :]
+        head_shown, tail_shown = core_message(head), core_message(tail)
+        if head_shown != head and tail_shown != tail:
+            return f"{head_shown} {tail_shown}"
+    return text
+
+
+def fill(template: str, values: list[str]) -> str:
+    """Put values into Qt-style placeholders %1..%9 in one pass (a value may contain "%2")."""
+    return re.sub(r"%(\d)", lambda m: values[int(m.group(1)) - 1], template)
+
+
+def _value(kind: str, value: str) -> str:
+    if kind == MESSAGE:
+        translated = core_message(value)
+        if translated == value and not value.endswith("."):  # "Session ended. Sign in again."
+            translated = core_message(value + ".").removesuffix(".")
+        return translated
+    if kind == RULES:  # validation.password_error: the unmet rules, lower-cased
+        english = {rule.text.lower(): rule.text for rule in password_rules("")}
+        return ", ".join(
+            _lower_first(core_message(english.get(item, item))) for item in value.split(", ")
+        )
+    return value
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

@@ -2,7 +2,7 @@
 
 The choice is kept in QSettings (`ui/language`: `en`, `es`, or `system`). Catalogues are
 `resources/translations/pooldesk_<lang>.qm`, built with PySide6's lupdate/lrelease
-(`tools/translations.sh`); Qt's own strings (standard buttons, dialogs) come from the
+(`tools/translations.py`); Qt's own strings (standard buttons, dialogs) come from the
 `qtbase_<lang>.qm` that ships with Qt.
 """
 
@@ -22,6 +22,7 @@ SETTING = "ui/language"
 SYSTEM = "system"
 
 _installed: list[QTranslator] = []
+_in_use: list[str] = [SOURCE_LANGUAGE]  # the language the catalogues installed last speak
 
 
 def system_language() -> str:
@@ -54,6 +55,11 @@ def chosen_language() -> str:
     return system_language() if choice == SYSTEM else choice
 
 
+def language_in_use() -> str:
+    """The language of the catalogues installed now (the screens were built in it)."""
+    return _in_use[0]
+
+
 def install_translator(app: QCoreApplication, choice: str | None = None) -> str:
     """Load the catalogues for `choice` (saved for next time) or the saved choice; return the
     language in use. Replaces catalogues an earlier call installed."""
@@ -63,6 +69,7 @@ def install_translator(app: QCoreApplication, choice: str | None = None) -> str:
     for translator in _installed:
         app.removeTranslator(translator)
     _installed.clear()
+    _in_use[0] = language
     if language == SOURCE_LANGUAGE:
         return language
     own = QTranslator(app)

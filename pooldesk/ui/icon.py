@@ -1,28 +1,31 @@
-"""The app icon drawn in code until `resources/` ships the artwork (issue 7)."""
+"""The app icon from `resources/icons/`: the SVG where Qt can draw it, the PNG sizes beside it.
+
+The PNGs serve the sizes they were made for, and every size where Qt has no SVG support
+(a bundle built without Qt's svg plugins). Found through `resource_files`, so the same code
+works from the source tree and from the PyInstaller bundle.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QIcon, QImageReader
+
+from pooldesk.ui.resource_files import resource
+
+PNG_SIZES = (16, 32, 48, 64, 128, 256, 512)
 
 
-def app_icon(size: int = 64) -> QIcon:
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setBrush(QBrush(QColor("#1565c0")))
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.drawRoundedRect(QRectF(2, 2, size - 4, size - 4), size * 0.2, size * 0.2)
-    painter.setPen(QPen(QColor("white"), size * 0.07))
-    for row in (0.42, 0.62):
-        path = QPainterPath(QPointF(size * 0.18, size * row))
-        path.cubicTo(
-            QPointF(size * 0.38, size * (row - 0.12)),
-            QPointF(size * 0.62, size * (row + 0.12)),
-            QPointF(size * 0.82, size * row),
-        )
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(path)
-    painter.end()
-    return QIcon(pixmap)
+def svg_supported() -> bool:
+    return b"svg" in {bytes(name.data()) for name in QImageReader.supportedImageFormats()}
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    svg = resource("icons", "pooldesk.svg")
+    if svg.is_file() and svg_supported():
+        icon.addFile(str(svg))
+    for size in PNG_SIZES:
+        png = resource("icons", f"pooldesk-{size}.png")
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    return icon

@@ -3,57 +3,62 @@
   <context>
     <name>AccountController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="42" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="44" />
       <source>Signed in as {user} ({email}) on {server}</source>
       <translation>Sesión iniciada como {user} ({email}) en {server}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="53" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="56" />
       <source>Your session is kept in the system keyring.</source>
       <translation>Tu sesión se guarda en el llavero del sistema.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="75" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="69" />
+      <source>Saved. PoolDesk speaks the new language from its next start.</source>
+      <translation>Guardado. PoolDesk usará el nuevo idioma a partir del próximo inicio.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="89" />
       <source>unknown app</source>
       <translation>aplicación desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="90" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="104" />
       <source>That session has ended.</source>
       <translation>Esa sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="125" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="139" />
       <source>Save my data</source>
       <translation>Guardar mis datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="127" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="141" />
       <source>JSON files (*.json)</source>
       <translation>Archivos JSON (*.json)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="147" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="161" />
       <source>Could not save {path}: {error}</source>
       <translation>No se pudo guardar {path}: {error}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="150" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="164" />
       <source>Your data was saved to {path}.</source>
       <translation>Tus datos se guardaron en {path}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="155" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="169" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="157" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="171" />
       <source>Delete the account "{user}" for good? Your devices are unbound and their history is erased.</source>
       <translation>¿Eliminar definitivamente la cuenta «{user}»? Tus dispositivos se desvinculan y su historial se borra.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="160" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="174" />
       <source>Delete for good</source>
       <translation>Eliminar definitivamente</translation>
     </message>
@@ -61,118 +66,128 @@
   <context>
     <name>AccountView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="40" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="43" />
       <source>← Dashboard</source>
       <translation>← Panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="42" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="45" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="64" />
-      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="67" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="81" />
       <source>Change password</source>
       <translation>Cambiar la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="71" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="74" />
       <source>Current password</source>
       <translation>Contraseña actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="72" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
       <source>New password</source>
       <translation>Contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
       <source>Repeat new password</source>
       <translation>Repite la contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="80" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="83" />
       <source>Changing the password signs out your other sessions.</source>
       <translation>Al cambiar la contraseña se cierran tus otras sesiones.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="86" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="89" />
       <source>Where you are signed in</source>
       <translation>Dónde tienes la sesión iniciada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
       <source>App</source>
       <translation>Aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
       <source>Signed in</source>
       <translation>Inicio de sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
       <source>Last used</source>
       <translation>Último uso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="100" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="106" />
       <source>Refresh</source>
       <translation>Actualizar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="101" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="107" />
       <source>End selected session</source>
       <translation>Cerrar la sesión seleccionada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="109" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="115" />
       <source>Your data</source>
       <translation>Tus datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="111" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="117" />
       <source>Export my data (JSON)…</source>
       <translation>Exportar mis datos (JSON)…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="116" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="122" />
       <source>This app</source>
       <translation>Esta aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="119" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="125" />
       <source>Notify me when a device goes offline or raises an alert</source>
       <translation>Avisarme cuando un dispositivo se desconecte o dé una alerta</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/views/account_view.py" line="129" />
+      <source>Language</source>
+      <translation>Idioma</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="131" />
+      <source>Same as the system</source>
+      <translation>El del sistema</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="146" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="133" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="150" />
       <source>This deletes your account, unbinds your devices and erases their history. It cannot be undone.</source>
       <translation>Esto elimina tu cuenta, desvincula tus dispositivos y borra su historial. No se puede deshacer.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="141" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="158" />
       <source>Your password</source>
       <translation>Tu contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="143" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="160" />
       <source>I understand that this cannot be undone</source>
       <translation>Entiendo que esto no se puede deshacer</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="145" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="162" />
       <source>Delete my account…</source>
       <translation>Eliminar mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="178" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="202" />
       <source>(this app)</source>
       <translation>(esta aplicación)</translation>
     </message>
@@ -365,27 +380,27 @@
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="182" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="184" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="191" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="193" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="192" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="194" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="193" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="195" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="199" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="201" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -418,22 +433,22 @@
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="112" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="113" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="119" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="120" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="119" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="120" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="123" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
     </message>
@@ -441,17 +456,17 @@
   <context>
     <name>HistoryController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/history.py" line="35" />
+      <location filename="../../pooldesk/ui/controllers/history.py" line="36" />
       <source>History of {name}</source>
       <translation>Historial de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/history.py" line="66" />
+      <location filename="../../pooldesk/ui/controllers/history.py" line="67" />
       <source>Loading…</source>
       <translation>Cargando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/history.py" line="87" />
+      <location filename="../../pooldesk/ui/controllers/history.py" line="88" />
       <source>Nothing recorded in this period yet.</source>
       <translation>Aún no hay nada registrado en este periodo.</translation>
     </message>
@@ -480,11 +495,13 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="65" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="65" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
@@ -492,47 +509,47 @@
   <context>
     <name>RegisterView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="188" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="195" />
       <source>Create your account</source>
       <translation>Crea tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="200" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="207" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="201" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="208" />
       <source>Email</source>
       <translation>Correo electrónico</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="202" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="209" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="203" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="210" />
       <source>Repeat password</source>
       <translation>Repite la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="204" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="211" />
       <source>Device id</source>
       <translation>Id. del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="216" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="223" />
       <source>The device id is printed on the controller's label.</source>
       <translation>El id. del dispositivo está impreso en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="225" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="232" />
       <source>Back to sign in</source>
       <translation>Volver a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="227" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="234" />
       <source>Create account</source>
       <translation>Crear la cuenta</translation>
     </message>
@@ -651,12 +668,17 @@
       <translation>Dirección del servidor</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="69" />
-      <source>Allow insecure connections (http://, mqtt://) to other computers</source>
-      <translation>Permitir conexiones no seguras (http://, mqtt://) a otros ordenadores</translation>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="68" />
+      <source>Allow insecure connections</source>
+      <translation>Permitir conexiones no seguras</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="74" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="72" />
+      <source>Plain http:// and mqtt:// to other computers are not encrypted; allow them only on a network you trust.</source>
+      <translation>Las conexiones http:// y mqtt:// simples a otros ordenadores no están cifradas; permítelas solo en una red de confianza.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="81" />
       <source>Continue</source>
       <translation>Continuar</translation>
     </message>
@@ -664,28 +686,28 @@
   <context>
     <name>SignInView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="97" />
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="116" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="104" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="123" />
       <source>Sign in</source>
       <translation>Iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="107" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="114" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="108" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="115" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="120" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="127" />
       <source>Create an account</source>
       <translation>Crear una cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="122" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="129" />
       <source>Change server</source>
       <translation>Cambiar de servidor</translation>
     </message>
@@ -1012,230 +1034,445 @@
   <context>
     <name>core</name>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="14" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="20" />
       <source>Enter a username.</source>
       <translation>Escribe un nombre de usuario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="15" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="21" />
       <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
       <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="16" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="22" />
       <source>Enter an email address.</source>
       <translation>Escribe una dirección de correo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="17" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="23" />
       <source>Enter an email address like name@example.com.</source>
       <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="18" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="24" />
       <source>At least 12 characters</source>
       <translation>Al menos 12 caracteres</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="19" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="25" />
       <source>An upper-case letter</source>
       <translation>Una letra mayúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="20" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="26" />
       <source>A lower-case letter</source>
       <translation>Una letra minúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="21" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="27" />
       <source>A digit</source>
       <translation>Una cifra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="22" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="28" />
       <source>A symbol such as ! or #</source>
       <translation>Un símbolo como ! o #</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="23" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="29" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="24" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="25" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="27" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
       <source>No system keyring is available, so you will need to sign in again next time.</source>
       <translation>No hay ningún llavero del sistema disponible, así que tendrás que volver a iniciar sesión la próxima vez.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
       <source>You are signed out. Sign in again.</source>
       <translation>Se ha cerrado tu sesión. Vuelve a iniciarla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
       <source>Your session has ended.</source>
       <translation>Tu sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
       <source>The controller did not respond.</source>
       <translation>El controlador no respondió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
       <source>Not connected to the broker; the command was not sent.</source>
       <translation>Sin conexión con el bróker; la orden no se envió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
       <source>Connecting to the broker…</source>
       <translation>Conectando con el bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
       <source>The broker did not answer the connection request.</source>
       <translation>El bróker no respondió a la solicitud de conexión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="43" />
       <source>Check the address and that the server is running.</source>
       <translation>Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="44" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
       <source>Invalid username or password</source>
       <translation>Nombre de usuario o contraseña incorrectos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="43" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="44" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="45" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
       <source>This session has ended; sign in again</source>
       <translation>Esta sesión ha terminado; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
       <source>Invalid or expired token; sign in again</source>
       <translation>Credencial no válida o caducada; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
+      <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <source>Enter your current password.</source>
+      <translation>Escribe tu contraseña actual.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
+      <source>The new passwords differ.</source>
+      <translation>Las contraseñas nuevas no coinciden.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
+      <source>The passwords differ.</source>
+      <translation>Las contraseñas no coinciden.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
+      <source>timed out</source>
+      <translation>tiempo de espera agotado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
+      <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
+      <source>Another step is still running; wait for it or cancel.</source>
+      <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="73" />
+      <source>This provisioning pass is over; start a new one.</source>
+      <translation>Esta configuración ya terminó; empieza una nueva.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="74" />
+      <source>Pick a controller from the scan first.</source>
+      <translation>Primero elige un controlador de la búsqueda.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
+      <source>Enter the claim code first.</source>
+      <translation>Primero escribe el código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="76" />
+      <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
+      <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
+      <source>This QR text is not from a PoolDesk controller label.</source>
+      <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="82" />
+      <source>The secure session with the controller has ended. Enter the claim code again.</source>
+      <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
+      <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
+      <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
+      <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
+      <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
+      <source>The controller could not do that; nothing was changed. Try again.</source>
+      <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
+      <source>The server at %1 did not answer in time. Try again.</source>
+      <translation>El servidor en %1 no respondió a tiempo. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="128" />
+      <source>Cannot reach the server at %1 (%2). Check the address and that the server is running.</source>
+      <translation>No se puede contactar con el servidor en %1 (%2). Comprueba la dirección y que el servidor esté en marcha.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
+      <source>The server answered %1 without a readable message.</source>
+      <translation>El servidor respondió %1 sin un mensaje legible.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
+      <source>The server refused (%1).</source>
+      <translation>El servidor se negó (%1).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="136" />
+      <source>Username %1 is not available; choose another</source>
+      <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
+      <source>%1 Try again in %2 s.</source>
+      <translation>%1 Vuelve a intentarlo en %2 s.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
+      <source>%1. Sign in again.</source>
+      <translation>%1. Vuelve a iniciar sesión.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="140" />
+      <source>The controller refused: %1.</source>
+      <translation>El controlador se negó: %1.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="141" />
+      <source>Could not get broker credentials: %1</source>
+      <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="142" />
+      <source>Connection lost: %1</source>
+      <translation>Conexión perdida: %1</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
+      <source>Cannot reach the broker at %1 (%2).</source>
+      <translation>No se puede contactar con el bróker en %1 (%2).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="144" />
+      <source>certificate not trusted: %1</source>
+      <translation>certificado no fiable: %1</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="145" />
+      <source>The broker refused the connection (reason %1).</source>
+      <translation>El bróker rechazó la conexión (motivo %1).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="147" />
+      <source>Enter an address that starts with %1 and names a host.</source>
+      <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="149" />
+      <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
+      <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="155" />
+      <source>At most %1 characters.</source>
+      <translation>Como máximo %1 caracteres.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="156" />
+      <source>The password needs: %1.</source>
+      <translation>A la contraseña le falta: %1.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="159" />
+      <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
+      <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="166" />
+      <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
+      <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="172" />
+      <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
+      <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
+      <source>%1 is not a device id like ESP-A1B2C3.</source>
+      <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="180" />
+      <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
+      <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
+      <source>The controller reported a protocol error (%1): %2</source>
+      <translation>El controlador informó de un error de protocolo (%1): %2</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="186" />
+      <source>The controller sent a malformed %1.</source>
+      <translation>El controlador envió un %1 mal formado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
+      <source>The controller refused the request: %1</source>
+      <translation>El controlador rechazó la solicitud: %1</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
+      <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
+      <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="196" />
+      <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
+      <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
   </context>
   <context>
     <name>format</name>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="16" />
+      <location filename="../../pooldesk/ui/format.py" line="20" />
       <source>never</source>
       <translation>nunca</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="19" />
+      <location filename="../../pooldesk/ui/format.py" line="23" />
       <source>just now</source>
       <translation>ahora mismo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="21" />
+      <location filename="../../pooldesk/ui/format.py" line="25" />
       <source>{n} s ago</source>
       <translation>hace {n} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="23" />
+      <location filename="../../pooldesk/ui/format.py" line="27" />
       <source>{n} min ago</source>
       <translation>hace {n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="25" />
+      <location filename="../../pooldesk/ui/format.py" line="29" />
       <source>{n} h ago</source>
       <translation>hace {n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="34" />
+      <location filename="../../pooldesk/ui/format.py" line="38" />
       <source>unknown</source>
       <translation>desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="39" />
+      <location filename="../../pooldesk/ui/format.py" line="43" />
       <source>{n} h</source>
       <translation>{n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="40" />
+      <location filename="../../pooldesk/ui/format.py" line="44" />
       <source>{n} min</source>
       <translation>{n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="45" />
+      <location filename="../../pooldesk/ui/format.py" line="49" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="46" />
+      <location filename="../../pooldesk/ui/format.py" line="50" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="47" />
+      <location filename="../../pooldesk/ui/format.py" line="51" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="48" />
+      <location filename="../../pooldesk/ui/format.py" line="52" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>

@@ -8,7 +8,8 @@ from pathlib import Path
 import keyring
 import pytest
 
-from tests.app.helpers import BackendProcess, MemoryKeyring
+from pooldesk.demo.memory_keyring import MemoryKeyring
+from tests.app.helpers import BackendProcess
 
 
 @pytest.fixture(autouse=True)

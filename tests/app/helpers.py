@@ -1,4 +1,4 @@
-"""Shared test parts for the app: an in-memory keyring, a restartable Mosquitto, and a paho
+"""Shared test parts for the app: a restartable Mosquitto, and a paho
 client that behaves like a pool controller (docs/mqtt.md)."""
 
 from __future__ import annotations
@@ -16,32 +16,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import keyring.backend
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.ports import free_port, wait_for_port
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives in this process only; tests never reach the developer's keyring."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.entries[(service, username)]
 
 
 async def wait_until(predicate: Callable[[], object], within: float = 10.0, what: str = "") -> None:
@@ -308,6 +286,8 @@ class BackendProcess:
             **os.environ,
             "JWT_SECRET": "test-secret-" + "x" * 40,
             "POOLDESK_ENV_FILE": "/nonexistent",
+            # One server serves the whole app suite, and every test registers from 127.0.0.1.
+            "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS": "100000",
         }
         self.proc = subprocess.Popen(
             [

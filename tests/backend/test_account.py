@@ -71,9 +71,20 @@ async def test_delete_account_needs_the_password_and_removes_everything(client, 
             assert trail[0].user_id is None
     finally:
         await database.dispose()
-    # The name, address and device are free again.
-    again = await register(client, "testuser", device_id="ESP-A1B2C3")
+    # The email address and the device are free again; the username is retired for good.
+    again = await register(client, "newcomer", email=account.email, device_id="ESP-A1B2C3")
     assert again.user_id != account.user_id
+    reused = await client.post(
+        "/api/auth/register",
+        json={
+            "username": "testuser",
+            "email": "someone-else@example.com",
+            "password": PASSWORD,
+            "deviceId": "ESP-0000F1",
+        },
+    )
+    assert reused.status_code == 409
+    assert error_of(reused)["message"] == "Username testuser is not available; choose another"
     assert (await client.get("/api/auth/verify", headers=other.auth)).status_code == 200
 
 

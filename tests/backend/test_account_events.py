@@ -4,12 +4,14 @@ change is committed, and those logins are already marked pending_delete."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backend.accounts.events import AccountDeleted, DeviceUnbound, SessionsEnded
-from backend.db.models import Device, MqttLogin
+from backend.db.models import Device, MqttLogin, Session
 from backend.db.types import utcnow
+from backend.maintenance import purge
 from tests.backend.helpers import PASSWORD, login, signed_in
 
 
@@ -109,3 +111,58 @@ async def test_device_unbinding_and_account_deletion_publish(client):
     assert seen == [AccountDeleted(account.user_id, "testuser", (), both)]
     states = await _states(ctx)
     assert states == {device_login: "pending_delete", session_login: "pending_delete"}
+
+
+async def test_password_change_also_ends_session_logins_without_a_live_session(client):
+    ctx = client.app.state.ctx
+    seen: list[object] = []
+
+    async def subscriber(event: object) -> None:
+        seen.append(event)
+
+    ctx.events.subscribe(subscriber)
+    account = await signed_in(client)
+    mine = await _add_mqtt_login(ctx, user_id=account.user_id, session_id=account.session_id)
+    orphan = await _add_mqtt_login(ctx, user_id=account.user_id, session_id=None)
+    async with ctx.db.read() as db:
+        device_pk = await db.scalar(select(Device.id).where(Device.device_id == "ESP-A1B2C3"))
+    device = await _add_mqtt_login(ctx, user_id=account.user_id, device_pk=device_pk, kind="device")
+
+    changed = await client.post(
+        "/api/auth/password",
+        json={"currentPassword": PASSWORD, "newPassword": "Another-Pass-456$"},
+        headers=account.auth,
+    )
+    assert changed.status_code == 200
+    assert await _states(ctx) == {mine: "synced", orphan: "pending_delete", device: "synced"}
+    ended = [e for e in seen if isinstance(e, SessionsEnded)]
+    assert ended == [SessionsEnded(account.user_id, "testuser", (), "password_changed", (orphan,))]
+
+
+async def test_housekeeping_ends_the_mqtt_logins_of_the_sessions_it_purges(client, settings):
+    ctx = client.app.state.ctx
+    seen: list[object] = []
+
+    async def subscriber(event: object) -> None:
+        seen.append(event)
+
+    live = await signed_in(client)
+    expired = await login(client, type(live)(**{**live.__dict__}))
+    live_login = await _add_mqtt_login(ctx, user_id=live.user_id, session_id=live.session_id)
+    expired_login = await _add_mqtt_login(ctx, user_id=live.user_id, session_id=expired.session_id)
+    async with ctx.db.write() as db:
+        await db.execute(
+            update(Session)
+            .where(Session.id == expired.session_id)
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+
+    ctx.events.subscribe(subscriber)
+    purged = await purge(
+        ctx.db, failure_window_seconds=settings.login_failure_window_seconds, events=ctx.events
+    )
+    assert purged.sessions == 1 and purged.mqtt_logins == 1
+    assert await _states(ctx) == {live_login: "synced", expired_login: "pending_delete"}
+    assert seen == [
+        SessionsEnded(live.user_id, "testuser", (expired.session_id,), "expired", (expired_login,))
+    ]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from backend.db.migrate import head_revision
+
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +39,16 @@ def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
 
 
 def test_help_everywhere(tmp_path: Path):
-    for args in ([], ["serve"], ["migrate"], ["devices"], ["devices", "import"]):
+    for args in (
+        [],
+        ["serve"],
+        ["migrate"],
+        ["devices"],
+        ["devices", "import"],
+        ["broker"],
+        ["broker", "sync"],
+        ["recorder"],
+    ):
         result = run_cli(*args, "--help", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "usage: pooldesk-backend" in result.stdout
@@ -61,18 +72,20 @@ def test_settings_come_from_a_dotenv_file(tmp_path: Path):
     (tmp_path / ".env").write_text("POOLDESK_ENV=production\nJWT_SECRET=" + "s" * 64 + "\n")
     result = run_cli("migrate", "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "0001_initial" in result.stdout
+    assert f"schema {head_revision()}" in result.stdout
 
 
 def test_migrate_and_import_a_manifest(tmp_path: Path):
     data = tmp_path / "data"
     migrated = run_cli("migrate", "--data-dir", str(data), cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
-    assert "schema 0001_initial" in migrated.stdout
+    assert f"schema {head_revision()}" in migrated.stdout
     assert (data / "pooldesk.db").exists()
 
     good = tmp_path / "factory.csv"
-    good.write_text("deviceId,claimCode\nESP-A1B2C3,K7QF3ZP9M2XD8RWA\nesp-00beef,ABCD-EFGH-JKLM\n")
+    good.write_text(
+        "deviceId,claimCode\nESP-A1B2C3,K7QF3ZP9M2XD8RWA\nesp-00beef,ABCD-EFGH-JKLM-NPQR\n"
+    )
     result = run_cli("devices", "import", str(good), "--data-dir", str(data), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "2 devices added, 0 updated" in result.stdout
@@ -80,10 +93,14 @@ def test_migrate_and_import_a_manifest(tmp_path: Path):
     assert "0 devices added, 2 updated" in again.stdout
 
     bad = tmp_path / "bad.csv"
-    bad.write_text("deviceId,claimCode\nESP-A1B2C3,K7QF3ZP9M2XD8RWA\nESP-12,ABCDEFGHJK\n")
+    bad.write_text(
+        "deviceId,claimCode\nESP-A1B2C3,K7QF3ZP9M2XD8RWA\nESP-12,ABCDEFGHJKLMNPQR\n"
+        "ESP-00CAFE,ABCD-EFGH-JKLM\n"
+    )
     refused = run_cli("devices", "import", str(bad), "--data-dir", str(data), cwd=tmp_path)
     assert refused.returncode == 1
     assert "line 3" in refused.stderr and "nothing imported" in refused.stderr
+    assert "line 4: ESP-00CAFE: claim code missing or shorter than 16" in refused.stderr
     assert "Traceback" not in refused.stderr
 
     missing = run_cli("devices", "import", str(tmp_path / "nope.csv"), cwd=tmp_path)
@@ -112,3 +129,23 @@ def test_argon2_cannot_be_set_below_the_owasp_minimum(tmp_path: Path, variable: 
     result = run_cli("migrate", "--data-dir", str(tmp_path), cwd=tmp_path, **{variable: "1"})
     assert result.returncode != 0
     assert variable in result.stderr and "at least" in result.stderr
+
+
+def test_broker_sync_on_a_fresh_data_folder_reports_and_succeeds(tmp_path: Path):
+    help_text = run_cli("broker", "sync", "--help", cwd=tmp_path).stdout
+    assert "--data-dir" in help_text and "Re-create at the broker" in help_text
+    data = tmp_path / "data"
+    result = run_cli("broker", "sync", "--data-dir", str(data), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("removed 0 login(s) from the broker"), result.stdout
+    assert "Traceback" not in result.stderr
+    assert (data / "pooldesk.db").exists(), "the database was migrated first"
+
+
+def test_recorder_without_a_running_serve_says_what_to_start(tmp_path: Path):
+    data = tmp_path / "data"
+    result = run_cli("recorder", "--data-dir", str(data), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "error: recorder: no managed broker is running on" in result.stderr
+    assert "start `pooldesk-backend serve`" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -166,15 +166,15 @@ def test_manifest_parser_reports_every_bad_line(tmp_path: Path):
 
     from backend.devices.manifest import ManifestError
 
-    text = "deviceId,claimCode\nESP-000001,ABCDEFGH1234\nESP-ZZZ,ABCDEFGH1234\nESP-000002,short\n"
-    text += "ESP-000001,ABCDEFGH9999\n"
+    text = "deviceId,claimCode\nESP-000001,ABCDEFGH12345678\nESP-ZZZ,ABCDEFGH12345678\n"
+    text += "ESP-000002,short\nESP-000001,ABCDEFGH99999999\n"
     with pytest.raises(ManifestError) as caught:
         parse_manifest(text)
     message = str(caught.value)
     assert "line 3" in message and "line 4" in message and "line 5" in message
     assert "listed twice" in message
     with pytest.raises(ManifestError, match="header"):
-        parse_manifest("id,code\nESP-000001,ABCDEFGH1234\n")
+        parse_manifest("id,code\nESP-000001,ABCDEFGH12345678\n")
 
 
 async def test_register_claim_is_reported_once_the_device_is_bound(client):
@@ -192,3 +192,20 @@ async def test_register_claim_is_reported_once_the_device_is_bound(client):
     # Nothing half-done: bob does not exist.
     login = await client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD})
     assert login.status_code == 401
+
+
+def test_manifest_claim_codes_need_16_characters():
+    import pytest
+
+    from backend.devices.manifest import ManifestError
+    from pooldesk.provisioning import claimcode
+
+    # What the factory tool makes (16 base32 characters, grouped or not) imports.
+    code = claimcode.generate()
+    assert len(parse_manifest(f"deviceId,claimCode\nESP-000001,{code}\n")) == 1
+    assert len(parse_manifest(f"deviceId,claimCode\nESP-000001,{claimcode.grouped(code)}\n")) == 1
+    with pytest.raises(ManifestError) as caught:
+        parse_manifest("deviceId,claimCode\nESP-000001,ABCD-EFGH-JKLM-NPQ\n")
+    assert "line 2: ESP-000001: claim code missing or shorter than 16 characters" in str(
+        caught.value
+    )

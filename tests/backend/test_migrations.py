@@ -35,3 +35,37 @@ async def test_serve_refuses_an_unmigrated_database_when_auto_migrate_is_off(tmp
     with pytest.raises(SchemaOutOfDate, match="run `pooldesk-backend migrate` first"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_upgrading_from_0001_keeps_mqtt_logins_and_adds_the_new_schema(tmp_path):
+    """SQLite rebuilds a table to add a column: the rows must come through."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from backend.db.migrate import alembic_config
+
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        async with database.writer.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.upgrade(alembic_config(sync), "0001_initial")
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO mqtt_logins (id, mqtt_user, client_id, kind, created_at, "
+                    "broker_state) VALUES ('1', 'app-x', 'app-x', 'session', "
+                    "'2026-11-01 00:00:00', 'synced')"
+                )
+            )
+        await upgrade_to_head(database)
+        async with database.reader.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT mqtt_user, broker_state, password_hash FROM mqtt_logins")
+                )
+            ).all()
+            retired = await connection.scalar(text("SELECT count(*) FROM retired_usernames"))
+        assert [tuple(r) for r in rows] == [("app-x", "synced", None)]
+        assert retired == 0
+    finally:
+        await database.dispose()

@@ -39,6 +39,14 @@ def test_database_url_and_data_dir_from_environment(tmp_path: Path):
     assert not settings.is_sqlite
 
 
+def test_the_registration_limit_per_address_can_be_raised_but_not_switched_off(tmp_path: Path):
+    assert load_settings({}, data_dir=tmp_path).register_free_attempts_address == 20
+    raised = load_settings({"POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS": "500"}, data_dir=tmp_path)
+    assert raised.register_free_attempts_address == 500
+    with pytest.raises(ConfigError, match="at least 1"):
+        load_settings({"POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS": "0"}, data_dir=tmp_path)
+
+
 def test_missing_postgres_binaries_fail_with_an_install_hint(monkeypatch):
     monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
     with pytest.raises(postgres.PostgresUnavailable, match="apt-get install postgresql"):

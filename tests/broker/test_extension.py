@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from backend.broker.base import BrokerLogin
 from backend.broker.extension import BrokerExtension, build_backend, run_sync
 from backend.broker.logins import device_login
 from backend.broker.mosquitto import BrokerConfigError
@@ -120,20 +121,24 @@ async def test_account_deletion_removes_every_login(backend):
     assert await backend.rows() == {}
 
 
-async def test_sync_after_the_broker_lost_its_store(backend):
+async def test_sync_restores_lost_logins_and_leaves_foreign_ones_alone(backend):
     auth = await backend.account("alice", "ESP-A00001")
     creds = await backend.mqtt_credentials(auth)
     stray = device_login("mallory", "ESP-0BAD00")
-    await backend.broker.import_logins([stray], replace_all=True)  # store lost, a stray appears
+    foreign = BrokerLogin("grafana", "grafana-password-123", "grafana", ())  # not PoolDesk's
+    # The store is lost; a stray PoolDesk-named login and another tool's login appear.
+    await backend.broker.import_logins([stray, foreign], replace_all=True)
+    assert creds["mqttUser"] not in await backend.broker.list_logins()
     report = await backend.extension.sync()
     assert report.deleted_at_broker == (stray.username,)
-    assert report.forgotten == (creds["mqttUser"],)
-    assert await backend.broker.list_logins() == {"recorder-main"}  # put back by the sync
-    assert await backend.rows() == {}
-    fresh = await backend.mqtt_credentials(auth)  # the app simply asks again
-    app = probe_for(fresh)
+    assert report.restored == (creds["mqttUser"],) and report.forgotten == ()
+    assert await backend.broker.list_logins() == {"recorder-main", "grafana", creds["mqttUser"]}
+    assert await backend.rows() == {creds["mqttUser"]: "synced"}
+    app = probe_for(creds)  # the app's old password works again, with its rights
     try:
         assert await app.connect() == 0
+        assert await app.subscribe("users/alice/#") == [1]
+        assert (await app.subscribe("users/bob/#"))[0] in REFUSED_SUBSCRIBE
     finally:
         app.close()
 
@@ -169,9 +174,9 @@ async def test_broker_sync_command_rebuilds_after_the_store_is_lost(backend_dir)
     async for backend in open_backend(backend_dir, extension):
         auth = await backend.account("alice", "ESP-A00001")
         creds = await backend.mqtt_credentials(auth)
-        assert (
-            await backend.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
-        ).status_code == 200
+        issued = await backend.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
+        assert issued.status_code == 200
+        device = issued.json()
         with pytest.raises(BrokerConfigError, match="stop the server first"):
             await run_sync(settings)  # the serving backend owns the managed broker
     # Server stopped; the broker's store is lost; `pooldesk-backend broker sync` runs.
@@ -179,6 +184,16 @@ async def test_broker_sync_command_rebuilds_after_the_store_is_lost(backend_dir)
     await asyncio.to_thread(store.unlink)
     await asyncio.to_thread((backend_dir / "broker" / "admin-password").unlink)
     report = await run_sync(settings)
-    assert set(report.forgotten) == {creds["mqttUser"], "dev-esp-a00001"}
-    assert report.deleted_at_broker == () and report.still_pending == 0
-    assert "forgot 2 login(s)" in report.as_text()
+    assert set(report.restored) == {creds["mqttUser"], "dev-esp-a00001"}
+    assert report.forgotten == () and report.deleted_at_broker == () and report.still_pending == 0
+    assert "restored 2 login(s)" in report.as_text()
+    rebuilt = BrokerExtension(settings, build_backend(settings, env={}))
+    async for backend in open_backend(backend_dir, rebuilt):
+        # The device's and the app's old passwords work again on the rebuilt broker.
+        for issued in (device, creds):
+            client = probe_for({**issued, "brokerUrl": backend.broker.broker_url})
+            try:
+                assert await client.connect() == 0
+            finally:
+                client.close()
+        assert await backend.rows() == {creds["mqttUser"]: "synced", "dev-esp-a00001": "synced"}

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import httpx
 import pytest
+import uvicorn
 from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from backend.broker.base import BrokerBackend, BrokerRejected
+from backend.broker.base import BrokerBackend, BrokerRejected, BrokerUnavailable
+from backend.broker.extension import build_backend
 from backend.broker.http_auth import HttpAuthBroker, LoginFile, http_auth_routes
 from backend.broker.logins import dashboard_login, device_login, new_password, recorder_login
 from backend.broker.matching import allowed, filter_within, topic_matches
+from backend.broker.mosquitto import BrokerConfigError
 from backend.broker.rights import AclRule, dashboard_rights
+from tests.broker.app_support import app_settings
+from tests.support.ports import free_port, wait_for_port
 
 SECRET = "s" * 40
 A1 = "users/alice/devices/esp-a00001"
@@ -50,8 +58,9 @@ async def test_emqx_authentication(setup):
     assert ok.status_code == 200
     body = ok.json()
     assert body["result"] == "allow" and body["is_superuser"] is False
-    assert {"permission": "allow", "action": "subscribe", "topic": "users/alice/#"} in body["acl"]
-    assert body["acl"][-1] == {"permission": "deny", "action": "all", "topic": "#"}
+    # No acl for EMQX to cache per connection: every access is asked at /mqtt/emqx/authz, so a
+    # deleted login loses its rights at once (review finding #5).
+    assert "acl" not in body
     for wrong in (
         {**_creds(logins["alice"]), "password": "nope"},
         {**_creds(logins["alice"]), "clientid": logins["bob"].client_id},  # client id takeover
@@ -174,3 +183,71 @@ def test_topic_matching_rules():
     assert allowed(rights, "subscribe", "users/alice/devices/+/pump/state")
     assert not allowed(rights, "subscribe", "users/alice/#/x")
     assert not allowed(rights, "publish", "users/alice/devices/+/pump/set")
+
+
+class FakeEmqxApi:
+    """A local HTTP server following EMQX 5's documented client kick: `DELETE
+    /api/v5/clients/{clientid}` with basic auth; 204 when kicked, 404 when not connected."""
+
+    def __init__(self, key: str, secret: str, connected: set[str]) -> None:
+        self.key, self.secret, self.connected = key, secret, connected
+        self.kicked: list[str] = []
+        self.port = free_port()
+
+        async def kick(request):
+            expected = httpx.BasicAuth(key, secret)._auth_header
+            if request.headers.get("authorization") != expected:
+                return JSONResponse({"code": "BAD_API_KEY_OR_SECRET"}, status_code=401)
+            client_id = request.path_params["clientid"]
+            if client_id not in self.connected:
+                return JSONResponse({"code": "CLIENTID_NOT_FOUND"}, status_code=404)
+            self.connected.discard(client_id)
+            self.kicked.append(client_id)
+            return Response(status_code=204)
+
+        app = Starlette(routes=[Route("/api/v5/clients/{clientid}", kick, methods=["DELETE"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v5"
+
+
+async def test_deleting_a_login_kicks_its_connection_through_emqx_api(tmp_path):
+    device = device_login("alice", "ESP-A00001")
+    api = FakeEmqxApi("key-1", "secret-1", connected={device.client_id})
+    serving = asyncio.create_task(api.server.serve())
+    try:
+        await asyncio.to_thread(wait_for_port, api.port)
+        settings = app_settings(tmp_path)
+        env = {
+            "POOLDESK_BROKER": "http-auth",
+            "MQTT_BROKER_URL": "mqtts://cluster.example:8883",
+            "POOLDESK_HTTP_AUTH_SECRET": SECRET,
+            "POOLDESK_EMQX_API_URL": api.url,
+            "POOLDESK_EMQX_API_KEY": "key-1",
+            "POOLDESK_EMQX_API_SECRET": "secret-1",
+        }
+        broker = build_backend(settings, env=env)
+        await broker.put_login(device)
+        await broker.delete_login(device.username)
+        assert api.kicked == [device.client_id]
+        assert device.username not in await broker.list_logins()
+        await broker.delete_login(device.username)  # gone already: nothing to kick
+
+        wrong_key = build_backend(settings, env={**env, "POOLDESK_EMQX_API_SECRET": "nope"})
+        await wrong_key.put_login(device)
+        with pytest.raises(BrokerRejected, match="POOLDESK_EMQX_API_KEY"):
+            await wrong_key.delete_login(device.username)
+        assert device.username in await wrong_key.list_logins()  # kept: retried later
+        with pytest.raises(BrokerConfigError, match="POOLDESK_EMQX_API_SECRET"):
+            build_backend(settings, env={**env, "POOLDESK_EMQX_API_SECRET": ""})
+    finally:
+        api.server.should_exit = True
+        await serving
+    unreachable = build_backend(settings, env=env)  # the API is down now
+    await unreachable.put_login(device)
+    with pytest.raises(BrokerUnavailable):
+        await unreachable.delete_login(device.username)
+    assert device.username in await unreachable.list_logins()

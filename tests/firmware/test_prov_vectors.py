@@ -88,6 +88,9 @@ class VectorHost:
     async def wifi_scan(self):
         return self.scan_results
 
+    def settings_snapshot(self):
+        return self.bound
+
     async def apply_binding(self, b):
         self.bound = True
         self.publish("connecting", {})

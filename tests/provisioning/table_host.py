@@ -44,6 +44,20 @@ class TableHost:
         self.applied.append(("binding", dict(b)))
         self._reconnect()
 
+    def settings_snapshot(self) -> dict[str, Any] | None:
+        return dict(self.binding) if self.binding is not None else None
+
+    async def restore_settings(self, snapshot: dict[str, Any] | None) -> None:
+        self.binding = dict(snapshot) if snapshot is not None else None
+        self.bound = snapshot is not None
+        self.applied.append(("restore", dict(snapshot or {})))
+        if self.binding is None:
+            if self._task is not None:
+                self._task.cancel()
+            self._publish("idle", {})
+        else:
+            self._reconnect()
+
     async def apply_wifi(self, ssid: str, password: str) -> None:
         assert self.binding is not None
         self.binding = {**self.binding, "ssid": ssid, "password": password}

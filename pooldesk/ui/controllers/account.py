@@ -13,6 +13,7 @@ from pooldesk.core.backend_client import ApiError
 from pooldesk.core.paths import documents_dir
 from pooldesk.core.session import Session
 from pooldesk.ui import format as fmt
+from pooldesk.ui import i18n
 from pooldesk.ui.tasks import TaskGroup
 from pooldesk.ui.views.account_view import AccountView
 from pooldesk.ui.views.common import ConfirmDialog
@@ -35,6 +36,7 @@ class AccountController(QObject):
         view.export_requested.connect(self.ask_export)
         view.delete_requested.connect(self.ask_delete)
         view.notifications_changed.connect(self.notifications_changed)
+        view.language_chosen.connect(self.choose_language)
 
     def show(self, notifications: bool) -> None:
         user = self.session.user
@@ -46,6 +48,7 @@ class AccountController(QObject):
             )
         )
         self.view.notifications.setChecked(notifications)
+        self.view.show_language(i18n.saved_choice())
         problem = self.session.store.problem
         self.view.keyring_note.setText(
             fmt.core_message(problem)
@@ -54,6 +57,17 @@ class AccountController(QObject):
         )
         self.view.notice.clear_message()
         self.tasks.spawn(self.load_sessions())
+
+    def choose_language(self, choice: str) -> None:
+        """Remember the language. The screens were built in the one in use, and Qt cannot
+        re-word them in place, so a different language applies from the next start."""
+        i18n.save_choice(choice)
+        if i18n.chosen_language() == i18n.language_in_use():
+            self.view.language_note.clear_message()
+        else:
+            self.view.language_note.show_info(
+                self.tr("Saved. PoolDesk speaks the new language from its next start.")
+            )
 
     async def _call(self, coro):
         self.view.set_busy(True)

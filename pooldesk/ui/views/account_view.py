@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pooldesk.ui.i18n import LANGUAGES, SYSTEM
 from pooldesk.ui.views.auth_views import PasswordChecklist
 from pooldesk.ui.views.common import MUTED_STYLE, BusyBar, MessageLabel
 
@@ -32,6 +34,7 @@ class AccountView(QWidget):
     export_requested = Signal()
     delete_requested = Signal(str)
     notifications_changed = Signal(bool)
+    language_chosen = Signal(str)  # "system", "en" or "es"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,7 +92,10 @@ class AccountView(QWidget):
         self.sessions.setHorizontalHeaderLabels(
             [self.tr("App"), self.tr("Signed in"), self.tr("Last used")]
         )
-        self.sessions.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.sessions.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for index in (1, 2):  # a date and time on one line, never wrapped or cut
+            header.setSectionResizeMode(index, QHeaderView.ResizeMode.ResizeToContents)
         self.sessions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.sessions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.sessions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -119,6 +125,17 @@ class AccountView(QWidget):
             self.tr("Notify me when a device goes offline or raises an alert")
         )
         layout.addWidget(self.notifications)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Language")))
+        self.language = QComboBox()
+        self.language.addItem(self.tr("Same as the system"), SYSTEM)
+        for code, name in LANGUAGES.items():  # each language in its own words
+            self.language.addItem(name, code)
+        row.addWidget(self.language)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.language_note = MessageLabel()
+        layout.addWidget(self.language_note)
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
         self.keyring_note.setStyleSheet(MUTED_STYLE)
@@ -159,6 +176,9 @@ class AccountView(QWidget):
         self.end_session_button.clicked.connect(self._end_selected)
         self.export_button.clicked.connect(self.export_requested)
         self.notifications.toggled.connect(self.notifications_changed)
+        self.language.activated.connect(
+            lambda index: self.language_chosen.emit(self.language.itemData(index))
+        )
         self.delete_button.clicked.connect(
             lambda: self.delete_requested.emit(self.delete_password.text())
         )
@@ -168,6 +188,10 @@ class AccountView(QWidget):
         self.sessions.itemSelectionChanged.connect(self._update_end)
         self._update_delete()
         self._update_end()
+
+    def show_language(self, choice: str) -> None:
+        """Select the saved choice without announcing it as the user's."""
+        self.language.setCurrentIndex(max(0, self.language.findData(choice)))
 
     def show_sessions(self, rows: list[tuple[str, str, str, str, bool]]) -> None:
         """rows: (id, app, signed in, last used, current)."""

@@ -65,10 +65,17 @@ class ServerView(_Centered):
         self.url.setPlaceholderText("https://pool.example.com")
         self.column.addWidget(QLabel(self.tr("Server address")))
         self.column.addWidget(self.url)
-        self.insecure = QCheckBox(
-            self.tr("Allow insecure connections (http://, mqtt://) to other computers")
-        )
+        self.insecure = QCheckBox(self.tr("Allow insecure connections"))
         self.column.addWidget(self.insecure)
+        insecure_note = QLabel(
+            self.tr(
+                "Plain http:// and mqtt:// to other computers are not encrypted; "
+                "allow them only on a network you trust."
+            )
+        )
+        insecure_note.setWordWrap(True)
+        insecure_note.setStyleSheet(MUTED_STYLE)
+        self.column.addWidget(insecure_note)
         self.error = MessageLabel()
         self.column.addWidget(self.error)
         self.continue_button = QPushButton(self.tr("Continue"))

@@ -88,6 +88,7 @@ class DeviceCard(QFrame):
         self.change_wifi_action = menu.addAction(self.tr("Change Wi-Fi…"))
         self.remove_action = menu.addAction(self.tr("Remove from my account…"))
         self.menu_button.setMenu(menu)
+        _room_for_arrow(self.menu_button)
         top.addWidget(self.menu_button)
         layout.addLayout(top)
         self.device_id = QLabel()
@@ -122,6 +123,7 @@ class DeviceCard(QFrame):
         run_menu.addSeparator()
         self.schedule_mode_action = run_menu.addAction(self.tr("Follow the schedule"))
         self.run_for.setMenu(run_menu)
+        _room_for_arrow(self.run_for)
         buttons.addWidget(self.toggle)
         buttons.addWidget(self.run_for)
         buttons.addStretch(1)
@@ -238,3 +240,8 @@ class DashboardView(QWidget):
         for index, key in enumerate(order):
             self.grid.addWidget(self.cards[key], index // self.columns, index % self.columns)
         self.empty.setVisible(not self.cards)
+
+
+def _room_for_arrow(button: QToolButton) -> None:
+    """Fusion draws a menu button's arrow over the end of its text; leave room for it."""
+    button.setMinimumWidth(button.sizeHint().width() + 14)

@@ -62,8 +62,17 @@ class HistoryView(QDialog):
             fillLevel=0,
             brush=(46, 125, 50, 60),
         )
+        self._align_left_axes([self.tr("off"), self.tr("on"), "00.0"])
         layout.addWidget(self.temperature_plot, 3)
         layout.addWidget(self.pump_plot, 1)
+
+    def _align_left_axes(self, labels: list[str]) -> None:
+        """One width for both left axes, wide enough for the longest tick label in this
+        language ("apagada"): the plots line up, and no label is dropped for lack of room."""
+        metrics = self.fontMetrics()
+        width = max(metrics.horizontalAdvance(label) for label in labels) + 2 * metrics.height()
+        for plot in (self.temperature_plot, self.pump_plot):
+            plot.getAxis("left").setWidth(width + 12)
 
     def show_series(
         self,

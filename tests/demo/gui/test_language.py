@@ -80,3 +80,143 @@ def test_the_language_follows_the_system(lang, expected, tmp_path) -> None:
     language, title = done.stdout.split("\n")[:2]
     assert language == expected
     assert title == ("Iniciar sesión" if expected == "es" else "Sign in")
+
+
+# -- choosing the language on the account page ---------------------------------------------------
+
+
+def test_the_account_page_remembers_the_language_for_the_next_start(qapp, qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    from pooldesk.ui.controllers.account import AccountController
+    from pooldesk.ui.views.account_view import AccountView
+
+    assert install_translator(qapp, "en") == "en"
+    view = AccountView()
+    qtbot.addWidget(view)
+    AccountController(view)
+    view.show()
+    assert [view.language.itemText(i) for i in range(3)] == [
+        "Same as the system",
+        "English",
+        "Español",
+    ]
+    view.show_language("en")
+    assert not view.language_note.isVisible()
+
+    qtbot.keyClick(view.language, Qt.Key.Key_Down)  # English -> Español, as a user would
+    assert view.language.currentText() == "Español"
+    assert QSettings().value(SETTING) == "es"
+    assert view.language_note.isVisible()
+    assert "next start" in view.language_note.text()
+    assert view.back_button.text() == "← Dashboard"  # this run keeps its language
+
+    qtbot.keyClick(view.language, Qt.Key.Key_Up)  # back to the language in use
+    assert QSettings().value(SETTING) == "en"
+    assert not view.language_note.isVisible()
+
+    qtbot.keyClick(view.language, Qt.Key.Key_Down)
+    try:
+        assert install_translator(qapp) == "es"  # what the next start does
+        again = SignInView()
+        qtbot.addWidget(again)
+        assert again.sign_in_button.text() == "Iniciar sesión"
+        fresh = AccountView()
+        qtbot.addWidget(fresh)
+        fresh.show_language(QSettings().value(SETTING))
+        assert fresh.language.currentText() == "Español"
+        assert fresh.language.itemText(0) == "El del sistema"
+    finally:
+        install_translator(qapp, "en")
+
+
+def test_system_is_offered_and_saved_too(qapp, qtbot) -> None:
+    from pooldesk.ui.controllers.account import AccountController
+    from pooldesk.ui.views.account_view import AccountView
+
+    install_translator(qapp, "es")
+    install_translator(qapp, "en")
+    view = AccountView()
+    qtbot.addWidget(view)
+    AccountController(view)
+    view.show_language("es")
+    view.language.activated.emit(0)  # what picking the first entry sends
+    assert QSettings().value(SETTING) == "system"
+
+
+# -- messages that carry values ------------------------------------------------------------------
+
+
+async def test_core_messages_with_values_speak_spanish(spanish) -> None:
+    from pooldesk.core.backend_client import BackendClient, NetworkError
+    from pooldesk.core.settings import UnsafeUrlError, check_server_url
+    from pooldesk.core.validation import password_error
+    from pooldesk.provisioning.claimcode import parse
+    from pooldesk.provisioning.errors import InvalidClaimCode
+    from tests.support.ports import free_port
+
+    with pytest.raises(UnsafeUrlError) as unsafe:
+        check_server_url("http://pool.example.com", allow_insecure=False)
+    assert fmt.core_message(str(unsafe.value)).startswith(
+        "http:// hacia pool.example.com no está cifrado."
+    )
+    assert fmt.core_message(password_error("abc")) == (
+        "A la contraseña le falta: al menos 12 caracteres, una letra mayúscula, una cifra, "
+        "un símbolo como ! o #."
+    )
+    with pytest.raises(InvalidClaimCode) as short:
+        parse("ABCD-EFGH")
+    assert fmt.core_message(str(short.value)) == (
+        "Un código de reclamación tiene 16 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); "
+        "este tiene 8."
+    )
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    client = BackendClient(url)
+    try:
+        with pytest.raises(NetworkError) as unreachable:
+            await client.login("someone", "Secret-Password-1!")
+    finally:
+        await client.aclose()
+    shown = fmt.core_message(unreachable.value.message)
+    assert shown.startswith(f"No se puede contactar con el servidor en {url} (")
+    assert shown.endswith("Comprueba la dirección y que el servidor esté en marcha.")
+    # a message inside a message is translated too; an unknown one stays as it is
+    assert fmt.core_message("Could not get broker credentials: Session ended") == (
+        "No se pudieron obtener las credenciales del bróker: Sesión terminada"
+    )
+    assert fmt.core_message("Something new 5.") == "Something new 5."
+
+
+def test_values_are_put_in_once() -> None:
+    assert fmt.fill("%1 y %2", ["50%2", "x"]) == "50%2 y x"
+
+
+def test_every_template_recognises_its_own_english(qapp) -> None:
+    """Each listed message with values is found again in its English form, values intact."""
+    from pooldesk.ui.core_messages import VALUED_MESSAGES
+
+    install_translator(qapp, "en")
+    for message in VALUED_MESSAGES:
+        assert len(message.kinds) == message.template.count("%"), message.template
+        english = fmt.fill(message.template, [f"value{n}" for n in range(1, 10)])
+        found = message.pattern.fullmatch(english)
+        assert found is not None, message.template
+        assert list(found.groups()) == [f"value{n}" for n in range(1, len(message.kinds) + 1)]
+        assert fmt.core_message(english) == english
+
+
+def test_two_joined_messages_are_translated_each(spanish) -> None:
+    """A cancel that could neither undo the settings nor the registration reports both."""
+    kept = (
+        "ESP-A1B2C3 kept the settings sent to it, because the connection to it ended before they "
+        "could be undone. Hold its button for 5 seconds to reset it."
+    )
+    removed = (
+        "ESP-A1B2C3 could not be removed from your account (Session ended). "
+        "Remove it from the dashboard."
+    )
+    shown = fmt.core_message(f"{kept} {removed}")
+    assert shown.startswith("ESP-A1B2C3 se quedó con la configuración que se le envió")
+    assert shown.endswith(
+        "No se pudo quitar ESP-A1B2C3 de tu cuenta (Sesión terminada). Quítalo desde el panel."
+    )

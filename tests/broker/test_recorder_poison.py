@@ -1,0 +1,75 @@
+"""Review finding #1/#8: no device payload can stop the recorder, even across its restart, and
+nothing it stores breaks the owner's history (NaN/Infinity, lone surrogates, huge, deep)."""
+
+from __future__ import annotations
+
+import json
+
+from backend.recorder.messages import interpret
+from backend.recorder.recorder import Recorder
+from tests.broker.test_recorder import PREFIX, _device, _history, _wait_for
+
+POISON = [
+    ("telemetry", b'{"ts": "9999-12-31T23:59:59-01:00", "water_c": 1}'),
+    ("pump/state", b'{"ts": "0001-01-01T00:00:00+01:00", "on": true}'),
+    ("telemetry", b"[" * 100_000),
+    ("telemetry", b'{"water_c": NaN, "air_c": Infinity}'),
+    ("telemetry", b'{"note": "\\ud800"}'),
+    ("event", b'{"type": "boot", "name": "\xff\xfe"}'),
+    ("schedule", b'{"blob": "' + b"x" * 2_000_000 + b'"}'),
+    ("alert/frost", b'{"ts": "9999-12-31T23:59:59-01:00"}'),
+]
+
+
+def test_poison_payloads_are_interpreted_as_storable_json():
+    for rest, payload in POISON:
+        message = interpret(f"{PREFIX}/{rest}", payload)
+        assert message is not None and message.ts is None
+        text = json.dumps(message.data, ensure_ascii=False, allow_nan=False)
+        assert len(text.encode("utf-8")) < 4096  # huge payloads keep only an excerpt
+    nan = interpret(f"{PREFIX}/telemetry", b'{"water_c": NaN}')
+    assert set(nan.data) == {"raw"}
+
+
+async def test_poison_messages_neither_stop_the_recorder_nor_break_history(backend):
+    auth, device = await _device(backend)
+    extension = backend.extension
+    try:
+        for rest, payload in POISON:
+            assert await device.publish(f"{PREFIX}/{rest}", payload) == 0
+        good = json.dumps({"water_c": 25.0, "seq": "after-poison"})
+        assert await device.publish(f"{PREFIX}/telemetry", good) == 0
+
+        async def good_one_stored() -> bool:
+            events = await _history(backend, auth, type="telemetry")
+            return any(e["data"].get("seq") == "after-poison" for e in events)
+
+        await _wait_for(good_one_stored, within=10)
+        events = await _history(backend, auth)  # 200 with every stored row (no NaN in JSON)
+        assert len(events) == len(POISON) + 1
+        nan_rows = [e for e in events if "NaN" in e["data"].get("raw", "")]
+        assert len(nan_rows) == 1
+        export = await backend.http.get("/api/account/export", headers=auth)
+        assert export.status_code == 200, export.text[:300]
+
+        # The recorder restarts on its persistent session: nothing poisoned comes back to kill it.
+        first = extension.recorder
+        await first.stop()
+        assert (
+            await device.publish(f"{PREFIX}/telemetry", b'{"ts": "9999-12-31T23:59:59-01:00"}') == 0
+        )
+        assert await device.publish(f"{PREFIX}/telemetry", b"[" * 100_000) == 0
+        assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": "restarted"})) == 0
+        second = Recorder(extension._ctx.db, "127.0.0.1", backend.broker.port, first.login)
+        await second.start()
+        extension.recorder = second  # stopped by the extension at the end
+
+        async def recorded_after_restart() -> bool:
+            events = await _history(backend, auth, type="telemetry")
+            return any(e["data"].get("seq") == "restarted" for e in events)
+
+        await _wait_for(recorded_after_restart, within=10)
+        assert second._client.is_connected()
+        assert len(await _history(backend, auth)) == len(POISON) + 4
+    finally:
+        device.close()
