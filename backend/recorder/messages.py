@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +35,15 @@ class DeviceMessage:
     data: Any
     ts: datetime | None  # from the payload's `ts`, if it had a valid one
     status: str | None  # "online"/"offline" for status messages
+    # `data` already serialized the way the recorder stores it (compact, ASCII), when known
+    text: str | None = field(default=None, compare=False, repr=False)
+
+
+def stored_text(message: DeviceMessage) -> str:
+    """The JSON text the recorder stores for a message."""
+    if message.text is not None:
+        return message.text
+    return json.dumps(message.data, separators=(",", ":"))
 
 
 def parse_ts(value: Any) -> datetime | None:
@@ -51,6 +60,11 @@ def parse_ts(value: Any) -> datetime | None:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # NaN/Infinity: the history API could not send them
+
+
+# Built once: `json.loads`/`json.dumps` with options build a new decoder/encoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)  # ASCII, compact, finite
 
 
 def _raw(payload: bytes) -> dict[str, Any]:
@@ -72,20 +86,28 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _json(payload: bytes) -> Any:
+def _json(payload: bytes) -> tuple[Any, str | None]:
+    """The parsed payload and its stored text, or a raw excerpt (and no text) if unusable."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        return {**_raw(payload), "size": len(payload)}
+        return {**_raw(payload), "size": len(payload)}, None
     try:
-        data = json.loads(payload, parse_constant=_refuse_constant)
+        # what json.loads does with bytes, minus building a decoder
+        data = _DECODER.decode(payload.decode(json.detect_encoding(payload), "surrogatepass"))
     except (ValueError, UnicodeDecodeError, RecursionError):
-        return _raw(payload)
-    if _depth(data) > MAX_DEPTH:
-        return _raw(payload)
-    try:  # what the history API will do with it: lone surrogates ("\\ud800") cannot be sent
-        json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except (ValueError, UnicodeEncodeError):
-        return _raw(payload)
-    return data
+        return _raw(payload), None
+    # Nesting depth is at most the number of brackets plus one: count them (in C) before walking.
+    if payload.count(b"[") + payload.count(b"{") >= MAX_DEPTH and _depth(data) > MAX_DEPTH:
+        return _raw(payload), None
+    try:  # ASCII text: NUL and every non-ASCII character escaped; 1e999 (infinity) refused
+        text = _ENCODER.encode(data)
+    except ValueError:
+        return _raw(payload), None
+    if "\\ud" in text:  # maybe a lone surrogate, which the history API could not send
+        try:
+            json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (ValueError, UnicodeEncodeError):
+            return _raw(payload), None
+    return data, text
 
 
 def interpret(topic: str, payload: bytes) -> DeviceMessage | None:
@@ -105,13 +127,13 @@ def interpret(topic: str, payload: bytes) -> DeviceMessage | None:
             return DeviceMessage(
                 username, device_id, "alert", {"id": alert_id, "cleared": True}, None, None
             )
-        data = _json(payload)
+        data, _text = _json(payload)
         ts = parse_ts(data.get("ts")) if isinstance(data, dict) else None
         body = data if isinstance(data, dict) else {"value": data}
         return DeviceMessage(username, device_id, "alert", {"id": alert_id, **body}, ts, None)
     kind = KINDS.get(rest)
     if kind is None:
         return None
-    data = _json(payload)
+    data, text = _json(payload)
     ts = parse_ts(data.get("ts")) if isinstance(data, dict) else None
-    return DeviceMessage(username, device_id, kind, data, ts, None)
+    return DeviceMessage(username, device_id, kind, data, ts, None, text)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import socket
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,14 +28,14 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 
 from backend.broker.base import BrokerLogin
 from backend.broker.rights import RECORDER_SUBSCRIPTION
 from backend.db.engine import Database
 from backend.db.models import Device, Event, User
 from backend.db.types import utcnow
-from backend.recorder.messages import DeviceMessage, interpret
+from backend.recorder.messages import DeviceMessage, interpret, stored_text
 
 log = logging.getLogger("backend.recorder")
 
@@ -64,7 +64,11 @@ class Recorder:
         self.db, self.host, self.port, self.login = db, host, port, login
         self.batch_size, self.batch_wait_s = batch_size, batch_wait_s
         self.stored = 0  # messages committed so far
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        # Filled by paho's thread, emptied by the writer; the loop is woken only when the inbox
+        # goes from empty to not empty (one wake-up per batch, not one per message).
+        self._inbox: list[_Pending] = []
+        self._inbox_lock = threading.Lock()
+        self._arrived = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
@@ -113,7 +117,11 @@ class Recorder:
             log.exception("recorder dropped an unreadable message on %r", msg.topic[:200])
             message = None
         pending = _Pending(message, msg.mid, msg.qos, utcnow())
-        self._call(self._queue.put_nowait, pending)
+        with self._inbox_lock:
+            self._inbox.append(pending)
+            first = len(self._inbox) == 1
+        if first:
+            self._call(self._arrived.set)
 
     def _call(self, fn: Any, *args: Any) -> None:
         if self._loop is not None and not self._loop.is_closed():
@@ -143,25 +151,30 @@ class Recorder:
 
     async def _write_forever(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            deadline = asyncio.get_running_loop().time() + self.batch_wait_s
-            while len(batch) < self.batch_size:
-                timeout = deadline - asyncio.get_running_loop().time()
-                if timeout <= 0 and self._queue.empty():
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), max(timeout, 0)))
-                except TimeoutError:
-                    break
-            await self._store_or_drop(batch)
-            for item in batch:
-                self._client.ack(item.mid, item.qos)
-            self.stored += len(batch)
+            await self._arrived.wait()
+            # Cleared before taking: a message that arrives after the inbox was emptied sets it
+            # again (a stale wake-up only finds an empty inbox).
+            self._arrived.clear()
+            if len(self._inbox) < self.batch_size:
+                await asyncio.sleep(self.batch_wait_s)  # let a batch gather
+            while batch := self._take():
+                await self._store_or_drop(batch)
+                ack = self._client.ack
+                for item in batch:
+                    ack(item.mid, item.qos)
+                self.stored += len(batch)
+
+    def _take(self) -> list[_Pending]:
+        with self._inbox_lock:
+            batch = self._inbox[: self.batch_size]
+            del self._inbox[: self.batch_size]
+        return batch
 
     async def _store_or_drop(self, batch: list[_Pending]) -> None:
         """Store the batch; retry while the database is unreachable (nothing is acknowledged, the
         broker keeps the messages). If the database answers but refuses the batch, store its
         messages one by one and drop (log) those it refuses on their own."""
+        refusals = 0
         while True:
             try:
                 await self._store(batch)
@@ -173,7 +186,10 @@ class Recorder:
                 log.exception("recorder could not store %d message(s)", len(batch))
                 self.forget_devices()
             if await self._database_answers():
-                break
+                refusals += 1
+                if refusals >= 2:  # not (only) a stale device: find the refused rows one by one
+                    break
+                continue  # once more as a whole, with the devices looked up again
             await asyncio.sleep(0.5)
         for item in batch:
             refusals = 0
@@ -250,7 +266,7 @@ class Recorder:
                     "type": m.event_type,
                     "ts": m.ts or p.received_at,
                     "received_at": p.received_at,
-                    "data": json.dumps(m.data, separators=(",", ":")),
+                    "data": stored_text(m),
                 }
             )
             last = seen.get(pk, (p.received_at, None))
@@ -258,7 +274,8 @@ class Recorder:
         if not rows:
             return
         async with self.db.write() as db:
-            await db.execute(insert(Event), rows)
+            # Core executemany: no ORM bulk-insert bookkeeping per row.
+            await (await db.connection()).execute(Event.__table__.insert(), rows)
             for pk, (at, status) in seen.items():
                 values: dict[str, Any] = {}
                 if status is not None:

@@ -170,7 +170,11 @@ class SimPeripheral:
                 result = hook()
                 if result is not None:
                     await result
-            await self.stop_advertising()
+            try:
+                async with asyncio.timeout(3):
+                    await self.stop_advertising()
+            except TimeoutError:
+                log.warning("the simulated radio did not stop advertising in 3 s; powering off")
             # The central learns at once that the controller lost power.
             for connection in list(self.device.connections.values()):
                 try:
@@ -178,7 +182,11 @@ class SimPeripheral:
                         await connection.disconnect(_POWER_OFF)
                 except Exception:
                     log.debug("disconnect on close failed", exc_info=True)
-            await self.device.power_off()
+            try:
+                async with asyncio.timeout(3):
+                    await self.device.power_off()
+            except TimeoutError:
+                log.warning("the simulated radio did not power off in 3 s; leaving the link")
         finally:
             if self.link is not None and self._controller in self.link.controllers:
                 self.link.remove_controller(self._controller)

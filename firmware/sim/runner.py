@@ -73,6 +73,24 @@ def _log_line(text: str) -> None:
 _firmware("fw_log").sink = _log_line
 
 
+async def _cancel_and_wait(task: asyncio.Task, device_id: str) -> None:
+    """Cancel a firmware task and wait until it has ended.
+
+    Bumble's HCI waits can swallow a cancellation that lands in the same loop turn as their
+    reply, so the task may carry on: cancel again until it ends, rather than wait forever.
+    """
+    for _ in range(40):
+        task.cancel()
+        done, _pending = await asyncio.wait({task}, timeout=0.25)
+        if done:
+            break
+    else:
+        log.warning("%s: a firmware task did not stop after 10 s of cancelling", device_id)
+        return
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("%s: stopped: %r", device_id, task.exception())
+
+
 class SimulatedController:
     """One simulated ESP32 running `firmware/device/` (`fw_controller.Controller`).
 
@@ -222,11 +240,7 @@ class SimulatedController:
         """Cut power at once: no goodbye on MQTT (the broker sends the will), relay opens."""
         for task in (self._watchdog, self._task):
             if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception, SimReset) as e:
-                    log.debug("%s: stopped: %r", self.device_id, e)
+                await _cancel_and_wait(task, self.device_id)
         self._task = self._watchdog = None
         await self._close_radio()
         self.device.power_off()

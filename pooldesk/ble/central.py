@@ -160,9 +160,13 @@ class BumbleCentral:
                         await connection.disconnect()
                 except Exception:  # already gone, or the peer vanished
                     log.debug("disconnect on close failed", exc_info=True)
-            if self.device.is_scanning:
-                await self.device.stop_scanning()
-            await self.device.power_off()
+            try:
+                async with asyncio.timeout(3):
+                    if self.device.is_scanning:
+                        await self.device.stop_scanning()
+                    await self.device.power_off()
+            except TimeoutError:  # never let quitting the app hang on the radio
+                log.warning("the Bluetooth radio did not stop in 3 s; leaving it")
         finally:
             if self._link is not None and self._controller in self._link.controllers:
                 self._link.remove_controller(self._controller)

@@ -156,3 +156,67 @@ async def test_a_second_recorder_process_shares_the_load_without_duplicates(back
         stop.set()
         await standalone
         device.close()
+
+
+async def test_a_backlog_larger_than_a_batch_is_stored_once_and_in_full(backend):
+    """More messages wait than one batch holds: every batch is committed and acknowledged, the
+    leftovers are taken without waiting for new traffic, and nothing is stored twice."""
+    auth, device = await _device(backend)
+    extension = backend.extension
+    first = extension.recorder
+    await first.stop()
+    try:
+        for i in range(100):
+            assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": i})) == 0
+        assert await device.publish(f"{PREFIX}/status", "online") == 0
+        second = Recorder(
+            extension._ctx.db, "127.0.0.1", backend.broker.port, first.login, batch_size=7
+        )
+        await second.start()
+        extension.recorder = second  # stopped by the extension at the end
+
+        async def all_there() -> bool:
+            return second.stored == 101
+
+        await _wait_for(all_there, within=10)
+        seqs = sorted(e["data"]["seq"] for e in await _history(backend, auth, type="telemetry"))
+        assert seqs == list(range(100))
+        devices = (await backend.http.get("/api/devices", headers=auth)).json()["devices"]
+        assert devices[0]["status"] == "online" and devices[0]["lastSeen"]
+    finally:
+        device.close()
+
+
+async def test_a_device_unbound_and_bound_again_is_recorded_under_its_new_row(backend):
+    """The recorder caches device rows; after an unbind and a new bind of the same id, its
+    cached row is gone (foreign key) and the next batch finds the new one."""
+    auth, device = await _device(backend)
+    try:
+        assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": "before"})) == 0
+
+        async def first_stored() -> bool:
+            return len(await _history(backend, auth, type="telemetry")) == 1
+
+        await _wait_for(first_stored)  # the recorder now caches the device's row
+        device.close()
+        removed = await backend.http.delete("/api/devices/ESP-A00001", headers=auth)
+        assert removed.status_code in (200, 204), removed.text
+        added = await backend.http.post(
+            "/api/devices", json={"deviceId": "ESP-A00001"}, headers=auth
+        )
+        assert added.status_code in (200, 201), added.text
+        auth, device = await backend.sign_in("alice"), None
+        answer = await backend.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
+        assert answer.status_code == 200, answer.text
+        device = probe_for(answer.json())
+        assert await device.connect() == 0
+        assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": "after"})) == 0
+
+        async def second_stored() -> bool:
+            events = await _history(backend, auth, type="telemetry")
+            return [e["data"]["seq"] for e in events] == ["after"]  # the old row's went with it
+
+        await _wait_for(second_stored)
+    finally:
+        if device is not None:
+            device.close()

@@ -73,3 +73,24 @@ async def test_poison_messages_neither_stop_the_recorder_nor_break_history(backe
         assert len(await _history(backend, auth)) == len(POISON) + 4
     finally:
         device.close()
+
+
+def test_what_is_stored_is_the_json_the_history_api_can_send():
+    """The stored text is made once, while the payload is checked; the checks' shortcuts (few
+    brackets, no `\\ud` escape) must not let anything through that the full checks refuse."""
+    from backend.recorder.messages import MAX_DEPTH, stored_text
+
+    def stored(payload: bytes) -> str:
+        return stored_text(interpret(f"{PREFIX}/telemetry", payload))
+
+    nul = stored(b'{"note": "a\\u0000b", "c": "\xc3\xa9"}')
+    assert nul == '{"note":"a\\u0000b","c":"\\u00e9"}'  # ASCII: PostgreSQL text cannot hold NUL
+    assert json.loads(stored('{"e": "\U0001f600"}'.encode())) == {"e": "\U0001f600"}
+    assert set(json.loads(stored(b'{"t": 1e999}'))) == {"raw"}  # parses as infinity
+    assert set(json.loads(stored(b'{"s": "\\uDC00"}'))) == {"raw"}  # upper-case lone surrogate
+    deep_ok = b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1)
+    assert json.loads(stored(deep_ok)) == json.loads(deep_ok)
+    too_deep = b"[" * MAX_DEPTH + b"1" + b"]" * MAX_DEPTH
+    assert set(json.loads(stored(too_deep))) == {"raw"}
+    in_strings = b'{"a": "' + b"[" * 100 + b'"}'  # brackets inside strings are not nesting
+    assert json.loads(stored(in_strings)) == {"a": "[" * 100}
