@@ -10,7 +10,7 @@ APT_PACKAGES := mosquitto mosquitto-clients postgresql curl libegl1 libgl1 libxk
                 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
                 libxcb-icccm4 libxcb-keysyms1 python3-venv
 
-.PHONY: demo test setup system-deps venv lint serve clean
+.PHONY: demo test setup system-deps venv lint clean
 
 demo: setup
 	$(PY) -m pooldesk demo
