@@ -117,6 +117,10 @@ def interpret(topic: str, payload: bytes) -> DeviceMessage | None:
         return None
     username, device, rest = match.groups()
     device_id = device.upper()
+    if not payload and not rest.startswith("alert/"):
+        # An empty retained payload only deletes the retained message (the backend does that
+        # when a device is unbound): it says nothing about the device.
+        return None
     if rest == "status":
         text = payload.decode("utf-8", "replace").strip()[:16]
         status = text if text in ("online", "offline") else None

@@ -125,6 +125,11 @@ async def test_only_device_reports_are_kept():
     assert interpret("users/alice/devices/not-a-device/status", b"online") is None
     status = interpret(f"{PREFIX}/status", b"offline")
     assert status.device_id == "ESP-A00001" and status.status == "offline"
+    # Clearing a retained topic (as unbinding does) is not a report of the device...
+    for rest in ("status", "pump/state", "schedule", "telemetry", "event"):
+        assert interpret(f"{PREFIX}/{rest}", b"") is None
+    # ...except for an alert, where the empty payload means "cleared".
+    assert interpret(f"{PREFIX}/alert/frost", b"").data == {"id": "frost", "cleared": True}
     garbage = interpret(f"{PREFIX}/telemetry", b"\xff not json")
     assert garbage.data["raw"] and garbage.ts is None
     assert recorder_login("b").rights == recorder_login("a").rights
