@@ -27,7 +27,7 @@ class ConnectRefused(MQTTError):
     """CONNACK with a non-zero return code (4 = bad user name or password, 5 = not authorized)."""
 
     def __init__(self, code):
-        MQTTError.__init__(self, "broker refused the connection (code %d)" % code)
+        super().__init__("broker refused the connection (code %d)" % code)
         self.code = code
 
     @property

@@ -4,7 +4,7 @@
 
 class CheckError(Exception):
     def __init__(self, field, message):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.field = field
         self.message = message
 

@@ -32,7 +32,7 @@ class _Reply(Exception):
     """An error answer; raised inside handlers, turned into an error message."""
 
     def __init__(self, code, message, extra=None):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.code = code
         self.message = message
         self.extra = extra
