@@ -113,9 +113,11 @@ def run(
     return Result(proc.returncode, proc.stdout, proc.stderr, parse_results(proc.stdout))
 
 
-def run_case(script: Path | str, name: str, timeout: float = 120.0) -> dict:
+def run_case(
+    script: Path | str, name: str, timeout: float = 120.0, env: dict[str, str] | None = None
+) -> dict:
     """Run one case of an mpyunit script; fail with MicroPython's traceback if it failed."""
-    result = run(script, [name], timeout=timeout)
+    result = run(script, [name], timeout=timeout, env=env)
     report = result.case(name)
     if not report.get("ok"):
         raise AssertionError(
