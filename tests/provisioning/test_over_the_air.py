@@ -1,7 +1,7 @@
-"""The device's aioble glue (firmware/device/prov.py) and the client, over Bumble's virtual radio.
+"""The device's Bluetooth glue (firmware/device/prov.py) and the client, over the virtual radio.
 
-The device side runs the firmware's `Provisioning` on the simulator's aioble stand-in; the
-client reaches it through bleak (Bumble back end) and the bleak GattLink.
+The device side runs the firmware's `Provisioning` on the simulator's `bluetooth` stand-in;
+the client reaches it through bleak (Bumble back end) and the bleak GattLink.
 """
 
 from __future__ import annotations
@@ -36,13 +36,12 @@ CODE = "KQ4M7XTZ2PB6WRHD"
 
 
 def import_prov() -> Any:
-    """The firmware's prov module, with the simulator's bluetooth/aioble stand-ins."""
+    """The firmware's prov module, with the simulator's `bluetooth` stand-in."""
     if "prov" in sys.modules:
         return sys.modules["prov"]
     sys.path.insert(0, str(HOST_DIR))
     try:
         importlib.import_module("bluetooth")
-        importlib.import_module("aioble")
     finally:
         sys.path.remove(str(HOST_DIR))
     return importlib.import_module("prov")
