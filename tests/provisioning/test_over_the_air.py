@@ -132,3 +132,14 @@ async def test_scan_identify_and_provision_over_the_virtual_radio(radio):
         await client.close()
     assert target.host.binding is not None and target.host.binding["password"] == "right-password"
     assert other.host.binding is None
+
+
+def test_advertising_payloads_keep_the_documented_bytes():
+    """docs/provisioning.md §1, byte for byte (the layout the first firmware sent)."""
+    prov = import_prov()
+    adv, resp = prov.advertising_payloads("ESP-A1B2C3", False)
+    assert adv == bytes.fromhex("020106 1107 91ebed8ed9c483af0a46f2a0131c2796")
+    assert resp == bytes.fromhex("0b09 4553502d413142324333 0aff ffff 5044 01 00 a1b2c3")
+    _, bound = prov.advertising_payloads("ESP-0D0E0F", True)
+    assert bound.endswith(bytes.fromhex("5044 01 01 0d0e0f"))
+    assert len(adv) <= 31 and len(resp) <= 31
