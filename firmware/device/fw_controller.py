@@ -437,14 +437,24 @@ class Controller:
         pressed_at = None
         while True:
             await asyncio.sleep(0.05)
+            now = time.ticks_ms()
             if self.button.value() == 0:
-                now = time.ticks_ms()
                 if pressed_at is None:
                     pressed_at = now
                 elif time.ticks_diff(now, pressed_at) >= fw_board.LONG_PRESS_MS:
                     self.factory_reset()
             else:
+                if pressed_at is not None and time.ticks_diff(
+                        now, pressed_at) >= fw_board.SHORT_PRESS_MS:
+                    self.wake_bluetooth()
                 pressed_at = None
+
+    def wake_bluetooth(self):
+        """A short press: Bluetooth back on (it is off on a bound, online unit) so an
+        installer can change the Wi-Fi."""
+        fw_log.log("button: bluetooth on")
+        if self.provisioning is not None:
+            self.provisioning.wake()
 
     def factory_reset(self):
         """Erase binding, credentials and settings in one atomic write; keep the claim code."""

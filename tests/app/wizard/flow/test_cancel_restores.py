@@ -78,6 +78,7 @@ async def test_cancel_of_change_wifi_brings_the_old_wifi_back(account, controlle
     assert (await first.connect("PoolNet", "poolpass123")).online
     await first.close()
     before = sim.stored_config()
+    await sim.hold_button(2)  # Bluetooth is off on an online controller: the button wakes it
 
     flow = new_flow(account)
     await found_and_selected(flow, sim)
