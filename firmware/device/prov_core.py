@@ -56,7 +56,7 @@ def _encode(obj):
 
 def _decode(data):
     try:
-        obj = json.loads(bytes(data).decode())
+        obj = json.loads(str(data, "utf-8"))  # decoded where it lies: no bytes copy
     except Exception:  # noqa - any malformed input (also RecursionError, UnicodeError)
         raise _Reply("bad_message", "message is not UTF-8 JSON")
     if not isinstance(obj, dict) or not isinstance(obj.get("op"), str):

@@ -81,7 +81,12 @@ class Reassembler:
         self._parts.append(bytes(payload))
         self._next = index + 1
         if flags & FLAG_LAST:
-            message = b"".join(self._parts)
+            # One bytearray, so a sealed message can be decrypted where it lies (prov_session)
+            message = bytearray(self._size)
+            pos = 0
+            for part in self._parts:
+                message[pos:pos + len(part)] = part
+                pos += len(part)
             self.reset()
             return req_id, message
         if self._next > 0xFFFF:
