@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from backend.db.models import RefreshToken
 from backend.db.types import utcnow
-from backend.settings import parse_networks
 from tests.backend.conftest import AppClient, make_settings, open_client
 from tests.backend.helpers import PASSWORD, error_of, register, signed_in
 from tests.backend.test_throttle_races import LONG_LOCK, from_address, statuses
@@ -90,6 +89,8 @@ async def test_ipv6_clients_are_throttled_by_their_64_network(database_url, tmp_
 
 
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(database_url, tmp_path):
+    from backend.settings import parse_networks
+
     # The peer of the in-process client is 203.0.113.7; only 10.0.0.0/8 is a trusted proxy.
     settings = make_settings(
         database_url, tmp_path, trusted_proxies=parse_networks("10.0.0.0/8"), **LONG_LOCK
