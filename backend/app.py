@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
@@ -29,6 +30,7 @@ from backend.http.errors import (
     handle_http_exception,
     handle_unexpected,
 )
+from backend.http.headers import SecurityHeaders
 from backend.http.responses import ok
 from backend.http.routing import route
 from backend.maintenance import purge_forever
@@ -85,6 +87,7 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
                     ctx.db,
                     failure_window_seconds=settings.login_failure_window_seconds,
                     events=ctx.events,
+                    known_address_days=settings.known_address_days,
                 ),
                 name="pooldesk-housekeeping",
             )
@@ -116,6 +119,7 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,

@@ -155,19 +155,32 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
 
     from backend.app import create_app
     from backend.extensions import installed_extensions
+    from backend.server import PortUnavailable, QuietServer, bind
 
-    asyncio.run(_check_before_serving(settings))
-    app = create_app(settings, extensions=installed_extensions(settings))
-    log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        proxy_headers=False,
-        server_header=False,
-        access_log=False,
-    )
+    # The port first: a busy one is reported before anything (database, broker) is started.
+    try:
+        sock = bind(host, port)
+    except PortUnavailable as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        asyncio.run(_check_before_serving(settings))
+        app = create_app(settings, extensions=installed_extensions(settings))
+        log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
+        config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            # The client address behind a proxy is worked out by the app itself
+            # (POOLDESK_TRUSTED_PROXIES, backend/http/forwarded.py), for every way it is run.
+            proxy_headers=False,
+            server_header=False,
+            access_log=False,
+        )
+        server = QuietServer(config)
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    if not server.started:
+        raise CommandError("the server did not start; the log above says why")
 
 
 async def _broker_sync(settings: Settings) -> None:
