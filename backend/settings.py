@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
@@ -57,6 +57,11 @@ class Settings:
     # Wrong claim codes, per signed-in user and per device, before growing delays.
     claim_free_attempts_user: int = 5
     claim_free_attempts_device: int = 5
+
+    # ---- broker and service (issue #17; backend/broker/, backend/recorder/) ----
+    # The broker/recorder variables as the loader read them (environment over `.env`), so a
+    # `.env` with POOLDESK_BROKER=mosquitto builds the external broker, not the managed one.
+    broker_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -149,7 +154,27 @@ def load_settings(
         argon2_time_cost=_int(env, "POOLDESK_ARGON2_TIME_COST", 2, 2),
         max_body_bytes=_int(env, "POOLDESK_MAX_BODY_BYTES", 64 * 1024, 1024),
         register_free_attempts_address=_int(env, "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS", 20, 1),
+        broker_env=broker_environment(env),
     )
+
+
+# ---- broker and service settings (issue #17) ----
+BROKER_PREFIXES = (
+    "POOLDESK_BROKER",
+    "POOLDESK_MQTT_",
+    "POOLDESK_MOSQUITTO_",
+    "POOLDESK_RECORDER",
+    "POOLDESK_HTTP_AUTH_",
+    "POOLDESK_EMQX_",
+    "MQTT_",
+    "MOSQUITTO_",
+    "HIVEMQ_",
+)
+
+
+def broker_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables the broker layer and the recorder read (docs/mqtt.md), from `env`."""
+    return {k: v for k, v in env.items() if k.startswith(BROKER_PREFIXES)}
 
 
 def warn_if_ephemeral(settings: Settings) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
+import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,6 +74,9 @@ RECONCILE_EVERY_S = 30.0
 # finish (the backend was killed meanwhile): its password was never handed out, so it goes.
 ABANDONED_PUT_S = 120.0
 RETRY_AFTER_S = 30
+HEALTH_EVERY_S = 2.0
+HEALTH_TIMEOUT_S = 3.0
+MIN_FREE_BYTES = 64 * 2**20  # below this on the data folder's disk, /healthz says 503
 SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, not in the table
 # Every login PoolDesk makes is named with one of these; `broker sync` never touches other logins
 # (an external Mosquitto may serve other clients too). `svc-` are short-lived service logins.
@@ -114,7 +117,7 @@ def _port(env: Mapping[str, str], name: str) -> int | None:
 
 def build_backend(settings: Settings, env: Mapping[str, str] | None = None) -> BrokerBackend:
     """The configured broker back end (not started)."""
-    env = dict(os.environ if env is None else env)
+    env = dict(settings.broker_env if env is None else env)
     env.setdefault("MQTT_BROKER_URL", settings.mqtt_broker_url)
     env.setdefault("HIVEMQ_API_TOKEN", settings.hivemq_api_token)
     kind = broker_kind(settings, env)
@@ -216,6 +219,8 @@ class BrokerExtension:
         self.recorder: Recorder | None = None
         self._ctx: AppContext | None = None
         self._loop_task: asyncio.Task[None] | None = None
+        self._health_task: asyncio.Task[None] | None = None
+        self._health: dict[str, dict[str, Any]] = {}
         self._locks = KeyedLocks()
         self.routes: list[BaseRoute] = [
             route("/api/auth/mqtt-credentials", {"GET": self.session_credentials}),
@@ -249,6 +254,11 @@ class BrokerExtension:
                         )
 
     @property
+    def config_error(self) -> str | None:
+        """Why the configured broker back end could not be built (bad settings), if so."""
+        return self._config_error
+
+    @property
     def backend(self) -> BrokerBackend:
         if self._backend is None:
             raise broker_unavailable(self._config_error or "no broker configured")
@@ -264,6 +274,66 @@ class BrokerExtension:
             await self._start_backend()
         ctx.events.subscribe(self.on_account_event)
         self._loop_task = asyncio.create_task(self._reconcile_forever(), name="broker-reconcile")
+        await self.check_health()
+        self._health_task = asyncio.create_task(self._check_health_forever(), name="broker-health")
+
+    # ---- health (served by /healthz from a cache, so a probe costs nothing) ----------------
+
+    def health_report(self) -> dict[str, dict[str, Any]]:
+        """Components and their state: `{"broker": {"ok": bool, "detail": str}, ...}`.
+
+        The broker's and the disk's states are those of the last check (every
+        `HEALTH_EVERY_S`); the recorder's is live (connected and subscribed)."""
+        report = dict(self._health)
+        if self._recorder_wanted():
+            if self.recorder is None:
+                report["recorder"] = {"ok": False, "detail": "not started"}
+            elif self.recorder.connected:
+                report["recorder"] = {"ok": True, "detail": "subscribed"}
+            else:
+                report["recorder"] = {"ok": False, "detail": "not connected to the broker"}
+        return report
+
+    async def check_health(self) -> None:
+        health: dict[str, dict[str, Any]] = {}
+        if self._backend is None or self._config_error:
+            health["broker"] = {"ok": False, "detail": self._config_error or "not configured"}
+        elif self._start_error:
+            health["broker"] = {"ok": False, "detail": self._start_error}
+        else:
+            try:
+                state = await asyncio.wait_for(self._backend.health(), HEALTH_TIMEOUT_S)
+                health["broker"] = {"ok": state.ok, "detail": state.detail}
+            except (TimeoutError, BrokerError) as error:
+                health["broker"] = {"ok": False, "detail": str(error) or "no answer in time"}
+        try:
+            free = (await asyncio.to_thread(shutil.disk_usage, self.settings.data_dir)).free
+        except OSError as error:
+            health["disk"] = {"ok": False, "detail": str(error)}
+        else:
+            low = free < MIN_FREE_BYTES
+            health["disk"] = {
+                "ok": not low,
+                "detail": f"{free // 2**20} MiB free" + (" (too little)" if low else ""),
+            }
+        self._health = health
+
+    async def _check_health_forever(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_EVERY_S)
+            try:
+                await self.check_health()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("health check failed")
+
+    def _recorder_wanted(self) -> bool:
+        return (
+            self._backend is not None
+            and self.settings.broker_env.get("POOLDESK_RECORDER", "1") != "0"
+            and urlsplit(self._backend.broker_url).scheme == "mqtt"
+        )
 
     async def _start_backend(self) -> bool:
         assert self._backend is not None
@@ -285,7 +355,7 @@ class BrokerExtension:
         """Record device traffic in-process (unless POOLDESK_RECORDER=0)."""
         if self.recorder is not None or self._ctx is None or self._backend is None:
             return
-        if os.environ.get("POOLDESK_RECORDER", "1") == "0":
+        if self.settings.broker_env.get("POOLDESK_RECORDER", "1") == "0":
             return
         url = urlsplit(self._backend.broker_url)
         if url.scheme != "mqtt" or not url.hostname or not url.port:
@@ -293,10 +363,15 @@ class BrokerExtension:
             return
         from backend.recorder.recorder import Recorder
 
-        login = recorder_login(os.environ.get("POOLDESK_RECORDER_INSTANCE", "main"))
+        login = recorder_login(self.settings.broker_env.get("POOLDESK_RECORDER_INSTANCE", "main"))
         try:
             await self._backend.put_login(login)
-            recorder = Recorder(self._ctx.db, url.hostname, url.port, login)
+            backend = self._backend
+
+            async def put_back() -> None:
+                await backend.put_login(login)
+
+            recorder = Recorder(self._ctx.db, url.hostname, url.port, login, on_refused=put_back)
             await recorder.start()
         except (BrokerError, TimeoutError) as error:
             log.error("recorder not started: %s", error)
@@ -307,10 +382,11 @@ class BrokerExtension:
         if self._ctx is not None:
             with contextlib.suppress(ValueError):
                 self._ctx.events.unsubscribe(self.on_account_event)
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        for task in (self._loop_task, self._health_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.recorder is not None:
             await self.recorder.stop()
             self.recorder = None

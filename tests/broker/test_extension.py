@@ -162,7 +162,8 @@ async def test_missing_mosquitto_is_explained_by_the_api(backend_dir):
         )
         assert await backend.rows() == {}
         health = await backend.http.get("/healthz")
-        assert health.status_code == 200
+        assert health.status_code == 503  # serving, but not ready: it says why
+        assert "Mosquitto is not installed" in health.json()["components"]["broker"]["detail"]
 
 
 async def test_openapi_lists_the_credential_endpoints(backend):
