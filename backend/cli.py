@@ -150,6 +150,15 @@ async def _import_manifest(settings: Settings, file: Path, text: str) -> None:
     print(f"imported {file}: {result.added} devices added, {result.updated} updated")
 
 
+def _lock(settings: Settings):  # noqa: ANN202 - returns backend.datalock.DataFolderLock
+    from backend.datalock import DataFolderInUse, lock_data_folder
+
+    try:
+        return lock_data_folder(settings.data_dir)
+    except DataFolderInUse as exc:
+        raise CommandError(str(exc)) from None
+
+
 def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     import uvicorn
 
@@ -157,14 +166,22 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     from backend.extensions import installed_extensions
     from backend.server import PortUnavailable, QuietServer, bind
 
-    # The port first: a busy one is reported before anything (database, broker) is started.
+    # One server per data folder, before the database, the broker or the recorder is touched;
+    # then the port: a busy one is reported before anything (database, broker) is started.
+    folder_lock = _lock(settings)
     try:
         sock = bind(host, port)
     except PortUnavailable as exc:
+        folder_lock.release()
         raise CommandError(str(exc)) from None
     try:
         asyncio.run(_check_before_serving(settings))
-        app = create_app(settings, extensions=installed_extensions(settings))
+        extensions = installed_extensions(settings)
+        for extension in extensions:  # a broker that cannot even be described: say so and stop
+            problem = getattr(extension, "config_error", None)
+            if problem:
+                raise ConfigError(f"error: MQTT broker settings: {problem}")
+        app = create_app(settings, extensions=extensions)
         log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
         config = uvicorn.Config(
             app,
@@ -179,6 +196,7 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
         server.run(sockets=[sock])
     finally:
         sock.close()
+        folder_lock.release()
     if not server.started:
         raise CommandError("the server did not start; the log above says why")
 
@@ -231,7 +249,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise CommandError(f"cannot read {args.file}: {exc}") from None
             asyncio.run(_import_manifest(settings, args.file, text))
         elif args.command == "broker" and args.broker_command == "sync":
-            asyncio.run(_broker_sync(settings))
+            from backend.broker.extension import broker_kind
+
+            # `serve` owns the managed broker while it runs: refuse while it holds the folder.
+            managed = broker_kind(settings, settings.broker_env) == "managed"
+            folder_lock = _lock(settings) if managed else None
+            try:
+                asyncio.run(_broker_sync(settings))
+            finally:
+                if folder_lock is not None:
+                    folder_lock.release()
         elif args.command == "recorder":
             _run_recorder(settings)
     except ConfigError as exc:

@@ -14,7 +14,7 @@ import os
 import secrets
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
@@ -80,6 +80,10 @@ class Settings:
     token_leeway_seconds: int = 30
     # An address that signed in successfully is remembered this long (gets through account locks).
     known_address_days: int = 90
+    # ---- broker and service (issue #17; backend/broker/, backend/recorder/) ----
+    # The broker/recorder variables as the loader read them (environment over `.env`), so a
+    # `.env` with POOLDESK_BROKER=mosquitto builds the external broker, not the managed one.
+    broker_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -177,6 +181,7 @@ def load_settings(
         max_body_bytes=_int(env, "POOLDESK_MAX_BODY_BYTES", 64 * 1024, 1024),
         register_free_attempts_address=_int(env, "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS", 20, 1),
         **_abuse_settings(env, environment),
+        broker_env=broker_environment(env),
     )
 
 
@@ -222,6 +227,25 @@ def secret_weakness(secret: str) -> str | None:
     if per_char * len(secret) < MIN_SECRET_BITS or len(counts) < MIN_SECRET_DISTINCT:
         return "too predictable (too few different characters)"
     return None
+
+
+# ---- broker and service settings (issue #17) ----
+BROKER_PREFIXES = (
+    "POOLDESK_BROKER",
+    "POOLDESK_MQTT_",
+    "POOLDESK_MOSQUITTO_",
+    "POOLDESK_RECORDER",
+    "POOLDESK_HTTP_AUTH_",
+    "POOLDESK_EMQX_",
+    "MQTT_",
+    "MOSQUITTO_",
+    "HIVEMQ_",
+)
+
+
+def broker_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables the broker layer and the recorder read (docs/mqtt.md), from `env`."""
+    return {k: v for k, v in env.items() if k.startswith(BROKER_PREFIXES)}
 
 
 def warn_if_ephemeral(settings: Settings) -> None:
