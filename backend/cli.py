@@ -1,4 +1,4 @@
-"""`pooldesk-backend`: serve, migrate, devices import, broker sync, recorder."""
+"""`pooldesk-backend`: serve, migrate, devices import, broker sync, recorder, backup, restore."""
 
 from __future__ import annotations
 
@@ -77,6 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
         "extra recorders share the load through a shared subscription.",
     )
     data_dir_option(recorder)
+
+    backup = commands.add_parser(
+        "backup",
+        help="write one consistent archive of the service (may run while it serves)",
+        description="Archive the database (SQLite's online backup, or pg_dump), the managed "
+        "broker's login store, CA and keys, and optionally the environment file. The archive "
+        "holds secrets and is written with mode 0600.",
+    )
+    data_dir_option(backup)
+    backup.add_argument("--out", type=Path, required=True, metavar="FILE", help="archive to write")
+    backup.add_argument(
+        "--env-file", type=Path, metavar="FILE", help="also keep this environment file (.env)"
+    )
+
+    restore = commands.add_parser(
+        "restore",
+        help="rebuild a service from a backup into a new, empty data folder",
+        description="Refuses a data folder that is in use or not empty, and a PostgreSQL "
+        "database (DATABASE_URL) that is not empty. Nothing is left behind when it fails.",
+    )
+    data_dir_option(restore)
+    restore.add_argument("file", type=Path, metavar="FILE", help="archive written by `backup`")
     return parser
 
 
@@ -224,6 +246,24 @@ def _run_recorder(settings: Settings) -> None:
         pass
 
 
+def _backup(settings: Settings, out: Path, env_file: Path | None) -> None:
+    from backend.ops.backup import BackupError, write_backup
+
+    try:
+        print(write_backup(settings, out, env_file).as_text())
+    except BackupError as exc:
+        raise CommandError(f"backup: {exc}") from None
+
+
+def _restore(settings: Settings, archive: Path) -> None:
+    from backend.ops.backup import BackupError, restore_backup
+
+    try:
+        print(restore_backup(settings, archive).as_text())
+    except BackupError as exc:
+        raise CommandError(f"restore: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -233,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings(data_dir=args.data_dir)
-        if settings.is_sqlite:
+        if settings.is_sqlite and args.command != "restore":
             settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if args.command == "serve":
             if not 0 < args.port < 65536:
@@ -261,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
                     folder_lock.release()
         elif args.command == "recorder":
             _run_recorder(settings)
+        elif args.command == "backup":
+            _backup(settings, args.out, args.env_file)
+        elif args.command == "restore":
+            _restore(settings, args.file)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
