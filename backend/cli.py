@@ -256,10 +256,11 @@ def _backup(settings: Settings, out: Path, env_file: Path | None) -> None:
 
 
 def _restore(settings: Settings, archive: Path) -> None:
+    from backend.datalock import holder_of
     from backend.ops.backup import BackupError, restore_backup
 
     try:
-        print(restore_backup(settings, archive).as_text())
+        print(restore_backup(settings, archive, in_use=holder_of).as_text())
     except BackupError as exc:
         raise CommandError(f"restore: {exc}") from None
 

@@ -222,3 +222,16 @@ def _small_backup(tmp_path: Path) -> Path:
     done = cli("backup", "--data-dir", str(source), "--out", str(archive), env={})
     assert done.returncode == 0, done.stderr
     return archive
+
+
+def test_restore_refuses_a_folder_a_server_holds(tmp_path: Path) -> None:
+    from backend.datalock import lock_data_folder
+
+    archive = _small_backup(tmp_path)
+    held = lock_data_folder(tmp_path / "live")
+    try:
+        done = cli("restore", "--data-dir", str(tmp_path / "live"), str(archive), env={})
+    finally:
+        held.release()
+    assert done.returncode == 1
+    assert f"in use by pid {os.getpid()}" in done.stderr
