@@ -96,7 +96,7 @@ def validate(b):
     out = {
         "ssid": _text(b, "ssid", 1, 32),
         "password": _text(b, "password", 0, 64),
-        "broker_url": _text(b, "broker_url", 8, 255),
+        "broker_url": _text(b, "broker_url", 8, 256),
         "mqtt_user": _text(b, "mqtt_user", 0, 128),
         "mqtt_password": _text(b, "mqtt_password", 0, 256),
         "client_id": _text(b, "client_id", 1, 128),
