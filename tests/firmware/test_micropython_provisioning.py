@@ -38,9 +38,11 @@ def broker(tmp_path: Path) -> Iterator[int]:
         yield port
 
 
-def world(tmp_path: Path) -> Path:
+def world(tmp_path: Path, button: int = 1) -> Path:
+    """Write the world file (the BOOT button: 1 released, 0 pressed), atomically."""
     path = tmp_path / "world.json"
-    path.write_text(
+    spare = tmp_path / "world.json.new"
+    spare.write_text(
         json.dumps(
             {
                 "mac": "240ac4a1b2c3",
@@ -50,10 +52,11 @@ def world(tmp_path: Path) -> Path:
                 ],
                 "connect_s": 0.3,
                 "scan_s": 0.3,
-                "pins": {"0": 1},
+                "pins": {"0": button},
             }
         )
     )
+    spare.replace(path)
     return path
 
 
@@ -124,6 +127,23 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
                 assert bridge.advertisement is None
                 status = await asyncio.to_thread(retained, broker, PREFIX + "/status")
                 assert status == "online"
+
+                # a short press (1-5 s) wakes Bluetooth for a Wi-Fi change; no MTU exchange now
+                world(tmp_path, button=0)
+                await asyncio.sleep(1.5)
+                world(tmp_path, button=1)
+                await bridge.wait_until(lambda: bridge.advertisement is not None, within=10)
+                await bridge.connect(mtu=None)
+                link = await BridgeGattLink.open(bridge)
+                assert link.mtu == 23
+                client = ProvisioningClient(link, timeout=15, slow_timeout=30)
+                bridge.on_lost = client.connection_lost
+                await client.open_session(CODE)
+                assert (await client.status()).state == "mqtt_connected"
+                assert len(await client.scan_wifi()) == 2  # many 20-byte notifications
+                await client.close()
+                bridge.disconnect()
+                await bridge.wait_until(lambda: not bridge.active, within=10)
                 print(
                     f"MicroPython controller: advertisement heard -> online {online - heard:.2f} s"
                 )

@@ -138,7 +138,9 @@ class BleBridge:
             raise LinkError("the device's radio is not connected to the bridge")
         self._writer.write((json.dumps(msg) + "\n").encode())
 
-    async def connect(self, mtu: int = 256, within: float = 5.0) -> int:
+    async def connect(self, mtu: int | None = 256, within: float = 5.0) -> int:
+        """Connect while the device advertises, then exchange MTUs (unless `mtu` is None:
+        the link stays at 23)."""
         loop = asyncio.get_running_loop()
         self._pending = loop.create_future()
         self._send({"op": "connect", "addr": "c0de00000001"})
@@ -146,6 +148,8 @@ class BleBridge:
         if answer["op"] != "connected":
             raise LinkError("the device is not advertising")
         self.conn = answer["conn"]
+        if mtu is None:
+            return self.conn
         self._pending = loop.create_future()
         self._send({"op": "mtu", "conn": self.conn, "mtu": mtu})
         self.mtu = (await asyncio.wait_for(self._pending, within))["mtu"]
