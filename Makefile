@@ -8,9 +8,9 @@ PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := mosquitto mosquitto-clients postgresql curl libegl1 libgl1 libxkbcommon0 \
                 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
-                libxcb-icccm4 libxcb-keysyms1 python3-venv
+                libxcb-icccm4 libxcb-keysyms1 python3-venv nodejs npm
 
-.PHONY: demo test setup system-deps venv lint clean
+.PHONY: demo test setup system-deps venv mpwasm bench-firmware lint clean
 
 demo: setup
 	$(PY) -m pooldesk demo
@@ -20,7 +20,19 @@ test: setup
 	$(PY) -m ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
-setup: system-deps venv
+setup: system-deps venv mpwasm
+
+# The official MicroPython WebAssembly port (pinned in tools/mpwasm/package-lock.json), run
+# under node by the firmware RAM bench and its test.
+MPWASM := tools/mpwasm/node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs
+mpwasm: $(MPWASM)
+
+$(MPWASM): tools/mpwasm/package.json tools/mpwasm/package-lock.json
+	npm ci --prefix tools/mpwasm --no-audit --no-fund
+	touch $@
+
+bench-firmware: setup
+	$(PY) -m bench.firmware_ram
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -44,4 +56,4 @@ lint: venv
 	$(PY) -m ruff format --check .
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) build dist .pytest_cache tools/mpwasm/node_modules
