@@ -19,6 +19,10 @@ from tests.backend.conftest import AppClient, make_settings, open_client
 from tests.backend.helpers import PASSWORD, error_of, register, signed_in
 from tests.backend.test_throttle_races import LONG_LOCK, from_address, statuses
 
+# The issue saw 300 ids claimed in 1.1 s; 120 at once show the same limit with less load on a
+# shared test machine (300 could wait past the connection pool's timeout there).
+BURST = 120
+
 
 async def _login(client: httpx.AsyncClient, username: str, password: str = PASSWORD):
     return await client.post("/api/auth/login", json={"username": username, "password": password})
@@ -144,13 +148,14 @@ async def test_device_adds_are_capped_and_throttled_per_user(database_url, tmp_p
                 client.post(
                     "/api/devices", json={"deviceId": f"ESP-2{n:05X}"}, headers=squatter.auth
                 )
-                for n in range(300)
+                for n in range(BURST)
             )
         )
         # 20 free adds, the 21st goes through and starts the lock; the rest wait.
-        assert statuses(burst) == {201: 21, 429: 279}
+        assert statuses(burst) == {201: 21, 429: BURST - 21}
         refused = next(r for r in burst if r.status_code == 429)
         assert int(refused.headers["Retry-After"]) >= 50
+        assert error_of(refused)["message"].startswith("Too many devices added in a short time")
         owner = await signed_in(client, "owner", device_id="ESP-300000")
         mine = await client.post(
             "/api/devices", json={"deviceId": "ESP-2000FF"}, headers=owner.auth
