@@ -11,9 +11,9 @@ from datetime import timedelta
 import httpx
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from backend.db.models import RefreshToken
+from backend.db.models import KnownAddress, RefreshToken
 from backend.db.types import utcnow
 from tests.backend.conftest import AppClient, make_settings, open_client
 from tests.backend.helpers import PASSWORD, error_of, register, signed_in
@@ -256,3 +256,15 @@ async def test_token_answers_are_never_cached_or_sniffed(client: AppClient, path
     assert response.status_code in (200, 201), response.text
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_deleting_the_account_forgets_where_it_signed_in_from(client):
+    account = await signed_in(client, "leaver")
+    async with client.app.state.ctx.db.read() as db:
+        assert await db.scalar(select(func.count()).select_from(KnownAddress)) == 1
+    deleted = await client.request(
+        "DELETE", "/api/account", json={"password": PASSWORD}, headers=account.auth
+    )
+    assert deleted.status_code == 200
+    async with client.app.state.ctx.db.read() as db:
+        assert await db.scalar(select(func.count()).select_from(KnownAddress)) == 0
