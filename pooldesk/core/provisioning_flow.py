@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pooldesk.core.backend_client import ApiError, BackendClient
+from pooldesk.core.bluetooth_problems import classify as classify_bluetooth_problem
 from pooldesk.provisioning import (
     FAILURE_ADVICE,
     Binding,
@@ -179,6 +180,7 @@ class ProvisioningFlow:
         connect_timeout: float = 60.0,
         online_timeout: float = 20.0,
         poll_interval: float = 0.1,
+        bluetooth_timeout: float = 8.0,
     ) -> None:
         self.backend = backend
         self.username = username
@@ -188,6 +190,7 @@ class ProvisioningFlow:
         self.connect_timeout = connect_timeout
         self.online_timeout = online_timeout
         self.poll_interval = poll_interval
+        self.bluetooth_timeout = bluetooth_timeout  # beyond the scan's own duration
 
         self.step = Step.IDLE
         self.timings: list[tuple[Step, float]] = []
@@ -246,11 +249,24 @@ class ProvisioningFlow:
             self._emit(Progress(Step.SCANNING, fraction=fraction))
 
         stop = (lambda seen: wanted.upper() in seen) if wanted else None
+
+        async def bounded_scan() -> list[Any]:
+            # Bluetooth that cannot be reached must end the scan with a reason, never hang it.
+            try:
+                async with asyncio.timeout(duration + self.bluetooth_timeout):
+                    return await scan_for_controllers(
+                        duration, on_found=found, on_progress=progress, stop_when=stop
+                    )
+            except ProvisioningError:
+                raise
+            except Exception as exc:
+                problem = classify_bluetooth_problem(exc)
+                log.warning("Bluetooth scan failed (%s): %s", problem.cause.value, problem.detail)
+                raise problem from exc
+
         self._set(Step.SCANNING, fraction=0.0)
         try:
-            self.controllers = await self._run(
-                scan_for_controllers(duration, on_found=found, on_progress=progress, stop_when=stop)
-            )
+            self.controllers = await self._run(bounded_scan())
         finally:
             if self.step is Step.SCANNING and not self._cancel_requested:
                 self._set(Step.PICK)

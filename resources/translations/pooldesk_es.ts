@@ -211,52 +211,52 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="257" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="259" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="268" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="270" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="269" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="271" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="292" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="294" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="294" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="296" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="297" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="299" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="316" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="364" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="366" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="365" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="369" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="371" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
@@ -474,34 +474,34 @@
   <context>
     <name>HistoryView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="28" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="29" />
       <source>24 hours</source>
       <translation>24 horas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="28" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="29" />
       <source>7 days</source>
       <translation>7 días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="41" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="42" />
       <source>Water °C</source>
       <translation>Agua °C</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="52" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="53" />
       <source>Pump</source>
       <translation>Bomba</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="65" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="55" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="66" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="65" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="55" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="66" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
@@ -580,72 +580,72 @@
   <context>
     <name>ScheduleView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="74" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="75" />
       <source>The pump runs inside these windows when it follows the schedule. A window whose end is before its start runs past midnight. Times are in {tz}.</source>
       <translation>La bomba funciona dentro de estas franjas cuando sigue el horario. Una franja que termina antes de empezar continúa después de medianoche. Las horas son de {tz}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
       <source>Start</source>
       <translation>Inicio</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
       <source>End</source>
       <translation>Fin</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
       <source>Days</source>
       <translation>Días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="88" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="89" />
       <source>No run windows: the pump only runs when switched on.</source>
       <translation>Sin franjas: la bomba solo funciona cuando se enciende a mano.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="97" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="98" />
       <source>Add window</source>
       <translation>Añadir franja</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="98" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="99" />
       <source>Send to controller</source>
       <translation>Enviar al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="106" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="107" />
       <source>Mon</source>
       <translation>lun</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="107" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="108" />
       <source>Tue</source>
       <translation>mar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="108" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="109" />
       <source>Wed</source>
       <translation>mié</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="109" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
       <source>Thu</source>
       <translation>jue</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
       <source>Fri</source>
       <translation>vie</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
       <source>Sat</source>
       <translation>sáb</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="113" />
       <source>Sun</source>
       <translation>dom</translation>
     </message>
@@ -715,318 +715,318 @@
   <context>
     <name>WizardController</name>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="71" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="72" />
       <source>Change Wi-Fi of {id}</source>
       <translation>Cambiar la wifi de {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="73" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="74" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="166" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="167" />
       <source>Looking for pool controllers…</source>
       <translation>Buscando controladores de piscina…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="180" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="181" />
       <source>{id} was not heard. Check it has power and stand next to it, then rescan.</source>
       <translation>No se oye a {id}. Comprueba que tiene corriente, ponte a su lado y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="185" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="186" />
       <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
       <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="190" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="191" />
       <source>{id} · signal {rssi} dBm</source>
       <translation>{id} · señal {rssi} dBm</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="196" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="197" />
       <source>already set up</source>
       <translation>ya configurado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="218" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="219" />
       <source>Connecting to {id} over Bluetooth…</source>
       <translation>Conectando con {id} por Bluetooth…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="226" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="227" />
       <source>{id} (firmware {fw})</source>
       <translation>{id} (firmware {fw})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="233" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="234" />
       <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
       <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="242" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="243" />
       <source>{id} is blinking its light for 5 seconds.</source>
       <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="263" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="264" />
       <source>Opening a secure session…</source>
       <translation>Abriendo una sesión segura…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="268" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="269" />
       <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
       <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="272" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="273" />
       <source>You can try again in {s} s.</source>
       <translation>Puedes volver a intentarlo en {s} s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="281" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="282" />
       <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
       <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="296" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="297" />
       <source>The controller is looking for Wi-Fi networks…</source>
       <translation>El controlador está buscando redes wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="302" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="303" />
       <source>open</source>
       <translation>abierta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="306" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="307" />
       <source>{ssid} · signal {rssi} dBm · {security}</source>
       <translation>{ssid} · señal {rssi} dBm · {security}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="313" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="314" />
       <source>Other network…</source>
       <translation>Otra red…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="319" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="320" />
       <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="326" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="327" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="328" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="329" />
       <source>A network name has at most 32 bytes.</source>
       <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="337" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="338" />
       <source>A Wi-Fi password has 8 to 63 characters.</source>
       <translation>Una contraseña wifi tiene de 8 a 63 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="357" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="358" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="455" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="456" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="495" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="496" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="507" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="508" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="509" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="538" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="539" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="97" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="98" />
       <source>Pool controllers nearby</source>
       <translation>Controladores de piscina cercanos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="99" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="100" />
       <source>Keep this computer within a few metres of the controller. Controllers that are already set up are marked.</source>
       <translation>Mantén este ordenador a pocos metros del controlador. Los controladores ya configurados aparecen marcados.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="102" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="103" />
       <source>Rescan</source>
       <translation>Volver a buscar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="103" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
       <source>Use this controller</source>
       <translation>Usar este controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
       <source>Not sure it is the right unit? Make its light blink.</source>
       <translation>¿No sabes si es la unidad correcta? Haz parpadear su luz.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="106" />
       <source>Identify (blink)</source>
       <translation>Identificar (parpadeo)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="108" />
       <source>Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:</source>
       <translation>Código de reclamación de la etiqueta (como KQ4M-7XTZ-2PB6-WRHD) o el texto de su código QR:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="110" />
       <source>Back to the list</source>
       <translation>Volver a la lista</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="110" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
       <source>Connect securely</source>
       <translation>Conectar de forma segura</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="112" />
       <source>Wi-Fi at the pool</source>
       <translation>Wifi en la piscina</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="112" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
       <source>Networks the controller hears where it stands:</source>
       <translation>Redes que el controlador oye donde está:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
       <source>Network name:</source>
       <translation>Nombre de la red:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
       <source>Wi-Fi password:</source>
       <translation>Contraseña wifi:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="116" />
       <source>Name for this controller (optional):</source>
       <translation>Nombre para este controlador (opcional):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="116" />
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="117" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
       <source>Rescan networks</source>
       <translation>Volver a buscar redes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="117" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="118" />
       <source>Connect</source>
       <translation>Conectar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="121" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
       <source>Enter the password again</source>
       <translation>Volver a escribir la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
       <source>Retry</source>
       <translation>Reintentar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
       <source>Finish</source>
       <translation>Terminar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
       <source>Cancel</source>
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="434" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="435" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="435" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="436" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="436" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="437" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="437" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="438" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="438" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="439" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="441" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="442" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="457" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="458" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="461" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="462" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="464" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="465" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="468" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="469" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="472" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="473" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="476" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="477" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="478" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="479" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
@@ -1120,296 +1120,341 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <source>The controller carried out the command late.</source>
+      <translation>El controlador ejecutó la orden con retraso.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <source>The command reached the controller too late and was not carried out; nothing changed.</source>
+      <translation>La orden llegó al controlador demasiado tarde y no se ejecutó; nada ha cambiado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="45" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
       <source>Connecting to the broker…</source>
       <translation>Conectando con el bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
       <source>The broker did not answer the connection request.</source>
       <translation>El bróker no respondió a la solicitud de conexión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="43" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
       <source>Check the address and that the server is running.</source>
       <translation>Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="44" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
       <source>Invalid username or password</source>
       <translation>Nombre de usuario o contraseña incorrectos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
       <source>This session has ended; sign in again</source>
       <translation>Esta sesión ha terminado; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
       <source>Invalid or expired token; sign in again</source>
       <translation>Credencial no válida o caducada; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
       <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
       <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
       <source>timed out</source>
       <translation>tiempo de espera agotado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="73" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="74" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="79" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="76" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="82" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="95" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
+      <source>Setting up failed. Retry.</source>
+      <translation>La configuración falló. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
+      <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
+      <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="106" />
+      <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
+      <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="111" />
+      <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
+      <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="114" />
+      <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
+      <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="119" />
+      <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
+      <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="124" />
+      <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
+      <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="161" />
       <source>The server at %1 did not answer in time. Try again.</source>
       <translation>El servidor en %1 no respondió a tiempo. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="128" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="163" />
       <source>Cannot reach the server at %1 (%2). Check the address and that the server is running.</source>
       <translation>No se puede contactar con el servidor en %1 (%2). Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="168" />
       <source>The server answered %1 without a readable message.</source>
       <translation>El servidor respondió %1 sin un mensaje legible.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="169" />
       <source>The server refused (%1).</source>
       <translation>El servidor se negó (%1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="136" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="171" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="172" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="173" />
       <source>%1. Sign in again.</source>
       <translation>%1. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="140" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="175" />
       <source>The controller refused: %1.</source>
       <translation>El controlador se negó: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="141" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="176" />
       <source>Could not get broker credentials: %1</source>
       <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="142" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="177" />
       <source>Connection lost: %1</source>
       <translation>Conexión perdida: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
       <source>Cannot reach the broker at %1 (%2).</source>
       <translation>No se puede contactar con el bróker en %1 (%2).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="144" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="179" />
       <source>certificate not trusted: %1</source>
       <translation>certificado no fiable: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="145" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="180" />
       <source>The broker refused the connection (reason %1).</source>
       <translation>El bróker rechazó la conexión (motivo %1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="147" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="149" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="184" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="155" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="190" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="156" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="191" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="159" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="194" />
       <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
       <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="166" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="172" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="180" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="186" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="222" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="224" />
       <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="196" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="231" />
       <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>

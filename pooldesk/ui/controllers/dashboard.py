@@ -157,9 +157,9 @@ class DashboardController(QObject):
             card.history_requested.connect(self.open_history)
             card.schedule_requested.connect(self.open_schedule)
         if what == "pump" and key in self._outcome and not self._pending(key):
-            message, is_error = self._outcome[key]
-            if not is_error:
-                del self._outcome[key]
+            # A fresh state from the controller is the truth now: an earlier failure (or
+            # confirmation) no longer describes what the card shows.
+            del self._outcome[key]
         card.show_text(self.card_text(device))
         if what in ("added", "name"):
             self.view.relayout()
@@ -253,7 +253,9 @@ class DashboardController(QObject):
     def _command_changed(self, command: Command) -> None:
         if command.kind != "pump":
             return
-        if command.state is CommandState.CONFIRMED:
+        if command.late:  # a failed command the controller answered afterwards
+            self._outcome[command.device_key] = (fmt.core_message(command.message), False)
+        elif command.state is CommandState.CONFIRMED:
             self._outcome[command.device_key] = (self.tr("Confirmed by the controller."), False)
         elif command.state in (CommandState.FAILED, CommandState.REJECTED):
             self._outcome[command.device_key] = (fmt.core_message(command.message), True)

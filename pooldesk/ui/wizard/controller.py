@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from pooldesk.core.backend_client import ApiError
+from pooldesk.core.bluetooth_problems import classify as classify_bluetooth_problem
 from pooldesk.core.devices import DeviceStore
 from pooldesk.core.provisioning_flow import (
     FlowCancelled,
@@ -574,6 +575,16 @@ class WizardController(QObject):
         except ApiError as exc:
             if not self._ending:
                 self.view.message.show_error(fmt.core_message(exc.message))
+        except Exception as exc:  # the Bluetooth stack's own errors, or a bug: say it, log it
+            log.exception("wizard step failed")
+            if not self._ending:
+                if self.flow.step in (Step.SCANNING, Step.PICK, Step.CONNECTING_BLE):
+                    text = str(classify_bluetooth_problem(exc))
+                else:
+                    text = "Setting up failed. Retry."
+                self.view.message.show_error(fmt.core_message(text))
+                if self.view.page is self.view.scan_page:
+                    self.view.scan_page.rescan.setEnabled(True)
         finally:
             if not self._ending:
                 self.view.set_busy(False)
