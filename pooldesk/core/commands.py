@@ -33,6 +33,13 @@ EXPIRED = "The command reached the controller too late and was not carried out; 
 EXPIRED_REASON = "command expired"  # the firmware's reason (firmware/device/fw_expiry.py)
 
 
+def _margin(timeout: float) -> float:
+    """How long before giving up the deadline falls. A controller counts whole seconds and NTP
+    sets its clock to a whole second, so it can read up to ~2 s behind: a deadline this much
+    earlier still stops a command that arrives after the app reported it as failed."""
+    return min(2.0, timeout / 2)
+
+
 class CommandState(enum.Enum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
@@ -104,7 +111,7 @@ class CommandTracker:
             "cmd_id": command.cmd_id,
             **body,
             "ts": format_time(sent),
-            "expires": format_time(sent + timedelta(seconds=self.timeout)),
+            "expires": format_time(sent + timedelta(seconds=self.timeout - _margin(self.timeout))),
         }
         self._failed.pop((device_key, kind), None)  # a new command: the old failure is history
         previous = self._pending.pop((device_key, kind), None)

@@ -211,196 +211,226 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="259" />
-      <source>Confirmed by the controller.</source>
-      <translation>Confirmado por el controlador.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="270" />
-      <source>Rename device</source>
-      <translation>Cambiar el nombre del dispositivo</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="271" />
-      <source>Name</source>
-      <translation>Nombre</translation>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="289" />
+      <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
+      <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/controllers/dashboard.py" line="294" />
-      <source>Remove device</source>
-      <translation>Quitar el dispositivo</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="296" />
-      <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
-      <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
+      <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
+      <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/controllers/dashboard.py" line="299" />
-      <source>Remove</source>
-      <translation>Quitar</translation>
+      <source>Pause the schedule?</source>
+      <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="316" />
-      <source>{name} was removed.</source>
-      <translation>Se quitó {name}.</translation>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="301" />
+      <source>Turn on</source>
+      <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="366" />
-      <source>{name} is offline</source>
-      <translation>{name} está desconectado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
-      <source>The controller stopped reporting.</source>
-      <translation>El controlador dejó de informar.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="371" />
-      <source>Alert from {name}</source>
-      <translation>Alerta de {name}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="125" />
-      <source>Live</source>
-      <translation>En directo</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="127" />
-      <source>Connecting…</source>
-      <translation>Conectando…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="129" />
-      <source>Reconnecting…</source>
-      <translation>Reconectando…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="131" />
-      <source>Not connected, retrying in {s} s</source>
-      <translation>Sin conexión, se reintenta en {s} s</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="134" />
-      <source>Not connected</source>
-      <translation>Sin conexión</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="136" />
-      <source>Offline</source>
-      <translation>Desconectado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="178" />
-      <source>Online</source>
-      <translation>En línea</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="180" />
-      <source>Offline · last seen {when}</source>
-      <translation>Desconectado · visto por última vez {when}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
-      <source>Status unknown</source>
-      <translation>Estado desconocido</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
-      <source>Waiting for the broker…</source>
-      <translation>Esperando al bróker…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="186" />
-      <source>— °C</source>
-      <translation>— °C</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="190" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="202" />
-      <source>(last known)</source>
-      <translation>(último conocido)</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="193" />
-      <source>Pump: unknown</source>
-      <translation>Bomba: desconocida</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="195" />
-      <source>on</source>
-      <translation>encendida</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="195" />
-      <source>off</source>
-      <translation>apagada</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="196" />
-      <source>Pump {state} · {mode}</source>
-      <translation>Bomba {state} · {mode}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="200" />
-      <source>until {time}</source>
-      <translation>hasta las {time}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="208" />
-      <source>Turning on…</source>
-      <translation>Encendiendo…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="210" />
-      <source>Turning off…</source>
-      <translation>Apagando…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="212" />
-      <source>Sending…</source>
-      <translation>Enviando…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="214" />
-      <source>Waiting for the controller…</source>
-      <translation>Esperando al controlador…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="216" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="301" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="216" />
-      <source>Turn on</source>
-      <translation>Encender</translation>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="330" />
+      <source>Confirmed by the controller.</source>
+      <translation>Confirmado por el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="341" />
+      <source>Rename device</source>
+      <translation>Cambiar el nombre del dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="342" />
+      <source>Name</source>
+      <translation>Nombre</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="365" />
+      <source>Remove device</source>
+      <translation>Quitar el dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
+      <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
+      <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="370" />
+      <source>Remove</source>
+      <translation>Quitar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="387" />
+      <source>{name} was removed.</source>
+      <translation>Se quitó {name}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="437" />
+      <source>{name} is offline</source>
+      <translation>{name} está desconectado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="438" />
+      <source>The controller stopped reporting.</source>
+      <translation>El controlador dejó de informar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="442" />
+      <source>Alert from {name}</source>
+      <translation>Alerta de {name}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="152" />
+      <source>Live</source>
+      <translation>En directo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="154" />
+      <source>Connecting…</source>
+      <translation>Conectando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="156" />
+      <source>Reconnecting…</source>
+      <translation>Reconectando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="158" />
+      <source>Not connected, retrying in {s} s</source>
+      <translation>Sin conexión, se reintenta en {s} s</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="161" />
+      <source>Not connected</source>
+      <translation>Sin conexión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="163" />
+      <source>Offline</source>
+      <translation>Desconectado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="207" />
+      <source>This app is not connected · values may be out of date</source>
+      <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="209" />
+      <source>Online</source>
+      <translation>En línea</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="211" />
+      <source>Offline · last seen {when}</source>
+      <translation>Desconectado · visto por última vez {when}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="213" />
+      <source>Status unknown</source>
+      <translation>Estado desconocido</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="213" />
+      <source>Waiting for the broker…</source>
+      <translation>Esperando al bróker…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="217" />
+      <source>— °C</source>
+      <translation>— °C</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="221" />
+      <source>(recorded {ago})</source>
+      <translation>(registrado {ago})</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="225" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="239" />
+      <source>(last known)</source>
+      <translation>(último conocido)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="228" />
+      <source>Pump: unknown</source>
+      <translation>Bomba: desconocida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="230" />
+      <source>on</source>
+      <translation>encendida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="230" />
+      <source>off</source>
+      <translation>apagada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
+      <source>Pump {state} · {mode}</source>
+      <translation>Bomba {state} · {mode}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
+      <source>until {time}</source>
+      <translation>hasta las {time}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
+      <source>schedule paused</source>
+      <translation>horario en pausa</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
+      <source>Turning on…</source>
+      <translation>Encendiendo…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="247" />
+      <source>Turning off…</source>
+      <translation>Apagando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="249" />
+      <source>Sending…</source>
+      <translation>Enviando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="251" />
+      <source>Waiting for the controller…</source>
+      <translation>Esperando al controlador…</translation>
     </message>
   </context>
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="184" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="192" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="193" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="201" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="194" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="202" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="195" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="203" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="201" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="209" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -408,49 +438,59 @@
   <context>
     <name>DeviceCard</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="84" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="85" />
       <source>History…</source>
       <translation>Historial…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="85" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="86" />
       <source>Schedule…</source>
       <translation>Horario…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="87" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
       <source>Rename…</source>
       <translation>Cambiar nombre…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="89" />
       <source>Change Wi-Fi…</source>
       <translation>Cambiar la wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="89" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="90" />
       <source>Remove from my account…</source>
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="113" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="114" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="120" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="121" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="120" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="121" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="125" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="128" />
+      <source>Resume schedule</source>
+      <translation>Reanudar horario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="129" />
+      <source>Hand the pump back to its schedule</source>
+      <translation>Devolver la bomba a su horario</translation>
     </message>
   </context>
   <context>
@@ -1462,62 +1502,62 @@
   <context>
     <name>format</name>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="20" />
+      <location filename="../../pooldesk/ui/format.py" line="29" />
       <source>never</source>
       <translation>nunca</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="23" />
+      <location filename="../../pooldesk/ui/format.py" line="32" />
       <source>just now</source>
       <translation>ahora mismo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="25" />
+      <location filename="../../pooldesk/ui/format.py" line="34" />
       <source>{n} s ago</source>
       <translation>hace {n} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="27" />
+      <location filename="../../pooldesk/ui/format.py" line="36" />
       <source>{n} min ago</source>
       <translation>hace {n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="29" />
+      <location filename="../../pooldesk/ui/format.py" line="38" />
       <source>{n} h ago</source>
       <translation>hace {n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="38" />
+      <location filename="../../pooldesk/ui/format.py" line="47" />
       <source>unknown</source>
       <translation>desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="43" />
+      <location filename="../../pooldesk/ui/format.py" line="52" />
       <source>{n} h</source>
       <translation>{n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="44" />
+      <location filename="../../pooldesk/ui/format.py" line="53" />
       <source>{n} min</source>
       <translation>{n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="49" />
+      <location filename="../../pooldesk/ui/format.py" line="58" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="50" />
+      <location filename="../../pooldesk/ui/format.py" line="59" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="51" />
+      <location filename="../../pooldesk/ui/format.py" line="60" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="52" />
+      <location filename="../../pooldesk/ui/format.py" line="61" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>

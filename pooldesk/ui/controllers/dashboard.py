@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -62,6 +63,7 @@ class DashboardController(QObject):
         self.add_device_requested.connect(lambda: self.open_wizard())
         view.add_device_requested.connect(self.add_device_requested)
         view.account_requested.connect(self.account_requested)
+        self._link_was_up = False  # the broker link was up once since sign-in
         self._show_link(LinkStatus(LinkState.IDLE))
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -70,6 +72,7 @@ class DashboardController(QObject):
 
     async def _start(self) -> None:
         await self.reload_devices()
+        self.tasks.spawn(self._fill_from_history())
         self.link = MqttLink(
             self._credentials,
             SUBSCRIPTIONS,
@@ -82,6 +85,26 @@ class DashboardController(QObject):
         self.commands.subscribe(self._command_changed)
         self.link.start()
         self._clock.start()
+
+    async def _fill_from_history(self) -> None:
+        """Show every card's last recorded water temperature at once (the controller reports
+        only every minute); a live value replaces it. Best effort: the live view follows anyway."""
+
+        async def one(key: str, device_id: str) -> None:
+            try:
+                page = await self.session.client.history(
+                    device_id, event_type="telemetry", limit=1
+                )
+            except ApiError as exc:
+                log.info("no recorded values for %s: %s", device_id, exc)
+                return
+            for event in page.events:  # newest first
+                value = event.data.get("water_c")
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    self.store.recorded(key, float(value), event.ts)
+
+        devices = [(d.key, d.device_id) for d in self.store.devices.values()]
+        await asyncio.gather(*(one(key, device_id) for key, device_id in devices))
 
     async def _credentials(self) -> MqttCredentials:
         if self.credentials_source is not None:
@@ -119,6 +142,10 @@ class DashboardController(QObject):
 
     # -- showing ------------------------------------------------------------------------------
     def _show_link(self, status: LinkStatus) -> None:
+        if status.state is LinkState.CONNECTED:
+            self._link_was_up = True
+        elif status.state is LinkState.IDLE:
+            self._link_was_up = False
         self.store.set_link_up(status.state is LinkState.CONNECTED)
         tr = self.tr
         if status.state is LinkState.CONNECTED:
@@ -174,7 +201,11 @@ class DashboardController(QObject):
     def card_text(self, device: Device) -> CardText:
         tr = self.tr
         link_up = self.store.link_up
-        if device.online is True:
+        online = device.online
+        if not link_up and self._link_was_up:
+            # The app lost the broker, not the controller: say so, in grey, not "Offline".
+            status, online = tr("This app is not connected · values may be out of date"), None
+        elif device.online is True:
             status = tr("Online")
         elif device.online is False:
             status = tr("Offline · last seen {when}").format(when=fmt.ago(device.last_seen))
@@ -185,8 +216,12 @@ class DashboardController(QObject):
         if device.water_c is None:
             temperature = tr("— °C")
         else:
-            temperature = f"{device.water_c:.1f} °C"
-            if water_stale:
+            temperature = fmt.celsius(device.water_c)
+            if device.telemetry_received is None and device.water_recorded_at is not None:
+                temperature += " " + tr("(recorded {ago})").format(
+                    ago=fmt.ago(device.water_recorded_at)
+                )
+            elif water_stale:
                 temperature += " " + tr("(last known)")
         pump = device.pump
         if pump is None:
@@ -198,6 +233,8 @@ class DashboardController(QObject):
             )
             if pump.mode == "timer" and pump.until:
                 pump_text += " " + tr("until {time}").format(time=fmt.clock(pump.until))
+            if pump.mode in ("manual", "timer"):
+                pump_text += " · " + tr("schedule paused")
             if pump_stale:
                 pump_text += " " + tr("(last known)")
         pending = self._pending(device.key)
@@ -218,7 +255,7 @@ class DashboardController(QObject):
         return CardText(
             name=device.name,
             device_id=device.device_id,
-            online=device.online,
+            online=online,
             status=status,
             pump=pump_text,
             pump_on=pump.on if pump else None,
@@ -230,6 +267,7 @@ class DashboardController(QObject):
             message=message,
             message_is_error=is_error,
             controls_enabled=link_up and device.online is True,
+            schedule_paused=pump is not None and pump.mode in ("manual", "timer"),
         )
 
     # -- commands -----------------------------------------------------------------------------
@@ -237,8 +275,41 @@ class DashboardController(QObject):
         device = self.store.devices.get(key)
         if device is None or self.commands is None:
             return
+        on = not (device.pump and device.pump.on)
+        if device.pump is not None and device.pump.mode == "schedule":
+            self._ask_leave_schedule(key, device, on)
+            return
         self._outcome.pop(key, None)
-        self.commands.switch_pump(key, not (device.pump and device.pump.on))
+        self.commands.switch_pump(key, on)
+
+    def _ask_leave_schedule(self, key: str, device: Device, on: bool) -> None:
+        """Switching by hand takes the pump away from its schedule: say so first."""
+        text = (
+            self.tr(
+                "Turning the pump on by hand pauses the schedule of {name}: the pump stays on "
+                "until you turn it off or press “Resume schedule”."
+            )
+            if on
+            else self.tr(
+                "Turning the pump off by hand pauses the schedule of {name}: the pump stays off "
+                "until you turn it on or press “Resume schedule”."
+            )
+        ).format(name=device.name)
+        dialog = ConfirmDialog(
+            self.tr("Pause the schedule?"),
+            text,
+            self.tr("Turn on") if on else self.tr("Turn off"),
+            self.view,
+        )
+
+        def confirmed() -> None:
+            if self.commands is not None and key in self.store.devices:
+                self._outcome.pop(key, None)
+                self.commands.switch_pump(key, on)
+
+        dialog.accepted.connect(confirmed)
+        self.dialog = dialog
+        dialog.open()
 
     def run_for(self, key: str, seconds: int) -> None:
         if self.commands is not None:

@@ -7,7 +7,7 @@ import asyncio
 
 from PySide6.QtCore import Qt
 
-from tests.app.helpers import wait_until
+from tests.app.helpers import switch_pump, wait_until
 
 
 async def test_device_comes_online_and_shows_its_values(signed_in) -> None:
@@ -34,7 +34,7 @@ async def test_toggle_pending_then_confirmed(signed_in, qtbot) -> None:
     fake = controller()
     await wait_until(lambda: card.toggle.isEnabled())
     fake.respond = False  # hold the answer to see the pending state
-    qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+    switch_pump(app, card, qtbot)
     assert card.toggle.text() == "Turning on…" and not card.toggle.isEnabled()
     assert "Waiting for the controller" in card.message.text()
     await wait_until(lambda: fake.commands, what="command at the controller")
@@ -50,7 +50,7 @@ async def test_no_answer_reverts_with_the_controller_did_not_respond(signed_in, 
     fake = controller()
     await wait_until(lambda: card.toggle.isEnabled())
     fake.respond = False
-    qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+    switch_pump(app, card, qtbot)
     assert card.toggle.text() == "Turning on…"
     await wait_until(lambda: card.toggle.text() == "Turn on", within=5, what="revert")
     assert card.message.text() == "The controller did not respond."

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
 from firmware.sim.runner import SimulatedController
 from pooldesk.core.backend_client import BackendClient
-from tests.app.helpers import unique_user, wait_until
+from tests.app.helpers import FakeController, switch_pump, unique_user, wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -46,7 +48,7 @@ async def test_a_late_echo_clears_the_failure_and_shows_the_real_state(signed_in
     fake = controller()
     await wait_until(lambda: card.toggle.isEnabled())
     fake.respond = False
-    qtbot.mouseClick(card.toggle, LEFT)
+    switch_pump(app, card, qtbot)
     await wait_until(lambda: card.toggle.text() == "Turn on", within=5, what="failed")
     assert card.message.text() == "The controller did not respond."
     assert "expires" in fake.commands[-1]
@@ -67,7 +69,7 @@ async def test_command_held_by_a_paused_broker_expires_at_the_controller(
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
     await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port, command_timeout=1.5)
+    app = make_app(backend.url, broker_port=broker.port, command_timeout=4.0)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
@@ -89,13 +91,17 @@ async def test_command_held_by_a_paused_broker_expires_at_the_controller(
         assert not sim.relay_on
         os.kill(broker.proc.pid, signal.SIGSTOP)
         paused = True
-        qtbot.mouseClick(card.toggle, LEFT)
+        switch_pump(app, card, qtbot)
         assert card.toggle.text() == "Turning on…"
-        await wait_until(lambda: card.toggle.text() == "Turn on", within=5, what="failure shown")
+        await wait_until(lambda: card.toggle.text() == "Turn on", within=8, what="failure shown")
         assert card.message.text() == "The controller did not respond."
         os.kill(broker.proc.pid, signal.SIGCONT)
         paused = False
-        await wait_until(lambda: "too late" in card.message.text(), within=10, what="refusal")
+        try:
+            await wait_until(lambda: "too late" in card.message.text(), within=10, what="refusal")
+        except AssertionError:
+            events = app.dashboard.store.devices[key].last_event
+            raise AssertionError(f"{card.message.text()} {sim.relay_on} {events}") from None
         assert card.message.text() == (
             "The command reached the controller too late and was not carried out; nothing changed."
         )
@@ -103,7 +109,7 @@ async def test_command_held_by_a_paused_broker_expires_at_the_controller(
         assert not sim.relay_on and "Pump off" in card.pump.text()
         assert card.toggle.text() == "Turn on" and card.toggle.isEnabled()
         # a fresh command still works
-        qtbot.mouseClick(card.toggle, LEFT)
+        switch_pump(app, card, qtbot)
         await wait_until(lambda: card.toggle.text() == "Turn off", what="confirmed")
         assert sim.relay_on
     finally:
@@ -119,3 +125,75 @@ def test_expiry_is_in_the_contract() -> None:
     text = (Path(__file__).resolve().parents[3] / "docs" / "mqtt.md").read_text()
     assert '"expires"' in text and "command expired" in text
     assert json.loads('{"expires": "2026-11-27T14:00:08.105Z"}')
+
+
+async def test_switching_by_hand_asks_first_and_resume_schedule_is_one_click(
+    signed_in, qtbot
+) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    fake = controller()  # follows its schedule
+    await wait_until(lambda: card.toggle.isEnabled())
+    assert "schedule" in card.pump.text() and not card.resume.isVisible()
+    qtbot.mouseClick(card.toggle, LEFT)
+    dialog = app.dashboard.dialog
+    assert dialog.isVisible() and "pauses the schedule" in dialog.findChildren(QLabel)[0].text()
+    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).isDefault()
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), LEFT)
+    assert fake.commands == [] and card.toggle.text() == "Turn on"
+
+    switch_pump(app, card, qtbot)
+    await wait_until(lambda: "Pump on · manual" in card.pump.text(), what="manual")
+    assert "schedule paused" in card.pump.text()
+    assert card.resume.isVisible() and card.resume.isEnabled()
+    qtbot.mouseClick(card.toggle, LEFT)  # already manual: no question
+    assert app.dashboard.dialog is dialog or not app.dashboard.dialog.isVisible()
+    await wait_until(lambda: "Pump off · manual" in card.pump.text(), what="off, still manual")
+
+    qtbot.mouseClick(card.resume, LEFT)
+    await wait_until(lambda: fake.commands[-1].get("mode") == "schedule", what="resume sent")
+    await wait_until(lambda: not card.resume.isVisible(), what="back on the schedule")
+    assert "schedule paused" not in card.pump.text() and "schedule" in card.pump.text()
+
+
+async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backend, broker) -> None:
+    user = unique_user()
+    client = BackendClient(backend.url)
+    await client.register(user["username"], user["email"], user["password"], user["device_id"])
+    await client.login(user["username"], user["password"])
+    for minutes, temp in ((30, 23.5), (12, 24.75)):
+        ts = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+        body = {"deviceId": user["device_id"], "type": "telemetry", "data": {"water_c": temp}}
+        await client._authed("POST", "/api/event", json={**body, "ts": ts})
+    await client.aclose()
+    app = make_app(backend.url, broker_port=broker.port)
+    await app.start()
+    await app.session.sign_in(user["username"], user["password"])
+    key = user["device_id"].lower()
+    await wait_until(lambda: key in app.window.dashboard_view.cards)
+    card = app.window.dashboard_view.cards[key]
+    await wait_until(lambda: "24.8 °C" in card.temperature.text(), within=3, what="recorded")
+    assert "(recorded 12 min ago)" in card.temperature.text()
+    fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}")
+    fake.start()
+    try:
+        fake.telemetry(25.5)
+        await wait_until(lambda: card.temperature.text() == "25.5 °C", what="live value")
+    finally:
+        fake.stop()
+
+
+async def test_when_the_app_loses_the_broker_the_cards_do_not_call_controllers_offline(
+    signed_in, broker
+) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    controller()
+    await wait_until(lambda: "Online" in card.status.text())
+    broker.stop()
+    await wait_until(lambda: "not connected" in card.status.text(), what="the app's loss")
+    assert "Offline" not in card.status.text() and "#b3261e" not in card.status.text()
+    assert "out of date" in card.status.text()
+    assert not card.toggle.isEnabled()
+    broker.start()
+    await wait_until(lambda: app.dashboard.link.connected, within=15, what="reconnected")
