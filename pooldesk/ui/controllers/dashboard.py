@@ -92,9 +92,7 @@ class DashboardController(QObject):
 
         async def one(key: str, device_id: str) -> None:
             try:
-                page = await self.session.client.history(
-                    device_id, event_type="telemetry", limit=1
-                )
+                page = await self.session.client.history(device_id, event_type="telemetry", limit=1)
             except ApiError as exc:
                 log.info("no recorded values for %s: %s", device_id, exc)
                 return
