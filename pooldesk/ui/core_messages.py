@@ -59,6 +59,12 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Logged out successfully"),
     QT_TRANSLATE_NOOP("core", "Account deleted"),
     QT_TRANSLATE_NOOP("core", "Session ended"),
+    QT_TRANSLATE_NOOP("core", "This session has ended"),
+    QT_TRANSLATE_NOOP("core", "Invalid or expired token"),
+    QT_TRANSLATE_NOOP("core", "Invalid or expired refresh token"),
+    QT_TRANSLATE_NOOP("core", "Your session has ended"),
+    QT_TRANSLATE_NOOP("core", "Too many failed attempts."),
+    QT_TRANSLATE_NOOP("core", "Too many requests."),
     # fixed messages of the broker link, the account page and the provisioning steps
     QT_TRANSLATE_NOOP(
         "core",
@@ -162,7 +168,7 @@ VALUED_MESSAGES = (
     _valued(
         QT_TRANSLATE_NOOP(
             "core",
-            "Cannot reach the server at %1 (%2). Check the address and that the server is running.",
+            "Cannot reach the server at %1. Check the address and that the server is running.",
         )
     ),
     _valued(QT_TRANSLATE_NOOP("core", "The server answered %1 without a readable message.")),

@@ -3,62 +3,62 @@
   <context>
     <name>AccountController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="44" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="45" />
       <source>Signed in as {user} ({email}) on {server}</source>
       <translation>Sesión iniciada como {user} ({email}) en {server}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="56" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="57" />
       <source>Your session is kept in the system keyring.</source>
       <translation>Tu sesión se guarda en el llavero del sistema.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="69" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="70" />
       <source>Saved. PoolDesk speaks the new language from its next start.</source>
       <translation>Guardado. PoolDesk usará el nuevo idioma a partir del próximo inicio.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="89" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="90" />
       <source>unknown app</source>
       <translation>aplicación desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="104" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="105" />
       <source>That session has ended.</source>
       <translation>Esa sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="139" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="140" />
       <source>Save my data</source>
       <translation>Guardar mis datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="141" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="142" />
       <source>JSON files (*.json)</source>
       <translation>Archivos JSON (*.json)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="161" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="162" />
       <source>Could not save {path}: {error}</source>
       <translation>No se pudo guardar {path}: {error}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="164" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="165" />
       <source>Your data was saved to {path}.</source>
       <translation>Tus datos se guardaron en {path}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="169" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="170" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="171" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="172" />
       <source>Delete the account "{user}" for good? Your devices are unbound and their history is erased.</source>
       <translation>¿Eliminar definitivamente la cuenta «{user}»? Tus dispositivos se desvinculan y su historial se borra.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="174" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="175" />
       <source>Delete for good</source>
       <translation>Eliminar definitivamente</translation>
     </message>
@@ -203,7 +203,7 @@
   <context>
     <name>AuthController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/auth.py" line="47" />
+      <location filename="../../pooldesk/ui/controllers/auth.py" line="48" />
       <source>Server: {url}</source>
       <translation>Servidor: {url}</translation>
     </message>
@@ -211,198 +211,199 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="289" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="295" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="294" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="300" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="299" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="305" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="301" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="301" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="330" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="336" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="341" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="347" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="342" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="348" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="365" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="371" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="373" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="370" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="376" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="387" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="393" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="437" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="443" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="438" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="444" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="442" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="448" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="152" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="153" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="154" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="155" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="156" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="157" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="164" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="158" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="162" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="161" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="167" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="163" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="169" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="207" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="213" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="209" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="215" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="211" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="217" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="213" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="213" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="217" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="223" />
       <source>— °C</source>
       <translation>— °C</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="221" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="227" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="225" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="239" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="228" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="234" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="230" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="230" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="243" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="251" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="247" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="249" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="255" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="251" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="257" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
@@ -1249,254 +1250,297 @@
       <translation>Sesión terminada</translation>
     </message>
     <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
+      <source>This session has ended</source>
+      <translation>Esta sesión ha terminado</translation>
+    </message>
+    <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <source>Invalid or expired token</source>
+      <translation>Credencial no válida o caducada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
+      <source>Invalid or expired refresh token</source>
+      <translation>Credencial de renovación no válida o caducada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
+      <source>Your session has ended</source>
+      <translation>Tu sesión ha terminado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
+      <source>Too many failed attempts.</source>
+      <translation>Demasiados intentos fallidos.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <source>Too many requests.</source>
+      <translation>Demasiadas solicitudes.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
       <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
       <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="74" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="76" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
       <source>timed out</source>
       <translation>tiempo de espera agotado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="83" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="79" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="96" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="95" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="104" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="105" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="106" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="112" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="111" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="117" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="114" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="119" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="124" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="161" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="167" />
       <source>The server at %1 did not answer in time. Try again.</source>
       <translation>El servidor en %1 no respondió a tiempo. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="163" />
-      <source>Cannot reach the server at %1 (%2). Check the address and that the server is running.</source>
-      <translation>No se puede contactar con el servidor en %1 (%2). Comprueba la dirección y que el servidor esté en marcha.</translation>
+      <location filename="../../pooldesk/ui/core_messages.py" line="169" />
+      <source>Cannot reach the server at %1. Check the address and that the server is running.</source>
+      <translation>No se puede conectar con el servidor en %1. Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="168" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="174" />
       <source>The server answered %1 without a readable message.</source>
       <translation>El servidor respondió %1 sin un mensaje legible.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="169" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="175" />
       <source>The server refused (%1).</source>
       <translation>El servidor se negó (%1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="171" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="177" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="172" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="173" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="179" />
       <source>%1. Sign in again.</source>
       <translation>%1. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="175" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="181" />
       <source>The controller refused: %1.</source>
       <translation>El controlador se negó: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="176" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
       <source>Could not get broker credentials: %1</source>
       <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="177" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="183" />
       <source>Connection lost: %1</source>
       <translation>Conexión perdida: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="184" />
       <source>Cannot reach the broker at %1 (%2).</source>
       <translation>No se puede contactar con el bróker en %1 (%2).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="179" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
       <source>certificate not trusted: %1</source>
       <translation>certificado no fiable: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="180" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="186" />
       <source>The broker refused the connection (reason %1).</source>
       <translation>El bróker rechazó la conexión (motivo %1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="188" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="184" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="190" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="190" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="196" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="191" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="197" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="194" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
       <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
       <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="219" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="226" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="227" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="222" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="228" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="224" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
       <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="231" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="237" />
       <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
+    </message>
+  </context>
+  <context>
+    <name>countdown</name>
+    <message>
+      <location filename="../../pooldesk/ui/countdown.py" line="84" />
+      <source>Try again in {s} s.</source>
+      <translation>Vuelve a intentarlo en {s} s.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/countdown.py" line="90" />
+      <source>You can try again now.</source>
+      <translation>Ya puedes volver a intentarlo.</translation>
     </message>
   </context>
   <context>

@@ -17,6 +17,7 @@ from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
 from pooldesk.core.notifications import Notice, NoticeWatcher
 from pooldesk.core.session import Session
 from pooldesk.ui import format as fmt
+from pooldesk.ui.countdown import Countdown
 from pooldesk.ui.tasks import TaskGroup
 from pooldesk.ui.views.common import ConfirmDialog, TextDialog
 from pooldesk.ui.views.dashboard_view import CardText, DashboardView
@@ -64,6 +65,7 @@ class DashboardController(QObject):
         view.add_device_requested.connect(self.add_device_requested)
         view.account_requested.connect(self.account_requested)
         self._link_was_up = False  # the broker link was up once since sign-in
+        self._retry_countdown = Countdown(self)
         self._show_link(LinkStatus(LinkState.IDLE))
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -140,6 +142,7 @@ class DashboardController(QObject):
 
     # -- showing ------------------------------------------------------------------------------
     def _show_link(self, status: LinkStatus) -> None:
+        self._retry_countdown.stop()
         if status.state is LinkState.CONNECTED:
             self._link_was_up = True
         elif status.state is LinkState.IDLE:
@@ -151,10 +154,15 @@ class DashboardController(QObject):
         elif status.state is LinkState.CONNECTING:
             self.view.connection.set_state("wait", tr("Connecting…"))
         elif status.state is LinkState.RECONNECTING:
-            text = tr("Reconnecting…")
-            if status.retry_in is not None:
-                text = tr("Not connected, retrying in {s} s").format(s=status.retry_in)
-            self.view.connection.set_state("wait", text)
+            self.view.connection.set_state("wait", tr("Reconnecting…"))
+            if status.retry_in:  # counts down on screen until the next attempt
+                self._retry_countdown.start(
+                    status.retry_in,
+                    lambda s: self.view.connection.set_state(
+                        "wait", tr("Not connected, retrying in {s} s").format(s=s)
+                    ),
+                    lambda: self.view.connection.set_state("wait", tr("Reconnecting…")),
+                )
         elif status.state in (LinkState.REFUSED, LinkState.FAILED):
             self.view.connection.set_state("bad", tr("Not connected"))
         else:

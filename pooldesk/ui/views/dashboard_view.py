@@ -133,7 +133,7 @@ class DeviceCard(QFrame):
         buttons.addWidget(self.resume)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.message = MessageLabel()
+        self.message = MessageLabel(lines=1, sticky=True)
         layout.addWidget(self.message)
 
         self.toggle.clicked.connect(lambda: self.toggle_clicked.emit(self.key))
@@ -204,7 +204,7 @@ class DashboardView(QWidget):
         for button in (self.add_button, self.account_button, self.sign_out_button):
             header.addWidget(button)
         layout.addLayout(header)
-        self.notice = MessageLabel()
+        self.notice = MessageLabel(lines=1)
         layout.addWidget(self.notice)
         self.empty = QLabel(self.tr('No devices yet. Use "Add device" to set up a controller.'))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

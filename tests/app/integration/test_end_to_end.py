@@ -28,7 +28,7 @@ async def test_live_pump_over_the_managed_broker_then_revocation(
     await owner.login(user["username"], user["password"])
     device_creds = await owner._authed("POST", f"/api/devices/{user['device_id']}/credentials")
 
-    app = make_app(backend.url)  # credentials from the backend, not a test stand-in
+    app = make_app(backend.url, command_timeout=8.0)  # logins from the backend itself
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()

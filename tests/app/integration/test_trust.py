@@ -69,7 +69,7 @@ async def test_command_held_by_a_paused_broker_expires_at_the_controller(
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
     await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port, command_timeout=4.0)
+    app = make_app(backend.url, broker_port=broker.port, command_timeout=6.0)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
@@ -93,7 +93,7 @@ async def test_command_held_by_a_paused_broker_expires_at_the_controller(
         paused = True
         switch_pump(app, card, qtbot)
         assert card.toggle.text() == "Turning on…"
-        await wait_until(lambda: card.toggle.text() == "Turn on", within=8, what="failure shown")
+        await wait_until(lambda: card.toggle.text() == "Turn on", within=10, what="failure shown")
         assert card.message.text() == "The controller did not respond."
         os.kill(broker.proc.pid, signal.SIGCONT)
         paused = False

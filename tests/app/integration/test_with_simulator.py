@@ -15,7 +15,8 @@ async def test_switch_a_simulated_controller(make_app, backend, broker, qtbot, t
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
     await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port)
+    # the real timeout: commands carry a deadline, and a starved simulator may take a while
+    app = make_app(backend.url, broker_port=broker.port, command_timeout=8.0)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
