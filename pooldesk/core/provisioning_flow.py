@@ -208,6 +208,7 @@ class ProvisioningFlow:
         self._bound_before_send: bool | None = None  # was it bound before this pass wrote to it
         self._lost = asyncio.Event()
         self._claim_code: str | None = None
+        self._name: str | None = None  # the name given to the device in this pass
         self._credentials: dict[str, Any] | None = None
         self._stack: AsyncExitStack | None = None
         self._op: asyncio.Task[Any] | None = None
@@ -338,7 +339,26 @@ class ProvisioningFlow:
                 self._set(Step.CLAIM)
             raise
         self._claim_code = canonical
+        try:
+            # Account first: a controller someone else owns must fail now, not after the
+            # Wi-Fi scan, the password and the wait for it to come online.
+            await self._run(self._claim_on_account(self._need_device_id()))
+        except BaseException:
+            if not self._cancel_requested:
+                self._set(Step.CLAIM)
+            raise
         self._set(Step.WIFI_SCAN)
+
+    async def _claim_on_account(self, device_id: str) -> None:
+        """Add the controller to the account with the claim code it has just proven (so a
+        wrong code is counted by the controller only). Already there: nothing to do."""
+        self._set(Step.REGISTERING)
+        on_account = {d.device_id.upper() for d in await self.backend.devices()}
+        if device_id.upper() in on_account:
+            return
+        self._checkpoint()
+        await self.backend.add_device(device_id, None, self._claim_code)
+        self.device_registered_here = True
 
     async def scan_wifi(self) -> list[WifiNetwork]:
         """The networks the controller hears (not the laptop), strongest first."""
@@ -359,9 +379,12 @@ class ProvisioningFlow:
         """
         client = self._need_session()
         device_id = self._need_device_id()
-        self._credentials = self._credentials or await self._run(
-            self._register_and_fetch(device_id, name)
-        )
+        if self._credentials is None:
+            self._credentials = await self._run(self._register_and_fetch(device_id, name))
+            self._name = name or None
+        elif name and name != self._name:  # typed on a retry: it still applies
+            await self._run(self.backend.rename_device(device_id, name))
+            self._name = name
         return await self._run(self._bind_and_follow(client, ssid, password))
 
     async def change_wifi(self, ssid: str, password: str) -> Outcome:

@@ -173,6 +173,10 @@ VALUED_MESSAGES = (
     ),
     _valued(QT_TRANSLATE_NOOP("core", "The server answered %1 without a readable message.")),
     _valued(QT_TRANSLATE_NOOP("core", "The server refused (%1).")),
+    # backend/devices
+    _valued(QT_TRANSLATE_NOOP("core", "Device %1 is already registered to another account")),
+    _valued(QT_TRANSLATE_NOOP("core", "Device %1 is already on your account")),
+    _valued(QT_TRANSLATE_NOOP("core", "Claim code does not match device %1")),
     # backend/accounts: a deleted account's name stays retired
     _valued(QT_TRANSLATE_NOOP("core", "Username %1 is not available; choose another")),
     _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),

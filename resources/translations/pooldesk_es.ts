@@ -766,308 +766,313 @@
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="167" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="170" />
       <source>Looking for pool controllers…</source>
       <translation>Buscando controladores de piscina…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="181" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="192" />
       <source>{id} was not heard. Check it has power and stand next to it, then rescan.</source>
       <translation>No se oye a {id}. Comprueba que tiene corriente, ponte a su lado y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="186" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="197" />
       <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
       <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="191" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="213" />
       <source>{id} · signal {rssi} dBm</source>
       <translation>{id} · señal {rssi} dBm</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="197" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="219" />
       <source>already set up</source>
       <translation>ya configurado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="219" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="241" />
       <source>Connecting to {id} over Bluetooth…</source>
       <translation>Conectando con {id} por Bluetooth…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="227" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="249" />
       <source>{id} (firmware {fw})</source>
       <translation>{id} (firmware {fw})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="234" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="256" />
       <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
       <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="243" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="265" />
       <source>{id} is blinking its light for 5 seconds.</source>
       <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="264" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="286" />
       <source>Opening a secure session…</source>
       <translation>Abriendo una sesión segura…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="269" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="291" />
       <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
       <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="273" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="295" />
       <source>You can try again in {s} s.</source>
       <translation>Puedes volver a intentarlo en {s} s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="282" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="304" />
       <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
       <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="297" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="319" />
       <source>The controller is looking for Wi-Fi networks…</source>
       <translation>El controlador está buscando redes wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="303" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="325" />
       <source>open</source>
       <translation>abierta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="307" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="329" />
       <source>{ssid} · signal {rssi} dBm · {security}</source>
       <translation>{ssid} · señal {rssi} dBm · {security}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="314" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="336" />
       <source>Other network…</source>
       <translation>Otra red…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="320" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="342" />
       <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="327" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="358" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="329" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="360" />
       <source>A network name has at most 32 bytes.</source>
       <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="338" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="369" />
       <source>A Wi-Fi password has 8 to 63 characters.</source>
       <translation>Una contraseña wifi tiene de 8 a 63 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="358" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="389" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="456" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="487" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="496" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="527" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="507" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="538" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="509" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="542" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="539" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="570" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="98" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="611" />
+      <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
+      <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="99" />
       <source>Pool controllers nearby</source>
       <translation>Controladores de piscina cercanos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="100" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="101" />
       <source>Keep this computer within a few metres of the controller. Controllers that are already set up are marked.</source>
       <translation>Mantén este ordenador a pocos metros del controlador. Los controladores ya configurados aparecen marcados.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="103" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
       <source>Rescan</source>
       <translation>Volver a buscar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
       <source>Use this controller</source>
       <translation>Usar este controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="106" />
       <source>Not sure it is the right unit? Make its light blink.</source>
       <translation>¿No sabes si es la unidad correcta? Haz parpadear su luz.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="106" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
       <source>Identify (blink)</source>
       <translation>Identificar (parpadeo)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="108" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
       <source>Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:</source>
       <translation>Código de reclamación de la etiqueta (como KQ4M-7XTZ-2PB6-WRHD) o el texto de su código QR:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="110" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
       <source>Back to the list</source>
       <translation>Volver a la lista</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="112" />
       <source>Connect securely</source>
       <translation>Conectar de forma segura</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="112" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
       <source>Wi-Fi at the pool</source>
       <translation>Wifi en la piscina</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
       <source>Networks the controller hears where it stands:</source>
       <translation>Redes que el controlador oye donde está:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
       <source>Network name:</source>
       <translation>Nombre de la red:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="116" />
       <source>Wi-Fi password:</source>
       <translation>Contraseña wifi:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="116" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="117" />
       <source>Name for this controller (optional):</source>
       <translation>Nombre para este controlador (opcional):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="117" />
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="118" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
       <source>Rescan networks</source>
       <translation>Volver a buscar redes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="118" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="119" />
       <source>Connect</source>
       <translation>Conectar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
       <source>Enter the password again</source>
       <translation>Volver a escribir la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
       <source>Retry</source>
       <translation>Reintentar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
       <source>Finish</source>
       <translation>Terminar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
       <source>Cancel</source>
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="435" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="466" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="436" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="467" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="437" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="468" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="438" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="469" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="439" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="470" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="442" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="473" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="458" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="489" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="462" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="493" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="465" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="496" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="469" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="500" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="473" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="504" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="477" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="508" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="479" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
@@ -1416,116 +1421,131 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="177" />
+      <source>Device %1 is already registered to another account</source>
+      <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
+      <source>Device %1 is already on your account</source>
+      <translation>El dispositivo %1 ya está en tu cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="179" />
+      <source>Claim code does not match device %1</source>
+      <translation>El código de reclamación no corresponde al dispositivo %1</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="181" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="179" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="183" />
       <source>%1. Sign in again.</source>
       <translation>%1. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="181" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
       <source>The controller refused: %1.</source>
       <translation>El controlador se negó: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="186" />
       <source>Could not get broker credentials: %1</source>
       <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="183" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
       <source>Connection lost: %1</source>
       <translation>Conexión perdida: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="184" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="188" />
       <source>Cannot reach the broker at %1 (%2).</source>
       <translation>No se puede contactar con el bróker en %1 (%2).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
       <source>certificate not trusted: %1</source>
       <translation>certificado no fiable: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="186" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="190" />
       <source>The broker refused the connection (reason %1).</source>
       <translation>El bróker rechazó la conexión (motivo %1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="188" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="192" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="190" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="194" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="196" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="197" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="204" />
       <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
       <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="217" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="219" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="223" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="225" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="226" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="227" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="231" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="228" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="232" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="234" />
       <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="237" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="241" />
       <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
