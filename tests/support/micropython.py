@@ -178,11 +178,16 @@ class Process:
     def records(self) -> list[dict]:
         return parse_results(self.output())
 
-    def wait_for(self, pred: Callable[[str], bool], timeout: float = 20.0) -> str:
-        """The first output line for which pred is true; AssertionError (with the output and
-        the exit code, if it ended) when none comes within the timeout."""
+    def mark(self) -> int:
+        """The number of lines printed so far (for `wait_for(..., after=mark)`)."""
+        with self._lock:
+            return len(self.lines)
+
+    def wait_for(self, pred: Callable[[str], bool], timeout: float = 20.0, after: int = 0) -> str:
+        """The first output line (from line `after` on) for which pred is true; AssertionError
+        (with the output and the exit code, if it ended) when none comes within the timeout."""
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen = after
         while True:
             with self._lock:
                 new = self.lines[seen:]

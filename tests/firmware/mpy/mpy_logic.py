@@ -401,6 +401,11 @@ def binding_validation():
         "mqtt://[::1",
     ):
         raises(ValueError, fw_binding.parse_broker_url, url)
+    long_url = "mqtt://" + "b" * 240 + ".lan:1883"
+    eq(len(long_url), 256, "url length")
+    eq(fw_binding.validate(_with(broker_url=long_url))["broker_url"], long_url, "256-char URL")
+    e = raises(ValueError, fw_binding.validate, _with(broker_url=long_url + "0"))
+    eq(e.field, "broker_url", "field")
     raises(ValueError, fw_binding.validate, _with(topic_prefix="users//x"))
     raises(ValueError, fw_binding.validate, _with(topic_prefix="users/John"))
     raises(ValueError, fw_binding.validate, _with(broker_url="mqtts://h:8883"))
