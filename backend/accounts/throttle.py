@@ -186,11 +186,11 @@ def claim_limits(user_id: str | None, device_id: str, settings: Settings) -> tup
     return (Limit(hashed_key("claim-user", user_id), settings.claim_free_attempts_user), device)
 
 
-def rate_limited(wait: int) -> ApiError:
+def rate_limited(wait: int, what: str = "failed attempts") -> ApiError:
     return ApiError(
         429,
         "rate_limited",
-        f"Too many failed attempts; try again in {wait} seconds",
+        f"Too many {what}; try again in {wait} seconds",
         {"Retry-After": str(wait)},
     )
 
@@ -201,7 +201,7 @@ def _insert_for(db: AsyncSession) -> Callable[..., Any]:
 
 
 async def count_attempt(
-    db: AsyncSession, limits: Sequence[Limit], settings: Settings
+    db: AsyncSession, limits: Sequence[Limit], settings: Settings, *, what: str = "failed attempts"
 ) -> CountedAttempt:
     """Count one attempt against every key, inside the caller's write transaction.
 
@@ -222,7 +222,7 @@ async def count_attempt(
             await _lock(db, limit, until)
             locks_set[limit.key] = until
     if waits:
-        raise rate_limited(max(1, math.ceil(max(waits))))
+        raise rate_limited(max(1, math.ceil(max(waits))), what)
     return CountedAttempt(tuple(limits), locks_set)
 
 

@@ -45,7 +45,10 @@ async def add_device(request: Request) -> JSONResponse:
         async with ctx.db.write() as db:
             # Counted first (and serialising this user's adds): 429 past the allowance.
             await throttle.count_attempt(
-                db, throttle.device_add_limits(auth.user.id, ctx.settings), ctx.settings
+                db,
+                throttle.device_add_limits(auth.user.id, ctx.settings),
+                ctx.settings,
+                what="devices added in a short time",
             )
             refusal = await service.claim_refusal(
                 db, device_id, claim_code, user_id=auth.user.id, settings=ctx.settings

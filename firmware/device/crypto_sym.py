@@ -88,16 +88,17 @@ def aes256_ctr_into(key, nonce12, buf):
     if n == 0:
         return
     cipher = cryptolib.aes(key, _ECB)
-    counters = bytearray(_CHUNK)
-    stream = bytearray(_CHUNK)
+    room = min(_CHUNK, (n + _BLOCK - 1) // _BLOCK * _BLOCK)  # a short message: short buffers
+    counters = bytearray(room)
+    stream = bytearray(room)
     cmv = memoryview(counters)
     smv = memoryview(stream)
-    for off in range(0, _CHUNK, _BLOCK):
+    for off in range(0, room, _BLOCK):
         counters[off:off + 12] = nonce12
     block = 0
     pos = 0
     while pos < n:
-        size = min(_CHUNK, n - pos)
+        size = min(room, n - pos)
         used = (size + _BLOCK - 1) // _BLOCK * _BLOCK
         for off in range(0, used, _BLOCK):
             counters[off + 12] = (block >> 24) & 0xFF
@@ -105,7 +106,10 @@ def aes256_ctr_into(key, nonce12, buf):
             counters[off + 14] = (block >> 8) & 0xFF
             counters[off + 15] = block & 0xFF
             block += 1
-        cipher.encrypt(cmv[:used], smv[:used])
+        if used == room:
+            cipher.encrypt(counters, stream)
+        else:
+            cipher.encrypt(cmv[:used], smv[:used])
         for i in range(size):
             buf[pos + i] ^= stream[i]
         pos += size

@@ -12,6 +12,7 @@ import ntptime
 import fw_binding
 import fw_board
 import fw_commands
+import fw_expiry
 import fw_freeze
 import fw_ids
 import fw_link
@@ -397,6 +398,12 @@ class Controller:
                 fw_log.log("command rejected: retained command without cmd_id ignored on", topic)
             else:
                 self._reject(cmd_id, RETAINED_REASON)
+            return
+        late = fw_expiry.refusal(payload, self.now())
+        if late is not None:  # past its deadline: the dashboard already told the user it failed
+            cmd_id = fw_commands.cmd_id_of(payload)
+            if cmd_id is not None:
+                self._reject(cmd_id, late)
             return
         if topic == p + "/pump/set":
             self.command_pump(payload)

@@ -351,3 +351,15 @@ def unique_user() -> dict[str, str]:
         "password": "Blue-Lagoon-2026!",
         "device_id": f"ESP-{stamp}",
     }
+
+
+def switch_pump(app, card, qtbot) -> None:
+    """Click the card's Turn on/off; when the pump follows its schedule the card first asks
+    "Pause the schedule?": answer it with the confirm button."""
+    from PySide6.QtCore import Qt
+
+    before = app.dashboard.dialog
+    qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+    dialog = app.dashboard.dialog
+    if dialog is not None and dialog is not before and dialog.isVisible():
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)

@@ -25,7 +25,7 @@ from tests.support import micropython
 from tests.support.ble_bridge import BleBridge, BridgeGattLink
 from tests.support.plain_mosquitto import plain_mosquitto
 
-SCRIPT = micropython.SCRIPTS_DIR / "mpy_controller.py"
+SCRIPT = micropython.SCRIPTS_DIR / "mpy_boot.py"
 CODE = "KQ4M7XTZ2PB6WRHD"
 DEVICE_ID = "ESP-A1B2C3"
 PREFIX = "users/alice/devices/esp-a1b2c3"
