@@ -11,12 +11,24 @@ advertising = [False]
 class UUID:
     def __init__(self, value):
         self.value = value
+        if isinstance(value, int):
+            self._b = bytes((value & 0xFF, value >> 8))
+        else:
+            text = value.replace("-", "")
+            self._b = bytes(int(text[i : i + 2], 16) for i in range(len(text) - 2, -1, -2))
 
     def __eq__(self, other):
         return isinstance(other, UUID) and other.value == self.value
 
     def __hash__(self):
         return hash(self.value)
+
+    # bytes(uuid) is the little-endian form, as on the board (buffer protocol there)
+    def __iter__(self):
+        return iter(self._b)
+
+    def __len__(self):
+        return len(self._b)
 
 
 class BLE:
