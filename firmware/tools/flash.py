@@ -443,7 +443,7 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
     if not opts.dry_run:
         out(
             f"The controller {factory['device_id']} is starting, unbound: its LED blinks slowly "
-            "and it advertises over Bluetooth. Bind it with the PoolDesk app (Add controller)."
+            "and it advertises over Bluetooth. Bind it with the PoolDesk app (Add device)."
         )
     return 0
 
