@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := mosquitto mosquitto-clients postgresql curl libegl1 libgl1 libxkbcommon0 \
                 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
-                libxcb-icccm4 libxcb-keysyms1 python3-venv nodejs npm
+                libxcb-icccm4 libxcb-keysyms1 python3-venv
 
 .PHONY: demo test setup system-deps venv mpwasm bench-firmware lint clean
 
@@ -42,6 +42,12 @@ system-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@# node and npm: Debian's packages, unless a node that brings its own npm is installed
+	@# (NodeSource's nodejs conflicts with Debian's npm package).
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "installing system packages: nodejs npm"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
 
 venv: $(VENV)/.installed
 

@@ -27,14 +27,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
+import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, delete, exists, not_, or_, select, update
+from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -44,10 +45,10 @@ from backend.accounts.events import AccountEvent
 from backend.audit.service import record
 from backend.broker.base import BrokerBackend, BrokerError, BrokerLogin
 from backend.broker.keyed_locks import KeyedLocks
-from backend.broker.logins import dashboard_login, device_login, recorder_login
+from backend.broker.logins import dashboard_login, device_login, new_generation, recorder_login
 from backend.broker.managed import LanListener, ManagedMosquitto
 from backend.broker.mosquitto import BrokerConfigError
-from backend.broker.retained import clear_retained, retained_prefix_of
+from backend.broker.retained import clear_retained, publish_retained, retained_prefix_of
 from backend.broker.rights import dashboard_rights, device_rights, user_prefix
 from backend.broker.store import HashedLogin, dynsec_password_hash
 from backend.context import AppContext, client_address, context_of
@@ -55,7 +56,7 @@ from backend.db.models import Device, MqttLogin, User
 from backend.db.models import Session as UserSession
 from backend.db.types import utcnow
 from backend.devices.ids import normalize_device_id
-from backend.devices.service import issue_api_key, owned_device
+from backend.devices.service import issue_api_key, mark_mqtt_logins_pending_delete, owned_device
 from backend.http.auth import require_user
 from backend.http.errors import ApiError, not_found, unauthorized
 from backend.http.responses import ok
@@ -69,7 +70,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("backend.broker")
 
 RECONCILE_EVERY_S = 30.0
+# A login still `pending_put` this long after it was written belongs to an issue that will never
+# finish (the backend was killed meanwhile): its password was never handed out, so it goes.
+ABANDONED_PUT_S = 120.0
 RETRY_AFTER_S = 30
+HEALTH_EVERY_S = 2.0
+HEALTH_TIMEOUT_S = 3.0
+MIN_FREE_BYTES = 64 * 2**20  # below this on the data folder's disk, /healthz says 503
 SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, not in the table
 # Every login PoolDesk makes is named with one of these; `broker sync` never touches other logins
 # (an external Mosquitto may serve other clients too). `svc-` are short-lived service logins.
@@ -110,7 +117,7 @@ def _port(env: Mapping[str, str], name: str) -> int | None:
 
 def build_backend(settings: Settings, env: Mapping[str, str] | None = None) -> BrokerBackend:
     """The configured broker back end (not started)."""
-    env = dict(os.environ if env is None else env)
+    env = dict(settings.broker_env if env is None else env)
     env.setdefault("MQTT_BROKER_URL", settings.mqtt_broker_url)
     env.setdefault("HIVEMQ_API_TOKEN", settings.hivemq_api_token)
     kind = broker_kind(settings, env)
@@ -212,6 +219,8 @@ class BrokerExtension:
         self.recorder: Recorder | None = None
         self._ctx: AppContext | None = None
         self._loop_task: asyncio.Task[None] | None = None
+        self._health_task: asyncio.Task[None] | None = None
+        self._health: dict[str, dict[str, Any]] = {}
         self._locks = KeyedLocks()
         self.routes: list[BaseRoute] = [
             route("/api/auth/mqtt-credentials", {"GET": self.session_credentials}),
@@ -245,6 +254,11 @@ class BrokerExtension:
                         )
 
     @property
+    def config_error(self) -> str | None:
+        """Why the configured broker back end could not be built (bad settings), if so."""
+        return self._config_error
+
+    @property
     def backend(self) -> BrokerBackend:
         if self._backend is None:
             raise broker_unavailable(self._config_error or "no broker configured")
@@ -260,6 +274,66 @@ class BrokerExtension:
             await self._start_backend()
         ctx.events.subscribe(self.on_account_event)
         self._loop_task = asyncio.create_task(self._reconcile_forever(), name="broker-reconcile")
+        await self.check_health()
+        self._health_task = asyncio.create_task(self._check_health_forever(), name="broker-health")
+
+    # ---- health (served by /healthz from a cache, so a probe costs nothing) ----------------
+
+    def health_report(self) -> dict[str, dict[str, Any]]:
+        """Components and their state: `{"broker": {"ok": bool, "detail": str}, ...}`.
+
+        The broker's and the disk's states are those of the last check (every
+        `HEALTH_EVERY_S`); the recorder's is live (connected and subscribed)."""
+        report = dict(self._health)
+        if self._recorder_wanted():
+            if self.recorder is None:
+                report["recorder"] = {"ok": False, "detail": "not started"}
+            elif self.recorder.connected:
+                report["recorder"] = {"ok": True, "detail": "subscribed"}
+            else:
+                report["recorder"] = {"ok": False, "detail": "not connected to the broker"}
+        return report
+
+    async def check_health(self) -> None:
+        health: dict[str, dict[str, Any]] = {}
+        if self._backend is None or self._config_error:
+            health["broker"] = {"ok": False, "detail": self._config_error or "not configured"}
+        elif self._start_error:
+            health["broker"] = {"ok": False, "detail": self._start_error}
+        else:
+            try:
+                state = await asyncio.wait_for(self._backend.health(), HEALTH_TIMEOUT_S)
+                health["broker"] = {"ok": state.ok, "detail": state.detail}
+            except (TimeoutError, BrokerError) as error:
+                health["broker"] = {"ok": False, "detail": str(error) or "no answer in time"}
+        try:
+            free = (await asyncio.to_thread(shutil.disk_usage, self.settings.data_dir)).free
+        except OSError as error:
+            health["disk"] = {"ok": False, "detail": str(error)}
+        else:
+            low = free < MIN_FREE_BYTES
+            health["disk"] = {
+                "ok": not low,
+                "detail": f"{free // 2**20} MiB free" + (" (too little)" if low else ""),
+            }
+        self._health = health
+
+    async def _check_health_forever(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_EVERY_S)
+            try:
+                await self.check_health()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("health check failed")
+
+    def _recorder_wanted(self) -> bool:
+        return (
+            self._backend is not None
+            and self.settings.broker_env.get("POOLDESK_RECORDER", "1") != "0"
+            and urlsplit(self._backend.broker_url).scheme == "mqtt"
+        )
 
     async def _start_backend(self) -> bool:
         assert self._backend is not None
@@ -281,7 +355,7 @@ class BrokerExtension:
         """Record device traffic in-process (unless POOLDESK_RECORDER=0)."""
         if self.recorder is not None or self._ctx is None or self._backend is None:
             return
-        if os.environ.get("POOLDESK_RECORDER", "1") == "0":
+        if self.settings.broker_env.get("POOLDESK_RECORDER", "1") == "0":
             return
         url = urlsplit(self._backend.broker_url)
         if url.scheme != "mqtt" or not url.hostname or not url.port:
@@ -289,10 +363,15 @@ class BrokerExtension:
             return
         from backend.recorder.recorder import Recorder
 
-        login = recorder_login(os.environ.get("POOLDESK_RECORDER_INSTANCE", "main"))
+        login = recorder_login(self.settings.broker_env.get("POOLDESK_RECORDER_INSTANCE", "main"))
         try:
             await self._backend.put_login(login)
-            recorder = Recorder(self._ctx.db, url.hostname, url.port, login)
+            backend = self._backend
+
+            async def put_back() -> None:
+                await backend.put_login(login)
+
+            recorder = Recorder(self._ctx.db, url.hostname, url.port, login, on_refused=put_back)
             await recorder.start()
         except (BrokerError, TimeoutError) as error:
             log.error("recorder not started: %s", error)
@@ -303,10 +382,11 @@ class BrokerExtension:
         if self._ctx is not None:
             with contextlib.suppress(ValueError):
                 self._ctx.events.unsubscribe(self.on_account_event)
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        for task in (self._loop_task, self._health_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.recorder is not None:
             await self.recorder.stop()
             self.recorder = None
@@ -324,7 +404,7 @@ class BrokerExtension:
     async def session_credentials(self, request: Request) -> JSONResponse:
         auth = await require_user(request)
         backend = self._ready_backend()
-        login = dashboard_login(auth.user.username, auth.session_id)
+        login = dashboard_login(auth.user.username, auth.session_id, generation=new_generation())
         await self._issue(
             request,
             login,
@@ -350,7 +430,7 @@ class BrokerExtension:
             auth = await require_user(request, db)
             device = await owned_device(db, auth.user.id, device_id)
         backend = self._ready_backend()
-        login = device_login(auth.user.username, device.device_id)
+        login = device_login(auth.user.username, device.device_id, generation=new_generation())
         api_key = await self._issue(
             request,
             login,
@@ -382,15 +462,19 @@ class BrokerExtension:
         device_pk: str | None,
         device: Any = None,
     ) -> str | None:
-        """Record, put at the broker, confirm. Returns the device's new API key if a device.
+        """Record, put at the broker, confirm, then retire the login(s) it replaces. Returns the
+        device's new API key if a device.
 
-        The confirmation requires the session (or device) to be alive at that moment, so a
-        logout racing the issue never leaves a working login behind."""
+        Every issue makes a login under a new name (same client id), so a failure before the
+        confirmation (broker paused or down, timeout) leaves the working login untouched: only
+        the new row turns `pending_delete`, and the reconcile loop removes a login nobody was
+        given. The confirmation requires the session (or device) to be alive at that moment, so
+        a logout racing the issue never leaves a working login behind."""
         ctx = context_of(request)
         backend = self._ready_backend()
         async with self._locks.hold(login.username):
             try:
-                await self._mark_pending_put(
+                await self._insert_pending_put(
                     ctx, login, kind, user_id=user_id, session_id=session_id, device_pk=device_pk
                 )
             except IntegrityError:
@@ -399,9 +483,14 @@ class BrokerExtension:
                 await backend.put_login(login)
             except BrokerError as error:
                 await self._set_state(ctx, login.username, "pending_delete")
-                log.warning("issuing %s failed, will be removed: %s", login.username, error)
+                log.warning(
+                    "issuing %s failed (the login it would replace is kept): %s",
+                    login.username,
+                    error,
+                )
                 raise broker_unavailable(error) from None
             api_key = None
+            replaced: tuple[str, ...] = ()
             async with ctx.db.write() as db:
                 owner_alive = (
                     _session_alive(utcnow())
@@ -417,6 +506,18 @@ class BrokerExtension:
                     .execution_options(synchronize_session=False)
                 )
                 if confirmed.rowcount == 1:
+                    same_owner = (
+                        MqttLogin.session_id == session_id
+                        if kind == "session"
+                        else MqttLogin.device_id == device_pk
+                    )
+                    replaced = await mark_mqtt_logins_pending_delete(
+                        db,
+                        same_owner,
+                        MqttLogin.kind == kind,
+                        MqttLogin.mqtt_user != login.username,
+                        MqttLogin.broker_state == "synced",
+                    )
                     if device is not None:
                         api_key = await issue_api_key(db, device)
                     record(
@@ -432,12 +533,26 @@ class BrokerExtension:
                 # The session or device ended while we were issuing: undo at the broker.
                 await self._set_state(ctx, login.username, "pending_delete")
                 await self._delete_locked(ctx, login.username)
-                if device is not None:
-                    raise not_found("This device was removed from your account meanwhile")
-                raise unauthorized("This session has ended; sign in again")
-            return api_key
+        if confirmed.rowcount != 1:
+            if device is not None:
+                raise not_found("This device was removed from your account meanwhile")
+            # The session's earlier logins go too, even if no event announced its end.
+            async with ctx.db.read() as db:
+                earlier = list(
+                    await db.scalars(
+                        select(MqttLogin.mqtt_user)
+                        .where(MqttLogin.session_id == session_id)
+                        .where(_stale_session_login(utcnow()))
+                    )
+                )
+            for name in earlier:
+                await self._end_stale_session_login(ctx, name)
+            raise unauthorized("This session has ended; sign in again")
+        for name in replaced:  # the rotation is confirmed: the old password stops working now
+            await self._delete_now(ctx, name)
+        return api_key
 
-    async def _mark_pending_put(
+    async def _insert_pending_put(
         self,
         ctx: AppContext,
         login: BrokerLogin,
@@ -447,30 +562,22 @@ class BrokerExtension:
         session_id: str | None,
         device_pk: str | None,
     ) -> None:
-        now = utcnow()
         password_hash = await asyncio.to_thread(dynsec_password_hash, login.password)
         async with ctx.db.write() as db:
-            row = await db.scalar(select(MqttLogin).where(MqttLogin.mqtt_user == login.username))
-            if row is None:
-                db.add(
-                    MqttLogin(
-                        id=str(uuid.uuid4()),
-                        user_id=user_id,
-                        session_id=session_id,
-                        device_id=device_pk,
-                        mqtt_user=login.username,
-                        client_id=login.client_id,
-                        kind=kind,
-                        created_at=now,
-                        broker_state="pending_put",
-                        password_hash=password_hash,
-                    )
+            db.add(
+                MqttLogin(
+                    id=str(uuid.uuid4()),
+                    user_id=user_id,
+                    session_id=session_id,
+                    device_id=device_pk,
+                    mqtt_user=login.username,
+                    client_id=login.client_id,
+                    kind=kind,
+                    created_at=utcnow(),
+                    broker_state="pending_put",
+                    password_hash=password_hash,
                 )
-            else:
-                row.user_id, row.session_id, row.device_id = user_id, session_id, device_pk
-                row.client_id, row.kind = login.client_id, kind
-                row.rotated_at, row.broker_state = now, "pending_put"
-                row.password_hash = password_hash
+            )
 
     async def _set_state(self, ctx: AppContext, mqtt_user: str, state: str) -> None:
         async with ctx.db.write() as db:
@@ -507,10 +614,14 @@ class BrokerExtension:
     async def _delete_locked(self, ctx: AppContext, mqtt_user: str) -> bool:
         """`_delete_now` for a caller already holding the login's lock."""
         async with ctx.db.read() as db:
-            state = await db.scalar(
-                select(MqttLogin.broker_state).where(MqttLogin.mqtt_user == mqtt_user)
-            )
-        if state != "pending_delete":  # gone already, or issued again meanwhile: keep it
+            row = (
+                await db.execute(
+                    select(MqttLogin.broker_state, MqttLogin.kind, MqttLogin.device_id).where(
+                        MqttLogin.mqtt_user == mqtt_user
+                    )
+                )
+            ).first()
+        if row is None or row.broker_state != "pending_delete":  # gone, or not to be deleted
             return True
         try:
             await self._ready_backend().delete_login(mqtt_user)
@@ -523,7 +634,35 @@ class BrokerExtension:
                 .where(MqttLogin.mqtt_user == mqtt_user)
                 .where(MqttLogin.broker_state == "pending_delete")
             )
+        if row.kind == "device" and row.device_id is not None:
+            await self._device_cut_off(ctx, row.device_id)
         return True
+
+    async def _device_cut_off(self, ctx: AppContext, device_pk: str) -> None:
+        """A device's login was deleted, which cut its connection without its will (Mosquitto
+        sends no will for a deleted client): say `offline` for it, in the database and as its
+        retained `status` — unless the device has been heard from since its newest login was
+        issued (it is connected with that one)."""
+        async with ctx.db.write() as db:
+            newest = await db.scalar(
+                select(func.max(MqttLogin.created_at)).where(
+                    MqttLogin.device_id == device_pk, MqttLogin.broker_state == "synced"
+                )
+            )
+            quiet = or_(Device.last_seen.is_(None), Device.last_seen <= newest)
+            changed = await db.execute(
+                update(Device)
+                .where(Device.id == device_pk, Device.status != "offline")
+                .where(quiet if newest is not None else Device.id.is_not(None))
+                .values(status="offline")
+                .returning(Device.topic_prefix)
+            )
+            prefixes = list(changed.scalars())
+        if prefixes and self._backend is not None and not self._start_error:
+            try:
+                await publish_retained(self._backend, {f"{prefixes[0]}/status": b"offline"})
+            except BrokerError as error:
+                log.warning("could not publish offline for %s: %s", prefixes[0], error)
 
     async def _end_stale_session_login(self, ctx: AppContext, mqtt_user: str) -> bool:
         """Under the lock: mark a session login whose session is gone, revoked or expired
@@ -539,13 +678,16 @@ class BrokerExtension:
                 )
             return await self._delete_locked(ctx, mqtt_user)
 
-    async def reconcile_once(self) -> int:
-        """Finish pending deletions and remove logins of ended sessions; returns how many
-        deletions are still pending."""
+    async def reconcile_once(self, abandoned_after_s: float = ABANDONED_PUT_S) -> int:
+        """Finish pending deletions, remove logins of ended sessions, logins an issue abandoned
+        (`pending_put` older than `abandoned_after_s`: a backend killed while issuing; their
+        password was never handed out) and logins replaced by a newer one of the same owner;
+        returns how many deletions are still pending."""
         ctx = self._ctx
         assert ctx is not None
         if self._backend is not None and self._start_error:
             await self._start_backend()
+        await self._retire_abandoned_and_replaced(ctx, abandoned_after_s)
         async with ctx.db.read() as db:
             pending = list(
                 await db.scalars(
@@ -565,6 +707,48 @@ class BrokerExtension:
         if left:
             log.warning("%d MQTT login deletion(s) still pending; retrying", left)
         return left
+
+    async def _retire_abandoned_and_replaced(
+        self, ctx: AppContext, abandoned_after_s: float
+    ) -> None:
+        cutoff = utcnow() - timedelta(seconds=abandoned_after_s)
+        async with ctx.db.write() as db:
+            abandoned = await mark_mqtt_logins_pending_delete(
+                db, MqttLogin.broker_state == "pending_put", MqttLogin.created_at <= cutoff
+            )
+            rows = (
+                await db.execute(
+                    select(
+                        MqttLogin.mqtt_user,
+                        MqttLogin.kind,
+                        MqttLogin.session_id,
+                        MqttLogin.device_id,
+                        MqttLogin.created_at,
+                    ).where(MqttLogin.broker_state == "synced")
+                )
+            ).all()
+            newest: dict[tuple[str, str | None], tuple[Any, str]] = {}
+            older: list[str] = []
+            for name, kind, session_id, device_pk, created_at in rows:
+                owner = (kind, session_id if kind == "session" else device_pk)
+                if owner[1] is None:
+                    continue
+                best = newest.get(owner)
+                if best is None or (created_at, name) > best:
+                    if best is not None:
+                        older.append(best[1])
+                    newest[owner] = (created_at, name)
+                else:
+                    older.append(name)
+            replaced = (
+                await mark_mqtt_logins_pending_delete(db, MqttLogin.mqtt_user.in_(older))
+                if older
+                else ()
+            )
+        if abandoned or replaced:
+            log.info(
+                "retiring %d abandoned and %d replaced MQTT login(s)", len(abandoned), len(replaced)
+            )
 
     async def _reconcile_forever(self) -> None:
         while True:
@@ -588,7 +772,7 @@ class BrokerExtension:
         ctx = self._ctx
         assert ctx is not None
         backend = self._ready_backend()
-        await self.reconcile_once()
+        await self.reconcile_once(abandoned_after_s=0)  # the server is stopped: nothing in flight
         at_broker = await backend.list_logins()
         async with ctx.db.read() as db:
             rows = {

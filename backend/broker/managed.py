@@ -184,9 +184,9 @@ class ManagedMosquitto:
         exe = self._exe = find_mosquitto(self._mosquitto_path)
         plugin = find_dynsec_plugin()
         self._stopping = False
+        self._stop_leftover()  # first: refuses, changing nothing, if a live server owns it
         password = self._prepare_files()
         self._write_config(plugin)
-        self._stop_leftover()
         self._client = DynsecClient(
             "127.0.0.1", self.port, ADMIN_USERNAME, password, timeout=self.command_timeout
         )
@@ -245,7 +245,8 @@ class ManagedMosquitto:
             )
         finally:
             os.close(log_fd)
-        (self.data_dir / "mosquitto.pid").write_text(str(self._proc.pid))
+        # The broker's pid and ours: a later start stops the broker only if we are gone.
+        (self.data_dir / "mosquitto.pid").write_text(f"{self._proc.pid} {os.getpid()}\n")
         assert self._client is not None
         ready = asyncio.create_task(self._client.connect(self.start_timeout))
         exited = asyncio.create_task(self._proc.wait())
@@ -404,26 +405,39 @@ class ManagedMosquitto:
         if self._client is not None:
             await self._client.close()
 
+    def _pid_file(self) -> tuple[int, int | None] | None:
+        """(broker pid, owner pid) from `mosquitto.pid`, if it names a live broker of this
+        folder. Files of older versions hold only the broker's pid (owner unknown)."""
+        try:
+            fields = (self.data_dir / "mosquitto.pid").read_text().split()
+            pid = int(fields[0])
+            owner = int(fields[1]) if len(fields) > 1 else None
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            return None
+        if str(self.data_dir / "mosquitto.conf").encode() not in cmdline:
+            return None
+        return pid, owner
+
     def running_elsewhere(self) -> bool:
         """Is a broker of this data folder running, started by another process?"""
         if self.pid is not None:
             return False
-        try:
-            pid = int((self.data_dir / "mosquitto.pid").read_text())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            return False
-        return str(self.data_dir / "mosquitto.conf").encode() in cmdline
+        return self._pid_file() is not None
 
     def _stop_leftover(self) -> None:
-        """Stop a broker a crashed backend left running on this data folder."""
+        """Stop a broker a crashed backend left running on this data folder; refuse (without
+        touching it) when the process that started it is still alive: that is a running server
+        on the same folder, and stopping its broker would cut all of its clients."""
         pid_file = self.data_dir / "mosquitto.pid"
-        try:
-            pid = int(pid_file.read_text())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            return
-        if str(self.data_dir / "mosquitto.conf").encode() in cmdline:
+        found = self._pid_file()
+        if found is not None:
+            pid, owner = found
+            if owner is not None and owner != os.getpid() and _process_alive(owner):
+                raise BrokerUnavailable(
+                    f"data folder {self.data_dir.parent} in use by pid {owner}: its broker "
+                    f"(pid {pid}) belongs to a running server; stop that one first"
+                )
             log.warning("stopping a mosquitto (pid %s) left over from an earlier run", pid)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
@@ -516,6 +530,19 @@ def _child_setup(run_as: tuple[int, int] | None) -> None:
         os.setuid(uid)
     if _libc is not None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is gone for our purposes
+        return ") Z " not in Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
 
 
 def _replace_store(path: Path, store: dict) -> None:

@@ -59,6 +59,62 @@ async def clear_retained(backend: BrokerBackend, prefix: str) -> list[str]:
         await backend.delete_login(name)
 
 
+async def publish_retained(backend: BrokerBackend, messages: dict[str, bytes]) -> None:
+    """Publish these retained messages (topic -> payload) with a short-lived service login that
+    may publish on exactly those topics, e.g. a device's `status` `offline` when the broker cut
+    the device without sending its will (a deleted login, a broker restart)."""
+    if not messages:
+        return
+    name = f"svc-status-{secrets.token_hex(6)}"
+    rights = tuple(AclRule("publishClientSend", topic) for topic in sorted(messages))
+    login = BrokerLogin(name, new_password(), name, rights)
+    await backend.put_login(login)
+    try:
+        url, ca_pem = backend.broker_url, backend.ca_cert_pem
+        await asyncio.to_thread(_publish, url, ca_pem, login, messages)
+    finally:
+        await backend.delete_login(name)
+
+
+def _connected_client(url: str, ca_pem: str | None, login: BrokerLogin) -> mqtt.Client:
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise BrokerUnavailable(f"cannot publish retained messages over {parts.scheme}://")
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=login.client_id,
+        protocol=mqtt.MQTTv5,
+        reconnect_on_failure=False,
+    )
+    client.username_pw_set(login.username, login.password)
+    if parts.scheme == "mqtts":
+        context = ssl.create_default_context(cadata=ca_pem) if ca_pem else None
+        client.tls_set_context(context or ssl.create_default_context())
+    return client
+
+
+def _publish(url: str, ca_pem: str | None, login: BrokerLogin, messages: dict[str, bytes]) -> None:
+    client = _connected_client(url, ca_pem, login)
+    connected = threading.Event()
+    client.on_connect = lambda *_a: connected.set()
+    parts = urlsplit(url)
+    try:
+        client.connect(parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883))
+    except OSError as error:
+        raise BrokerUnavailable(f"cannot reach the broker: {error}") from None
+    client.loop_start()
+    try:
+        if not connected.wait(TIMEOUT_S):
+            raise BrokerUnavailable("the broker did not accept the service login")
+        infos = [client.publish(t, p, qos=1, retain=True) for t, p in sorted(messages.items())]
+        deadline = time.monotonic() + TIMEOUT_S
+        for info in infos:
+            info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 def _clear(url: str, ca_pem: str | None, login: BrokerLogin, prefix: str) -> list[str]:
     """Blocking: connect, collect the retained topics, publish empty retained messages."""
     parts = urlsplit(url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import throttle
@@ -89,6 +89,18 @@ async def ensure_unowned(db: AsyncSession, device_id: str, user_id: str | None) 
     if owner == user_id:
         raise conflict(f"Device {device_id} is already on your account")
     raise conflict(f"Device {device_id} is already registered to another account")
+
+
+async def ensure_room(db: AsyncSession, user_id: str, settings: Settings) -> None:
+    """409 when the account already has the most devices it may have."""
+    count = await db.scalar(
+        select(func.count()).select_from(Device).where(Device.user_id == user_id)
+    )
+    if (count or 0) >= settings.max_devices_per_user:
+        raise conflict(
+            f"This account already has {count} devices, the most it may have; remove one "
+            "before adding another"
+        )
 
 
 def new_device(user: User, device_id: str, name: str | None) -> Device:

@@ -32,7 +32,7 @@ class _Reply(Exception):
     """An error answer; raised inside handlers, turned into an error message."""
 
     def __init__(self, code, message, extra=None):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.code = code
         self.message = message
         self.extra = extra
@@ -175,7 +175,7 @@ class ProvCore:
             except prov_check.CheckError as e:
                 reply = _error("invalid", e.message, {"field": e.field})
             except ValueError as e:  # the host's own checks refused it; nothing was stored
-                reply = _error("invalid", str(e))
+                reply = _error("invalid", str(e), {"field": getattr(e, "field", None) or "binding"})
             except Exception:  # noqa - the host failed; report without details, apply nothing more
                 reply = _error("internal", "the device could not do that")
             return self._sealed(endpoint, reply, session)

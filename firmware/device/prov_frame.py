@@ -11,7 +11,7 @@ class FrameError(Exception):
     """A framing rule was broken; `code` is the protocol error code, `req_id` the frame's id."""
 
     def __init__(self, code, req_id, message):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.code = code
         self.req_id = req_id
         self.message = message

@@ -16,7 +16,7 @@ class SessionError(Exception):
     """A session-layer failure; `code` is the protocol error code."""
 
     def __init__(self, code, message):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.code = code
         self.message = message
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import platform
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,11 +37,14 @@ REFRESH_MARGIN_S = 60.0
 class ApiError(Exception):
     """The server refused, or could not be reached; `message` is fit to show to a person."""
 
-    def __init__(self, message: str, code: str = "error", status: int = 0) -> None:
+    def __init__(
+        self, message: str, code: str = "error", status: int = 0, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        self.retry_after = retry_after  # seconds, when the server said when to try again
 
 
 class NetworkError(ApiError):
@@ -143,8 +147,9 @@ class BackendClient:
                 f"The server at {self.base_url} did not answer in time. Try again.", "timeout"
             ) from None
         except httpx.HTTPError as exc:
+            log.info("cannot reach %s: %s", self.base_url, type(exc).__name__)
             raise NetworkError(
-                f"Cannot reach the server at {self.base_url} ({type(exc).__name__}). "
+                f"Cannot reach the server at {self.base_url}. "
                 "Check the address and that the server is running.",
                 "network",
             ) from None
@@ -165,9 +170,14 @@ class BackendClient:
             return data
         error = data.get("error") if isinstance(data.get("error"), dict) else {}
         message = str(error.get("message") or f"The server refused ({response.status_code}).")
-        if response.status_code == 429 and response.headers.get("Retry-After"):
-            message += f" Try again in {response.headers['Retry-After']} s."
-        raise ApiError(message, str(error.get("code") or "error"), response.status_code)
+        retry_after = _seconds(response.headers.get("Retry-After"))
+        if response.status_code == 429 and retry_after is not None:
+            # The wait is shown by the app as a countdown: drop the server's own fixed
+            # "; try again in 16 seconds" so that it is not said twice, once stale.
+            message = _TRY_AGAIN.sub("", message).rstrip(" ;,.") + "."
+        raise ApiError(
+            message, str(error.get("code") or "error"), response.status_code, retry_after
+        )
 
     async def _public(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return self._result(await self._send(method, path, **kwargs))
@@ -218,7 +228,10 @@ class BackendClient:
 
     def _end_session(self, server_message: str) -> NoReturn:
         self.forget_tokens()
-        message = f"{server_message.rstrip('.')}. Sign in again."
+        # Said once: "This session has ended; sign in again" -> "This session has ended. Sign
+        # in again." (never "...; sign in again. Sign in again.")
+        reason = _SIGN_IN_AGAIN.sub("", server_message).rstrip(" ;,.") or "Your session has ended"
+        message = f"{reason}. Sign in again."
         if self.on_session_ended:
             self.on_session_ended(message)
         raise SessionEnded(message, "unauthorized", 401)
@@ -342,3 +355,14 @@ class BackendClient:
         data = await self._authed("DELETE", "/api/account", json={"password": password})
         self.forget_tokens()
         return str(data.get("message") or "Account deleted")
+
+
+_SIGN_IN_AGAIN = re.compile(r"[;,.]?\s*sign in again\.?\s*$", re.IGNORECASE)
+_TRY_AGAIN = re.compile(r"[;,.]?\s*try again in \d+ seconds?\.?", re.IGNORECASE)
+
+
+def _seconds(value: str | None) -> int | None:
+    """A Retry-After in seconds (the backend never sends the HTTP-date form)."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return min(int(value.strip()), 24 * 3600)

@@ -4,6 +4,11 @@ A pump command is *pending* until a `pump/state` carrying its `cmd_id` arrives (
 the device answers with a `command_rejected` event (*rejected*, with its reason), or the
 timeout passes (*failed*: "the controller did not respond"); the UI then shows the device's
 last confirmed state again. Schedules work the same way with the `schedule` echo.
+
+Every command carries `expires` (docs/mqtt.md): the moment this tracker gives up on it. A device
+refuses it after that ("command expired"), so a command reported as failed does not run later.
+What the device says about a failed command afterwards still reaches the listeners: a late echo
+(a device with no clock yet) as CONFIRMED with `late`, a late refusal as REJECTED with `late`.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from pooldesk.core.devices import DeviceStore, utcnow
@@ -22,6 +28,16 @@ from pooldesk.core.models import format_time
 DEFAULT_TIMEOUT_S = 8.0
 NO_RESPONSE = "The controller did not respond."
 NOT_CONNECTED = "Not connected to the broker; the command was not sent."
+APPLIED_LATE = "The controller carried out the command late."
+EXPIRED = "The command reached the controller too late and was not carried out; nothing changed."
+EXPIRED_REASON = "command expired"  # the firmware's reason (firmware/device/fw_expiry.py)
+
+
+def _margin(timeout: float) -> float:
+    """How long before giving up the deadline falls. A controller counts whole seconds and NTP
+    sets its clock to a whole second, so it can read up to ~2 s behind: a deadline this much
+    earlier still stops a command that arrives after the app reported it as failed."""
+    return min(2.0, timeout / 2)
 
 
 class CommandState(enum.Enum):
@@ -39,6 +55,7 @@ class Command:
     body: dict[str, Any]
     state: CommandState = CommandState.PENDING
     message: str = ""
+    late: bool = False  # settled after it had already failed (no echo in time)
     _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
     @property
@@ -61,6 +78,7 @@ class CommandTracker:
         self._publish = publish
         self.timeout = timeout
         self._pending: dict[tuple[str, str], Command] = {}
+        self._failed: dict[tuple[str, str], Command] = {}  # the last one that timed out
         self._listeners: list[Listener] = []
         store.subscribe(self._device_changed)
 
@@ -88,7 +106,14 @@ class CommandTracker:
     def _send(self, device_key: str, kind: str, body: dict[str, Any]) -> Command:
         command = Command(uuid.uuid4().hex, device_key, kind, body)
         topic = f"{self._store.topic_prefix}/devices/{device_key}/{kind}/set"
-        payload = {"cmd_id": command.cmd_id, **body, "ts": format_time(utcnow())}
+        sent = utcnow()
+        payload = {
+            "cmd_id": command.cmd_id,
+            **body,
+            "ts": format_time(sent),
+            "expires": format_time(sent + timedelta(seconds=self.timeout - _margin(self.timeout))),
+        }
+        self._failed.pop((device_key, kind), None)  # a new command: the old failure is history
         previous = self._pending.pop((device_key, kind), None)
         if previous and previous._timer:
             previous._timer.cancel()  # superseded: only the newest command is tracked
@@ -104,6 +129,7 @@ class CommandTracker:
     def _expire(self, command: Command) -> None:
         if self._pending.get((command.device_key, command.kind)) is command:
             del self._pending[(command.device_key, command.kind)]
+            self._failed[(command.device_key, command.kind)] = command
             self._finish(command, CommandState.FAILED, NO_RESPONSE)
 
     def _device_changed(self, key: str, what: str) -> None:
@@ -120,18 +146,22 @@ class CommandTracker:
             event = device.last_event
             if event.get("type") == "command_rejected" and event.get("cmd_id"):
                 reason = str(event.get("reason") or "no reason given")
+                message = (
+                    EXPIRED if reason == EXPIRED_REASON else f"The controller refused: {reason}."
+                )
                 for kind in ("pump", "schedule"):
-                    self._settle(
-                        key,
-                        kind,
-                        str(event["cmd_id"]),
-                        CommandState.REJECTED,
-                        f"The controller refused: {reason}.",
-                    )
+                    self._settle(key, kind, str(event["cmd_id"]), CommandState.REJECTED, message)
 
     def _settle(self, key: str, kind: str, cmd_id: str, state: CommandState, msg: str) -> None:
         command = self._pending.get((key, kind))
         if command is None or command.cmd_id != cmd_id:
+            failed = self._failed.get((key, kind))
+            if failed is not None and failed.cmd_id == cmd_id:  # the device answered too late
+                del self._failed[(key, kind)]
+                failed.late = True
+                self._finish(
+                    failed, state, APPLIED_LATE if state is CommandState.CONFIRMED else msg
+                )
             return
         del self._pending[(key, kind)]
         self._finish(command, state, msg)
@@ -153,3 +183,4 @@ class CommandTracker:
             if command._timer:
                 command._timer.cancel()
         self._pending.clear()
+        self._failed.clear()

@@ -64,6 +64,7 @@ class Device:
     water_c: float | None = None
     air_c: float | None = None
     telemetry_received: datetime | None = None
+    water_recorded_at: datetime | None = None  # water_c came from the server's history
     alerts: dict[str, Alert] = field(default_factory=dict)
     schedule: dict[str, Any] | None = None
     last_event: dict[str, Any] | None = None
@@ -108,6 +109,15 @@ class DeviceStore:
                 self._emit(key, "link")
 
     # -- from the backend ---------------------------------------------------------------------
+    def recorded(self, key: str, water_c: float | None, at: datetime) -> None:
+        """The last water temperature the server recorded, shown until a live one arrives."""
+        device = self.devices.get(key)
+        if device is None or device.telemetry_received is not None or water_c is None:
+            return
+        device.water_c = water_c
+        device.water_recorded_at = at
+        self._emit(key, "recorded")
+
     def load(self, infos: list[DeviceInfo]) -> None:
         """Make the device list match the backend's (names, new and removed devices)."""
         wanted = {info.key: info for info in infos}

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pooldesk.core.backend_client import ApiError, BackendClient
+from pooldesk.core.bluetooth_problems import classify as classify_bluetooth_problem
 from pooldesk.provisioning import (
     FAILURE_ADVICE,
     Binding,
@@ -179,6 +180,7 @@ class ProvisioningFlow:
         connect_timeout: float = 60.0,
         online_timeout: float = 20.0,
         poll_interval: float = 0.1,
+        bluetooth_timeout: float = 8.0,
     ) -> None:
         self.backend = backend
         self.username = username
@@ -188,6 +190,7 @@ class ProvisioningFlow:
         self.connect_timeout = connect_timeout
         self.online_timeout = online_timeout
         self.poll_interval = poll_interval
+        self.bluetooth_timeout = bluetooth_timeout  # beyond the scan's own duration
 
         self.step = Step.IDLE
         self.timings: list[tuple[Step, float]] = []
@@ -205,6 +208,7 @@ class ProvisioningFlow:
         self._bound_before_send: bool | None = None  # was it bound before this pass wrote to it
         self._lost = asyncio.Event()
         self._claim_code: str | None = None
+        self._name: str | None = None  # the name given to the device in this pass
         self._credentials: dict[str, Any] | None = None
         self._stack: AsyncExitStack | None = None
         self._op: asyncio.Task[Any] | None = None
@@ -246,11 +250,24 @@ class ProvisioningFlow:
             self._emit(Progress(Step.SCANNING, fraction=fraction))
 
         stop = (lambda seen: wanted.upper() in seen) if wanted else None
+
+        async def bounded_scan() -> list[Any]:
+            # Bluetooth that cannot be reached must end the scan with a reason, never hang it.
+            try:
+                async with asyncio.timeout(duration + self.bluetooth_timeout):
+                    return await scan_for_controllers(
+                        duration, on_found=found, on_progress=progress, stop_when=stop
+                    )
+            except ProvisioningError:
+                raise
+            except Exception as exc:
+                problem = classify_bluetooth_problem(exc)
+                log.warning("Bluetooth scan failed (%s): %s", problem.cause.value, problem.detail)
+                raise problem from exc
+
         self._set(Step.SCANNING, fraction=0.0)
         try:
-            self.controllers = await self._run(
-                scan_for_controllers(duration, on_found=found, on_progress=progress, stop_when=stop)
-            )
+            self.controllers = await self._run(bounded_scan())
         finally:
             if self.step is Step.SCANNING and not self._cancel_requested:
                 self._set(Step.PICK)
@@ -322,7 +339,26 @@ class ProvisioningFlow:
                 self._set(Step.CLAIM)
             raise
         self._claim_code = canonical
+        try:
+            # Account first: a controller someone else owns must fail now, not after the
+            # Wi-Fi scan, the password and the wait for it to come online.
+            await self._run(self._claim_on_account(self._need_device_id()))
+        except BaseException:
+            if not self._cancel_requested:
+                self._set(Step.CLAIM)
+            raise
         self._set(Step.WIFI_SCAN)
+
+    async def _claim_on_account(self, device_id: str) -> None:
+        """Add the controller to the account with the claim code it has just proven (so a
+        wrong code is counted by the controller only). Already there: nothing to do."""
+        self._set(Step.REGISTERING)
+        on_account = {d.device_id.upper() for d in await self.backend.devices()}
+        if device_id.upper() in on_account:
+            return
+        self._checkpoint()
+        await self.backend.add_device(device_id, None, self._claim_code)
+        self.device_registered_here = True
 
     async def scan_wifi(self) -> list[WifiNetwork]:
         """The networks the controller hears (not the laptop), strongest first."""
@@ -343,9 +379,12 @@ class ProvisioningFlow:
         """
         client = self._need_session()
         device_id = self._need_device_id()
-        self._credentials = self._credentials or await self._run(
-            self._register_and_fetch(device_id, name)
-        )
+        if self._credentials is None:
+            self._credentials = await self._run(self._register_and_fetch(device_id, name))
+            self._name = name or None
+        elif name and name != self._name:  # typed on a retry: it still applies
+            await self._run(self.backend.rename_device(device_id, name))
+            self._name = name
         return await self._run(self._bind_and_follow(client, ssid, password))
 
     async def change_wifi(self, ssid: str, password: str) -> Outcome:

@@ -37,6 +37,11 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Your session has ended."),
     QT_TRANSLATE_NOOP("core", "The controller did not respond."),
     QT_TRANSLATE_NOOP("core", "Not connected to the broker; the command was not sent."),
+    QT_TRANSLATE_NOOP("core", "The controller carried out the command late."),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "The command reached the controller too late and was not carried out; nothing changed.",
+    ),
     QT_TRANSLATE_NOOP("core", "A timer runs between 1 second and 24 hours."),
     QT_TRANSLATE_NOOP("core", "Connecting to the broker…"),
     QT_TRANSLATE_NOOP("core", "The broker did not answer the connection request."),
@@ -54,6 +59,12 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Logged out successfully"),
     QT_TRANSLATE_NOOP("core", "Account deleted"),
     QT_TRANSLATE_NOOP("core", "Session ended"),
+    QT_TRANSLATE_NOOP("core", "This session has ended"),
+    QT_TRANSLATE_NOOP("core", "Invalid or expired token"),
+    QT_TRANSLATE_NOOP("core", "Invalid or expired refresh token"),
+    QT_TRANSLATE_NOOP("core", "Your session has ended"),
+    QT_TRANSLATE_NOOP("core", "Too many failed attempts."),
+    QT_TRANSLATE_NOOP("core", "Too many requests."),
     # fixed messages of the broker link, the account page and the provisioning steps
     QT_TRANSLATE_NOOP(
         "core",
@@ -91,6 +102,36 @@ CORE_MESSAGES = (
         "core", "This controller is not set up yet; send the full setup instead of Wi-Fi only."
     ),
     QT_TRANSLATE_NOOP("core", "The controller could not do that; nothing was changed. Try again."),
+    QT_TRANSLATE_NOOP("core", "Setting up failed. Retry."),
+    # pooldesk.core.bluetooth_problems
+    QT_TRANSLATE_NOOP(
+        "core",
+        "This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start "
+        "it (for example “sudo systemctl start bluetooth”), then press Rescan.",
+    ),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer "
+        "or phone with Bluetooth, then press Rescan.",
+    ),
+    QT_TRANSLATE_NOOP(
+        "core", "Bluetooth is switched off. Turn it on in the system settings, then press Rescan."
+    ),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, "
+        "ask your administrator to add you to the “bluetooth” group), then press Rescan.",
+    ),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), "
+        "then press Rescan.",
+    ),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "Bluetooth cannot be used on this computer right now. Check that it is on, then press "
+        "Rescan.",
+    ),
 )
 
 VALUE = "value"  # shown as it is (an address, a number, the controller's own words)
@@ -127,11 +168,15 @@ VALUED_MESSAGES = (
     _valued(
         QT_TRANSLATE_NOOP(
             "core",
-            "Cannot reach the server at %1 (%2). Check the address and that the server is running.",
+            "Cannot reach the server at %1. Check the address and that the server is running.",
         )
     ),
     _valued(QT_TRANSLATE_NOOP("core", "The server answered %1 without a readable message.")),
     _valued(QT_TRANSLATE_NOOP("core", "The server refused (%1).")),
+    # backend/devices
+    _valued(QT_TRANSLATE_NOOP("core", "Device %1 is already registered to another account")),
+    _valued(QT_TRANSLATE_NOOP("core", "Device %1 is already on your account")),
+    _valued(QT_TRANSLATE_NOOP("core", "Claim code does not match device %1")),
     # backend/accounts: a deleted account's name stays retired
     _valued(QT_TRANSLATE_NOOP("core", "Username %1 is not available; choose another")),
     _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QLocale
 
 from pooldesk.core.validation import password_rules
 from pooldesk.ui.core_messages import MESSAGE, RULES, VALUED_MESSAGES
@@ -13,6 +13,15 @@ from pooldesk.ui.core_messages import MESSAGE, RULES, VALUED_MESSAGES
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("format", text)
+
+
+def number(value: float, decimals: int = 1) -> str:
+    """A number as the language on screen writes it: 24.7 in English, 24,7 in Spanish."""
+    return QLocale().toString(float(value), "f", decimals)
+
+
+def celsius(value: float) -> str:
+    return f"{number(value, 1)} °C"
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:

@@ -70,6 +70,11 @@ def install_translator(app: QCoreApplication, choice: str | None = None) -> str:
         app.removeTranslator(translator)
     _installed.clear()
     _in_use[0] = language
+    # Numbers and dates follow the language on screen ("24,7" in Spanish), in the system's
+    # own region when it speaks that language (es_MX stays es_MX).
+    system = QLocale.system()
+    same = QLocale.languageToCode(system.language()) == language
+    QLocale.setDefault(system if same else QLocale(language))
     if language == SOURCE_LANGUAGE:
         return language
     own = QTranslator(app)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMainWindow, QStackedWidget
 from pooldesk.ui.icon import app_icon
 from pooldesk.ui.views.account_view import AccountView
 from pooldesk.ui.views.auth_views import RegisterView, ServerView, SignInView
+from pooldesk.ui.views.common import MessageLabel
 from pooldesk.ui.views.dashboard_view import DashboardView
 
 
@@ -36,6 +37,13 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(view)
 
     def show_page(self, view) -> None:
+        """Show a page; the messages of the page left behind are cleared, so that nothing said
+        about an earlier attempt, server or user greets the next visit."""
+        old = self.stack.currentWidget()
+        if old is not None and old is not view:
+            for label in old.findChildren(MessageLabel):
+                if not label.sticky:
+                    label.clear_message()
         self.stack.setCurrentWidget(view)
 
     @property

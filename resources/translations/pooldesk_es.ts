@@ -3,62 +3,62 @@
   <context>
     <name>AccountController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="44" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="45" />
       <source>Signed in as {user} ({email}) on {server}</source>
       <translation>Sesión iniciada como {user} ({email}) en {server}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="56" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="57" />
       <source>Your session is kept in the system keyring.</source>
       <translation>Tu sesión se guarda en el llavero del sistema.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="69" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="70" />
       <source>Saved. PoolDesk speaks the new language from its next start.</source>
       <translation>Guardado. PoolDesk usará el nuevo idioma a partir del próximo inicio.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="89" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="90" />
       <source>unknown app</source>
       <translation>aplicación desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="104" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="105" />
       <source>That session has ended.</source>
       <translation>Esa sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="139" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="140" />
       <source>Save my data</source>
       <translation>Guardar mis datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="141" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="142" />
       <source>JSON files (*.json)</source>
       <translation>Archivos JSON (*.json)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="161" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="162" />
       <source>Could not save {path}: {error}</source>
       <translation>No se pudo guardar {path}: {error}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="164" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="165" />
       <source>Your data was saved to {path}.</source>
       <translation>Tus datos se guardaron en {path}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="169" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="170" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="171" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="172" />
       <source>Delete the account "{user}" for good? Your devices are unbound and their history is erased.</source>
       <translation>¿Eliminar definitivamente la cuenta «{user}»? Tus dispositivos se desvinculan y su historial se borra.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="174" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="175" />
       <source>Delete for good</source>
       <translation>Eliminar definitivamente</translation>
     </message>
@@ -203,7 +203,7 @@
   <context>
     <name>AuthController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/auth.py" line="47" />
+      <location filename="../../pooldesk/ui/controllers/auth.py" line="48" />
       <source>Server: {url}</source>
       <translation>Servidor: {url}</translation>
     </message>
@@ -211,196 +211,227 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="257" />
-      <source>Confirmed by the controller.</source>
-      <translation>Confirmado por el controlador.</translation>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="295" />
+      <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
+      <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="268" />
-      <source>Rename device</source>
-      <translation>Cambiar el nombre del dispositivo</translation>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="300" />
+      <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
+      <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="269" />
-      <source>Name</source>
-      <translation>Nombre</translation>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="305" />
+      <source>Pause the schedule?</source>
+      <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="292" />
-      <source>Remove device</source>
-      <translation>Quitar el dispositivo</translation>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
+      <source>Turn on</source>
+      <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="294" />
-      <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
-      <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="297" />
-      <source>Remove</source>
-      <translation>Quitar</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
-      <source>{name} was removed.</source>
-      <translation>Se quitó {name}.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="364" />
-      <source>{name} is offline</source>
-      <translation>{name} está desconectado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="365" />
-      <source>The controller stopped reporting.</source>
-      <translation>El controlador dejó de informar.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="369" />
-      <source>Alert from {name}</source>
-      <translation>Alerta de {name}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="125" />
-      <source>Live</source>
-      <translation>En directo</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="127" />
-      <source>Connecting…</source>
-      <translation>Conectando…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="129" />
-      <source>Reconnecting…</source>
-      <translation>Reconectando…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="131" />
-      <source>Not connected, retrying in {s} s</source>
-      <translation>Sin conexión, se reintenta en {s} s</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="134" />
-      <source>Not connected</source>
-      <translation>Sin conexión</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="136" />
-      <source>Offline</source>
-      <translation>Desconectado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="178" />
-      <source>Online</source>
-      <translation>En línea</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="180" />
-      <source>Offline · last seen {when}</source>
-      <translation>Desconectado · visto por última vez {when}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
-      <source>Status unknown</source>
-      <translation>Estado desconocido</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
-      <source>Waiting for the broker…</source>
-      <translation>Esperando al bróker…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="186" />
-      <source>— °C</source>
-      <translation>— °C</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="190" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="202" />
-      <source>(last known)</source>
-      <translation>(último conocido)</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="193" />
-      <source>Pump: unknown</source>
-      <translation>Bomba: desconocida</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="195" />
-      <source>on</source>
-      <translation>encendida</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="195" />
-      <source>off</source>
-      <translation>apagada</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="196" />
-      <source>Pump {state} · {mode}</source>
-      <translation>Bomba {state} · {mode}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="200" />
-      <source>until {time}</source>
-      <translation>hasta las {time}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="208" />
-      <source>Turning on…</source>
-      <translation>Encendiendo…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="210" />
-      <source>Turning off…</source>
-      <translation>Apagando…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="212" />
-      <source>Sending…</source>
-      <translation>Enviando…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="214" />
-      <source>Waiting for the controller…</source>
-      <translation>Esperando al controlador…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="216" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="216" />
-      <source>Turn on</source>
-      <translation>Encender</translation>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="336" />
+      <source>Confirmed by the controller.</source>
+      <translation>Confirmado por el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="347" />
+      <source>Rename device</source>
+      <translation>Cambiar el nombre del dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="348" />
+      <source>Name</source>
+      <translation>Nombre</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="371" />
+      <source>Remove device</source>
+      <translation>Quitar el dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="373" />
+      <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
+      <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="376" />
+      <source>Remove</source>
+      <translation>Quitar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="393" />
+      <source>{name} was removed.</source>
+      <translation>Se quitó {name}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="443" />
+      <source>{name} is offline</source>
+      <translation>{name} está desconectado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="444" />
+      <source>The controller stopped reporting.</source>
+      <translation>El controlador dejó de informar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="448" />
+      <source>Alert from {name}</source>
+      <translation>Alerta de {name}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="153" />
+      <source>Live</source>
+      <translation>En directo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="155" />
+      <source>Connecting…</source>
+      <translation>Conectando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="157" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="164" />
+      <source>Reconnecting…</source>
+      <translation>Reconectando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="162" />
+      <source>Not connected, retrying in {s} s</source>
+      <translation>Sin conexión, se reintenta en {s} s</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="167" />
+      <source>Not connected</source>
+      <translation>Sin conexión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="169" />
+      <source>Offline</source>
+      <translation>Desconectado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="213" />
+      <source>This app is not connected · values may be out of date</source>
+      <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="215" />
+      <source>Online</source>
+      <translation>En línea</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="217" />
+      <source>Offline · last seen {when}</source>
+      <translation>Desconectado · visto por última vez {when}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
+      <source>Status unknown</source>
+      <translation>Estado desconocido</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
+      <source>Waiting for the broker…</source>
+      <translation>Esperando al bróker…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="223" />
+      <source>— °C</source>
+      <translation>— °C</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="227" />
+      <source>(recorded {ago})</source>
+      <translation>(registrado {ago})</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
+      <source>(last known)</source>
+      <translation>(último conocido)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="234" />
+      <source>Pump: unknown</source>
+      <translation>Bomba: desconocida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <source>on</source>
+      <translation>encendida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <source>off</source>
+      <translation>apagada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
+      <source>Pump {state} · {mode}</source>
+      <translation>Bomba {state} · {mode}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
+      <source>until {time}</source>
+      <translation>hasta las {time}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="243" />
+      <source>schedule paused</source>
+      <translation>horario en pausa</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="251" />
+      <source>Turning on…</source>
+      <translation>Encendiendo…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
+      <source>Turning off…</source>
+      <translation>Apagando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="255" />
+      <source>Sending…</source>
+      <translation>Enviando…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="257" />
+      <source>Waiting for the controller…</source>
+      <translation>Esperando al controlador…</translation>
     </message>
   </context>
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="184" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="192" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="193" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="201" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="194" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="202" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="195" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="203" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="201" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="209" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -408,49 +439,59 @@
   <context>
     <name>DeviceCard</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="84" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="85" />
       <source>History…</source>
       <translation>Historial…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="85" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="86" />
       <source>Schedule…</source>
       <translation>Horario…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="87" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
       <source>Rename…</source>
       <translation>Cambiar nombre…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="89" />
       <source>Change Wi-Fi…</source>
       <translation>Cambiar la wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="89" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="90" />
       <source>Remove from my account…</source>
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="113" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="114" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="120" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="121" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="120" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="121" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="125" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="128" />
+      <source>Resume schedule</source>
+      <translation>Reanudar horario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="129" />
+      <source>Hand the pump back to its schedule</source>
+      <translation>Devolver la bomba a su horario</translation>
     </message>
   </context>
   <context>
@@ -474,34 +515,34 @@
   <context>
     <name>HistoryView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="28" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="29" />
       <source>24 hours</source>
       <translation>24 horas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="28" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="29" />
       <source>7 days</source>
       <translation>7 días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="41" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="42" />
       <source>Water °C</source>
       <translation>Agua °C</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="52" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="53" />
       <source>Pump</source>
       <translation>Bomba</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="65" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="55" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="66" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="65" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="55" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="66" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
@@ -580,72 +621,72 @@
   <context>
     <name>ScheduleView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="74" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="75" />
       <source>The pump runs inside these windows when it follows the schedule. A window whose end is before its start runs past midnight. Times are in {tz}.</source>
       <translation>La bomba funciona dentro de estas franjas cuando sigue el horario. Una franja que termina antes de empezar continúa después de medianoche. Las horas son de {tz}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
       <source>Start</source>
       <translation>Inicio</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
       <source>End</source>
       <translation>Fin</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="82" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
       <source>Days</source>
       <translation>Días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="88" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="89" />
       <source>No run windows: the pump only runs when switched on.</source>
       <translation>Sin franjas: la bomba solo funciona cuando se enciende a mano.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="97" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="98" />
       <source>Add window</source>
       <translation>Añadir franja</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="98" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="99" />
       <source>Send to controller</source>
       <translation>Enviar al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="106" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="107" />
       <source>Mon</source>
       <translation>lun</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="107" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="108" />
       <source>Tue</source>
       <translation>mar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="108" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="109" />
       <source>Wed</source>
       <translation>mié</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="109" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
       <source>Thu</source>
       <translation>jue</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
       <source>Fri</source>
       <translation>vie</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
       <source>Sat</source>
       <translation>sáb</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="113" />
       <source>Sun</source>
       <translation>dom</translation>
     </message>
@@ -715,318 +756,323 @@
   <context>
     <name>WizardController</name>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="71" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="72" />
       <source>Change Wi-Fi of {id}</source>
       <translation>Cambiar la wifi de {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="73" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="74" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="166" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="170" />
       <source>Looking for pool controllers…</source>
       <translation>Buscando controladores de piscina…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="180" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="192" />
       <source>{id} was not heard. Check it has power and stand next to it, then rescan.</source>
       <translation>No se oye a {id}. Comprueba que tiene corriente, ponte a su lado y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="185" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="197" />
       <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
       <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="190" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="213" />
       <source>{id} · signal {rssi} dBm</source>
       <translation>{id} · señal {rssi} dBm</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="196" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="219" />
       <source>already set up</source>
       <translation>ya configurado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="218" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="241" />
       <source>Connecting to {id} over Bluetooth…</source>
       <translation>Conectando con {id} por Bluetooth…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="226" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="249" />
       <source>{id} (firmware {fw})</source>
       <translation>{id} (firmware {fw})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="233" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="256" />
       <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
       <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="242" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="265" />
       <source>{id} is blinking its light for 5 seconds.</source>
       <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="263" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="286" />
       <source>Opening a secure session…</source>
       <translation>Abriendo una sesión segura…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="268" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="291" />
       <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
       <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="272" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="295" />
       <source>You can try again in {s} s.</source>
       <translation>Puedes volver a intentarlo en {s} s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="281" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="304" />
       <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
       <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="296" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="319" />
       <source>The controller is looking for Wi-Fi networks…</source>
       <translation>El controlador está buscando redes wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="302" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="325" />
       <source>open</source>
       <translation>abierta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="306" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="329" />
       <source>{ssid} · signal {rssi} dBm · {security}</source>
       <translation>{ssid} · señal {rssi} dBm · {security}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="313" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="336" />
       <source>Other network…</source>
       <translation>Otra red…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="319" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="342" />
       <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="326" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="358" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="328" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="360" />
       <source>A network name has at most 32 bytes.</source>
       <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="337" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="369" />
       <source>A Wi-Fi password has 8 to 63 characters.</source>
       <translation>Una contraseña wifi tiene de 8 a 63 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="357" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="389" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="455" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="487" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="495" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="527" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="538" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="508" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="542" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="538" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="570" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="97" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="611" />
+      <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
+      <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="99" />
       <source>Pool controllers nearby</source>
       <translation>Controladores de piscina cercanos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="99" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="101" />
       <source>Keep this computer within a few metres of the controller. Controllers that are already set up are marked.</source>
       <translation>Mantén este ordenador a pocos metros del controlador. Los controladores ya configurados aparecen marcados.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="102" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
       <source>Rescan</source>
       <translation>Volver a buscar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="103" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
       <source>Use this controller</source>
       <translation>Usar este controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="106" />
       <source>Not sure it is the right unit? Make its light blink.</source>
       <translation>¿No sabes si es la unidad correcta? Haz parpadear su luz.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
       <source>Identify (blink)</source>
       <translation>Identificar (parpadeo)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
       <source>Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:</source>
       <translation>Código de reclamación de la etiqueta (como KQ4M-7XTZ-2PB6-WRHD) o el texto de su código QR:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
       <source>Back to the list</source>
       <translation>Volver a la lista</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="110" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="112" />
       <source>Connect securely</source>
       <translation>Conectar de forma segura</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
       <source>Wi-Fi at the pool</source>
       <translation>Wifi en la piscina</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="112" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
       <source>Networks the controller hears where it stands:</source>
       <translation>Redes que el controlador oye donde está:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
       <source>Network name:</source>
       <translation>Nombre de la red:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="116" />
       <source>Wi-Fi password:</source>
       <translation>Contraseña wifi:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="117" />
       <source>Name for this controller (optional):</source>
       <translation>Nombre para este controlador (opcional):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="116" />
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="118" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
       <source>Rescan networks</source>
       <translation>Volver a buscar redes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="117" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="119" />
       <source>Connect</source>
       <translation>Conectar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="121" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
       <source>Enter the password again</source>
       <translation>Volver a escribir la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
       <source>Retry</source>
       <translation>Reintentar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
       <source>Finish</source>
       <translation>Terminar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
       <source>Cancel</source>
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="434" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="466" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="435" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="467" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="436" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="468" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="437" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="469" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="438" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="470" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="441" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="473" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="457" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="489" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="461" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="493" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="464" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="496" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="468" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="500" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="472" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="504" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="476" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="508" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="478" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
@@ -1120,359 +1166,462 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <source>The controller carried out the command late.</source>
+      <translation>El controlador ejecutó la orden con retraso.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <source>The command reached the controller too late and was not carried out; nothing changed.</source>
+      <translation>La orden llegó al controlador demasiado tarde y no se ejecutó; nada ha cambiado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="45" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
       <source>Connecting to the broker…</source>
       <translation>Conectando con el bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
       <source>The broker did not answer the connection request.</source>
       <translation>El bróker no respondió a la solicitud de conexión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="43" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
       <source>Check the address and that the server is running.</source>
       <translation>Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="44" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
       <source>Invalid username or password</source>
       <translation>Nombre de usuario o contraseña incorrectos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
       <source>This session has ended; sign in again</source>
       <translation>Esta sesión ha terminado; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
       <source>Invalid or expired token; sign in again</source>
       <translation>Credencial no válida o caducada; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
+      <source>This session has ended</source>
+      <translation>Esta sesión ha terminado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <source>Invalid or expired token</source>
+      <translation>Credencial no válida o caducada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
+      <source>Invalid or expired refresh token</source>
+      <translation>Credencial de renovación no válida o caducada</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
+      <source>Your session has ended</source>
+      <translation>Tu sesión ha terminado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
+      <source>Too many failed attempts.</source>
+      <translation>Demasiados intentos fallidos.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <source>Too many requests.</source>
+      <translation>Demasiadas solicitudes.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
       <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
       <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="74" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="76" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
       <source>timed out</source>
       <translation>tiempo de espera agotado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="83" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="73" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="74" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="76" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="82" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="96" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="104" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="105" />
+      <source>Setting up failed. Retry.</source>
+      <translation>La configuración falló. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
+      <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
+      <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="112" />
+      <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
+      <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="117" />
+      <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
+      <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
+      <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
+      <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
+      <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
+      <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
+      <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
+      <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="167" />
       <source>The server at %1 did not answer in time. Try again.</source>
       <translation>El servidor en %1 no respondió a tiempo. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="128" />
-      <source>Cannot reach the server at %1 (%2). Check the address and that the server is running.</source>
-      <translation>No se puede contactar con el servidor en %1 (%2). Comprueba la dirección y que el servidor esté en marcha.</translation>
+      <location filename="../../pooldesk/ui/core_messages.py" line="169" />
+      <source>Cannot reach the server at %1. Check the address and that the server is running.</source>
+      <translation>No se puede conectar con el servidor en %1. Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="174" />
       <source>The server answered %1 without a readable message.</source>
       <translation>El servidor respondió %1 sin un mensaje legible.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="175" />
       <source>The server refused (%1).</source>
       <translation>El servidor se negó (%1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="136" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="177" />
+      <source>Device %1 is already registered to another account</source>
+      <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
+      <source>Device %1 is already on your account</source>
+      <translation>El dispositivo %1 ya está en tu cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="179" />
+      <source>Claim code does not match device %1</source>
+      <translation>El código de reclamación no corresponde al dispositivo %1</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="181" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="183" />
       <source>%1. Sign in again.</source>
       <translation>%1. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="140" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
       <source>The controller refused: %1.</source>
       <translation>El controlador se negó: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="141" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="186" />
       <source>Could not get broker credentials: %1</source>
       <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="142" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
       <source>Connection lost: %1</source>
       <translation>Conexión perdida: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="188" />
       <source>Cannot reach the broker at %1 (%2).</source>
       <translation>No se puede contactar con el bróker en %1 (%2).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="144" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
       <source>certificate not trusted: %1</source>
       <translation>certificado no fiable: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="145" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="190" />
       <source>The broker refused the connection (reason %1).</source>
       <translation>El bróker rechazó la conexión (motivo %1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="147" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="192" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="149" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="194" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="155" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="156" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="159" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="204" />
       <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
       <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="166" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="172" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="217" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="223" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="180" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="225" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="186" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="231" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="232" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="234" />
       <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="196" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="241" />
       <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
   </context>
   <context>
+    <name>countdown</name>
+    <message>
+      <location filename="../../pooldesk/ui/countdown.py" line="84" />
+      <source>Try again in {s} s.</source>
+      <translation>Vuelve a intentarlo en {s} s.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/countdown.py" line="90" />
+      <source>You can try again now.</source>
+      <translation>Ya puedes volver a intentarlo.</translation>
+    </message>
+  </context>
+  <context>
     <name>format</name>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="20" />
+      <location filename="../../pooldesk/ui/format.py" line="29" />
       <source>never</source>
       <translation>nunca</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="23" />
+      <location filename="../../pooldesk/ui/format.py" line="32" />
       <source>just now</source>
       <translation>ahora mismo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="25" />
+      <location filename="../../pooldesk/ui/format.py" line="34" />
       <source>{n} s ago</source>
       <translation>hace {n} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="27" />
+      <location filename="../../pooldesk/ui/format.py" line="36" />
       <source>{n} min ago</source>
       <translation>hace {n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="29" />
+      <location filename="../../pooldesk/ui/format.py" line="38" />
       <source>{n} h ago</source>
       <translation>hace {n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="38" />
+      <location filename="../../pooldesk/ui/format.py" line="47" />
       <source>unknown</source>
       <translation>desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="43" />
+      <location filename="../../pooldesk/ui/format.py" line="52" />
       <source>{n} h</source>
       <translation>{n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="44" />
+      <location filename="../../pooldesk/ui/format.py" line="53" />
       <source>{n} min</source>
       <translation>{n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="49" />
+      <location filename="../../pooldesk/ui/format.py" line="58" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="50" />
+      <location filename="../../pooldesk/ui/format.py" line="59" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="51" />
+      <location filename="../../pooldesk/ui/format.py" line="60" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="52" />
+      <location filename="../../pooldesk/ui/format.py" line="61" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>

@@ -272,7 +272,8 @@ class FakeController:
 class BackendProcess:
     """The real backend (`python -m backend.cli serve`) on a free loopback port."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.extra_env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
@@ -288,6 +289,7 @@ class BackendProcess:
             "POOLDESK_ENV_FILE": "/nonexistent",
             # One server serves the whole app suite, and every test registers from 127.0.0.1.
             "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS": "100000",
+            **self.extra_env,
         }
         self.proc = subprocess.Popen(
             [
@@ -349,3 +351,15 @@ def unique_user() -> dict[str, str]:
         "password": "Blue-Lagoon-2026!",
         "device_id": f"ESP-{stamp}",
     }
+
+
+def switch_pump(app, card, qtbot) -> None:
+    """Click the card's Turn on/off; when the pump follows its schedule the card first asks
+    "Pause the schedule?": answer it with the confirm button."""
+    from PySide6.QtCore import Qt
+
+    before = app.dashboard.dialog
+    qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+    dialog = app.dashboard.dialog
+    if dialog is not None and dialog is not before and dialog.isVisible():
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)

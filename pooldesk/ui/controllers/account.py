@@ -14,6 +14,7 @@ from pooldesk.core.paths import documents_dir
 from pooldesk.core.session import Session
 from pooldesk.ui import format as fmt
 from pooldesk.ui import i18n
+from pooldesk.ui.countdown import show_refusal
 from pooldesk.ui.tasks import TaskGroup
 from pooldesk.ui.views.account_view import AccountView
 from pooldesk.ui.views.common import ConfirmDialog
@@ -80,7 +81,7 @@ class AccountController(QObject):
         try:
             sessions = await self._call(self.session.client.sessions())
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            show_refusal(self.view.notice, exc)
             return
         self.view.show_sessions(
             [
@@ -99,7 +100,7 @@ class AccountController(QObject):
         try:
             await self._call(self.session.client.end_session(session_id))
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            show_refusal(self.view.notice, exc)
             return
         self.view.notice.show_info(self.tr("That session has ended."))
         await self.load_sessions()
@@ -122,7 +123,7 @@ class AccountController(QObject):
         try:
             message = await self._call(self.session.client.change_password(current, new))
         except ApiError as exc:
-            self.view.password_message.show_error(fmt.core_message(exc.message))
+            show_refusal(self.view.password_message, exc)
             return
         for field in (
             self.view.current_password,
@@ -150,7 +151,7 @@ class AccountController(QObject):
         try:
             data = await self._call(self.session.client.export_account())
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            show_refusal(self.view.notice, exc)
             return
         try:
             temporary = path.with_name(path.name + ".part")
@@ -182,7 +183,7 @@ class AccountController(QObject):
         try:
             await self._call(self.session.delete_account(password))
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            show_refusal(self.view.notice, exc)
             return
         self.view.delete_password.clear()
         self.view.delete_understood.setChecked(False)

@@ -8,6 +8,7 @@ from pooldesk.core.backend_client import ApiError
 from pooldesk.core.session import Session
 from pooldesk.core.settings import UnsafeUrlError, check_server_url
 from pooldesk.ui import format as fmt
+from pooldesk.ui.countdown import show_refusal
 from pooldesk.ui.tasks import TaskGroup
 from pooldesk.ui.views.auth_views import RegisterView, ServerView, SignInView
 
@@ -71,7 +72,7 @@ class AuthController(QObject):
         try:
             await self.session.sign_in(username, password)
         except ApiError as exc:
-            self.sign_in_view.error.show_error(fmt.core_message(exc.message))
+            show_refusal(self.sign_in_view.error, exc)
         finally:
             self.sign_in_view.set_busy(False)
 
@@ -81,6 +82,6 @@ class AuthController(QObject):
         try:
             await self.session.register(username, email, password, device_id)
         except ApiError as exc:
-            self.register_view.error.show_error(fmt.core_message(exc.message))
+            show_refusal(self.register_view.error, exc)
         finally:
             self.register_view.set_busy(False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +17,7 @@ from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
 from pooldesk.core.notifications import Notice, NoticeWatcher
 from pooldesk.core.session import Session
 from pooldesk.ui import format as fmt
+from pooldesk.ui.countdown import Countdown
 from pooldesk.ui.tasks import TaskGroup
 from pooldesk.ui.views.common import ConfirmDialog, TextDialog
 from pooldesk.ui.views.dashboard_view import CardText, DashboardView
@@ -62,6 +64,8 @@ class DashboardController(QObject):
         self.add_device_requested.connect(lambda: self.open_wizard())
         view.add_device_requested.connect(self.add_device_requested)
         view.account_requested.connect(self.account_requested)
+        self._link_was_up = False  # the broker link was up once since sign-in
+        self._retry_countdown = Countdown(self)
         self._show_link(LinkStatus(LinkState.IDLE))
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -70,6 +74,7 @@ class DashboardController(QObject):
 
     async def _start(self) -> None:
         await self.reload_devices()
+        self.tasks.spawn(self._fill_from_history())
         self.link = MqttLink(
             self._credentials,
             SUBSCRIPTIONS,
@@ -82,6 +87,24 @@ class DashboardController(QObject):
         self.commands.subscribe(self._command_changed)
         self.link.start()
         self._clock.start()
+
+    async def _fill_from_history(self) -> None:
+        """Show every card's last recorded water temperature at once (the controller reports
+        only every minute); a live value replaces it. Best effort: the live view follows anyway."""
+
+        async def one(key: str, device_id: str) -> None:
+            try:
+                page = await self.session.client.history(device_id, event_type="telemetry", limit=1)
+            except ApiError as exc:
+                log.info("no recorded values for %s: %s", device_id, exc)
+                return
+            for event in page.events:  # newest first
+                value = event.data.get("water_c")
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    self.store.recorded(key, float(value), event.ts)
+
+        devices = [(d.key, d.device_id) for d in self.store.devices.values()]
+        await asyncio.gather(*(one(key, device_id) for key, device_id in devices))
 
     async def _credentials(self) -> MqttCredentials:
         if self.credentials_source is not None:
@@ -119,6 +142,11 @@ class DashboardController(QObject):
 
     # -- showing ------------------------------------------------------------------------------
     def _show_link(self, status: LinkStatus) -> None:
+        self._retry_countdown.stop()
+        if status.state is LinkState.CONNECTED:
+            self._link_was_up = True
+        elif status.state is LinkState.IDLE:
+            self._link_was_up = False
         self.store.set_link_up(status.state is LinkState.CONNECTED)
         tr = self.tr
         if status.state is LinkState.CONNECTED:
@@ -126,10 +154,15 @@ class DashboardController(QObject):
         elif status.state is LinkState.CONNECTING:
             self.view.connection.set_state("wait", tr("Connecting…"))
         elif status.state is LinkState.RECONNECTING:
-            text = tr("Reconnecting…")
-            if status.retry_in is not None:
-                text = tr("Not connected, retrying in {s} s").format(s=status.retry_in)
-            self.view.connection.set_state("wait", text)
+            self.view.connection.set_state("wait", tr("Reconnecting…"))
+            if status.retry_in:  # counts down on screen until the next attempt
+                self._retry_countdown.start(
+                    status.retry_in,
+                    lambda s: self.view.connection.set_state(
+                        "wait", tr("Not connected, retrying in {s} s").format(s=s)
+                    ),
+                    lambda: self.view.connection.set_state("wait", tr("Reconnecting…")),
+                )
         elif status.state in (LinkState.REFUSED, LinkState.FAILED):
             self.view.connection.set_state("bad", tr("Not connected"))
         else:
@@ -157,9 +190,9 @@ class DashboardController(QObject):
             card.history_requested.connect(self.open_history)
             card.schedule_requested.connect(self.open_schedule)
         if what == "pump" and key in self._outcome and not self._pending(key):
-            message, is_error = self._outcome[key]
-            if not is_error:
-                del self._outcome[key]
+            # A fresh state from the controller is the truth now: an earlier failure (or
+            # confirmation) no longer describes what the card shows.
+            del self._outcome[key]
         card.show_text(self.card_text(device))
         if what in ("added", "name"):
             self.view.relayout()
@@ -174,7 +207,11 @@ class DashboardController(QObject):
     def card_text(self, device: Device) -> CardText:
         tr = self.tr
         link_up = self.store.link_up
-        if device.online is True:
+        online = device.online
+        if not link_up and self._link_was_up:
+            # The app lost the broker, not the controller: say so, in grey, not "Offline".
+            status, online = tr("This app is not connected · values may be out of date"), None
+        elif device.online is True:
             status = tr("Online")
         elif device.online is False:
             status = tr("Offline · last seen {when}").format(when=fmt.ago(device.last_seen))
@@ -185,8 +222,12 @@ class DashboardController(QObject):
         if device.water_c is None:
             temperature = tr("— °C")
         else:
-            temperature = f"{device.water_c:.1f} °C"
-            if water_stale:
+            temperature = fmt.celsius(device.water_c)
+            if device.telemetry_received is None and device.water_recorded_at is not None:
+                temperature += " " + tr("(recorded {ago})").format(
+                    ago=fmt.ago(device.water_recorded_at)
+                )
+            elif water_stale:
                 temperature += " " + tr("(last known)")
         pump = device.pump
         if pump is None:
@@ -198,6 +239,8 @@ class DashboardController(QObject):
             )
             if pump.mode == "timer" and pump.until:
                 pump_text += " " + tr("until {time}").format(time=fmt.clock(pump.until))
+            if pump.mode in ("manual", "timer"):
+                pump_text += " · " + tr("schedule paused")
             if pump_stale:
                 pump_text += " " + tr("(last known)")
         pending = self._pending(device.key)
@@ -218,7 +261,7 @@ class DashboardController(QObject):
         return CardText(
             name=device.name,
             device_id=device.device_id,
-            online=device.online,
+            online=online,
             status=status,
             pump=pump_text,
             pump_on=pump.on if pump else None,
@@ -230,6 +273,7 @@ class DashboardController(QObject):
             message=message,
             message_is_error=is_error,
             controls_enabled=link_up and device.online is True,
+            schedule_paused=pump is not None and pump.mode in ("manual", "timer"),
         )
 
     # -- commands -----------------------------------------------------------------------------
@@ -237,8 +281,41 @@ class DashboardController(QObject):
         device = self.store.devices.get(key)
         if device is None or self.commands is None:
             return
+        on = not (device.pump and device.pump.on)
+        if device.pump is not None and device.pump.mode == "schedule":
+            self._ask_leave_schedule(key, device, on)
+            return
         self._outcome.pop(key, None)
-        self.commands.switch_pump(key, not (device.pump and device.pump.on))
+        self.commands.switch_pump(key, on)
+
+    def _ask_leave_schedule(self, key: str, device: Device, on: bool) -> None:
+        """Switching by hand takes the pump away from its schedule: say so first."""
+        text = (
+            self.tr(
+                "Turning the pump on by hand pauses the schedule of {name}: the pump stays on "
+                "until you turn it off or press “Resume schedule”."
+            )
+            if on
+            else self.tr(
+                "Turning the pump off by hand pauses the schedule of {name}: the pump stays off "
+                "until you turn it on or press “Resume schedule”."
+            )
+        ).format(name=device.name)
+        dialog = ConfirmDialog(
+            self.tr("Pause the schedule?"),
+            text,
+            self.tr("Turn on") if on else self.tr("Turn off"),
+            self.view,
+        )
+
+        def confirmed() -> None:
+            if self.commands is not None and key in self.store.devices:
+                self._outcome.pop(key, None)
+                self.commands.switch_pump(key, on)
+
+        dialog.accepted.connect(confirmed)
+        self.dialog = dialog
+        dialog.open()
 
     def run_for(self, key: str, seconds: int) -> None:
         if self.commands is not None:
@@ -253,7 +330,9 @@ class DashboardController(QObject):
     def _command_changed(self, command: Command) -> None:
         if command.kind != "pump":
             return
-        if command.state is CommandState.CONFIRMED:
+        if command.late:  # a failed command the controller answered afterwards
+            self._outcome[command.device_key] = (fmt.core_message(command.message), False)
+        elif command.state is CommandState.CONFIRMED:
             self._outcome[command.device_key] = (self.tr("Confirmed by the controller."), False)
         elif command.state in (CommandState.FAILED, CommandState.REJECTED):
             self._outcome[command.device_key] = (fmt.core_message(command.message), True)

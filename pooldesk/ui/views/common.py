@@ -18,13 +18,30 @@ OK_STYLE = "color: #1b6e3a;"
 MUTED_STYLE = "color: #6b6b6b;"
 
 
-class MessageLabel(QLabel):
-    """A line for errors or notices; hidden while empty."""
+def reserve_space(label: QLabel, lines: int) -> None:
+    """Keep a message's room in the layout while it is hidden, so the fields below do not move
+    when it appears (a click aimed at one field would land in the next)."""
+    policy = label.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    label.setSizePolicy(policy)
+    label.setMinimumHeight(lines * label.fontMetrics().lineSpacing())
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+
+class MessageLabel(QLabel):
+    """A line for errors or notices; hidden while empty, its room kept (`lines` of it).
+
+    `sticky` messages belong to something that outlives the page (a device card): the window
+    does not clear them when the user goes to another page."""
+
+    def __init__(
+        self, parent: QWidget | None = None, *, lines: int = 2, sticky: bool = False
+    ) -> None:
         super().__init__(parent)
+        self.sticky = sticky
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        if lines:
+            reserve_space(self, lines)
         self.hide()
 
     def show_error(self, text: str) -> None:
@@ -52,6 +69,9 @@ class BusyBar(QProgressBar):
         self.setRange(0, 0)
         self.setTextVisible(False)
         self.setMaximumHeight(6)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # appearing must not move the form
+        self.setSizePolicy(policy)
         self.hide()
 
 
@@ -62,6 +82,7 @@ class FieldHint(QLabel):
         super().__init__(parent)
         self.setWordWrap(True)
         self.setStyleSheet(ERROR_STYLE)
+        reserve_space(self, 1)
         self.hide()
 
     def set_problem(self, text: str | None) -> None:
@@ -87,6 +108,13 @@ class ConfirmDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        # The safe answer is the default: Return (or a hurried click on the default) keeps
+        # things as they are; the action needs its own button.
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.confirm_button.setAutoDefault(False)
+        self.cancel_button.setAutoDefault(True)
+        self.cancel_button.setDefault(True)
+        self.cancel_button.setFocus()
 
 
 class TextDialog(QDialog):

@@ -41,6 +41,7 @@ class CardText:
     message: str = ""
     message_is_error: bool = False
     controls_enabled: bool = True
+    schedule_paused: bool = False  # manual or timer: offer "Resume schedule"
 
 
 class ConnectionIndicator(QLabel):
@@ -124,14 +125,19 @@ class DeviceCard(QFrame):
         self.schedule_mode_action = run_menu.addAction(self.tr("Follow the schedule"))
         self.run_for.setMenu(run_menu)
         _room_for_arrow(self.run_for)
+        self.resume = QPushButton(self.tr("Resume schedule"))
+        self.resume.setToolTip(self.tr("Hand the pump back to its schedule"))
+        self.resume.hide()
         buttons.addWidget(self.toggle)
         buttons.addWidget(self.run_for)
+        buttons.addWidget(self.resume)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.message = MessageLabel()
+        self.message = MessageLabel(lines=1, sticky=True)
         layout.addWidget(self.message)
 
         self.toggle.clicked.connect(lambda: self.toggle_clicked.emit(self.key))
+        self.resume.clicked.connect(lambda: self.follow_schedule_requested.emit(self.key))
         for seconds, action in self.run_actions.items():
             action.triggered.connect(
                 lambda _c=False, s=seconds: self.run_for_requested.emit(self.key, s)
@@ -164,6 +170,8 @@ class DeviceCard(QFrame):
         self.toggle.setText(text.toggle)
         self.toggle.setEnabled(text.controls_enabled and not text.busy)
         self.run_for.setEnabled(text.controls_enabled and not text.busy)
+        self.resume.setVisible(text.schedule_paused)
+        self.resume.setEnabled(text.controls_enabled and not text.busy)
         if text.message_is_error:
             self.message.show_error(text.message)
         else:
@@ -196,7 +204,7 @@ class DashboardView(QWidget):
         for button in (self.add_button, self.account_button, self.sign_out_button):
             header.addWidget(button)
         layout.addLayout(header)
-        self.notice = MessageLabel()
+        self.notice = MessageLabel(lines=1)
         layout.addWidget(self.notice)
         self.empty = QLabel(self.tr('No devices yet. Use "Add device" to set up a controller.'))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

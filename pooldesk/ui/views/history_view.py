@@ -17,6 +17,7 @@ class HistoryView(QDialog):
 
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(parent)
+        self._closed_emitted = False
         self.setWindowTitle(title)
         self.resize(760, 480)
         layout = QVBoxLayout(self)
@@ -91,6 +92,10 @@ class HistoryView(QDialog):
             self.pump_curve.setData([], [])
         self.temperature_plot.setXRange(since, until, padding=0.01)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self.closed.emit()
-        super().closeEvent(event)
+    def done(self, result: int) -> None:
+        """Every way out (Esc, the window's close button, close()) ends here: Esc only calls
+        reject(), never closeEvent(), so `closed` is emitted from here, once."""
+        super().done(result)
+        if not self._closed_emitted:
+            self._closed_emitted = True
+            self.closed.emit()

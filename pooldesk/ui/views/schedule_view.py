@@ -66,6 +66,7 @@ class ScheduleView(QDialog):
 
     def __init__(self, title: str, timezone: str, parent=None) -> None:
         super().__init__(parent)
+        self._closed_emitted = False
         self.setWindowTitle(title)
         self.resize(640, 360)
         layout = QVBoxLayout(self)
@@ -148,6 +149,10 @@ class ScheduleView(QDialog):
         self.empty.setVisible(not self.rows)
         self.add_button.setEnabled(len(self.rows) < MAX_WINDOWS)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self.closed.emit()
-        super().closeEvent(event)
+    def done(self, result: int) -> None:
+        """Every way out (Esc, the window's close button, close()) ends here: Esc only calls
+        reject(), never closeEvent(), so `closed` is emitted from here, once."""
+        super().done(result)
+        if not self._closed_emitted:
+            self._closed_emitted = True
+            self.closed.emit()

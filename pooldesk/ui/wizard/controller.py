@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from pooldesk.core.backend_client import ApiError
+from pooldesk.core.bluetooth_problems import classify as classify_bluetooth_problem
 from pooldesk.core.devices import DeviceStore
 from pooldesk.core.provisioning_flow import (
     FlowCancelled,
@@ -85,6 +86,7 @@ class WizardController(QObject):
         self._lines: dict[str, str] = {}
         self._ip: str | None = None
         self._last_attempt: tuple[str, str, str] | None = None
+        self._password_for: str | None = None  # the network the typed password is for
         self._ending = False  # cancel or finish started: no new steps
         self._closed = False  # the window is closing for good: finished() was (being) emitted
         self._word_static_texts()
@@ -134,7 +136,9 @@ class WizardController(QObject):
         v.claim_page.claim.textChanged.connect(self._check_claim)
         v.claim_page.claim.returnPressed.connect(self._submit_claim)
         v.claim_page.open.clicked.connect(self._submit_claim)
-        v.claim_page.back.clicked.connect(self.scan)
+        v.claim_page.back.clicked.connect(self._back_to_list)
+        v.wifi_page.networks.currentItemChanged.connect(self._network_changed)
+        v.wifi_page.password.textChanged.connect(self._password_typed)
         v.wifi_page.rescan.clicked.connect(lambda: self._spawn(self._scan_wifi()))
         v.wifi_page.connect.clicked.connect(self._submit_wifi)
         v.wifi_page.password.returnPressed.connect(self._submit_wifi)
@@ -170,6 +174,14 @@ class WizardController(QObject):
             page.rescan.setEnabled(True)
         if self.target:
             controllers = [c for c in controllers if c.device_id == self.target]
+        picked = self.flow.controller
+        if (
+            picked is not None
+            and self.flow.client is not None
+            and picked.device_id not in {c.device_id for c in controllers}
+        ):
+            # Connected to us, it does not advertise: still nearby, still listed.
+            controllers.append(picked)
         self.found = {c.device_id: c for c in controllers}
         self._show_found()
         page.next.setEnabled(bool(controllers))
@@ -185,6 +197,17 @@ class WizardController(QObject):
                 self.tr("No pool controller was heard. Check the controller has power and that "
                         "you are within a few metres of it, then rescan.")
             )  # fmt: skip
+
+    def _back_to_list(self) -> None:
+        """The list as it was (a controller we are connected to does not advertise, so a
+        rescan would lose it); Rescan is there for a fresh one."""
+        page = self.view.scan_page
+        self.view.message.clear_message()
+        self.view.show_page(page)
+        self._show_found()
+        page.next.setEnabled(bool(self.found))
+        page.rescan.setEnabled(True)
+        page.devices.setFocus()
 
     def _controller_text(self, controller: Any) -> str:
         text = self.tr("{id} · signal {rssi} dBm").format(
@@ -320,6 +343,17 @@ class WizardController(QObject):
                         "the network's name under “Other network…”.")
             )  # fmt: skip
         page.password.setFocus()
+
+    def _password_typed(self, _text: str) -> None:
+        self._password_for = self.view.wifi_page.chosen_ssid()
+
+    def _network_changed(self, *_items: Any) -> None:
+        """A password belongs to its network: choosing another one empties the field."""
+        page = self.view.wifi_page
+        if page.networks.currentItem() is None:
+            return  # the list is being refilled (a rescan), not a choice
+        if page.password.text() and page.chosen_ssid() != self._password_for:
+            page.password.clear()
 
     def _password_problem(self, ssid: str, password: str) -> str | None:
         if not ssid:
@@ -573,7 +607,24 @@ class WizardController(QObject):
                 self.view.message.show_error(fmt.core_message(str(exc)))
         except ApiError as exc:
             if not self._ending:
-                self.view.message.show_error(fmt.core_message(exc.message))
+                text = fmt.core_message(exc.message)
+                if exc.status == 409 and "another account" in exc.message:
+                    text += " " + self.tr(
+                        "Only its owner can add it elsewhere: ask them to remove it from their "
+                        "dashboard (⋯ → Remove from my account), then try again. Nothing was "
+                        "changed on the controller."
+                    )
+                self.view.message.show_error(text)
+        except Exception as exc:  # the Bluetooth stack's own errors, or a bug: say it, log it
+            log.exception("wizard step failed")
+            if not self._ending:
+                if self.flow.step in (Step.SCANNING, Step.PICK, Step.CONNECTING_BLE):
+                    text = str(classify_bluetooth_problem(exc))
+                else:
+                    text = "Setting up failed. Retry."
+                self.view.message.show_error(fmt.core_message(text))
+                if self.view.page is self.view.scan_page:
+                    self.view.scan_page.rescan.setEnabled(True)
         finally:
             if not self._ending:
                 self.view.set_busy(False)

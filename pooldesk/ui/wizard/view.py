@@ -215,6 +215,7 @@ class WizardView(QDialog):
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         self.cancel = QPushButton()
+        self.cancel.setAutoDefault(False)
         bottom.addWidget(self.cancel)
         layout.addLayout(bottom)
         self.cancel.clicked.connect(self.cancel_requested)
@@ -226,6 +227,11 @@ class WizardView(QDialog):
 
     def show_page(self, page: QWidget) -> None:
         self.stack.setCurrentWidget(page)
+        # Return presses the page's own default (Finish on the last page), never Cancel; and
+        # there is nothing left to cancel once the controller is online.
+        self.cancel.setVisible(page is not self.done_page)
+        if page is self.done_page:
+            self.done_page.finish.setFocus()
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)

@@ -15,12 +15,13 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import QApplication
 
+from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.settings import AppSettings
 from pooldesk.ui.controllers.app import AppController
 from pooldesk.ui.event_loop import AppEventLoop
 from pooldesk.ui.settings_store import SettingsStore
-from tests.app.helpers import Mosquitto
+from tests.app.helpers import FakeController, Mosquitto, unique_user, wait_until
 
 
 def _qasync_loop() -> AppEventLoop:
@@ -97,3 +98,29 @@ async def plain_credentials(app: AppController, port: int) -> MqttCredentials:
         topic_prefix=f"users/{username}",
         broker_url=f"mqtt://127.0.0.1:{port}",
     )
+
+
+@pytest.fixture
+async def signed_in(make_app, backend, broker):
+    """An app signed in as a fresh user whose device a FakeController plays."""
+    user = unique_user()
+    client = BackendClient(backend.url)
+    await client.register(user["username"], user["email"], user["password"], user["device_id"])
+    await client.aclose()
+    app = make_app(backend.url, broker_port=broker.port)
+    await app.start()
+    await app.session.sign_in(user["username"], user["password"])
+    key = user["device_id"].lower()
+    await wait_until(lambda: key in app.window.dashboard_view.cards, what="card")
+    await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected, what="live")
+    controllers: list[FakeController] = []
+
+    def controller(**kwargs) -> FakeController:
+        fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}", **kwargs)
+        fake.start()
+        controllers.append(fake)
+        return fake
+
+    yield app, key, controller, user
+    for fake in controllers:
+        fake.stop()

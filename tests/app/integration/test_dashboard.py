@@ -5,37 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from PySide6.QtCore import Qt
 
-from pooldesk.core.backend_client import BackendClient
-from tests.app.helpers import FakeController, unique_user, wait_until
-
-
-@pytest.fixture
-async def signed_in(make_app, backend, broker):
-    """An app signed in as a fresh user whose device a FakeController plays."""
-    user = unique_user()
-    client = BackendClient(backend.url)
-    await client.register(user["username"], user["email"], user["password"], user["device_id"])
-    await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port)
-    await app.start()
-    await app.session.sign_in(user["username"], user["password"])
-    key = user["device_id"].lower()
-    await wait_until(lambda: key in app.window.dashboard_view.cards, what="card")
-    await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected, what="live")
-    controllers: list[FakeController] = []
-
-    def controller(**kwargs) -> FakeController:
-        fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}", **kwargs)
-        fake.start()
-        controllers.append(fake)
-        return fake
-
-    yield app, key, controller, user
-    for fake in controllers:
-        fake.stop()
+from tests.app.helpers import switch_pump, wait_until
 
 
 async def test_device_comes_online_and_shows_its_values(signed_in) -> None:
@@ -62,7 +34,7 @@ async def test_toggle_pending_then_confirmed(signed_in, qtbot) -> None:
     fake = controller()
     await wait_until(lambda: card.toggle.isEnabled())
     fake.respond = False  # hold the answer to see the pending state
-    qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+    switch_pump(app, card, qtbot)
     assert card.toggle.text() == "Turning on…" and not card.toggle.isEnabled()
     assert "Waiting for the controller" in card.message.text()
     await wait_until(lambda: fake.commands, what="command at the controller")
@@ -78,7 +50,7 @@ async def test_no_answer_reverts_with_the_controller_did_not_respond(signed_in, 
     fake = controller()
     await wait_until(lambda: card.toggle.isEnabled())
     fake.respond = False
-    qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+    switch_pump(app, card, qtbot)
     assert card.toggle.text() == "Turning on…"
     await wait_until(lambda: card.toggle.text() == "Turn on", within=5, what="revert")
     assert card.message.text() == "The controller did not respond."

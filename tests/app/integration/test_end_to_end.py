@@ -4,12 +4,10 @@ runs the unchanged device code with those credentials."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-
 from firmware.sim.runner import SimulatedController
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.mqtt_link import LinkState
-from tests.app.helpers import unique_user, wait_until
+from tests.app.helpers import switch_pump, unique_user, wait_until
 
 
 def sim_binding(creds: dict, username: str) -> dict:
@@ -30,7 +28,7 @@ async def test_live_pump_over_the_managed_broker_then_revocation(
     await owner.login(user["username"], user["password"])
     device_creds = await owner._authed("POST", f"/api/devices/{user['device_id']}/credentials")
 
-    app = make_app(backend.url)  # credentials from the backend, not a test stand-in
+    app = make_app(backend.url, command_timeout=8.0)  # logins from the backend itself
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
@@ -49,7 +47,7 @@ async def test_live_pump_over_the_managed_broker_then_revocation(
         await wait_until(lambda: "Online" in card.status.text(), within=20, what="online")
         await wait_until(lambda: "24.0 °C" in card.temperature.text(), within=20)
         await wait_until(lambda: card.toggle.isEnabled())
-        qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+        switch_pump(app, card, qtbot)
         await wait_until(lambda: card.toggle.text() == "Turn off", what="confirmed")
         assert sim.relay_on
 

@@ -5,11 +5,9 @@ offline through the firmware's will."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-
 from firmware.sim.runner import SimulatedController
 from pooldesk.core.backend_client import BackendClient
-from tests.app.helpers import unique_user, wait_until
+from tests.app.helpers import switch_pump, unique_user, wait_until
 
 
 async def test_switch_a_simulated_controller(make_app, backend, broker, qtbot, tmp_path) -> None:
@@ -17,7 +15,8 @@ async def test_switch_a_simulated_controller(make_app, backend, broker, qtbot, t
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
     await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port)
+    # the real timeout: commands carry a deadline, and a starved simulator may take a while
+    app = make_app(backend.url, broker_port=broker.port, command_timeout=8.0)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
@@ -40,7 +39,7 @@ async def test_switch_a_simulated_controller(make_app, backend, broker, qtbot, t
         await wait_until(lambda: "28.5 °C" in card.temperature.text(), within=15, what="water")
         await wait_until(lambda: card.toggle.isEnabled(), what="pump state known")
         assert not sim.relay_on
-        qtbot.mouseClick(card.toggle, Qt.MouseButton.LeftButton)
+        switch_pump(app, card, qtbot)
         assert card.toggle.text() == "Turning on…"
         await wait_until(lambda: card.toggle.text() == "Turn off", what="confirmed by firmware")
         assert sim.relay_on

@@ -1,0 +1,107 @@
+"""The wizard's edges in the real window: the list kept when going back, a name typed on a retry,
+a password that does not follow a network switch, Return on the success page, and a controller
+someone else owns refused at the claim step, in the user's language, with advice."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt
+
+from pooldesk.core.backend_client import BackendClient
+from pooldesk.core.provisioning_flow import Step
+from pooldesk.ui import format as fmt
+from pooldesk.ui import i18n
+from tests.app.helpers import unique_user, wait_until
+from tests.app.wizard.conftest import device_ids_on
+from tests.app.wizard.ui.test_bluetooth_unavailable import listed
+from tests.app.wizard.ui.test_wizard import choose_wifi, enter_claim, pick, signed_in_app
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+async def test_back_to_the_list_keeps_the_controller_listed(
+    make_app, backend, account, controllers, qtbot
+) -> None:
+    [sim] = await controllers(1)
+    app = await signed_in_app(make_app, backend, account)
+    app.dashboard.open_wizard()
+    wizard = app.dashboard.wizard
+    await pick(wizard, sim, qtbot)
+    qtbot.mouseClick(wizard.view.claim_page.back, LEFT)
+    assert wizard.view.page is wizard.view.scan_page
+    assert sim.device_id in listed(wizard) and wizard.view.scan_page.next.isEnabled()
+    qtbot.mouseClick(wizard.view.scan_page.rescan, LEFT)  # it is connected: it cannot advertise
+    await wait_until(lambda: wizard.flow.step is Step.PICK and not wizard.tasks.busy)
+    assert sim.device_id in listed(wizard)
+    await pick(wizard, sim, qtbot)  # and it can be picked again
+    await wizard.cancel_now()
+
+
+async def test_name_on_retry_password_per_network_and_return_finishes(
+    make_app, backend, account, controllers, qtbot
+) -> None:
+    [sim] = await controllers(1)
+    app = await signed_in_app(make_app, backend, account)
+    app.dashboard.open_wizard()
+    wizard = app.dashboard.wizard
+    await pick(wizard, sim, qtbot)
+    await enter_claim(wizard, sim.claim_code, qtbot)
+    wifi = wizard.view.wifi_page
+    await wait_until(lambda: wizard.view.page is wifi and not wizard.tasks.busy, what="networks")
+    ssids = [n.ssid for n in wizard.flow.networks]
+    assert "PoolNet" in ssids and len(ssids) > 1
+    qtbot.keyClicks(wifi.password, "secret-for-the-first-one")
+    other = next(s for s in ssids if s != "PoolNet")
+    for row in range(wifi.networks.count()):
+        if wifi.networks.item(row).data(Qt.ItemDataRole.UserRole) == other:
+            wifi.networks.setCurrentRow(row)
+    assert wifi.password.text() == ""  # a password belongs to its network
+
+    await choose_wifi(wizard, qtbot, "PoolNet", "not-the-password")
+    progress = wizard.view.progress_page
+    await wait_until(lambda: progress.password_again.isVisible(), within=30, what="failure")
+    qtbot.mouseClick(progress.password_again, LEFT)
+    wifi.password.setText("poolpass123")
+    wifi.name.setText("Pool house")  # typed only now, on the retry
+    qtbot.mouseClick(wifi.connect, LEFT)
+    done = wizard.view.done_page
+    await wait_until(lambda: wizard.view.page is done, within=30, what="online")
+    assert not wizard.view.cancel.isVisible() and done.finish.isDefault()
+    names = {d.device_id: d.name for d in await account.client.devices()}
+    assert names[sim.device_id] == "Pool house"
+    qtbot.keyClick(done.finish, Qt.Key.Key_Return)
+    await wait_until(lambda: app.dashboard.wizard is None, what="finished with Return")
+    assert sim.online
+
+
+async def test_a_controller_owned_by_someone_else_is_refused_at_the_claim_step(
+    make_app, backend, account, controllers, qtbot
+) -> None:
+    [sim] = await controllers(1)
+    owner = unique_user()
+    other = BackendClient(backend.url)
+    await other.register(owner["username"], owner["email"], owner["password"], sim.device_id)
+    await other.aclose()
+    app = await signed_in_app(make_app, backend, account)
+    app.dashboard.open_wizard()
+    wizard = app.dashboard.wizard
+    await pick(wizard, sim, qtbot)
+    await enter_claim(wizard, sim.claim_code, qtbot)
+    message = wizard.view.message
+    await wait_until(lambda: "another account" in message.text(), within=15, what="refusal")
+    assert "ask them to remove it" in message.text()
+    await wait_until(lambda: not wizard.tasks.busy, what="not left in progress")
+    assert wizard.view.page is wizard.view.claim_page and wizard.flow.step is Step.CLAIM
+    assert not wizard.view.busy.isVisible() and wizard.view.claim_page.open.isEnabled()
+    assert wizard.flow.networks == []  # no Wi-Fi scan, no password asked for
+    assert sim.device_id not in await device_ids_on(account.client)
+    await wizard.cancel_now()
+
+
+def test_the_refusal_is_translated(qapp) -> None:
+    i18n.install_translator(qapp, "es")
+    try:
+        text = fmt.core_message("Device ESP-A1B2C3 is already registered to another account")
+        assert "ESP-A1B2C3" in text and "otra cuenta" in text
+        assert QCoreApplication.translate("WizardController", "Finish") != ""
+    finally:
+        i18n.install_translator(qapp, "en")
