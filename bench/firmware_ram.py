@@ -193,7 +193,7 @@ def copy_sources(out: Path) -> None:
 SCRIPT = """
 import gc, sys, micropython
 sys.path[:0] = ["/board", "/fw"]
-import bench_board, asyncio, binascii, json, time
+import bench_board, asyncio, benchclient, binascii, json, time
 sample = bench_board.sample
 
 async def mark(name, **extra):
@@ -225,40 +225,53 @@ if LAST >= 1:
     await asyncio.sleep(1.5)
     await mark("advertising")
 if LAST >= 2:
-    core = ctrl.provisioning.core
-    core.mtu = MTU
+    import prov_core
+    ble = bluetooth.radio[0]
+    names = {}
+    uuids = {}
+    for name, uuid in prov_core.ENDPOINTS:
+        names[bytes(bluetooth.UUID(uuid))] = name
+        uuids[name] = bluetooth.UUID(uuid)
+    answers = []
 
-    async def feed(endpoint, frame):
-        answer = None
-        for ep, out in await core.on_write(endpoint, frame):
-            got = benchclient.reply(ep, binascii.hexlify(out).decode())
-            if got:
-                answer = got
-        await asyncio.sleep(0)  # each GATT write is its own event on the board
-        return answer
+    def on_notify(handle, frame):
+        got = benchclient.reply(names[bytes(ble.uuid_of(handle))], binascii.hexlify(frame).decode())
+        if got:
+            answers.append(got)
 
-    async def send(endpoint, frames):
-        answer = None
+    ble.central_connect(64, on_notify)
+    ble.central_mtu(MTU)
+    await asyncio.sleep(0)
+
+    async def write(endpoint, frame):
+        ble.central_write(uuids[endpoint], frame)
+        await asyncio.sleep(0)  # each GATT write is its own IRQ on the board
+
+    async def request(endpoint, frames):
+        answers.clear()
         for item in frames.split(","):
-            answer = await feed(endpoint, binascii.unhexlify(item)) or answer
-        return answer
+            await write(endpoint, binascii.unhexlify(item))
+        await until(lambda: answers, 20, "an answer on " + endpoint)
+        return answers[0]
 
-    import benchclient
-    await send("prov-session", benchclient.hello())
-    await send("prov-session", benchclient.confirm())
+    await request("prov-session", benchclient.hello())
+    await request("prov-session", benchclient.confirm())
     sizes = json.loads(benchclient.binding())
-    answer = None
+    answers.clear()
     with open("/frames.bin", "rb") as f:
         for n in sizes["lens"]:
-            answer = await feed("prov-config", f.read(n)) or answer
-    if answer is None or json.loads(answer).get("accepted") is not True:
-        raise RuntimeError("bench: the binding was not accepted: %r" % (answer,))
+            await write("prov-config", f.read(n))
+    await until(lambda: answers, 20, "the binding's answer")
+    if json.loads(answers[0]).get("accepted") is not True:
+        raise RuntimeError("bench: the binding was not accepted: %r" % (answers[0],))
     await mark("binding", record=sizes["record"])
 if LAST >= 3:
     await until(lambda: ctrl.net_status[0] == "mqtt_connected", 20, "mqtt_connected")
     await until(lambda: bench_board.published[0] >= 8 and not ctrl._outbox, 20, "first report")
+    ble.central_disconnect()  # the installer's phone leaves; a bound, online unit turns BLE off
+    await until(lambda: bluetooth.radio[0] is None, 20, "Bluetooth off")
     await asyncio.sleep(1.5)
-    await mark("online", published=bench_board.published[0])
+    await mark("online", published=bench_board.published[0], ble_off=bluetooth.radio[0] is None)
 """
 
 

@@ -47,6 +47,23 @@ def test_a_module_stock_micropython_lacks_fails_loudly_with_its_importers(tmp_pa
     assert "fw_b (" not in text and "machine (" not in text
 
 
+def test_a_library_it_knows_is_installed_with_mip(tmp_path: Path, monkeypatch, batch):
+    device = tmp_path / "device"
+    device.mkdir()
+    (device / "main.py").write_text("import fw_app\n")
+    (device / "fw_app.py").write_text("import aioble\nimport bluetooth\n")
+    monkeypatch.setattr(flash, "EXTRA_LIBRARIES", {"aioble": "aioble"})
+    assert flash.libraries_needed(device) == ["aioble"]
+    monkeypatch.setattr(flash, "DEVICE_DIR", device)
+    lines: list[str] = []
+    _, factory_json = unit(batch)
+    opts = flash.Options("/dev/ttyUSB0", factory_json, None, False, None, True, False, tmp_path)
+    assert flash.flash(opts, out=lines.append) == 0
+    mip = shlex.join([sys.executable, "-m", "mpremote", "connect", "/dev/ttyUSB0", "mip"])
+    assert any(line.strip() == mip + " install aioble" for line in lines)
+    assert "needs beside the firmware: aioble" in "\n".join(lines)
+
+
 def test_the_file_set_is_mpy_for_modules_source_for_main_and_the_data(tmp_path: Path, batch):
     _, factory_json = unit(batch)
     files = flash.plan_files(tmp_path, factory_json)
