@@ -13,6 +13,7 @@ import fw_store
 import pytest
 
 from firmware.tools import factory, flash
+from tests.support import micropython
 
 DEVICE = flash.DEVICE_DIR
 MODULES = sorted(p.stem for p in DEVICE.glob("*.py") if p.name != "main.py")
@@ -172,6 +173,22 @@ def test_the_factory_json_it_copies_is_what_the_firmware_reads(tmp_path: Path, b
     target = next(f for f in flash.plan_files(tmp_path, factory_json) if f.target == "factory.json")
     (root / target.target).write_bytes(target.source.read_bytes())
     assert fw_store.load_json(str(root), "factory.json")["claim_code"] == data["claim_code"]
+
+
+def test_micropython_reads_the_claim_code_from_the_factory_json_it_copies(tmp_path: Path, batch):
+    """The same check under the real interpreter (the Unix port of the test extras)."""
+    _, factory_json = unit(batch)
+    root = tmp_path / "flash"
+    root.mkdir()
+    (root / "factory.json").write_bytes(factory_json.read_bytes())
+    script = tmp_path / "read_factory.py"
+    script.write_text(
+        "import fw_store\n"
+        f"print('CLAIM', fw_store.load_json({str(root)!r}, 'factory.json').get('claim_code'))\n"
+    )
+    result = micropython.run(script)
+    assert result.returncode == 0, result.transcript()
+    assert f"CLAIM {flash.read_factory(factory_json)['claim_code']}" in result.stdout
 
 
 @pytest.mark.parametrize(
