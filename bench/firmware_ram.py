@@ -339,6 +339,7 @@ class Figures:
     peak: dict[str, int]
     code_py: int | None = None
     code_frozen_at_most: int | None = None
+    bluetooth_off_online: bool = False
 
     @property
     def fits_budget(self) -> bool:
@@ -360,6 +361,7 @@ def measure(with_py: bool = False) -> Figures:
     live = {p: run.marks[p]["alloc"] - code_end for p in PHASES}
     peak = {p: run.marks[p]["high"] - code_end for p in PHASES}
     figures = Figures(base, code_end - base, live, peak)
+    figures.bluetooth_off_online = run.marks["online"].get("ble_off") is True
     if with_py:
         figures.code_py = code_heap("py")
         figures.code_frozen_at_most = code_heap("skeleton")

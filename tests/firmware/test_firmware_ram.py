@@ -36,3 +36,8 @@ def test_code_heap_is_measured_and_reported_against_its_budget(figures: firmware
     assert 20 * 1024 < figures.code < 200 * 1024
     text = firmware_ram.report(figures)
     assert "code, firmware as .mpy" in text and "budget" in text
+
+
+def test_bluetooth_is_off_while_the_bound_unit_is_online(figures: firmware_ram.Figures):
+    """The online figure is measured the way the board runs: the radio off, TLS's memory free."""
+    assert figures.bluetooth_off_online
