@@ -55,10 +55,12 @@ BOARD_HEAP = 130 * KB  # ESP32-WROOM-32, no PSRAM, MicroPython 1.27, free at boo
 NON_CODE_BUDGET = 64 * KB
 CODE_BUDGET = BOARD_HEAP - NON_CODE_BUDGET
 PHASES = ("advertising", "binding", "online")
+REBOOT = -1  # `last` for the run that powers the bound unit on again
 PHASE_TITLES = {
     "advertising": "booted and advertising",
     "binding": "binding, 8 KB sealed message",
     "online": "online, MQTT session",
+    "reboot": "rebooted bound, online again",
 }
 DEVICE_ID = "ESP-A1B2C3"  # from the stand-in machine.unique_id()
 CLAIM_CODE = "KQ4M7XTZ2PB6WRHD"
@@ -217,6 +219,15 @@ for name in MODULES:
     __import__(name)
     sample()
 await mark("code")
+if LAST == REBOOT:  # a bound unit powered on again: the flash holds its binding
+    import bluetooth, fw_controller
+    ctrl = fw_controller.Controller("/flash")
+    task = asyncio.create_task(ctrl.main())
+    await until(lambda: ctrl.net_status[0] == "mqtt_connected", 20, "mqtt_connected")
+    await until(lambda: bench_board.published[0] >= 8 and not ctrl._outbox, 20, "first report")
+    await until(lambda: bluetooth.radio[0] is None, 20, "Bluetooth off")
+    await asyncio.sleep(1.5)
+    await mark("reboot", published=bench_board.published[0])
 if LAST >= 1:
     import bluetooth, fw_controller
     ctrl = fw_controller.Controller("/flash")
@@ -298,11 +309,19 @@ class Bench:
     def close(self) -> None:
         self._tmp.cleanup()
 
-    def run(self, last: int = len(PHASES), heapsize: int = 1024 * KB) -> Run:
-        script = f"MODULES = {modules()!r}\nLAST = {last}\nMTU = {MTU}\n" + SCRIPT
+    def run(
+        self, last: int = len(PHASES), heapsize: int = 1024 * KB, flash: Path | None = None
+    ) -> Run:
+        """One run up to phase `last` (REBOOT: boot a bound unit from `flash` to online). With
+        `flash`, the run starts from that folder's files and leaves its flash there."""
+        script = (
+            f"MODULES = {modules()!r}\nLAST = {last}\nREBOOT = {REBOOT}\nMTU = {MTU}\n" + SCRIPT
+        )
         job = {
             "heapsize": heapsize,
-            "trees": [["/fw", str(self.fw)], ["/board", str(BOARD)]],
+            "trees": [["/fw", str(self.fw)], ["/board", str(BOARD)]]
+            + ([["/flash", str(flash)]] if flash and any(flash.iterdir()) else []),
+            "save_flash": str(flash) if flash else None,
             "script": script,
             "device_id": DEVICE_ID,
             "claim_code": CLAIM_CODE,
@@ -349,17 +368,27 @@ class Figures:
 def measure(with_py: bool = False) -> Figures:
     bench = Bench("mpy")
     try:
-        run = bench.run()
+        flash = Path(bench._tmp.name) / "flash"
+        flash.mkdir()
+        run = bench.run(flash=flash)
+        if run.error or set(run.marks) != {"baseline", "code", *PHASES}:
+            raise BenchError(
+                f"the firmware did not run under MicroPython: {run.error}\n{run.output[-3000:]}"
+            )
+        again = bench.run(REBOOT, flash=flash)
+        if again.error or "reboot" not in again.marks:
+            raise BenchError(
+                f"the bound unit did not come back online: {again.error}\n{again.output[-3000:]}"
+            )
     finally:
         bench.close()
-    if run.error or set(run.marks) != {"baseline", "code", *PHASES}:
-        raise BenchError(
-            f"the firmware did not run under MicroPython: {run.error}\n{run.output[-3000:]}"
-        )
     base = run.marks["baseline"]["alloc"]
     code_end = run.marks["code"]["alloc"]
     live = {p: run.marks[p]["alloc"] - code_end for p in PHASES}
     peak = {p: run.marks[p]["high"] - code_end for p in PHASES}
+    code_again = again.marks["code"]["alloc"]
+    live["reboot"] = again.marks["reboot"]["alloc"] - code_again
+    peak["reboot"] = again.marks["reboot"]["high"] - code_again
     figures = Figures(base, code_end - base, live, peak)
     figures.bluetooth_off_online = run.marks["online"].get("ble_off") is True
     if with_py:
@@ -398,7 +427,7 @@ def report(f: Figures) -> str:
             f"{'code, frozen (at most)':32}{_kb(f.code_frozen_at_most)}"
             "  (modules with emptied functions: what a frozen import keeps in RAM)"
         )
-    for phase in PHASES:
+    for phase in (*PHASES, "reboot"):
         lines.append(
             f"{PHASE_TITLES[phase]:32}{_kb(f.live[phase])}  {_kb(f.peak[phase])}  "
             f"{_kb(NON_CODE_BUDGET)}"
