@@ -357,6 +357,12 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
         )
     if (opts.factory is None) == (opts.batch is None):
         raise FlashError("give the unit's factory data: --factory FILE or --batch FOLDER")
+    # Checked before anything touches the board (an erase cannot be taken back).
+    factory = read_factory(opts.factory) if opts.factory is not None else None
+    if opts.batch is not None and not (opts.batch / "devices").is_dir():
+        raise FlashError(
+            f"{opts.batch} is not a pooldesk-factory batch (it has no devices/ folder)"
+        )
     steps = 7 if opts.erase else 6
     n = iter(range(1, steps + 1))
 
@@ -411,9 +417,8 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
             if factory_path is None:
                 factory_path = factory_for(opts.batch, board.device_id)
 
-        factory = read_factory(factory_path) if factory_path.exists() else None
         if factory is None and not opts.dry_run:
-            raise FlashError(f"{factory_path} does not exist")
+            factory = read_factory(factory_path)
         files = plan_files(build, factory_path, device, frozen=opts.frozen)
         if not opts.dry_run:
             for warning in check_board(board, files, factory):

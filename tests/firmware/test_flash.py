@@ -276,6 +276,21 @@ def test_a_whole_install_in_order_against_a_board_answering_like_micropython(tmp
     assert "unbound" in lines[-1]
 
 
+def test_bad_factory_data_stops_it_before_the_board_is_touched(tmp_path: Path):
+    image = tmp_path / "ESP32_GENERIC-v1.27.0.bin"
+    image.write_bytes(b"\xe9" + b"\x00" * 1023)
+    bad = tmp_path / "factory.json"
+    bad.write_text(json.dumps({"device_id": "ESP-A1B2C3", "claim_code": "TOO-SHORT"}))
+    sent: list[list[str]] = []
+    for opts in (
+        flash.Options("/dev/ttyUSB0", bad, None, True, image, False, False, tmp_path / "b"),
+        flash.Options("/dev/ttyUSB0", None, tmp_path, True, image, False, False, tmp_path / "b"),
+    ):
+        with pytest.raises(flash.FlashError, match="claim code|not a pooldesk-factory batch"):
+            flash.flash(opts, out=lambda line: None, runner=sent.append)
+    assert sent == []
+
+
 def test_usage_errors_and_no_board(tmp_path: Path, batch, capsys):
     _, factory_json = unit(batch)
     assert flash.main(["--erase", "--factory", str(factory_json)]) == 2
