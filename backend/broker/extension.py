@@ -49,7 +49,7 @@ from backend.broker.logins import dashboard_login, device_login, new_generation,
 from backend.broker.managed import LanListener, ManagedMosquitto
 from backend.broker.mosquitto import BrokerConfigError
 from backend.broker.retained import clear_retained, publish_retained, retained_prefix_of
-from backend.broker.rights import dashboard_rights, device_rights, user_prefix
+from backend.broker.rights import AclRule, dashboard_rights, device_rights, user_prefix
 from backend.broker.store import HashedLogin, dynsec_password_hash
 from backend.context import AppContext, client_address, context_of
 from backend.db.models import Device, MqttLogin, User
@@ -76,6 +76,7 @@ ABANDONED_PUT_S = 120.0
 RETRY_AFTER_S = 30
 HEALTH_EVERY_S = 2.0
 HEALTH_TIMEOUT_S = 3.0
+MAX_SESSIONS_PER_USER = 20  # MQTT logins of signed-in apps per user (POOLDESK_MQTT_MAX_...)
 MIN_FREE_BYTES = 64 * 2**20  # below this on the data folder's disk, /healthz says 503
 SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, not in the table
 # Every login PoolDesk makes is named with one of these; `broker sync` never touches other logins
@@ -112,6 +113,15 @@ def _port(env: Mapping[str, str], name: str) -> int | None:
         return None
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise BrokerConfigError(f"{name} must be a port number (1-65535), not {raw!r}")
+    return int(raw)
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise BrokerConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
 
 
@@ -222,6 +232,13 @@ class BrokerExtension:
         self._health_task: asyncio.Task[None] | None = None
         self._health: dict[str, dict[str, Any]] = {}
         self._locks = KeyedLocks()
+        self.max_sessions = MAX_SESSIONS_PER_USER
+        try:
+            self.max_sessions = _positive(
+                settings.broker_env, "POOLDESK_MQTT_MAX_SESSIONS_PER_USER", MAX_SESSIONS_PER_USER
+            )
+        except BrokerConfigError as error:
+            self._config_error = self._config_error or str(error)
         self.routes: list[BaseRoute] = [
             route("/api/auth/mqtt-credentials", {"GET": self.session_credentials}),
             route("/api/devices/{device_id}/credentials", {"POST": self.device_credentials}),
@@ -348,8 +365,42 @@ class BrokerExtension:
             log.info("MQTT broker (%s) started after all", self._backend.name)
         self._start_error = None
         log.info("MQTT broker (%s) at %s", self._backend.name, self._backend.broker_url)
+        if isinstance(self._backend, ManagedMosquitto):
+            self._backend.on_respawn = self.after_broker_restart
+            await self.after_broker_restart()
         await self._start_recorder()
         return True
+
+    async def after_broker_restart(self) -> None:
+        """The managed broker (re)started: every device was cut, and Mosquitto sent none of their
+        wills; the retained `status` it restored may be `online` for a device that is gone, and
+        messages it redelivers (acknowledged after its last save) may say `online` too. So every
+        device is `offline` until it says otherwise: in the database, and as a retained
+        `offline` published now — after anything the broker restored, so the recorder applies it
+        after any redelivered message, and before devices reconnect (their firmware waits at
+        least 1 s before reconnecting) and announce `online` again."""
+        ctx = self._ctx
+        if ctx is None or self._backend is None:
+            return
+        async with ctx.db.write() as db:
+            prefixes = list(await db.scalars(select(Device.topic_prefix)))
+            await db.execute(
+                update(Device).where(Device.status != "offline").values(status="offline")
+            )
+        if not prefixes:
+            return
+        try:
+            await publish_retained(
+                self._backend,
+                {f"{prefix}/status": b"offline" for prefix in prefixes},
+                rights=(AclRule("publishClientSend", "users/+/devices/+/status"),),
+            )
+        except BrokerError as error:
+            log.warning("device status not republished after the broker restart: %s", error)
+        else:
+            log.info(
+                "broker (re)started: %d device(s) marked offline until heard from", len(prefixes)
+            )
 
     async def _start_recorder(self) -> None:
         """Record device traffic in-process (unless POOLDESK_RECORDER=0)."""
@@ -506,12 +557,14 @@ class BrokerExtension:
                     .execution_options(synchronize_session=False)
                 )
                 if confirmed.rowcount == 1:
+                    if kind == "session":  # the user's oldest app logins beyond the cap go
+                        replaced += await self._over_session_cap(db, user_id)
                     same_owner = (
                         MqttLogin.session_id == session_id
                         if kind == "session"
                         else MqttLogin.device_id == device_pk
                     )
-                    replaced = await mark_mqtt_logins_pending_delete(
+                    replaced += await mark_mqtt_logins_pending_delete(
                         db,
                         same_owner,
                         MqttLogin.kind == kind,
@@ -551,6 +604,24 @@ class BrokerExtension:
         for name in replaced:  # the rotation is confirmed: the old password stops working now
             await self._delete_now(ctx, name)
         return api_key
+
+    async def _over_session_cap(self, db: Any, user_id: str) -> tuple[str, ...]:
+        """Mark the user's least recently issued app logins `pending_delete` so that at most
+        `max_sessions` stay (one per signed-in app; an app whose login went fetches a new one
+        when the broker refuses it, which then retires the next oldest)."""
+        names = list(
+            await db.scalars(
+                select(MqttLogin.mqtt_user)
+                .where(MqttLogin.user_id == user_id, MqttLogin.kind == "session")
+                .where(MqttLogin.broker_state == "synced")
+                .order_by(MqttLogin.created_at.desc(), MqttLogin.mqtt_user.desc())
+                .offset(self.max_sessions)
+            )
+        )
+        if not names:
+            return ()
+        log.info("user has over %d app logins: retiring %d", self.max_sessions, len(names))
+        return await mark_mqtt_logins_pending_delete(db, MqttLogin.mqtt_user.in_(names))
 
     async def _insert_pending_put(
         self,

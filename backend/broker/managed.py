@@ -30,7 +30,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,16 @@ PLUGIN_PATHS = (
 )
 INSTALL_HINT = "install it with `sudo apt-get install mosquitto` (Debian/Ubuntu)"
 MAX_BACKOFF_S = 30.0
+# Save the store every second (measured, docs/backend.md: saving after every change made a
+# command's round trip ~20x slower and the recorder's drain ~2.5x slower).
+AUTOSAVE_ON_CHANGES = False
+AUTOSAVE_INTERVAL = 1  # seconds (with AUTOSAVE_ON_CHANGES: changes)
+MAX_PACKET_BYTES = 1024 * 1024
+# Per session. The recorder's queue while it is away must hold a restart's worth of traffic;
+# every other session (a device's commands, a dashboard's state) needs far less, but Mosquitto
+# 2.0 has one limit for all.
+MAX_QUEUED_MESSAGES = 100_000
+MAX_QUEUED_BYTES = 8 * 1024 * 1024
 STABLE_AFTER_S = 30.0
 
 
@@ -153,6 +163,10 @@ class ManagedMosquitto:
         self._lock = asyncio.Lock()  # one login change at a time; imports rewrite the store
         self._exe: str | None = None
         self._run_as: tuple[int, int] | None = None  # (uid, gid) to start mosquitto as
+        # Called after the supervisor (or an import) started the broker again: every client was
+        # cut, and Mosquitto sent none of their wills (the backend says `offline` for them).
+        self.on_respawn: Callable[[], Awaitable[None]] | None = None
+        self._respawn_task: asyncio.Task[None] | None = None
 
     # ---- URLs --------------------------------------------------------------------------------
 
@@ -288,6 +302,7 @@ class ManagedMosquitto:
                 continue
             self.restarts += 1
             log.info("mosquitto restarted (pid %s)", self._proc.pid)
+            self._respawned()
 
     # ---- files -------------------------------------------------------------------------------
 
@@ -358,11 +373,17 @@ class ManagedMosquitto:
             "set_tcp_nodelay true",
             "persistence true",
             f"persistence_location {store_dir}/",
-            "autosave_interval 60",
-            # Sessions hold up to this many messages while their client is away (the recorder
-            # after a restart); the default 1000 would drop QoS 1 messages of a short outage.
-            "max_queued_messages 100000",
-            "max_queued_bytes 67108864",
+            # Save the store every second, not once a minute: a crash (kill -9, power) loses at
+            # most the last second of changes (docs/operations.md, "Broker and service faults").
+            f"autosave_on_changes {'true' if AUTOSAVE_ON_CHANGES else 'false'}",
+            f"autosave_interval {AUTOSAVE_INTERVAL}",
+            # Limits (issue #17): no packet over 1 MiB (a 20 MiB retained message is refused, the
+            # client is disconnected); an offline session keeps at most this much queued; a
+            # session nobody resumes for 2 days is dropped with its queue.
+            f"max_packet_size {MAX_PACKET_BYTES}",
+            f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+            f"max_queued_bytes {MAX_QUEUED_BYTES}",
+            "persistent_client_expiration 2d",
             "log_dest stderr",
             "log_type error",
             "log_type warning",
@@ -507,6 +528,22 @@ class ManagedMosquitto:
         await self._spawn(self._exe)
         await self._logins.set_default_acl_access()
         self._supervisor = asyncio.create_task(self._supervise(self._exe))
+        self._respawned()
+
+    def _respawned(self) -> None:
+        if self.on_respawn is None:
+            return
+        if self._respawn_task is not None and not self._respawn_task.done():
+            self._respawn_task.cancel()
+        self._respawn_task = asyncio.create_task(self._run_respawn_hook(self.on_respawn))
+
+    async def _run_respawn_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await hook()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("after the broker restarted: follow-up failed")
 
     async def health(self) -> BrokerHealth:
         if self._proc is None or self._proc.returncode is not None:

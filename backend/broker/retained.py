@@ -59,14 +59,17 @@ async def clear_retained(backend: BrokerBackend, prefix: str) -> list[str]:
         await backend.delete_login(name)
 
 
-async def publish_retained(backend: BrokerBackend, messages: dict[str, bytes]) -> None:
+async def publish_retained(
+    backend: BrokerBackend, messages: dict[str, bytes], rights: Rights | None = None
+) -> None:
     """Publish these retained messages (topic -> payload) with a short-lived service login that
-    may publish on exactly those topics, e.g. a device's `status` `offline` when the broker cut
-    the device without sending its will (a deleted login, a broker restart)."""
+    may publish on exactly those topics (or has `rights`), e.g. a device's `status` `offline`
+    when the broker cut the device without sending its will (a deleted login, a restart)."""
     if not messages:
         return
     name = f"svc-status-{secrets.token_hex(6)}"
-    rights = tuple(AclRule("publishClientSend", topic) for topic in sorted(messages))
+    if rights is None:
+        rights = tuple(AclRule("publishClientSend", topic) for topic in sorted(messages))
     login = BrokerLogin(name, new_password(), name, rights)
     await backend.put_login(login)
     try:

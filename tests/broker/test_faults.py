@@ -118,3 +118,121 @@ async def test_a_deleted_device_login_shows_the_device_offline(quick):
     finally:
         device.close()
         watcher.close()
+
+
+async def _killed_and_restarted(broker: ManagedMosquitto) -> None:
+    old, restarts = broker.pid, broker.restarts
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+
+    async def restarted() -> bool:
+        return broker.restarts > restarts and broker.pid not in (None, old)
+
+    await _until(restarted, within=15)
+
+
+async def test_a_retained_alert_survives_a_broker_crash_a_second_later(quick):
+    auth = await quick.account("alice", "ESP-A00001")
+    device = probe_for(
+        (await quick.http.post("/api/devices/ESP-A00001/credentials", headers=auth)).json()
+    )
+    try:
+        assert await device.connect() == 0
+        alert = b'{"id": "freeze", "severity": "critical", "message": "frost"}'
+        assert await device.publish(f"{PREFIX}/alert/freeze", alert, retain=True) == 0
+    finally:
+        device.close()
+    acknowledged = time.time()
+    store = quick.broker.data_dir / "store" / "mosquitto.db"
+
+    async def saved() -> bool:  # the broker promises a save within a second
+        return store.exists() and store.stat().st_mtime > acknowledged
+
+    await _until(saved, within=3)
+    await _killed_and_restarted(quick.broker)
+    watcher = probe_for(await quick.mqtt_credentials(auth))
+    try:
+        assert await watcher.connect() == 0
+        assert await watcher.subscribe(f"{PREFIX}/alert/+") == [1]
+        (kept,) = await watcher.wait_for(f"{PREFIX}/alert/freeze")
+        assert kept.retain and kept.payload == alert
+    finally:
+        watcher.close()
+
+
+async def test_a_device_gone_during_a_broker_crash_is_not_shown_online(quick):
+    auth = await quick.account("alice", "ESP-A00001")
+    device = probe_for(
+        (await quick.http.post("/api/devices/ESP-A00001/credentials", headers=auth)).json()
+    )
+    try:
+        assert await device.connect(will=(f"{PREFIX}/status", b"offline", True)) == 0
+        assert await device.publish(f"{PREFIX}/status", b"online", retain=True) == 0
+
+        async def online() -> bool:
+            return await _device_status(quick, auth) == "online"
+
+        await _until(online)
+        store = quick.broker.data_dir / "store" / "mosquitto.db"
+        seen = time.time()
+
+        async def saved() -> bool:  # its `online` is in the broker's saved store
+            return store.exists() and store.stat().st_mtime > seen
+
+        await _until(saved, within=3)
+        # The broker crashes; the device dies with it and never comes back (no will is sent).
+        await _killed_and_restarted(quick.broker)
+    finally:
+        device.close()
+
+    async def offline() -> bool:
+        return await _device_status(quick, auth) == "offline"
+
+    await _until(offline)
+    watcher = probe_for(await quick.mqtt_credentials(auth))
+    try:
+        assert await watcher.connect() == 0
+        assert await watcher.subscribe(f"{PREFIX}/status") == [1]
+
+        async def retained_offline() -> bool:
+            got = watcher.got(f"{PREFIX}/status")
+            return bool(got) and got[-1].payload == b"offline"
+
+        await _until(retained_offline)  # what a dashboard that connects now is told
+    finally:
+        watcher.close()
+    await asyncio.sleep(0)
+
+
+async def test_a_20_mib_retained_publish_is_refused(quick):
+    auth = await quick.account("alice", "ESP-A00001")
+    dashboard = probe_for(await quick.mqtt_credentials(auth))
+    try:
+        assert await dashboard.connect() == 0
+        info = dashboard.client.publish(
+            f"{PREFIX}/pump/set", b"x" * (20 * 2**20), qos=1, retain=True
+        )
+        assert await dashboard.wait_disconnected(15)  # the broker refuses the packet
+        assert not info.is_published()
+    finally:
+        dashboard.close()
+    watcher = probe_for(await quick.mqtt_credentials(auth))
+    try:
+        assert await watcher.connect() == 0
+        assert await watcher.subscribe(f"{PREFIX}/pump/set") == [1]
+        # A live sentinel after the subscription: once it arrives, any retained message would
+        # have arrived before it.
+        assert await watcher.publish(f"{PREFIX}/pump/set", b'{"sentinel": 1}') == 0
+        got = await watcher.wait_for(f"{PREFIX}/pump/set")
+        assert [m.payload for m in got] == [b'{"sentinel": 1}']
+    finally:
+        watcher.close()
+
+
+async def test_app_logins_per_user_are_capped_oldest_first(quick):
+    quick.extension.max_sessions = 3
+    await quick.account("alice", "ESP-A00001")
+    issued = [await quick.mqtt_credentials(await quick.sign_in("alice")) for _ in range(5)]
+    assert not await _connects(issued[0]) and not await _connects(issued[1])
+    assert all([await _connects(c) for c in issued[2:]])
+    assert set(await quick.rows()) == {c["mqttUser"] for c in issued[2:]}
