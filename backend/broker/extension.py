@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -89,10 +91,10 @@ CREDENTIALS = obj(
     clientId=STRING,
     topicPrefix=STRING,
     brokerUrl=STRING,
+    caCert={"type": ["string", "null"]},
 )
-DEVICE_CREDENTIALS = {
-    "allOf": [CREDENTIALS, obj(apiKey=STRING, caCert={"type": ["string", "null"]})]
-}
+DEVICE_CREDENTIALS = {"allOf": [CREDENTIALS, obj(apiKey=STRING)]}
+PUBLIC_URL_SCHEMES = ("mqtts", "wss")
 
 
 def broker_kind(settings: Settings, env: Mapping[str, str]) -> str:
@@ -123,6 +125,34 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise BrokerConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
+
+
+def _public_broker(env: Mapping[str, str]) -> str | None:
+    """Check POOLDESK_MQTT_PUBLIC_URL; return the CA of POOLDESK_MQTT_PUBLIC_CA_FILE, if set."""
+    url = env.get("POOLDESK_MQTT_PUBLIC_URL", "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in PUBLIC_URL_SCHEMES or not parts.hostname:
+            raise BrokerConfigError(
+                f"POOLDESK_MQTT_PUBLIC_URL must be an mqtts:// or wss:// URL with a host, "
+                f"not {url!r} (passwords must not cross a network in clear text)"
+            )
+    ca_file = env.get("POOLDESK_MQTT_PUBLIC_CA_FILE", "").strip()
+    if not ca_file:
+        return None
+    try:
+        return Path(ca_file).read_text()
+    except OSError as error:
+        raise BrokerConfigError(f"POOLDESK_MQTT_PUBLIC_CA_FILE cannot be read: {error}") from None
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return (mapped or ip).is_loopback
 
 
 def build_backend(settings: Settings, env: Mapping[str, str] | None = None) -> BrokerBackend:
@@ -233,10 +263,12 @@ class BrokerExtension:
         self._health: dict[str, dict[str, Any]] = {}
         self._locks = KeyedLocks()
         self.max_sessions = MAX_SESSIONS_PER_USER
+        self._public_ca: str | None = None
         try:
             self.max_sessions = _positive(
                 settings.broker_env, "POOLDESK_MQTT_MAX_SESSIONS_PER_USER", MAX_SESSIONS_PER_USER
             )
+            self._public_ca = _public_broker(settings.broker_env)
         except BrokerConfigError as error:
             self._config_error = self._config_error or str(error)
         self.routes: list[BaseRoute] = [
@@ -452,9 +484,38 @@ class BrokerExtension:
 
     # ---- HTTP --------------------------------------------------------------------------------
 
+    def dashboard_broker(self, request: Request) -> tuple[str, str | None]:
+        """(URL, CA PEM or None) a dashboard can reach from where its request came from.
+
+        `POOLDESK_MQTT_PUBLIC_URL` (e.g. `wss://pool.example/mqtt` through a reverse proxy) wins;
+        a back end other than the managed one has one URL for everybody (`MQTT_BROKER_URL`); the
+        managed broker's loopback listener is only for an app on this machine, others get the
+        TLS LAN listener with its private CA. Without one, a 503 says what the operator must set.
+        """
+        backend = self._ready_backend()
+        public = self.settings.broker_env.get("POOLDESK_MQTT_PUBLIC_URL", "").strip()
+        lan_url = getattr(backend, "lan_url", None)
+        if public:
+            if self._public_ca is not None:
+                return public, self._public_ca
+            return public, backend.ca_cert_pem if public == lan_url else None
+        if not isinstance(backend, ManagedMosquitto):
+            return backend.broker_url, backend.ca_cert_pem
+        if _is_loopback(client_address(request)):
+            return backend.broker_url, None
+        if lan_url:
+            return lan_url, backend.ca_cert_pem
+        raise ApiError(
+            503,
+            "broker_unavailable",
+            "The MQTT broker only listens on the server's own loopback address, which this "
+            "computer cannot reach: the server's operator must set POOLDESK_MQTT_LAN_HOST (a TLS "
+            "listener for the home network) or POOLDESK_MQTT_PUBLIC_URL (see docs/mqtt.md)",
+        )
+
     async def session_credentials(self, request: Request) -> JSONResponse:
         auth = await require_user(request)
-        backend = self._ready_backend()
+        broker_url, ca_pem = self.dashboard_broker(request)  # before anything is issued
         login = dashboard_login(auth.user.username, auth.session_id, generation=new_generation())
         await self._issue(
             request,
@@ -469,7 +530,8 @@ class BrokerExtension:
             mqttPassword=login.password,
             clientId=login.client_id,
             topicPrefix=user_prefix(auth.user.username),
-            brokerUrl=backend.broker_url,
+            brokerUrl=broker_url,
+            caCert=ca_pem,
         )
 
     async def device_credentials(self, request: Request) -> JSONResponse:

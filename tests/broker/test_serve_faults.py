@@ -22,9 +22,9 @@ from tests.support.ports import free_port, wait_for_port
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _serve(data_dir: Path, port: int, **env: str) -> subprocess.Popen[str]:
+def _serve(data_dir: Path, port: int, host: str = "127.0.0.1", **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
+        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--host", host]
         + ["--data-dir", str(data_dir)],
         cwd=REPO,
         env=clean_env(**env),
@@ -57,15 +57,15 @@ def _alive(pid: int) -> bool:
     return ") Z " not in Path(f"/proc/{pid}/stat").read_text()
 
 
-def _healthz(port: int) -> httpx.Response:
-    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+def _healthz(port: int, host: str = "127.0.0.1") -> httpx.Response:
+    return httpx.get(f"http://{host}:{port}/healthz", timeout=5)
 
 
-def _wait_healthy(port: int, within: float = 30) -> None:
+def _wait_healthy(port: int, within: float = 30, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
-            if _healthz(port).status_code == 200:
+            if _healthz(port, host).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
