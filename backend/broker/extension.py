@@ -45,7 +45,7 @@ from starlette.routing import BaseRoute
 
 from backend.accounts.events import AccountEvent
 from backend.audit.service import record
-from backend.broker.base import BrokerBackend, BrokerError, BrokerLogin
+from backend.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerRejected
 from backend.broker.keyed_locks import KeyedLocks
 from backend.broker.logins import dashboard_login, device_login, new_generation, recorder_login
 from backend.broker.managed import LanListener, ManagedMosquitto
@@ -54,7 +54,7 @@ from backend.broker.retained import clear_retained, publish_retained, retained_p
 from backend.broker.rights import AclRule, dashboard_rights, device_rights, user_prefix
 from backend.broker.store import HashedLogin, dynsec_password_hash
 from backend.context import AppContext, client_address, context_of
-from backend.db.models import Device, MqttLogin, User
+from backend.db.models import BrokerJob, Device, MqttLogin, User
 from backend.db.models import Session as UserSession
 from backend.db.types import utcnow
 from backend.devices.ids import normalize_device_id
@@ -79,7 +79,9 @@ RETRY_AFTER_S = 30
 HEALTH_EVERY_S = 2.0
 HEALTH_TIMEOUT_S = 3.0
 MAX_SESSIONS_PER_USER = 20  # MQTT logins of signed-in apps per user (POOLDESK_MQTT_MAX_...)
-MIN_FREE_BYTES = 64 * 2**20  # below this on the data folder's disk, /healthz says 503
+MIN_FREE_BYTES = 64 * 2**20
+INLINE_BUDGET_S = 1.5  # how long a revoking request waits for the broker before answering
+JOB_RETRY_MAX_S = 3600.0  # below this on the data folder's disk, /healthz says 503
 SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, not in the table
 # Every login PoolDesk makes is named with one of these; `broker sync` never touches other logins
 # (an external Mosquitto may serve other clients too). `svc-` are short-lived service logins.
@@ -261,6 +263,10 @@ class BrokerExtension:
         self._loop_task: asyncio.Task[None] | None = None
         self._health_task: asyncio.Task[None] | None = None
         self._health: dict[str, dict[str, Any]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()  # cuts the reconcile loop's wait short
+        self._jobs_due_now = False
+        self._stray_service_logins = False
         self._locks = KeyedLocks()
         self.max_sessions = MAX_SESSIONS_PER_USER
         self._public_ca: str | None = None
@@ -365,7 +371,12 @@ class BrokerExtension:
                 "ok": not low,
                 "detail": f"{free // 2**20} MiB free" + (" (too little)" if low else ""),
             }
+        was_ok = self._health.get("broker", {}).get("ok", True)
         self._health = health
+        if health["broker"]["ok"] and not was_ok:  # back: retry what is owed now, not later
+            log.info("MQTT broker answers again; retrying pending broker work")
+            self._jobs_due_now = True
+            self._wake.set()
 
     async def _check_health_forever(self) -> None:
         while True:
@@ -465,7 +476,7 @@ class BrokerExtension:
         if self._ctx is not None:
             with contextlib.suppress(ValueError):
                 self._ctx.events.unsubscribe(self.on_account_event)
-        for task in (self._loop_task, self._health_task):
+        for task in (self._loop_task, self._health_task, *self._background):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -721,22 +732,121 @@ class BrokerExtension:
     # ---- deletion and reconciliation -----------------------------------------------------------
 
     async def on_account_event(self, event: AccountEvent) -> None:
-        """Sessions, devices or the account ended: their logins go at once (or stay pending);
-        the retained messages under a removed device's (or account's) topics are cleared."""
-        if self._ctx is None:
+        """Sessions, devices or the account ended: their logins go (their rows are already
+        `pending_delete`), and the retained messages under a removed device's (or account's)
+        topics are cleared (a `broker_jobs` row is written first).
+
+        The request that published the event waits for that work at most `INLINE_BUDGET_S`:
+        with a healthy broker it is done before the answer (revocation at once); with a broker
+        that is paused or down the answer goes out anyway and the work goes on in the
+        background, then in the reconcile loop, until it succeeds."""
+        ctx = self._ctx
+        if ctx is None:
             return
         if self.recorder is not None:
             self.recorder.forget_devices()
-        for mqtt_user in getattr(event, "mqtt_users", ()):
-            await self._delete_now(self._ctx, mqtt_user)
         prefix = retained_prefix_of(event)
-        if prefix is not None and self._backend is not None and not self._start_error:
+        job_id = await self._add_job(ctx, "clear_retained", prefix) if prefix else None
+        work = asyncio.create_task(
+            self._event_work(ctx, tuple(getattr(event, "mqtt_users", ())), job_id),
+            name="broker-event-work",
+        )
+        self._background.add(work)
+        work.add_done_callback(self._background.discard)
+        try:
+            await asyncio.wait_for(asyncio.shield(work), INLINE_BUDGET_S)
+        except TimeoutError:
+            log.warning("the broker is slow to answer: finishing the revocation in the background")
+
+    async def _event_work(
+        self, ctx: AppContext, mqtt_users: tuple[str, ...], job_id: str | None
+    ) -> None:
+        try:
+            for mqtt_user in mqtt_users:
+                await self._delete_now(ctx, mqtt_user)
+            if job_id is not None:
+                await self._run_job(ctx, job_id)
+        except Exception:  # the reconcile loop takes over
+            log.exception("broker work after an account event failed; retrying later")
+
+    # ---- broker jobs (persisted, retried) -------------------------------------------------
+
+    async def _add_job(self, ctx: AppContext, kind: str, target: str) -> str:
+        job_id = str(uuid.uuid4())
+        now = utcnow()
+        async with ctx.db.write() as db:
+            db.add(
+                BrokerJob(
+                    id=job_id,
+                    kind=kind,
+                    target=target,
+                    created_at=now,
+                    next_attempt_at=now,
+                    attempts=0,
+                    last_error="",
+                )
+            )
+        return job_id
+
+    async def _run_job(self, ctx: AppContext, job_id: str) -> bool:
+        """Try one job under its lock; True when it is done (or was done meanwhile)."""
+        async with self._locks.hold(f"job:{job_id}"):
+            async with ctx.db.read() as db:
+                job = await db.get(BrokerJob, job_id)
+            if job is None:
+                return True
             try:
-                cleared = await clear_retained(self._backend, prefix)
-            except BrokerError as error:
-                log.warning("retained messages under %s not cleared: %s", prefix, error)
-            else:
-                log.info("cleared %d retained message(s) under %s", len(cleared), prefix)
+                if job.kind != "clear_retained":
+                    raise BrokerRejected(f"unknown broker job kind {job.kind!r}")
+                backend = self._ready_backend()
+                cleared = await clear_retained(backend, job.target)
+            except (BrokerError, ApiError) as error:
+                self._stray_service_logins = True  # its svc- login may reach the broker later
+                delay = min(JOB_RETRY_MAX_S, RECONCILE_EVERY_S * 2 ** min(job.attempts, 10))
+                async with ctx.db.write() as db:
+                    await db.execute(
+                        update(BrokerJob)
+                        .where(BrokerJob.id == job_id)
+                        .values(
+                            attempts=BrokerJob.attempts + 1,
+                            next_attempt_at=utcnow() + timedelta(seconds=delay),
+                            last_error=str(error)[:500],
+                        )
+                    )
+                log.warning("retained messages under %s not cleared yet: %s", job.target, error)
+                return False
+            async with ctx.db.write() as db:
+                await db.execute(delete(BrokerJob).where(BrokerJob.id == job_id))
+            log.info("cleared %d retained message(s) under %s", len(cleared), job.target)
+            return True
+
+    async def _run_due_jobs(self, ctx: AppContext) -> int:
+        """Run the jobs whose time has come; returns how many are still owed."""
+        all_due, self._jobs_due_now = self._jobs_due_now, False
+        async with ctx.db.read() as db:
+            query = select(BrokerJob.id).order_by(BrokerJob.created_at)
+            if not all_due:
+                query = query.where(BrokerJob.next_attempt_at <= utcnow())
+            due = list(await db.scalars(query))
+        left = 0
+        for job_id in due:
+            if not await self._run_job(ctx, job_id):
+                left += 1
+        if self._stray_service_logins and not left:
+            await self._remove_stray_service_logins()
+        return left
+
+    async def _remove_stray_service_logins(self) -> None:
+        """Delete `svc-` logins a timed-out job left at the broker (it applied them late)."""
+        try:
+            backend = self._ready_backend()
+            names = {n for n in await backend.list_logins() if n.startswith("svc-")}
+            for name in names:
+                await backend.delete_login(name)
+        except (BrokerError, ApiError) as error:
+            log.warning("stray service logins not removed yet: %s", error)
+            return
+        self._stray_service_logins = False
 
     async def _delete_now(self, ctx: AppContext, mqtt_user: str) -> bool:
         """Delete at the broker, then the row, if the row still says `pending_delete`. False
@@ -821,6 +931,7 @@ class BrokerExtension:
         if self._backend is not None and self._start_error:
             await self._start_backend()
         await self._retire_abandoned_and_replaced(ctx, abandoned_after_s)
+        jobs_left = await self._run_due_jobs(ctx)
         async with ctx.db.read() as db:
             pending = list(
                 await db.scalars(
@@ -839,7 +950,7 @@ class BrokerExtension:
                 left += 1
         if left:
             log.warning("%d MQTT login deletion(s) still pending; retrying", left)
-        return left
+        return left + jobs_left
 
     async def _retire_abandoned_and_replaced(
         self, ctx: AppContext, abandoned_after_s: float
@@ -891,7 +1002,9 @@ class BrokerExtension:
                 raise
             except Exception:  # a database hiccup must not end the loop
                 log.exception("broker reconciliation failed; retrying")
-            await asyncio.sleep(RECONCILE_EVERY_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), RECONCILE_EVERY_S)
+            self._wake.clear()
 
     async def sync(self) -> SyncReport:
         """Make the broker hold exactly the PoolDesk logins the database knows (`broker sync`).
