@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import ctypes
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -63,6 +64,7 @@ PLUGIN_PATHS = (
 )
 INSTALL_HINT = "install it with `sudo apt-get install mosquitto` (Debian/Ubuntu)"
 MAX_BACKOFF_S = 30.0
+RELOCATED_ROOT = Path("/var/lib/pooldesk-backend")  # for brokers whose data folder is closed
 # Save the store every second (measured, docs/backend.md: saving after every change made a
 # command's round trip ~20x slower and the recorder's drain ~2.5x slower).
 AUTOSAVE_ON_CHANGES = False
@@ -109,9 +111,13 @@ def find_dynsec_plugin() -> str:
 
 
 def _reachable_by(path: Path, uid: int, gid: int) -> bool:
-    """Can a process running as uid/gid traverse every folder above `path`?"""
+    """Can a process running as uid/gid traverse every folder above `path`? (Folders that do
+    not exist yet will be made traversable.)"""
     for folder in path.resolve().parents:
-        st = folder.stat()
+        try:
+            st = folder.stat()
+        except FileNotFoundError:
+            continue
         if st.st_uid == uid:
             ok = st.st_mode & 0o100
         elif st.st_gid == gid:
@@ -146,6 +152,7 @@ class ManagedMosquitto:
         command_timeout: float = 10.0,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self._settled = False
         self._wanted_port, self._wanted_ws_port = port, websocket_port
         self.lan = lan
         self._mosquitto_path = mosquitto_path
@@ -167,6 +174,43 @@ class ManagedMosquitto:
         # cut, and Mosquitto sent none of their wills (the backend says `offline` for them).
         self.on_respawn: Callable[[], Awaitable[None]] | None = None
         self._respawn_task: asyncio.Task[None] | None = None
+
+    def _settle_home(self) -> None:
+        """As root, the broker runs as user `mosquitto`, which must reach its folder. When a
+        folder above it is closed to that user (a data folder under /root, or made 0700), the
+        broker's folder moves to `RELOCATED_ROOT/broker-<hash of the data folder>` (the same for
+        every process on that data folder), with a pointer file left where it would have been.
+        Never run as root: a broker bug must not be a root compromise."""
+        if self._settled:
+            return
+        self._settled = True
+        if os.geteuid() != 0:
+            return
+        try:
+            entry = pwd.getpwnam("mosquitto")
+        except KeyError:
+            return
+        if _reachable_by(self.data_dir / "store", entry.pw_uid, entry.pw_gid):
+            return
+        wanted = self.data_dir
+        digest = hashlib.sha256(str(wanted.resolve()).encode()).hexdigest()[:16]
+        self.data_dir = RELOCATED_ROOT / f"broker-{digest}"
+        RELOCATED_ROOT.mkdir(parents=True, exist_ok=True, mode=0o711)
+        old_store = wanted / "store" / "dynamic-security.json"
+        if old_store.exists() and not self.data_dir.exists():
+            # An earlier version ran this broker as root in place: bring its logins, ports,
+            # admin password and certificates along, so devices and apps keep working.
+            shutil.copytree(wanted, self.data_dir, ignore=shutil.ignore_patterns("*.pid"))
+            os.chmod(self.data_dir, 0o711)  # noqa: S103 - traverse only, as _prepare_files makes it
+        log.info(
+            "user 'mosquitto' cannot reach %s: the broker's files live in %s", wanted, self.data_dir
+        )
+        with contextlib.suppress(OSError):
+            wanted.mkdir(parents=True, exist_ok=True, mode=0o700)
+            (wanted / "MOVED").write_text(
+                f"The managed broker's files are in {self.data_dir}: user 'mosquitto' cannot "
+                f"reach this folder.\n"
+            )
 
     # ---- URLs --------------------------------------------------------------------------------
 
@@ -197,6 +241,7 @@ class ManagedMosquitto:
             return
         exe = self._exe = find_mosquitto(self._mosquitto_path)
         plugin = find_dynsec_plugin()
+        self._settle_home()
         self._stopping = False
         self._stop_leftover()  # first: refuses, changing nothing, if a live server owns it
         password = self._prepare_files()
@@ -350,13 +395,10 @@ class ManagedMosquitto:
         try:
             entry = pwd.getpwnam("mosquitto")
         except KeyError:
+            log.warning("running mosquitto as root: there is no user 'mosquitto' to run it as")
             return "root"
-        if not _reachable_by(store_dir, entry.pw_uid, entry.pw_gid):
-            log.info(
-                "running mosquitto as root: user 'mosquitto' cannot reach %s "
-                "(a folder above it is not traversable)",
-                store_dir,
-            )
+        if not _reachable_by(store_dir, entry.pw_uid, entry.pw_gid):  # _settle_home failed
+            log.warning("running mosquitto as root: user 'mosquitto' cannot reach %s", store_dir)
             return "root"
         _chown_tree(store_dir, entry.pw_uid, entry.pw_gid)
         if self._tls is not None:
@@ -409,6 +451,7 @@ class ManagedMosquitto:
     async def attach(self) -> None:
         """Manage logins on the broker another process (`serve`) runs on this data folder,
         without starting or supervising it (for `pooldesk-backend recorder`)."""
+        self._settle_home()
         if not self.running_elsewhere():
             raise BrokerUnavailable(
                 f"no managed broker is running on {self.data_dir}: start `pooldesk-backend serve`"
@@ -429,6 +472,7 @@ class ManagedMosquitto:
     def _pid_file(self) -> tuple[int, int | None] | None:
         """(broker pid, owner pid) from `mosquitto.pid`, if it names a live broker of this
         folder. Files of older versions hold only the broker's pid (owner unknown)."""
+        self._settle_home()
         try:
             fields = (self.data_dir / "mosquitto.pid").read_text().split()
             pid = int(fields[0])
@@ -513,6 +557,8 @@ class ManagedMosquitto:
                 await asyncio.to_thread(_replace_store, store_file, merged)
             finally:
                 await self._resume()
+        if self.on_respawn is not None:  # outside the lock: the follow-up changes logins too
+            await self._run_respawn_hook(self.on_respawn)
 
     async def _pause(self) -> None:
         """Stop the broker without the supervisor restarting it."""
@@ -528,7 +574,6 @@ class ManagedMosquitto:
         await self._spawn(self._exe)
         await self._logins.set_default_acl_access()
         self._supervisor = asyncio.create_task(self._supervise(self._exe))
-        self._respawned()
 
     def _respawned(self) -> None:
         if self.on_respawn is None:

@@ -127,8 +127,9 @@ def other_computer() -> Iterator[OtherComputer]:
 
 
 def test_an_app_on_another_computer_goes_live_through_the_tls_lan_listener(
-    other_computer: OtherComputer, data_dir: Path
+    other_computer: OtherComputer, backend_dir: Path
 ):
+    data_dir = backend_dir
     port, lan_port = free_port(), free_port()
     server = _serve(
         data_dir,

@@ -74,7 +74,9 @@ def _wait_healthy(port: int, within: float = 30, host: str = "127.0.0.1") -> Non
 
 
 @pytest.fixture
-def first_server(data_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def first_server(backend_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """A real `serve` on `backend_dir` (made 0711, so its broker stays inside it)."""
+    data_dir = backend_dir
     port = free_port()
     process = _serve(data_dir, port)
     try:
@@ -86,8 +88,9 @@ def first_server(data_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
 
 
 def test_a_second_serve_on_a_folder_in_use_refuses_and_leaves_the_first_alone(
-    first_server, data_dir: Path
+    first_server, backend_dir: Path
 ):
+    data_dir = backend_dir
     first, port = first_server
     broker_pid = _broker_pid(data_dir)
     second = _serve(data_dir, free_port())
@@ -104,7 +107,8 @@ def test_a_second_serve_on_a_folder_in_use_refuses_and_leaves_the_first_alone(
     assert first.poll() is None
 
 
-def test_broker_sync_refuses_while_serve_holds_the_folder(first_server, data_dir: Path):
+def test_broker_sync_refuses_while_serve_holds_the_folder(first_server, backend_dir: Path):
+    data_dir = backend_dir
     first, port = first_server
     broker_pid = _broker_pid(data_dir)
     result = subprocess.run(
