@@ -6,20 +6,23 @@ logins at the broker when sessions, devices or accounts end (account events), an
 
     pending_put     written before the broker is asked; becomes `synced` once it answered
     synced          the broker has the login
-    pending_delete  the login must go (session/device/account ended, or issuing failed); a
-                    reconcile loop deletes it at the broker, then deletes the row
+    pending_delete  the login must go (session/device/account ended, replaced by a newer one,
+                    or issuing failed); the reconcile loop deletes it at the broker, then the row
 
-The reconcile loop also removes session logins whose session is gone, revoked or expired, even
-if no event said so (a session purged by maintenance, a logout racing an issue). Every change to
-one login happens under that login's lock, and a deletion at the broker happens only after the
-row was re-read under the lock and still says `pending_delete` (a re-issue in between wins).
+Every issue creates a login under a new name (`logins.new_generation`) with the owner's fixed
+client id, and the owner's older logins are retired only after the broker confirmed the new one:
+a failed or timed-out issue never touches the working login. Names are never reused and a row
+never goes back from `pending_delete`, so a stale deletion cannot remove a fresh login, whichever
+process runs it (the per-login lock only orders work inside one process). The reconcile loop
+also removes session logins whose session is gone, revoked or expired, `pending_put` rows an issue
+abandoned (a backend killed meanwhile) and all but the newest login of each session and device.
 Each row keeps the login's password as a dynamic-security hash (`password_hash`), so `broker
 sync` can put back on a managed broker the logins its lost store held, old passwords included.
 
-A broker that is down while a credential is issued answers 503 (nothing half-issued stays: the
-row turns `pending_delete`); one that is down while a login is revoked leaves the row
-`pending_delete` until the loop succeeds (every `RECONCILE_EVERY_S`, logged while pending).
-Single backend instance assumed: the per-login lock is in-process.
+A broker that is down while a credential is issued answers 503; one that is down while logins
+are revoked delays the revocation (the request waits at most `INLINE_BUDGET_S`), and retained
+messages to clear become `broker_jobs` rows, retried until they succeed. `/healthz` reads this
+extension's cached `health_report()`.
 """
 
 from __future__ import annotations

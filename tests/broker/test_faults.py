@@ -333,3 +333,32 @@ async def test_export_lists_logins_and_keys_without_secrets_and_deletion_leaves_
     database = quick.extension.settings.data_dir / "pooldesk.db"
     await asyncio.to_thread(_checkpoint, database)
     assert b"alice@example.com" not in database.read_bytes()  # freed pages are zeroed
+
+
+async def test_a_login_left_pending_put_by_a_killed_backend_is_retired(quick):
+    auth = await quick.account("alice", "ESP-A00001")
+    working = await quick.mqtt_credentials(auth)
+    # A backend killed (kill -9) between writing the row and confirming it leaves this behind:
+    # a `pending_put` row, and a login the broker may have created.
+    extension = quick.extension
+    real_put = quick.broker.put_login
+
+    async def put_then_die(login):
+        await real_put(login)
+        raise asyncio.CancelledError  # the process is gone before it confirms anything
+
+    quick.broker.put_login = put_then_die
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await quick.http.get("/api/auth/mqtt-credentials", headers=auth)
+    finally:
+        quick.broker.put_login = real_put
+    rows = await quick.rows()
+    (stuck,) = [name for name, state in rows.items() if state == "pending_put"]
+    assert stuck in await quick.broker.list_logins()
+    assert await extension.reconcile_once() == 0  # too fresh: an issue may still be under way
+    assert (await quick.rows())[stuck] == "pending_put"
+    assert await extension.reconcile_once(abandoned_after_s=0) == 0  # (2 minutes later)
+    assert await quick.rows() == {working["mqttUser"]: "synced"}
+    assert stuck not in await quick.broker.list_logins()
+    assert await _connects(working)
