@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import ctypes
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -64,7 +64,6 @@ PLUGIN_PATHS = (
 )
 INSTALL_HINT = "install it with `sudo apt-get install mosquitto` (Debian/Ubuntu)"
 MAX_BACKOFF_S = 30.0
-RELOCATED_ROOT = Path("/var/lib/pooldesk-backend")  # for brokers whose data folder is closed
 # Save the store every second (measured, docs/backend.md: saving after every change made a
 # command's round trip ~20x slower and the recorder's drain ~2.5x slower).
 AUTOSAVE_ON_CHANGES = False
@@ -176,11 +175,11 @@ class ManagedMosquitto:
         self._respawn_task: asyncio.Task[None] | None = None
 
     def _settle_home(self) -> None:
-        """As root, the broker runs as user `mosquitto`, which must reach its folder. When a
-        folder above it is closed to that user (a data folder under /root, or made 0700), the
-        broker's folder moves to `RELOCATED_ROOT/broker-<hash of the data folder>` (the same for
-        every process on that data folder), with a pointer file left where it would have been.
-        Never run as root: a broker bug must not be a root compromise."""
+        """As root, the broker runs as user `mosquitto`, which must traverse the folders above
+        its files. The data folder is made 0700 by the CLI; when it is ours and closed, it gets
+        the traverse bit for others (o+x: no listing; every file in it is 0600 or holds no
+        secret). A folder above it that is closed (/root) is left alone: the broker then runs as
+        root, with a warning saying how to avoid it."""
         if self._settled:
             return
         self._settled = True
@@ -190,27 +189,15 @@ class ManagedMosquitto:
             entry = pwd.getpwnam("mosquitto")
         except KeyError:
             return
-        if _reachable_by(self.data_dir / "store", entry.pw_uid, entry.pw_gid):
+        folder = self.data_dir.parent
+        try:
+            st = folder.stat()
+        except OSError:
             return
-        wanted = self.data_dir
-        digest = hashlib.sha256(str(wanted.resolve()).encode()).hexdigest()[:16]
-        self.data_dir = RELOCATED_ROOT / f"broker-{digest}"
-        RELOCATED_ROOT.mkdir(parents=True, exist_ok=True, mode=0o711)
-        old_store = wanted / "store" / "dynamic-security.json"
-        if old_store.exists() and not self.data_dir.exists():
-            # An earlier version ran this broker as root in place: bring its logins, ports,
-            # admin password and certificates along, so devices and apps keep working.
-            shutil.copytree(wanted, self.data_dir, ignore=shutil.ignore_patterns("*.pid"))
-            os.chmod(self.data_dir, 0o711)  # noqa: S103 - traverse only, as _prepare_files makes it
-        log.info(
-            "user 'mosquitto' cannot reach %s: the broker's files live in %s", wanted, self.data_dir
-        )
-        with contextlib.suppress(OSError):
-            wanted.mkdir(parents=True, exist_ok=True, mode=0o700)
-            (wanted / "MOVED").write_text(
-                f"The managed broker's files are in {self.data_dir}: user 'mosquitto' cannot "
-                f"reach this folder.\n"
-            )
+        if st.st_uid == os.geteuid() and not st.st_mode & 0o001:
+            if _reachable_by(folder, entry.pw_uid, entry.pw_gid):  # only it is closed
+                os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o001)
+                log.info("data folder %s made traversable (o+x) for user 'mosquitto'", folder)
 
     # ---- URLs --------------------------------------------------------------------------------
 
@@ -397,8 +384,13 @@ class ManagedMosquitto:
         except KeyError:
             log.warning("running mosquitto as root: there is no user 'mosquitto' to run it as")
             return "root"
-        if not _reachable_by(store_dir, entry.pw_uid, entry.pw_gid):  # _settle_home failed
-            log.warning("running mosquitto as root: user 'mosquitto' cannot reach %s", store_dir)
+        if not _reachable_by(store_dir, entry.pw_uid, entry.pw_gid):
+            log.warning(
+                "running mosquitto as root: user 'mosquitto' cannot reach %s (a folder above "
+                "the data folder is closed); run the backend as its own user, or put the data "
+                "folder where that user can reach it (--data-dir / POOLDESK_DATA_DIR)",
+                store_dir,
+            )
             return "root"
         _chown_tree(store_dir, entry.pw_uid, entry.pw_gid)
         if self._tls is not None:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import pwd
-import shutil
 import signal
 import socket
 import stat
@@ -20,7 +19,7 @@ import pytest
 
 from backend.broker.base import BrokerBackend, BrokerNotInstalled, BrokerRejected
 from backend.broker.logins import dashboard_login, device_login
-from backend.broker.managed import ADMIN_USERNAME, RELOCATED_ROOT, ManagedMosquitto
+from backend.broker.managed import ADMIN_USERNAME, ManagedMosquitto
 from backend.broker.rights import AclRule
 from backend.broker.store import HashedLogin, dynsec_password_hash
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
@@ -191,48 +190,34 @@ async def test_port_in_use_is_reported_with_the_broker_output(data_dir):
         assert broker.pid is None
 
 
-async def test_never_runs_as_root_even_when_the_data_folder_is_closed(tmp_path):
+async def test_a_closed_data_folder_of_ours_is_opened_for_traversal_not_run_as_root(data_dir):
     if os.geteuid() != 0:
         pytest.skip("only meaningful when the backend runs as root")
-    hidden = tmp_path / "private"  # pytest's tmp folders are 0700: user mosquitto cannot enter
-    broker = ManagedMosquitto(hidden / "data")
+    data_dir.mkdir(mode=0o700)  # what `pooldesk-backend serve` makes
+    broker = ManagedMosquitto(data_dir / "broker")
     await broker.start()
     try:
         assert os.stat(f"/proc/{broker.pid}").st_uid == pwd.getpwnam("mosquitto").pw_uid
-        assert broker.data_dir.parent == RELOCATED_ROOT
-        assert str(broker.data_dir) in (hidden / "data" / "MOVED").read_text()
+        mode = stat.S_IMODE(data_dir.stat().st_mode)
+        assert mode & 0o001 and not mode & 0o004  # others may traverse it, never list it
+        await broker.put_login(device_login("alice", "ESP-A00001"))
+        assert await broker.list_logins() == {"dev-esp-a00001"}
+    finally:
+        await broker.stop()
+
+
+async def test_runs_as_root_only_when_a_folder_above_the_data_folder_is_closed(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only meaningful when the backend runs as root")
+    hidden = tmp_path / "private"  # pytest's tmp folders are 0700, and not the backend's to open
+    broker = ManagedMosquitto(hidden / "data")
+    await broker.start()
+    try:
+        assert "user root" in (hidden / "data" / "mosquitto.conf").read_text()
         await broker.put_login(device_login("alice", "ESP-A00001"))  # the store is writable
         assert await broker.list_logins() == {"dev-esp-a00001"}
     finally:
         await broker.stop()
-        shutil.rmtree(broker.data_dir, ignore_errors=True)
-
-
-async def test_a_broker_that_ran_as_root_in_place_keeps_its_logins_when_it_moves(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("only meaningful when the backend runs as root")
-    folder = tmp_path / "data"
-    login = device_login("alice", "ESP-A00001")
-    before = ManagedMosquitto(folder)
-    before._settled = True  # as an earlier version did: in place, as root
-    await before.start()
-    try:
-        await before.put_login(login)
-        port = before.port
-    finally:
-        await before.stop()
-    after = ManagedMosquitto(folder)
-    await after.start()
-    try:
-        assert after.data_dir.parent == RELOCATED_ROOT and after.port == port
-        probe = Probe.of(after.port, login)
-        try:
-            assert await probe.connect() == 0  # the device's password still works
-        finally:
-            probe.close()
-    finally:
-        await after.stop()
-        shutil.rmtree(after.data_dir, ignore_errors=True)
 
 
 async def test_import_rebuilds_logins_from_stored_hashes_without_the_passwords(broker):
