@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -159,6 +161,36 @@ def _lock(settings: Settings):  # noqa: ANN202 - returns backend.datalock.DataFo
         raise CommandError(str(exc)) from None
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _StoppedOnRequest(Exception):
+    pass
+
+
+def _stopped_on_request(_signum: int, _frame: object) -> None:
+    raise _StoppedOnRequest
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket for uvicorn, or a CommandError saying why not."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+            sock.listen(2048)
+        except OSError:
+            sock.close()
+            raise
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     import uvicorn
 
@@ -167,6 +199,8 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
 
     # Before the database, the broker or the recorder is touched: one server per data folder.
     folder_lock = _lock(settings)
+    # Then the listening socket: a port in use is reported before the broker is started.
+    listener = _listen(host, port)
     asyncio.run(_check_before_serving(settings))
     extensions = installed_extensions(settings)
     for extension in extensions:  # a broker that cannot even be described: say so and stop
@@ -175,7 +209,7 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
             raise ConfigError(f"error: MQTT broker settings: {problem}")
     app = create_app(settings, extensions=extensions)
     log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -184,7 +218,21 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
         server_header=False,
         access_log=False,
     )
-    folder_lock.release()
+    server = uvicorn.Server(config)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the
+    # handler that was there before; ours turns that into a normal end (exit status 0).
+    previous = {sig: signal.signal(sig, _stopped_on_request) for sig in STOP_SIGNALS}
+    try:
+        server.run(sockets=[listener])
+    except (_StoppedOnRequest, KeyboardInterrupt):
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        listener.close()
+        folder_lock.release()
+    if not server.started:  # the app did not start (its lifespan failed): said in the log above
+        raise CommandError("the server did not start; see the messages above")
 
 
 async def _broker_sync(settings: Settings) -> None:

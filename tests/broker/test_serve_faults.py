@@ -206,3 +206,36 @@ def test_an_unknown_broker_kind_stops_serve_with_a_clear_message(tmp_path: Path)
     )
     assert result.returncode == 2
     assert "POOLDESK_BROKER='mosquito' is not a broker back end" in result.stderr
+
+
+def test_a_port_in_use_is_reported_before_the_broker_starts(backend_dir: Path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "backend.cli", "serve", "--port", str(taken.getsockname()[1])]
+            + ["--data-dir", str(backend_dir)],
+            cwd=REPO,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1, result.stderr[-800:]
+    assert "address already in use" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    assert not (backend_dir / "broker").exists()  # nothing was started
+
+
+def test_sigterm_stops_serve_with_status_0_and_takes_its_broker(first_server, backend_dir: Path):
+    first, port = first_server
+    broker_pid = _broker_pid(backend_dir)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(20) == 0
+    for _ in range(100):
+        if not _alive(broker_pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(broker_pid)
