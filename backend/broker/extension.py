@@ -904,11 +904,19 @@ class BrokerExtension:
                 .returning(Device.topic_prefix)
             )
             prefixes = list(changed.scalars())
-        if prefixes and self._backend is not None and not self._start_error:
+        backend = self._backend
+        if not prefixes or backend is None or self._start_error or backend.name == "hivemq-cloud":
+            return  # (a new HiveMQ Cloud login takes up to a minute to work: no use there)
+
+        async def say_offline() -> None:
             try:
-                await publish_retained(self._backend, {f"{prefixes[0]}/status": b"offline"})
+                await publish_retained(backend, {f"{prefixes[0]}/status": b"offline"})
             except BrokerError as error:
                 log.warning("could not publish offline for %s: %s", prefixes[0], error)
+
+        task = asyncio.create_task(say_offline(), name="broker-device-offline")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _end_stale_session_login(self, ctx: AppContext, mqtt_user: str) -> bool:
         """Under the lock: mark a session login whose session is gone, revoked or expired
