@@ -53,7 +53,12 @@ from backend.broker.keyed_locks import KeyedLocks
 from backend.broker.logins import dashboard_login, device_login, new_generation, recorder_login
 from backend.broker.managed import LanListener, ManagedMosquitto
 from backend.broker.mosquitto import BrokerConfigError
-from backend.broker.retained import clear_retained, publish_retained, retained_prefix_of
+from backend.broker.retained import (
+    clear_retained,
+    publish_retained,
+    remove_stray_logins,
+    retained_prefix_of,
+)
 from backend.broker.rights import AclRule, dashboard_rights, device_rights, user_prefix
 from backend.broker.store import HashedLogin, dynsec_password_hash
 from backend.context import AppContext, client_address, context_of
@@ -82,9 +87,9 @@ RETRY_AFTER_S = 30
 HEALTH_EVERY_S = 2.0
 HEALTH_TIMEOUT_S = 3.0
 MAX_SESSIONS_PER_USER = 20  # MQTT logins of signed-in apps per user (POOLDESK_MQTT_MAX_...)
-MIN_FREE_BYTES = 64 * 2**20
+MIN_FREE_BYTES = 64 * 2**20  # below this on the data folder's disk, /healthz says 503
 INLINE_BUDGET_S = 1.5  # how long a revoking request waits for the broker before answering
-JOB_RETRY_MAX_S = 3600.0  # below this on the data folder's disk, /healthz says 503
+JOB_RETRY_MAX_S = 3600.0  # longest wait between two tries of a broker job
 SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, not in the table
 # Every login PoolDesk makes is named with one of these; `broker sync` never touches other logins
 # (an external Mosquitto may serve other clients too). `svc-` are short-lived service logins.
@@ -269,7 +274,7 @@ class BrokerExtension:
         self._background: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()  # cuts the reconcile loop's wait short
         self._jobs_due_now = False
-        self._stray_service_logins = False
+        self._strays: set[str] = set()  # service logins that may be left at the broker
         self._locks = KeyedLocks()
         self.max_sessions = MAX_SESSIONS_PER_USER
         self._public_ca: str | None = None
@@ -440,6 +445,7 @@ class BrokerExtension:
                 self._backend,
                 {f"{prefix}/status": b"offline" for prefix in prefixes},
                 rights=(AclRule("publishClientSend", "users/+/devices/+/status"),),
+                strays=self._strays,
             )
         except BrokerError as error:
             log.warning("device status not republished after the broker restart: %s", error)
@@ -802,9 +808,8 @@ class BrokerExtension:
                 if job.kind != "clear_retained":
                     raise BrokerRejected(f"unknown broker job kind {job.kind!r}")
                 backend = self._ready_backend()
-                cleared = await clear_retained(backend, job.target)
+                cleared = await clear_retained(backend, job.target, self._strays)
             except (BrokerError, ApiError) as error:
-                self._stray_service_logins = True  # its svc- login may reach the broker later
                 delay = min(JOB_RETRY_MAX_S, RECONCILE_EVERY_S * 2 ** min(job.attempts, 10))
                 async with ctx.db.write() as db:
                     await db.execute(
@@ -835,21 +840,17 @@ class BrokerExtension:
         for job_id in due:
             if not await self._run_job(ctx, job_id):
                 left += 1
-        if self._stray_service_logins and not left:
-            await self._remove_stray_service_logins()
         return left
 
     async def _remove_stray_service_logins(self) -> None:
-        """Delete `svc-` logins a timed-out job left at the broker (it applied them late)."""
-        try:
-            backend = self._ready_backend()
-            names = {n for n in await backend.list_logins() if n.startswith("svc-")}
-            for name in names:
-                await backend.delete_login(name)
-        except (BrokerError, ApiError) as error:
-            log.warning("stray service logins not removed yet: %s", error)
+        """Delete `svc-` logins whose put or delete timed out: a paused broker may have applied
+        the put after all, and nobody would ever delete them."""
+        if not self._strays or self._backend is None or self._start_error:
             return
-        self._stray_service_logins = False
+        try:
+            await remove_stray_logins(self._backend, self._strays)
+        except BrokerError as error:
+            log.warning("%d stray service login(s) not removed yet: %s", len(self._strays), error)
 
     async def _delete_now(self, ctx: AppContext, mqtt_user: str) -> bool:
         """Delete at the broker, then the row, if the row still says `pending_delete`. False
@@ -910,7 +911,9 @@ class BrokerExtension:
 
         async def say_offline() -> None:
             try:
-                await publish_retained(backend, {f"{prefixes[0]}/status": b"offline"})
+                await publish_retained(
+                    backend, {f"{prefixes[0]}/status": b"offline"}, strays=self._strays
+                )
             except BrokerError as error:
                 log.warning("could not publish offline for %s: %s", prefixes[0], error)
 
@@ -943,6 +946,7 @@ class BrokerExtension:
             await self._start_backend()
         await self._retire_abandoned_and_replaced(ctx, abandoned_after_s)
         jobs_left = await self._run_due_jobs(ctx)
+        await self._remove_stray_service_logins()
         async with ctx.db.read() as db:
             pending = list(
                 await db.scalars(
