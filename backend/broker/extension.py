@@ -944,6 +944,8 @@ class BrokerExtension:
         assert ctx is not None
         if self._backend is not None and self._start_error:
             await self._start_backend()
+        elif self._loop_task is not None and self.recorder is None and self._recorder_wanted():
+            await self._start_recorder()  # it failed to start earlier (logged): try again
         await self._retire_abandoned_and_replaced(ctx, abandoned_after_s)
         jobs_left = await self._run_due_jobs(ctx)
         await self._remove_stray_service_logins()
