@@ -75,6 +75,10 @@ class DynsecClient:
     up to their timeout for the connection to come back, then raise `BrokerUnavailable`.
     """
 
+    control_topic = CONTROL_TOPIC
+    response_topic = RESPONSE_TOPIC
+    client_id_prefix = "pooldesk-admin"
+
     def __init__(
         self,
         host: str,
@@ -88,7 +92,7 @@ class DynsecClient:
         self.host, self.port, self.timeout = host, port, timeout
         self._mqtt = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"pooldesk-admin-{uuid.uuid4().hex[:12]}",
+            client_id=f"{self.client_id_prefix}-{uuid.uuid4().hex[:12]}",
             protocol=mqtt.MQTTv5,
         )
         self._mqtt.username_pw_set(username, password)
@@ -115,13 +119,13 @@ class DynsecClient:
             self._refusal = str(reason)
             return
         self._refusal = None
-        client.subscribe(RESPONSE_TOPIC, qos=1)
+        client.subscribe(self.response_topic, qos=1)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list, _p: Any) -> None:
         if reasons and not reasons[0].is_failure:
             self._call(self._ready.set)
         else:
-            self._refusal = f"the admin login may not subscribe to {RESPONSE_TOPIC}"
+            self._refusal = f"the admin login may not subscribe to {self.response_topic}"
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, _reason: Any, _p: Any) -> None:
         self._call(self._ready.clear)

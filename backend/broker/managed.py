@@ -6,8 +6,15 @@ In its data folder it keeps:
     mosquitto.conf          regenerated on every start
     mosquitto.log           the broker's own log
     mosquitto.pid           to stop a broker a crashed backend left behind
-    store/                  dynamic-security.json and mosquitto.db (owned by the broker's user)
+    store/                  dynamic-security.json, pooldesk-logins.journal and mosquitto.db (owned
+                            by the broker's user)
+    plugin/                 PoolDesk's login plugin, compiled here from backend/broker/plugin/
     tls/                    CA and server certificate, only with a LAN listener
+
+Logins live in PoolDesk's own plugin (backend/broker/authplugin.py), loaded in front of dynamic
+security, which keeps only the admin login: dynamic security rewrites its whole store on every
+change, stalling every client for ~0.2 s at 10,000 logins. Without a compiler and Mosquitto's
+headers the broker falls back to dynamic security alone (with a warning).
 
 The broker listens on 127.0.0.1 (TCP and websockets) and optionally on a LAN address with TLS.
 A supervisor task restarts it, with backoff, if it dies.
@@ -35,6 +42,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.broker.authplugin import PluginClient, PluginLogins, build_plugin, put_line
 from backend.broker.base import (
     BrokerError,
     BrokerHealth,
@@ -165,6 +173,9 @@ class ManagedMosquitto:
         self._stopping = False
         self._client: DynsecClient | None = None
         self._logins: DynsecLogins | None = None
+        self._plugin_client: PluginClient | None = None
+        self._plugin: PluginLogins | None = None
+        self.plugin_path: Path | None = None  # None: logins go to dynamic security
         self._tls: TlsFiles | None = None
         self._lock = asyncio.Lock()  # one login change at a time; imports rewrite the store
         self._exe: str | None = None
@@ -232,13 +243,12 @@ class ManagedMosquitto:
         self._stopping = False
         self._stop_leftover()  # first: refuses, changing nothing, if a live server owns it
         password = self._prepare_files()
+        self.plugin_path = await asyncio.to_thread(self._login_plugin)
         self._write_config(plugin)
-        self._client = DynsecClient(
-            "127.0.0.1", self.port, ADMIN_USERNAME, password, timeout=self.command_timeout
-        )
-        self._logins = DynsecLogins(self._client, ADMIN_USERNAME)
+        self._make_clients(password)
         try:
             await self._spawn(exe)
+            await self._connect_plugin()
             await self._logins.set_default_acl_access()
         except BaseException:
             await self._shutdown()
@@ -254,9 +264,34 @@ class ManagedMosquitto:
             self._supervisor = None
         await self._shutdown()
 
+    def _login_plugin(self) -> Path | None:
+        try:
+            return build_plugin(self.data_dir / "plugin")
+        except BrokerNotInstalled as error:
+            log.warning(
+                "%s; logins go to dynamic security, and every login change stalls the broker "
+                "for a moment (about 0.2 s at 10,000 logins)",
+                error,
+            )
+            return None
+
+    def _make_clients(self, password: str) -> None:
+        self._client = DynsecClient(
+            "127.0.0.1", self.port, ADMIN_USERNAME, password, timeout=self.command_timeout
+        )
+        self._logins = DynsecLogins(self._client, ADMIN_USERNAME)
+        if self.plugin_path is not None:
+            self._plugin_client = PluginClient(
+                "127.0.0.1", self.port, ADMIN_USERNAME, password, timeout=self.command_timeout
+            )
+            self._plugin = PluginLogins(self._plugin_client, ADMIN_USERNAME)
+
+    async def _connect_plugin(self) -> None:
+        if self._plugin_client is not None:
+            await self._plugin_client.connect(self.start_timeout)
+
     async def _shutdown(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        await self._shutdown_clients()
         await self._terminate()
         (self.data_dir / "mosquitto.pid").unlink(missing_ok=True)
 
@@ -422,6 +457,14 @@ class ManagedMosquitto:
             "log_type error",
             "log_type warning",
             "log_type notice",
+        ]
+        if self.plugin_path is not None:  # first: it answers for its logins, defers the rest
+            lines += [
+                f"plugin {self.plugin_path}",
+                f"plugin_opt_journal {store_dir / 'pooldesk-logins.journal'}",
+                f"plugin_opt_admin {ADMIN_USERNAME}",
+            ]
+        lines += [
             f"plugin {plugin}",
             f"plugin_opt_config_file {store_dir / 'dynamic-security.json'}",
             f"listener {self.port} 127.0.0.1",
@@ -451,15 +494,28 @@ class ManagedMosquitto:
         ports = json.loads((self.data_dir / "ports.json").read_text())
         self.port, self.websocket_port = int(ports["tcp"]), int(ports["websockets"])
         password = (self.data_dir / "admin-password").read_text().strip()
-        self._client = DynsecClient(
-            "127.0.0.1", self.port, ADMIN_USERNAME, password, timeout=self.command_timeout
+        config = (self.data_dir / "mosquitto.conf").read_text()
+        self.plugin_path = next(
+            (
+                Path(line.split(" ", 1)[1])
+                for line in config.splitlines()
+                if line.startswith("plugin ") and "pooldesk_logins" in line
+            ),
+            None,
         )
-        self._logins = DynsecLogins(self._client, ADMIN_USERNAME)
+        self._make_clients(password)
+        assert self._client is not None
         await self._client.connect(self.start_timeout)
+        await self._connect_plugin()
 
     async def detach(self) -> None:
+        await self._shutdown_clients()
+
+    async def _shutdown_clients(self) -> None:
         if self._client is not None:
             await self._client.close()
+        if self._plugin_client is not None:
+            await self._plugin_client.close()
 
     def _pid_file(self) -> tuple[int, int | None] | None:
         """(broker pid, owner pid) from `mosquitto.pid`, if it names a live broker of this
@@ -511,19 +567,30 @@ class ManagedMosquitto:
         return self._logins
 
     async def put_login(self, login: BrokerLogin) -> None:
-        async with self._lock:
-            await self._ops().put_logins([login])
+        await self.put_logins([login])
 
     async def put_logins(self, logins: Sequence[BrokerLogin]) -> None:
+        ops = self._ops()
+        if self._plugin is not None:  # the plugin applies a batch at once: no lock needed
+            await self._plugin.put_logins(logins)
+            return
         async with self._lock:
-            await self._ops().put_logins(logins)
+            await ops.put_logins(logins)
 
     async def delete_login(self, username: str) -> None:
+        ops = self._ops()
+        if self._plugin is not None:
+            await self._plugin.delete_logins([username])
+            if username not in await ops.list_logins():  # a login of an older version?
+                return
         async with self._lock:
-            await self._ops().delete_login(username)
+            await ops.delete_login(username)
 
     async def list_logins(self) -> set[str]:
-        return await self._ops().list_logins()
+        names = await self._ops().list_logins()
+        if self._plugin is not None:
+            names |= await self._plugin.list_logins()
+        return names
 
     async def import_logins(
         self, logins: Sequence[BrokerLogin | HashedLogin], *, replace_all: bool = False
@@ -536,7 +603,10 @@ class ManagedMosquitto:
         With `replace_all` the store ends up holding exactly these logins (plus the admin): what
         `broker sync` needs after the store was lost. `HashedLogin`s keep their old passwords.
         """
-        self._ops()
+        ops = self._ops()
+        if self._plugin is not None:
+            await self._import_into_plugin(ops, self._plugin, logins, replace_all)
+            return
         async with self._lock:
             store_file = self.data_dir / "store" / "dynamic-security.json"
             try:
@@ -552,6 +622,27 @@ class ManagedMosquitto:
         if self.on_respawn is not None:  # outside the lock: the follow-up changes logins too
             await self._run_respawn_hook(self.on_respawn)
 
+    async def _import_into_plugin(
+        self,
+        ops: DynsecLogins,
+        plugin: PluginLogins,
+        logins: Sequence[BrokerLogin | HashedLogin],
+        replace_all: bool,
+    ) -> None:
+        """The plugin path of `import_logins`: no restart, nobody is disconnected but the
+        logins that go. Everything is checked before anything changes."""
+        for login in logins:
+            put_line(login, ADMIN_USERNAME)
+        if replace_all:
+            keep = {login.username for login in logins}
+            extra = sorted((await plugin.list_logins()) - keep)
+            if extra:
+                await plugin.delete_logins(extra)
+            for name in sorted((await ops.list_logins()) - keep):
+                async with self._lock:
+                    await ops.delete_login(name)
+        await plugin.put_logins(logins)
+
     async def _pause(self) -> None:
         """Stop the broker without the supervisor restarting it."""
         if self._supervisor is not None:
@@ -564,6 +655,7 @@ class ManagedMosquitto:
     async def _resume(self) -> None:
         assert self._exe is not None and self._logins is not None
         await self._spawn(self._exe)
+        await self._connect_plugin()
         await self._logins.set_default_acl_access()
         self._supervisor = asyncio.create_task(self._supervise(self._exe))
 
@@ -585,7 +677,10 @@ class ManagedMosquitto:
     async def health(self) -> BrokerHealth:
         if self._proc is None or self._proc.returncode is not None:
             return BrokerHealth(False, "mosquitto is not running (the supervisor restarts it)")
-        return await self._ops().health()
+        health = await self._ops().health()
+        if health.ok and self._plugin is not None:
+            return await self._plugin.health()
+        return health
 
 
 _PR_SET_PDEATHSIG = 1

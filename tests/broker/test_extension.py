@@ -4,6 +4,7 @@ managed Mosquitto, removed when sessions, devices and accounts end, consistent w
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 import pytest
 
@@ -187,8 +188,8 @@ async def test_broker_sync_command_rebuilds_after_the_store_is_lost(backend_dir)
         with pytest.raises(BrokerConfigError, match="stop the server first"):
             await run_sync(settings)  # the serving backend owns the managed broker
     # Server stopped; the broker's store is lost; `pooldesk-backend broker sync` runs.
-    store = backend_dir / "broker" / "store" / "dynamic-security.json"
-    await asyncio.to_thread(store.unlink)
+    store = backend_dir / "broker" / "store"  # dynamic security's store and the login journal
+    await asyncio.to_thread(shutil.rmtree, store)
     await asyncio.to_thread((backend_dir / "broker" / "admin-password").unlink)
     report = await run_sync(settings)
     assert set(report.restored) == {creds["mqttUser"], device["mqttUser"]}

@@ -1,0 +1,547 @@
+/*
+ * pooldesk_logins: a Mosquitto 2.0 plugin (API v5) holding PoolDesk's MQTT logins in memory.
+ *
+ * Why: the dynamic-security plugin rewrites its whole JSON store after every command, in the
+ * broker's only thread, so with 10,000 logins each change stalls every client for ~0.2 s. This
+ * plugin keeps the logins in a hash table and appends each change to a journal (one short line),
+ * so a change costs microseconds; the journal is compacted at start and when it has grown to
+ * several times the live table.
+ *
+ * Load it BEFORE the dynamic-security plugin: it answers for the logins it knows and defers
+ * everything else (the admin login, logins created by older versions) to dynamic security.
+ *
+ * Options:
+ *   plugin_opt_journal <file>        where logins persist (required)
+ *   plugin_opt_admin <username>      the only login allowed on the control topic (required)
+ *
+ * Control topic `$CONTROL/pooldesk-logins/v1`, payload lines separated by '\n', fields by '\t':
+ *   id <token>                                  first line; echoed in the answer
+ *   put <user> <clientid> <hash> <rule>...     hash: dynsec-pbkdf2-sha512$<iter>$<salt b64>$<key b64>
+ *                                              rule: `p<topic>` publish, `s<filter>` subscribe
+ *                                              pattern, `r<filter>` receive
+ *   del <user>                                  delete and kick its live connections at once
+ *   list                                        answer: the usernames
+ * Answer on `$CONTROL/pooldesk-logins/v1/response`: `id <token>` then one line per command,
+ * `ok[\t<user>...]` or `error\t<message>`.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#define CONTROL_TOPIC "$CONTROL/pooldesk-logins/v1"
+#define RESPONSE_TOPIC "$CONTROL/pooldesk-logins/v1/response"
+#define CONTROL_PREFIX "$CONTROL/pooldesk-logins/"
+#define HASH_SCHEME "dynsec-pbkdf2-sha512"
+#define BUCKETS 65536u
+#define MAX_RULES 32
+
+enum { RULE_PUB = 'p', RULE_SUB = 's', RULE_RECV = 'r' };
+
+struct login {
+	struct login *next;
+	char *username;
+	char *clientid;
+	char *line; /* the put line, tokenised: the fields below point into it */
+	unsigned char salt[64];
+	int salt_len;
+	unsigned char key[64];
+	int iterations;
+	int rule_count;
+	char rule_type[MAX_RULES];
+	char *rule_topic[MAX_RULES];
+};
+
+static mosquitto_plugin_id_t *plugin_id;
+static struct login *table[BUCKETS];
+static long live_count;
+static long journal_lines;
+static char *journal_path;
+static char *admin_name;
+static FILE *journal;
+
+static uint32_t hash_name(const char *s)
+{
+	uint32_t h = 2166136261u;
+	while (*s) {
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	}
+	return h % BUCKETS;
+}
+
+static struct login *find(const char *username)
+{
+	struct login *l;
+	if (!username) {
+		return NULL;
+	}
+	for (l = table[hash_name(username)]; l; l = l->next) {
+		if (!strcmp(l->username, username)) {
+			return l;
+		}
+	}
+	return NULL;
+}
+
+static void free_login(struct login *l)
+{
+	free(l->line);
+	free(l);
+}
+
+static bool remove_login(const char *username)
+{
+	struct login **p = &table[hash_name(username)];
+	for (; *p; p = &(*p)->next) {
+		if (!strcmp((*p)->username, username)) {
+			struct login *gone = *p;
+			*p = gone->next;
+			free_login(gone);
+			live_count--;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Base64 decode into out (at most cap bytes); returns the length or -1. */
+static int b64_decode(const char *in, unsigned char *out, int cap)
+{
+	size_t n = strlen(in);
+	int pad = 0, len;
+	unsigned char buf[128];
+	if (n == 0 || n % 4 || n > sizeof(buf) / 3 * 4) {
+		return -1;
+	}
+	if (in[n - 1] == '=') pad++;
+	if (in[n - 2] == '=') pad++;
+	len = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)n);
+	if (len < 0 || len - pad > cap) {
+		return -1;
+	}
+	memcpy(out, buf, (size_t)(len - pad));
+	return len - pad;
+}
+
+/* Parse `user\tclientid\thash\trule...` (modified in place, owned by the login). */
+static const char *parse_login(char *line, struct login *l)
+{
+	char *save = NULL, *field, *hash, *scheme, *iter, *salt, *key;
+	l->username = strtok_r(line, "\t", &save);
+	l->clientid = strtok_r(NULL, "\t", &save);
+	hash = strtok_r(NULL, "\t", &save);
+	if (!l->username || !l->clientid || !hash || !*l->username || !*l->clientid) {
+		return "put needs a username, a client id and a password hash";
+	}
+	scheme = strtok_r(hash, "$", &key);
+	iter = strtok_r(NULL, "$", &key);
+	salt = strtok_r(NULL, "$", &key);
+	if (!scheme || strcmp(scheme, HASH_SCHEME) || !iter || !salt || !key || !*key) {
+		return "the password hash is not " HASH_SCHEME;
+	}
+	l->iterations = atoi(iter);
+	l->salt_len = b64_decode(salt, l->salt, sizeof(l->salt));
+	if (l->iterations < 1 || l->salt_len < 1 || b64_decode(key, l->key, sizeof(l->key)) != 64) {
+		return "the password hash is malformed";
+	}
+	while ((field = strtok_r(NULL, "\t", &save)) != NULL) {
+		if (l->rule_count == MAX_RULES) {
+			return "too many rules";
+		}
+		if ((field[0] != RULE_PUB && field[0] != RULE_SUB && field[0] != RULE_RECV) || !field[1]) {
+			return "a rule starts with p, s or r followed by a topic";
+		}
+		l->rule_type[l->rule_count] = field[0];
+		l->rule_topic[l->rule_count++] = field + 1;
+	}
+	return NULL;
+}
+
+/* Apply a put (`rest` = everything after "put\t"). Returns an error message or NULL. */
+static const char *apply_put(const char *rest)
+{
+	struct login *l = calloc(1, sizeof(*l)), *old;
+	const char *error;
+	bool changed = false;
+	uint32_t h;
+	if (!l || !(l->line = strdup(rest))) {
+		free(l);
+		return "out of memory";
+	}
+	error = parse_login(l->line, l); /* fields point into l->line */
+	if (error) {
+		free_login(l);
+		return error;
+	}
+	old = find(l->username);
+	if (old && (strcmp(old->clientid, l->clientid) || old->salt_len != l->salt_len
+		    || memcmp(old->salt, l->salt, (size_t)l->salt_len) || memcmp(old->key, l->key, 64))) {
+		changed = true; /* a new password or client id: cut connections made with the old */
+	}
+	remove_login(l->username);
+	if (changed) {
+		mosquitto_kick_client_by_username(l->username, false);
+	}
+	h = hash_name(l->username);
+	l->next = table[h];
+	table[h] = l;
+	live_count++;
+	return NULL;
+}
+
+/* Rebuild a login's journal line from its fields (the tokenised buffer). */
+static void write_login(FILE *f, const struct login *l)
+{
+	int i;
+	char salt[128], key[128];
+	EVP_EncodeBlock((unsigned char *)salt, l->salt, l->salt_len);
+	EVP_EncodeBlock((unsigned char *)key, l->key, 64);
+	fprintf(f, "put\t%s\t%s\t%s$%d$%s$%s", l->username, l->clientid, HASH_SCHEME, l->iterations,
+		salt, key);
+	for (i = 0; i < l->rule_count; i++) {
+		fprintf(f, "\t%c%s", l->rule_type[i], l->rule_topic[i]);
+	}
+	fputc('\n', f);
+}
+
+static int compact(void)
+{
+	char tmp[4096];
+	unsigned i;
+	struct login *l;
+	FILE *f;
+	snprintf(tmp, sizeof(tmp), "%s.new", journal_path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: cannot write %s", tmp);
+		return MOSQ_ERR_UNKNOWN;
+	}
+	for (i = 0; i < BUCKETS; i++) {
+		for (l = table[i]; l; l = l->next) {
+			write_login(f, l);
+		}
+	}
+	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, journal_path)) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: cannot replace %s", journal_path);
+		return MOSQ_ERR_UNKNOWN;
+	}
+	if (journal) {
+		fclose(journal);
+	}
+	journal = fopen(journal_path, "a");
+	journal_lines = live_count;
+	return journal ? MOSQ_ERR_SUCCESS : MOSQ_ERR_UNKNOWN;
+}
+
+static void journal_append(const char *verb, const char *rest)
+{
+	if (!journal) {
+		return;
+	}
+	fprintf(journal, "%s\t%s\n", verb, rest);
+	fflush(journal);
+	journal_lines++;
+	if (journal_lines > 4 * live_count + 10000) {
+		compact();
+	}
+}
+
+static void kick(const char *username)
+{
+	mosquitto_kick_client_by_username(username, false);
+}
+
+static void load_journal(void)
+{
+	FILE *f = fopen(journal_path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	if (!f) {
+		return;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n') {
+			line[--n] = '\0';
+		}
+		if (!strncmp(line, "put\t", 4)) {
+			apply_put(line + 4);
+		} else if (!strncmp(line, "del\t", 4)) {
+			remove_login(line + 4);
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+/* ---- authentication and ACLs ------------------------------------------------------------ */
+
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_basic_auth *ed = event_data;
+	const struct login *l = find(ed->username);
+	const char *clientid;
+	unsigned char key[64];
+	(void)event;
+	(void)userdata;
+	if (!l) {
+		return MOSQ_ERR_PLUGIN_DEFER;
+	}
+	clientid = mosquitto_client_id(ed->client);
+	if (!ed->password || !clientid || strcmp(clientid, l->clientid)) {
+		return MOSQ_ERR_AUTH;
+	}
+	if (!PKCS5_PBKDF2_HMAC(ed->password, (int)strlen(ed->password), l->salt, l->salt_len,
+			       l->iterations, EVP_sha512(), sizeof(key), key)) {
+		return MOSQ_ERR_AUTH;
+	}
+	return CRYPTO_memcmp(key, l->key, sizeof(key)) ? MOSQ_ERR_AUTH : MOSQ_ERR_SUCCESS;
+}
+
+/* Does subscription `filter` lie within `pattern`? A `+` or `#` in the filter is only
+ * allowed where the pattern has the same or a wider wildcard. */
+static bool filter_within(const char *pattern, const char *filter)
+{
+	while (1) {
+		const char *pe = strchr(pattern, '/'), *fe = strchr(filter, '/');
+		size_t pl = pe ? (size_t)(pe - pattern) : strlen(pattern);
+		size_t fl = fe ? (size_t)(fe - filter) : strlen(filter);
+		if (pl == 1 && pattern[0] == '#') {
+			return true;
+		}
+		if (pl == 1 && pattern[0] == '+') {
+			if (fl == 1 && filter[0] == '#') {
+				return false;
+			}
+		} else if (pl != fl || strncmp(pattern, filter, pl)) {
+			return false;
+		}
+		if (!pe && !fe) {
+			return true;
+		}
+		if (!fe) { /* filter ended: allowed only if the pattern's rest is exactly "#" */
+			return !strcmp(pe + 1, "#");
+		}
+		if (!pe) {
+			return false;
+		}
+		pattern = pe + 1;
+		filter = fe + 1;
+	}
+}
+
+static int on_acl_check(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_acl_check *ed = event_data;
+	const char *username = mosquitto_client_username(ed->client);
+	const struct login *l;
+	char wanted;
+	int i;
+	(void)event;
+	(void)userdata;
+	if (!strncmp(ed->topic, CONTROL_PREFIX, strlen(CONTROL_PREFIX))) {
+		if (username && admin_name && !strcmp(username, admin_name)) {
+			return MOSQ_ERR_SUCCESS;
+		}
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	l = find(username);
+	if (!l) {
+		return MOSQ_ERR_PLUGIN_DEFER;
+	}
+	switch (ed->access) {
+	case MOSQ_ACL_WRITE: wanted = RULE_PUB; break;
+	case MOSQ_ACL_READ: wanted = RULE_RECV; break;
+	case MOSQ_ACL_SUBSCRIBE: wanted = RULE_SUB; break;
+	case MOSQ_ACL_UNSUBSCRIBE: return MOSQ_ERR_SUCCESS;
+	default: return MOSQ_ERR_ACL_DENIED;
+	}
+	for (i = 0; i < l->rule_count; i++) {
+		bool match = false;
+		if (l->rule_type[i] != wanted) {
+			continue;
+		}
+		if (wanted == RULE_SUB) {
+			match = filter_within(l->rule_topic[i], ed->topic);
+		} else if (mosquitto_topic_matches_sub(l->rule_topic[i], ed->topic, &match) != MOSQ_ERR_SUCCESS) {
+			match = false;
+		}
+		if (match) {
+			return MOSQ_ERR_SUCCESS;
+		}
+	}
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+/* ---- control topic ------------------------------------------------------------------------- */
+
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap ? b->cap * 2 : 256) + n;
+		char *grown = realloc(b->data, cap);
+		if (!grown) {
+			return;
+		}
+		b->data = grown;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, s, n + 1);
+	b->len += n;
+}
+
+static void run_command(char *line, struct buf *out)
+{
+	const char *error = NULL;
+	if (!strncmp(line, "put\t", 4)) {
+		error = apply_put(line + 4);
+		if (!error) {
+			journal_append("put", line + 4);
+		}
+	} else if (!strncmp(line, "del\t", 4)) {
+		if (remove_login(line + 4)) {
+			journal_append("del", line + 4);
+		}
+		kick(line + 4);
+	} else if (!strcmp(line, "list")) {
+		unsigned i;
+		struct login *l;
+		buf_add(out, "ok");
+		for (i = 0; i < BUCKETS; i++) {
+			for (l = table[i]; l; l = l->next) {
+				buf_add(out, "\t");
+				buf_add(out, l->username);
+			}
+		}
+		buf_add(out, "\n");
+		return;
+	} else if (!strcmp(line, "ping")) {
+		/* nothing to do */
+	} else {
+		error = "unknown command";
+	}
+	if (error) {
+		buf_add(out, "error\t");
+		buf_add(out, error);
+		buf_add(out, "\n");
+	} else {
+		buf_add(out, "ok\n");
+	}
+}
+
+static int on_control(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_control *ed = event_data;
+	const char *username = mosquitto_client_username(ed->client);
+	char *text, *line, *save = NULL;
+	struct buf out = {0};
+	(void)event;
+	(void)userdata;
+	if (!username || !admin_name || strcmp(username, admin_name)) {
+		return MOSQ_ERR_ACL_DENIED;
+	}
+	text = malloc(ed->payloadlen + 1);
+	if (!text) {
+		return MOSQ_ERR_NOMEM;
+	}
+	memcpy(text, ed->payload, ed->payloadlen);
+	text[ed->payloadlen] = '\0';
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "id\t", 3)) {
+			buf_add(&out, line);
+			buf_add(&out, "\n");
+		} else {
+			run_command(line, &out);
+		}
+	}
+	free(text);
+	if (out.data) {
+		mosquitto_broker_publish_copy(mosquitto_client_id(ed->client), RESPONSE_TOPIC,
+					      (int)out.len, out.data, 1, false, NULL);
+		free(out.data);
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* ---- plugin entry points ------------------------------------------------------------------ */
+
+int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+	int i;
+	for (i = 0; i < supported_version_count; i++) {
+		if (supported_versions[i] == 5) {
+			return 5;
+		}
+	}
+	return -1;
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
+			  struct mosquitto_opt *options, int option_count)
+{
+	int i;
+	(void)userdata;
+	plugin_id = identifier;
+	for (i = 0; i < option_count; i++) {
+		if (!strcmp(options[i].key, "journal")) {
+			journal_path = strdup(options[i].value);
+		} else if (!strcmp(options[i].key, "admin")) {
+			admin_name = strdup(options[i].value);
+		}
+	}
+	if (!journal_path || !admin_name) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: plugin_opt_journal and plugin_opt_admin are required");
+		return MOSQ_ERR_INVAL;
+	}
+	load_journal();
+	if (compact() != MOSQ_ERR_SUCCESS) {
+		return MOSQ_ERR_UNKNOWN;
+	}
+	if (mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL)
+	    || mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL)
+	    || mosquitto_callback_register(plugin_id, MOSQ_EVT_CONTROL, on_control, CONTROL_TOPIC, NULL)) {
+		return MOSQ_ERR_UNKNOWN;
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int option_count)
+{
+	unsigned i;
+	(void)userdata;
+	(void)options;
+	(void)option_count;
+	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_CONTROL, on_control, CONTROL_TOPIC);
+	if (journal) {
+		fclose(journal);
+		journal = NULL;
+	}
+	for (i = 0; i < BUCKETS; i++) {
+		while (table[i]) {
+			struct login *l = table[i];
+			table[i] = l->next;
+			free_login(l);
+		}
+	}
+	live_count = 0;
+	free(journal_path);
+	free(admin_name);
+	journal_path = admin_name = NULL;
+	return MOSQ_ERR_SUCCESS;
+}
