@@ -157,8 +157,12 @@ class ManagedMosquitto:
         mosquitto_path: str | None = None,
         start_timeout: float = 15.0,
         command_timeout: float = 10.0,
+        login_plugin: bool = True,
     ) -> None:
+        """`login_plugin=False` keeps logins in dynamic security (what older versions did; the
+        benchmark's comparison)."""
         self.data_dir = Path(data_dir)
+        self._want_plugin = login_plugin
         self._settled = False
         self._wanted_port, self._wanted_ws_port = port, websocket_port
         self.lan = lan
@@ -176,6 +180,7 @@ class ManagedMosquitto:
         self._plugin_client: PluginClient | None = None
         self._plugin: PluginLogins | None = None
         self.plugin_path: Path | None = None  # None: logins go to dynamic security
+        self._legacy: set[str] = set()  # logins older versions left in dynamic security
         self._tls: TlsFiles | None = None
         self._lock = asyncio.Lock()  # one login change at a time; imports rewrite the store
         self._exe: str | None = None
@@ -243,7 +248,9 @@ class ManagedMosquitto:
         self._stopping = False
         self._stop_leftover()  # first: refuses, changing nothing, if a live server owns it
         password = self._prepare_files()
-        self.plugin_path = await asyncio.to_thread(self._login_plugin)
+        self.plugin_path = (
+            await asyncio.to_thread(self._login_plugin) if self._want_plugin else None
+        )
         self._write_config(plugin)
         self._make_clients(password)
         try:
@@ -289,6 +296,8 @@ class ManagedMosquitto:
     async def _connect_plugin(self) -> None:
         if self._plugin_client is not None:
             await self._plugin_client.connect(self.start_timeout)
+            assert self._logins is not None
+            self._legacy = await self._logins.list_logins()
 
     async def _shutdown(self) -> None:
         await self._shutdown_clients()
@@ -581,10 +590,11 @@ class ManagedMosquitto:
         ops = self._ops()
         if self._plugin is not None:
             await self._plugin.delete_logins([username])
-            if username not in await ops.list_logins():  # a login of an older version?
+            if username not in self._legacy:  # not a login of an older version
                 return
         async with self._lock:
             await ops.delete_login(username)
+        self._legacy.discard(username)
 
     async def list_logins(self) -> set[str]:
         names = await self._ops().list_logins()
@@ -641,6 +651,7 @@ class ManagedMosquitto:
             for name in sorted((await ops.list_logins()) - keep):
                 async with self._lock:
                     await ops.delete_login(name)
+                self._legacy.discard(name)
         await plugin.put_logins(logins)
 
     async def _pause(self) -> None:
