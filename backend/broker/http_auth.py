@@ -14,6 +14,10 @@ Broker settings (request bodies are JSON):
 - mosquitto-go-auth: `auth_opt_http_getuser_uri /mqtt/go-auth/user`, `..._superuser_uri
   /mqtt/go-auth/superuser`, `..._aclcheck_uri /mqtt/go-auth/acl`, `auth_opt_http_params_mode json`,
   `auth_opt_http_response_mode json` (or `status`: both work).
+- RabbitMQ (3.10+, `rabbitmq_mqtt` + `rabbitmq_auth_backend_http`, `auth_http.http_method =
+  post`): `auth_http.user_path = <backend>/mqtt/rabbitmq/<secret>/user`, and `.../vhost`,
+  `.../resource`, `.../topic` the same way. RabbitMQ cannot send headers, so the shared secret is
+  a path segment (the backend never logs request paths). Answers are `allow` / `deny`.
 
 The EMQX authentication answer carries no `acl`: EMQX would cache such a list for the whole
 connection, so a deleted login would keep its rights until it disconnects. Without it, every
@@ -37,11 +41,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from backend.broker.base import BrokerHealth, BrokerLogin, BrokerRejected, BrokerUnavailable
@@ -215,6 +219,9 @@ class HttpAuthBroker:
             return False
         return allowed(login.rights, access, topic)
 
+    def secret_value_ok(self, value: str) -> bool:
+        return hmac.compare_digest(value.encode(), self._secret)
+
     def secret_ok(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
@@ -263,6 +270,59 @@ async def _body(request: Request) -> dict[str, Any] | None:
     if not isinstance(body, dict) or not all(isinstance(v, str | int) for v in body.values()):
         return None
     return body
+
+
+RABBIT_QUEUE_SUFFIXES = ("qos0", "qos1")
+
+
+def rabbit_topic(routing_key: str) -> str:
+    """An AMQP routing key (or binding pattern) back as the MQTT topic (filter) it came from:
+    RabbitMQ's MQTT plugin swaps `/` and `.` and turns `+` into `*` (`#` stays)."""
+    return routing_key.translate(str.maketrans({".": "/", "/": ".", "*": "+"}))
+
+
+def rabbit_decision(broker: HttpAuthBroker, kind: str, form: dict[str, str]) -> bool:
+    """RabbitMQ's HTTP auth back end: may this (login, client id) do this?"""
+    username = form.get("username", "")
+    client_id = form.get("client_id") or form.get("variable_map.client_id", "")
+    if kind == "user":
+        return broker.authenticate(username, form.get("password", ""), client_id) is not None
+    login = broker.store.get(username)
+    if login is None or not hmac.compare_digest(login.client_id.encode(), client_id.encode()):
+        return False
+    if form.get("vhost") != "/":
+        return False
+    if kind == "vhost":
+        return True
+    if kind == "resource":
+        resource, name = form.get("resource"), form.get("name", "")
+        if resource == "exchange":  # MQTT publishes to and binds on amq.topic only
+            return name == "amq.topic" and form.get("permission") in ("read", "write")
+        queues = {f"mqtt-subscription-{login.client_id}{s}" for s in RABBIT_QUEUE_SUFFIXES}
+        return resource == "queue" and name in queues  # its own session queues only
+    if kind == "topic":
+        topic = rabbit_topic(form.get("routing_key", ""))
+        permission = form.get("permission")
+        if permission == "write":
+            return broker.authorize(username, client_id, "publish", topic)
+        if permission == "read":  # asked when binding, i.e. at subscribe: never on delivery
+            return broker.authorize(username, client_id, "subscribe", topic)
+    return False
+
+
+def rabbit_routes(broker: HttpAuthBroker, prefix: str) -> list[Route]:
+    async def endpoint(request: Request) -> Response:
+        form: dict[str, str] = {}
+        if request.method == "POST":
+            form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+        else:
+            form = dict(request.query_params)
+        kind = str(request.path_params["kind"])
+        secret = str(request.path_params["secret"])
+        ok = broker.secret_value_ok(secret) and rabbit_decision(broker, kind, form)
+        return PlainTextResponse("allow" if ok else "deny")
+
+    return [Route(f"{prefix}/rabbitmq/{{secret}}/{{kind:str}}", endpoint, methods=["GET", "POST"])]
 
 
 def http_auth_routes(broker: HttpAuthBroker, prefix: str = "/mqtt") -> list[Route]:
@@ -343,4 +403,5 @@ def http_auth_routes(broker: HttpAuthBroker, prefix: str = "/mqtt") -> list[Rout
         Route(f"{prefix}/go-auth/user", guarded(go_user, go_deny), methods=["POST"]),
         Route(f"{prefix}/go-auth/superuser", guarded(go_superuser, go_deny), methods=["POST"]),
         Route(f"{prefix}/go-auth/acl", guarded(go_acl, go_deny), methods=["POST"]),
+        *rabbit_routes(broker, prefix),
     ]

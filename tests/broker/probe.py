@@ -42,6 +42,7 @@ class Probe:
     password: str
     client_id: str
     transport: str = "tcp"
+    protocol: int = mqtt.MQTTv5
     messages: list[Received] = field(default_factory=list)
     connack: int | None = None
     disconnected: threading.Event = field(default_factory=threading.Event)
@@ -53,7 +54,7 @@ class Probe:
         self.client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=self.protocol,
             transport=self.transport,
             reconnect_on_failure=False,
         )
@@ -111,10 +112,14 @@ class Probe:
         props.SessionExpiryInterval = session_expiry
         self.disconnected.clear()
         self._connected.clear()
+        v5 = self.protocol == mqtt.MQTTv5
         try:
-            self.client.connect(
-                "127.0.0.1", self.port, keepalive=30, clean_start=clean_start, properties=props
-            )
+            if v5:
+                self.client.connect(
+                    "127.0.0.1", self.port, keepalive=30, clean_start=clean_start, properties=props
+                )
+            else:  # MQTT 3.1.1: clean_session was fixed when the client was made
+                self.client.connect("127.0.0.1", self.port, keepalive=30)
         except (ConnectionError, OSError):
             return -1
         self.client.loop_start()
