@@ -251,3 +251,47 @@ async def test_deleting_a_login_kicks_its_connection_through_emqx_api(tmp_path):
     with pytest.raises(BrokerUnavailable):
         await unreachable.delete_login(device.username)
     assert device.username in await unreachable.list_logins()
+
+
+async def test_rabbitmq_http_auth(setup):
+    """RabbitMQ's HTTP auth back end: form bodies, `allow`/`deny`, the secret in the path."""
+    _, http, logins = setup
+    alice = logins["alice"]
+
+    async def ask(kind, secret=SECRET, **form):
+        answer = await http.post(f"/mqtt/rabbitmq/{secret}/{kind}", data=form)
+        assert answer.status_code == 200
+        return answer.text
+
+    user = {"username": alice.username, "password": alice.password, "vhost": "/"}
+    assert await ask("user", client_id=alice.client_id, **user) == "allow"
+    assert await ask("user", secret="x" * 40, client_id=alice.client_id, **user) == "deny"
+    assert await ask("user", client_id=logins["bob"].client_id, **user) == "deny"
+    assert await ask("user", client_id=alice.client_id, **{**user, "password": "no"}) == "deny"
+    who = {"username": alice.username, "vhost": "/", "client_id": alice.client_id}
+    assert await ask("vhost", ip="127.0.0.1", **who) == "allow"
+    assert await ask("vhost", ip="127.0.0.1", **{**who, "vhost": "other"}) == "deny"
+    own_queue = f"mqtt-subscription-{alice.client_id}qos1"
+    assert await ask("resource", resource="queue", name=own_queue, permission="read", **who) == (
+        "allow"
+    )
+    other_queue = f"mqtt-subscription-{logins['bob'].client_id}qos1"
+    assert await ask("resource", resource="queue", name=other_queue, permission="read", **who) == (
+        "deny"
+    )
+    topic = {
+        "username": alice.username,
+        "vhost": "/",
+        "resource": "topic",
+        "name": "amq.topic",
+        "variable_map.client_id": alice.client_id,
+    }
+    assert await ask("topic", permission="read", routing_key="users.alice.#", **topic) == "allow"
+    assert await ask("topic", permission="read", routing_key="users.bob.#", **topic) == "deny"
+    assert await ask("topic", permission="read", routing_key="#", **topic) == "deny"
+    set_key = "users.alice.devices.*.pump.set"
+    assert await ask("topic", permission="write", routing_key=set_key, **topic) == "deny"
+    one = "users.alice.devices.esp-a00001.pump.set"
+    assert await ask("topic", permission="write", routing_key=one, **topic) == "allow"
+    state = "users.alice.devices.esp-a00001.pump.state"
+    assert await ask("topic", permission="write", routing_key=state, **topic) == "deny"
