@@ -257,7 +257,7 @@ class DashboardController(QObject):
             message, is_error = tr("Waiting for the controller…"), False
         else:
             toggle = tr("Turn off") if pump and pump.on else tr("Turn on")
-        alerts = [f"{a.message}" for a in device.alerts.values()]
+        alerts = [fmt.core_message(a.message) for a in device.alerts.values()]
         return CardText(
             name=device.name,
             device_id=device.device_id,
@@ -445,7 +445,8 @@ class DashboardController(QObject):
             )
         else:
             self.notice.emit(
-                self.tr("Alert from {name}").format(name=notice.device_name), notice.text
+                self.tr("Alert from {name}").format(name=notice.device_name),
+                fmt.core_message(notice.text),
             )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -188,6 +188,14 @@ class AccountView(QWidget):
         self.sessions.itemSelectionChanged.connect(self._update_end)
         self._update_delete()
         self._update_end()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Esc leaves the page, like its Back button (no field here uses Esc itself)."""
+        if event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            self.back_requested.emit()
+            return
+        super().keyPressEvent(event)
 
     def show_language(self, choice: str) -> None:
         """Select the saved choice without announcing it as the user's."""
