@@ -58,7 +58,7 @@ def password_rules(value: str, username: str = "") -> list[Rule]:
         Rule("A digit", any(c.isdigit() for c in value)),
         Rule("A symbol such as ! or #", any(not c.isalnum() for c in value)),
         Rule(
-            "Not a well-known password or your username",
+            "Not a well-known password",
             bool(value) and not is_common(value, username=username),
         ),
     ]

@@ -26,7 +26,7 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "A lower-case letter"),
     QT_TRANSLATE_NOOP("core", "A digit"),
     QT_TRANSLATE_NOOP("core", "A symbol such as ! or #"),
-    QT_TRANSLATE_NOOP("core", "Not a well-known password or your username"),
+    QT_TRANSLATE_NOOP("core", "Not a well-known password"),
     QT_TRANSLATE_NOOP("core", "Enter the device id from the controller's label."),
     QT_TRANSLATE_NOOP("core", "The device id looks like ESP-A1B2C3 (ESP- and six hex digits)."),
     QT_TRANSLATE_NOOP("core", "Enter a name."),

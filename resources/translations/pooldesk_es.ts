@@ -77,128 +77,128 @@
   <context>
     <name>AccountView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="44" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="43" />
       <source>← Dashboard</source>
       <translation>← Panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="46" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="45" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="68" />
-      <location filename="../../pooldesk/ui/views/account_view.py" line="82" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="67" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="81" />
       <source>Change password</source>
       <translation>Cambiar la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="74" />
       <source>Current password</source>
       <translation>Contraseña actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="76" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
       <source>New password</source>
       <translation>Contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="79" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
       <source>Repeat new password</source>
       <translation>Repite la contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="84" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="83" />
       <source>Changing the password signs out your other sessions.</source>
       <translation>Al cambiar la contraseña se cierran tus otras sesiones.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="89" />
       <source>Where you are signed in</source>
       <translation>Dónde tienes la sesión iniciada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
       <source>App</source>
       <translation>Aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
       <source>Signed in</source>
       <translation>Inicio de sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
       <source>Last used</source>
       <translation>Último uso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="107" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="106" />
       <source>Refresh</source>
       <translation>Actualizar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="108" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="107" />
       <source>End selected session</source>
       <translation>Cerrar la sesión seleccionada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="116" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="115" />
       <source>Your data</source>
       <translation>Tus datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="118" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="117" />
       <source>Export my data (JSON)…</source>
       <translation>Exportar mis datos (JSON)…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="123" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="122" />
       <source>This app</source>
       <translation>Esta aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="126" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="125" />
       <source>Notify me when a device goes offline or raises an alert</source>
       <translation>Avisarme cuando un dispositivo se desconecte o dé una alerta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="130" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="129" />
       <source>Language</source>
       <translation>Idioma</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="132" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="131" />
       <source>Same as the system</source>
       <translation>El del sistema</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="147" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="146" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="151" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="150" />
       <source>This deletes your account, unbinds your devices and erases their history. It cannot be undone.</source>
       <translation>Esto elimina tu cuenta, desvincula tus dispositivos y borra su historial. No se puede deshacer.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="159" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="158" />
       <source>Your password</source>
       <translation>Tu contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="161" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="160" />
       <source>I understand that this cannot be undone</source>
       <translation>Entiendo que esto no se puede deshacer</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="163" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="162" />
       <source>Delete my account…</source>
       <translation>Eliminar mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="206" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="210" />
       <source>(this app)</source>
       <translation>(esta aplicación)</translation>
     </message>
@@ -422,27 +422,27 @@
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="193" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="197" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="201" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="205" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="202" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="206" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="203" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="207" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="210" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="214" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -475,32 +475,32 @@
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="115" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="116" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="122" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="123" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="122" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="123" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="126" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="127" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="129" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="130" />
       <source>Resume schedule</source>
       <translation>Reanudar horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="130" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="131" />
       <source>Hand the pump back to its schedule</source>
       <translation>Devolver la bomba a su horario</translation>
     </message>
@@ -1137,8 +1137,8 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="29" />
-      <source>Not a well-known password or your username</source>
-      <translation>No es una contraseña conocida ni tu nombre de usuario</translation>
+      <source>Not a well-known password</source>
+      <translation>No es una contraseña conocida</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="30" />
