@@ -77,128 +77,134 @@
   <context>
     <name>AccountView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="43" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="44" />
       <source>← Dashboard</source>
       <translation>← Panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="45" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="46" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="67" />
-      <location filename="../../pooldesk/ui/views/account_view.py" line="81" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="68" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="82" />
       <source>Change password</source>
       <translation>Cambiar la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="74" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
       <source>Current password</source>
       <translation>Contraseña actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="76" />
       <source>New password</source>
       <translation>Contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="79" />
       <source>Repeat new password</source>
       <translation>Repite la contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="83" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="84" />
       <source>Changing the password signs out your other sessions.</source>
       <translation>Al cambiar la contraseña se cierran tus otras sesiones.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="89" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
       <source>Where you are signed in</source>
       <translation>Dónde tienes la sesión iniciada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
       <source>App</source>
       <translation>Aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
       <source>Signed in</source>
       <translation>Inicio de sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
       <source>Last used</source>
       <translation>Último uso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="106" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="107" />
       <source>Refresh</source>
       <translation>Actualizar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="107" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="108" />
       <source>End selected session</source>
       <translation>Cerrar la sesión seleccionada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="115" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="116" />
       <source>Your data</source>
       <translation>Tus datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="117" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="118" />
       <source>Export my data (JSON)…</source>
       <translation>Exportar mis datos (JSON)…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="122" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="123" />
       <source>This app</source>
       <translation>Esta aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="125" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="126" />
       <source>Notify me when a device goes offline or raises an alert</source>
       <translation>Avisarme cuando un dispositivo se desconecte o dé una alerta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="129" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="130" />
       <source>Language</source>
       <translation>Idioma</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="131" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="132" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="139" />
       <source>Same as the system</source>
       <translation>El del sistema</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="146" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="137" />
+      <source>Temperatures in</source>
+      <translation>Temperaturas en</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="154" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="150" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="158" />
       <source>This deletes your account, unbinds your devices and erases their history. It cannot be undone.</source>
       <translation>Esto elimina tu cuenta, desvincula tus dispositivos y borra su historial. No se puede deshacer.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="158" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="166" />
       <source>Your password</source>
       <translation>Tu contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="160" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="168" />
       <source>I understand that this cannot be undone</source>
       <translation>Entiendo que esto no se puede deshacer</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="162" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="170" />
       <source>Delete my account…</source>
       <translation>Eliminar mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="210" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="224" />
       <source>(this app)</source>
       <translation>(esta aplicación)</translation>
     </message>
@@ -206,7 +212,7 @@
   <context>
     <name>AppController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="121" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="124" />
       <source>Server: {url}</source>
       <translation>Servidor: {url}</translation>
     </message>
@@ -222,77 +228,77 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="295" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="302" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="300" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="305" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="312" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="336" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="343" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="347" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="354" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="348" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="355" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="371" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="378" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="373" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="380" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="376" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="383" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="393" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="400" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="443" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="450" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="444" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="451" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="448" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="455" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
@@ -328,93 +334,93 @@
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="213" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="217" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="215" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="217" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="221" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="223" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="223" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="223" />
-      <source>— °C</source>
-      <translation>— °C</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="227" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="252" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="234" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="238" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="240" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="240" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="243" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="248" />
+      <source>({left} left)</source>
+      <translation>(quedan {left})</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="250" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="251" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="260" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="255" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="262" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="257" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="264" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
@@ -422,27 +428,27 @@
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="197" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="200" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="205" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="208" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="206" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="209" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="207" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="210" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="214" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="217" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -450,57 +456,57 @@
   <context>
     <name>DeviceCard</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="86" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="87" />
       <source>History…</source>
       <translation>Historial…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="87" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
       <source>Schedule…</source>
       <translation>Horario…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="89" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="90" />
       <source>Rename…</source>
       <translation>Cambiar nombre…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="90" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="91" />
       <source>Change Wi-Fi…</source>
       <translation>Cambiar la wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="91" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="92" />
       <source>Remove from my account…</source>
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="116" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="117" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="123" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="123" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="127" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="128" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="130" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="131" />
       <source>Resume schedule</source>
       <translation>Reanudar horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="131" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="132" />
       <source>Hand the pump back to its schedule</source>
       <translation>Devolver la bomba a su horario</translation>
     </message>
@@ -526,34 +532,34 @@
   <context>
     <name>HistoryView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="29" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="30" />
       <source>24 hours</source>
       <translation>24 horas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="29" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="30" />
       <source>7 days</source>
       <translation>7 días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="42" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="43" />
       <source>Water °C</source>
       <translation>Agua °C</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="53" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
       <source>Pump</source>
       <translation>Bomba</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="55" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="66" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="56" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="67" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="55" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="66" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="56" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="67" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
@@ -1637,62 +1643,82 @@
   <context>
     <name>format</name>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="29" />
+      <location filename="../../pooldesk/ui/format.py" line="51" />
       <source>never</source>
       <translation>nunca</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="32" />
+      <location filename="../../pooldesk/ui/format.py" line="54" />
       <source>just now</source>
       <translation>ahora mismo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="34" />
+      <location filename="../../pooldesk/ui/format.py" line="56" />
       <source>{n} s ago</source>
       <translation>hace {n} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="36" />
+      <location filename="../../pooldesk/ui/format.py" line="58" />
       <source>{n} min ago</source>
       <translation>hace {n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="38" />
+      <location filename="../../pooldesk/ui/format.py" line="60" />
       <source>{n} h ago</source>
       <translation>hace {n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="47" />
+      <location filename="../../pooldesk/ui/format.py" line="69" />
       <source>unknown</source>
       <translation>desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="52" />
+      <location filename="../../pooldesk/ui/format.py" line="74" />
       <source>{n} h</source>
       <translation>{n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="53" />
+      <location filename="../../pooldesk/ui/format.py" line="75" />
       <source>{n} min</source>
       <translation>{n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="58" />
+      <location filename="../../pooldesk/ui/format.py" line="82" />
+      <source>under a minute</source>
+      <translation>menos de un minuto</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="85" />
+      <source>{m} min</source>
+      <translation>{m} min</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="87" />
+      <source>{h} h</source>
+      <translation>{h} h</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="88" />
+      <source>{h} h {m} min</source>
+      <translation>{h} h {m} min</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="93" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="59" />
+      <location filename="../../pooldesk/ui/format.py" line="94" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="60" />
+      <location filename="../../pooldesk/ui/format.py" line="95" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="61" />
+      <location filename="../../pooldesk/ui/format.py" line="96" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>

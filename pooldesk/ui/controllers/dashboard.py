@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from pooldesk.core import validation
 from pooldesk.core.backend_client import ApiError
 from pooldesk.core.commands import Command, CommandState, CommandTracker
-from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore
+from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore, utcnow
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
 from pooldesk.core.notifications import Notice, NoticeWatcher
@@ -197,6 +197,10 @@ class DashboardController(QObject):
         if what in ("added", "name"):
             self.view.relayout()
 
+    def refresh_cards(self) -> None:
+        """Word every card again (a changed unit or setting)."""
+        self._refresh_all()
+
     def _refresh_all(self) -> None:
         for key, device in self.store.devices.items():
             self.view.card(key).show_text(self.card_text(device))
@@ -220,7 +224,7 @@ class DashboardController(QObject):
         pump_stale = device.pump_stale(link_up)
         water_stale = device.water_stale(link_up)
         if device.water_c is None:
-            temperature = tr("— °C")
+            temperature = fmt.no_temperature()
         else:
             temperature = fmt.celsius(device.water_c)
             if device.telemetry_received is None and device.water_recorded_at is not None:
@@ -239,6 +243,9 @@ class DashboardController(QObject):
             )
             if pump.mode == "timer" and pump.until:
                 pump_text += " " + tr("until {time}").format(time=fmt.clock(pump.until))
+                left = (pump.until - utcnow()).total_seconds()
+                if left > 0 and not pump_stale:
+                    pump_text += " " + tr("({left} left)").format(left=fmt.time_left(left))
             if pump.mode in ("manual", "timer"):
                 pump_text += " · " + tr("schedule paused")
             if pump_stale:

@@ -35,6 +35,7 @@ class AccountView(QWidget):
     delete_requested = Signal(str)
     notifications_changed = Signal(bool)
     language_chosen = Signal(str)  # "system", "en" or "es"
+    temperature_unit_chosen = Signal(str)  # "", "C" or "F"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +133,13 @@ class AccountView(QWidget):
         for code, name in LANGUAGES.items():  # each language in its own words
             self.language.addItem(name, code)
         row.addWidget(self.language)
+        row.addSpacing(24)
+        row.addWidget(QLabel(self.tr("Temperatures in")))
+        self.temperature_unit = QComboBox()
+        self.temperature_unit.addItem(self.tr("Same as the system"), "")
+        self.temperature_unit.addItem("°C", "C")
+        self.temperature_unit.addItem("°F", "F")
+        row.addWidget(self.temperature_unit)
         row.addStretch(1)
         layout.addLayout(row)
         self.language_note = MessageLabel()
@@ -179,6 +187,9 @@ class AccountView(QWidget):
         self.language.activated.connect(
             lambda index: self.language_chosen.emit(self.language.itemData(index))
         )
+        self.temperature_unit.activated.connect(
+            lambda index: self.temperature_unit_chosen.emit(self.temperature_unit.itemData(index))
+        )
         self.delete_button.clicked.connect(
             lambda: self.delete_requested.emit(self.delete_password.text())
         )
@@ -196,6 +207,9 @@ class AccountView(QWidget):
             self.back_requested.emit()
             return
         super().keyPressEvent(event)
+
+    def show_temperature_unit(self, choice: str) -> None:
+        self.temperature_unit.setCurrentIndex(max(0, self.temperature_unit.findData(choice)))
 
     def show_language(self, choice: str) -> None:
         """Select the saved choice without announcing it as the user's."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
@@ -165,7 +166,9 @@ class DeviceCard(QFrame):
         color = {True: "#1b6e3a", False: "#b3261e", None: "#6b6b6b"}[text.online]
         self.status.setText(f"<span style='color:{color}'>●</span> {text.status}")
         self.temperature.setText(text.temperature)
-        self.pump.setText(text.pump)
+        # The pump reads at a glance: a green dot while it runs, grey while it is off.
+        dot = {True: "#1b6e3a", False: "#6b6b6b", None: "#6b6b6b"}[text.pump_on]
+        self.pump.setText(f"<span style='color:{dot}'>●</span> {html.escape(text.pump)}")
         faded = MUTED_STYLE if text.stale else ""
         if self.temperature.styleSheet() != faded:  # restyling is the costly part
             self.temperature.setStyleSheet(faded)

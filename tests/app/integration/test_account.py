@@ -160,6 +160,10 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
     history = app.dashboard.history_controllers[key]
     await wait_until(lambda: history.loaded, what="history loaded")
     assert [v for _, v in history.temperature] == [24.5, 25.5]  # the last 24 h only
+    plot = history.view.temperature_plot.getPlotItem()
+    low, high = plot.viewRange()[1]
+    assert high - low >= 2.0 and low < 24.5 and high > 25.5  # sized to the data, not noise
+    assert plot.buttonsHidden and not plot.menuEnabled()  # no library buttons or menus
     xs, ys = history.view.temperature_curve.getData()
     assert list(ys) == [24.5, 25.5]
     history.choose("week")

@@ -3,7 +3,7 @@ in the language on screen, and text fields that can be seen in the dark theme.""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 
@@ -84,3 +84,20 @@ async def test_spanish_translates_the_controllers_words(signed_in, qapp) -> None
         assert "Sign in" not in server and "sesión" in server
     finally:
         i18n.install_translator(qapp, "en")
+
+
+async def test_fahrenheit_chosen_on_the_account_page(signed_in, qtbot) -> None:
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    fake = controller()
+    fake.telemetry(25.0)
+    await wait_until(lambda: card.temperature.text() == "25.0 °C", what="°C")
+    qtbot.mouseClick(app.window.dashboard_view.account_button, Qt.MouseButton.LeftButton)
+    units = app.window.account_view.temperature_unit
+    units.setFocus()
+    qtbot.keyClick(units, Qt.Key.Key_End)  # the last choice, °F, as a user picks it
+    assert units.currentData() == "F"
+    assert card.temperature.text() == "77.0 °F"
+    assert app.settings_store.load().temperature_unit == "F"
+    qtbot.keyClick(units, Qt.Key.Key_Home)  # back to the system's (°C here)
+    assert card.temperature.text() == "25.0 °C"

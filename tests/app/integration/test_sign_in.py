@@ -152,6 +152,7 @@ async def test_revoked_session_returns_to_sign_in_with_a_message(make_app, backe
     view = app.window.sign_in_view
     await wait_until(lambda: app.window.page is view, what="back at sign-in")
     assert view.notice.isVisible() and "Sign in again" in view.notice.text()
+    assert view.notice.text().lower().count("sign in again") == 1  # said once
     assert app.session.store.load() is None
 
 
