@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from pooldesk.ui.icon import app_icon
+from pooldesk.ui.theme import THEMED, field_style
 from pooldesk.ui.views.account_view import AccountView
 from pooldesk.ui.views.auth_views import RegisterView, ServerView, SignInView
 from pooldesk.ui.views.common import MessageLabel
@@ -28,6 +29,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("PoolDesk")
         self.setWindowIcon(app_icon())
+        self.setProperty(THEMED, True)
+        self.setStyleSheet(field_style())  # dark-theme text fields that can be seen
         self.resize(900, 640)
         self.stack = QStackedWidget()
         self._holders: dict[QWidget, QScrollArea] = {}

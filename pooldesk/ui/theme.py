@@ -69,6 +69,16 @@ QLineEdit:disabled, QAbstractSpinBox:disabled {{ border-color: #4a525d; }}
 """
 
 
+THEMED = "pooldeskThemed"  # a window property: its widgets get field_style()
+_dark = [False]
+
+
+def field_style() -> str:
+    """The style sheet for a PoolDesk window (and the dialogs it parents) in the scheme in use.
+    Set on windows rather than on the application, which keeps plain Fusion."""
+    return DARK_INPUTS if _dark[0] else ""
+
+
 def contrast(first: str, second: str) -> float:
     """WCAG contrast ratio of two colours (1 to 21)."""
 
@@ -116,7 +126,10 @@ def apply_theme(app: QApplication) -> bool:
     def refresh(*_: object) -> None:
         dark = os_prefers_dark()
         app.setPalette(palette(dark))
-        app.setStyleSheet(DARK_INPUTS if dark else "")
+        _dark[0] = dark
+        for window in app.topLevelWidgets():  # the app keeps Fusion; its windows add the fields
+            if window.property(THEMED):
+                window.setStyleSheet(field_style())
 
     refresh()
     global _following

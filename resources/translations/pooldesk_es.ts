@@ -77,134 +77,144 @@
   <context>
     <name>AccountView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="44" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="46" />
       <source>← Dashboard</source>
       <translation>← Panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="46" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="48" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="68" />
-      <location filename="../../pooldesk/ui/views/account_view.py" line="82" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="70" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="84" />
       <source>Change password</source>
       <translation>Cambiar la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="77" />
       <source>Current password</source>
       <translation>Contraseña actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="76" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
       <source>New password</source>
       <translation>Contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="79" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="81" />
       <source>Repeat new password</source>
       <translation>Repite la contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="84" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="86" />
       <source>Changing the password signs out your other sessions.</source>
       <translation>Al cambiar la contraseña se cierran tus otras sesiones.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="90" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="92" />
       <source>Where you are signed in</source>
       <translation>Dónde tienes la sesión iniciada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
       <source>App</source>
       <translation>Aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
       <source>Signed in</source>
       <translation>Inicio de sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="94" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
       <source>Last used</source>
       <translation>Último uso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="107" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="109" />
       <source>Refresh</source>
       <translation>Actualizar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="108" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="110" />
       <source>End selected session</source>
       <translation>Cerrar la sesión seleccionada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="116" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="118" />
       <source>Your data</source>
       <translation>Tus datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="118" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="120" />
       <source>Export my data (JSON)…</source>
       <translation>Exportar mis datos (JSON)…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="123" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="125" />
       <source>This app</source>
       <translation>Esta aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="126" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="128" />
       <source>Notify me when a device goes offline or raises an alert</source>
       <translation>Avisarme cuando un dispositivo se desconecte o dé una alerta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="130" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="132" />
       <source>Language</source>
       <translation>Idioma</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="132" />
-      <location filename="../../pooldesk/ui/views/account_view.py" line="139" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="134" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="141" />
       <source>Same as the system</source>
       <translation>El del sistema</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="137" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="139" />
       <source>Temperatures in</source>
       <translation>Temperaturas en</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="154" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="142" />
+      <source>°C</source>
+      <translation>°C</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="143" />
+      <source>°F</source>
+      <translation>°F</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="156" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="158" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="160" />
       <source>This deletes your account, unbinds your devices and erases their history. It cannot be undone.</source>
       <translation>Esto elimina tu cuenta, desvincula tus dispositivos y borra su historial. No se puede deshacer.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="166" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="168" />
       <source>Your password</source>
       <translation>Tu contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="168" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="170" />
       <source>I understand that this cannot be undone</source>
       <translation>Entiendo que esto no se puede deshacer</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="170" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="172" />
       <source>Delete my account…</source>
       <translation>Eliminar mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="224" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="226" />
       <source>(this app)</source>
       <translation>(esta aplicación)</translation>
     </message>
@@ -228,199 +238,199 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="302" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="315" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="320" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="312" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="325" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="343" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="356" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="354" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="355" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="368" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="378" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="380" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="393" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="383" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="396" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="400" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="413" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="450" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="463" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="451" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="464" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="455" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="468" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="153" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="166" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="155" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="168" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="157" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="164" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="170" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="177" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="162" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="175" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="167" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="180" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="169" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="217" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="230" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="232" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="221" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="234" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="223" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="223" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="244" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="252" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="248" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="265" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="238" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="251" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="240" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="240" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="254" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="248" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="261" />
       <source>({left} left)</source>
       <translation>(quedan {left})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="250" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="263" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="271" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="260" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="273" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="262" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="275" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="264" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="277" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>

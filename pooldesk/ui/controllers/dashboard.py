@@ -57,6 +57,11 @@ class DashboardController(QObject):
         self._clock = QTimer(self)
         self._clock.setInterval(15_000)
         self._clock.timeout.connect(self._refresh_all)
+        # Devices added or removed elsewhere (another computer, the wizard of another app)
+        # appear without signing out: the list is fetched again now and then.
+        self.device_list_interval = 60.0
+        self._list_clock = QTimer(self)
+        self._list_clock.timeout.connect(self._reload_in_background)
         self.history_controllers: dict[str, QObject] = {}
         self.schedule_controllers: dict[str, QObject] = {}
         self.dialog: QObject | None = None  # the open rename/remove dialog, for tests
@@ -65,6 +70,7 @@ class DashboardController(QObject):
         view.add_device_requested.connect(self.add_device_requested)
         view.account_requested.connect(self.account_requested)
         self._link_was_up = False  # the broker link was up once since sign-in
+        self._reloading: asyncio.Task | None = None
         self._retry_countdown = Countdown(self)
         self._show_link(LinkStatus(LinkState.IDLE))
 
@@ -87,6 +93,7 @@ class DashboardController(QObject):
         self.commands.subscribe(self._command_changed)
         self.link.start()
         self._clock.start()
+        self._list_clock.start(int(self.device_list_interval * 1000))
 
     async def _fill_from_history(self) -> None:
         """Show every card's last recorded water temperature at once (the controller reports
@@ -114,15 +121,21 @@ class DashboardController(QObject):
         self.store.topic_prefix = creds.topic_prefix
         return creds
 
-    async def reload_devices(self) -> None:
+    async def reload_devices(self, *, background: bool = False) -> None:
         try:
             self.store.load(await self.session.client.devices())
-            self.view.notice.clear_message()
+            if not background:  # a background refresh leaves other notices alone
+                self.view.notice.clear_message()
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.message))
 
+    def _reload_in_background(self) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloading = self.tasks.spawn(self.reload_devices(background=True))
+
     async def stop(self) -> None:
         self._clock.stop()
+        self._list_clock.stop()
         if self.wizard is not None:
             await self.wizard.cancel_now()
         await self.tasks.cancel_all()

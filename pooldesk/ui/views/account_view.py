@@ -25,6 +25,8 @@ from pooldesk.ui.i18n import LANGUAGES, SYSTEM
 from pooldesk.ui.views.auth_views import PasswordChecklist
 from pooldesk.ui.views.common import MUTED_STYLE, BusyBar, MessageLabel
 
+SYSTEM_UNIT, CELSIUS, FAHRENHEIT = "", "C", "F"  # QSettings ui/temperatureUnit
+
 
 class AccountView(QWidget):
     back_requested = Signal()
@@ -136,9 +138,9 @@ class AccountView(QWidget):
         row.addSpacing(24)
         row.addWidget(QLabel(self.tr("Temperatures in")))
         self.temperature_unit = QComboBox()
-        self.temperature_unit.addItem(self.tr("Same as the system"), "")
-        self.temperature_unit.addItem("°C", "C")
-        self.temperature_unit.addItem("°F", "F")
+        self.temperature_unit.addItem(self.tr("Same as the system"), SYSTEM_UNIT)
+        self.temperature_unit.addItem(self.tr("°C"), CELSIUS)
+        self.temperature_unit.addItem(self.tr("°F"), FAHRENHEIT)
         row.addWidget(self.temperature_unit)
         row.addStretch(1)
         layout.addLayout(row)

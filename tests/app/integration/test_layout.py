@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication
 
 from pooldesk.ui import i18n
+from pooldesk.ui.main_window import MainWindow
 from pooldesk.ui.theme import _DARK, DARK_FIELD_BORDER, apply_theme, contrast
 from tests.app.helpers import wait_until
 
@@ -51,11 +52,12 @@ def test_dark_theme_text_fields_stand_out(qapp, monkeypatch) -> None:
     monkeypatch.setenv("POOLDESK_THEME", "dark")
     apply_theme(qapp)
     try:
-        page = QWidget()
-        QVBoxLayout(page).addWidget(field := QLineEdit())
-        page.resize(300, 80)
+        page = MainWindow()  # as the app builds it (the scheme was chosen before)
+        page.show_page(page.sign_in_view)
         page.show()
+        field = page.sign_in_view.username
         QApplication.processEvents()
+        assert qapp.style().name().lower() == "fusion"  # the application keeps plain Fusion
         image = field.grab().toImage()
         window = QColor(_DARK["Window"]).name()
         middle = image.height() // 2
