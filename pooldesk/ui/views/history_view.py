@@ -6,6 +6,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from pooldesk.ui.theme import THEMED, field_style
 from pooldesk.ui.views.common import MessageLabel
 
 RANGES = {"day": 24 * 3600, "week": 7 * 24 * 3600}
@@ -19,6 +20,8 @@ class HistoryView(QDialog):
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(parent)
         self._closed_emitted = False
+        self.setProperty(THEMED, True)
+        self.setStyleSheet(field_style())
         self.setWindowTitle(title)
         self.resize(760, 480)
         layout = QVBoxLayout(self)
