@@ -10,7 +10,7 @@ APT_PACKAGES := mosquitto mosquitto-clients postgresql curl libegl1 libgl1 libxk
                 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
                 libxcb-icccm4 libxcb-keysyms1 python3-venv
 
-.PHONY: demo test setup system-deps venv lint clean
+.PHONY: demo test setup system-deps venv mpwasm bench-firmware lint clean
 
 demo: setup
 	$(PY) -m pooldesk demo
@@ -20,7 +20,19 @@ test: setup
 	$(PY) -m ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
-setup: system-deps venv
+setup: system-deps venv mpwasm
+
+# The official MicroPython WebAssembly port (pinned in tools/mpwasm/package-lock.json), run
+# under node by the firmware RAM bench and its test.
+MPWASM := tools/mpwasm/node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs
+mpwasm: $(MPWASM)
+
+$(MPWASM): tools/mpwasm/package.json tools/mpwasm/package-lock.json
+	npm ci --prefix tools/mpwasm --no-audit --no-fund
+	touch $@
+
+bench-firmware: setup
+	$(PY) -m bench.firmware_ram
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -30,6 +42,12 @@ system-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@# node and npm: Debian's packages, unless a node that brings its own npm is installed
+	@# (NodeSource's nodejs conflicts with Debian's npm package).
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "installing system packages: nodejs npm"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
 
 venv: $(VENV)/.installed
 
@@ -44,4 +62,4 @@ lint: venv
 	$(PY) -m ruff format --check .
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) build dist .pytest_cache tools/mpwasm/node_modules

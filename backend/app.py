@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
@@ -29,6 +30,7 @@ from backend.http.errors import (
     handle_http_exception,
     handle_unexpected,
 )
+from backend.http.headers import SecurityHeaders
 from backend.http.responses import ok
 from backend.http.routing import route
 from backend.maintenance import purge_forever
@@ -43,13 +45,33 @@ class SchemaOutOfDate(Exception):
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """200 when the database answers and every extension's components (the broker, the
+    recorder, the data folder's disk) are up; 503 naming what is down otherwise. Extension
+    states come from their own periodic checks, so a probe costs one `SELECT 1`."""
     try:
         async with context_of(request).db.read() as db:
             await db.execute(text("SELECT 1"))
     except Exception:
         log.exception("health check: database unreachable")
         return error_response(503, "unavailable", "Database unreachable")
-    return ok(status="ok")
+    components: dict[str, dict[str, Any]] = {"database": {"ok": True, "detail": "ok"}}
+    for extension in request.app.state.extensions:
+        report = getattr(extension, "health_report", None)
+        if report is not None:
+            components.update(report())
+    down = sorted(name for name, state in components.items() if not state["ok"])
+    if down:
+        details = "; ".join(f"{name}: {components[name]['detail']}" for name in down)
+        body = {
+            "ok": False,
+            "status": "unavailable",
+            "components": components,
+            "error": {"code": "unavailable", "message": f"Not ready: {details}"},
+        }
+        return JSONResponse(body, status_code=503)
+    if len(components) == 1:  # no extension reports anything: the plain answer
+        return ok(status="ok")
+    return ok(status="ok", components=components)
 
 
 async def openapi_document(request: Request) -> JSONResponse:
@@ -85,6 +107,7 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
                     ctx.db,
                     failure_window_seconds=settings.login_failure_window_seconds,
                     events=ctx.events,
+                    known_address_days=settings.known_address_days,
                 ),
                 name="pooldesk-housekeeping",
             )
@@ -116,6 +139,7 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
@@ -125,5 +149,6 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
     # An API answers a stray trailing slash with a JSON 404, not a bodiless redirect.
     app.router.redirect_slashes = False
     app.state.ctx = ctx
+    app.state.extensions = list(extensions)
     app.state.openapi = openapi.build_document(routes, operations)
     return app

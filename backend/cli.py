@@ -1,4 +1,4 @@
-"""`pooldesk-backend`: serve, migrate, devices import, broker sync, recorder."""
+"""`pooldesk-backend`: serve, migrate, devices import, broker sync, recorder, backup, restore."""
 
 from __future__ import annotations
 
@@ -77,6 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
         "extra recorders share the load through a shared subscription.",
     )
     data_dir_option(recorder)
+
+    backup = commands.add_parser(
+        "backup",
+        help="write one consistent archive of the service (may run while it serves)",
+        description="Archive the database (SQLite's online backup, or pg_dump), the managed "
+        "broker's login store, CA and keys, and optionally the environment file. The archive "
+        "holds secrets and is written with mode 0600.",
+    )
+    data_dir_option(backup)
+    backup.add_argument("--out", type=Path, required=True, metavar="FILE", help="archive to write")
+    backup.add_argument(
+        "--env-file", type=Path, metavar="FILE", help="also keep this environment file (.env)"
+    )
+
+    restore = commands.add_parser(
+        "restore",
+        help="rebuild a service from a backup into a new, empty data folder",
+        description="Refuses a data folder that is in use or not empty, and a PostgreSQL "
+        "database (DATABASE_URL) that is not empty. Nothing is left behind when it fails.",
+    )
+    data_dir_option(restore)
+    restore.add_argument("file", type=Path, metavar="FILE", help="archive written by `backup`")
     return parser
 
 
@@ -150,24 +172,55 @@ async def _import_manifest(settings: Settings, file: Path, text: str) -> None:
     print(f"imported {file}: {result.added} devices added, {result.updated} updated")
 
 
+def _lock(settings: Settings):  # noqa: ANN202 - returns backend.datalock.DataFolderLock
+    from backend.datalock import DataFolderInUse, lock_data_folder
+
+    try:
+        return lock_data_folder(settings.data_dir)
+    except DataFolderInUse as exc:
+        raise CommandError(str(exc)) from None
+
+
 def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     import uvicorn
 
     from backend.app import create_app
     from backend.extensions import installed_extensions
+    from backend.server import PortUnavailable, QuietServer, bind
 
-    asyncio.run(_check_before_serving(settings))
-    app = create_app(settings, extensions=installed_extensions(settings))
-    log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        proxy_headers=False,
-        server_header=False,
-        access_log=False,
-    )
+    # One server per data folder, before the database, the broker or the recorder is touched;
+    # then the port: a busy one is reported before anything (database, broker) is started.
+    folder_lock = _lock(settings)
+    try:
+        sock = bind(host, port)
+    except PortUnavailable as exc:
+        folder_lock.release()
+        raise CommandError(str(exc)) from None
+    try:
+        asyncio.run(_check_before_serving(settings))
+        extensions = installed_extensions(settings)
+        for extension in extensions:  # a broker that cannot even be described: say so and stop
+            problem = getattr(extension, "config_error", None)
+            if problem:
+                raise ConfigError(f"error: MQTT broker settings: {problem}")
+        app = create_app(settings, extensions=extensions)
+        log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
+        config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            # The client address behind a proxy is worked out by the app itself
+            # (POOLDESK_TRUSTED_PROXIES, backend/http/forwarded.py), for every way it is run.
+            proxy_headers=False,
+            server_header=False,
+            access_log=False,
+        )
+        server = QuietServer(config)
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        folder_lock.release()
+    if not server.started:
+        raise CommandError("the server did not start; the log above says why")
 
 
 async def _broker_sync(settings: Settings) -> None:
@@ -193,6 +246,25 @@ def _run_recorder(settings: Settings) -> None:
         pass
 
 
+def _backup(settings: Settings, out: Path, env_file: Path | None) -> None:
+    from backend.ops.backup import BackupError, write_backup
+
+    try:
+        print(write_backup(settings, out, env_file).as_text())
+    except BackupError as exc:
+        raise CommandError(f"backup: {exc}") from None
+
+
+def _restore(settings: Settings, archive: Path) -> None:
+    from backend.datalock import holder_of
+    from backend.ops.backup import BackupError, restore_backup
+
+    try:
+        print(restore_backup(settings, archive, in_use=holder_of).as_text())
+    except BackupError as exc:
+        raise CommandError(f"restore: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -202,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings(data_dir=args.data_dir)
-        if settings.is_sqlite:
+        if settings.is_sqlite and args.command != "restore":
             settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if args.command == "serve":
             if not 0 < args.port < 65536:
@@ -218,9 +290,22 @@ def main(argv: list[str] | None = None) -> int:
                 raise CommandError(f"cannot read {args.file}: {exc}") from None
             asyncio.run(_import_manifest(settings, args.file, text))
         elif args.command == "broker" and args.broker_command == "sync":
-            asyncio.run(_broker_sync(settings))
+            from backend.broker.extension import broker_kind
+
+            # `serve` owns the managed broker while it runs: refuse while it holds the folder.
+            managed = broker_kind(settings, settings.broker_env) == "managed"
+            folder_lock = _lock(settings) if managed else None
+            try:
+                asyncio.run(_broker_sync(settings))
+            finally:
+                if folder_lock is not None:
+                    folder_lock.release()
         elif args.command == "recorder":
             _run_recorder(settings)
+        elif args.command == "backup":
+            _backup(settings, args.out, args.env_file)
+        elif args.command == "restore":
+            _restore(settings, args.file)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2

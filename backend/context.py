@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from backend.accounts.events import AccountEvents
 from backend.db.engine import Database
+from backend.http.forwarded import forwarded_client
 from backend.security.passwords import Passwords
 from backend.security.tokens import Tokens
 from backend.settings import Settings
@@ -37,6 +38,7 @@ class AppContext:
                 audience=settings.jwt_audience,
                 access_seconds=settings.access_token_seconds,
                 refresh_seconds=settings.refresh_token_seconds,
+                leeway_seconds=settings.token_leeway_seconds,
             ),
             events=AccountEvents(),
         )
@@ -47,7 +49,13 @@ def context_of(request: Request) -> AppContext:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's IP address: the TCP peer, or behind a trusted proxy the address it
+    forwarded for (backend/http/forwarded.py)."""
+    peer = request.client.host if request.client else ""
+    trusted = context_of(request).settings.trusted_proxies
+    if not trusted:
+        return peer
+    return forwarded_client(peer, request.headers.getlist("x-forwarded-for"), trusted)
 
 
 def user_agent(request: Request) -> str:

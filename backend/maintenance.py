@@ -1,5 +1,6 @@
 """Housekeeping so the database does not grow without bound on a server that runs for years:
-ended sessions (with their spent refresh tokens) and stale throttle rows are purged.
+ended sessions (with their spent refresh tokens), stale throttle rows and addresses that have
+not signed in to their account for `known_address_days` are purged.
 
 The MQTT logins of the purged sessions must not outlive them: they are marked
 `pending_delete` in the purging transaction, and a `SessionsEnded` event (reason `expired`) per
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.events import AccountEvents, SessionsEnded
 from backend.db.engine import Database
-from backend.db.models import LoginThrottle, MqttLogin, Session, User
+from backend.db.models import KnownAddress, LoginThrottle, MqttLogin, Session, User
 from backend.db.types import utcnow
 
 log = logging.getLogger("backend.maintenance")
@@ -45,7 +46,11 @@ class _EndedLogins:
 
 
 async def purge(
-    database: Database, *, failure_window_seconds: int, events: AccountEvents | None = None
+    database: Database,
+    *,
+    failure_window_seconds: int,
+    events: AccountEvents | None = None,
+    known_address_days: int = 90,
 ) -> Purged:
     now = utcnow()
     ended = or_(Session.expires_at < now, Session.revoked_at < now - KEEP_REVOKED)
@@ -61,6 +66,11 @@ async def purge(
             delete(Session).where(ended).execution_options(synchronize_session=False)
         )
         stale = now - timedelta(seconds=failure_window_seconds)
+        await db.execute(
+            delete(KnownAddress)
+            .where(KnownAddress.last_success_at < now - timedelta(days=known_address_days))
+            .execution_options(synchronize_session=False)
+        )
         throttle = await db.execute(
             delete(LoginThrottle)
             .where(
@@ -107,12 +117,19 @@ async def _logins_of_sessions(
 
 
 async def purge_forever(
-    database: Database, *, failure_window_seconds: int, events: AccountEvents | None = None
+    database: Database,
+    *,
+    failure_window_seconds: int,
+    events: AccountEvents | None = None,
+    known_address_days: int = 90,
 ) -> None:
     while True:
         try:
             purged = await purge(
-                database, failure_window_seconds=failure_window_seconds, events=events
+                database,
+                failure_window_seconds=failure_window_seconds,
+                events=events,
+                known_address_days=known_address_days,
             )
             if purged.sessions or purged.throttle_rows:
                 log.info(

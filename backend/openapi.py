@@ -128,7 +128,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         errors=(401, 429),
     ),
     ("/api/auth/refresh", "POST"): op(
-        "Rotate a refresh token (reuse of a spent one ends the session)",
+        "Rotate a refresh token (a spent one: the same pair in 30 s, else ends the session)",
         body=obj(["refreshToken"], refreshToken=STRING),
         result=TOKENS,
         errors=(401,),

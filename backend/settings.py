@@ -7,11 +7,14 @@ docs/backend.md.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import math
 import os
 import secrets
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
@@ -19,8 +22,12 @@ from dotenv import dotenv_values
 
 log = logging.getLogger("backend.settings")
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 MISSING_SECRET_MESSAGE = "JWT_SECRET not configured in environment"  # noqa: S105
 MIN_PRODUCTION_SECRET_LENGTH = 32
+MIN_SECRET_BITS = 72
+MIN_SECRET_DISTINCT = 6
 
 
 class ConfigError(Exception):
@@ -46,7 +53,7 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
     max_body_bytes: int = 64 * 1024
-    login_free_attempts_account: int = 5
+    login_free_attempts_account: int = 50
     login_free_attempts_address: int = 20
     login_lockout_base_seconds: int = 1
     login_lockout_max_seconds: int = 900
@@ -57,6 +64,26 @@ class Settings:
     # Wrong claim codes, per signed-in user and per device, before growing delays.
     claim_free_attempts_user: int = 5
     claim_free_attempts_device: int = 5
+
+    # -- abuse and sign-in (docs/backend.md "Abuse and sign-in") --------------------------------
+    # Peers whose X-Forwarded-For is believed (a reverse proxy); empty: the TCP peer is the client.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    # Failed sign-ins per (account, address), per account from everywhere (not applied to an
+    # address that signed in to the account before), and per address over all accounts.
+    login_free_attempts_pair: int = 5
+    # A device add (claim) per user: this many in the window, then growing delays; and a cap.
+    device_add_free_attempts_user: int = 20
+    max_devices_per_user: int = 50
+    # A just-spent refresh token returns its successor for this long instead of ending the session.
+    refresh_grace_seconds: int = 30
+    # Clock difference tolerated between instances for a token's `iat`.
+    token_leeway_seconds: int = 30
+    # An address that signed in successfully is remembered this long (gets through account locks).
+    known_address_days: int = 90
+    # ---- broker and service (issue #17; backend/broker/, backend/recorder/) ----
+    # The broker/recorder variables as the loader read them (environment over `.env`), so a
+    # `.env` with POOLDESK_BROKER=mosquitto builds the external broker, not the managed one.
+    broker_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -129,11 +156,16 @@ def load_settings(
             raise ConfigError(MISSING_SECRET_MESSAGE)
         secret = secrets.token_hex(32)
         ephemeral = True
-    elif environment == "production" and len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
-        raise ConfigError(
-            f"JWT_SECRET is too short for production: use at least "
-            f"{MIN_PRODUCTION_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
-        )
+    else:
+        weakness = secret_weakness(secret)
+        if weakness and environment == "production":
+            raise ConfigError(f"JWT_SECRET is {weakness}: generate one with `openssl rand -hex 32`")
+        if weakness:
+            log.warning(
+                "JWT_SECRET is %s: anyone who guesses it can sign in as any user. This is "
+                "refused with POOLDESK_ENV=production; generate one with `openssl rand -hex 32`",
+                weakness,
+            )
 
     return Settings(
         data_dir=folder,
@@ -143,13 +175,77 @@ def load_settings(
         environment=environment,
         mqtt_broker_url=env.get("MQTT_BROKER_URL", ""),
         hivemq_api_token=env.get("HIVEMQ_API_TOKEN", ""),
-        require_device_manifest=_flag(env.get("REQUIRE_DEVICE_MANIFEST")),
         auto_migrate=_flag(env.get("POOLDESK_AUTO_MIGRATE", "1")),
         argon2_memory_kib=_int(env, "POOLDESK_ARGON2_MEMORY_KIB", 19 * 1024, 19 * 1024),
         argon2_time_cost=_int(env, "POOLDESK_ARGON2_TIME_COST", 2, 2),
         max_body_bytes=_int(env, "POOLDESK_MAX_BODY_BYTES", 64 * 1024, 1024),
         register_free_attempts_address=_int(env, "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS", 20, 1),
+        **_abuse_settings(env, environment),
+        broker_env=broker_environment(env),
     )
+
+
+def _abuse_settings(env: Mapping[str, str], environment: str) -> dict[str, object]:
+    """The "Abuse and sign-in" block (docs/backend.md)."""
+    manifest = (env.get("REQUIRE_DEVICE_MANIFEST") or "").strip()
+    return {
+        # Production requires claim codes unless the operator explicitly turns it off.
+        "require_device_manifest": _flag(manifest) if manifest else environment == "production",
+        "trusted_proxies": parse_networks(env.get("POOLDESK_TRUSTED_PROXIES", "")),
+        "login_free_attempts_pair": _int(env, "POOLDESK_LOGIN_ATTEMPTS_PER_ACCOUNT_ADDRESS", 5, 1),
+        "login_free_attempts_account": _int(env, "POOLDESK_LOGIN_ATTEMPTS_PER_ACCOUNT", 50, 1),
+        "login_free_attempts_address": _int(env, "POOLDESK_LOGIN_ATTEMPTS_PER_ADDRESS", 20, 1),
+        "device_add_free_attempts_user": _int(env, "POOLDESK_DEVICE_ADDS_PER_USER", 20, 1),
+        "max_devices_per_user": _int(env, "POOLDESK_MAX_DEVICES_PER_USER", 50, 1),
+        "refresh_grace_seconds": _int(env, "POOLDESK_REFRESH_GRACE_SECONDS", 30, 0),
+        "token_leeway_seconds": _int(env, "POOLDESK_TOKEN_LEEWAY_SECONDS", 30, 0),
+    }
+
+
+def parse_networks(raw: str) -> tuple[IPNetwork, ...]:
+    """`10.0.0.1, 192.168.0.0/16 ::1` -> networks; a bad entry is a ConfigError naming it."""
+    networks: list[IPNetwork] = []
+    for entry in raw.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"POOLDESK_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                "(e.g. 127.0.0.1, 10.0.0.0/8, ::1)"
+            ) from None
+    return tuple(networks)
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why a JWT secret is too weak, or None. Length and an entropy estimate (Shannon entropy
+    of its characters times its length): `openssl rand -hex 32` scores about 240 bits, 32 random
+    hex characters at least 90 (in 100,000 draws), 32 x `a` zero."""
+    if len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        return f"too short ({len(secret)} characters; use at least {MIN_PRODUCTION_SECRET_LENGTH})"
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    if per_char * len(secret) < MIN_SECRET_BITS or len(counts) < MIN_SECRET_DISTINCT:
+        return "too predictable (too few different characters)"
+    return None
+
+
+# ---- broker and service settings (issue #17) ----
+BROKER_PREFIXES = (
+    "POOLDESK_BROKER",
+    "POOLDESK_MQTT_",
+    "POOLDESK_MOSQUITTO_",
+    "POOLDESK_RECORDER",
+    "POOLDESK_HTTP_AUTH_",
+    "POOLDESK_EMQX_",
+    "MQTT_",
+    "MOSQUITTO_",
+    "HIVEMQ_",
+)
+
+
+def broker_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables the broker layer and the recorder read (docs/mqtt.md), from `env`."""
+    return {k: v for k, v in env.items() if k.startswith(BROKER_PREFIXES)}
 
 
 def warn_if_ephemeral(settings: Settings) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -36,13 +36,15 @@ from backend.db.types import utcnow
 from backend.devices import service as devices
 from backend.http.errors import ApiError, conflict, forbidden, unauthorized, validation_error
 from backend.security.password_policy import password_error
-from backend.security.secrets_hashing import digest
+from backend.security.secrets_hashing import digest, same_digest
 from backend.security.tokens import InvalidToken
 from backend.telemetry.service import stored_data
 from backend.timefmt import iso
 
 BAD_LOGIN = "Invalid username or password"
 BAD_REFRESH = "Invalid or expired refresh token; sign in again"
+# Access-token ids are derived from their refresh token's id, so a pair can be re-made.
+ACCESS_JTI_NAMESPACE = uuid.UUID("5b0f5e0e-3c57-4e0b-9a51-7d0f2f6c1a42")
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,15 @@ def user_json(user: User, device_id: str | None) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "email": user.email, "deviceId": device_id}
 
 
-async def _check_available(db: AsyncSession, username: str, email: str) -> None:
+async def _check_available(db: AsyncSession, username: str) -> None:
     # Users before retired names: an account deleted between the two reads is seen by one of
     # them, because its name is retired in the deleting transaction.
     if await db.scalar(select(User.id).where(User.username == username)):
         raise conflict("Username already taken")
     if await db.get(RetiredUsername, username) is not None:
         raise conflict(f"Username {username} is not available; choose another")
-    if await db.scalar(select(User.id).where(User.email == email)):
-        raise conflict("Email already registered")
+    # The email is not checked: registration must not tell whether an address is in use
+    # (docs/backend.md, "Abuse and sign-in"); nothing looks accounts up by email.
 
 
 async def _retire_username(db: AsyncSession, username: str) -> None:
@@ -139,7 +141,7 @@ class AccountService:
     ) -> tuple[User, Device]:
         try:
             async with self.ctx.db.write() as db:
-                await _check_available(db, username, email)
+                await _check_available(db, username)
                 refusal = await devices.claim_refusal(
                     db, device_id, claim_code, user_id=None, settings=self.ctx.settings
                 )
@@ -167,7 +169,7 @@ class AccountService:
                     )
         except IntegrityError:
             raise conflict(
-                "Username, email or device was registered at the same moment; try again"
+                "Username or device was registered at the same moment; try again"
             ) from None
         if refusal is not None:
             raise refusal
@@ -176,20 +178,15 @@ class AccountService:
     # -- login and tokens ---------------------------------------------------------------------
 
     async def login(self, username: str, password: str, client: Client) -> tuple[TokenPair, dict]:
-        settings = self.ctx.settings
         keys = throttle.keys_for(username, client.address)
-        # The attempt is counted (or refused with 429) before the password is checked, in one
-        # transaction: parallel guesses cannot all pass a lock check made before any of them
-        # has been counted.
         async with self.ctx.db.write() as db:
-            attempt = await throttle.count_attempt(
-                db, throttle.login_limits(keys, settings), settings
-            )
             user = await db.scalar(select(User).where(User.username == username))
+            attempt = await self._count_sign_in(db, keys, user, client)
         # An unknown user costs one argon2 verification too (against a dummy hash).
         valid = await self.ctx.passwords.verify(user.password_hash if user else None, password)
         if not valid or user is None:
             async with self.ctx.db.write() as db:
+                await self._count_address_failure(db, keys)
                 record(
                     db,
                     event="login",
@@ -202,7 +199,7 @@ class AccountService:
         if self.ctx.passwords.needs_rehash(user.password_hash):
             new_hash = await self.ctx.passwords.hash(password)
         async with self.ctx.db.write() as db:
-            await throttle.forgive(db, attempt, clear=(keys.account,))
+            await self._signed_in(db, attempt, keys, user, client)
             pair = await self._open_session(db, user, client)
             values: dict[str, Any] = {"last_login_at": utcnow()}
             if new_hash:
@@ -219,6 +216,40 @@ class AccountService:
             device_id = await devices.first_device_id(db, user.id)
         return pair, user_json(user, device_id)
 
+    async def _count_sign_in(
+        self, db: AsyncSession, keys: throttle.ThrottleKeys, user: User | None, client: Client
+    ) -> throttle.CountedAttempt:
+        """Refuse (429) or count a sign-in attempt before its password is checked, in the
+        caller's write transaction: parallel guesses cannot all pass a lock check made before
+        any of them was counted. An address that signed in to this account before skips the
+        account-wide key (throttle.py explains the keys)."""
+        settings = self.ctx.settings
+        known = user is not None and await throttle.is_known_address(
+            db, settings, user.id, client.address
+        )
+        await throttle.check_unlocked(db, (keys.address,))
+        return await throttle.count_attempt(
+            db, throttle.login_limits(keys, settings, known=known), settings
+        )
+
+    async def _count_address_failure(self, db: AsyncSession, keys: throttle.ThrottleKeys) -> None:
+        await throttle.count_failure(
+            db, throttle.address_limit(keys, self.ctx.settings), self.ctx.settings
+        )
+
+    async def _signed_in(
+        self,
+        db: AsyncSession,
+        attempt: throttle.CountedAttempt,
+        keys: throttle.ThrottleKeys,
+        user: User,
+        client: Client,
+    ) -> None:
+        """A right password: the attempt no longer counts, the (account, address) failures are
+        cleared, and the address is remembered as one this account signs in from."""
+        await throttle.forgive(db, attempt, clear=(keys.pair,))
+        await throttle.remember_address(db, self.ctx.settings, user.id, client.address)
+
     async def _open_session(self, db: AsyncSession, user: User, client: Client) -> TokenPair:
         now = utcnow()
         session = Session(
@@ -232,25 +263,42 @@ class AccountService:
         )
         db.add(session)
         await db.flush()
-        return self._issue_pair(db, user.id, session.id)
+        pair, _ = self._issue_pair(db, user.id, session.id)
+        return pair
 
-    def _issue_pair(self, db: AsyncSession, user_id: str, session_id: str) -> TokenPair:
-        refresh = self.ctx.tokens.issue("refresh", user_id, session_id)
-        access = self.ctx.tokens.issue("access", user_id, session_id)
+    def _mint_pair(
+        self, user_id: str, session_id: str, refresh_jti: str, issued_at: datetime
+    ) -> tuple[TokenPair, str]:
+        """The pair for a refresh token id and time, the same every time it is asked for (the
+        access token's id is derived from the refresh token's). Returns the refresh token's hash
+        too."""
+        tokens = self.ctx.tokens
+        refresh = tokens.issue("refresh", user_id, session_id, jti=refresh_jti, issued_at=issued_at)
+        access_jti = str(uuid.uuid5(ACCESS_JTI_NAMESPACE, refresh_jti))
+        access = tokens.issue("access", user_id, session_id, jti=access_jti, issued_at=issued_at)
+        return TokenPair(access.token, refresh.token, session_id), digest(refresh.token)
+
+    def _issue_pair(self, db: AsyncSession, user_id: str, session_id: str) -> tuple[TokenPair, str]:
+        """A new pair, its refresh token stored as a hash; returns the refresh token's id."""
+        issued_at = utcnow().replace(microsecond=0)
+        jti = str(uuid.uuid4())
+        pair, token_hash = self._mint_pair(user_id, session_id, jti, issued_at)
         db.add(
             RefreshToken(
-                id=refresh.jti,
+                id=jti,
                 session_id=session_id,
-                token_hash=digest(refresh.token),
-                created_at=utcnow(),
-                expires_at=refresh.expires_at,
+                token_hash=token_hash,
+                created_at=issued_at,
+                expires_at=issued_at + timedelta(seconds=self.ctx.tokens.refresh_seconds),
             )
         )
-        return TokenPair(access.token, refresh.token, session_id)
+        return pair, jti
 
     async def refresh(self, refresh_token: str, client: Client) -> TokenPair:
         """Rotate: the token is spent by a conditional UPDATE, so of two racing calls with the
-        same token exactly one wins. Presenting a spent token ends the whole session (family)."""
+        same token exactly one rotates. The others (or a retry after a lost answer) get that same
+        successor pair while the token was spent less than the grace window ago; after it, a
+        spent token ends the whole session (family)."""
         try:
             claims = self.ctx.tokens.decode(refresh_token, "refresh")
         except InvalidToken:
@@ -277,7 +325,13 @@ class AccountService:
                 session.expires_at = now + timedelta(
                     seconds=self.ctx.settings.refresh_token_seconds
                 )
-                pair = self._issue_pair(db, claims.user_id, session.id)
+                pair, successor = self._issue_pair(db, claims.user_id, session.id)
+                await db.execute(
+                    update(RefreshToken)
+                    .where(RefreshToken.token_hash == token_hash)
+                    .values(successor_id=successor)
+                    .execution_options(synchronize_session=False)
+                )
                 record(
                     db,
                     event="refresh",
@@ -287,8 +341,53 @@ class AccountService:
                     sessionId=session.id,
                 )
                 return pair
+            again = await self._successor_within_grace(db, token_hash, claims.user_id, now)
+            if again is not None:
+                record(
+                    db,
+                    event="refresh",
+                    outcome="success",
+                    user_id=claims.user_id,
+                    client_address=client.address,
+                    sessionId=claims.session_id,
+                    repeated=True,
+                )
+                return again
         await self._handle_refresh_reuse(token_hash, client)
         raise unauthorized(BAD_REFRESH)
+
+    async def _successor_within_grace(
+        self, db: AsyncSession, token_hash: str, user_id: str, now: datetime
+    ) -> TokenPair | None:
+        """The pair that replaced a token spent less than the grace window ago, re-made from the
+        successor's row (id and time) and checked against its stored hash; None otherwise."""
+        grace = timedelta(seconds=self.ctx.settings.refresh_grace_seconds)
+        row = (
+            await db.execute(
+                select(RefreshToken, Session)
+                .join(Session, Session.id == RefreshToken.session_id)
+                .where(RefreshToken.token_hash == token_hash)
+            )
+        ).first()
+        if row is None:
+            return None
+        spent, session = row
+        if (
+            spent.successor_id is None
+            or spent.used_at is None
+            or now - spent.used_at > grace
+            or session.revoked_at is not None
+            or session.expires_at <= now
+        ):
+            return None
+        successor = await db.get(RefreshToken, spent.successor_id)
+        if successor is None:
+            return None
+        pair, successor_hash = self._mint_pair(
+            user_id, session.id, successor.id, successor.created_at
+        )
+        # A new JWT_SECRET (or token lifetime) since then makes another token: not the successor.
+        return pair if same_digest(successor_hash, successor.token_hash) else None
 
     async def _handle_refresh_reuse(self, token_hash: str, client: Client) -> None:
         async with self.ctx.db.write() as db:
@@ -367,16 +466,15 @@ class AccountService:
 
     async def _check_password_again(self, user: User, password: str, client: Client) -> None:
         """Re-entered password for a sensitive action; throttled like logins."""
-        settings = self.ctx.settings
         keys = throttle.keys_for(user.username, client.address)
         async with self.ctx.db.write() as db:
-            attempt = await throttle.count_attempt(
-                db, throttle.login_limits(keys, settings), settings
-            )
+            attempt = await self._count_sign_in(db, keys, user, client)
         if not await self.ctx.passwords.verify(user.password_hash, password):
+            async with self.ctx.db.write() as db:
+                await self._count_address_failure(db, keys)
             raise forbidden("Current password is incorrect")
         async with self.ctx.db.write() as db:
-            await throttle.forgive(db, attempt, clear=(keys.account,))
+            await self._signed_in(db, attempt, keys, user, client)
 
     async def change_password(
         self, user: User, current_session_id: str, current: str, new: str, client: Client
@@ -456,6 +554,7 @@ class AccountService:
                     select(AuditEntry).where(AuditEntry.user_id == user.id).order_by(AuditEntry.id)
                 )
             ).all()
+            credentials = await devices.credential_metadata(db, user.id)  # no secrets
         return {
             "exportedAt": iso(utcnow()),
             "user": {
@@ -480,6 +579,7 @@ class AccountService:
                 for s in sessions
             ],
             "audit": [entry_json(a) for a in audit],
+            **credentials,
         }
 
     async def delete_account(self, user: User, password: str, client: Client) -> None:

@@ -29,32 +29,56 @@ def _session_part(session_id: str) -> str:
     return topic_level(session_id.lower().replace("-", ""), "session id")
 
 
-def dashboard_login_name(session_id: str) -> str:
-    return f"app-{_session_part(session_id)}"
+def new_generation() -> str:
+    """A fresh suffix for a login name: every issue makes a login of its own (see `_named`)."""
+    return secrets.token_hex(4)
 
 
-def dashboard_login(username: str, session_id: str, password: str | None = None) -> BrokerLogin:
-    """The login of one signed-in app session (`GET /api/auth/mqtt-credentials`)."""
-    name = dashboard_login_name(session_id)
+def _named(base: str, generation: str | None) -> str:
+    """`base`, or `base-<generation>`.
+
+    The backend issues each credential under a new name (the client id stays fixed), so a
+    rotation never changes the login it replaces: if issuing fails half-way (broker paused,
+    timeout), the old login is untouched and only the new, never handed out one is removed.
+    """
+    if generation is None:
+        return base
+    return f"{base}-{topic_level(generation, 'login generation')}"
+
+
+def dashboard_login_name(session_id: str, generation: str | None = None) -> str:
+    return _named(f"app-{_session_part(session_id)}", generation)
+
+
+def dashboard_login(
+    username: str, session_id: str, password: str | None = None, generation: str | None = None
+) -> BrokerLogin:
+    """The login of one signed-in app session (`GET /api/auth/mqtt-credentials`).
+
+    The client id is `app-<session>` whatever the generation, so the session keeps one MQTT
+    client id across rotations."""
     return BrokerLogin(
-        username=name,
+        username=dashboard_login_name(session_id, generation),
         password=password or new_password(),
-        client_id=name,
+        client_id=dashboard_login_name(session_id),
         rights=dashboard_rights(username),
     )
 
 
-def device_login_name(device_id: str) -> str:
-    return f"dev-{device_level(device_id)}"
+def device_login_name(device_id: str, generation: str | None = None) -> str:
+    return _named(f"dev-{device_level(device_id)}", generation)
 
 
-def device_login(username: str, device_id: str, password: str | None = None) -> BrokerLogin:
+def device_login(
+    username: str, device_id: str, password: str | None = None, generation: str | None = None
+) -> BrokerLogin:
     """The login of one device (`POST /api/devices/{deviceId}/credentials`).
 
-    The client id is the lower-case device id, so a device is recognisable in the broker's log.
+    The client id is the lower-case device id, so a device is recognisable in the broker's log
+    and keeps its persistent session across credential rotations.
     """
     return BrokerLogin(
-        username=device_login_name(device_id),
+        username=device_login_name(device_id, generation),
         password=password or new_password(),
         client_id=device_level(device_id),
         rights=device_rights(username, device_id),

@@ -26,7 +26,9 @@ class User(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     username: Mapped[str] = mapped_column(String(32), unique=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Not unique: registration must not tell whether an email is in use (nothing looks users
+    # up by email).
+    email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -99,6 +101,9 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The token that replaced this one (set when it is spent): a retry within the grace window
+    # gets that successor again, re-made from its row (no token is stored).
+    successor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class Event(Base):
@@ -137,6 +142,20 @@ class RetiredUsername(Base):
 
     username: Mapped[str] = mapped_column(String(32), primary_key=True)
     retired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KnownAddress(Base):
+    """An address (HMAC of user and address) that signed in to the account successfully: it
+    gets through the account-wide sign-in lock, so a stranger's guesses cannot lock the owner
+    out of the places they sign in from."""
+
+    __tablename__ = "known_addresses"
+
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class LoginThrottle(Base):
@@ -179,3 +198,20 @@ class MqttLogin(Base):
     # The broker's own hash of the login's password (Mosquitto dynsec), kept by the broker layer
     # so `broker sync` can restore the login after the broker's store is lost. Never a password.
     password_hash: Mapped[str | None] = mapped_column(Text(), nullable=True)
+
+
+class BrokerJob(Base):
+    """Broker work owed after a change already committed (issue #17): clearing the retained
+    messages under a removed device's or account's topics. Written before the work is tried, kept
+    until it succeeds, retried with growing delays by the broker layer's reconcile loop, so a
+    broker that is down (or a crash) delays the work without losing it or the HTTP answer."""
+
+    __tablename__ = "broker_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer(), default=0)
+    last_error: Mapped[str] = mapped_column(Text(), default="")

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from backend.accounts import throttle
 from backend.accounts.events import DeviceUnbound
 from backend.audit.service import record
 from backend.context import client_address, context_of
@@ -42,11 +43,19 @@ async def add_device(request: Request) -> JSONResponse:
     claim_code = optional_str(body, "claimCode", max_length=128)
     try:
         async with ctx.db.write() as db:
+            # Counted first (and serialising this user's adds): 429 past the allowance.
+            await throttle.count_attempt(
+                db,
+                throttle.device_add_limits(auth.user.id, ctx.settings),
+                ctx.settings,
+                what="devices added in a short time",
+            )
             refusal = await service.claim_refusal(
                 db, device_id, claim_code, user_id=auth.user.id, settings=ctx.settings
             )
             if refusal is None:
                 await service.ensure_unowned(db, device_id, auth.user.id)
+                await service.ensure_room(db, auth.user.id, ctx.settings)
                 device = service.new_device(auth.user, device_id, name)
                 db.add(device)
                 record(

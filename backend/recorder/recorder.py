@@ -19,7 +19,7 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,7 @@ from backend.recorder.messages import DeviceMessage, interpret, stored_text
 log = logging.getLogger("backend.recorder")
 
 SESSION_EXPIRY_S = 24 * 3600
+LOGIN_REFUSED = {0x86, 0x87}  # bad user name or password, not authorized
 
 
 @dataclass
@@ -60,8 +61,13 @@ class Recorder:
         *,
         batch_size: int = 1000,
         batch_wait_s: float = 0.05,
+        on_refused: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.db, self.host, self.port, self.login = db, host, port, login
+        # Called (at most one at a time) when the broker refuses the recorder's login, e.g. to put
+        # the login back after someone replaced or deleted it; paho then retries by itself.
+        self._on_refused = on_refused
+        self._reput: asyncio.Task[None] | None = None
         self.batch_size, self.batch_wait_s = batch_size, batch_wait_s
         self.stored = 0  # messages committed so far
         # Filled by paho's thread, emptied by the writer; the loop is woken only when the inbox
@@ -96,6 +102,8 @@ class Recorder:
     def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
             log.error("recorder login refused by the broker: %s", reason)
+            if self._on_refused is not None and reason.value in LOGIN_REFUSED:
+                self._call(self._put_login_back)
             return
         client.subscribe(RECORDER_SUBSCRIPTION, qos=1)
 
@@ -123,6 +131,25 @@ class Recorder:
         if first:
             self._call(self._arrived.set)
 
+    def _put_login_back(self) -> None:
+        if self._stopping or self._on_refused is None:
+            return
+        if self._reput is None or self._reput.done():
+            self._reput = asyncio.create_task(self._run_reput(), name="recorder-reput")
+
+    async def _run_reput(self) -> None:
+        assert self._on_refused is not None
+        try:
+            await self._on_refused()
+            log.warning("recorder login %s put back at the broker", self.login.username)
+        except Exception as error:  # the broker is down too: the next refusal tries again
+            log.error("recorder login %s could not be put back: %s", self.login.username, error)
+
+    @property
+    def connected(self) -> bool:
+        """Connected and subscribed (what /healthz reports)."""
+        return self._subscribed.is_set()
+
     def _call(self, fn: Any, *args: Any) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(fn, *args)
@@ -144,6 +171,10 @@ class Recorder:
         self._stopping = True
         self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
+        if self._reput is not None:
+            self._reput.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reput
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from urllib.parse import urlsplit
 
 from backend.broker.extension import build_backend
@@ -36,8 +35,12 @@ async def run_recorder(settings: Settings, stop: asyncio.Event | None = None) ->
     else:
         raise BrokerConfigError("the recorder needs a plain mqtt:// broker URL (MQTT_BROKER_URL)")
     database = Database(settings.database_url)
-    login = recorder_login(os.environ.get("POOLDESK_RECORDER_INSTANCE", "standalone"))
-    recorder = Recorder(database, host, port, login)
+    login = recorder_login(settings.broker_env.get("POOLDESK_RECORDER_INSTANCE", "standalone"))
+
+    async def put_back() -> None:  # the login was deleted or replaced: ours is the right one
+        await backend.put_login(login)
+
+    recorder = Recorder(database, host, port, login, on_refused=put_back)
     try:
         await backend.put_login(login)
         await recorder.start()

@@ -7,24 +7,44 @@ import cryptolib
 _ECB = 1
 _BLOCK = 16
 _HASH_BLOCK = 64
+_CHUNK = 256  # key stream bytes made per AES call (16 blocks)
 
 
 def sha256(data):
     return hashlib.sha256(data).digest()
 
 
+class Hmac:
+    """Incremental HMAC-SHA256 (RFC 2104): update() with any buffer (bytes, bytearray,
+    memoryview slices), so a long message is authenticated where it lies, never copied."""
+
+    def __init__(self, key):
+        if len(key) > _HASH_BLOCK:
+            key = sha256(key)
+        pad = bytearray(_HASH_BLOCK)
+        pad[:len(key)] = key
+        for i in range(_HASH_BLOCK):
+            pad[i] ^= 0x36
+        self._inner = hashlib.sha256(pad)
+        for i in range(_HASH_BLOCK):
+            pad[i] ^= 0x36 ^ 0x5C
+        self._opad = pad
+
+    def update(self, data):
+        self._inner.update(data)
+
+    def digest(self):
+        """The tag. Once only: MicroPython's hashlib objects end with digest()."""
+        outer = hashlib.sha256(self._opad)
+        outer.update(self._inner.digest())
+        return outer.digest()
+
+
 def hmac_sha256(key, msg):
-    """HMAC-SHA256 (RFC 2104). MicroPython's hashlib objects cannot be copied, so no caching."""
-    if len(key) > _HASH_BLOCK:
-        key = sha256(key)
-    key = key + b"\x00" * (_HASH_BLOCK - len(key))
-    ipad = bytes([b ^ 0x36 for b in key])
-    opad = bytes([b ^ 0x5C for b in key])
-    inner = hashlib.sha256(ipad)
-    inner.update(msg)
-    outer = hashlib.sha256(opad)
-    outer.update(inner.digest())
-    return outer.digest()
+    """HMAC-SHA256 of one buffer."""
+    h = Hmac(key)
+    h.update(msg)
+    return h.digest()
 
 
 def hkdf_extract(salt, ikm):
@@ -56,24 +76,48 @@ def equal(a, b):
     return diff == 0
 
 
-def aes256_ctr(key, nonce12, data):
-    """AES-256-CTR; counter block i = nonce12 || i (u32 big endian), i from 0.
+def aes256_ctr_into(key, nonce12, buf):
+    """AES-256-CTR in place: XOR the key stream into `buf` (a bytearray or a writable
+    memoryview slice of one). Counter block i = nonce12 || i (u32 big endian), i from 0.
 
-    Encryption and decryption are the same operation.
-    """
+    The key stream is made _CHUNK bytes at a time into two small reused buffers, so an 8 KB
+    message needs 2 x 256 bytes beside itself, not four more copies of itself."""
     if len(key) != 32 or len(nonce12) != 12:
         raise ValueError("bad key or nonce length")
-    n = len(data)
+    n = len(buf)
     if n == 0:
-        return b""
-    blocks = (n + _BLOCK - 1) // _BLOCK
-    counters = bytearray(blocks * _BLOCK)
-    for i in range(blocks):
-        off = i * _BLOCK
+        return
+    cipher = cryptolib.aes(key, _ECB)
+    room = min(_CHUNK, (n + _BLOCK - 1) // _BLOCK * _BLOCK)  # a short message: short buffers
+    counters = bytearray(room)
+    stream = bytearray(room)
+    cmv = memoryview(counters)
+    smv = memoryview(stream)
+    for off in range(0, room, _BLOCK):
         counters[off:off + 12] = nonce12
-        counters[off + 12:off + 16] = i.to_bytes(4, "big")
-    stream = cryptolib.aes(key, _ECB).encrypt(bytes(counters))
-    out = bytearray(n)
-    for i in range(n):
-        out[i] = data[i] ^ stream[i]
+    block = 0
+    pos = 0
+    while pos < n:
+        size = min(room, n - pos)
+        used = (size + _BLOCK - 1) // _BLOCK * _BLOCK
+        for off in range(0, used, _BLOCK):
+            counters[off + 12] = (block >> 24) & 0xFF
+            counters[off + 13] = (block >> 16) & 0xFF
+            counters[off + 14] = (block >> 8) & 0xFF
+            counters[off + 15] = block & 0xFF
+            block += 1
+        if used == room:
+            cipher.encrypt(counters, stream)
+        else:
+            cipher.encrypt(cmv[:used], smv[:used])
+        for i in range(size):
+            buf[pos + i] ^= stream[i]
+        pos += size
+
+
+def aes256_ctr(key, nonce12, data):
+    """AES-256-CTR of a whole buffer into new bytes (encryption and decryption are the same
+    operation). Long messages should use aes256_ctr_into on a buffer they already hold."""
+    out = bytearray(data)
+    aes256_ctr_into(key, nonce12, out)
     return bytes(out)

@@ -11,7 +11,7 @@ _ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 class CommandError(Exception):
     def __init__(self, reason, cmd_id=None):
-        Exception.__init__(self, reason)
+        super().__init__(reason)
         self.reason = reason
         self.cmd_id = cmd_id
 

@@ -58,6 +58,11 @@ class Controller:
         self.claim_code = fw_store.load_json(root, "factory.json").get("claim_code")
         self.store = fw_store.Store(root)
         self.config = self.store.load()
+        # New settings for a device whose stored binding has joined the Wi-Fi since boot: tried
+        # first and stored only once they have joined it too (wifi_result), so a mistyped
+        # password cannot replace a working one.
+        self.trial = None
+        self._proven = None  # the stored binding, once it has joined the Wi-Fi
         self.provisioning = None
 
         # outputs first, in the safe state, before anything else can fail
@@ -113,9 +118,13 @@ class Controller:
         self.config.update(self._sections())
         self.store.save(self.config)
 
-    def binding(self):
+    def stored_binding(self):
         b = self.config.get("binding")
         return b if isinstance(b, dict) else None
+
+    def binding(self):
+        """The binding the link should use: one on trial, else the stored one."""
+        return self.trial if self.trial is not None else self.stored_binding()
 
     @property
     def bound(self):
@@ -131,10 +140,10 @@ class Controller:
         return await self.link.wifi.scan()
 
     async def apply_binding(self, b):
-        """Validate, store atomically, then (re)connect. ValueError names the bad field."""
-        self.config["binding"] = fw_binding.validate(b)
-        self._save()
-        self.link.restart()
+        """Validate, then (re)connect with it. ValueError names the bad field. A first binding
+        is stored at once (atomically); one that replaces a stored binding is tried first and
+        stored once it has connected to the Wi-Fi (wifi_result)."""
+        self._use(fw_binding.validate(b))
 
     async def apply_wifi(self, ssid, password):
         b = self.binding()
@@ -142,9 +151,32 @@ class Controller:
             raise ValueError("the device is not bound: send a full binding")
         new = dict(b)
         new["ssid"], new["password"] = ssid, password
-        self.config["binding"] = fw_binding.validate(new)
-        self._save()
+        self._use(fw_binding.validate(new))
+
+    def _use(self, b):
+        stored = self.stored_binding()
+        if stored is not None and stored is self._proven and stored != b:
+            self.trial = b
+        else:
+            self.config["binding"] = b
+            self.trial = None
+            self._save()
         self.link.restart()
+
+    def wifi_result(self, b, reason):
+        """The link tried binding `b`; reason None = it joined the Wi-Fi. A binding on trial is
+        stored then. One that failed is dropped: after the usual back-off the link goes back to
+        the stored binding (a corrected one sent meanwhile is tried at once instead)."""
+        if b is self.trial:
+            self.trial = None
+            if reason is None:
+                self.config["binding"] = b
+                self._save()
+                self._proven = b
+            else:
+                fw_log.log("new settings failed (%s): the stored ones stay" % reason)
+        elif reason is None and b is self.stored_binding():
+            self._proven = b
 
     def settings_snapshot(self):
         """An undo point for restore_settings: the stored configuration as it is now."""
@@ -160,6 +192,7 @@ class Controller:
         for key in now:
             if now[key] != snapshot["sections"].get(key):
                 config[key] = now[key]
+        self.trial = None
         self.store.save(config)
         self.config = config
         self.link.restart()
@@ -411,14 +444,24 @@ class Controller:
         pressed_at = None
         while True:
             await asyncio.sleep(0.05)
+            now = time.ticks_ms()
             if self.button.value() == 0:
-                now = time.ticks_ms()
                 if pressed_at is None:
                     pressed_at = now
                 elif time.ticks_diff(now, pressed_at) >= fw_board.LONG_PRESS_MS:
                     self.factory_reset()
             else:
+                if pressed_at is not None and time.ticks_diff(
+                        now, pressed_at) >= fw_board.SHORT_PRESS_MS:
+                    self.wake_bluetooth()
                 pressed_at = None
+
+    def wake_bluetooth(self):
+        """A short press: Bluetooth back on (it is off on a bound, online unit) so an
+        installer can change the Wi-Fi."""
+        fw_log.log("button: bluetooth on")
+        if self.provisioning is not None:
+            self.provisioning.wake()
 
     def factory_reset(self):
         """Erase binding, credentials and settings in one atomic write; keep the claim code."""
@@ -426,6 +469,7 @@ class Controller:
         self.led.value(1)
         self.relay.value(0)
         self.config = {}
+        self.trial = None
         self.store.save({})
         machine.reset()
 

@@ -37,8 +37,11 @@ class Link:
         """New settings: drop the current attempt (or connection) and start over at once."""
         self._restart = True
         self._wake.set()
-        if self.client is None and self._session_task is not None:
-            self._session_task.cancel()
+        task = self._session_task
+        # MicroPython cannot cancel the running task ("can't cancel self"); from inside the
+        # session the flag alone makes run() start over as soon as the session returns.
+        if self.client is None and task is not None and task is not asyncio.current_task():
+            task.cancel()
 
     def _status(self, state, detail):
         self.state = (state, detail)
@@ -86,7 +89,9 @@ class Link:
         reason, ip = await self.wifi.connect(b["ssid"], b["password"], self.wifi_timeout_s)
         if reason is not None:
             self._status("failed", {"reason": reason})
+            self.host.wifi_result(b, reason)
             return False
+        self.host.wifi_result(b, None)
         self._status("wifi_connected", {"ip": ip})
         self.host.sync_time()
         try:

@@ -27,7 +27,7 @@ class ConnectRefused(MQTTError):
     """CONNACK with a non-zero return code (4 = bad user name or password, 5 = not authorized)."""
 
     def __init__(self, code):
-        MQTTError.__init__(self, "broker refused the connection (code %d)" % code)
+        super().__init__("broker refused the connection (code %d)" % code)
         self.code = code
 
     @property
@@ -174,6 +174,13 @@ def parse(first, body):
     raise ProtocolError("unexpected packet type %d from the broker" % kind)
 
 
+async def _wait_closed(writer):
+    try:
+        await writer.wait_closed()
+    except Exception:  # already broken: closed either way
+        pass
+
+
 def _nodelay(writer):
     """TCP_NODELAY on the connection's socket: without it each QoS 1 round trip waits ~40 ms."""
     sock = None
@@ -208,6 +215,8 @@ class Client:
         self.timeout_s = timeout_s
         self.connected = False
         self._reader = self._writer = None
+        self._closing = None   # the writer being closed, and the task that finishes it
+        self._close_task = None
         self._lock = asyncio.Lock()
         self._pid = 0
         self._waiting = {}     # pid -> Event, for PUBACK / SUBACK
@@ -238,7 +247,12 @@ class Client:
                 raise ProtocolError("expected CONNACK")
             if answer[2] != 0:
                 raise ConnectRefused(answer[2])
-        except BaseException:
+        except Exception:
+            self._close_transport()
+            if self._close_task is not None:
+                await self._close_task
+            raise
+        except BaseException:  # cancelled: the task finishes closing the socket
             self._close_transport()
             raise
         self.connected = True
@@ -301,6 +315,8 @@ class Client:
             except Exception:
                 pass
         self._finish()
+        if self._close_task is not None:
+            await self._close_task
 
     def abort(self):
         """Drop the connection without DISCONNECT: the broker sends the will."""
@@ -309,13 +325,21 @@ class Client:
     async def wait_closed(self):
         while self.connected:
             await asyncio.sleep(0.05)
+        if self._close_task is not None:
+            await self._close_task
 
     def _close_transport(self):
-        if self._writer is not None:
-            try:
-                self._writer.close()
-            except Exception:
-                pass
+        """Close the socket. On MicroPython Stream.close() does nothing: the socket is closed
+        by `await wait_closed()`, so that always follows (in a task, the caller need not wait)."""
+        w = self._writer
+        if w is None or w is self._closing:
+            return
+        self._closing = w
+        try:
+            w.close()
+        except Exception:
+            pass
+        self._close_task = asyncio.create_task(_wait_closed(w))
 
     def _finish(self):
         if not self.connected and not self._tasks:

@@ -2,12 +2,15 @@
 # configuration, never a broken one.
 #
 # File format: one header line "PDCFG1 <seq> <sha256 hex of body>\n" followed by the JSON body.
+# The body is never held in RAM as text when saving: json.dump streams it, once into the hash
+# and once into the file (a binding with a CA certificate makes it ~7 KB).
 # Save: write "<name>.new" completely, flush + fsync, then rename it over "<name>" (atomic on
 # littlefs and POSIX). Where rename cannot replace (FAT), the old file is first renamed to
 # "<name>.old". Load: every candidate whose checksum verifies competes; the highest seq wins.
 
 import binascii
 import hashlib
+import io
 import json
 import os
 
@@ -67,7 +70,7 @@ def decode(raw):
     nl = raw.find(b"\n")
     if nl < 0:
         return None
-    head = raw[:nl].split(b" ")
+    head = raw[:nl].rstrip(b"\r").split(b" ")  # \r: a text-mode header written on Windows
     body = raw[nl + 1:]
     if len(head) != 3 or head[0] != MAGIC.encode():
         return None
@@ -81,6 +84,56 @@ def decode(raw):
     if not isinstance(data, dict):
         return None
     return seq, data
+
+
+def read_stream(f):
+    """An open binary file -> (seq, data) or None when incomplete or corrupt, like decode(),
+    without the whole file in RAM: the body is hashed 256 bytes at a time, then parsed from
+    the file by json.load (a 7 KB binding is never held as bytes and text besides its data)."""
+    head = f.readline()
+    if not head.endswith(b"\n"):
+        return None
+    fields = head[:-1].rstrip(b"\r").split(b" ")
+    if len(fields) != 3 or fields[0] != MAGIC.encode():
+        return None
+    try:
+        seq = int(fields[1].decode())
+        h = hashlib.sha256()
+        buf = bytearray(256)
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(buf if n == len(buf) else memoryview(buf)[:n])
+        if fields[2].decode() != binascii.hexlify(h.digest()).decode():
+            return None
+        f.seek(len(head))
+        data = json.load(f)
+    except Exception:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return seq, data
+
+
+class _Hasher(io.IOBase):
+    """A write-only stream that hashes what json.dump writes into it."""
+
+    def __init__(self):
+        self.h = hashlib.sha256()
+
+    def write(self, data):
+        if isinstance(data, str):  # CPython's json writes text; MicroPython's writes bytes
+            data = data.encode()
+        self.h.update(data)
+        return len(data)
+
+
+def _header(seq, data):
+    hasher = _Hasher()
+    json.dump(data, hasher)
+    digest = binascii.hexlify(hasher.h.digest()).decode()
+    return "%s %d %s\n" % (MAGIC, seq, digest)
 
 
 def encode(seq, data):
@@ -97,7 +150,7 @@ class Store:
     def _read(self, path):
         try:
             with open(path, "rb") as f:
-                return decode(f.read())
+                return read_stream(f)
         except OSError:
             return None
 
@@ -129,8 +182,10 @@ class Store:
     def save(self, data):
         seq = self.seq + 1
         new, old = self.path + ".new", self.path + ".old"
-        with open(new, "wb") as f:
-            f.write(encode(seq, data))
+        head = _header(seq, data)
+        with open(new, "w") as f:
+            f.write(head)
+            json.dump(data, f)
             _sync(f)
         try:
             os.rename(new, self.path)

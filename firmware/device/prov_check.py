@@ -4,7 +4,7 @@
 
 class CheckError(Exception):
     def __init__(self, field, message):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.field = field
         self.message = message
 
@@ -20,8 +20,11 @@ def _text(obj, field, lo, hi, what=None):
     if n < lo or n > hi:
         raise CheckError(field, "%s must be %d to %d characters" % (what or field, lo, hi))
     for ch in value:
-        if ord(ch) < 0x20 and field != "ca_cert":
+        code = ord(ch)
+        if code < 0x20 and field != "ca_cert":
             raise CheckError(field, "%s contains control characters" % field)
+        if 0xD800 <= code <= 0xDFFF:  # a lone surrogate: JSON allows it, UTF-8 cannot carry it
+            raise CheckError(field, "%s is not valid Unicode text" % field)
     return value
 
 
@@ -33,14 +36,16 @@ def check_ssid(obj):
 
 
 def check_password(obj):
+    """Empty (an open network), 8 to 63 bytes of UTF-8 (a WPA passphrase), or exactly 64 hex
+    digits (a raw WPA key). The ESP32 takes at most 64 bytes, and 64 means a raw key."""
     password = _text(obj, "password", 0, 64, "the Wi-Fi password")
-    n = len(password)
-    if n == 64:
+    n = len(password.encode())
+    if n == 64 and len(password) == 64:
         for ch in password:
             if ch not in _HEX:
                 raise CheckError("password", "a 64-character Wi-Fi key must be hex digits")
-    elif 0 < n < 8:
-        raise CheckError("password", "a Wi-Fi password has 8 to 63 characters (or none)")
+    elif 0 < n < 8 or n > 63:
+        raise CheckError("password", "a Wi-Fi password has 8 to 63 bytes (or none)")
     return password
 
 

@@ -32,7 +32,7 @@ class _Reply(Exception):
     """An error answer; raised inside handlers, turned into an error message."""
 
     def __init__(self, code, message, extra=None):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.code = code
         self.message = message
         self.extra = extra
@@ -54,9 +54,22 @@ def _encode(obj):
     return json.dumps(obj).encode()
 
 
+def _ascii(data):
+    for b in data:
+        if b >= 0x80:
+            return False
+    return True
+
+
 def _decode(data):
     try:
-        obj = json.loads(bytes(data).decode())
+        if isinstance(data, memoryview) and _ascii(data):
+            try:  # MicroPython parses a buffer where it lies: no text copy of an 8 KB message
+                obj = json.loads(data)
+            except TypeError:  # CPython's json takes no memoryview
+                obj = json.loads(str(data, "utf-8"))
+        else:
+            obj = json.loads(str(data, "utf-8"))  # checks the UTF-8 as it decodes
     except Exception:  # noqa - any malformed input (also RecursionError, UnicodeError)
         raise _Reply("bad_message", "message is not UTF-8 JSON")
     if not isinstance(obj, dict) or not isinstance(obj.get("op"), str):
@@ -175,7 +188,7 @@ class ProvCore:
             except prov_check.CheckError as e:
                 reply = _error("invalid", e.message, {"field": e.field})
             except ValueError as e:  # the host's own checks refused it; nothing was stored
-                reply = _error("invalid", str(e))
+                reply = _error("invalid", str(e), {"field": getattr(e, "field", None) or "binding"})
             except Exception:  # noqa - the host failed; report without details, apply nothing more
                 reply = _error("internal", "the device could not do that")
             return self._sealed(endpoint, reply, session)

@@ -11,7 +11,7 @@ class FrameError(Exception):
     """A framing rule was broken; `code` is the protocol error code, `req_id` the frame's id."""
 
     def __init__(self, code, req_id, message):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.code = code
         self.req_id = req_id
         self.message = message
@@ -81,7 +81,12 @@ class Reassembler:
         self._parts.append(bytes(payload))
         self._next = index + 1
         if flags & FLAG_LAST:
-            message = b"".join(self._parts)
+            # One bytearray, so a sealed message can be decrypted where it lies (prov_session)
+            message = bytearray(self._size)
+            pos = 0
+            for part in self._parts:
+                message[pos:pos + len(part)] = part
+                pos += len(part)
             self.reset()
             return req_id, message
         if self._next > 0xFFFF:

@@ -16,7 +16,7 @@ class SessionError(Exception):
     """A session-layer failure; `code` is the protocol error code."""
 
     def __init__(self, code, message):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.code = code
         self.message = message
 
@@ -39,27 +39,46 @@ def _seq_bytes(seq):
     return seq.to_bytes(4, "big")
 
 
+def _mac(mac_key, endpoint, data):
+    h = crypto_sym.Hmac(mac_key)
+    h.update(endpoint.encode() + b"\x00")
+    h.update(data)
+    return h.digest()
+
+
 def seal(enc_key, mac_key, endpoint, seq, plaintext):
-    head = bytes([KIND_RECORD]) + _seq_bytes(seq)
-    ct = crypto_sym.aes256_ctr(enc_key, _seq_bytes(seq) + b"\x00" * 8, plaintext)
-    tag = crypto_sym.hmac_sha256(mac_key, endpoint.encode() + b"\x00" + head + ct)
-    return head + ct + tag
+    """-> the record: 0x02 || seq || ciphertext || tag, built in one buffer."""
+    n = len(plaintext)
+    record = bytearray(5 + n + TAG_LEN)
+    record[0] = KIND_RECORD
+    record[1:5] = _seq_bytes(seq)
+    record[5:5 + n] = plaintext
+    mv = memoryview(record)
+    crypto_sym.aes256_ctr_into(enc_key, _seq_bytes(seq) + b"\x00" * 8, mv[5:5 + n])
+    record[5 + n:] = _mac(mac_key, endpoint, mv[:5 + n])
+    return bytes(record)
 
 
 def open_record(enc_key, mac_key, endpoint, record, last_seq):
-    """Check and decrypt a record; returns (seq, plaintext). Raises SessionError('bad_record')."""
-    if len(record) < RECORD_OVERHEAD or record[0] != KIND_RECORD:
+    """Check and decrypt a record; returns (seq, plaintext). Raises SessionError('bad_record').
+
+    A bytearray record is decrypted where it lies and the plaintext is a memoryview into it
+    (a sealed message may be 8 KB: no copies); other buffers are copied once."""
+    n = len(record)
+    if n < RECORD_OVERHEAD or record[0] != KIND_RECORD:
         raise SessionError("bad_record", "record too short")
-    head = record[:5]
-    ct = record[5:-TAG_LEN]
-    tag = record[-TAG_LEN:]
-    expect = crypto_sym.hmac_sha256(mac_key, endpoint.encode() + b"\x00" + head + ct)
-    if not crypto_sym.equal(tag, expect):
+    mv = memoryview(record)
+    if not crypto_sym.equal(mv[n - TAG_LEN:], _mac(mac_key, endpoint, mv[:n - TAG_LEN])):
         raise SessionError("bad_record", "record failed its integrity check")
-    seq = int.from_bytes(head[1:5], "big")
+    seq = int.from_bytes(bytes(mv[1:5]), "big")
     if seq <= last_seq:
         raise SessionError("bad_record", "replayed or reordered record")
-    return seq, crypto_sym.aes256_ctr(enc_key, head[1:5] + b"\x00" * 8, ct)
+    if isinstance(record, bytearray):
+        plaintext = mv[5:n - TAG_LEN]
+    else:
+        plaintext = bytearray(mv[5:n - TAG_LEN])
+    crypto_sym.aes256_ctr_into(enc_key, bytes(mv[1:5]) + b"\x00" * 8, plaintext)
+    return seq, plaintext
 
 
 class Session:

@@ -1,4 +1,4 @@
-"""The Bumble radio behind one simulated controller's ``bluetooth``/``aioble`` stand-ins.
+"""The Bumble radio behind one simulated controller's ``bluetooth`` stand-in.
 
 The simulator opens one :class:`SimPeripheral` per simulated controller and sets
 :data:`PERIPHERAL` before starting that controller's firmware task (asyncio tasks inherit the
@@ -75,8 +75,8 @@ class SimPeripheral:
         self.closed = False
         self.loop = asyncio.get_running_loop()
         self.device.gatt_server.max_mtu = DEFAULT_PREFERRED_MTU
-        # The aioble stand-in keeps its per-radio state here (registered characteristics,
-        # connections, write capture queue).
+        # The ``bluetooth`` stand-in keeps its per-radio ``BLE`` object here (registered
+        # services, value buffers, connections).
         self.stack: Any = None
 
     @property
@@ -92,7 +92,7 @@ class SimPeripheral:
         self.device.gatt_server.max_mtu = mtu
 
     def on_close(self, hook: Callable[[], Awaitable[None] | None]) -> None:
-        """Run ``hook`` when the peripheral closes (the aioble stand-in's clean-up)."""
+        """Run ``hook`` when the peripheral closes (the ``bluetooth`` stand-in's clean-up)."""
         self._close_hooks.append(hook)
 
     # -- advertising ----------------------------------------------------------------------

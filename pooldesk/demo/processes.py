@@ -128,8 +128,8 @@ class BackendProcess:
                         f"the backend stopped while starting (exit code {self.proc.returncode}): "
                         f"{_tail(self.log_path) or 'no output'}"
                     )
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get(f"{self.url}/healthz")).status_code == 200:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    if _serving(await http.get(f"{self.url}/healthz")):
                         return
                 if time.monotonic() > deadline:
                     raise DemoError(
@@ -195,3 +195,12 @@ def stop_processes_using(folder: Path, grace: float = 3.0) -> list[int]:
                 return []
             time.sleep(0.05)
     return pids
+
+
+def _serving(health: httpx.Response) -> bool:
+    """The backend serves once its database answers; a broker that is down (503 naming it in
+    `components`) is reported by the demo step that needs it, with the backend's reason."""
+    if health.status_code == 200:
+        return True
+    components = health.json().get("components") if health.status_code == 503 else None
+    return bool(components) and bool(components.get("database", {}).get("ok"))

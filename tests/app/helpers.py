@@ -274,7 +274,8 @@ class FakeController:
 class BackendProcess:
     """The real backend (`python -m backend.cli serve`) on a free loopback port."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.extra_env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
@@ -290,6 +291,7 @@ class BackendProcess:
             "POOLDESK_ENV_FILE": "/nonexistent",
             # One server serves the whole app suite, and every test registers from 127.0.0.1.
             "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS": "100000",
+            **self.extra_env,
         }
         self.proc = subprocess.Popen(
             [

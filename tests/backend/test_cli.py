@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -69,7 +70,8 @@ def test_settings_come_from_a_dotenv_file(tmp_path: Path):
     (tmp_path / ".env").write_text("POOLDESK_ENV=production\n")
     result = run_cli("migrate", "--data-dir", str(tmp_path), cwd=tmp_path)
     assert result.stderr.strip() == "JWT_SECRET not configured in environment"
-    (tmp_path / ".env").write_text("POOLDESK_ENV=production\nJWT_SECRET=" + "s" * 64 + "\n")
+    strong = secrets.token_hex(32)
+    (tmp_path / ".env").write_text(f"POOLDESK_ENV=production\nJWT_SECRET={strong}\n")
     result = run_cli("migrate", "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert f"schema {head_revision()}" in result.stdout

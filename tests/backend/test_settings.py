@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
 
 from backend.settings import ConfigError, load_settings
 from tests.backend import postgres
+
+STRONG = secrets.token_hex(32)
 
 
 def test_development_without_secret_gets_an_ephemeral_one(tmp_path: Path, caplog):
@@ -24,7 +27,7 @@ def test_production_rules(tmp_path: Path):
     with pytest.raises(ConfigError, match="too short"):
         load_settings({"POOLDESK_ENV": "production", "JWT_SECRET": "short"}, data_dir=tmp_path)
     ok = load_settings(
-        {"POOLDESK_ENV": "production", "JWT_SECRET": "k" * 64, "REQUIRE_DEVICE_MANIFEST": "1"},
+        {"POOLDESK_ENV": "production", "JWT_SECRET": STRONG, "REQUIRE_DEVICE_MANIFEST": "1"},
         data_dir=tmp_path,
     )
     assert ok.is_production and not ok.jwt_secret_is_ephemeral and ok.require_device_manifest

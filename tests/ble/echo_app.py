@@ -1,17 +1,29 @@
-"""A small GATT app written against aioble, run by the tests on simulated controllers.
+"""A small GATT app written against MicroPython's ``bluetooth`` module, run by the tests on
+simulated controllers.
 
-It plays the role of firmware (the stand-ins hold none): one service whose endpoints are
+It plays the role of firmware (the stand-in holds none): one service whose endpoints are
 characteristics named by 0x2901 descriptors, as the provisioning service is built.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
-from tests.ble.standins import import_standins
-
-bluetooth, aioble = import_standins()
+from tests.ble.gatt_app import (
+    DESC_READ,
+    FLAG_NOTIFY,
+    FLAG_READ,
+    FLAG_WRITE,
+    FLAG_WRITE_NO_RESPONSE,
+    IRQ_CENTRAL_CONNECT,
+    IRQ_CENTRAL_DISCONNECT,
+    IRQ_GATTS_WRITE,
+    IRQ_MTU_EXCHANGED,
+    USER_DESCRIPTION,
+    Inbox,
+    bluetooth,
+    payloads,
+)
 
 SERVICE_UUID = "5f0c0001-8d6b-4c5e-9a3e-6f7a1b2c3d4e"
 INFO_UUID = "5f0c0002-8d6b-4c5e-9a3e-6f7a1b2c3d4e"
@@ -19,6 +31,10 @@ COMMAND_UUID = "5f0c0003-8d6b-4c5e-9a3e-6f7a1b2c3d4e"
 EVENTS_UUID = "5f0c0004-8d6b-4c5e-9a3e-6f7a1b2c3d4e"
 LARGE_UUID = "5f0c0005-8d6b-4c5e-9a3e-6f7a1b2c3d4e"
 COMPANY_ID = 0xFFFF  # "no company": for tests and prototypes
+
+
+def _named(uuid: str, flags: int) -> tuple:
+    return (bluetooth.UUID(uuid), flags, ((USER_DESCRIPTION, DESC_READ),))
 
 
 @dataclass
@@ -36,61 +52,53 @@ class EchoApp:
     mtus: list[int] = field(default_factory=list)
 
     async def run(self) -> None:
-        service = aioble.Service(bluetooth.UUID(SERVICE_UUID))
-        info = aioble.Characteristic(service, bluetooth.UUID(INFO_UUID), read=True)
-        aioble.Descriptor(info, bluetooth.UUID(0x2901), read=True, initial=b"device-info")
-        command = aioble.Characteristic(
-            service,
-            bluetooth.UUID(COMMAND_UUID),
-            write=True,
-            write_no_response=True,
-            capture=True,
+        ble = bluetooth.BLE()
+        inbox = Inbox(ble)
+        ble.active(True)
+        ble.config(gap_name=self.name)
+        service = (
+            bluetooth.UUID(SERVICE_UUID),
+            (
+                _named(INFO_UUID, FLAG_READ),
+                _named(COMMAND_UUID, FLAG_WRITE | FLAG_WRITE_NO_RESPONSE),
+                _named(EVENTS_UUID, FLAG_READ | FLAG_NOTIFY),
+                _named(LARGE_UUID, FLAG_READ | FLAG_WRITE),
+            ),
         )
-        aioble.Descriptor(command, bluetooth.UUID(0x2901), read=True, initial=b"command")
-        events = aioble.Characteristic(service, bluetooth.UUID(EVENTS_UUID), read=True, notify=True)
-        aioble.Descriptor(events, bluetooth.UUID(0x2901), read=True, initial=b"events")
-        large = aioble.BufferedCharacteristic(
-            service,
-            bluetooth.UUID(LARGE_UUID),
-            read=True,
-            write=True,
-            capture=True,
-            max_len=512,
+        ((info, info_name, command, command_name, events, events_name, large, large_name),) = (
+            ble.gatts_register_services((service,))
         )
-        aioble.Descriptor(large, bluetooth.UUID(0x2901), read=True, initial=b"large")
-        aioble.register_services(service)
-        info.write(self.device_info)
-
+        for handle, name in (
+            (info_name, b"device-info"),
+            (command_name, b"command"),
+            (events_name, b"events"),
+            (large_name, b"large"),
+        ):
+            ble.gatts_write(handle, name)
+        ble.gatts_write(info, self.device_info)
+        ble.gatts_set_buffer(large, 512)  # command keeps the default 20-byte buffer
+        adv, resp = payloads(self.name, [SERVICE_UUID], (COMPANY_ID, self.name.encode()[-6:]))
+        mtu = 23
         while True:
-            connection = await aioble.advertise(
-                250_000,
-                name=self.name,
-                services=[bluetooth.UUID(SERVICE_UUID)],
-                manufacturer=(COMPANY_ID, self.name.encode()[-6:]),
-            )
+            ble.gap_advertise(250_000, adv, resp_data=resp)
+            _, (conn, _, _) = await inbox.next(IRQ_CENTRAL_CONNECT)
             self.connections += 1
-            serve_large = asyncio.create_task(self._serve_large(large))
-            try:
-                await self._serve(connection, command, events)
-            finally:
-                serve_large.cancel()
-
-    async def _serve(self, connection, command, events) -> None:
-        while connection.is_connected():
-            try:
-                with connection.timeout(None):
-                    peer, data = await command.written()
-            except aioble.DeviceDisconnectedError:
-                return
-            self.received.append(data)
-            self.mtus.append(connection.mtu)
-            if data == b"drop":
-                await connection.disconnect()
-                return
-            if data != b"silence":
-                events.notify(peer, b"echo:" + data)
-
-    async def _serve_large(self, large) -> None:
-        while True:
-            _, data = await large.written()
-            self.received.append(data)
+            while True:
+                event, data = await inbox.next(
+                    IRQ_GATTS_WRITE, IRQ_CENTRAL_DISCONNECT, IRQ_MTU_EXCHANGED
+                )
+                if event == IRQ_CENTRAL_DISCONNECT:
+                    mtu = 23
+                    break
+                if event == IRQ_MTU_EXCHANGED:
+                    mtu = data[1]
+                    continue
+                _, handle, value = data
+                self.received.append(value)
+                if handle != command:
+                    continue
+                self.mtus.append(mtu)
+                if value == b"drop":
+                    ble.gap_disconnect(conn)
+                elif value != b"silence":
+                    ble.gatts_notify(conn, events, b"echo:" + value)

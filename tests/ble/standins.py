@@ -1,4 +1,4 @@
-"""Import the firmware's ``bluetooth``/``aioble`` stand-ins under the names the firmware uses."""
+"""Import the firmware's ``bluetooth`` stand-in under the name the firmware uses."""
 
 from __future__ import annotations
 
@@ -10,18 +10,16 @@ from types import ModuleType
 HOST_DIR = Path(__file__).resolve().parents[2] / "firmware" / "sim" / "host"
 
 
-def import_standins() -> tuple[ModuleType, ModuleType]:
-    """``bluetooth`` and ``aioble`` as ``import bluetooth, aioble`` sees them on the simulator.
+def import_bluetooth() -> ModuleType:
+    """``bluetooth`` as ``import bluetooth`` sees it on the simulator.
 
-    Only these two modules are taken from the stand-in folder (it is on ``sys.path`` just for
-    the import), so the test process keeps CPython's own ``time``, ``os``...
+    Only this module is taken from the stand-in folder (it is on ``sys.path`` just for the
+    import), so the test process keeps CPython's own ``time``, ``os``...
     """
-    if "aioble" in sys.modules and "bluetooth" in sys.modules:
-        return sys.modules["bluetooth"], sys.modules["aioble"]
+    if "bluetooth" in sys.modules:
+        return sys.modules["bluetooth"]
     sys.path.insert(0, str(HOST_DIR))
     try:
-        bluetooth = importlib.import_module("bluetooth")
-        aioble = importlib.import_module("aioble")
+        return importlib.import_module("bluetooth")
     finally:
         sys.path.remove(str(HOST_DIR))
-    return bluetooth, aioble

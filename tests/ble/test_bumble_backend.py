@@ -1,5 +1,5 @@
 """bleak's own BleakScanner/BleakClient on the Bumble back end, against simulated controllers
-built with the aioble stand-in, all on Bumble's virtual radio."""
+built on the ``bluetooth`` stand-in, all on Bumble's virtual radio."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ async def test_default_characteristic_buffer_cuts_long_writes_like_the_esp32(far
     async with BleakClient(POOL_A[0], backend=BumbleClient) as client:
         await client.write_gatt_char(COMMAND_UUID, b"0123456789abcdefghijKLMNOP", response=True)
         await asyncio.sleep(0.05)
-    # aioble.Characteristic keeps MicroPython's 20-byte value buffer
+    # a value buffer keeps MicroPython's 20 bytes unless gatts_set_buffer made it larger
     assert app.received == [b"0123456789abcdefghij"]
 
 

@@ -12,9 +12,13 @@ from pooldesk.provisioning import SERVICE_UUID as PROVISIONING_SERVICE
 from pooldesk.provisioning import LinkError
 from tests.ble.echo_app import SERVICE_UUID as ECHO_SERVICE
 from tests.ble.echo_app import EchoApp
-from tests.ble.standins import import_standins
-
-bluetooth, aioble = import_standins()
+from tests.ble.gatt_app import (
+    IRQ_CENTRAL_CONNECT,
+    IRQ_CENTRAL_DISCONNECT,
+    Inbox,
+    bluetooth,
+    payloads,
+)
 
 
 def advertiser(name: str, *, bound: bool | None, service: str = PROVISIONING_SERVICE):
@@ -24,14 +28,14 @@ def advertiser(name: str, *, bound: bool | None, service: str = PROVISIONING_SER
         manufacturer = None
         if bound is not None:
             manufacturer = (0xFFFF, b"PD\x01" + bytes([bound]) + bytes.fromhex(name[4:]))
+        ble = bluetooth.BLE()
+        inbox = Inbox(ble)
+        ble.active(True)
+        adv, resp = payloads(name, [service], manufacturer)
         while True:
-            connection = await aioble.advertise(
-                100_000,
-                name=name,
-                services=[bluetooth.UUID(service)],
-                manufacturer=manufacturer,
-            )
-            await connection.disconnected(timeout_ms=None)
+            ble.gap_advertise(100_000, adv, resp_data=resp)
+            await inbox.next(IRQ_CENTRAL_CONNECT)
+            await inbox.next(IRQ_CENTRAL_DISCONNECT)
 
     return run
 

@@ -27,8 +27,8 @@ async def test_session_credentials_work_rotate_and_end_with_logout(backend):
         assert await app.subscribe("users/alice/#") == [1]
         assert (await app.subscribe("users/bob/#"))[0] in REFUSED_SUBSCRIBE
 
-        again = await backend.mqtt_credentials(auth)  # rotation
-        assert again["mqttUser"] == creds["mqttUser"] and again["clientId"] == creds["clientId"]
+        again = await backend.mqtt_credentials(auth)  # rotation: a new login, the same client id
+        assert again["mqttUser"] != creds["mqttUser"] and again["clientId"] == creds["clientId"]
         assert again["mqttPassword"] != creds["mqttPassword"]
         assert await app.wait_disconnected()
         stale = probe_for(creds)
@@ -36,12 +36,13 @@ async def test_session_credentials_work_rotate_and_end_with_logout(backend):
         stale.close()
         current = probe_for(again)
         assert await current.connect() == 0
-        assert await backend.rows() == {creds["mqttUser"]: "synced"}
+        assert await backend.rows() == {again["mqttUser"]: "synced"}
+        assert creds["mqttUser"] not in await backend.broker.list_logins()
 
         assert (await backend.http.post("/api/auth/logout", headers=auth)).status_code == 200
         assert await current.wait_disconnected(2.0)
         assert await backend.rows() == {}
-        assert creds["mqttUser"] not in await backend.broker.list_logins()
+        assert again["mqttUser"] not in await backend.broker.list_logins()
         current.close()
     finally:
         app.close()
@@ -74,7 +75,7 @@ async def test_device_credentials_carry_exact_rights_and_end_with_unbinding(back
         removed = await backend.http.delete("/api/devices/ESP-A00001", headers=alice)
         assert removed.status_code == 200, removed.text
         assert await controller.wait_disconnected(2.0)
-        assert "dev-esp-a00001" not in await backend.broker.list_logins()
+        assert device["mqttUser"] not in await backend.broker.list_logins()
         assert not dashboard.disconnected.is_set()
     finally:
         for p in (dashboard, thief, controller):
@@ -90,9 +91,14 @@ async def test_a_broker_down_while_issuing_and_revoking_ends_consistent(backend)
         assert refused.status_code == 503
         assert refused.json()["error"]["code"] == "broker_unavailable"
         assert refused.headers["retry-after"]
-        assert await backend.rows() == {creds["mqttUser"]: "pending_delete"}
+        # The working login stays; only the new one, never handed out, is to be removed.
+        rows = await backend.rows()
+        assert rows.pop(creds["mqttUser"]) == "synced"
+        assert list(rows.values()) == ["pending_delete"]
         assert (await backend.http.post("/api/auth/logout", headers=auth)).status_code == 200
-        assert await backend.rows() == {creds["mqttUser"]: "pending_delete"}
+        rows = await backend.rows()
+        assert rows.pop(creds["mqttUser"]) == "pending_delete"
+        assert list(rows.values()) == ["pending_delete"]
     finally:
         await backend.broker._resume()
     # Until reconciliation, the old login is still at the broker: the loop removes it.
@@ -156,7 +162,8 @@ async def test_missing_mosquitto_is_explained_by_the_api(backend_dir):
         )
         assert await backend.rows() == {}
         health = await backend.http.get("/healthz")
-        assert health.status_code == 200
+        assert health.status_code == 503  # serving, but not ready: it says why
+        assert "Mosquitto is not installed" in health.json()["components"]["broker"]["detail"]
 
 
 async def test_openapi_lists_the_credential_endpoints(backend):
@@ -184,7 +191,7 @@ async def test_broker_sync_command_rebuilds_after_the_store_is_lost(backend_dir)
     await asyncio.to_thread(store.unlink)
     await asyncio.to_thread((backend_dir / "broker" / "admin-password").unlink)
     report = await run_sync(settings)
-    assert set(report.restored) == {creds["mqttUser"], "dev-esp-a00001"}
+    assert set(report.restored) == {creds["mqttUser"], device["mqttUser"]}
     assert report.forgotten == () and report.deleted_at_broker == () and report.still_pending == 0
     assert "restored 2 login(s)" in report.as_text()
     rebuilt = BrokerExtension(settings, build_backend(settings, env={}))
@@ -196,4 +203,4 @@ async def test_broker_sync_command_rebuilds_after_the_store_is_lost(backend_dir)
                 assert await client.connect() == 0
             finally:
                 client.close()
-        assert await backend.rows() == {creds["mqttUser"]: "synced", "dev-esp-a00001": "synced"}
+        assert await backend.rows() == {creds["mqttUser"]: "synced", device["mqttUser"]: "synced"}

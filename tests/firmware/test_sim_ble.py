@@ -21,7 +21,9 @@ from pooldesk.provisioning import (
     WrongClaimCode,
     parse_manufacturer_data,
 )
-from tests.firmware.conftest import PREFIX
+from tests.firmware.conftest import PREFIX, make_binding
+
+GAP_DEVICE_NAME = "00002a00-0000-1000-8000-00805f9b34fb"
 
 
 @pytest.fixture
@@ -89,3 +91,33 @@ async def test_provision_over_the_virtual_radio_then_obey_pump_commands(
         stored = sim.stored_config()["binding"]
         assert stored["password"] == "poolpass123" and stored["topic_prefix"] == PREFIX
         assert json.loads(await dashboard.wait_for("pump/state"))["mode"] in ("schedule", "manual")
+
+
+async def advertising(device_id: str) -> bool:
+    return device_id in await scan()
+
+
+async def test_bluetooth_goes_off_once_bound_and_online_and_a_short_press_wakes_it(
+    tmp_path, virtual_radio, broker, dashboard
+):
+    async with start_devices(1, tmp_path, link="virtual", binding=make_binding(broker)) as (sim,):
+        await dashboard.wait_for("status", lambda p: p == b"online")
+        # bound and online: the radio is off (its memory goes to TLS); nobody can connect
+        await sim.wait_until(lambda: not sim.controller.provisioning.radio_on, within=5)
+        assert not await advertising(sim.device_id)
+
+        await sim.hold_button(2)  # a short press: Bluetooth back on for a Wi-Fi change
+        assert sim.online and sim.device.boots == 1
+        listed = await scan()
+        assert sim.device_id in listed
+        async with open_gatt_link(listed[sim.device_id]) as link:
+            gap_name = await link.client.read_gatt_char(GAP_DEVICE_NAME)
+            assert gap_name.decode() == sim.device_id  # not "MPY ESP32"
+            client = ProvisioningClient(link, timeout=5)
+            assert (await client.device_info()).bound
+            await client.open_session(sim.claim_code)
+            assert (await client.status()).state == "mqtt_connected"
+            await client.close()
+        # the session is over and the unit is online: off again
+        await sim.wait_until(lambda: not sim.controller.provisioning.radio_on, within=5)
+        assert not await advertising(sim.device_id)

@@ -109,6 +109,24 @@ def _with_fs(monkeypatch: pytest.MonkeyPatch, fs: CuttingFS) -> None:
     monkeypatch.setattr(fw_store, "open", fs.file_open, raising=False)
 
 
+def _first_rename_step(folder: Path, monkeypatch: pytest.MonkeyPatch, data: dict) -> int:
+    """The write step at which a save of `data` renames its new file into place."""
+    folder.mkdir()
+    fs = CuttingFS(cut_at=-1)
+    steps: list[int] = []
+    rename = fs.rename
+
+    def counting_rename(a: str, b: str) -> None:
+        steps.append(fs.step)
+        rename(a, b)
+
+    fs.rename = counting_rename  # type: ignore[method-assign]
+    _with_fs(monkeypatch, fs)
+    fw_store.Store(str(folder)).save(data)
+    monkeypatch.undo()
+    return steps[0]
+
+
 @pytest.mark.parametrize("fat", [False, True], ids=["atomic-rename", "fat-rename"])
 def test_power_cut_at_every_write_step_leaves_old_or_new(tmp_path: Path, monkeypatch, fat):
     cut_at = 0
@@ -154,7 +172,8 @@ def test_a_completed_but_unrenamed_save_is_kept_even_if_the_next_save_is_cut(
     during the following save must not lose it."""
     store = fw_store.Store(str(tmp_path))
     store.save(OLD)
-    _with_fs(monkeypatch, CuttingFS(cut_at=3))  # open, write, fsync, then the rename is cut
+    rename_step = _first_rename_step(tmp_path / "count", monkeypatch, NEW)
+    _with_fs(monkeypatch, CuttingFS(cut_at=rename_step))  # open, writes, fsync: the rename is cut
     s = fw_store.Store(str(tmp_path))
     s.load()
     with pytest.raises(PowerCut):

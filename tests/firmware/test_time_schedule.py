@@ -41,6 +41,19 @@ def test_every_zone_in_the_table_matches_the_tz_database(zone: str):
         assert rule.offset(t) == expected, (zone, fw_time.iso(t))
 
 
+def test_the_table_is_a_file_of_unique_zones_read_at_lookup(tmp_path, monkeypatch):
+    names = fw_tzdb.names()
+    assert len(names) == len(set(names)) == 106
+    assert "Europe/Madrid" in fw_tzdb.ZONES and "Mars/Olympus" not in fw_tzdb.ZONES
+    # Nothing of the table stays in the module: every lookup reads the file again.
+    table = tmp_path / "fw_tzdb.txt"
+    table.write_text("# test table\nEurope/Madrid CET-1\n")
+    monkeypatch.setattr(fw_tzdb, "table_path", lambda: str(table))
+    assert fw_tzdb.rule_for("Europe/Madrid") == "CET-1"
+    with pytest.raises(ValueError, match="unknown time zone: Europe/Paris"):
+        fw_tzdb.rule_for("Europe/Paris")
+
+
 def test_transition_instants_are_exact():
     madrid = fw_tz.TzRule(fw_tzdb.rule_for("Europe/Madrid"))
     spring = utc(2026, 3, 29, 1, 0)  # 02:00 CET -> 03:00 CEST

@@ -53,7 +53,7 @@ def test_every_file_and_module_the_spec_names_exists() -> None:
         "firmware/device/fw_controller.py",
         "firmware/device/prov.py",
         "firmware/sim/host/machine.py",
-        "firmware/sim/host/aioble/server.py",
+        "firmware/sim/host/bluetooth.py",
         "backend/db/migrations/env.py",
         "backend/security/common_passwords.txt",
     ):

@@ -1,6 +1,6 @@
 """An in-memory GattLink: carries frames between the client and the device-side protocol engine.
 
-It is a transport seam, doing what the aioble glue and the radio do (one peer, ATT size limit,
+It is a transport seam, doing what the Bluetooth glue and the radio do (one peer, ATT size limit,
 notifications delivered in order on the event loop), not a model of either side.
 """
 

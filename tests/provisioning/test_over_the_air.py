@@ -1,7 +1,7 @@
-"""The device's aioble glue (firmware/device/prov.py) and the client, over Bumble's virtual radio.
+"""The device's Bluetooth glue (firmware/device/prov.py) and the client, over the virtual radio.
 
-The device side runs the firmware's `Provisioning` on the simulator's aioble stand-in; the
-client reaches it through bleak (Bumble back end) and the bleak GattLink.
+The device side runs the firmware's `Provisioning` on the simulator's `bluetooth` stand-in;
+the client reaches it through bleak (Bumble back end) and the bleak GattLink.
 """
 
 from __future__ import annotations
@@ -36,13 +36,12 @@ CODE = "KQ4M7XTZ2PB6WRHD"
 
 
 def import_prov() -> Any:
-    """The firmware's prov module, with the simulator's bluetooth/aioble stand-ins."""
+    """The firmware's prov module, with the simulator's `bluetooth` stand-in."""
     if "prov" in sys.modules:
         return sys.modules["prov"]
     sys.path.insert(0, str(HOST_DIR))
     try:
         importlib.import_module("bluetooth")
-        importlib.import_module("aioble")
     finally:
         sys.path.remove(str(HOST_DIR))
     return importlib.import_module("prov")
@@ -133,3 +132,43 @@ async def test_scan_identify_and_provision_over_the_virtual_radio(radio):
         await client.close()
     assert target.host.binding is not None and target.host.binding["password"] == "right-password"
     assert other.host.binding is None
+
+
+def test_advertising_payloads_keep_the_documented_bytes():
+    """docs/provisioning.md §1, byte for byte (the layout the first firmware sent)."""
+    prov = import_prov()
+    adv, resp = prov.advertising_payloads("ESP-A1B2C3", False)
+    assert adv == bytes.fromhex("020106 1107 91ebed8ed9c483af0a46f2a0131c2796")
+    assert resp == bytes.fromhex("0b09 4553502d413142324333 0aff ffff 5044 01 00 a1b2c3")
+    _, bound = prov.advertising_payloads("ESP-0D0E0F", True)
+    assert bound.endswith(bytes.fromhex("5044 01 01 0d0e0f"))
+    assert len(adv) <= 31 and len(resp) <= 31
+
+
+async def test_a_radio_short_of_notification_buffers_still_answers_everything(
+    radio, monkeypatch: pytest.MonkeyPatch
+):
+    """gatts_notify raises OSError when the stack's buffers are full (one 20-byte frame
+    here): prov.py waits and retries, so every answer still arrives, in order."""
+    bluetooth = sys.modules["bluetooth"]
+    monkeypatch.setattr(bluetooth, "TX_POOL_BYTES", 40)
+    refused: list[int] = []
+    send = bluetooth.BLE._send_notification
+
+    def counting(self, conn_handle, value_handle, payload):  # type: ignore[no-untyped-def]
+        try:
+            send(self, conn_handle, value_handle, payload)
+        except OSError:
+            refused.append(value_handle)
+            raise
+
+    monkeypatch.setattr(bluetooth.BLE, "_send_notification", counting)
+    target, _ = radio
+    async with open_gatt_link(target.address, mtu=23) as link:
+        assert link.mtu == 23
+        client = ProvisioningClient(link, timeout=5)
+        await client.open_session(CODE)
+        assert [n.ssid for n in await client.scan_wifi()] == ["PoolHouse"]
+        assert (await client.device_info()).device_id == "ESP-A1B2C3"
+        await client.close()
+    assert refused  # the stack did run out, and nothing was lost

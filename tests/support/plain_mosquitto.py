@@ -14,15 +14,25 @@ from tests.support.ports import free_port, wait_for_port
 
 
 @contextmanager
-def plain_mosquitto(workdir: Path) -> Iterator[int]:
+def plain_mosquitto(workdir: Path, logins: dict[str, str] | None = None) -> Iterator[int]:
+    """A broker on a free loopback port. `logins` (user -> password): only those may connect
+    (a wrong login is refused with CONNACK code 5); None: anyone, no login."""
     exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not os.path.exists(exe):
         raise RuntimeError("mosquitto is not installed: apt-get install mosquitto")
     port = free_port()
     conf = workdir / "mosquitto.conf"
     user = "root" if os.geteuid() == 0 else os.environ.get("USER", "")
+    access = "allow_anonymous true\n"
+    if logins is not None:
+        passwd = workdir / "mosquitto.passwd"
+        passwd.write_text("".join(f"{u}:{p}\n" for u, p in logins.items()))
+        passwd.chmod(0o600)
+        tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+        subprocess.run([tool, "-U", str(passwd)], check=True, capture_output=True, timeout=30)
+        access = f"allow_anonymous false\npassword_file {passwd}\n"
     conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
+        f"listener {port} 127.0.0.1\n{access}set_tcp_nodelay true\n"
         + (f"user {user}\n" if user else "")
     )
     proc = subprocess.Popen(

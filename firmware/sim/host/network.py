@@ -1,7 +1,14 @@
 """Host stand-in for MicroPython's `network` (station interface only).
 
-The simulated access points are the device's table of `FakeNetwork`s: a connect succeeds only
-with the right password; the statuses are the ESP32 port's.
+The simulated access points are the device's table of `FakeNetwork`s. The statuses are the
+ESP32 port's and mean what they mean there, never kinder (the MicroPython-side stand-in,
+`firmware/sim/mpy/network.py`, follows the same rules):
+- only STAT_NO_AP_FOUND (201) is a final failure here; a wrong password stays
+  STAT_CONNECTING while the driver retries, and so does an association without DHCP;
+- `status("rssi")` answers once associated (right key), with or without an address;
+- `scan()` returns [] while a connection attempt is in progress. It does not block here: one
+  process runs many simulated devices and the app under test on one event loop;
+- a connected network that goes away: back to CONNECTING (the driver reconnects).
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ class WLAN:
     def scan(self) -> list[tuple]:
         if not self._s.active:
             raise OSError("Wifi Not Started")
+        self._resolve()
+        if self._s.status == STAT_CONNECTING:
+            return []  # the radio is busy with the connection attempt
         return [
             (n.ssid.encode(), bytes(6), n.channel, n.rssi, n.security, False)
             for n in self._dev.networks
@@ -53,32 +63,47 @@ class WLAN:
         s.status = STAT_CONNECTING
         s.resolve_at = time.monotonic() + self._dev.wifi_delay_s
 
+    def _key_ok(self) -> bool:
+        net = self._dev.network(self._s.ssid)
+        return net is not None and net.password == self._s.password
+
     def _resolve(self) -> None:
         s = self._s
+        if s.status == STAT_GOT_IP:
+            net = self._dev.network(s.ssid)
+            if net is None or not self._key_ok() or not net.dhcp:
+                s.status = STAT_CONNECTING  # the driver retries
+                s.resolve_at = time.monotonic() + self._dev.wifi_delay_s
+            return
         if s.status != STAT_CONNECTING or time.monotonic() < s.resolve_at:
             return
         net = self._dev.network(s.ssid)
         if net is None:
             s.status = STAT_NO_AP_FOUND
-        elif net.password != s.password:
-            s.status = STAT_WRONG_PASSWORD
-        elif net.dhcp:
+        elif self._key_ok() and net.dhcp:
             s.status = STAT_GOT_IP
-        # associated without DHCP: stays CONNECTING, as on the board
+        # a wrong key, or associated without DHCP: stays CONNECTING, as on the board
+
+    def _associated(self) -> bool:
+        s = self._s
+        return (
+            s.status in (STAT_CONNECTING, STAT_GOT_IP)
+            and time.monotonic() >= s.resolve_at
+            and self._key_ok()
+        )
 
     def status(self, param: str | None = None):
         self._resolve()
         if param == "rssi":
-            net = self._dev.network(self._s.ssid)
-            if self._s.status != STAT_GOT_IP or net is None:
-                raise OSError("not connected")
-            return net.rssi
+            if not self._associated():
+                raise OSError("STA must be connected")
+            return self._dev.network(self._s.ssid).rssi
         if param is not None:
             raise ValueError("unknown status parameter")
         return self._s.status
 
     def isconnected(self) -> bool:
-        return self.status() == STAT_GOT_IP and self._dev.network(self._s.ssid) is not None
+        return self.status() == STAT_GOT_IP
 
     def disconnect(self) -> None:
         self._s.status = STAT_IDLE

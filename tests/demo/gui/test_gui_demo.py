@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from pooldesk.core.provisioning_flow import Step
 from pooldesk.demo.gui import GuiDemo
 from pooldesk.demo.processes import processes_using
-from tests.app.helpers import switch_pump
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -112,7 +111,13 @@ async def test_the_newcomers_path_through_the_wizard_to_a_switched_pump(qtbot) -
         card = window.dashboard_view.cards[unit.device_id.lower()]
         await wait_until(lambda: "Online" in card.status.text(), what="card online")
         await wait_until(lambda: card.toggle.isEnabled(), what="pump state known")
-        switch_pump(app, card, qtbot)  # it follows its schedule: the card asks first
+        qtbot.mouseClick(card.toggle, LEFT)
+        # A new controller follows its schedule: switching by hand asks first.
+        await wait_until(
+            lambda: app.dashboard.dialog is not None and app.dashboard.dialog.isVisible(),
+            what="the question before leaving the schedule",
+        )
+        qtbot.mouseClick(app.dashboard.dialog.confirm_button, LEFT)
         await wait_until(lambda: card.toggle.text() == "Turn off", what="confirmed")
         assert unit.sim.relay_on
         data_dir = env.data_dir

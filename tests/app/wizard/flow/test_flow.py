@@ -233,6 +233,7 @@ async def test_change_wifi_of_a_bound_controller_keeps_its_binding(account, cont
     assert (await first.connect("PoolNet", "poolpass123")).online
     await first.close()
     before = sim.stored_config()["binding"]
+    await sim.hold_button(2)  # Bluetooth is off on an online controller: the button wakes it
 
     flow = new_flow(account)
     await found_and_selected(flow, sim)

@@ -267,6 +267,7 @@ async def test_change_wifi_on_a_bound_controller(
     cards = app.window.dashboard_view.cards
     await wait_until(lambda: key in cards and "Online" in cards[key].status.text(), within=15)
     before = sim.stored_config()["binding"]
+    await sim.hold_button(2)  # Bluetooth is off on an online controller: the button wakes it
 
     cards[key].change_wifi_action.trigger()  # the card's ⋯ menu
     wizard = app.dashboard.wizard

@@ -1,0 +1,8 @@
+# Boot the whole controller under MicroPython, as main.py does on the board, with its flash in
+# the folder PD_FLASH (factory.json there holds the claim code). The board modules come from
+# firmware/sim/mpy/ (PD_WORLD: the world file; PD_BLE: the Bluetooth bridge).
+import os
+
+import fw_app
+
+fw_app.run(os.getenv("PD_FLASH"))
