@@ -183,7 +183,8 @@ class Client:
             transport=transport,
         )
         self.client.username_pw_set(creds["mqttUser"], creds["mqttPassword"])
-        self.connected, self.messages = threading.Event(), []
+        self.connected, self.gone, self.messages = threading.Event(), threading.Event(), []
+        self.client.on_disconnect = lambda *_: self.gone.set()
         self.client.on_connect = lambda c, u, f, reason, p: (
             self.connected.set() if reason.value == 0 else None
         )
@@ -457,6 +458,37 @@ def test_the_documented_production_shape(tmp_path: Path):
             timeout=30,
         ).stdout
         assert ended == "401"
+
+        # The operator disables the account while both instances run: whichever instance
+        # takes the request cuts the live wss connection at the shared broker.
+        again = curl(
+            shape,
+            "-X",
+            "POST",
+            f"{site}/api/auth/login",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            json.dumps({"username": "testuser", "password": SEED_PASSWORD}),
+        )
+        bearer = f"Authorization: Bearer {again['token']}"
+        creds = curl(shape, f"{site}/api/auth/mqtt-credentials", "-H", bearer)
+        dashboard = Client(creds, wss=(shape.ca, shape.https))
+        said = run_blocks_text(shape, env, "pd users disable testuser")
+        assert "disabled testuser" in said, said
+        assert dashboard.gone.wait(10), "the disabled user's wss connection was not cut"
+        refused = curl(
+            shape,
+            "-X",
+            "POST",
+            f"{site}/api/auth/login",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            json.dumps({"username": "testuser", "password": SEED_PASSWORD}),
+        )
+        assert refused["error"]["code"] == "account_disabled"
+        dashboard.close()
 
 
 def run_blocks_text(shape: Shape, env: dict[str, str], command: str) -> str:
