@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from backend.accounts.events import AccountDisabled, SessionsEnded
 from backend.context import AppContext
@@ -30,6 +31,7 @@ log = logging.getLogger("backend.ops.requests")
 
 POLL_EVERY_S = 1.0
 SWEEP_EVERY_S = 30.0
+KEEP_DONE = timedelta(days=7)  # carried-out requests are kept this long, then deleted
 
 
 async def carry_out_pending(ctx: AppContext) -> int:
@@ -89,6 +91,16 @@ async def carry_out_pending(ctx: AppContext) -> int:
     return done
 
 
+async def forget_old_requests(ctx: AppContext) -> None:
+    cutoff = utcnow() - KEEP_DONE
+    old = OperatorRequest.done_at < cutoff
+    async with ctx.db.read() as db:
+        if await db.scalar(select(OperatorRequest.id).where(old).limit(1)) is None:
+            return
+    async with ctx.db.write() as db:
+        await db.execute(delete(OperatorRequest).where(old))
+
+
 async def sweep_disabled(ctx: AppContext) -> int:
     """End logins of disabled accounts that are not `pending_delete` yet; returns how many."""
     disabled_owner = MqttLogin.user_id.in_(select(User.id).where(User.disabled_at.is_not(None)))
@@ -125,6 +137,7 @@ async def carry_out_forever(ctx: AppContext) -> None:
             if since_sweep >= SWEEP_EVERY_S:
                 since_sweep = 0.0
                 await sweep_disabled(ctx)
+                await forget_old_requests(ctx)
         except asyncio.CancelledError:
             raise
         except Exception:  # a database hiccup must not end the loop
