@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     data_dir_option(migrate)
 
-    devices = commands.add_parser("devices", help="device manifest commands")
+    devices = commands.add_parser("devices", help="device manifest import, device list")
     device_commands = devices.add_subparsers(
         dest="devices_command", metavar="ACTION", required=True
     )

@@ -110,27 +110,40 @@ async def unusual_activity(
     )
 
 
+async def check_bursts(
+    database: Database,
+    warned: dict[str, float],
+    on_burst: Callable[[str, int], None] | None = None,
+) -> list[str]:
+    """One look: log (and report to `on_burst`) each account whose failed sign-ins reached
+    BURST_MIN within BURST_WINDOW_S, unless it was reported less than a window ago (`warned`
+    remembers when). Returns the accounts reported now."""
+    since = utcnow() - timedelta(seconds=BURST_WINDOW_S)
+    now = time.monotonic()
+    reported = []
+    for name, n in (await failed_sign_ins(database, since)).items():
+        if n >= BURST_MIN and now - warned.get(name, -1e9) >= BURST_WINDOW_S:
+            warned[name] = now
+            reported.append(name)
+            log.warning(
+                "unusual activity: %d failed sign-ins for account %s in the last %d s",
+                n,
+                name,
+                int(BURST_WINDOW_S),
+            )
+            if on_burst is not None:
+                on_burst("failed_sign_ins", n)
+    return reported
+
+
 async def watch_bursts(
     database: Database, on_burst: Callable[[str, int], None] | None = None
 ) -> None:
-    """Log (and report to `on_burst`) accounts whose failed sign-ins reach BURST_MIN within
-    BURST_WINDOW_S; an account is reported again only after a quiet window."""
+    """`check_bursts` every WATCH_EVERY_S while the server runs."""
     warned: dict[str, float] = {}
     while True:
         try:
-            since = utcnow() - timedelta(seconds=BURST_WINDOW_S)
-            now = time.monotonic()
-            for name, n in (await failed_sign_ins(database, since)).items():
-                if n >= BURST_MIN and now - warned.get(name, -1e9) >= BURST_WINDOW_S:
-                    warned[name] = now
-                    log.warning(
-                        "unusual activity: %d failed sign-ins for account %s in the last %d s",
-                        n,
-                        name,
-                        int(BURST_WINDOW_S),
-                    )
-                    if on_burst is not None:
-                        on_burst("failed_sign_ins", n)
+            await check_bursts(database, warned, on_burst)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -97,3 +97,36 @@ async def test_serve_writes_json_log_lines_and_scrapes_broker_state(
         entry["logger"] == "backend.cli" and "serving on" in entry["message"] for entry in parsed
     )
     assert all({"ts", "level", "logger", "message"} <= entry.keys() for entry in parsed)
+
+
+async def test_a_burst_of_failed_sign_ins_is_logged_with_the_account_and_counted(
+    database_url: str, tmp_path: Path, caplog
+):
+    from backend.ops.activity import BURST_MIN, check_bursts
+
+    settings = make_settings(database_url, tmp_path, metrics=True)
+    async for client in open_client(settings):
+        await register(client, "mallory", device_id=device_id_for(9))
+        await register(client, "quiet", device_id=device_id_for(10))
+        for n in range(BURST_MIN):
+            await client.post(
+                "/api/auth/login",
+                json={"username": "mallory", "password": f"guess-{n}"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            )
+        await client.post("/api/auth/login", json={"username": "quiet", "password": "typo"})
+        app = client.app
+        unusual = app.state.metrics.unusual
+        warned: dict[str, float] = {}
+        with caplog.at_level("WARNING", logger="backend.activity"):
+            reported = await check_bursts(
+                app.state.ctx.db,
+                warned,
+                lambda kind, _n, counter=unusual: counter.labels(kind).inc(),
+            )
+            assert reported == ["mallory"]
+            assert await check_bursts(app.state.ctx.db, warned) == []  # once per window
+        assert f"{BURST_MIN} failed sign-ins for account mallory" in caplog.text
+        assert "quiet" not in caplog.text
+        found = samples((await client.get("/metrics")).text)
+        assert value(found, "pooldesk_unusual_activity_total", kind="failed_sign_ins") == 1
