@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -530,3 +531,42 @@ def restart_instance(proc, port, argv, env, log, shape: Shape, bearer: str):  # 
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     wait_for_port(port, timeout=30)
     return proc
+
+
+def test_the_settings_file_explains_every_setting_the_backend_reads():
+    """Every variable the backend reads (`env.get("X")`, `_int(env, "X", ...)`, `env["X"]`, ...) is
+    in deploy/pooldesk.env.example, with a comment above it or in the list of other back ends."""
+    read = set()
+    for source in (REPO / "backend").rglob("*.py"):
+        read |= set(
+            re.findall(
+                r'(?:env\.get\(|_int\(env, |_port\(env, |env\[)"([A-Z][A-Z0-9_]+)"',
+                source.read_text(),
+            )
+        )
+    read -= {"PGPASSWORD"}  # set by the backup code for pg_dump, not a setting
+    example = (DEPLOY / "pooldesk.env.example").read_text()
+    missing = sorted(name for name in read if name not in example)
+    assert not missing, f"not explained in deploy/pooldesk.env.example: {missing}"
+    assert "POOLDESK_ENV_FILE" in (DEPLOY / "pooldesk@.service").read_text()
+
+
+def test_the_unit_verifies_with_systemd():
+    """`systemd-analyze verify` accepts the unit (ExecStart pointed at this checkout)."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.fail("systemd-analyze is not installed (package systemd)", pytrace=False)
+    unit = (
+        (DEPLOY / "pooldesk@.service")
+        .read_text()
+        .replace(
+            "/opt/pooldesk/current/bin/pooldesk-backend", str(VENV / "bin" / "pooldesk-backend")
+        )
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "pooldesk@.service"
+        path.write_text(unit)
+        done = subprocess.run(
+            [analyze, "verify", str(path)], capture_output=True, text=True, timeout=60, cwd=folder
+        )
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
