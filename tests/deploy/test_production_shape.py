@@ -327,6 +327,25 @@ def test_the_documented_production_shape(tmp_path: Path):
         )
         wait_for_port(shape.https, timeout=30)
         until(shape.ca.exists, what="Caddy's internal CA")
+        until(
+            lambda: (
+                subprocess.run(
+                    [
+                        "curl",
+                        "-fsS",
+                        "-o",
+                        "/dev/null",
+                        "--cacert",
+                        str(shape.ca),
+                        f"{shape.site}/healthz",
+                    ],
+                    capture_output=True,
+                    timeout=30,
+                ).returncode
+                == 0
+            ),
+            what="Caddy's certificate for the site and a healthy backend",
+        )
 
         assert '"ok":true' in run_blocks(shape, ["check"], env).replace(" ", "")
 
@@ -360,6 +379,9 @@ def test_the_documented_production_shape(tmp_path: Path):
             "Content-Type: application/json",
             "-H",
             "X-Forwarded-For: 203.0.113.99",  # a client's own claim
+            # From another loopback address than the one Caddy uses to reach the backend.
+            "--interface",
+            "127.0.0.2",
             "-d",
             json.dumps({"username": "testuser", "password": SEED_PASSWORD}),
         )
@@ -367,9 +389,10 @@ def test_the_documented_production_shape(tmp_path: Path):
         bearer = f"Authorization: Bearer {token}"
         creds = curl(shape, "-X", "GET", f"{site}/api/auth/mqtt-credentials", "-H", bearer)
         assert creds["ok"] is True and creds["topicPrefix"] == "users/testuser"
-        # Caddy replaced the client's X-Forwarded-For; the backend believed Caddy only.
+        # Caddy replaced the client's X-Forwarded-For with the address it saw, and the backend
+        # believed Caddy (POOLDESK_TRUSTED_PROXIES), not the client and not its TCP peer.
         sessions = curl(shape, f"{site}/api/auth/sessions", "-H", bearer)["sessions"]
-        assert [s["clientAddress"] for s in sessions] == ["127.0.0.1"]
+        assert [s["clientAddress"] for s in sessions] == ["127.0.0.2"]
         assert (
             subprocess.run(
                 [
