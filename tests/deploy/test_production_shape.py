@@ -61,7 +61,7 @@ class Shape:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.https, self.http, self.admin = free_port(), free_port(), free_port()
-        self.mqtt, self.mqtt_ws = free_port(), free_port()
+        self.mqtt, self.mqtt_ws, self.mqtt_tls = free_port(), free_port(), free_port()
         self.instances = (free_port(), free_port())
         self.caddy_data = root / "caddy"
 
@@ -80,6 +80,7 @@ class Shape:
             ("/etc/pooldesk", f"{r}/etc/pooldesk"),
             ("/var/lib/pooldesk", f"{r}/var/lib/pooldesk"),
             ("/var/lib/mosquitto", f"{r}/var/lib/mosquitto"),
+            ("/etc/mosquitto", f"{r}/etc/mosquitto"),
             ("/var/backups/pooldesk", f"{r}/var/backups/pooldesk"),
             ("/root/", f"{r}/root/"),
             ("sudo -u pooldesk ", ""),  # the test is one user
@@ -87,6 +88,7 @@ class Shape:
             ("chgrp pooldesk ", ": "),
             ("deploy/", f"{DEPLOY}/"),
             ("https://pool.example.com", self.site),
+            ("pool.example.com", "localhost"),
             ("curl ", f"curl --cacert {self.ca} "),
         ]
 
@@ -175,7 +177,14 @@ def until(check, within: float = 20.0, what: str = "condition"):  # noqa: ANN001
 class Client:
     """A paho client that records what it receives."""
 
-    def __init__(self, creds: dict, *, wss: tuple[Path, int] | None = None, port: int = 0):
+    def __init__(
+        self,
+        creds: dict,
+        *,
+        wss: tuple[Path, int] | None = None,
+        tls: tuple[Path, int] | None = None,
+        port: int = 0,
+    ):
         transport = "websockets" if wss else "tcp"
         self.client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -196,7 +205,10 @@ class Client:
             self.client.tls_set(ca_certs=str(ca))
             self.client.connect("localhost", https_port)
         else:
-            self.client.connect("127.0.0.1", port)
+            if tls:
+                ca, port = tls
+                self.client.tls_set(ca_certs=str(ca))
+            self.client.connect("localhost" if tls else "127.0.0.1", port)
         self.client.loop_start()
         assert self.connected.wait(10), "MQTT connection refused or timed out"
 
@@ -218,6 +230,7 @@ def test_the_documented_production_shape(tmp_path: Path):
         "folders",
         "switch",
         "pd",
+        "mosquitto-tls",
         "mosquitto",
         "settings",
         "migrate",
@@ -241,9 +254,11 @@ def test_the_documented_production_shape(tmp_path: Path):
 
         # 4: Mosquitto, with the shipped configuration (ports and paths of the test).
         run_blocks(shape, ["mosquitto"], env)
+        run_blocks(shape, ["mosquitto-tls"], env)
         conf = shape.rewrite((DEPLOY / "mosquitto-pooldesk.conf").read_text())
         conf = conf.replace("listener 1883 ", f"listener {shape.mqtt} ")
         conf = conf.replace("listener 9001 ", f"listener {shape.mqtt_ws} ")
+        conf = conf.replace("listener 8883\n", f"listener {shape.mqtt_tls} 127.0.0.1\n")
         conf += "user root\n"  # the test runs as root; the package runs it as `mosquitto`
         (tmp_path / "mosquitto.conf").write_text(conf)
         stack.enter_context(
@@ -419,7 +434,11 @@ def test_the_documented_production_shape(tmp_path: Path):
         )
         dashboard = Client(creds, wss=(shape.ca, shape.https))
         dashboard.client.subscribe(f"{device['topicPrefix']}/#", qos=1)
-        board = Client(device, port=shape.mqtt)
+        # The device over Mosquitto's TLS listener, verifying it with the `caCert` it was given.
+        assert device["caCert"].startswith("-----BEGIN CERTIFICATE-----")
+        device_ca = tmp_path / "device-ca.pem"
+        device_ca.write_text(device["caCert"])
+        board = Client(device, tls=(device_ca, shape.mqtt_tls))
         board.client.publish(f"{device['topicPrefix']}/status", b"online", qos=1, retain=True)
         until(
             lambda: (f"{device['topicPrefix']}/status", b"online") in dashboard.messages,
