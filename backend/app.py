@@ -119,7 +119,8 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
             # Operator commands run in other processes; this server carries out their requests.
             operator = asyncio.create_task(carry_out_forever(ctx), name="pooldesk-operator")
             bursts = asyncio.create_task(
-                watch_bursts(ctx.db, on_burst=on_burst), name="pooldesk-activity"
+                watch_bursts(ctx.db, on_burst=on_burst, data_dir=settings.data_dir),
+                name="pooldesk-activity",
             )
             yield
         finally:

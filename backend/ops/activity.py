@@ -13,7 +13,8 @@ Sources, and what is not available:
   does not use (it would log every message): not available.
 
 While serving, `watch_bursts` logs a warning naming the account when its failed sign-ins in
-`BURST_WINDOW_S` reach `BURST_MIN` (once per account and window).
+`BURST_WINDOW_S` reach `BURST_MIN`, and one naming the address when refused MQTT logins from it
+do (once per account or address and window).
 """
 
 from __future__ import annotations
@@ -114,13 +115,30 @@ async def check_bursts(
     database: Database,
     warned: dict[str, float],
     on_burst: Callable[[str, int], None] | None = None,
+    broker_log: Path | None = None,
 ) -> list[str]:
     """One look: log (and report to `on_burst`) each account whose failed sign-ins reached
-    BURST_MIN within BURST_WINDOW_S, unless it was reported less than a window ago (`warned`
-    remembers when). Returns the accounts reported now."""
+    BURST_MIN within BURST_WINDOW_S, and each address whose refused MQTT logins (in the managed
+    broker's log, if given) did, unless it was reported less than a window ago (`warned`
+    remembers when). Returns what was reported now (account names, `mqtt:<address>`)."""
     since = utcnow() - timedelta(seconds=BURST_WINDOW_S)
     now = time.monotonic()
     reported = []
+    if broker_log is not None:
+        refused = await asyncio.to_thread(refused_mqtt_logins, broker_log, since)
+        for address, n in refused.items():
+            key = f"mqtt:{address}"
+            if n >= BURST_MIN and now - warned.get(key, -1e9) >= BURST_WINDOW_S:
+                warned[key] = now
+                reported.append(key)
+                log.warning(
+                    "unusual activity: %d refused MQTT logins from %s in the last %d s",
+                    n,
+                    address,
+                    int(BURST_WINDOW_S),
+                )
+                if on_burst is not None:
+                    on_burst("refused_mqtt_logins", n)
     for name, n in (await failed_sign_ins(database, since)).items():
         if n >= BURST_MIN and now - warned.get(name, -1e9) >= BURST_WINDOW_S:
             warned[name] = now
@@ -137,13 +155,19 @@ async def check_bursts(
 
 
 async def watch_bursts(
-    database: Database, on_burst: Callable[[str, int], None] | None = None
+    database: Database,
+    on_burst: Callable[[str, int], None] | None = None,
+    data_dir: Path | None = None,
 ) -> None:
-    """`check_bursts` every WATCH_EVERY_S while the server runs."""
+    """`check_bursts` every WATCH_EVERY_S while the server runs (with the managed broker's log
+    in `data_dir`, when there is one)."""
     warned: dict[str, float] = {}
     while True:
         try:
-            await check_bursts(database, warned, on_burst)
+            broker_log = data_dir / "broker" / "mosquitto.log" if data_dir else None
+            if broker_log is not None and not broker_log.exists():
+                broker_log = None
+            await check_bursts(database, warned, on_burst, broker_log)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from backend.db.engine import Database
+from backend.ops.activity import BURST_MIN, check_bursts
 from tests.backend.helpers import PASSWORD, device_id_for, error_of, login, register
 from tests.backend.serve import Serve, running_serve
 from tests.backend.test_cli import run_cli
@@ -134,7 +136,9 @@ async def test_devices_list_and_clear_errors(database_url: str, tmp_path: Path):
         assert "no user named 'nobody'" in unknown.stderr
 
 
-async def test_activity_lists_failed_sign_ins_per_account(database_url: str, tmp_path: Path):
+async def test_activity_lists_failed_sign_ins_per_account(
+    database_url: str, tmp_path: Path, caplog
+):
     with running_serve(database_url, tmp_path) as serve:
         async with httpx.AsyncClient(base_url=serve.base_url, timeout=30) as http:
             await register(http, "dave", device_id=device_id_for(4))
@@ -160,15 +164,28 @@ async def test_activity_lists_failed_sign_ins_per_account(database_url: str, tmp
                 "mqttPassword": "wrong",
                 "clientId": "dev-esp-000004",
             }
-            assert await probe_of(creds).connect() != 0
+            for _ in range(BURST_MIN):
+                assert await probe_of(creds).connect() != 0
         deadline = time.monotonic() + 10
-        while "REFUSED MQTT LOGINS" not in (shown := operator(serve, "activity")):
+        while f"127.0.0.1  {BURST_MIN}" not in (shown := operator(serve, "activity")):
             assert time.monotonic() < deadline, shown  # the broker logs a moment after refusing
             await asyncio.sleep(0.3)
         lines = shown.splitlines()
         assert any(line.split() == ["dave", "3"] for line in lines), shown
         assert any(line.split() == ["(no", "such", "account)", "1"] for line in lines), shown
-        assert any(line.split() == ["127.0.0.1", "1"] for line in lines), shown
+        assert any(line.split() == ["127.0.0.1", str(BURST_MIN)] for line in lines), shown
         assert "erin" not in shown
-        quiet = operator(serve, "activity", "--min", "4")
+        quiet = operator(serve, "activity", "--min", str(BURST_MIN + 1))
         assert quiet.strip() == "no unusual activity in the last 24 h"
+
+        # What a running server logs: the burst of refused MQTT logins, with the address.
+        database = Database(serve.database_url)
+        try:
+            with caplog.at_level("WARNING", logger="backend.activity"):
+                reported = await check_bursts(
+                    database, {}, None, serve.data_dir / "broker" / "mosquitto.log"
+                )
+        finally:
+            await database.dispose()
+        assert "mqtt:127.0.0.1" in reported
+        assert f"{BURST_MIN} refused MQTT logins from 127.0.0.1" in caplog.text
