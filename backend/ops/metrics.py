@@ -85,6 +85,16 @@ class Metrics:
             "Device messages the in-process recorder stored since the server started",
             registry=r,
         )
+        self.recorder_backlog = Gauge(
+            "pooldesk_recorder_backlog_messages",
+            "Device messages received by this instance's recorder and not yet being stored",
+            registry=r,
+        )
+        self.recorder_lag = Gauge(
+            "pooldesk_recorder_lag_seconds",
+            "Age of the oldest message waiting in this instance's recorder (0 when none waits)",
+            registry=r,
+        )
         self.recorder_dropped = Gauge(
             "pooldesk_recorder_dropped_messages",
             "Device messages the recorder acknowledged without storing (unusable payloads)",
@@ -163,6 +173,11 @@ async def metrics_endpoint(request: Request) -> Response:
         if recorder is not None:
             metrics.recorder_stored.set(getattr(recorder, "stored", 0))
             metrics.recorder_dropped.set(getattr(recorder, "dropped", 0))
+            backlog = getattr(recorder, "backlog", None)
+            if backlog is not None:
+                waiting, lag = backlog()
+                metrics.recorder_backlog.set(waiting)
+                metrics.recorder_lag.set(lag)
     return Response(
         generate_latest(metrics.registry),
         media_type=CONTENT_TYPE_LATEST,

@@ -91,6 +91,8 @@ async def test_serve_writes_json_log_lines_and_scrapes_broker_state(
                 assert time.monotonic() < deadline, "broker never reported up"
             assert value(found, "pooldesk_mqtt_credentials_issued_total", kind="dashboard") == 1
             assert value(found, "pooldesk_component_up", component="recorder") == 1
+            assert ("pooldesk_recorder_backlog_messages", ()) in found
+            assert ("pooldesk_recorder_lag_seconds", ()) in found
     lines = [line for line in serve.output().splitlines() if line.strip()]
     parsed = [json.loads(line) for line in lines]  # every line is one JSON object
     assert any(
