@@ -217,6 +217,7 @@ class Client:
         self.client.loop_stop()
 
 
+@pytest.mark.timeout(600)  # PostgreSQL, Mosquitto, two instances and Caddy: about 60 s alone
 def test_the_documented_production_shape(tmp_path: Path):
     for tool in ("caddy", "curl", "mosquitto", "mosquitto_ctrl"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
