@@ -206,3 +206,31 @@ async def test_a_login_issued_just_after_a_disable_is_ended_by_the_sweep(
     assert await board.wait_disconnected(5)
     assert late.username not in await _pooldesk_logins_at_broker(a)
     board.close()
+
+
+async def test_a_disable_made_while_no_server_runs_is_carried_out_when_one_starts(
+    database_url: str,
+    tmp_path: Path,
+    stock_mosquitto,  # noqa: F811
+):
+    async with AsyncExitStack() as stack:
+        a, _b = await _instances(database_url, tmp_path / "first", stock_mosquitto, stack)
+        account = await login(a.http, await register(a.http, "dora", device_id=device_id_for(4)))
+        creds = (await a.http.get("/api/auth/mqtt-credentials", headers=account.auth)).json()
+    # Both servers are stopped; the operator disables the account.
+    database = Database(database_url)
+    try:
+        await accounts.disable_user(database, "dora")
+    finally:
+        await database.dispose()
+    dash = Probe(
+        int(creds["brokerUrl"].rsplit(":", 1)[1]),
+        creds["mqttUser"],
+        creds["mqttPassword"],
+        creds["clientId"],
+    )
+    assert await dash.connect() == 0  # nobody has told the broker yet
+    async with AsyncExitStack() as stack:
+        await _instances(database_url, tmp_path / "second", stock_mosquitto, stack)
+        assert await dash.wait_disconnected(10), "the request waited for no server"
+    dash.close()
