@@ -42,6 +42,12 @@ system-deps:
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  case "$$missing" in *rabbitmq-server*) \
+	    if [ -d /run/systemd/system ]; then \
+	      echo "RabbitMQ is for the cluster test only (it starts its own loopback nodes):"; \
+	      echo "stopping and disabling the system service Debian started"; \
+	      $(SUDO) systemctl disable --now rabbitmq-server epmd.socket epmd.service || true; \
+	    fi;; esac; \
 	fi
 	@# node and npm: Debian's packages, unless a node that brings its own npm is installed
 	@# (NodeSource's nodejs conflicts with Debian's npm package).

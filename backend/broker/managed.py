@@ -16,7 +16,10 @@ security, which keeps only the admin login: dynamic security rewrites its whole 
 change, stalling every client for ~0.2 s at 10,000 logins. Without a compiler and Mosquitto's
 headers the broker falls back to dynamic security alone (with a warning).
 
-The broker listens on 127.0.0.1 (TCP and websockets) and optionally on a LAN address with TLS.
+The broker listens on 127.0.0.1 (TCP) and optionally on a LAN address with TLS. A websockets
+listener is opened only when asked for (`websocket_port`, POOLDESK_MQTT_WS_PORT): Mosquitto 2.0.11
+binds a websockets listener to every network interface whatever address it is given (libwebsockets
+ignores it), so it would otherwise put the broker on the network without anyone choosing that.
 A supervisor task restarts it, with backoff, if it dies.
 """
 
@@ -158,13 +161,16 @@ class ManagedMosquitto:
         start_timeout: float = 15.0,
         command_timeout: float = 10.0,
         login_plugin: bool = True,
+        websockets: bool = False,
     ) -> None:
         """`login_plugin=False` keeps logins in dynamic security (what older versions did; the
-        benchmark's comparison)."""
+        benchmark's comparison). `websockets=True` (or a `websocket_port`) adds a websockets
+        listener, which Mosquitto 2.0 opens on every interface (see the module's docstring)."""
         self.data_dir = Path(data_dir)
         self._want_plugin = login_plugin
         self._settled = False
         self._wanted_port, self._wanted_ws_port = port, websocket_port
+        self._websockets = websockets or websocket_port is not None
         self.lan = lan
         self._mosquitto_path = mosquitto_path
         self.start_timeout = start_timeout
@@ -419,7 +425,18 @@ class ManagedMosquitto:
         except (OSError, ValueError):
             saved = {}
         self.port = self._wanted_port or int(saved.get("tcp") or _free_port())
-        self.websocket_port = self._wanted_ws_port or int(saved.get("websockets") or _free_port())
+        self.websocket_port = (
+            self._wanted_ws_port or int(saved.get("websockets") or _free_port())
+            if self._websockets
+            else 0
+        )
+        if self.websocket_port:
+            log.warning(
+                "the managed broker's websockets listener (port %d) is reachable from the "
+                "network: Mosquitto 2.0 binds it to every interface whatever address it is "
+                "given; firewall the port, or unset POOLDESK_MQTT_WS_PORT",
+                self.websocket_port,
+            )
         ports_file.write_text(json.dumps({"tcp": self.port, "websockets": self.websocket_port}))
 
     def _broker_user(self) -> str | None:
@@ -484,9 +501,9 @@ class ManagedMosquitto:
             f"plugin {plugin}",
             f"plugin_opt_config_file {store_dir / 'dynamic-security.json'}",
             f"listener {self.port} 127.0.0.1",
-            f"listener {self.websocket_port} 127.0.0.1",
-            "protocol websockets",
         ]
+        if self.websocket_port:
+            lines += [f"listener {self.websocket_port} 127.0.0.1", "protocol websockets"]
         if self.lan is not None and self._tls is not None:
             lines += [
                 f"listener {self.lan.port} {self.lan.bind}",
@@ -508,7 +525,7 @@ class ManagedMosquitto:
                 f"no managed broker is running on {self.data_dir}: start `pooldesk-backend serve`"
             )
         ports = json.loads((self.data_dir / "ports.json").read_text())
-        self.port, self.websocket_port = int(ports["tcp"]), int(ports["websockets"])
+        self.port, self.websocket_port = int(ports["tcp"]), int(ports.get("websockets") or 0)
         password = (self.data_dir / "admin-password").read_text().strip()
         config = (self.data_dir / "mosquitto.conf").read_text()
         self.plugin_path = next(

@@ -33,7 +33,7 @@ def data_dir() -> Iterator[Path]:
 
 @pytest.fixture
 async def broker(data_dir: Path) -> AsyncIterator[ManagedMosquitto]:
-    managed = ManagedMosquitto(data_dir)
+    managed = ManagedMosquitto(data_dir, websockets=True)  # the matrix runs over ws too
     await managed.start()
     try:
         yield managed
