@@ -84,6 +84,9 @@ class Settings:
     # The broker/recorder variables as the loader read them (environment over `.env`), so a
     # `.env` with POOLDESK_BROKER=mosquitto builds the external broker, not the managed one.
     broker_env: Mapping[str, str] = field(default_factory=dict)
+    # ---- firmware updates (docs/updates.md) ----
+    # The operator's Ed25519 public key (64 hex characters): only releases it signed are stored.
+    ota_public_key: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -182,6 +185,7 @@ def load_settings(
         register_free_attempts_address=_int(env, "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS", 20, 1),
         **_abuse_settings(env, environment),
         broker_env=broker_environment(env),
+        ota_public_key=(env.get("POOLDESK_OTA_PUBLIC_KEY") or "").strip(),
     )
 
 

@@ -30,6 +30,8 @@ EVENTS = (
     "credential_issue",
     "account_export",
     "account_delete",
+    "firmware_add",
+    "firmware_update",
 )
 
 
