@@ -35,7 +35,7 @@ from backend.http.responses import ok
 from backend.http.routing import route
 from backend.openapi import BEARER, STRING, obj, op
 from backend.settings import Settings
-from firmware.tools.release import read_bundle
+from firmware.tools.release import ReleaseError, read_bundle
 
 log = logging.getLogger("backend.firmware")
 
@@ -232,7 +232,11 @@ class FirmwareExtension:
         if release is None:
             await self._progress(update_id, "failed", reason="the release was removed")
             return
-        bundle = read_bundle(release.bundle)
+        try:
+            bundle = read_bundle(release.bundle)
+        except ReleaseError as e:
+            await self._progress(update_id, "failed", reason=f"stored release damaged: {e}")
+            return
         prefix = device_prefix(user.username, device.device_id)
         offer = json.dumps(
             {

@@ -6,6 +6,7 @@ account and a bound, simulated controller."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import shutil
 import subprocess
@@ -160,3 +161,43 @@ class Backend:
             "username": owner.username,
             "ca_cert": c.get("caCert"),
         }
+
+
+def never_online(src: Path) -> None:
+    """A release that starts but never reaches the broker: its link waits forever."""
+    path = src / "fw_link.py"
+    text = path.read_text()
+    marker = "    async def run(self):\n"
+    assert marker in text
+    path.write_text(
+        text.replace(marker, marker + "        await asyncio.Event().wait()  # broken on purpose\n")
+    )
+
+
+async def command_pump(owner: Owner, device_id: str, on: bool) -> None:
+    """Publish a pump/set as the owner's dashboard does (its own MQTT login)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    r = await owner.http.get("/api/auth/mqtt-credentials", headers=owner.auth)
+    r.raise_for_status()
+    c = r.json()
+    host_port = c["brokerUrl"].split("://", 1)[1]
+    host, port = host_port.rsplit(":", 1)
+
+    def publish() -> None:
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2, client_id=c["clientId"]
+        )
+        client.username_pw_set(c["mqttUser"], c["mqttPassword"])
+        client.connect(host, int(port))
+        client.loop_start()
+        try:
+            body = {"cmd_id": secrets.token_hex(4), "on": on}
+            topic = f"{c['topicPrefix']}/devices/{device_id.lower()}/pump/set"
+            client.publish(topic, json.dumps(body), qos=1).wait_for_publish(10)
+        finally:
+            client.disconnect()
+            client.loop_stop()
+
+    await asyncio.to_thread(publish)
