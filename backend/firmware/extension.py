@@ -4,9 +4,7 @@ queued update to its unit over MQTT and records how far it got (docs/updates.md)
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -23,11 +21,10 @@ from backend.broker.logins import new_password
 from backend.broker.rights import device_prefix
 from backend.context import AppContext, client_address, context_of
 from backend.db.models import Device, FirmwareRelease, FirmwareUpdate, User
-from backend.db.types import utcnow
 from backend.devices import service as devices
 from backend.devices.ids import normalize_device_id
 from backend.firmware import service
-from backend.firmware.transport import OtaSession, session_rights
+from backend.firmware.transport import OtaSession, offer_payload, session_rights
 from backend.http.auth import require_user
 from backend.http.body import optional_str, read_json_object
 from backend.http.errors import ApiError, not_found
@@ -238,16 +235,7 @@ class FirmwareExtension:
             await self._progress(update_id, "failed", reason=f"stored release damaged: {e}")
             return
         prefix = device_prefix(user.username, device.device_id)
-        offer = json.dumps(
-            {
-                "id": update_id,
-                "version": release.version,
-                "manifest": bundle.manifest_text,
-                "sig": base64.b64encode(bundle.signature).decode(),
-                "force": update.force,
-                "ts": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-        ).encode()
+        offer = offer_payload(update_id, bundle, update.force)
         statuses: asyncio.Queue[dict] = asyncio.Queue()
         loop = asyncio.get_running_loop()
         backend = self.broker.backend

@@ -8,11 +8,13 @@ P/ota/status. paho runs it in its own thread; `on_status` is called from there.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import ssl
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -20,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from backend.broker.base import BrokerLogin, BrokerUnavailable
 from backend.broker.rights import AclRule, Rights
+from firmware.tools.release import Bundle
 
 log = logging.getLogger("backend.firmware")
 
@@ -35,6 +38,20 @@ def session_rights(prefix: str) -> Rights:
         AclRule("subscribePattern", f"{prefix}/ota/status"),
         AclRule("publishClientReceive", f"{prefix}/ota/status"),
     )
+
+
+def offer_payload(update_id: str, bundle: Bundle, force: bool) -> bytes:
+    """The retained P/ota/offer: the signed manifest, its signature, whether forced."""
+    return json.dumps(
+        {
+            "id": update_id,
+            "version": bundle.version,
+            "manifest": bundle.manifest_text,
+            "sig": base64.b64encode(bundle.signature).decode(),
+            "force": force,
+            "ts": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    ).encode()
 
 
 class OtaSession:
