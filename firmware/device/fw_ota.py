@@ -239,22 +239,10 @@ class Updater:
             await asyncio.sleep(0.05)
 
     def _stage(self):
-        return fw_store.join(fw_store.join(self.root, fw_boot.FW_DIR), fw_boot.STAGE)
+        return stage_dir(self.root)
 
     def _clean(self):
-        """Remove a stage left by a cut download and every version folder that is neither
-        active nor the fallback, so their flash counts as free."""
-        base = fw_store.join(self.root, fw_boot.FW_DIR)
-        p = fw_boot.pointer(self.root)
-        keep = (p.get("active"), p.get("previous"))
-        try:
-            names = os.listdir(base)
-        except OSError:
-            os.mkdir(base)
-            names = []
-        for name in names:
-            if name not in keep:
-                rmtree(fw_store.join(base, name))
+        clean(self.root)
 
     async def _chunk(self, oid, name, index):
         prefix = self.ctl.topic_prefix
@@ -311,23 +299,53 @@ class Updater:
             fw_store._sync(out)
 
     def _verify(self, m):
-        """Read every staged file back: what the flash holds is what was signed."""
-        stage = self._stage()
-        for f in m["files"]:
-            h = hashlib.sha256()
-            with open(fw_store.join(stage, f["name"]), "rb") as src:
-                while True:
-                    block = src.read(1024)
-                    if not block:
-                        break
-                    h.update(block)
-            if binascii.hexlify(h.digest()).decode() != f["sha256"]:
-                raise Refused("%s: hash mismatch on the flash" % f["name"])
+        verify_stage(self.root, m)
 
     def _swap(self, m, oid):
-        target = fw_boot.folder(self.root, m["version"])
-        if _exists(target):
-            rmtree(target)
-        os.rename(self._stage(), target)
-        fw_store._sync_dir(fw_store.join(self.root, fw_boot.FW_DIR))
-        fw_boot.activate(self.root, m["version"], oid)
+        swap(self.root, m, oid)
+
+
+def stage_dir(root):
+    return fw_store.join(fw_store.join(root, fw_boot.FW_DIR), fw_boot.STAGE)
+
+
+def clean(root):
+    """Remove a stage left by a cut download and every version folder that is neither
+    active nor the fallback, so their flash counts as free."""
+    base = fw_store.join(root, fw_boot.FW_DIR)
+    p = fw_boot.pointer(root)
+    keep = (p.get("active"), p.get("previous"))
+    try:
+        names = os.listdir(base)
+    except OSError:
+        os.mkdir(base)
+        names = []
+    for name in names:
+        if name not in keep:
+            rmtree(fw_store.join(base, name))
+
+
+def verify_stage(root, m):
+    """Read every staged file back: what the flash holds is what was signed."""
+    stage = stage_dir(root)
+    for f in m["files"]:
+        h = hashlib.sha256()
+        with open(fw_store.join(stage, f["name"]), "rb") as src:
+            while True:
+                block = src.read(1024)
+                if not block:
+                    break
+                h.update(block)
+        if binascii.hexlify(h.digest()).decode() != f["sha256"]:
+            raise Refused("%s: hash mismatch on the flash" % f["name"])
+
+
+def swap(root, m, oid):
+    """The complete stage becomes fw/<version>/ (one rename), then the pointer names it, on
+    trial (one atomic write). A power cut before the pointer's write boots the old version."""
+    target = fw_boot.folder(root, m["version"])
+    if _exists(target):
+        rmtree(target)
+    os.rename(stage_dir(root), target)
+    fw_store._sync_dir(fw_store.join(root, fw_boot.FW_DIR))
+    fw_boot.activate(root, m["version"], oid)
