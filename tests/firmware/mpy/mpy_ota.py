@@ -28,7 +28,7 @@ def sha512_vectors():
         d = ota_ed25519.SHA512()
         m = h(v["message"])
         for i in range(0, len(m), 37):  # chunked updates give the same digest
-            d.update(m[i:i + 37])
+            d.update(m[i : i + 37])
         eq(hx(d.digest()), v["digest"], "sha512 chunked")
 
 
@@ -51,6 +51,7 @@ def verify_timing():
     offer = json.loads(_read("offer.json"))
     key = h(_read("key.hex").strip())
     import binascii
+
     sig = binascii.a2b_base64(offer["sig"])
     body = offer["manifest"].encode()
     t0 = time.ticks_ms()
@@ -61,6 +62,7 @@ def verify_timing():
     # RAM: the most a verify keeps reachable, sampled after every point addition (collected
     # first, so garbage does not count: the board's GC reclaims it as it goes).
     import gc
+
     gc.collect()
     base = gc.mem_alloc()
     peak = [0]
@@ -94,7 +96,7 @@ def offer_checks():
             fw_ota.check_offer(o, key, running, free)
         except fw_ota.Refused as e:
             if want not in str(e):
-                raise AssertionError("refused with %r, want %r" % (str(e), want))
+                raise AssertionError("refused with %r, want %r" % (str(e), want)) from None
             return
         raise AssertionError("accepted, want refused: " + want)
 
