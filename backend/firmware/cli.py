@@ -1,6 +1,6 @@
 """`pooldesk-backend firmware ...`: the operator's commands (docs/updates.md).
 
-    firmware add BUNDLE                      store a release signed with POOLDESK_OTA_PUBLIC_KEY
+    firmware add BUNDLE...                   store releases signed with POOLDESK_OTA_PUBLIC_KEY
     firmware list                            the stored releases
     firmware update (--device ID | --user NAME) [--version V] [--force]
     firmware status [--device ID]            each device's last update
@@ -30,7 +30,7 @@ def add_parser(commands: Any, data_dir_option: Any) -> None:
     fw = commands.add_parser("firmware", help="firmware releases and over-the-air updates")
     sub = fw.add_subparsers(dest="firmware_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="store a signed release bundle (pooldesk-release build)")
-    add.add_argument("bundle", type=Path, metavar="BUNDLE")
+    add.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE")
     data_dir_option(add)
     data_dir_option(sub.add_parser("list", help="the stored releases"))
     upd = sub.add_parser("update", help="start an update of one device or of a user's devices")
@@ -50,21 +50,26 @@ async def run(database: Any, settings: Any, args: argparse.Namespace) -> list[st
     cmd = args.firmware_command
     try:
         if cmd == "add":
-            try:
-                data = args.bundle.read_bytes()
-            except OSError as e:
-                raise FirmwareCommandError(f"cannot read {args.bundle}: {e}") from None
-            async with database.write() as db:
-                release = await service.add_release(db, data, settings.ota_public_key)
-                record(
-                    db,
-                    event="firmware_add",
-                    outcome="success",
-                    user_id=None,
-                    version=release.version,
-                    size=release.size,
+            out = []
+            for path in args.bundles:  # each in its own transaction: a bad one stores nothing
+                try:
+                    data = path.read_bytes()
+                except OSError as e:
+                    raise FirmwareCommandError(f"cannot read {path}: {e}") from None
+                async with database.write() as db:
+                    release = await service.add_release(db, data, settings.ota_public_key)
+                    record(
+                        db,
+                        event="firmware_add",
+                        outcome="success",
+                        user_id=None,
+                        version=release.version,
+                        size=release.size,
+                    )
+                out.append(
+                    f"stored firmware {release.version} ({release.size} bytes, signature ok)"
                 )
-            return [f"stored firmware {release.version} ({release.size} bytes, signature ok)"]
+            return out
         if cmd == "list":
             async with database.read() as db:
                 rows = await service.releases(db)
