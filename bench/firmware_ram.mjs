@@ -175,6 +175,14 @@ mp.registerJsModule("benchclient", {
 
 try {
   await mp.runPythonAsync(job.script);
+  if (job.save_flash) {
+    // The flash as the run left it (config.json with the binding), for a reboot run.
+    for (const name of mp.FS.readdir("/flash")) {
+      if (name !== "." && name !== "..") {
+        fs.writeFileSync(path.join(job.save_flash, name), mp.FS.readFile("/flash/" + name));
+      }
+    }
+  }
   report({ done: true, gc_total: gcTotal });
 } catch (e) {
   if (e && e.name === "PythonError") {

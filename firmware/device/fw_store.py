@@ -86,6 +86,36 @@ def decode(raw):
     return seq, data
 
 
+def read_stream(f):
+    """An open binary file -> (seq, data) or None when incomplete or corrupt, like decode(),
+    without the whole file in RAM: the body is hashed 256 bytes at a time, then parsed from
+    the file by json.load (a 7 KB binding is never held as bytes and text besides its data)."""
+    head = f.readline()
+    if not head.endswith(b"\n"):
+        return None
+    fields = head[:-1].rstrip(b"\r").split(b" ")
+    if len(fields) != 3 or fields[0] != MAGIC.encode():
+        return None
+    try:
+        seq = int(fields[1].decode())
+        h = hashlib.sha256()
+        buf = bytearray(256)
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(buf if n == len(buf) else memoryview(buf)[:n])
+        if fields[2].decode() != binascii.hexlify(h.digest()).decode():
+            return None
+        f.seek(len(head))
+        data = json.load(f)
+    except Exception:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return seq, data
+
+
 class _Hasher(io.IOBase):
     """A write-only stream that hashes what json.dump writes into it."""
 
@@ -120,7 +150,7 @@ class Store:
     def _read(self, path):
         try:
             with open(path, "rb") as f:
-                return decode(f.read())
+                return read_stream(f)
         except OSError:
             return None
 

@@ -54,9 +54,22 @@ def _encode(obj):
     return json.dumps(obj).encode()
 
 
+def _ascii(data):
+    for b in data:
+        if b >= 0x80:
+            return False
+    return True
+
+
 def _decode(data):
     try:
-        obj = json.loads(str(data, "utf-8"))  # decoded where it lies: no bytes copy
+        if isinstance(data, memoryview) and _ascii(data):
+            try:  # MicroPython parses a buffer where it lies: no text copy of an 8 KB message
+                obj = json.loads(data)
+            except TypeError:  # CPython's json takes no memoryview
+                obj = json.loads(str(data, "utf-8"))
+        else:
+            obj = json.loads(str(data, "utf-8"))  # checks the UTF-8 as it decodes
     except Exception:  # noqa - any malformed input (also RecursionError, UnicodeError)
         raise _Reply("bad_message", "message is not UTF-8 JSON")
     if not isinstance(obj, dict) or not isinstance(obj.get("op"), str):

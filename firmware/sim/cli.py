@@ -146,6 +146,18 @@ async def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    presses: set[asyncio.Task[None]] = set()
+
+    def press_buttons() -> None:
+        """SIGUSR1: a short press on every device (Bluetooth back on for a Wi-Fi change)."""
+        for sim in sims:
+            print(f"{sim.device_id}  button pressed: Bluetooth on for 10 minutes", flush=True)
+            task = asyncio.ensure_future(sim.hold_button(2))
+            presses.add(task)
+            task.add_done_callback(presses.discard)
+
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        loop.add_signal_handler(signal.SIGUSR1, press_buttons)
     try:
         for i in range(args.devices):
             mac = args.mac[i] if i < len(args.mac) else mac_for(i)
@@ -174,7 +186,7 @@ async def run(args: argparse.Namespace) -> int:
                 f"  {'bound' if sim.controller.bound else 'not bound'}",
                 flush=True,
             )
-        print("running; Ctrl-C to stop", flush=True)
+        print("running; Ctrl-C to stop, kill -USR1 to press the buttons", flush=True)
         await stop.wait()
     finally:
         for sim in reversed(sims):

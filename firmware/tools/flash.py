@@ -48,8 +48,10 @@ ESP32_GENERIC_MODULES = frozenset(
         "io", "sys",
     }
 )  # fmt: skip
-# Libraries stock MicroPython lacks that the firmware may import, and how to install them.
-EXTRA_LIBRARIES = {"aioble": "aioble"}  # mpremote mip install <package>
+# Libraries stock MicroPython lacks that the firmware may import, and the micropython-lib
+# package that brings each (`mpremote mip install <package>`). None today: provisioning uses the
+# built-in `bluetooth` module, not aioble.
+EXTRA_LIBRARIES: dict[str, str] = {}
 
 Runner = Callable[[list[str]], str]
 
@@ -355,11 +357,18 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
         )
     if (opts.factory is None) == (opts.batch is None):
         raise FlashError("give the unit's factory data: --factory FILE or --batch FOLDER")
+    # Checked before anything touches the board (an erase cannot be taken back).
+    factory = read_factory(opts.factory) if opts.factory is not None else None
+    if opts.batch is not None and not (opts.batch / "devices").is_dir():
+        raise FlashError(
+            f"{opts.batch} is not a pooldesk-factory batch (it has no devices/ folder)"
+        )
     steps = 7 if opts.erase else 6
     n = iter(range(1, steps + 1))
 
     out(f"[{next(n)}/{steps}] checking the firmware's imports against stock ESP32_GENERIC")
-    libraries = libraries_needed()
+    device = DEVICE_DIR
+    libraries = libraries_needed(device)
     out("        needs beside the firmware: " + (", ".join(libraries) or "nothing"))
 
     with tempfile.TemporaryDirectory(prefix="pooldesk-flash-") as tmp:
@@ -369,11 +378,11 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
         else:
             out(f"[{next(n)}/{steps}] compiling the firmware with {mpy_cross_version()}")
             if opts.dry_run:
-                for path in sorted(DEVICE_DIR.glob("*.py")):
+                for path in sorted(device.glob("*.py")):
                     if path.name != ENTRY:
                         mpy = build / (path.stem + ".mpy")
                         out("    " + shlex.join(compile_command(path, mpy)))
-            compile_firmware(build)
+            compile_firmware(build, device)
 
         port = opts.port
         if opts.dry_run and port is None:
@@ -408,10 +417,9 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
             if factory_path is None:
                 factory_path = factory_for(opts.batch, board.device_id)
 
-        factory = read_factory(factory_path) if factory_path.exists() else None
         if factory is None and not opts.dry_run:
-            raise FlashError(f"{factory_path} does not exist")
-        files = plan_files(build, factory_path, frozen=opts.frozen)
+            factory = read_factory(factory_path)
+        files = plan_files(build, factory_path, device, frozen=opts.frozen)
         if not opts.dry_run:
             for warning in check_board(board, files, factory):
                 out("    warning: " + warning)
@@ -422,7 +430,9 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
             out(f"    {size}  {f.target}")
         commands = [
             mpremote(
-                port, "exec", cleanup_script(stale_names(frozen=opts.frozen), opts.keep_config)
+                port,
+                "exec",
+                cleanup_script(stale_names(device, frozen=opts.frozen), opts.keep_config),
             ),
             copy_command(port, files),
         ]
@@ -443,7 +453,7 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
     if not opts.dry_run:
         out(
             f"The controller {factory['device_id']} is starting, unbound: its LED blinks slowly "
-            "and it advertises over Bluetooth. Bind it with the PoolDesk app (Add controller)."
+            "and it advertises over Bluetooth. Bind it with the PoolDesk app (Add device)."
         )
     return 0
 

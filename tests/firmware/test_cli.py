@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,3 +82,39 @@ def test_bad_options_get_a_clear_message(capsys, tmp_path: Path):
     assert "at least 1" in capsys.readouterr().err
     assert main(["--water", "lukewarm", "--flash-dir", str(tmp_path)]) == 2
     assert "bad --water" in capsys.readouterr().err
+
+
+def test_sigusr1_presses_the_buttons_and_bluetooth_comes_back(tmp_path: Path, broker: int):
+    dashboard = Dashboard(broker)
+    proc = subprocess.Popen(
+        CLI
+        + ["--flash-dir", str(tmp_path), "--broker", f"mqtt://127.0.0.1:{broker}"]
+        + ["--user", "john", "--ble", "virtual", "--log-level", "INFO"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        while "running" not in (line := proc.stdout.readline()):
+            assert line, errors
+        deadline = time.monotonic() + 10
+        prefix = "users/john/devices/esp-a1b2c3"
+        while b"online" not in dashboard.payloads("status", prefix):
+            assert time.monotonic() < deadline, errors
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGUSR1)
+        assert "ESP-A1B2C3  button pressed" in proc.stdout.readline()
+        while not any("button: bluetooth on" in line for line in list(errors)):
+            assert time.monotonic() < deadline, errors
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        dashboard.close()

@@ -13,6 +13,7 @@ import fw_store
 import pytest
 
 from firmware.tools import factory, flash
+from tests.support import micropython
 
 DEVICE = flash.DEVICE_DIR
 MODULES = sorted(p.stem for p in DEVICE.glob("*.py") if p.name != "main.py")
@@ -45,6 +46,23 @@ def test_a_module_stock_micropython_lacks_fails_loudly_with_its_importers(tmp_pa
     text = str(err.value)
     assert "requests (imported by fw_a.py)" in text and "foo (imported by fw_b.py)" in text
     assert "fw_b (" not in text and "machine (" not in text
+
+
+def test_a_library_it_knows_is_installed_with_mip(tmp_path: Path, monkeypatch, batch):
+    device = tmp_path / "device"
+    device.mkdir()
+    (device / "main.py").write_text("import fw_app\n")
+    (device / "fw_app.py").write_text("import aioble\nimport bluetooth\n")
+    monkeypatch.setattr(flash, "EXTRA_LIBRARIES", {"aioble": "aioble"})
+    assert flash.libraries_needed(device) == ["aioble"]
+    monkeypatch.setattr(flash, "DEVICE_DIR", device)
+    lines: list[str] = []
+    _, factory_json = unit(batch)
+    opts = flash.Options("/dev/ttyUSB0", factory_json, None, False, None, True, False, tmp_path)
+    assert flash.flash(opts, out=lines.append) == 0
+    mip = shlex.join([sys.executable, "-m", "mpremote", "connect", "/dev/ttyUSB0", "mip"])
+    assert any(line.strip() == mip + " install aioble" for line in lines)
+    assert "needs beside the firmware: aioble" in "\n".join(lines)
 
 
 def test_the_file_set_is_mpy_for_modules_source_for_main_and_the_data(tmp_path: Path, batch):
@@ -157,6 +175,22 @@ def test_the_factory_json_it_copies_is_what_the_firmware_reads(tmp_path: Path, b
     assert fw_store.load_json(str(root), "factory.json")["claim_code"] == data["claim_code"]
 
 
+def test_micropython_reads_the_claim_code_from_the_factory_json_it_copies(tmp_path: Path, batch):
+    """The same check under the real interpreter (the Unix port of the test extras)."""
+    _, factory_json = unit(batch)
+    root = tmp_path / "flash"
+    root.mkdir()
+    (root / "factory.json").write_bytes(factory_json.read_bytes())
+    script = tmp_path / "read_factory.py"
+    script.write_text(
+        "import fw_store\n"
+        f"print('CLAIM', fw_store.load_json({str(root)!r}, 'factory.json').get('claim_code'))\n"
+    )
+    result = micropython.run(script)
+    assert result.returncode == 0, result.transcript()
+    assert f"CLAIM {flash.read_factory(factory_json)['claim_code']}" in result.stdout
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -240,6 +274,21 @@ def test_a_whole_install_in_order_against_a_board_answering_like_micropython(tmp
     assert str(batch / "devices" / device_id / "factory.json") in copy
     assert any(f"{device_id}: MicroPython 1.27.0" in line for line in lines)
     assert "unbound" in lines[-1]
+
+
+def test_bad_factory_data_stops_it_before_the_board_is_touched(tmp_path: Path):
+    image = tmp_path / "ESP32_GENERIC-v1.27.0.bin"
+    image.write_bytes(b"\xe9" + b"\x00" * 1023)
+    bad = tmp_path / "factory.json"
+    bad.write_text(json.dumps({"device_id": "ESP-A1B2C3", "claim_code": "TOO-SHORT"}))
+    sent: list[list[str]] = []
+    for opts in (
+        flash.Options("/dev/ttyUSB0", bad, None, True, image, False, False, tmp_path / "b"),
+        flash.Options("/dev/ttyUSB0", None, tmp_path, True, image, False, False, tmp_path / "b"),
+    ):
+        with pytest.raises(flash.FlashError, match="claim code|not a pooldesk-factory batch"):
+            flash.flash(opts, out=lambda line: None, runner=sent.append)
+    assert sent == []
 
 
 def test_usage_errors_and_no_board(tmp_path: Path, batch, capsys):

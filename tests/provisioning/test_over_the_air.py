@@ -143,3 +143,32 @@ def test_advertising_payloads_keep_the_documented_bytes():
     _, bound = prov.advertising_payloads("ESP-0D0E0F", True)
     assert bound.endswith(bytes.fromhex("5044 01 01 0d0e0f"))
     assert len(adv) <= 31 and len(resp) <= 31
+
+
+async def test_a_radio_short_of_notification_buffers_still_answers_everything(
+    radio, monkeypatch: pytest.MonkeyPatch
+):
+    """gatts_notify raises OSError when the stack's buffers are full (one 20-byte frame
+    here): prov.py waits and retries, so every answer still arrives, in order."""
+    bluetooth = sys.modules["bluetooth"]
+    monkeypatch.setattr(bluetooth, "TX_POOL_BYTES", 40)
+    refused: list[int] = []
+    send = bluetooth.BLE._send_notification
+
+    def counting(self, conn_handle, value_handle, payload):  # type: ignore[no-untyped-def]
+        try:
+            send(self, conn_handle, value_handle, payload)
+        except OSError:
+            refused.append(value_handle)
+            raise
+
+    monkeypatch.setattr(bluetooth.BLE, "_send_notification", counting)
+    target, _ = radio
+    async with open_gatt_link(target.address, mtu=23) as link:
+        assert link.mtu == 23
+        client = ProvisioningClient(link, timeout=5)
+        await client.open_session(CODE)
+        assert [n.ssid for n in await client.scan_wifi()] == ["PoolHouse"]
+        assert (await client.device_info()).device_id == "ESP-A1B2C3"
+        await client.close()
+    assert refused  # the stack did run out, and nothing was lost

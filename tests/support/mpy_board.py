@@ -54,7 +54,7 @@ class MicroPythonBoard:
         binding: dict | None = None,
         claim_code: str = "KQ4M7XTZ2PB6WRHD",
         wifi_timeout_s: float = 3.0,
-        ble: bool = False,
+        ble: str | None = None,
         **world: Any,
     ) -> None:
         self.flash = folder / "flash"
@@ -78,7 +78,7 @@ class MicroPythonBoard:
                 "PD_WORLD": str(self.world_file),
                 "PD_CONTROL": str(self.control_file),
                 "PD_WIFI_TIMEOUT": str(wifi_timeout_s),
-                "PD_BLE": "1" if ble else "0",
+                "PD_BLE": ble or "0",  # a BleBridge address (tests/support/ble_bridge.py)
             },
         )
 

@@ -155,8 +155,8 @@ class _BLE:
     def _link(self):
         if self._sock is not None:
             return
-        where = os.getenv("PD_BLE")
-        if not where:
+        where = os.getenv("PD_BLE") or ""
+        if ":" not in where:
             raise OSError(errno.ENODEV, "no Bluetooth peer: set PD_BLE=host:port")
         host, port = where.rsplit(":", 1)
         sock = socket.socket()

@@ -1,7 +1,8 @@
 # The whole controller under MicroPython with its own asyncio, on the board stand-ins
 # (firmware/sim/mpy/). Environment: PD_FLASH (the flash root: factory.json, config.json),
 # PD_WORLD (the world file), PD_CONTROL (a file of JSON lines the test appends: requests the
-# provisioning side would make), PD_WIFI_TIMEOUT, PD_BLE ("1": try to start provisioning).
+# provisioning side would make), PD_WIFI_TIMEOUT, PD_BLE (the Bluetooth bridge's address
+# "127.0.0.1:<port>", tests/support/ble_bridge.py: provisioning runs over it; "0" or unset: none).
 # Prints tagged JSON lines (board_world.emit): boot, status, log, control, pin, reset.
 import asyncio
 import os
@@ -63,7 +64,7 @@ async def _do(c, line):
 def main():
     c = Observed(
         os.getenv("PD_FLASH"),
-        ble=os.getenv("PD_BLE") == "1",
+        ble=os.getenv("PD_BLE", "0") != "0",
         tick_s=0.1,
         sensor_period_s=0.5,
         conversion_s=0.05,
