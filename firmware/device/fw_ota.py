@@ -23,7 +23,6 @@ import fw_boot
 import fw_log
 import fw_store
 import fw_time
-import ota_ed25519
 
 CHUNK_TIMEOUT_S = 10
 CHUNK_TRIES = 3
@@ -82,7 +81,15 @@ def check_offer(offer, pubkey, running, free):
     if not pubkey:
         raise Refused("no update key in the factory data")
     body = text.encode() if isinstance(text, str) else text
-    if not ota_ed25519.verify(pubkey, body, sig):
+    # Imported only when an update is offered, and dropped after: its bytecode and constants
+    # need not sit in the heap of a unit that is just running (docs/updates.md, RAM).
+    import sys
+    import ota_ed25519
+    try:
+        good = ota_ed25519.verify(pubkey, body, sig)
+    finally:
+        sys.modules.pop("ota_ed25519", None)
+    if not good:
         raise Refused("bad signature")
     m = json.loads(body)
     version = m["version"]
