@@ -64,6 +64,11 @@ def test_verify_time_under_micropython(prepared: Path) -> None:
     print(f"Ed25519 verify of a {measure['manifest_bytes']}-byte manifest: {measure['value']} ms")
     heap = next(r for r in result.results if r.get("measure") == "ed25519_verify_heap_bytes")
     print(f"heap held during a verify (manifest and offer excluded): {heap['value']} bytes")
+    held = next(r for r in result.results if r.get("measure") == "offer_held_bytes")
+    print(
+        f"an offer of {held['payload_bytes']} bytes ({held['files']} files), parsed and checked,"
+        f" holds {held['value']} bytes"
+    )
     assert measure["value"] < 20000
     assert heap["value"] < 16 * 1024
 

@@ -82,6 +82,22 @@ def verify_timing():
     finally:
         ota_ed25519._add = add
     emit({"measure": "ed25519_verify_heap_bytes", "value": peak[0]})
+    # what an offer holds once parsed and checked: the payload as MQTT hands it over, the
+    # offer dict and the parsed manifest
+    raw = _read("offer.json").encode()
+    gc.collect()
+    base = gc.mem_alloc()
+    offer2 = json.loads(raw)
+    m = fw_ota.check_offer(offer2, key, "0.4.0", None)
+    gc.collect()
+    emit(
+        {
+            "measure": "offer_held_bytes",
+            "value": gc.mem_alloc() - base,
+            "payload_bytes": len(raw),
+            "files": len(m["files"]),
+        }
+    )
 
 
 @case
