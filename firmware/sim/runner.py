@@ -346,7 +346,7 @@ class SimulatedController:
             except Exception as e:
                 if folder is not None:
                     # fw_app.run() on the board: log, reset, start over (fw_boot counts it)
-                    log.warning(
+                    log.info(
                         "%s: firmware in %s crashed (%r), resetting", self.device_id, folder, e
                     )
                     self._booted.set()
