@@ -68,6 +68,7 @@ class Owner:
     http: httpx.AsyncClient
     username: str
     token: str
+    password: str = ""
 
     @property
     def auth(self) -> dict[str, str]:
@@ -143,7 +144,7 @@ class Backend:
             json={"username": account["username"], "password": account["password"]},
         )
         r.raise_for_status()
-        return Owner(http, account["username"], r.json()["token"])
+        return Owner(http, account["username"], r.json()["token"], account["password"])
 
     async def bind(self, owner: Owner, device_id: str) -> dict:
         """The binding the owner's controller needs (its broker login, issued now)."""

@@ -67,6 +67,9 @@ class DashboardController(QObject):
         self._link_was_up = False  # the broker link was up once since sign-in
         self._retry_countdown = Countdown(self)
         self._show_link(LinkStatus(LinkState.IDLE))
+        from pooldesk.ui.controllers.updates import UpdatesController
+
+        self.updates = UpdatesController(self)  # the firmware panel on each card
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -118,11 +121,13 @@ class DashboardController(QObject):
         try:
             self.store.load(await self.session.client.devices())
             self.view.notice.clear_message()
+            self.updates.refresh()
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.message))
 
     async def stop(self) -> None:
         self._clock.stop()
+        self.updates.stop()
         if self.wizard is not None:
             await self.wizard.cancel_now()
         await self.tasks.cancel_all()
