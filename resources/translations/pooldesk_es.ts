@@ -211,199 +211,199 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="295" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="300" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="300" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="305" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="305" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="310" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="312" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="307" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="312" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="336" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="341" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="347" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="352" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="348" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="353" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="371" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="376" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="373" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="378" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="376" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="381" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="393" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="443" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="448" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="444" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="449" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="448" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="453" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="153" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="158" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="155" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="160" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="157" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="164" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="162" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="169" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="162" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="167" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="167" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="172" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="169" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="174" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="213" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="218" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="215" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="220" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="217" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="222" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="224" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="219" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="224" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="223" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="228" />
       <source>— °C</source>
       <translation>— °C</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="227" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="232" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="250" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="234" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="239" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="242" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="246" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="243" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="248" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="251" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="256" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="255" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="260" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="257" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="262" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
@@ -754,6 +754,87 @@
     </message>
   </context>
   <context>
+    <name>UpdatePanel</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="26" />
+      <source>Install…</source>
+      <translation>Instalar…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="42" />
+      <source>no reason given</source>
+      <translation>sin motivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="44" />
+      <source>Waiting for the controller to take firmware {v}…</source>
+      <translation>Esperando a que el controlador acepte el firmware {v}…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="45" />
+      <source>Firmware {v} offered to the controller…</source>
+      <translation>Firmware {v} ofrecido al controlador…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="46" />
+      <source>Downloading firmware {v}: {p}%</source>
+      <translation>Descargando el firmware {v}: {p}%</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="47" />
+      <source>Checking the signature and files of {v}…</source>
+      <translation>Comprobando la firma y los archivos de {v}…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="48" />
+      <source>Firmware {v} installed; the controller restarts…</source>
+      <translation>Firmware {v} instalado; el controlador se reinicia…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="49" />
+      <source>Updated to {v}: the controller is back online with it.</source>
+      <translation>Actualizado a {v}: el controlador vuelve a estar en línea con él.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="51" />
+      <source>Version {v} did not work on the controller, so it went back to the version before by itself ({r}).</source>
+      <translation>La versión {v} no funcionó en el controlador, así que volvió por sí solo a la versión anterior ({r}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="54" />
+      <source>Version {v} was not installed ({r}). Nothing changed.</source>
+      <translation>La versión {v} no se instaló ({r}). No ha cambiado nada.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="72" />
+      <source>Firmware {v} is available (this controller runs {r}).</source>
+      <translation>Hay disponible el firmware {v} (este controlador tiene {r}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="74" />
+      <source>Firmware {v} is available.</source>
+      <translation>Hay disponible el firmware {v}.</translation>
+    </message>
+  </context>
+  <context>
+    <name>UpdatesController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="79" />
+      <source>Update the controller?</source>
+      <translation>¿Actualizar el controlador?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="81" />
+      <source>Install firmware {v} on {n}? The controller checks the update's signature, installs it and restarts, which takes about a minute; the pump keeps its settings. If the new version does not work, the controller goes back to the one it has now by itself.</source>
+      <translation>¿Instalar el firmware {v} en {n}? El controlador comprueba la firma de la actualización, la instala y se reinicia, lo que tarda alrededor de un minuto; la bomba conserva sus ajustes. Si la nueva versión no funciona, el controlador vuelve por sí solo a la que tiene ahora.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="86" />
+      <source>Install</source>
+      <translation>Instalar</translation>
+    </message>
+  </context>
+  <context>
     <name>WizardController</name>
     <message>
       <location filename="../../pooldesk/ui/wizard/controller.py" line="72" />
@@ -856,57 +937,57 @@
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="358" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="360" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="360" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="362" />
       <source>A network name has at most 32 bytes.</source>
       <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="369" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="371" />
       <source>A Wi-Fi password has 8 to 63 characters.</source>
       <translation>Una contraseña wifi tiene de 8 a 63 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="389" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="391" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="487" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="489" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="527" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="529" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="538" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="542" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="542" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="544" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="570" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="572" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="611" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="613" />
       <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
       <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
     </message>
@@ -1012,67 +1093,67 @@
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="466" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="468" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="467" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="469" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="468" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="470" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="469" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="471" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="470" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="472" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="473" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="475" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="489" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="491" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="493" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="495" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="496" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="498" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="500" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="502" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="504" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="508" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
