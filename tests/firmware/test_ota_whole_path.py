@@ -181,3 +181,46 @@ async def test_the_backend_refuses_a_bundle_signed_with_another_key(backend, key
     assert "signature does not match the configured update key" in done.stderr
     listed = backend.cli("firmware", "list").stdout
     assert "9.0.0" not in listed and "0.5.0" in listed
+
+
+async def test_only_the_owner_starts_an_update_and_bad_requests_are_told_why(
+    backend, keys, tmp_path
+) -> None:
+    owner = await backend.owner("ESP-0BAD01")
+    stranger = await backend.owner("ESP-0BAD02")
+    r = await stranger.start_update("ESP-0BAD01", "0.5.0")
+    assert r.status_code == 404  # someone else's device does not exist for a stranger
+    r = await owner.http.post("/api/devices/ESP-0BAD01/firmware-update", json={})
+    assert r.status_code == 401
+    r = await owner.start_update("ESP-0BAD01", "9.9.9")
+    assert r.status_code == 404 and "no firmware release 9.9.9" in r.json()["error"]["message"]
+    r = await owner.http.post(
+        "/api/devices/ESP-0BAD01/firmware-update", json={"version": 5}, headers=owner.auth
+    )
+    assert r.status_code == 400 and "version" in r.json()["error"]["message"]
+    assert (await owner.device("ESP-0BAD01"))["firmware"]["update"] is None
+    # all of the owner's devices at once: one update each, queued
+    r = await owner.http.post("/api/firmware-update", json={"version": "0.5.0"}, headers=owner.auth)
+    assert r.status_code == 202
+    assert [u["state"] for u in r.json()["updates"]] == ["requested"]
+    status = backend.cli("firmware", "status", "--device", "ESP-0BAD01")
+    assert status.returncode == 0 and "0.5.0" in status.stdout
+    assert "ESP-0BAD02" not in status.stdout
+
+
+def test_the_operator_is_told_what_is_wrong_with_a_bundle(backend, tmp_path) -> None:
+    not_zip = tmp_path / "notes.zip"
+    not_zip.write_text("hello")
+    done = backend.cli("firmware", "add", str(not_zip))
+    assert done.returncode == 1 and "not a PoolDesk firmware bundle" in done.stderr
+    done = backend.cli("firmware", "add", str(tmp_path / "missing.zip"))
+    assert done.returncode == 1 and "cannot read" in done.stderr
+    done = backend.cli("firmware", "update", "--device", "ESP-FFFFFF")
+    assert done.returncode == 1 and "no device ESP-FFFFFF is registered" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_without_an_update_key_the_backend_stores_no_release(keys, releases, tmp_path) -> None:
+    be = ota.Backend(tmp_path / "nokey", "")
+    done = be.cli("firmware", "add", str(releases["0.5.0"]))
+    assert done.returncode == 1 and "POOLDESK_OTA_PUBLIC_KEY" in done.stderr
