@@ -129,14 +129,20 @@ def clear_result(root, update_id):
 
 
 def _arm_timer(root):
+    """The trial's deadline, kept by the part that is never updated. On the ESP32 port the
+    timer's callback is scheduled (not a hard IRQ), so it may write the pointer file."""
     import machine
-    timer = machine.Timer(0)
 
     def fire(_t):
         if expire(root):
             machine.reset()
 
-    timer.init(mode=machine.Timer.ONE_SHOT, period=TRIAL_S * 1000, callback=fire)
+    try:
+        timer = machine.Timer(0)
+        timer.init(mode=machine.Timer.ONE_SHOT, period=TRIAL_S * 1000, callback=fire)
+    except Exception as e:  # no such timer: the boot count still rolls a broken version back
+        print("fw_boot: no trial timer:", repr(e))
+        return None
     return timer
 
 
