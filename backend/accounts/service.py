@@ -554,6 +554,7 @@ class AccountService:
                     select(AuditEntry).where(AuditEntry.user_id == user.id).order_by(AuditEntry.id)
                 )
             ).all()
+            credentials = await devices.credential_metadata(db, user.id)  # no secrets
         return {
             "exportedAt": iso(utcnow()),
             "user": {
@@ -578,6 +579,7 @@ class AccountService:
                 for s in sessions
             ],
             "audit": [entry_json(a) for a in audit],
+            **credentials,
         }
 
     async def delete_account(self, user: User, password: str, client: Client) -> None:

@@ -6,32 +6,37 @@ logins at the broker when sessions, devices or accounts end (account events), an
 
     pending_put     written before the broker is asked; becomes `synced` once it answered
     synced          the broker has the login
-    pending_delete  the login must go (session/device/account ended, or issuing failed); a
-                    reconcile loop deletes it at the broker, then deletes the row
+    pending_delete  the login must go (session/device/account ended, replaced by a newer one,
+                    or issuing failed); the reconcile loop deletes it at the broker, then the row
 
-The reconcile loop also removes session logins whose session is gone, revoked or expired, even
-if no event said so (a session purged by maintenance, a logout racing an issue). Every change to
-one login happens under that login's lock, and a deletion at the broker happens only after the
-row was re-read under the lock and still says `pending_delete` (a re-issue in between wins).
+Every issue creates a login under a new name (`logins.new_generation`) with the owner's fixed
+client id, and the owner's older logins are retired only after the broker confirmed the new one:
+a failed or timed-out issue never touches the working login. Names are never reused and a row
+never goes back from `pending_delete`, so a stale deletion cannot remove a fresh login, whichever
+process runs it (the per-login lock only orders work inside one process). The reconcile loop
+also removes session logins whose session is gone, revoked or expired, `pending_put` rows an issue
+abandoned (a backend killed meanwhile) and all but the newest login of each session and device.
 Each row keeps the login's password as a dynamic-security hash (`password_hash`), so `broker
 sync` can put back on a managed broker the logins its lost store held, old passwords included.
 
-A broker that is down while a credential is issued answers 503 (nothing half-issued stays: the
-row turns `pending_delete`); one that is down while a login is revoked leaves the row
-`pending_delete` until the loop succeeds (every `RECONCILE_EVERY_S`, logged while pending).
-Single backend instance assumed: the per-login lock is in-process.
+A broker that is down while a credential is issued answers 503; one that is down while logins
+are revoked delays the revocation (the request waits at most `INLINE_BUDGET_S`), and retained
+messages to clear become `broker_jobs` rows, retried until they succeed. `/healthz` reads this
+extension's cached `health_report()`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -43,16 +48,21 @@ from starlette.routing import BaseRoute
 
 from backend.accounts.events import AccountEvent
 from backend.audit.service import record
-from backend.broker.base import BrokerBackend, BrokerError, BrokerLogin
+from backend.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerRejected
 from backend.broker.keyed_locks import KeyedLocks
 from backend.broker.logins import dashboard_login, device_login, new_generation, recorder_login
 from backend.broker.managed import LanListener, ManagedMosquitto
 from backend.broker.mosquitto import BrokerConfigError
-from backend.broker.retained import clear_retained, publish_retained, retained_prefix_of
-from backend.broker.rights import dashboard_rights, device_rights, user_prefix
+from backend.broker.retained import (
+    clear_retained,
+    publish_retained,
+    remove_stray_logins,
+    retained_prefix_of,
+)
+from backend.broker.rights import AclRule, dashboard_rights, device_rights, user_prefix
 from backend.broker.store import HashedLogin, dynsec_password_hash
 from backend.context import AppContext, client_address, context_of
-from backend.db.models import Device, MqttLogin, User
+from backend.db.models import BrokerJob, Device, MqttLogin, User
 from backend.db.models import Session as UserSession
 from backend.db.types import utcnow
 from backend.devices.ids import normalize_device_id
@@ -76,7 +86,10 @@ ABANDONED_PUT_S = 120.0
 RETRY_AFTER_S = 30
 HEALTH_EVERY_S = 2.0
 HEALTH_TIMEOUT_S = 3.0
+MAX_SESSIONS_PER_USER = 20  # MQTT logins of signed-in apps per user (POOLDESK_MQTT_MAX_...)
 MIN_FREE_BYTES = 64 * 2**20  # below this on the data folder's disk, /healthz says 503
+INLINE_BUDGET_S = 1.5  # how long a revoking request waits for the broker before answering
+JOB_RETRY_MAX_S = 3600.0  # longest wait between two tries of a broker job
 SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, not in the table
 # Every login PoolDesk makes is named with one of these; `broker sync` never touches other logins
 # (an external Mosquitto may serve other clients too). `svc-` are short-lived service logins.
@@ -88,10 +101,10 @@ CREDENTIALS = obj(
     clientId=STRING,
     topicPrefix=STRING,
     brokerUrl=STRING,
+    caCert={"type": ["string", "null"]},
 )
-DEVICE_CREDENTIALS = {
-    "allOf": [CREDENTIALS, obj(apiKey=STRING, caCert={"type": ["string", "null"]})]
-}
+DEVICE_CREDENTIALS = {"allOf": [CREDENTIALS, obj(apiKey=STRING)]}
+PUBLIC_URL_SCHEMES = ("mqtts", "wss")
 
 
 def broker_kind(settings: Settings, env: Mapping[str, str]) -> str:
@@ -113,6 +126,43 @@ def _port(env: Mapping[str, str], name: str) -> int | None:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise BrokerConfigError(f"{name} must be a port number (1-65535), not {raw!r}")
     return int(raw)
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise BrokerConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _public_broker(env: Mapping[str, str]) -> str | None:
+    """Check POOLDESK_MQTT_PUBLIC_URL; return the CA of POOLDESK_MQTT_PUBLIC_CA_FILE, if set."""
+    url = env.get("POOLDESK_MQTT_PUBLIC_URL", "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in PUBLIC_URL_SCHEMES or not parts.hostname:
+            raise BrokerConfigError(
+                f"POOLDESK_MQTT_PUBLIC_URL must be an mqtts:// or wss:// URL with a host, "
+                f"not {url!r} (passwords must not cross a network in clear text)"
+            )
+    ca_file = env.get("POOLDESK_MQTT_PUBLIC_CA_FILE", "").strip()
+    if not ca_file:
+        return None
+    try:
+        return Path(ca_file).read_text()
+    except OSError as error:
+        raise BrokerConfigError(f"POOLDESK_MQTT_PUBLIC_CA_FILE cannot be read: {error}") from None
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return (mapped or ip).is_loopback
 
 
 def build_backend(settings: Settings, env: Mapping[str, str] | None = None) -> BrokerBackend:
@@ -221,7 +271,20 @@ class BrokerExtension:
         self._loop_task: asyncio.Task[None] | None = None
         self._health_task: asyncio.Task[None] | None = None
         self._health: dict[str, dict[str, Any]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()  # cuts the reconcile loop's wait short
+        self._jobs_due_now = False
+        self._strays: set[str] = set()  # service logins that may be left at the broker
         self._locks = KeyedLocks()
+        self.max_sessions = MAX_SESSIONS_PER_USER
+        self._public_ca: str | None = None
+        try:
+            self.max_sessions = _positive(
+                settings.broker_env, "POOLDESK_MQTT_MAX_SESSIONS_PER_USER", MAX_SESSIONS_PER_USER
+            )
+            self._public_ca = _public_broker(settings.broker_env)
+        except BrokerConfigError as error:
+            self._config_error = self._config_error or str(error)
         self.routes: list[BaseRoute] = [
             route("/api/auth/mqtt-credentials", {"GET": self.session_credentials}),
             route("/api/devices/{device_id}/credentials", {"POST": self.device_credentials}),
@@ -316,7 +379,12 @@ class BrokerExtension:
                 "ok": not low,
                 "detail": f"{free // 2**20} MiB free" + (" (too little)" if low else ""),
             }
+        was_ok = self._health.get("broker", {}).get("ok", True)
         self._health = health
+        if health["broker"]["ok"] and not was_ok:  # back: retry what is owed now, not later
+            log.info("MQTT broker answers again; retrying pending broker work")
+            self._jobs_due_now = True
+            self._wake.set()
 
     async def _check_health_forever(self) -> None:
         while True:
@@ -348,8 +416,43 @@ class BrokerExtension:
             log.info("MQTT broker (%s) started after all", self._backend.name)
         self._start_error = None
         log.info("MQTT broker (%s) at %s", self._backend.name, self._backend.broker_url)
+        if isinstance(self._backend, ManagedMosquitto):
+            self._backend.on_respawn = self.after_broker_restart
+            await self.after_broker_restart()
         await self._start_recorder()
         return True
+
+    async def after_broker_restart(self) -> None:
+        """The managed broker (re)started: every device was cut, and Mosquitto sent none of their
+        wills; the retained `status` it restored may be `online` for a device that is gone, and
+        messages it redelivers (acknowledged after its last save) may say `online` too. So every
+        device is `offline` until it says otherwise: in the database, and as a retained
+        `offline` published now — after anything the broker restored, so the recorder applies it
+        after any redelivered message, and before devices reconnect (their firmware waits at
+        least 1 s before reconnecting) and announce `online` again."""
+        ctx = self._ctx
+        if ctx is None or self._backend is None:
+            return
+        async with ctx.db.write() as db:
+            prefixes = list(await db.scalars(select(Device.topic_prefix)))
+            await db.execute(
+                update(Device).where(Device.status != "offline").values(status="offline")
+            )
+        if not prefixes:
+            return
+        try:
+            await publish_retained(
+                self._backend,
+                {f"{prefix}/status": b"offline" for prefix in prefixes},
+                rights=(AclRule("publishClientSend", "users/+/devices/+/status"),),
+                strays=self._strays,
+            )
+        except BrokerError as error:
+            log.warning("device status not republished after the broker restart: %s", error)
+        else:
+            log.info(
+                "broker (re)started: %d device(s) marked offline until heard from", len(prefixes)
+            )
 
     async def _start_recorder(self) -> None:
         """Record device traffic in-process (unless POOLDESK_RECORDER=0)."""
@@ -382,7 +485,7 @@ class BrokerExtension:
         if self._ctx is not None:
             with contextlib.suppress(ValueError):
                 self._ctx.events.unsubscribe(self.on_account_event)
-        for task in (self._loop_task, self._health_task):
+        for task in (self._loop_task, self._health_task, *self._background):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -401,9 +504,38 @@ class BrokerExtension:
 
     # ---- HTTP --------------------------------------------------------------------------------
 
+    def dashboard_broker(self, request: Request) -> tuple[str, str | None]:
+        """(URL, CA PEM or None) a dashboard can reach from where its request came from.
+
+        `POOLDESK_MQTT_PUBLIC_URL` (e.g. `wss://pool.example/mqtt` through a reverse proxy) wins;
+        a back end other than the managed one has one URL for everybody (`MQTT_BROKER_URL`); the
+        managed broker's loopback listener is only for an app on this machine, others get the
+        TLS LAN listener with its private CA. Without one, a 503 says what the operator must set.
+        """
+        backend = self._ready_backend()
+        public = self.settings.broker_env.get("POOLDESK_MQTT_PUBLIC_URL", "").strip()
+        lan_url = getattr(backend, "lan_url", None)
+        if public:
+            if self._public_ca is not None:
+                return public, self._public_ca
+            return public, backend.ca_cert_pem if public == lan_url else None
+        if not isinstance(backend, ManagedMosquitto):
+            return backend.broker_url, backend.ca_cert_pem
+        if _is_loopback(client_address(request)):
+            return backend.broker_url, None
+        if lan_url:
+            return lan_url, backend.ca_cert_pem
+        raise ApiError(
+            503,
+            "broker_unavailable",
+            "The MQTT broker only listens on the server's own loopback address, which this "
+            "computer cannot reach: the server's operator must set POOLDESK_MQTT_LAN_HOST (a TLS "
+            "listener for the home network) or POOLDESK_MQTT_PUBLIC_URL (see docs/mqtt.md)",
+        )
+
     async def session_credentials(self, request: Request) -> JSONResponse:
         auth = await require_user(request)
-        backend = self._ready_backend()
+        broker_url, ca_pem = self.dashboard_broker(request)  # before anything is issued
         login = dashboard_login(auth.user.username, auth.session_id, generation=new_generation())
         await self._issue(
             request,
@@ -418,7 +550,8 @@ class BrokerExtension:
             mqttPassword=login.password,
             clientId=login.client_id,
             topicPrefix=user_prefix(auth.user.username),
-            brokerUrl=backend.broker_url,
+            brokerUrl=broker_url,
+            caCert=ca_pem,
         )
 
     async def device_credentials(self, request: Request) -> JSONResponse:
@@ -506,12 +639,14 @@ class BrokerExtension:
                     .execution_options(synchronize_session=False)
                 )
                 if confirmed.rowcount == 1:
+                    if kind == "session":  # the user's oldest app logins beyond the cap go
+                        replaced += await self._over_session_cap(db, user_id)
                     same_owner = (
                         MqttLogin.session_id == session_id
                         if kind == "session"
                         else MqttLogin.device_id == device_pk
                     )
-                    replaced = await mark_mqtt_logins_pending_delete(
+                    replaced += await mark_mqtt_logins_pending_delete(
                         db,
                         same_owner,
                         MqttLogin.kind == kind,
@@ -552,6 +687,24 @@ class BrokerExtension:
             await self._delete_now(ctx, name)
         return api_key
 
+    async def _over_session_cap(self, db: Any, user_id: str) -> tuple[str, ...]:
+        """Mark the user's least recently issued app logins `pending_delete` so that at most
+        `max_sessions` stay (one per signed-in app; an app whose login went fetches a new one
+        when the broker refuses it, which then retires the next oldest)."""
+        names = list(
+            await db.scalars(
+                select(MqttLogin.mqtt_user)
+                .where(MqttLogin.user_id == user_id, MqttLogin.kind == "session")
+                .where(MqttLogin.broker_state == "synced")
+                .order_by(MqttLogin.created_at.desc(), MqttLogin.mqtt_user.desc())
+                .offset(self.max_sessions)
+            )
+        )
+        if not names:
+            return ()
+        log.info("user has over %d app logins: retiring %d", self.max_sessions, len(names))
+        return await mark_mqtt_logins_pending_delete(db, MqttLogin.mqtt_user.in_(names))
+
     async def _insert_pending_put(
         self,
         ctx: AppContext,
@@ -588,22 +741,116 @@ class BrokerExtension:
     # ---- deletion and reconciliation -----------------------------------------------------------
 
     async def on_account_event(self, event: AccountEvent) -> None:
-        """Sessions, devices or the account ended: their logins go at once (or stay pending);
-        the retained messages under a removed device's (or account's) topics are cleared."""
-        if self._ctx is None:
+        """Sessions, devices or the account ended: their logins go (their rows are already
+        `pending_delete`), and the retained messages under a removed device's (or account's)
+        topics are cleared (a `broker_jobs` row is written first).
+
+        The request that published the event waits for that work at most `INLINE_BUDGET_S`:
+        with a healthy broker it is done before the answer (revocation at once); with a broker
+        that is paused or down the answer goes out anyway and the work goes on in the
+        background, then in the reconcile loop, until it succeeds."""
+        ctx = self._ctx
+        if ctx is None:
             return
         if self.recorder is not None:
             self.recorder.forget_devices()
-        for mqtt_user in getattr(event, "mqtt_users", ()):
-            await self._delete_now(self._ctx, mqtt_user)
         prefix = retained_prefix_of(event)
-        if prefix is not None and self._backend is not None and not self._start_error:
+        job_id = await self._add_job(ctx, "clear_retained", prefix) if prefix else None
+        work = asyncio.create_task(
+            self._event_work(ctx, tuple(getattr(event, "mqtt_users", ())), job_id),
+            name="broker-event-work",
+        )
+        self._background.add(work)
+        work.add_done_callback(self._background.discard)
+        try:
+            await asyncio.wait_for(asyncio.shield(work), INLINE_BUDGET_S)
+        except TimeoutError:
+            log.warning("the broker is slow to answer: finishing the revocation in the background")
+
+    async def _event_work(
+        self, ctx: AppContext, mqtt_users: tuple[str, ...], job_id: str | None
+    ) -> None:
+        try:
+            for mqtt_user in mqtt_users:
+                await self._delete_now(ctx, mqtt_user)
+            if job_id is not None:
+                await self._run_job(ctx, job_id)
+        except Exception:  # the reconcile loop takes over
+            log.exception("broker work after an account event failed; retrying later")
+
+    # ---- broker jobs (persisted, retried) -------------------------------------------------
+
+    async def _add_job(self, ctx: AppContext, kind: str, target: str) -> str:
+        job_id = str(uuid.uuid4())
+        now = utcnow()
+        async with ctx.db.write() as db:
+            db.add(
+                BrokerJob(
+                    id=job_id,
+                    kind=kind,
+                    target=target,
+                    created_at=now,
+                    next_attempt_at=now,
+                    attempts=0,
+                    last_error="",
+                )
+            )
+        return job_id
+
+    async def _run_job(self, ctx: AppContext, job_id: str) -> bool:
+        """Try one job under its lock; True when it is done (or was done meanwhile)."""
+        async with self._locks.hold(f"job:{job_id}"):
+            async with ctx.db.read() as db:
+                job = await db.get(BrokerJob, job_id)
+            if job is None:
+                return True
             try:
-                cleared = await clear_retained(self._backend, prefix)
-            except BrokerError as error:
-                log.warning("retained messages under %s not cleared: %s", prefix, error)
-            else:
-                log.info("cleared %d retained message(s) under %s", len(cleared), prefix)
+                if job.kind != "clear_retained":
+                    raise BrokerRejected(f"unknown broker job kind {job.kind!r}")
+                backend = self._ready_backend()
+                cleared = await clear_retained(backend, job.target, self._strays)
+            except (BrokerError, ApiError) as error:
+                delay = min(JOB_RETRY_MAX_S, RECONCILE_EVERY_S * 2 ** min(job.attempts, 10))
+                async with ctx.db.write() as db:
+                    await db.execute(
+                        update(BrokerJob)
+                        .where(BrokerJob.id == job_id)
+                        .values(
+                            attempts=BrokerJob.attempts + 1,
+                            next_attempt_at=utcnow() + timedelta(seconds=delay),
+                            last_error=str(error)[:500],
+                        )
+                    )
+                log.warning("retained messages under %s not cleared yet: %s", job.target, error)
+                return False
+            async with ctx.db.write() as db:
+                await db.execute(delete(BrokerJob).where(BrokerJob.id == job_id))
+            log.info("cleared %d retained message(s) under %s", len(cleared), job.target)
+            return True
+
+    async def _run_due_jobs(self, ctx: AppContext) -> int:
+        """Run the jobs whose time has come; returns how many are still owed."""
+        all_due, self._jobs_due_now = self._jobs_due_now, False
+        async with ctx.db.read() as db:
+            query = select(BrokerJob.id).order_by(BrokerJob.created_at)
+            if not all_due:
+                query = query.where(BrokerJob.next_attempt_at <= utcnow())
+            due = list(await db.scalars(query))
+        left = 0
+        for job_id in due:
+            if not await self._run_job(ctx, job_id):
+                left += 1
+        return left
+
+    async def _remove_stray_service_logins(self) -> None:
+        """Delete `svc-` logins whose put or delete timed out: a paused broker may have applied
+        the put after all, and nobody would ever delete them."""
+        if not self._strays or self._backend is None or self._start_error:
+            return
+        try:
+            await remove_stray_logins(self._backend, self._strays)
+        except BrokerError as error:
+            log.warning("%d stray service login(s) not removed yet: %s", len(self._strays), error)
 
     async def _delete_now(self, ctx: AppContext, mqtt_user: str) -> bool:
         """Delete at the broker, then the row, if the row still says `pending_delete`. False
@@ -658,11 +905,21 @@ class BrokerExtension:
                 .returning(Device.topic_prefix)
             )
             prefixes = list(changed.scalars())
-        if prefixes and self._backend is not None and not self._start_error:
+        backend = self._backend
+        if not prefixes or backend is None or self._start_error or backend.name == "hivemq-cloud":
+            return  # (a new HiveMQ Cloud login takes up to a minute to work: no use there)
+
+        async def say_offline() -> None:
             try:
-                await publish_retained(self._backend, {f"{prefixes[0]}/status": b"offline"})
+                await publish_retained(
+                    backend, {f"{prefixes[0]}/status": b"offline"}, strays=self._strays
+                )
             except BrokerError as error:
                 log.warning("could not publish offline for %s: %s", prefixes[0], error)
+
+        task = asyncio.create_task(say_offline(), name="broker-device-offline")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _end_stale_session_login(self, ctx: AppContext, mqtt_user: str) -> bool:
         """Under the lock: mark a session login whose session is gone, revoked or expired
@@ -687,7 +944,11 @@ class BrokerExtension:
         assert ctx is not None
         if self._backend is not None and self._start_error:
             await self._start_backend()
+        elif self._loop_task is not None and self.recorder is None and self._recorder_wanted():
+            await self._start_recorder()  # it failed to start earlier (logged): try again
         await self._retire_abandoned_and_replaced(ctx, abandoned_after_s)
+        jobs_left = await self._run_due_jobs(ctx)
+        await self._remove_stray_service_logins()
         async with ctx.db.read() as db:
             pending = list(
                 await db.scalars(
@@ -706,7 +967,7 @@ class BrokerExtension:
                 left += 1
         if left:
             log.warning("%d MQTT login deletion(s) still pending; retrying", left)
-        return left
+        return left + jobs_left
 
     async def _retire_abandoned_and_replaced(
         self, ctx: AppContext, abandoned_after_s: float
@@ -758,7 +1019,9 @@ class BrokerExtension:
                 raise
             except Exception:  # a database hiccup must not end the loop
                 log.exception("broker reconciliation failed; retrying")
-            await asyncio.sleep(RECONCILE_EVERY_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), RECONCILE_EVERY_S)
+            self._wake.clear()
 
     async def sync(self) -> SyncReport:
         """Make the broker hold exactly the PoolDesk logins the database knows (`broker sync`).

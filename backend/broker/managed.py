@@ -27,10 +27,11 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,16 @@ PLUGIN_PATHS = (
 )
 INSTALL_HINT = "install it with `sudo apt-get install mosquitto` (Debian/Ubuntu)"
 MAX_BACKOFF_S = 30.0
+# Save the store every second (measured, docs/backend.md: saving after every change made a
+# command's round trip ~20x slower and the recorder's drain ~2.5x slower).
+AUTOSAVE_ON_CHANGES = False
+AUTOSAVE_INTERVAL = 1  # seconds (with AUTOSAVE_ON_CHANGES: changes)
+MAX_PACKET_BYTES = 1024 * 1024
+# Per session. The recorder's queue while it is away must hold a restart's worth of traffic;
+# every other session (a device's commands, a dashboard's state) needs far less, but Mosquitto
+# 2.0 has one limit for all.
+MAX_QUEUED_MESSAGES = 100_000
+MAX_QUEUED_BYTES = 8 * 1024 * 1024
 STABLE_AFTER_S = 30.0
 
 
@@ -99,9 +110,13 @@ def find_dynsec_plugin() -> str:
 
 
 def _reachable_by(path: Path, uid: int, gid: int) -> bool:
-    """Can a process running as uid/gid traverse every folder above `path`?"""
+    """Can a process running as uid/gid traverse every folder above `path`? (Folders that do
+    not exist yet will be made traversable.)"""
     for folder in path.resolve().parents:
-        st = folder.stat()
+        try:
+            st = folder.stat()
+        except FileNotFoundError:
+            continue
         if st.st_uid == uid:
             ok = st.st_mode & 0o100
         elif st.st_gid == gid:
@@ -136,6 +151,7 @@ class ManagedMosquitto:
         command_timeout: float = 10.0,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self._settled = False
         self._wanted_port, self._wanted_ws_port = port, websocket_port
         self.lan = lan
         self._mosquitto_path = mosquitto_path
@@ -153,6 +169,35 @@ class ManagedMosquitto:
         self._lock = asyncio.Lock()  # one login change at a time; imports rewrite the store
         self._exe: str | None = None
         self._run_as: tuple[int, int] | None = None  # (uid, gid) to start mosquitto as
+        # Called after the supervisor (or an import) started the broker again: every client was
+        # cut, and Mosquitto sent none of their wills (the backend says `offline` for them).
+        self.on_respawn: Callable[[], Awaitable[None]] | None = None
+        self._respawn_task: asyncio.Task[None] | None = None
+
+    def _settle_home(self) -> None:
+        """As root, the broker runs as user `mosquitto`, which must traverse the folders above
+        its files. The data folder is made 0700 by the CLI; when it is ours and closed, it gets
+        the traverse bit for others (o+x: no listing; every file in it is 0600 or holds no
+        secret). A folder above it that is closed (/root) is left alone: the broker then runs as
+        root, with a warning saying how to avoid it."""
+        if self._settled:
+            return
+        self._settled = True
+        if os.geteuid() != 0:
+            return
+        try:
+            entry = pwd.getpwnam("mosquitto")
+        except KeyError:
+            return
+        folder = self.data_dir.parent
+        try:
+            st = folder.stat()
+        except OSError:
+            return
+        if st.st_uid == os.geteuid() and not st.st_mode & 0o001:
+            if _reachable_by(folder, entry.pw_uid, entry.pw_gid):  # only it is closed
+                os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o001)
+                log.info("data folder %s made traversable (o+x) for user 'mosquitto'", folder)
 
     # ---- URLs --------------------------------------------------------------------------------
 
@@ -183,6 +228,7 @@ class ManagedMosquitto:
             return
         exe = self._exe = find_mosquitto(self._mosquitto_path)
         plugin = find_dynsec_plugin()
+        self._settle_home()
         self._stopping = False
         self._stop_leftover()  # first: refuses, changing nothing, if a live server owns it
         password = self._prepare_files()
@@ -288,6 +334,7 @@ class ManagedMosquitto:
                 continue
             self.restarts += 1
             log.info("mosquitto restarted (pid %s)", self._proc.pid)
+            self._respawned()
 
     # ---- files -------------------------------------------------------------------------------
 
@@ -335,11 +382,13 @@ class ManagedMosquitto:
         try:
             entry = pwd.getpwnam("mosquitto")
         except KeyError:
+            log.warning("running mosquitto as root: there is no user 'mosquitto' to run it as")
             return "root"
         if not _reachable_by(store_dir, entry.pw_uid, entry.pw_gid):
-            log.info(
-                "running mosquitto as root: user 'mosquitto' cannot reach %s "
-                "(a folder above it is not traversable)",
+            log.warning(
+                "running mosquitto as root: user 'mosquitto' cannot reach %s (a folder above "
+                "the data folder is closed); run the backend as its own user, or put the data "
+                "folder where that user can reach it (--data-dir / POOLDESK_DATA_DIR)",
                 store_dir,
             )
             return "root"
@@ -358,11 +407,17 @@ class ManagedMosquitto:
             "set_tcp_nodelay true",
             "persistence true",
             f"persistence_location {store_dir}/",
-            "autosave_interval 60",
-            # Sessions hold up to this many messages while their client is away (the recorder
-            # after a restart); the default 1000 would drop QoS 1 messages of a short outage.
-            "max_queued_messages 100000",
-            "max_queued_bytes 67108864",
+            # Save the store every second, not once a minute: a crash (kill -9, power) loses at
+            # most the last second of changes (docs/operations.md, "Broker and service faults").
+            f"autosave_on_changes {'true' if AUTOSAVE_ON_CHANGES else 'false'}",
+            f"autosave_interval {AUTOSAVE_INTERVAL}",
+            # Limits (issue #17): no packet over 1 MiB (a 20 MiB retained message is refused, the
+            # client is disconnected); an offline session keeps at most this much queued; a
+            # session nobody resumes for 2 days is dropped with its queue.
+            f"max_packet_size {MAX_PACKET_BYTES}",
+            f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+            f"max_queued_bytes {MAX_QUEUED_BYTES}",
+            "persistent_client_expiration 2d",
             "log_dest stderr",
             "log_type error",
             "log_type warning",
@@ -388,6 +443,7 @@ class ManagedMosquitto:
     async def attach(self) -> None:
         """Manage logins on the broker another process (`serve`) runs on this data folder,
         without starting or supervising it (for `pooldesk-backend recorder`)."""
+        self._settle_home()
         if not self.running_elsewhere():
             raise BrokerUnavailable(
                 f"no managed broker is running on {self.data_dir}: start `pooldesk-backend serve`"
@@ -408,6 +464,7 @@ class ManagedMosquitto:
     def _pid_file(self) -> tuple[int, int | None] | None:
         """(broker pid, owner pid) from `mosquitto.pid`, if it names a live broker of this
         folder. Files of older versions hold only the broker's pid (owner unknown)."""
+        self._settle_home()
         try:
             fields = (self.data_dir / "mosquitto.pid").read_text().split()
             pid = int(fields[0])
@@ -492,6 +549,8 @@ class ManagedMosquitto:
                 await asyncio.to_thread(_replace_store, store_file, merged)
             finally:
                 await self._resume()
+        if self.on_respawn is not None:  # outside the lock: the follow-up changes logins too
+            await self._run_respawn_hook(self.on_respawn)
 
     async def _pause(self) -> None:
         """Stop the broker without the supervisor restarting it."""
@@ -507,6 +566,21 @@ class ManagedMosquitto:
         await self._spawn(self._exe)
         await self._logins.set_default_acl_access()
         self._supervisor = asyncio.create_task(self._supervise(self._exe))
+
+    def _respawned(self) -> None:
+        if self.on_respawn is None:
+            return
+        if self._respawn_task is not None and not self._respawn_task.done():
+            self._respawn_task.cancel()
+        self._respawn_task = asyncio.create_task(self._run_respawn_hook(self.on_respawn))
+
+    async def _run_respawn_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await hook()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("after the broker restarted: follow-up failed")
 
     async def health(self) -> BrokerHealth:
         if self._proc is None or self._proc.returncode is not None:

@@ -16,12 +16,25 @@ tenant isolation depends on.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from backend.broker.base import BrokerError, BrokerHealth, BrokerLogin
 from backend.broker.dynsec import DynsecClient, DynsecLogins
+
+log = logging.getLogger(__name__)
+
+
+def _loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class BrokerConfigError(BrokerError):
@@ -72,6 +85,22 @@ class ExternalMosquitto:
             port = int(env.get("MOSQUITTO_ADMIN_PORT", "1883"))
         except ValueError:
             raise BrokerConfigError("MOSQUITTO_ADMIN_PORT must be a port number") from None
+        admin_host = env.get("MOSQUITTO_ADMIN_HOST", "127.0.0.1")
+        if not _loopback(admin_host) and not env.get("MOSQUITTO_ADMIN_CA_FILE"):
+            # Every credential the backend issues crosses this link as a plain password.
+            if env.get("MOSQUITTO_ADMIN_ALLOW_PLAINTEXT") != "1":
+                raise BrokerConfigError(
+                    f"MOSQUITTO_ADMIN_HOST={admin_host} is not this machine and "
+                    "MOSQUITTO_ADMIN_CA_FILE is not set: the admin link would carry every new "
+                    "MQTT password in clear text. Give the broker's admin listener TLS and set "
+                    "MOSQUITTO_ADMIN_CA_FILE (or MOSQUITTO_ADMIN_ALLOW_PLAINTEXT=1 on a network "
+                    "you trust)"
+                )
+            log.warning(
+                "the admin link to %s is not encrypted: new MQTT passwords cross the network "
+                "in clear text (MOSQUITTO_ADMIN_ALLOW_PLAINTEXT=1)",
+                admin_host,
+            )
         ca_pem = None
         if env.get("MQTT_CA_FILE"):
             try:
@@ -82,7 +111,7 @@ class ExternalMosquitto:
             broker_url=env["MQTT_BROKER_URL"],
             admin_username=env["MOSQUITTO_ADMIN_USER"],
             admin_password=env["MOSQUITTO_ADMIN_PASSWORD"],
-            admin_host=env.get("MOSQUITTO_ADMIN_HOST", "127.0.0.1"),
+            admin_host=admin_host,
             admin_port=port,
             admin_ca_file=env.get("MOSQUITTO_ADMIN_CA_FILE") or None,
             client_ca_pem=ca_pem,

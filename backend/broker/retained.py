@@ -10,17 +10,19 @@ an empty retained message on each of those topics (which deletes them), and is d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import ssl
 import threading
 import time
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from backend.accounts.events import AccountDeleted, AccountEvent, DeviceUnbound
-from backend.broker.base import BrokerBackend, BrokerLogin, BrokerUnavailable
+from backend.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerUnavailable
 from backend.broker.logins import new_password
 from backend.broker.rights import AclRule, Rights, device_prefix, user_prefix
 
@@ -47,33 +49,65 @@ def clearing_rights(prefix: str) -> Rights:
     )
 
 
-async def clear_retained(backend: BrokerBackend, prefix: str) -> list[str]:
+@contextlib.asynccontextmanager
+async def _service_login(
+    backend: BrokerBackend, login: BrokerLogin, strays: set[str] | None
+) -> AsyncIterator[None]:
+    """Put a short-lived service login, yield, delete it. A put or delete that failed may still
+    reach a paused broker later: its name goes into `strays`, for the caller to delete later."""
+    try:
+        await backend.put_login(login)
+    except BrokerError:
+        if strays is not None:
+            strays.add(login.username)
+        raise
+    try:
+        yield
+    finally:
+        try:
+            await backend.delete_login(login.username)
+        except BrokerError:
+            if strays is not None:
+                strays.add(login.username)
+            raise
+
+
+async def remove_stray_logins(backend: BrokerBackend, strays: set[str]) -> None:
+    """Delete the service logins named in `strays` (deleting a missing login is no error)."""
+    for name in sorted(strays):
+        await backend.delete_login(name)
+        strays.discard(name)
+
+
+async def clear_retained(
+    backend: BrokerBackend, prefix: str, strays: set[str] | None = None
+) -> list[str]:
     """Clear every retained message under `prefix`; returns the topics cleared."""
     name = f"svc-clear-{secrets.token_hex(6)}"
     login = BrokerLogin(name, new_password(), name, clearing_rights(prefix))
-    await backend.put_login(login)
-    try:
+    async with _service_login(backend, login, strays):
         url, ca_pem = backend.broker_url, backend.ca_cert_pem
         return await asyncio.to_thread(_clear, url, ca_pem, login, prefix)
-    finally:
-        await backend.delete_login(name)
 
 
-async def publish_retained(backend: BrokerBackend, messages: dict[str, bytes]) -> None:
+async def publish_retained(
+    backend: BrokerBackend,
+    messages: dict[str, bytes],
+    rights: Rights | None = None,
+    strays: set[str] | None = None,
+) -> None:
     """Publish these retained messages (topic -> payload) with a short-lived service login that
-    may publish on exactly those topics, e.g. a device's `status` `offline` when the broker cut
-    the device without sending its will (a deleted login, a broker restart)."""
+    may publish on exactly those topics (or has `rights`), e.g. a device's `status` `offline`
+    when the broker cut the device without sending its will (a deleted login, a restart)."""
     if not messages:
         return
     name = f"svc-status-{secrets.token_hex(6)}"
-    rights = tuple(AclRule("publishClientSend", topic) for topic in sorted(messages))
+    if rights is None:
+        rights = tuple(AclRule("publishClientSend", topic) for topic in sorted(messages))
     login = BrokerLogin(name, new_password(), name, rights)
-    await backend.put_login(login)
-    try:
+    async with _service_login(backend, login, strays):
         url, ca_pem = backend.broker_url, backend.ca_cert_pem
         await asyncio.to_thread(_publish, url, ca_pem, login, messages)
-    finally:
-        await backend.delete_login(name)
 
 
 def _connected_client(url: str, ca_pem: str | None, login: BrokerLogin) -> mqtt.Client:

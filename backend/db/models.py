@@ -200,6 +200,23 @@ class MqttLogin(Base):
     password_hash: Mapped[str | None] = mapped_column(Text(), nullable=True)
 
 
+class BrokerJob(Base):
+    """Broker work owed after a change already committed (issue #17): clearing the retained
+    messages under a removed device's or account's topics. Written before the work is tried, kept
+    until it succeeds, retried with growing delays by the broker layer's reconcile loop, so a
+    broker that is down (or a crash) delays the work without losing it or the HTTP answer."""
+
+    __tablename__ = "broker_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer(), default=0)
+    last_error: Mapped[str] = mapped_column(Text(), default="")
+
+
 class FirmwareRelease(Base):
     """A signed firmware bundle (firmware/tools/release.py), stored whole; docs/updates.md."""
 

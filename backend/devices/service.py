@@ -168,3 +168,41 @@ async def issue_api_key(db: AsyncSession, device: Device) -> str:
     await db.execute(delete(DeviceApiKey).where(DeviceApiKey.device_pk == device.id))
     db.add(DeviceApiKey(device_pk=device.id, key_hash=digest(key), created_at=utcnow()))
     return key
+
+
+async def credential_metadata(db: AsyncSession, user_id: str) -> dict[str, list[dict[str, Any]]]:
+    """What the account export says about the user's MQTT logins and device API keys: names,
+    kinds and dates, never a password, a hash or a key."""
+    logins = (
+        await db.execute(
+            select(MqttLogin, Device.device_id)
+            .outerjoin(Device, Device.id == MqttLogin.device_id)
+            .where(MqttLogin.user_id == user_id)
+            .order_by(MqttLogin.created_at, MqttLogin.mqtt_user)
+        )
+    ).all()
+    keys = (
+        await db.execute(
+            select(Device.device_id, DeviceApiKey.created_at)
+            .join(DeviceApiKey, DeviceApiKey.device_pk == Device.id)
+            .where(Device.user_id == user_id)
+            .order_by(Device.device_id)
+        )
+    ).all()
+    return {
+        "mqttLogins": [
+            {
+                "mqttUser": login.mqtt_user,
+                "clientId": login.client_id,
+                "kind": login.kind,
+                "deviceId": device_id,
+                "sessionId": login.session_id,
+                "createdAt": iso(login.created_at),
+                "state": login.broker_state,
+            }
+            for login, device_id in logins
+        ],
+        "apiKeys": [
+            {"deviceId": device_id, "createdAt": iso(created)} for device_id, created in keys
+        ],
+    }

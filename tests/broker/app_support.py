@@ -72,10 +72,14 @@ class Backend:
             )
 
 
-async def open_backend(data_dir: Path, extension: BrokerExtension) -> AsyncIterator[Backend]:
+async def open_backend(
+    data_dir: Path, extension: BrokerExtension, client: str = "127.0.0.1"
+) -> AsyncIterator[Backend]:
+    """The app over HTTP; requests come from `client` (by default this machine, like the
+    desktop app next to its server)."""
     app = create_app(extension.settings, extensions=[extension])
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+        transport = httpx.ASGITransport(app=app, client=(client, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield Backend(http, extension)
 

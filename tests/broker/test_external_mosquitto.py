@@ -113,3 +113,17 @@ async def test_a_down_broker_raises_unavailable_so_the_change_can_be_retried():
     finally:
         await broker.stop()
     await asyncio.sleep(0)
+
+
+def test_an_admin_link_in_clear_text_off_this_machine_is_refused(caplog):
+    env = {
+        "MQTT_BROKER_URL": "mqtts://mqtt.example.net:8883",
+        "MOSQUITTO_ADMIN_USER": "admin",
+        "MOSQUITTO_ADMIN_PASSWORD": "secret-admin-password",
+        "MOSQUITTO_ADMIN_HOST": "mqtt.example.net",
+    }
+    with pytest.raises(BrokerConfigError, match="MOSQUITTO_ADMIN_CA_FILE"):
+        ExternalMosquitto.from_env(env)
+    ExternalMosquitto.from_env({**env, "MOSQUITTO_ADMIN_ALLOW_PLAINTEXT": "1"})
+    assert "not encrypted" in caplog.text
+    ExternalMosquitto.from_env({**env, "MOSQUITTO_ADMIN_HOST": "127.0.0.1"})  # this machine

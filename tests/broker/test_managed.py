@@ -190,10 +190,26 @@ async def test_port_in_use_is_reported_with_the_broker_output(data_dir):
         assert broker.pid is None
 
 
-async def test_runs_as_root_when_the_mosquitto_user_cannot_reach_the_folder(tmp_path):
+async def test_a_closed_data_folder_of_ours_is_opened_for_traversal_not_run_as_root(data_dir):
     if os.geteuid() != 0:
         pytest.skip("only meaningful when the backend runs as root")
-    hidden = tmp_path / "private"  # pytest's tmp folders are 0700
+    data_dir.mkdir(mode=0o700)  # what `pooldesk-backend serve` makes
+    broker = ManagedMosquitto(data_dir / "broker")
+    await broker.start()
+    try:
+        assert os.stat(f"/proc/{broker.pid}").st_uid == pwd.getpwnam("mosquitto").pw_uid
+        mode = stat.S_IMODE(data_dir.stat().st_mode)
+        assert mode & 0o001 and not mode & 0o004  # others may traverse it, never list it
+        await broker.put_login(device_login("alice", "ESP-A00001"))
+        assert await broker.list_logins() == {"dev-esp-a00001"}
+    finally:
+        await broker.stop()
+
+
+async def test_runs_as_root_only_when_a_folder_above_the_data_folder_is_closed(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only meaningful when the backend runs as root")
+    hidden = tmp_path / "private"  # pytest's tmp folders are 0700, and not the backend's to open
     broker = ManagedMosquitto(hidden / "data")
     await broker.start()
     try:

@@ -134,7 +134,16 @@ async def _retained_under(backend, topic_filter: str) -> list[str]:
     try:
         assert await probe.connect() == 0
         assert await probe.subscribe(topic_filter) == [1]
-        await asyncio.sleep(0.4)
+        # The broker sends the retained messages of a subscription before anything published
+        # after it: once a live sentinel has arrived, every retained message has too.
+        sentinel = f"{PREFIX}/pump/set"
+        assert await probe.publish(sentinel, b"sentinel") == 0
+        for _ in range(500):
+            if any(m.payload == b"sentinel" for m in probe.got(sentinel)):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the sentinel never arrived")
         return sorted(m.topic for m in probe.messages if m.retain)
     finally:
         probe.close()

@@ -22,9 +22,9 @@ from tests.support.ports import free_port, wait_for_port
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _serve(data_dir: Path, port: int, **env: str) -> subprocess.Popen[str]:
+def _serve(data_dir: Path, port: int, host: str = "127.0.0.1", **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
+        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--host", host]
         + ["--data-dir", str(data_dir)],
         cwd=REPO,
         env=clean_env(**env),
@@ -57,15 +57,15 @@ def _alive(pid: int) -> bool:
     return ") Z " not in Path(f"/proc/{pid}/stat").read_text()
 
 
-def _healthz(port: int) -> httpx.Response:
-    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+def _healthz(port: int, host: str = "127.0.0.1") -> httpx.Response:
+    return httpx.get(f"http://{host}:{port}/healthz", timeout=5)
 
 
-def _wait_healthy(port: int, within: float = 30) -> None:
+def _wait_healthy(port: int, within: float = 30, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
-            if _healthz(port).status_code == 200:
+            if _healthz(port, host).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -74,7 +74,9 @@ def _wait_healthy(port: int, within: float = 30) -> None:
 
 
 @pytest.fixture
-def first_server(data_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def first_server(backend_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """A real `serve` on `backend_dir` (made 0711, so its broker stays inside it)."""
+    data_dir = backend_dir
     port = free_port()
     process = _serve(data_dir, port)
     try:
@@ -86,8 +88,9 @@ def first_server(data_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
 
 
 def test_a_second_serve_on_a_folder_in_use_refuses_and_leaves_the_first_alone(
-    first_server, data_dir: Path
+    first_server, backend_dir: Path
 ):
+    data_dir = backend_dir
     first, port = first_server
     broker_pid = _broker_pid(data_dir)
     second = _serve(data_dir, free_port())
@@ -104,7 +107,8 @@ def test_a_second_serve_on_a_folder_in_use_refuses_and_leaves_the_first_alone(
     assert first.poll() is None
 
 
-def test_broker_sync_refuses_while_serve_holds_the_folder(first_server, data_dir: Path):
+def test_broker_sync_refuses_while_serve_holds_the_folder(first_server, backend_dir: Path):
+    data_dir = backend_dir
     first, port = first_server
     broker_pid = _broker_pid(data_dir)
     result = subprocess.run(
@@ -202,3 +206,36 @@ def test_an_unknown_broker_kind_stops_serve_with_a_clear_message(tmp_path: Path)
     )
     assert result.returncode == 2
     assert "POOLDESK_BROKER='mosquito' is not a broker back end" in result.stderr
+
+
+def test_a_port_in_use_is_reported_before_the_broker_starts(backend_dir: Path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "backend.cli", "serve", "--port", str(taken.getsockname()[1])]
+            + ["--data-dir", str(backend_dir)],
+            cwd=REPO,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1, result.stderr[-800:]
+    assert "address already in use" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    assert not (backend_dir / "broker").exists()  # nothing was started
+
+
+def test_sigterm_stops_serve_with_status_0_and_takes_its_broker(first_server, backend_dir: Path):
+    first, port = first_server
+    broker_pid = _broker_pid(backend_dir)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(20) == 0
+    for _ in range(100):
+        if not _alive(broker_pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(broker_pid)

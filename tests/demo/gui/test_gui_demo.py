@@ -112,6 +112,12 @@ async def test_the_newcomers_path_through_the_wizard_to_a_switched_pump(qtbot) -
         await wait_until(lambda: "Online" in card.status.text(), what="card online")
         await wait_until(lambda: card.toggle.isEnabled(), what="pump state known")
         qtbot.mouseClick(card.toggle, LEFT)
+        # A new controller follows its schedule: switching by hand asks first.
+        await wait_until(
+            lambda: app.dashboard.dialog is not None and app.dashboard.dialog.isVisible(),
+            what="the question before leaving the schedule",
+        )
+        qtbot.mouseClick(app.dashboard.dialog.confirm_button, LEFT)
         await wait_until(lambda: card.toggle.text() == "Turn off", what="confirmed")
         assert unit.sim.relay_on
         data_dir = env.data_dir

@@ -178,7 +178,8 @@ async def test_core_messages_with_values_speak_spanish(spanish) -> None:
     finally:
         await client.aclose()
     shown = fmt.core_message(unreachable.value.message)
-    assert shown.startswith(f"No se puede contactar con el servidor en {url} (")
+    assert shown.startswith(f"No se puede conectar con el servidor en {url}. Comprueba")
+    assert "Error" not in shown  # no exception class names
     assert shown.endswith("Comprueba la dirección y que el servidor esté en marcha.")
     # a message inside a message is translated too; an unknown one stays as it is
     assert fmt.core_message("Could not get broker credentials: Session ended") == (

@@ -1,15 +1,15 @@
 """Firmware releases and over-the-air updates (docs/updates.md).
 
-Revision ID: 0004_firmware_updates
-Revises: 0003_abuse_and_sign_in
+Revision ID: 0005_firmware_updates
+Revises: 0004_broker_jobs
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_firmware_updates"
-down_revision = "0003_abuse_and_sign_in"
+revision = "0005_firmware_updates"
+down_revision = "0004_broker_jobs"
 branch_labels = None
 depends_on = None
 
