@@ -252,8 +252,17 @@ class FirmwareExtension:
             int(bundle.manifest.get("chunk", 4096)),
             lambda body: loop.call_soon_threadsafe(statuses.put_nowait, body),
         )
+        # A put or delete that failed may still reach a paused broker later: the broker layer
+        # deletes such names later (its stray service logins).
+        strays: set[str] = getattr(self.broker, "_strays", set())
         try:
-            await backend.put_login(login)
+            try:
+                await backend.put_login(login)
+            except Exception as e:
+                strays.add(name)
+                log.warning("firmware update %s: no service login: %s", update_id, e)
+                await asyncio.sleep(5)  # the loop tries again
+                return
             try:
                 await asyncio.to_thread(session.start)
             except Exception as e:
@@ -291,5 +300,7 @@ class FirmwareExtension:
             self.sessions.pop(update_id, None)
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(session.close)
-            with contextlib.suppress(Exception):
+            try:
                 await backend.delete_login(name)
+            except Exception:
+                strays.add(name)
