@@ -193,20 +193,22 @@ class FirmwareExtension:
     async def _progress(
         self, update_id: str, state: str, progress: int | None = None, reason: str | None = None
     ) -> bool:
-        """Record a state; on an end also in the audit log. -> True when the update ended."""
+        """Record a state, and each new state (not each progress step) in the audit log.
+        -> True when the update ended."""
         assert self._ctx is not None
         async with self._ctx.db.write() as db:
             update = await db.get(FirmwareUpdate, update_id)
             if update is None:
                 return True  # the device went, and its updates with it
+            before = update.state
             if not service.set_state(update, state, progress=progress, reason=reason):
                 return update.state in service.FINAL
-            if state in service.FINAL:
+            if state != before:
                 device = await db.get(Device, update.device_pk)
                 record(
                     db,
                     event="firmware_update",
-                    outcome="success" if state == "confirmed" else "failure",
+                    outcome="failure" if state in ("rolled_back", "failed") else "success",
                     user_id=device.user_id if device else None,
                     deviceId=device.device_id if device else None,
                     version=update.version,

@@ -95,7 +95,10 @@ async def test_a_good_update_is_confirmed_online_and_keeps_pump_schedule_and_bin
         await sim.wait_until(lambda: sim.online, 15)
         assert sim.controller.fw_version == "0.5.0"
     events = [e for e in await owner.audit() if e["event"] == "firmware_update"]
-    assert {e["detail"].get("state") for e in events} >= {"requested", "confirmed"}
+    states = [e["detail"].get("state") for e in reversed(events)]  # oldest first
+    assert states == [
+        "requested", "offered", "downloading", "verifying", "installed", "confirmed"
+    ]  # fmt: skip
 
 
 async def test_a_release_that_crashes_at_start_rolls_back_by_itself(
