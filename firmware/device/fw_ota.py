@@ -33,6 +33,11 @@ class Refused(Exception):
     """The offer cannot be installed; the message says why (reported as `failed`)."""
 
 
+class Interrupted(Exception):
+    """The connection went during the download: nothing to report to; the retained offer
+    comes again on the next connection and the download starts over."""
+
+
 def parse_version(text):
     parts = text.split(".")
     if not 1 <= len(parts) <= 4:
@@ -221,6 +226,10 @@ class Updater:
         except Refused as e:
             self._fail(oid, version, str(e))
             return
+        except Interrupted:
+            fw_log.log("ota: offline during the download; starting over when back")
+            rmtree(self._stage())
+            return
         except Exception as e:  # a flash error, a broken manifest: the unit stays as it is
             self._fail(oid, version, "install failed: %r" % e)
             return
@@ -252,14 +261,17 @@ class Updater:
         clean(self.root)
 
     async def _chunk(self, oid, name, index):
-        prefix = self.ctl.topic_prefix
         ask = json.dumps({"id": oid, "file": name, "chunk": index}).encode()
         for _ in range(CHUNK_TRIES):
-            if self.ctl.client is None:
-                raise Refused("went offline during the download")
+            prefix = self.ctl.topic_prefix
+            if self.ctl.client is None or prefix is None:
+                raise Interrupted()
             self._data = None
             self._data_ev.clear()
-            await self.ctl.client.publish(prefix + "/ota/get", ask)
+            try:
+                await self.ctl.client.publish(prefix + "/ota/get", ask)
+            except Exception:  # the connection dropped under the request
+                raise Interrupted()
             try:
                 await asyncio.wait_for(self._data_ev.wait(), CHUNK_TIMEOUT_S)
             except asyncio.TimeoutError:

@@ -188,6 +188,34 @@ async def test_a_tampered_chunk_is_refused_and_nothing_changes(broker, bundle, t
         assert sim.online and sim.controller.fw_version == "0.4.0"
 
 
+async def test_a_connection_lost_mid_download_starts_over_and_ends_confirmed(
+    broker, bundle, tmp_path
+) -> None:
+    b, pub = bundle
+    loop = asyncio.get_running_loop()
+    dropped = []
+
+    async with SimulatedController(
+        tmp_path / "dev", binding=make_binding(broker), ota_key=pub
+    ) as sim:
+        await sim.wait_until(lambda: sim.online, 10)
+
+        def drop_once(name: str, index: int, part: bytes) -> bytes:
+            if not dropped and name == "fw_controller.py" and index == 2:
+                dropped.append(sim.controller.client)
+                loop.call_soon_threadsafe(sim.controller.client.abort)  # the link drops
+            return part
+
+        with Session(broker, b, "dropped-1", drop_once) as s:
+            end = await s.wait(ENDED, within=60)
+        assert dropped, "the connection was dropped during the download"
+        assert end["state"] == "confirmed", end
+        # the download went on over the new connection, or started over from the offer
+        assert [x["state"] for x in s.statuses].count("offered") in (1, 2)
+        assert "failed" not in [x["state"] for x in s.statuses]
+        assert sim.controller.fw_version == "0.5.0"
+
+
 def _patch(monkeypatch: pytest.MonkeyPatch, fs: CuttingFS) -> None:
     for module in (fw_ota, fw_store):
         monkeypatch.setattr(module, "os", fs)
