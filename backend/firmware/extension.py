@@ -36,7 +36,7 @@ from firmware.tools.release import ReleaseError, read_bundle
 
 log = logging.getLogger("backend.firmware")
 
-POLL_S = 0.5
+POLL_S = 2.0  # updates queued by the CLI; the API's own wake the loop at once
 # An update that reaches no end in this time (a unit offline all along) is `failed`.
 DEFAULT_TIMEOUT_S = 1800.0
 
@@ -68,6 +68,7 @@ class FirmwareExtension:
         self._ctx: AppContext | None = None
         self._loop: asyncio.Task[None] | None = None
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
         self.sessions: dict[str, OtaSession] = {}  # update id -> live session (tests look)
         self.routes: list[BaseRoute] = [
             route("/api/devices/{device_id}/firmware-update", {"POST": self.update_device}),
@@ -119,6 +120,7 @@ class FirmwareExtension:
                 state="requested",
                 by="owner",
             )
+        self._wake.set()
         return ok(202, update=service.update_json(update))
 
     async def update_all(self, request: Request) -> JSONResponse:
@@ -149,6 +151,7 @@ class FirmwareExtension:
                     by="owner",
                 )
                 started.append(service.update_json(update))
+        self._wake.set()
         return ok(202, updates=started)
 
     # ---- lifespan ----
@@ -174,7 +177,9 @@ class FirmwareExtension:
                 raise
             except Exception:
                 log.exception("firmware update loop failed; retrying")
-            await asyncio.sleep(POLL_S)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_S)
 
     async def _dispatch(self) -> None:
         assert self._ctx is not None
