@@ -44,6 +44,8 @@ class ExampleFlow:
         self.networks: list[WifiNetwork] = []
         self.outcome = Outcome(online=True, ip=ADDRESS)
         self.while_connecting: Callable[[], None] = lambda: None
+        self.controller: NearbyController | None = None  # the picked one, as the real flow
+        self.client = None  # no Bluetooth link in the examples
 
     def _set(self, step: Step, **details) -> None:
         self.step = step

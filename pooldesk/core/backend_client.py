@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN_S = 60.0
 
 
+KEEPALIVE_S = 2.0  # below the server's idle keep-alive timeout
+
+
 class ApiError(Exception):
     """The server refused, or could not be reached; `message` is fit to show to a person."""
 
@@ -87,6 +90,10 @@ class BackendClient:
             timeout=timeout,
             headers={"User-Agent": f"PoolDesk/{__version__} ({platform.system()})"},
             follow_redirects=False,
+            # A connection idle for a while is not reused: the server (uvicorn) closes idle
+            # keep-alive connections after 5 s, and a request sent just as it does so fails
+            # with "Cannot reach the server" although the server is fine.
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
         )
         self._tokens: Tokens | None = None
         self.on_tokens = on_tokens

@@ -145,11 +145,16 @@ class MqttLink:
     async def stop(self) -> None:
         supervisor, self._supervisor = self._supervisor, None
         if supervisor:
-            supervisor.cancel()
-            try:
-                await supervisor
-            except asyncio.CancelledError:
-                pass
+            # Cancel until it is done: a cancel that lands while the task is being woken up can
+            # be lost (seen on qasync, the task then waits "cancelling" forever); a bounded
+            # wait and a fresh cancel make stop() always return.
+            for _ in range(100):
+                supervisor.cancel()
+                done, _pending = await asyncio.wait({supervisor}, timeout=0.05)
+                if done:
+                    break
+            else:
+                log.warning("the broker link's task did not end after being cancelled")
         await self._close_client(graceful=True)
         self._set(LinkStatus(LinkState.IDLE))
 

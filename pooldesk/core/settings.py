@@ -22,6 +22,7 @@ class AppSettings:
     allow_insecure: bool = False
     notifications: bool = True
     server_confirmed: bool = False  # the first-run prompt was answered
+    temperature_unit: str = ""  # "C", "F", or "" for the system's measurement system
 
 
 class UnsafeUrlError(ValueError):

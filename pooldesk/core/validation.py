@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from backend.security.password_policy import is_common  # the one list, shared with the server
+
 USERNAME_RE = re.compile(r"[a-z0-9_-]{3,32}")
 # The server's address syntax: one @, a dot-separated domain with a 2+ letter top level.
 EMAIL_RE = re.compile(
@@ -45,21 +47,27 @@ def email_error(value: str) -> str | None:
     return None
 
 
-def password_rules(value: str) -> list[Rule]:
-    """The seed's password policy, one line per rule, for a live checklist."""
+def password_rules(value: str, username: str = "") -> list[Rule]:
+    """The server's password policy, one line per rule, for a live checklist. The list of
+    well-known passwords is the server's own (`backend.security.password_policy`), so a
+    checklist that is all ticked is a password the server accepts."""
     return [
         Rule("At least 12 characters", len(value) >= PASSWORD_MIN),
         Rule("An upper-case letter", any(c.isupper() for c in value)),
         Rule("A lower-case letter", any(c.islower() for c in value)),
         Rule("A digit", any(c.isdigit() for c in value)),
         Rule("A symbol such as ! or #", any(not c.isalnum() for c in value)),
+        Rule(
+            "Not a well-known password",
+            bool(value) and not is_common(value, username=username),
+        ),
     ]
 
 
-def password_error(value: str) -> str | None:
+def password_error(value: str, username: str = "") -> str | None:
     if len(value) > PASSWORD_MAX:
         return f"At most {PASSWORD_MAX} characters."
-    missing = [rule.text for rule in password_rules(value) if not rule.met]
+    missing = [rule.text for rule in password_rules(value, username) if not rule.met]
     if missing:
         return "The password needs: " + ", ".join(m.lower() for m in missing) + "."
     return None

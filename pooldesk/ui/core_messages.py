@@ -26,6 +26,7 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "A lower-case letter"),
     QT_TRANSLATE_NOOP("core", "A digit"),
     QT_TRANSLATE_NOOP("core", "A symbol such as ! or #"),
+    QT_TRANSLATE_NOOP("core", "Not a well-known password"),
     QT_TRANSLATE_NOOP("core", "Enter the device id from the controller's label."),
     QT_TRANSLATE_NOOP("core", "The device id looks like ESP-A1B2C3 (ESP- and six hex digits)."),
     QT_TRANSLATE_NOOP("core", "Enter a name."),
@@ -59,6 +60,11 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Logged out successfully"),
     QT_TRANSLATE_NOOP("core", "Account deleted"),
     QT_TRANSLATE_NOOP("core", "Session ended"),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "Password is too common or too close to your username; choose one that is not a "
+        "well-known password",
+    ),
     QT_TRANSLATE_NOOP("core", "This session has ended"),
     QT_TRANSLATE_NOOP("core", "Invalid or expired token"),
     QT_TRANSLATE_NOOP("core", "Invalid or expired refresh token"),
@@ -103,6 +109,18 @@ CORE_MESSAGES = (
     ),
     QT_TRANSLATE_NOOP("core", "The controller could not do that; nothing was changed. Try again."),
     QT_TRANSLATE_NOOP("core", "Setting up failed. Retry."),
+    # the controller's own words (firmware/device): alerts and reasons for refusing a command
+    QT_TRANSLATE_NOOP(
+        "core", "water temperature sensor not responding: freeze protection cannot run"
+    ),
+    QT_TRANSLATE_NOOP("core", "no network time yet: the schedule is waiting"),
+    QT_TRANSLATE_NOOP("core", "freeze protection active"),
+    QT_TRANSLATE_NOOP("core", "retained command ignored"),
+    QT_TRANSLATE_NOOP("core", "command expired"),
+    QT_TRANSLATE_NOOP("core", "no reason given"),
+    QT_TRANSLATE_NOOP("core", "window start and end must differ and start before 24:00"),
+    QT_TRANSLATE_NOOP("core", "days must be a non-empty list of mon..sun"),
+    QT_TRANSLATE_NOOP("core", "tz must be a time zone name"),
     # pooldesk.core.bluetooth_problems
     QT_TRANSLATE_NOOP(
         "core",
@@ -182,7 +200,8 @@ VALUED_MESSAGES = (
     _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),
     _valued(QT_TRANSLATE_NOOP("core", "%1. Sign in again."), MESSAGE),
     # pooldesk.core.commands, mqtt_link
-    _valued(QT_TRANSLATE_NOOP("core", "The controller refused: %1.")),
+    _valued(QT_TRANSLATE_NOOP("core", "The controller refused: %1."), MESSAGE),
+    _valued(QT_TRANSLATE_NOOP("core", "freeze protection running (water %1 C)")),
     _valued(QT_TRANSLATE_NOOP("core", "Could not get broker credentials: %1"), MESSAGE),
     _valued(QT_TRANSLATE_NOOP("core", "Connection lost: %1")),
     _valued(QT_TRANSLATE_NOOP("core", "Cannot reach the broker at %1 (%2)."), VALUE, MESSAGE),

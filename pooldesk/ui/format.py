@@ -20,8 +20,30 @@ def number(value: float, decimals: int = 1) -> str:
     return QLocale().toString(float(value), "f", decimals)
 
 
+_unit = ["C"]  # the unit temperatures are shown in: set_temperature_unit()
+
+
+def set_temperature_unit(choice: str) -> None:
+    """ "C", "F", or "" for the system's measurement system (°F in the US system)."""
+    if choice not in ("C", "F"):
+        us = QLocale.system().measurementSystem() == QLocale.MeasurementSystem.ImperialUSSystem
+        choice = "F" if us else "C"
+    _unit[0] = choice
+
+
+def temperature_unit() -> str:
+    return _unit[0]
+
+
 def celsius(value: float) -> str:
+    """A temperature measured in °C, shown in the chosen unit."""
+    if _unit[0] == "F":
+        return f"{number(value * 9 / 5 + 32, 1)} °F"
     return f"{number(value, 1)} °C"
+
+
+def no_temperature() -> str:
+    return "— °F" if _unit[0] == "F" else "— °C"
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
@@ -51,6 +73,19 @@ def duration(seconds: int) -> str:
     if seconds % 3600 == 0:
         return tr("{n} h").format(n=seconds // 3600)
     return tr("{n} min").format(n=seconds // 60)
+
+
+def time_left(seconds: float) -> str:
+    """A short remaining time: "1 h 20 min", "25 min", "under a minute"."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return tr("under a minute")
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return tr("{m} min").format(m=minutes)
+    if not minutes:
+        return tr("{h} h").format(h=hours)
+    return tr("{h} h {m} min").format(h=hours, m=minutes)
 
 
 def mode_name(mode: str) -> str:

@@ -26,6 +26,7 @@ class SettingsStore:
             allow_insecure=_bool(q.value("server/allowInsecure"), False),
             notifications=_bool(q.value("ui/notifications"), True),
             server_confirmed=_bool(q.value("server/confirmed"), False),
+            temperature_unit=str(q.value("ui/temperatureUnit", "") or ""),
         )
 
     def save(self, settings: AppSettings) -> None:
@@ -34,4 +35,5 @@ class SettingsStore:
         q.setValue("server/allowInsecure", settings.allow_insecure)
         q.setValue("ui/notifications", settings.notifications)
         q.setValue("server/confirmed", settings.server_confirmed)
+        q.setValue("ui/temperatureUnit", settings.temperature_unit)
         q.sync()

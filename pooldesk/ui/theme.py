@@ -36,7 +36,7 @@ _LIGHT = {
 _DARK = {
     "Window": "#1d2127",
     "WindowText": "#e6e9ee",
-    "Base": "#15181d",
+    "Base": "#262b33",
     "AlternateBase": "#242932",
     "Text": "#e6e9ee",
     "Button": "#2a3038",
@@ -50,6 +50,49 @@ _DARK = {
     "Mid": "#3a414b",
     "Dark": "#0f1115",
 }
+
+
+# Fusion outlines a text field with a darker shade of the window: invisible on a dark window.
+# In the dark theme fields get a lighter fill and a border with at least 3:1 contrast to the
+# window (WCAG 1.4.11), and a blue border while focused.
+DARK_FIELD_BORDER = "#6b7583"
+DARK_FIELD_FILL = "#262b33"
+DARK_INPUTS = f"""
+QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit {{
+    border: 1px solid {DARK_FIELD_BORDER}; border-radius: 3px; padding: 3px 4px;
+    background: {DARK_FIELD_FILL};
+}}
+QLineEdit:focus, QAbstractSpinBox:focus, QPlainTextEdit:focus, QTextEdit:focus {{
+    border-color: #7ab3f5;
+}}
+QLineEdit:disabled, QAbstractSpinBox:disabled {{ border-color: #4a525d; }}
+"""
+
+
+THEMED = "pooldeskThemed"  # a window property: its widgets get field_style()
+_dark = [False]
+
+
+def field_style() -> str:
+    """The style sheet for a PoolDesk window (and the dialogs it parents) in the scheme in use.
+    Set on windows rather than on the application, which keeps plain Fusion."""
+    return DARK_INPUTS if _dark[0] else ""
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+
+    def luminance(name: str) -> float:
+        color = QColor(name)
+
+        def channel(value: float) -> float:
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(c) for c in (color.redF(), color.greenF(), color.blueF()))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
 
 
 def palette(dark: bool) -> QPalette:
@@ -81,7 +124,12 @@ def apply_theme(app: QApplication) -> bool:
     app.setStyle("Fusion")
 
     def refresh(*_: object) -> None:
-        app.setPalette(palette(os_prefers_dark()))
+        dark = os_prefers_dark()
+        app.setPalette(palette(dark))
+        _dark[0] = dark
+        for window in app.topLevelWidgets():  # the app keeps Fusion; its windows add the fields
+            if window.property(THEMED):
+                window.setStyleSheet(field_style())
 
     refresh()
     global _following

@@ -23,42 +23,53 @@
       <translation>aplicación desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="105" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="101" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="106" />
+      <source>End session</source>
+      <translation>Cerrar sesión</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="103" />
+      <source>End the selected session? That app or computer is signed out at once and has to sign in again.</source>
+      <translation>¿Cerrar la sesión seleccionada? Esa aplicación u ordenador se desconecta al momento y tendrá que volver a iniciar sesión.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/account.py" line="119" />
       <source>That session has ended.</source>
       <translation>Esa sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="140" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="154" />
       <source>Save my data</source>
       <translation>Guardar mis datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="142" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="156" />
       <source>JSON files (*.json)</source>
       <translation>Archivos JSON (*.json)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="162" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="174" />
       <source>Could not save {path}: {error}</source>
       <translation>No se pudo guardar {path}: {error}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="165" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="177" />
       <source>Your data was saved to {path}.</source>
       <translation>Tus datos se guardaron en {path}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="170" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="182" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="172" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="184" />
       <source>Delete the account "{user}" for good? Your devices are unbound and their history is erased.</source>
       <translation>¿Eliminar definitivamente la cuenta «{user}»? Tus dispositivos se desvinculan y su historial se borra.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="175" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="187" />
       <source>Delete for good</source>
       <translation>Eliminar definitivamente</translation>
     </message>
@@ -66,128 +77,144 @@
   <context>
     <name>AccountView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="43" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="46" />
       <source>← Dashboard</source>
       <translation>← Panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="45" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="48" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="67" />
-      <location filename="../../pooldesk/ui/views/account_view.py" line="81" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="70" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="84" />
       <source>Change password</source>
       <translation>Cambiar la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="74" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="77" />
       <source>Current password</source>
       <translation>Contraseña actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="75" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
       <source>New password</source>
       <translation>Contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="81" />
       <source>Repeat new password</source>
       <translation>Repite la contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="83" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="86" />
       <source>Changing the password signs out your other sessions.</source>
       <translation>Al cambiar la contraseña se cierran tus otras sesiones.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="89" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="92" />
       <source>Where you are signed in</source>
       <translation>Dónde tienes la sesión iniciada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
       <source>App</source>
       <translation>Aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
       <source>Signed in</source>
       <translation>Inicio de sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
       <source>Last used</source>
       <translation>Último uso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="106" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="109" />
       <source>Refresh</source>
       <translation>Actualizar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="107" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="110" />
       <source>End selected session</source>
       <translation>Cerrar la sesión seleccionada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="115" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="118" />
       <source>Your data</source>
       <translation>Tus datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="117" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="120" />
       <source>Export my data (JSON)…</source>
       <translation>Exportar mis datos (JSON)…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="122" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="125" />
       <source>This app</source>
       <translation>Esta aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="125" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="128" />
       <source>Notify me when a device goes offline or raises an alert</source>
       <translation>Avisarme cuando un dispositivo se desconecte o dé una alerta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="129" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="132" />
       <source>Language</source>
       <translation>Idioma</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="131" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="134" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="141" />
       <source>Same as the system</source>
       <translation>El del sistema</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="146" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="139" />
+      <source>Temperatures in</source>
+      <translation>Temperaturas en</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="142" />
+      <source>°C</source>
+      <translation>°C</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="143" />
+      <source>°F</source>
+      <translation>°F</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="156" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="150" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="160" />
       <source>This deletes your account, unbinds your devices and erases their history. It cannot be undone.</source>
       <translation>Esto elimina tu cuenta, desvincula tus dispositivos y borra su historial. No se puede deshacer.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="158" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="168" />
       <source>Your password</source>
       <translation>Tu contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="160" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="170" />
       <source>I understand that this cannot be undone</source>
       <translation>Entiendo que esto no se puede deshacer</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="162" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="172" />
       <source>Delete my account…</source>
       <translation>Eliminar mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="202" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="226" />
       <source>(this app)</source>
       <translation>(esta aplicación)</translation>
     </message>
@@ -195,7 +222,7 @@
   <context>
     <name>AppController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="121" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="124" />
       <source>Server: {url}</source>
       <translation>Servidor: {url}</translation>
     </message>
@@ -211,199 +238,199 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="300" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="320" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="305" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="325" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="310" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="330" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="312" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="312" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="341" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="361" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="352" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="372" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="353" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="373" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="376" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="396" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="378" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="381" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="401" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="418" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="448" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="468" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="449" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="469" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="453" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="158" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="171" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="160" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="173" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="162" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="169" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="175" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="167" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="180" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="172" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="185" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="174" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="187" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="218" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="220" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="222" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="239" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="224" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="224" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="228" />
-      <source>— °C</source>
-      <translation>— °C</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="232" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="249" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="250" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="270" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="239" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="256" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="242" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="259" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="246" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="263" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="248" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="266" />
+      <source>({left} left)</source>
+      <translation>(quedan {left})</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="268" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="256" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="276" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="278" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="260" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="280" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="262" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="282" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
@@ -411,27 +438,27 @@
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="192" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="200" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="201" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="208" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="202" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="209" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="203" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="210" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="209" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="217" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -439,57 +466,57 @@
   <context>
     <name>DeviceCard</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="85" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="87" />
       <source>History…</source>
       <translation>Historial…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="86" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
       <source>Schedule…</source>
       <translation>Horario…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="90" />
       <source>Rename…</source>
       <translation>Cambiar nombre…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="89" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="91" />
       <source>Change Wi-Fi…</source>
       <translation>Cambiar la wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="90" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="92" />
       <source>Remove from my account…</source>
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="114" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="117" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="121" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="121" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="125" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="128" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="128" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="131" />
       <source>Resume schedule</source>
       <translation>Reanudar horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="129" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="132" />
       <source>Hand the pump back to its schedule</source>
       <translation>Devolver la bomba a su horario</translation>
     </message>
@@ -515,34 +542,34 @@
   <context>
     <name>HistoryView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="29" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="33" />
       <source>24 hours</source>
       <translation>24 horas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="29" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="33" />
       <source>7 days</source>
       <translation>7 días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="42" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="46" />
       <source>Water °C</source>
       <translation>Agua °C</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="53" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="57" />
       <source>Pump</source>
       <translation>Bomba</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="55" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="66" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="59" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="70" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="55" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="66" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="59" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="70" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
@@ -550,47 +577,47 @@
   <context>
     <name>RegisterView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="195" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="196" />
       <source>Create your account</source>
       <translation>Crea tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="207" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="208" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="208" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="209" />
       <source>Email</source>
       <translation>Correo electrónico</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="209" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="210" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="210" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="211" />
       <source>Repeat password</source>
       <translation>Repite la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="211" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="212" />
       <source>Device id</source>
       <translation>Id. del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="223" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="224" />
       <source>The device id is printed on the controller's label.</source>
       <translation>El id. del dispositivo está impreso en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="232" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="233" />
       <source>Back to sign in</source>
       <translation>Volver a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="234" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="235" />
       <source>Create account</source>
       <translation>Crear la cuenta</translation>
     </message>
@@ -621,72 +648,72 @@
   <context>
     <name>ScheduleView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="75" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="78" />
       <source>The pump runs inside these windows when it follows the schedule. A window whose end is before its start runs past midnight. Times are in {tz}.</source>
       <translation>La bomba funciona dentro de estas franjas cuando sigue el horario. Una franja que termina antes de empezar continúa después de medianoche. Las horas son de {tz}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="86" />
       <source>Start</source>
       <translation>Inicio</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="86" />
       <source>End</source>
       <translation>Fin</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="86" />
       <source>Days</source>
       <translation>Días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="89" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="92" />
       <source>No run windows: the pump only runs when switched on.</source>
       <translation>Sin franjas: la bomba solo funciona cuando se enciende a mano.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="98" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="101" />
       <source>Add window</source>
       <translation>Añadir franja</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="99" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="102" />
       <source>Send to controller</source>
       <translation>Enviar al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="107" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
       <source>Mon</source>
       <translation>lun</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="108" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
       <source>Tue</source>
       <translation>mar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="109" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
       <source>Wed</source>
       <translation>mié</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="113" />
       <source>Thu</source>
       <translation>jue</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="114" />
       <source>Fri</source>
       <translation>vie</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="115" />
       <source>Sat</source>
       <translation>sáb</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="113" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="116" />
       <source>Sun</source>
       <translation>dom</translation>
     </message>
@@ -763,7 +790,7 @@
     <message>
       <location filename="../../pooldesk/ui/views/update_panel.py" line="42" />
       <source>no reason given</source>
-      <translation>sin motivo</translation>
+      <translation>sin motivo indicado</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/views/update_panel.py" line="44" />
@@ -1207,426 +1234,486 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="29" />
+      <source>Not a well-known password</source>
+      <translation>No es una contraseña conocida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
       <source>No system keyring is available, so you will need to sign in again next time.</source>
       <translation>No hay ningún llavero del sistema disponible, así que tendrás que volver a iniciar sesión la próxima vez.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
       <source>You are signed out. Sign in again.</source>
       <translation>Se ha cerrado tu sesión. Vuelve a iniciarla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
       <source>Your session has ended.</source>
       <translation>Tu sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
       <source>The controller did not respond.</source>
       <translation>El controlador no respondió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
       <source>Not connected to the broker; the command was not sent.</source>
       <translation>Sin conexión con el bróker; la orden no se envió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
       <source>The controller carried out the command late.</source>
       <translation>El controlador ejecutó la orden con retraso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
       <source>The command reached the controller too late and was not carried out; nothing changed.</source>
       <translation>La orden llegó al controlador demasiado tarde y no se ejecutó; nada ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="45" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
       <source>Connecting to the broker…</source>
       <translation>Conectando con el bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
       <source>The broker did not answer the connection request.</source>
       <translation>El bróker no respondió a la solicitud de conexión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
       <source>Check the address and that the server is running.</source>
       <translation>Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
       <source>Invalid username or password</source>
       <translation>Nombre de usuario o contraseña incorrectos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
       <source>This session has ended; sign in again</source>
       <translation>Esta sesión ha terminado; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
       <source>Invalid or expired token; sign in again</source>
       <translation>Credencial no válida o caducada; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <source>Password is too common or too close to your username; choose one that is not a well-known password</source>
+      <translation>La contraseña es demasiado común o se parece demasiado a tu nombre de usuario; elige una que no sea una contraseña conocida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
       <source>This session has ended</source>
       <translation>Esta sesión ha terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
       <source>Invalid or expired token</source>
       <translation>Credencial no válida o caducada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
       <source>Invalid or expired refresh token</source>
       <translation>Credencial de renovación no válida o caducada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
       <source>Your session has ended</source>
       <translation>Tu sesión ha terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
       <source>Too many failed attempts.</source>
       <translation>Demasiados intentos fallidos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="73" />
       <source>Too many requests.</source>
       <translation>Demasiadas solicitudes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
       <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
       <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="74" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="76" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="82" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="83" />
       <source>timed out</source>
       <translation>tiempo de espera agotado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="83" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="96" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="102" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="104" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="110" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="105" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="111" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="113" />
+      <source>water temperature sensor not responding: freeze protection cannot run</source>
+      <translation>el sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="116" />
+      <source>no network time yet: the schedule is waiting</source>
+      <translation>todavía sin hora de la red: el horario está en espera</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="117" />
+      <source>freeze protection active</source>
+      <translation>la protección antiheladas está activa</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="118" />
+      <source>retained command ignored</source>
+      <translation>se ignoró una orden retenida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="119" />
+      <source>command expired</source>
+      <translation>la orden caducó</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
+      <source>no reason given</source>
+      <translation>sin motivo indicado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="121" />
+      <source>window start and end must differ and start before 24:00</source>
+      <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="122" />
+      <source>days must be a non-empty list of mon..sun</source>
+      <translation>los días deben ser una lista no vacía de lun a dom</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="123" />
+      <source>tz must be a time zone name</source>
+      <translation>tz debe ser el nombre de una zona horaria</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="112" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="117" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="135" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="148" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="167" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
       <source>The server at %1 did not answer in time. Try again.</source>
       <translation>El servidor en %1 no respondió a tiempo. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="169" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
       <source>Cannot reach the server at %1. Check the address and that the server is running.</source>
       <translation>No se puede conectar con el servidor en %1. Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="174" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="192" />
       <source>The server answered %1 without a readable message.</source>
       <translation>El servidor respondió %1 sin un mensaje legible.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="175" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="193" />
       <source>The server refused (%1).</source>
       <translation>El servidor se negó (%1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="177" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="195" />
       <source>Device %1 is already registered to another account</source>
       <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="178" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="196" />
       <source>Device %1 is already on your account</source>
       <translation>El dispositivo %1 ya está en tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="179" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="197" />
       <source>Claim code does not match device %1</source>
       <translation>El código de reclamación no corresponde al dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="181" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="199" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="183" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
       <source>%1. Sign in again.</source>
       <translation>%1. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="203" />
       <source>The controller refused: %1.</source>
       <translation>El controlador se negó: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="186" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="204" />
+      <source>freeze protection running (water %1 C)</source>
+      <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="205" />
       <source>Could not get broker credentials: %1</source>
       <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="206" />
       <source>Connection lost: %1</source>
       <translation>Conexión perdida: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="188" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
       <source>Cannot reach the broker at %1 (%2).</source>
       <translation>No se puede contactar con el bróker en %1 (%2).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="208" />
       <source>certificate not trusted: %1</source>
       <translation>certificado no fiable: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="190" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="209" />
       <source>The broker refused the connection (reason %1).</source>
       <translation>El bróker rechazó la conexión (motivo %1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="192" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="194" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="219" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="204" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="223" />
       <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
       <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="217" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="236" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="223" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="242" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="225" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="244" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="249" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="231" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="250" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="232" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="251" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="234" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="253" />
       <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="241" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="260" />
       <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
@@ -1647,62 +1734,82 @@
   <context>
     <name>format</name>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="29" />
+      <location filename="../../pooldesk/ui/format.py" line="51" />
       <source>never</source>
       <translation>nunca</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="32" />
+      <location filename="../../pooldesk/ui/format.py" line="54" />
       <source>just now</source>
       <translation>ahora mismo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="34" />
+      <location filename="../../pooldesk/ui/format.py" line="56" />
       <source>{n} s ago</source>
       <translation>hace {n} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="36" />
+      <location filename="../../pooldesk/ui/format.py" line="58" />
       <source>{n} min ago</source>
       <translation>hace {n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="38" />
+      <location filename="../../pooldesk/ui/format.py" line="60" />
       <source>{n} h ago</source>
       <translation>hace {n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="47" />
+      <location filename="../../pooldesk/ui/format.py" line="69" />
       <source>unknown</source>
       <translation>desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="52" />
+      <location filename="../../pooldesk/ui/format.py" line="74" />
       <source>{n} h</source>
       <translation>{n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="53" />
+      <location filename="../../pooldesk/ui/format.py" line="75" />
       <source>{n} min</source>
       <translation>{n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="58" />
+      <location filename="../../pooldesk/ui/format.py" line="82" />
+      <source>under a minute</source>
+      <translation>menos de un minuto</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="85" />
+      <source>{m} min</source>
+      <translation>{m} min</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="87" />
+      <source>{h} h</source>
+      <translation>{h} h</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="88" />
+      <source>{h} h {m} min</source>
+      <translation>{h} h {m} min</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="93" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="59" />
+      <location filename="../../pooldesk/ui/format.py" line="94" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="60" />
+      <location filename="../../pooldesk/ui/format.py" line="95" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="61" />
+      <location filename="../../pooldesk/ui/format.py" line="96" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -207,7 +207,9 @@ class FakeController:
             return
         mode = command.get("mode", "manual")
         if mode == "timer":
-            self.pump.update(on=True, mode="timer", until=now_iso())
+            ends = datetime.now(UTC) + timedelta(seconds=int(command.get("duration_s") or 0))
+            until = ends.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            self.pump.update(on=True, mode="timer", until=until)
         elif mode == "schedule":
             self.pump.update(mode="schedule", until=None)
         else:

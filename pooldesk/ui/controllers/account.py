@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from pooldesk.core import validation
 from pooldesk.core.backend_client import ApiError
-from pooldesk.core.paths import documents_dir
+from pooldesk.core.paths import documents_dir, write_private
 from pooldesk.core.session import Session
 from pooldesk.ui import format as fmt
 from pooldesk.ui import i18n
@@ -33,7 +33,7 @@ class AccountController(QObject):
         view.back_requested.connect(self.back_requested)
         view.change_password_requested.connect(self.change_password)
         view.refresh_sessions_requested.connect(lambda: self.tasks.spawn(self.load_sessions()))
-        view.end_session_requested.connect(lambda sid: self.tasks.spawn(self.end_session(sid)))
+        view.end_session_requested.connect(self.ask_end_session)
         view.export_requested.connect(self.ask_export)
         view.delete_requested.connect(self.ask_delete)
         view.notifications_changed.connect(self.notifications_changed)
@@ -96,6 +96,20 @@ class AccountController(QObject):
             ]
         )
 
+    def ask_end_session(self, session_id: str) -> None:
+        dialog = ConfirmDialog(
+            self.tr("End session"),
+            self.tr(
+                "End the selected session? That app or computer is signed out at once and has "
+                "to sign in again."
+            ),
+            self.tr("End session"),
+            self.view,
+        )
+        dialog.accepted.connect(lambda: self.tasks.spawn(self.end_session(session_id)))
+        self.dialog = dialog
+        dialog.open()
+
     async def end_session(self, session_id: str) -> None:
         try:
             await self._call(self.session.client.end_session(session_id))
@@ -154,9 +168,7 @@ class AccountController(QObject):
             show_refusal(self.view.notice, exc)
             return
         try:
-            temporary = path.with_name(path.name + ".part")
-            temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), "utf-8")
-            temporary.replace(path)  # never leave a half-written export behind
+            write_private(path, json.dumps(data, indent=2, ensure_ascii=False))
         except OSError as exc:
             self.view.notice.show_error(
                 self.tr("Could not save {path}: {error}").format(path=path, error=exc.strerror)

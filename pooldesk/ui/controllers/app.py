@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.session import Session, SessionState
 from pooldesk.core.token_store import TokenStore
+from pooldesk.ui import format as fmt
 from pooldesk.ui.controllers.account import AccountController
 from pooldesk.ui.controllers.auth import AuthController
 from pooldesk.ui.controllers.dashboard import DashboardController
@@ -54,6 +55,8 @@ class AppController(QObject):
         w.dashboard_view.sign_out_requested.connect(lambda: self.tasks.spawn(self.sign_out()))
         self.account.back_requested.connect(lambda: self._show(w.dashboard_view))
         self.account.notifications_changed.connect(self._set_notifications)
+        self.account.view.temperature_unit_chosen.connect(self._set_temperature_unit)
+        fmt.set_temperature_unit(self.settings.temperature_unit)
         self.dashboard.watcher.enabled = self.settings.notifications
         w.closing.connect(self._window_closed)
         w.sign_in_view.change_server_requested.connect(
@@ -150,6 +153,13 @@ class AppController(QObject):
     def _open_account(self) -> None:
         self._show(self.window.account_view)
         self.account.show(self.settings.notifications)
+        self.window.account_view.show_temperature_unit(self.settings.temperature_unit)
+
+    def _set_temperature_unit(self, choice: str) -> None:
+        self.settings.temperature_unit = choice
+        self.settings_store.save(self.settings)
+        fmt.set_temperature_unit(choice)
+        self.dashboard.refresh_cards()
 
     def _set_notifications(self, enabled: bool) -> None:
         self.settings.notifications = enabled

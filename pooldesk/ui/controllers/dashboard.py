@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from pooldesk.core import validation
 from pooldesk.core.backend_client import ApiError
 from pooldesk.core.commands import Command, CommandState, CommandTracker
-from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore
+from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore, utcnow
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
 from pooldesk.core.notifications import Notice, NoticeWatcher
@@ -57,6 +57,11 @@ class DashboardController(QObject):
         self._clock = QTimer(self)
         self._clock.setInterval(15_000)
         self._clock.timeout.connect(self._refresh_all)
+        # Devices added or removed elsewhere (another computer, the wizard of another app)
+        # appear without signing out: the list is fetched again now and then.
+        self.device_list_interval = 60.0
+        self._list_clock = QTimer(self)
+        self._list_clock.timeout.connect(self._reload_in_background)
         self.history_controllers: dict[str, QObject] = {}
         self.schedule_controllers: dict[str, QObject] = {}
         self.dialog: QObject | None = None  # the open rename/remove dialog, for tests
@@ -65,6 +70,7 @@ class DashboardController(QObject):
         view.add_device_requested.connect(self.add_device_requested)
         view.account_requested.connect(self.account_requested)
         self._link_was_up = False  # the broker link was up once since sign-in
+        self._reloading: asyncio.Task | None = None
         self._retry_countdown = Countdown(self)
         self._show_link(LinkStatus(LinkState.IDLE))
         from pooldesk.ui.controllers.updates import UpdatesController
@@ -90,6 +96,7 @@ class DashboardController(QObject):
         self.commands.subscribe(self._command_changed)
         self.link.start()
         self._clock.start()
+        self._list_clock.start(int(self.device_list_interval * 1000))
 
     async def _fill_from_history(self) -> None:
         """Show every card's last recorded water temperature at once (the controller reports
@@ -117,16 +124,22 @@ class DashboardController(QObject):
         self.store.topic_prefix = creds.topic_prefix
         return creds
 
-    async def reload_devices(self) -> None:
+    async def reload_devices(self, *, background: bool = False) -> None:
         try:
             self.store.load(await self.session.client.devices())
-            self.view.notice.clear_message()
+            if not background:  # a background refresh leaves other notices alone
+                self.view.notice.clear_message()
             self.updates.refresh()
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.message))
 
+    def _reload_in_background(self) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloading = self.tasks.spawn(self.reload_devices(background=True))
+
     async def stop(self) -> None:
         self._clock.stop()
+        self._list_clock.stop()
         self.updates.stop()
         if self.wizard is not None:
             await self.wizard.cancel_now()
@@ -202,6 +215,10 @@ class DashboardController(QObject):
         if what in ("added", "name"):
             self.view.relayout()
 
+    def refresh_cards(self) -> None:
+        """Word every card again (a changed unit or setting)."""
+        self._refresh_all()
+
     def _refresh_all(self) -> None:
         for key, device in self.store.devices.items():
             self.view.card(key).show_text(self.card_text(device))
@@ -225,7 +242,7 @@ class DashboardController(QObject):
         pump_stale = device.pump_stale(link_up)
         water_stale = device.water_stale(link_up)
         if device.water_c is None:
-            temperature = tr("— °C")
+            temperature = fmt.no_temperature()
         else:
             temperature = fmt.celsius(device.water_c)
             if device.telemetry_received is None and device.water_recorded_at is not None:
@@ -244,6 +261,9 @@ class DashboardController(QObject):
             )
             if pump.mode == "timer" and pump.until:
                 pump_text += " " + tr("until {time}").format(time=fmt.clock(pump.until))
+                left = (pump.until - utcnow()).total_seconds()
+                if left > 0 and not pump_stale:
+                    pump_text += " " + tr("({left} left)").format(left=fmt.time_left(left))
             if pump.mode in ("manual", "timer"):
                 pump_text += " · " + tr("schedule paused")
             if pump_stale:
@@ -262,7 +282,7 @@ class DashboardController(QObject):
             message, is_error = tr("Waiting for the controller…"), False
         else:
             toggle = tr("Turn off") if pump and pump.on else tr("Turn on")
-        alerts = [f"{a.message}" for a in device.alerts.values()]
+        alerts = [fmt.core_message(a.message) for a in device.alerts.values()]
         return CardText(
             name=device.name,
             device_id=device.device_id,
@@ -450,7 +470,8 @@ class DashboardController(QObject):
             )
         else:
             self.notice.emit(
-                self.tr("Alert from {name}").format(name=notice.device_name), notice.text
+                self.tr("Alert from {name}").format(name=notice.device_name),
+                fmt.core_message(notice.text),
             )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +25,8 @@ from pooldesk.ui.i18n import LANGUAGES, SYSTEM
 from pooldesk.ui.views.auth_views import PasswordChecklist
 from pooldesk.ui.views.common import MUTED_STYLE, BusyBar, MessageLabel
 
+SYSTEM_UNIT, CELSIUS, FAHRENHEIT = "", "C", "F"  # QSettings ui/temperatureUnit
+
 
 class AccountView(QWidget):
     back_requested = Signal()
@@ -35,6 +37,7 @@ class AccountView(QWidget):
     delete_requested = Signal(str)
     notifications_changed = Signal(bool)
     language_chosen = Signal(str)  # "system", "en" or "es"
+    temperature_unit_chosen = Signal(str)  # "", "C" or "F"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +135,13 @@ class AccountView(QWidget):
         for code, name in LANGUAGES.items():  # each language in its own words
             self.language.addItem(name, code)
         row.addWidget(self.language)
+        row.addSpacing(24)
+        row.addWidget(QLabel(self.tr("Temperatures in")))
+        self.temperature_unit = QComboBox()
+        self.temperature_unit.addItem(self.tr("Same as the system"), SYSTEM_UNIT)
+        self.temperature_unit.addItem(self.tr("°C"), CELSIUS)
+        self.temperature_unit.addItem(self.tr("°F"), FAHRENHEIT)
+        row.addWidget(self.temperature_unit)
         row.addStretch(1)
         layout.addLayout(row)
         self.language_note = MessageLabel()
@@ -179,6 +189,9 @@ class AccountView(QWidget):
         self.language.activated.connect(
             lambda index: self.language_chosen.emit(self.language.itemData(index))
         )
+        self.temperature_unit.activated.connect(
+            lambda index: self.temperature_unit_chosen.emit(self.temperature_unit.itemData(index))
+        )
         self.delete_button.clicked.connect(
             lambda: self.delete_requested.emit(self.delete_password.text())
         )
@@ -188,6 +201,17 @@ class AccountView(QWidget):
         self.sessions.itemSelectionChanged.connect(self._update_end)
         self._update_delete()
         self._update_end()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Esc leaves the page, like its Back button (no field here uses Esc itself)."""
+        if event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            self.back_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    def show_temperature_unit(self, choice: str) -> None:
+        self.temperature_unit.setCurrentIndex(max(0, self.temperature_unit.findData(choice)))
 
     def show_language(self, choice: str) -> None:
         """Select the saved choice without announcing it as the user's."""

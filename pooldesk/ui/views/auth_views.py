@@ -179,8 +179,9 @@ class PasswordChecklist(QWidget):
             self.lines.append(label)
         self.update_for("")
 
-    def update_for(self, password: str) -> None:
-        for label, rule in zip(self.lines, validation.password_rules(password), strict=True):
+    def update_for(self, password: str, username: str = "") -> None:
+        rules = validation.password_rules(password, username)
+        for label, rule in zip(self.lines, rules, strict=True):
             label.setText(("✓ " if rule.met else "• ") + core_message(rule.text))
             label.setStyleSheet(OK_STYLE if rule.met else MUTED_STYLE)
 
@@ -265,13 +266,13 @@ class RegisterView(_Centered):
         return {
             "username": validation.username_error(self.username.text()),
             "email": validation.email_error(self.email.text().strip()),
-            "password": validation.password_error(password),
+            "password": validation.password_error(password, self.username.text()),
             "confirm": None if self.confirm.text() == password else "The passwords differ.",
             "device_id": validation.device_id_error(self.device_id.text()),
         }
 
     def _validate(self) -> bool:
-        self.checklist.update_for(self.password.text())
+        self.checklist.update_for(self.password.text(), self.username.text())
         problems = self.problems()
         for key, problem in problems.items():
             shown = problem if key in self._touched and key != "password" else None

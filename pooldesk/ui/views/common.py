@@ -97,6 +97,7 @@ class ConfirmDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(True)
+        self.setMinimumWidth(420)  # a question reads as sentences, not a narrow column
         layout = QVBoxLayout(self)
         label = QLabel(text)
         label.setWordWrap(True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from pooldesk.ui.views.common import ERROR_STYLE, MUTED_STYLE, MessageLabel
 
+CARD_MIN_WIDTH = 280
 RUN_FOR_CHOICES = (15 * 60, 30 * 60, 3600, 2 * 3600, 4 * 3600, 8 * 3600)
 
 
@@ -69,7 +71,7 @@ class DeviceCard(QFrame):
         self.key = key
         self._shown: CardText | None = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(CARD_MIN_WIDTH)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.name = QLabel()
@@ -103,6 +105,7 @@ class DeviceCard(QFrame):
         self.temperature.setFont(tfont)
         layout.addWidget(self.temperature)
         self.pump = QLabel()
+        self.pump.setWordWrap(True)
         layout.addWidget(self.pump)
         self.alerts = QLabel()
         self.alerts.setWordWrap(True)
@@ -128,9 +131,12 @@ class DeviceCard(QFrame):
         self.resume = QPushButton(self.tr("Resume schedule"))
         self.resume.setToolTip(self.tr("Hand the pump back to its schedule"))
         self.resume.hide()
+        resume_row = QHBoxLayout()  # its own row: the card stays narrow in every language
+        resume_row.addWidget(self.resume)
+        resume_row.addStretch(1)
+        layout.addLayout(resume_row)
         buttons.addWidget(self.toggle)
         buttons.addWidget(self.run_for)
-        buttons.addWidget(self.resume)
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.message = MessageLabel(lines=1, sticky=True)
@@ -160,7 +166,9 @@ class DeviceCard(QFrame):
         color = {True: "#1b6e3a", False: "#b3261e", None: "#6b6b6b"}[text.online]
         self.status.setText(f"<span style='color:{color}'>●</span> {text.status}")
         self.temperature.setText(text.temperature)
-        self.pump.setText(text.pump)
+        # The pump reads at a glance: a green dot while it runs, grey while it is off.
+        dot = {True: "#1b6e3a", False: "#6b6b6b", None: "#6b6b6b"}[text.pump_on]
+        self.pump.setText(f"<span style='color:{dot}'>●</span> {html.escape(text.pump)}")
         faded = MUTED_STYLE if text.stale else ""
         if self.temperature.styleSheet() != faded:  # restyling is the costly part
             self.temperature.setStyleSheet(faded)
@@ -196,14 +204,14 @@ class DashboardView(QWidget):
         self.title.setFont(font)
         header.addWidget(self.title)
         header.addStretch(1)
-        self.connection = ConnectionIndicator()
-        header.addWidget(self.connection)
+        self.connection = ConnectionIndicator()  # on its own line: long states fit at 600 px
         self.add_button = QPushButton(self.tr("Add device"))
         self.account_button = QPushButton(self.tr("Account"))
         self.sign_out_button = QPushButton(self.tr("Sign out"))
         for button in (self.add_button, self.account_button, self.sign_out_button):
             header.addWidget(button)
         layout.addLayout(header)
+        layout.addWidget(self.connection)
         self.notice = MessageLabel(lines=1)
         layout.addWidget(self.notice)
         self.empty = QLabel(self.tr('No devices yet. Use "Add device" to set up a controller.'))
@@ -213,13 +221,15 @@ class DashboardView(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # Cards reflow into as many columns as fit; never a sideways scroll.
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         holder = QWidget()
         self.grid = QGridLayout(holder)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.scroll.setWidget(holder)
         layout.addWidget(self.scroll, 1)
         self.cards: dict[str, DeviceCard] = {}
-        self.columns = 2
+        self.columns = 1
 
         self.add_button.clicked.connect(self.add_device_requested)
         self.account_button.clicked.connect(self.account_requested)
@@ -242,8 +252,23 @@ class DashboardView(QWidget):
         for key in list(self.cards):
             self.remove_card(key)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        columns = self._columns_that_fit()
+        if columns != self.columns:
+            self.columns = columns
+            self.relayout()
+
+    def _columns_that_fit(self) -> int:
+        spacing = max(self.grid.horizontalSpacing(), 0)
+        margins = self.grid.contentsMargins()
+        room = self.scroll.viewport().width() - margins.left() - margins.right()
+        return max(1, min(3, (room + spacing) // (CARD_MIN_WIDTH + spacing)))
+
     def relayout(self) -> None:
         """Cards in name order (then id), filling rows of `columns`."""
+        for card in self.cards.values():
+            self.grid.removeWidget(card)
         order = sorted(self.cards, key=lambda k: (self.cards[k].name.text().lower(), k))
         for index, key in enumerate(order):
             self.grid.addWidget(self.cards[key], index // self.columns, index % self.columns)

@@ -6,9 +6,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from pooldesk.ui.theme import THEMED, field_style
 from pooldesk.ui.views.common import MessageLabel
 
 RANGES = {"day": 24 * 3600, "week": 7 * 24 * 3600}
+MIN_SPAN = 2.0  # °C: the least height of the temperature axis
 
 
 class HistoryView(QDialog):
@@ -18,6 +20,8 @@ class HistoryView(QDialog):
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(parent)
         self._closed_emitted = False
+        self.setProperty(THEMED, True)
+        self.setStyleSheet(field_style())
         self.setWindowTitle(title)
         self.resize(760, 480)
         layout = QVBoxLayout(self)
@@ -64,6 +68,9 @@ class HistoryView(QDialog):
             brush=(46, 125, 50, 60),
         )
         self._align_left_axes([self.tr("off"), self.tr("on"), "00.0"])
+        for plot in (self.temperature_plot, self.pump_plot):
+            plot.hideButtons()  # the library's own "A" button and developer menu are not ours
+            plot.setMenuEnabled(False)
         layout.addWidget(self.temperature_plot, 3)
         layout.addWidget(self.pump_plot, 1)
 
@@ -91,6 +98,13 @@ class HistoryView(QDialog):
         else:
             self.pump_curve.setData([], [])
         self.temperature_plot.setXRange(since, until, padding=0.01)
+        values = [v for _, v in temperature]
+        if values:
+            # Sized to the data, but never narrower than MIN_SPAN: 24.63-24.66 °C is a flat
+            # line, not a spike.
+            low, high = min(values), max(values)
+            middle, span = (low + high) / 2, max(high - low, MIN_SPAN)
+            self.temperature_plot.setYRange(middle - span / 2, middle + span / 2, padding=0.1)
 
     def done(self, result: int) -> None:
         """Every way out (Esc, the window's close button, close()) ends here: Esc only calls

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pooldesk.ui.theme import THEMED, field_style
 from pooldesk.ui.views.common import MUTED_STYLE, BusyBar, MessageLabel
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -67,6 +68,8 @@ class ScheduleView(QDialog):
     def __init__(self, title: str, timezone: str, parent=None) -> None:
         super().__init__(parent)
         self._closed_emitted = False
+        self.setProperty(THEMED, True)
+        self.setStyleSheet(field_style())
         self.setWindowTitle(title)
         self.resize(640, 360)
         layout = QVBoxLayout(self)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pooldesk.ui.theme import THEMED, field_style
 from pooldesk.ui.views.common import BusyBar, FieldHint, MessageLabel
 
 OTHER_NETWORK = "\x00other"  # item data of the "Other network…" entry
@@ -195,6 +196,8 @@ class WizardView(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(False)
+        self.setProperty(THEMED, True)  # its own window: fields visible in the dark theme too
+        self.setStyleSheet(field_style())
         self.resize(560, 520)
         layout = QVBoxLayout(self)
         self.stack = QStackedWidget()

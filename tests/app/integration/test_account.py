@@ -62,6 +62,12 @@ async def test_list_and_end_other_sessions(make_app, backend, qtbot) -> None:
     view.sessions.selectRow(1 - current_row)
     assert view.end_session_button.isEnabled()
     qtbot.mouseClick(view.end_session_button, Qt.MouseButton.LeftButton)
+    confirm = app.account.dialog  # asked first; the safe answer is the default
+    assert confirm.isVisible() and confirm.cancel_button.isDefault()
+    qtbot.keyClick(confirm, Qt.Key.Key_Return)
+    assert not confirm.isVisible() and view.sessions.rowCount() == 2  # Return kept it
+    qtbot.mouseClick(view.end_session_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(app.account.dialog.confirm_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: view.sessions.rowCount() == 1, what="ended")
     assert app.session.state is SessionState.SIGNED_IN
     other.expire_access_token_now()
@@ -78,6 +84,7 @@ async def test_export_saves_the_json(make_app, backend, qtbot, tmp_path) -> None
     target = tmp_path / "export.json"
     await app.account.export_to(target)
     data = json.loads(target.read_text())
+    assert target.stat().st_mode & 0o777 == 0o600  # the whole history: for its owner only
     assert user["username"] in json.dumps(data)
     assert "saved" in view.notice.text()
     assert not list(tmp_path.glob("*.part"))
@@ -153,6 +160,10 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
     history = app.dashboard.history_controllers[key]
     await wait_until(lambda: history.loaded, what="history loaded")
     assert [v for _, v in history.temperature] == [24.5, 25.5]  # the last 24 h only
+    plot = history.view.temperature_plot.getPlotItem()
+    low, high = plot.viewRange()[1]
+    assert high - low >= 2.0 and low < 24.5 and high > 25.5  # sized to the data, not noise
+    assert plot.buttonsHidden and not plot.menuEnabled()  # no library buttons or menus
     xs, ys = history.view.temperature_curve.getData()
     assert list(ys) == [24.5, 25.5]
     history.choose("week")
@@ -206,3 +217,17 @@ async def test_schedule_editor_sends_and_is_confirmed(make_app, backend, broker)
         schedule.close()
     finally:
         fake.stop()
+
+
+async def test_escape_leaves_the_account_page(make_app, backend, qtbot) -> None:
+    app, view, _user = await open_account(make_app, backend, qtbot)
+    assert app.window.page is view
+    qtbot.keyClick(view.current_password, Qt.Key.Key_Escape)
+    assert app.window.page is app.window.dashboard_view
+
+
+async def test_return_presses_the_focused_button(make_app, backend, qtbot) -> None:
+    app, view, _user = await open_account(make_app, backend, qtbot)
+    view.back_button.setFocus()
+    qtbot.keyClick(view.back_button, Qt.Key.Key_Return)
+    await wait_until(lambda: app.window.page is app.window.dashboard_view, what="went back")

@@ -67,6 +67,8 @@ async def test_run_for_sends_a_timer(signed_in) -> None:
     await wait_until(lambda: "timer" in card.pump.text(), what="timer mode")
     assert fake.commands[-1]["mode"] == "timer" and fake.commands[-1]["duration_s"] == 7200
     assert "Pump on" in card.pump.text()
+    assert "(1 h 59 min left)" in card.pump.text() or "(2 h left)" in card.pump.text()
+    assert "#1b6e3a" in card.pump.text()  # the running pump's green dot
 
 
 async def test_vanished_device_turns_offline_with_stale_values_and_a_notice(signed_in) -> None:

@@ -56,8 +56,13 @@ async def test_register_with_live_checks_then_the_dashboard(make_app, backend, q
     qtbot.keyClicks(view.email, user["email"])
     qtbot.keyClicks(view.password, "short")
     ticks = [label.text().startswith("✓") for label in view.checklist.lines]
-    assert ticks == [False, False, True, False, False]  # only "a lower-case letter" is met
+    assert ticks == [False, False, True, False, False, True]  # lower case, and not well known
     assert not view.create_button.isEnabled()
+    view.password.clear()
+    qtbot.keyClicks(view.password, "P@ssw0rd-2026!")  # every class, but the server refuses it
+    ticks = [label.text().startswith("✓") for label in view.checklist.lines]
+    assert ticks == [True, True, True, True, True, False]
+    assert "well-known" in view.checklist.lines[-1].text()
     view.password.clear()
     qtbot.keyClicks(view.password, user["password"])
     assert all(label.text().startswith("✓") for label in view.checklist.lines)
@@ -147,6 +152,7 @@ async def test_revoked_session_returns_to_sign_in_with_a_message(make_app, backe
     view = app.window.sign_in_view
     await wait_until(lambda: app.window.page is view, what="back at sign-in")
     assert view.notice.isVisible() and "Sign in again" in view.notice.text()
+    assert view.notice.text().lower().count("sign in again") == 1  # said once
     assert app.session.store.load() is None
 
 

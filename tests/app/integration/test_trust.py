@@ -197,3 +197,27 @@ async def test_when_the_app_loses_the_broker_the_cards_do_not_call_controllers_o
     assert not card.toggle.isEnabled()
     broker.start()
     await wait_until(lambda: app.dashboard.link.connected, within=15, what="reconnected")
+
+
+async def test_a_device_added_elsewhere_appears_without_signing_out(
+    make_app, backend, broker
+) -> None:
+    user = unique_user()
+    client = BackendClient(backend.url)
+    await client.register(user["username"], user["email"], user["password"], user["device_id"])
+    await client.login(user["username"], user["password"])
+    app = make_app(backend.url, broker_port=broker.port)
+    app.dashboard.device_list_interval = 0.5
+    await app.start()
+    await app.session.sign_in(user["username"], user["password"])
+    cards = app.window.dashboard_view.cards
+    await wait_until(lambda: user["device_id"].lower() in cards)
+    other = unique_user()["device_id"]
+    await client.add_device(other, "Pool house", None)  # from another computer
+    try:
+        await wait_until(lambda: other.lower() in cards, within=5, what="the new card")
+        assert cards[other.lower()].name.text() == "Pool house"
+        await client.remove_device(other)
+        await wait_until(lambda: other.lower() not in cards, within=5, what="removed elsewhere")
+    finally:
+        await client.aclose()

@@ -23,7 +23,11 @@ def test_bad_usernames_say_what_is_allowed(name: str) -> None:
 
 def test_password_rules_are_listed_one_by_one() -> None:
     rules = v.password_rules("abc")
-    assert [r.met for r in rules] == [False, False, True, False, False]
+    assert [r.met for r in rules] == [False, False, True, False, False, True]
+    # the server's own list of well-known passwords, and the username, are in the checklist
+    assert not v.password_rules("P@ssw0rd-2026!")[-1].met
+    assert not v.password_rules("Johnsmith-2026!", "johnsmith")[-1].met
+    assert "well-known" in v.password_error("P@ssw0rd-2026!")
     assert all(r.met for r in v.password_rules("SecurePass123!@#"))
     assert v.password_error("SecurePass123!@#") is None
     message = v.password_error("securepass123")

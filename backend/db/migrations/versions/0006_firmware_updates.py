@@ -1,15 +1,15 @@
 """Firmware releases and over-the-air updates (docs/updates.md).
 
-Revision ID: 0005_firmware_updates
-Revises: 0004_broker_jobs
+Revision ID: 0006_firmware_updates
+Revises: 0005_operator
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_firmware_updates"
-down_revision = "0004_broker_jobs"
+revision = "0006_firmware_updates"
+down_revision = "0005_operator"
 branch_labels = None
 depends_on = None
 
