@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data_dir_option(recorder)
 
+    from backend.firmware.cli import add_parser as add_firmware_parser
+
+    add_firmware_parser(commands, data_dir_option)
+
     backup = commands.add_parser(
         "backup",
         help="write one consistent archive of the service (may run while it serves)",
@@ -219,6 +223,19 @@ async def _import_manifest(settings: Settings, file: Path, text: str) -> None:
     finally:
         await database.dispose()
     print(f"imported {file}: {result.added} devices added, {result.updated} updated")
+
+
+async def _firmware(settings: Settings, args: argparse.Namespace) -> None:
+    from backend.firmware.cli import FirmwareCommandError, run
+
+    database = await _open_database(settings)
+    try:
+        lines = await run(database, settings, args)
+    except FirmwareCommandError as exc:
+        raise CommandError(f"firmware: {exc}") from None
+    finally:
+        await database.dispose()
+    print("\n".join(lines))
 
 
 def _lock(settings: Settings):  # noqa: ANN202 - returns backend.datalock.DataFolderLock
@@ -370,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if folder_lock is not None:
                     folder_lock.release()
+        elif args.command == "firmware":
+            asyncio.run(_firmware(settings, args))
         elif args.command == "recorder":
             _run_recorder(settings)
         elif args.command == "backup":

@@ -29,7 +29,9 @@ class Extension(Protocol):
 
 
 def installed_extensions(settings: Settings) -> list[Extension]:
-    """The extensions `serve` runs: today the MQTT broker layer."""
+    """The extensions `serve` runs: the MQTT broker layer, and firmware updates over it."""
     from backend.broker.extension import create_extension
+    from backend.firmware.extension import FirmwareExtension
 
-    return [create_extension(settings)]
+    broker = create_extension(settings)
+    return [broker, FirmwareExtension(settings, broker)]

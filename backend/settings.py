@@ -89,6 +89,9 @@ class Settings:
     metrics: bool = False
     # "text" (default) or "json": one JSON object per log line (`serve`).
     log_format: str = "text"
+    # ---- firmware updates (docs/updates.md) ----
+    # The operator's Ed25519 public key (64 hex characters): only releases it signed are stored.
+    ota_public_key: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -189,6 +192,7 @@ def load_settings(
         broker_env=broker_environment(env),
         metrics=_flag(env.get("POOLDESK_METRICS", "0")),
         log_format=_log_format(env.get("POOLDESK_LOG_FORMAT", "")),
+        ota_public_key=(env.get("POOLDESK_OTA_PUBLIC_KEY") or "").strip(),
     )
 
 

@@ -32,6 +32,8 @@ EVENTS = (
     "account_delete",
     "account_disable",  # by the operator (`pooldesk-backend users disable`)
     "account_enable",
+    "firmware_add",
+    "firmware_update",
 )
 
 

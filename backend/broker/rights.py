@@ -23,8 +23,17 @@ RECORDER_SHARE_GROUP = "recorder"
 RECORDER_SUBSCRIPTION = f"$share/{RECORDER_SHARE_GROUP}/users/+/devices/+/#"
 
 # Topics under a device prefix (docs/mqtt.md, "Topic tree").
-DEVICE_PUBLISHES = ("status", "pump/state", "telemetry", "schedule", "alert/+", "event")
-DEVICE_RECEIVES = ("pump/set", "schedule/set")
+DEVICE_PUBLISHES = (
+    "status",
+    "pump/state",
+    "telemetry",
+    "schedule",
+    "alert/+",
+    "event",
+    "ota/status",  # firmware updates (docs/updates.md)
+    "ota/get",
+)
+DEVICE_RECEIVES = ("pump/set", "schedule/set", "ota/offer", "ota/data")
 
 
 class InvalidTopicName(ValueError):

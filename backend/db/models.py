@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from backend.db.types import BigId, UTCDateTime
@@ -235,3 +235,35 @@ class OperatorRequest(Base):
     # JSON: {"sessionIds": [...], "mqttUsers": [...]}
     detail: Mapped[str] = mapped_column(Text(), default="{}")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+
+
+class FirmwareRelease(Base):
+    """A signed firmware bundle (firmware/tools/release.py), stored whole; docs/updates.md."""
+
+    __tablename__ = "firmware_releases"
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    manifest: Mapped[str] = mapped_column(Text())
+    signature: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer())
+    bundle: Mapped[bytes] = mapped_column(LargeBinary())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FirmwareUpdate(Base):
+    """One device's update to one release and how far it got (backend/firmware/)."""
+
+    __tablename__ = "firmware_updates"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_pk: Mapped[str] = mapped_column(
+        String(36), ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(32))
+    force: Mapped[bool] = mapped_column(Boolean(), default=False)
+    started_by: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    progress: Mapped[int | None] = mapped_column(Integer(), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

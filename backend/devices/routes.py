@@ -12,6 +12,7 @@ from backend.audit.service import record
 from backend.context import client_address, context_of
 from backend.devices import service
 from backend.devices.ids import check_device_id, normalize_device_id
+from backend.firmware.service import firmware_json
 from backend.http.auth import require_user
 from backend.http.body import optional_str, read_json_object, required_str
 from backend.http.errors import conflict, not_found
@@ -30,7 +31,12 @@ async def list_devices(request: Request) -> JSONResponse:
     async with context_of(request).db.read() as db:
         auth = await require_user(request, db)
         owned = await service.devices_of(db, auth.user.id)
-    return ok(devices=[service.device_json(d) for d in owned])
+        listed = []
+        for d in owned:
+            item = service.device_json(d)
+            item["firmware"] = await firmware_json(db, d)  # docs/updates.md
+            listed.append(item)
+    return ok(devices=listed)
 
 
 async def add_device(request: Request) -> JSONResponse:

@@ -17,6 +17,7 @@ import fw_freeze
 import fw_ids
 import fw_link
 import fw_log
+import fw_ota
 import fw_pump
 import fw_schedule
 import fw_sensor
@@ -94,6 +95,7 @@ class Controller:
         self._reported = None
         self._boot_event_sent = False
         self._sent_water = None
+        self.ota = fw_ota.Updater(self)
 
     # ---- configuration ----
 
@@ -369,7 +371,7 @@ class Controller:
         # once can then be answered (command_rejected). `online` goes out only after the
         # subscription, so a command sent on seeing it is not missed.
         self.client = client
-        await client.subscribe([p + "/pump/set", p + "/schedule/set"])
+        await client.subscribe([p + "/pump/set", p + "/schedule/set"] + self.ota.topics(p))
         self._enqueue("status", b"online", True)
         if not self._boot_event_sent:
             self._boot_event_sent = True
@@ -380,6 +382,7 @@ class Controller:
         for aid in ALERT_IDS:
             self._enqueue("alert/" + aid, self.alerts.get(aid, b""), True)
         self._enqueue("telemetry", self.telemetry(), False)
+        self.ota.on_online()
 
     def on_offline(self):
         self.client = None
@@ -388,6 +391,9 @@ class Controller:
 
     async def on_message(self, topic, payload, retained=False):
         p = self.topic_prefix
+        if p is not None and self.ota.owns(topic, p):
+            self.ota.on_message(topic, payload, p)
+            return
         if p is None or topic not in (p + "/pump/set", p + "/schedule/set"):
             return
         if retained:
@@ -515,7 +521,7 @@ class Controller:
         wdt = machine.WDT(timeout=wdt_timeout_ms) if wdt_timeout_ms else None
         coros = [self._control_loop(wdt), self._sensor_loop(), self._button_loop(),
                  self._led_loop(), self._time_loop(), self._telemetry_loop(),
-                 self._sender_loop(), self.link.run()]
+                 self._sender_loop(), self.link.run(), self.ota.run()]
         prov = self._start_provisioning()
         if prov is not None:
             coros.append(prov)

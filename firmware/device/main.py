@@ -1,4 +1,4 @@
-# MicroPython runs this file after boot.
-import fw_app
+# MicroPython runs this file after boot. fw_boot picks the firmware version (docs/updates.md).
+import fw_boot
 
-fw_app.run("/")
+fw_boot.run("/")

@@ -18,6 +18,7 @@ import importlib
 import json
 import logging
 import secrets
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -61,6 +62,28 @@ def new_claim_code() -> str:
 
 def _firmware(name: str) -> Any:
     return importlib.import_module(name)
+
+
+def load_version(folder: str) -> dict[str, Any]:
+    """Import the firmware modules of an installed version (`fw/<version>/`, .py files: the
+    simulator runs CPython) apart from the base ones, as the board does with that folder first
+    on its module path: the version's modules import each other; whatever it lacks (and a
+    lazy import at run time) comes from the base files. Raises what the version raises."""
+    names = {p.stem for p in Path(folder).glob("*.py")}
+    saved = {n: sys.modules.pop(n) for n in list(names) if n in sys.modules}
+    sys.path.insert(0, folder)
+    try:
+        importlib.invalidate_caches()
+        importlib.import_module("fw_controller")
+        loaded = {n: sys.modules[n] for n in names if n in sys.modules}
+    finally:
+        sys.path.remove(folder)
+        for n in names:
+            sys.modules.pop(n, None)
+        sys.modules.update(saved)
+    if "fw_log" in loaded:
+        loaded["fw_log"].sink = _log_line
+    return loaded
 
 
 def _log_line(text: str) -> None:
@@ -119,6 +142,8 @@ class SimulatedController:
         conversion_s: float = 0.02,
         wdt_timeout_ms: int = 30000,
         wifi_timeout_s: float = 2.0,
+        trial_s: float | None = None,
+        ota_key: str | None = None,
     ) -> None:
         flash = Path(flash_dir)
         flash.mkdir(parents=True, exist_ok=True)
@@ -137,13 +162,18 @@ class SimulatedController:
         self.conversion_s = conversion_s
         self.wdt_timeout_ms = wdt_timeout_ms
         self.wifi_timeout_s = wifi_timeout_s
+        # How long a firmware version on trial has to confirm itself (fw_boot.TRIAL_S on the
+        # board, where a machine.Timer armed by fw_boot.run() enforces it).
+        self.trial_s = trial_s if trial_s is not None else _firmware("fw_boot").TRIAL_S
+        self.boots = 0
+        self.version_folder: str | None = None
         self.controller: Any = None
         self.peripheral: Any = None
         self.crashed: BaseException | None = None
         self._task: asyncio.Task | None = None
         self._watchdog: asyncio.Task | None = None
         self._booted = asyncio.Event()
-        self._write_factory(claim_code)
+        self._write_factory(claim_code, ota_key)
         if binding is not None:
             self._write_binding(binding)
 
@@ -198,11 +228,18 @@ class SimulatedController:
 
     # ---- flash written before boot, through the firmware's own store ----
 
-    def _write_factory(self, claim_code: str | None) -> None:
+    def _write_factory(self, claim_code: str | None, ota_key: str | None = None) -> None:
+        """factory.json: the claim code and, when given, the operator's public update key
+        (hex, docs/updates.md), as written at install time."""
         path = self.device.flash / "factory.json"
-        if path.exists() and claim_code is None:
+        if path.exists() and claim_code is None and ota_key is None:
             return
-        path.write_text(json.dumps({"claim_code": claim_code or new_claim_code()}))
+        data = json.loads(path.read_text()) if path.exists() else {}
+        if claim_code is not None or "claim_code" not in data:
+            data["claim_code"] = claim_code or new_claim_code()
+        if ota_key is not None:
+            data["ota_key"] = ota_key
+        path.write_text(json.dumps(data))
 
     def _write_binding(self, binding: dict) -> None:
         store = _firmware("fw_store").Store(str(self.device.flash))
@@ -283,9 +320,16 @@ class SimulatedController:
     async def _run(self, cause: int) -> None:
         while True:
             self.device.power_on(cause)
+            self.boots += 1
             await self._open_radio()
+            folder = None
             try:
-                self.controller = _firmware("fw_controller").Controller(
+                # main.py -> fw_boot.run(): which version, and is it on trial
+                folder, trial = _firmware("fw_boot").choose(str(self.device.flash))
+                self.version_folder = folder
+                modules = load_version(folder) if folder is not None else {}
+                controller_module = modules.get("fw_controller") or _firmware("fw_controller")
+                self.controller = controller_module.Controller(
                     root=str(self.device.flash),
                     ble=self.ble is not None,
                     tick_s=self.tick_s,
@@ -294,12 +338,20 @@ class SimulatedController:
                     wifi_timeout_s=self.wifi_timeout_s,
                 )
                 self._booted.set()
-                await self.controller.main(wdt_timeout_ms=self.wdt_timeout_ms)
+                await self._run_firmware(trial)
                 return
             except SimReset as e:
                 log.info("%s: %s, rebooting", self.device_id, e)
                 cause = SOFT_RESET
             except Exception as e:
+                if folder is not None:
+                    # fw_app.run() on the board: log, reset, start over (fw_boot counts it)
+                    log.info(
+                        "%s: firmware in %s crashed (%r), resetting", self.device_id, folder, e
+                    )
+                    self._booted.set()
+                    cause = SOFT_RESET
+                    continue
                 log.exception("%s: firmware crashed", self.device_id)
                 self.crashed = e
                 self._booted.set()
@@ -307,6 +359,27 @@ class SimulatedController:
             finally:
                 await self._close_radio()
                 self.device.power_off()
+
+    async def _run_firmware(self, trial: dict | None) -> None:
+        main = asyncio.ensure_future(self.controller.main(wdt_timeout_ms=self.wdt_timeout_ms))
+        if trial is None:
+            await main
+            return
+        guard = asyncio.ensure_future(asyncio.sleep(self.trial_s))
+        try:
+            done, _ = await asyncio.wait({main, guard}, return_when=asyncio.FIRST_COMPLETED)
+            if main in done:
+                main.result()
+                return
+            root = str(self.device.flash)
+            if _firmware("fw_boot").expire(root, int(self.trial_s)):
+                await _cancel_and_wait(main, self.device_id)
+                raise SimReset("trial time over: rolled back")
+            await main
+        finally:
+            guard.cancel()
+            if not main.done():
+                await _cancel_and_wait(main, self.device_id)
 
     async def _watch(self) -> None:
         """The watchdog timer: a firmware that stops feeding it is reset, as on the board."""

@@ -85,8 +85,10 @@ def manifest_csv(units: list[Unit]) -> str:
     return buf.getvalue()
 
 
-def write_batch(units: list[Unit], out: Path) -> None:
-    """Write the batch into `out` atomically (a temp folder renamed into place)."""
+def write_batch(units: list[Unit], out: Path, ota_key: str | None = None) -> None:
+    """Write the batch into `out` atomically (a temp folder renamed into place). `ota_key`:
+    the operator's public update key (hex, `pooldesk-release keygen`), put in every unit's
+    factory.json so it accepts only releases signed with the matching private key."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FactoryError(f"{out} already exists and is not empty; choose a new folder.")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -98,9 +100,10 @@ def write_batch(units: list[Unit], out: Path) -> None:
         for unit in units:
             folder = staging / "devices" / unit.device_id
             folder.mkdir(parents=True)
-            (folder / "factory.json").write_text(
-                json.dumps({"device_id": unit.device_id, "claim_code": unit.claim_code}) + "\n"
-            )
+            data = {"device_id": unit.device_id, "claim_code": unit.claim_code}
+            if ota_key:
+                data["ota_key"] = ota_key
+            (folder / "factory.json").write_text(json.dumps(data) + "\n")
         if out.exists():
             out.rmdir()
         staging.rename(out)
@@ -129,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--count", type=int, help="this many units with random ids (simulator)")
     source.add_argument("--macs", type=Path, help="file with one MAC address a line (real units)")
     parser.add_argument("--out", type=Path, required=True, help="new folder for the batch")
+    parser.add_argument(
+        "--ota-key",
+        type=Path,
+        metavar="KEY.pub",
+        help="public update key from `pooldesk-release keygen` (docs/updates.md)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.macs is not None:
@@ -138,7 +147,15 @@ def main(argv: list[str] | None = None) -> int:
                 raise FactoryError(f"--count must be between 1 and {MAX_COUNT}.")
             ids = random_device_ids(args.count)
         units = make_units(ids)
-        write_batch(units, args.out)
+        ota_key = None
+        if args.ota_key is not None:
+            from firmware.tools.release import ReleaseError, parse_public
+
+            try:
+                ota_key = parse_public(args.ota_key.read_text()).hex()
+            except (OSError, ReleaseError) as exc:
+                raise FactoryError(f"--ota-key {args.ota_key}: {exc}") from None
+        write_batch(units, args.out, ota_key)
     except FactoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

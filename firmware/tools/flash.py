@@ -286,7 +286,9 @@ def copy_command(port: str | None, files: list[FileToCopy]) -> list[str]:
 
 
 def cleanup_script(stale: list[str], keep_config: bool) -> str:
-    names = list(stale)
+    # boot.json names a version installed over the air (docs/updates.md): without it the files
+    # flashed now boot; its folder under fw/ goes with the next update's clean-up.
+    names = [*stale, "boot.json", "boot.json.new", "boot.json.old"]
     if not keep_config:
         names += ["config.json", "config.json.new", "config.json.old"]
     return (

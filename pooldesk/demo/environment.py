@@ -13,6 +13,7 @@ radio (`POOLDESK_BLE=virtual`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -69,6 +70,7 @@ class DemoEnvironment:
         self.leftovers: list[int] = []
         self._previous_ble: str | None = None
         self._radio_set = False
+        self.releases: Any = None  # pooldesk.demo.releases.DemoReleases
 
     @property
     def backend_url(self) -> str:
@@ -93,10 +95,25 @@ class DemoEnvironment:
         backend_dir.mkdir()
         codes = [claimcode.generate() for _ in range(self.controller_count)]
         env = backend_environment(backend_dir, secrets.token_hex(32))
+        self.releases = await asyncio.to_thread(self._releases)
+        env["POOLDESK_OTA_PUBLIC_KEY"] = self.releases.public_key
         self.backend = BackendProcess(backend_dir, env)
         await self.backend.start()
+        from pooldesk.demo.releases import add_releases
+
+        await asyncio.to_thread(add_releases, backend_dir, env, self.releases)
         self._use_virtual_radio()
         await self._start_controllers(codes)
+
+    def _releases(self) -> Any:
+        """A signing key for this run and the two releases the story installs."""
+        from firmware.sim import hostenv
+        from pooldesk.demo.releases import prepare_releases
+
+        hostenv.install()
+        import fw_ids  # the simulated controllers' version (firmware/device/fw_ids.py)
+
+        return prepare_releases(self.data_dir / "releases", fw_ids.FW_VERSION)
 
     def _use_virtual_radio(self) -> None:
         from pooldesk.ble.radio import ENV_VAR, Radio, use_radio
@@ -115,6 +132,7 @@ class DemoEnvironment:
                 index=index,
                 claim_code=code,
                 ble="virtual",
+                ota_key=self.releases.public_key if self.releases else None,
             )
             await sim.start()
             self.controllers.append(DemoController(sim.device_id, code, sim))

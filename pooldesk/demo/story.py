@@ -24,6 +24,7 @@ from pooldesk.core.mqtt_link import MqttLink
 from pooldesk.core.provisioning_flow import Outcome, Progress, ProvisioningFlow, Step
 from pooldesk.core.session import Session
 from pooldesk.core.token_store import TokenStore
+from pooldesk.core.updates import UpdateInfo, Updates
 from pooldesk.demo.environment import DemoController, DemoEnvironment
 from pooldesk.provisioning import ProvisioningError
 
@@ -40,10 +41,13 @@ STEPS = (
     "pump on confirmed",
     "pump off confirmed",
     "history holds both",
+    "firmware update confirmed",
+    "bad update rolled back",
 )
 STEP_TIMEOUT_S = 60.0
 SCAN_SECONDS = 5.0
 HISTORY_TIMEOUT_S = 15.0
+UPDATE_TIMEOUT_S = 45.0
 Printer = Callable[[str], None]
 
 
@@ -126,6 +130,8 @@ class Story:
             ("pump on confirmed", lambda: self.switch(True)),
             ("pump off confirmed", lambda: self.switch(False)),
             ("history holds both", self.history),
+            ("firmware update confirmed", self.good_update),
+            ("bad update rolled back", self.bad_update),
         ]
         try:
             for name, action in steps:
@@ -148,7 +154,7 @@ class Story:
         result = StepResult(name, ok, time.monotonic() - started, detail)
         self.result.steps.append(result)
         mark = " ok " if ok else "FAIL"
-        self.out(f"[{mark}] {name:<19} {result.seconds:6.2f} s  {detail}")
+        self.out(f"[{mark}] {name:<25} {result.seconds:6.2f} s  {detail}")
         return ok
 
     async def close(self) -> None:
@@ -292,6 +298,55 @@ class Story:
                 raise StepFailed(f"the history has no pump-{'/'.join(missing)} state of the demo")
             await asyncio.sleep(0.2)
         return "pump on and pump off recorded with their cmd_ids"
+
+    async def _update(self, version: str) -> UpdateInfo:
+        """Start an update as the owner (the app's card does the same) and follow it until
+        it ends, as GET /api/devices reports it."""
+        updates = Updates(self.session.client)
+        await updates.start(self.controller.device_id, version)
+        deadline = time.monotonic() + UPDATE_TIMEOUT_S
+        while True:
+            info = (await updates.firmware(self.controller.device_id)).update
+            if info is not None and info.final:
+                return info
+            if time.monotonic() > deadline:
+                raise StepFailed(f"the update to {version} did not end in {UPDATE_TIMEOUT_S:.0f} s")
+            await asyncio.sleep(0.2)
+
+    async def _online_at(self, version: str) -> None:
+        """The dashboard sees the controller online, and the controller runs `version`."""
+        deadline = time.monotonic() + UPDATE_TIMEOUT_S
+        while True:
+            device = self.store.devices.get(self.key)
+            if device is not None and device.online and self.controller.sim.online:
+                running = self.controller.sim.controller.fw_version
+                if running == version:
+                    return
+            if time.monotonic() > deadline:
+                raise StepFailed(f"the controller is not back online at {version}")
+            await asyncio.sleep(0.1)
+
+    async def good_update(self) -> str:
+        releases = self.env.releases
+        info = await self._update(releases.good_version)
+        if info.state != "confirmed":
+            raise StepFailed(info.text)
+        await self._online_at(releases.good_version)
+        return (
+            f"signed release {releases.good_version} downloaded over MQTT, verified, swapped, "
+            "confirmed by the controller online"
+        )
+
+    async def bad_update(self) -> str:
+        releases = self.env.releases
+        info = await self._update(releases.bad_version)
+        if info.state != "rolled_back":
+            raise StepFailed(f"expected a rollback, got: {info.text}")
+        await self._online_at(releases.good_version)
+        return (
+            f"{releases.bad_version} crashed at start-up; the controller went back to "
+            f"{releases.good_version} by itself ({info.reason})"
+        )
 
 
 def _outcome_text(outcome: Outcome) -> str:

@@ -238,199 +238,199 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="315" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="320" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="320" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="325" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="325" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="330" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="356" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="361" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="372" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="368" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="373" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="396" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="393" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="396" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="401" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="413" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="418" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="463" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="468" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="464" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="469" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="468" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="166" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="171" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="168" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="173" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="170" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="177" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="175" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="175" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="180" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="180" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="185" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="187" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="230" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="232" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="234" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="239" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="244" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="249" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="248" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="265" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="270" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="251" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="256" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="254" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="259" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="263" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="261" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="266" />
       <source>({left} left)</source>
       <translation>(quedan {left})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="263" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="268" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="271" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="276" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="273" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="278" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="275" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="280" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="277" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="282" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
@@ -542,34 +542,34 @@
   <context>
     <name>HistoryView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="30" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="33" />
       <source>24 hours</source>
       <translation>24 horas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="30" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="33" />
       <source>7 days</source>
       <translation>7 días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="43" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="46" />
       <source>Water °C</source>
       <translation>Agua °C</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="54" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="57" />
       <source>Pump</source>
       <translation>Bomba</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="56" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="67" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="59" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="70" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/history_view.py" line="56" />
-      <location filename="../../pooldesk/ui/views/history_view.py" line="67" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="59" />
+      <location filename="../../pooldesk/ui/views/history_view.py" line="70" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
@@ -648,72 +648,72 @@
   <context>
     <name>ScheduleView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="75" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="78" />
       <source>The pump runs inside these windows when it follows the schedule. A window whose end is before its start runs past midnight. Times are in {tz}.</source>
       <translation>La bomba funciona dentro de estas franjas cuando sigue el horario. Una franja que termina antes de empezar continúa después de medianoche. Las horas son de {tz}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="86" />
       <source>Start</source>
       <translation>Inicio</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="86" />
       <source>End</source>
       <translation>Fin</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="83" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="86" />
       <source>Days</source>
       <translation>Días</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="89" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="92" />
       <source>No run windows: the pump only runs when switched on.</source>
       <translation>Sin franjas: la bomba solo funciona cuando se enciende a mano.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="98" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="101" />
       <source>Add window</source>
       <translation>Añadir franja</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="99" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="102" />
       <source>Send to controller</source>
       <translation>Enviar al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="107" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
       <source>Mon</source>
       <translation>lun</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="108" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
       <source>Tue</source>
       <translation>mar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="109" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
       <source>Wed</source>
       <translation>mié</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="113" />
       <source>Thu</source>
       <translation>jue</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="114" />
       <source>Fri</source>
       <translation>vie</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="115" />
       <source>Sat</source>
       <translation>sáb</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="113" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="116" />
       <source>Sun</source>
       <translation>dom</translation>
     </message>
@@ -778,6 +778,87 @@
       <location filename="../../pooldesk/ui/views/auth_views.py" line="129" />
       <source>Change server</source>
       <translation>Cambiar de servidor</translation>
+    </message>
+  </context>
+  <context>
+    <name>UpdatePanel</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="26" />
+      <source>Install…</source>
+      <translation>Instalar…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="42" />
+      <source>no reason given</source>
+      <translation>sin motivo indicado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="44" />
+      <source>Waiting for the controller to take firmware {v}…</source>
+      <translation>Esperando a que el controlador acepte el firmware {v}…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="45" />
+      <source>Firmware {v} offered to the controller…</source>
+      <translation>Firmware {v} ofrecido al controlador…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="46" />
+      <source>Downloading firmware {v}: {p}%</source>
+      <translation>Descargando el firmware {v}: {p}%</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="47" />
+      <source>Checking the signature and files of {v}…</source>
+      <translation>Comprobando la firma y los archivos de {v}…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="48" />
+      <source>Firmware {v} installed; the controller restarts…</source>
+      <translation>Firmware {v} instalado; el controlador se reinicia…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="49" />
+      <source>Updated to {v}: the controller is back online with it.</source>
+      <translation>Actualizado a {v}: el controlador vuelve a estar en línea con él.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="51" />
+      <source>Version {v} did not work on the controller, so it went back to the version before by itself ({r}).</source>
+      <translation>La versión {v} no funcionó en el controlador, así que volvió por sí solo a la versión anterior ({r}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="54" />
+      <source>Version {v} was not installed ({r}). Nothing changed.</source>
+      <translation>La versión {v} no se instaló ({r}). No ha cambiado nada.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="72" />
+      <source>Firmware {v} is available (this controller runs {r}).</source>
+      <translation>Hay disponible el firmware {v} (este controlador tiene {r}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/update_panel.py" line="74" />
+      <source>Firmware {v} is available.</source>
+      <translation>Hay disponible el firmware {v}.</translation>
+    </message>
+  </context>
+  <context>
+    <name>UpdatesController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="79" />
+      <source>Update the controller?</source>
+      <translation>¿Actualizar el controlador?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="81" />
+      <source>Install firmware {v} on {n}? The controller checks the update's signature, installs it and restarts, which takes about a minute; the pump keeps its settings. If the new version does not work, the controller goes back to the one it has now by itself.</source>
+      <translation>¿Instalar el firmware {v} en {n}? El controlador comprueba la firma de la actualización, la instala y se reinicia, lo que tarda alrededor de un minuto; la bomba conserva sus ajustes. Si la nueva versión no funciona, el controlador vuelve por sí solo a la que tiene ahora.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="86" />
+      <source>Install</source>
+      <translation>Instalar</translation>
     </message>
   </context>
   <context>

@@ -34,12 +34,14 @@ def test_dashboard_publishes_only_commands_of_its_own_user():
     assert sends == {"users/john/devices/+/pump/set", "users/john/devices/+/schedule/set"}
 
 
-def test_device_reads_only_its_own_set_topics():
+def test_device_reads_only_its_own_set_and_update_topics():
     rights = device_rights("john", "ESP-A1B2C3")
     reads = {r.topic for r in rights if r.acltype in ("subscribePattern", "publishClientReceive")}
     assert reads == {
         "users/john/devices/esp-a1b2c3/pump/set",
         "users/john/devices/esp-a1b2c3/schedule/set",
+        "users/john/devices/esp-a1b2c3/ota/offer",  # firmware updates (docs/updates.md)
+        "users/john/devices/esp-a1b2c3/ota/data",
     }
     assert all(r.topic.startswith("users/john/devices/esp-a1b2c3/") for r in rights)
 

@@ -55,6 +55,7 @@ class MicroPythonBoard:
         claim_code: str = "KQ4M7XTZ2PB6WRHD",
         wifi_timeout_s: float = 3.0,
         ble: str | None = None,
+        ota_key: str | None = None,
         **world: Any,
     ) -> None:
         self.flash = folder / "flash"
@@ -66,9 +67,10 @@ class MicroPythonBoard:
         self.control_file.write_text("")
         mac = self.world["mac"]
         device_id = "ESP-" + mac[-6:].upper()
-        (self.flash / "factory.json").write_text(
-            json.dumps({"device_id": device_id, "claim_code": claim_code})
-        )
+        factory = {"device_id": device_id, "claim_code": claim_code}
+        if ota_key is not None:  # the operator's public update key (docs/updates.md)
+            factory["ota_key"] = ota_key
+        (self.flash / "factory.json").write_text(json.dumps(factory))
         if binding is not None:
             (self.flash / "config.json").write_bytes(encode_config(1, {"binding": binding}))
         self.process = micropython.Process(

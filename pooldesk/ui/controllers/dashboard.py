@@ -73,6 +73,9 @@ class DashboardController(QObject):
         self._reloading: asyncio.Task | None = None
         self._retry_countdown = Countdown(self)
         self._show_link(LinkStatus(LinkState.IDLE))
+        from pooldesk.ui.controllers.updates import UpdatesController
+
+        self.updates = UpdatesController(self)  # the firmware panel on each card
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -126,6 +129,7 @@ class DashboardController(QObject):
             self.store.load(await self.session.client.devices())
             if not background:  # a background refresh leaves other notices alone
                 self.view.notice.clear_message()
+            self.updates.refresh()
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.message))
 
@@ -136,6 +140,7 @@ class DashboardController(QObject):
     async def stop(self) -> None:
         self._clock.stop()
         self._list_clock.stop()
+        self.updates.stop()
         if self.wizard is not None:
             await self.wizard.cancel_now()
         await self.tasks.cancel_all()

@@ -3,6 +3,6 @@
 # firmware/sim/mpy/ (PD_WORLD: the world file; PD_BLE: the Bluetooth bridge).
 import os
 
-import fw_app
+import fw_boot
 
-fw_app.run(os.getenv("PD_FLASH"))
+fw_boot.run(os.getenv("PD_FLASH"))

@@ -6,10 +6,19 @@
 # Prints tagged JSON lines (board_world.emit): boot, status, log, control, pin, reset.
 import asyncio
 import os
+import sys
 
 import board_world
-import fw_controller
-import fw_log
+import fw_boot
+
+# As main.py -> fw_boot.run(): the version an update installed boots from its folder.
+_version, _trial = fw_boot.choose(os.getenv("PD_FLASH"))
+if _version is not None:
+    sys.path.insert(0, _version)
+    sys.modules.pop("fw_store", None)
+
+import fw_controller  # noqa: E402 - after the version's folder is on the path
+import fw_log  # noqa: E402
 
 
 def _log(text):

@@ -1,0 +1,291 @@
+"""The unit's side of an update against a real broker, with the backend's own transport
+(`backend.firmware.transport.OtaSession`) in this process so a test can spoil a chunk or cut
+the power at every step of the swap (docs/updates.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import fw_boot
+import fw_ota
+import fw_store
+import pytest
+
+from backend.broker.base import BrokerLogin
+from backend.firmware.transport import OtaSession, offer_payload
+from firmware.sim.runner import SimulatedController
+from firmware.tools.release import read_bundle
+from tests.firmware.conftest import PREFIX, make_binding
+from tests.support import ota
+
+pytestmark = pytest.mark.timeout(300)
+ENDED = ("confirmed", "rolled_back", "failed")
+
+
+class PowerCut(BaseException):  # noqa: N818 - not an error: the lights went out
+    pass
+
+
+class CuttingFS:
+    """`os` and `open` for fw_ota and fw_store that cut the power at write step `cut_at`
+    (opening for writing, each write — half written —, fsync, rename, remove, mkdir, rmdir).
+    Data written but not fsynced is lost at the cut. cut_at -1: never; `steps` counts."""
+
+    def __init__(self, cut_at: int) -> None:
+        self.cut_at = cut_at
+        self.step = 0
+        self.unsynced: dict[str, int] = {}
+        self.fd_path: dict[int, str] = {}
+        self.marks: dict[str, int] = {}
+
+    def _tick(self) -> None:
+        if self.step == self.cut_at:
+            self.lose_unsynced()
+            raise PowerCut
+        self.step += 1
+
+    def lose_unsynced(self) -> None:
+        for path, durable in self.unsynced.items():
+            if os.path.exists(path):
+                os.truncate(path, durable)
+
+    def __getattr__(self, name: str):
+        return getattr(os, name)
+
+    def rename(self, a: str, b: str) -> None:
+        self._tick()
+        os.rename(a, b)
+        for path in list(self.unsynced):
+            if path == a or path.startswith(a + "/"):
+                self.unsynced[b + path[len(a) :]] = self.unsynced.pop(path)
+
+    def remove(self, path: str) -> None:
+        self._tick()
+        os.remove(path)
+
+    def mkdir(self, path: str) -> None:
+        self._tick()
+        os.mkdir(path)
+
+    def rmdir(self, path: str) -> None:
+        self._tick()
+        os.rmdir(path)
+
+    def fsync(self, fd: int) -> None:
+        self._tick()
+        os.fsync(fd)
+        path = self.fd_path.get(fd)
+        if path in self.unsynced:
+            self.unsynced[path] = os.path.getsize(path)
+
+    def file_open(self, path: str, mode: str = "r"):
+        if "w" not in mode and "a" not in mode:
+            return builtins.open(path, mode)
+        self._tick()
+        f = builtins.open(path, mode)
+        self.unsynced[path] = 0
+        self.fd_path[f.fileno()] = path
+        fs = self
+
+        class Writer:
+            def write(self, data):  # noqa: ANN001, ANN202
+                if fs.step == fs.cut_at:
+                    f.write(data[: len(data) // 2])
+                    f.flush()
+                    f.close()
+                    fs.lose_unsynced()
+                    raise PowerCut
+                fs.step += 1
+                return f.write(data)
+
+            def __getattr__(self, name: str):
+                return getattr(f, name)
+
+            def __enter__(self):  # noqa: ANN204
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                f.close()
+
+        return Writer()
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("ota-swap")
+    key, pub = ota.keypair(folder)
+    return read_bundle(ota.build(folder, key, "0.5.0").read_bytes()), pub
+
+
+class Session:
+    """The backend's transport for one update, in this process; statuses collected."""
+
+    def __init__(self, port: int, bundle, update_id: str, tamper=None) -> None:  # noqa: ANN001
+        self.statuses: list[dict] = []
+        login = BrokerLogin("svc-ota-test", "unused", f"svc-ota-{update_id}", ())
+        self.session = OtaSession(
+            f"mqtt://127.0.0.1:{port}",
+            None,
+            login,
+            PREFIX,
+            update_id,
+            offer_payload(update_id, bundle, False),
+            bundle.files,
+            bundle.manifest["chunk"],
+            self.statuses.append,
+        )
+        self.session.tamper = tamper
+
+    def __enter__(self) -> Session:
+        self.session.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+
+    async def wait(self, states: tuple[str, ...], within: float = 30.0) -> dict:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.statuses and self.statuses[-1].get("state") in states:
+                return self.statuses[-1]
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"no {states} in {within} s: {self.statuses[-3:]}")
+
+
+def _flash_names(flash: Path) -> list[str]:
+    return sorted(str(p.relative_to(flash)) for p in flash.rglob("*"))
+
+
+async def test_a_tampered_chunk_is_refused_and_nothing_changes(broker, bundle, tmp_path) -> None:
+    b, pub = bundle
+    spoiled = []
+
+    def tamper(name: str, index: int, part: bytes) -> bytes:
+        if name == "fw_controller.py" and index == 1:
+            spoiled.append(index)
+            return part[:100] + bytes([part[100] ^ 1]) + part[101:]
+        return part
+
+    async with SimulatedController(
+        tmp_path / "dev", binding=make_binding(broker), ota_key=pub
+    ) as sim:
+        await sim.wait_until(lambda: sim.online, 10)
+        before = _flash_names(sim.device.flash)
+        with Session(broker, b, "tampered-1", tamper) as s:
+            end = await s.wait(ENDED)
+        assert spoiled, "the spoiled chunk was asked for"
+        assert end["state"] == "failed"
+        assert end["reason"] == "fw_controller.py chunk 1: hash mismatch"
+        assert [n for n in _flash_names(sim.device.flash) if n != "fw"] == [
+            n for n in before if n != "fw"
+        ]
+        assert not (sim.device.flash / "boot.json").exists()
+        assert sim.online and sim.controller.fw_version == "0.4.0"
+
+
+async def test_a_connection_lost_mid_download_starts_over_and_ends_confirmed(
+    broker, bundle, tmp_path
+) -> None:
+    b, pub = bundle
+    loop = asyncio.get_running_loop()
+    dropped = []
+
+    async with SimulatedController(
+        tmp_path / "dev", binding=make_binding(broker), ota_key=pub
+    ) as sim:
+        await sim.wait_until(lambda: sim.online, 10)
+
+        def drop_once(name: str, index: int, part: bytes) -> bytes:
+            if not dropped and name == "fw_controller.py" and index == 2:
+                dropped.append(sim.controller.client)
+                loop.call_soon_threadsafe(sim.controller.client.abort)  # the link drops
+            return part
+
+        with Session(broker, b, "dropped-1", drop_once) as s:
+            end = await s.wait(ENDED, within=60)
+        assert dropped, "the connection was dropped during the download"
+        assert end["state"] == "confirmed", end
+        # the download went on over the new connection, or started over from the offer
+        assert [x["state"] for x in s.statuses].count("offered") in (1, 2)
+        assert "failed" not in [x["state"] for x in s.statuses]
+        assert sim.controller.fw_version == "0.5.0"
+
+
+def _patch(monkeypatch: pytest.MonkeyPatch, fs: CuttingFS) -> None:
+    for module in (fw_ota, fw_store):
+        monkeypatch.setattr(module, "os", fs)
+        monkeypatch.setattr(module, "open", fs.file_open, raising=False)
+    verify = fw_ota.Updater._verify
+
+    def marking_verify(self, m):  # noqa: ANN001, ANN202
+        fs.marks.setdefault("verify", fs.step)
+        return verify(self, m)
+
+    monkeypatch.setattr(fw_ota.Updater, "_verify", marking_verify)
+
+
+async def _install_with_cut(
+    broker: int, b, pub: str, folder: Path, cut_at: int, monkeypatch
+) -> tuple[CuttingFS, str]:
+    """Install with the power cut at `cut_at` (-1: never); then power on and let the update
+    finish. -> (the file system that counted, what the unit booted after the cut)."""
+    fs = CuttingFS(cut_at)
+    sim = SimulatedController(folder, binding=make_binding(broker), ota_key=pub)
+    await sim.start()
+    try:
+        await sim.wait_until(lambda: sim.online, 10)
+        with Session(broker, b, f"cut-{cut_at}") as s:
+            _patch(monkeypatch, fs)
+            try:
+                await sim.wait_until(
+                    lambda: (
+                        sim._task is not None
+                        and sim._task.done()
+                        or (s.statuses and s.statuses[-1]["state"] in ("installed", *ENDED))
+                    ),
+                    30,
+                )
+            finally:
+                monkeypatch.undo()
+            await sim.power_cut()
+            await sim.power_on()
+            booted = sim.version_folder or "root"
+            if sim.version_folder is not None:
+                assert fw_boot.complete(str(folder), "0.5.0"), f"cut {cut_at}: incomplete boot"
+            await sim.wait_until(lambda: sim.online, 15)
+            end = await s.wait(ENDED, within=30)
+            assert end["state"] == "confirmed", f"cut {cut_at}: {end}"
+            await sim.wait_until(lambda: sim.controller.fw_version == "0.5.0", 10)
+    finally:
+        await sim.stop()
+    return fs, booted
+
+
+@pytest.fixture
+def cut_points(broker, bundle, tmp_path, monkeypatch) -> Iterator[tuple[int, int]]:
+    """(first step of the verify-and-swap phase, number of steps) from an uncut install."""
+    b, pub = bundle
+    fs, _ = asyncio.run(_install_with_cut(broker, b, pub, tmp_path / "uncut", -1, monkeypatch))
+    yield fs.marks["verify"], fs.step
+
+
+def test_a_power_cut_at_every_step_of_the_swap_boots_one_complete_version(
+    broker, bundle, tmp_path, monkeypatch, cut_points
+) -> None:
+    b, pub = bundle
+    first, total = cut_points
+    assert total - first >= 4  # rename into place, then the pointer's open, writes, fsync...
+    # every step from the end of the download on, and a few inside the download
+    steps = sorted({1, first // 3, 2 * first // 3, *range(first, total)})
+    booted = set()
+    for cut in steps:
+        _fs, what = asyncio.run(
+            _install_with_cut(broker, b, pub, tmp_path / f"cut{cut}", cut, monkeypatch)
+        )
+        booted.add("new" if what != "root" else "old")
+    assert booted == {"old", "new"}  # cuts before the pointer boot the old, after it the new
