@@ -224,7 +224,7 @@ def test_a_port_in_use_is_reported_before_the_broker_starts(backend_dir: Path):
             timeout=60,
         )
     assert result.returncode == 1, result.stderr[-800:]
-    assert "address already in use" in result.stderr.lower()
+    assert "already in use" in result.stderr.lower()
     assert "Traceback" not in result.stderr
     assert not (backend_dir / "broker").exists()  # nothing was started
 
