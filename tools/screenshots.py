@@ -32,6 +32,26 @@ PREFIX = "users/john"
 SERVER = "http://127.0.0.1:8788"
 
 
+SCHEDULE = (
+    b'{"tz": "UTC", "windows": [{"start": "08:00", "end": "12:00", "days": '
+    b'["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}, {"start": "18:00", "end": "20:00", '
+    b'"days": ["sat", "sun"]}]}'
+)
+
+SPA_SCHEDULE = (
+    b'{"tz": "Europe/Madrid", "windows": [{"start": "19:00", "end": "19:30", "days": ["fri"]}]}'
+)
+
+
+def example_pump_states(now: datetime) -> list[tuple[datetime, bool]]:
+    """Two hours a day this week, the last run ending an hour ago: "Ran … today · … this week"."""
+    states = []
+    for days_ago in range(7, 0, -1):
+        start = now - timedelta(days=days_ago, hours=3)
+        states += [(start, True), (start + timedelta(hours=2), False)]
+    return [*states, (now - timedelta(hours=3), True), (now - timedelta(hours=1), False)]
+
+
 def example_store() -> DeviceStore:
     store = DeviceStore()
     store.topic_prefix = PREFIX
@@ -52,10 +72,12 @@ def example_store() -> DeviceStore:
     messages = [
         ("esp-a1b2c3/status", b"online"),
         ("esp-a1b2c3/pump/state", b'{"on": true, "mode": "timer", "until": "%s"}' % until.encode()),
-        ("esp-a1b2c3/telemetry", b'{"water_c": 27.4, "air_c": 24.0}'),
+        ("esp-a1b2c3/telemetry", b'{"water_c": 27.4, "rssi": -58, "uptime_s": 277200}'),
+        ("esp-a1b2c3/schedule", SCHEDULE),
         ("esp-0f1e2d/status", b"online"),
         ("esp-0f1e2d/pump/state", b'{"on": false, "mode": "schedule"}'),
-        ("esp-0f1e2d/telemetry", b'{"water_c": 35.1}'),
+        ("esp-0f1e2d/telemetry", b'{"water_c": 35.1, "rssi": -79, "uptime_s": 5400}'),
+        ("esp-0f1e2d/schedule", SPA_SCHEDULE),
         (
             "esp-0f1e2d/alert/sensor-air",
             b'{"severity": "warning", "message": "air sensor not responding"}',
@@ -123,6 +145,8 @@ def main() -> int:
     store = example_store()
     dashboard.store = store
     dashboard.commands = CommandTracker(store, lambda _t, _p: True)
+    for key in ("esp-a1b2c3", "esp-0f1e2d"):
+        dashboard.pump_states[key] = example_pump_states(datetime.now(UTC))
     for key in store.devices:
         dashboard.view.card(key).show_text(dashboard.card_text(store.devices[key]))
     dashboard.view.relayout()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -15,7 +16,9 @@ from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore, utcnow
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
 from pooldesk.core.notifications import Notice, NoticeWatcher
+from pooldesk.core.pump_runtime import PUMP_STATE_TYPE, history_since, run_time, states_from_history
 from pooldesk.core.session import Session
+from pooldesk.core.tile_values import next_run, signal_bars, uptime_now
 from pooldesk.ui import format as fmt
 from pooldesk.ui.countdown import Countdown
 from pooldesk.ui.tasks import TaskGroup
@@ -23,6 +26,7 @@ from pooldesk.ui.views.common import ConfirmDialog, TextDialog
 from pooldesk.ui.views.dashboard_view import CardText, DashboardView
 
 log = logging.getLogger(__name__)
+PUMP_HISTORY_PAGES = 10  # 10 000 pump states: far more than a week of switching
 
 
 class DashboardController(QObject):
@@ -52,6 +56,8 @@ class DashboardController(QObject):
         self.keepalive = keepalive
         self.tasks = TaskGroup()
         self._outcome: dict[str, tuple[str, bool]] = {}  # device key -> (message, is error)
+        # device key -> the pump's (ts, on) since before this week, for "ran today / this week"
+        self.pump_states: dict[str, list[tuple[datetime, bool]]] = {}
         self.watcher = NoticeWatcher(self.store, self._notice)
         self.store.subscribe(self._device_changed)
         self._clock = QTimer(self)
@@ -113,6 +119,40 @@ class DashboardController(QObject):
         devices = [(d.key, d.device_id) for d in self.store.devices.values()]
         await asyncio.gather(*(one(key, device_id) for key, device_id in devices))
 
+    async def _load_pump_states(self, key: str, device_id: str) -> None:
+        """The recorded pump states since before this week (docs/mqtt.md, type `state`);
+        the live ones are added as they arrive. Best effort: no run time without them."""
+        since, events, cursor = history_since(utcnow()), [], None
+        try:
+            for _ in range(PUMP_HISTORY_PAGES):
+                page = await self.session.client.history(
+                    device_id, event_type=PUMP_STATE_TYPE, since=since, limit=1000, cursor=cursor
+                )
+                events.extend(page.events)
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+        except ApiError as exc:
+            log.info("no recorded pump states for %s: %s", device_id, exc)
+            return
+        if key not in self.store.devices:
+            return
+        states = states_from_history(events)
+        device = self.store.devices[key]
+        if device.pump is not None:  # a live state that arrived meanwhile is the latest
+            self._add_pump_state(states, device)
+        self.pump_states[key] = states
+        self.view.card(key).show_text(self.card_text(device))
+
+    @staticmethod
+    def _add_pump_state(states: list[tuple[datetime, bool]], device: Device) -> None:
+        pump = device.pump
+        if pump is None:
+            return
+        at = pump.ts or pump.received
+        if not states or (states[-1][1] != pump.on and at >= states[-1][0]):
+            states.append((at, pump.on))
+
     async def _credentials(self) -> MqttCredentials:
         if self.credentials_source is not None:
             creds = await self.credentials_source()
@@ -150,6 +190,7 @@ class DashboardController(QObject):
         self.link = None
         self.commands = None
         self.store.load([])
+        self.pump_states.clear()
         self.view.clear()
         self._show_link(LinkStatus(LinkState.IDLE))
 
@@ -202,6 +243,10 @@ class DashboardController(QObject):
             card.change_wifi_requested.connect(self.open_wizard)
             card.history_requested.connect(self.open_history)
             card.schedule_requested.connect(self.open_schedule)
+            if self.session is not None:
+                self.tasks.spawn(self._load_pump_states(key, device.device_id))
+        if what == "pump" and key in self.pump_states:
+            self._add_pump_state(self.pump_states[key], device)
         if what == "pump" and key in self._outcome and not self._pending(key):
             # A fresh state from the controller is the truth now: an earlier failure (or
             # confirmation) no longer describes what the card shows.
@@ -278,6 +323,7 @@ class DashboardController(QObject):
         else:
             toggle = tr("Turn off") if pump and pump.on else tr("Turn on")
         alerts = [fmt.core_message(a.message) for a in device.alerts.values()]
+        extra = self._tile_values(device)
         return CardText(
             name=device.name,
             device_id=device.device_id,
@@ -294,7 +340,47 @@ class DashboardController(QObject):
             message_is_error=is_error,
             controls_enabled=link_up and device.online is True,
             schedule_paused=pump is not None and pump.mode in ("manual", "timer"),
+            **extra,
         )
+
+    def _tile_values(self, device: Device) -> dict[str, object]:
+        """Air (when reported), next scheduled run, run time, Wi-Fi signal and uptime."""
+        tr, now = self.tr, utcnow()
+        values: dict[str, object] = {}
+        if device.air_c is not None:
+            values["air"] = tr("Air {t}").format(t=fmt.celsius(device.air_c))
+        if device.schedule is not None:
+            run = next_run(device.schedule, now)
+            paused = device.pump is not None and device.pump.mode in ("manual", "timer")
+            if run is None:
+                values["next_run"] = tr("No scheduled runs")
+            elif run.running_at(now) and paused:
+                values["next_run"] = tr("Scheduled run until {end} (paused)").format(
+                    end=fmt.clock(run.end)
+                )
+            elif run.running_at(now):
+                values["next_run"] = tr("Scheduled run until {end}").format(end=fmt.clock(run.end))
+            else:
+                values["next_run"] = tr("Next run: {day} {start}–{end}").format(
+                    day=fmt.day(run.start), start=fmt.clock(run.start), end=fmt.clock(run.end)
+                )
+        states = self.pump_states.get(device.key)
+        if states is not None:
+            ran = run_time(states, now)
+            values["run_time"] = tr("Ran {today} today · {week} this week").format(
+                today=fmt.run_duration(ran.today), week=fmt.run_duration(ran.week)
+            )
+        bars = signal_bars(device.rssi)
+        if bars is not None:
+            quality = (tr("very weak"), tr("weak"), tr("fair"), tr("good"), tr("excellent"))[bars]
+            values["wifi"] = tr("Wi-Fi {quality} ({rssi} dBm)").format(
+                quality=quality, rssi=device.rssi
+            )
+            values["signal"] = bars
+        up = uptime_now(device.uptime_s, device.uptime_received, now)
+        if up is not None and device.online is True:
+            values["uptime"] = tr("up {duration}").format(duration=fmt.uptime(up))
+        return values
 
     # -- commands -----------------------------------------------------------------------------
     def toggle_pump(self, key: str) -> None:
