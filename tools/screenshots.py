@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QCoreApplication  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from pooldesk.core.alert_log import AlertLog  # noqa: E402
 from pooldesk.core.commands import CommandTracker  # noqa: E402
 from pooldesk.core.devices import DeviceStore  # noqa: E402
 from pooldesk.core.models import DeviceInfo  # noqa: E402
@@ -144,6 +145,8 @@ def main() -> int:
     dashboard = DashboardController(window.dashboard_view)
     store = example_store()
     dashboard.store = store
+    dashboard.alert_log = AlertLog(store)  # the list follows the example store's alerts
+    dashboard.alert_log.subscribe(dashboard._alerts_changed)
     dashboard.commands = CommandTracker(store, lambda _t, _p: True)
     for key in ("esp-a1b2c3", "esp-0f1e2d"):
         dashboard.pump_states[key] = example_pump_states(datetime.now(UTC))
@@ -210,6 +213,15 @@ def main() -> int:
         translate("ScheduleController", "The controller runs this schedule now.")
     )
     save(schedule, args.out, "07-schedule", (700, 360))
+
+    # The spa's alert list: one active (from the example store), one raised and cleared earlier.
+    store.handle(
+        f"{PREFIX}/devices/esp-0f1e2d/alert/freeze",
+        b'{"severity": "critical", "message": "freeze protection: pump on"}',
+    )
+    store.handle(f"{PREFIX}/devices/esp-0f1e2d/alert/freeze", b"")
+    dashboard.open_alerts("esp-0f1e2d")
+    save(dashboard.alert_views["esp-0f1e2d"], args.out, "14-alerts", (560, 320))
 
     from tools.wizard_examples import wizard_screens
 

@@ -8,6 +8,7 @@ import logging
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from pooldesk.core import desktop_notify
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.session import Session, SessionState
 from pooldesk.core.token_store import TokenStore
@@ -40,6 +41,7 @@ class AppController(QObject):
         self.session: Session | None = None
         self.tasks = TaskGroup()
         self.notices: list[tuple[str, str]] = []  # what the tray was asked to show
+        self.notice_channels: list[str] = []  # where each went: tray, desktop or window
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(app_icon(), self)
@@ -172,5 +174,15 @@ class AppController(QObject):
         self.notices.append((title, text))
         if self.tray is not None:
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10_000)
+            self.notice_channels.append("tray")
         else:
-            QApplication.beep()
+            self.tasks.spawn(self._notify_without_tray(title, text))
+
+    async def _notify_without_tray(self, title: str, text: str) -> None:
+        """No tray: the desktop's notification service; without one, the window says it."""
+        if await desktop_notify.notify(title, text):
+            self.notice_channels.append("desktop")
+            return
+        self.notice_channels.append("window")
+        QApplication.beep()
+        self.window.dashboard_view.notice.show_error(f"{title}: {text}")

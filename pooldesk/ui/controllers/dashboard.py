@@ -10,6 +10,7 @@ from datetime import datetime
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from pooldesk.core import validation
+from pooldesk.core.alert_log import AlertLog
 from pooldesk.core.backend_client import ApiError
 from pooldesk.core.commands import Command, CommandState, CommandTracker
 from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore, utcnow
@@ -22,6 +23,7 @@ from pooldesk.core.tile_values import next_run, signal_bars, uptime_now
 from pooldesk.ui import format as fmt
 from pooldesk.ui.countdown import Countdown
 from pooldesk.ui.tasks import TaskGroup
+from pooldesk.ui.views.alerts_view import AlertsView
 from pooldesk.ui.views.common import ConfirmDialog, TextDialog
 from pooldesk.ui.views.dashboard_view import CardText, DashboardView
 
@@ -59,6 +61,9 @@ class DashboardController(QObject):
         # device key -> the pump's (ts, on) since before this week, for "ran today / this week"
         self.pump_states: dict[str, list[tuple[datetime, bool]]] = {}
         self.watcher = NoticeWatcher(self.store, self._notice)
+        self.alert_log = AlertLog(self.store)
+        self.alert_log.subscribe(self._alerts_changed)
+        self.alert_views: dict[str, AlertsView] = {}  # device key -> its open alert list
         self.store.subscribe(self._device_changed)
         self._clock = QTimer(self)
         self._clock.setInterval(15_000)
@@ -189,7 +194,10 @@ class DashboardController(QObject):
             controller.close()
         self.link = None
         self.commands = None
+        for view in list(self.alert_views.values()):
+            view.close()
         self.store.load([])
+        self.alert_log.clear()
         self.pump_states.clear()
         self.view.clear()
         self._show_link(LinkStatus(LinkState.IDLE))
@@ -243,6 +251,7 @@ class DashboardController(QObject):
             card.change_wifi_requested.connect(self.open_wizard)
             card.history_requested.connect(self.open_history)
             card.schedule_requested.connect(self.open_schedule)
+            card.alerts_requested.connect(self.open_alerts)
             if self.session is not None:
                 self.tasks.spawn(self._load_pump_states(key, device.device_id))
         if what == "pump" and key in self.pump_states:
@@ -530,6 +539,51 @@ class DashboardController(QObject):
         controller = HistoryController(self, key)
         self.history_controllers[key] = controller
         controller.closed.connect(lambda: self.history_controllers.pop(key, None))
+
+    def open_alerts(self, key: str) -> None:
+        """The device's alert list (active, then cleared ones); Esc or Close, then reopen."""
+        view = self.alert_views.get(key)
+        if view is None:
+            device = self.store.devices.get(key)
+            name = device.name if device else key.upper()
+            view = AlertsView(self.tr("Alerts · {name}").format(name=name), self.view.window())
+            self.alert_views[key] = view
+            view.closed.connect(lambda: self._alerts_closed(key, view))
+            self._alerts_changed(key)
+            view.show()
+        view.raise_()
+        view.activateWindow()
+
+    def _alerts_closed(self, key: str, view: AlertsView) -> None:
+        if self.alert_views.get(key) is view:
+            del self.alert_views[key]
+        view.deleteLater()
+
+    def _alerts_changed(self, key: str) -> None:
+        view = self.alert_views.get(key)
+        if view is None:
+            return
+        tr = self.tr
+        severity = {"critical": tr("Critical"), "warning": tr("Warning"), "info": tr("Information")}
+        rows = []
+        for entry in self.alert_log.entries(key):
+            when = tr("since {time}").format(time=fmt.when(entry.since))
+            if not entry.active:
+                when += " · " + tr("cleared {time}").format(time=fmt.when(entry.cleared_at))
+            level = severity.get(entry.severity, entry.severity)
+            text = f"{fmt.core_message(entry.message)}\n{level} · {when}"
+            rows.append((entry.severity, text, entry.active))
+        active = self.alert_log.active_count(key)
+        if active:
+            summary = (
+                tr("1 active alert") if active == 1 else tr("{n} active alerts").format(n=active)
+            )
+        elif rows:
+            summary = tr("No active alerts. Earlier ones are listed below.")
+        else:
+            summary = tr("No alerts since this app started. The controller reports active "
+                         "alerts again whenever the app connects.")  # fmt: skip
+        view.show_entries(summary, rows)
 
     def open_schedule(self, key: str) -> None:
         from pooldesk.ui.controllers.schedule import ScheduleController

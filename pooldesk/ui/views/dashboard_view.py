@@ -73,6 +73,7 @@ class DeviceCard(QFrame):
     rename_requested = Signal(str)
     remove_requested = Signal(str)
     change_wifi_requested = Signal(str)
+    alerts_requested = Signal(str)
 
     def __init__(self, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +95,7 @@ class DeviceCard(QFrame):
         menu = QMenu(self)
         self.history_action = menu.addAction(self.tr("History…"))
         self.schedule_action = menu.addAction(self.tr("Schedule…"))
+        self.alerts_action = menu.addAction(self.tr("Alerts…"))
         menu.addSeparator()
         self.rename_action = menu.addAction(self.tr("Rename…"))
         self.change_wifi_action = menu.addAction(self.tr("Change Wi-Fi…"))
@@ -185,6 +187,7 @@ class DeviceCard(QFrame):
         )
         self.history_action.triggered.connect(lambda: self.history_requested.emit(self.key))
         self.schedule_action.triggered.connect(lambda: self.schedule_requested.emit(self.key))
+        self.alerts_action.triggered.connect(lambda: self.alerts_requested.emit(self.key))
         self.rename_action.triggered.connect(lambda: self.rename_requested.emit(self.key))
         self.remove_action.triggered.connect(lambda: self.remove_requested.emit(self.key))
         self.change_wifi_action.triggered.connect(lambda: self.change_wifi_requested.emit(self.key))
