@@ -124,6 +124,12 @@ def main() -> int:
     window.show_page(window.server_view)
     save(window, args.out, "01-server")
 
+    from pooldesk.ui.views.local_server_view import LocalServerView
+
+    local = LocalServerView(window)
+    local.lan_host.setText("192.168.1.20")
+    save(local, args.out, "15-local-server", (600, 440))
+
     sign_in = window.sign_in_view
     sign_in.server.setText(translate("AuthController", "Server: {url}").format(url=SERVER))
     sign_in.username.setText("john")

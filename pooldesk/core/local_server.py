@@ -13,6 +13,8 @@ While this computer is off, the controllers keep their schedules, timers and fre
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
 import shlex
 import shutil
@@ -23,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import platformdirs
 
 from pooldesk.core.paths import write_private
@@ -162,6 +165,33 @@ def remove(server: LocalServer, run: Runner | None = None) -> None:
         (run or _run)(remove_commands()[0])
     server.remove_files()
     (run or _run)(install_commands()[0])  # daemon-reload: forget the unit
+
+
+def start_child(server: LocalServer) -> subprocess.Popen:
+    """Without systemd: the same command and environment as the unit, as the app's child (it
+    stops when the app quits). Its output goes to the data folder's serve.log."""
+    server.write()
+    env = {**os.environ, **read_env(server.env_path)}
+    server.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log_file = open(server.data_dir / "serve.log", "ab")  # noqa: SIM115 - the child keeps it
+    try:
+        return subprocess.Popen(server.command(), env=env, stdout=log_file, stderr=log_file)
+    finally:
+        log_file.close()
+
+
+async def wait_healthy(url: str, within: float = 60.0) -> bool:
+    """True once GET /healthz answers 200 within `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    async with httpx.AsyncClient(timeout=5) as client:
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.25)
+    return False
 
 
 def read_env(path: Path) -> dict[str, str]:

@@ -48,6 +48,7 @@ class ServerView(_Centered):
     """Asks which server to use (first run, or "Change server")."""
 
     submitted = Signal(str, bool)  # url, allow insecure
+    local_requested = Signal()  # "Run the server on this computer"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,10 +79,19 @@ class ServerView(_Centered):
         self.column.addWidget(insecure_note)
         self.error = MessageLabel()
         self.column.addWidget(self.error)
-        self.continue_button = QPushButton(self.tr("Continue"))
+        self.continue_button = QPushButton(self.tr("Connect to a server"))
         self.continue_button.setDefault(True)
-        self.column.addWidget(self.continue_button)
+        self.local_button = QPushButton(self.tr("Run the server on this computer…"))
+        self.local_button.setToolTip(
+            self.tr("For a household without a server: this computer keeps your account and "
+                    "history and links the pool controllers on your home network.")
+        )  # fmt: skip
+        choices = QHBoxLayout()
+        choices.addWidget(self.continue_button)
+        choices.addWidget(self.local_button)
+        self.column.addLayout(choices)
         self.column.addStretch(2)
+        self.local_button.clicked.connect(self.local_requested)
         self.continue_button.clicked.connect(self._submit)
         self.url.returnPressed.connect(self._submit)
 

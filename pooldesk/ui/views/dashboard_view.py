@@ -109,6 +109,7 @@ class DeviceCard(QFrame):
         self.device_id = QLabel()
         ident.addWidget(self.device_id)
         self.status = QLabel()
+        self.status.setWordWrap(True)  # "Offline · last seen …" is long in Spanish
         ident.addWidget(self.status, 1)
         layout.addLayout(ident)
         # The water temperature is what a pool owner looks for first: the largest text.
