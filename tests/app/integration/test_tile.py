@@ -110,3 +110,26 @@ def test_tile_colours_keep_their_contrast_in_both_themes(qapp) -> None:
         image = icon("water", colors["accent"], ratio=1).toImage()
         drawn = image.pixelColor(9, 12)
         assert drawn.alpha() > 200 and drawn.rgb() == QColor(colors["accent"]).rgb()
+
+
+def test_messages_keep_their_contrast_on_the_dark_window(qapp) -> None:
+    """The light theme's red (#b3261e) is 2.5:1 on the dark window: errors and confirmations
+    there use their own colours."""
+    import re
+
+    from pooldesk.ui.theme import palette
+    from pooldesk.ui.views.common import FieldHint, MessageLabel
+
+    for dark in (False, True):
+        message, hint = MessageLabel(), FieldHint()
+        for widget in (message, hint):
+            widget.setPalette(palette(dark))
+        window = palette(dark).color(palette(dark).ColorRole.Window).name()
+        message.show_error("The controller did not respond.")
+        hint.set_problem("A network name has at most 32 bytes.")
+        for widget in (message, hint):
+            color = re.search(r"#[0-9a-f]{6}", widget.styleSheet()).group(0)
+            assert contrast(color, window) >= 4.5, (dark, color)
+        message.show_info("Confirmed by the controller.")
+        color = re.search(r"#[0-9a-f]{6}", message.styleSheet()).group(0)
+        assert contrast(color, window) >= 4.5, (dark, color)
