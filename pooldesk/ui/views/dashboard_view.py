@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pooldesk.ui.theme import tile_colors
+from pooldesk.ui.theme import is_dark, tile_colors
 from pooldesk.ui.tile_icons import SIZE, icon
 from pooldesk.ui.views.common import MUTED_STYLE, MessageLabel
 
@@ -56,9 +56,11 @@ class CardText:
 
 class ConnectionIndicator(QLabel):
     COLORS = {"ok": "#1b6e3a", "wait": "#a66a00", "bad": "#b3261e", "off": "#6b6b6b"}
+    DARK_COLORS = {"ok": "#6fcf8f", "wait": "#f0b44c", "bad": "#ff8f85", "off": "#a3acb8"}
 
     def set_state(self, level: str, text: str) -> None:
-        color = self.COLORS.get(level, self.COLORS["off"])
+        colors = self.DARK_COLORS if is_dark(self.palette()) else self.COLORS
+        color = colors.get(level, colors["off"])
         self.setText(f"<span style='color:{color}'>●</span> {text}")
         self.setProperty("level", level)
         self.setToolTip(text)

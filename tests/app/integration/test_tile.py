@@ -133,3 +133,17 @@ def test_messages_keep_their_contrast_on_the_dark_window(qapp) -> None:
         message.show_info("Confirmed by the controller.")
         color = re.search(r"#[0-9a-f]{6}", message.styleSheet()).group(0)
         assert contrast(color, window) >= 4.5, (dark, color)
+
+
+def test_the_connection_dot_keeps_3_to_1_in_both_themes(qapp) -> None:
+    from pooldesk.ui.theme import palette
+    from pooldesk.ui.views.dashboard_view import ConnectionIndicator
+
+    for dark in (False, True):
+        indicator = ConnectionIndicator()
+        indicator.setPalette(palette(dark))
+        window = palette(dark).color(palette(dark).ColorRole.Window).name()
+        for level in ("ok", "wait", "bad", "off"):
+            indicator.set_state(level, "x")
+            color = indicator.text().split("color:")[1][:7]
+            assert contrast(color, window) >= 3, (dark, level, color)
