@@ -232,42 +232,47 @@
   <context>
     <name>AppController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="138" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="139" />
+      <source>Your server runs on this computer. Use “Create an account” to make your account on it.</source>
+      <translation>Tu servidor funciona en este ordenador. Usa «Crear una cuenta» para crear tu cuenta en él.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="149" />
       <source>This computer runs your PoolDesk server as a background service; it keeps running when PoolDesk is closed.</source>
       <translation>Este ordenador ejecuta tu servidor de PoolDesk como servicio en segundo plano; sigue funcionando aunque cierres PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="143" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="154" />
       <source>This computer runs your PoolDesk server while PoolDesk is open (this system has no user services).</source>
       <translation>Este ordenador ejecuta tu servidor de PoolDesk mientras PoolDesk está abierto (este sistema no tiene servicios de usuario).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="147" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="158" />
       <source>While this computer is off, the controllers keep their schedules, timers and freeze protection; history and remote control wait.</source>
       <translation>Mientras este ordenador está apagado, los controladores mantienen sus horarios, temporizadores y protección antiheladas; el historial y el control remoto esperan.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="153" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="164" />
       <source>Stop and remove the server?</source>
       <translation>¿Detener y quitar el servidor?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="154" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="165" />
       <source>The server on this computer stops and no longer starts by itself. Your account and history stay in its data folder; controllers cannot report until a server runs again.</source>
       <translation>El servidor de este ordenador se detiene y ya no arranca solo. Tu cuenta y el historial se quedan en su carpeta de datos; los controladores no podrán informar hasta que vuelva a funcionar un servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="157" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="168" />
       <source>Stop and remove</source>
       <translation>Detener y quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="170" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="181" />
       <source>The server on this computer was stopped and removed.</source>
       <translation>El servidor de este ordenador se ha detenido y quitado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="184" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="195" />
       <source>Server: {url}</source>
       <translation>Servidor: {url}</translation>
     </message>
@@ -598,27 +603,27 @@
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="276" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="279" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="284" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="287" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="285" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="288" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="286" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="289" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="293" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="296" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -626,62 +631,62 @@
   <context>
     <name>DeviceCard</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="96" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="98" />
       <source>History…</source>
       <translation>Historial…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="97" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="99" />
       <source>Schedule…</source>
       <translation>Horario…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="98" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="100" />
       <source>Alerts…</source>
       <translation>Alertas…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="100" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="102" />
       <source>Rename…</source>
       <translation>Cambiar nombre…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="101" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="103" />
       <source>Change Wi-Fi…</source>
       <translation>Cambiar la wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="102" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="104" />
       <source>Remove from my account…</source>
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="151" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="154" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="158" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="161" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="158" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="161" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="162" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="165" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="165" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="168" />
       <source>Resume schedule</source>
       <translation>Reanudar horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="166" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="169" />
       <source>Hand the pump back to its schedule</source>
       <translation>Devolver la bomba a su horario</translation>
     </message>
@@ -948,8 +953,8 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/views/auth_views.py" line="59" />
-      <source>Which PoolDesk server holds your account? If the server runs on this computer, keep the address below.</source>
-      <translation>¿Qué servidor de PoolDesk tiene tu cuenta? Si el servidor funciona en este ordenador, deja la dirección de abajo.</translation>
+      <source>Which PoolDesk server holds your account? Enter its address, or let this computer run the server for your household.</source>
+      <translation>¿Qué servidor de PoolDesk guarda tu cuenta? Escribe su dirección, o deja que este ordenador ejecute el servidor para tu hogar.</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/views/auth_views.py" line="67" />

@@ -127,7 +127,18 @@ class AppController(QObject):
         self.settings.local_server = how
         self.settings_store.save(self.settings)
         self._show_local_server()
-        self.auth.choose_server(url, False)
+        self.settings.server_url, self.settings.allow_insecure = url, False
+        self.settings.server_confirmed = True
+        self.settings_store.save(self.settings)
+        self.tasks.spawn(self._use_local_server(url))
+
+    async def _use_local_server(self, url: str) -> None:
+        await self._use_server(url)
+        if self.window.page is self.window.sign_in_view:  # a new server has no accounts yet
+            self.window.sign_in_view.notice.show_info(
+                self.tr("Your server runs on this computer. Use “Create an account” to make "
+                        "your account on it.")
+            )  # fmt: skip
 
     def _show_local_server(self) -> None:
         view = self.window.account_view

@@ -56,8 +56,8 @@ class ServerView(_Centered):
         self.column.addWidget(_title(self.tr("Welcome to PoolDesk")))
         intro = QLabel(
             self.tr(
-                "Which PoolDesk server holds your account? If the server runs on "
-                "this computer, keep the address below."
+                "Which PoolDesk server holds your account? Enter its address, or let "
+                "this computer run the server for your household."
             )
         )
         intro.setWordWrap(True)
@@ -86,10 +86,8 @@ class ServerView(_Centered):
             self.tr("For a household without a server: this computer keeps your account and "
                     "history and links the pool controllers on your home network.")
         )  # fmt: skip
-        choices = QHBoxLayout()
-        choices.addWidget(self.continue_button)
-        choices.addWidget(self.local_button)
-        self.column.addLayout(choices)
+        self.column.addWidget(self.continue_button)  # one above the other: long in Spanish
+        self.column.addWidget(self.local_button)
         self.column.addStretch(2)
         self.local_button.clicked.connect(self.local_requested)
         self.continue_button.clicked.connect(self._submit)

@@ -44,6 +44,7 @@ async def test_run_the_server_here_use_it_then_stop_and_remove(make_app, tmp_pat
     assert app.settings.local_server == "app" and app.local_server.child is not None
     assert app.settings_store.load().local_server == "app"
     await wait_until(lambda: window.page is window.sign_in_view, what="sign-in on it")
+    await wait_until(lambda: "Create an account" in window.sign_in_view.notice.text())
 
     user = unique_user()  # the server really serves accounts
     client = BackendClient(url)
