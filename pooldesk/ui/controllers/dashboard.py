@@ -60,6 +60,7 @@ class DashboardController(QObject):
         self._outcome: dict[str, tuple[str, bool]] = {}  # device key -> (message, is error)
         # device key -> the pump's (ts, on) since before this week, for "ran today / this week"
         self.pump_states: dict[str, list[tuple[datetime, bool]]] = {}
+        self._run_time_text: dict[str, tuple[tuple[int, int], str]] = {}
         self.watcher = NoticeWatcher(self.store, self._notice)
         self.alert_log = AlertLog(self.store)
         self.alert_log.subscribe(self._alerts_changed)
@@ -199,6 +200,7 @@ class DashboardController(QObject):
         self.store.load([])
         self.alert_log.clear()
         self.pump_states.clear()
+        self._run_time_text.clear()
         self.view.clear()
         self._show_link(LinkStatus(LinkState.IDLE))
 
@@ -375,10 +377,17 @@ class DashboardController(QObject):
                 )
         states = self.pump_states.get(device.key)
         if states is not None:
-            ran = run_time(states, now)
-            values["run_time"] = tr("Ran {today} today · {week} this week").format(
-                today=fmt.run_duration(ran.today), week=fmt.run_duration(ran.week)
-            )
+            # Worded to the minute: computed again when a state arrives or a minute passes,
+            # not on every telemetry message (a busy week is thousands of states).
+            stamp = (len(states), int(now.timestamp() // 60))
+            cached = self._run_time_text.get(device.key)
+            if cached is None or cached[0] != stamp:
+                ran = run_time(states, now)
+                text = tr("Ran {today} today · {week} this week").format(
+                    today=fmt.run_duration(ran.today), week=fmt.run_duration(ran.week)
+                )
+                cached = self._run_time_text[device.key] = (stamp, text)
+            values["run_time"] = cached[1]
         bars = signal_bars(device.rssi)
         if bars is not None:
             quality = (tr("very weak"), tr("weak"), tr("fair"), tr("good"), tr("excellent"))[bars]
