@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := mosquitto mosquitto-clients postgresql curl libegl1 libgl1 libxkbcommon0 \
+APT_PACKAGES := mosquitto mosquitto-clients postgresql curl caddy openssl systemd libegl1 libgl1 libxkbcommon0 \
                 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
                 libxcb-icccm4 libxcb-keysyms1 python3-venv
 

@@ -34,6 +34,9 @@ from backend.http.headers import SecurityHeaders
 from backend.http.responses import ok
 from backend.http.routing import route
 from backend.maintenance import purge_forever
+from backend.ops.activity import watch_bursts
+from backend.ops.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from backend.ops.requests import carry_out_forever
 from backend.settings import Settings
 from backend.telemetry.routes import routes as telemetry_routes
 
@@ -97,6 +100,8 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         started: list[Extension] = []
         housekeeping: asyncio.Task[None] | None = None
+        operator: asyncio.Task[None] | None = None
+        bursts: asyncio.Task[None] | None = None
         try:
             await prepare_schema(ctx)
             for extension in extensions:
@@ -111,8 +116,19 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
                 ),
                 name="pooldesk-housekeeping",
             )
+            # Operator commands run in other processes; this server carries out their requests.
+            operator = asyncio.create_task(carry_out_forever(ctx), name="pooldesk-operator")
+            bursts = asyncio.create_task(
+                watch_bursts(ctx.db, on_burst=on_burst, data_dir=settings.data_dir),
+                name="pooldesk-activity",
+            )
             yield
         finally:
+            for task in (operator, bursts):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if housekeeping is not None:
                 housekeeping.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -123,6 +139,12 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
                 except Exception:
                     log.exception("extension %s failed to stop", extension.name)
             await ctx.db.dispose()
+
+    metrics = Metrics() if settings.metrics else None
+
+    def on_burst(kind: str, _count: int) -> None:
+        if metrics is not None:
+            metrics.unusual.labels(kind).inc()
 
     routes: list[BaseRoute] = [
         route("/healthz", {"GET": healthz}),
@@ -135,6 +157,17 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
     for extension in extensions:
         routes.extend(extension.routes)
         operations.update(extension.openapi)
+    if metrics is not None:
+        routes.append(route("/metrics", {"GET": metrics_endpoint}))
+        operations[("/metrics", "GET")] = {
+            "summary": "Prometheus metrics (only with POOLDESK_METRICS=1)",
+            "responses": {
+                "200": {
+                    "description": "Prometheus text format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        }
 
     app = Starlette(
         routes=routes,
@@ -148,6 +181,9 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
     )
     # An API answers a stray trailing slash with a JSON 404, not a bodiless redirect.
     app.router.redirect_slashes = False
+    if metrics is not None:  # outermost: it times everything, error answers included
+        app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)
+    app.state.metrics = metrics
     app.state.ctx = ctx
     app.state.extensions = list(extensions)
     app.state.openapi = openapi.build_document(routes, operations)

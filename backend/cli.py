@@ -1,4 +1,5 @@
-"""`pooldesk-backend`: serve, migrate, devices import, broker sync, recorder, backup, restore."""
+"""`pooldesk-backend`: serve, migrate, devices, users, sessions, activity, broker sync, recorder,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     data_dir_option(migrate)
 
-    devices = commands.add_parser("devices", help="device manifest commands")
+    devices = commands.add_parser("devices", help="device manifest import, device list")
     device_commands = devices.add_subparsers(
         dest="devices_command", metavar="ACTION", required=True
     )
@@ -57,6 +58,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     manifest.add_argument("file", type=Path, metavar="FILE.csv")
     data_dir_option(manifest)
+    device_list = device_commands.add_parser(
+        "list", help="list registered devices with their owner and status"
+    )
+    device_list.add_argument("--online", action="store_true", help="only devices online now")
+    data_dir_option(device_list)
+
+    users = commands.add_parser(
+        "users",
+        help="operator commands on accounts (work while `serve` runs)",
+        description="List, inspect, disable and enable accounts. A disabled account cannot sign "
+        "in; its sessions end and its MQTT logins (dashboards' and devices') are cut at once by "
+        "the running server(s).",
+    )
+    user_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    data_dir_option(user_commands.add_parser("list", help="every account, one a line"))
+    for action, text in (
+        ("show", "one account: devices, live sessions, MQTT logins"),
+        ("disable", "refuse sign-in and end every session and MQTT login of the account"),
+        ("enable", "allow a disabled account again"),
+    ):
+        sub = user_commands.add_parser(action, help=text)
+        sub.add_argument("username", metavar="USER")
+        data_dir_option(sub)
+
+    sessions = commands.add_parser("sessions", help="operator commands on sessions")
+    session_commands = sessions.add_subparsers(
+        dest="sessions_command", metavar="ACTION", required=True
+    )
+    revoke = session_commands.add_parser(
+        "revoke",
+        help="end every session of a user (they sign in again); their dashboards' MQTT "
+        "logins end at once",
+    )
+    revoke.add_argument("username", metavar="USER")
+    data_dir_option(revoke)
 
     broker = commands.add_parser("broker", help="MQTT broker commands")
     broker_commands = broker.add_subparsers(dest="broker_command", metavar="ACTION", required=True)
@@ -99,6 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data_dir_option(restore)
     restore.add_argument("file", type=Path, metavar="FILE", help="archive written by `backup`")
+
+    activity = commands.add_parser(
+        "activity",
+        help="unusual activity per account: failed sign-ins, refused broker logins",
+        description="Counts, per account, failed sign-ins (from the audit log) and refused "
+        "MQTT logins (from the managed broker's log) over the last hours; accounts at or above "
+        "--min are listed.",
+    )
+    activity.add_argument("--hours", type=float, default=24.0, help="look back this far (24)")
+    activity.add_argument(
+        "--min", type=int, default=1, help="list accounts with at least this many"
+    )
+    data_dir_option(activity)
     return parser
 
 
@@ -213,6 +262,8 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
             proxy_headers=False,
             server_header=False,
             access_log=False,
+            # JSON lines: uvicorn's own loggers go through the root handler too.
+            **({"log_config": None} if settings.log_format == "json" else {}),
         )
         server = QuietServer(config)
         server.run(sockets=[sock])
@@ -265,6 +316,19 @@ def _restore(settings: Settings, archive: Path) -> None:
         raise CommandError(f"restore: {exc}") from None
 
 
+async def _operator(settings: Settings, args: argparse.Namespace) -> None:
+    from backend.ops import report
+    from backend.ops.accounts import OperatorError
+
+    database = await _open_database(settings)
+    try:
+        print(await report.run(database, settings, args))
+    except OperatorError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        await database.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -274,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings(data_dir=args.data_dir)
+        if settings.log_format == "json":
+            from backend.ops.logformat import use_json_lines
+
+            use_json_lines()
         if settings.is_sqlite and args.command != "restore":
             settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if args.command == "serve":
@@ -289,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             except (OSError, UnicodeDecodeError) as exc:
                 raise CommandError(f"cannot read {args.file}: {exc}") from None
             asyncio.run(_import_manifest(settings, args.file, text))
+        elif args.command in ("users", "sessions", "activity", "devices"):
+            asyncio.run(_operator(settings, args))
         elif args.command == "broker" and args.broker_command == "sync":
             from backend.broker.extension import broker_kind
 

@@ -125,13 +125,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Sign in",
         body=obj(["username", "password"], username=STRING, password=STRING),
         result={"allOf": [TOKENS, obj(user=USER)]},
-        errors=(401, 429),
+        errors=(401, 403, 429),  # 403 account_disabled
     ),
     ("/api/auth/refresh", "POST"): op(
         "Rotate a refresh token (a spent one: the same pair in 30 s, else ends the session)",
         body=obj(["refreshToken"], refreshToken=STRING),
         result=TOKENS,
-        errors=(401,),
+        errors=(401, 403),
     ),
     ("/api/auth/logout", "POST"): op("End this session", result=MESSAGE, security=BEARER),
     ("/api/auth/verify", "GET"): op(

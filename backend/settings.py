@@ -84,6 +84,11 @@ class Settings:
     # The broker/recorder variables as the loader read them (environment over `.env`), so a
     # `.env` with POOLDESK_BROKER=mosquitto builds the external broker, not the managed one.
     broker_env: Mapping[str, str] = field(default_factory=dict)
+    # ---- operations (docs/deploy.md) ----
+    # GET /metrics (Prometheus text format); off: 404.
+    metrics: bool = False
+    # "text" (default) or "json": one JSON object per log line (`serve`).
+    log_format: str = "text"
 
     @property
     def is_production(self) -> bool:
@@ -182,7 +187,16 @@ def load_settings(
         register_free_attempts_address=_int(env, "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS", 20, 1),
         **_abuse_settings(env, environment),
         broker_env=broker_environment(env),
+        metrics=_flag(env.get("POOLDESK_METRICS", "0")),
+        log_format=_log_format(env.get("POOLDESK_LOG_FORMAT", "")),
     )
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower() or "text"
+    if value not in {"text", "json"}:
+        raise ConfigError(f"POOLDESK_LOG_FORMAT must be text or json, got {raw!r}")
+    return value
 
 
 def _abuse_settings(env: Mapping[str, str], environment: str) -> dict[str, object]:

@@ -20,7 +20,13 @@ log = logging.getLogger("backend.accounts.events")
 
 # "expired": housekeeping purged the sessions (expired, or revoked a week before).
 SessionEndReason = Literal[
-    "logout", "session_deleted", "password_changed", "refresh_reuse", "account_deleted", "expired"
+    "logout",
+    "session_deleted",
+    "password_changed",
+    "refresh_reuse",
+    "account_deleted",
+    "expired",
+    "operator_revoked",  # `pooldesk-backend sessions revoke USER`
 ]
 
 
@@ -68,7 +74,19 @@ class AccountDeleted:
     mqtt_users: tuple[str, ...]
 
 
-AccountEvent = SessionsEnded | PasswordChanged | DeviceUnbound | AccountDeleted
+@dataclass(frozen=True)
+class AccountDisabled:
+    """The operator disabled the account (`pooldesk-backend users disable`): its sessions were
+    revoked and every MQTT login of it (dashboards' and devices') is `pending_delete`. Published
+    by the server that carried out the operator's request (backend/ops/requests.py)."""
+
+    user_id: str
+    username: str
+    session_ids: tuple[str, ...]
+    mqtt_users: tuple[str, ...]
+
+
+AccountEvent = SessionsEnded | PasswordChanged | DeviceUnbound | AccountDeleted | AccountDisabled
 Subscriber = Callable[[AccountEvent], Awaitable[None]]
 
 

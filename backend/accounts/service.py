@@ -34,6 +34,7 @@ from backend.db.models import (
 )
 from backend.db.types import utcnow
 from backend.devices import service as devices
+from backend.http.auth import account_disabled
 from backend.http.errors import ApiError, conflict, forbidden, unauthorized, validation_error
 from backend.security.password_policy import password_error
 from backend.security.secrets_hashing import digest, same_digest
@@ -195,10 +196,24 @@ class AccountService:
                     client_address=client.address,
                 )
             raise unauthorized(BAD_LOGIN)
+        if user.disabled_at is not None:  # told only to someone who knows the password
+            async with self.ctx.db.write() as db:
+                record(
+                    db,
+                    event="login",
+                    outcome="failure",
+                    user_id=user.id,
+                    client_address=client.address,
+                    reason="account_disabled",
+                )
+            raise account_disabled()
         new_hash = None
         if self.ctx.passwords.needs_rehash(user.password_hash):
             new_hash = await self.ctx.passwords.hash(password)
         async with self.ctx.db.write() as db:
+            # Disabled meanwhile (the operator's command committed after the read above)?
+            if await db.scalar(select(User.disabled_at).where(User.id == user.id)) is not None:
+                raise account_disabled()
             await self._signed_in(db, attempt, keys, user, client)
             pair = await self._open_session(db, user, client)
             values: dict[str, Any] = {"last_login_at": utcnow()}
@@ -320,6 +335,8 @@ class AccountService:
                 session = await db.get(Session, claims.session_id)
                 if session is None or session.revoked_at is not None or session.expires_at <= now:
                     raise unauthorized("This session has ended; sign in again")
+                if await db.scalar(select(User.disabled_at).where(User.id == session.user_id)):
+                    raise account_disabled()
                 session.last_used_at = now
                 # Sliding session: it lives as long as its newest refresh token.
                 session.expires_at = now + timedelta(

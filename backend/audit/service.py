@@ -30,6 +30,8 @@ EVENTS = (
     "credential_issue",
     "account_export",
     "account_delete",
+    "account_disable",  # by the operator (`pooldesk-backend users disable`)
+    "account_enable",
 )
 
 

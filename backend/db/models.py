@@ -32,6 +32,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set by the operator (`pooldesk-backend users disable`): no sign-in, no token, no API key.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Device(Base):
@@ -215,3 +217,21 @@ class BrokerJob(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer(), default=0)
     last_error: Mapped[str] = mapped_column(Text(), default="")
+
+
+class OperatorRequest(Base):
+    """Work an operator command (`pooldesk-backend users disable`, `sessions revoke`) leaves
+    for the running server(s): the command changes the database and adds a row here in one
+    transaction; a server claims the row (`done_at`) and ends the MQTT logins it names at the
+    broker at once (backend/ops/requests.py). No foreign key: the row outlives the account."""
+
+    __tablename__ = "operator_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(36))
+    username: Mapped[str] = mapped_column(String(32))
+    # JSON: {"sessionIds": [...], "mqttUsers": [...]}
+    detail: Mapped[str] = mapped_column(Text(), default="{}")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)

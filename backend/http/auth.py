@@ -12,11 +12,18 @@ from starlette.requests import Request
 from backend.context import context_of
 from backend.db.models import Device, DeviceApiKey, Session, User
 from backend.db.types import utcnow
-from backend.http.errors import unauthorized
+from backend.http.errors import ApiError, unauthorized
 from backend.security.secrets_hashing import digest
 from backend.security.tokens import InvalidToken
 
 TOUCH_INTERVAL = timedelta(seconds=60)
+ACCOUNT_DISABLED = (
+    "This account is disabled by the service's operator; contact them to have it enabled again"
+)
+
+
+def account_disabled(message: str = ACCOUNT_DISABLED) -> ApiError:
+    return ApiError(403, "account_disabled", message)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ async def require_user(request: Request, db: AsyncSession | None = None) -> User
     session, user = row
     if session.revoked_at is not None or session.expires_at <= now:
         raise unauthorized("This session has ended; sign in again")
+    if user.disabled_at is not None:
+        raise unauthorized(ACCOUNT_DISABLED)
     if now - session.last_used_at > TOUCH_INTERVAL:
         async with ctx.db.write() as db:
             await db.execute(
@@ -86,6 +95,8 @@ async def device_from_api_key(db: AsyncSession, api_key: str) -> DeviceAuth:
     ).first()
     if row is None:
         raise unauthorized("Invalid API key")
+    if row[1].disabled_at is not None:
+        raise account_disabled("This device's account is disabled by the service's operator")
     return DeviceAuth(device=row[0], user=row[1])
 
 

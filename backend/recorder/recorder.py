@@ -269,6 +269,14 @@ class Recorder:
                 self._devices[key] = found.get(key)
         return {k: self._devices[k] for k in keys}
 
+    def backlog(self) -> tuple[int, float]:
+        """Messages received and not yet taken for storing, and the age in seconds of the
+        oldest of them (read by /metrics)."""
+        with self._inbox_lock:
+            waiting = len(self._inbox)
+            oldest = self._inbox[0].received_at if self._inbox else None
+        return waiting, (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+
     def forget_devices(self) -> None:
         """Drop the device cache (after devices were added, removed or moved)."""
         self._devices.clear()

@@ -49,6 +49,11 @@ def test_help_everywhere(tmp_path: Path):
         ["broker"],
         ["broker", "sync"],
         ["recorder"],
+        ["users", "list"],
+        ["users", "disable"],
+        ["devices", "list"],
+        ["sessions", "revoke"],
+        ["activity"],
     ):
         result = run_cli(*args, "--help", cwd=tmp_path)
         assert result.returncode == 0, result.stderr

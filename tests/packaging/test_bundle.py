@@ -80,6 +80,7 @@ def test_icons_for_every_platform_exist() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2000)  # the build and runs below carry their own, tighter timeouts
 def test_the_built_bundle_runs_the_demo_without_the_source(tmp_path) -> None:
     """Builds with PyInstaller (several minutes), then runs the bundle from an empty folder."""
     started = time.monotonic()
