@@ -105,3 +105,21 @@ def test_serve_started_as_the_unit_starts_it(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)  # what systemd sends on stop
         assert process.wait(30) == 0
+
+
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    """`systemd-analyze verify` (the packaged systemd's own parser) accepts the unit, also with
+    a space and a % in the data folder's path."""
+    import shutil
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.fail("systemd-analyze is not installed (package systemd)", pytrace=False)
+    server = ls.LocalServer(config_dir=tmp_path / "c", data_dir=tmp_path / "pool data 100%",
+                            lan_host="192.168.1.20")  # fmt: skip
+    server.write()
+    result = subprocess.run(
+        [analyze, "verify", str(server.unit_path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pooldesk-server.service" not in result.stderr, result.stderr  # no warnings about it
