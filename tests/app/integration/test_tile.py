@@ -63,6 +63,8 @@ async def test_run_time_next_run_signal_and_uptime_on_the_tile(make_app, backend
         f"Ran {minutes(expected_today)} today · {minutes(expected_week)} this week"
     )
 
+    # Telemetry is not retained: the app must be listening before it is sent.
+    await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected, what="live")
     fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}")
     fake.start()
     try:
