@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QCoreApplication  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from pooldesk.core.alert_log import AlertLog  # noqa: E402
 from pooldesk.core.commands import CommandTracker  # noqa: E402
 from pooldesk.core.devices import DeviceStore  # noqa: E402
 from pooldesk.core.models import DeviceInfo  # noqa: E402
@@ -30,6 +31,26 @@ from pooldesk.core.mqtt_link import LinkState, LinkStatus  # noqa: E402
 
 PREFIX = "users/john"
 SERVER = "http://127.0.0.1:8788"
+
+
+SCHEDULE = (
+    b'{"tz": "UTC", "windows": [{"start": "08:00", "end": "12:00", "days": '
+    b'["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}, {"start": "18:00", "end": "20:00", '
+    b'"days": ["sat", "sun"]}]}'
+)
+
+SPA_SCHEDULE = (
+    b'{"tz": "Europe/Madrid", "windows": [{"start": "19:00", "end": "19:30", "days": ["fri"]}]}'
+)
+
+
+def example_pump_states(now: datetime) -> list[tuple[datetime, bool]]:
+    """Two hours a day this week, the last run ending an hour ago: "Ran … today · … this week"."""
+    states = []
+    for days_ago in range(7, 0, -1):
+        start = now - timedelta(days=days_ago, hours=3)
+        states += [(start, True), (start + timedelta(hours=2), False)]
+    return [*states, (now - timedelta(hours=3), True), (now - timedelta(hours=1), False)]
 
 
 def example_store() -> DeviceStore:
@@ -52,10 +73,12 @@ def example_store() -> DeviceStore:
     messages = [
         ("esp-a1b2c3/status", b"online"),
         ("esp-a1b2c3/pump/state", b'{"on": true, "mode": "timer", "until": "%s"}' % until.encode()),
-        ("esp-a1b2c3/telemetry", b'{"water_c": 27.4, "air_c": 24.0}'),
+        ("esp-a1b2c3/telemetry", b'{"water_c": 27.4, "rssi": -58, "uptime_s": 277200}'),
+        ("esp-a1b2c3/schedule", SCHEDULE),
         ("esp-0f1e2d/status", b"online"),
         ("esp-0f1e2d/pump/state", b'{"on": false, "mode": "schedule"}'),
-        ("esp-0f1e2d/telemetry", b'{"water_c": 35.1}'),
+        ("esp-0f1e2d/telemetry", b'{"water_c": 35.1, "rssi": -79, "uptime_s": 5400}'),
+        ("esp-0f1e2d/schedule", SPA_SCHEDULE),
         (
             "esp-0f1e2d/alert/sensor-air",
             b'{"severity": "warning", "message": "air sensor not responding"}',
@@ -101,6 +124,12 @@ def main() -> int:
     window.show_page(window.server_view)
     save(window, args.out, "01-server")
 
+    from pooldesk.ui.views.local_server_view import LocalServerView
+
+    local = LocalServerView(window)
+    local.lan_host.setText("192.168.1.20")
+    save(local, args.out, "15-local-server", (600, 440))
+
     sign_in = window.sign_in_view
     sign_in.server.setText(translate("AuthController", "Server: {url}").format(url=SERVER))
     sign_in.username.setText("john")
@@ -122,7 +151,11 @@ def main() -> int:
     dashboard = DashboardController(window.dashboard_view)
     store = example_store()
     dashboard.store = store
+    dashboard.alert_log = AlertLog(store)  # the list follows the example store's alerts
+    dashboard.alert_log.subscribe(dashboard._alerts_changed)
     dashboard.commands = CommandTracker(store, lambda _t, _p: True)
+    for key in ("esp-a1b2c3", "esp-0f1e2d"):
+        dashboard.pump_states[key] = example_pump_states(datetime.now(UTC))
     for key in store.devices:
         dashboard.view.card(key).show_text(dashboard.card_text(store.devices[key]))
     dashboard.view.relayout()
@@ -186,6 +219,15 @@ def main() -> int:
         translate("ScheduleController", "The controller runs this schedule now.")
     )
     save(schedule, args.out, "07-schedule", (700, 360))
+
+    # The spa's alert list: one active (from the example store), one raised and cleared earlier.
+    store.handle(
+        f"{PREFIX}/devices/esp-0f1e2d/alert/freeze",
+        b'{"severity": "critical", "message": "freeze protection: pump on"}',
+    )
+    store.handle(f"{PREFIX}/devices/esp-0f1e2d/alert/freeze", b"")
+    dashboard.open_alerts("esp-0f1e2d")
+    save(dashboard.alert_views["esp-0f1e2d"], args.out, "14-alerts", (560, 320))
 
     from tools.wizard_examples import wizard_screens
 

@@ -118,3 +118,11 @@ def wizard_screens(save: Save, out: Path) -> None:
     view.set_busy(False)
     save(view, out, "13-wizard-failed", SIZE)
     view.close_for_good()
+
+    # Change Wi-Fi of an online controller: its Bluetooth is off until its button is pressed.
+    wizard = WizardController(session, change_wifi_for="ESP-77AA01")  # type: ignore[arg-type]
+    flow = ExampleFlow(wizard._progress)
+    wizard.flow = flow  # type: ignore[assignment]
+    run(wizard._scan())
+    save(wizard.view, out, "16-wizard-change-wifi-button", SIZE)
+    wizard.view.close_for_good()

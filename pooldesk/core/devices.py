@@ -62,7 +62,10 @@ class Device:
     back_online_at: datetime | None = None  # when we saw it return from offline
     pump: PumpState | None = None
     water_c: float | None = None
-    air_c: float | None = None
+    air_c: float | None = None  # only with an air sensor (the firmware has none today)
+    rssi: int | None = None  # Wi-Fi signal in dBm, from telemetry
+    uptime_s: float | None = None  # seconds since the controller booted, at `uptime_received`
+    uptime_received: datetime | None = None
     telemetry_received: datetime | None = None
     water_recorded_at: datetime | None = None  # water_c came from the server's history
     alerts: dict[str, Alert] = field(default_factory=dict)
@@ -203,6 +206,12 @@ class DeviceStore:
             device.water_c = _number(data.get("water_c"))
         if "air_c" in data:
             device.air_c = _number(data.get("air_c"))
+        rssi = _number(data.get("rssi"))
+        if rssi is not None:
+            device.rssi = int(rssi)
+        uptime = _number(data.get("uptime_s"))
+        if uptime is not None and uptime >= 0:
+            device.uptime_s, device.uptime_received = uptime, now
         device.telemetry_received = now
         self._emit(device.key, "telemetry")
 

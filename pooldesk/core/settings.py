@@ -23,6 +23,7 @@ class AppSettings:
     notifications: bool = True
     server_confirmed: bool = False  # the first-run prompt was answered
     temperature_unit: str = ""  # "C", "F", or "" for the system's measurement system
+    local_server: str = ""  # this computer runs the server: "systemd" (a user unit), "app"
 
 
 class UnsafeUrlError(ValueError):

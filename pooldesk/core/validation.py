@@ -93,3 +93,40 @@ def device_name_error(value: str) -> str | None:
     if len(name) > DEVICE_NAME_MAX:
         return f"At most {DEVICE_NAME_MAX} characters."
     return None
+
+
+# Wi-Fi settings sent to a controller: the firmware's own checks (docs/provisioning.md §7,
+# firmware/device/prov_check.py), so the wizard refuses exactly what the controller would.
+WIFI_SSID_MAX_BYTES = 32
+WIFI_PASSPHRASE_BYTES = (8, 63)  # a WPA passphrase, counted in UTF-8 bytes
+WIFI_RAW_KEY_HEX = 64  # 64 hex digits: the raw WPA key
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def wifi_password_error(password: str) -> str | None:
+    """None when the controller accepts `password` for a secured network: 8 to 63 bytes of
+    UTF-8 (é or ñ take 2 bytes, many symbols 3) or exactly 64 hex digits."""
+    if len(password) == WIFI_RAW_KEY_HEX and set(password) <= _HEX:
+        return None
+    low, high = WIFI_PASSPHRASE_BYTES
+    if low <= len(password.encode("utf-8")) <= high:
+        return None
+    return (
+        "A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), "
+        "or is a key of 64 hex digits."
+    )
+
+
+def wifi_choice_error(ssid: str, password: str, network_open: bool | None) -> str | None:
+    """The network name and password the user chose. `network_open` is what the controller's
+    scan said about the network, None for one typed under "Other network…" (which may be open,
+    so an empty password is allowed there)."""
+    if not ssid:
+        return "Choose a network, or enter its name under “Other network…”."
+    if len(ssid.encode("utf-8")) > WIFI_SSID_MAX_BYTES:
+        return "A network name has at most 32 bytes."
+    if network_open or (not password and network_open is None):
+        return None
+    if not password:
+        return "Enter the network's password."
+    return wifi_password_error(password)

@@ -30,6 +30,14 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Enter the device id from the controller's label."),
     QT_TRANSLATE_NOOP("core", "The device id looks like ESP-A1B2C3 (ESP- and six hex digits)."),
     QT_TRANSLATE_NOOP("core", "Enter a name."),
+    QT_TRANSLATE_NOOP(
+        "core",
+        "A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), "
+        "or is a key of 64 hex digits.",
+    ),
+    QT_TRANSLATE_NOOP("core", "Choose a network, or enter its name under “Other network…”."),
+    QT_TRANSLATE_NOOP("core", "A network name has at most 32 bytes."),
+    QT_TRANSLATE_NOOP("core", "Enter the network's password."),
     # pooldesk.core.session, token_store, commands, mqtt_link, settings
     QT_TRANSLATE_NOOP(
         "core", "No system keyring is available, so you will need to sign in again next time."

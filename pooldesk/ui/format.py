@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
@@ -86,6 +86,37 @@ def time_left(seconds: float) -> str:
     if not minutes:
         return tr("{h} h").format(h=hours)
     return tr("{h} h {m} min").format(h=hours, m=minutes)
+
+
+def run_duration(value: timedelta) -> str:
+    """A run time: "0 min", "25 min", "2 h", "2 h 5 min"."""
+    hours, minutes = divmod(int(value.total_seconds()) // 60, 60)
+    if not hours:
+        return tr("{m} min").format(m=minutes)
+    if not minutes:
+        return tr("{h} h").format(h=hours)
+    return tr("{h} h {m} min").format(h=hours, m=minutes)
+
+
+def uptime(value: timedelta) -> str:
+    """How long a controller has been running: "12 min", "5 h 10 min", "3 d 4 h"."""
+    minutes = int(value.total_seconds()) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return tr("{d} d {h} h").format(d=days, h=hours)
+    return run_duration(value)
+
+
+def day(moment: datetime) -> str:
+    """ "today", "tomorrow" or the weekday's short name in the language in use, local time."""
+    local = moment.astimezone().date()
+    today = datetime.now().astimezone().date()
+    if local == today:
+        return tr("today")
+    if (local - today).days == 1:
+        return tr("tomorrow")
+    return QLocale().dayName(local.isoweekday(), QLocale.FormatType.ShortFormat)
 
 
 def mode_name(mode: str) -> str:

@@ -27,6 +27,7 @@ class SettingsStore:
             notifications=_bool(q.value("ui/notifications"), True),
             server_confirmed=_bool(q.value("server/confirmed"), False),
             temperature_unit=str(q.value("ui/temperatureUnit", "") or ""),
+            local_server=str(q.value("server/local", "") or ""),
         )
 
     def save(self, settings: AppSettings) -> None:
@@ -36,4 +37,5 @@ class SettingsStore:
         q.setValue("ui/notifications", settings.notifications)
         q.setValue("server/confirmed", settings.server_confirmed)
         q.setValue("ui/temperatureUnit", settings.temperature_unit)
+        q.setValue("server/local", settings.local_server)
         q.sync()

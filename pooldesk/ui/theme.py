@@ -137,3 +137,22 @@ def apply_theme(app: QApplication) -> bool:
         app.styleHints().colorSchemeChanged.connect(refresh)
         _following = app
     return os_prefers_dark()
+
+
+# The pump tile's colours, per scheme: each meets 4.5:1 against the card (the palette's Base),
+# so they serve as text as well as icons (tests/app/integration/test_tile.py checks it).
+TILE_COLORS = {
+    False: {"on": "#1b6e3a", "muted": "#5b636e", "alert": "#b3261e", "accent": BRAND,
+            "card": _LIGHT["Base"], "border": "#d3d9e1"},
+    True: {"on": "#6fcf8f", "muted": "#a3acb8", "alert": "#ff8f85", "accent": "#7ab3f5",
+           "card": _DARK["Base"], "border": "#3a414b"},
+}  # fmt: skip
+
+
+def is_dark(pal: QPalette) -> bool:
+    """Whether a widget's palette is the dark one (its window is dark)."""
+    return pal.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def tile_colors(pal: QPalette) -> dict[str, str]:
+    return TILE_COLORS[is_dark(pal)]

@@ -77,144 +77,154 @@
   <context>
     <name>AccountView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="46" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="47" />
       <source>← Dashboard</source>
       <translation>← Panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="48" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="49" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="70" />
-      <location filename="../../pooldesk/ui/views/account_view.py" line="84" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="71" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="85" />
       <source>Change password</source>
       <translation>Cambiar la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="77" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
       <source>Current password</source>
       <translation>Contraseña actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="78" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="79" />
       <source>New password</source>
       <translation>Contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="81" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="82" />
       <source>Repeat new password</source>
       <translation>Repite la contraseña nueva</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="86" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="87" />
       <source>Changing the password signs out your other sessions.</source>
       <translation>Al cambiar la contraseña se cierran tus otras sesiones.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="92" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="93" />
       <source>Where you are signed in</source>
       <translation>Dónde tienes la sesión iniciada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="97" />
       <source>App</source>
       <translation>Aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="97" />
       <source>Signed in</source>
       <translation>Inicio de sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="96" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="97" />
       <source>Last used</source>
       <translation>Último uso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="109" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="110" />
       <source>Refresh</source>
       <translation>Actualizar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="110" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="111" />
       <source>End selected session</source>
       <translation>Cerrar la sesión seleccionada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="118" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="119" />
       <source>Your data</source>
       <translation>Tus datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="120" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="121" />
       <source>Export my data (JSON)…</source>
       <translation>Exportar mis datos (JSON)…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="125" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="126" />
+      <source>Server on this computer</source>
+      <translation>Servidor en este ordenador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="134" />
+      <source>Stop and remove the server…</source>
+      <translation>Detener y quitar el servidor…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/account_view.py" line="141" />
       <source>This app</source>
       <translation>Esta aplicación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="128" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="144" />
       <source>Notify me when a device goes offline or raises an alert</source>
       <translation>Avisarme cuando un dispositivo se desconecte o dé una alerta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="132" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="148" />
       <source>Language</source>
       <translation>Idioma</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="134" />
-      <location filename="../../pooldesk/ui/views/account_view.py" line="141" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="150" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="157" />
       <source>Same as the system</source>
       <translation>El del sistema</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="139" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="155" />
       <source>Temperatures in</source>
       <translation>Temperaturas en</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="142" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="158" />
       <source>°C</source>
       <translation>°C</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="143" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="159" />
       <source>°F</source>
       <translation>°F</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="156" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="172" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="160" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="176" />
       <source>This deletes your account, unbinds your devices and erases their history. It cannot be undone.</source>
       <translation>Esto elimina tu cuenta, desvincula tus dispositivos y borra su historial. No se puede deshacer.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="168" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="184" />
       <source>Your password</source>
       <translation>Tu contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="170" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="186" />
       <source>I understand that this cannot be undone</source>
       <translation>Entiendo que esto no se puede deshacer</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="172" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="188" />
       <source>Delete my account…</source>
       <translation>Eliminar mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/account_view.py" line="226" />
+      <location filename="../../pooldesk/ui/views/account_view.py" line="242" />
       <source>(this app)</source>
       <translation>(esta aplicación)</translation>
     </message>
@@ -222,7 +232,47 @@
   <context>
     <name>AppController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="124" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="139" />
+      <source>Your server runs on this computer. Use “Create an account” to make your account on it.</source>
+      <translation>Tu servidor funciona en este ordenador. Usa «Crear una cuenta» para crear tu cuenta en él.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="149" />
+      <source>This computer runs your PoolDesk server as a background service; it keeps running when PoolDesk is closed.</source>
+      <translation>Este ordenador ejecuta tu servidor de PoolDesk como servicio en segundo plano; sigue funcionando aunque cierres PoolDesk.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="154" />
+      <source>This computer runs your PoolDesk server while PoolDesk is open (this system has no user services).</source>
+      <translation>Este ordenador ejecuta tu servidor de PoolDesk mientras PoolDesk está abierto (este sistema no tiene servicios de usuario).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="158" />
+      <source>While this computer is off, the controllers keep their schedules, timers and freeze protection; history and remote control wait.</source>
+      <translation>Mientras este ordenador está apagado, los controladores mantienen sus horarios, temporizadores y protección antiheladas; el historial y el control remoto esperan.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="164" />
+      <source>Stop and remove the server?</source>
+      <translation>¿Detener y quitar el servidor?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="165" />
+      <source>The server on this computer stops and no longer starts by itself. Your account and history stay in its data folder; controllers cannot report until a server runs again.</source>
+      <translation>El servidor de este ordenador se detiene y ya no arranca solo. Tu cuenta y el historial se quedan en su carpeta de datos; los controladores no podrán informar hasta que vuelva a funcionar un servidor.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="168" />
+      <source>Stop and remove</source>
+      <translation>Detener y quitar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="181" />
+      <source>The server on this computer was stopped and removed.</source>
+      <translation>El servidor de este ordenador se ha detenido y quitado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/app.py" line="195" />
       <source>Server: {url}</source>
       <translation>Servidor: {url}</translation>
     </message>
@@ -238,227 +288,342 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="320" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="424" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="325" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="429" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="330" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="434" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="436" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="436" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="361" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="465" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="372" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="476" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="373" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="396" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="500" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="502" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="401" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="505" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="418" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="522" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="468" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="563" />
+      <source>Alerts · {name}</source>
+      <translation>Alertas · {name}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="617" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="469" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="622" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="171" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="222" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="173" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="224" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="175" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="182" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="226" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="233" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="180" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="185" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="187" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="238" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="291" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="293" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="239" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="295" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="297" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="241" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="297" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="249" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="305" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="253" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="270" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="309" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="326" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="256" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="312" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="258" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="259" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="315" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="263" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="319" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="266" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="322" />
       <source>({left} left)</source>
       <translation>(quedan {left})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="268" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="324" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="276" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="278" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="334" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="280" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="336" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="282" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="338" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
+      <source>Air {t}</source>
+      <translation>Aire {t}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="372" />
+      <source>No scheduled runs</source>
+      <translation>Sin funcionamiento programado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="374" />
+      <source>Scheduled run until {end} (paused)</source>
+      <translation>Funcionamiento programado hasta las {end} (en pausa)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="378" />
+      <source>Scheduled run until {end}</source>
+      <translation>Funcionamiento programado hasta las {end}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="380" />
+      <source>Next run: {day} {start}–{end}</source>
+      <translation>Próximo funcionamiento: {day} {start}–{end}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
+      <source>Ran {today} today · {week} this week</source>
+      <translation>Funcionó {today} hoy · {week} esta semana</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <source>very weak</source>
+      <translation>muy débil</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <source>weak</source>
+      <translation>débil</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <source>fair</source>
+      <translation>aceptable</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <source>good</source>
+      <translation>buena</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <source>excellent</source>
+      <translation>excelente</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="399" />
+      <source>Wi-Fi {quality} ({rssi} dBm)</source>
+      <translation>Wi-Fi {quality} ({rssi} dBm)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="405" />
+      <source>up {duration}</source>
+      <translation>encendido desde hace {duration}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="581" />
+      <source>Critical</source>
+      <translation>Crítica</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="581" />
+      <source>Warning</source>
+      <translation>Aviso</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="581" />
+      <source>Information</source>
+      <translation>Información</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="584" />
+      <source>since {time}</source>
+      <translation>desde {time}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="586" />
+      <source>cleared {time}</source>
+      <translation>resuelta {time}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="593" />
+      <source>1 active alert</source>
+      <translation>1 alerta activa</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="593" />
+      <source>{n} active alerts</source>
+      <translation>{n} alertas activas</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="596" />
+      <source>No active alerts. Earlier ones are listed below.</source>
+      <translation>No hay alertas activas. Las anteriores aparecen debajo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="598" />
+      <source>No alerts since this app started. The controller reports active alerts again whenever the app connects.</source>
+      <translation>No hay alertas desde que se abrió la aplicación. El controlador vuelve a comunicar las alertas activas cada vez que la aplicación se conecta.</translation>
     </message>
   </context>
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="200" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="279" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="208" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="287" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="209" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="288" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="210" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="289" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="217" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="296" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -466,57 +631,62 @@
   <context>
     <name>DeviceCard</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="87" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="98" />
       <source>History…</source>
       <translation>Historial…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="88" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="99" />
       <source>Schedule…</source>
       <translation>Horario…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="90" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="100" />
+      <source>Alerts…</source>
+      <translation>Alertas…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="102" />
       <source>Rename…</source>
       <translation>Cambiar nombre…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="91" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="103" />
       <source>Change Wi-Fi…</source>
       <translation>Cambiar la wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="92" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="104" />
       <source>Remove from my account…</source>
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="117" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="154" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="161" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="124" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="161" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="128" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="165" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="131" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="168" />
       <source>Resume schedule</source>
       <translation>Reanudar horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="132" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="169" />
       <source>Hand the pump back to its schedule</source>
       <translation>Devolver la bomba a su horario</translation>
     </message>
@@ -575,49 +745,105 @@
     </message>
   </context>
   <context>
+    <name>LocalServerController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/local_server.py" line="66" />
+      <source>Enter this computer's address on your home network, like 192.168.1.20.</source>
+      <translation>Escribe la dirección de este ordenador en la red de tu casa, como 192.168.1.20.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/local_server.py" line="73" />
+      <source>Starting the server…</source>
+      <translation>Iniciando el servidor…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/local_server.py" line="79" />
+      <source>The server could not be set up as a service: {reason}</source>
+      <translation>No se pudo instalar el servidor como servicio: {reason}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/local_server.py" line="90" />
+      <source>The server did not start. Its log is in {path}.</source>
+      <translation>El servidor no arrancó. Su registro está en {path}.</translation>
+    </message>
+  </context>
+  <context>
+    <name>LocalServerView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/local_server_view.py" line="23" />
+      <source>Run the server on this computer</source>
+      <translation>Ejecutar el servidor en este ordenador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/local_server_view.py" line="28" />
+      <source>PoolDesk runs its own server on this computer: your account, the history and a secure link for the pool controllers on your home network. It keeps running when you close this window and starts again when you sign in to this computer.</source>
+      <translation>PoolDesk ejecuta su propio servidor en este ordenador: tu cuenta, el historial y una conexión segura para los controladores de piscina de la red de tu casa. Sigue funcionando al cerrar esta ventana y vuelve a arrancar cuando inicias sesión en este ordenador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/local_server_view.py" line="38" />
+      <source>&lt;b&gt;While this computer is off&lt;/b&gt;, the controllers keep running their schedules, timers and freeze protection on their own. The history and switching the pump from the app wait until the computer is on again.</source>
+      <translation>&lt;b&gt;Mientras este ordenador está apagado&lt;/b&gt;, los controladores siguen cumpliendo por sí solos sus horarios, temporizadores y protección antiheladas. El historial y el encendido de la bomba desde la aplicación esperan a que el ordenador vuelva a estar encendido.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/local_server_view.py" line="45" />
+      <source>This computer's address on your home network:</source>
+      <translation>Dirección de este ordenador en la red de tu casa:</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/local_server_view.py" line="49" />
+      <source>The controllers connect to this address. Give this computer a fixed address in your router so it does not change.</source>
+      <translation>Los controladores se conectan a esta dirección. Asigna a este ordenador una dirección fija en tu router para que no cambie.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/local_server_view.py" line="60" />
+      <source>Start the server</source>
+      <translation>Iniciar el servidor</translation>
+    </message>
+  </context>
+  <context>
     <name>RegisterView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="196" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="204" />
       <source>Create your account</source>
       <translation>Crea tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="208" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="216" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="209" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="217" />
       <source>Email</source>
       <translation>Correo electrónico</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="210" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="218" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="211" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="219" />
       <source>Repeat password</source>
       <translation>Repite la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="212" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="220" />
       <source>Device id</source>
       <translation>Id. del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="224" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="232" />
       <source>The device id is printed on the controller's label.</source>
       <translation>El id. del dispositivo está impreso en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="233" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="241" />
       <source>Back to sign in</source>
       <translation>Volver a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="235" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="243" />
       <source>Create account</source>
       <translation>Crear la cuenta</translation>
     </message>
@@ -721,61 +947,71 @@
   <context>
     <name>ServerView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="55" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="56" />
       <source>Welcome to PoolDesk</source>
       <translation>Bienvenido a PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="58" />
-      <source>Which PoolDesk server holds your account? If the server runs on this computer, keep the address below.</source>
-      <translation>¿Qué servidor de PoolDesk tiene tu cuenta? Si el servidor funciona en este ordenador, deja la dirección de abajo.</translation>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="59" />
+      <source>Which PoolDesk server holds your account? Enter its address, or let this computer run the server for your household.</source>
+      <translation>¿Qué servidor de PoolDesk guarda tu cuenta? Escribe su dirección, o deja que este ordenador ejecute el servidor para tu hogar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="66" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="67" />
       <source>Server address</source>
       <translation>Dirección del servidor</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="68" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="69" />
       <source>Allow insecure connections</source>
       <translation>Permitir conexiones no seguras</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="72" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="73" />
       <source>Plain http:// and mqtt:// to other computers are not encrypted; allow them only on a network you trust.</source>
       <translation>Las conexiones http:// y mqtt:// simples a otros ordenadores no están cifradas; permítelas solo en una red de confianza.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="81" />
-      <source>Continue</source>
-      <translation>Continuar</translation>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="82" />
+      <source>Connect to a server</source>
+      <translation>Conectar a un servidor</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="84" />
+      <source>Run the server on this computer…</source>
+      <translation>Ejecutar el servidor en este ordenador…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="86" />
+      <source>For a household without a server: this computer keeps your account and history and links the pool controllers on your home network.</source>
+      <translation>Para un hogar sin servidor: este ordenador guarda tu cuenta y el historial y conecta los controladores de piscina de la red de tu casa.</translation>
     </message>
   </context>
   <context>
     <name>SignInView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="104" />
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="123" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="112" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="131" />
       <source>Sign in</source>
       <translation>Iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="114" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="122" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="115" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="123" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="127" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="135" />
       <source>Create an account</source>
       <translation>Crear una cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="129" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="137" />
       <source>Change server</source>
       <translation>Cambiar de servidor</translation>
     </message>
@@ -864,323 +1100,323 @@
   <context>
     <name>WizardController</name>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="72" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="73" />
       <source>Change Wi-Fi of {id}</source>
       <translation>Cambiar la wifi de {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="74" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="75" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="170" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="183" />
       <source>Looking for pool controllers…</source>
       <translation>Buscando controladores de piscina…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="192" />
-      <source>{id} was not heard. Check it has power and stand next to it, then rescan.</source>
-      <translation>No se oye a {id}. Comprueba que tiene corriente, ponte a su lado y vuelve a buscar.</translation>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="205" />
+      <source>{id} was not heard. Press its button briefly (1 to 5 seconds) so its Bluetooth comes on, check it has power and stand next to it, then click Rescan.</source>
+      <translation>No se ha oído a {id}. Pulsa brevemente su botón (de 1 a 5 segundos) para que se encienda su Bluetooth, comprueba que tiene corriente y ponte a su lado; después pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="197" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="211" />
       <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
       <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="213" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="227" />
       <source>{id} · signal {rssi} dBm</source>
       <translation>{id} · señal {rssi} dBm</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="219" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="233" />
       <source>already set up</source>
       <translation>ya configurado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="241" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="255" />
       <source>Connecting to {id} over Bluetooth…</source>
       <translation>Conectando con {id} por Bluetooth…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="249" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="263" />
       <source>{id} (firmware {fw})</source>
       <translation>{id} (firmware {fw})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="256" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="270" />
       <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
       <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="265" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="279" />
       <source>{id} is blinking its light for 5 seconds.</source>
       <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="286" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="300" />
       <source>Opening a secure session…</source>
       <translation>Abriendo una sesión segura…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="291" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="305" />
       <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
       <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="295" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="309" />
       <source>You can try again in {s} s.</source>
       <translation>Puedes volver a intentarlo en {s} s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="304" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="318" />
       <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
       <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="319" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="333" />
       <source>The controller is looking for Wi-Fi networks…</source>
       <translation>El controlador está buscando redes wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="325" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="339" />
       <source>open</source>
       <translation>abierta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="329" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="343" />
       <source>{ssid} · signal {rssi} dBm · {security}</source>
       <translation>{ssid} · señal {rssi} dBm · {security}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="336" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="350" />
       <source>Other network…</source>
       <translation>Otra red…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="342" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="356" />
       <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="360" />
-      <source>Choose a network, or enter its name under “Other network…”.</source>
-      <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="362" />
-      <source>A network name has at most 32 bytes.</source>
-      <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="371" />
-      <source>A Wi-Fi password has 8 to 63 characters.</source>
-      <translation>Una contraseña wifi tiene de 8 a 63 caracteres.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="391" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="394" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="489" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="492" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="529" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="532" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="543" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="542" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="545" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="544" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="547" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="572" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="575" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="613" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="616" />
       <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
       <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="99" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="100" />
       <source>Pool controllers nearby</source>
       <translation>Controladores de piscina cercanos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="101" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="102" />
       <source>Keep this computer within a few metres of the controller. Controllers that are already set up are marked.</source>
       <translation>Mantén este ordenador a pocos metros del controlador. Los controladores ya configurados aparecen marcados.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
       <source>Rescan</source>
       <translation>Volver a buscar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
+      <source>Find {id}</source>
+      <translation>Buscar {id}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
+      <source>Stand next to the controller with this computer. Once a controller is online its Bluetooth is off, so wake it first:</source>
+      <translation>Ponte junto al controlador con este ordenador. Cuando un controlador está en línea su Bluetooth está apagado, así que primero despiértalo:</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
+      <source>&lt;b&gt;1.&lt;/b&gt; Press the controller's button briefly: 1 to 5 seconds (holding it longer resets the controller). Its Bluetooth stays on for 10 minutes.&lt;br&gt;&lt;b&gt;2.&lt;/b&gt; Click &lt;b&gt;Rescan&lt;/b&gt;.</source>
+      <translation>&lt;b&gt;1.&lt;/b&gt; Pulsa brevemente el botón del controlador: de 1 a 5 segundos (mantenerlo más tiempo lo restablece). Su Bluetooth queda encendido 10 minutos.&lt;br&gt;&lt;b&gt;2.&lt;/b&gt; Pulsa &lt;b&gt;Volver a buscar&lt;/b&gt;.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="118" />
       <source>Use this controller</source>
       <translation>Usar este controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="106" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="119" />
       <source>Not sure it is the right unit? Make its light blink.</source>
       <translation>¿No sabes si es la unidad correcta? Haz parpadear su luz.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="120" />
       <source>Identify (blink)</source>
       <translation>Identificar (parpadeo)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
       <source>Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:</source>
       <translation>Código de reclamación de la etiqueta (como KQ4M-7XTZ-2PB6-WRHD) o el texto de su código QR:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
       <source>Back to the list</source>
       <translation>Volver a la lista</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="112" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
       <source>Connect securely</source>
       <translation>Conectar de forma segura</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
       <source>Wi-Fi at the pool</source>
       <translation>Wifi en la piscina</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
       <source>Networks the controller hears where it stands:</source>
       <translation>Redes que el controlador oye donde está:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="128" />
       <source>Network name:</source>
       <translation>Nombre de la red:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="116" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="129" />
       <source>Wi-Fi password:</source>
       <translation>Contraseña wifi:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="117" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="130" />
       <source>Name for this controller (optional):</source>
       <translation>Nombre para este controlador (opcional):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="118" />
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="131" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
       <source>Rescan networks</source>
       <translation>Volver a buscar redes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="119" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="132" />
       <source>Connect</source>
       <translation>Conectar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
       <source>Enter the password again</source>
       <translation>Volver a escribir la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
       <source>Retry</source>
       <translation>Reintentar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
       <source>Finish</source>
       <translation>Terminar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
       <source>Cancel</source>
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="468" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="471" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="469" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="472" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="470" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="473" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="471" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="474" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="472" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="475" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="475" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="478" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="491" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="494" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="495" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="498" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="498" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="501" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="502" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="505" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="509" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="515" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
@@ -1253,467 +1489,487 @@
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
+      <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
+      <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
+      <source>Choose a network, or enter its name under “Other network…”.</source>
+      <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
+      <source>A network name has at most 32 bytes.</source>
+      <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <source>Enter the network's password.</source>
+      <translation>Escribe la contraseña de la red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
       <source>No system keyring is available, so you will need to sign in again next time.</source>
       <translation>No hay ningún llavero del sistema disponible, así que tendrás que volver a iniciar sesión la próxima vez.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="45" />
       <source>You are signed out. Sign in again.</source>
       <translation>Se ha cerrado tu sesión. Vuelve a iniciarla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
       <source>Your session has ended.</source>
       <translation>Tu sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
       <source>The controller did not respond.</source>
       <translation>El controlador no respondió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
       <source>Not connected to the broker; the command was not sent.</source>
       <translation>Sin conexión con el bróker; la orden no se envió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
       <source>The controller carried out the command late.</source>
       <translation>El controlador ejecutó la orden con retraso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
       <source>The command reached the controller too late and was not carried out; nothing changed.</source>
       <translation>La orden llegó al controlador demasiado tarde y no se ejecutó; nada ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
       <source>Connecting to the broker…</source>
       <translation>Conectando con el bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
       <source>The broker did not answer the connection request.</source>
       <translation>El bróker no respondió a la solicitud de conexión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
       <source>Check the address and that the server is running.</source>
       <translation>Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
       <source>Invalid username or password</source>
       <translation>Nombre de usuario o contraseña incorrectos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
       <source>This session has ended; sign in again</source>
       <translation>Esta sesión ha terminado; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
       <source>Invalid or expired token; sign in again</source>
       <translation>Credencial no válida o caducada; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
       <source>Password is too common or too close to your username; choose one that is not a well-known password</source>
       <translation>La contraseña es demasiado común o se parece demasiado a tu nombre de usuario; elige una que no sea una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="76" />
       <source>This session has ended</source>
       <translation>Esta sesión ha terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
       <source>Invalid or expired token</source>
       <translation>Credencial no válida o caducada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
       <source>Invalid or expired refresh token</source>
       <translation>Credencial de renovación no válida o caducada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="79" />
       <source>Your session has ended</source>
       <translation>Tu sesión ha terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
       <source>Too many failed attempts.</source>
       <translation>Demasiados intentos fallidos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="73" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
       <source>Too many requests.</source>
       <translation>Demasiadas solicitudes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="83" />
       <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
       <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="88" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="82" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="83" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
       <source>timed out</source>
       <translation>tiempo de espera agotado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="97" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="100" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="106" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="102" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="110" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="115" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="110" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="118" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="111" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="119" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="113" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="121" />
       <source>water temperature sensor not responding: freeze protection cannot run</source>
       <translation>el sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="116" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="124" />
       <source>no network time yet: the schedule is waiting</source>
       <translation>todavía sin hora de la red: el horario está en espera</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="117" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
       <source>freeze protection active</source>
       <translation>la protección antiheladas está activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="118" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
       <source>retained command ignored</source>
       <translation>se ignoró una orden retenida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="119" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="127" />
       <source>command expired</source>
       <translation>la orden caducó</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="128" />
       <source>no reason given</source>
       <translation>sin motivo indicado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="121" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="129" />
       <source>window start and end must differ and start before 24:00</source>
       <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="122" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
       <source>days must be a non-empty list of mon..sun</source>
       <translation>los días deben ser una lista no vacía de lun a dom</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="123" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="131" />
       <source>tz must be a time zone name</source>
       <translation>tz debe ser el nombre de una zona horaria</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="135" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="146" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="148" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="156" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="193" />
       <source>The server at %1 did not answer in time. Try again.</source>
       <translation>El servidor en %1 no respondió a tiempo. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="195" />
       <source>Cannot reach the server at %1. Check the address and that the server is running.</source>
       <translation>No se puede conectar con el servidor en %1. Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="192" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
       <source>The server answered %1 without a readable message.</source>
       <translation>El servidor respondió %1 sin un mensaje legible.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="193" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
       <source>The server refused (%1).</source>
       <translation>El servidor se negó (%1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="195" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="203" />
       <source>Device %1 is already registered to another account</source>
       <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="196" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="204" />
       <source>Device %1 is already on your account</source>
       <translation>El dispositivo %1 ya está en tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="197" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="205" />
       <source>Claim code does not match device %1</source>
       <translation>El código de reclamación no corresponde al dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="199" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="208" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="209" />
       <source>%1. Sign in again.</source>
       <translation>%1. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="203" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
       <source>The controller refused: %1.</source>
       <translation>El controlador se negó: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="204" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="212" />
       <source>freeze protection running (water %1 C)</source>
       <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="205" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
       <source>Could not get broker credentials: %1</source>
       <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="206" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="214" />
       <source>Connection lost: %1</source>
       <translation>Conexión perdida: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
       <source>Cannot reach the broker at %1 (%2).</source>
       <translation>No se puede contactar con el bróker en %1 (%2).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="208" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="216" />
       <source>certificate not trusted: %1</source>
       <translation>certificado no fiable: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="209" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="217" />
       <source>The broker refused the connection (reason %1).</source>
       <translation>El bróker rechazó la conexión (motivo %1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="219" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="219" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="227" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="228" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="223" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="231" />
       <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
       <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="238" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="236" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="244" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="242" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="250" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="244" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="252" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="249" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="257" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="250" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="258" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="251" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="259" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="253" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="261" />
       <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="260" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="268" />
       <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
@@ -1780,36 +2036,54 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/format.py" line="85" />
+      <location filename="../../pooldesk/ui/format.py" line="95" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/format.py" line="87" />
+      <location filename="../../pooldesk/ui/format.py" line="97" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/format.py" line="88" />
+      <location filename="../../pooldesk/ui/format.py" line="98" />
       <source>{h} h {m} min</source>
       <translation>{h} h {m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="93" />
+      <location filename="../../pooldesk/ui/format.py" line="107" />
+      <source>{d} d {h} h</source>
+      <translation>{d} d {h} h</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="116" />
+      <source>today</source>
+      <translation>hoy</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="118" />
+      <source>tomorrow</source>
+      <translation>mañana</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="124" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="94" />
+      <location filename="../../pooldesk/ui/format.py" line="125" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="95" />
+      <location filename="../../pooldesk/ui/format.py" line="126" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="96" />
+      <location filename="../../pooldesk/ui/format.py" line="127" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>

@@ -8,6 +8,7 @@ import logging
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from pooldesk.core import desktop_notify
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.session import Session, SessionState
 from pooldesk.core.token_store import TokenStore
@@ -15,10 +16,12 @@ from pooldesk.ui import format as fmt
 from pooldesk.ui.controllers.account import AccountController
 from pooldesk.ui.controllers.auth import AuthController
 from pooldesk.ui.controllers.dashboard import DashboardController
+from pooldesk.ui.controllers.local_server import LocalServerController
 from pooldesk.ui.icon import app_icon
 from pooldesk.ui.main_window import MainWindow
 from pooldesk.ui.settings_store import SettingsStore
 from pooldesk.ui.tasks import TaskGroup
+from pooldesk.ui.views.common import ConfirmDialog
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,11 @@ class AppController(QObject):
             w.dashboard_view, command_timeout=command_timeout, keepalive=keepalive
         )
         self.account = AccountController(w.account_view)
+        self.local_server = LocalServerController(w)
         self.session: Session | None = None
         self.tasks = TaskGroup()
         self.notices: list[tuple[str, str]] = []  # what the tray was asked to show
+        self.notice_channels: list[str] = []  # where each went: tray, desktop or window
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(app_icon(), self)
@@ -59,6 +64,10 @@ class AppController(QObject):
         fmt.set_temperature_unit(self.settings.temperature_unit)
         self.dashboard.watcher.enabled = self.settings.notifications
         w.closing.connect(self._window_closed)
+        w.server_view.local_requested.connect(self.local_server.open)
+        self.local_server.ready.connect(self._local_server_ready)
+        w.account_view.remove_local_server_requested.connect(self._ask_remove_local_server)
+        self._show_local_server()
         w.sign_in_view.change_server_requested.connect(
             lambda: w.server_view.set_values(self.settings.server_url, self.settings.allow_insecure)
         )
@@ -66,6 +75,8 @@ class AppController(QObject):
     # -- start / stop -------------------------------------------------------------------------
     async def start(self) -> None:
         self.window.show()
+        if self.settings.local_server == "app":  # no systemd: the app runs it while it is open
+            await self.local_server.restart_child()
         if not self.settings.server_confirmed:
             self.window.server_view.set_values(
                 self.settings.server_url, self.settings.allow_insecure
@@ -91,6 +102,8 @@ class AppController(QObject):
         await self.dashboard.stop()
         if self.session:
             await self.session.client.aclose()
+        await self.local_server.stop_child()  # a systemd service keeps running
+        await self.local_server.tasks.cancel_all()
         if self.tray:
             self.tray.hide()
 
@@ -109,6 +122,64 @@ class AppController(QObject):
         self.settings.server_confirmed = True
         self.settings_store.save(self.settings)
         self.tasks.spawn(self._use_server(url))
+
+    def _local_server_ready(self, url: str, how: str) -> None:
+        self.settings.local_server = how
+        self.settings_store.save(self.settings)
+        self._show_local_server()
+        self.settings.server_url, self.settings.allow_insecure = url, False
+        self.settings.server_confirmed = True
+        self.settings_store.save(self.settings)
+        self.tasks.spawn(self._use_local_server(url))
+
+    async def _use_local_server(self, url: str) -> None:
+        await self._use_server(url)
+        if self.window.page is self.window.sign_in_view:  # a new server has no accounts yet
+            self.window.sign_in_view.notice.show_info(
+                self.tr("Your server runs on this computer. Use “Create an account” to make "
+                        "your account on it.")
+            )  # fmt: skip
+
+    def _show_local_server(self) -> None:
+        view = self.window.account_view
+        how = self.settings.local_server
+        view.local_server_box.setVisible(bool(how))
+        if how == "systemd":
+            view.local_server_status.setText(
+                self.tr("This computer runs your PoolDesk server as a background service; it "
+                        "keeps running when PoolDesk is closed.")
+            )  # fmt: skip
+        elif how == "app":
+            view.local_server_status.setText(
+                self.tr("This computer runs your PoolDesk server while PoolDesk is open (this "
+                        "system has no user services).")
+            )  # fmt: skip
+        view.local_server_offline.setText(
+            self.tr("While this computer is off, the controllers keep their schedules, timers "
+                    "and freeze protection; history and remote control wait.")
+        )  # fmt: skip
+
+    def _ask_remove_local_server(self) -> None:
+        dialog = ConfirmDialog(
+            self.tr("Stop and remove the server?"),
+            self.tr("The server on this computer stops and no longer starts by itself. Your "
+                    "account and history stay in its data folder; controllers cannot report "
+                    "until a server runs again."),
+            self.tr("Stop and remove"),
+            self.window,
+        )  # fmt: skip
+        dialog.accepted.connect(lambda: self.tasks.spawn(self._remove_local_server()))
+        self.local_server_dialog = dialog
+        dialog.open()
+
+    async def _remove_local_server(self) -> None:
+        await self.local_server.remove()
+        self.settings.local_server = ""
+        self.settings_store.save(self.settings)
+        self._show_local_server()
+        self.window.account_view.notice.show_info(
+            self.tr("The server on this computer was stopped and removed.")
+        )
 
     async def _use_server(self, url: str) -> None:
         if self.session is not None:
@@ -172,5 +243,15 @@ class AppController(QObject):
         self.notices.append((title, text))
         if self.tray is not None:
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10_000)
+            self.notice_channels.append("tray")
         else:
-            QApplication.beep()
+            self.tasks.spawn(self._notify_without_tray(title, text))
+
+    async def _notify_without_tray(self, title: str, text: str) -> None:
+        """No tray: the desktop's notification service; without one, the window says it."""
+        if await desktop_notify.notify(title, text):
+            self.notice_channels.append("desktop")
+            return
+        self.notice_channels.append("window")
+        QApplication.beep()
+        self.window.dashboard_view.notice.show_error(f"{title}: {text}")

@@ -5,24 +5,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from pooldesk.core import validation
+from pooldesk.core.alert_log import AlertLog
 from pooldesk.core.backend_client import ApiError
 from pooldesk.core.commands import Command, CommandState, CommandTracker
 from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore, utcnow
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
 from pooldesk.core.notifications import Notice, NoticeWatcher
+from pooldesk.core.pump_runtime import PUMP_STATE_TYPE, history_since, run_time, states_from_history
 from pooldesk.core.session import Session
+from pooldesk.core.tile_values import next_run, signal_bars, uptime_now
 from pooldesk.ui import format as fmt
 from pooldesk.ui.countdown import Countdown
 from pooldesk.ui.tasks import TaskGroup
+from pooldesk.ui.views.alerts_view import AlertsView
 from pooldesk.ui.views.common import ConfirmDialog, TextDialog
 from pooldesk.ui.views.dashboard_view import CardText, DashboardView
 
 log = logging.getLogger(__name__)
+PUMP_HISTORY_PAGES = 10  # 10 000 pump states: far more than a week of switching
 
 
 class DashboardController(QObject):
@@ -52,7 +58,13 @@ class DashboardController(QObject):
         self.keepalive = keepalive
         self.tasks = TaskGroup()
         self._outcome: dict[str, tuple[str, bool]] = {}  # device key -> (message, is error)
+        # device key -> the pump's (ts, on) since before this week, for "ran today / this week"
+        self.pump_states: dict[str, list[tuple[datetime, bool]]] = {}
+        self._run_time_text: dict[str, tuple[tuple[int, int], str]] = {}
         self.watcher = NoticeWatcher(self.store, self._notice)
+        self.alert_log = AlertLog(self.store)
+        self.alert_log.subscribe(self._alerts_changed)
+        self.alert_views: dict[str, AlertsView] = {}  # device key -> its open alert list
         self.store.subscribe(self._device_changed)
         self._clock = QTimer(self)
         self._clock.setInterval(15_000)
@@ -116,6 +128,40 @@ class DashboardController(QObject):
         devices = [(d.key, d.device_id) for d in self.store.devices.values()]
         await asyncio.gather(*(one(key, device_id) for key, device_id in devices))
 
+    async def _load_pump_states(self, key: str, device_id: str) -> None:
+        """The recorded pump states since before this week (docs/mqtt.md, type `state`);
+        the live ones are added as they arrive. Best effort: no run time without them."""
+        since, events, cursor = history_since(utcnow()), [], None
+        try:
+            for _ in range(PUMP_HISTORY_PAGES):
+                page = await self.session.client.history(
+                    device_id, event_type=PUMP_STATE_TYPE, since=since, limit=1000, cursor=cursor
+                )
+                events.extend(page.events)
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+        except ApiError as exc:
+            log.info("no recorded pump states for %s: %s", device_id, exc)
+            return
+        if key not in self.store.devices:
+            return
+        states = states_from_history(events)
+        device = self.store.devices[key]
+        if device.pump is not None:  # a live state that arrived meanwhile is the latest
+            self._add_pump_state(states, device)
+        self.pump_states[key] = states
+        self.view.card(key).show_text(self.card_text(device))
+
+    @staticmethod
+    def _add_pump_state(states: list[tuple[datetime, bool]], device: Device) -> None:
+        pump = device.pump
+        if pump is None:
+            return
+        at = pump.ts or pump.received
+        if not states or (states[-1][1] != pump.on and at >= states[-1][0]):
+            states.append((at, pump.on))
+
     async def _credentials(self) -> MqttCredentials:
         if self.credentials_source is not None:
             creds = await self.credentials_source()
@@ -154,7 +200,12 @@ class DashboardController(QObject):
             controller.close()
         self.link = None
         self.commands = None
+        for view in list(self.alert_views.values()):
+            view.close()
         self.store.load([])
+        self.alert_log.clear()
+        self.pump_states.clear()
+        self._run_time_text.clear()
         self.view.clear()
         self._show_link(LinkStatus(LinkState.IDLE))
 
@@ -207,6 +258,11 @@ class DashboardController(QObject):
             card.change_wifi_requested.connect(self.open_wizard)
             card.history_requested.connect(self.open_history)
             card.schedule_requested.connect(self.open_schedule)
+            card.alerts_requested.connect(self.open_alerts)
+            if self.session is not None:
+                self.tasks.spawn(self._load_pump_states(key, device.device_id))
+        if what == "pump" and key in self.pump_states:
+            self._add_pump_state(self.pump_states[key], device)
         if what == "pump" and key in self._outcome and not self._pending(key):
             # A fresh state from the controller is the truth now: an earlier failure (or
             # confirmation) no longer describes what the card shows.
@@ -283,6 +339,7 @@ class DashboardController(QObject):
         else:
             toggle = tr("Turn off") if pump and pump.on else tr("Turn on")
         alerts = [fmt.core_message(a.message) for a in device.alerts.values()]
+        extra = self._tile_values(device)
         return CardText(
             name=device.name,
             device_id=device.device_id,
@@ -299,7 +356,54 @@ class DashboardController(QObject):
             message_is_error=is_error,
             controls_enabled=link_up and device.online is True,
             schedule_paused=pump is not None and pump.mode in ("manual", "timer"),
+            **extra,
         )
+
+    def _tile_values(self, device: Device) -> dict[str, object]:
+        """Air (when reported), next scheduled run, run time, Wi-Fi signal and uptime."""
+        tr, now = self.tr, utcnow()
+        values: dict[str, object] = {}
+        if device.air_c is not None:
+            values["air"] = tr("Air {t}").format(t=fmt.celsius(device.air_c))
+        if device.schedule is not None:
+            run = next_run(device.schedule, now)
+            paused = device.pump is not None and device.pump.mode in ("manual", "timer")
+            if run is None:
+                values["next_run"] = tr("No scheduled runs")
+            elif run.running_at(now) and paused:
+                values["next_run"] = tr("Scheduled run until {end} (paused)").format(
+                    end=fmt.clock(run.end)
+                )
+            elif run.running_at(now):
+                values["next_run"] = tr("Scheduled run until {end}").format(end=fmt.clock(run.end))
+            else:
+                values["next_run"] = tr("Next run: {day} {start}–{end}").format(
+                    day=fmt.day(run.start), start=fmt.clock(run.start), end=fmt.clock(run.end)
+                )
+        states = self.pump_states.get(device.key)
+        if states is not None:
+            # Worded to the minute: computed again when a state arrives or a minute passes,
+            # not on every telemetry message (a busy week is thousands of states).
+            stamp = (len(states), int(now.timestamp() // 60))
+            cached = self._run_time_text.get(device.key)
+            if cached is None or cached[0] != stamp:
+                ran = run_time(states, now)
+                text = tr("Ran {today} today · {week} this week").format(
+                    today=fmt.run_duration(ran.today), week=fmt.run_duration(ran.week)
+                )
+                cached = self._run_time_text[device.key] = (stamp, text)
+            values["run_time"] = cached[1]
+        bars = signal_bars(device.rssi)
+        if bars is not None:
+            quality = (tr("very weak"), tr("weak"), tr("fair"), tr("good"), tr("excellent"))[bars]
+            values["wifi"] = tr("Wi-Fi {quality} ({rssi} dBm)").format(
+                quality=quality, rssi=device.rssi
+            )
+            values["signal"] = bars
+        up = uptime_now(device.uptime_s, device.uptime_received, now)
+        if up is not None and device.online is True:
+            values["uptime"] = tr("up {duration}").format(duration=fmt.uptime(up))
+        return values
 
     # -- commands -----------------------------------------------------------------------------
     def toggle_pump(self, key: str) -> None:
@@ -449,6 +553,51 @@ class DashboardController(QObject):
         controller = HistoryController(self, key)
         self.history_controllers[key] = controller
         controller.closed.connect(lambda: self.history_controllers.pop(key, None))
+
+    def open_alerts(self, key: str) -> None:
+        """The device's alert list (active, then cleared ones); Esc or Close, then reopen."""
+        view = self.alert_views.get(key)
+        if view is None:
+            device = self.store.devices.get(key)
+            name = device.name if device else key.upper()
+            view = AlertsView(self.tr("Alerts · {name}").format(name=name), self.view.window())
+            self.alert_views[key] = view
+            view.closed.connect(lambda: self._alerts_closed(key, view))
+            self._alerts_changed(key)
+            view.show()
+        view.raise_()
+        view.activateWindow()
+
+    def _alerts_closed(self, key: str, view: AlertsView) -> None:
+        if self.alert_views.get(key) is view:
+            del self.alert_views[key]
+        view.deleteLater()
+
+    def _alerts_changed(self, key: str) -> None:
+        view = self.alert_views.get(key)
+        if view is None:
+            return
+        tr = self.tr
+        severity = {"critical": tr("Critical"), "warning": tr("Warning"), "info": tr("Information")}
+        rows = []
+        for entry in self.alert_log.entries(key):
+            when = tr("since {time}").format(time=fmt.when(entry.since))
+            if not entry.active:
+                when += " · " + tr("cleared {time}").format(time=fmt.when(entry.cleared_at))
+            level = severity.get(entry.severity, entry.severity)
+            text = f"{fmt.core_message(entry.message)}\n{level} · {when}"
+            rows.append((entry.severity, text, entry.active))
+        active = self.alert_log.active_count(key)
+        if active:
+            summary = (
+                tr("1 active alert") if active == 1 else tr("{n} active alerts").format(n=active)
+            )
+        elif rows:
+            summary = tr("No active alerts. Earlier ones are listed below.")
+        else:
+            summary = tr("No alerts since this app started. The controller reports active "
+                         "alerts again whenever the app connects.")  # fmt: skip
+        view.show_entries(summary, rows)
 
     def open_schedule(self, key: str) -> None:
         from pooldesk.ui.controllers.schedule import ScheduleController

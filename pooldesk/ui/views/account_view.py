@@ -38,6 +38,7 @@ class AccountView(QWidget):
     notifications_changed = Signal(bool)
     language_chosen = Signal(str)  # "system", "en" or "es"
     temperature_unit_chosen = Signal(str)  # "", "C" or "F"
+    remove_local_server_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +120,21 @@ class AccountView(QWidget):
         layout = QVBoxLayout(box)
         self.export_button = QPushButton(self.tr("Export my data (JSON)…"))
         layout.addWidget(self.export_button)
+        column.addWidget(box)
+
+        # the server this computer runs (shown only when it does)
+        self.local_server_box = box = QGroupBox(self.tr("Server on this computer"))
+        layout = QVBoxLayout(box)
+        self.local_server_status = QLabel()
+        self.local_server_status.setWordWrap(True)
+        layout.addWidget(self.local_server_status)
+        self.local_server_offline = QLabel()
+        self.local_server_offline.setWordWrap(True)
+        layout.addWidget(self.local_server_offline)
+        self.remove_local_server_button = QPushButton(self.tr("Stop and remove the server…"))
+        self.remove_local_server_button.clicked.connect(self.remove_local_server_requested)
+        layout.addWidget(self.remove_local_server_button)
+        box.hide()
         column.addWidget(box)
 
         # preferences

@@ -48,6 +48,7 @@ class ServerView(_Centered):
     """Asks which server to use (first run, or "Change server")."""
 
     submitted = Signal(str, bool)  # url, allow insecure
+    local_requested = Signal()  # "Run the server on this computer"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,8 +56,8 @@ class ServerView(_Centered):
         self.column.addWidget(_title(self.tr("Welcome to PoolDesk")))
         intro = QLabel(
             self.tr(
-                "Which PoolDesk server holds your account? If the server runs on "
-                "this computer, keep the address below."
+                "Which PoolDesk server holds your account? Enter its address, or let "
+                "this computer run the server for your household."
             )
         )
         intro.setWordWrap(True)
@@ -78,10 +79,17 @@ class ServerView(_Centered):
         self.column.addWidget(insecure_note)
         self.error = MessageLabel()
         self.column.addWidget(self.error)
-        self.continue_button = QPushButton(self.tr("Continue"))
+        self.continue_button = QPushButton(self.tr("Connect to a server"))
         self.continue_button.setDefault(True)
-        self.column.addWidget(self.continue_button)
+        self.local_button = QPushButton(self.tr("Run the server on this computer…"))
+        self.local_button.setToolTip(
+            self.tr("For a household without a server: this computer keeps your account and "
+                    "history and links the pool controllers on your home network.")
+        )  # fmt: skip
+        self.column.addWidget(self.continue_button)  # one above the other: long in Spanish
+        self.column.addWidget(self.local_button)
         self.column.addStretch(2)
+        self.local_button.clicked.connect(self.local_requested)
         self.continue_button.clicked.connect(self._submit)
         self.url.returnPressed.connect(self._submit)
 

@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pooldesk.ui.views.common import ERROR_STYLE, MUTED_STYLE, MessageLabel
+from pooldesk.ui.theme import is_dark, tile_colors
+from pooldesk.ui.tile_icons import SIZE, icon
+from pooldesk.ui.views.common import MUTED_STYLE, MessageLabel
 
 CARD_MIN_WIDTH = 280
 RUN_FOR_CHOICES = (15 * 60, 30 * 60, 3600, 2 * 3600, 4 * 3600, 8 * 3600)
@@ -44,13 +46,21 @@ class CardText:
     message_is_error: bool = False
     controls_enabled: bool = True
     schedule_paused: bool = False  # manual or timer: offer "Resume schedule"
+    air: str = ""  # only when the controller reports an air temperature
+    next_run: str = ""  # "Next run: today 08:00–12:00"
+    run_time: str = ""  # "Ran today 2 h · this week 9 h 30 min"
+    wifi: str = ""  # "Wi-Fi good (−61 dBm)"
+    signal: int | None = None  # 0-4 bars, None: not reported
+    uptime: str = ""  # "Up 3 d 4 h"
 
 
 class ConnectionIndicator(QLabel):
     COLORS = {"ok": "#1b6e3a", "wait": "#a66a00", "bad": "#b3261e", "off": "#6b6b6b"}
+    DARK_COLORS = {"ok": "#6fcf8f", "wait": "#f0b44c", "bad": "#ff8f85", "off": "#a3acb8"}
 
     def set_state(self, level: str, text: str) -> None:
-        color = self.COLORS.get(level, self.COLORS["off"])
+        colors = self.DARK_COLORS if is_dark(self.palette()) else self.COLORS
+        color = colors.get(level, colors["off"])
         self.setText(f"<span style='color:{color}'>●</span> {text}")
         self.setProperty("level", level)
         self.setToolTip(text)
@@ -65,6 +75,7 @@ class DeviceCard(QFrame):
     rename_requested = Signal(str)
     remove_requested = Signal(str)
     change_wifi_requested = Signal(str)
+    alerts_requested = Signal(str)
 
     def __init__(self, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +97,7 @@ class DeviceCard(QFrame):
         menu = QMenu(self)
         self.history_action = menu.addAction(self.tr("History…"))
         self.schedule_action = menu.addAction(self.tr("Schedule…"))
+        self.alerts_action = menu.addAction(self.tr("Alerts…"))
         menu.addSeparator()
         self.rename_action = menu.addAction(self.tr("Rename…"))
         self.change_wifi_action = menu.addAction(self.tr("Change Wi-Fi…"))
@@ -94,22 +106,47 @@ class DeviceCard(QFrame):
         _room_for_arrow(self.menu_button)
         top.addWidget(self.menu_button)
         layout.addLayout(top)
+        self.setObjectName("deviceCard")
+        ident = QHBoxLayout()  # id and connection, one quiet line under the name
         self.device_id = QLabel()
-        self.device_id.setStyleSheet(MUTED_STYLE)
-        layout.addWidget(self.device_id)
+        ident.addWidget(self.device_id)
         self.status = QLabel()
-        layout.addWidget(self.status)
+        self.status.setWordWrap(True)  # "Offline · last seen …" is long in Spanish
+        ident.addWidget(self.status, 1)
+        layout.addLayout(ident)
+        # The water temperature is what a pool owner looks for first: the largest text.
+        water = QHBoxLayout()
+        self.water_icon = QLabel()
+        water.addWidget(self.water_icon, 0, Qt.AlignmentFlag.AlignVCenter)
         self.temperature = QLabel()
         tfont = self.temperature.font()
-        tfont.setPointSize(tfont.pointSize() + 8)
+        tfont.setPointSize(tfont.pointSize() + 10)
+        tfont.setBold(True)
         self.temperature.setFont(tfont)
-        layout.addWidget(self.temperature)
+        self.temperature.setWordWrap(True)  # "(last known)" goes to a second line, never cut
+        water.addWidget(self.temperature, 1)
+        layout.addLayout(water)
+        self.air = QLabel()
+        layout.addWidget(self.air)
+        self.pump_icon = QLabel()
         self.pump = QLabel()
         self.pump.setWordWrap(True)
-        layout.addWidget(self.pump)
+        self.pump.setTextFormat(Qt.TextFormat.PlainText)
+        pfont = self.pump.font()
+        pfont.setBold(True)
+        self.pump.setFont(pfont)
+        layout.addLayout(_icon_row(self.pump_icon, self.pump))
+        self.next_run_icon, self.next_run = QLabel(), QLabel()
+        self.next_run.setWordWrap(True)
+        layout.addLayout(_icon_row(self.next_run_icon, self.next_run))
+        self.run_time_icon, self.run_time = QLabel(), QLabel()
+        self.run_time.setWordWrap(True)
+        layout.addLayout(_icon_row(self.run_time_icon, self.run_time))
+        self.wifi_icon, self.wifi = QLabel(), QLabel()
+        self.wifi.setWordWrap(True)
+        layout.addLayout(_icon_row(self.wifi_icon, self.wifi))
         self.alerts = QLabel()
         self.alerts.setWordWrap(True)
-        self.alerts.setStyleSheet(ERROR_STYLE)
         layout.addWidget(self.alerts)
         buttons = QHBoxLayout()
         self.toggle = QPushButton()
@@ -153,6 +190,7 @@ class DeviceCard(QFrame):
         )
         self.history_action.triggered.connect(lambda: self.history_requested.emit(self.key))
         self.schedule_action.triggered.connect(lambda: self.schedule_requested.emit(self.key))
+        self.alerts_action.triggered.connect(lambda: self.alerts_requested.emit(self.key))
         self.rename_action.triggered.connect(lambda: self.rename_requested.emit(self.key))
         self.remove_action.triggered.connect(lambda: self.remove_requested.emit(self.key))
         self.change_wifi_action.triggered.connect(lambda: self.change_wifi_requested.emit(self.key))
@@ -161,19 +199,43 @@ class DeviceCard(QFrame):
         if text == self._shown:
             return  # most messages repeat what the card already says
         self._shown = text
+        colors = tile_colors(self.palette())
+        self._style(colors)
         self.name.setText(text.name)
         self.device_id.setText(text.device_id)
-        color = {True: "#1b6e3a", False: "#b3261e", None: "#6b6b6b"}[text.online]
-        self.status.setText(f"<span style='color:{color}'>●</span> {text.status}")
+        self.device_id.setStyleSheet(f"color: {colors['muted']};")
+        color = {True: colors["on"], False: colors["alert"], None: colors["muted"]}[text.online]
+        self.status.setText(f"<span style='color:{color}'>●</span> {html.escape(text.status)}")
         self.temperature.setText(text.temperature)
-        # The pump reads at a glance: a green dot while it runs, grey while it is off.
-        dot = {True: "#1b6e3a", False: "#6b6b6b", None: "#6b6b6b"}[text.pump_on]
-        self.pump.setText(f"<span style='color:{dot}'>●</span> {html.escape(text.pump)}")
-        faded = MUTED_STYLE if text.stale else ""
-        if self.temperature.styleSheet() != faded:  # restyling is the costly part
-            self.temperature.setStyleSheet(faded)
-            self.pump.setStyleSheet(faded)
+        self.air.setText(text.air)
+        self.air.setVisible(bool(text.air))
+        # The pump reads at a glance: its icon is green while it runs, grey while it is off.
+        running = colors["on"] if text.pump_on else colors["muted"]
+        self.pump.setText(text.pump)
+        self.pump_icon.setPixmap(icon("pump", running))
+        faded = f"color: {colors['muted']};"
+        self.temperature.setStyleSheet(faded if text.stale else "")
+        self.pump.setStyleSheet(faded if text.stale else "")
+        self.water_icon.setPixmap(
+            icon("water", colors["muted"] if text.stale else colors["accent"])
+        )
+        for label, glyph, value in (
+            (self.next_run, self.next_run_icon, text.next_run),
+            (self.run_time, self.run_time_icon, text.run_time),
+        ):
+            label.setText(value)
+            label.setVisible(bool(value))
+            glyph.setVisible(bool(value))
+        self.next_run_icon.setPixmap(icon("calendar", colors["muted"]))
+        self.run_time_icon.setPixmap(icon("clock", colors["muted"]))
+        link = " · ".join(t for t in (text.wifi, text.uptime) if t)
+        self.wifi.setText(link)
+        self.wifi.setStyleSheet(faded)
+        self.wifi.setVisible(bool(link))
+        self.wifi_icon.setVisible(bool(link))
+        self.wifi_icon.setPixmap(icon("wifi", colors["muted"], level=text.signal or 0))
         self.alerts.setText("\n".join(f"⚠ {a}" for a in text.alerts))
+        self.alerts.setStyleSheet(f"color: {colors['alert']};")
         self.alerts.setVisible(bool(text.alerts))
         self.toggle.setText(text.toggle)
         self.toggle.setEnabled(text.controls_enabled and not text.busy)
@@ -185,6 +247,23 @@ class DeviceCard(QFrame):
         else:
             self.message.show_info(text.message)
         self.stale = text.stale
+
+    def _style(self, colors: dict[str, str]) -> None:
+        """A raised tile: the card colour on the window, a thin border, rounded corners."""
+        sheet = (
+            f"#deviceCard {{ background: {colors['card']}; border: 1px solid {colors['border']};"
+            " border-radius: 10px; }"
+        )
+        if self.styleSheet() != sheet:
+            self.setStyleSheet(sheet)
+
+
+def _icon_row(glyph: QLabel, text: QLabel) -> QHBoxLayout:
+    row = QHBoxLayout()
+    glyph.setFixedWidth(SIZE + 4)
+    row.addWidget(glyph, 0, Qt.AlignmentFlag.AlignTop)
+    row.addWidget(text, 1)
+    return row
 
 
 class DashboardView(QWidget):

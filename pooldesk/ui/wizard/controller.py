@@ -28,6 +28,7 @@ from pooldesk.core.provisioning_flow import (
     backend_online_check,
 )
 from pooldesk.core.session import Session
+from pooldesk.core.validation import wifi_choice_error
 from pooldesk.provisioning import (
     InvalidClaimCode,
     LinkError,
@@ -102,6 +103,18 @@ class WizardController(QObject):
                "already set up are marked.")
         )  # fmt: skip
         s.rescan.setText(tr("Rescan"))
+        if self.target:
+            s.heading.setText(tr("Find {id}").format(id=self.target))
+            s.note.setText(
+                tr("Stand next to the controller with this computer. Once a controller is online "
+                   "its Bluetooth is off, so wake it first:")
+            )  # fmt: skip
+            s.wake_step.setText(
+                tr("<b>1.</b> Press the controller's button briefly: 1 to 5 seconds (holding it "
+                   "longer resets the controller). Its Bluetooth stays on for 10 minutes.<br>"
+                   "<b>2.</b> Click <b>Rescan</b>.")
+            )  # fmt: skip
+            s.wake_step.show()
         s.next.setText(tr("Use this controller"))
         c.identify_note.setText(tr("Not sure it is the right unit? Make its light blink."))
         c.identify.setText(tr("Identify (blink)"))
@@ -189,8 +202,9 @@ class WizardController(QObject):
             self.view.message.clear_message()
         elif self.target:
             self.view.message.show_error(
-                self.tr("{id} was not heard. Check it has power and stand next to it, then "
-                        "rescan.").format(id=self.target)
+                self.tr("{id} was not heard. Press its button briefly (1 to 5 seconds) so its "
+                        "Bluetooth comes on, check it has power and stand next to it, then click "
+                        "Rescan.").format(id=self.target)
             )  # fmt: skip
         else:
             self.view.message.show_error(
@@ -356,20 +370,9 @@ class WizardController(QObject):
             page.password.clear()
 
     def _password_problem(self, ssid: str, password: str) -> str | None:
-        if not ssid:
-            return self.tr("Choose a network, or enter its name under “Other network…”.")
-        if len(ssid.encode()) > 32:
-            return self.tr("A network name has at most 32 bytes.")
         network = next((n for n in self.flow.networks if n.ssid == ssid), None)
-        if network is not None and network.is_open:
-            return None
-        if not password and network is None:
-            return None  # "other network" may be open
-        if len(password) == 64 and all(c in "0123456789abcdefABCDEF" for c in password):
-            return None
-        if not 8 <= len(password) <= 63:
-            return self.tr("A Wi-Fi password has 8 to 63 characters.")
-        return None
+        problem = wifi_choice_error(ssid, password, None if network is None else network.is_open)
+        return fmt.core_message(problem) if problem else None
 
     def _submit_wifi(self) -> None:
         page = self.view.wifi_page

@@ -49,6 +49,14 @@ class ScanPage(QWidget):
         layout = QVBoxLayout(self)
         self.heading = _heading()
         self.note = _note()
+        # Change Wi-Fi: an online controller keeps Bluetooth off until its button is pressed.
+        self.wake_step = _note()
+        self.wake_step.setObjectName("wakeStep")
+        self.wake_step.setTextFormat(Qt.TextFormat.RichText)
+        self.wake_step.setStyleSheet(
+            "#wakeStep { border: 2px solid #1e88e5; border-radius: 6px; padding: 8px; }"
+        )
+        self.wake_step.hide()
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.devices = QListWidget()
@@ -59,7 +67,7 @@ class ScanPage(QWidget):
         buttons.addWidget(self.rescan)
         buttons.addStretch(1)
         buttons.addWidget(self.next)
-        for widget in (self.heading, self.note, self.progress, self.devices):
+        for widget in (self.heading, self.note, self.wake_step, self.progress, self.devices):
             layout.addWidget(widget)
         layout.addLayout(buttons)
 

@@ -68,7 +68,18 @@ async def test_run_for_sends_a_timer(signed_in) -> None:
     assert fake.commands[-1]["mode"] == "timer" and fake.commands[-1]["duration_s"] == 7200
     assert "Pump on" in card.pump.text()
     assert "(1 h 59 min left)" in card.pump.text() or "(2 h left)" in card.pump.text()
-    assert "#1b6e3a" in card.pump.text()  # the running pump's green dot
+    assert drawn_color(card.pump_icon) == "#1b6e3a"  # the running pump's icon is green
+
+
+def drawn_color(label) -> str:
+    """The colour of an icon label's solid pixels."""
+    image = label.pixmap().toImage()
+    for y in range(image.height()):
+        for x in range(image.width()):
+            pixel = image.pixelColor(x, y)
+            if pixel.alpha() == 255:
+                return pixel.name()
+    raise AssertionError("the icon is empty")
 
 
 async def test_vanished_device_turns_offline_with_stale_values_and_a_notice(signed_in) -> None:

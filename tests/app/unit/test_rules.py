@@ -99,3 +99,54 @@ def test_without_a_keyring_the_session_lasts_this_run_only() -> None:
     assert store.load() == StoredSession("john", "refresh-1")  # kept in memory for this run
     store.clear()
     assert store.load() is None
+
+
+# -- Wi-Fi settings: the same rule as the controller (firmware/device/prov_check.py) ----------
+WIFI_PASSWORDS = [
+    "poolpass",  # 8 ASCII: the shortest passphrase
+    "p" * 63,
+    "p" * 64,  # 64 characters that are not hex: neither a passphrase nor a key
+    "a1" * 32,  # 64 hex digits: a raw key
+    "A1" * 31 + "g0",
+    "ñ" * 4,  # 4 characters, 8 bytes
+    "ñ" * 3,  # 6 bytes
+    "ñ" * 31 + "a",  # 32 characters, 63 bytes
+    "ñ" * 32,  # 32 characters, 64 bytes: the old character count let it through
+    "contraseña de la piscina: ¡más de sesenta y tres bytes en UTF-8!",
+    "水泳プールのパスワード二十二文字です",  # 18 characters, 54 bytes
+    "水泳プールのパスワード二十二文字です、長い",  # 21 characters, 63 bytes
+    "水泳プールのパスワード二十二文字です、長いよ",  # 22 characters, 66 bytes
+    "🏊" * 15 + "abc",  # 4-byte emoji: 63 bytes
+    "🏊" * 16,
+]
+
+
+def _firmware_accepts(password: str) -> bool:
+    from tests.provisioning.device_side import prov_check  # the firmware's own module
+
+    try:
+        prov_check.check_password({"password": password})
+    except prov_check.CheckError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("password", WIFI_PASSWORDS)
+def test_wifi_password_rule_is_the_controllers(password: str) -> None:
+    assert (v.wifi_password_error(password) is None) == _firmware_accepts(password)
+
+
+def test_a_long_non_ascii_password_is_refused_in_bytes_with_the_reason() -> None:
+    password = "contraseña-ñandú-" * 3 + "ü" * 10  # 61 characters, 80 bytes
+    assert len(password) <= 63 < len(password.encode())
+    problem = v.wifi_choice_error("Piscina", password, network_open=False)
+    assert problem is not None and "63 bytes" in problem and "é or ñ" in problem
+    assert v.wifi_choice_error("Piscina", "ñ" * 31 + "a", network_open=False) is None
+
+
+def test_wifi_choice_open_secured_and_other_networks() -> None:
+    assert v.wifi_choice_error("", "poolpass", None) is not None
+    assert v.wifi_choice_error("ñ" * 17, "poolpass", None) == "A network name has at most 32 bytes."
+    assert v.wifi_choice_error("Cafe", "", network_open=True) is None
+    assert v.wifi_choice_error("Hidden", "", network_open=None) is None  # typed: may be open
+    assert v.wifi_choice_error("Home", "", network_open=False) == "Enter the network's password."
