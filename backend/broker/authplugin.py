@@ -50,7 +50,13 @@ RULE_LETTER = {"publishClientSend": "p", "subscribePattern": "s", "publishClient
 
 def build_plugin(out_dir: Path) -> Path:
     """Compile the plugin into `out_dir` unless this source was built there already."""
-    source = SOURCE.read_bytes()
+    try:
+        source = SOURCE.read_bytes()
+    except OSError:
+        raise BrokerNotInstalled(
+            f"cannot build PoolDesk's broker plugin: its source {SOURCE} is missing from this "
+            "installation"
+        ) from None
     target = out_dir / f"pooldesk_logins-{hashlib.sha256(source).hexdigest()[:12]}.so"
     if target.exists():
         return target

@@ -52,6 +52,9 @@ async def choose_wifi(wizard, qtbot, ssid: str, password: str, *, name: str = ""
         lambda: (
             wizard.flow.step is Step.WIFI and wizard.view.page is page and not wizard.tasks.busy
         ),
+        # The controller scans only between connection attempts (an ESP32 scan during one
+        # returns nothing), so its answer may wait for a reconnect in progress: docs/firmware.md.
+        within=35,
         what="the controller's networks",
     )
     if ssid in [n.ssid for n in wizard.flow.networks]:
