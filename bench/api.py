@@ -36,9 +36,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from backend.db.engine import Database  # noqa: E402
-from backend.db.migrate import upgrade_to_head  # noqa: E402
-from backend.security.passwords import Passwords  # noqa: E402
+from pooldesk_server.db.engine import Database  # noqa: E402
+from pooldesk_server.db.migrate import upgrade_to_head  # noqa: E402
+from pooldesk_server.security.passwords import Passwords  # noqa: E402
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
 
 PASSWORD = "BenchPass123!@#"
@@ -333,7 +333,7 @@ async def run(args: argparse.Namespace, url: str, deadline: float) -> int:
     env.update(JWT_SECRET=SECRET, PYTHONPATH=str(REPO), DATABASE_URL=url)
     api_port, bare_port = free_port(), free_port()
     api = start(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(api_port),
+        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(api_port),
          "--data-dir", str(args.data_dir), "--log-level", "warning"],
         env, api_port,
     )  # fmt: skip

@@ -3,7 +3,8 @@
     python -m bench.firmware_ram            # full: live heap and the smallest heap each phase fits
     python -m bench.firmware_ram --quick    # one run at the budget: does everything fit?
 
-Runs the firmware (`firmware/device/*.py` compiled with mpy-cross, as `pooldesk-flash` copies
+Runs the firmware (`pooldesk_firmware/device/*.py` compiled with mpy-cross, as `pooldesk-flash`
+copies
 it) under the official MicroPython 1.27 WebAssembly port (npm
 `@micropython/micropython-webassembly-pyscript`, installed by `make setup` into
 tools/mpwasm/node_modules), whose objects have the ESP32's 32-bit sizes. Phases:
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEVICE = ROOT / "firmware" / "device"
+DEVICE = ROOT / "pooldesk_firmware" / "device"
 BOARD = ROOT / "bench" / "mpy_board"
 RUNNER = ROOT / "bench" / "firmware_ram.mjs"
 MPWASM = ROOT / "tools" / "mpwasm"
@@ -438,7 +439,7 @@ def report(f: Figures) -> str:
     if f.code > CODE_BUDGET:
         lines.append(
             "code as .mpy is over its budget: freeze it into the MicroPython image "
-            "(firmware/manifest.py, docs/firmware.md)"
+            "(pooldesk_firmware/manifest.py, docs/firmware.md)"
         )
     return "\n".join(lines)
 

@@ -50,8 +50,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from backend.broker.logins import dashboard_login, device_login
-from backend.broker.managed import ManagedMosquitto
+from pooldesk_server.broker.logins import dashboard_login, device_login
+from pooldesk_server.broker.managed import ManagedMosquitto
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests.support` for the baseline
 from tests.support.plain_mosquitto import plain_mosquitto  # noqa: E402
@@ -254,10 +254,10 @@ def _can_connect(port: int, login) -> bool:
 
 async def _recorder_setup(db_url: str):
     """A migrated database holding user `bench` with device ESP-000001."""
-    from backend.db.engine import Database
-    from backend.db.migrate import upgrade_to_head
-    from backend.db.models import Device, User
-    from backend.db.types import utcnow
+    from pooldesk_server.db.engine import Database
+    from pooldesk_server.db.migrate import upgrade_to_head
+    from pooldesk_server.db.models import Device, User
+    from pooldesk_server.db.types import utcnow
 
     database = Database(db_url)
     await upgrade_to_head(database)
@@ -355,7 +355,7 @@ def _clear_session(port: int, login) -> None:
 
 async def _drain_baseline(managed: ManagedMosquitto, device, count: int) -> float:
     """Messages per second a bare paho subscriber (auto-ack, no database) drains."""
-    from backend.broker.logins import recorder_login
+    from pooldesk_server.broker.logins import recorder_login
 
     counter = recorder_login("count")
     await managed.put_login(counter)
@@ -369,7 +369,7 @@ async def _drain_baseline(managed: ManagedMosquitto, device, count: int) -> floa
 
 async def _drain_recorder(managed: ManagedMosquitto, device, url: str, login, count: int) -> float:
     """Messages per second the recorder drains into the database at `url` (stored and acked)."""
-    from backend.recorder.recorder import Recorder
+    from pooldesk_server.recorder.recorder import Recorder
 
     database = await _recorder_setup(url)
     await managed.put_login(login)
@@ -396,7 +396,7 @@ async def bench_recorder(
 ) -> None:
     """Messages queue while the subscriber is away; then time how fast it drains them.
     `db_urls(round)` names a fresh, empty database per sink for each round."""
-    from backend.broker.logins import recorder_login
+    from pooldesk_server.broker.logins import recorder_login
 
     device = device_login("bench", "ESP-000001")
     await managed.put_login(device)

@@ -45,8 +45,8 @@ def median_ms(values: list[float]) -> str:
 
 
 async def one_run(account, username: str, base: Path, index: int) -> tuple[dict, float, float]:
-    from firmware.sim.runner import SimulatedController
     from pooldesk.core.provisioning_flow import ProvisioningFlow
+    from pooldesk_firmware.sim.runner import SimulatedController
 
     mac = "24:0A:C4:" + ":".join(f"{b:02X}" for b in secrets.token_bytes(3))
     async with SimulatedController(base / f"run{index}", mac=mac, ble="virtual") as sim:
@@ -70,10 +70,10 @@ async def one_run(account, username: str, base: Path, index: int) -> tuple[dict,
 
 
 async def baselines(base: Path, runs: int) -> tuple[list[float], list[float]]:
-    from firmware.sim.runner import SimulatedController
     from pooldesk.ble.link import open_gatt_link
     from pooldesk.ble.scan import scan_for_controllers
     from pooldesk.provisioning import ProvisioningClient
+    from pooldesk_firmware.sim.runner import SimulatedController
 
     reads, handshakes = [], []
     async with SimulatedController(base / "baseline", ble="virtual") as sim:

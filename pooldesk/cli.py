@@ -2,7 +2,7 @@
 
 `pooldesk demo [--headless]` runs the whole system on this computer (see docs/demo.md).
 `pooldesk __backend__ ARGS` is `pooldesk-backend ARGS`; the demo uses it to start the backend
-from a PyInstaller bundle, where there is no separate Python to run `-m backend.cli` with.
+from a PyInstaller bundle, where there is no separate Python to run `-m pooldesk_server.cli` with.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def setup_logging(level: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["__backend__"]:
-        from backend.cli import main as backend_main
+        from pooldesk_server.cli import main as backend_main
 
         return backend_main(argv[1:])
     args = build_parser().parse_args(argv)

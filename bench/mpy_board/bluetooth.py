@@ -1,5 +1,6 @@
 # Bench stand-in for the ESP32 port's built-in `bluetooth` (peripheral role), for the RAM bench
-# under the WebAssembly port (the test suite's firmware/sim/mpy/bluetooth.py needs sockets, which
+# under the WebAssembly port (the test suite's pooldesk_firmware/sim/mpy/bluetooth.py needs
+# sockets, which
 # this port lacks). The bench plays the central through `central`: connect, MTU exchange, GATT
 # writes (each an IRQ, as NimBLE delivers them) and the notifications it receives.
 # As on the board: inactive after boot; value buffers hold 20 bytes until gatts_set_buffer() or

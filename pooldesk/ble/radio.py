@@ -89,7 +89,8 @@ _virtual_link: LocalLink | None = None
 def get_virtual_link() -> LocalLink:
     """The process-wide Bumble virtual radio.
 
-    Simulated controllers (``firmware.sim.blectx.open_peripheral(get_virtual_link(), ...)``) and
+    Simulated controllers (``pooldesk_firmware.sim.blectx.open_peripheral(get_virtual_link(),
+    ...)``) and
     the app's Bumble central (``POOLDESK_BLE=virtual``) must share this one link to hear each
     other. Each side removes its own controller from it when closed.
     """

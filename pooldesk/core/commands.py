@@ -30,7 +30,7 @@ NO_RESPONSE = "The controller did not respond."
 NOT_CONNECTED = "Not connected to the broker; the command was not sent."
 APPLIED_LATE = "The controller carried out the command late."
 EXPIRED = "The command reached the controller too late and was not carried out; nothing changed."
-EXPIRED_REASON = "command expired"  # the firmware's reason (firmware/device/fw_expiry.py)
+EXPIRED_REASON = "command expired"  # the firmware's reason (pooldesk_firmware/device/fw_expiry.py)
 
 
 def _margin(timeout: float) -> float:

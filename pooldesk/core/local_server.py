@@ -72,7 +72,7 @@ class LocalServer:
         if getattr(sys, "frozen", False):  # PyInstaller: `pooldesk __backend__` is the backend
             base = [sys.executable, "__backend__"]
         else:
-            base = [sys.executable, "-m", "backend.cli"]
+            base = [sys.executable, "-m", "pooldesk_server.cli"]
         return [*base, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--data-dir", str(self.data_dir)]  # fmt: skip
 

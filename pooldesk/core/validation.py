@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backend.security.password_policy import is_common  # the one list, shared with the server
+from pooldesk_server.security.password_policy import (
+    is_common,  # the one list, shared with the server
+)
 
 USERNAME_RE = re.compile(r"[a-z0-9_-]{3,32}")
 # The server's address syntax: one @, a dot-separated domain with a 2+ letter top level.
@@ -49,7 +51,7 @@ def email_error(value: str) -> str | None:
 
 def password_rules(value: str, username: str = "") -> list[Rule]:
     """The server's password policy, one line per rule, for a live checklist. The list of
-    well-known passwords is the server's own (`backend.security.password_policy`), so a
+    well-known passwords is the server's own (`pooldesk_server.security.password_policy`), so a
     checklist that is all ticked is a password the server accepts."""
     return [
         Rule("At least 12 characters", len(value) >= PASSWORD_MIN),
@@ -96,7 +98,7 @@ def device_name_error(value: str) -> str | None:
 
 
 # Wi-Fi settings sent to a controller: the firmware's own checks (docs/provisioning.md §7,
-# firmware/device/prov_check.py), so the wizard refuses exactly what the controller would.
+# pooldesk_firmware/device/prov_check.py), so the wizard refuses exactly what the controller would.
 WIFI_SSID_MAX_BYTES = 32
 WIFI_PASSPHRASE_BYTES = (8, 63)  # a WPA passphrase, counted in UTF-8 bytes
 WIFI_RAW_KEY_HEX = 64  # 64 hex digits: the raw WPA key

@@ -34,7 +34,7 @@ from pooldesk.provisioning import claimcode
 log = logging.getLogger(__name__)
 
 DEFAULT_CONTROLLERS = 2
-DEMO_WIFI_SSID = "PoolNet"  # the simulator's default networks (firmware/sim/device.py)
+DEMO_WIFI_SSID = "PoolNet"  # the simulator's default networks (pooldesk_firmware/sim/device.py)
 DEMO_WIFI_PASSWORD = "poolpass123"  # noqa: S105 - a simulated network's published password
 
 
@@ -44,7 +44,7 @@ class DemoController:
 
     device_id: str
     claim_code: str
-    sim: Any  # firmware.sim.runner.SimulatedController
+    sim: Any  # pooldesk_firmware.sim.runner.SimulatedController
 
     @property
     def label_code(self) -> str:
@@ -107,11 +107,11 @@ class DemoEnvironment:
 
     def _releases(self) -> Any:
         """A signing key for this run and the two releases the story installs."""
-        from firmware.sim import hostenv
         from pooldesk.demo.releases import prepare_releases
+        from pooldesk_firmware.sim import hostenv
 
         hostenv.install()
-        import fw_ids  # the simulated controllers' version (firmware/device/fw_ids.py)
+        import fw_ids  # the simulated controllers' version (pooldesk_firmware/device/fw_ids.py)
 
         return prepare_releases(self.data_dir / "releases", fw_ids.FW_VERSION)
 
@@ -124,7 +124,7 @@ class DemoEnvironment:
         self._radio_set = True
 
     async def _start_controllers(self, codes: list[str]) -> None:
-        from firmware.sim.runner import SimulatedController
+        from pooldesk_firmware.sim.runner import SimulatedController
 
         for index, code in enumerate(codes):
             sim = SimulatedController(

@@ -41,7 +41,7 @@ def backend_command(*args: str) -> list[str]:
     """How to run `pooldesk-backend ARGS` from this installation (source tree or bundle)."""
     if getattr(sys, "frozen", False):
         return [sys.executable, BACKEND_ARG, *args]
-    return [sys.executable, "-m", "backend.cli", *args]
+    return [sys.executable, "-m", "pooldesk_server.cli", *args]
 
 
 def free_port() -> int:

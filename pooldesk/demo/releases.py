@@ -10,8 +10,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware.tools import release
 from pooldesk.demo.processes import DemoError, backend_command
+from pooldesk_firmware.tools import release
 
 BROKEN_LINE = '\nraise RuntimeError("demo: this release is broken on purpose")\n'
 

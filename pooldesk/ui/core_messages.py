@@ -56,7 +56,7 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "The broker did not answer the connection request."),
     QT_TRANSLATE_NOOP("core", "Check the address and that the server is running."),
     QT_TRANSLATE_NOOP("core", "The port must be a number between 1 and 65535."),
-    # the server's own messages (backend/accounts, backend/http)
+    # the server's own messages (pooldesk_server/accounts, pooldesk_server/http)
     QT_TRANSLATE_NOOP("core", "Invalid username or password"),
     QT_TRANSLATE_NOOP("core", "Username already taken"),
     QT_TRANSLATE_NOOP("core", "Email already registered"),
@@ -117,7 +117,8 @@ CORE_MESSAGES = (
     ),
     QT_TRANSLATE_NOOP("core", "The controller could not do that; nothing was changed. Try again."),
     QT_TRANSLATE_NOOP("core", "Setting up failed. Retry."),
-    # the controller's own words (firmware/device): alerts and reasons for refusing a command
+    # the controller's own words (pooldesk_firmware/device): alerts and reasons for refusing a
+    # command
     QT_TRANSLATE_NOOP(
         "core", "water temperature sensor not responding: freeze protection cannot run"
     ),
@@ -199,11 +200,11 @@ VALUED_MESSAGES = (
     ),
     _valued(QT_TRANSLATE_NOOP("core", "The server answered %1 without a readable message.")),
     _valued(QT_TRANSLATE_NOOP("core", "The server refused (%1).")),
-    # backend/devices
+    # pooldesk_server/devices
     _valued(QT_TRANSLATE_NOOP("core", "Device %1 is already registered to another account")),
     _valued(QT_TRANSLATE_NOOP("core", "Device %1 is already on your account")),
     _valued(QT_TRANSLATE_NOOP("core", "Claim code does not match device %1")),
-    # backend/accounts: a deleted account's name stays retired
+    # pooldesk_server/accounts: a deleted account's name stays retired
     _valued(QT_TRANSLATE_NOOP("core", "Username %1 is not available; choose another")),
     _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),
     _valued(QT_TRANSLATE_NOOP("core", "%1. Sign in again."), MESSAGE),

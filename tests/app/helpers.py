@@ -272,7 +272,7 @@ class FakeController:
 
 
 class BackendProcess:
-    """The real backend (`python -m backend.cli serve`) on a free loopback port."""
+    """The real backend (`python -m pooldesk_server.cli serve`) on a free loopback port."""
 
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.extra_env = env or {}
@@ -297,7 +297,7 @@ class BackendProcess:
             [
                 sys.executable,
                 "-m",
-                "backend.cli",
+                "pooldesk_server.cli",
                 "serve",
                 "--host",
                 "127.0.0.1",

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.app import create_app
-from backend.db.engine import Database
-from backend.db.migrate import upgrade_to_head
-from backend.db.models import Base
-from backend.settings import Settings
+from pooldesk_server.app import create_app
+from pooldesk_server.db.engine import Database
+from pooldesk_server.db.migrate import upgrade_to_head
+from pooldesk_server.db.models import Base
+from pooldesk_server.settings import Settings
 from tests.backend.postgres import Cluster, PostgresUnavailable, postgres_cluster
 
 PG_DATABASE = "pooldesk_test"

@@ -1,4 +1,4 @@
-"""Start a real `python -m backend.cli serve` for a test, with extra environment."""
+"""Start a real `python -m pooldesk_server.cli serve` for a test, with extra environment."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def running_serve(database_url: str, tmp_path: Path, **env: str) -> Iterator[Ser
     log = tmp_path / "serve.log"
     log_file = log.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
+        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(port)]
         + ["--data-dir", str(data_dir)],
         cwd=tmp_path,
         env=environment,

@@ -13,8 +13,8 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from backend.db.models import KnownAddress, RefreshToken
-from backend.db.types import utcnow
+from pooldesk_server.db.models import KnownAddress, RefreshToken
+from pooldesk_server.db.types import utcnow
 from tests.backend.conftest import AppClient, make_settings, open_client
 from tests.backend.helpers import PASSWORD, error_of, register, signed_in
 from tests.backend.test_throttle_races import LONG_LOCK, from_address, statuses
@@ -93,7 +93,7 @@ async def test_ipv6_clients_are_throttled_by_their_64_network(database_url, tmp_
 
 
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(database_url, tmp_path):
-    from backend.settings import parse_networks
+    from pooldesk_server.settings import parse_networks
 
     # The peer of the in-process client is 203.0.113.7; only 10.0.0.0/8 is a trusted proxy.
     settings = make_settings(

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.db.engine import Database
-from backend.db.models import User
-from backend.db.types import utcnow
-from backend.security.passwords import Passwords
+from pooldesk_server.db.engine import Database
+from pooldesk_server.db.models import User
+from pooldesk_server.db.types import utcnow
+from pooldesk_server.security.passwords import Passwords
 from tests.backend.helpers import PASSWORD
 from tests.backend.serve import running_serve
 from tests.backend.test_cli import run_cli
@@ -191,7 +191,7 @@ def test_a_weak_jwt_secret_is_refused_in_production_and_warned_about_otherwise(
         "migrate", "--data-dir", str(tmp_path / "dev"), cwd=tmp_path, JWT_SECRET=secret
     )
     assert warned.returncode == 0, warned.stderr
-    assert f"WARNING backend.settings: JWT_SECRET is {why}" in warned.stderr
+    assert f"WARNING pooldesk_server.settings: JWT_SECRET is {why}" in warned.stderr
     strong = run_cli(
         "migrate",
         "--data-dir",
@@ -204,7 +204,7 @@ def test_a_weak_jwt_secret_is_refused_in_production_and_warned_about_otherwise(
 
 
 def test_production_requires_claim_codes_unless_turned_off(tmp_path: Path):
-    from backend.settings import load_settings
+    from pooldesk_server.settings import load_settings
 
     strong = secrets.token_hex(32)
     production = {"POOLDESK_ENV": "production", "JWT_SECRET": strong}

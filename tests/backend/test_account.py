@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import func, select
 
-from backend.db.engine import Database
-from backend.db.models import AuditEntry, Device, Event, Session, User
+from pooldesk_server.db.engine import Database
+from pooldesk_server.db.models import AuditEntry, Device, Event, Session, User
 from tests.backend.helpers import PASSWORD, error_of, register, signed_in
 
 

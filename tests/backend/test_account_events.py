@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from backend.accounts.events import AccountDeleted, DeviceUnbound, SessionsEnded
-from backend.db.models import Device, MqttLogin, Session
-from backend.db.types import utcnow
-from backend.maintenance import purge
+from pooldesk_server.accounts.events import AccountDeleted, DeviceUnbound, SessionsEnded
+from pooldesk_server.db.models import Device, MqttLogin, Session
+from pooldesk_server.db.types import utcnow
+from pooldesk_server.maintenance import purge
 from tests.backend.helpers import PASSWORD, login, signed_in
 
 

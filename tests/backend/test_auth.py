@@ -354,7 +354,7 @@ async def test_password_change_failures(client):
 async def test_refresh_extends_the_session(client):
     from sqlalchemy import select
 
-    from backend.db.models import Session
+    from pooldesk_server.db.models import Session
 
     account = await signed_in(client)
     ctx = client.app.state.ctx

@@ -29,7 +29,7 @@ DEVICE = "ESP-B4C4B1"
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args],
+        [sys.executable, "-m", "pooldesk_server.cli", *args],
         capture_output=True,
         text=True,
         timeout=180,
@@ -225,7 +225,7 @@ def _small_backup(tmp_path: Path) -> Path:
 
 
 def test_restore_refuses_a_folder_a_server_holds(tmp_path: Path) -> None:
-    from backend.datalock import lock_data_folder
+    from pooldesk_server.datalock import lock_data_folder
 
     archive = _small_backup(tmp_path)
     held = lock_data_folder(tmp_path / "live")

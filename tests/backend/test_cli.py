@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.db.migrate import head_revision
+from pooldesk_server.db.migrate import head_revision
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PYTHON, "-m", "backend.cli", *args],
+        [PYTHON, "-m", "pooldesk_server.cli", *args],
         cwd=cwd,
         env=clean_env(**env),
         capture_output=True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend.db.engine import Database
-from backend.devices.manifest import import_manifest, parse_manifest
+from pooldesk_server.db.engine import Database
+from pooldesk_server.devices.manifest import import_manifest, parse_manifest
 from tests.backend.conftest import open_client
 from tests.backend.helpers import PASSWORD, error_of, register, signed_in
 
@@ -164,7 +164,7 @@ async def test_api_key_is_shown_once_and_replaced_on_reissue(client):
 def test_manifest_parser_reports_every_bad_line(tmp_path: Path):
     import pytest
 
-    from backend.devices.manifest import ManifestError
+    from pooldesk_server.devices.manifest import ManifestError
 
     text = "deviceId,claimCode\nESP-000001,ABCDEFGH12345678\nESP-ZZZ,ABCDEFGH12345678\n"
     text += "ESP-000002,short\nESP-000001,ABCDEFGH99999999\n"
@@ -197,8 +197,8 @@ async def test_register_claim_is_reported_once_the_device_is_bound(client):
 def test_manifest_claim_codes_need_16_characters():
     import pytest
 
-    from backend.devices.manifest import ManifestError
     from pooldesk.provisioning import claimcode
+    from pooldesk_server.devices.manifest import ManifestError
 
     # What the factory tool makes (16 base32 characters, grouped or not) imports.
     code = claimcode.generate()

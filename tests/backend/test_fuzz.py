@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from backend.openapi import OPERATIONS
+from pooldesk_server.openapi import OPERATIONS
 from tests.backend.conftest import open_client
 from tests.backend.helpers import PASSWORD
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backend.db.models import Device, Event
-from backend.db.types import utcnow
+from pooldesk_server.db.models import Device, Event
+from pooldesk_server.db.types import utcnow
 from tests.backend.conftest import make_settings, open_client
 from tests.backend.helpers import error_of, signed_in
 

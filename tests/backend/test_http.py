@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.openapi import OPERATIONS, served_operations
+from pooldesk_server.openapi import OPERATIONS, served_operations
 from tests.backend.helpers import error_of, signed_in
 
 

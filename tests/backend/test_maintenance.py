@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from backend.db.models import LoginThrottle, RefreshToken, Session
-from backend.db.types import utcnow
-from backend.maintenance import purge
+from pooldesk_server.db.models import LoginThrottle, RefreshToken, Session
+from pooldesk_server.db.types import utcnow
+from pooldesk_server.maintenance import purge
 from tests.backend.helpers import login, signed_in
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend.settings import load_settings
+from pooldesk_server.settings import load_settings
 from tests.backend.conftest import make_settings, open_client
 from tests.backend.helpers import PASSWORD, device_id_for, login, register
 from tests.backend.serve import running_serve
@@ -96,7 +96,8 @@ async def test_serve_writes_json_log_lines_and_scrapes_broker_state(
     lines = [line for line in serve.output().splitlines() if line.strip()]
     parsed = [json.loads(line) for line in lines]  # every line is one JSON object
     assert any(
-        entry["logger"] == "backend.cli" and "serving on" in entry["message"] for entry in parsed
+        entry["logger"] == "pooldesk_server.cli" and "serving on" in entry["message"]
+        for entry in parsed
     )
     assert all({"ts", "level", "logger", "message"} <= entry.keys() for entry in parsed)
 
@@ -104,7 +105,7 @@ async def test_serve_writes_json_log_lines_and_scrapes_broker_state(
 async def test_a_burst_of_failed_sign_ins_is_logged_with_the_account_and_counted(
     database_url: str, tmp_path: Path, caplog
 ):
-    from backend.ops.activity import BURST_MIN, check_bursts
+    from pooldesk_server.ops.activity import BURST_MIN, check_bursts
 
     settings = make_settings(database_url, tmp_path, metrics=True)
     async for client in open_client(settings):

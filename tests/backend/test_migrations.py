@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from backend.db.engine import Database
-from backend.db.migrate import current_revision, head_revision, upgrade_to_head
-from backend.db.models import Base
+from pooldesk_server.db.engine import Database
+from pooldesk_server.db.migrate import current_revision, head_revision, upgrade_to_head
+from pooldesk_server.db.models import Base
 
 
 async def test_migrated_schema_matches_the_models(database_url):
@@ -27,7 +27,7 @@ async def test_migrated_schema_matches_the_models(database_url):
 async def test_serve_refuses_an_unmigrated_database_when_auto_migrate_is_off(tmp_path):
     import pytest
 
-    from backend.app import SchemaOutOfDate, create_app
+    from pooldesk_server.app import SchemaOutOfDate, create_app
     from tests.backend.conftest import make_settings
 
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", tmp_path)
@@ -42,7 +42,7 @@ async def test_upgrading_from_0001_keeps_mqtt_logins_and_adds_the_new_schema(tmp
     from alembic import command
     from sqlalchemy import text
 
-    from backend.db.migrate import alembic_config
+    from pooldesk_server.db.migrate import alembic_config
 
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     try:

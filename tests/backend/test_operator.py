@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from backend.db.engine import Database
-from backend.ops.activity import BURST_MIN, check_bursts
+from pooldesk_server.db.engine import Database
+from pooldesk_server.ops.activity import BURST_MIN, check_bursts
 from tests.backend.helpers import PASSWORD, device_id_for, error_of, login, register
 from tests.backend.serve import Serve, running_serve
 from tests.backend.test_cli import run_cli

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from backend.db.models import RefreshToken
+from pooldesk_server.db.models import RefreshToken
 from tests.backend.helpers import PASSWORD, signed_in
 
 

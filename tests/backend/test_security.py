@@ -7,8 +7,8 @@ import time
 
 from sqlalchemy import select
 
-from backend.db.models import RefreshToken, User
-from backend.security.passwords import Passwords
+from pooldesk_server.db.models import RefreshToken, User
+from pooldesk_server.security.passwords import Passwords
 from tests.backend.conftest import open_client
 from tests.backend.helpers import PASSWORD, signed_in
 

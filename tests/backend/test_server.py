@@ -1,4 +1,4 @@
-"""A real `python -m backend.cli serve` process, driven with the seed's curl session."""
+"""A real `python -m pooldesk_server.cli serve` process, driven with the seed's curl session."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
         [
             sys.executable,
             "-m",
-            "backend.cli",
+            "pooldesk_server.cli",
             "serve",
             "--port",
             str(port),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.settings import ConfigError, load_settings
+from pooldesk_server.settings import ConfigError, load_settings
 from tests.backend import postgres
 
 STRONG = secrets.token_hex(32)

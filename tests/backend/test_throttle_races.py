@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from backend.db.models import AuditEntry
+from pooldesk_server.db.models import AuditEntry
 from tests.backend.conftest import AppClient, make_settings, open_client
 from tests.backend.helpers import PASSWORD, error_of, register, signed_in
 from tests.backend.test_devices import CLAIM_CODE, _import

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from firmware.sim.blectx import PERIPHERAL, SimPeripheral, open_peripheral
 from pooldesk.ble import central as central_module
 from pooldesk.ble.radio import ENV_VAR, get_virtual_link, use_radio
+from pooldesk_firmware.sim.blectx import PERIPHERAL, SimPeripheral, open_peripheral
 
 
 @dataclass

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-HOST_DIR = Path(__file__).resolve().parents[2] / "firmware" / "sim" / "host"
+HOST_DIR = Path(__file__).resolve().parents[2] / "pooldesk_firmware" / "sim" / "host"
 
 
 def import_bluetooth() -> ModuleType:

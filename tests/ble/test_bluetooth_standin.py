@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from bleak import BleakClient, BleakScanner
 
-from firmware.sim.blectx import PERIPHERAL
 from pooldesk.ble.bumble_backend import BumbleClient, BumbleScanner
+from pooldesk_firmware.sim.blectx import PERIPHERAL
 from tests.ble.gatt_app import (
     DESC_READ,
     FLAG_NOTIFY,
@@ -218,7 +218,7 @@ async def test_active_false_drops_the_central_without_an_irq_and_stops_everythin
 
 async def test_stand_in_outside_a_simulated_controller_says_what_is_missing():
     assert PERIPHERAL.get(None) is None
-    with pytest.raises(OSError, match="must set firmware.sim.blectx.PERIPHERAL"):
+    with pytest.raises(OSError, match="must set pooldesk_firmware.sim.blectx.PERIPHERAL"):
         bluetooth.BLE()
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-from firmware.sim import hostenv
-from firmware.sim.runner import start_devices
 from pooldesk.ble.link import open_gatt_link
 from pooldesk.ble.radio import get_virtual_link
 from pooldesk.ble.scan import scan_for_controllers
 from pooldesk.provisioning import Binding, ProvisioningClient, WrongClaimCode
+from pooldesk_firmware.sim import hostenv
+from pooldesk_firmware.sim.runner import start_devices
 
 hostenv.install()
 

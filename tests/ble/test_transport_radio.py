@@ -14,10 +14,10 @@ from bleak.exc import BleakBluetoothNotAvailableError
 from bumble.controller import Controller
 from bumble.transport import open_transport
 
-from firmware.sim.blectx import PERIPHERAL, open_peripheral
 from pooldesk.ble import central as central_module
 from pooldesk.ble.bumble_backend import BumbleClient, BumbleScanner
 from pooldesk.ble.radio import ENV_VAR, Radio, get_virtual_link, radio_from_setting, use_radio
+from pooldesk_firmware.sim.blectx import PERIPHERAL, open_peripheral
 from tests.ble.echo_app import COMMAND_UUID, SERVICE_UUID, EchoApp
 from tests.support.ports import free_port
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from backend.app import create_app
-from backend.broker.extension import BrokerExtension
-from backend.broker.managed import ManagedMosquitto
-from backend.db.models import MqttLogin
-from backend.settings import Settings
+from pooldesk_server.app import create_app
+from pooldesk_server.broker.extension import BrokerExtension
+from pooldesk_server.broker.managed import ManagedMosquitto
+from pooldesk_server.db.models import MqttLogin
+from pooldesk_server.settings import Settings
 from tests.broker.probe import Probe
 
 PASSWORD = "SecurePass123!@#"

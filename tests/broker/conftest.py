@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from backend.broker.base import BrokerLogin
-from backend.broker.extension import BrokerExtension, build_backend
-from backend.broker.logins import dashboard_login, device_login, recorder_login
-from backend.broker.managed import ManagedMosquitto
+from pooldesk_server.broker.base import BrokerLogin
+from pooldesk_server.broker.extension import BrokerExtension, build_backend
+from pooldesk_server.broker.logins import dashboard_login, device_login, recorder_login
+from pooldesk_server.broker.managed import ManagedMosquitto
 from tests.broker.app_support import Backend, app_settings, open_backend
 from tests.broker.probe import Probe
 

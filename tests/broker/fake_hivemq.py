@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from backend.broker.matching import filter_within, topic_matches
+from pooldesk_server.broker.matching import filter_within, topic_matches
 
 PERMISSION_FIELDS = {
     "name",

@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from backend.broker.base import BrokerLogin
+from pooldesk_server.broker.base import BrokerLogin
 
 NOT_AUTHORIZED = 0x87
 UNSPECIFIED = 0x80

@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 
-from backend.broker.base import BrokerLogin
-from backend.broker.extension import BrokerExtension, build_backend, run_sync
-from backend.broker.logins import device_login
-from backend.broker.mosquitto import BrokerConfigError
+from pooldesk_server.broker.base import BrokerLogin
+from pooldesk_server.broker.extension import BrokerExtension, build_backend, run_sync
+from pooldesk_server.broker.logins import device_login
+from pooldesk_server.broker.mosquitto import BrokerConfigError
 from tests.broker.app_support import PASSWORD, app_settings, open_backend, probe_for
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from backend.broker.base import BrokerBackend, BrokerRejected, BrokerUnavailable
-from backend.broker.logins import dashboard_login, device_login
-from backend.broker.managed import find_dynsec_plugin
-from backend.broker.mosquitto import BrokerConfigError, ExternalMosquitto
+from pooldesk_server.broker.base import BrokerBackend, BrokerRejected, BrokerUnavailable
+from pooldesk_server.broker.logins import dashboard_login, device_login
+from pooldesk_server.broker.managed import find_dynsec_plugin
+from pooldesk_server.broker.mosquitto import BrokerConfigError, ExternalMosquitto
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
 from tests.support.ports import free_port, wait_for_port
 

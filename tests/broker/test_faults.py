@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backend.broker.extension import BrokerExtension, build_backend
-from backend.broker.logins import dashboard_login
-from backend.broker.managed import ManagedMosquitto
-from backend.db.models import BrokerJob
+from pooldesk_server.broker.extension import BrokerExtension, build_backend
+from pooldesk_server.broker.logins import dashboard_login
+from pooldesk_server.broker.managed import ManagedMosquitto
+from pooldesk_server.db.models import BrokerJob
 from tests.broker.app_support import PASSWORD, Backend, app_settings, open_backend, probe_for
 from tests.broker.probe import Probe
 

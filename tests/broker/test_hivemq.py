@@ -7,10 +7,15 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from backend.broker.base import BrokerBackend, BrokerRejected, BrokerUnavailable
-from backend.broker.hivemq import HiveMQCloud
-from backend.broker.logins import dashboard_login, device_login, new_password, recorder_login
-from backend.broker.mosquitto import BrokerConfigError
+from pooldesk_server.broker.base import BrokerBackend, BrokerRejected, BrokerUnavailable
+from pooldesk_server.broker.hivemq import HiveMQCloud
+from pooldesk_server.broker.logins import (
+    dashboard_login,
+    device_login,
+    new_password,
+    recorder_login,
+)
+from pooldesk_server.broker.mosquitto import BrokerConfigError
 from tests.broker.fake_hivemq import FakeHiveMQ
 
 API = (

@@ -12,13 +12,18 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from backend.broker.base import BrokerBackend, BrokerRejected, BrokerUnavailable
-from backend.broker.extension import build_backend
-from backend.broker.http_auth import HttpAuthBroker, LoginFile, http_auth_routes
-from backend.broker.logins import dashboard_login, device_login, new_password, recorder_login
-from backend.broker.matching import allowed, filter_within, topic_matches
-from backend.broker.mosquitto import BrokerConfigError
-from backend.broker.rights import AclRule, dashboard_rights
+from pooldesk_server.broker.base import BrokerBackend, BrokerRejected, BrokerUnavailable
+from pooldesk_server.broker.extension import build_backend
+from pooldesk_server.broker.http_auth import HttpAuthBroker, LoginFile, http_auth_routes
+from pooldesk_server.broker.logins import (
+    dashboard_login,
+    device_login,
+    new_password,
+    recorder_login,
+)
+from pooldesk_server.broker.matching import allowed, filter_within, topic_matches
+from pooldesk_server.broker.mosquitto import BrokerConfigError
+from pooldesk_server.broker.rights import AclRule, dashboard_rights
 from tests.broker.app_support import app_settings
 from tests.support.ports import free_port, wait_for_port
 

@@ -10,7 +10,7 @@ import asyncio
 import json
 from dataclasses import replace
 
-from backend.broker.logins import dashboard_login, new_password
+from pooldesk_server.broker.logins import dashboard_login, new_password
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
 
 A1, A2, B1 = "esp-a00001", "esp-a00002", "esp-b00001"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from backend.broker.logins import device_login
-from backend.broker.managed import LanListener, ManagedMosquitto
+from pooldesk_server.broker.logins import device_login
+from pooldesk_server.broker.managed import LanListener, ManagedMosquitto
 from tests.broker.probe import NOT_AUTHORIZED, Probe
 from tests.support.ports import free_port
 

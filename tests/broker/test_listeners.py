@@ -8,7 +8,7 @@ import ipaddress
 import os
 from pathlib import Path
 
-from backend.broker.managed import ManagedMosquitto
+from pooldesk_server.broker.managed import ManagedMosquitto
 
 
 def listening_addresses(pid: int) -> list[tuple[str, int]]:

@@ -7,9 +7,9 @@ import asyncio
 import statistics
 import time
 
-from backend.broker.authplugin import CONTROL_TOPIC, RESPONSE_TOPIC, put_line
-from backend.broker.logins import dashboard_login, device_login
-from backend.broker.managed import ADMIN_USERNAME, ManagedMosquitto
+from pooldesk_server.broker.authplugin import CONTROL_TOPIC, RESPONSE_TOPIC, put_line
+from pooldesk_server.broker.logins import dashboard_login, device_login
+from pooldesk_server.broker.managed import ADMIN_USERNAME, ManagedMosquitto
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
 
 

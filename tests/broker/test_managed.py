@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from backend.broker.base import BrokerBackend, BrokerNotInstalled, BrokerRejected
-from backend.broker.logins import dashboard_login, device_login
-from backend.broker.managed import ADMIN_USERNAME, ManagedMosquitto
-from backend.broker.rights import AclRule
-from backend.broker.store import HashedLogin, dynsec_password_hash
+from pooldesk_server.broker.base import BrokerBackend, BrokerNotInstalled, BrokerRejected
+from pooldesk_server.broker.logins import dashboard_login, device_login
+from pooldesk_server.broker.managed import ADMIN_USERNAME, ManagedMosquitto
+from pooldesk_server.broker.rights import AclRule
+from pooldesk_server.broker.store import HashedLogin, dynsec_password_hash
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
 
 
@@ -270,7 +270,7 @@ def test_a_killed_backend_takes_its_broker_with_it(data_dir):
     """Even a SIGKILLed backend leaves no broker behind holding the ports."""
     script = (
         "import asyncio, sys\n"
-        "from backend.broker.managed import ManagedMosquitto\n"
+        "from pooldesk_server.broker.managed import ManagedMosquitto\n"
         "async def main():\n"
         f"    m = ManagedMosquitto({str(data_dir)!r})\n"
         "    await m.start()\n"

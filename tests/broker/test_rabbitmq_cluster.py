@@ -18,9 +18,9 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from backend.broker.base import BrokerLogin
-from backend.broker.http_auth import HttpAuthBroker, LoginFile, http_auth_routes
-from backend.broker.logins import dashboard_login, device_login
+from pooldesk_server.broker.base import BrokerLogin
+from pooldesk_server.broker.http_auth import HttpAuthBroker, LoginFile, http_auth_routes
+from pooldesk_server.broker.logins import dashboard_login, device_login
 from tests.broker.probe import Probe
 from tests.support.ports import free_port, wait_for_port
 from tests.support.rabbitmq import RabbitCluster, rabbit_cluster

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from backend.broker.logins import recorder_login
-from backend.recorder.messages import interpret
-from backend.recorder.recorder import Recorder
-from backend.recorder.service import run_recorder
+from pooldesk_server.broker.logins import recorder_login
+from pooldesk_server.recorder.messages import interpret
+from pooldesk_server.recorder.recorder import Recorder
+from pooldesk_server.recorder.service import run_recorder
 from tests.broker.app_support import app_settings, probe_for
 from tests.broker.probe import Probe
 

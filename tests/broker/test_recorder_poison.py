@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from backend.recorder.messages import interpret
-from backend.recorder.recorder import Recorder
+from pooldesk_server.recorder.messages import interpret
+from pooldesk_server.recorder.recorder import Recorder
 from tests.broker.test_recorder import PREFIX, _device, _history, _wait_for
 
 POISON = [
@@ -78,7 +78,7 @@ async def test_poison_messages_neither_stop_the_recorder_nor_break_history(backe
 def test_what_is_stored_is_the_json_the_history_api_can_send():
     """The stored text is made once, while the payload is checked; the checks' shortcuts (few
     brackets, no `\\ud` escape) must not let anything through that the full checks refuse."""
-    from backend.recorder.messages import MAX_DEPTH, stored_text
+    from pooldesk_server.recorder.messages import MAX_DEPTH, stored_text
 
     def stored(payload: bytes) -> str:
         return stored_text(interpret(f"{PREFIX}/telemetry", payload))

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from backend.broker.keyed_locks import KeyedLocks
-from backend.broker.logins import dashboard_login
-from backend.db.models import MqttLogin, Session
-from backend.db.types import utcnow
+from pooldesk_server.broker.keyed_locks import KeyedLocks
+from pooldesk_server.broker.logins import dashboard_login
+from pooldesk_server.db.models import MqttLogin, Session
+from pooldesk_server.db.types import utcnow
 from tests.broker.app_support import PASSWORD, probe_for
 from tests.broker.probe import NOT_AUTHORIZED, Probe
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from backend.broker.logins import dashboard_login, device_login, new_password, recorder_login
-from backend.broker.rights import (
+from pooldesk_server.broker.logins import (
+    dashboard_login,
+    device_login,
+    new_password,
+    recorder_login,
+)
+from pooldesk_server.broker.rights import (
     AclRule,
     InvalidTopicName,
     check_rights,

@@ -1,12 +1,13 @@
 """The http-auth back end decides from the same rights as Mosquitto: check that both agree.
 
 Each subscribe filter and publish topic is tried for real on the managed Mosquitto and decided by
-`backend.broker.matching.allowed`; any disagreement would be a hole in one of the two back ends.
+`pooldesk_server.broker.matching.allowed`; any disagreement would be a hole in one of the two back
+ends.
 """
 
 from __future__ import annotations
 
-from backend.broker.matching import allowed
+from pooldesk_server.broker.matching import allowed
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE
 
 A1 = "users/alice/devices/esp-a00001"

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _serve(data_dir: Path, port: int, host: str = "127.0.0.1", **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--host", host]
+        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(port), "--host", host]
         + ["--data-dir", str(data_dir)],
         cwd=REPO,
         env=clean_env(**env),
@@ -112,7 +112,15 @@ def test_broker_sync_refuses_while_serve_holds_the_folder(first_server, backend_
     first, port = first_server
     broker_pid = _broker_pid(data_dir)
     result = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "broker", "sync", "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "pooldesk_server.cli",
+            "broker",
+            "sync",
+            "--data-dir",
+            str(data_dir),
+        ],
         cwd=REPO,
         env=clean_env(),
         capture_output=True,
@@ -182,7 +190,15 @@ def test_broker_settings_come_from_the_dotenv_file_too(tmp_path: Path):
     admin login, so the command says what is missing) instead of starting a managed one."""
     (tmp_path / ".env").write_text("POOLDESK_BROKER=mosquitto\nMQTT_BROKER_URL=mqtt://x:1883\n")
     result = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "broker", "sync", "--data-dir", str(tmp_path / "d")],
+        [
+            sys.executable,
+            "-m",
+            "pooldesk_server.cli",
+            "broker",
+            "sync",
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
         cwd=tmp_path,
         env=clean_env(),
         capture_output=True,
@@ -196,7 +212,7 @@ def test_broker_settings_come_from_the_dotenv_file_too(tmp_path: Path):
 
 def test_an_unknown_broker_kind_stops_serve_with_a_clear_message(tmp_path: Path):
     result = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(free_port())]
+        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(free_port())]
         + ["--data-dir", str(tmp_path / "d")],
         cwd=tmp_path,
         env=clean_env(POOLDESK_BROKER="mosquito"),
@@ -215,7 +231,14 @@ def test_a_port_in_use_is_reported_before_the_broker_starts(backend_dir: Path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         result = subprocess.run(
-            [sys.executable, "-m", "backend.cli", "serve", "--port", str(taken.getsockname()[1])]
+            [
+                sys.executable,
+                "-m",
+                "pooldesk_server.cli",
+                "serve",
+                "--port",
+                str(taken.getsockname()[1]),
+            ]
             + ["--data-dir", str(backend_dir)],
             cwd=REPO,
             env=clean_env(),

@@ -14,15 +14,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from backend.app import create_app
-from backend.broker.extension import POOLDESK_LOGIN_PREFIXES, BrokerExtension
-from backend.broker.logins import device_login
-from backend.db.engine import Database
-from backend.db.migrate import upgrade_to_head
-from backend.db.models import MqttLogin, User
-from backend.db.types import utcnow
-from backend.ops import accounts
-from backend.ops.requests import carry_out_pending, sweep_disabled
+from pooldesk_server.app import create_app
+from pooldesk_server.broker.extension import POOLDESK_LOGIN_PREFIXES, BrokerExtension
+from pooldesk_server.broker.logins import device_login
+from pooldesk_server.db.engine import Database
+from pooldesk_server.db.migrate import upgrade_to_head
+from pooldesk_server.db.models import MqttLogin, User
+from pooldesk_server.db.types import utcnow
+from pooldesk_server.ops import accounts
+from pooldesk_server.ops.requests import carry_out_pending, sweep_disabled
 from tests.backend.conftest import make_settings
 from tests.backend.helpers import device_id_for, login, register
 from tests.backend.postgres import Cluster, postgres_cluster

@@ -581,7 +581,7 @@ def test_the_settings_file_explains_every_setting_the_backend_reads():
     """Every variable the backend reads (`env.get("X")`, `_int(env, "X", ...)`, `env["X"]`, ...) is
     in deploy/pooldesk.env.example, with a comment above it or in the list of other back ends."""
     read = set()
-    for source in (REPO / "backend").rglob("*.py"):
+    for source in (REPO / "pooldesk_server").rglob("*.py"):
         read |= set(
             re.findall(
                 r'(?:env\.get\(|_int\(env, |_port\(env, |env\[)"([A-Z][A-Z0-9_]+)"',

@@ -13,7 +13,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from firmware.sim import hostenv
+from pooldesk_firmware.sim import hostenv
 from tests.support.plain_mosquitto import plain_mosquitto
 
 hostenv.install()

@@ -1,4 +1,4 @@
-"""`pooldesk-sim` (firmware/sim/cli.py:main) as a user runs it."""
+"""`pooldesk-sim` (pooldesk_firmware/sim/cli.py:main) as a user runs it."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import threading
 import time
 from pathlib import Path
 
-from firmware.sim.cli import main
+from pooldesk_firmware.sim.cli import main
 from tests.firmware.conftest import Dashboard
 
-CLI = [sys.executable, "-m", "firmware.sim.cli"]
+CLI = [sys.executable, "-m", "pooldesk_firmware.sim.cli"]
 
 
 def test_two_devices_come_online_obey_and_go_offline_on_ctrl_c(tmp_path: Path, broker: int):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from firmware.sim.runner import SimulatedController
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.app.helpers import wait_until
 from tests.firmware.conftest import make_binding
 

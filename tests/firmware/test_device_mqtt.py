@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.sim.runner import SimulatedController, start_devices
+from pooldesk_firmware.sim.runner import SimulatedController, start_devices
 from tests.firmware.conftest import PREFIX, Dashboard, make_binding
 from tests.support.ports import free_port, wait_for_port
 
@@ -336,7 +336,7 @@ async def test_long_press_factory_reset_keeps_only_the_claim_code(tmp_path, brok
 async def test_wifi_failures_are_told_apart_and_corrected_without_reboot(
     tmp_path, broker, network, reason
 ):
-    from firmware.sim.device import FakeNetwork, default_networks
+    from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 
     nets = default_networks() + [FakeNetwork("NoDHCP", "dhcpless", dhcp=False)]
     async with SimulatedController(tmp_path / "flash", networks=nets, wifi_timeout_s=1.0) as sim:

@@ -12,7 +12,7 @@ from pathlib import Path
 import fw_store
 import pytest
 
-from firmware.tools import factory, flash
+from pooldesk_firmware.tools import factory, flash
 from tests.support import micropython
 
 DEVICE = flash.DEVICE_DIR

@@ -1,5 +1,5 @@
 """The whole controller under real MicroPython (its own asyncio, the board stand-ins in
-firmware/sim/mpy/) against a real Mosquitto, commanded by a paho client."""
+pooldesk_firmware/sim/mpy/) against a real Mosquitto, commanded by a paho client."""
 
 from __future__ import annotations
 

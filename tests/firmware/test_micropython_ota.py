@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.tools.release import read_bundle
+from pooldesk_firmware.tools.release import read_bundle
 from tests.support import micropython, ota
 
 SCRIPT = micropython.SCRIPTS_DIR / "mpy_ota.py"

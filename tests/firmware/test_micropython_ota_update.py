@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from backend.broker.base import BrokerLogin
-from backend.firmware.transport import OtaSession, offer_payload
-from firmware.tools.release import read_bundle
+from pooldesk_firmware.tools.release import read_bundle
+from pooldesk_server.broker.base import BrokerLogin
+from pooldesk_server.firmware.transport import OtaSession, offer_payload
 from tests.firmware.conftest import PREFIX, make_binding
 from tests.support import ota
 from tests.support.mpy_board import MicroPythonBoard

@@ -1,5 +1,6 @@
 """The whole controller under the real MicroPython interpreter: it boots, advertises on the
-built-in `bluetooth` module (the stand-in in firmware/sim/mpy/, whose far side is this test),
+built-in `bluetooth` module (the stand-in in pooldesk_firmware/sim/mpy/, whose far side is this
+test),
 is provisioned by the app's real protocol client over that bridge, goes online on a real
 Mosquitto, and switches Bluetooth off once bound and online."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-DEVICE_DIR = Path(__file__).resolve().parents[2] / "firmware" / "device"
+DEVICE_DIR = Path(__file__).resolve().parents[2] / "pooldesk_firmware" / "device"
 FILES = sorted(DEVICE_DIR.glob("*.py"))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.tools import flash, release
+from pooldesk_firmware.tools import flash, release
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """The unit's side of an update against a real broker, with the backend's own transport
-(`backend.firmware.transport.OtaSession`) in this process so a test can spoil a chunk or cut
+(`pooldesk_server.firmware.transport.OtaSession`) in this process so a test can spoil a chunk or cut
 the power at every step of the swap (docs/updates.md)."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import fw_ota
 import fw_store
 import pytest
 
-from backend.broker.base import BrokerLogin
-from backend.firmware.transport import OtaSession, offer_payload
-from firmware.sim.runner import SimulatedController
-from firmware.tools.release import read_bundle
+from pooldesk_firmware.sim.runner import SimulatedController
+from pooldesk_firmware.tools.release import read_bundle
+from pooldesk_server.broker.base import BrokerLogin
+from pooldesk_server.firmware.transport import OtaSession, offer_payload
 from tests.firmware.conftest import PREFIX, make_binding
 from tests.support import ota
 

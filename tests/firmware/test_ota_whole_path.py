@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware.sim.runner import SimulatedController
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.support import ota
 
 pytestmark = pytest.mark.timeout(240)

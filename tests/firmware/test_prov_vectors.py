@@ -1,4 +1,5 @@
-"""The device side (firmware/device, pure Python for MicroPython) against the shared vectors."""
+"""The device side (pooldesk_firmware/device, pure Python for MicroPython) against the shared
+vectors."""
 
 from __future__ import annotations
 

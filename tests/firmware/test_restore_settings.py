@@ -3,7 +3,7 @@ simulated controller (unchanged firmware) with a real Mosquitto and paho as the 
 
 from __future__ import annotations
 
-from firmware.sim.runner import SimulatedController
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.firmware.conftest import make_binding
 
 

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from firmware.sim.runner import SimulatedController
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.firmware.conftest import PREFIX, Dashboard, make_binding
 
 REASON = "retained command ignored"

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import pytest
 from bleak import BleakScanner
 
-from firmware.sim.runner import start_devices
 from pooldesk.ble import central as central_module
 from pooldesk.ble.bumble_backend import BumbleScanner
 from pooldesk.ble.link import open_gatt_link
@@ -21,6 +20,7 @@ from pooldesk.provisioning import (
     WrongClaimCode,
     parse_manufacturer_data,
 )
+from pooldesk_firmware.sim.runner import start_devices
 from tests.firmware.conftest import PREFIX, make_binding
 
 GAP_DEVICE_NAME = "00002a00-0000-1000-8000-00805f9b34fb"

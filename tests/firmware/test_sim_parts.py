@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from firmware.sim.cli import parse_wifi
-from firmware.sim.device import FakeNetwork, SimClock, WaterModel
-from firmware.sim.water import apply_spec
+from pooldesk_firmware.sim.cli import parse_wifi
+from pooldesk_firmware.sim.device import FakeNetwork, SimClock, WaterModel
+from pooldesk_firmware.sim.water import apply_spec
 
 
 def test_ticks_wrap_like_micropython():

@@ -9,9 +9,9 @@ import time
 
 import network
 
-from firmware.sim.context import DEVICE
-from firmware.sim.device import SimDevice
-from firmware.sim.runner import SimulatedController
+from pooldesk_firmware.sim.context import DEVICE
+from pooldesk_firmware.sim.device import SimDevice
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.firmware.conftest import Dashboard, make_binding
 
 

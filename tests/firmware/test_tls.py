@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from firmware.sim.runner import SimulatedController
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.firmware.conftest import Dashboard, make_binding
 from tests.support.ports import free_port, wait_for_port
 

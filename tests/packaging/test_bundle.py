@@ -50,12 +50,12 @@ def test_every_file_and_module_the_spec_names_exists() -> None:
     for needed in (
         "resources/translations/pooldesk_es.qm",
         "resources/icons/pooldesk-256.png",
-        "firmware/device/fw_controller.py",
-        "firmware/device/prov.py",
-        "firmware/sim/host/machine.py",
-        "firmware/sim/host/bluetooth.py",
-        "backend/db/migrations/env.py",
-        "backend/security/common_passwords.txt",
+        "pooldesk_firmware/device/fw_controller.py",
+        "pooldesk_firmware/device/prov.py",
+        "pooldesk_firmware/sim/host/machine.py",
+        "pooldesk_firmware/sim/host/bluetooth.py",
+        "pooldesk_server/db/migrations/env.py",
+        "pooldesk_server/security/common_passwords.txt",
     ):
         assert needed in bundled, needed
     missing = [m for m in analysis["hiddenimports"] if importlib.util.find_spec(m) is None]

@@ -1,4 +1,4 @@
-"""Load the device-side provisioning code (firmware/device) into this CPython test process.
+"""Load the device-side provisioning code (pooldesk_firmware/device) into this CPython test process.
 
 The firmware folder and the simulator's `cryptolib` stand-in are appended to sys.path (after the
 standard library, so nothing of CPython is shadowed).
@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEVICE_DIR = ROOT / "firmware" / "device"
-HOST_DIR = ROOT / "firmware" / "sim" / "host"
+DEVICE_DIR = ROOT / "pooldesk_firmware" / "device"
+HOST_DIR = ROOT / "pooldesk_firmware" / "sim" / "host"
 VECTORS_DIR = ROOT / "tests" / "vectors"
 
 for _path in (str(DEVICE_DIR), str(HOST_DIR)):

@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from firmware.tools import factory
 from pooldesk.provisioning import (
     ClaimCodeForOtherDevice,
     InvalidClaimCode,
@@ -21,6 +20,7 @@ from pooldesk.provisioning import (
 )
 from pooldesk.provisioning.claimcode import ALPHABET
 from pooldesk.provisioning.protocol import parse_manufacturer_data
+from pooldesk_firmware.tools import factory
 
 
 def test_claim_codes_carry_80_random_bits():
@@ -106,7 +106,7 @@ def test_cli_runs_as_a_module(tmp_path):
         [
             sys.executable,
             "-m",
-            "firmware.tools.factory",
+            "pooldesk_firmware.tools.factory",
             "--count",
             "2",
             "--out",
@@ -123,7 +123,7 @@ def test_cli_runs_as_a_module(tmp_path):
 
 def test_vectors_are_up_to_date(tmp_path):
     """The committed vectors are exactly what the generator makes."""
-    from firmware.tools import make_vectors
+    from pooldesk_firmware.tools import make_vectors
 
     from .vectors import VECTORS_DIR
 
@@ -134,9 +134,9 @@ def test_vectors_are_up_to_date(tmp_path):
 def test_the_backend_accepts_the_factory_manifest_and_the_canonical_codes(tmp_path):
     """The manifest parses with the backend's own importer, and the code the app sends
     (canonical, from whatever the installer typed) matches what the factory listed."""
-    from backend.devices.ids import normalize_claim_code as backend_normalize
-    from backend.devices.manifest import parse_manifest
-    from backend.security.secrets_hashing import digest
+    from pooldesk_server.devices.ids import normalize_claim_code as backend_normalize
+    from pooldesk_server.devices.manifest import parse_manifest
+    from pooldesk_server.security.secrets_hashing import digest
 
     out = tmp_path / "batch"
     assert factory.main(["--count", "3", "--out", str(out)]) == 0

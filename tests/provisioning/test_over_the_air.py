@@ -1,4 +1,5 @@
-"""The device's Bluetooth glue (firmware/device/prov.py) and the client, over the virtual radio.
+"""The device's Bluetooth glue (pooldesk_firmware/device/prov.py) and the client, over the virtual
+radio.
 
 The device side runs the firmware's `Provisioning` on the simulator's `bluetooth` stand-in;
 the client reaches it through bleak (Bumble back end) and the bleak GattLink.
@@ -16,7 +17,6 @@ from typing import Any
 import pytest
 from bleak import BleakScanner
 
-from firmware.sim.blectx import PERIPHERAL, open_peripheral
 from pooldesk.ble import central as central_module
 from pooldesk.ble.bumble_backend import BumbleScanner
 from pooldesk.ble.link import open_gatt_link
@@ -28,6 +28,7 @@ from pooldesk.provisioning import (
     WrongClaimCode,
     parse_manufacturer_data,
 )
+from pooldesk_firmware.sim.blectx import PERIPHERAL, open_peripheral
 
 from .device_side import HOST_DIR
 from .table_host import Network, TableHost

@@ -1,4 +1,5 @@
-"""Access to the shared test vectors in tests/vectors/ (made by firmware/tools/make_vectors.py)."""
+"""Access to the shared test vectors in tests/vectors/ (made by
+pooldesk_firmware/tools/make_vectors.py)."""
 
 from __future__ import annotations
 

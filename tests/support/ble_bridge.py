@@ -1,4 +1,4 @@
-"""The central's side of `firmware/sim/mpy/bluetooth.py`: a TCP server the MicroPython
+"""The central's side of `pooldesk_firmware/sim/mpy/bluetooth.py`: a TCP server the MicroPython
 firmware's radio connects to (PD_BLE=127.0.0.1:<port>), and a `GattLink` over it, so the app's
 real provisioning client can provision firmware running under the real interpreter.
 

@@ -3,7 +3,7 @@
 
 The interpreter is the official port: extmod's frozen `asyncio` (with streams), `select`,
 `socket`, `ssl`, `cryptolib`, `hashlib`. Board-only modules (`network`, `machine`'s pins...)
-come from the stand-ins in `firmware/sim/mpy/`, put on the module search path.
+come from the stand-ins in `pooldesk_firmware/sim/mpy/`, put on the module search path.
 
 A test script written for `tests/firmware/mpy/mpyunit.py` prints one JSON object per line,
 prefixed with `RESULT_TAG`, for each case it runs: `{"case": name, "ok": bool, "error": text}`.
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEVICE_DIR = ROOT / "firmware" / "device"
-STANDINS_DIR = ROOT / "firmware" / "sim" / "mpy"
-SCRIPTS_DIR = ROOT / "tests" / "firmware" / "mpy"
+DEVICE_DIR = ROOT / "pooldesk_firmware" / "device"
+STANDINS_DIR = ROOT / "pooldesk_firmware" / "sim" / "mpy"
+SCRIPTS_DIR = ROOT / "tests" / "pooldesk_firmware" / "mpy"
 VECTORS_DIR = ROOT / "tests" / "vectors"
 RESULT_TAG = "@@MPY "
 # Where the Unix port keeps its frozen modules (asyncio): MICROPYPATH replaces the default

@@ -1,4 +1,4 @@
-"""A controller running under real MicroPython on the board stand-ins (firmware/sim/mpy/),
+"""A controller running under real MicroPython on the board stand-ins (pooldesk_firmware/sim/mpy/),
 driven from a CPython test: its flash folder, its world file, its control file, its events.
 
     with MicroPythonBoard(tmp_path, binding=...) as board:

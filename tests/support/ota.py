@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from firmware.tools import release
 from pooldesk.demo.processes import BackendProcess, backend_environment
+from pooldesk_firmware.tools import release
 
 DEVICE_DIR = release.DEVICE_DIR
 
@@ -33,7 +33,7 @@ def keypair(folder: Path) -> tuple[Path, str]:
 
 
 def source_copy(folder: Path, edit: Callable[[Path], None] | None = None) -> Path:
-    """A copy of firmware/device/ to build a release from, optionally changed by `edit`."""
+    """A copy of pooldesk_firmware/device/ to build a release from, optionally changed by `edit`."""
     src = folder / f"src-{secrets.token_hex(3)}"
     shutil.copytree(DEVICE_DIR, src, ignore=shutil.ignore_patterns("__pycache__"))
     if edit is not None:
@@ -55,7 +55,7 @@ def build(folder: Path, key: Path, version: str, **kwargs: Any) -> Path:
 
 def backend_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args],
+        [sys.executable, "-m", "pooldesk_server.cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -16,7 +16,7 @@ from pooldesk.ui.views.history_view import RANGES, HistoryView
 if TYPE_CHECKING:
     from pooldesk.ui.controllers.dashboard import DashboardController
 
-# history event types, as the recorder stores them (backend/recorder/messages.py KINDS)
+# history event types, as the recorder stores them (pooldesk_server/recorder/messages.py KINDS)
 PUMP_TYPES = {"state"}
 TELEMETRY_TYPES = {"telemetry"}
 MAX_PAGES = 20

@@ -4,9 +4,9 @@ runs the unchanged device code with those credentials."""
 
 from __future__ import annotations
 
-from firmware.sim.runner import SimulatedController
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.mqtt_link import LinkState
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.app.helpers import switch_pump, unique_user, wait_until
 
 

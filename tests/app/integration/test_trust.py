@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
-from firmware.sim.runner import SimulatedController
 from pooldesk.core.backend_client import BackendClient
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.app.helpers import FakeController, switch_pump, unique_user, wait_until
 
 LEFT = Qt.MouseButton.LeftButton

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from firmware.sim.runner import SimulatedController
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.app.helpers import wait_until
 from tests.support import ota
 

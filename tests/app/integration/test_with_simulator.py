@@ -1,12 +1,12 @@
-"""The app with the real firmware (firmware/sim runs the unchanged device code) on a real
+"""The app with the real firmware (pooldesk_firmware/sim runs the unchanged device code) on a real
 Mosquitto: the device comes online, reports its water temperature, and a click on the card
 switches its relay, confirmed by the firmware's cmd_id echo; a power cut turns the card
 offline through the firmware's will."""
 
 from __future__ import annotations
 
-from firmware.sim.runner import SimulatedController
 from pooldesk.core.backend_client import BackendClient
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.app.helpers import switch_pump, unique_user, wait_until
 
 

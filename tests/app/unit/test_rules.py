@@ -101,7 +101,7 @@ def test_without_a_keyring_the_session_lasts_this_run_only() -> None:
     assert store.load() is None
 
 
-# -- Wi-Fi settings: the same rule as the controller (firmware/device/prov_check.py) ----------
+# -- Wi-Fi settings: the same rule as the controller (pooldesk_firmware/device/prov_check.py) ------
 WIFI_PASSWORDS = [
     "poolpass",  # 8 ASCII: the shortest passphrase
     "p" * 63,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from firmware.sim.device import FakeNetwork, default_networks
-from firmware.sim.runner import SimulatedController
 from pooldesk.ble import central as central_module
 from pooldesk.ble.radio import ENV_VAR, use_radio
 from pooldesk.core.backend_client import BackendClient
+from pooldesk_firmware.sim.device import FakeNetwork, default_networks
+from pooldesk_firmware.sim.runner import SimulatedController
 from tests.app.helpers import BackendProcess, unique_user
 
 

@@ -1,5 +1,5 @@
 # The whole controller under MicroPython with its own asyncio, on the board stand-ins
-# (firmware/sim/mpy/). Environment: PD_FLASH (the flash root: factory.json, config.json),
+# (pooldesk_firmware/sim/mpy/). Environment: PD_FLASH (the flash root: factory.json, config.json),
 # PD_WORLD (the world file), PD_CONTROL (a file of JSON lines the test appends: requests the
 # provisioning side would make), PD_WIFI_TIMEOUT, PD_BLE (the Bluetooth bridge's address
 # "127.0.0.1:<port>", tests/support/ble_bridge.py: provisioning runs over it; "0" or unset: none).

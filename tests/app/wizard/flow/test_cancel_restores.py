@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from firmware.sim.device import FakeNetwork, default_networks
 from pooldesk.core.provisioning_flow import FlowCancelled, NextStep, Step
+from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from tests.app.wizard.conftest import device_ids_on
 
 from .test_flow import found_and_selected, new_flow

@@ -7,7 +7,6 @@ import asyncio
 
 import pytest
 
-from firmware.sim.device import FakeNetwork, default_networks
 from pooldesk.core.provisioning_flow import (
     FlowCancelled,
     NextStep,
@@ -21,6 +20,7 @@ from pooldesk.provisioning import (
     RetryLater,
     WrongClaimCode,
 )
+from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from tests.app.wizard.conftest import device_ids_on
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from firmware.sim.device import FakeNetwork, default_networks
 from pooldesk.core.provisioning_flow import Step
+from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from tests.app.helpers import wait_until
 from tests.app.wizard.ui.test_bluetooth_unavailable import listed
 from tests.app.wizard.ui.test_wizard import choose_wifi, enter_claim, pick, signed_in_app

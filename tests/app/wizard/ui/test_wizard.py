@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from shiboken6 import isValid
 
-from firmware.sim.device import FakeNetwork, default_networks
 from pooldesk.core.provisioning_flow import Step
 from pooldesk.ui.wizard.view import OTHER_NETWORK
+from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from tests.app.helpers import wait_until
 from tests.app.wizard.conftest import device_ids_on
 

@@ -1,1 +1,0 @@
-"""Host simulator: runs the unchanged `firmware/device/` code under CPython (`pooldesk-sim`)."""

@@ -1,0 +1,1 @@
+"""PoolDesk server: accounts, devices, telemetry and broker logins, run headless."""

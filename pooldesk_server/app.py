@@ -1,0 +1,190 @@
+"""The Starlette application: routes, error handlers, lifespan (migrations, extensions)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from pooldesk_server import openapi
+from pooldesk_server.accounts.routes import routes as account_routes
+from pooldesk_server.context import AppContext, context_of
+from pooldesk_server.db.migrate import current_revision, head_revision, upgrade_to_head
+from pooldesk_server.devices.routes import routes as device_routes
+from pooldesk_server.extensions import Extension
+from pooldesk_server.http.errors import (
+    ApiError,
+    error_response,
+    handle_api_error,
+    handle_http_exception,
+    handle_unexpected,
+)
+from pooldesk_server.http.headers import SecurityHeaders
+from pooldesk_server.http.responses import ok
+from pooldesk_server.http.routing import route
+from pooldesk_server.maintenance import purge_forever
+from pooldesk_server.ops.activity import watch_bursts
+from pooldesk_server.ops.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from pooldesk_server.ops.requests import carry_out_forever
+from pooldesk_server.settings import Settings
+from pooldesk_server.telemetry.routes import routes as telemetry_routes
+
+log = logging.getLogger("pooldesk_server.app")
+
+
+class SchemaOutOfDate(Exception):
+    pass
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 when the database answers and every extension's components (the broker, the
+    recorder, the data folder's disk) are up; 503 naming what is down otherwise. Extension
+    states come from their own periodic checks, so a probe costs one `SELECT 1`."""
+    try:
+        async with context_of(request).db.read() as db:
+            await db.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: database unreachable")
+        return error_response(503, "unavailable", "Database unreachable")
+    components: dict[str, dict[str, Any]] = {"database": {"ok": True, "detail": "ok"}}
+    for extension in request.app.state.extensions:
+        report = getattr(extension, "health_report", None)
+        if report is not None:
+            components.update(report())
+    down = sorted(name for name, state in components.items() if not state["ok"])
+    if down:
+        details = "; ".join(f"{name}: {components[name]['detail']}" for name in down)
+        body = {
+            "ok": False,
+            "status": "unavailable",
+            "components": components,
+            "error": {"code": "unavailable", "message": f"Not ready: {details}"},
+        }
+        return JSONResponse(body, status_code=503)
+    if len(components) == 1:  # no extension reports anything: the plain answer
+        return ok(status="ok")
+    return ok(status="ok", components=components)
+
+
+async def openapi_document(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.openapi)
+
+
+async def prepare_schema(ctx: AppContext) -> None:
+    if ctx.settings.auto_migrate:
+        await upgrade_to_head(ctx.db)
+        return
+    current, head = await current_revision(ctx.db), head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"Database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `pooldesk-backend migrate` first"
+        )
+
+
+def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> Starlette:
+    ctx = AppContext.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        started: list[Extension] = []
+        housekeeping: asyncio.Task[None] | None = None
+        operator: asyncio.Task[None] | None = None
+        bursts: asyncio.Task[None] | None = None
+        try:
+            await prepare_schema(ctx)
+            for extension in extensions:
+                await extension.start(ctx)
+                started.append(extension)
+            housekeeping = asyncio.create_task(
+                purge_forever(
+                    ctx.db,
+                    failure_window_seconds=settings.login_failure_window_seconds,
+                    events=ctx.events,
+                    known_address_days=settings.known_address_days,
+                ),
+                name="pooldesk-housekeeping",
+            )
+            # Operator commands run in other processes; this server carries out their requests.
+            operator = asyncio.create_task(carry_out_forever(ctx), name="pooldesk-operator")
+            bursts = asyncio.create_task(
+                watch_bursts(ctx.db, on_burst=on_burst, data_dir=settings.data_dir),
+                name="pooldesk-activity",
+            )
+            yield
+        finally:
+            for task in (operator, bursts):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if housekeeping is not None:
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
+            for extension in reversed(started):
+                try:
+                    await extension.stop()
+                except Exception:
+                    log.exception("extension %s failed to stop", extension.name)
+            await ctx.db.dispose()
+
+    metrics = Metrics() if settings.metrics else None
+
+    def on_burst(kind: str, _count: int) -> None:
+        if metrics is not None:
+            metrics.unusual.labels(kind).inc()
+
+    routes: list[BaseRoute] = [
+        route("/healthz", {"GET": healthz}),
+        route("/openapi.json", {"GET": openapi_document}),
+        *account_routes,
+        *device_routes,
+        *telemetry_routes,
+    ]
+    operations: dict[tuple[str, str], dict[str, Any]] = dict(openapi.OPERATIONS)
+    for extension in extensions:
+        routes.extend(extension.routes)
+        operations.update(extension.openapi)
+    if metrics is not None:
+        routes.append(route("/metrics", {"GET": metrics_endpoint}))
+        operations[("/metrics", "GET")] = {
+            "summary": "Prometheus metrics (only with POOLDESK_METRICS=1)",
+            "responses": {
+                "200": {
+                    "description": "Prometheus text format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+    )
+    # An API answers a stray trailing slash with a JSON 404, not a bodiless redirect.
+    app.router.redirect_slashes = False
+    if metrics is not None:  # outermost: it times everything, error answers included
+        app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)
+    app.state.metrics = metrics
+    app.state.ctx = ctx
+    app.state.extensions = list(extensions)
+    app.state.openapi = openapi.build_document(routes, operations)
+    return app

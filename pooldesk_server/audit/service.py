@@ -1,0 +1,80 @@
+"""The audit log: who did what, when (UTC), from where. Never passwords, tokens or keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pooldesk_server.db.models import AuditEntry
+from pooldesk_server.db.types import utcnow
+from pooldesk_server.timefmt import iso
+
+Outcome = Literal["success", "failure"]
+
+# Every event name the backend writes; docs/backend.md lists them.
+EVENTS = (
+    "register",
+    "login",
+    "refresh",
+    "refresh_reuse",
+    "logout",
+    "session_end",
+    "password_change",
+    "device_add",
+    "device_rename",
+    "device_remove",
+    "api_key_issue",
+    "credential_issue",
+    "account_export",
+    "account_delete",
+    "account_disable",  # by the operator (`pooldesk-backend users disable`)
+    "account_enable",
+    "firmware_add",
+    "firmware_update",
+)
+
+
+def record(
+    session: AsyncSession,
+    *,
+    event: str,
+    outcome: Outcome,
+    user_id: str | None,
+    client_address: str = "",
+    **detail: Any,
+) -> None:
+    """Add an entry to the caller's transaction."""
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            user_id=user_id,
+            event=event,
+            outcome=outcome,
+            client_address=client_address[:64],
+            detail=json.dumps(detail, separators=(",", ":"), default=str),
+        )
+    )
+
+
+def entry_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": iso(entry.at),
+        "event": entry.event,
+        "outcome": entry.outcome,
+        "clientAddress": entry.client_address,
+        "detail": json.loads(entry.detail or "{}"),
+    }
+
+
+async def entries_for(
+    session: AsyncSession, user_id: str, *, limit: int, before_id: int | None
+) -> list[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.user_id == user_id)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    query = query.order_by(AuditEntry.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())

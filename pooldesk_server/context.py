@@ -1,0 +1,62 @@
+"""What every request handler needs, built once per app in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from pooldesk_server.accounts.events import AccountEvents
+from pooldesk_server.db.engine import Database
+from pooldesk_server.http.forwarded import forwarded_client
+from pooldesk_server.security.passwords import Passwords
+from pooldesk_server.security.tokens import Tokens
+from pooldesk_server.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    passwords: Passwords
+    tokens: Tokens
+    events: AccountEvents
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppContext:
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            passwords=Passwords(
+                memory_kib=settings.argon2_memory_kib,
+                time_cost=settings.argon2_time_cost,
+                parallelism=settings.argon2_parallelism,
+            ),
+            tokens=Tokens(
+                secret=settings.jwt_secret,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                access_seconds=settings.access_token_seconds,
+                refresh_seconds=settings.refresh_token_seconds,
+                leeway_seconds=settings.token_leeway_seconds,
+            ),
+            events=AccountEvents(),
+        )
+
+
+def context_of(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def client_address(request: Request) -> str:
+    """The client's IP address: the TCP peer, or behind a trusted proxy the address it
+    forwarded for (pooldesk_server/http/forwarded.py)."""
+    peer = request.client.host if request.client else ""
+    trusted = context_of(request).settings.trusted_proxies
+    if not trusted:
+        return peer
+    return forwarded_client(peer, request.headers.getlist("x-forwarded-for"), trusted)
+
+
+def user_agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")[:256]

@@ -1,0 +1,110 @@
+"""Async engines and transactions.
+
+SQLite allows one writer at a time. A transaction that starts with a read and later writes can
+fail at once with "database is locked" when another writer got there first, so on SQLite writes
+go through a second engine whose transactions begin with `BEGIN IMMEDIATE` (they wait for the
+lock, up to the busy timeout) while reads run in autocommit, which WAL lets run beside a writer.
+Read sessions must therefore never write. PostgreSQL uses one engine for both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+log = logging.getLogger("pooldesk_server.db")
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def protect_sqlite_file(database: str) -> None:
+    """The database holds password hashes and device history: its folder is made 0700 when
+    created here, and the file (with its WAL and shared-memory files, which SQLite creates with
+    the file's mode) is 0600, however the app was started."""
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if candidate.exists() and candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+        except PermissionError:
+            log.warning("cannot make %s private (mode 0600): not its owner", candidate)
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
+    engine = create_async_engine(url, pool_size=8, max_overflow=8, pool_timeout=30)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below decide how transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows (a deleted account's history, hashes) are overwritten with zeros, not
+        # left readable in free pages of the file.
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Reads run in autocommit (each statement sees the latest commit): one round trip to
+        # aiosqlite's thread less per request, and no read transaction pinning the WAL.
+        if immediate:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
+    """(reader, writer) engines for the URL; the same engine twice on PostgreSQL."""
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            protect_sqlite_file(database)
+        return _sqlite_engine(url, immediate=False), _sqlite_engine(url, immediate=True)
+    engine = create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return engine, engine
+
+
+class Database:
+    """Owns the engines; hands out read-only and read-write sessions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.reader, self.writer = create_engines(url)
+        self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._read_sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that commits when the block ends and rolls back on an exception."""
+        async with self._write_sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.reader.dispose()
+        if self.writer is not self.reader:
+            await self.writer.dispose()

@@ -1,0 +1,154 @@
+"""/api/devices handlers."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from pooldesk_server.accounts import throttle
+from pooldesk_server.accounts.events import DeviceUnbound
+from pooldesk_server.audit.service import record
+from pooldesk_server.context import client_address, context_of
+from pooldesk_server.devices import service
+from pooldesk_server.devices.ids import check_device_id, normalize_device_id
+from pooldesk_server.firmware.service import firmware_json
+from pooldesk_server.http.auth import require_user
+from pooldesk_server.http.body import optional_str, read_json_object, required_str
+from pooldesk_server.http.errors import conflict, not_found
+from pooldesk_server.http.responses import ok
+from pooldesk_server.http.routing import route
+
+
+def _path_device_id(request: Request) -> str:
+    device_id = normalize_device_id(request.path_params["device_id"])
+    if device_id is None:
+        raise not_found("No such device: device ids look like ESP-XXXXXX")
+    return device_id
+
+
+async def list_devices(request: Request) -> JSONResponse:
+    async with context_of(request).db.read() as db:
+        auth = await require_user(request, db)
+        owned = await service.devices_of(db, auth.user.id)
+        listed = []
+        for d in owned:
+            item = service.device_json(d)
+            item["firmware"] = await firmware_json(db, d)  # docs/updates.md
+            listed.append(item)
+    return ok(devices=listed)
+
+
+async def add_device(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    ctx = context_of(request)
+    body = await read_json_object(request, ctx.settings.max_body_bytes)
+    device_id = check_device_id(required_str(body, "deviceId", max_length=32))
+    raw_name = optional_str(body, "name", max_length=256)
+    name = service.check_name(raw_name) if raw_name is not None else None
+    claim_code = optional_str(body, "claimCode", max_length=128)
+    try:
+        async with ctx.db.write() as db:
+            # Counted first (and serialising this user's adds): 429 past the allowance.
+            await throttle.count_attempt(
+                db,
+                throttle.device_add_limits(auth.user.id, ctx.settings),
+                ctx.settings,
+                what="devices added in a short time",
+            )
+            refusal = await service.claim_refusal(
+                db, device_id, claim_code, user_id=auth.user.id, settings=ctx.settings
+            )
+            if refusal is None:
+                await service.ensure_unowned(db, device_id, auth.user.id)
+                await service.ensure_room(db, auth.user.id, ctx.settings)
+                device = service.new_device(auth.user, device_id, name)
+                db.add(device)
+                record(
+                    db,
+                    event="device_add",
+                    outcome="success",
+                    user_id=auth.user.id,
+                    client_address=client_address(request),
+                    deviceId=device_id,
+                )
+            else:
+                # Committed with the counted attempt; the refusal is raised after the commit.
+                record(
+                    db,
+                    event="device_add",
+                    outcome="failure",
+                    user_id=auth.user.id,
+                    client_address=client_address(request),
+                    deviceId=device_id,
+                    reason=service.WRONG_CLAIM_CODE,
+                )
+    except IntegrityError:
+        raise conflict(f"Device {device_id} is already registered to another account") from None
+    if refusal is not None:
+        raise refusal
+    return ok(201, device=service.device_json(device))
+
+
+async def rename_device(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    ctx = context_of(request)
+    device_id = _path_device_id(request)
+    body = await read_json_object(request, ctx.settings.max_body_bytes)
+    name = service.check_name(required_str(body, "name", max_length=256))
+    async with ctx.db.write() as db:
+        device = await service.owned_device(db, auth.user.id, device_id)
+        device.name = name
+        record(
+            db,
+            event="device_rename",
+            outcome="success",
+            user_id=auth.user.id,
+            client_address=client_address(request),
+            deviceId=device_id,
+        )
+    return ok(device=service.device_json(device))
+
+
+async def remove_device(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    ctx = context_of(request)
+    device_id = _path_device_id(request)
+    async with ctx.db.write() as db:
+        device = await service.owned_device(db, auth.user.id, device_id)
+        mqtt_users = await service.unbind(db, device)
+        record(
+            db,
+            event="device_remove",
+            outcome="success",
+            user_id=auth.user.id,
+            client_address=client_address(request),
+            deviceId=device_id,
+        )
+    await ctx.events.publish(DeviceUnbound(auth.user.id, auth.user.username, device_id, mqtt_users))
+    return ok(message=f"Device {device_id} removed from your account")
+
+
+async def new_api_key(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    ctx = context_of(request)
+    device_id = _path_device_id(request)
+    async with ctx.db.write() as db:
+        device = await service.owned_device(db, auth.user.id, device_id)
+        key = await service.issue_api_key(db, device)
+        record(
+            db,
+            event="api_key_issue",
+            outcome="success",
+            user_id=auth.user.id,
+            client_address=client_address(request),
+            deviceId=device_id,
+        )
+    return ok(201, deviceId=device_id, apiKey=key)
+
+
+routes = [
+    route("/api/devices", {"GET": list_devices, "POST": add_device}),
+    route("/api/devices/{device_id}", {"PATCH": rename_device, "DELETE": remove_device}),
+    route("/api/devices/{device_id}/api-key", {"POST": new_api_key}),
+]

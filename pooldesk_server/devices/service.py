@@ -1,0 +1,208 @@
+"""Device ownership: claiming (with the manifest's claim code), listing, renaming, unbinding,
+and the per-device API key."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pooldesk_server.accounts import throttle
+from pooldesk_server.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
+from pooldesk_server.db.types import utcnow
+from pooldesk_server.devices.ids import normalize_claim_code, topic_prefix
+from pooldesk_server.http.errors import ApiError, conflict, forbidden, not_found, validation_error
+from pooldesk_server.security.secrets_hashing import digest, new_api_key, same_digest
+from pooldesk_server.settings import Settings
+from pooldesk_server.timefmt import iso
+
+MAX_NAME = 64
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise validation_error(
+            f"name must be 1-{MAX_NAME} printable characters (no line breaks or tabs)"
+        )
+    return name
+
+
+def device_json(device: Device) -> dict[str, Any]:
+    return {
+        "deviceId": device.device_id,
+        "name": device.name,
+        "type": device.device_type,
+        "topicPrefix": device.topic_prefix,
+        "status": device.status,
+        "lastSeen": iso(device.last_seen),
+        "createdAt": iso(device.created_at),
+    }
+
+
+WRONG_CLAIM_CODE = "wrong_claim_code"
+
+
+async def claim_refusal(
+    db: AsyncSession,
+    device_id: str,
+    claim_code: str | None,
+    *,
+    user_id: str | None,
+    settings: Settings,
+) -> ApiError | None:
+    """Check, inside the caller's write transaction, that this device may be claimed with this
+    claim code.
+
+    Raises when no code is tried (device not in a required manifest, no code given) and 429
+    while the user or the device is locked out. A claim code check counts as an attempt against
+    the user and the device first; a wrong code is returned, not raised, so the caller commits
+    that count (with its audit entry) and then raises it. A right code is forgiven.
+    """
+    listed = await db.get(ManifestDevice, device_id)
+    if listed is None:
+        if settings.require_device_manifest:
+            raise forbidden(
+                f"Device {device_id} is not in the factory manifest; check the id on the "
+                "device label, or ask the operator to import the manifest"
+            )
+        return None
+    if not claim_code:
+        raise validation_error(
+            f"claimCode is required for device {device_id}: it is printed on the device label"
+        )
+    limits = throttle.claim_limits(user_id, device_id, settings)
+    attempt = await throttle.count_attempt(db, limits, settings)
+    if not same_digest(digest(normalize_claim_code(claim_code)), listed.claim_code_hash):
+        return forbidden(f"Claim code does not match device {device_id}")
+    # The device key goes: once claimed, earlier wrong guesses on it no longer matter.
+    await throttle.forgive(db, attempt, clear=(limits[-1].key,))
+    return None
+
+
+async def ensure_unowned(db: AsyncSession, device_id: str, user_id: str | None) -> None:
+    owner = await db.scalar(select(Device.user_id).where(Device.device_id == device_id))
+    if owner is None:
+        return
+    if owner == user_id:
+        raise conflict(f"Device {device_id} is already on your account")
+    raise conflict(f"Device {device_id} is already registered to another account")
+
+
+async def ensure_room(db: AsyncSession, user_id: str, settings: Settings) -> None:
+    """409 when the account already has the most devices it may have."""
+    count = await db.scalar(
+        select(func.count()).select_from(Device).where(Device.user_id == user_id)
+    )
+    if (count or 0) >= settings.max_devices_per_user:
+        raise conflict(
+            f"This account already has {count} devices, the most it may have; remove one "
+            "before adding another"
+        )
+
+
+def new_device(user: User, device_id: str, name: str | None) -> Device:
+    return Device(
+        id=str(uuid.uuid4()),
+        device_id=device_id,
+        user_id=user.id,
+        name=name or device_id,
+        device_type="pool-controller",
+        topic_prefix=topic_prefix(user.username, device_id),
+        status="offline",
+        last_seen=None,
+        created_at=utcnow(),
+    )
+
+
+async def devices_of(db: AsyncSession, user_id: str) -> list[Device]:
+    query = (
+        select(Device)
+        .where(Device.user_id == user_id)
+        .order_by(Device.created_at, Device.device_id)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def first_device_id(db: AsyncSession, user_id: str) -> str | None:
+    query = (
+        select(Device.device_id)
+        .where(Device.user_id == user_id)
+        .order_by(Device.created_at, Device.device_id)
+        .limit(1)
+    )
+    return await db.scalar(query)
+
+
+async def owned_device(db: AsyncSession, user_id: str, device_id: str) -> Device:
+    """The user's device, or 404 (also for other people's devices: their existence is
+    not the caller's business)."""
+    device = await db.scalar(
+        select(Device).where(Device.device_id == device_id, Device.user_id == user_id)
+    )
+    if device is None:
+        raise not_found(f"Device {device_id} is not on your account")
+    return device
+
+
+async def mark_mqtt_logins_pending_delete(db: AsyncSession, *conditions: Any) -> tuple[str, ...]:
+    """Flag MQTT logins for removal from the broker; returns their names, sorted."""
+    query = select(MqttLogin.mqtt_user).where(*conditions).order_by(MqttLogin.mqtt_user)
+    names = tuple((await db.scalars(query)).all())
+    if names:
+        await db.execute(update(MqttLogin).where(*conditions).values(broker_state="pending_delete"))
+    return names
+
+
+async def unbind(db: AsyncSession, device: Device) -> tuple[str, ...]:
+    mqtt_users = await mark_mqtt_logins_pending_delete(db, MqttLogin.device_id == device.id)
+    await db.execute(delete(Device).where(Device.id == device.id))
+    return mqtt_users
+
+
+async def issue_api_key(db: AsyncSession, device: Device) -> str:
+    """A new API key for the device (the old one stops working). Shown once, stored hashed."""
+    key = new_api_key()
+    await db.execute(delete(DeviceApiKey).where(DeviceApiKey.device_pk == device.id))
+    db.add(DeviceApiKey(device_pk=device.id, key_hash=digest(key), created_at=utcnow()))
+    return key
+
+
+async def credential_metadata(db: AsyncSession, user_id: str) -> dict[str, list[dict[str, Any]]]:
+    """What the account export says about the user's MQTT logins and device API keys: names,
+    kinds and dates, never a password, a hash or a key."""
+    logins = (
+        await db.execute(
+            select(MqttLogin, Device.device_id)
+            .outerjoin(Device, Device.id == MqttLogin.device_id)
+            .where(MqttLogin.user_id == user_id)
+            .order_by(MqttLogin.created_at, MqttLogin.mqtt_user)
+        )
+    ).all()
+    keys = (
+        await db.execute(
+            select(Device.device_id, DeviceApiKey.created_at)
+            .join(DeviceApiKey, DeviceApiKey.device_pk == Device.id)
+            .where(Device.user_id == user_id)
+            .order_by(Device.device_id)
+        )
+    ).all()
+    return {
+        "mqttLogins": [
+            {
+                "mqttUser": login.mqtt_user,
+                "clientId": login.client_id,
+                "kind": login.kind,
+                "deviceId": device_id,
+                "sessionId": login.session_id,
+                "createdAt": iso(login.created_at),
+                "state": login.broker_state,
+            }
+            for login, device_id in logins
+        ],
+        "apiKeys": [
+            {"deviceId": device_id, "createdAt": iso(created)} for device_id, created in keys
+        ],
+    }

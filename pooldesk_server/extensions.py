@@ -1,0 +1,38 @@
+"""Optional parts that plug into the app: extra routes, OpenAPI entries, start/stop hooks.
+
+The MQTT broker layer (`pooldesk_server/broker/extension.py`) is one: it keeps the core of the
+service
+free of broker code, and lets tests build the app with or without a broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from starlette.routing import BaseRoute
+
+from pooldesk_server.context import AppContext
+from pooldesk_server.settings import Settings
+
+
+class Extension(Protocol):
+    name: str
+    routes: Sequence[BaseRoute]
+    # (path, METHOD) -> OpenAPI operation object, one per route method.
+    openapi: Mapping[tuple[str, str], dict[str, Any]]
+
+    async def start(self, ctx: AppContext) -> None:
+        """Called in the app's lifespan after migrations; may subscribe to ctx.events."""
+
+    async def stop(self) -> None:
+        """Called when the app shuts down."""
+
+
+def installed_extensions(settings: Settings) -> list[Extension]:
+    """The extensions `serve` runs: the MQTT broker layer, and firmware updates over it."""
+    from pooldesk_server.broker.extension import create_extension
+    from pooldesk_server.firmware.extension import FirmwareExtension
+
+    broker = create_extension(settings)
+    return [broker, FirmwareExtension(settings, broker)]

@@ -1,0 +1,214 @@
+"""Releases and updates in the database: storing a signed bundle, starting an update, showing
+its progress. The transport to the unit is `transport.py`; the loop that runs it `extension.py`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pooldesk_firmware.tools.release import Bundle, ReleaseError, parse_public, read_bundle, verify
+from pooldesk_firmware.tools.release import version_key as _version_key
+from pooldesk_server.db.models import Device, Event, FirmwareRelease, FirmwareUpdate
+from pooldesk_server.db.types import utcnow
+from pooldesk_server.timefmt import iso
+
+# Every state an update goes through (docs/updates.md); the last three end it.
+STATES = (
+    "requested",
+    "offered",
+    "downloading",
+    "verifying",
+    "installed",
+    "confirmed",
+    "rolled_back",
+    "failed",
+)
+FINAL = ("confirmed", "rolled_back", "failed")
+MAX_BUNDLE_BYTES = 4 * 1024 * 1024
+
+
+class FirmwareError(Exception):
+    """Refused; the message says what to do. `status` is the HTTP status it maps to."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def version_key(text: str) -> tuple[int, ...]:
+    try:
+        return _version_key(text)
+    except ReleaseError:
+        return ()
+
+
+def check_bundle(data: bytes, public_key_hex: str) -> Bundle:
+    """A bundle the operator's key signed, or FirmwareError saying why not."""
+    if not public_key_hex:
+        raise FirmwareError(
+            "no update key configured: set POOLDESK_OTA_PUBLIC_KEY to the hex public key "
+            "made by `pooldesk-release keygen`"
+        )
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise FirmwareError(f"the bundle is larger than {MAX_BUNDLE_BYTES} bytes", 413)
+    try:
+        key = parse_public(public_key_hex)
+        bundle = read_bundle(data)
+    except ReleaseError as e:
+        raise FirmwareError(str(e)) from None
+    if not verify(bundle, key):
+        raise FirmwareError(
+            "the bundle's signature does not match the configured update key "
+            "(POOLDESK_OTA_PUBLIC_KEY): sign it with that key's private half"
+        )
+    return bundle
+
+
+async def add_release(db: AsyncSession, data: bytes, public_key_hex: str) -> FirmwareRelease:
+    bundle = check_bundle(data, public_key_hex)
+    if await db.get(FirmwareRelease, bundle.version) is not None:
+        raise FirmwareError(f"release {bundle.version} is stored already", 409)
+    release = FirmwareRelease(
+        version=bundle.version,
+        manifest=bundle.manifest_text,
+        signature=bundle.signature.hex(),
+        size=sum(len(d) for d in bundle.files.values()),
+        bundle=data,
+        created_at=utcnow(),
+    )
+    db.add(release)
+    return release
+
+
+async def releases(db: AsyncSession) -> list[FirmwareRelease]:
+    rows = list((await db.execute(select(FirmwareRelease))).scalars())
+    return sorted(rows, key=lambda r: version_key(r.version))
+
+
+async def latest_version(db: AsyncSession) -> str | None:
+    rows = await db.execute(select(FirmwareRelease.version))
+    versions = sorted(rows.scalars(), key=version_key)
+    return versions[-1] if versions else None
+
+
+async def running_version(db: AsyncSession, device: Device) -> str | None:
+    """The version in the device's last `boot` event (recorded from P/event), if any."""
+    row = await db.execute(
+        select(Event.data)
+        .where(Event.device_pk == device.id, Event.type == "event")
+        .where(Event.data.like('%"type":"boot"%'))
+        .order_by(Event.ts.desc(), Event.id.desc())
+        .limit(1)
+    )
+    text = row.scalar_one_or_none()
+    if text is None:
+        return None
+    try:
+        fw = json.loads(text).get("fw")
+    except (ValueError, AttributeError):
+        return None
+    return fw if isinstance(fw, str) else None
+
+
+async def current_update(db: AsyncSession, device: Device) -> FirmwareUpdate | None:
+    row = await db.execute(
+        select(FirmwareUpdate)
+        .where(FirmwareUpdate.device_pk == device.id)
+        .order_by(FirmwareUpdate.created_at.desc())
+        .limit(1)
+    )
+    return row.scalar_one_or_none()
+
+
+async def start_update(
+    db: AsyncSession, device: Device, version: str | None, *, force: bool, by: str
+) -> FirmwareUpdate:
+    """Queue an update of `device` to `version` (default: the newest release). The server's
+    firmware loop offers it to the unit. FirmwareError: no such release, one still running."""
+    version = version or await latest_version(db)
+    if version is None:
+        raise FirmwareError("no firmware release is stored: `pooldesk-backend firmware add`", 404)
+    if await db.get(FirmwareRelease, version) is None:
+        raise FirmwareError(f"no firmware release {version} is stored", 404)
+    last = await current_update(db, device)
+    if last is not None and last.state not in FINAL:
+        raise FirmwareError(
+            f"{device.device_id} is already updating to {last.version} ({last.state}): "
+            "wait until it is confirmed, rolled back or failed",
+            409,
+        )
+    now = utcnow()
+    update = FirmwareUpdate(
+        id=uuid.uuid4().hex,
+        device_pk=device.id,
+        version=version,
+        force=force,
+        started_by=by,
+        state="requested",
+        progress=None,
+        reason=None,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(update)
+    return update
+
+
+def update_json(update: FirmwareUpdate | None) -> dict[str, Any] | None:
+    if update is None:
+        return None
+    return {
+        "id": update.id,
+        "version": update.version,
+        "state": update.state,
+        "progress": update.progress,
+        "reason": update.reason,
+        "startedBy": update.started_by,
+        "startedAt": iso(update.created_at),
+        "updatedAt": iso(update.updated_at),
+    }
+
+
+async def firmware_json(db: AsyncSession, device: Device) -> dict[str, Any]:
+    """What GET /api/devices shows per device under `firmware`."""
+    running = await running_version(db, device)
+    latest = await latest_version(db)
+    update = await current_update(db, device)
+    if update is not None and update.state == "confirmed":
+        running = (
+            running
+            if version_key(running or "") > version_key(update.version)
+            else (update.version)
+        )
+    available = (
+        latest
+        if latest is not None and (running is None or version_key(latest) > version_key(running))
+        else None
+    )
+    if available is not None and update is not None and update.version == available:
+        if update.state == "rolled_back":
+            available = None  # it did not work on this unit: not offered again
+    return {"running": running, "available": available, "update": update_json(update)}
+
+
+def set_state(
+    update: FirmwareUpdate,
+    state: str,
+    *,
+    progress: int | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """Move an update on; -> False when it had ended already or the state is unknown."""
+    if update.state in FINAL or state not in STATES:
+        return False
+    update.state = state
+    update.progress = progress if state == "downloading" else None
+    update.reason = reason[:256] if reason else None
+    update.updated_at = at or utcnow()
+    return True

@@ -1,0 +1,69 @@
+"""The seed's password rule (12+ characters, upper, lower, digit, symbol) and a blocklist."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib.resources import files
+
+MIN_LENGTH = 12
+MAX_LENGTH = 256
+LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+TRAILING_NOISE = re.compile(r"[\d\W_]+$")
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = files("pooldesk_server.security").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def _base_word(password: str) -> str:
+    stripped = TRAILING_NOISE.sub("", password.lower())
+    return stripped.translate(LEET)
+
+
+def is_common(password: str, *, username: str = "") -> bool:
+    lowered = password.lower()
+    blocklist = common_passwords()
+    if lowered in blocklist:
+        return True
+    base = _base_word(password)
+    if base in blocklist or TRAILING_NOISE.sub("", lowered) in blocklist:
+        return True
+    return bool(username) and base == username.lower().translate(LEET)
+
+
+def password_problems(password: str, *, username: str = "") -> list[str]:
+    """Every unmet rule, in words a person can act on; empty when the password is fine."""
+    problems: list[str] = []
+    if len(password) < MIN_LENGTH:
+        problems.append(f"at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        problems.append(f"at most {MAX_LENGTH} characters")
+    if not any(c.isupper() for c in password):
+        problems.append("an uppercase letter")
+    if not any(c.islower() for c in password):
+        problems.append("a lowercase letter")
+    if not any(c.isdigit() for c in password):
+        problems.append("a number")
+    if all(c.isalnum() for c in password):
+        problems.append("a special character (e.g. ! @ # $)")
+    return problems
+
+
+def password_error(password: str, *, username: str = "") -> str | None:
+    """The message for a refused password, or None when it is acceptable."""
+    problems = password_problems(password, username=username)
+    if problems:
+        return "Password needs " + ", ".join(problems)
+    if is_common(password, username=username):
+        return (
+            "Password is too common or too close to your username; "
+            "choose one that is not a well-known password"
+        )
+    return None

@@ -1,0 +1,133 @@
+"""POST /api/event and GET /api/history: a device API key reaches only its device, a user's
+access token only that user's devices."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from pooldesk_server.context import context_of
+from pooldesk_server.db.models import Device
+from pooldesk_server.devices.ids import check_device_id
+from pooldesk_server.devices.service import owned_device
+from pooldesk_server.http.auth import DeviceAuth, UserAuth, require_user_or_device
+from pooldesk_server.http.body import optional_str, read_json_object, required_str
+from pooldesk_server.http.errors import forbidden, validation_error
+from pooldesk_server.http.query import int_param
+from pooldesk_server.http.responses import ok
+from pooldesk_server.http.routing import route
+from pooldesk_server.telemetry import service
+from pooldesk_server.timefmt import parse_iso
+
+EVENT_TYPE = re.compile(r"[A-Za-z0-9_.:/-]{1,64}")
+EVENT_TYPE_HINT = "type must be 1-64 characters of letters, digits, _ . : / or -"
+MAX_HISTORY_PAGE = 1000
+
+
+async def _device_for(
+    db: AsyncSession, auth: UserAuth | DeviceAuth, raw_device_id: str | None
+) -> Device | None:
+    """The device the call is about; None means every device of the signed-in user."""
+    if isinstance(auth, DeviceAuth):
+        if raw_device_id is not None and check_device_id(raw_device_id) != auth.device.device_id:
+            raise forbidden("This API key belongs to another device")
+        return auth.device
+    if raw_device_id is None:
+        return None
+    return await owned_device(db, auth.user.id, check_device_id(raw_device_id))
+
+
+def _check_type(value: str) -> str:
+    if not EVENT_TYPE.fullmatch(value):
+        raise validation_error(EVENT_TYPE_HINT)
+    return value
+
+
+async def post_event(request: Request) -> JSONResponse:
+    ctx = context_of(request)
+    async with ctx.db.read() as db:
+        auth = await require_user_or_device(request, db)
+    body = await read_json_object(request, ctx.settings.max_body_bytes)
+    raw_device_id = optional_str(body, "deviceId", max_length=32)
+    if isinstance(auth, UserAuth) and raw_device_id is None:
+        raise validation_error("Missing required field: deviceId")
+    event_type = _check_type(required_str(body, "type", max_length=64))
+    data: Any = body.get("data", {})
+    raw_ts = optional_str(body, "ts", max_length=40)
+    ts = None
+    if raw_ts is not None:
+        ts = parse_iso(raw_ts)
+        if ts is None:
+            raise validation_error(
+                "ts must be an ISO-8601 time with a zone, e.g. 2026-01-31T12:00:00Z"
+            )
+    async with ctx.db.read() as db:
+        device = await _device_for(db, auth, raw_device_id)
+    assert device is not None
+    async with ctx.db.write() as db:
+        event = await service.add_event(db, device, event_type, data, ts)
+    return ok(201, event=service.event_json(event, device.device_id))
+
+
+def _time_param(request: Request, name: str) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    value = parse_iso(raw)
+    if value is None:
+        raise validation_error(
+            f"{name} must be an ISO-8601 time with a zone, e.g. 2026-01-31T12:00:00Z"
+        )
+    return value
+
+
+async def get_history(request: Request) -> JSONResponse:
+    async with context_of(request).db.read() as db:
+        auth = await require_user_or_device(request, db)
+        query = await _history_query(request, db, auth)
+        events, next_cursor = await service.history(db, query)
+    return ok(events=events, nextCursor=next_cursor)
+
+
+async def _history_query(
+    request: Request, db: AsyncSession, auth: UserAuth | DeviceAuth
+) -> service.HistoryQuery:
+    params = request.query_params
+    raw_type = params.get("type")
+    event_type = _check_type(raw_type) if raw_type else None
+    since = _time_param(request, "from")
+    until = _time_param(request, "to")
+    if since and until and since > until:
+        raise validation_error("from must not be later than to")
+    limit = int_param(request, "limit", 100, 1, MAX_HISTORY_PAGE) or 100
+    raw_cursor = params.get("cursor")
+    after = None
+    if raw_cursor:
+        after = service.decode_cursor(raw_cursor)
+        if after is None:
+            raise validation_error(
+                "cursor is not valid: pass back the nextCursor of a previous page"
+            )
+    raw_device_id = params.get("deviceId") or None
+    if raw_device_id is not None and len(raw_device_id) > 32:
+        raise validation_error("deviceId is too long")
+    device = await _device_for(db, auth, raw_device_id)
+    return service.HistoryQuery(
+        device_pk=device.id if device else None,
+        user_id=auth.user.id,
+        type=event_type,
+        since=since,
+        until=until,
+        limit=limit,
+        after=after,
+    )
+
+
+routes = [
+    route("/api/event", {"POST": post_event}),
+    route("/api/history", {"GET": get_history}),
+]

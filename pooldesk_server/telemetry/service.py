@@ -1,0 +1,128 @@
+"""Device history: storing events and reading them back page by page (newest first)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pooldesk_server.db.models import Device, Event
+from pooldesk_server.db.types import utcnow
+from pooldesk_server.timefmt import iso
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    device_pk: str | None  # one device, or every device of user_id
+    user_id: str
+    type: str | None
+    since: datetime | None
+    until: datetime | None
+    limit: int
+    after: tuple[datetime, int] | None  # keyset cursor: continue below this (ts, id)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def encode_cursor(ts: datetime, event_id: int) -> str:
+    return f"{(ts - EPOCH) // MICROSECOND}_{event_id}"
+
+
+def decode_cursor(text: str) -> tuple[datetime, int] | None:
+    micros, sep, event_id = text.partition("_")
+    if not sep or not (micros.isascii() and micros.isdigit()):
+        return None
+    if not (event_id.isascii() and event_id.isdigit()) or len(micros) > 17 or len(event_id) > 18:
+        return None
+    try:
+        ts = EPOCH + int(micros) * MICROSECOND
+    except OverflowError:
+        return None
+    return ts, int(event_id)
+
+
+async def add_event(
+    db: AsyncSession, device: Device, event_type: str, data: Any, ts: datetime | None
+) -> Event:
+    now = utcnow()
+    event = Event(
+        device_pk=device.id,
+        type=event_type,
+        ts=ts or now,
+        received_at=now,
+        data=json.dumps(data, separators=(",", ":")),
+    )
+    db.add(event)
+    await db.flush()
+    return event
+
+
+def _not_a_number(_name: str) -> None:
+    return None
+
+
+def stored_data(text: str) -> Any:
+    """A stored event's `data`, safe to send as JSON.
+
+    Rows written before the recorder refused them may hold NaN or Infinity (which JSON cannot
+    carry): they come back as null. Text that is not JSON at all (or nested too deep to read)
+    comes back as `{"raw": text}`. A history page must never fail because of one row.
+    """
+    try:
+        return json.loads(text, parse_constant=_not_a_number)
+    except (ValueError, RecursionError):
+        return {"raw": text}
+
+
+def event_json(event: Event, device_id: str) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "deviceId": device_id,
+        "type": event.type,
+        "ts": iso(event.ts),
+        "data": stored_data(event.data),
+    }
+
+
+async def history(db: AsyncSession, query: HistoryQuery) -> tuple[list[dict[str, Any]], str | None]:
+    # Plain columns, not ORM objects: a page is up to 1000 rows and this is the hot read path.
+    statement = select(Event.id, Event.type, Event.ts, Event.data, Device.device_id).join(
+        Device, Device.id == Event.device_pk
+    )
+    if query.device_pk is not None:
+        statement = statement.where(Event.device_pk == query.device_pk)
+    else:
+        statement = statement.where(Device.user_id == query.user_id)
+    if query.type is not None:
+        statement = statement.where(Event.type == query.type)
+    if query.since is not None:
+        statement = statement.where(Event.ts >= query.since)
+    if query.until is not None:
+        statement = statement.where(Event.ts <= query.until)
+    if query.after is not None:
+        ts, event_id = query.after
+        statement = statement.where(or_(Event.ts < ts, and_(Event.ts == ts, Event.id < event_id)))
+    statement = statement.order_by(Event.ts.desc(), Event.id.desc()).limit(query.limit + 1)
+    rows = (await db.execute(statement)).all()
+    page = rows[: query.limit]
+    next_cursor = None
+    if len(rows) > query.limit:
+        last = page[-1]
+        next_cursor = encode_cursor(last.ts, last.id)
+    events = [
+        {
+            "id": row.id,
+            "deviceId": row.device_id,
+            "type": row.type,
+            "ts": iso(row.ts),
+            "data": stored_data(row.data),
+        }
+        for row in page
+    ]
+    return events, next_cursor
