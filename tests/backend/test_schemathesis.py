@@ -77,5 +77,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Pa
             run()
             ran.append(f"{operation.method.upper()} {operation.path}")
         assert len(ran) >= 20, ran
+        # The extensions' operations are fuzzed too (firmware updates, broker credentials).
+        assert "POST /api/devices/{device_id}/firmware-update" in ran, ran
+        assert "POST /api/firmware-update" in ran, ran
         # The session survived the run: what it found was refused, not acted on.
         assert httpx.get(f"{server.base_url}/api/auth/verify", headers=headers).status_code == 200
