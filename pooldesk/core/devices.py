@@ -15,19 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pooldesk.core.models import DeviceInfo, parse_time
+from pooldesk_contract import topics
 
 log = logging.getLogger(__name__)
 
 PUMP_MODES = ("manual", "schedule", "timer", "freeze")
 # Topic filters relative to the user's prefix (`users/<u>`).
-SUBSCRIPTIONS = (
-    "devices/+/status",
-    "devices/+/pump/state",
-    "devices/+/telemetry",
-    "devices/+/schedule",
-    "devices/+/alert/+",
-    "devices/+/event",
-)
+SUBSCRIPTIONS = topics.dashboard_subscriptions()
 
 
 def utcnow() -> datetime:
