@@ -75,6 +75,16 @@ DEVICE_TOPIC = re.compile(rf"{USERS}/({LEVEL_PATTERN})/{DEVICES}/({TOPIC_ID_PATT
 ALL_DEVICES = f"{USERS}/+/{DEVICES}/+/#"
 
 
+def topic_named(rest: str) -> Topic | None:
+    """The contract's topic for `rest`, a topic under a device prefix (`alert/freeze` is the
+    topic `alert/+`), or None when the contract has no such topic."""
+    exact = BY_NAME.get(rest)
+    if exact is not None:
+        return exact
+    head, _, leaf = rest.rpartition("/")
+    return BY_NAME.get(f"{head}/+") if head and leaf and leaf not in ("+", "#") else None
+
+
 def user_prefix(username: str) -> str:
     """`users/<username>`; the caller checks that `username` is one safe topic level."""
     return f"{USERS}/{username}"

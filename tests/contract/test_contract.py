@@ -57,6 +57,8 @@ def test_topic_helpers_agree_with_the_table():
     assert topics.command_topic("users/alice", "esp-a1b2c3", "pump") == prefix + "/pump/set"
     with pytest.raises(ValueError, match="not a command kind"):
         topics.command_topic("users/alice", "esp-a1b2c3", "telemetry")
+    assert topics.topic_named("alert/freeze") is topics.BY_NAME["alert/+"]
+    assert topics.topic_named("alert/a/b") is None and topics.topic_named("pump") is None
     assert set(topics.DEVICE_PUBLISHES).isdisjoint(topics.DEVICE_RECEIVES)
     assert set(topics.RECORDED) <= set(topics.DEVICE_PUBLISHES)
     assert {"devices/+/status", "devices/+/pump/state"} <= set(topics.dashboard_subscriptions())
