@@ -11,6 +11,7 @@ import time
 
 import jsonschema
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from pooldesk.core.commands import CommandState, CommandTracker
@@ -18,7 +19,10 @@ from pooldesk.core.devices import DeviceStore
 from pooldesk_contract import topics
 from pooldesk_contract.schema import topic_schema
 from pooldesk_firmware.sim.runner import SimulatedController
+from pooldesk_firmware.tools.release import read_bundle
 from tests.firmware.conftest import PREFIX, make_binding
+from tests.firmware.test_ota_swap import ENDED, Session
+from tests.support import ota
 
 USER_PREFIX = "users/john"
 DEVICE_KEY = PREFIX.rsplit("/", 1)[1]
@@ -69,6 +73,10 @@ def _check(topic: str, payload: bytes, retained: bool) -> str:
     assert retained == spec.retained, f"{topic}: retain flag {retained}"
     if spec.name == "status":
         jsonschema.validate(payload.decode(), topic_schema("status"))
+    elif spec.name == "ota/data":  # one line of JSON, a newline, the chunk's raw bytes
+        head, newline, _chunk = payload.partition(b"\n")
+        assert newline, f"{topic}: no newline after the JSON line"
+        jsonschema.validate(json.loads(head), topic_schema(spec.name))
     elif not (payload == b"" and spec.retained):  # an empty retained payload clears
         jsonschema.validate(json.loads(payload), topic_schema(spec.name))
     return spec.name
@@ -125,3 +133,28 @@ async def test_firmware_and_app_messages_keep_the_contract(tmp_path, broker):
         assert _topic_of(topic).publisher == "dashboard"
         jsonschema.validate(json.loads(payload), topic_schema(_topic_of(topic).name))
     assert len(sent) == 5
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("contract-ota")
+    key, pub = ota.keypair(folder)
+    return read_bundle(ota.build(folder, key, "0.5.0").read_bytes()), pub
+
+
+@pytest.mark.timeout(120)
+async def test_a_firmware_update_keeps_the_contract(tmp_path, broker, release):
+    """The backend's update transport and the firmware's side of it: offer, chunk requests,
+    chunks and progress, each on its topic, retained as the contract says, in its schema."""
+    bundle, pub = release
+    wire = Wire(broker)
+    try:
+        sim = SimulatedController(tmp_path / "dev", binding=make_binding(broker), ota_key=pub)
+        async with sim:
+            await sim.wait_until(lambda: sim.online)
+            with Session(broker, bundle, "contract-1") as session:
+                assert (await session.wait(ENDED, within=90))["state"] == "confirmed"
+    finally:
+        wire.close()
+    seen = {_check(topic, payload, retained) for topic, payload, retained in wire.since(0)}
+    assert {"ota/offer", "ota/get", "ota/data", "ota/status"} <= seen
