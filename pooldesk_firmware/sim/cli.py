@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pooldesk_contract.ids import device_id_from_mac
+from pooldesk_contract.ids import topic_id as topic_level
 from pooldesk_contract.topics import device_prefix
 from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from pooldesk_firmware.sim.runner import SimulatedController, mac_for, parse_mac
@@ -104,7 +105,7 @@ def parse_mac_arg(text: str) -> bytes:
 
 
 def binding_for(args: argparse.Namespace, device_id: str) -> dict | None:
-    topic_id = device_id.lower()
+    topic_id = topic_level(device_id)
     if args.binding is not None:
         raw = json.loads(args.binding.read_text())
         return {
