@@ -440,7 +440,8 @@ class EchoLoop:
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
         self._proc.stdin.write(self._spec + "\n")
         self._proc.stdin.flush()
         if self._proc.stdout.readline().strip() != "ready":

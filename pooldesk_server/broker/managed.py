@@ -690,7 +690,8 @@ class ManagedMosquitto:
         await self._terminate()
 
     async def _resume(self) -> None:
-        assert self._exe is not None and self._logins is not None
+        assert self._exe is not None
+        assert self._logins is not None
         await self._spawn(self._exe)
         await self._connect_plugin()
         await self._logins.set_default_acl_access()

@@ -98,7 +98,8 @@ async def test_rotation_deletion_and_idempotency(cloud):
     await backend.delete_login(device.username)
     await backend.delete_login(device.username)
     assert not fake.can_connect(device.username, rotated.password)
-    assert fake.roles == {} and fake.permissions == {}
+    assert fake.roles == {}
+    assert fake.permissions == {}
     assert await backend.list_logins() == set()
     assert fake.disconnected[-1] == device.client_id
 

@@ -102,7 +102,8 @@ def test_a_second_serve_on_a_folder_in_use_refuses_and_leaves_the_first_alone(
     assert code not in (0, None), out
     assert f"data folder {data_dir} in use by pid {first.pid}" in out
     # The running server kept its broker, its recorder and its health.
-    assert _broker_pid(data_dir) == broker_pid and _alive(broker_pid)
+    assert _broker_pid(data_dir) == broker_pid
+    assert _alive(broker_pid)
     assert _healthz(port).status_code == 200
     assert first.poll() is None
 
@@ -129,13 +130,15 @@ def test_broker_sync_refuses_while_serve_holds_the_folder(first_server, backend_
     )
     assert result.returncode == 1
     assert f"in use by pid {first.pid}" in result.stderr
-    assert _alive(broker_pid) and _healthz(port).status_code == 200
+    assert _alive(broker_pid)
+    assert _healthz(port).status_code == 200
 
 
 async def test_the_recorder_puts_its_own_login_back_when_refused(backend):
     auth = await backend.account("alice", "ESP-A00001")
     recorder = backend.extension.recorder
-    assert recorder is not None and recorder.connected
+    assert recorder is not None
+    assert recorder.connected
     # Someone (a second server, an operator) deletes the recorder's login: the broker cuts it.
     await backend.broker.delete_login(recorder.login.username)
 

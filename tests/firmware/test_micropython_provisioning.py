@@ -93,7 +93,8 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
                 maker = resp[resp.index(b"\x0a\xff") + 2 :]
                 assert maker[:2] == b"\xff\xff"
                 assert parse_manufacturer_data(maker[2:]) == (DEVICE_ID, False)
-                assert len(adv) <= 31 and len(resp) <= 31
+                assert len(adv) <= 31
+                assert len(resp) <= 31
 
                 await bridge.connect(mtu=185)
                 assert bridge.mtu == 185
@@ -101,7 +102,8 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
                 client = ProvisioningClient(link, timeout=15, slow_timeout=30)
                 bridge.on_lost = client.connection_lost
                 info = await client.device_info()
-                assert info.device_id == DEVICE_ID and not info.bound
+                assert info.device_id == DEVICE_ID
+                assert not info.bound
                 with pytest.raises(WrongClaimCode):
                     await client.open_session("AAAAAAAAAAAAAAAA")
                 await client.open_session(CODE)
@@ -117,7 +119,8 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
                     username="alice",
                 )
                 final = await client.send_binding(binding, wait=True, timeout_s=30)
-                assert final is not None and final.state == "mqtt_connected", final
+                assert final is not None, final
+                assert final.state == "mqtt_connected", final
                 online = time.monotonic()
                 assert (await client.device_info()).bound
                 await client.close()

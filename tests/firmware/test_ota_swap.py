@@ -185,7 +185,8 @@ async def test_a_tampered_chunk_is_refused_and_nothing_changes(broker, bundle, t
             n for n in before if n != "fw"
         ]
         assert not (sim.device.flash / "boot.json").exists()
-        assert sim.online and sim.controller.fw_version == "0.4.0"
+        assert sim.online
+        assert sim.controller.fw_version == "0.4.0"
 
 
 async def test_a_connection_lost_mid_download_starts_over_and_ends_confirmed(

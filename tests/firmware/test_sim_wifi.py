@@ -36,7 +36,8 @@ def test_wrong_password_stays_connecting_and_scan_is_empty_meanwhile(tmp_path):
         wlan.connect("NoSuchNetwork", "whatever-123")
         assert wlan.status() == network.STAT_NO_AP_FOUND
         wlan.connect("PoolNet", "poolpass123")
-        assert wlan.isconnected() and wlan.status("rssi") == -52
+        assert wlan.isconnected()
+        assert wlan.status("rssi") == -52
     finally:
         DEVICE.reset(token)
 

@@ -91,8 +91,10 @@ async def test_full_provisioning_scan_then_binding_reaches_mqtt(rig):
     assert [n.ssid for n in networks] == ["PoolHouse", "Cafe"]
     assert networks[1].is_open
     final = await client.send_binding(binding(), wait=True, timeout_s=5)
-    assert final is not None and final.state == "mqtt_connected"
-    assert host.bound and host.binding["mqtt_password"] == MQTT_PASSWORD
+    assert final is not None
+    assert final.state == "mqtt_connected"
+    assert host.bound
+    assert host.binding["mqtt_password"] == MQTT_PASSWORD
     assert (await client.status()).state == "mqtt_connected"
     assert (await client.device_info()).bound is True
 
@@ -171,24 +173,29 @@ async def test_wrong_wifi_password_then_the_right_one_in_the_same_session(rig):
     host, link, client, _ = rig
     await client.open_session(CODE)
     failed = await client.send_binding(binding(password="wrong-password"), wait=True, timeout_s=5)
-    assert failed is not None and failed.reason == "wifi_auth"
+    assert failed is not None
+    assert failed.reason == "wifi_auth"
     assert "password" in (failed.advice or "")
     ok = await client.send_binding(binding(), wait=True, timeout_s=5)
-    assert ok is not None and ok.state == "mqtt_connected"
+    assert ok is not None
+    assert ok.state == "mqtt_connected"
 
 
 async def test_network_not_found_and_broker_login_refused_are_told_apart(rig):
     host, link, client, _ = rig
     await client.open_session(CODE)
     gone = await client.send_binding(binding(ssid="Elsewhere"), wait=True, timeout_s=5)
-    assert gone is not None and gone.reason == "wifi_not_found"
+    assert gone is not None
+    assert gone.reason == "wifi_not_found"
     refused = await client.send_binding(
         binding(mqtt_password="stale-password"), wait=True, timeout_s=5
     )
-    assert refused is not None and refused.reason == "broker_auth"
+    assert refused is not None
+    assert refused.reason == "broker_auth"
     host.broker_reachable = False
     down = await client.send_binding(binding(), wait=True, timeout_s=5)
-    assert down is not None and down.reason == "broker_unreachable"
+    assert down is not None
+    assert down.reason == "broker_unreachable"
 
 
 async def test_status_events_arrive_in_order_through_callbacks_and_watches(rig):
@@ -202,7 +209,8 @@ async def test_status_events_arrive_in_order_through_callbacks_and_watches(rig):
     watch.close()
     assert states == ["connecting", "wifi_connected", "mqtt_connected"]
     assert seen == states
-    assert client.last_status is not None and client.last_status.ip is None
+    assert client.last_status is not None
+    assert client.last_status.ip is None
 
 
 async def test_change_wifi_on_a_bound_device_keeps_its_binding(rig):
@@ -214,9 +222,11 @@ async def test_change_wifi_on_a_bound_device_keeps_its_binding(rig):
     await client.send_binding(binding(), wait=True, timeout_s=5)
     host.networks["NewRouter"] = Network("new-router-pass", -40)
     done = await client.send_wifi("NewRouter", "new-router-pass", wait=True, timeout_s=5)
-    assert done is not None and done.state == "mqtt_connected"
+    assert done is not None
+    assert done.state == "mqtt_connected"
     assert host.binding["ssid"] == "NewRouter"
-    assert host.binding["mqtt_user"] == MQTT_USER and host.binding["username"] == "alice"
+    assert host.binding["mqtt_user"] == MQTT_USER
+    assert host.binding["username"] == "alice"
 
 
 async def test_a_new_session_on_a_bound_device_needs_the_claim_code(rig):
@@ -246,11 +256,13 @@ async def test_invalid_field_names_the_field_and_applies_nothing(rig):
     await client.open_session(CODE)
     with pytest.raises(DeviceError) as err:
         await client.send_binding(binding(topic_prefix="users/#"))
-    assert err.value.code == "invalid" and err.value.field == "topic_prefix"
+    assert err.value.code == "invalid"
+    assert err.value.field == "topic_prefix"
     with pytest.raises(DeviceError) as err:
         await client.send_binding(binding(password="short"))
     assert err.value.field == "password"
-    assert host.applied == [] and not host.bound
+    assert host.applied == []
+    assert not host.bound
 
 
 async def test_replayed_binding_is_refused_and_applied_once(rig):
@@ -303,4 +315,5 @@ async def test_disconnect_forgets_the_session(rig):
     await client.open_session(CODE)
     link.disconnect()
     client.connection_lost()
-    assert not link.core.established and not client.session_open
+    assert not link.core.established
+    assert not client.session_open

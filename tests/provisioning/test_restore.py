@@ -46,15 +46,19 @@ async def test_device_lists_restore_among_its_capabilities(new_host):
 async def test_restore_makes_a_new_controller_unbound_again(new_host):
     link, client = await connected(new_host)
     wrong = await client.send_binding(binding(password="not-the-one"), wait=True, timeout_s=5)
-    assert wrong is not None and wrong.reason == "wifi_auth"
+    assert wrong is not None
+    assert wrong.reason == "wifi_auth"
     right = await client.send_binding(binding(), wait=True, timeout_s=5)
-    assert right is not None and right.state == "mqtt_connected" and new_host.bound
+    assert right is not None
+    assert right.state == "mqtt_connected"
+    assert new_host.bound
 
     watch = client.watch_status()
     assert await client.restore() is True
     assert (await watch.until({"idle"}, timeout_s=5)).state == "idle"  # it stopped connecting
     watch.close()
-    assert new_host.binding is None and not new_host.bound
+    assert new_host.binding is None
+    assert not new_host.bound
     assert (await client.device_info()).bound is False
     assert new_host.applied[-1] == ("restore", {})  # undone as a whole, to before the first send
 
@@ -63,7 +67,8 @@ async def test_restore_gives_a_bound_controller_its_old_wifi_back(bound_host):
     before = dict(bound_host.binding)
     link, client = await connected(bound_host)
     failed = await client.send_wifi("Cafe", "", wait=True, timeout_s=5)
-    assert failed is not None and bound_host.binding["ssid"] == "Cafe"
+    assert failed is not None
+    assert bound_host.binding["ssid"] == "Cafe"
 
     watch = client.watch_status()
     assert await client.restore() is True
@@ -78,7 +83,8 @@ async def test_restore_with_nothing_sent_changes_nothing(bound_host):
     before = dict(bound_host.binding)
     link, client = await connected(bound_host)
     assert await client.restore() is False
-    assert bound_host.binding == before and bound_host.applied == []
+    assert bound_host.binding == before
+    assert bound_host.applied == []
 
 
 async def test_a_second_restore_has_nothing_left_to_undo(new_host):

@@ -94,7 +94,9 @@ async def test_without_a_tray_an_alert_goes_to_the_desktop_notification_service(
         fake.alert("pump-fault", "pump fault", severity="critical")
         await wait_until(lambda: service.received, within=10, what="a desktop notification")
         app_name, summary, body = service.received[0]
-        assert app_name == "PoolDesk" and summary.startswith("Alert from") and body == "pump fault"
+        assert app_name == "PoolDesk"
+        assert summary.startswith("Alert from")
+        assert body == "pump fault"
         assert app.notice_channels == ["desktop"]
     finally:
         bus.disconnect()
@@ -109,4 +111,5 @@ async def test_without_tray_or_notification_service_the_window_says_it(
     await wait_until(lambda: app.notice_channels, within=10, what="the notice")
     assert app.notice_channels == ["window"]
     notice = app.window.dashboard_view.notice
-    assert "Alert from" in notice.text() and "pump fault" in notice.text()
+    assert "Alert from" in notice.text()
+    assert "pump fault" in notice.text()
