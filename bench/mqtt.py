@@ -54,7 +54,7 @@ from pooldesk_server.broker.logins import dashboard_login, device_login
 from pooldesk_server.broker.managed import ManagedMosquitto
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests.support` for the baseline
-from tests.support.plain_mosquitto import plain_mosquitto  # noqa: E402
+from tests.support.plain_mosquitto import plain_mosquitto
 
 PREFIX = "users/bench/devices/esp-000001"
 BASELINE = "bare paho subscriber, no database"
@@ -434,7 +434,7 @@ class EchoLoop:
         self.times: list[float] = []
 
     def __enter__(self) -> EchoLoop:
-        self._proc = subprocess.Popen(  # noqa: S603 - this very script
+        self._proc = subprocess.Popen(
             [sys.executable, __file__, "--echo-child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -159,7 +159,7 @@ class CommandError(Exception):
     pass
 
 
-async def _open_database(settings: Settings):  # noqa: ANN202 - returns pooldesk_server.db.engine.Database
+async def _open_database(settings: Settings):
     from pooldesk_server.db.engine import Database
     from pooldesk_server.db.migrate import upgrade_to_head
 
@@ -238,7 +238,7 @@ async def _firmware(settings: Settings, args: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
-def _lock(settings: Settings):  # noqa: ANN202 - returns pooldesk_server.datalock.DataFolderLock
+def _lock(settings: Settings):
     from pooldesk_server.datalock import DataFolderInUse, lock_data_folder
 
     try:

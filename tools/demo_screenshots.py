@@ -25,7 +25,7 @@ from PySide6.QtCore import QCoreApplication, QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 
-async def until(predicate, within: float = 30.0) -> None:  # noqa: ANN001
+async def until(predicate, within: float = 30.0) -> None:
     deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
@@ -33,7 +33,7 @@ async def until(predicate, within: float = 30.0) -> None:  # noqa: ANN001
         await asyncio.sleep(0.05)
 
 
-def select(widget, data) -> None:  # noqa: ANN001 - QListWidget
+def select(widget, data) -> None:
     for row in range(widget.count()):
         if widget.item(row).data(Qt.ItemDataRole.UserRole) == data:
             widget.setCurrentRow(row)

@@ -89,7 +89,7 @@ class GuiDemo:
         await self.start()
         try:
             assert self.app is not None
-            await self.app._closed  # noqa: SLF001 - AppController.run() without its start()
+            await self.app._closed
         finally:
             await self.stop()
 

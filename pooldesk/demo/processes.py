@@ -118,7 +118,7 @@ class BackendProcess:
                 stderr=subprocess.STDOUT,
                 env=self.env,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if _libc is not None else None,  # noqa: PLW1509
+                preexec_fn=_die_with_parent if _libc is not None else None,
             )
         deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=2.0) as http:

@@ -14,7 +14,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 
-class _Timer(qasync._SimpleTimer):  # noqa: SLF001 - qasync's dispatcher; no public hook exists
+class _Timer(qasync._SimpleTimer):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self._loop = loop

@@ -17,7 +17,7 @@ EPOCH_2000 = 946684800  # where an ESP32's RTC starts after power-on
 TICKS_PERIOD = 1 << 30  # MicroPython's ticks_ms() wraps at 2**30
 
 
-class SimReset(BaseException):  # noqa: N818 - mirrors a board reset, not an error
+class SimReset(BaseException):
     """Raised by `machine.reset()`: the simulator restarts the device's firmware."""
 
 

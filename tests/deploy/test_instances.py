@@ -44,12 +44,12 @@ def database_url(cluster: Cluster) -> str:
 
 
 class Instance:
-    def __init__(self, http: httpx.AsyncClient, extension: BrokerExtension, app) -> None:  # noqa: ANN001
+    def __init__(self, http: httpx.AsyncClient, extension: BrokerExtension, app) -> None:
         self.http, self.extension, self.app = http, extension, app
         self.published: list[object] = []
 
     @property
-    def ctx(self):  # noqa: ANN201
+    def ctx(self):
         return self.app.state.ctx
 
 
@@ -82,7 +82,7 @@ async def _instances(
         )
         instance = Instance(http, extension, app)
 
-        async def note(event, instance=instance):  # noqa: ANN001, ANN202
+        async def note(event, instance=instance):
             instance.published.append(event)
 
         instance.ctx.events.subscribe(note)

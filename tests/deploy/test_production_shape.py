@@ -164,7 +164,7 @@ def curl(shape: Shape, *args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def until(check, within: float = 20.0, what: str = "condition"):  # noqa: ANN001, ANN201
+def until(check, within: float = 20.0, what: str = "condition"):
     deadline = time.monotonic() + within
     while True:
         result = check()
@@ -547,7 +547,7 @@ def run_blocks_text(shape: Shape, env: dict[str, str], command: str) -> str:
     return done.stdout
 
 
-def restart_instance(proc, port, argv, env, log, shape: Shape, bearer: str):  # noqa: ANN001, ANN201
+def restart_instance(proc, port, argv, env, log, shape: Shape, bearer: str):
     """`systemctl restart pooldesk@<port>`: stop the instance (SIGINT, the unit's KillSignal),
     start it again; requests through Caddy meanwhile all succeed."""
     stop(proc)

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(300)
 ENDED = ("confirmed", "rolled_back", "failed")
 
 
-class PowerCut(BaseException):  # noqa: N818 - not an error: the lights went out
+class PowerCut(BaseException):
     pass
 
 
@@ -93,7 +93,7 @@ class CuttingFS:
         fs = self
 
         class Writer:
-            def write(self, data):  # noqa: ANN001, ANN202
+            def write(self, data):
                 if fs.step == fs.cut_at:
                     f.write(data[: len(data) // 2])
                     f.flush()
@@ -106,7 +106,7 @@ class CuttingFS:
             def __getattr__(self, name: str):
                 return getattr(f, name)
 
-            def __enter__(self):  # noqa: ANN204
+            def __enter__(self):
                 return self
 
             def __exit__(self, *exc: object) -> None:
@@ -125,7 +125,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory):
 class Session:
     """The backend's transport for one update, in this process; statuses collected."""
 
-    def __init__(self, port: int, bundle, update_id: str, tamper=None) -> None:  # noqa: ANN001
+    def __init__(self, port: int, bundle, update_id: str, tamper=None) -> None:
         self.statuses: list[dict] = []
         login = BrokerLogin("svc-ota-test", "unused", f"svc-ota-{update_id}", ())
         self.session = OtaSession(
@@ -223,7 +223,7 @@ def _patch(monkeypatch: pytest.MonkeyPatch, fs: CuttingFS) -> None:
         monkeypatch.setattr(module, "open", fs.file_open, raising=False)
     verify = fw_ota.Updater._verify
 
-    def marking_verify(self, m):  # noqa: ANN001, ANN202
+    def marking_verify(self, m):
         fs.marks.setdefault("verify", fs.step)
         return verify(self, m)
 
@@ -245,8 +245,8 @@ async def _install_with_cut(
             try:
                 await sim.wait_until(
                     lambda: (
-                        sim._task is not None
-                        and sim._task.done()
+                        (sim._task is not None
+                        and sim._task.done())
                         or (s.statuses and s.statuses[-1]["state"] in ("installed", *ENDED))
                     ),
                     30,

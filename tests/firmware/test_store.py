@@ -18,7 +18,7 @@ NEW = {
 }
 
 
-class PowerCut(BaseException):  # noqa: N818 - not an error: the lights went out
+class PowerCut(BaseException):
     pass
 
 

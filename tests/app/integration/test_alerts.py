@@ -21,7 +21,7 @@ class NotificationService(ServiceInterface):
         self.received: list[tuple[str, str, str]] = []
 
     @method()
-    def Notify(  # noqa: N802, F722 - the specification's names and D-Bus signatures
+    def Notify(  # noqa: N802 - the specification's names and D-Bus signatures
         self,
         app_name: "s",  # noqa: F821
         replaces_id: "u",  # noqa: F821
