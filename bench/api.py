@@ -180,7 +180,7 @@ async def fill_postgres(url: str, users: int, events: int, now: datetime) -> Non
                 "topic_prefix",
                 "status",
                 "created_at",
-            ],  # fmt: skip
+            ],
         )
         batch: list[tuple] = []
         columns = ["device_pk", "type", "ts", "received_at", "data"]
@@ -356,7 +356,7 @@ async def run(args: argparse.Namespace, url: str, deadline: float) -> int:
 
         scenarios: list[tuple[str, str, int, Callable]] = [
             ("bare starlette", f"http://127.0.0.1:{bare_port}", args.concurrency,
-             lambda c, n: c.get("/bare")),
+             lambda c, _n: c.get("/bare")),
             ("GET /api/auth/verify", api_url, args.concurrency,
              lambda c, n: c.get("/api/auth/verify", headers=auth(n))),
             ("GET /api/devices", api_url, args.concurrency,

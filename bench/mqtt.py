@@ -154,7 +154,7 @@ def interleaved_echoes(pairs: dict[str, EchoPair], count: int, block: int = 50) 
 
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values) or [float("nan")]
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def bench_echo(managed: ManagedMosquitto, workdir: Path, count: int) -> None:

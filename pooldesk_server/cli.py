@@ -166,7 +166,7 @@ async def _open_database(settings: Settings):
     database = Database(settings.database_url)
     try:
         await upgrade_to_head(database)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every driver's failure becomes one message
         await database.dispose()
         raise CommandError(f"cannot prepare the database ({_safe_url(settings)}): {exc}") from None
     return database
@@ -199,7 +199,7 @@ async def _check_before_serving(settings: Settings) -> None:
     database = Database(settings.database_url)
     try:
         current = await current_revision(database)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every driver's failure becomes one message
         raise CommandError(f"cannot reach the database ({_safe_url(settings)}): {exc}") from None
     finally:
         await database.dispose()

@@ -50,9 +50,9 @@ def enclosing_class(path: Path, line: int) -> str | None:
     tree = ast.parse(path.read_text("utf-8"))
     best: ast.ClassDef | None = None
     for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.lineno <= line <= (node.end_lineno or 0):
-            if best is None or node.lineno > best.lineno:
-                best = node
+        inside = isinstance(node, ast.ClassDef) and node.lineno <= line <= (node.end_lineno or 0)
+        if inside and (best is None or node.lineno > best.lineno):
+            best = node
     return best.name if best else None
 
 

@@ -87,7 +87,7 @@ def wizard_screens(save: Save, out: Path) -> None:
     from pooldesk.ui.wizard.controller import WizardController
 
     session = SimpleNamespace(client=None, user=SimpleNamespace(username="john"))
-    wizard = WizardController(session)  # type: ignore[arg-type] - only .client and .user read
+    wizard = WizardController(session)  # type: ignore[arg-type]  # only .client and .user read
     flow = ExampleFlow(wizard._progress)
     wizard.flow = flow  # type: ignore[assignment]
     view = wizard.view

@@ -99,7 +99,7 @@ class WaterModel:
         self._fn: Callable[[SimClock], float] | None = None
 
     def set(self, celsius: float) -> None:
-        self._fn = lambda clock: celsius
+        self._fn = lambda _clock: celsius
 
     def ramp(self, from_c: float, to_c: float, over_s: float, clock: SimClock) -> None:
         """Linear change from now, then hold `to_c`."""

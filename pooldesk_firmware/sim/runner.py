@@ -393,7 +393,7 @@ class SimulatedController:
                     task.cancel()
                     try:
                         await task
-                    except (asyncio.CancelledError, Exception) as e:
+                    except (asyncio.CancelledError, Exception) as e:  # noqa: BLE001 - the unit is powered off whatever its task died of
                         log.debug("%s: stopped by the watchdog: %r", self.device_id, e)
                 self.device.power_off()
                 self.crashed = None

@@ -62,10 +62,9 @@ class DynsecResult:
 
 def _nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
     """Disable Nagle on the control connection: each command is a small, latency-bound message."""
-    try:
+    # websockets or unix sockets: nothing to tune
+    with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):  # websockets or unix sockets: nothing to tune
-        pass
 
 
 class DynsecClient:

@@ -83,7 +83,7 @@ def _comparable(permission: Mapping[str, Any]) -> tuple:
         "retainedMsgsAllowed",
         "sharedSubAllowed",
     )
-    return tuple(permission.get(k) for k in keys) + (permission.get("sharedGroup") or None,)
+    return (*(permission.get(k) for k in keys), permission.get("sharedGroup") or None)
 
 
 def _items(body: Any, *keys: str) -> list[dict[str, Any]]:

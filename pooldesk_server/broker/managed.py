@@ -218,10 +218,13 @@ class ManagedMosquitto:
             st = folder.stat()
         except OSError:
             return
-        if st.st_uid == os.geteuid() and not st.st_mode & 0o001:
-            if _reachable_by(folder, entry.pw_uid, entry.pw_gid):  # only it is closed
-                os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o001)
-                log.info("data folder %s made traversable (o+x) for user 'mosquitto'", folder)
+        if (
+            st.st_uid == os.geteuid()
+            and not st.st_mode & 0o001
+            and _reachable_by(folder, entry.pw_uid, entry.pw_gid)  # only it is closed
+        ):
+            os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o001)
+            log.info("data folder %s made traversable (o+x) for user 'mosquitto'", folder)
 
     # ---- URLs --------------------------------------------------------------------------------
 

@@ -265,14 +265,14 @@ class FirmwareExtension:
         try:
             try:
                 await backend.put_login(login)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - logged; the login is removed later
                 strays.add(name)
                 log.warning("firmware update %s: no service login: %s", update_id, e)
                 await asyncio.sleep(5)  # the loop tries again
                 return
             try:
                 await asyncio.to_thread(session.start)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - logged; the loop tries again
                 log.warning("firmware update %s: cannot reach the broker: %s", update_id, e)
                 await asyncio.sleep(5)  # the loop tries again
                 return
@@ -309,5 +309,5 @@ class FirmwareExtension:
                 await asyncio.to_thread(session.close)
             try:
                 await backend.delete_login(name)
-            except Exception:
+            except Exception:  # noqa: BLE001 - kept as a stray, removed later
                 strays.add(name)

@@ -99,7 +99,7 @@ class Recorder:
 
     # ---- paho thread -------------------------------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
             log.error("recorder login refused by the broker: %s", reason)
             if self._on_refused is not None and reason.value in LOGIN_REFUSED:
@@ -142,7 +142,7 @@ class Recorder:
         try:
             await self._on_refused()
             log.warning("recorder login %s put back at the broker", self.login.username)
-        except Exception as error:  # the broker is down too: the next refusal tries again
+        except Exception as error:  # noqa: BLE001 - the broker is down too: the next refusal tries again
             log.error("recorder login %s could not be put back: %s", self.login.username, error)
 
     @property
@@ -230,7 +230,7 @@ class Recorder:
                     break
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception:  # noqa: BLE001 - the database may be down: checked next
                     self.forget_devices()  # the retry looks its device up again
                     if await self._database_answers():
                         refusals += 1
@@ -249,7 +249,7 @@ class Recorder:
                 await db.execute(text("SELECT 1"))
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure means the database does not answer
             return False
         return True
 

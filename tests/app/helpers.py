@@ -4,6 +4,7 @@ client that behaves like a pool controller (docs/mqtt.md)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -264,10 +265,8 @@ class FakeController:
             sock.close()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.client.disconnect()
-        except Exception:  # noqa: S110 - best effort at teardown
-            pass
         self.client.loop_stop()
 
 
@@ -332,10 +331,8 @@ class BackendProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)  # anything of this group still running
-        except ProcessLookupError:
-            pass
         self.proc = None
 
 

@@ -139,8 +139,20 @@ def postgres_cluster() -> Iterator[Cluster]:
             "-c max_connections=200"
         )
         _run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
-            + ["-w", "-t", "60", "start"],
+            [
+                *as_user,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             "pg_ctl start",
         )
         started = True

@@ -23,7 +23,7 @@ def test_development_without_secret_gets_an_ephemeral_one(tmp_path: Path, caplog
 
 
 def test_production_rules(tmp_path: Path):
-    with pytest.raises(ConfigError, match="^JWT_SECRET not configured in environment$"):
+    with pytest.raises(ConfigError, match=r"^JWT_SECRET not configured in environment$"):
         load_settings({"POOLDESK_ENV": "production"}, data_dir=tmp_path)
     with pytest.raises(ConfigError, match="too short"):
         load_settings({"POOLDESK_ENV": "production", "JWT_SECRET": "short"}, data_dir=tmp_path)
@@ -56,6 +56,8 @@ def test_the_registration_limit_per_address_can_be_raised_but_not_switched_off(t
 
 def test_missing_postgres_binaries_fail_with_an_install_hint(monkeypatch):
     monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
-    with pytest.raises(postgres.PostgresUnavailable, match="apt-get install postgresql"):
-        with postgres.postgres_cluster():
-            pass
+    with (
+        pytest.raises(postgres.PostgresUnavailable, match="apt-get install postgresql"),
+        postgres.postgres_cluster(),
+    ):
+        pass

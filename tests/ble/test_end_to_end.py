@@ -64,7 +64,7 @@ async def test_everything_closes_cleanly(tmp_path, virtual_radio):
     """After the controllers, the links and the central are closed, nothing of the radio is
     left: no task, no timer (an advertising timer would fire into a closed loop)."""
     loop = asyncio.get_running_loop()
-    async with start_devices(1, tmp_path, link=get_virtual_link()) as (sim,):
+    async with start_devices(1, tmp_path, link=get_virtual_link()) as (_sim,):
         [controller] = await scan_for_controllers(3.0, stop_when=lambda seen: len(seen) == 1)
         async with open_gatt_link(controller.ble_device) as link:
             await ProvisioningClient(link, timeout=5).device_info()

@@ -125,7 +125,7 @@ async def test_errors_are_classified_for_retry(cloud):
 
 
 async def test_many_logins_are_listed_across_pages(cloud):
-    fake, backend = cloud
+    _fake, backend = cloud
     backend._page_size = 50  # the API's smallest page, so 120 logins span three pages
     logins = [device_login("alice", f"ESP-{i:06X}") for i in range(120)]
     await backend.put_logins(logins)

@@ -189,7 +189,7 @@ async def test_port_in_use_is_reported_with_the_broker_output(data_dir):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         broker = ManagedMosquitto(data_dir, port=taken.getsockname()[1], start_timeout=5)
-        with pytest.raises(Exception, match="(?i)address already in use"):
+        with pytest.raises(Exception, match=r"(?i)address already in use"):
             await broker.start()
         assert broker.pid is None
 

@@ -24,8 +24,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _serve(data_dir: Path, port: int, host: str = "127.0.0.1", **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(port), "--host", host]
-        + ["--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "pooldesk_server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--host",
+            host,
+            "--data-dir",
+            str(data_dir),
+        ],
         cwd=REPO,
         env=clean_env(**env),
         stdout=subprocess.PIPE,
@@ -215,8 +225,16 @@ def test_broker_settings_come_from_the_dotenv_file_too(tmp_path: Path):
 
 def test_an_unknown_broker_kind_stops_serve_with_a_clear_message(tmp_path: Path):
     result = subprocess.run(
-        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(free_port())]
-        + ["--data-dir", str(tmp_path / "d")],
+        [
+            sys.executable,
+            "-m",
+            "pooldesk_server.cli",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
         cwd=tmp_path,
         env=clean_env(POOLDESK_BROKER="mosquito"),
         capture_output=True,
@@ -241,8 +259,9 @@ def test_a_port_in_use_is_reported_before_the_broker_starts(backend_dir: Path):
                 "serve",
                 "--port",
                 str(taken.getsockname()[1]),
-            ]
-            + ["--data-dir", str(backend_dir)],
+                "--data-dir",
+                str(backend_dir),
+            ],
             cwd=REPO,
             env=clean_env(),
             capture_output=True,
@@ -256,7 +275,7 @@ def test_a_port_in_use_is_reported_before_the_broker_starts(backend_dir: Path):
 
 
 def test_sigterm_stops_serve_with_status_0_and_takes_its_broker(first_server, backend_dir: Path):
-    first, port = first_server
+    first, _port = first_server
     broker_pid = _broker_pid(backend_dir)
     first.send_signal(signal.SIGTERM)
     assert first.wait(20) == 0

@@ -343,7 +343,7 @@ async def test_long_press_factory_reset_keeps_only_the_claim_code(tmp_path, brok
 
 
 @pytest.mark.parametrize(
-    "network, reason",
+    ("network", "reason"),
     [
         ({"password": "wrong-password"}, "wifi_auth"),
         ({"ssid": "NoSuchNetwork"}, "wifi_not_found"),
@@ -355,7 +355,7 @@ async def test_wifi_failures_are_told_apart_and_corrected_without_reboot(
 ):
     from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 
-    nets = default_networks() + [FakeNetwork("NoDHCP", "dhcpless", dhcp=False)]
+    nets = [*default_networks(), FakeNetwork("NoDHCP", "dhcpless", dhcp=False)]
     async with SimulatedController(tmp_path / "flash", networks=nets, wifi_timeout_s=1.0) as sim:
         await sim.controller.apply_binding(make_binding(broker, **network))
         await sim.wait_until(lambda: sim.status[0] == "failed", within=10)

@@ -66,8 +66,23 @@ def retained(port: int, topic: str, timeout: int = 10) -> str:
     tool = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
     user = "dashboard"
     done = subprocess.run(
-        [tool, "-h", "127.0.0.1", "-p", str(port), "-u", user, "-P", LOGINS[user]]
-        + ["-t", topic, "-C", "1", "-W", str(timeout)],
+        [
+            tool,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-u",
+            user,
+            "-P",
+            LOGINS[user],
+            "-t",
+            topic,
+            "-C",
+            "1",
+            "-W",
+            str(timeout),
+        ],
         capture_output=True,
         text=True,
         timeout=timeout + 5,

@@ -63,7 +63,7 @@ def test_a_changed_file_or_manifest_is_caught(key: Path, tmp_path: Path) -> None
     with zipfile.ZipFile(buf, "w") as z:
         for n, d in items.items():
             z.writestr(n, d)
-    with pytest.raises(release.ReleaseError, match="fw_pump.py: its SHA-256 differs"):
+    with pytest.raises(release.ReleaseError, match=r"fw_pump.py: its SHA-256 differs"):
         release.read_bundle(buf.getvalue())
     bundle = release.read_bundle(out.read_bytes())
     forged = release.Bundle(

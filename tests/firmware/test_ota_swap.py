@@ -87,7 +87,7 @@ class CuttingFS:
         if "w" not in mode and "a" not in mode:
             return builtins.open(path, mode)
         self._tick()
-        f = builtins.open(path, mode)
+        f = builtins.open(path, mode)  # noqa: SIM115 - handed to the caller, who closes it
         self.unsynced[path] = 0
         self.fd_path[f.fileno()] = path
         fs = self
@@ -245,8 +245,7 @@ async def _install_with_cut(
             try:
                 await sim.wait_until(
                     lambda: (
-                        (sim._task is not None
-                        and sim._task.done())
+                        (sim._task is not None and sim._task.done())
                         or (s.statuses and s.statuses[-1]["state"] in ("installed", *ENDED))
                     ),
                     30,
@@ -272,7 +271,7 @@ def cut_points(broker, bundle, tmp_path, monkeypatch) -> Iterator[tuple[int, int
     """(first step of the verify-and-swap phase, number of steps) from an uncut install."""
     b, pub = bundle
     fs, _ = asyncio.run(_install_with_cut(broker, b, pub, tmp_path / "uncut", -1, monkeypatch))
-    yield fs.marks["verify"], fs.step
+    return fs.marks["verify"], fs.step
 
 
 def test_a_power_cut_at_every_step_of_the_swap_boots_one_complete_version(

@@ -175,7 +175,7 @@ def test_any_binding_is_validated_or_refused(b: dict):
 @given(st.text(max_size=60))
 def test_any_broker_url(url: str):
     try:
-        tls, host, port = fw_binding.parse_broker_url(url)
+        _tls, host, port = fw_binding.parse_broker_url(url)
         assert host
         assert 0 < port < 65536
     except ValueError:

@@ -151,7 +151,7 @@ def test_posix_rule_is_accepted_directly():
 
 
 @pytest.mark.parametrize(
-    "spec, reason",
+    ("spec", "reason"),
     [
         ({"tz": "UTC", "windows": [{"start": "8:00", "end": "10:00"}]}, "HH:MM"),
         ({"tz": "UTC", "windows": [{"start": "10:00", "end": "10:00"}]}, "differ"),

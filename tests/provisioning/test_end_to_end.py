@@ -66,7 +66,7 @@ async def rig():
 
 
 async def test_device_info_is_plaintext_and_readable_before_any_session(rig):
-    host, link, client, _ = rig
+    _host, _link, client, _ = rig
     info = await client.device_info()
     assert info.device_id == "ESP-A1B2C3"
     assert info.bound is False
@@ -75,7 +75,7 @@ async def test_device_info_is_plaintext_and_readable_before_any_session(rig):
 
 
 async def test_identify_works_before_the_session_and_is_capped(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.identify(30)
     assert host.identified == [10]  # plaintext identify blinks at most 10 s
     await client.open_session(CODE)
@@ -84,7 +84,7 @@ async def test_identify_works_before_the_session_and_is_capped(rig):
 
 
 async def test_full_provisioning_scan_then_binding_reaches_mqtt(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.device_info()
     await client.open_session("kq4m-7xtz-2pb6-wrhd")  # grouped, lower case: normalised
     networks = await client.scan_wifi()
@@ -100,7 +100,7 @@ async def test_full_provisioning_scan_then_binding_reaches_mqtt(rig):
 
 
 async def test_secrets_never_cross_the_air_in_clear(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     await client.open_session(CODE)
     await client.send_binding(binding(), wait=True, timeout_s=5)
     on_air = b"".join(frame for _, frame in link.written + link.notified)
@@ -109,7 +109,7 @@ async def test_secrets_never_cross_the_air_in_clear(rig):
 
 
 async def test_wrong_claim_code_fails_plainly_and_the_right_one_then_works(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     with pytest.raises(WrongClaimCode) as err:
         await client.open_session("KQ4M7XTZ2PB6WRHE")
     assert "does not match" in str(err.value)
@@ -123,7 +123,7 @@ async def test_wrong_claim_code_fails_plainly_and_the_right_one_then_works(rig):
 
 
 async def test_repeated_wrong_codes_slow_down_then_recover_without_lockout(rig):
-    host, link, client, clock = rig
+    _host, _link, client, clock = rig
     for _ in range(2):  # two typos are free
         with pytest.raises(WrongClaimCode) as err:
             await client.open_session("AAAAAAAAAAAAAAAA")
@@ -153,7 +153,7 @@ async def test_repeated_wrong_codes_slow_down_then_recover_without_lockout(rig):
 
 
 async def test_malformed_claim_code_is_refused_before_any_radio_traffic(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     with pytest.raises(InvalidClaimCode) as err:
         await client.open_session("12345")
     assert "16" in str(err.value)
@@ -161,7 +161,7 @@ async def test_malformed_claim_code_is_refused_before_any_radio_traffic(rig):
 
 
 async def test_qr_text_of_another_device_is_refused(rig):
-    host, link, client, _ = rig
+    _host, _link, client, _ = rig
     await client.device_info()
     with pytest.raises(ClaimCodeForOtherDevice):
         await client.open_session(f"POOLDESK:1:ESP-FFFFFF:{CODE}")
@@ -170,7 +170,7 @@ async def test_qr_text_of_another_device_is_refused(rig):
 
 
 async def test_wrong_wifi_password_then_the_right_one_in_the_same_session(rig):
-    host, link, client, _ = rig
+    _host, _link, client, _ = rig
     await client.open_session(CODE)
     failed = await client.send_binding(binding(password="wrong-password"), wait=True, timeout_s=5)
     assert failed is not None
@@ -182,7 +182,7 @@ async def test_wrong_wifi_password_then_the_right_one_in_the_same_session(rig):
 
 
 async def test_network_not_found_and_broker_login_refused_are_told_apart(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.open_session(CODE)
     gone = await client.send_binding(binding(ssid="Elsewhere"), wait=True, timeout_s=5)
     assert gone is not None
@@ -199,7 +199,7 @@ async def test_network_not_found_and_broker_login_refused_are_told_apart(rig):
 
 
 async def test_status_events_arrive_in_order_through_callbacks_and_watches(rig):
-    host, link, client, _ = rig
+    _host, _link, client, _ = rig
     seen: list[str] = []
     client.on_status(lambda e: seen.append(e.state))
     await client.open_session(CODE)
@@ -214,7 +214,7 @@ async def test_status_events_arrive_in_order_through_callbacks_and_watches(rig):
 
 
 async def test_change_wifi_on_a_bound_device_keeps_its_binding(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.open_session(CODE)
     with pytest.raises(DeviceError) as err:
         await client.send_wifi("PoolHouse", "right-password")
@@ -252,7 +252,7 @@ async def test_a_new_session_on_a_bound_device_needs_the_claim_code(rig):
 
 
 async def test_invalid_field_names_the_field_and_applies_nothing(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.open_session(CODE)
     with pytest.raises(DeviceError) as err:
         await client.send_binding(binding(topic_prefix="users/#"))
@@ -302,7 +302,7 @@ async def test_scan_is_paged_and_strongest_first(rig):
 
 
 async def test_close_ends_the_session_on_the_device(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     await client.open_session(CODE)
     await client.close()
     assert not link.core.established
@@ -311,7 +311,7 @@ async def test_close_ends_the_session_on_the_device(rig):
 
 
 async def test_disconnect_forgets_the_session(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     await client.open_session(CODE)
     link.disconnect()
     client.connection_lost()

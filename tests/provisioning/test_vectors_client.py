@@ -109,7 +109,7 @@ async def test_full_session_transcript_byte_for_byte():
     await client.open_session(v["claim_code"])
     networks = await client.scan_wifi()
     assert [n.ssid for n in networks] == ["PoolHouse", "Cafe", "Neighbour"]
-    first = [s for s in v["steps"] if '"op":"binding"' in s["plaintext"]][0]
+    first = next(s for s in v["steps"] if '"op":"binding"' in s["plaintext"])
     body = json.loads(first["plaintext"])["binding"]
     failed = await client.send_binding(Binding(**body), wait=True, timeout_s=2)
     assert failed is not None

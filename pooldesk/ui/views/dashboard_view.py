@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -55,8 +56,18 @@ class CardText:
 
 
 class ConnectionIndicator(QLabel):
-    COLORS = {"ok": "#1b6e3a", "wait": "#a66a00", "bad": "#b3261e", "off": "#6b6b6b"}
-    DARK_COLORS = {"ok": "#6fcf8f", "wait": "#f0b44c", "bad": "#ff8f85", "off": "#a3acb8"}
+    COLORS: ClassVar[dict[str, str]] = {
+        "ok": "#1b6e3a",
+        "wait": "#a66a00",
+        "bad": "#b3261e",
+        "off": "#6b6b6b",
+    }
+    DARK_COLORS: ClassVar[dict[str, str]] = {
+        "ok": "#6fcf8f",
+        "wait": "#f0b44c",
+        "bad": "#ff8f85",
+        "off": "#a3acb8",
+    }
 
     def set_state(self, level: str, text: str) -> None:
         colors = self.DARK_COLORS if is_dark(self.palette()) else self.COLORS

@@ -401,7 +401,7 @@ class WizardController(QObject):
         else:
             outcome = await self.flow.connect(ssid, password, name=name or None)
         if outcome.online:
-            self._done(outcome)
+            self._done()
         else:
             self._failed(outcome)
 
@@ -538,7 +538,7 @@ class WizardController(QObject):
         if self._last_attempt is not None and not self.tasks.busy:
             self._spawn(self._connect(*self._last_attempt))
 
-    def _done(self, outcome: Outcome) -> None:
+    def _done(self) -> None:
         page = self.view.done_page
         page.heading.setText(self.tr("{id} is online").format(id=self.flow.device_id))
         page.note.setText(

@@ -320,7 +320,7 @@ class BLE:
                 await server.indicate_subscriber(connection, value.bumble, payload, force=True)
             except att.ATT_Error as error:
                 status = int(error.error_code)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure of the indication is a timeout to the firmware, as on the board
                 status = errno.ETIMEDOUT
             self._schedule(_IRQ_GATTS_INDICATE_DONE, (conn_handle, value_handle, status))
 

@@ -28,7 +28,7 @@ async def open_account(make_app, backend, qtbot):
 
 
 async def test_change_password_live_rules_and_server_answer(make_app, backend, qtbot) -> None:
-    app, view, user = await open_account(make_app, backend, qtbot)
+    _app, view, user = await open_account(make_app, backend, qtbot)
     view.current_password.setText(user["password"])
     view.new_password.setText("weak")
     assert not view.checklist.lines[0].text().startswith("✓")
@@ -170,7 +170,7 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
     assert high > 25.5
     assert plot.buttonsHidden
     assert not plot.menuEnabled()
-    xs, ys = history.view.temperature_curve.getData()
+    _xs, ys = history.view.temperature_curve.getData()
     assert list(ys) == [24.5, 25.5]
     history.choose("week")
     await wait_until(lambda: history.loaded and len(history.temperature) == 3, what="7 days")

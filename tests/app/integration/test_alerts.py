@@ -83,7 +83,7 @@ async def test_alert_list_raised_cleared_and_reopened_after_esc(signed_in, qtbot
 async def test_without_a_tray_an_alert_goes_to_the_desktop_notification_service(
     signed_in, session_bus
 ) -> None:
-    app, key, controller, _ = signed_in
+    app, _key, controller, _ = signed_in
     assert app.tray is None  # offscreen: no system tray, as on many Linux desktops
     service = NotificationService()
     bus = await MessageBus(bus_address=session_bus).connect()
@@ -105,7 +105,7 @@ async def test_without_a_tray_an_alert_goes_to_the_desktop_notification_service(
 async def test_without_tray_or_notification_service_the_window_says_it(
     signed_in, session_bus
 ) -> None:
-    app, key, controller, _ = signed_in
+    app, _key, controller, _ = signed_in
     fake = controller()  # a bus without a notification service on it
     fake.alert("pump-fault", "pump fault", severity="critical")
     await wait_until(lambda: app.notice_channels, within=10, what="the notice")

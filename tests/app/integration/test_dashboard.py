@@ -132,7 +132,7 @@ async def test_broker_restart_reconnects_and_the_indicator_tells_the_truth(
 
 
 async def test_rename_and_remove_with_confirmation(signed_in, backend) -> None:
-    app, key, controller, user = signed_in
+    app, key, _controller, _user = signed_in
     dashboard = app.dashboard
     card = app.window.dashboard_view.cards[key]
     card.rename_action.trigger()

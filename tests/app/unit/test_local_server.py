@@ -103,9 +103,11 @@ def test_serve_started_as_the_unit_starts_it(tmp_path: Path) -> None:
         wait_for_port(lan_port, timeout=30)
         context = ssl.create_default_context()
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the handshake only
-        with socket.create_connection(("127.0.0.1", lan_port), timeout=5) as raw:
-            with context.wrap_socket(raw) as tls:
-                assert tls.version() in ("TLSv1.2", "TLSv1.3")  # TLS only for the controllers
+        with (
+            socket.create_connection(("127.0.0.1", lan_port), timeout=5) as raw,
+            context.wrap_socket(raw) as tls,
+        ):
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")  # TLS only for the controllers
     finally:
         process.send_signal(signal.SIGTERM)  # what systemd sends on stop
         assert process.wait(30) == 0

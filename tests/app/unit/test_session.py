@@ -116,7 +116,7 @@ async def test_revoked_session_returns_to_sign_in_with_a_message(backend) -> Non
 
 
 async def test_sign_out_ends_the_server_session_and_clears_the_keyring(backend, memory_keyring):
-    session, user = await registered(backend.url)
+    session, _user = await registered(backend.url)
     refresh = session.client.tokens.refresh
     await session.sign_out()
     assert session.state is SessionState.SIGNED_OUT

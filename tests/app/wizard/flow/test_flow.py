@@ -133,9 +133,11 @@ async def test_link_lost_while_waiting_for_status_is_reported_at_once(account, c
     await flow.open_session(sim.claim_code)
     sim.device.wifi_delay_s = 5.0  # the controller is slow to join the network...
 
+    cuts: list[asyncio.Future] = []
+
     def cut_power(progress) -> None:  # ...and loses power while it tries
         if progress.status is not None and progress.status.state == "connecting":
-            asyncio.ensure_future(sim.power_cut())
+            cuts.append(asyncio.ensure_future(sim.power_cut()))
 
     flow.on_progress = cut_power
     started = asyncio.get_running_loop().time()
