@@ -81,7 +81,7 @@ async def walk(out: Path) -> None:
         select(wifi.networks, demo.env.wifi_ssid)
         wifi.password.setText(demo.env.wifi_password)
         await save(wizard.view, "04-wizard-wifi")
-        wifi.connect.click()
+        wifi.connect_button.click()
         await until(lambda: wizard.view.page is wizard.view.done_page)
         await save(wizard.view, "05-wizard-online")
         wizard.view.done_page.finish.click()

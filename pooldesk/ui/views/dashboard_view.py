@@ -308,16 +308,16 @@ class DashboardView(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet(MUTED_STYLE)
         layout.addWidget(self.empty)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.card_scroll = QScrollArea()
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
         # Cards reflow into as many columns as fit; never a sideways scroll.
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.card_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         holder = QWidget()
         self.grid = QGridLayout(holder)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.scroll.setWidget(holder)
-        layout.addWidget(self.scroll, 1)
+        self.card_scroll.setWidget(holder)
+        layout.addWidget(self.card_scroll, 1)
         self.cards: dict[str, DeviceCard] = {}
         self.columns = 1
 
@@ -352,7 +352,7 @@ class DashboardView(QWidget):
     def _columns_that_fit(self) -> int:
         spacing = max(self.grid.horizontalSpacing(), 0)
         margins = self.grid.contentsMargins()
-        room = self.scroll.viewport().width() - margins.left() - margins.right()
+        room = self.card_scroll.viewport().width() - margins.left() - margins.right()
         return max(1, min(3, (room + spacing) // (CARD_MIN_WIDTH + spacing)))
 
     def relayout(self) -> None:

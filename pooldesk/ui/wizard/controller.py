@@ -129,7 +129,7 @@ class WizardController(QObject):
         w.password_label.setText(tr("Wi-Fi password:"))
         w.name_label.setText(tr("Name for this controller (optional):"))
         w.rescan.setText(tr("Rescan networks"))
-        w.connect.setText(tr("Connect"))
+        w.connect_button.setText(tr("Connect"))
         name_shown = self.target is None
         w.name_label.setVisible(name_shown)
         w.name.setVisible(name_shown)
@@ -153,7 +153,7 @@ class WizardController(QObject):
         v.wifi_page.networks.currentItemChanged.connect(self._network_changed)
         v.wifi_page.password.textChanged.connect(self._password_typed)
         v.wifi_page.rescan.clicked.connect(lambda: self._spawn(self._scan_wifi()))
-        v.wifi_page.connect.clicked.connect(self._submit_wifi)
+        v.wifi_page.connect_button.clicked.connect(self._submit_wifi)
         v.wifi_page.password.returnPressed.connect(self._submit_wifi)
         v.progress_page.password_again.clicked.connect(self._password_again)
         v.progress_page.rescan.clicked.connect(self._rescan_after_failure)
@@ -329,13 +329,13 @@ class WizardController(QObject):
         page = self.view.wifi_page
         self.view.show_page(page)
         page.rescan.setEnabled(False)
-        page.connect.setEnabled(False)
+        page.connect_button.setEnabled(False)
         self.view.message.show_info(self.tr("The controller is looking for Wi-Fi networks…"))
         try:
             networks = await self.flow.scan_wifi()
         finally:
             page.rescan.setEnabled(True)
-            page.connect.setEnabled(True)
+            page.connect_button.setEnabled(True)
         security = {"open": self.tr("open")}
         keep = self._last_attempt[0] if self._last_attempt else None
         items = [

@@ -116,11 +116,11 @@ class WifiPage(QWidget):
         self.hint = FieldHint()
         buttons = QHBoxLayout()
         self.rescan = QPushButton()
-        self.connect = QPushButton()
-        self.connect.setDefault(True)
+        self.connect_button = QPushButton()
+        self.connect_button.setDefault(True)
         buttons.addWidget(self.rescan)
         buttons.addStretch(1)
-        buttons.addWidget(self.connect)
+        buttons.addWidget(self.connect_button)
         for widget in (
             self.heading, self.note, self.networks, self.other_label, self.other_ssid,
             self.password_label, self.password, self.name_label, self.name, self.hint,

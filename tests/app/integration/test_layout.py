@@ -23,8 +23,8 @@ async def test_600_by_400_has_no_sideways_scroll_and_the_card_menu_is_whole(sign
     window.resize(600, 400)
     await wait_until(lambda: window.width() == 600 and window.height() == 400, what="resized")
     await wait_until(lambda: view.columns == 1, what="one column")
-    viewport = view.scroll.viewport()
-    assert view.scroll.horizontalScrollBar().maximum() == 0
+    viewport = view.card_scroll.viewport()
+    assert view.card_scroll.horizontalScrollBar().maximum() == 0
     visible = QRect(QPoint(0, 0), viewport.size())
     for widget in (card, card.menu_button, card.toggle, card.run_for):
         top_left = widget.mapTo(viewport, QPoint(0, 0))

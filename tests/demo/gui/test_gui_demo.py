@@ -103,7 +103,7 @@ async def test_the_newcomers_path_through_the_wizard_to_a_switched_pump(qtbot) -
         )
         _select(wifi.networks, env.wifi_ssid)
         wifi.password.setText(env.wifi_password)
-        qtbot.mouseClick(wifi.connect, LEFT)
+        qtbot.mouseClick(wifi.connect_button, LEFT)
         await wait_until(lambda: wizard.view.page is wizard.view.done_page, 30, "online")
         qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
         await wait_until(lambda: app.dashboard.wizard is None, what="wizard closed")

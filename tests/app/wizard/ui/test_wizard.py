@@ -64,7 +64,7 @@ async def choose_wifi(wizard, qtbot, ssid: str, password: str, *, name: str = ""
         page.other_ssid.setText(ssid)
     page.password.setText(password)
     page.name.setText(name)
-    qtbot.mouseClick(page.connect, LEFT)
+    qtbot.mouseClick(page.connect_button, LEFT)
 
 
 def grouped(code: str) -> str:
@@ -182,7 +182,7 @@ async def test_network_not_found_then_rescan(
     assert wizard.view.page is wifi
     select_item(wifi.networks, "HiddenPool")
     assert not wifi.other_ssid.isVisible()
-    qtbot.mouseClick(wifi.connect, LEFT)
+    qtbot.mouseClick(wifi.connect_button, LEFT)
     await wait_until(lambda: wizard.view.page is wizard.view.done_page, within=30, what="online")
     assert sim.stored_config()["binding"]["ssid"] == "HiddenPool"
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)

@@ -64,7 +64,7 @@ async def test_name_on_retry_password_per_network_and_return_finishes(
     qtbot.mouseClick(progress.password_again, LEFT)
     wifi.password.setText("poolpass123")
     wifi.name.setText("Pool house")  # typed only now, on the retry
-    qtbot.mouseClick(wifi.connect, LEFT)
+    qtbot.mouseClick(wifi.connect_button, LEFT)
     done = wizard.view.done_page
     await wait_until(lambda: wizard.view.page is done, within=30, what="online")
     assert not wizard.view.cancel.isVisible()
