@@ -24,7 +24,7 @@ import ssl
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
@@ -68,7 +68,7 @@ class BrokerAddress:
     path: str
 
     @property
-    def transport(self) -> str:
+    def transport(self) -> Literal["websockets", "tcp"]:
         return "websockets" if self.scheme in ("ws", "wss") else "tcp"
 
     @property
@@ -394,7 +394,7 @@ class MqttLink:
         if self.on_message is None:
             return
         try:
-            self.on_message(msg.topic, msg.payload, bool(msg.retain))
+            self.on_message(msg.topic, bytes(msg.payload), bool(msg.retain))
         except Exception:  # a bad handler must not break the network loop
             log.exception("message handler failed for %s", msg.topic)
 

@@ -89,7 +89,9 @@ def parse_update(data: Any) -> UpdateInfo | None:
 
 
 def parse_firmware(device: dict[str, Any]) -> FirmwareInfo:
-    fw = device.get("firmware") if isinstance(device.get("firmware"), dict) else {}
+    fw = device.get("firmware")
+    if not isinstance(fw, dict):
+        fw = {}
     running, available = fw.get("running"), fw.get("available")
     return FirmwareInfo(
         running=running if isinstance(running, str) else None,

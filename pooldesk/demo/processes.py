@@ -203,4 +203,4 @@ def _serving(health: httpx.Response) -> bool:
     if health.status_code == 200:
         return True
     components = health.json().get("components") if health.status_code == 503 else None
-    return bool(components) and bool(components.get("database", {}).get("ok"))
+    return isinstance(components, dict) and bool(components.get("database", {}).get("ok"))

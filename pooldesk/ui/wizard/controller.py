@@ -13,7 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from pooldesk.core.backend_client import ApiError
 from pooldesk.core.bluetooth_problems import classify as classify_bluetooth_problem
@@ -517,10 +517,11 @@ class WizardController(QObject):
     def _failed(self, outcome: Outcome) -> None:
         page = self.view.progress_page
         page.advice.show_error(self.advice(outcome))
-        button = {
+        buttons: dict[NextStep | None, QPushButton] = {
             NextStep.PASSWORD: page.password_again,
             NextStep.RESCAN: page.rescan,
-        }.get(outcome.next_step, page.retry)
+        }
+        button = buttons.get(outcome.next_step, page.retry)
         button.show()
         button.setFocus()
 

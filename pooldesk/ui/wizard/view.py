@@ -234,7 +234,9 @@ class WizardView(QDialog):
 
     @property
     def page(self) -> QWidget:
-        return self.stack.currentWidget()
+        page = self.stack.currentWidget()
+        assert page is not None  # the stack holds every page from the start
+        return page
 
     def show_page(self, page: QWidget) -> None:
         self.stack.setCurrentWidget(page)
