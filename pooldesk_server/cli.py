@@ -249,6 +249,7 @@ def _lock(settings: Settings):
 
 def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from pooldesk_server.app import create_app
     from pooldesk_server.extensions import installed_extensions
@@ -281,7 +282,7 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
             server_header=False,
             access_log=False,
             # JSON lines: uvicorn's own loggers go through the root handler too.
-            **({"log_config": None} if settings.log_format == "json" else {}),
+            log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
         )
         server = QuietServer(config)
         server.run(sockets=[sock])

@@ -17,10 +17,17 @@ from pooldesk_server.settings import Settings
 
 
 class Extension(Protocol):
-    name: str
-    routes: Sequence[BaseRoute]
-    # (path, METHOD) -> OpenAPI operation object, one per route method.
-    openapi: Mapping[tuple[str, str], dict[str, Any]]
+    # Read-only to the app: an extension may hold them in any (mutable) container.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def routes(self) -> Sequence[BaseRoute]: ...
+
+    @property
+    def openapi(self) -> Mapping[tuple[str, str], dict[str, Any]]:
+        """(path, METHOD) -> OpenAPI operation object, one per route method."""
+        ...
 
     async def start(self, ctx: AppContext) -> None:
         """Called in the app's lifespan after migrations; may subscribe to ctx.events."""

@@ -22,6 +22,7 @@ from pooldesk_server.accounts.events import (
 )
 from pooldesk_server.audit.service import entry_json, record
 from pooldesk_server.context import AppContext
+from pooldesk_server.db import rows_changed
 from pooldesk_server.db.models import (
     AuditEntry,
     Device,
@@ -337,7 +338,7 @@ class AccountService:
                 .values(used_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if spent.rowcount == 1:
+            if rows_changed(spent) == 1:
                 session = await db.get(Session, claims.session_id)
                 if session is None or session.revoked_at is not None or session.expires_at <= now:
                     raise unauthorized("This session has ended; sign in again")

@@ -67,6 +67,7 @@ from pooldesk_server.broker.retained import (
 from pooldesk_server.broker.rights import AclRule, dashboard_rights, device_rights, user_prefix
 from pooldesk_server.broker.store import HashedLogin, dynsec_password_hash
 from pooldesk_server.context import AppContext, client_address, context_of
+from pooldesk_server.db import rows_changed
 from pooldesk_server.db.models import BrokerJob, Device, MqttLogin, User
 from pooldesk_server.db.models import Session as UserSession
 from pooldesk_server.db.types import utcnow
@@ -647,7 +648,7 @@ class BrokerExtension:
                     .values(broker_state="synced")
                     .execution_options(synchronize_session=False)
                 )
-                if confirmed.rowcount == 1:
+                if rows_changed(confirmed) == 1:
                     if kind == "session":  # the user's oldest app logins beyond the cap go
                         replaced += await self._over_session_cap(db, user_id)
                     same_owner = (
@@ -673,11 +674,11 @@ class BrokerExtension:
                         kind=kind,
                         mqttUser=login.username,
                     )
-            if confirmed.rowcount != 1:
+            if rows_changed(confirmed) != 1:
                 # The session or device ended while we were issuing: undo at the broker.
                 await self._set_state(ctx, login.username, "pending_delete")
                 await self._delete_locked(ctx, login.username)
-        if confirmed.rowcount != 1:
+        if rows_changed(confirmed) != 1:
             if device is not None:
                 raise not_found("This device was removed from your account meanwhile")
             # The session's earlier logins go too, even if no event announced its end.
