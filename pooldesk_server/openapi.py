@@ -60,8 +60,8 @@ AUDIT_ENTRY = obj(
 MESSAGE = obj(message=STRING)
 PASSWORD = {"type": "string", "minLength": 12, "description": "upper, lower, digit, symbol"}
 
-BEARER = [{"bearer": []}]
-BEARER_OR_KEY = [{"bearer": []}, {"apiKey": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+BEARER_OR_KEY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
 
 
 def op(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from pooldesk_server.accounts.events import SessionEndReason
 from pooldesk_server.accounts.service import AccountService, Client, user_json
 from pooldesk_server.accounts.validation import check_email, check_username
 from pooldesk_server.audit.service import entries_for, entry_json
@@ -129,7 +130,7 @@ async def end_session(request: Request) -> JSONResponse:
     live = {s.id for s in await service.live_sessions(auth.user.id)}
     if session_id not in live:
         raise not_found("No such active session on your account")
-    reason = "logout" if session_id == auth.session_id else "session_deleted"
+    reason: SessionEndReason = "logout" if session_id == auth.session_id else "session_deleted"
     await service.end_sessions(auth.user, [session_id], reason, _client(request))
     return ok(message="Session ended")
 

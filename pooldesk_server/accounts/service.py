@@ -84,7 +84,7 @@ async def _check_available(db: AsyncSession, username: str) -> None:
 
 
 async def _retire_username(db: AsyncSession, username: str) -> None:
-    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     await db.execute(
         insert(RetiredUsername)
         .values(username=username, retired_at=utcnow())

@@ -1105,6 +1105,8 @@ class BrokerExtension:
             ).all()
         logins = []
         for mqtt_user, client_id, kind, password_hash, username, device_id in rows:
+            if password_hash is None:  # not selected: the query asks for a hash
+                continue
             if kind == "device" and device_id is not None:
                 rights = device_rights(username, device_id)
             elif kind == "session":

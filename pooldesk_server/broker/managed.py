@@ -267,6 +267,7 @@ class ManagedMosquitto:
         try:
             await self._spawn(exe)
             await self._connect_plugin()
+            assert self._logins is not None  # made by _make_clients
             await self._logins.set_default_acl_access()
         except BaseException:
             await self._shutdown()

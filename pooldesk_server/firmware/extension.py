@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -191,7 +192,10 @@ class FirmwareExtension:
         for update_id in waiting:
             task = asyncio.create_task(self._run(update_id), name=f"firmware-{update_id}")
             self._running[update_id] = task
-            task.add_done_callback(lambda _t, u=update_id: self._running.pop(u, None))
+            task.add_done_callback(functools.partial(self._forget, update_id))
+
+    def _forget(self, update_id: str, _task: asyncio.Task[None]) -> None:
+        self._running.pop(update_id, None)
 
     # ---- one update ----
 
@@ -245,6 +249,10 @@ class FirmwareExtension:
         offer = offer_payload(update_id, bundle, update.force)
         statuses: asyncio.Queue[dict] = asyncio.Queue()
         loop = asyncio.get_running_loop()
+
+        def report(body: dict) -> None:  # on the session's paho thread
+            loop.call_soon_threadsafe(statuses.put_nowait, body)
+
         backend = self.broker.backend
         name = f"svc-ota-{secrets.token_hex(6)}"
         login = BrokerLogin(name, new_password(), name, session_rights(prefix))
@@ -257,7 +265,7 @@ class FirmwareExtension:
             offer,
             bundle.files,
             int(bundle.manifest.get("chunk", 4096)),
-            lambda body: loop.call_soon_threadsafe(statuses.put_nowait, body),
+            report,
         )
         # A put or delete that failed may still reach a paused broker later: the broker layer
         # deletes such names later (its stray service logins).

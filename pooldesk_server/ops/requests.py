@@ -82,6 +82,7 @@ async def carry_out_pending(ctx: AppContext) -> int:
             len(session_ids),
             len(names),
         )
+        event: AccountDisabled | SessionsEnded
         if request.action == "disable":
             event = AccountDisabled(request.user_id, request.username, session_ids, names)
         else:

@@ -22,13 +22,13 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, select, text, update
 
 from pooldesk_server.broker.base import BrokerLogin
 from pooldesk_server.broker.rights import RECORDER_SUBSCRIPTION
@@ -87,7 +87,8 @@ class Recorder:
             manual_ack=True,
         )
         self._client.username_pw_set(login.username, login.password)
-        self._client.reconnect_delay_set(0.1, 5)
+        # paho annotates whole seconds; it waits any number of seconds
+        self._client.reconnect_delay_set(0.1, 5)  # type: ignore[arg-type]
         self._client.max_inflight_messages_set(1000)
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
@@ -120,7 +121,7 @@ class Recorder:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            message = interpret(msg.topic, msg.payload)
+            message = interpret(msg.topic, bytes(msg.payload))
         except Exception:  # never expected; acknowledged so it cannot come back forever
             log.exception("recorder dropped an unreadable message on %r", msg.topic[:200])
             message = None
@@ -314,7 +315,8 @@ class Recorder:
             return
         async with self.db.write() as db:
             # Core executemany: no ORM bulk-insert bookkeeping per row.
-            await (await db.connection()).execute(Event.__table__.insert(), rows)
+            table = cast(Table, Event.__table__)  # a mapped class's table is a Table
+            await (await db.connection()).execute(table.insert(), rows)
             for pk, (at, status) in seen.items():
                 values: dict[str, Any] = {}
                 if status is not None:
