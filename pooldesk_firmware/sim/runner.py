@@ -82,7 +82,8 @@ def load_version(folder: str) -> dict[str, Any]:
             sys.modules.pop(n, None)
         sys.modules.update(saved)
     if "fw_log" in loaded:
-        loaded["fw_log"].sink = _log_line
+        fw_log: Any = loaded["fw_log"]
+        fw_log.sink = _log_line
     return loaded
 
 
