@@ -277,9 +277,8 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
         wait_for_port(port, timeout=60)
     except TimeoutError:
         process.kill()
-        raise SystemExit(
-            f"server did not start: {process.stderr.read().decode()[-2000:]}"
-        ) from None
+        said = process.stderr.read().decode() if process.stderr else ""
+        raise SystemExit(f"server did not start: {said[-2000:]}") from None
     return process
 
 

@@ -44,6 +44,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -66,10 +67,12 @@ def _client(client_id: str, user: str | None, password: str | None) -> mqtt.Clie
     )
     if user:
         client.username_pw_set(user, password)
-    client.on_socket_open = lambda _c, _u, s: s.setsockopt(
-        socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
-    )
+    client.on_socket_open = _nodelay
     return client
+
+
+def _nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _connect(client: mqtt.Client, port: int) -> None:
@@ -84,10 +87,12 @@ def _connect(client: mqtt.Client, port: int) -> None:
 def _subscribe(client: mqtt.Client, topic: str) -> None:
     done = threading.Event()
     codes: list[int] = []
-    client.on_subscribe = lambda _c, _u, _m, rcs, _p: (
-        codes.extend(r.value for r in rcs),
-        done.set(),
-    )
+
+    def on_subscribe(_c: mqtt.Client, _u: Any, _m: int, rcs: list, _p: Any) -> None:
+        codes.extend(r.value for r in rcs)
+        done.set()
+
+    client.on_subscribe = on_subscribe
     client.subscribe(topic, qos=1)
     if not done.wait(5) or codes[0] >= 0x80:
         raise RuntimeError(f"subscription to {topic} refused: {codes}")
@@ -460,7 +465,12 @@ def echo_child() -> None:
     for i in range(50):
         pair.round_trip(i % 2 == 0)
     stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+
+    def stop_on_input() -> None:
+        sys.stdin.readline()
+        stop.set()
+
+    threading.Thread(target=stop_on_input, daemon=True).start()
     print("ready", flush=True)
     times, i = [], 0
     while not stop.is_set():

@@ -260,7 +260,7 @@ class FakeController:
         """Drop off the network without a goodbye: the broker publishes the will."""
         self.client.loop_stop()
         sock = self.client.socket()
-        if sock is not None:
+        if isinstance(sock, socket.socket):  # TCP (paho's type covers its websocket wrapper too)
             sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
