@@ -53,12 +53,14 @@ def test_topic_helpers_agree_with_the_table():
     prefix = topics.device_prefix("alice", "ESP-A1B2C3")
     assert prefix == "users/alice/devices/esp-a1b2c3"
     match = topics.DEVICE_TOPIC.fullmatch(prefix + "/pump/state")
-    assert match is not None and match.groups() == ("alice", "esp-a1b2c3", "pump/state")
+    assert match is not None
+    assert match.groups() == ("alice", "esp-a1b2c3", "pump/state")
     assert topics.command_topic("users/alice", "esp-a1b2c3", "pump") == prefix + "/pump/set"
     with pytest.raises(ValueError, match="not a command kind"):
         topics.command_topic("users/alice", "esp-a1b2c3", "telemetry")
     assert topics.topic_named("alert/freeze") is topics.BY_NAME["alert/+"]
-    assert topics.topic_named("alert/a/b") is None and topics.topic_named("pump") is None
+    assert topics.topic_named("alert/a/b") is None
+    assert topics.topic_named("pump") is None
     assert set(topics.DEVICE_PUBLISHES).isdisjoint(topics.DEVICE_RECEIVES)
     assert set(topics.RECORDED) <= set(topics.DEVICE_PUBLISHES)
     assert {"devices/+/status", "devices/+/pump/state"} <= set(topics.dashboard_subscriptions())
@@ -83,7 +85,8 @@ def test_generated_claim_codes_are_well_formed_and_differ():
     codes = {claimcode.generate() for _ in range(200)}
     assert len(codes) == 200
     for code in codes:
-        assert claimcode.problem(code) is None and claimcode.clean(code) == code
+        assert claimcode.problem(code) is None
+        assert claimcode.clean(code) == code
     assert claimcode.problem("KQ4M7XTZ") is not None  # too short: said in words
     assert "9" in (claimcode.problem("KQ4M7XTZ2PB6WRH9") or "")
 
