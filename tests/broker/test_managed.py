@@ -266,6 +266,25 @@ async def test_import_with_a_bad_hash_changes_nothing(broker):
     assert await broker.list_logins() == {kept.username}
 
 
+async def test_the_broker_shares_our_scheduling_group_but_not_our_terminal_signals(broker):
+    """Out of our process group, so a Ctrl-C in the terminal reaches the backend (which stops
+    the broker cleanly), not the broker behind its back; in our session, so with the kernel's
+    session autogroups it is scheduled with the backend instead of as a group of its own, which
+    made it wait several times longer for a CPU on a busy machine (docs/mqtt.md)."""
+    pid = broker.pid
+    assert os.getpgid(pid) == pid != os.getpgrp()
+    assert os.getsid(pid) == os.getsid(0)
+    assert _autogroup(pid) == _autogroup(os.getpid())
+
+
+def _autogroup(pid: int) -> str | None:
+    """The session autogroup's name (None on kernels built without CONFIG_SCHED_AUTOGROUP)."""
+    try:
+        return Path(f"/proc/{pid}/autogroup").read_text().split()[0]
+    except FileNotFoundError:
+        return None
+
+
 def test_a_killed_backend_takes_its_broker_with_it(data_dir):
     """Even a SIGKILLed backend leaves no broker behind holding the ports."""
     script = (
