@@ -7,7 +7,9 @@ In its data folder it keeps:
     mosquitto.log           the broker's own log
     mosquitto.pid           to stop a broker a crashed backend left behind
     store/                  dynamic-security.json, pooldesk-logins.journal and mosquitto.db (owned
-                            by the broker's user)
+                            by the broker's user; mosquitto.db is the disk copy of the broker's
+                            state, which it saves into /dev/shm/pooldesk-broker-<hash>/ when
+                            that is a tmpfs: ramstore.py)
     plugin/                 PoolDesk's login plugin, compiled here from
     pooldesk_server/broker/plugin/
     tls/                    CA and server certificate, only with a LAN listener
@@ -57,6 +59,7 @@ from pooldesk_server.broker.base import (
     BrokerUnavailable,
 )
 from pooldesk_server.broker.dynsec import DynsecClient, DynsecLogins
+from pooldesk_server.broker.ramstore import MIRROR_INTERVAL_S, MirrorKey, mirror, ram_dir_for, seed
 from pooldesk_server.broker.store import (
     HashedLogin,
     merge_logins,
@@ -197,6 +200,10 @@ class ManagedMosquitto:
         # cut, and Mosquitto sent none of their wills (the backend says `offline` for them).
         self.on_respawn: Callable[[], Awaitable[None]] | None = None
         self._respawn_task: asyncio.Task[None] | None = None
+        # The broker saves into RAM and a task copies the save to disk (ramstore.py).
+        self._ram_dir: Path | None = None
+        self._mirror_task: asyncio.Task[None] | None = None
+        self._mirrored: MirrorKey | None = None
 
     def _settle_home(self) -> None:
         """As root, the broker runs as user `mosquitto`, which must traverse the folders above
@@ -269,15 +276,50 @@ class ManagedMosquitto:
             await self._shutdown()
             raise
         self._supervisor = asyncio.create_task(self._supervise(exe), name="mosquitto-supervisor")
+        if self._ram_dir is not None:
+            self._mirror_task = asyncio.create_task(self._mirror_loop(), name="mosquitto-mirror")
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-            self._supervisor = None
+        for task in (self._supervisor, self._mirror_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._supervisor = self._mirror_task = None
         await self._shutdown()
+        # The broker saved on its way out: copy that to disk, then free the RAM (only then).
+        if self._ram_dir is not None and await self._mirror_once():
+            await asyncio.to_thread(shutil.rmtree, self._ram_dir, True)
+
+    @property
+    def saved_state(self) -> Path:
+        """The file the broker saves its state (retained messages, sessions) into: in RAM when
+        a tmpfs is available, copied to `disk_state` within a second (ramstore.py)."""
+        return (self._ram_dir or self.data_dir / "store") / "mosquitto.db"
+
+    @property
+    def disk_state(self) -> Path:
+        """The copy of the broker's state on disk: what it starts from after a power cut."""
+        return self.data_dir / "store" / "mosquitto.db"
+
+    async def _mirror_loop(self) -> None:
+        while True:
+            await asyncio.sleep(MIRROR_INTERVAL_S)
+            await self._mirror_once()
+
+    async def _mirror_once(self) -> bool:
+        """Copy the broker's latest save to disk if it changed; False if that failed."""
+        if self._ram_dir is None:
+            return False
+        try:
+            self._mirrored = await asyncio.to_thread(
+                mirror, self._ram_dir, self.disk_state, self._mirrored
+            )
+        except OSError as error:
+            log.warning("could not copy the broker's state to %s: %s", self.disk_state, error)
+            return False
+        return True
 
     def _login_plugin(self) -> Path | None:
         try:
@@ -336,6 +378,8 @@ class ManagedMosquitto:
         if log_path.exists() and log_path.stat().st_size > 5_000_000:
             log_path.unlink()
         log_offset = log_path.stat().st_size if log_path.exists() else 0
+        if self._ram_dir is not None:  # RAM is empty after a power cut: start from the disk
+            await asyncio.to_thread(seed, self._ram_dir, self.disk_state, self._run_as)
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             self._proc = await asyncio.create_subprocess_exec(
@@ -471,15 +515,20 @@ class ManagedMosquitto:
 
     def _write_config(self, plugin: str) -> None:
         store_dir = self.data_dir / "store"
+        self._ram_dir = ram_dir_for(self.data_dir)
+        state_dir = self._ram_dir or store_dir
         lines = [
             "# Generated by PoolDesk on every start; edits are overwritten.",
             "per_listener_settings false",
             "allow_anonymous false",
             "set_tcp_nodelay true",
             "persistence true",
-            f"persistence_location {store_dir}/",
-            # Save the store every second, not once a minute: a crash (kill -9, power) loses at
-            # most the last second of changes (docs/operations.md, "Broker and service faults").
+            # In RAM when possible, copied to store/ by the backend (ramstore.py): the save's
+            # fsync stalled every client for up to ~80 ms on a busy disk.
+            f"persistence_location {state_dir}/",
+            # Save the store every second, not once a minute: a crash (kill -9) loses at most
+            # the last second of changes, a power cut about two (docs/operations.md, "Broker
+            # and service faults").
             f"autosave_on_changes {'true' if AUTOSAVE_ON_CHANGES else 'false'}",
             f"autosave_interval {AUTOSAVE_INTERVAL}",
             # Limits (issue #17): no packet over 1 MiB (a 20 MiB retained message is refused, the

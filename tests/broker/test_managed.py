@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import stat
@@ -20,6 +21,7 @@ import pytest
 from pooldesk_server.broker.base import BrokerBackend, BrokerNotInstalled, BrokerRejected
 from pooldesk_server.broker.logins import dashboard_login, device_login
 from pooldesk_server.broker.managed import ADMIN_USERNAME, ManagedMosquitto
+from pooldesk_server.broker.ramstore import ram_path
 from pooldesk_server.broker.rights import AclRule
 from pooldesk_server.broker.store import HashedLogin, dynsec_password_hash
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
@@ -143,6 +145,7 @@ async def test_stop_leaves_no_process_and_a_restart_keeps_logins(data_dir):
     await first.stop()
     assert pid is not None and not _alive(pid)
     assert not _port_open(port)
+    assert first.disk_state.exists() and not ram_path(data_dir).exists()  # saved, RAM freed
 
     second = ManagedMosquitto(data_dir)  # a backend restart on the same folder
     await second.start()
@@ -309,6 +312,73 @@ def test_a_killed_backend_takes_its_broker_with_it(data_dir):
             break
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+async def test_retained_state_survives_a_power_cut_from_the_disk_copy(data_dir):
+    """The broker saves into RAM (its fsync on disk stalled every client); within about two
+    seconds the save is on disk too, and after a power cut (backend and broker killed, RAM
+    emptied) the broker starts from that copy."""
+    script = (
+        "import asyncio\n"
+        "from pooldesk_server.broker.logins import device_login\n"
+        "from pooldesk_server.broker.managed import ManagedMosquitto\n"
+        "async def main():\n"
+        f"    m = ManagedMosquitto({str(data_dir)!r})\n"
+        "    await m.start()\n"
+        "    login = device_login('alice', 'ESP-A00001')\n"
+        "    await m.put_login(login)\n"
+        "    print(m.pid, m.port, m.saved_state, login.password, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    backend = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=subprocess.PIPE
+    )
+    topic = "users/alice/devices/esp-a00001/alert/freeze"
+    try:
+        assert backend.stdout is not None
+        pid, port, saved, password = (await backend.stdout.readline()).decode().split()
+        assert Path(saved).parent == ram_path(data_dir)
+        login = replace(device_login("alice", "ESP-A00001"), password=password)
+        device = Probe.of(int(port), login)
+        try:
+            assert await device.connect() == 0
+            assert await device.publish(topic, b"frost", retain=True) == 0
+        finally:
+            device.close()
+        acknowledged = time.time()
+        disk = data_dir / "store" / "mosquitto.db"
+
+        def copied() -> bool:
+            return disk.exists() and disk.stat().st_mtime > acknowledged
+
+        for _ in range(100):
+            if copied():
+                break
+            await asyncio.sleep(0.05)
+        assert copied()
+    finally:
+        backend.kill()
+        await backend.wait()
+    for _ in range(100):
+        if not _alive(int(pid)):
+            break
+        await asyncio.sleep(0.05)
+    shutil.rmtree(ram_path(data_dir))  # the power cut empties RAM
+
+    after = ManagedMosquitto(data_dir)
+    await after.start()
+    dashboard = dashboard_login("alice", "s1")
+    await after.put_login(dashboard)
+    watcher = Probe.of(after.port, dashboard)
+    try:
+        assert await watcher.connect() == 0
+        assert await watcher.subscribe("users/alice/devices/esp-a00001/alert/+") == [1]
+        (kept,) = await watcher.wait_for(topic)
+        assert kept.retain and kept.payload == b"frost"
+    finally:
+        watcher.close()
+        await after.stop()
 
 
 def test_starts_under_uvloop_as_the_server_runs_it(data_dir):
