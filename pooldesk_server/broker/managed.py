@@ -59,7 +59,14 @@ from pooldesk_server.broker.base import (
     BrokerUnavailable,
 )
 from pooldesk_server.broker.dynsec import DynsecClient, DynsecLogins
-from pooldesk_server.broker.ramstore import MIRROR_INTERVAL_S, MirrorKey, mirror, ram_dir_for, seed
+from pooldesk_server.broker.ramstore import (
+    MIRROR_INTERVAL_S,
+    MirrorKey,
+    flush_to_disk,
+    mirror,
+    ram_dir_for,
+    seed,
+)
 from pooldesk_server.broker.store import (
     HashedLogin,
     merge_logins,
@@ -71,6 +78,7 @@ from pooldesk_server.broker.tls import TlsFiles
 log = logging.getLogger(__name__)
 
 ADMIN_USERNAME = "pooldesk-admin"
+JOURNAL_NAME = "pooldesk-logins.journal"
 PLUGIN_PATHS = (
     "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
     "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
@@ -204,6 +212,8 @@ class ManagedMosquitto:
         self._ram_dir: Path | None = None
         self._mirror_task: asyncio.Task[None] | None = None
         self._mirrored: MirrorKey | None = None
+        self._journal_synced: MirrorKey | None = None
+        self._mirror_wake = asyncio.Event()  # set by stop()
 
     def _settle_home(self) -> None:
         """As root, the broker runs as user `mosquitto`, which must traverse the folders above
@@ -276,18 +286,22 @@ class ManagedMosquitto:
             await self._shutdown()
             raise
         self._supervisor = asyncio.create_task(self._supervise(exe), name="mosquitto-supervisor")
-        if self._ram_dir is not None:
-            self._mirror_task = asyncio.create_task(self._mirror_loop(), name="mosquitto-mirror")
+        self._mirror_task = asyncio.create_task(self._mirror_loop(), name="mosquitto-mirror")
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in (self._supervisor, self._mirror_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._supervisor = self._mirror_task = None
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        if self._mirror_task is not None:  # not cancelled: a copy half-way must finish first
+            self._mirror_wake.set()
+            await self._mirror_task
+            self._mirror_task = None
         await self._shutdown()
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(flush_to_disk, self.data_dir / "store" / JOURNAL_NAME, None)
         # The broker saved on its way out: copy that to disk, then free the RAM (only then).
         if self._ram_dir is not None and await self._mirror_once():
             await asyncio.to_thread(shutil.rmtree, self._ram_dir, True)
@@ -304,9 +318,22 @@ class ManagedMosquitto:
         return self.data_dir / "store" / "mosquitto.db"
 
     async def _mirror_loop(self) -> None:
-        while True:
-            await asyncio.sleep(MIRROR_INTERVAL_S)
+        """Every second, off the broker's thread: the broker's latest save to disk, and the
+        login plugin's journal onto the disk (the plugin writes it without waiting for it)."""
+        journal = self.data_dir / "store" / JOURNAL_NAME
+        self._mirror_wake.clear()
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._mirror_wake.wait(), MIRROR_INTERVAL_S)
+            if self._stopping:
+                return
             await self._mirror_once()
+            try:
+                self._journal_synced = await asyncio.to_thread(
+                    flush_to_disk, journal, self._journal_synced
+                )
+            except OSError as error:
+                log.warning("could not flush %s to disk: %s", journal, error)
 
     async def _mirror_once(self) -> bool:
         """Copy the broker's latest save to disk if it changed; False if that failed."""
@@ -546,7 +573,7 @@ class ManagedMosquitto:
         if self.plugin_path is not None:  # first: it answers for its logins, defers the rest
             lines += [
                 f"plugin {self.plugin_path}",
-                f"plugin_opt_journal {store_dir / 'pooldesk-logins.journal'}",
+                f"plugin_opt_journal {store_dir / JOURNAL_NAME}",
                 f"plugin_opt_admin {ADMIN_USERNAME}",
             ]
         lines += [

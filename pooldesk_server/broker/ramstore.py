@@ -115,6 +115,24 @@ def mirror(ram_dir: Path, disk_db: Path, last: MirrorKey | None) -> MirrorKey | 
     return key
 
 
+def flush_to_disk(path: Path, last: MirrorKey | None) -> MirrorKey | None:
+    """fsync a file another process writes (the login plugin's journal, which the broker only
+    hands to the kernel, never waits for), if it changed since `last`. Opened anew each time:
+    the plugin replaces the file when it compacts it. Blocking: run it in a thread."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return last
+    try:
+        st = os.fstat(fd)
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if key != last:
+            os.fsync(fd)
+        return key
+    finally:
+        os.close(fd)
+
+
 def _copy(source: Path, target: Path, *, durable: bool) -> None:
     """Copy through a temporary file and a rename, keeping the source's modification time (how
     `seed` tells which copy is newer). The broker replaces its save by a rename, so the open
