@@ -127,15 +127,15 @@ class EchoPair:
         if event:
             event.set()
 
-    def round_trip(self, on: bool) -> float:
+    def round_trip(self, on: bool, within: float = 5.0) -> float:
         cmd_id = uuid.uuid4().hex
         self._echoed[cmd_id] = done = threading.Event()
         start = time.perf_counter()
         self.dashboard.publish(
             f"{PREFIX}/pump/set", json.dumps({"cmd_id": cmd_id, "on": on}), qos=1
         )
-        if not done.wait(5):
-            raise RuntimeError("a command was not echoed within 5 s")
+        if not done.wait(within):
+            raise RuntimeError(f"a command was not echoed within {within:.0f} s")
         del self._echoed[cmd_id]
         return (time.perf_counter() - start) * 1000
 
@@ -468,7 +468,8 @@ def echo_child() -> None:
     print("ready", flush=True)
     times, i = [], 0
     while not stop.is_set():
-        times.append(pair.round_trip(i % 2 == 0))
+        # Dynamic security with 11,000 logins stalls the broker for seconds at a time.
+        times.append(pair.round_trip(i % 2 == 0, within=60))
         i += 1
     pair.close()
     print(json.dumps(times), flush=True)
