@@ -33,30 +33,41 @@ MIRROR_INTERVAL_S = 1.0
 MirrorKey = tuple[int, int, int]  # (mtime_ns, size, inode) of the RAM copy last copied
 
 
-def _is_tmpfs(path: Path) -> bool:
+def _on_tmpfs(path: Path) -> bool:
+    """Is `path` on a tmpfs (the innermost mount holding it)?"""
     try:
         mounts = Path("/proc/mounts").read_text().splitlines()
     except OSError:
         return False
-    return any(
-        fields[1] == str(path) and fields[2] == "tmpfs"
-        for fields in (line.split() for line in mounts)
-        if len(fields) > 2
-    )
+    best, kind = "", ""
+    for fields in (line.split() for line in mounts):
+        if len(fields) > 2 and (str(path) + "/").startswith(fields[1].rstrip("/") + "/"):
+            if len(fields[1]) >= len(best):
+                best, kind = fields[1], fields[2]
+    return kind == "tmpfs"
+
+
+def _ram_root() -> Path:
+    """systemd's `RuntimeDirectory=` (kept across restarts with `RuntimeDirectoryPreserve=`; the
+    unit's `PrivateDevices=` gives the service a /dev/shm of its own that dies with it), else
+    /dev/shm."""
+    runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+    return Path(runtime) if runtime else SHM
 
 
 def ram_path(data_dir: Path) -> Path:
     """Where the broker of `data_dir` saves its state in RAM (whether or not it is used)."""
     name = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    return SHM / f"pooldesk-broker-{name}"
+    return _ram_root() / f"pooldesk-broker-{name}"
 
 
 def ram_dir_for(data_dir: Path) -> Path | None:
-    """A private folder in /dev/shm for this data folder, or None (no tmpfs there, or the name
-    is taken by something that is not ours: /dev/shm is writable by everyone)."""
-    if not _is_tmpfs(SHM):
-        return None
+    """A private folder in RAM for this data folder, or None (no tmpfs there, or the name is
+    taken by something that is not ours: /dev/shm is writable by everyone)."""
     folder = ram_path(data_dir)
+    if not _on_tmpfs(folder.parent):
+        log.warning("broker state stays on disk: %s is not a tmpfs", folder.parent)
+        return None
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         st = os.lstat(folder)

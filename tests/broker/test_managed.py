@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -379,6 +380,27 @@ async def test_retained_state_survives_a_power_cut_from_the_disk_copy(data_dir):
     finally:
         watcher.close()
         await after.stop()
+
+
+async def test_under_systemd_the_state_is_kept_in_the_runtime_directory(data_dir, monkeypatch):
+    """The service unit's `PrivateDevices=` gives it a /dev/shm that dies with the service;
+    `RuntimeDirectory=` (kept across restarts) is used instead when systemd names it."""
+    runtime = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="pooldesk-test-runtime-"))
+    os.chmod(runtime, 0o711)  # noqa: S103 - what systemd makes for the service's user
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(runtime))
+    broker = ManagedMosquitto(data_dir)
+    await broker.start()
+    try:
+        assert broker.saved_state.parent.parent == runtime
+        for _ in range(100):  # the broker saves within a second or two
+            if broker.saved_state.exists():
+                break
+            await asyncio.sleep(0.05)
+        assert broker.saved_state.exists()
+    finally:
+        await broker.stop()
+        shutil.rmtree(runtime)
+    assert broker.disk_state.exists()
 
 
 def test_starts_under_uvloop_as_the_server_runs_it(data_dir):
