@@ -286,6 +286,7 @@ class ManagedMosquitto:
             await self._shutdown()
             raise
         self._supervisor = asyncio.create_task(self._supervise(exe), name="mosquitto-supervisor")
+        self._mirror_wake = asyncio.Event()  # in this event loop
         self._mirror_task = asyncio.create_task(self._mirror_loop(), name="mosquitto-mirror")
 
     async def stop(self) -> None:
@@ -321,7 +322,6 @@ class ManagedMosquitto:
         """Every second, off the broker's thread: the broker's latest save to disk, and the
         login plugin's journal onto the disk (the plugin writes it without waiting for it)."""
         journal = self.data_dir / "store" / JOURNAL_NAME
-        self._mirror_wake.clear()
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._mirror_wake.wait(), MIRROR_INTERVAL_S)
