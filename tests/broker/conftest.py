@@ -30,7 +30,8 @@ def data_dir() -> Iterator[Path]:
         yield root / "data"
     finally:
         shutil.rmtree(root, ignore_errors=True)
-        shutil.rmtree(ram_path(root / "data"), ignore_errors=True)  # left by a crashed broker
+        for broker_dir in (root / "data", root / "data" / "broker"):  # a backend's broker
+            shutil.rmtree(ram_path(broker_dir), ignore_errors=True)  # left by a crashed broker
 
 
 @pytest.fixture
