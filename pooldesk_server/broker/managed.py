@@ -812,7 +812,7 @@ def _child_setup(run_as: tuple[int, int] | None) -> None:
     A new process group, not a new session (`setsid`): with the kernel's session autogroups
     (`kernel.sched_autogroup_enabled`, on by default), a session of its own makes the broker a
     scheduling group of its own, which on a busy machine waits far longer for a CPU each time a
-    message wakes it. Measured on the shared 2-core machine: 8x more run-queue wait per ms of
+    message wakes it. Measured on the shared 2-core machine: 6-9x more run-queue wait per ms of
     CPU, echo p99 264 ms instead of 34 ms (docs/mqtt.md, "Where the echo's tail came from")."""
     os.setpgid(0, 0)
     if run_as is not None:
