@@ -30,12 +30,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.mqtt import EchoPair, SchedStat, _pct  # noqa: E402
+from bench.mqtt import EchoPair, SchedStat, _pct, echo_until_stopped  # noqa: E402
 from pooldesk_server.broker.logins import dashboard_login, device_login  # noqa: E402
 from pooldesk_server.broker.managed import ManagedMosquitto  # noqa: E402
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
@@ -47,18 +45,7 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 def echo_child(port: int, dash: list, dev: list, out: str) -> None:
     """`--echo-child`: echo back to back until a line on stdin; write [start, ms] pairs."""
     pair = EchoPair(port, tuple(dash), tuple(dev))
-    for i in range(50):
-        pair.round_trip(i % 2 == 0)
-    stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
-    print("ready", flush=True)
-    times, i = [], 0
-    while not stop.is_set():
-        start = time.time()
-        times.append((start, pair.round_trip(i % 2 == 0, within=60)))
-        i += 1
-    pair.close()
-    Path(out).write_text(json.dumps(times))
+    Path(out).write_text(json.dumps(echo_until_stopped(pair)))
 
 
 class Variant:

@@ -457,10 +457,9 @@ class EchoLoop:
         self.times = json.loads(out)
 
 
-def echo_child() -> None:
-    """`--echo-child`: read the logins on stdin, echo until `stop`, print the times as JSON."""
-    spec = json.loads(sys.stdin.readline())
-    pair = EchoPair(spec["port"], tuple(spec["dash"]), tuple(spec["dev"]))
+def echo_until_stopped(pair: EchoPair) -> list[tuple[float, float]]:
+    """Warm up, print `ready`, then echo back to back until a line arrives on stdin: (start
+    time, ms) of each round trip."""
     for i in range(50):
         pair.round_trip(i % 2 == 0)
     stop = threading.Event()
@@ -468,11 +467,19 @@ def echo_child() -> None:
     print("ready", flush=True)
     times, i = [], 0
     while not stop.is_set():
+        start = time.time()
         # Dynamic security with 11,000 logins stalls the broker for seconds at a time.
-        times.append(pair.round_trip(i % 2 == 0, within=60))
+        times.append((start, pair.round_trip(i % 2 == 0, within=60)))
         i += 1
     pair.close()
-    print(json.dumps(times), flush=True)
+    return times
+
+
+def echo_child() -> None:
+    """`--echo-child`: read the logins on stdin, echo until `stop`, print the times as JSON."""
+    spec = json.loads(sys.stdin.readline())
+    pair = EchoPair(spec["port"], tuple(spec["dash"]), tuple(spec["dev"]))
+    print(json.dumps([ms for _, ms in echo_until_stopped(pair)]), flush=True)
 
 
 async def _time_revocations(managed: ManagedMosquitto, rounds: int = 5) -> list[float]:
