@@ -56,6 +56,8 @@ async def test_is_a_broker_backend_and_keeps_secrets_private(broker, data_dir):
     assert admin_password not in json.dumps(store)  # only a PBKDF2 hash is stored
     assert await broker.list_logins() == set()  # the admin is not one of "our" logins
     assert (await broker.health()).ok
+    journal = data_dir / "store" / "pooldesk-logins.journal"  # the logins' password hashes
+    assert stat.S_IMODE(journal.stat().st_mode) == 0o600
 
 
 async def test_anonymous_and_unknown_logins_are_refused(broker):
