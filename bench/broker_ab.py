@@ -33,10 +33,10 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.mqtt import EchoPair, SchedStat, _pct, echo_until_stopped  # noqa: E402
-from pooldesk_server.broker.logins import dashboard_login, device_login  # noqa: E402
-from pooldesk_server.broker.managed import ManagedMosquitto  # noqa: E402
-from tests.support.ports import free_port, wait_for_port  # noqa: E402
+from bench.mqtt import EchoPair, SchedStat, _pct, echo_until_stopped
+from pooldesk_server.broker.logins import dashboard_login, device_login
+from pooldesk_server.broker.managed import ManagedMosquitto
+from tests.support.ports import free_port, wait_for_port
 
 VARIANTS = ("plain", "pooldesk", "own-session", "disk-save", "no-persist")
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -87,20 +87,27 @@ class Variant:
                 os.setgid(self.gid)
                 os.setuid(self.uid)
 
-        self.proc = subprocess.Popen(  # noqa: S603 - fixed arguments
+        self.proc = subprocess.Popen(
             command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=self.name == "own-session",
-            preexec_fn=setup,  # noqa: PLW1509 - only set-uid calls before exec
+            preexec_fn=setup,
         )
         wait_for_port(self.port)
         self.pid = self.proc.pid
         if self.name == "disk-save":  # the broker is strace's child
             self.pid = int(subprocess.check_output(["pgrep", "-P", str(self.proc.pid)]).split()[0])
-        self.echo = subprocess.Popen(  # noqa: S603 - this very script
-            [sys.executable, __file__, "--echo-child", str(self.port)]
-            + [json.dumps(self.creds[0]), json.dumps(self.creds[1]), str(self.dir / "echo.json")],
+        self.echo = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--echo-child",
+                str(self.port),
+                json.dumps(self.creds[0]),
+                json.dumps(self.creds[1]),
+                str(self.dir / "echo.json"),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -118,6 +125,14 @@ class Variant:
         self.proc.wait(10)
         shutil.rmtree(self.ram, ignore_errors=True)
         return [tuple(x) for x in json.loads((self.dir / "echo.json").read_text())]
+
+    def kill(self) -> None:
+        for process in (getattr(self, "pid", None), getattr(self, "echo", None)):
+            pid = process if isinstance(process, int) else getattr(process, "pid", None)
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.ram, ignore_errors=True)
 
     def fsyncs(self) -> list[tuple[float, float]]:
         """(start, end) of each fsync the broker made."""
@@ -201,11 +216,8 @@ async def main() -> None:
         variants = []
         report(results, scheds, syncs)
     finally:
-        for variant in variants:
-            for pid in (getattr(variant, "pid", None), getattr(variant, "echo", None)):
-                with contextlib.suppress(Exception):
-                    os.kill(pid if isinstance(pid, int) else pid.pid, signal.SIGKILL)
-            shutil.rmtree(variant.ram, ignore_errors=True)
+        for variant in variants:  # a run that failed half-way: its started brokers and echoes
+            variant.kill()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -555,7 +555,7 @@ class SyscallTrace:
     def __enter__(self) -> SyscallTrace:
         if shutil.which("strace") is None:
             raise SystemExit("--strace-s needs strace: apt-get install strace")
-        self._proc = subprocess.Popen(self._args, stderr=subprocess.PIPE, text=True)  # noqa: S603
+        self._proc = subprocess.Popen(self._args, stderr=subprocess.PIPE, text=True)
         assert self._proc.stderr is not None
         self._proc.stderr.readline()  # "Process N attached"
         return self
@@ -569,7 +569,7 @@ class SyscallTrace:
         non-blocking: a long one waited for a CPU), `other`; `epoll_wait` (idle) is left out."""
         kinds: dict[str, list[tuple[float, str]]] = {"file": [], "socket": [], "other": []}
         for line in self.out.read_text(errors="replace").splitlines():
-            if "<" not in line or "epoll_wait" in line or "resumed>" in line and "<..." in line:
+            if "<" not in line or "epoll_wait" in line or ("resumed>" in line and "<..." in line):
                 continue
             head, _, tail = line.rpartition("<")
             try:

@@ -41,9 +41,9 @@ def _on_tmpfs(path: Path) -> bool:
         return False
     best, kind = "", ""
     for fields in (line.split() for line in mounts):
-        if len(fields) > 2 and (str(path) + "/").startswith(fields[1].rstrip("/") + "/"):
-            if len(fields[1]) >= len(best):
-                best, kind = fields[1], fields[2]
+        inside = len(fields) > 2 and (str(path) + "/").startswith(fields[1].rstrip("/") + "/")
+        if inside and len(fields[1]) >= len(best):
+            best, kind = fields[1], fields[2]
     return kind == "tmpfs"
 
 

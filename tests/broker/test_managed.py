@@ -151,7 +151,8 @@ async def test_stop_leaves_no_process_and_a_restart_keeps_logins(data_dir):
     assert pid is not None
     assert not _alive(pid)
     assert not _port_open(port)
-    assert first.disk_state.exists() and not ram_path(data_dir).exists()  # saved, RAM freed
+    assert first.disk_state.exists()  # saved to disk
+    assert not ram_path(data_dir).exists()  # and the RAM freed
 
     second = ManagedMosquitto(data_dir)  # a backend restart on the same folder
     await second.start()
@@ -384,7 +385,8 @@ async def test_retained_state_survives_a_power_cut_from_the_disk_copy(data_dir):
         assert await watcher.connect() == 0
         assert await watcher.subscribe("users/alice/devices/esp-a00001/alert/+") == [1]
         (kept,) = await watcher.wait_for(topic)
-        assert kept.retain and kept.payload == b"frost"
+        assert kept.retain
+        assert kept.payload == b"frost"
     finally:
         watcher.close()
         await after.stop()
