@@ -32,8 +32,23 @@ DEVICE_PUBLISHES = (
     "event",
     "ota/status",  # firmware updates (docs/updates.md)
     "ota/get",
+    "binding/state",  # hand-over: the answer to a new binding (docs/sharing.md)
 )
-DEVICE_RECEIVES = ("pump/set", "schedule/set", "ota/offer", "ota/data")
+DEVICE_RECEIVES = ("pump/set", "schedule/set", "ota/offer", "ota/data", "binding/set")
+# What dashboards and the recorder may receive under a device prefix: everything but
+# `binding/#`, whose `set` carries a device password (only the device itself reads it).
+READABLE = (
+    "status",
+    "pump/+",
+    "telemetry",
+    "schedule",
+    "schedule/set",
+    "alert/+",
+    "event",
+    "ota/+",
+)
+BINDING_SET = "users/+/devices/+/binding/set"
+BINDING_STATE = "users/+/devices/+/binding/state"
 
 
 class InvalidTopicName(ValueError):
@@ -80,12 +95,20 @@ def device_prefix(username: str, device_id: str) -> str:
     return f"{user_prefix(username)}/devices/{device_level(device_id)}"
 
 
+def readable(devices: str) -> Rights:
+    """Receive rights on every device topic but `binding/#`; `devices` is a device prefix or
+    a filter of them (`users/alice/devices/+`)."""
+    return tuple(AclRule("publishClientReceive", f"{devices}/{t}") for t in READABLE)
+
+
 def dashboard_rights(username: str) -> Rights:
-    """A signed-in app session: reads its user's whole subtree, publishes only commands."""
+    """A signed-in app session: subscribes anywhere under its user and receives every device
+    topic there except `binding/#` (a subscription to it is granted and stays silent);
+    publishes only commands."""
     prefix = user_prefix(username)
     return (
         AclRule("subscribePattern", f"{prefix}/#"),
-        AclRule("publishClientReceive", f"{prefix}/#"),
+        *readable(f"{prefix}/devices/+"),
         AclRule("publishClientSend", f"{prefix}/devices/+/pump/set"),
         AclRule("publishClientSend", f"{prefix}/devices/+/schedule/set"),
     )
@@ -102,10 +125,18 @@ def device_rights(username: str, device_id: str) -> Rights:
 
 
 def recorder_rights() -> Rights:
-    """The backend's recorder: one shared subscription over every device, read-only."""
+    """The backend's recorder: one shared subscription over every device, read-only, never
+    `binding/#`."""
+    return (AclRule("subscribePattern", RECORDER_SUBSCRIPTION), *readable("users/+/devices/+"))
+
+
+def mover_rights() -> Rights:
+    """The backend's hand-over service login (docs/sharing.md): gives any device its new binding
+    and hears every device's answer, nothing else."""
     return (
-        AclRule("subscribePattern", RECORDER_SUBSCRIPTION),
-        AclRule("publishClientReceive", "users/+/devices/+/#"),
+        AclRule("publishClientSend", BINDING_SET),
+        AclRule("subscribePattern", BINDING_STATE),
+        AclRule("publishClientReceive", BINDING_STATE),
     )
 
 
