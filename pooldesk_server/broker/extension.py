@@ -1104,7 +1104,7 @@ class BrokerExtension:
             ).all()
         logins = []
         for mqtt_user, client_id, kind, password_hash, username, device_id in rows:
-            if kind == "device" and device_id is not None:
+            if kind in ("device", "transfer") and device_id is not None:
                 rights = device_rights(username, device_id)
             elif kind == "session":
                 rights = dashboard_rights(username)
