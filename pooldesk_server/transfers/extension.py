@@ -122,7 +122,7 @@ class TransferExtension:
             raise not_found("No such device: device ids look like ESP-XXXXXX")
         body = await read_json_object(request, ctx.settings.max_body_bytes)
         username = required_str(body, "username", max_length=64)
-        history = required_str(body, "history", max_length=8)
+        history = required_str(body, "history", max_length=64)
         async with ctx.db.write() as db:
             device = await devices.owned_device(db, auth.user.id, device_id)
             p = await service.offer(

@@ -4,6 +4,7 @@ dashboard logins, and the simulated controller running the unchanged firmware.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -90,3 +91,119 @@ async def test_the_new_owner_gets_the_controller_and_the_old_owner_loses_it(
         assert not before & kept
 
     await sim.stop()
+
+
+async def _delivered_login(hand: Hand, transfer_id: str) -> str:
+    """The new device login once its binding is on the broker (the mover's table)."""
+    from sqlalchemy import select
+
+    from pooldesk_server.db.models import Transfer
+
+    ctx = hand.mover._ctx
+    assert ctx is not None
+    for _ in range(600):
+        async with ctx.db.read() as db:
+            t = await db.scalar(select(Transfer).where(Transfer.id == transfer_id))
+        if t is not None and t.delivered_at is not None and t.new_login:
+            return t.new_login
+        await asyncio.sleep(0.05)
+    raise AssertionError("the new binding was never delivered")
+
+
+async def _offered_and_accepted(hand: Hand, ann: dict, ben: dict, did: str, to: str) -> dict:
+    r = await hand.offer(ann, did, to)
+    assert r.status_code == 201, r.text
+    tid = r.json()["transfer"]["id"]
+    r = await hand.http.post(f"/api/transfers/{tid}/accept", headers=ben)
+    assert r.status_code == 202, r.text
+    return r.json()["transfer"]
+
+
+async def test_an_offline_controller_moves_when_it_next_connects(hand: Hand, tmp_path: Path):
+    sim, ann, ben = await _two_owners(hand, tmp_path, 3, online=False)
+    moving = await _offered_and_accepted(hand, ann, ben, sim.device_id, "ben3")
+    assert (moving["status"], moving["reason"]) == ("moving", "device_offline")
+    await _delivered_login(hand, moving["id"])
+    assert (await hand.wait_transfer(ben, moving["id"], ("moving",)))["reason"] == "device_offline"
+    async with sim:
+        done = await hand.wait_transfer(ben, moving["id"], ("done", "failed"))
+        assert done["status"] == "done", done
+        (mine,) = [d for d in await hand.devices(ben) if d["deviceId"] == sim.device_id]
+        assert mine["topicPrefix"] == f"users/ben3/devices/{sim.device_id.lower()}"
+
+
+async def test_a_refused_login_fails_the_transfer_and_the_old_owner_keeps_the_controller(
+    hand: Hand, tmp_path: Path
+):
+    sim, ann, ben = await _two_owners(hand, tmp_path, 4, online=False)
+    moving = await _offered_and_accepted(hand, ann, ben, sim.device_id, "ben4")
+    # The broker no longer knows the new login by the time the controller tries it.
+    await hand.broker.delete_login(await _delivered_login(hand, moving["id"]))
+    async with sim:
+        failed = await hand.wait_transfer(ann, moving["id"], ("done", "failed"))
+        assert (failed["status"], failed["reason"]) == ("failed", "refused")
+        assert (
+            sim.stored_config()["binding"]["topic_prefix"]
+            == f"users/ann4/devices/{sim.device_id.lower()}"
+        )
+        assert [d["deviceId"] for d in await hand.devices(ann)] == [sim.device_id]
+        await sim.wait_until(lambda: sim.online, 15)
+        dash = await hand.dashboard(ann)
+        prefix = f"users/ann4/devices/{sim.device_id.lower()}"
+        assert await hand.switch(dash, prefix, True, "ann-4") == 0
+        await sim.wait_until(lambda: sim.relay_on)
+
+
+@pytest.mark.parametrize("who", ["owner", "recipient"])
+async def test_either_side_cancels_and_the_controller_stays(hand: Hand, tmp_path: Path, who: str):
+    index = 5 if who == "owner" else 6
+    sim, ann, ben = await _two_owners(hand, tmp_path, index, online=False)
+    moving = await _offered_and_accepted(hand, ann, ben, sim.device_id, f"ben{index}")
+    await _delivered_login(hand, moving["id"])
+    r = await hand.http.delete(
+        f"/api/transfers/{moving['id']}", headers=ann if who == "owner" else ben
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["transfer"]["status"] == "cancelled"
+    again = await hand.http.delete(f"/api/transfers/{moving['id']}", headers=ann)
+    assert again.status_code == 409
+    async with sim:  # the withdrawn binding never reaches it: it stays Ann's
+        await sim.wait_until(lambda: sim.online, 15)
+        dash = await hand.dashboard(ann)
+        prefix = f"users/ann{index}/devices/{sim.device_id.lower()}"
+        assert await hand.switch(dash, prefix, True, f"ann-{index}") == 0
+        await sim.wait_until(lambda: sim.relay_on)
+        assert sim.stored_config()["binding"]["topic_prefix"] == prefix
+    assert [d["deviceId"] for d in await hand.devices(ann)] == [sim.device_id]
+    # A cancelled transfer can be offered again.
+    assert (await hand.offer(ann, sim.device_id, f"ben{index}")).status_code == 201
+
+
+async def test_http_refusals_are_clear(hand: Hand, tmp_path: Path):
+    sim, ann, ben = await _two_owners(hand, tmp_path, 7, online=False)
+    did = sim.device_id
+    cases = [
+        (ben, did, "ann7", "keep", 404, "not on your account"),  # not the owner
+        (ann, did, "nobody7", "keep", 404, "No account named nobody7"),
+        (ann, did, "ann7", "keep", 400, "already yours"),
+        (ann, did, "ben7", "sometimes", 400, '"keep" or "clear"'),
+    ]
+    for auth, device_id, to, history, status, message in cases:
+        r = await hand.offer(auth, device_id, to, history)
+        assert r.status_code == status, r.text
+        assert message in r.json()["error"]["message"]
+    r = await hand.http.post(f"/api/devices/{did}/transfer", json={"history": "keep"}, headers=ann)
+    assert r.status_code == 400 and "username" in r.json()["error"]["message"]
+    first = await hand.offer(ann, did, "ben7")
+    assert first.status_code == 201
+    second = await hand.offer(ann, did, "ben7", "clear")
+    assert second.status_code == 409 and "open transfer" in second.json()["error"]["message"]
+    tid = first.json()["transfer"]["id"]
+    # Only the recipient accepts; a stranger sees nothing of it.
+    assert (await hand.http.post(f"/api/transfers/{tid}/accept", headers=ann)).status_code == 404
+    carl = await hand.account("carl7", "ESP-C0C0C7")
+    assert (await hand.http.post(f"/api/transfers/{tid}/accept", headers=carl)).status_code == 404
+    assert (await hand.http.delete(f"/api/transfers/{tid}", headers=carl)).status_code == 404
+    assert (await hand.transfers(carl)) == {"ok": True, "outgoing": [], "incoming": []}
+    assert (await hand.http.post("/api/transfers/nope/accept", headers=ben)).status_code == 404
+    assert (await hand.http.get("/api/transfers")).status_code == 401
