@@ -193,6 +193,7 @@ class TransferExtension:
                 await self._connect()
                 await self._answer_all()
                 await self._deliver_all()
+                await self._tidy_cancelled()
             except asyncio.CancelledError:
                 raise
             except BrokerError as error:
@@ -241,6 +242,20 @@ class TransferExtension:
             )
         for transfer_id in waiting:
             await self._deliver(transfer_id)
+
+    async def _tidy_cancelled(self) -> None:
+        assert self._ctx is not None
+        async with self._ctx.db.write() as db:
+            cancelled = await db.scalars(
+                select(Transfer).where(
+                    Transfer.status == "cancelled", Transfer.new_login.is_not(None)
+                )
+            )
+            retired = [
+                name for t in cancelled.all() for name in await service.retire_if_stayed(db, t)
+            ]
+        if retired:
+            self.broker._wake.set()
 
     async def _deliver(self, transfer_id: str) -> None:
         """Issue the device login under the new owner's prefix, then publish the binding."""
@@ -301,12 +316,12 @@ class TransferExtension:
             return
         async with ctx.db.write() as db:
             t = await db.get(Transfer, tid[:64])
-            if t is None or t.status != "moving" or t.new_login is None:
+            if t is None or t.status not in ("moving", "cancelled") or t.new_login is None:
                 return
             p = await service.parties(db, t)
             if result == "ok" and prefix == p.new_prefix:
                 event, members = await service.complete(db, p)
-            elif result == "failed" and prefix == p.old_prefix:
+            elif result == "failed" and prefix == p.old_prefix and t.status == "moving":
                 reason = body.get("reason")
                 await service.fail(db, p, reason if isinstance(reason, str) else "failed")
                 event, members = None, []

@@ -161,13 +161,26 @@ async def accept(
     _audit(db, p, "transfer_accepted", address)
 
 
-async def cancel(db: AsyncSession, p: Parties, user: User, address: str) -> tuple[str, ...]:
-    """Either side ends an open transfer; returns the issued new login, now `pending_delete`."""
+async def cancel(db: AsyncSession, p: Parties, user: User, address: str) -> None:
+    """Either side ends an open transfer. A new login whose binding never went out is retired
+    at once; one the device may already be switching to stays until the device is heard from
+    on its old prefix (`retire_if_stayed`), or its `ok` arrives after all (`complete`): deleting
+    it under a device that just stored it would leave the device with no working login."""
     t = p.transfer
     if t.status not in OPEN:
         raise conflict(f"Transfer {t.id} is already {t.status}")
     _set(t, "cancelled", "cancelled_by_" + ("owner" if user.id == t.from_user_id else "recipient"))
     _audit(db, p, "transfer_cancelled", address, by=user.username)
+    if t.delivered_at is None:
+        await retire_new_login(db, t)
+
+
+async def retire_if_stayed(db: AsyncSession, t: Transfer) -> tuple[str, ...]:
+    """A cancelled transfer's delivered login goes once the device spoke on its old prefix since
+    the cancel (so it kept its old login)."""
+    device = await db.get(Device, t.device_pk)
+    if device is None or device.last_seen is None or device.last_seen <= t.updated_at:
+        return ()
     return await retire_new_login(db, t)
 
 
@@ -225,6 +238,7 @@ async def complete(db: AsyncSession, p: Parties) -> tuple[DeviceMoved, list[str]
     # Heard from just now (its answer): deleting its old login must not mark it offline.
     device.status = "online"
     device.last_seen = utcnow()
-    _set(t, "done")
+    # Cancelled after the device had already switched: it moved all the same (see `cancel`).
+    _set(t, "done", "moved_before_cancel" if t.status == "cancelled" else None)
     _audit(db, p, "transfer_done", history=t.history)
     return DeviceMoved(p.old.id, p.old.username, device.device_id, old_logins), members

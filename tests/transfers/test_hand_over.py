@@ -29,10 +29,11 @@ async def _two_owners(hand: Hand, tmp_path: Path, index: int, online: bool = Tru
     return sim, ann, ben
 
 
-async def _history_ids(hand: Hand, auth: dict, device_id: str) -> set[int]:
+async def _history_ids(hand: Hand, auth: dict, device_id: str) -> set[tuple[str, str]]:
+    """(type, ts) of the device's history (row ids may be reused once rows are deleted)."""
     r = await hand.history(auth, device_id)
     assert r.status_code == 200, r.text
-    return {e["id"] for e in r.json()["events"]}
+    return {(e["type"], e["ts"]) for e in r.json()["events"]}
 
 
 @pytest.mark.parametrize("history", ["keep", "clear"])
@@ -159,7 +160,7 @@ async def test_either_side_cancels_and_the_controller_stays(hand: Hand, tmp_path
     index = 5 if who == "owner" else 6
     sim, ann, ben = await _two_owners(hand, tmp_path, index, online=False)
     moving = await _offered_and_accepted(hand, ann, ben, sim.device_id, f"ben{index}")
-    await _delivered_login(hand, moving["id"])
+    new_login = await _delivered_login(hand, moving["id"])
     r = await hand.http.delete(
         f"/api/transfers/{moving['id']}", headers=ann if who == "owner" else ben
     )
@@ -174,6 +175,12 @@ async def test_either_side_cancels_and_the_controller_stays(hand: Hand, tmp_path
         assert await hand.switch(dash, prefix, True, f"ann-{index}") == 0
         await sim.wait_until(lambda: sim.relay_on)
         assert sim.stored_config()["binding"]["topic_prefix"] == prefix
+        # Heard from on its old prefix: the login it never took is deleted.
+        for _ in range(200):
+            if new_login not in await hand.rows():
+                break
+            await asyncio.sleep(0.1)
+        assert new_login not in await hand.rows()
     assert [d["deviceId"] for d in await hand.devices(ann)] == [sim.device_id]
     # A cancelled transfer can be offered again.
     assert (await hand.offer(ann, sim.device_id, f"ben{index}")).status_code == 201
