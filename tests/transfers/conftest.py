@@ -4,6 +4,7 @@ Mosquitto), accounts over HTTP, and simulated controllers running the unchanged 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -94,9 +95,11 @@ class Hand(Backend):
         return await dash.publish(f"{prefix}/pump/set", json.dumps({"cmd_id": cmd_id, "on": on}))
 
 
-@pytest.fixture
-async def hand(backend_dir: Path) -> AsyncIterator[Hand]:  # noqa: F811
-    settings = app_settings(backend_dir)
+@contextlib.asynccontextmanager
+async def open_hand(folder: Path) -> AsyncIterator[Hand]:
+    """The app with the broker and hand-over extensions, started on `folder` (again after a
+    stop: same database, same broker store)."""
+    settings = app_settings(folder)
     broker = BrokerExtension(settings, build_backend(settings, env={}))
     mover = TransferExtension(settings, broker)
     app = create_app(settings, extensions=[broker, mover])
@@ -109,3 +112,9 @@ async def hand(backend_dir: Path) -> AsyncIterator[Hand]:  # noqa: F811
             finally:
                 for p in h.probes:
                     p.close()
+
+
+@pytest.fixture
+async def hand(backend_dir: Path) -> AsyncIterator[Hand]:  # noqa: F811
+    async with open_hand(backend_dir) as h:
+        yield h

@@ -12,7 +12,7 @@ import pytest
 
 from pooldesk_firmware.sim.runner import SimulatedController
 from tests.broker.probe import REFUSED_SUBSCRIBE
-from tests.transfers.conftest import Hand
+from tests.transfers.conftest import Hand, open_hand
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -214,3 +214,18 @@ async def test_http_refusals_are_clear(hand: Hand, tmp_path: Path):
     assert (await hand.transfers(carl)) == {"ok": True, "outgoing": [], "incoming": []}
     assert (await hand.http.post("/api/transfers/nope/accept", headers=ben)).status_code == 404
     assert (await hand.http.get("/api/transfers")).status_code == 401
+
+
+async def test_a_restarted_server_finishes_the_hand_over(backend_dir: Path, tmp_path: Path):
+    """The mover's state is in the database: a transfer accepted before a restart completes
+    after it, when the (offline) controller connects and answers."""
+    async with open_hand(backend_dir) as hand:
+        sim, ann, ben = await _two_owners(hand, tmp_path, 8, online=False)
+        moving = await _offered_and_accepted(hand, ann, ben, sim.device_id, "ben8")
+        await _delivered_login(hand, moving["id"])
+    async with open_hand(backend_dir) as hand:
+        ben = await hand.sign_in("ben8")
+        async with sim:
+            done = await hand.wait_transfer(ben, moving["id"], ("done", "failed"))
+            assert done["status"] == "done", done
+            assert sim.stored_config()["binding"]["topic_prefix"].startswith("users/ben8/")
