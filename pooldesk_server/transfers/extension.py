@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
+from pooldesk.core import api_types as api
 from pooldesk_server.broker.base import BrokerError, BrokerLogin
 from pooldesk_server.broker.logins import device_login, new_generation, new_password
 from pooldesk_server.broker.rights import mover_rights
@@ -31,11 +32,11 @@ from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices import service as devices
 from pooldesk_server.devices.ids import normalize_device_id
 from pooldesk_server.http.auth import require_user
-from pooldesk_server.http.body import read_json_object, required_str
+from pooldesk_server.http.body import read_body
+from pooldesk_server.http.contract import BEARER, Operation
 from pooldesk_server.http.errors import not_found
-from pooldesk_server.http.responses import ok
+from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
-from pooldesk_server.openapi import BEARER, NULLABLE_STRING, STRING, TIME, obj, op
 from pooldesk_server.settings import Settings
 from pooldesk_server.transfers import service
 from pooldesk_server.transfers.transport import BindingChannel, binding_set
@@ -44,19 +45,6 @@ log = logging.getLogger("pooldesk_server.transfers")
 
 POLL_S = 2.0
 RETRY_S = 5.0
-
-HISTORY = {"enum": list(service.HISTORY)}
-TRANSFER = obj(
-    id=STRING,
-    deviceId=STRING,
-    **{"from": STRING},
-    to=STRING,
-    history=HISTORY,
-    status={"enum": ["offered", "moving", "done", "cancelled", "failed"]},
-    reason=NULLABLE_STRING,
-    createdAt=TIME,
-    updatedAt=TIME,
-)
 
 
 class TransferExtension:
@@ -76,38 +64,31 @@ class TransferExtension:
             route("/api/transfers/{transfer_id}/accept", {"POST": self.accept}),
             route("/api/transfers/{transfer_id}", {"DELETE": self.cancel}),
         ]
-        self.openapi: dict[tuple[str, str], dict[str, Any]] = {
-            ("/api/devices/{device_id}/transfer", "POST"): op(
+        self.openapi: dict[tuple[str, str], Operation] = {
+            ("/api/devices/{device_id}/transfer", "POST"): Operation(
                 "Offer the device to another account (owner only; one open transfer per device)",
-                body=obj(
-                    ["username", "history"],
-                    username=STRING,
-                    history=TRANSFER["properties"]["history"],
-                ),
-                ok_status=201,
-                result=obj(transfer=TRANSFER),
-                errors=(400, 404, 409),
+                api.TransferAnswer,
+                status=201,
+                body=api.TransferRequest,
+                errors=(409,),
                 security=BEARER,
             ),
-            ("/api/transfers", "GET"): op(
+            ("/api/transfers", "GET"): Operation(
                 "Transfers the account gives and receives, newest first",
-                result=obj(
-                    outgoing={"type": "array", "items": TRANSFER},
-                    incoming={"type": "array", "items": TRANSFER},
-                ),
+                api.Transfers,
                 security=BEARER,
             ),
-            ("/api/transfers/{transfer_id}/accept", "POST"): op(
+            ("/api/transfers/{transfer_id}/accept", "POST"): Operation(
                 "Accept a transfer offered to you: the device moves to your account",
-                ok_status=202,
-                result=obj(transfer=TRANSFER),
-                errors=(404, 409),
+                api.TransferAnswer,
+                status=202,
+                errors=(409,),
                 security=BEARER,
             ),
-            ("/api/transfers/{transfer_id}", "DELETE"): op(
+            ("/api/transfers/{transfer_id}", "DELETE"): Operation(
                 "Cancel an open transfer (either side)",
-                result=obj(transfer=TRANSFER),
-                errors=(404, 409),
+                api.TransferAnswer,
+                errors=(409,),
                 security=BEARER,
             ),
         }
@@ -120,24 +101,24 @@ class TransferExtension:
         device_id = normalize_device_id(request.path_params["device_id"])
         if device_id is None:
             raise not_found("No such device: device ids look like ESP-XXXXXX")
-        body = await read_json_object(request, ctx.settings.max_body_bytes)
-        username = required_str(body, "username", max_length=64)
-        history = required_str(body, "history", max_length=64)
+        body = await read_body(request, api.TransferRequest, ctx.settings.max_body_bytes)
         async with ctx.db.write() as db:
             device = await devices.owned_device(db, auth.user.id, device_id)
             p = await service.offer(
-                db, auth.user, device, username, history, client_address(request)
+                db, auth.user, device, body.username, body.history, client_address(request)
             )
-            answer = service.transfer_json(p)
-        return ok(201, transfer=answer)
+            done = service.transfer_json(p)
+        return answer(api.TransferAnswer(transfer=done), 201)
 
     async def listing(self, request: Request) -> JSONResponse:
         async with context_of(request).db.read() as db:
             auth = await require_user(request, db)
             outgoing, incoming = await service.listing(db, auth.user.id)
-            return ok(
-                outgoing=[service.transfer_json(p) for p in outgoing],
-                incoming=[service.transfer_json(p) for p in incoming],
+            return answer(
+                api.Transfers(
+                    outgoing=[service.transfer_json(p) for p in outgoing],
+                    incoming=[service.transfer_json(p) for p in incoming],
+                )
             )
 
     async def accept(self, request: Request) -> JSONResponse:
@@ -146,9 +127,9 @@ class TransferExtension:
         async with ctx.db.write() as db:
             p = await service.party_transfer(db, request.path_params["transfer_id"], auth.user.id)
             await service.accept(db, p, auth.user, ctx.settings, client_address(request))
-            answer = service.transfer_json(p)
+            done = service.transfer_json(p)
         self._wake.set()
-        return ok(202, transfer=answer)
+        return answer(api.TransferAnswer(transfer=done), 202)
 
     async def cancel(self, request: Request) -> JSONResponse:
         ctx = context_of(request)
@@ -157,11 +138,11 @@ class TransferExtension:
             p = await service.party_transfer(db, request.path_params["transfer_id"], auth.user.id)
             delivered = p.transfer.delivered_at is not None
             await service.cancel(db, p, auth.user, client_address(request))
-            answer, old_prefix = service.transfer_json(p), p.old_prefix
+            done, old_prefix = service.transfer_json(p), p.old_prefix
         if delivered:
             await self._withdraw(old_prefix)
         self.broker._wake.set()  # the issued login goes now, not at the next reconcile
-        return ok(transfer=answer)
+        return answer(api.TransferAnswer(transfer=done))
 
     # ---- lifespan ----
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pooldesk.core import api_types as api
 from pooldesk_server.accounts.events import DeviceMoved
 from pooldesk_server.audit.service import record
 from pooldesk_server.db.models import Device, Event, MqttLogin, Transfer, User
@@ -48,19 +49,19 @@ class Parties:
         return topic_prefix(self.new.username, self.device.device_id)
 
 
-def transfer_json(p: Parties) -> dict[str, Any]:
+def transfer_json(p: Parties) -> api.Transfer:
     t = p.transfer
-    return {
-        "id": t.id,
-        "deviceId": p.device.device_id,
-        "from": p.old.username,
-        "to": p.new.username,
-        "history": t.history,
-        "status": t.status,
-        "reason": t.reason,
-        "createdAt": iso(t.created_at),
-        "updatedAt": iso(t.updated_at),
-    }
+    return api.Transfer(
+        id=t.id,
+        device_id=p.device.device_id,
+        from_=p.old.username,
+        to=p.new.username,
+        history=t.history,  # type: ignore[arg-type]  # offer admits only HISTORY
+        status=t.status,  # type: ignore[arg-type]  # only this module sets it
+        reason=t.reason,
+        created_at=iso(t.created_at) or "",
+        updated_at=iso(t.updated_at) or "",
+    )
 
 
 async def parties(db: AsyncSession, transfer: Transfer) -> Parties:

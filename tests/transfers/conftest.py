@@ -17,6 +17,7 @@ import pytest
 from pooldesk_server.app import create_app
 from pooldesk_server.broker.extension import BrokerExtension, build_backend
 from pooldesk_server.transfers.extension import TransferExtension
+from tests.backend.contract import ContractChecker, response_hook
 from tests.broker.app_support import Backend, app_settings, probe_for
 from tests.broker.conftest import backend_dir, data_dir  # noqa: F401
 from tests.broker.probe import Probe
@@ -105,7 +106,11 @@ async def open_hand(folder: Path) -> AsyncIterator[Hand]:
     app = create_app(settings, extensions=[broker, mover])
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        # Every answer is checked against the server's own /openapi.json.
+        hooks = {"response": [response_hook(ContractChecker(app.state.openapi))]}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", event_hooks=hooks
+        ) as http:
             h = Hand(http, broker, mover)
             try:
                 yield h

@@ -51,6 +51,11 @@ async def test_the_new_owner_gets_the_controller_and_the_old_owner_loses_it(
     await sim.wait_until(lambda: sim.relay_on)
     await ann_dash.wait_for(f"{old_prefix}/pump/state")
     before = await _history_ids(hand, ann, did)
+    for _ in range(200):  # the recorder writes in batches
+        if before:
+            break
+        await asyncio.sleep(0.05)
+        before = await _history_ids(hand, ann, did)
     assert before
 
     r = await hand.offer(ann, did, name_ben, history)
