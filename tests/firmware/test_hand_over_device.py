@@ -152,7 +152,7 @@ async def test_a_refused_login_leaves_the_unit_on_its_old_binding(world):
         == 0
     )
 
-    (answer,) = await mover.wait_for(f"{w.old_prefix}/binding/state")
+    answer = (await mover.wait_for(f"{w.old_prefix}/binding/state"))[0]
     body = json.loads(answer.payload)
     assert (body["transfer_id"], body["result"], body["reason"]) == ("t-2", "failed", "refused")
     await sim.wait_until(lambda: sim.online, 15)
