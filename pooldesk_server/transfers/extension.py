@@ -34,7 +34,7 @@ from pooldesk_server.devices.ids import normalize_device_id
 from pooldesk_server.http.auth import require_user
 from pooldesk_server.http.body import read_body
 from pooldesk_server.http.contract import BEARER, Operation
-from pooldesk_server.http.errors import not_found
+from pooldesk_server.http.errors import ApiError, not_found
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.settings import Settings
@@ -136,12 +136,10 @@ class TransferExtension:
         auth = await require_user(request)
         async with ctx.db.write() as db:
             p = await service.party_transfer(db, request.path_params["transfer_id"], auth.user.id)
-            delivered = p.transfer.delivered_at is not None
             await service.cancel(db, p, auth.user, client_address(request))
-            done, old_prefix = service.transfer_json(p), p.old_prefix
-        if delivered:
-            await self._withdraw(old_prefix)
-        self.broker._wake.set()  # the issued login goes now, not at the next reconcile
+            done = service.transfer_json(p)
+        self._wake.set()  # the mover withdraws a delivered binding
+        self.broker._wake.set()  # an undelivered login goes now, not at the next reconcile
         return answer(api.TransferAnswer(transfer=done))
 
     # ---- lifespan ----
@@ -171,19 +169,37 @@ class TransferExtension:
     async def _run_forever(self) -> None:
         while True:
             try:
-                await self._connect()
-                await self._answer_all()
-                await self._deliver_all()
-                await self._tidy_cancelled()
+                if await self._busy():
+                    await self._connect()
+                    await self._answer_all()
+                    await self._deliver_all()
+                    await self._tidy_cancelled()
+                else:  # no service login at the broker while nothing is under way
+                    await self._close_channel()
             except asyncio.CancelledError:
                 raise
-            except BrokerError as error:
+            except (BrokerError, ApiError) as error:  # ApiError: no broker configured
                 log.warning("hand-overs wait for the broker: %s", error)
             except Exception:  # a database hiccup must not end the loop
                 log.exception("hand-over loop failed; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_S)
+
+    async def _busy(self) -> bool:
+        """A transfer is moving, or was cancelled with a login the device may have taken (its
+        binding is to be withdrawn, a late `ok` is to be heard)."""
+        assert self._ctx is not None
+        async with self._ctx.db.read() as db:
+            found = await db.scalar(
+                select(Transfer.id)
+                .where(
+                    (Transfer.status == "moving")
+                    | ((Transfer.status == "cancelled") & Transfer.new_login.is_not(None))
+                )
+                .limit(1)
+            )
+        return found is not None
 
     async def _connect(self) -> None:
         if self.channel is not None and self.channel.connected:
@@ -225,8 +241,24 @@ class TransferExtension:
             await self._deliver(transfer_id)
 
     async def _tidy_cancelled(self) -> None:
-        assert self._ctx is not None
-        async with self._ctx.db.write() as db:
+        """Withdraw the bindings of cancelled transfers (kept in `delivered_at` until done),
+        then retire the logins their devices did not take."""
+        ctx = self._ctx
+        assert ctx is not None and self.channel is not None
+        async with ctx.db.read() as db:
+            rows = await db.scalars(
+                select(Transfer).where(
+                    Transfer.status == "cancelled", Transfer.delivered_at.is_not(None)
+                )
+            )
+            owed = [(t.id, (await service.parties(db, t)).old_prefix) for t in rows.all()]
+        for transfer_id, prefix in owed:
+            await asyncio.to_thread(self.channel.publish, prefix, b"")  # BrokerError: next time
+            async with ctx.db.write() as db:
+                t = await db.get(Transfer, transfer_id)
+                if t is not None and t.status == "cancelled":
+                    t.delivered_at = None
+        async with ctx.db.write() as db:
             cancelled = await db.scalars(
                 select(Transfer).where(
                     Transfer.status == "cancelled", Transfer.new_login.is_not(None)

@@ -172,7 +172,7 @@ async def cancel(db: AsyncSession, p: Parties, user: User, address: str) -> None
         raise conflict(f"Transfer {t.id} is already {t.status}")
     _set(t, "cancelled", "cancelled_by_" + ("owner" if user.id == t.from_user_id else "recipient"))
     _audit(db, p, "transfer_cancelled", address, by=user.username)
-    if t.delivered_at is None:
+    if t.delivered_at is None:  # else the mover withdraws the binding, then clears it
         await retire_new_login(db, t)
 
 
@@ -180,7 +180,9 @@ async def retire_if_stayed(db: AsyncSession, t: Transfer) -> tuple[str, ...]:
     """A cancelled transfer's delivered login goes once the device spoke on its old prefix since
     the cancel (so it kept its old login)."""
     device = await db.get(Device, t.device_pk)
-    if device is None or device.last_seen is None or device.last_seen <= t.updated_at:
+    if t.delivered_at is not None or device is None or device.last_seen is None:
+        return ()  # (still to be withdrawn first)
+    if device.last_seen <= t.updated_at:
         return ()
     return await retire_new_login(db, t)
 
