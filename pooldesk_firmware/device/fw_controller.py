@@ -397,7 +397,7 @@ class Controller:
             self._enqueue("alert/" + aid, self.alerts.get(aid, b""), True)
         self._enqueue("telemetry", self.telemetry(), False)
         self.ota.on_online()
-        self.mover.on_online()
+        self.mover.on_online(p)
 
     def on_offline(self):
         self.client = None

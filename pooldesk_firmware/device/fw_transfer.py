@@ -111,6 +111,7 @@ class Mover:
             ctl = self.ctl
             ctl.config["binding"] = b
             ctl.config["transfer_id"] = tid
+            ctl.config["transfer_prefix"] = b["topic_prefix"]
             ctl.trial = None
             ctl._save()
             ctl._proven = b
@@ -122,14 +123,14 @@ class Mover:
         self._answers.append((tid, why))
         self.ctl.link.restart()
 
-    def on_online(self):
+    def on_online(self, prefix):
         """Answers owed: a failure (on the old prefix), and the last applied hand-over's `ok`
-        on every connection (the backend ignores it unless it still waits for it)."""
+        on every connection with its binding (the backend ignores it unless it still waits)."""
         answers, self._answers = self._answers, []
         for tid, reason in answers:
             self._answer(tid, reason)
         tid = self.ctl.config.get("transfer_id")
-        if tid is not None:
+        if tid is not None and self.ctl.config.get("transfer_prefix") == prefix:
             self._answer(tid, None)
 
     def _answer(self, tid, reason):
