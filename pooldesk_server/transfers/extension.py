@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
@@ -95,7 +95,7 @@ class TransferExtension:
 
     # ---- routes ----
 
-    async def offer(self, request: Request) -> JSONResponse:
+    async def offer(self, request: Request) -> Response:
         ctx = context_of(request)
         auth = await require_user(request)
         device_id = normalize_device_id(request.path_params["device_id"])
@@ -110,7 +110,7 @@ class TransferExtension:
             done = service.transfer_json(p)
         return answer(api.TransferAnswer(transfer=done), 201)
 
-    async def listing(self, request: Request) -> JSONResponse:
+    async def listing(self, request: Request) -> Response:
         async with context_of(request).db.read() as db:
             auth = await require_user(request, db)
             outgoing, incoming = await service.listing(db, auth.user.id)
@@ -121,7 +121,7 @@ class TransferExtension:
                 )
             )
 
-    async def accept(self, request: Request) -> JSONResponse:
+    async def accept(self, request: Request) -> Response:
         ctx = context_of(request)
         auth = await require_user(request)
         async with ctx.db.write() as db:
@@ -131,7 +131,7 @@ class TransferExtension:
         self._wake.set()
         return answer(api.TransferAnswer(transfer=done), 202)
 
-    async def cancel(self, request: Request) -> JSONResponse:
+    async def cancel(self, request: Request) -> Response:
         ctx = context_of(request)
         auth = await require_user(request)
         async with ctx.db.write() as db:
@@ -244,7 +244,8 @@ class TransferExtension:
         """Withdraw the bindings of cancelled transfers (kept in `delivered_at` until done),
         then retire the logins their devices did not take."""
         ctx = self._ctx
-        assert ctx is not None and self.channel is not None
+        assert ctx is not None
+        assert self.channel is not None
         async with ctx.db.read() as db:
             rows = await db.scalars(
                 select(Transfer).where(
@@ -273,7 +274,8 @@ class TransferExtension:
     async def _deliver(self, transfer_id: str) -> None:
         """Issue the device login under the new owner's prefix, then publish the binding."""
         ctx, channel = self._ctx, self.channel
-        assert ctx is not None and channel is not None
+        assert ctx is not None
+        assert channel is not None
         async with ctx.db.write() as db:
             t = await db.get(Transfer, transfer_id)
             if t is None or t.status != "moving" or t.delivered_at is not None:

@@ -68,7 +68,9 @@ async def parties(db: AsyncSession, transfer: Transfer) -> Parties:
     device = await db.get(Device, transfer.device_pk)
     old = await db.get(User, transfer.from_user_id)
     new = await db.get(User, transfer.to_user_id)
-    assert device is not None and old is not None and new is not None  # cascades delete it
+    assert device is not None
+    assert old is not None
+    assert new is not None
     return Parties(transfer, device, old, new)
 
 
@@ -134,7 +136,8 @@ async def listing(db: AsyncSession, user_id: str) -> tuple[list[Parties], list[P
         .where(or_(Transfer.from_user_id == user_id, Transfer.to_user_id == user_id))
         .order_by(Transfer.created_at.desc(), Transfer.id)
     )
-    outgoing, incoming = [], []
+    outgoing: list[Parties] = []
+    incoming: list[Parties] = []
     for t in rows.all():
         p = await parties(db, t)
         (outgoing if t.from_user_id == user_id else incoming).append(p)

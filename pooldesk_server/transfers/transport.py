@@ -115,7 +115,9 @@ class BindingChannel:
             return
         c.subscribe(BINDING_STATE, qos=1)
 
-    def _on_subscribe(self, c: mqtt.Client, _u: object, _m: int, reasons: list, _p: object) -> None:
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: object, _m: int, reasons: list, _p: object
+    ) -> None:
         if reasons and all(not r.is_failure for r in reasons):
             self._ready.set()
 

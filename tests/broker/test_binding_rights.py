@@ -52,7 +52,8 @@ async def test_only_the_device_reads_its_new_binding(broker, world, probe):
     assert await device.publish(f"{p}/status", "online", retain=True) == 0
     await owner.wait_for(f"{p}/status")
     await recorder.wait_for(f"{p}/status")
-    assert owner.got(f"{p}/binding/set") == [] and recorder.got(f"{p}/binding/set") == []
+    assert owner.got(f"{p}/binding/set") == []
+    assert recorder.got(f"{p}/binding/set") == []
     assert device.got(f"{p}/binding/set") == [got]
 
     # A late subscriber gets the retained status but not the retained binding either.
