@@ -136,9 +136,12 @@ class TransferExtension:
         auth = await require_user(request)
         async with ctx.db.write() as db:
             p = await service.party_transfer(db, request.path_params["transfer_id"], auth.user.id)
+            delivered = p.transfer.delivered_at is not None
             await service.cancel(db, p, auth.user, client_address(request))
-            done = service.transfer_json(p)
-        self._wake.set()  # the mover withdraws a delivered binding
+            done, old_prefix = service.transfer_json(p), p.old_prefix
+        if delivered:  # withdrawn before the answer (a device connecting next must not see it);
+            await self._withdraw(old_prefix)  # the mover's loop withdraws it too, until it works
+        self._wake.set()
         self.broker._wake.set()  # an undelivered login goes now, not at the next reconcile
         return answer(api.TransferAnswer(transfer=done))
 
