@@ -109,6 +109,15 @@ class FirmwareUpdateRequest(Body, kw_only=True):
     ) = None
 
 
+class TransferRequest(Body, kw_only=True):
+    """Hand a device over to another account (docs/sharing.md)."""
+
+    username: Annotated[str, Meta(max_length=64, description="the account to receive it")]
+    history: Annotated[
+        str, Meta(max_length=64, description='"keep" (it stays with the device) or "clear"')
+    ]
+
+
 class EventRequest(Body, kw_only=True):
     device_id: DeviceIdText | None = None
     type: Annotated[str, Meta(pattern="^[A-Za-z0-9_.:/-]{1,64}$", max_length=64)]
@@ -238,6 +247,32 @@ class Devices(Answer, kw_only=True):
 
 class DeviceAnswer(Answer, kw_only=True):
     device: Device
+
+
+TransferStatus = Literal["offered", "moving", "done", "cancelled", "failed"]
+
+
+class Transfer(Body, kw_only=True):
+    """A hand-over of a device to another account (docs/sharing.md)."""
+
+    id: str
+    device_id: str
+    from_: str = msgspec.field(name="from")  # the old owner's username
+    to: str
+    history: Literal["keep", "clear"]
+    status: TransferStatus
+    reason: str | None  # why it waits (`device_offline`), failed or how it ended
+    created_at: Time
+    updated_at: Time
+
+
+class TransferAnswer(Answer, kw_only=True):
+    transfer: Transfer
+
+
+class Transfers(Answer, kw_only=True):
+    outgoing: list[Transfer]  # given by this account, newest first
+    incoming: list[Transfer]  # offered to this account
 
 
 class UpdateStarted(Answer, kw_only=True):
