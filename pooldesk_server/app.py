@@ -38,6 +38,7 @@ from pooldesk_server.ops.activity import watch_bursts
 from pooldesk_server.ops.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from pooldesk_server.ops.requests import carry_out_forever
 from pooldesk_server.settings import Settings
+from pooldesk_server.sharing.routes import routes as sharing_routes
 from pooldesk_server.telemetry.routes import routes as telemetry_routes
 
 log = logging.getLogger("pooldesk_server.app")
@@ -152,6 +153,7 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
         *account_routes,
         *device_routes,
         *telemetry_routes,
+        *sharing_routes,
     ]
     operations: dict[tuple[str, str], dict[str, Any]] = dict(openapi.OPERATIONS)
     for extension in extensions:

@@ -60,6 +60,19 @@ AUDIT_ENTRY = obj(
 MESSAGE = obj(message=STRING)
 PASSWORD = {"type": "string", "minLength": 12, "description": "upper, lower, digit, symbol"}
 
+SHARE = obj(
+    id=STRING,
+    owner=STRING,
+    member=STRING,
+    deviceId=NULLABLE_STRING,
+    role={"enum": ["operator", "viewer"]},
+    status={"enum": ["pending", "active"]},
+    createdAt=TIME,
+    acceptedAt=NULLABLE_TIME,
+)
+ROLE = {"enum": ["operator", "viewer"]}
+SHARES = {"type": "array", "items": SHARE}
+
 BEARER = [{"bearer": []}]
 BEARER_OR_KEY = [{"bearer": []}, {"apiKey": []}]
 
@@ -108,9 +121,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/healthz", "GET"): op("Liveness and database check", result=obj(status=STRING)),
     ("/openapi.json", "GET"): op("This document"),
     ("/api/auth/register", "POST"): op(
-        "Create an account; the deviceId becomes its first device",
+        "Create an account; the deviceId (optional) becomes its first device",
         body=obj(
-            ["username", "email", "password", "deviceId"],
+            ["username", "email", "password"],
             username={"type": "string", "pattern": "^[a-z0-9_-]{3,32}$"},
             email={"type": "string", "format": "email"},
             password=PASSWORD,
@@ -118,7 +131,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             claimCode=STRING,
         ),
         ok_status=201,
-        result=obj(message=STRING, userId=STRING, deviceId=STRING, username=STRING),
+        result=obj(message=STRING, userId=STRING, deviceId=NULLABLE_STRING, username=STRING),
         errors=(403, 409, 429),
     ),
     ("/api/auth/login", "POST"): op(
@@ -161,6 +174,38 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         ok_status=201,
         result=obj(device=DEVICE),
         errors=(403, 409, 429),
+        security=BEARER,
+    ),
+    ("/api/shares", "POST"): op(
+        "Invite an account to one device (or all of yours) as operator or viewer",
+        body=obj(["username", "role"], username=STRING, role=ROLE, deviceId=DEVICE_ID),
+        ok_status=201,
+        result=obj(share=SHARE),
+        errors=(404, 409),
+        security=BEARER,
+    ),
+    ("/api/shares", "GET"): op(
+        "Shares you gave and received (received pending ones: the invitation inbox)",
+        result=obj(given=SHARES, received=SHARES),
+        security=BEARER,
+    ),
+    ("/api/shares/{share_id}/accept", "POST"): op(
+        "Accept an invitation", result=obj(share=SHARE), errors=(404,), security=BEARER
+    ),
+    ("/api/shares/{share_id}", "PATCH"): op(
+        "Change a share's role (owner only)",
+        body=obj(["role"], role=ROLE),
+        result=obj(share=SHARE),
+        errors=(403, 404),
+        security=BEARER,
+    ),
+    ("/api/shares/{share_id}", "DELETE"): op(
+        "End a share (either side)", result=MESSAGE, errors=(404,), security=BEARER
+    ),
+    ("/api/devices/{device_id}", "GET"): op(
+        "One device you own, is shared with you, or you are setting up (with owner and role)",
+        result=obj(device=DEVICE),
+        errors=(404,),
         security=BEARER,
     ),
     ("/api/devices/{device_id}", "PATCH"): op(

@@ -36,11 +36,13 @@ async def _body(request: Request) -> dict:
 
 async def register(request: Request) -> JSONResponse:
     body = await _body(request)
-    require_fields(body, ("username", "email", "password", "deviceId"))
+    require_fields(body, ("username", "email", "password"))
     username = check_username(required_str(body, "username", max_length=64))
     email = check_email(required_str(body, "email", max_length=254))
     password = required_str(body, "password", max_length=PASSWORD_MAX)
-    device_id = check_device_id(required_str(body, "deviceId", max_length=32))
+    # Left out (or null): an account without a controller yet (docs/sharing.md).
+    raw_device_id = optional_str(body, "deviceId", max_length=32)
+    device_id = check_device_id(raw_device_id) if raw_device_id is not None else None
     claim_code = optional_str(body, "claimCode", max_length=128)
     user, device = await _service(request).register(
         username=username,
@@ -54,7 +56,7 @@ async def register(request: Request) -> JSONResponse:
         201,
         message="Registration successful",
         userId=user.id,
-        deviceId=device.device_id,
+        deviceId=device.device_id if device is not None else None,
         username=user.username,
     )
 

@@ -223,6 +223,19 @@ class ManagedMosquitto:
                 os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o001)
                 log.info("data folder %s made traversable (o+x) for user 'mosquitto'", folder)
 
+    @property
+    def rights_change_in_place(self) -> bool:
+        """Can a login's rights change without its password (the login plugin is loaded)?
+        Then `put_hashed_logins` does it without a restart, cutting only the connections of
+        logins that lost a right."""
+        return self._plugin is not None
+
+    async def put_hashed_logins(self, logins: Sequence[HashedLogin]) -> None:
+        """Create or update logins from their stored hashes (`rights_change_in_place` only)."""
+        if self._plugin is None:
+            raise BrokerUnavailable("the broker's login plugin is not loaded")
+        await self._plugin.put_logins(logins)
+
     # ---- URLs --------------------------------------------------------------------------------
 
     @property

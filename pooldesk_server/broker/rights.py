@@ -80,15 +80,46 @@ def device_prefix(username: str, device_id: str) -> str:
     return f"{user_prefix(username)}/devices/{device_level(device_id)}"
 
 
-def dashboard_rights(username: str) -> Rights:
-    """A signed-in app session: reads its user's whole subtree, publishes only commands."""
-    prefix = user_prefix(username)
-    return (
-        AclRule("subscribePattern", f"{prefix}/#"),
-        AclRule("publishClientReceive", f"{prefix}/#"),
-        AclRule("publishClientSend", f"{prefix}/devices/+/pump/set"),
-        AclRule("publishClientSend", f"{prefix}/devices/+/schedule/set"),
-    )
+# Device-only topics under a device prefix: a dashboard (even the owner's) never reads them, as
+# they carry a device login (docs/sharing.md, "a new binding for a bound device").
+DEVICE_ONLY = ("binding/#",)
+DENY_PRIORITY = 10  # deny rules are decided before any allow rule
+
+
+@dataclass(frozen=True)
+class SharedDevice:
+    """An active share as the member's dashboard login sees it (docs/sharing.md)."""
+
+    owner: str  # the owner's username
+    device_id: str | None  # None: every device of the owner, current and future
+    role: Literal["operator", "viewer"]
+
+
+def _grant(prefix: str, device: str | None, publish: bool) -> list[AclRule]:
+    """Read all under `prefix/devices/<device>` (or the whole of `prefix` for `None`), and
+    with `publish` send the two commands."""
+    read = f"{prefix}/#" if device is None else f"{prefix}/devices/{device}/#"
+    rules = [AclRule("subscribePattern", read), AclRule("publishClientReceive", read)]
+    device = device or "+"
+    if publish:
+        rules.append(AclRule("publishClientSend", f"{prefix}/devices/{device}/pump/set"))
+        rules.append(AclRule("publishClientSend", f"{prefix}/devices/{device}/schedule/set"))
+    return rules
+
+
+def dashboard_rights(username: str, shared: tuple[SharedDevice, ...] = ()) -> Rights:
+    """A signed-in app session: reads its user's devices and the devices shared with it,
+    publishes only commands (not as a viewer), never touches device-only topics."""
+    rules = [
+        AclRule(acltype, f"users/+/devices/+/{topic}", allow=False, priority=DENY_PRIORITY)
+        for topic in DEVICE_ONLY
+        for acltype in ("subscribePattern", "publishClientReceive")
+    ]
+    rules += _grant(user_prefix(username), None, publish=True)
+    for share in shared:
+        device = "+" if share.device_id is None else device_level(share.device_id)
+        rules += _grant(user_prefix(share.owner), device, publish=share.role == "operator")
+    return tuple(rules)
 
 
 def device_rights(username: str, device_id: str) -> Rights:

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from pooldesk_server.accounts import throttle
-from pooldesk_server.accounts.events import DeviceUnbound
+from pooldesk_server.accounts.events import DeviceUnbound, RightsChanged
 from pooldesk_server.audit.service import record
 from pooldesk_server.context import client_address, context_of
 from pooldesk_server.devices import service
@@ -18,6 +18,8 @@ from pooldesk_server.http.body import optional_str, read_json_object, required_s
 from pooldesk_server.http.errors import conflict, not_found
 from pooldesk_server.http.responses import ok
 from pooldesk_server.http.routing import route
+from pooldesk_server.sharing import queries as sharing_queries
+from pooldesk_server.sharing import service as sharing
 
 
 def _path_device_id(request: Request) -> str:
@@ -28,15 +30,29 @@ def _path_device_id(request: Request) -> str:
 
 
 async def list_devices(request: Request) -> JSONResponse:
+    """The caller's own devices, then the devices shared with them (docs/sharing.md)."""
     async with context_of(request).db.read() as db:
         auth = await require_user(request, db)
         owned = await service.devices_of(db, auth.user.id)
+        shared = await sharing_queries.shared_devices(db, auth.user.id)
         listed = []
-        for d in owned:
-            item = service.device_json(d)
+        for d, owner, role in [(d, auth.user.username, "owner") for d in owned] + [
+            (a.device, a.owner, a.role) for a in shared
+        ]:
+            item = service.device_json(d, owner, role)
             item["firmware"] = await firmware_json(db, d)  # docs/updates.md
             listed.append(item)
     return ok(devices=listed)
+
+
+async def get_device(request: Request) -> JSONResponse:
+    device_id = _path_device_id(request)
+    async with context_of(request).db.read() as db:
+        auth = await require_user(request, db)
+        found = await sharing.access(db, auth.user.id, device_id, sharing.ANYONE)
+        item = service.device_json(found.device, found.owner, found.role)
+        item["firmware"] = await firmware_json(db, found.device)
+    return ok(device=item)
 
 
 async def add_device(request: Request) -> JSONResponse:
@@ -87,7 +103,7 @@ async def add_device(request: Request) -> JSONResponse:
         raise conflict(f"Device {device_id} is already registered to another account") from None
     if refusal is not None:
         raise refusal
-    return ok(201, device=service.device_json(device))
+    return ok(201, device=service.device_json(device, auth.user.username, "owner"))
 
 
 async def rename_device(request: Request) -> JSONResponse:
@@ -116,6 +132,7 @@ async def remove_device(request: Request) -> JSONResponse:
     device_id = _path_device_id(request)
     async with ctx.db.write() as db:
         device = await service.owned_device(db, auth.user.id, device_id)
+        members = await sharing.delete_device_shares(db, device)
         mqtt_users = await service.unbind(db, device)
         record(
             db,
@@ -126,6 +143,8 @@ async def remove_device(request: Request) -> JSONResponse:
             deviceId=device_id,
         )
     await ctx.events.publish(DeviceUnbound(auth.user.id, auth.user.username, device_id, mqtt_users))
+    if members:
+        await ctx.events.publish(RightsChanged(tuple(members)))
     return ok(message=f"Device {device_id} removed from your account")
 
 
@@ -149,6 +168,9 @@ async def new_api_key(request: Request) -> JSONResponse:
 
 routes = [
     route("/api/devices", {"GET": list_devices, "POST": add_device}),
-    route("/api/devices/{device_id}", {"PATCH": rename_device, "DELETE": remove_device}),
+    route(
+        "/api/devices/{device_id}",
+        {"GET": get_device, "PATCH": rename_device, "DELETE": remove_device},
+    ),
     route("/api/devices/{device_id}/api-key", {"POST": new_api_key}),
 ]

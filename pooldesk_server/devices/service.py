@@ -13,9 +13,10 @@ from pooldesk_server.accounts import throttle
 from pooldesk_server.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices.ids import normalize_claim_code, topic_prefix
-from pooldesk_server.http.errors import ApiError, conflict, forbidden, not_found, validation_error
+from pooldesk_server.http.errors import ApiError, conflict, forbidden, validation_error
 from pooldesk_server.security.secrets_hashing import digest, new_api_key, same_digest
 from pooldesk_server.settings import Settings
+from pooldesk_server.sharing import service as sharing
 from pooldesk_server.timefmt import iso
 
 MAX_NAME = 64
@@ -30,8 +31,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def device_json(device: Device) -> dict[str, Any]:
+def device_json(
+    device: Device, owner: str | None = None, role: str | None = None
+) -> dict[str, Any]:
+    """A device as the API shows it; with `owner`/`role` for listings that mix own and shared
+    devices (docs/sharing.md)."""
+    extra = {} if owner is None else {"owner": owner, "role": role}
     return {
+        **extra,
         "deviceId": device.device_id,
         "name": device.name,
         "type": device.device_type,
@@ -137,14 +144,11 @@ async def first_device_id(db: AsyncSession, user_id: str) -> str | None:
 
 
 async def owned_device(db: AsyncSession, user_id: str, device_id: str) -> Device:
-    """The user's device, or 404 (also for other people's devices: their existence is
-    not the caller's business)."""
-    device = await db.scalar(
-        select(Device).where(Device.device_id == device_id, Device.user_id == user_id)
-    )
-    if device is None:
-        raise not_found(f"Device {device_id} is not on your account")
-    return device
+    """The user's own device for an owner-only action: 404 `Device D not found` without access
+    (other people's devices: their existence is not the caller's business), 403 for an account
+    the device is shared with (docs/sharing.md)."""
+    found = await sharing.access(db, user_id, device_id, sharing.OWNER_ONLY)
+    return found.device
 
 
 async def mark_mqtt_logins_pending_delete(db: AsyncSession, *conditions: Any) -> tuple[str, ...]:

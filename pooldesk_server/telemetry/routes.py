@@ -1,5 +1,5 @@
 """POST /api/event and GET /api/history: a device API key reaches only its device, a user's
-access token only that user's devices."""
+access token that user's devices and those shared with them (by role, docs/sharing.md)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from starlette.responses import JSONResponse
 from pooldesk_server.context import context_of
 from pooldesk_server.db.models import Device
 from pooldesk_server.devices.ids import check_device_id
-from pooldesk_server.devices.service import owned_device
 from pooldesk_server.http.auth import DeviceAuth, UserAuth, require_user_or_device
 from pooldesk_server.http.body import optional_str, read_json_object, required_str
 from pooldesk_server.http.errors import forbidden, validation_error
 from pooldesk_server.http.query import int_param
 from pooldesk_server.http.responses import ok
 from pooldesk_server.http.routing import route
+from pooldesk_server.sharing import service as sharing
+from pooldesk_server.sharing.queries import Role
 from pooldesk_server.telemetry import service
 from pooldesk_server.timefmt import parse_iso
 
@@ -29,16 +30,21 @@ MAX_HISTORY_PAGE = 1000
 
 
 async def _device_for(
-    db: AsyncSession, auth: UserAuth | DeviceAuth, raw_device_id: str | None
+    db: AsyncSession,
+    auth: UserAuth | DeviceAuth,
+    raw_device_id: str | None,
+    roles: tuple[Role, ...] = sharing.MEMBERS,
 ) -> Device | None:
-    """The device the call is about; None means every device of the signed-in user."""
+    """The device the call is about; None means every device of the signed-in user. A user
+    reaches their own devices and those shared with them in one of `roles`."""
     if isinstance(auth, DeviceAuth):
         if raw_device_id is not None and check_device_id(raw_device_id) != auth.device.device_id:
             raise forbidden("This API key belongs to another device")
         return auth.device
     if raw_device_id is None:
         return None
-    return await owned_device(db, auth.user.id, check_device_id(raw_device_id))
+    found = await sharing.access(db, auth.user.id, check_device_id(raw_device_id), roles)
+    return found.device
 
 
 def _check_type(value: str) -> str:
@@ -66,7 +72,7 @@ async def post_event(request: Request) -> JSONResponse:
                 "ts must be an ISO-8601 time with a zone, e.g. 2026-01-31T12:00:00Z"
             )
     async with ctx.db.read() as db:
-        device = await _device_for(db, auth, raw_device_id)
+        device = await _device_for(db, auth, raw_device_id, sharing.CONTROLLERS)
     assert device is not None
     async with ctx.db.write() as db:
         event = await service.add_event(db, device, event_type, data, ts)

@@ -1,0 +1,84 @@
+"""/api/shares and /api/setup-codes handlers: thin, over `service` (docs/sharing.md)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from pooldesk_server.accounts.events import RightsChanged
+from pooldesk_server.context import client_address, context_of
+from pooldesk_server.devices.ids import check_device_id
+from pooldesk_server.http.auth import require_user
+from pooldesk_server.http.body import optional_str, read_json_object, required_str
+from pooldesk_server.http.responses import ok
+from pooldesk_server.http.routing import route
+from pooldesk_server.sharing import service
+from pooldesk_server.sharing.queries import ShareRow
+
+
+async def _rights_changed(request: Request, row: ShareRow, was_active: bool) -> None:
+    """The member's broker rights follow the share before the answer goes out."""
+    if was_active or row.share.status == "active":
+        await context_of(request).events.publish(RightsChanged((row.member,)))
+
+
+async def offer_share(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    ctx = context_of(request)
+    body = await read_json_object(request, ctx.settings.max_body_bytes)
+    username = required_str(body, "username", max_length=64).strip()
+    role = required_str(body, "role", max_length=16)
+    raw_device = optional_str(body, "deviceId", max_length=32)
+    device_id = check_device_id(raw_device) if raw_device is not None else None
+    async with ctx.db.write() as db:
+        row = await service.offer(db, auth.user, username, role, device_id, client_address(request))
+    return ok(201, share=service.share_json(row))
+
+
+async def list_shares(request: Request) -> JSONResponse:
+    async with context_of(request).db.read() as db:
+        auth = await require_user(request, db)
+        listed = await service.listing(db, auth.user.id)
+    return ok(**listed)
+
+
+async def accept_share(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    ctx = context_of(request)
+    async with ctx.db.write() as db:
+        row = await service.accept(
+            db, auth.user.id, request.path_params["share_id"], client_address(request)
+        )
+    await _rights_changed(request, row, was_active=False)
+    return ok(share=service.share_json(row))
+
+
+async def change_share(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    ctx = context_of(request)
+    body = await read_json_object(request, ctx.settings.max_body_bytes)
+    role = required_str(body, "role", max_length=16)
+    async with ctx.db.write() as db:
+        row = await service.change_role(
+            db, auth.user.id, request.path_params["share_id"], role, client_address(request)
+        )
+    await _rights_changed(request, row, was_active=row.share.status == "active")
+    return ok(share=service.share_json(row))
+
+
+async def end_share(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    ctx = context_of(request)
+    async with ctx.db.write() as db:
+        row = await service.end(
+            db, auth.user.id, request.path_params["share_id"], client_address(request)
+        )
+    await _rights_changed(request, row, was_active=row.share.status == "active")
+    return ok(message="Access ended")
+
+
+routes = [
+    route("/api/shares", {"GET": list_shares, "POST": offer_share}),
+    route("/api/shares/{share_id}", {"PATCH": change_share, "DELETE": end_share}),
+    route("/api/shares/{share_id}/accept", {"POST": accept_share}),
+]
