@@ -1,0 +1,220 @@
+"""Household sharing over HTTP (docs/sharing.md): accounts without a controller, invitations,
+roles enforced on devices, history and events, each refusal beside its legitimate twin."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.backend.helpers import PASSWORD, Account, error_of, login, signed_in
+
+DEVICE = "ESP-A1B2C3"
+OTHER = "ESP-A1B2C4"
+
+
+async def _no_device_account(client: httpx.AsyncClient, username: str) -> Account:
+    answer = await client.post(
+        "/api/auth/register",
+        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["deviceId"] is None
+    account = Account(username, f"{username}@example.com", PASSWORD, "")
+    account.user_id = answer.json()["userId"]
+    return await login(client, account)
+
+
+async def _owner(client: httpx.AsyncClient) -> Account:
+    alice = await signed_in(client, "alice", device_id=DEVICE)
+    added = await client.post("/api/devices", json={"deviceId": OTHER}, headers=alice.auth)
+    assert added.status_code == 201, added.text
+    return alice
+
+
+async def _share(
+    client: httpx.AsyncClient, owner: Account, member: Account, role: str, device: str | None
+) -> str:
+    body = {"username": member.username, "role": role}
+    if device is not None:
+        body["deviceId"] = device
+    offered = await client.post("/api/shares", json=body, headers=owner.auth)
+    assert offered.status_code == 201, offered.text
+    share = offered.json()["share"]
+    assert share["status"] == "pending" and share["acceptedAt"] is None
+    accepted = await client.post(f"/api/shares/{share['id']}/accept", headers=member.auth)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["share"]["status"] == "active"
+    return share["id"]
+
+
+async def test_an_account_without_a_controller_signs_in_and_has_no_devices(client):
+    bob = await _no_device_account(client, "bob")
+    verify = await client.get("/api/auth/verify", headers=bob.auth)
+    assert verify.json()["user"]["deviceId"] is None
+    assert (await client.get("/api/devices", headers=bob.auth)).json()["devices"] == []
+    # The seed's body (with a deviceId) still registers the device as the first one.
+    alice = await signed_in(client, "alice", device_id=DEVICE)
+    listed = (await client.get("/api/devices", headers=alice.auth)).json()["devices"]
+    assert [(d["deviceId"], d["owner"], d["role"]) for d in listed] == [(DEVICE, "alice", "owner")]
+
+
+async def test_a_viewer_sees_the_device_and_its_history_but_cannot_change_it(client):
+    alice = await _owner(client)
+    bob = await _no_device_account(client, "bob")
+    posted = await client.post(
+        "/api/event",
+        json={"deviceId": DEVICE, "type": "pump", "data": {"on": True}},
+        headers=alice.auth,
+    )
+    assert posted.status_code == 201
+
+    # Before the share (and while it is pending): no hint the device exists.
+    for path in (f"/api/devices/{DEVICE}", f"/api/history?deviceId={DEVICE}"):
+        refused = await client.get(path, headers=bob.auth)
+        assert refused.status_code == 404
+        assert error_of(refused)["message"] == f"Device {DEVICE} not found"
+
+    await _share(client, alice, bob, "viewer", DEVICE)
+
+    listed = (await client.get("/api/devices", headers=bob.auth)).json()["devices"]
+    assert [(d["deviceId"], d["owner"], d["role"], d["topicPrefix"]) for d in listed] == [
+        (DEVICE, "alice", "viewer", "users/alice/devices/esp-a1b2c3")
+    ]
+    history = await client.get(f"/api/history?deviceId={DEVICE}", headers=bob.auth)
+    assert history.status_code == 200
+    assert [e["data"] for e in history.json()["events"]] == [{"on": True}]
+
+    # Owner-only actions: 403 for the viewer, done for the owner.
+    renamed = await client.patch(f"/api/devices/{DEVICE}", json={"name": "X"}, headers=bob.auth)
+    assert renamed.status_code == 403
+    assert error_of(renamed)["message"] == f"Only the owner of {DEVICE} can do this"
+    for method, path in (
+        ("DELETE", f"/api/devices/{DEVICE}"),
+        ("POST", f"/api/devices/{DEVICE}/api-key"),
+    ):
+        assert (await client.request(method, path, headers=bob.auth)).status_code == 403
+    assert (
+        await client.patch(f"/api/devices/{DEVICE}", json={"name": "Pool"}, headers=alice.auth)
+    ).status_code == 200
+
+    # Posting an event: a viewer may not, the owner may.
+    event = {"deviceId": DEVICE, "type": "note"}
+    refused = await client.post("/api/event", json=event, headers=bob.auth)
+    assert refused.status_code == 403
+    assert (await client.post("/api/event", json=event, headers=alice.auth)).status_code == 201
+
+    # The owner's other device stays out of reach.
+    assert (await client.get(f"/api/devices/{OTHER}", headers=bob.auth)).status_code == 404
+    assert (await client.get(f"/api/history?deviceId={OTHER}", headers=bob.auth)).status_code == 404
+
+
+async def test_an_operator_posts_events_and_a_role_change_takes_it_back(client):
+    alice = await _owner(client)
+    bob = await _no_device_account(client, "bob")
+    share_id = await _share(client, alice, bob, "operator", None)  # all of alice's devices
+    event = {"deviceId": OTHER, "type": "note"}
+    assert (await client.post("/api/event", json=event, headers=bob.auth)).status_code == 201
+    listed = (await client.get("/api/devices", headers=bob.auth)).json()["devices"]
+    assert {(d["deviceId"], d["role"]) for d in listed} == {
+        (DEVICE, "operator"),
+        (OTHER, "operator"),
+    }
+
+    # Only the owner changes the role.
+    by_member = await client.patch(
+        f"/api/shares/{share_id}", json={"role": "viewer"}, headers=bob.auth
+    )
+    assert by_member.status_code == 403
+    changed = await client.patch(
+        f"/api/shares/{share_id}", json={"role": "viewer"}, headers=alice.auth
+    )
+    assert changed.status_code == 200 and changed.json()["share"]["role"] == "viewer"
+    assert (await client.post("/api/event", json=event, headers=bob.auth)).status_code == 403
+
+
+async def test_invitations_are_refused_clearly(client):
+    alice = await _owner(client)
+    bob = await _no_device_account(client, "bob")
+    carol = await signed_in(client, "carol", device_id="ESP-C00001")
+
+    async def offer(body: dict, who: Account = alice) -> httpx.Response:
+        return await client.post("/api/shares", json=body, headers=who.auth)
+
+    bad_role = await offer({"username": "bob", "role": "admin"})
+    assert bad_role.status_code == 400 and "operator or viewer" in error_of(bad_role)["message"]
+    assert (await offer({"username": "alice", "role": "viewer"})).status_code == 400
+    nobody = await offer({"username": "nobody", "role": "viewer"})
+    assert nobody.status_code == 404 and error_of(nobody)["message"] == "No account named nobody"
+    not_hers = await offer({"username": "bob", "role": "viewer", "deviceId": "ESP-C00001"})
+    assert not_hers.status_code == 404
+    # Carol shares her own device: fine.
+    assert (
+        await offer({"username": "bob", "role": "viewer", "deviceId": "ESP-C00001"}, carol)
+    ).status_code == 201
+
+    assert (await offer({"username": "bob", "role": "operator"})).status_code == 201  # all devices
+    again = await offer({"username": "bob", "role": "viewer", "deviceId": DEVICE})
+    assert again.status_code == 409
+    assert error_of(again)["message"] == f"bob already has access to {DEVICE}"
+
+    inbox = (await client.get("/api/shares", headers=bob.auth)).json()
+    assert {(s["owner"], s["status"]) for s in inbox["received"]} == {
+        ("alice", "pending"),
+        ("carol", "pending"),
+    }
+    given = (await client.get("/api/shares", headers=alice.auth)).json()["given"]
+    (share,) = given
+    # Only the member accepts.
+    assert (
+        await client.post(f"/api/shares/{share['id']}/accept", headers=alice.auth)
+    ).status_code == 404
+    assert (
+        await client.post(f"/api/shares/{share['id']}/accept", headers=bob.auth)
+    ).status_code == 200
+
+
+async def test_either_side_ends_a_share_and_access_goes_at_once(client):
+    alice = await _owner(client)
+    bob = await _no_device_account(client, "bob")
+    for ender in ("bob", "alice"):
+        share_id = await _share(client, alice, bob, "viewer", DEVICE)
+        assert (await client.get(f"/api/devices/{DEVICE}", headers=bob.auth)).status_code == 200
+        who = bob if ender == "bob" else alice
+        ended = await client.delete(f"/api/shares/{share_id}", headers=who.auth)
+        assert ended.status_code == 200 and ended.json()["message"] == "Access ended"
+        assert (await client.get(f"/api/devices/{DEVICE}", headers=bob.auth)).status_code == 404
+    entries = (await client.get("/api/account/audit", headers=bob.auth)).json()["entries"]
+    events = [e["event"] for e in entries]
+    assert events.count("share_offered") == 2 and events.count("share_ended") == 2
+    assert "share_accepted" in events
+    owner_events = {
+        e["event"]
+        for e in (await client.get("/api/account/audit", headers=alice.auth)).json()["entries"]
+    }
+    assert {"share_offered", "share_accepted", "share_ended"} <= owner_events
+
+
+async def test_a_deleted_account_takes_its_shares_both_ways(client):
+    alice = await _owner(client)
+    bob = await _no_device_account(client, "bob")
+    carol = await signed_in(client, "carol", device_id="ESP-C00001")
+    await _share(client, alice, bob, "viewer", DEVICE)  # alice gives
+    await _share(client, carol, alice, "operator", None)  # alice receives
+    deleted = await client.request(
+        "DELETE", "/api/account", json={"password": PASSWORD}, headers=alice.auth
+    )
+    assert deleted.status_code == 200
+    assert (await client.get("/api/shares", headers=bob.auth)).json()["received"] == []
+    assert (await client.get("/api/shares", headers=carol.auth)).json()["given"] == []
+    assert (await client.get("/api/devices", headers=bob.auth)).json()["devices"] == []
+
+
+async def test_a_removed_device_takes_its_shares(client):
+    alice = await _owner(client)
+    bob = await _no_device_account(client, "bob")
+    await _share(client, alice, bob, "viewer", DEVICE)
+    await _share(client, alice, bob, "operator", OTHER)
+    assert (await client.delete(f"/api/devices/{DEVICE}", headers=alice.auth)).status_code == 200
+    received = (await client.get("/api/shares", headers=bob.auth)).json()["received"]
+    assert [s["deviceId"] for s in received] == [OTHER]
+    listed = (await client.get("/api/devices", headers=bob.auth)).json()["devices"]
+    assert [d["deviceId"] for d in listed] == [OTHER]
