@@ -626,7 +626,7 @@ class BrokerExtension:
         backend = self._ready_backend()
         async with self._locks.hold(login.username):
             try:
-                await self._insert_pending_put(
+                password_hash = await self._insert_pending_put(
                     ctx, login, kind, user_id=user_id, session_id=session_id, device_pk=device_pk
                 )
             except IntegrityError:
@@ -637,7 +637,14 @@ class BrokerExtension:
                 async with ctx.db.read() as db:
                     login = replace(login, rights=await self._dashboard_rights(db, user_id))
             try:
-                await backend.put_login(login)
+                if isinstance(backend, ManagedMosquitto) and backend.rights_change_in_place:
+                    # The row's own hash: a later change of rights re-puts the same one, which
+                    # the plugin does not take for a new password (no needless disconnection).
+                    await backend.put_login(
+                        HashedLogin(login.username, login.client_id, login.rights, password_hash)
+                    )
+                else:
+                    await backend.put_login(login)
             except BrokerError as error:
                 await self._set_state(ctx, login.username, "pending_delete")
                 log.warning(
@@ -755,8 +762,8 @@ class BrokerExtension:
                 if in_place and row.password_hash:
                     assert isinstance(backend, ManagedMosquitto)
                     try:
-                        await backend.put_hashed_logins(
-                            [HashedLogin(mqtt_user, row.client_id, rights, row.password_hash)]
+                        await backend.put_login(
+                            HashedLogin(mqtt_user, row.client_id, rights, row.password_hash)
                         )
                         continue
                     except BrokerError as error:
@@ -791,7 +798,8 @@ class BrokerExtension:
         user_id: str,
         session_id: str | None,
         device_pk: str | None,
-    ) -> None:
+    ) -> str:
+        """Write the `pending_put` row; returns the password's hash it keeps."""
         password_hash = await asyncio.to_thread(dynsec_password_hash, login.password)
         async with ctx.db.write() as db:
             db.add(
@@ -808,6 +816,7 @@ class BrokerExtension:
                     password_hash=password_hash,
                 )
             )
+        return password_hash
 
     async def _set_state(self, ctx: AppContext, mqtt_user: str, state: str) -> None:
         async with ctx.db.write() as db:
