@@ -169,8 +169,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Your devices", result=obj(devices={"type": "array", "items": DEVICE}), security=BEARER
     ),
     ("/api/devices", "POST"): op(
-        "Add a device",
-        body=obj(["deviceId"], deviceId=DEVICE_ID, name=STRING, claimCode=STRING),
+        "Add a device (with setupCode: an installer adds it to the code's owner)",
+        body=obj(["deviceId"], deviceId=DEVICE_ID, name=STRING, claimCode=STRING, setupCode=STRING),
         ok_status=201,
         result=obj(device=DEVICE),
         errors=(403, 409, 429),
@@ -201,6 +201,29 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ),
     ("/api/shares/{share_id}", "DELETE"): op(
         "End a share (either side)", result=MESSAGE, errors=(404,), security=BEARER
+    ),
+    ("/api/setup-codes", "POST"): op(
+        "A one-time set-up code for an installer (15 minutes, single use; shown once)",
+        ok_status=201,
+        result=obj(setupCode=obj(id=STRING, code=STRING, expiresAt=TIME)),
+        errors=(409,),
+        security=BEARER,
+    ),
+    ("/api/setup-codes", "GET"): op(
+        "Your live set-up codes (without the codes)",
+        result=obj(
+            setupCodes={"type": "array", "items": obj(id=STRING, expiresAt=TIME, createdAt=TIME)}
+        ),
+        security=BEARER,
+    ),
+    ("/api/setup-codes/{code_id}", "DELETE"): op(
+        "Delete a set-up code", result=MESSAGE, errors=(404,), security=BEARER
+    ),
+    ("/api/devices/{device_id}/setup-grant", "DELETE"): op(
+        "The installer ends their set-up access to the device",
+        result=MESSAGE,
+        errors=(404,),
+        security=BEARER,
     ),
     ("/api/devices/{device_id}", "GET"): op(
         "One device you own, is shared with you, or you are setting up (with owner and role)",

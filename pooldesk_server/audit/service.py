@@ -34,6 +34,12 @@ EVENTS = (
     "account_enable",
     "firmware_add",
     "firmware_update",
+    "share_offered",  # docs/sharing.md: in the owner's and the member's logs
+    "share_accepted",
+    "share_ended",
+    "share_role_changed",
+    "setup_code_create",
+    "device_set_up_by",  # in the owner's log: {installer, deviceId}
 )
 
 

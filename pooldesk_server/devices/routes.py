@@ -20,6 +20,7 @@ from pooldesk_server.http.responses import ok
 from pooldesk_server.http.routing import route
 from pooldesk_server.sharing import queries as sharing_queries
 from pooldesk_server.sharing import service as sharing
+from pooldesk_server.sharing import setup_codes
 
 
 def _path_device_id(request: Request) -> str:
@@ -63,6 +64,9 @@ async def add_device(request: Request) -> JSONResponse:
     raw_name = optional_str(body, "name", max_length=256)
     name = service.check_name(raw_name) if raw_name is not None else None
     claim_code = optional_str(body, "claimCode", max_length=128)
+    setup_code = optional_str(body, "setupCode", max_length=64)
+    if setup_code is not None:
+        return await _add_for_owner(request, device_id, name, claim_code, setup_code)
     try:
         async with ctx.db.write() as db:
             # Counted first (and serialising this user's adds): 429 past the allowance.
@@ -104,6 +108,32 @@ async def add_device(request: Request) -> JSONResponse:
     if refusal is not None:
         raise refusal
     return ok(201, device=service.device_json(device, auth.user.username, "owner"))
+
+
+async def _add_for_owner(
+    request: Request, device_id: str, name: str | None, claim_code: str | None, setup_code: str
+) -> JSONResponse:
+    """An installer adds the device to the owner of the set-up code (docs/sharing.md)."""
+    auth = await require_user(request)
+    ctx = context_of(request)
+    try:
+        async with ctx.db.write() as db:
+            added = await setup_codes.add_device(
+                db,
+                auth.user,
+                device_id,
+                name,
+                claim_code,
+                setup_code,
+                ctx.settings,
+                client_address(request),
+            )
+    except IntegrityError:
+        raise conflict(f"Device {device_id} is already registered to another account") from None
+    if added.refusal is not None:
+        raise added.refusal
+    assert added.device is not None
+    return ok(201, device=service.device_json(added.device, added.owner, "installer"))
 
 
 async def rename_device(request: Request) -> JSONResponse:

@@ -12,7 +12,7 @@ from pooldesk_server.http.auth import require_user
 from pooldesk_server.http.body import optional_str, read_json_object, required_str
 from pooldesk_server.http.responses import ok
 from pooldesk_server.http.routing import route
-from pooldesk_server.sharing import service
+from pooldesk_server.sharing import service, setup_codes
 from pooldesk_server.sharing.queries import ShareRow
 
 
@@ -77,8 +77,41 @@ async def end_share(request: Request) -> JSONResponse:
     return ok(message="Access ended")
 
 
+async def create_setup_code(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    async with context_of(request).db.write() as db:
+        code = await setup_codes.create(db, auth.user, client_address(request))
+    return ok(201, setupCode=code)
+
+
+async def list_setup_codes(request: Request) -> JSONResponse:
+    async with context_of(request).db.read() as db:
+        auth = await require_user(request, db)
+        listed = await setup_codes.listing(db, auth.user.id)
+    return ok(setupCodes=listed)
+
+
+async def delete_setup_code(request: Request) -> JSONResponse:
+    auth = await require_user(request)
+    async with context_of(request).db.write() as db:
+        await setup_codes.remove(db, auth.user.id, request.path_params["code_id"])
+    return ok(message="Set-up code deleted")
+
+
+async def end_setup_grant(request: Request) -> JSONResponse:
+    """The installer's wizard is done: their access ends now (docs/sharing.md)."""
+    auth = await require_user(request)
+    device_id = check_device_id(request.path_params["device_id"])
+    async with context_of(request).db.write() as db:
+        await setup_codes.end_grant(db, auth.user.id, device_id)
+    return ok(message=f"Your set-up access to {device_id} has ended")
+
+
 routes = [
     route("/api/shares", {"GET": list_shares, "POST": offer_share}),
     route("/api/shares/{share_id}", {"PATCH": change_share, "DELETE": end_share}),
     route("/api/shares/{share_id}/accept", {"POST": accept_share}),
+    route("/api/setup-codes", {"GET": list_setup_codes, "POST": create_setup_code}),
+    route("/api/setup-codes/{code_id}", {"DELETE": delete_setup_code}),
+    route("/api/devices/{device_id}/setup-grant", {"DELETE": end_setup_grant}),
 ]

@@ -3,6 +3,8 @@ roles enforced on devices, history and events, each refusal beside its legitimat
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.backend.helpers import PASSWORD, Account, error_of, login, signed_in
@@ -218,3 +220,73 @@ async def test_a_removed_device_takes_its_shares(client):
     assert [s["deviceId"] for s in received] == [OTHER]
     listed = (await client.get("/api/devices", headers=bob.auth)).json()["devices"]
     assert [d["deviceId"] for d in listed] == [OTHER]
+
+
+async def test_an_installer_sets_up_the_owners_device_and_keeps_no_access(client):
+    alice = await _owner(client)
+    ian = await _no_device_account(client, "ian")
+    made = await client.post("/api/setup-codes", headers=alice.auth)
+    assert made.status_code == 201, made.text
+    code = made.json()["setupCode"]["code"]
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){2}", code)
+    listed = (await client.get("/api/setup-codes", headers=alice.auth)).json()["setupCodes"]
+    assert [c["id"] for c in listed] == [made.json()["setupCode"]["id"]] and "code" not in listed[0]
+
+    new = "ESP-123456"
+    wrong = await client.post(
+        "/api/devices", json={"deviceId": new, "setupCode": "0000-0000-0000"}, headers=ian.auth
+    )
+    assert wrong.status_code == 403
+    assert error_of(wrong)["message"] == (
+        "That set-up code is wrong or has expired; ask the owner for a new one"
+    )
+    typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")  # as typed
+    added = await client.post(
+        "/api/devices", json={"deviceId": new, "setupCode": typed}, headers=ian.auth
+    )
+    assert added.status_code == 201, added.text
+    device = added.json()["device"]
+    assert (device["owner"], device["role"]) == ("alice", "installer")
+    assert device["topicPrefix"] == "users/alice/devices/esp-123456"
+    spent = await client.post(
+        "/api/devices", json={"deviceId": "ESP-123457", "setupCode": code}, headers=ian.auth
+    )
+    assert spent.status_code == 403  # single use
+
+    # The owner has it; the installer may read it during the grant, but not change it.
+    owned = (await client.get("/api/devices", headers=alice.auth)).json()["devices"]
+    assert new in [d["deviceId"] for d in owned]
+    assert (await client.get("/api/devices", headers=ian.auth)).json()["devices"] == []
+    assert (await client.get(f"/api/devices/{new}", headers=ian.auth)).status_code == 200
+    renamed = await client.patch(f"/api/devices/{new}", json={"name": "x"}, headers=ian.auth)
+    assert renamed.status_code == 404
+    assert (await client.get(f"/api/history?deviceId={new}", headers=ian.auth)).status_code == 404
+
+    ended = await client.delete(f"/api/devices/{new}/setup-grant", headers=ian.auth)
+    assert ended.status_code == 200
+    assert (await client.get(f"/api/devices/{new}", headers=ian.auth)).status_code == 404
+    assert (await client.get(f"/api/devices/{new}", headers=alice.auth)).status_code == 200
+    audit = (await client.get("/api/account/audit", headers=alice.auth)).json()["entries"]
+    (set_up,) = [e for e in audit if e["event"] == "device_set_up_by"]
+    assert set_up["detail"]["installer"] == "ian" and set_up["detail"]["deviceId"] == new
+
+
+async def test_at_most_five_live_set_up_codes(client):
+    alice = await _owner(client)
+    made = [await client.post("/api/setup-codes", headers=alice.auth) for _ in range(5)]
+    assert all(m.status_code == 201 for m in made)
+    sixth = await client.post("/api/setup-codes", headers=alice.auth)
+    assert sixth.status_code == 409
+    first = made[0].json()["setupCode"]
+    assert (
+        await client.delete(f"/api/setup-codes/{first['id']}", headers=alice.auth)
+    ).status_code == 200
+    assert (await client.post("/api/setup-codes", headers=alice.auth)).status_code == 201
+    # A deleted code no longer works.
+    ian = await _no_device_account(client, "ian")
+    refused = await client.post(
+        "/api/devices",
+        json={"deviceId": "ESP-123456", "setupCode": first["code"]},
+        headers=ian.auth,
+    )
+    assert refused.status_code == 403

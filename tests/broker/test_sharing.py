@@ -173,3 +173,37 @@ async def test_dashboards_never_read_binding_topics_not_even_the_owners(backend)
     assert late.got(f"{P1}/binding/set") == []
     for p in (owner, member, late):
         p.close()
+
+
+async def test_an_installer_binds_the_owners_device_and_keeps_no_access(backend):
+    alice = await backend.account("alice", A1)
+    ian = await _member(backend, "ian")
+    code = (await backend.http.post("/api/setup-codes", headers=alice)).json()["setupCode"]
+    new, prefix = "ESP-123456", "users/alice/devices/esp-123456"
+    added = await backend.http.post(
+        "/api/devices", json={"deviceId": new, "setupCode": code["code"]}, headers=ian
+    )
+    assert added.status_code == 201, added.text
+    # The wizard's device login carries the owner's prefix.
+    issued = await backend.http.post(f"/api/devices/{new}/credentials", headers=ian)
+    assert issued.status_code == 200, issued.text
+    creds = issued.json()
+    assert creds["topicPrefix"] == prefix
+    device = probe_for(creds)
+    assert await device.connect() == 0
+    owner, installer = await _dashboard(backend, alice), await _dashboard(backend, ian)
+    assert await owner.subscribe(f"{prefix}/#") == [1]
+    assert (await installer.subscribe(f"{prefix}/#"))[0] in REFUSED_SUBSCRIBE
+    assert await installer.publish(f"{prefix}/pump/set", "{}") == NOT_AUTHORIZED
+    assert await device.publish(f"{prefix}/status", "online") == 0
+    await owner.wait_for(f"{prefix}/status")
+
+    ended = await backend.http.delete(f"/api/devices/{new}/setup-grant", headers=ian)
+    assert ended.status_code == 200
+    again = await backend.http.post(f"/api/devices/{new}/credentials", headers=ian)
+    assert again.status_code == 404
+    # The owner's device keeps working with the login the installer wrote to it.
+    assert await device.publish(f"{prefix}/telemetry", "{}") == 0
+    await owner.wait_for(f"{prefix}/telemetry")
+    for p in (device, owner, installer):
+        p.close()
