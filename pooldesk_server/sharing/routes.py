@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -54,27 +56,28 @@ async def accept_share(request: Request) -> JSONResponse:
 
 
 async def change_share(request: Request) -> JSONResponse:
-    auth = await require_user(request)
     ctx = context_of(request)
     body = await read_json_object(request, ctx.settings.max_body_bytes)
     role = required_str(body, "role", max_length=16)
-    async with ctx.db.write() as db:
-        row = await service.change_role(
-            db, auth.user.id, request.path_params["share_id"], role, client_address(request)
-        )
-    await _rights_changed(request, row, was_active=row.share.status == "active")
+    row = await _on_share(request, service.change_role, role)
     return ok(share=service.share_json(row))
 
 
 async def end_share(request: Request) -> JSONResponse:
+    await _on_share(request, service.end)
+    return ok(message="Access ended")
+
+
+async def _on_share(request: Request, action: Any, *args: str) -> ShareRow:
+    """Run `action(db, user id, share id, *args, client)` in a write transaction, then let the
+    member's broker rights follow when the share is (or was) active."""
     auth = await require_user(request)
-    ctx = context_of(request)
-    async with ctx.db.write() as db:
-        row = await service.end(
-            db, auth.user.id, request.path_params["share_id"], client_address(request)
+    async with context_of(request).db.write() as db:
+        row: ShareRow = await action(
+            db, auth.user.id, request.path_params["share_id"], *args, client_address(request)
         )
     await _rights_changed(request, row, was_active=row.share.status == "active")
-    return ok(message="Access ended")
+    return row
 
 
 async def create_setup_code(request: Request) -> JSONResponse:

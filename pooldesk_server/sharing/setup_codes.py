@@ -99,6 +99,22 @@ class InstallerAdd:
     refusal: ApiError | None  # committed with its counted attempt, raised by the caller
 
 
+def _refused(
+    db: AsyncSession, installer: User, device_id: str, client: str, reason: str, error: ApiError
+) -> InstallerAdd:
+    """A failed add, in the installer's log (committed with the counted attempt)."""
+    record(
+        db,
+        event="device_add",
+        outcome="failure",
+        user_id=installer.id,
+        client_address=client,
+        deviceId=device_id,
+        reason=reason,
+    )
+    return InstallerAdd(None, "", error)
+
+
 async def add_device(
     db: AsyncSession,
     installer: User,
@@ -121,16 +137,7 @@ async def add_device(
         )
     )
     if found is None:
-        record(
-            db,
-            event="device_add",
-            outcome="failure",
-            user_id=installer.id,
-            client_address=client,
-            deviceId=device_id,
-            reason="wrong_setup_code",
-        )
-        return InstallerAdd(None, "", forbidden(WRONG_CODE))
+        return _refused(db, installer, device_id, client, "wrong_setup_code", forbidden(WRONG_CODE))
     owner = await db.get(User, found.user_id)
     assert owner is not None  # the code goes with its account
     if owner.id == installer.id:
@@ -146,16 +153,7 @@ async def add_device(
         db, device_id, claim_code, user_id=installer.id, settings=settings
     )
     if refusal is not None:
-        record(
-            db,
-            event="device_add",
-            outcome="failure",
-            user_id=installer.id,
-            client_address=client,
-            deviceId=device_id,
-            reason=devices.WRONG_CLAIM_CODE,
-        )
-        return InstallerAdd(None, owner.username, refusal)
+        return _refused(db, installer, device_id, client, devices.WRONG_CLAIM_CODE, refusal)
     await devices.ensure_unowned(db, device_id, owner.id)
     await devices.ensure_room(db, owner.id, settings)
     device = devices.new_device(owner, device_id, name)
