@@ -88,7 +88,7 @@ from pooldesk_server.http.routing import route
 from pooldesk_server.openapi import BEARER, STRING, obj, op
 from pooldesk_server.settings import Settings
 from pooldesk_server.sharing import service as sharing
-from pooldesk_server.sharing.queries import active_grants
+from pooldesk_server.sharing.queries import REFRESH_RIGHTS, active_grants
 
 if TYPE_CHECKING:
     from pooldesk_server.recorder.recorder import Recorder
@@ -840,7 +840,7 @@ class BrokerExtension:
             return
         if isinstance(event, RightsChanged):
             work = asyncio.create_task(
-                self._refresh_quietly(event.usernames), name="broker-rights-refresh"
+                self._run_rights_jobs(ctx, event.usernames), name="broker-rights-refresh"
             )
         else:
             if self.recorder is not None:
@@ -858,10 +858,21 @@ class BrokerExtension:
         except TimeoutError:
             log.warning("the broker is slow to answer: finishing the revocation in the background")
 
-    async def _refresh_quietly(self, usernames: tuple[str, ...]) -> None:
+    async def _run_rights_jobs(self, ctx: AppContext, usernames: tuple[str, ...]) -> None:
+        """Run the `refresh_rights` jobs the change wrote with its commit (docs/sharing.md);
+        what fails stays for the reconcile loop."""
         try:
-            await self.refresh_dashboard_rights(usernames)
-        except Exception:  # the logins left are ended by the reconcile loop's checks
+            async with ctx.db.read() as db:
+                job_ids = list(
+                    await db.scalars(
+                        select(BrokerJob.id).where(
+                            BrokerJob.kind == REFRESH_RIGHTS, BrokerJob.target.in_(usernames)
+                        )
+                    )
+                )
+            for job_id in job_ids:
+                await self._run_job(ctx, job_id)
+        except Exception:  # the reconcile loop takes over
             log.exception("changing the rights of %d account(s) failed", len(usernames))
 
     async def _event_work(
@@ -902,10 +913,14 @@ class BrokerExtension:
             if job is None:
                 return True
             try:
-                if job.kind != "clear_retained":
+                if job.kind == REFRESH_RIGHTS:
+                    await self.refresh_dashboard_rights([job.target])
+                    cleared = []
+                elif job.kind == "clear_retained":
+                    backend = self._ready_backend()
+                    cleared = await clear_retained(backend, job.target, self._strays)
+                else:
                     raise BrokerRejected(f"unknown broker job kind {job.kind!r}")
-                backend = self._ready_backend()
-                cleared = await clear_retained(backend, job.target, self._strays)
             except (BrokerError, ApiError) as error:
                 delay = min(JOB_RETRY_MAX_S, RECONCILE_EVERY_S * 2 ** min(job.attempts, 10))
                 async with ctx.db.write() as db:
@@ -922,7 +937,8 @@ class BrokerExtension:
                 return False
             async with ctx.db.write() as db:
                 await db.execute(delete(BrokerJob).where(BrokerJob.id == job_id))
-            log.info("cleared %d retained message(s) under %s", len(cleared), job.target)
+            if job.kind != REFRESH_RIGHTS:
+                log.info("cleared %d retained message(s) under %s", len(cleared), job.target)
             return True
 
     async def _run_due_jobs(self, ctx: AppContext) -> int:

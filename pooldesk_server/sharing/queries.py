@@ -19,6 +19,8 @@ from pooldesk_server.db.models import Device, SetupGrant, Share, User
 Role = Literal["owner", "operator", "viewer", "installer"]
 SHARE_ROLES = ("operator", "viewer")
 RANK = {"viewer": 1, "operator": 2}
+# A `broker_jobs` kind: the named account's dashboard logins must get their rights recomputed.
+REFRESH_RIGHTS = "refresh_rights"
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk_server.audit.service import record
-from pooldesk_server.db.models import Device, Share, User
+from pooldesk_server.db.models import BrokerJob, Device, Share, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.http.errors import conflict, forbidden, not_found, validation_error
 from pooldesk_server.sharing.queries import (
     RANK,
+    REFRESH_RIGHTS,
     SHARE_ROLES,
     DeviceAccess,
     Role,
@@ -68,6 +69,26 @@ def share_json(row: ShareRow) -> dict[str, Any]:
         "createdAt": iso(share.created_at),
         "acceptedAt": iso(share.accepted_at),
     }
+
+
+def owe_rights_refresh(db: AsyncSession, usernames: list[str]) -> None:
+    """In the change's own transaction: the broker layer must recompute these accounts'
+    dashboard rights (a `broker_jobs` row each, run at once after the commit by the
+    `RightsChanged` event, else retried by the reconcile loop), so a crash right after the
+    commit cannot leave a member with rights they lost."""
+    now = utcnow()
+    for name in usernames:
+        db.add(
+            BrokerJob(
+                id=str(uuid.uuid4()),
+                kind=REFRESH_RIGHTS,
+                target=name,
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+                last_error="",
+            )
+        )
 
 
 def check_role(value: str) -> str:
@@ -149,6 +170,7 @@ async def accept(db: AsyncSession, member_id: str, share_id: str, client: str) -
     row.share.status = "active"
     row.share.accepted_at = utcnow()
     _audit(db, "share_accepted", row, client)
+    owe_rights_refresh(db, [row.member])
     return row
 
 
@@ -162,6 +184,8 @@ async def change_role(
     before = row.share.role
     row.share.role = role
     _audit(db, "share_role_changed", row, client, before=before)
+    if row.share.status == "active":
+        owe_rights_refresh(db, [row.member])
     return row
 
 
@@ -170,6 +194,8 @@ async def end(db: AsyncSession, user_id: str, share_id: str, client: str) -> Sha
     row = await _row(db, share_id, user_id)
     side = "owner" if row.share.owner_id == user_id else "member"
     _audit(db, "share_ended", row, client, by=side)
+    if row.share.status == "active":
+        owe_rights_refresh(db, [row.member])
     await db.execute(delete(Share).where(Share.id == share_id))
     return row
 
@@ -184,14 +210,18 @@ async def delete_device_shares(db: AsyncSession, device: Device) -> list[str]:
     """Delete every share of this one device (in the caller's transaction; for a device that
     is removed or handed over). Returns the usernames whose dashboard rights change (members
     of those shares that were active): hand them to the broker layer's
-    `refresh_dashboard_rights` after the commit. Shares on all of the owner's devices stay (they
-    never name the device: its topics leave the owner's prefix with it)."""
+    `refresh_dashboard_rights` after the commit (or publish `RightsChanged`); the refresh is also
+    owed durably (`owe_rights_refresh`, same transaction). Shares on all of the owner's devices
+    stay (they never name the device: its topics leave the owner's prefix with it)."""
     names = await member_names(db, Share.device_pk == device.id, Share.status == "active")
     await db.execute(delete(Share).where(Share.device_pk == device.id))
+    owe_rights_refresh(db, names)
     return names
 
 
 async def account_share_members(db: AsyncSession, user_id: str) -> list[str]:
     """Before an account is deleted (its shares go with it by cascade): the members whose
-    dashboard rights named this owner."""
-    return await member_names(db, Share.owner_id == user_id, Share.status == "active")
+    dashboard rights named this owner (their refresh is owed in the same transaction)."""
+    names = await member_names(db, Share.owner_id == user_id, Share.status == "active")
+    owe_rights_refresh(db, names)
+    return names

@@ -207,3 +207,26 @@ async def test_an_installer_binds_the_owners_device_and_keeps_no_access(backend)
     await owner.wait_for(f"{prefix}/telemetry")
     for p in (device, owner, installer):
         p.close()
+
+
+async def test_a_narrowing_whose_answer_was_lost_is_finished_by_the_reconcile_loop(backend):
+    """The change commits its broker work with it: a server that dies right after the commit
+    (here: nobody hears the event) leaves the work to the reconcile loop, not undone."""
+    alice, vera, _otto = await _household(backend)
+    share_id = await _share(backend, alice, vera, "vera", "operator")
+    member = await _dashboard(backend, vera)
+    assert await member.subscribe(f"{P1}/#") == [1]
+    extension = backend.extension
+    extension._ctx.events.unsubscribe(extension.on_account_event)
+    try:
+        ended = await backend.http.delete(f"/api/shares/{share_id}", headers=alice)
+        assert ended.status_code == 200
+        assert not member.disconnected.is_set()  # nothing reached the broker yet
+        assert await extension.reconcile_once() == 0
+    finally:
+        extension._ctx.events.subscribe(extension.on_account_event)
+    assert await member.wait_disconnected()
+    member.close()
+    again = await _dashboard(backend, vera)
+    assert (await again.subscribe(f"{P1}/#"))[0] in REFUSED_SUBSCRIBE
+    again.close()
