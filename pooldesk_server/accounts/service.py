@@ -47,6 +47,7 @@ from pooldesk_server.security.password_policy import password_error
 from pooldesk_server.security.secrets_hashing import digest, same_digest
 from pooldesk_server.security.tokens import InvalidToken
 from pooldesk_server.sharing.service import account_share_members
+from pooldesk_server.sharing.service import listing as share_listing
 from pooldesk_server.telemetry.service import stored_data
 from pooldesk_server.timefmt import iso
 
@@ -585,6 +586,7 @@ class AccountService:
                 )
             ).all()
             credentials = await devices.credential_metadata(db, user.id)  # no secrets
+            shares = await share_listing(db, user.id)  # {given, received}
         return {
             "exportedAt": iso(utcnow()),
             "user": {
@@ -609,6 +611,7 @@ class AccountService:
                 for s in sessions
             ],
             "audit": [entry_json(a) for a in audit],
+            "shares": shares,
             **credentials,
         }
 

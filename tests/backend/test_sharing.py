@@ -188,6 +188,8 @@ async def test_either_side_ends_a_share_and_access_goes_at_once(client):
     events = [e["event"] for e in entries]
     assert events.count("share_offered") == 2 and events.count("share_ended") == 2
     assert "share_accepted" in events
+    exported = (await client.get("/api/account/export", headers=bob.auth)).json()["data"]
+    assert exported["shares"] == {"given": [], "received": []}  # ended: nothing left
     owner_events = {
         e["event"]
         for e in (await client.get("/api/account/audit", headers=alice.auth)).json()["entries"]
