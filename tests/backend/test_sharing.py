@@ -222,6 +222,10 @@ async def test_a_removed_device_takes_its_shares(client):
     assert [s["deviceId"] for s in received] == [OTHER]
     listed = (await client.get("/api/devices", headers=bob.auth)).json()["devices"]
     assert [d["deviceId"] for d in listed] == [OTHER]
+    exported = (await client.get("/api/account/export", headers=bob.auth)).json()["data"]
+    assert [(s["owner"], s["deviceId"]) for s in exported["shares"]["received"]] == [
+        ("alice", OTHER)
+    ]
 
 
 async def test_an_installer_sets_up_the_owners_device_and_keeps_no_access(client):
