@@ -746,6 +746,8 @@ class BrokerExtension:
         backend = self._backend
         in_place = isinstance(backend, ManagedMosquitto) and backend.rights_change_in_place
         for mqtt_user, _client_id, user_id in rows:
+            if user_id is None:
+                continue  # the account is gone: its logins are being deleted
             async with self._locks.hold(mqtt_user):
                 async with ctx.db.read() as db:
                     rights = await self._dashboard_rights(db, user_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -21,6 +21,10 @@ SHARE_ROLES = ("operator", "viewer")
 RANK = {"viewer": 1, "operator": 2}
 # A `broker_jobs` kind: the named account's dashboard logins must get their rights recomputed.
 REFRESH_RIGHTS = "refresh_rights"
+
+
+def _share_role(value: str) -> Literal["operator", "viewer"]:
+    return "operator" if value == "operator" else "viewer"
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class ShareRow:
     device_id: str | None
 
 
-def _covers() -> object:
+def _covers() -> ColumnElement[bool]:
     """SQL: the share is on this device, or on all of its owner's devices."""
     return and_(
         Share.owner_id == Device.user_id,
@@ -74,7 +78,7 @@ async def device_access(
         )
     )
     if roles:
-        return DeviceAccess(device, owner, max(roles, key=RANK.__getitem__))  # type: ignore[arg-type]
+        return DeviceAccess(device, owner, _share_role(max(roles, key=RANK.__getitem__)))
     grant = await db.scalar(
         select(SetupGrant.expires_at).where(
             SetupGrant.device_pk == device.id,
@@ -103,11 +107,11 @@ async def shared_devices(db: AsyncSession, member_id: str) -> list[DeviceAccess]
     for device, owner, role in rows:
         known = best.get(device.id)
         if known is None or RANK[role] > RANK[known.role]:
-            best[device.id] = DeviceAccess(device, owner, role)
+            best[device.id] = DeviceAccess(device, owner, _share_role(role))
     return list(best.values())
 
 
-async def share_rows(db: AsyncSession, *conditions: object) -> list[ShareRow]:
+async def share_rows(db: AsyncSession, *conditions: ColumnElement[bool]) -> list[ShareRow]:
     owner, member = aliased(User), aliased(User)
     rows = (
         await db.execute(
@@ -125,13 +129,10 @@ async def share_rows(db: AsyncSession, *conditions: object) -> list[ShareRow]:
 async def active_grants(db: AsyncSession, member_id: str) -> list[SharedDevice]:
     """The member's active shares, as their dashboard login's rights need them."""
     rows = await share_rows(db, Share.member_id == member_id, Share.status == "active")
-    return [
-        SharedDevice(r.owner, r.device_id, "operator" if r.share.role == "operator" else "viewer")
-        for r in rows
-    ]
+    return [SharedDevice(r.owner, r.device_id, _share_role(r.share.role)) for r in rows]
 
 
-async def member_names(db: AsyncSession, *conditions: object) -> list[str]:
+async def member_names(db: AsyncSession, *conditions: ColumnElement[bool]) -> list[str]:
     """Usernames of the members of the shares matching `conditions` (sorted, distinct)."""
     query = (
         select(User.username)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk_server.audit.service import record
@@ -99,7 +99,7 @@ def check_role(value: str) -> str:
 
 def _audit(db: AsyncSession, event: str, row: ShareRow, client: str, **extra: Any) -> None:
     """One entry in the owner's log and one in the member's."""
-    detail = {"shareId": row.share.id, "owner": row.owner, "member": row.member}
+    detail: dict[str, Any] = {"shareId": row.share.id, "owner": row.owner, "member": row.member}
     detail |= {"deviceId": row.device_id, "role": row.share.role, **extra}
     for user_id in (row.share.owner_id, row.share.member_id):
         record(db, event=event, outcome="success", user_id=user_id, client_address=client, **detail)
@@ -127,7 +127,7 @@ async def offer(
         )
         if device_pk is None:
             raise device_not_found(device_id)
-    same_or_wider = Share.device_pk.is_(None)
+    same_or_wider: ColumnElement[bool] = Share.device_pk.is_(None)
     if device_pk is not None:
         same_or_wider = or_(same_or_wider, Share.device_pk == device_pk)
     existing = await db.scalars(
