@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pooldesk.core import api_types as api
+
 
 def parse_time(value: Any) -> datetime | None:
     """UTC ISO-8601 (with `Z`) or epoch seconds -> aware datetime; None when absent or bad."""
@@ -32,6 +34,12 @@ class User:
     device_id: str = ""
 
     @classmethod
+    def from_api(cls, user: api.UserInfo) -> User:
+        return cls(
+            id=user.id, username=user.username, email=user.email, device_id=user.device_id or ""
+        )
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> User:
         return cls(
             id=str(data.get("id", "")),
@@ -48,6 +56,16 @@ class SessionInfo:
     last_used_at: datetime | None
     user_agent: str
     current: bool
+
+    @classmethod
+    def from_api(cls, session: api.SessionInfo) -> SessionInfo:
+        return cls(
+            id=session.id,
+            created_at=parse_time(session.created_at),
+            last_used_at=parse_time(session.last_used_at),
+            user_agent=session.user_agent,
+            current=session.current,
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SessionInfo:
@@ -68,6 +86,17 @@ class MqttCredentials:
     topic_prefix: str
     broker_url: str
     ca_cert: str | None = None
+
+    @classmethod
+    def from_api(cls, answer: api.MqttCredentials) -> MqttCredentials:
+        return cls(
+            user=answer.mqtt_user,
+            password=answer.mqtt_password,
+            client_id=answer.client_id,
+            topic_prefix=answer.topic_prefix,
+            broker_url=answer.broker_url,
+            ca_cert=getattr(answer, "ca_cert", None) or None,
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MqttCredentials:
@@ -95,6 +124,16 @@ class DeviceInfo:
         return self.device_id.lower()
 
     @classmethod
+    def from_api(cls, device: api.Device) -> DeviceInfo:
+        return cls(
+            device_id=device.device_id,
+            name=device.name or device.device_id,
+            topic_prefix=device.topic_prefix,
+            status=device.status or "offline",
+            last_seen=parse_time(device.last_seen),
+        )
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeviceInfo:
         return cls(
             device_id=str(data["deviceId"]),
@@ -111,6 +150,14 @@ class HistoryEvent:
     type: str
     data: dict[str, Any]
     ts: datetime
+
+    @classmethod
+    def from_api(cls, event: api.HistoryEvent) -> HistoryEvent | None:
+        ts = parse_time(event.ts)
+        if ts is None:
+            return None
+        data = event.data if isinstance(event.data, dict) else {}
+        return cls(device_id=event.device_id, type=event.type, data=data, ts=ts)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HistoryEvent | None:

@@ -46,6 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
+from pooldesk.core import api_types as api
 from pooldesk_server.accounts.events import AccountEvent, RightsChanged
 from pooldesk_server.audit.service import record
 from pooldesk_server.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerRejected
@@ -82,10 +83,10 @@ from pooldesk_server.devices.service import (
     mark_mqtt_logins_pending_delete,
 )
 from pooldesk_server.http.auth import require_user
+from pooldesk_server.http.contract import BEARER, Operation
 from pooldesk_server.http.errors import ApiError, not_found, unauthorized
-from pooldesk_server.http.responses import ok
+from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
-from pooldesk_server.openapi import BEARER, STRING, obj, op
 from pooldesk_server.settings import Settings
 from pooldesk_server.sharing import service as sharing
 from pooldesk_server.sharing.queries import REFRESH_RIGHTS, active_grants
@@ -111,15 +112,6 @@ SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, 
 # (an external Mosquitto may serve other clients too). `svc-` are short-lived service logins.
 POOLDESK_LOGIN_PREFIXES = ("app-", "dev-", "svc-", "recorder-")
 
-CREDENTIALS = obj(
-    mqttUser=STRING,
-    mqttPassword=STRING,
-    clientId=STRING,
-    topicPrefix=STRING,
-    brokerUrl=STRING,
-    caCert={"type": ["string", "null"]},
-)
-DEVICE_CREDENTIALS = {"allOf": [CREDENTIALS, obj(apiKey=STRING)]}
 PUBLIC_URL_SCHEMES = ("mqtts", "wss")
 
 
@@ -305,17 +297,18 @@ class BrokerExtension:
             route("/api/auth/mqtt-credentials", {"GET": self.session_credentials}),
             route("/api/devices/{device_id}/credentials", {"POST": self.device_credentials}),
         ]
-        self.openapi: dict[tuple[str, str], dict[str, Any]] = {
-            ("/api/auth/mqtt-credentials", "GET"): op(
+        self.openapi: dict[tuple[str, str], Operation] = {
+            ("/api/auth/mqtt-credentials", "GET"): Operation(
                 "MQTT login of this session (asking again rotates its password)",
-                result=CREDENTIALS,
+                api.MqttCredentials,
                 errors=(503,),
                 security=BEARER,
             ),
-            ("/api/devices/{device_id}/credentials", "POST"): op(
-                "Issue (or rotate) the device's MQTT login and API key",
-                result=DEVICE_CREDENTIALS,
-                errors=(404, 503),
+            ("/api/devices/{device_id}/credentials", "POST"): Operation(
+                "Issue (or rotate) the device's MQTT login and API key (the owner, or an "
+                "installer during their set-up grant)",
+                api.DeviceCredentials,
+                errors=(403, 404, 503),
                 security=BEARER,
             ),
         }
@@ -327,9 +320,8 @@ class BrokerExtension:
                 self.routes.append(auth_route)
                 for method in auth_route.methods or ():
                     if method != "HEAD":
-                        self.openapi[(auth_route.path, method)] = op(
-                            "Broker asks: authentication / authorization (shared secret)",
-                            result=obj(),
+                        self.openapi[(auth_route.path, method)] = Operation(
+                            "Broker asks: authentication / authorization (shared secret)", None
                         )
 
     @property
@@ -561,13 +553,15 @@ class BrokerExtension:
             session_id=auth.session_id,
             device_pk=None,
         )
-        return ok(
-            mqttUser=login.username,
-            mqttPassword=login.password,
-            clientId=login.client_id,
-            topicPrefix=user_prefix(auth.user.username),
-            brokerUrl=broker_url,
-            caCert=ca_pem,
+        return answer(
+            api.MqttCredentials(
+                mqtt_user=login.username,
+                mqtt_password=login.password,
+                client_id=login.client_id,
+                topic_prefix=user_prefix(auth.user.username),
+                broker_url=broker_url,
+                ca_cert=ca_pem,
+            )
         )
 
     async def device_credentials(self, request: Request) -> JSONResponse:
@@ -593,14 +587,16 @@ class BrokerExtension:
             device=device,
         )
         lan_url = getattr(backend, "lan_url", None)
-        return ok(
-            mqttUser=login.username,
-            mqttPassword=login.password,
-            clientId=login.client_id,
-            topicPrefix=device.topic_prefix,
-            brokerUrl=lan_url or backend.broker_url,
-            caCert=backend.ca_cert_pem,
-            apiKey=api_key,
+        return answer(
+            api.DeviceCredentials(
+                mqtt_user=login.username,
+                mqtt_password=login.password,
+                client_id=login.client_id,
+                topic_prefix=device.topic_prefix,
+                broker_url=lan_url or backend.broker_url,
+                ca_cert=backend.ca_cert_pem,
+                api_key=api_key,
+            )
         )
 
     async def _issue(

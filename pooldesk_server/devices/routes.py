@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
 from pooldesk_server.accounts.events import DeviceUnbound, RightsChanged
 from pooldesk_server.audit.service import record
@@ -14,9 +15,10 @@ from pooldesk_server.devices import service
 from pooldesk_server.devices.ids import check_device_id, normalize_device_id
 from pooldesk_server.firmware.service import firmware_json
 from pooldesk_server.http.auth import require_user
-from pooldesk_server.http.body import optional_str, read_json_object, required_str
+from pooldesk_server.http.body import read_body
+from pooldesk_server.http.contract import BEARER, Operation
 from pooldesk_server.http.errors import conflict, not_found
-from pooldesk_server.http.responses import ok
+from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.sharing import queries as sharing_queries
 from pooldesk_server.sharing import service as sharing
@@ -32,18 +34,17 @@ def _path_device_id(request: Request) -> str:
 
 async def list_devices(request: Request) -> JSONResponse:
     """The caller's own devices, then the devices shared with them (docs/sharing.md)."""
-    async with context_of(request).db.read() as db:
-        auth = await require_user(request, db)
-        owned = await service.devices_of(db, auth.user.id)
+    auth = await require_user(request, cached=True)
+    ctx = context_of(request)
+    owned = await service.device_rows_of(ctx.db, auth.user.id)
+    listed: list[api.ListedDevice] = []
+    async with ctx.db.read() as db:
         shared = await sharing_queries.shared_devices(db, auth.user.id)
-        listed = []
-        for d, owner, role in [(d, auth.user.username, "owner") for d in owned] + [
-            (a.device, a.owner, a.role) for a in shared
-        ]:
-            item = service.device_json(d, owner, role)
-            item["firmware"] = await firmware_json(db, d)  # docs/updates.md
-            listed.append(item)
-    return ok(devices=listed)
+        mine = [(d, auth.user.username, "owner") for d in owned]
+        for d, owner, role in mine + [(a.device, a.owner, a.role) for a in shared]:
+            firmware = await firmware_json(db, d)  # docs/updates.md
+            listed.append(service.listed_device(d, firmware, owner, role))
+    return answer(api.Devices(devices=listed))
 
 
 async def get_device(request: Request) -> JSONResponse:
@@ -51,22 +52,20 @@ async def get_device(request: Request) -> JSONResponse:
     async with context_of(request).db.read() as db:
         auth = await require_user(request, db)
         found = await sharing.access(db, auth.user.id, device_id, sharing.ANYONE)
-        item = service.device_json(found.device, found.owner, found.role)
-        item["firmware"] = await firmware_json(db, found.device)
-    return ok(device=item)
+        firmware = await firmware_json(db, found.device)
+    device = service.listed_device(found.device, firmware, found.owner, found.role)
+    return answer(api.ListedDeviceAnswer(device=device))
 
 
 async def add_device(request: Request) -> JSONResponse:
     auth = await require_user(request)
     ctx = context_of(request)
-    body = await read_json_object(request, ctx.settings.max_body_bytes)
-    device_id = check_device_id(required_str(body, "deviceId", max_length=32))
-    raw_name = optional_str(body, "name", max_length=256)
-    name = service.check_name(raw_name) if raw_name is not None else None
-    claim_code = optional_str(body, "claimCode", max_length=128)
-    setup_code = optional_str(body, "setupCode", max_length=64)
-    if setup_code is not None:
-        return await _add_for_owner(request, device_id, name, claim_code, setup_code)
+    body = await read_body(request, api.AddDeviceRequest, ctx.settings.max_body_bytes)
+    device_id = check_device_id(body.device_id)
+    name = service.check_name(body.name) if body.name is not None else None
+    claim_code = body.claim_code
+    if body.setup_code is not None:
+        return await _add_for_owner(request, device_id, name, claim_code, body.setup_code)
     try:
         async with ctx.db.write() as db:
             # Counted first (and serialising this user's adds): 429 past the allowance.
@@ -107,7 +106,10 @@ async def add_device(request: Request) -> JSONResponse:
         raise conflict(f"Device {device_id} is already registered to another account") from None
     if refusal is not None:
         raise refusal
-    return ok(201, device=service.device_json(device, auth.user.username, "owner"))
+    ctx.session_cache.forget_user(auth.user.id)  # its first device may be this one now
+    return answer(
+        api.DeviceAnswer(device=service.device_json(device, auth.user.username, "owner")), 201
+    )
 
 
 async def _add_for_owner(
@@ -133,15 +135,17 @@ async def _add_for_owner(
     if added.refusal is not None:
         raise added.refusal
     assert added.device is not None
-    return ok(201, device=service.device_json(added.device, added.owner, "installer"))
+    ctx.session_cache.forget_user(added.device.user_id)  # the owner's first device may change
+    device = service.device_json(added.device, added.owner, "installer")
+    return answer(api.DeviceAnswer(device=device), 201)
 
 
 async def rename_device(request: Request) -> JSONResponse:
     auth = await require_user(request)
     ctx = context_of(request)
     device_id = _path_device_id(request)
-    body = await read_json_object(request, ctx.settings.max_body_bytes)
-    name = service.check_name(required_str(body, "name", max_length=256))
+    body = await read_body(request, api.RenameDeviceRequest, ctx.settings.max_body_bytes)
+    name = service.check_name(body.name)
     async with ctx.db.write() as db:
         device = await service.owned_device(db, auth.user.id, device_id)
         device.name = name
@@ -153,7 +157,7 @@ async def rename_device(request: Request) -> JSONResponse:
             client_address=client_address(request),
             deviceId=device_id,
         )
-    return ok(device=service.device_json(device))
+    return answer(api.DeviceAnswer(device=service.device_json(device)))
 
 
 async def remove_device(request: Request) -> JSONResponse:
@@ -175,7 +179,7 @@ async def remove_device(request: Request) -> JSONResponse:
     await ctx.events.publish(DeviceUnbound(auth.user.id, auth.user.username, device_id, mqtt_users))
     if members:
         await ctx.events.publish(RightsChanged(tuple(members)))
-    return ok(message=f"Device {device_id} removed from your account")
+    return answer(api.Message(message=f"Device {device_id} removed from your account"))
 
 
 async def new_api_key(request: Request) -> JSONResponse:
@@ -193,8 +197,49 @@ async def new_api_key(request: Request) -> JSONResponse:
             client_address=client_address(request),
             deviceId=device_id,
         )
-    return ok(201, deviceId=device_id, apiKey=key)
+    return answer(api.ApiKey(device_id=device_id, api_key=key), 201)
 
+
+operations: dict[tuple[str, str], Operation] = {
+    ("/api/devices", "GET"): Operation(
+        "Your devices, then those shared with you (with owner and role)",
+        api.Devices,
+        security=BEARER,
+    ),
+    ("/api/devices/{device_id}", "GET"): Operation(
+        "One device you own, is shared with you, or you are setting up (with owner and role)",
+        api.ListedDeviceAnswer,
+        security=BEARER,
+    ),
+    ("/api/devices", "POST"): Operation(
+        "Add a device (with setupCode: an installer adds it to the code's owner)",
+        api.DeviceAnswer,
+        status=201,
+        body=api.AddDeviceRequest,
+        errors=(403, 409, 429),
+        security=BEARER,
+    ),
+    ("/api/devices/{device_id}", "PATCH"): Operation(
+        "Rename a device (owner only)",
+        api.DeviceAnswer,
+        body=api.RenameDeviceRequest,
+        errors=(403,),
+        security=BEARER,
+    ),
+    ("/api/devices/{device_id}", "DELETE"): Operation(
+        "Unbind a device (its history and shares go too; owner only)",
+        api.Message,
+        errors=(403,),
+        security=BEARER,
+    ),
+    ("/api/devices/{device_id}/api-key", "POST"): Operation(
+        "Issue a new API key for the device (the old one stops working); shown once",
+        api.ApiKey,
+        status=201,
+        errors=(403,),
+        security=BEARER,
+    ),
+}
 
 routes = [
     route("/api/devices", {"GET": list_devices, "POST": add_device}),

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pooldesk.core import api_types as api
 from pooldesk_server.audit.service import record
 from pooldesk_server.db.models import BrokerJob, Device, Share, User
 from pooldesk_server.db.types import utcnow
@@ -57,18 +58,18 @@ async def access(
     return found
 
 
-def share_json(row: ShareRow) -> dict[str, Any]:
+def share_json(row: ShareRow) -> api.Share:
     share = row.share
-    return {
-        "id": share.id,
-        "owner": row.owner,
-        "member": row.member,
-        "deviceId": row.device_id,
-        "role": share.role,
-        "status": share.status,
-        "createdAt": iso(share.created_at),
-        "acceptedAt": iso(share.accepted_at),
-    }
+    return api.Share(
+        id=share.id,
+        owner=row.owner,
+        member=row.member,
+        device_id=row.device_id,
+        role="operator" if share.role == "operator" else "viewer",
+        status="active" if share.status == "active" else "pending",
+        created_at=iso(share.created_at) or "",
+        accepted_at=iso(share.accepted_at),
+    )
 
 
 def owe_rights_refresh(db: AsyncSession, usernames: list[str]) -> None:
@@ -200,10 +201,12 @@ async def end(db: AsyncSession, user_id: str, share_id: str, client: str) -> Sha
     return row
 
 
-async def listing(db: AsyncSession, user_id: str) -> dict[str, list[dict[str, Any]]]:
+async def listing(db: AsyncSession, user_id: str) -> api.Shares:
     given = await share_rows(db, Share.owner_id == user_id)
     received = await share_rows(db, Share.member_id == user_id)
-    return {"given": [share_json(r) for r in given], "received": [share_json(r) for r in received]}
+    return api.Shares(
+        given=[share_json(r) for r in given], received=[share_json(r) for r in received]
+    )
 
 
 async def delete_device_shares(db: AsyncSession, device: Device) -> list[str]:

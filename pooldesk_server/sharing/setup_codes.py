@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
 from pooldesk_server.accounts.throttle import Limit
 from pooldesk_server.audit.service import record
@@ -55,7 +56,7 @@ def _live(user_id: str) -> tuple[Any, ...]:
     return (SetupCode.user_id == user_id, SetupCode.expires_at > utcnow())
 
 
-async def create(db: AsyncSession, owner: User, client: str) -> dict[str, Any]:
+async def create(db: AsyncSession, owner: User, client: str) -> api.SetupCode:
     """A new code (shown once), or 409 past `MAX_LIVE` live ones."""
     live = await db.scalar(select(func.count()).select_from(SetupCode).where(*_live(owner.id)))
     if (live or 0) >= MAX_LIVE:
@@ -74,7 +75,7 @@ async def create(db: AsyncSession, owner: User, client: str) -> dict[str, Any]:
     record(
         db, event="setup_code_create", outcome="success", user_id=owner.id, client_address=client
     )
-    return {"id": row.id, "code": code, "expiresAt": iso(row.expires_at)}
+    return api.SetupCode(id=row.id, code=code, expires_at=iso(row.expires_at) or "")
 
 
 async def listing(db: AsyncSession, user_id: str) -> list[dict[str, Any]]:
