@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import msgspec
 
+from pooldesk.core import api_types as api
 from pooldesk.core.devices import DeviceStore
 from pooldesk.core.models import DeviceInfo, MqttCredentials
 from pooldesk.core.mqtt_link import MqttLink
 
 VIEWER_SUBSCRIPTIONS = ("status", "pump/state")  # under the shared device's prefix
+A = TypeVar("A")
 
 
 class ShareRefused(Exception):
@@ -35,41 +38,53 @@ class Viewer:
         self.link: MqttLink | None = None
         self.device: DeviceInfo | None = None
 
-    async def _call(self, method: str, path: str, token: str, **kw: Any) -> dict[str, Any]:
+    async def _call(self, answer_type: type[A], method: str, path: str, token: str, **kw: Any) -> A:
+        """One request; the typed answer (pooldesk.core.api_types), or the backend's refusal."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        answer = await self._http.request(method, path, headers=headers, **kw)
-        body = answer.json()
-        if not body.get("ok"):
-            raise ShareRefused(body.get("error", {}).get("message", answer.text))
-        return body
+        response = await self._http.request(method, path, headers=headers, **kw)
+        if response.status_code >= 400:
+            try:
+                refused = api.parse(api.ErrorAnswer, response.content)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                raise ShareRefused(f"{method} {path}: HTTP {response.status_code}") from None
+            raise ShareRefused(refused.error.message)
+        parsed: A = api.parse(answer_type, response.content)
+        return parsed
 
     async def join(self, owner_token: str, device_id: str) -> str:
         """Register (no controller of its own), be invited as a viewer, accept."""
         account = {"username": self.username, "email": f"{self.username}@example.com"}
         await self._call(
-            "POST", "/api/auth/register", "", json={**account, "password": self._password}
+            api.Registered,
+            "POST",
+            "/api/auth/register",
+            "",
+            json={**account, "password": self._password},
         )
         signed = await self._call(
+            api.SignedIn,
             "POST",
             "/api/auth/login",
             "",
             json={"username": self.username, "password": self._password},
         )
-        self._token = signed["token"]
+        self._token = signed.token
         offer = {"username": self.username, "role": "viewer", "deviceId": device_id}
-        share = (await self._call("POST", "/api/shares", owner_token, json=offer))["share"]
-        await self._call("POST", f"/api/shares/{share['id']}/accept", self._token)
-        listed = (await self._call("GET", "/api/devices", self._token))["devices"]
-        mine = [d for d in listed if d["deviceId"] == device_id]
-        if not mine or mine[0].get("role") != "viewer":
+        share = await self._call(api.ShareAnswer, "POST", "/api/shares", owner_token, json=offer)
+        await self._call(
+            api.ShareAnswer, "POST", f"/api/shares/{share.share.id}/accept", self._token
+        )
+        listed = await self._call(api.Devices, "GET", "/api/devices", self._token)
+        mine = [d for d in listed.devices if d.device_id == device_id]
+        if not mine or mine[0].role != "viewer" or not isinstance(mine[0].owner, str):
             raise ShareRefused(f"{device_id} is not listed for {self.username} as a viewer")
-        self.device = DeviceInfo.from_json(mine[0])
+        self.device = DeviceInfo.from_api(mine[0])
         self.store.load([self.device])
-        return mine[0]["owner"]
+        return mine[0].owner
 
     async def _credentials(self) -> MqttCredentials:
-        creds = MqttCredentials.from_json(
-            await self._call("GET", "/api/auth/mqtt-credentials", self._token)
+        creds = MqttCredentials.from_api(
+            await self._call(api.MqttCredentials, "GET", "/api/auth/mqtt-credentials", self._token)
         )
         assert self.device is not None
         owner_prefix, _, _ = self.device.topic_prefix.rpartition("/devices/")
