@@ -159,7 +159,11 @@ async def add_device(
     await devices.ensure_room(db, owner.id, settings)
     device = devices.new_device(owner, device_id, name)
     db.add(device)
-    await db.execute(delete(SetupCode).where(SetupCode.id == found.id))
+    spent = await db.execute(delete(SetupCode).where(SetupCode.id == found.id))
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        # Another add spent it first (PostgreSQL lets both read it): single use, so this one
+        # is undone whole.
+        raise forbidden(WRONG_CODE)
     await db.flush()
     db.add(SetupGrant(device_pk=device.id, installer_id=installer.id, expires_at=utcnow() + GRANT))
     for event in ("device_add", "device_set_up_by"):
