@@ -3,6 +3,7 @@ roles enforced on devices, history and events, each refusal beside its legitimat
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -296,3 +297,20 @@ async def test_at_most_five_live_set_up_codes(client):
         headers=ian.auth,
     )
     assert refused.status_code == 403
+
+
+async def test_a_set_up_code_serves_one_of_two_racing_installers(client):
+    alice = await _owner(client)
+    ian, ivy = await _no_device_account(client, "ian"), await _no_device_account(client, "ivy")
+    code = (await client.post("/api/setup-codes", headers=alice.auth)).json()["setupCode"]["code"]
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/api/devices", json={"deviceId": device, "setupCode": code}, headers=who.auth
+            )
+            for who, device in ((ian, "ESP-123456"), (ivy, "ESP-123457"))
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 403]
+    owned = (await client.get("/api/devices", headers=alice.auth)).json()["devices"]
+    assert len([d for d in owned if d["deviceId"] in ("ESP-123456", "ESP-123457")]) == 1
