@@ -887,21 +887,10 @@ class BrokerExtension:
     # ---- broker jobs (persisted, retried) -------------------------------------------------
 
     async def _add_job(self, ctx: AppContext, kind: str, target: str) -> str:
-        job_id = str(uuid.uuid4())
-        now = utcnow()
+        job = BrokerJob.due_now(kind, target)
         async with ctx.db.write() as db:
-            db.add(
-                BrokerJob(
-                    id=job_id,
-                    kind=kind,
-                    target=target,
-                    created_at=now,
-                    next_attempt_at=now,
-                    attempts=0,
-                    last_error="",
-                )
-            )
-        return job_id
+            db.add(job)
+        return job.id
 
     async def _run_job(self, ctx: AppContext, job_id: str) -> bool:
         """Try one job under its lock; True when it is done (or was done meanwhile)."""

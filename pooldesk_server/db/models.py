@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pooldesk_server.db.types import BigId, UTCDateTime
+from pooldesk_server.db.types import BigId, UTCDateTime, utcnow
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -217,6 +218,20 @@ class BrokerJob(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer(), default=0)
     last_error: Mapped[str] = mapped_column(Text(), default="")
+
+    @classmethod
+    def due_now(cls, kind: str, target: str) -> BrokerJob:
+        """A new job, to be tried at once."""
+        now = utcnow()
+        return cls(
+            id=str(uuid.uuid4()),
+            kind=kind,
+            target=target,
+            created_at=now,
+            next_attempt_at=now,
+            attempts=0,
+            last_error="",
+        )
 
 
 class OperatorRequest(Base):

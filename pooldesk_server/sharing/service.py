@@ -77,19 +77,8 @@ def owe_rights_refresh(db: AsyncSession, usernames: list[str]) -> None:
     dashboard rights (a `broker_jobs` row each, run at once after the commit by the
     `RightsChanged` event, else retried by the reconcile loop), so a crash right after the
     commit cannot leave a member with rights they lost."""
-    now = utcnow()
     for name in usernames:
-        db.add(
-            BrokerJob(
-                id=str(uuid.uuid4()),
-                kind=REFRESH_RIGHTS,
-                target=name,
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-                last_error="",
-            )
-        )
+        db.add(BrokerJob.due_now(REFRESH_RIGHTS, name))
 
 
 def check_role(value: str) -> str:
