@@ -107,7 +107,9 @@ async def offer(
     role = check_role(role)
     if username == owner.username:
         raise validation_error("You cannot share a device with yourself")
-    member = await db.scalar(select(User).where(User.username == username))
+    # Locked (PostgreSQL; SQLite writers are serialised anyway): two offers racing to the same
+    # member cannot both pass the 409 check below.
+    member = await db.scalar(select(User).where(User.username == username).with_for_update())
     if member is None:
         raise not_found(f"No account named {username}")
     device_pk = None
