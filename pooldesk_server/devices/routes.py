@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
@@ -32,7 +32,7 @@ def _path_device_id(request: Request) -> str:
     return device_id
 
 
-async def list_devices(request: Request) -> JSONResponse:
+async def list_devices(request: Request) -> Response:
     """The caller's own devices, then the devices shared with them (docs/sharing.md)."""
     auth = await require_user(request, cached=True)
     ctx = context_of(request)
@@ -47,7 +47,7 @@ async def list_devices(request: Request) -> JSONResponse:
     return answer(api.Devices(devices=listed))
 
 
-async def get_device(request: Request) -> JSONResponse:
+async def get_device(request: Request) -> Response:
     device_id = _path_device_id(request)
     async with context_of(request).db.read() as db:
         auth = await require_user(request, db)
@@ -57,7 +57,7 @@ async def get_device(request: Request) -> JSONResponse:
     return answer(api.ListedDeviceAnswer(device=device))
 
 
-async def add_device(request: Request) -> JSONResponse:
+async def add_device(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     body = await read_body(request, api.AddDeviceRequest, ctx.settings.max_body_bytes)
@@ -114,7 +114,7 @@ async def add_device(request: Request) -> JSONResponse:
 
 async def _add_for_owner(
     request: Request, device_id: str, name: str | None, claim_code: str | None, setup_code: str
-) -> JSONResponse:
+) -> Response:
     """An installer adds the device to the owner of the set-up code (docs/sharing.md)."""
     auth = await require_user(request)
     ctx = context_of(request)
@@ -140,7 +140,7 @@ async def _add_for_owner(
     return answer(api.DeviceAnswer(device=device), 201)
 
 
-async def rename_device(request: Request) -> JSONResponse:
+async def rename_device(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     device_id = _path_device_id(request)
@@ -160,7 +160,7 @@ async def rename_device(request: Request) -> JSONResponse:
     return answer(api.DeviceAnswer(device=service.device_json(device)))
 
 
-async def remove_device(request: Request) -> JSONResponse:
+async def remove_device(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     device_id = _path_device_id(request)
@@ -182,7 +182,7 @@ async def remove_device(request: Request) -> JSONResponse:
     return answer(api.Message(message=f"Device {device_id} removed from your account"))
 
 
-async def new_api_key(request: Request) -> JSONResponse:
+async def new_api_key(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     device_id = _path_device_id(request)

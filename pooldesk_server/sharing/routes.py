@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from pooldesk.core import api_types as api
 from pooldesk_server.accounts.events import RightsChanged
@@ -27,7 +27,7 @@ async def _rights_changed(request: Request, row: ShareRow, was_active: bool) -> 
         await context_of(request).events.publish(RightsChanged((row.member,)))
 
 
-async def offer_share(request: Request) -> JSONResponse:
+async def offer_share(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     body = await read_body(request, api.ShareRequest, ctx.settings.max_body_bytes)
@@ -39,14 +39,14 @@ async def offer_share(request: Request) -> JSONResponse:
     return answer(api.ShareAnswer(share=service.share_json(row)), 201)
 
 
-async def list_shares(request: Request) -> JSONResponse:
+async def list_shares(request: Request) -> Response:
     async with context_of(request).db.read() as db:
         auth = await require_user(request, db)
         listed = await service.listing(db, auth.user.id)
     return answer(listed)
 
 
-async def accept_share(request: Request) -> JSONResponse:
+async def accept_share(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     async with ctx.db.write() as db:
@@ -57,7 +57,7 @@ async def accept_share(request: Request) -> JSONResponse:
     return answer(api.ShareAnswer(share=service.share_json(row)))
 
 
-async def change_share(request: Request) -> JSONResponse:
+async def change_share(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     body = await read_body(request, api.ShareRoleRequest, ctx.settings.max_body_bytes)
@@ -65,7 +65,7 @@ async def change_share(request: Request) -> JSONResponse:
     return answer(api.ShareAnswer(share=service.share_json(row)))
 
 
-async def end_share(request: Request) -> JSONResponse:
+async def end_share(request: Request) -> Response:
     await _on_share(request, await require_user(request), service.end)
     return answer(api.Message(message="Access ended"))
 
@@ -81,28 +81,28 @@ async def _on_share(request: Request, auth: UserAuth, action: Any, *args: str) -
     return row
 
 
-async def create_setup_code(request: Request) -> JSONResponse:
+async def create_setup_code(request: Request) -> Response:
     auth = await require_user(request)
     async with context_of(request).db.write() as db:
         code = await setup_codes.create(db, auth.user, client_address(request))
     return answer(api.SetupCodeAnswer(setup_code=code), 201)
 
 
-async def list_setup_codes(request: Request) -> JSONResponse:
+async def list_setup_codes(request: Request) -> Response:
     async with context_of(request).db.read() as db:
         auth = await require_user(request, db)
         listed = await setup_codes.listing(db, auth.user.id)
     return answer(api.SetupCodes(setup_codes=listed))
 
 
-async def delete_setup_code(request: Request) -> JSONResponse:
+async def delete_setup_code(request: Request) -> Response:
     auth = await require_user(request)
     async with context_of(request).db.write() as db:
         await setup_codes.remove(db, auth.user.id, request.path_params["code_id"])
     return answer(api.Message(message="Set-up code deleted"))
 
 
-async def end_setup_grant(request: Request) -> JSONResponse:
+async def end_setup_grant(request: Request) -> Response:
     """The installer's wizard is done: their access ends now (docs/sharing.md)."""
     auth = await require_user(request)
     device_id = normalize_device_id(request.path_params["device_id"])

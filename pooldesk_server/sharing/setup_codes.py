@@ -78,10 +78,13 @@ async def create(db: AsyncSession, owner: User, client: str) -> api.SetupCode:
     return api.SetupCode(id=row.id, code=code, expires_at=iso(row.expires_at) or "")
 
 
-async def listing(db: AsyncSession, user_id: str) -> list[dict[str, Any]]:
-    rows = await db.scalars(select(SetupCode).where(*_live(user_id)).order_by(SetupCode.created_at))
+async def listing(db: AsyncSession, user_id: str) -> list[api.SetupCodeInfo]:
+    query = select(SetupCode).where(*_live(user_id)).order_by(SetupCode.created_at)
     return [
-        {"id": r.id, "expiresAt": iso(r.expires_at), "createdAt": iso(r.created_at)} for r in rows
+        api.SetupCodeInfo(
+            id=r.id, expires_at=iso(r.expires_at) or "", created_at=iso(r.created_at) or ""
+        )
+        for r in await db.scalars(query)
     ]
 
 

@@ -42,7 +42,8 @@ async def _share(
     offered = await client.post("/api/shares", json=body, headers=owner.auth)
     assert offered.status_code == 201, offered.text
     share = offered.json()["share"]
-    assert share["status"] == "pending" and share["acceptedAt"] is None
+    assert share["status"] == "pending"
+    assert share["acceptedAt"] is None
     accepted = await client.post(f"/api/shares/{share['id']}/accept", headers=member.auth)
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["share"]["status"] == "active"
@@ -130,7 +131,8 @@ async def test_an_operator_posts_events_and_a_role_change_takes_it_back(client):
     changed = await client.patch(
         f"/api/shares/{share_id}", json={"role": "viewer"}, headers=alice.auth
     )
-    assert changed.status_code == 200 and changed.json()["share"]["role"] == "viewer"
+    assert changed.status_code == 200
+    assert changed.json()["share"]["role"] == "viewer"
     assert (await client.post("/api/event", json=event, headers=bob.auth)).status_code == 403
 
 
@@ -143,10 +145,12 @@ async def test_invitations_are_refused_clearly(client):
         return await client.post("/api/shares", json=body, headers=who.auth)
 
     bad_role = await offer({"username": "bob", "role": "admin"})
-    assert bad_role.status_code == 400 and "operator or viewer" in error_of(bad_role)["message"]
+    assert bad_role.status_code == 400
+    assert "operator or viewer" in error_of(bad_role)["message"]
     assert (await offer({"username": "alice", "role": "viewer"})).status_code == 400
     nobody = await offer({"username": "nobody", "role": "viewer"})
-    assert nobody.status_code == 404 and error_of(nobody)["message"] == "No account named nobody"
+    assert nobody.status_code == 404
+    assert error_of(nobody)["message"] == "No account named nobody"
     not_hers = await offer({"username": "bob", "role": "viewer", "deviceId": "ESP-C00001"})
     assert not_hers.status_code == 404
     # Carol shares her own device: fine.
@@ -183,11 +187,13 @@ async def test_either_side_ends_a_share_and_access_goes_at_once(client):
         assert (await client.get(f"/api/devices/{DEVICE}", headers=bob.auth)).status_code == 200
         who = bob if ender == "bob" else alice
         ended = await client.delete(f"/api/shares/{share_id}", headers=who.auth)
-        assert ended.status_code == 200 and ended.json()["message"] == "Access ended"
+        assert ended.status_code == 200
+        assert ended.json()["message"] == "Access ended"
         assert (await client.get(f"/api/devices/{DEVICE}", headers=bob.auth)).status_code == 404
     entries = (await client.get("/api/account/audit", headers=bob.auth)).json()["entries"]
     events = [e["event"] for e in entries]
-    assert events.count("share_offered") == 2 and events.count("share_ended") == 2
+    assert events.count("share_offered") == 2
+    assert events.count("share_ended") == 2
     assert "share_accepted" in events
     exported = (await client.get("/api/account/export", headers=bob.auth)).json()["data"]
     assert exported["shares"] == {"given": [], "received": []}  # ended: nothing left
@@ -237,7 +243,8 @@ async def test_an_installer_sets_up_the_owners_device_and_keeps_no_access(client
     code = made.json()["setupCode"]["code"]
     assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){2}", code)
     listed = (await client.get("/api/setup-codes", headers=alice.auth)).json()["setupCodes"]
-    assert [c["id"] for c in listed] == [made.json()["setupCode"]["id"]] and "code" not in listed[0]
+    assert [c["id"] for c in listed] == [made.json()["setupCode"]["id"]]
+    assert "code" not in listed[0]
 
     new = "ESP-123456"
     wrong = await client.post(
@@ -275,7 +282,8 @@ async def test_an_installer_sets_up_the_owners_device_and_keeps_no_access(client
     assert (await client.get(f"/api/devices/{new}", headers=alice.auth)).status_code == 200
     audit = (await client.get("/api/account/audit", headers=alice.auth)).json()["entries"]
     (set_up,) = [e for e in audit if e["event"] == "device_set_up_by"]
-    assert set_up["detail"]["installer"] == "ian" and set_up["detail"]["deviceId"] == new
+    assert set_up["detail"]["installer"] == "ian"
+    assert set_up["detail"]["deviceId"] == new
 
 
 async def test_at_most_five_live_set_up_codes(client):

@@ -7,7 +7,6 @@ it mirrors (the owner's or an operator's), so a refusal never passes because not
 from __future__ import annotations
 
 import asyncio
-import time
 
 from pooldesk_server.broker.retained import publish_retained
 from tests.broker.app_support import PASSWORD, Backend, probe_for
@@ -103,7 +102,8 @@ async def test_viewer_reads_operator_commands_neither_reaches_other_devices(back
     assert await dev2.publish(f"{P2}/pump/state", "{}") == 0
     await owner.wait_for(f"{P2}/pump/state")
     await asyncio.sleep(SETTLE_S)
-    assert viewer.got(f"{P2}/pump/state") == [] and operator.got(f"{P2}/pump/state") == []
+    assert viewer.got(f"{P2}/pump/state") == []
+    assert operator.got(f"{P2}/pump/state") == []
     for p in (owner, viewer, operator, dev1, dev2):
         p.close()
 
@@ -118,13 +118,12 @@ async def test_an_ended_share_cuts_the_live_connection_before_the_answer(backend
     dev1 = await _device(backend, alice, A1)
 
     # Operator → viewer: the live login loses publishing; it is cut and, back, may not publish.
-    started = time.monotonic()
     changed = await backend.http.patch(
         f"/api/shares/{share_id}", json={"role": "viewer"}, headers=alice
     )
     assert changed.status_code == 200
-    assert await viewer.wait_disconnected(), "narrowed rights must cut the live connection"
-    print(f"role change to cut: {time.monotonic() - started:.3f} s")
+    # The broker cut it before the answer: the client hears it within moments (0.02 s here).
+    assert await viewer.wait_disconnected(within=1.0), "narrowed rights must cut the connection"
     assert not twin.disconnected.is_set()
     viewer.close()
     viewer = await _dashboard(backend, vera)
@@ -163,7 +162,8 @@ async def test_dashboards_never_read_binding_topics_not_even_the_owners(backend)
     await owner.wait_for(f"{P1}/status")
     await member.wait_for(f"{P1}/status")
     await asyncio.sleep(SETTLE_S)
-    assert owner.got(f"{P1}/binding/set") == [] and member.got(f"{P1}/binding/set") == []
+    assert owner.got(f"{P1}/binding/set") == []
+    assert member.got(f"{P1}/binding/set") == []
     # And a fresh subscription that would deliver the retained binding gets nothing of it.
     late = await _dashboard(backend, alice)
     assert await late.subscribe(f"{P1}/+/set") == [1]

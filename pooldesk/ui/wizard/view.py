@@ -116,11 +116,11 @@ class WifiPage(QWidget):
         self.hint = FieldHint()
         buttons = QHBoxLayout()
         self.rescan = QPushButton()
-        self.connect = QPushButton()
-        self.connect.setDefault(True)
+        self.connect_button = QPushButton()
+        self.connect_button.setDefault(True)
         buttons.addWidget(self.rescan)
         buttons.addStretch(1)
-        buttons.addWidget(self.connect)
+        buttons.addWidget(self.connect_button)
         for widget in (
             self.heading, self.note, self.networks, self.other_label, self.other_ssid,
             self.password_label, self.password, self.name_label, self.name, self.hint,
@@ -234,7 +234,9 @@ class WizardView(QDialog):
 
     @property
     def page(self) -> QWidget:
-        return self.stack.currentWidget()
+        page = self.stack.currentWidget()
+        assert page is not None  # the stack holds every page from the start
+        return page
 
     def show_page(self, page: QWidget) -> None:
         self.stack.setCurrentWidget(page)
