@@ -230,3 +230,38 @@ async def test_a_narrowing_whose_answer_was_lost_is_finished_by_the_reconcile_lo
     again = await _dashboard(backend, vera)
     assert (await again.subscribe(f"{P1}/#"))[0] in REFUSED_SUBSCRIBE
     again.close()
+
+
+async def test_removing_the_device_or_the_owners_account_cuts_the_members(backend):
+    alice, vera, otto = await _household(backend)
+    await _share(backend, alice, vera, "vera", "viewer")  # A1 only
+    offered = await backend.http.post(
+        "/api/shares", json={"username": "otto", "role": "viewer"}, headers=alice
+    )  # all of alice's devices
+    assert offered.status_code == 201
+    share_id = offered.json()["share"]["id"]
+    assert (
+        await backend.http.post(f"/api/shares/{share_id}/accept", headers=otto)
+    ).status_code == 200
+    one, every = await _dashboard(backend, vera), await _dashboard(backend, otto)
+    assert await one.subscribe(f"{P1}/#") == [1]
+    assert await every.subscribe(f"{P2}/#") == [1]
+
+    # The device goes: its member is cut; the member of all devices keeps the other one.
+    removed = await backend.http.delete(f"/api/devices/{A1}", headers=alice)
+    assert removed.status_code == 200
+    assert await one.wait_disconnected(within=1.0)
+    assert not every.disconnected.is_set()
+
+    # The owner's account goes: the remaining member is cut too.
+    deleted = await backend.http.request(
+        "DELETE", "/api/account", json={"password": PASSWORD}, headers=alice
+    )
+    assert deleted.status_code == 200
+    assert await every.wait_disconnected(within=1.0)
+    every.close()
+    back = await _dashboard(backend, otto)
+    assert (await back.subscribe(f"{P2}/#"))[0] in REFUSED_SUBSCRIBE
+    assert await back.subscribe("users/otto/#") == [1]
+    for p in (one, back):
+        p.close()
