@@ -63,7 +63,8 @@ class RegisterRequest(Body, kw_only=True):
             "not a common password",
         ),
     ]
-    device_id: DeviceIdText
+    # Left out: an account without a controller yet (docs/sharing.md).
+    device_id: DeviceIdText | None = None
     claim_code: Annotated[str, Meta(max_length=128)] | None = None
 
 
@@ -96,6 +97,8 @@ class AddDeviceRequest(Body, kw_only=True):
     device_id: DeviceIdText
     name: DeviceName | None = None
     claim_code: Annotated[str, Meta(max_length=128)] | None = None
+    # An installer adds the device for the code's owner (docs/sharing.md "Set-up codes").
+    setup_code: Annotated[str, Meta(max_length=64)] | None = None
 
 
 class RenameDeviceRequest(Body, kw_only=True):
@@ -125,6 +128,23 @@ class EventRequest(Body, kw_only=True):
     ts: Annotated[str, Meta(max_length=40, description="ISO-8601 with a zone")] | None = None
 
 
+ShareRoleText = Annotated[
+    str, Meta(max_length=16, pattern="^(operator|viewer)$", description="operator or viewer")
+]
+
+
+class ShareRequest(Body, kw_only=True):
+    """Invite an account to one device, or (no device_id) to all of yours (docs/sharing.md)."""
+
+    username: Annotated[str, Meta(max_length=64)]
+    role: ShareRoleText
+    device_id: DeviceIdText | None = None
+
+
+class ShareRoleRequest(Body, kw_only=True):
+    role: ShareRoleText
+
+
 # -- answers --------------------------------------------------------------------------------------
 
 
@@ -135,7 +155,21 @@ class UserInfo(Body, kw_only=True):
     device_id: str | None  # the account's first device
 
 
+DeviceRole = Literal["owner", "operator", "viewer", "installer"]
+
+
+def device_role(value: str) -> DeviceRole:
+    """A role as stored, checked (docs/sharing.md)."""
+    if value not in ("owner", "operator", "viewer", "installer"):
+        raise ValueError(f"unknown device role {value!r}")
+    return value  # type: ignore[return-value]
+
+
 class Device(Body, kw_only=True):
+    # Where own and shared devices meet (GET /api/devices, GET /api/devices/{id}, adds): the
+    # owner's username and the caller's role (docs/sharing.md).
+    owner: str | msgspec.UnsetType = msgspec.UNSET
+    role: DeviceRole | msgspec.UnsetType = msgspec.UNSET
     device_id: str
     name: str
     type: str
@@ -182,6 +216,31 @@ class ListedDevice(Device, kw_only=True):
     firmware: Firmware
 
 
+class Share(Body, kw_only=True):
+    """One account's role on one device, or on all of the owner's devices (device_id None)."""
+
+    id: str
+    owner: str
+    member: str
+    device_id: str | None
+    role: Literal["operator", "viewer"]
+    status: Literal["pending", "active"]
+    created_at: Time
+    accepted_at: Time | None
+
+
+class SetupCode(Body, kw_only=True):
+    id: str
+    code: Annotated[str, Meta(description="XXXX-XXXX-XXXX, shown once")]
+    expires_at: Time
+
+
+class SetupCodeInfo(Body, kw_only=True):
+    id: str
+    expires_at: Time
+    created_at: Time
+
+
 class SessionInfo(Body, kw_only=True):
     id: str
     created_at: Time
@@ -216,7 +275,7 @@ class Message(Answer, kw_only=True):
 class Registered(Answer, kw_only=True):
     message: str
     user_id: str
-    device_id: str
+    device_id: str | None  # None: registered without a controller
     username: str
 
 
@@ -273,6 +332,27 @@ class TransferAnswer(Answer, kw_only=True):
 class Transfers(Answer, kw_only=True):
     outgoing: list[Transfer]  # given by this account, newest first
     incoming: list[Transfer]  # offered to this account
+
+
+class ListedDeviceAnswer(Answer, kw_only=True):
+    device: ListedDevice
+
+
+class ShareAnswer(Answer, kw_only=True):
+    share: Share
+
+
+class Shares(Answer, kw_only=True):
+    given: list[Share]
+    received: list[Share]  # the pending ones are the invitation inbox
+
+
+class SetupCodeAnswer(Answer, kw_only=True):
+    setup_code: SetupCode
+
+
+class SetupCodes(Answer, kw_only=True):
+    setup_codes: list[SetupCodeInfo]  # live ones, without the codes
 
 
 class UpdateStarted(Answer, kw_only=True):

@@ -98,8 +98,23 @@ class AccountDisabled:
     mqtt_users: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RightsChanged:
+    """Shares changed (docs/sharing.md): the dashboard logins of these accounts must get
+    their rights recomputed; live connections that lost a right are cut. Published after the
+    commit; the broker layer does it before the request answers (when the broker answers)."""
+
+    usernames: tuple[str, ...]
+
+
 AccountEvent = (
-    SessionsEnded | PasswordChanged | DeviceUnbound | DeviceMoved | AccountDeleted | AccountDisabled
+    SessionsEnded
+    | PasswordChanged
+    | DeviceUnbound
+    | DeviceMoved
+    | AccountDeleted
+    | AccountDisabled
+    | RightsChanged
 )
 Subscriber = Callable[[AccountEvent], Awaitable[None]]
 

@@ -40,6 +40,12 @@ EVENTS = (
     "transfer_done",
     "transfer_failed",
     "transfer_cancelled",
+    "share_offered",  # docs/sharing.md: in the owner's and the member's logs
+    "share_accepted",
+    "share_ended",
+    "share_role_changed",
+    "setup_code_create",
+    "device_set_up_by",  # in the owner's log: {installer, deviceId}
 )
 
 

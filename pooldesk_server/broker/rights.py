@@ -82,17 +82,52 @@ def readable(devices: str) -> Rights:
     return tuple(AclRule("publishClientReceive", f"{devices}/{t}") for t in READABLE)
 
 
-def dashboard_rights(username: str) -> Rights:
-    """A signed-in app session: subscribes anywhere under its user and receives every device
-    topic there except `binding/#` (a subscription to it is granted and stays silent);
-    publishes only commands."""
-    prefix = user_prefix(username)
-    return (
-        AclRule("subscribePattern", f"{prefix}/#"),
-        *readable(f"{prefix}/devices/+"),
-        AclRule("publishClientSend", topics.command_topic(prefix, "+", "pump")),
-        AclRule("publishClientSend", topics.command_topic(prefix, "+", "schedule")),
-    )
+# Device-only topics under a device prefix: a dashboard (even the owner's) may neither subscribe
+# to nor receive them, as they carry a device login (docs/sharing.md, "a new binding for a bound
+# device"). Deny rules where the back end has them; receive rights list only `READABLE` topics,
+# so a back end without deny rules (HiveMQ) withholds them too.
+DASHBOARD_DENIED = ("binding/#",)
+DENY_PRIORITY = 10  # deny rules are decided before any allow rule
+
+
+@dataclass(frozen=True)
+class SharedDevice:
+    """An active share as the member's dashboard login sees it (docs/sharing.md)."""
+
+    owner: str  # the owner's username
+    device_id: str | None  # None: every device of the owner, current and future
+    role: Literal["operator", "viewer"]
+
+
+def _grant(prefix: str, device: str | None, publish: bool) -> list[AclRule]:
+    """Read all readable topics under `prefix/devices/<device>` (any device of `prefix` for
+    `None`), and with `publish` send the two commands."""
+    devices = f"{prefix}/devices/{device or '+'}"
+    read = f"{prefix}/#" if device is None else f"{devices}/#"
+    rules = [AclRule("subscribePattern", read), *readable(devices)]
+    if publish:
+        rules.append(
+            AclRule("publishClientSend", topics.command_topic(prefix, device or "+", "pump"))
+        )
+        rules.append(
+            AclRule("publishClientSend", topics.command_topic(prefix, device or "+", "schedule"))
+        )
+    return rules
+
+
+def dashboard_rights(username: str, shared: tuple[SharedDevice, ...] = ()) -> Rights:
+    """A signed-in app session: reads its user's devices and the devices shared with it,
+    publishes only commands (not as a viewer), never touches device-only topics."""
+    rules = [
+        AclRule(acltype, f"users/+/devices/+/{topic}", allow=False, priority=DENY_PRIORITY)
+        for topic in DASHBOARD_DENIED
+        for acltype in ("subscribePattern", "publishClientReceive")
+    ]
+    rules += _grant(user_prefix(username), None, publish=True)
+    for share in shared:
+        device = "+" if share.device_id is None else device_level(share.device_id)
+        rules += _grant(user_prefix(share.owner), device, publish=share.role == "operator")
+    return tuple(rules)
 
 
 def device_rights(username: str, device_id: str) -> Rights:

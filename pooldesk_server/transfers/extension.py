@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
+from pooldesk_server.accounts.events import RightsChanged
 from pooldesk_server.broker.base import BrokerError, BrokerLogin
 from pooldesk_server.broker.logins import device_login, new_generation, new_password
 from pooldesk_server.broker.rights import mover_rights
@@ -349,9 +350,8 @@ class TransferExtension:
         if event is not None:
             log.info("transfer %s: done, %s moved to %s", tid, p.device.device_id, p.new.username)
             await ctx.events.publish(event)  # old logins go, old prefix's retained cleared
-            # SHARES: `members` lost their share of this device; once the `share` branch is
-            # merged, refresh their dashboard rights here through the broker extension.
-            del members
+            if members:  # their shares of this device ended: their dashboard logins lose it
+                await ctx.events.publish(RightsChanged(tuple(members)))
         else:
             log.info("transfer %s: failed (%s)", tid, p.transfer.reason)
             self.broker._wake.set()

@@ -26,6 +26,7 @@ from pooldesk_server.devices.ids import topic_prefix
 from pooldesk_server.devices.service import ensure_room, mark_mqtt_logins_pending_delete
 from pooldesk_server.http.errors import conflict, not_found, validation_error
 from pooldesk_server.settings import Settings
+from pooldesk_server.sharing.service import delete_device_shares
 from pooldesk_server.timefmt import iso
 
 OPEN = ("offered", "moving")
@@ -209,17 +210,9 @@ async def fail(db: AsyncSession, p: Parties, reason: str) -> tuple[str, ...]:
 
 
 async def end_shares(db: AsyncSession, device: Device) -> list[str]:
-    """SHARES CALL SITE (branch `share`, docs/sharing.md): every share of the device ends with
-    the hand-over; returns the members whose dashboard rights must be refreshed after commit.
-    Uses `pooldesk_server.sharing.service.delete_device_shares` once that branch is merged."""
-    try:
-        from pooldesk_server.sharing.service import (  # type: ignore[import-not-found]
-            delete_device_shares,
-        )
-    except ImportError:
-        return []
-    members: list[str] = await delete_device_shares(db, device)
-    return members
+    """Every share of the device ends with the hand-over (docs/sharing.md); returns the members
+    whose dashboard rights must be refreshed after commit."""
+    return await delete_device_shares(db, device)
 
 
 async def complete(db: AsyncSession, p: Parties) -> tuple[DeviceMoved, list[str]]:

@@ -45,7 +45,7 @@ def test_dashboard_publishes_only_commands_of_its_own_user():
 def test_only_the_device_receives_binding_topics():
     john = device_prefix("john", "ESP-A1B2C3")
     for rights in (dashboard_rights("john"), recorder_rights()):
-        receive = [r.topic for r in rights if r.acltype == "publishClientReceive"]
+        receive = [r.topic for r in rights if r.acltype == "publishClientReceive" and r.allow]
         assert not any(topic_matches(f, f"{john}/binding/set") for f in receive)
         assert any(topic_matches(f, f"{john}/pump/state") for f in receive)
     assert {r.topic for r in mover_rights()} == {

@@ -22,6 +22,9 @@ FILTERS = [
     f"{A1}/pump/set",
     f"{A1}/schedule/set",
     f"{A1}/+/set",
+    f"{A1}/binding/#",  # dashboards are denied binding/# (deny rules: docs/mqtt.md)
+    f"{A1}/binding/set",
+    "users/alice/devices/+/binding/#",
     f"{A1}/pump/+",
     f"{A1}/pump/state",
     "users/alice/devices/esp-a00002/pump/set",
@@ -50,6 +53,8 @@ TOPICS = [
     f"{A1}/alert/a/b",
     f"{A1}/event",
     f"{A1}/other",
+    f"{A1}/binding/set",
+    f"{A1}/binding/state",
     "users/alice/devices/esp-a00002/pump/set",
     "users/alice/devices/esp-a00002/status",
     "users/bob/devices/esp-b00001/pump/set",

@@ -194,7 +194,7 @@ async def test_http_refusals_are_clear(hand: Hand, tmp_path: Path):
     sim, ann, ben = await _two_owners(hand, tmp_path, 7, online=False)
     did = sim.device_id
     cases = [
-        (ben, did, "ann7", "keep", 404, "not on your account"),  # not the owner
+        (ben, did, "ann7", "keep", 404, f"Device {did} not found"),  # not the owner
         (ann, did, "nobody7", "keep", 404, "No account named nobody7"),
         (ann, did, "ann7", "keep", 400, "already yours"),
         (ann, did, "ben7", "sometimes", 400, '"keep" or "clear"'),

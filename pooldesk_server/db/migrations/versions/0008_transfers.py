@@ -3,7 +3,7 @@
 Chained after 0006 on the `transfer` branch; the lead re-chains it after 0007_sharing at merge.
 
 Revision ID: 0008_transfers
-Revises: 0006_firmware_updates
+Revises: 0007_sharing
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_transfers"
-down_revision = "0006_firmware_updates"
+down_revision = "0007_sharing"
 branch_labels = None
 depends_on = None
 
