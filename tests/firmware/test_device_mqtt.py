@@ -17,6 +17,7 @@ import pytest
 from pooldesk_firmware.sim.runner import SimulatedController, start_devices
 from tests.firmware.conftest import PREFIX, Dashboard, make_binding
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import die_with_parent
 
 
 def utc(*args: int) -> float:
@@ -127,7 +128,10 @@ class RestartableBroker:
     def start(self) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         self.proc = subprocess.Popen(
-            [exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [exe, "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
         )
         wait_for_port(self.port)
 
@@ -383,7 +387,10 @@ def auth_broker(tmp_path: Path):
         f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {pw}\nuser root\n"
     )
     proc = subprocess.Popen(
-        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ["mosquitto", "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent(),
     )
     try:
         wait_for_port(port)

@@ -21,7 +21,8 @@ from pooldesk.core.settings import AppSettings
 from pooldesk.ui.controllers.app import AppController
 from pooldesk.ui.event_loop import AppEventLoop
 from pooldesk.ui.settings_store import SettingsStore
-from tests.app.helpers import FakeController, Mosquitto, unique_user, wait_until
+from tests.app.helpers import FakeController, Mosquitto, unique_user
+from tests.support.waiting import wait_until
 
 
 def _qasync_loop() -> AppEventLoop:

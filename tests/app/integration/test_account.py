@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.session import SessionState
-from tests.app.helpers import FakeController, unique_user, wait_until
+from tests.app.helpers import FakeController, unique_user
+from tests.support.waiting import wait_until
 
 
 async def open_account(make_app, backend, qtbot):

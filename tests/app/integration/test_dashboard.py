@@ -7,7 +7,8 @@ import asyncio
 
 from PySide6.QtCore import Qt
 
-from tests.app.helpers import switch_pump, wait_until
+from tests.app.helpers import switch_pump
+from tests.support.waiting import wait_until
 
 
 async def test_device_comes_online_and_shows_its_values(signed_in) -> None:

@@ -10,8 +10,10 @@ import re
 from PySide6.QtCore import Qt
 
 from pooldesk.core.backend_client import ApiError, BackendClient
-from tests.app.helpers import BackendProcess, unique_user, wait_until
+from tests.app.helpers import unique_user
+from tests.support.backend import BackendProcess
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 

@@ -15,7 +15,8 @@ from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.pump_runtime import period_starts
 from pooldesk.ui.theme import TILE_COLORS, contrast
 from pooldesk.ui.tile_icons import icon
-from tests.app.helpers import FakeController, now_iso, unique_user, wait_until
+from tests.app.helpers import FakeController, now_iso, unique_user
+from tests.support.waiting import wait_until
 
 
 def iso(moment: datetime) -> str:

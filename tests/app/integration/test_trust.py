@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
 from pooldesk_firmware.sim.runner import SimulatedController
-from tests.app.helpers import FakeController, switch_pump, unique_user, wait_until
+from tests.app.helpers import FakeController, switch_pump, unique_user
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 

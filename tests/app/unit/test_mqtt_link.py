@@ -12,7 +12,8 @@ from pooldesk.core.commands import NO_RESPONSE, CommandState, CommandTracker
 from pooldesk.core.devices import SUBSCRIPTIONS, DeviceStore
 from pooldesk.core.models import DeviceInfo, MqttCredentials
 from pooldesk.core.mqtt_link import LinkState, MqttLink
-from tests.app.helpers import FakeController, Mosquitto, wait_until
+from tests.app.helpers import FakeController, Mosquitto
+from tests.support.waiting import wait_until
 
 USER_PREFIX = "users/john"
 DEVICE_PREFIX = f"{USER_PREFIX}/devices/esp-a1b2c3"
