@@ -154,6 +154,7 @@ class FakeController:
         username: str | None = None,
         password: str | None = None,
         keepalive: int = 5,
+        client_id: str | None = None,
     ) -> None:
         self.prefix = prefix  # users/<u>/devices/<id>
         self.respond = True
@@ -161,7 +162,9 @@ class FakeController:
         self.commands: list[dict] = []
         self._connected = threading.Event()
         self.client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"sim-{prefix[-10:]}", protocol=paho.MQTTv5
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"sim-{prefix[-10:]}",
+            protocol=paho.MQTTv5,
         )
         if username:
             self.client.username_pw_set(username, password)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
@@ -101,19 +102,60 @@ async def plain_credentials(app: AppController, port: int) -> MqttCredentials:
     )
 
 
-@pytest.fixture
-async def signed_in(make_app, backend, broker):
-    """An app signed in as a fresh user whose device a FakeController plays."""
+async def _signed_in_app(make_app, backend, broker_port: int | None):
     user = unique_user()
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
     await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port)
+    app = make_app(backend.url, broker_port=broker_port)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
     await wait_until(lambda: key in app.window.dashboard_view.cards, what="card")
     await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected, what="live")
+    return app, key, user
+
+
+@pytest.fixture
+async def signed_in(make_app, backend):
+    """An app signed in as a fresh user, live on the backend's managed broker with the login the
+    backend issued it (no hand-built prefix, no anonymous broker).
+
+    Its device is a FakeController that connects with the device login the backend issues
+    (`POST /api/devices/{id}/credentials`), so the broker's rights apply to it as to the firmware.
+    It stays a stand-in on purpose: these tests hold, answer late or drop the controller's replies
+    and publish readings and alerts on demand, which the firmware has no switch for; the real
+    firmware drives the app in test_with_simulator.py."""
+    app, key, user = await _signed_in_app(make_app, backend, None)
+    issued = await app.session.client.device_credentials(user["device_id"])
+    port = urlsplit(issued["brokerUrl"]).port
+    assert port is not None
+    controllers: list[FakeController] = []
+
+    def controller(**kwargs) -> FakeController:
+        fake = FakeController(
+            port,
+            issued["topicPrefix"],
+            username=issued["mqttUser"],
+            password=issued["mqttPassword"],
+            client_id=issued["clientId"],
+            **kwargs,
+        )
+        fake.start()
+        controllers.append(fake)
+        return fake
+
+    yield app, key, controller, user
+    for fake in controllers:
+        fake.stop()
+
+
+@pytest.fixture
+async def signed_in_on_plain_broker(make_app, backend, broker):
+    """`signed_in` on a plain Mosquitto of the test's own (`broker`), for the tests that stop and
+    start the broker: the backend's managed broker is shared by the whole session and restarting
+    it is the backend's job (tests/broker cover that). The prefix is the user's real one."""
+    app, key, user = await _signed_in_app(make_app, backend, broker.port)
     controllers: list[FakeController] = []
 
     def controller(**kwargs) -> FakeController:

@@ -113,8 +113,8 @@ async def test_an_unreachable_server_is_said_without_jargon(make_app, qtbot) -> 
     assert "Error" not in view.error.text()
 
 
-async def test_reconnect_countdown_counts(signed_in, broker) -> None:
-    app, _key, _controller, _ = signed_in
+async def test_reconnect_countdown_counts(signed_in_on_plain_broker, broker) -> None:
+    app, _key, _controller, _ = signed_in_on_plain_broker
     indicator = app.window.dashboard_view.connection
     broker.stop()
     try:

@@ -195,9 +195,9 @@ async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backen
 
 
 async def test_when_the_app_loses_the_broker_the_cards_do_not_call_controllers_offline(
-    signed_in, broker
+    signed_in_on_plain_broker, broker
 ) -> None:
-    app, key, controller, _ = signed_in
+    app, key, controller, _ = signed_in_on_plain_broker
     card = app.window.dashboard_view.cards[key]
     controller()
     await wait_until(lambda: "Online" in card.status.text())
