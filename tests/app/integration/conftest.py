@@ -7,8 +7,9 @@ serve the sockets paho and httpx use, just like the running app.
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -130,24 +131,9 @@ async def signed_in(make_app, backend):
     issued = await app.session.client.device_credentials(user["device_id"])
     port = urlsplit(issued["brokerUrl"]).port
     assert port is not None
-    controllers: list[FakeController] = []
-
-    def controller(**kwargs) -> FakeController:
-        fake = FakeController(
-            port,
-            issued["topicPrefix"],
-            username=issued["mqttUser"],
-            password=issued["mqttPassword"],
-            client_id=issued["clientId"],
-            **kwargs,
-        )
-        fake.start()
-        controllers.append(fake)
-        return fake
-
-    yield app, key, controller, user
-    for fake in controllers:
-        fake.stop()
+    login = {"username": issued["mqttUser"], "password": issued["mqttPassword"]}
+    with _controllers(port, issued["topicPrefix"], client_id=issued["clientId"], **login) as make:
+        yield app, key, make, user
 
 
 @pytest.fixture
@@ -156,14 +142,23 @@ async def signed_in_on_plain_broker(make_app, backend, broker):
     start the broker: the backend's managed broker is shared by the whole session and restarting
     it is the backend's job (tests/broker cover that). The prefix is the user's real one."""
     app, key, user = await _signed_in_app(make_app, backend, broker.port)
+    with _controllers(broker.port, f"users/{user['username']}/devices/{key}") as make:
+        yield app, key, make, user
+
+
+@contextlib.contextmanager
+def _controllers(port: int, prefix: str, **login) -> Iterator[Callable[..., FakeController]]:
+    """`make(**kwargs)` starts a FakeController for the device; all are stopped afterwards."""
     controllers: list[FakeController] = []
 
-    def controller(**kwargs) -> FakeController:
-        fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}", **kwargs)
+    def make(**kwargs) -> FakeController:
+        fake = FakeController(port, prefix, **login, **kwargs)
         fake.start()
         controllers.append(fake)
         return fake
 
-    yield app, key, controller, user
-    for fake in controllers:
-        fake.stop()
+    try:
+        yield make
+    finally:
+        for fake in controllers:
+            fake.stop()
