@@ -28,15 +28,6 @@ async def wait_until(predicate: Callable[[], object], within: float = 10.0, what
         await asyncio.sleep(POLL_S)
 
 
-def wait_until_sync(predicate: Callable[[], object], within: float = 10.0, what: str = "") -> None:
-    """`wait_until` for code without an event loop (subprocesses, files, blocking clients)."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what or predicate}")
-        time.sleep(POLL_S)
-
-
 async def assert_nothing_arrives(
     arrived: Callable[[], object], within: float, what: str = "anything"
 ) -> None:
