@@ -12,6 +12,7 @@ import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -262,6 +263,22 @@ class FakeController:
         with contextlib.suppress(Exception):
             self.client.disconnect()
         self.client.loop_stop()
+
+
+async def issued_device_login(client, device_id: str) -> dict:
+    """FakeController arguments from the device login the backend issues
+    (`POST /api/devices/{id}/credentials`): its broker port, topic prefix, user, password and client
+    id, so the managed broker's rights apply to the stand-in as to the firmware."""
+    issued = await client.device_credentials(device_id)
+    port = urlsplit(issued["brokerUrl"]).port
+    assert port is not None, issued["brokerUrl"]
+    return {
+        "port": port,
+        "prefix": issued["topicPrefix"],
+        "username": issued["mqttUser"],
+        "password": issued["mqttPassword"],
+        "client_id": issued["clientId"],
+    }
 
 
 _counter = 0

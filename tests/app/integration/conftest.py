@@ -11,7 +11,6 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
@@ -23,7 +22,7 @@ from pooldesk.core.settings import AppSettings
 from pooldesk.ui.controllers.app import AppController
 from pooldesk.ui.event_loop import AppEventLoop
 from pooldesk.ui.settings_store import SettingsStore
-from tests.app.helpers import FakeController, Mosquitto, unique_user
+from tests.app.helpers import FakeController, Mosquitto, issued_device_login, unique_user
 from tests.support.waiting import wait_until
 
 
@@ -128,11 +127,8 @@ async def signed_in(make_app, backend):
     and publish readings and alerts on demand, which the firmware has no switch for; the real
     firmware drives the app in test_with_simulator.py."""
     app, key, user = await _signed_in_app(make_app, backend, None)
-    issued = await app.session.client.device_credentials(user["device_id"])
-    port = urlsplit(issued["brokerUrl"]).port
-    assert port is not None
-    login = {"username": issued["mqttUser"], "password": issued["mqttPassword"]}
-    with _controllers(port, issued["topicPrefix"], client_id=issued["clientId"], **login) as make:
+    login = await issued_device_login(app.session.client, user["device_id"])
+    with _controllers(**login) as make:
         yield app, key, make, user
 
 
