@@ -7,7 +7,8 @@ import json
 
 from pooldesk_server.recorder.messages import interpret
 from pooldesk_server.recorder.recorder import Recorder
-from tests.broker.test_recorder import PREFIX, _device, _history, _wait_for
+from tests.broker.test_recorder import PREFIX, _device, _history
+from tests.support.waiting import wait_until
 
 POISON = [
     ("telemetry", b'{"ts": "9999-12-31T23:59:59-01:00", "water_c": 1}'),
@@ -45,7 +46,7 @@ async def test_poison_messages_neither_stop_the_recorder_nor_break_history(backe
             events = await _history(backend, auth, type="telemetry")
             return any(e["data"].get("seq") == "after-poison" for e in events)
 
-        await _wait_for(good_one_stored, within=10)
+        await wait_until(good_one_stored, within=10)
         events = await _history(backend, auth)  # 200 with every stored row (no NaN in JSON)
         assert len(events) == len(POISON) + 1
         nan_rows = [e for e in events if "NaN" in e["data"].get("raw", "")]
@@ -69,7 +70,7 @@ async def test_poison_messages_neither_stop_the_recorder_nor_break_history(backe
             events = await _history(backend, auth, type="telemetry")
             return any(e["data"].get("seq") == "restarted" for e in events)
 
-        await _wait_for(recorded_after_restart, within=10)
+        await wait_until(recorded_after_restart, within=10)
         assert second._client.is_connected()
         assert len(await _history(backend, auth)) == len(POISON) + 4
     finally:
