@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from pooldesk_server.accounts.events import AccountEvents
 from pooldesk_server.db.engine import Database
+from pooldesk_server.http.admission import Admission, default_slots
 from pooldesk_server.http.forwarded import forwarded_client
 from pooldesk_server.http.session_cache import SessionCache
 from pooldesk_server.security.passwords import Passwords
 from pooldesk_server.security.tokens import Tokens
 from pooldesk_server.settings import Settings
+
+# Sign-ins that may wait for their turn before more are refused with 503 (overloaded).
+SIGN_IN_QUEUE = 2048
 
 
 @dataclass
@@ -23,6 +27,10 @@ class AppContext:
     tokens: Tokens
     events: AccountEvents
     session_cache: SessionCache
+    # Sign-ins and registrations (argon2 + write transactions) run a few at a time.
+    sign_ins: Admission = field(
+        default_factory=lambda: Admission(slots=default_slots(), max_waiting=SIGN_IN_QUEUE)
+    )
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
