@@ -13,7 +13,6 @@ from pooldesk_server.audit.service import record
 from pooldesk_server.context import client_address, context_of
 from pooldesk_server.devices import service
 from pooldesk_server.devices.ids import check_device_id, normalize_device_id
-from pooldesk_server.firmware.service import firmware_json
 from pooldesk_server.http.auth import require_user
 from pooldesk_server.http.body import read_body
 from pooldesk_server.http.contract import BEARER, Operation
@@ -32,13 +31,7 @@ def _path_device_id(request: Request) -> str:
 async def list_devices(request: Request) -> Response:
     auth = await require_user(request, cached=True)
     ctx = context_of(request)
-    owned = await service.device_rows_of(ctx.db, auth.user.id)
-    listed: list[api.ListedDevice] = []
-    if owned:
-        async with ctx.db.read() as db:
-            for d in owned:  # docs/updates.md
-                listed.append(service.listed_device(d, await firmware_json(db, d)))
-    return answer(api.Devices(devices=listed))
+    return answer(api.Devices(devices=await service.listed_devices(ctx.db, auth.user.id)))
 
 
 async def add_device(request: Request) -> Response:

@@ -16,6 +16,7 @@ from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices.ids import normalize_claim_code, topic_prefix
+from pooldesk_server.firmware import service as firmware
 from pooldesk_server.http.errors import ApiError, conflict, forbidden, not_found, validation_error
 from pooldesk_server.security.secrets_hashing import digest, new_api_key, same_digest
 from pooldesk_server.settings import Settings
@@ -34,7 +35,7 @@ def check_name(name: str) -> str:
 
 
 def device_json(device: Any) -> api.Device:
-    """A Device, or a row of its columns (`device_rows_of`)."""
+    """A Device, or a row of its columns (`listed_devices`)."""
     return api.Device(
         device_id=device.device_id,
         name=device.name,
@@ -159,9 +160,17 @@ _FIRST_DEVICE_ID = (
 )
 
 
-async def device_rows_of(db: Database, user_id: str) -> list[Any]:
-    """The user's devices as plain rows (the hot read: no ORM objects), for `device_json`."""
-    return list(await db.fetch(_DEVICE_ROWS, {"uid": user_id}))
+_LISTED_ROWS = firmware.with_firmware(_DEVICE_ROWS)
+
+
+async def listed_devices(db: Database, user_id: str) -> list[api.ListedDevice]:
+    """GET /api/devices: the devices with their firmware in one query (plus the release
+    versions when there is a device), not a session and three queries per device."""
+    rows = await db.fetch(_LISTED_ROWS, {"uid": user_id})
+    if not rows:
+        return []
+    latest = firmware.newest(await firmware.release_versions(db))
+    return [listed_device(row, firmware.listed_firmware(row, latest)) for row in rows]
 
 
 async def first_device_id_fast(db: Database, user_id: str) -> str | None:
