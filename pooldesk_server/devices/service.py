@@ -164,12 +164,12 @@ _LISTED_ROWS = firmware.with_firmware(_DEVICE_ROWS)
 
 
 async def listed_devices(db: Database, user_id: str) -> list[api.ListedDevice]:
-    """GET /api/devices: the devices with their firmware in one query (plus the release
-    versions when there is a device), not a session and three queries per device."""
+    """GET /api/devices: the devices with their firmware and the stored releases in one query,
+    not a session and three queries per device."""
     rows = await db.fetch(_LISTED_ROWS, {"uid": user_id})
     if not rows:
         return []
-    latest = firmware.newest(await firmware.release_versions(db))
+    latest = firmware.newest_listed(rows[0])
     return [listed_device(row, firmware.listed_firmware(row, latest)) for row in rows]
 
 

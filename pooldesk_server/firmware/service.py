@@ -9,14 +9,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol, get_args
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from pooldesk.core import api_types as api
 from pooldesk_firmware.tools.release import Bundle, ReleaseError, parse_public, read_bundle, verify
 from pooldesk_firmware.tools.release import version_key as _version_key
-from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device, Event, FirmwareRelease, FirmwareUpdate
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.timefmt import iso
@@ -240,6 +239,10 @@ FIRMWARE_COLUMNS = (
     _UPDATE.created_at.label("fw_created_at"),
     _UPDATE.updated_at.label("fw_updated_at"),
     _last_boot(Device.id).scalar_subquery().label("fw_boot"),
+    # Every stored version on each row (evaluated once: not correlated), one per line.
+    select(func.aggregate_strings(FirmwareRelease.version, "\n"))
+    .scalar_subquery()
+    .label("fw_releases"),
 )
 
 
@@ -249,8 +252,9 @@ def with_firmware(devices: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]
     return devices.add_columns(*FIRMWARE_COLUMNS).outerjoin(_UPDATE, _UPDATE.id == newest_update)
 
 
-async def release_versions(db: Database) -> list[str]:
-    return [row.version for row in await db.fetch(select(FirmwareRelease.version))]
+def newest_listed(row: Any) -> str | None:
+    """The newest stored release, from any row of `with_firmware`."""
+    return newest(row.fw_releases.split("\n")) if row.fw_releases else None
 
 
 def listed_firmware(row: Any, latest: str | None) -> api.Firmware:
