@@ -201,6 +201,7 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
                     await extension.stop()
                 except Exception:
                     log.exception("extension %s failed to stop", extension.name)
+            await ctx.touches.wait()
             await ctx.db.dispose()
 
     metrics = Metrics() if settings.metrics else None
