@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -31,6 +33,7 @@ from pooldesk_server.http.errors import (
     ApiError,
     error_response,
     handle_api_error,
+    handle_database_error,
     handle_http_exception,
     handle_unexpected,
 )
@@ -201,6 +204,7 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
                     await extension.stop()
                 except Exception:
                     log.exception("extension %s failed to stop", extension.name)
+            await ctx.touches.wait()
             await ctx.db.dispose()
 
     metrics = Metrics() if settings.metrics else None
@@ -236,6 +240,8 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
+            OperationalError: handle_database_error,
+            PoolTimeout: handle_database_error,
             Exception: handle_unexpected,
         },
     )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from pooldesk_server.accounts.events import AccountEvents
 from pooldesk_server.db.engine import Database
+from pooldesk_server.http.admission import Admission, default_slots
 from pooldesk_server.http.forwarded import forwarded_client
 from pooldesk_server.http.session_cache import SessionCache
+from pooldesk_server.http.touches import SessionTouches
 from pooldesk_server.security.passwords import Passwords
 from pooldesk_server.security.tokens import Tokens
 from pooldesk_server.settings import Settings
+
+# Sign-ins that may wait for their turn before more are refused with 503 (overloaded).
+SIGN_IN_QUEUE = 2048
 
 
 @dataclass
@@ -23,6 +28,11 @@ class AppContext:
     tokens: Tokens
     events: AccountEvents
     session_cache: SessionCache
+    touches: SessionTouches
+    # Sign-ins and registrations (argon2 + write transactions) run a few at a time.
+    sign_ins: Admission = field(
+        default_factory=lambda: Admission(slots=default_slots(), max_waiting=SIGN_IN_QUEUE)
+    )
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -30,9 +40,10 @@ class AppContext:
         session_cache = SessionCache(settings.session_cache_seconds)
         # First subscriber: a revocation reaches the cache before anything slower runs.
         events.subscribe(session_cache.on_account_event)
+        db = Database(settings.database_url)
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=db,
             passwords=Passwords(
                 memory_kib=settings.argon2_memory_kib,
                 time_cost=settings.argon2_time_cost,
@@ -48,6 +59,7 @@ class AppContext:
             ),
             events=events,
             session_cache=session_cache,
+            touches=SessionTouches(db),
         )
 
 

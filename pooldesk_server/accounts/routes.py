@@ -41,14 +41,16 @@ async def register(request: Request) -> Response:
     email = check_email(body.email)
     # Left out (or null): an account without a controller yet (docs/sharing.md).
     device_id = check_device_id(body.device_id) if body.device_id is not None else None
-    user, device = await _service(request).register(
-        username=username,
-        email=email,
-        password=body.password,
-        device_id=device_id,
-        claim_code=body.claim_code,
-        client=_client(request),
-    )
+    # argon2 and write transactions: a crowd waits its turn (pooldesk_server/http/admission.py).
+    async with context_of(request).sign_ins.turn():
+        user, device = await _service(request).register(
+            username=username,
+            email=email,
+            password=body.password,
+            device_id=device_id,
+            claim_code=body.claim_code,
+            client=_client(request),
+        )
     return answer(
         api.Registered(
             message="Registration successful",
@@ -63,9 +65,10 @@ async def register(request: Request) -> Response:
 async def login(request: Request) -> Response:
     body = await read_body(request, api.LoginRequest, _max_body(request))
     ctx = context_of(request)
-    pair, user = await _service(request).login(
-        body.username.strip(), body.password, _client(request)
-    )
+    async with ctx.sign_ins.turn():
+        pair, user = await _service(request).login(
+            body.username.strip(), body.password, _client(request)
+        )
     return answer(
         api.SignedIn(
             token=pair.access_token,

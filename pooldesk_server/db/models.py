@@ -111,7 +111,11 @@ class RefreshToken(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_device_ts", "device_pk", "ts", "id"),)
+    __table_args__ = (
+        Index("ix_events_device_ts", "device_pk", "ts", "id"),
+        # A device's last boot event (the device list's running firmware) without its history.
+        Index("ix_events_device_type_ts", "device_pk", "type", "ts", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     device_pk: Mapped[str] = mapped_column(String(36), ForeignKey("devices.id", ondelete="CASCADE"))

@@ -36,14 +36,11 @@ async def list_devices(request: Request) -> Response:
     """The caller's own devices, then the devices shared with them (docs/sharing.md)."""
     auth = await require_user(request, cached=True)
     ctx = context_of(request)
-    owned = await service.device_rows_of(ctx.db, auth.user.id)
-    listed: list[api.ListedDevice] = []
+    listed = await service.listed_devices(ctx.db, auth.user.id, auth.user.username)
     async with ctx.db.read() as db:
-        shared = await sharing_queries.shared_devices(db, auth.user.id)
-        mine = [(d, auth.user.username, "owner") for d in owned]
-        for d, owner, role in mine + [(a.device, a.owner, a.role) for a in shared]:
-            firmware = await firmware_json(db, d)  # docs/updates.md
-            listed.append(service.listed_device(d, firmware, owner, role))
+        for a in await sharing_queries.shared_devices(db, auth.user.id):
+            firmware = await firmware_json(db, a.device)  # docs/updates.md
+            listed.append(service.listed_device(a.device, firmware, a.owner, a.role))
     return answer(api.Devices(devices=listed))
 
 

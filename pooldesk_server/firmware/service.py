@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol, get_args
+from typing import Any, Protocol, get_args
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from pooldesk.core import api_types as api
 from pooldesk_firmware.tools.release import Bundle, ReleaseError, parse_public, read_bundle, verify
@@ -89,22 +91,37 @@ async def releases(db: AsyncSession) -> list[FirmwareRelease]:
     return sorted(rows, key=lambda r: version_key(r.version))
 
 
+def newest(versions: Iterable[str]) -> str | None:
+    ordered = sorted(versions, key=version_key)
+    return ordered[-1] if ordered else None
+
+
 async def latest_version(db: AsyncSession) -> str | None:
-    rows = await db.execute(select(FirmwareRelease.version))
-    versions = sorted(rows.scalars(), key=version_key)
-    return versions[-1] if versions else None
+    return newest((await db.execute(select(FirmwareRelease.version))).scalars())
 
 
-async def running_version(db: AsyncSession, device: DeviceKey) -> str | None:
-    """The version in the device's last `boot` event (recorded from P/event), if any."""
-    row = await db.execute(
+def _last_boot(device_pk: Any) -> Select[str]:
+    """The data of the device's newest `boot` event (recorded from P/event)."""
+    return (
         select(Event.data)
-        .where(Event.device_pk == device.id, Event.type == "event")
+        .where(Event.device_pk == device_pk, Event.type == "event")
         .where(Event.data.like('%"type":"boot"%'))
         .order_by(Event.ts.desc(), Event.id.desc())
         .limit(1)
     )
-    text = row.scalar_one_or_none()
+
+
+def _last_update(device_pk: Any) -> Select[str]:
+    return (
+        select(FirmwareUpdate.id)
+        .where(FirmwareUpdate.device_pk == device_pk)
+        .order_by(FirmwareUpdate.created_at.desc())
+        .limit(1)
+    )
+
+
+def boot_version(text: str | None) -> str | None:
+    """The `fw` of a boot event's data, if it has one."""
     if text is None:
         return None
     try:
@@ -114,14 +131,14 @@ async def running_version(db: AsyncSession, device: DeviceKey) -> str | None:
     return fw if isinstance(fw, str) else None
 
 
+async def running_version(db: AsyncSession, device: DeviceKey) -> str | None:
+    """The version in the device's last `boot` event, if any."""
+    return boot_version((await db.execute(_last_boot(device.id))).scalar_one_or_none())
+
+
 async def current_update(db: AsyncSession, device: DeviceKey) -> FirmwareUpdate | None:
-    row = await db.execute(
-        select(FirmwareUpdate)
-        .where(FirmwareUpdate.device_pk == device.id)
-        .order_by(FirmwareUpdate.created_at.desc())
-        .limit(1)
-    )
-    return row.scalar_one_or_none()
+    update_id = (await db.execute(_last_update(device.id))).scalar_one_or_none()
+    return None if update_id is None else await db.get(FirmwareUpdate, update_id)
 
 
 async def start_update(
@@ -172,10 +189,21 @@ def update_json(update: FirmwareUpdate) -> api.FirmwareUpdate:
 
 
 async def firmware_json(db: AsyncSession, device: DeviceKey) -> api.Firmware:
-    """What GET /api/devices shows per device under `firmware`."""
-    running = await running_version(db, device)
-    latest = await latest_version(db)
+    """What GET /api/devices shows under `firmware`, for one device (the list batches it:
+    `listed_firmware`)."""
     update = await current_update(db, device)
+    return firmware_view(
+        await running_version(db, device),
+        await latest_version(db),
+        update_json(update) if update is not None else None,
+    )
+
+
+def firmware_view(
+    running: str | None, latest: str | None, update: api.FirmwareUpdate | None
+) -> api.Firmware:
+    """A device's firmware from its last boot's version, the newest release and its latest
+    update (docs/updates.md)."""
     if update is not None and update.state == "confirmed":
         running = (
             running
@@ -194,11 +222,56 @@ async def firmware_json(db: AsyncSession, device: DeviceKey) -> api.Firmware:
         and update.state == "rolled_back"
     ):
         available = None  # it did not work on this unit: not offered again
-    return api.Firmware(
-        running=running,
-        available=available,
-        update=update_json(update) if update is not None else None,
-    )
+    return api.Firmware(running=running, available=available, update=update)
+
+
+# -- the device list's batched read: every device's firmware in the same query as the devices --
+
+_UPDATE = aliased(FirmwareUpdate, name="last_update")
+# Columns added to the device list's query (labelled fw_*), and the join that brings them.
+FIRMWARE_COLUMNS = (
+    _UPDATE.id.label("fw_update_id"),
+    _UPDATE.version.label("fw_version"),
+    _UPDATE.state.label("fw_state"),
+    _UPDATE.progress.label("fw_progress"),
+    _UPDATE.reason.label("fw_reason"),
+    _UPDATE.started_by.label("fw_started_by"),
+    _UPDATE.created_at.label("fw_created_at"),
+    _UPDATE.updated_at.label("fw_updated_at"),
+    _last_boot(Device.id).scalar_subquery().label("fw_boot"),
+    # Every stored version on each row (evaluated once: not correlated), one per line.
+    select(func.aggregate_strings(FirmwareRelease.version, "\n"))
+    .scalar_subquery()
+    .label("fw_releases"),
+)
+
+
+def with_firmware(devices: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """The device query with FIRMWARE_COLUMNS: each device's newest update joined by id."""
+    newest_update = _last_update(Device.id).scalar_subquery()
+    return devices.add_columns(*FIRMWARE_COLUMNS).outerjoin(_UPDATE, _UPDATE.id == newest_update)
+
+
+def newest_listed(row: Any) -> str | None:
+    """The newest stored release, from any row of `with_firmware`."""
+    return newest(row.fw_releases.split("\n")) if row.fw_releases else None
+
+
+def listed_firmware(row: Any, latest: str | None) -> api.Firmware:
+    """`firmware_json` from a row of `with_firmware` and the newest release."""
+    update = None
+    if row.fw_update_id is not None:
+        update = api.FirmwareUpdate(
+            id=row.fw_update_id,
+            version=row.fw_version,
+            state=row.fw_state,
+            progress=row.fw_progress,
+            reason=row.fw_reason,
+            started_by=row.fw_started_by,
+            started_at=iso(row.fw_created_at) or "",
+            updated_at=iso(row.fw_updated_at) or "",
+        )
+    return firmware_view(boot_version(row.fw_boot), latest, update)
 
 
 def set_state(

@@ -129,7 +129,7 @@ async def _cached_user(ctx: AppContext, claims: Claims, now: datetime) -> UserAu
             raise unauthorized(ACCOUNT_DISABLED)
         last_used_at = row.last_used_at
         if now - last_used_at > TOUCH_INTERVAL:
-            await _touch(ctx, claims.session_id, now)
+            ctx.touches.touch(claims.session_id, now)  # not awaited: http/touches.py says why
             last_used_at = now
         entry = CachedSession(
             session_id=claims.session_id,

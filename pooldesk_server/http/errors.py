@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -59,6 +61,16 @@ def conflict(message: str) -> ApiError:
     return ApiError(409, "conflict", message)
 
 
+def overloaded(wait: int) -> ApiError:
+    """503: the server cannot take this request now; the client should retry after `wait` s."""
+    return ApiError(
+        503,
+        "overloaded",
+        f"The server is busy; try again in {wait} seconds",
+        {"Retry-After": str(wait)},
+    )
+
+
 def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
@@ -91,3 +103,23 @@ async def handle_unexpected(request: Request, _exc: Exception) -> JSONResponse:
     return error_response(
         500, "internal_error", "Internal server error; the operator log has details"
     )
+
+
+# How long a client is told to wait after the database was too busy to answer in time.
+BUSY_RETRY_AFTER_SECONDS = 2
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """The database could not take the request in time (no pooled connection came free, or
+    SQLite's write lock stayed taken past the busy timeout): overload, not a bug."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After when the database was too busy; any other failure is a 500."""
+    if not is_database_busy(exc):
+        return await handle_unexpected(request, exc)
+    log.warning("database too busy for %s %s: %s", request.method, request.url.path, exc)
+    return await handle_api_error(request, overloaded(BUSY_RETRY_AFTER_SECONDS))

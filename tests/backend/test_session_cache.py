@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from pooldesk_server.settings import Settings
 from tests.backend.conftest import make_settings, open_client
@@ -217,3 +218,35 @@ async def test_verify_names_the_first_device_after_adding_and_removing(client):
     added = await client.post("/api/devices", json={"deviceId": "ESP-00000A"}, headers=auth)
     assert added.status_code == 201, added.text
     assert await first_device() == "ESP-00000A"
+
+
+async def test_a_read_after_a_minute_records_the_sessions_last_use_without_waiting_for_it(client):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from pooldesk_server.db.models import Session
+    from pooldesk_server.db.types import utcnow
+
+    await register(client, "alice")
+    pair = await login(client, "alice")
+    auth = {"Authorization": f"Bearer {pair['token']}"}
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    long_ago = utcnow() - timedelta(minutes=5)
+    async with ctx.db.write() as db:
+        await db.execute(
+            update(Session).where(Session.id == pair["sessionId"]).values(last_used_at=long_ago)
+        )
+
+    # The read answers; the touch it started is written in the background, soon.
+    assert (await client.get("/api/auth/verify", headers=auth)).status_code == 200
+    deadline = time.monotonic() + 10
+    while True:
+        async with ctx.db.read() as db:
+            stored = await db.scalar(
+                select(Session.last_used_at).where(Session.id == pair["sessionId"])
+            )
+        if stored is not None and stored > long_ago + timedelta(minutes=4):
+            break
+        assert time.monotonic() < deadline, f"last use still {stored}"
+        await asyncio.sleep(0.05)
