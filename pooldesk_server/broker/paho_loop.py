@@ -134,9 +134,11 @@ class PahoOnLoop:
     # ---- paho socket callbacks (the connect's worker thread, or the loop) ----------------------
 
     def _on_loop(self, fn: Callable[[], None]) -> None:
+        if self._loop.is_closed():  # e.g. paho closing its socket when collected after the loop
+            return
         if threading.get_ident() == self._loop_thread:
             fn()
-        elif not self._loop.is_closed():
+        else:
             self._loop.call_soon_threadsafe(fn)
 
     def _socket_open(self, _client: mqtt.Client, _userdata: Any, sock: Any) -> None:
@@ -145,10 +147,13 @@ class PahoOnLoop:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def register() -> None:
-            if self._active:
-                self._sockets.add(sock)
-                self.socket_closed.clear()
-                self._loop.add_reader(sock, self._readable, sock)
+            if not self._active:  # a connect that finished after close(): nobody reads it
+                with contextlib.suppress(OSError):
+                    sock.close()
+                return
+            self._sockets.add(sock)
+            self.socket_closed.clear()
+            self._loop.add_reader(sock, self._readable, sock)
 
         self._on_loop(register)
 
