@@ -15,19 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pooldesk.core.models import DeviceInfo, parse_time
+from pooldesk_contract import ids, topics
 
 log = logging.getLogger(__name__)
 
 PUMP_MODES = ("manual", "schedule", "timer", "freeze")
 # Topic filters relative to the user's prefix (`users/<u>`).
-SUBSCRIPTIONS = (
-    "devices/+/status",
-    "devices/+/pump/state",
-    "devices/+/telemetry",
-    "devices/+/schedule",
-    "devices/+/alert/+",
-    "devices/+/event",
-)
+SUBSCRIPTIONS = topics.dashboard_subscriptions()
 
 
 def utcnow() -> datetime:
@@ -151,7 +145,8 @@ class DeviceStore:
         device = self.devices.get(key)
         if device is None:
             # A device bound after our list was fetched: show it under its id until renamed.
-            device = self.devices[key] = Device(key, key.upper(), key.upper())
+            device_id = ids.device_id_from_topic(key)
+            device = self.devices[key] = Device(key, device_id, device_id)
             self._emit(key, "added")
         now = utcnow()
         if rest == "status":

@@ -35,6 +35,11 @@ EVENTS = (
     "account_enable",
     "firmware_add",
     "firmware_update",
+    "transfer_offered",  # hand-over (docs/sharing.md), in both accounts' logs
+    "transfer_accepted",
+    "transfer_done",
+    "transfer_failed",
+    "transfer_cancelled",
 )
 
 

@@ -1102,7 +1102,7 @@ class BrokerExtension:
         for mqtt_user, client_id, kind, password_hash, username, device_id in rows:
             if password_hash is None:  # not selected: the query asks for a hash
                 continue
-            if kind == "device" and device_id is not None:
+            if kind in ("device", "transfer") and device_id is not None:
                 rights = device_rights(username, device_id)
             elif kind == "session":
                 rights = dashboard_rights(username)

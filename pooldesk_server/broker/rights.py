@@ -11,29 +11,25 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from pooldesk_contract import topics
+
 AclType = Literal[
     "publishClientSend",  # the client may publish to topics matching `topic`
     "publishClientReceive",  # the broker may deliver messages on topics matching `topic`
     "subscribePattern",  # the client may subscribe with a filter that lies within `topic`
 ]
 
-_LEVEL = re.compile(r"[a-z0-9_-]{1,64}")
+_LEVEL = re.compile(topics.LEVEL_PATTERN)
 
 RECORDER_SHARE_GROUP = "recorder"
-RECORDER_SUBSCRIPTION = f"$share/{RECORDER_SHARE_GROUP}/users/+/devices/+/#"
+RECORDER_SUBSCRIPTION = f"$share/{RECORDER_SHARE_GROUP}/{topics.ALL_DEVICES}"
 
-# Topics under a device prefix (docs/mqtt.md, "Topic tree").
-DEVICE_PUBLISHES = (
-    "status",
-    "pump/state",
-    "telemetry",
-    "schedule",
-    "alert/+",
-    "event",
-    "ota/status",  # firmware updates (docs/updates.md)
-    "ota/get",
-)
-DEVICE_RECEIVES = ("pump/set", "schedule/set", "ota/offer", "ota/data")
+# Topics under a device prefix (docs/mqtt.md, "Topic tree"; the table is pooldesk_contract.topics).
+DEVICE_PUBLISHES = topics.DEVICE_PUBLISHES
+DEVICE_RECEIVES = topics.DEVICE_RECEIVES
+READABLE = topics.READABLE
+BINDING_SET = f"{topics.USERS}/+/{topics.DEVICES}/+/binding/set"
+BINDING_STATE = f"{topics.USERS}/+/{topics.DEVICES}/+/binding/state"
 
 
 class InvalidTopicName(ValueError):
@@ -73,21 +69,29 @@ def device_level(device_id: str) -> str:
 
 
 def user_prefix(username: str) -> str:
-    return f"users/{topic_level(username, 'username')}"
+    return topics.user_prefix(topic_level(username, "username"))
 
 
 def device_prefix(username: str, device_id: str) -> str:
-    return f"{user_prefix(username)}/devices/{device_level(device_id)}"
+    return topics.device_prefix(topic_level(username, "username"), device_level(device_id))
+
+
+def readable(devices: str) -> Rights:
+    """Receive rights on every device topic but `binding/#`; `devices` is a device prefix or
+    a filter of them (`users/alice/devices/+`)."""
+    return tuple(AclRule("publishClientReceive", f"{devices}/{t}") for t in READABLE)
 
 
 def dashboard_rights(username: str) -> Rights:
-    """A signed-in app session: reads its user's whole subtree, publishes only commands."""
+    """A signed-in app session: subscribes anywhere under its user and receives every device
+    topic there except `binding/#` (a subscription to it is granted and stays silent);
+    publishes only commands."""
     prefix = user_prefix(username)
     return (
         AclRule("subscribePattern", f"{prefix}/#"),
-        AclRule("publishClientReceive", f"{prefix}/#"),
-        AclRule("publishClientSend", f"{prefix}/devices/+/pump/set"),
-        AclRule("publishClientSend", f"{prefix}/devices/+/schedule/set"),
+        *readable(f"{prefix}/devices/+"),
+        AclRule("publishClientSend", topics.command_topic(prefix, "+", "pump")),
+        AclRule("publishClientSend", topics.command_topic(prefix, "+", "schedule")),
     )
 
 
@@ -102,10 +106,18 @@ def device_rights(username: str, device_id: str) -> Rights:
 
 
 def recorder_rights() -> Rights:
-    """The backend's recorder: one shared subscription over every device, read-only."""
+    """The backend's recorder: one shared subscription over every device, read-only, never
+    `binding/#`."""
+    return (AclRule("subscribePattern", RECORDER_SUBSCRIPTION), *readable("users/+/devices/+"))
+
+
+def mover_rights() -> Rights:
+    """The backend's hand-over service login (docs/sharing.md): gives any device its new binding
+    and hears every device's answer, nothing else."""
     return (
-        AclRule("subscribePattern", RECORDER_SUBSCRIPTION),
-        AclRule("publishClientReceive", "users/+/devices/+/#"),
+        AclRule("publishClientSend", BINDING_SET),
+        AclRule("subscribePattern", BINDING_STATE),
+        AclRule("publishClientReceive", BINDING_STATE),
     )
 
 

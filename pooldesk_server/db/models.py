@@ -269,3 +269,30 @@ class FirmwareUpdate(Base):
     reason: Mapped[str | None] = mapped_column(String(256), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Transfer(Base):
+    """A device handed over to another account (docs/sharing.md, "Hand-over");
+    pooldesk_server/transfers/. `new_login` is the device login issued under the new owner's
+    prefix once the new owner accepted (its row in `mqtt_logins` has kind `transfer` until the
+    device confirmed it); `delivered_at` is when its binding went out on `P/binding/set`."""
+
+    __tablename__ = "transfers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_pk: Mapped[str] = mapped_column(
+        String(36), ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
+    from_user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    to_user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    history: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    new_login: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
