@@ -1,10 +1,7 @@
-"""paho-mqtt on the asyncio loop: no paho thread, every callback runs on the loop's thread.
+"""The app's broker link: paho-mqtt on the asyncio loop, with no paho thread.
 
-paho's socket callbacks register its socket with `loop.add_reader` / `add_writer`, and a small
-task calls `loop_misc()` every second for keepalive. Only the blocking connect (DNS, TCP, TLS
-and websocket handshakes) runs in a worker thread; nothing else touches the client while it
-runs, and the socket callbacks it triggers hop back to the loop with `call_soon_threadsafe`.
-So under qasync, messages reach widgets on the GUI thread.
+`pooldesk_server.broker.paho_loop` (Qt-free, shared with the backend's MQTT clients) drives the
+client from the loop, so under qasync messages reach widgets on the GUI thread.
 
 The link reconnects with exponential backoff and resubscribes; when the broker refuses the
 login it fetches fresh credentials once (the backend rotates them on each request), and if the
@@ -15,13 +12,10 @@ disconnect the link actually saw.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 import random
-import socket
 import ssl
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,6 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pooldesk.core.backend_client import ApiError, SessionEnded
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.settings import UnsafeUrlError, check_broker_url
+from pooldesk_server.broker.paho_loop import CONNECT_ERRORS, PahoOnLoop
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +115,10 @@ class MqttLink:
         self.credentials: MqttCredentials | None = None
         self._client: paho.Client | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread = 0
         self._supervisor: asyncio.Task[None] | None = None
-        self._misc: asyncio.Task[None] | None = None
+        self._driver: PahoOnLoop | None = None
         self._connack: asyncio.Future[int] | None = None
         self._lost: asyncio.Future[str] | None = None
-        self._sockets: set[Any] = set()
 
     # -- public -------------------------------------------------------------------------------
     @property
@@ -140,7 +133,6 @@ class MqttLink:
         if self._supervisor and not self._supervisor.done():
             return
         self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
         self._supervisor = self._loop.create_task(self._supervise(), name="mqtt-link")
 
     async def stop(self) -> None:
@@ -235,25 +227,13 @@ class MqttLink:
         self._connack = self._loop.create_future()
         self._lost = self._loop.create_future()
         self._client = client
+        self._driver = PahoOnLoop(client, connect_timeout=self._connect_timeout)
         try:
-            await asyncio.wait_for(
-                self._loop.run_in_executor(
-                    None,
-                    lambda: client.connect(
-                        address.host, address.port, self._keepalive, clean_start=True
-                    ),
-                ),
-                self._connect_timeout + 1,
+            await self._driver.connect(
+                address.host, address.port, self._keepalive, clean_start=True
             )
-        except (
-            OSError,
-            ssl.SSLError,
-            ValueError,
-            TimeoutError,
-            paho.WebsocketConnectionError,
-        ) as exc:
+        except CONNECT_ERRORS as exc:
             return f"Cannot reach the broker at {address.host}:{address.port} ({_describe(exc)})."
-        self._misc = self._loop.create_task(self._misc_loop(client))
         try:
             code = await asyncio.wait_for(asyncio.shield(self._connack), self._connect_timeout)
         except TimeoutError:
@@ -270,27 +250,11 @@ class MqttLink:
         assert self._lost is not None
         return await asyncio.shield(self._lost)
 
-    async def _misc_loop(self, client: paho.Client) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            client.loop_misc()
-
     async def _close_client(self, *, graceful: bool) -> None:
-        client = self._client
-        if client is None:
-            return
-        if graceful and self.status.state is LinkState.CONNECTED and self._lost:
-            client.disconnect()  # written by the loop's writer; paho then closes the socket
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._lost), 1.0)
+        driver, self._driver = self._driver, None
         self._client = None
-        misc, self._misc = self._misc, None
-        if misc:
-            misc.cancel()
-        for sock in list(self._sockets):
-            self._forget_socket(sock)
-            with contextlib.suppress(OSError):
-                sock.close()
+        if driver is not None:
+            await driver.close(graceful=graceful and self.status.state is LinkState.CONNECTED)
 
     # -- paho wiring --------------------------------------------------------------------------
     def _make_client(self, creds: MqttCredentials, address: BrokerAddress) -> paho.Client:
@@ -301,7 +265,6 @@ class MqttLink:
             transport=address.transport,
         )
         client.username_pw_set(creds.user, creds.password)
-        client.connect_timeout = self._connect_timeout
         if address.transport == "websockets":
             client.ws_set_options(path=address.path)
         if address.tls:
@@ -309,68 +272,10 @@ class MqttLink:
             if creds.ca_cert:
                 context.load_verify_locations(cadata=creds.ca_cert)
             client.tls_set_context(context)
-        client.on_socket_open = self._socket_open
-        client.on_socket_close = self._socket_close
-        client.on_socket_register_write = self._socket_want_write
-        client.on_socket_unregister_write = self._socket_done_writing
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
-
-    def _on_loop(self, fn: Callable[[], None]) -> None:
-        if threading.get_ident() == self._loop_thread:
-            fn()
-        elif self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(fn)
-
-    def _socket_open(self, client: paho.Client, _userdata: Any, sock: Any) -> None:
-        raw = getattr(sock, "_socket", sock)  # the websocket wrapper keeps the TCP socket inside
-        with contextlib.suppress(OSError, AttributeError):
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def register() -> None:
-            if self._client is client and self._loop is not None:
-                self._sockets.add(sock)
-                self._loop.add_reader(sock, self._readable, client, sock)
-
-        self._on_loop(register)
-
-    def _readable(self, client: paho.Client, sock: Any) -> None:
-        client.loop_read()
-        # TLS and websocket wrappers can hold decoded bytes the selector cannot see.
-        pending = getattr(sock, "pending", None)
-        rounds = 0
-        while pending and sock in self._sockets and pending() > 0 and rounds < 100:
-            client.loop_read()
-            rounds += 1
-
-    def _socket_close(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
-        self._on_loop(lambda: self._forget_socket(sock))
-
-    def _forget_socket(self, sock: Any) -> None:
-        if sock in self._sockets and self._loop is not None and not self._loop.is_closed():
-            self._sockets.discard(sock)
-            try:
-                self._loop.remove_reader(sock)
-                self._loop.remove_writer(sock)
-            except (ValueError, OSError):
-                pass  # already closed
-
-    def _socket_want_write(self, client: paho.Client, _userdata: Any, sock: Any) -> None:
-        def register() -> None:
-            if self._loop is not None and self._client is client:
-                self._loop.add_writer(sock, client.loop_write)
-
-        self._on_loop(register)
-
-    def _socket_done_writing(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
-        def unregister() -> None:
-            if self._loop is not None and not self._loop.is_closed():
-                with contextlib.suppress(ValueError, OSError):
-                    self._loop.remove_writer(sock)
-
-        self._on_loop(unregister)
 
     def _on_connect(
         self, client: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any

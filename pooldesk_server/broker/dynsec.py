@@ -2,8 +2,8 @@
 
 Commands go as JSON to `$CONTROL/dynamic-security/v1`; answers come back on `.../response`, matched
 by the `correlationData` each command carries. Several commands travel in one message (the plugin
-rewrites its JSON store once per command, so batching mostly saves round trips). paho-mqtt runs its
-network loop in its own thread; answers are handed to the asyncio loop thread-safely.
+rewrites its JSON store once per command, so batching mostly saves round trips). paho-mqtt runs on
+the asyncio loop (`paho_loop`), so its callbacks resolve the waiting commands directly.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
 import ssl
 import threading
 import uuid
@@ -29,6 +28,7 @@ from pooldesk_server.broker.base import (
     BrokerRejected,
     BrokerUnavailable,
 )
+from pooldesk_server.broker.paho_loop import PahoOnLoop
 from pooldesk_server.broker.rights import AclRule, InvalidTopicName, check_rights
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 RESPONSE_TOPIC = CONTROL_TOPIC + "/response"
 BATCH_SIZE = 200  # commands per MQTT message
+RECONNECT_S = (0.05, 2.0)  # first and longest wait between connection attempts
 RECONNECT_GRACE_S = 2.0  # how long a command waits for a lost admin connection to come back
 
 # Deny by default; `publishClientReceive` must be denied too, or a client reusing another's client
@@ -58,13 +59,6 @@ class DynsecResult:
     command: str
     error: str | None
     data: dict[str, Any] | None
-
-
-def _nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
-    """Disable Nagle on the control connection: each command is a small, latency-bound message."""
-    # websockets or unix sockets: nothing to tune
-    with contextlib.suppress(OSError, AttributeError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class DynsecClient:
@@ -97,10 +91,7 @@ class DynsecClient:
         self._mqtt.username_pw_set(username, password)
         if tls_ca_file:
             self._mqtt.tls_set(ca_certs=tls_ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        # paho annotates whole seconds; it waits any number of seconds
-        self._mqtt.reconnect_delay_set(min_delay=0.05, max_delay=2)  # type: ignore[arg-type]
         self._mqtt.max_inflight_messages_set(1000)
-        self._mqtt.on_socket_open = _nodelay
         self._mqtt.on_connect = self._on_connect
         self._mqtt.on_subscribe = self._on_subscribe
         self._mqtt.on_disconnect = self._on_disconnect
@@ -111,8 +102,9 @@ class DynsecClient:
         self._pending: dict[str, tuple[asyncio.Future[DynsecResult], str]] = {}
         self._refusal: str | None = None
         self._started = False
+        self._driver: PahoOnLoop | None = None
 
-    # ---- paho callbacks (network thread) ----------------------------------------------------
+    # ---- paho callbacks (on the loop, from paho_loop) ---------------------------------------
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
@@ -167,8 +159,8 @@ class DynsecClient:
         self._loop = asyncio.get_running_loop()
         if not self._started:
             self._started = True
-            self._mqtt.connect_async(self.host, self.port, keepalive=30)
-            self._mqtt.loop_start()
+            self._driver = PahoOnLoop(self._mqtt, reconnect=RECONNECT_S)
+            self._driver.start(self.host, self.port, keepalive=30)
         await self.wait_ready(within if within is not None else self.timeout)
 
     async def wait_ready(self, within: float) -> None:
@@ -191,8 +183,8 @@ class DynsecClient:
     async def close(self) -> None:
         if self._started:
             self._started = False
-            self._mqtt.disconnect()
-            await asyncio.to_thread(self._mqtt.loop_stop)
+            if self._driver is not None:
+                await self._driver.close()
         self._ready.clear()
 
     async def execute(

@@ -13,9 +13,7 @@ import asyncio
 import contextlib
 import secrets
 import ssl
-import threading
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -30,6 +28,7 @@ from pooldesk_server.accounts.events import (
 )
 from pooldesk_server.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerUnavailable
 from pooldesk_server.broker.logins import new_password
+from pooldesk_server.broker.paho_loop import CONNECT_ERRORS, PahoOnLoop, wait_published
 from pooldesk_server.broker.rights import AclRule, Rights, device_prefix, user_prefix
 
 # Topics that may hold a retained message (the retained ones of the contract and any retained
@@ -95,7 +94,7 @@ async def clear_retained(
     login = BrokerLogin(name, new_password(), name, clearing_rights(prefix))
     async with _service_login(backend, login, strays):
         url, ca_pem = backend.broker_url, backend.ca_cert_pem
-        return await asyncio.to_thread(_clear, url, ca_pem, login, prefix)
+        return await _clear(url, ca_pem, login, prefix)
 
 
 async def publish_retained(
@@ -115,10 +114,13 @@ async def publish_retained(
     login = BrokerLogin(name, new_password(), name, rights)
     async with _service_login(backend, login, strays):
         url, ca_pem = backend.broker_url, backend.ca_cert_pem
-        await asyncio.to_thread(_publish, url, ca_pem, login, messages)
+        await _publish(url, ca_pem, login, messages)
 
 
-def _connected_client(url: str, ca_pem: str | None, login: BrokerLogin) -> mqtt.Client:
+def _service_client(
+    url: str, ca_pem: str | None, login: BrokerLogin
+) -> tuple[mqtt.Client, str, int]:
+    """A paho client for the service login, and the broker's host and port."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise BrokerUnavailable(f"cannot publish retained messages over {parts.scheme}://")
@@ -126,95 +128,86 @@ def _connected_client(url: str, ca_pem: str | None, login: BrokerLogin) -> mqtt.
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=login.client_id,
         protocol=mqtt.MQTTv5,
-        reconnect_on_failure=False,
     )
     client.username_pw_set(login.username, login.password)
     if parts.scheme == "mqtts":
         context = ssl.create_default_context(cadata=ca_pem) if ca_pem else None
         client.tls_set_context(context or ssl.create_default_context())
-    return client
+    return client, parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883)
 
 
-def _publish(url: str, ca_pem: str | None, login: BrokerLogin, messages: dict[str, bytes]) -> None:
-    client = _connected_client(url, ca_pem, login)
-    connected = threading.Event()
-    client.on_connect = lambda *_a: connected.set()
-    parts = urlsplit(url)
-    try:
-        client.connect(
-            parts.hostname or "", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
-        )
-    except OSError as error:
-        raise BrokerUnavailable(f"cannot reach the broker: {error}") from None
-    client.loop_start()
-    try:
-        if not connected.wait(TIMEOUT_S):
-            raise BrokerUnavailable("the broker did not accept the service login")
-        infos = [client.publish(t, p, qos=1, retain=True) for t, p in sorted(messages.items())]
-        deadline = time.monotonic() + TIMEOUT_S
-        for info in infos:
-            info.wait_for_publish(max(0.0, deadline - time.monotonic()))
-    finally:
-        client.disconnect()
-        client.loop_stop()
+@contextlib.asynccontextmanager
+async def _connected(
+    url: str, ca_pem: str | None, login: BrokerLogin, on_connect: Callable[[mqtt.Client], None]
+) -> AsyncIterator[mqtt.Client]:
+    """Connect the service login on the loop; `on_connect(client)` runs once the broker accepted
+    it. Disconnects on the way out."""
+    client, host, port = _service_client(url, ca_pem, login)
 
-
-def _clear(url: str, ca_pem: str | None, login: BrokerLogin, prefix: str) -> list[str]:
-    """Blocking: connect, collect the retained topics, publish empty retained messages."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise BrokerUnavailable(f"cannot clear retained messages over {parts.scheme}://")
-    client = mqtt.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=login.client_id,
-        protocol=mqtt.MQTTv5,
-        reconnect_on_failure=False,
-    )
-    client.username_pw_set(login.username, login.password)
-    if parts.scheme == "mqtts":
-        context = ssl.create_default_context(cadata=ca_pem) if ca_pem else None
-        client.tls_set_context(context or ssl.create_default_context())
-    subscribed, lock = threading.Event(), threading.Lock()
-    retained: set[str] = set()
-    last_seen = [time.monotonic()]
-
-    def on_connect(c: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+    def accepted(c: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
         if not getattr(reason, "is_failure", True):
-            c.subscribe(f"{prefix}/#", qos=1)
+            on_connect(c)
+
+    client.on_connect = accepted
+    driver = PahoOnLoop(client, connect_timeout=TIMEOUT_S)
+    try:
+        await driver.connect(host, port)
+    except CONNECT_ERRORS as error:
+        await driver.close(graceful=False)
+        raise BrokerUnavailable(f"cannot reach the broker: {error}") from None
+    try:
+        yield client
+    finally:
+        await driver.close()
+
+
+async def _publish(
+    url: str, ca_pem: str | None, login: BrokerLogin, messages: dict[str, bytes]
+) -> None:
+    connected = asyncio.Event()
+    async with _connected(url, ca_pem, login, lambda _c: connected.set()) as client:
+        try:
+            await asyncio.wait_for(connected.wait(), TIMEOUT_S)
+        except TimeoutError:
+            raise BrokerUnavailable("the broker did not accept the service login") from None
+        infos = [client.publish(t, p, qos=1, retain=True) for t, p in sorted(messages.items())]
+        await wait_published(infos, TIMEOUT_S)
+
+
+async def _clear(url: str, ca_pem: str | None, login: BrokerLogin, prefix: str) -> list[str]:
+    """Connect, collect the retained topics, publish empty retained messages."""
+    subscribed, arrived = asyncio.Event(), asyncio.Event()
+    retained: set[str] = set()
 
     def on_subscribe(_c: mqtt.Client, _u: object, _m: int, reasons: list, _p: object) -> None:
         if reasons and not reasons[0].is_failure:
-            last_seen[0] = time.monotonic()
             subscribed.set()
 
     def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         if msg.retain and msg.payload:
-            with lock:
-                retained.add(msg.topic)
-                last_seen[0] = time.monotonic()
+            retained.add(msg.topic)
+            arrived.set()
 
-    client.on_connect, client.on_subscribe, client.on_message = on_connect, on_subscribe, on_message
-    try:
-        client.connect(
-            parts.hostname or "", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
-        )
-    except OSError as error:
-        raise BrokerUnavailable(f"cannot reach the broker to clear retained: {error}") from None
-    client.loop_start()
-    try:
-        if not subscribed.wait(TIMEOUT_S):
-            raise BrokerUnavailable("the broker did not accept the retained-clearing subscription")
-        while time.monotonic() - last_seen[0] < QUIET_S:
-            time.sleep(0.05)
-        with lock:
-            topics = set(retained)
+    def on_connect(c: mqtt.Client) -> None:
+        c.on_subscribe, c.on_message = on_subscribe, on_message
+        c.subscribe(f"{prefix}/#", qos=1)
+
+    async with _connected(url, ca_pem, login, on_connect) as client:
+        try:
+            await asyncio.wait_for(subscribed.wait(), TIMEOUT_S)
+        except TimeoutError:
+            raise BrokerUnavailable(
+                "the broker did not accept the retained-clearing subscription"
+            ) from None
+        while True:  # until QUIET_S pass without another retained message
+            arrived.clear()
+            try:
+                await asyncio.wait_for(arrived.wait(), QUIET_S)
+            except TimeoutError:
+                break
+        topics = set(retained)
         if prefix.count("/") == 3:  # a device prefix: users/<u>/devices/<d>
             topics |= {f"{prefix}/{t}" for t in DEVICE_RETAINED}
         infos = [client.publish(topic, b"", qos=1, retain=True) for topic in sorted(topics)]
-        deadline = time.monotonic() + TIMEOUT_S
-        for info in infos:
-            info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+        await wait_published(infos, TIMEOUT_S)
         return sorted(retained)
-    finally:
-        client.disconnect()
-        client.loop_stop()

@@ -243,8 +243,8 @@ class FirmwareExtension:
         statuses: asyncio.Queue[dict] = asyncio.Queue()
         loop = asyncio.get_running_loop()
 
-        def report(body: dict) -> None:  # on the session's paho thread
-            loop.call_soon_threadsafe(statuses.put_nowait, body)
+        def report(body: dict) -> None:  # from the session's paho callbacks, on this loop
+            statuses.put_nowait(body)
 
         backend = self.broker.backend
         name = f"svc-ota-{secrets.token_hex(6)}"
@@ -272,7 +272,7 @@ class FirmwareExtension:
                 await asyncio.sleep(5)  # the loop tries again
                 return
             try:
-                await asyncio.to_thread(session.start)
+                await session.start()
             except Exception as e:  # noqa: BLE001 - logged; the loop tries again
                 log.warning("firmware update %s: cannot reach the broker: %s", update_id, e)
                 await asyncio.sleep(5)  # the loop tries again
@@ -307,7 +307,7 @@ class FirmwareExtension:
         finally:
             self.sessions.pop(update_id, None)
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(session.close)
+                await session.close()
             try:
                 await backend.delete_login(name)
             except Exception:  # noqa: BLE001 - kept as a stray, removed later

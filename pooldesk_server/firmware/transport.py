@@ -3,16 +3,16 @@
 The backend side is a short-lived service login `svc-ota-<random>` with rights on exactly the
 four update topics of one device prefix P (docs/mqtt.md "Firmware updates"): it publishes the
 retained offer on P/ota/offer, answers each P/ota/get with one chunk on P/ota/data, and follows
-P/ota/status. paho runs it in its own thread; `on_status` is called from there.
+P/ota/status. paho runs on the event loop (`broker.paho_loop`); `on_status` is called there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import ssl
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -22,11 +22,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from pooldesk_firmware.tools.release import Bundle
 from pooldesk_server.broker.base import BrokerLogin, BrokerUnavailable
+from pooldesk_server.broker.paho_loop import CONNECT_ERRORS, PahoOnLoop, wait_published
 from pooldesk_server.broker.rights import AclRule, Rights
 
 log = logging.getLogger("pooldesk_server.firmware")
 
 CONNECT_TIMEOUT_S = 10.0
+RECONNECT_S = (1.0, 120.0)  # paho's own defaults, as with its thread
 
 
 def session_rights(prefix: str) -> Rights:
@@ -76,7 +78,8 @@ class OtaSession:
         self.chunks_served = 0
         # Tests and the demo may spoil chunks to see the unit refuse them.
         self.tamper: Callable[[str, int, bytes], bytes] | None = None
-        self._ready = threading.Event()
+        self._ready = asyncio.Event()
+        self._driver: PahoOnLoop | None = None
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise BrokerUnavailable(f"cannot update devices over {parts.scheme}://")
@@ -96,30 +99,35 @@ class OtaSession:
         client.on_message = self._on_message
         self.client = client
 
-    def start(self) -> None:
-        """Blocking: connect, subscribe, publish the offer (retained)."""
+    async def start(self) -> None:
+        """Connect, subscribe, publish the offer (retained); reconnects if the link drops."""
+        self._driver = PahoOnLoop(self.client, reconnect=RECONNECT_S)
         try:
-            self.client.connect(self._host, self._port)
-        except OSError as error:
+            await self._driver.connect(self._host, self._port)
+        except CONNECT_ERRORS as error:
+            await self._driver.close(graceful=False)
             raise BrokerUnavailable(f"cannot reach the broker: {error}") from None
-        self.client.loop_start()
-        if not self._ready.wait(CONNECT_TIMEOUT_S):
-            self.close(clear_offer=False)
-            raise BrokerUnavailable("the broker did not accept the update's service login")
+        try:
+            await asyncio.wait_for(self._ready.wait(), CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            await self.close(clear_offer=False)
+            raise BrokerUnavailable(
+                "the broker did not accept the update's service login"
+            ) from None
 
-    def close(self, clear_offer: bool = True) -> None:
-        """Blocking: take the retained offer back (so a unit does not see it again), leave."""
+    async def close(self, clear_offer: bool = True) -> None:
+        """Take the retained offer back (so a unit does not see it again), leave."""
         try:
             if clear_offer and self.client.is_connected():
                 info = self.client.publish(f"{self.prefix}/ota/offer", b"", qos=1, retain=True)
-                info.wait_for_publish(5)
+                await wait_published([info], 5)
         except (RuntimeError, ValueError) as error:
             log.warning("clearing the offer on %s failed: %s", self.prefix, error)
         finally:
-            self.client.disconnect()
-            self.client.loop_stop()
+            if self._driver is not None:
+                await self._driver.close()
 
-    # ---- paho's thread ----
+    # ---- paho callbacks (on the loop) ----
 
     def _on_connect(
         self, c: mqtt.Client, _u: object, _f: object, reason: object, _p: object

@@ -8,8 +8,8 @@ share the load through the `$share/recorder/...` subscription.
 
 No device message may stop it: a payload `interpret` cannot handle is logged and acknowledged
 without being stored, a row the database refuses while the database itself answers is dropped
-(logged, acknowledged) instead of being retried forever, and paho's thread is told to survive an
-exception in a callback (`suppress_exceptions`).
+(logged, acknowledged) instead of being retried forever, and paho is told to survive an exception
+in a callback (`suppress_exceptions`). paho runs on the event loop (`broker.paho_loop`), no thread.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import Table, select, text, update
 
 from pooldesk_server.broker.base import BrokerLogin
+from pooldesk_server.broker.paho_loop import PahoOnLoop
 from pooldesk_server.broker.rights import RECORDER_SUBSCRIPTION
 from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device, Event, User
@@ -40,6 +40,7 @@ from pooldesk_server.recorder.messages import DeviceMessage, interpret, stored_t
 log = logging.getLogger("pooldesk_server.recorder")
 
 SESSION_EXPIRY_S = 24 * 3600
+RECONNECT_S = (0.1, 5.0)  # first and longest wait between connection attempts
 LOGIN_REFUSED = {0x86, 0x87}  # bad user name or password, not authorized
 
 
@@ -65,12 +66,12 @@ class Recorder:
     ) -> None:
         self.db, self.host, self.port, self.login = db, host, port, login
         # Called (at most one at a time) when the broker refuses the recorder's login, e.g. to put
-        # the login back after someone replaced or deleted it; paho then retries by itself.
+        # the login back after someone replaced or deleted it; the connection then retries itself.
         self._on_refused = on_refused
         self._reput: asyncio.Task[None] | None = None
         self.batch_size, self.batch_wait_s = batch_size, batch_wait_s
         self.stored = 0  # messages committed so far
-        # Filled by paho's thread, emptied by the writer; the loop is woken only when the inbox
+        # Filled by paho's callbacks, emptied by the writer; the loop is woken only when the inbox
         # goes from empty to not empty (one wake-up per batch, not one per message).
         self._inbox: list[_Pending] = []
         self._inbox_lock = threading.Lock()
@@ -80,6 +81,7 @@ class Recorder:
         self._subscribed = asyncio.Event()
         self._devices: dict[tuple[str, str], str | None] = {}
         self._stopping = False
+        self._driver: PahoOnLoop | None = None
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=login.client_id,
@@ -87,18 +89,15 @@ class Recorder:
             manual_ack=True,
         )
         self._client.username_pw_set(login.username, login.password)
-        # paho annotates whole seconds; it waits any number of seconds
-        self._client.reconnect_delay_set(0.1, 5)  # type: ignore[arg-type]
         self._client.max_inflight_messages_set(1000)
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
         self._client.on_disconnect = self._on_disconnect
-        self._client.on_socket_open = _nodelay
-        self._client.suppress_exceptions = True  # a bug in a callback must not end the thread
+        self._client.suppress_exceptions = True  # a bug in a callback must not stop the reading
         self.dropped = 0  # messages acknowledged without being stored (unusable payloads)
 
-    # ---- paho thread -------------------------------------------------------------------------
+    # ---- paho callbacks -------------------------------------------------------------------------
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
@@ -161,17 +160,15 @@ class Recorder:
         self._loop = asyncio.get_running_loop()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
-        self._client.connect_async(
-            self.host, self.port, keepalive=30, clean_start=False, properties=props
-        )
-        self._client.loop_start()
+        self._driver = PahoOnLoop(self._client, reconnect=RECONNECT_S)
+        self._driver.start(self.host, self.port, keepalive=30, clean_start=False, properties=props)
         self._task = asyncio.create_task(self._write_forever(), name="recorder-writer")
         await asyncio.wait_for(self._subscribed.wait(), within)
 
     async def stop(self) -> None:
         self._stopping = True
-        self._client.disconnect()
-        await asyncio.to_thread(self._client.loop_stop)
+        if self._driver is not None:
+            await self._driver.close()
         if self._reput is not None:
             self._reput.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -325,8 +322,3 @@ class Recorder:
                     values["last_seen"] = at
                 if values:
                     await db.execute(update(Device).where(Device.id == pk).values(**values))
-
-
-def _nodelay(_c: mqtt.Client, _u: Any, sock: Any) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

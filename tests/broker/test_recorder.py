@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 
 from pooldesk_server.broker.logins import recorder_login
 from pooldesk_server.recorder.messages import interpret
@@ -33,6 +34,15 @@ async def _history(backend, auth, **params) -> list[dict]:
     )
     assert answer.status_code == 200, answer.text
     return answer.json()["events"]
+
+
+async def test_the_backends_mqtt_clients_run_on_its_event_loop(backend):
+    """The recorder and the broker admin connection are up with no paho network thread: one
+    loop drives them (pooldesk_server/broker/paho_loop.py), so a callback cannot race it."""
+    assert backend.extension.recorder is not None
+    assert backend.extension.recorder.connected
+    paho_threads = [t.name for t in threading.enumerate() if t.name.startswith("paho-mqtt")]
+    assert paho_threads == []
 
 
 async def test_device_traffic_becomes_history_and_status(backend):

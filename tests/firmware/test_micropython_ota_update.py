@@ -50,14 +50,14 @@ async def test_an_mpy_release_is_installed_and_confirmed_under_micropython(
     )
     with MicroPythonBoard(tmp_path, binding=make_binding(broker), ota_key=pub) as board:
         board.wait_event("status", lambda e: e["state"] == "mqtt_connected")
-        await asyncio.to_thread(session.start)
+        await session.start()
         try:
             installed = await _wait(statuses, "installed", 120)
             assert installed["state"] == "installed", installed
             assert installed["running"] == "0.4.0"
             board.wait_event("reset", timeout=30)
         except BaseException:
-            await asyncio.to_thread(session.close)
+            await session.close()
             raise
     assert (tmp_path / "flash" / "fw" / "0.5.0" / "fw_controller.mpy").exists()
     try:
@@ -68,4 +68,4 @@ async def test_an_mpy_release_is_installed_and_confirmed_under_micropython(
             assert confirmed["state"] == "confirmed", confirmed
             assert confirmed["running"] == "0.5.0"
     finally:
-        await asyncio.to_thread(session.close)
+        await session.close()

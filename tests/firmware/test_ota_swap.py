@@ -141,12 +141,12 @@ class Session:
         )
         self.session.tamper = tamper
 
-    def __enter__(self) -> Session:
-        self.session.start()
+    async def __aenter__(self) -> Session:
+        await self.session.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.session.close()
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
 
     async def wait(self, states: tuple[str, ...], within: float = 30.0) -> dict:
         deadline = time.monotonic() + within
@@ -176,7 +176,7 @@ async def test_a_tampered_chunk_is_refused_and_nothing_changes(broker, bundle, t
     ) as sim:
         await sim.wait_until(lambda: sim.online, 10)
         before = _flash_names(sim.device.flash)
-        with Session(broker, b, "tampered-1", tamper) as s:
+        async with Session(broker, b, "tampered-1", tamper) as s:
             end = await s.wait(ENDED)
         assert spoiled, "the spoiled chunk was asked for"
         assert end["state"] == "failed"
@@ -207,7 +207,7 @@ async def test_a_connection_lost_mid_download_starts_over_and_ends_confirmed(
                 loop.call_soon_threadsafe(sim.controller.client.abort)  # the link drops
             return part
 
-        with Session(broker, b, "dropped-1", drop_once) as s:
+        async with Session(broker, b, "dropped-1", drop_once) as s:
             end = await s.wait(ENDED, within=60)
         assert dropped, "the connection was dropped during the download"
         assert end["state"] == "confirmed", end
@@ -240,7 +240,7 @@ async def _install_with_cut(
     await sim.start()
     try:
         await sim.wait_until(lambda: sim.online, 10)
-        with Session(broker, b, f"cut-{cut_at}") as s:
+        async with Session(broker, b, f"cut-{cut_at}") as s:
             _patch(monkeypatch, fs)
             try:
                 await sim.wait_until(
