@@ -26,6 +26,9 @@ from pooldesk.core.models import (
     HistoryEvent,
     MqttCredentials,
     SessionInfo,
+    SetupCode,
+    Share,
+    Transfer,
     User,
     format_time,
 )
@@ -244,17 +247,14 @@ class BackendClient:
         raise SessionEnded(message, "unauthorized", 401)
 
     # -- auth ----------------------------------------------------------------------------------
-    async def register(self, username: str, email: str, password: str, device_id: str) -> str:
-        data = await self._public(
-            "POST",
-            "/api/auth/register",
-            json={
-                "username": username,
-                "email": email,
-                "password": password,
-                "deviceId": device_id,
-            },
-        )
+    async def register(
+        self, username: str, email: str, password: str, device_id: str | None
+    ) -> str:
+        """Create an account; `device_id` None: an account without a controller (yet)."""
+        body = {"username": username, "email": email, "password": password}
+        if device_id:
+            body["deviceId"] = device_id
+        data = await self._public("POST", "/api/auth/register", json=body)
         return str(data.get("message") or "Registration successful")
 
     async def login(self, username: str, password: str) -> User:
@@ -310,16 +310,31 @@ class BackendClient:
         data = await self._authed("GET", "/api/devices")
         return [DeviceInfo.from_json(item) for item in data.get("devices", [])]
 
+    async def device(self, device_id: str) -> DeviceInfo:
+        data = await self._authed("GET", f"/api/devices/{device_id}")
+        return DeviceInfo.from_json(data["device"])
+
     async def add_device(
-        self, device_id: str, name: str | None = None, claim_code: str | None = None
+        self,
+        device_id: str,
+        name: str | None = None,
+        claim_code: str | None = None,
+        setup_code: str | None = None,
     ) -> DeviceInfo:
+        """Register a device; with an owner's `setup_code` it goes to their account (installer)."""
         body: dict[str, Any] = {"deviceId": device_id}
         if name:
             body["name"] = name
         if claim_code:
             body["claimCode"] = claim_code
+        if setup_code:
+            body["setupCode"] = setup_code
         data = await self._authed("POST", "/api/devices", json=body)
         return DeviceInfo.from_json(data["device"])
+
+    async def end_setup_grant(self, device_id: str) -> None:
+        """The installer is done: give up the set-up grant on the owner's device at once."""
+        await self._authed("DELETE", f"/api/devices/{device_id}/setup-grant")
 
     async def rename_device(self, device_id: str, name: str) -> DeviceInfo:
         data = await self._authed("PATCH", f"/api/devices/{device_id}", json={"name": name})
@@ -353,6 +368,69 @@ class BackendClient:
         data = await self._authed("GET", "/api/history", params=params)
         events = [HistoryEvent.from_json(item) for item in data.get("events", [])]
         return HistoryPage([e for e in events if e is not None], data.get("nextCursor") or None)
+
+    # -- sharing, set-up codes, hand-over (docs/sharing.md) --------------------------------------
+    async def shares(self) -> tuple[list[Share], list[Share]]:
+        """(given, received): shares this account gives, and those it was given or offered."""
+        data = await self._authed("GET", "/api/shares")
+        return (
+            [Share.from_json(item) for item in data.get("given", [])],
+            [Share.from_json(item) for item in data.get("received", [])],
+        )
+
+    async def invite(self, username: str, role: str, device_id: str | None) -> Share:
+        """Offer `username` a role on one device, or on all of this account's devices (None)."""
+        body: dict[str, Any] = {"username": username, "role": role}
+        if device_id:
+            body["deviceId"] = device_id
+        return Share.from_json((await self._authed("POST", "/api/shares", json=body))["share"])
+
+    async def accept_share(self, share_id: str) -> Share:
+        data = await self._authed("POST", f"/api/shares/{share_id}/accept")
+        return Share.from_json(data["share"])
+
+    async def change_share_role(self, share_id: str, role: str) -> Share:
+        data = await self._authed("PATCH", f"/api/shares/{share_id}", json={"role": role})
+        return Share.from_json(data["share"])
+
+    async def end_share(self, share_id: str) -> str:
+        """Withdraw, revoke, decline or leave: either side ends a share."""
+        data = await self._authed("DELETE", f"/api/shares/{share_id}")
+        return str(data.get("message") or "Access ended")
+
+    async def create_setup_code(self) -> SetupCode:
+        data = await self._authed("POST", "/api/setup-codes")
+        return SetupCode.from_json(data["setupCode"])
+
+    async def setup_codes(self) -> list[SetupCode]:
+        data = await self._authed("GET", "/api/setup-codes")
+        return [SetupCode.from_json(item) for item in data.get("setupCodes", [])]
+
+    async def delete_setup_code(self, code_id: str) -> None:
+        await self._authed("DELETE", f"/api/setup-codes/{code_id}")
+
+    async def offer_transfer(self, device_id: str, username: str, history: str) -> Transfer:
+        data = await self._authed(
+            "POST",
+            f"/api/devices/{device_id}/transfer",
+            json={"username": username, "history": history},
+        )
+        return Transfer.from_json(data["transfer"])
+
+    async def transfers(self) -> tuple[list[Transfer], list[Transfer]]:
+        """(outgoing, incoming)."""
+        data = await self._authed("GET", "/api/transfers")
+        return (
+            [Transfer.from_json(item) for item in data.get("outgoing", [])],
+            [Transfer.from_json(item) for item in data.get("incoming", [])],
+        )
+
+    async def accept_transfer(self, transfer_id: str) -> Transfer:
+        data = await self._authed("POST", f"/api/transfers/{transfer_id}/accept")
+        return Transfer.from_json(data["transfer"])
+
+    async def cancel_transfer(self, transfer_id: str) -> None:
+        await self._authed("DELETE", f"/api/transfers/{transfer_id}")
 
     async def export_account(self) -> dict[str, Any]:
         data = await self._authed("GET", "/api/account/export")

@@ -105,7 +105,7 @@ class CommandTracker:
 
     def _send(self, device_key: str, kind: str, body: dict[str, Any]) -> Command:
         command = Command(uuid.uuid4().hex, device_key, kind, body)
-        topic = f"{self._store.topic_prefix}/devices/{device_key}/{kind}/set"
+        topic = f"{self._store.device_prefix(device_key)}/{kind}/set"
         sent = utcnow()
         payload = {
             "cmd_id": command.cmd_id,

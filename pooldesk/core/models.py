@@ -88,6 +88,8 @@ class DeviceInfo:
     topic_prefix: str
     status: str = "offline"
     last_seen: datetime | None = None
+    owner: str = ""  # username of the owner ("" from a server without sharing)
+    role: str = "owner"  # owner | operator | viewer | installer (docs/sharing.md)
 
     @property
     def key(self) -> str:
@@ -102,6 +104,88 @@ class DeviceInfo:
             topic_prefix=str(data.get("topicPrefix") or ""),
             status=str(data.get("status") or "offline"),
             last_seen=parse_time(data.get("lastSeen")),
+            owner=str(data.get("owner") or ""),
+            role=str(data.get("role") or "owner"),
+        )
+
+
+@dataclass(frozen=True)
+class Share:
+    """One account's role on one device, or on all of the owner's devices (device_id None)."""
+
+    id: str
+    owner: str
+    member: str
+    device_id: str | None
+    role: str  # operator | viewer
+    status: str  # pending | active
+    created_at: datetime | None
+    accepted_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Share:
+        device = data.get("deviceId")
+        return cls(
+            id=str(data["id"]),
+            owner=str(data.get("owner") or ""),
+            member=str(data.get("member") or ""),
+            device_id=str(device) if device else None,
+            role=str(data.get("role") or "viewer"),
+            status=str(data.get("status") or "pending"),
+            created_at=parse_time(data.get("createdAt")),
+            accepted_at=parse_time(data.get("acceptedAt")),
+        )
+
+
+@dataclass(frozen=True)
+class SetupCode:
+    """A one-time set-up code for an installer; `code` only in the answer that created it."""
+
+    id: str
+    expires_at: datetime | None
+    code: str = field(default="", repr=False)
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SetupCode:
+        return cls(
+            id=str(data["id"]),
+            expires_at=parse_time(data.get("expiresAt")),
+            code=str(data.get("code") or ""),
+            created_at=parse_time(data.get("createdAt")),
+        )
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A device handed over to another account (docs/sharing.md "Hand-over")."""
+
+    id: str
+    device_id: str
+    from_user: str
+    to_user: str
+    history: str  # keep | clear
+    status: str  # offered | moving | done | cancelled | failed
+    reason: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("offered", "moving")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Transfer:
+        return cls(
+            id=str(data["id"]),
+            device_id=str(data.get("deviceId") or ""),
+            from_user=str(data.get("from") or ""),
+            to_user=str(data.get("to") or ""),
+            history=str(data.get("history") or "keep"),
+            status=str(data.get("status") or "offered"),
+            reason=str(data["reason"]) if data.get("reason") else None,
+            created_at=parse_time(data.get("createdAt")),
+            updated_at=parse_time(data.get("updatedAt")),
         )
 
 

@@ -88,6 +88,9 @@ def parse_broker_url(url: str, allow_insecure: bool) -> BrokerAddress:
 
 
 CredentialsProvider = Callable[[], Awaitable[MqttCredentials]]
+# Absolute topic filters for a login: lets the filters follow a list that changes (the devices
+# shared with the user live under their owners' prefixes).
+TopicsProvider = Callable[[MqttCredentials], Sequence[str]]
 MessageHandler = Callable[[str, bytes, bool], None]
 StatusHandler = Callable[[LinkStatus], None]
 
@@ -96,7 +99,7 @@ class MqttLink:
     def __init__(
         self,
         credentials: CredentialsProvider,
-        subscriptions: Sequence[str],
+        subscriptions: Sequence[str] | TopicsProvider,
         *,
         on_message: MessageHandler | None = None,
         on_status: StatusHandler | None = None,
@@ -107,7 +110,13 @@ class MqttLink:
         connect_timeout: float = 10.0,
     ) -> None:
         self._fetch_credentials = credentials
-        self._subscriptions = list(subscriptions)  # relative to the credentials' topic prefix
+        if callable(subscriptions):
+            self._topics: TopicsProvider = subscriptions
+        else:
+            relative = list(subscriptions)  # relative to the credentials' topic prefix
+            self._topics = lambda creds: [f"{creds.topic_prefix}/{sub}" for sub in relative]
+        self.subscribed: set[str] = set()  # filters the broker granted on this connection
+        self._asked: dict[int, list[str]] = {}  # SUBSCRIBE message id -> its filters
         self.on_message = on_message
         self.on_status = on_status
         self._allow_insecure = allow_insecure
@@ -164,6 +173,42 @@ class MqttLink:
             return False
         info = self._client.publish(topic, payload, qos=1, retain=retain)
         return info.rc == paho.MQTT_ERR_SUCCESS
+
+    def update_subscriptions(self) -> None:
+        """Follow a changed list of topic filters on the live connection: subscribe the new
+        ones, unsubscribe those no longer wanted, ask again for any the broker refused (a share
+        accepted since). Without a connection the next connect subscribes the list anyway."""
+        client, creds = self._client, self.credentials
+        if not self.connected or client is None or creds is None:
+            return
+        wanted = list(dict.fromkeys(self._topics(creds)))
+        asked = {topic for topics in self._asked.values() for topic in topics}
+        gone = [t for t in self.subscribed if t not in wanted]
+        if gone:
+            client.unsubscribe(gone)
+            self.subscribed.difference_update(gone)
+        self._subscribe(client, [t for t in wanted if t not in self.subscribed and t not in asked])
+
+    def _subscribe(self, client: paho.Client, topics: list[str]) -> None:
+        if not topics:
+            return
+        rc, mid = client.subscribe([(topic, 1) for topic in topics])
+        if rc == paho.MQTT_ERR_SUCCESS and mid is not None:
+            self._asked[mid] = topics
+
+    def _on_subscribe(
+        self, client: paho.Client, _ud: Any, mid: int, reasons: Any, _props: Any
+    ) -> None:
+        """SUBACK: keep the granted filters; a refused one (no right, yet) is asked again by
+        the next update_subscriptions()."""
+        topics = self._asked.pop(mid, [])
+        if client is not self._client:
+            return
+        for topic, reason in zip(topics, reasons, strict=False):
+            if getattr(reason, "is_failure", False):
+                log.info("the broker refused the subscription to %s (%s)", topic, reason)
+            else:
+                self.subscribed.add(topic)
 
     # -- supervision --------------------------------------------------------------------------
     def _set(self, status: LinkStatus) -> None:
@@ -258,7 +303,9 @@ class MqttLink:
         except TimeoutError:
             return "The broker did not answer the connection request."
         if code == 0:
-            client.subscribe([(f"{creds.topic_prefix}/{sub}", 1) for sub in self._subscriptions])
+            self.subscribed.clear()
+            self._asked.clear()
+            self._subscribe(client, list(dict.fromkeys(self._topics(creds))))
             self._set(LinkStatus(LinkState.CONNECTED, address.host))
             return "connected"
         if code in LOGIN_REFUSED_CODES:
@@ -319,6 +366,7 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _on_loop(self, fn: Callable[[], None]) -> None:
