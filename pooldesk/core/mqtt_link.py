@@ -117,6 +117,7 @@ class MqttLink:
             self._topics = lambda creds: [f"{creds.topic_prefix}/{sub}" for sub in relative]
         self.subscribed: set[str] = set()  # filters the broker granted on this connection
         self._asked: dict[int, list[str]] = {}  # SUBSCRIBE message id -> its filters
+        self.leaving: dict[int, list[str]] = {}  # UNSUBSCRIBE message id -> filters, until acked
         self.on_message = on_message
         self.on_status = on_status
         self._allow_insecure = allow_insecure
@@ -185,7 +186,9 @@ class MqttLink:
         asked = {topic for topics in self._asked.values() for topic in topics}
         gone = [t for t in self.subscribed if t not in wanted]
         if gone:
-            client.unsubscribe(gone)
+            rc, mid = client.unsubscribe(gone)
+            if rc == paho.MQTT_ERR_SUCCESS and mid is not None:
+                self.leaving[mid] = gone
             self.subscribed.difference_update(gone)
         self._subscribe(client, [t for t in wanted if t not in self.subscribed and t not in asked])
 
@@ -209,6 +212,9 @@ class MqttLink:
                 log.info("the broker refused the subscription to %s (%s)", topic, reason)
             else:
                 self.subscribed.add(topic)
+
+    def _on_unsubscribe(self, _c: paho.Client, _ud: Any, mid: int, _r: Any, _p: Any) -> None:
+        self.leaving.pop(mid, None)
 
     # -- supervision --------------------------------------------------------------------------
     def _set(self, status: LinkStatus) -> None:
@@ -305,6 +311,7 @@ class MqttLink:
         if code == 0:
             self.subscribed.clear()
             self._asked.clear()
+            self.leaving.clear()
             self._subscribe(client, list(dict.fromkeys(self._topics(creds))))
             self._set(LinkStatus(LinkState.CONNECTED, address.host))
             return "connected"
@@ -367,6 +374,7 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         return client
 
     def _on_loop(self, fn: Callable[[], None]) -> None:
