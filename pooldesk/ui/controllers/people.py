@@ -223,10 +223,7 @@ class PeopleController(QObject):
 
     # -- People of one device ----------------------------------------------------------------
     def _roles(self) -> list[tuple[str, str]]:
-        return [
-            ("operator", self.tr("Operator: sees everything, switches the pump")),
-            ("viewer", self.tr("Viewer: sees state and history only")),
-        ]
+        return [("operator", self.tr("Operator")), ("viewer", self.tr("Viewer"))]
 
     def open_people(self, key: str) -> None:
         view = self.people_views.get(key)
@@ -255,11 +252,11 @@ class PeopleController(QObject):
 
     def _role_help(self, view: PeopleView) -> None:
         view.role_help.setText(
-            self.tr("Operators switch the pump and edit schedules, like you. They cannot rename, "
-                    "remove, share or hand over the device.")
+            self.tr("An operator sees everything, switches the pump and edits schedules. Only "
+                    "you can rename, remove, share or hand over the device.")
             if view.role.currentData() == "operator"
-            else self.tr("Viewers see the pump, the water and the history; the controls stay "
-                         "greyed out for them.")
+            else self.tr("A viewer sees the pump, the water and the history, and cannot switch "
+                         "or change anything.")
         )  # fmt: skip
 
     def _people_closed(self, key: str, view: PeopleView) -> None:

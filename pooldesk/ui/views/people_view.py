@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QFrame,
     QGroupBox,
     QHBoxLayout,
@@ -65,6 +64,36 @@ class _Dialog(QDialog):
             self.closed.emit()
 
 
+def _fit(window: QWidget) -> None:
+    """Grow a shown window to fit content that changed (wrapped text, new rows); never
+    shrink it under the user's hand. Once now and once when the posted layout work is done."""
+    _grow(window)
+    QTimer.singleShot(0, window, lambda: _grow(window))
+
+
+def _grow(window: QWidget) -> None:
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    hint = window.sizeHint()
+    width = max(window.width(), hint.width())
+    height = max(window.height(), hint.height())
+    if layout.hasHeightForWidth():
+        height = max(height, layout.totalHeightForWidth(width))
+    if (width, height) == (window.width(), window.height()):
+        return
+    window.resize(width, height)
+    # Grown past the bottom of the screen (a window manager then cuts it short): move it up.
+    screen = window.screen()
+    if screen is not None and window.isVisible():
+        room = screen.availableGeometry()
+        frame = window.frameGeometry()
+        bottom = frame.top() + height + (frame.height() - window.height())
+        if bottom > room.bottom():
+            window.move(frame.left(), max(room.top(), frame.top() - (bottom - room.bottom())))
+
+
 def _heading(text: str = "") -> QLabel:
     label = QLabel(text)
     font = label.font()
@@ -102,20 +131,22 @@ class PeopleView(_Dialog):
         self.row_widgets: dict[str, tuple[QComboBox, QPushButton]] = {}
 
         invite = QGroupBox(self.tr("Invite someone"))
-        form = QFormLayout(invite)
+        box = QVBoxLayout(invite)
+        line = QHBoxLayout()
         self.username = QLineEdit()
         self.username.setPlaceholderText(self.tr("their PoolDesk username"))
-        form.addRow(self.tr("Username"), self.username)
+        line.addWidget(self.username, 1)
         self.role = QComboBox()
         for role, name in roles:
             self.role.addItem(name, role)
-        form.addRow(self.tr("Role"), self.role)
-        self.role_help = _muted()
-        form.addRow("", self.role_help)
-        self.all_devices = QCheckBox(self.tr("All my devices, also ones I add later"))
-        form.addRow("", self.all_devices)
+        line.addWidget(self.role)
         self.invite_button = QPushButton(self.tr("Send invitation"))
-        form.addRow("", self.invite_button)
+        line.addWidget(self.invite_button)
+        box.addLayout(line)
+        self.role_help = _muted()
+        box.addWidget(self.role_help)
+        self.all_devices = QCheckBox(self.tr("All my devices, also ones I add later"))
+        box.addWidget(self.all_devices)
         layout.addWidget(invite)
 
         hand_over = QGroupBox(self.tr("Hand over this device"))
@@ -129,28 +160,26 @@ class PeopleView(_Dialog):
         self.transfer_state.setWordWrap(True)
         box.addWidget(self.transfer_state)
         self.transfer_form = QWidget()
-        tform = QFormLayout(self.transfer_form)
+        tform = QVBoxLayout(self.transfer_form)
         tform.setContentsMargins(0, 0, 0, 0)
         self.new_owner = QLineEdit()
         self.new_owner.setPlaceholderText(self.tr("the new owner's username"))
-        tform.addRow(self.tr("New owner"), self.new_owner)
+        tform.addWidget(self.new_owner)
         self.keep_history = QRadioButton(self.tr("The history goes with the device"))
         self.clear_history = QRadioButton(self.tr("Clear the history first"))
         self.keep_history.setChecked(True)
         self._history = QButtonGroup(self)
         self._history.addButton(self.keep_history)
         self._history.addButton(self.clear_history)
-        history = QVBoxLayout()
-        history.addWidget(self.keep_history)
-        history.addWidget(self.clear_history)
-        tform.addRow(self.tr("History"), history)
+        tform.addWidget(self.keep_history)
+        tform.addWidget(self.clear_history)
         self.offer_button = QPushButton(self.tr("Offer the device…"))
-        tform.addRow("", self.offer_button)
+        tform.addWidget(self.offer_button, 0, Qt.AlignmentFlag.AlignLeft)
         box.addWidget(self.transfer_form)
         self.cancel_transfer_button = QPushButton(self.tr("Cancel the hand-over"))
         box.addWidget(self.cancel_transfer_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(hand_over)
-
+        layout.addStretch(1)
         self.busy = BusyBar()
         layout.addWidget(self.busy)
         self.message = MessageLabel()
@@ -189,6 +218,7 @@ class PeopleView(_Dialog):
         for row in rows:
             self.rows_box.addWidget(self._row(row))
         self.empty.setVisible(not rows)
+        _fit(self)
 
     def _row(self, row: AccessRow) -> QWidget:
         frame = QFrame()
@@ -226,6 +256,7 @@ class PeopleView(_Dialog):
         self.transfer_state.setVisible(bool(state))
         self.transfer_form.setVisible(not transfer_id)
         self.cancel_transfer_button.setVisible(bool(transfer_id))
+        _fit(self)
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -269,6 +300,7 @@ class InboxView(_Dialog):
         self.empty.setVisible(not items)
         self.under_way.setText(under_way)
         self.under_way.setVisible(bool(under_way))
+        _fit(self)
 
     def _item(self, entry: InboxItem) -> QWidget:
         frame = QFrame()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from pooldesk.ui.views.common import BusyBar, MessageLabel
-from pooldesk.ui.views.people_view import _Dialog, _heading, _muted
+from pooldesk.ui.views.people_view import _Dialog, _fit, _heading, _muted
 
 QUIET_ZONE = 4  # modules of white around a QR code, as scanners expect
 
@@ -35,6 +35,9 @@ class QrCode(QWidget):
         self.updateGeometry()
         self.setFixedSize(self.sizeHint())
         self.update()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self.sizeHint()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         side = (len(self.modules) + 2 * QUIET_ZONE) * self.module_px if self.modules else 0
@@ -100,6 +103,7 @@ class SetupCodeView(_Dialog):
         layout.addWidget(self.live_heading)
         self.live_box = QVBoxLayout()
         layout.addLayout(self.live_box)
+        layout.addStretch(1)
         self.busy = BusyBar()
         layout.addWidget(self.busy)
         self.message = MessageLabel()
@@ -113,13 +117,19 @@ class SetupCodeView(_Dialog):
     def show_code(self, code: str, modules: list[list[bool]]) -> None:
         self.code.setText(code)
         self.qr.set_modules(modules)
+        # The text beside the code wraps, and a row with wrapping text is laid out by its
+        # height for a width: give the row the code's full height explicitly.
+        margins = self.code_box.layout().contentsMargins()
+        self.code_box.setMinimumHeight(self.qr.height() + margins.top() + margins.bottom())
         self.code_box.show()
+        _fit(self)
 
     def show_expiry(self, text: str, expired: bool) -> None:
         self.expiry.setText(text)
         self.expiry.setStyleSheet("color: #b3261e;" if expired else "")
         self.qr.setVisible(not expired)
         self.code.setEnabled(not expired)
+        _fit(self)
 
     def show_live(self, heading: str, rows: list[tuple[str, str, str]]) -> None:
         """Codes still alive: (id, text, button text) each, with a button to withdraw it."""
@@ -140,6 +150,7 @@ class SetupCodeView(_Dialog):
             self.live_box.addWidget(holder)
         self.live_heading.setText(heading)
         self.live_heading.setVisible(bool(rows))
+        _fit(self)
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
