@@ -8,11 +8,12 @@ inbox, is a hand-over of this device under way. Qt-free; listeners are plain cal
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from pooldesk.core.backend_client import BackendClient
+from pooldesk.core.backend_client import ApiError, BackendClient
 from pooldesk.core.models import Share, Transfer
 
 ROLES = ("operator", "viewer")
@@ -58,6 +59,16 @@ def transfer_stage(transfer: Transfer, me: str) -> TransferStage:
 
 
 Listener = Callable[[], None]
+T = TypeVar("T")
+
+
+async def _or_none(call: Awaitable[tuple[list[T], list[T]]]) -> tuple[list[T], list[T]]:
+    try:
+        return await call
+    except ApiError as exc:
+        if exc.status == 404 and exc.message.startswith("No such endpoint"):
+            return [], []
+        raise
 
 
 class People:
@@ -78,9 +89,10 @@ class People:
             listener()
 
     async def refresh(self) -> None:
-        """Fetch shares and transfers again (raises ApiError; the old picture stays then)."""
-        given, received = await self.client.shares()
-        outgoing, incoming = await self.client.transfers()
+        """Fetch shares and transfers again (raises ApiError; the old picture stays then).
+        A server without one of the two features (404 for the whole endpoint) has none."""
+        given, received = await _or_none(self.client.shares())
+        outgoing, incoming = await _or_none(self.client.transfers())
         self.given, self.received = given, received
         self.outgoing, self.incoming = outgoing, incoming
         self._changed()

@@ -129,6 +129,7 @@ class PeopleView(_Dialog):
         self.empty = _muted(self.tr("Only you. Invite someone below."))
         layout.addWidget(self.empty)
         self.row_widgets: dict[str, tuple[QComboBox, QPushButton]] = {}
+        self.row_details: dict[str, QLabel] = {}  # share id -> its "role · since …" line
 
         invite = QGroupBox(self.tr("Invite someone"))
         box = QVBoxLayout(invite)
@@ -215,6 +216,7 @@ class PeopleView(_Dialog):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.row_widgets.clear()
+        self.row_details.clear()
         for row in rows:
             self.rows_box.addWidget(self._row(row))
         self.empty.setVisible(not rows)
@@ -231,7 +233,8 @@ class PeopleView(_Dialog):
         font.setBold(True)
         name.setFont(font)
         text.addWidget(name)
-        text.addWidget(_muted(row.detail))
+        detail = self.row_details[row.share_id] = _muted(row.detail)
+        text.addWidget(detail)
         line.addLayout(text, 1)
         role = QComboBox()
         for value, label in self._roles:
@@ -288,6 +291,7 @@ class InboxView(_Dialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.buttons: dict[tuple[str, str], tuple[QPushButton, QPushButton]] = {}
+        self.texts: list[QLabel] = []  # each item's sentence, in order
 
     def show_items(self, items: list[InboxItem], under_way: str = "") -> None:
         while self.items_box.count():
@@ -295,6 +299,7 @@ class InboxView(_Dialog):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.buttons.clear()
+        self.texts.clear()
         for entry in items:
             self.items_box.addWidget(self._item(entry))
         self.empty.setVisible(not items)
@@ -309,6 +314,7 @@ class InboxView(_Dialog):
         text = QLabel(entry.text)
         text.setWordWrap(True)
         box.addWidget(text)
+        self.texts.append(text)
         row = QHBoxLayout()
         row.addStretch(1)
         decline = QPushButton(entry.decline)
