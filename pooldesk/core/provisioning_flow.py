@@ -43,7 +43,8 @@ Guarantees:
 Installer (docs/sharing.md "Set-up codes"): `open_session(claim_code, setup_code=…)` registers
 the controller to the owner of the set-up code; the binding carries the owner's prefix and name,
 online is read from `GET /api/devices/{id}` (the only read the set-up grant allows), and
-`close()` / `cancel()` end the grant. An installer cannot remove the owner's device, so a cancel
+`close()` / `cancel()` end the grant. The grant allows no renaming: the owner names the device.
+An installer cannot remove the owner's device, so a cancel
 after the registration leaves it on the owner's account and `cleanup_problem` says so.
 """
 
@@ -394,6 +395,8 @@ class ProvisioningFlow:
         """
         client = self._need_session()
         device_id = self._need_device_id()
+        if self.setup_code is not None:
+            name = None  # the set-up grant allows no renaming: the owner names it
         if self._credentials is None:
             self._credentials = await self._run(self._register_and_fetch(device_id, name))
             self._name = name or None

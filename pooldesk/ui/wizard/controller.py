@@ -352,6 +352,10 @@ class WizardController(QObject):
         finally:
             page.open.setEnabled(True)
         self.view.message.clear_message()
+        # An installer does not name the owner's controller (the set-up grant allows no rename).
+        named = self.target is None and self.flow.setup_code is None
+        self.view.wifi_page.name_label.setVisible(named)
+        self.view.wifi_page.name.setVisible(named)
         await self._scan_wifi()
 
     # -- step 4/5: the controller's Wi-Fi scan, password -----------------------------------------
