@@ -628,37 +628,42 @@
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="323" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="326" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="324" />
-      <source>Inbox</source>
-      <translation>Bandeja</translation>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="329" />
+      <source>Set up a controller from here…</source>
+      <translation>Configurar un controlador desde aquí…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="326" />
-      <source>Installer code</source>
-      <translation>Código de instalador</translation>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="330" />
+      <source>Installer code…</source>
+      <translation>Código de instalador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="328" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="332" />
       <source>A one-time code that lets an installer add a controller to your account</source>
       <translation>Un código de un solo uso con el que un instalador añade un controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="330" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="336" />
+      <source>Inbox</source>
+      <translation>Bandeja</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="338" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="331" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="339" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="344" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="353" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -1613,137 +1618,137 @@
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="193" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="194" />
       <source>Looking for pool controllers…</source>
       <translation>Buscando controladores de piscina…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="215" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="216" />
       <source>{id} was not heard. Press its button briefly (1 to 5 seconds) so its Bluetooth comes on, check it has power and stand next to it, then click Rescan.</source>
       <translation>No se ha oído a {id}. Pulsa brevemente su botón (de 1 a 5 segundos) para que se encienda su Bluetooth, comprueba que tiene corriente y ponte a su lado; después pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="221" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="222" />
       <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
       <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="237" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="238" />
       <source>{id} · signal {rssi} dBm</source>
       <translation>{id} · señal {rssi} dBm</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="243" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="244" />
       <source>already set up</source>
       <translation>ya configurado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="265" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="266" />
       <source>Connecting to {id} over Bluetooth…</source>
       <translation>Conectando con {id} por Bluetooth…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="273" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="274" />
       <source>{id} (firmware {fw})</source>
       <translation>{id} (firmware {fw})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="280" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="281" />
       <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
       <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="289" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="290" />
       <source>{id} is blinking its light for 5 seconds.</source>
       <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="330" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="331" />
       <source>Opening a secure session…</source>
       <translation>Abriendo una sesión segura…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="335" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="336" />
       <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
       <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="339" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="340" />
       <source>You can try again in {s} s.</source>
       <translation>Puedes volver a intentarlo en {s} s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="348" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="349" />
       <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
       <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="367" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="368" />
       <source>The controller is looking for Wi-Fi networks…</source>
       <translation>El controlador está buscando redes wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="373" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="374" />
       <source>open</source>
       <translation>abierta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="377" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="378" />
       <source>{ssid} · signal {rssi} dBm · {security}</source>
       <translation>{ssid} · señal {rssi} dBm · {security}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="384" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="385" />
       <source>Other network…</source>
       <translation>Otra red…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="390" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="391" />
       <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="428" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="429" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="530" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="531" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="570" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="571" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="581" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="582" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="584" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="585" />
       <source>It now reports to the dashboard of {owner}, who sees in their log that you set it up. Your access to it ends when you press Finish.</source>
       <translation>Ahora informa al panel de {owner}, que verá en su registro que lo configuraste tú. Tu acceso termina al pulsar Terminar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="588" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="589" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="590" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="591" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="618" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="619" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="659" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="660" />
       <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
       <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
     </message>
@@ -1804,142 +1809,142 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
-      <source>The owner creates a set-up code in their PoolDesk (“Installer code”). The controller goes to their account; you keep no access to it afterwards.</source>
-      <translation>El propietario crea un código de instalación en su PoolDesk («Código de instalador»). El controlador pasa a su cuenta; después no conservas ningún acceso.</translation>
+      <source>The owner creates a set-up code in their PoolDesk (“Add device” ▾ → “Installer code…”). The controller goes to their account; you keep no access to it afterwards.</source>
+      <translation>El propietario crea un código de instalación en su PoolDesk («Añadir dispositivo» ▾ → «Código de instalador…»). El controlador pasa a su cuenta; después no conservas ningún acceso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="132" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="133" />
       <source>Back to the list</source>
       <translation>Volver a la lista</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="133" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="134" />
       <source>Connect securely</source>
       <translation>Conectar de forma segura</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="134" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="135" />
       <source>Wi-Fi at the pool</source>
       <translation>Wifi en la piscina</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="135" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
       <source>Networks the controller hears where it stands:</source>
       <translation>Redes que el controlador oye donde está:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
       <source>Network name:</source>
       <translation>Nombre de la red:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
       <source>Wi-Fi password:</source>
       <translation>Contraseña wifi:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
       <source>Name for this controller (optional):</source>
       <translation>Nombre para este controlador (opcional):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="145" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="146" />
       <source>Rescan networks</source>
       <translation>Volver a buscar redes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="141" />
       <source>Connect</source>
       <translation>Conectar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="144" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="145" />
       <source>Enter the password again</source>
       <translation>Volver a escribir la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="146" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="147" />
       <source>Retry</source>
       <translation>Reintentar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="147" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="148" />
       <source>Finish</source>
       <translation>Terminar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="148" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="149" />
       <source>Cancel</source>
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="505" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
       <source>Add the controller to the account of {owner}</source>
       <translation>Añadir el controlador a la cuenta de {owner}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="509" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="514" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="516" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="517" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="532" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="533" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="536" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="537" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="539" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="543" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="544" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="547" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="548" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="551" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="552" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="553" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="554" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>

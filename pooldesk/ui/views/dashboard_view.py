@@ -320,23 +320,32 @@ class DashboardView(QWidget):
         header.addWidget(self.title)
         header.addStretch(1)
         self.connection = ConnectionIndicator()  # on its own line: long states fit at 600 px
-        self.add_button = QPushButton(self.tr("Add device"))
-        self.inbox_button = QPushButton(self.tr("Inbox"))  # invitations and offered devices
-        self.inbox_button.setObjectName("inboxButton")
-        self.setup_code_button = QPushButton(self.tr("Installer code"))
-        self.setup_code_button.setToolTip(
+        # "Add device": a click sets one up from here; its arrow also offers the installer
+        # code, for a controller someone else sets up (one header button: Spanish fits 600 px).
+        self.add_button = QToolButton()
+        self.add_button.setText(self.tr("Add device"))
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        add_menu = QMenu(self)
+        self.add_here_action = add_menu.addAction(self.tr("Set up a controller from here…"))
+        self.setup_code_action = add_menu.addAction(self.tr("Installer code…"))
+        self.setup_code_action.setToolTip(
             self.tr("A one-time code that lets an installer add a controller to your account")
         )
+        add_menu.setToolTipsVisible(True)
+        self.add_button.setMenu(add_menu)
+        self.inbox_button = QPushButton(self.tr("Inbox"))  # invitations and offered devices
+        self.inbox_button.setObjectName("inboxButton")
         self.account_button = QPushButton(self.tr("Account"))
         self.sign_out_button = QPushButton(self.tr("Sign out"))
         for button in (
             self.add_button,
             self.inbox_button,
-            self.setup_code_button,
             self.account_button,
             self.sign_out_button,
         ):
             header.addWidget(button)
+        height = self.account_button.sizeHint().height()
+        self.add_button.setMinimumHeight(height)  # as tall as its neighbours
         layout.addLayout(header)
         layout.addWidget(self.connection)
         self.notice = MessageLabel(lines=1)
@@ -359,10 +368,11 @@ class DashboardView(QWidget):
         self.columns = 1
 
         self.add_button.clicked.connect(self.add_device_requested)
+        self.add_here_action.triggered.connect(self.add_device_requested)
         self.account_button.clicked.connect(self.account_requested)
         self.sign_out_button.clicked.connect(self.sign_out_requested)
         self.inbox_button.clicked.connect(self.inbox_requested)
-        self.setup_code_button.clicked.connect(self.setup_code_requested)
+        self.setup_code_action.triggered.connect(self.setup_code_requested)
 
     def show_inbox(self, text: str, waiting: bool, tip: str) -> None:
         """The inbox button with its badge: bold and coloured while something waits."""

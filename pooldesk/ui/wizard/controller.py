@@ -124,8 +124,9 @@ class WizardController(QObject):
         )
         c.for_someone.setText(tr("I am installing it for someone else (their set-up code)"))
         c.setup_note.setText(
-            tr("The owner creates a set-up code in their PoolDesk (“Installer code”). The "
-               "controller goes to their account; you keep no access to it afterwards.")
+            tr("The owner creates a set-up code in their PoolDesk (“Add device” ▾ → “Installer "
+               "code…”). The controller goes to their account; you keep no access to it "
+               "afterwards.")
         )  # fmt: skip
         c.setup_code.setPlaceholderText("XXXX-XXXX-XXXX")
         c.for_someone.setVisible(self.target is None)

@@ -186,7 +186,7 @@ async def test_the_owner_creates_a_set_up_code_shown_as_text_and_qr(
     try:
         app = await signed_in_app(make_app, backend, broker, owner)
         view = app.window.dashboard_view
-        qtbot.mouseClick(view.setup_code_button, Qt.MouseButton.LeftButton)
+        view.setup_code_action.trigger()  # "Add device" ▾ → "Installer code…"
         setup = app.dashboard.people.setup_view
         assert not setup.code_box.isVisible()
         qtbot.mouseClick(setup.create_button, Qt.MouseButton.LeftButton)
@@ -208,3 +208,23 @@ async def test_the_owner_creates_a_set_up_code_shown_as_text_and_qr(
         assert await owner_client.setup_codes() == []
     finally:
         await owner_client.aclose()
+
+
+def test_the_spanish_header_with_a_waiting_inbox_fits_600_px(qapp) -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    from pooldesk.ui import i18n
+    from pooldesk.ui.main_window import MainWindow
+
+    i18n.install_translator(qapp, "es")
+    try:
+        window = MainWindow()
+        view = window.dashboard_view
+        waiting = QCoreApplication.translate("PeopleController", "Inbox ({n})").format(n=2)
+        assert waiting == "Bandeja (2)"
+        view.show_inbox(waiting, True, "")
+        window.show_page(view)
+        assert window.minimumSizeHint().width() <= 600
+        window.deleteLater()
+    finally:
+        i18n.install_translator(qapp, "en")
