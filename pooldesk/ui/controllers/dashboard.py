@@ -220,6 +220,10 @@ class DashboardController(QObject):
     def _show_link(self, status: LinkStatus) -> None:
         self._retry_countdown.stop()
         if status.state is LinkState.CONNECTED:
+            if self._link_was_up and self.session is not None:
+                # Back after a drop: the broker cuts a dashboard whose share just ended, so
+                # the list of devices (and whose they are) may have changed meanwhile.
+                self._reload_in_background()
             self._link_was_up = True
         elif status.state is LinkState.IDLE:
             self._link_was_up = False

@@ -228,3 +228,79 @@ def test_the_spanish_header_with_a_waiting_inbox_fits_600_px(qapp) -> None:
         window.deleteLater()
     finally:
         i18n.install_translator(qapp, "en")
+
+
+async def test_a_hand_over_shows_each_step_on_both_sides(make_app, backend, broker, qtbot) -> None:
+    owner, owner_client = await account(backend)
+    buyer, buyer_client = await account(backend, with_device=False)
+    key = owner["device_id"].lower()
+    try:
+        app = await signed_in_app(make_app, backend, broker, owner)
+        view = app.window.dashboard_view
+        await wait_until(lambda: key in view.cards, what="own card")
+        card = view.cards[key]
+        card.people_action.trigger()
+        people = app.dashboard.people.people_views[key]
+        qtbot.keyClicks(people.new_owner, buyer["username"])
+        qtbot.mouseClick(people.clear_history, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(people.offer_button, Qt.MouseButton.LeftButton)
+        dialog = app.dashboard.people.dialog
+        assert "Its history is deleted." in dialog.findChildren(type(people.heading))[0].text()
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        offered = f"Offered to {buyer['username']}: waiting for {buyer['username']} to accept."
+        await wait_until(lambda: card.transfer.text() == offered, what="offered, on the card")
+        assert card.transfer.isVisible()
+        assert people.transfer_state.text() == offered
+        assert people.cancel_transfer_button.isVisible()
+        assert not people.transfer_form.isVisible()
+        _, incoming = await buyer_client.transfers()
+        (transfer,) = incoming
+        assert transfer.history == "clear"
+        # The buyer accepts; the controller is not connected: the hand-over waits for it.
+        await buyer_client.accept_transfer(transfer.id)
+        waiting = f"Moving to {buyer['username']}: waiting for the controller to come online."
+        await wait_until(lambda: card.transfer.text() == waiting, within=15, what="moving")
+        qtbot.mouseClick(people.cancel_transfer_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: not card.transfer.isVisible(), what="cancelled")
+        assert "stays yours" in people.message.text()
+        assert people.transfer_form.isVisible()
+        _, incoming = await buyer_client.transfers()
+        assert [t.status for t in incoming] == ["cancelled"]
+    finally:
+        await owner_client.aclose()
+        await buyer_client.aclose()
+
+
+async def test_an_offered_device_waits_in_the_inbox_of_the_new_owner(
+    make_app, backend, broker, qtbot
+) -> None:
+    owner, owner_client = await account(backend)
+    buyer, buyer_client = await account(backend, with_device=False)
+    try:
+        await owner_client.offer_transfer(owner["device_id"], buyer["username"], "keep")
+        app = await signed_in_app(make_app, backend, broker, buyer)
+        view = app.window.dashboard_view
+        await wait_until(lambda: view.inbox_button.text() == "Inbox (1)", what="the badge")
+        qtbot.mouseClick(view.inbox_button, Qt.MouseButton.LeftButton)
+        inbox = app.dashboard.people.inbox
+        await wait_until(lambda: inbox.texts, what="the offer listed")
+        assert (
+            inbox.texts[0]
+            .text()
+            .startswith(f"{owner['username']} offers you the device {owner['device_id']}")
+        )
+        assert "its history comes with it" in inbox.texts[0].text()
+        ((accept, _decline),) = inbox.buttons.values()
+        assert accept.text() == "Accept the device"
+        qtbot.mouseClick(accept, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: "is moving to your account" in inbox.message.text(), what="ok")
+        await wait_until(
+            lambda: "waiting for the controller to come online" in inbox.under_way.text(),
+            what="the device on its way",
+        )
+        assert view.inbox_button.text() == "Inbox"
+        outgoing, _ = await owner_client.transfers()
+        assert [t.status for t in outgoing] == ["moving"]
+    finally:
+        await owner_client.aclose()
+        await buyer_client.aclose()
