@@ -130,6 +130,7 @@ class PeopleView(_Dialog):
         layout.addWidget(self.empty)
         self.row_widgets: dict[str, tuple[QComboBox, QPushButton]] = {}
         self.row_details: dict[str, QLabel] = {}  # share id -> its "role · since …" line
+        self._rows_shown: list[AccessRow] | None = None
 
         invite = QGroupBox(self.tr("Invite someone"))
         box = QVBoxLayout(invite)
@@ -211,6 +212,9 @@ class PeopleView(_Dialog):
             self.transfer_requested.emit(name, "keep" if self.keep_history.isChecked() else "clear")
 
     def show_access(self, rows: list[AccessRow]) -> None:
+        if rows == self._rows_shown:
+            return  # a poll that changed nothing: keep the widgets under the user's pointer
+        self._rows_shown = list(rows)
         while self.rows_box.count():
             item = self.rows_box.takeAt(0)
             if item.widget() is not None:
@@ -292,8 +296,14 @@ class InboxView(_Dialog):
         layout.addWidget(buttons)
         self.buttons: dict[tuple[str, str], tuple[QPushButton, QPushButton]] = {}
         self.texts: list[QLabel] = []  # each item's sentence, in order
+        self._items_shown: list[InboxItem] | None = None
 
     def show_items(self, items: list[InboxItem], under_way: str = "") -> None:
+        self.under_way.setText(under_way)
+        self.under_way.setVisible(bool(under_way))
+        if items == self._items_shown:
+            return  # nothing new: keep the buttons under the user's pointer
+        self._items_shown = list(items)
         while self.items_box.count():
             item = self.items_box.takeAt(0)
             if item.widget() is not None:
@@ -303,8 +313,6 @@ class InboxView(_Dialog):
         for entry in items:
             self.items_box.addWidget(self._item(entry))
         self.empty.setVisible(not items)
-        self.under_way.setText(under_way)
-        self.under_way.setVisible(bool(under_way))
         _fit(self)
 
     def _item(self, entry: InboxItem) -> QWidget:
