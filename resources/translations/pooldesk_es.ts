@@ -288,334 +288,334 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="380" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="384" />
       <source>Shared by {owner} · {role}</source>
       <translation>Compartida por {owner} · {role}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="381" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="385" />
       <source>Shared with you · {role}</source>
       <translation>Compartida contigo · {role}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="387" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
       <source>You are a viewer of this pool: you can see it, but not switch the pump or change the schedule.</source>
       <translation>Eres observador de esta piscina: puedes verla, pero no encender la bomba ni cambiar el horario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="395" />
       <source>{owner} shared this pool with you as a viewer: you can see it, but not switch the pump or change the schedule. Ask {owner} to make you an operator.</source>
       <translation>{owner} compartió esta piscina contigo como observador: puedes verla, pero no encender la bomba ni cambiar el horario. Pide a {owner} que te haga operador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="457" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="461" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="462" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="466" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="467" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="469" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="469" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="498" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="502" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="509" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="513" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="510" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="514" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="533" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="537" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="535" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="539" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="538" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="542" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="555" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="559" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="596" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="600" />
       <source>Alerts · {name}</source>
       <translation>Alertas · {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="650" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="654" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="651" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="655" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="655" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="659" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="229" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="233" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="233" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="240" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="244" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="238" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="242" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="243" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="247" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="245" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="249" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="300" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="304" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="302" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="306" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="304" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="308" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="306" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="310" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="306" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="310" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="318" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="318" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="335" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="322" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="339" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="321" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="325" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="323" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="323" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="324" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="328" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="328" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="331" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="335" />
       <source>({left} left)</source>
       <translation>(quedan {left})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="333" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="337" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="341" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="343" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="347" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="349" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="347" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="351" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="400" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="404" />
       <source>Air {t}</source>
       <translation>Aire {t}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="405" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="409" />
       <source>No scheduled runs</source>
       <translation>Sin funcionamiento programado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="407" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="411" />
       <source>Scheduled run until {end} (paused)</source>
       <translation>Funcionamiento programado hasta las {end} (en pausa)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="411" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="415" />
       <source>Scheduled run until {end}</source>
       <translation>Funcionamiento programado hasta las {end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="413" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="417" />
       <source>Next run: {day} {start}–{end}</source>
       <translation>Próximo funcionamiento: {day} {start}–{end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="424" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="428" />
       <source>Ran {today} today · {week} this week</source>
       <translation>Funcionó {today} hoy · {week} esta semana</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="431" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>very weak</source>
       <translation>muy débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="431" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>weak</source>
       <translation>débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="431" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>fair</source>
       <translation>aceptable</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="431" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>good</source>
       <translation>buena</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="431" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>excellent</source>
       <translation>excelente</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="432" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="436" />
       <source>Wi-Fi {quality} ({rssi} dBm)</source>
       <translation>Wi-Fi {quality} ({rssi} dBm)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="438" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="442" />
       <source>up {duration}</source>
       <translation>encendido desde hace {duration}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="614" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
       <source>Critical</source>
       <translation>Crítica</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="614" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
       <source>Warning</source>
       <translation>Aviso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="614" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
       <source>Information</source>
       <translation>Información</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="617" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="621" />
       <source>since {time}</source>
       <translation>desde {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="619" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="623" />
       <source>cleared {time}</source>
       <translation>resuelta {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="626" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="630" />
       <source>1 active alert</source>
       <translation>1 alerta activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="626" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="630" />
       <source>{n} active alerts</source>
       <translation>{n} alertas activas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="629" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="633" />
       <source>No active alerts. Earlier ones are listed below.</source>
       <translation>No hay alertas activas. Las anteriores aparecen debajo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="631" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="635" />
       <source>No alerts since this app started. The controller reports active alerts again whenever the app connects.</source>
       <translation>No hay alertas desde que se abrió la aplicación. El controlador vuelve a comunicar las alertas activas cada vez que la aplicación se conecta.</translation>
     </message>
@@ -797,12 +797,12 @@
   <context>
     <name>InboxView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="277" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="281" />
       <source>Waiting for your answer</source>
       <translation>Esperan tu respuesta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="281" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="285" />
       <source>Nothing waits for your answer.</source>
       <translation>Nada espera tu respuesta.</translation>
     </message>
@@ -1215,62 +1215,62 @@
       <translation>Solo tú. Invita a alguien abajo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="134" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="135" />
       <source>Invite someone</source>
       <translation>Invitar a alguien</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="138" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="139" />
       <source>their PoolDesk username</source>
       <translation>su usuario de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="144" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="145" />
       <source>Send invitation</source>
       <translation>Enviar invitación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="149" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="150" />
       <source>All my devices, also ones I add later</source>
       <translation>Todos mis dispositivos, también los que añada después</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="153" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="154" />
       <source>Hand over this device</source>
       <translation>Traspasar este dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="156" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="157" />
       <source>For a house sale: the new owner accepts, then the controller moves to their account by itself. You and everyone you shared it with lose access.</source>
       <translation>Para la venta de una casa: el nuevo propietario acepta y el controlador pasa solo a su cuenta. Tú y todas las personas con quienes lo compartiste perdéis el acceso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="167" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="168" />
       <source>the new owner's username</source>
       <translation>el usuario del nuevo propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="169" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="170" />
       <source>The history goes with the device</source>
       <translation>El historial se va con el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="170" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="171" />
       <source>Clear the history first</source>
       <translation>Borrar antes el historial</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="177" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="178" />
       <source>Offer the device…</source>
       <translation>Ofrecer el dispositivo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="180" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="181" />
       <source>Cancel the hand-over</source>
       <translation>Cancelar el traspaso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="249" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="253" />
       <source>End access</source>
       <translation>Quitar el acceso</translation>
     </message>
@@ -1590,17 +1590,17 @@
   <context>
     <name>UpdatesController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="79" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="82" />
       <source>Update the controller?</source>
       <translation>¿Actualizar el controlador?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="81" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="84" />
       <source>Install firmware {v} on {n}? The controller checks the update's signature, installs it and restarts, which takes about a minute; the pump keeps its settings. If the new version does not work, the controller goes back to the one it has now by itself.</source>
       <translation>¿Instalar el firmware {v} en {n}? El controlador comprueba la firma de la actualización, la instala y se reinicia, lo que tarda alrededor de un minuto; la bomba conserva sus ajustes. Si la nueva versión no funciona, el controlador vuelve por sí solo a la que tiene ahora.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="86" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="89" />
       <source>Install</source>
       <translation>Instalar</translation>
     </message>
@@ -1811,6 +1811,11 @@
       <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
       <source>The owner creates a set-up code in their PoolDesk (“Add device” ▾ → “Installer code…”). The controller goes to their account; you keep no access to it afterwards.</source>
       <translation>El propietario crea un código de instalación en su PoolDesk («Añadir dispositivo» ▾ → «Código de instalador…»). El controlador pasa a su cuenta; después no conservas ningún acceso.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="131" />
+      <source>XXXX-XXXX-XXXX</source>
+      <translation>XXXX-XXXX-XXXX</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/wizard/controller.py" line="133" />

@@ -128,7 +128,7 @@ class WizardController(QObject):
                "code…”). The controller goes to their account; you keep no access to it "
                "afterwards.")
         )  # fmt: skip
-        c.setup_code.setPlaceholderText("XXXX-XXXX-XXXX")
+        c.setup_code.setPlaceholderText(tr("XXXX-XXXX-XXXX"))  # the shape of a set-up code
         c.for_someone.setVisible(self.target is None)
         c.back.setText(tr("Back to the list"))
         c.open.setText(tr("Connect securely"))
