@@ -118,6 +118,8 @@ class MqttLink:
         self.subscribed: set[str] = set()  # filters the broker granted on this connection
         self._asked: dict[int, list[str]] = {}  # SUBSCRIBE message id -> its filters
         self.leaving: dict[int, list[str]] = {}  # UNSUBSCRIBE message id -> filters, until acked
+        self._suback: asyncio.Future[None] | None = None  # the first SUBACK of a connection
+        self._suback_mid: int | None = None
         self.on_message = on_message
         self.on_status = on_status
         self._allow_insecure = allow_insecure
@@ -192,12 +194,15 @@ class MqttLink:
             self.subscribed.difference_update(gone)
         self._subscribe(client, [t for t in wanted if t not in self.subscribed and t not in asked])
 
-    def _subscribe(self, client: paho.Client, topics: list[str]) -> None:
+    def _subscribe(self, client: paho.Client, topics: list[str]) -> int | None:
+        """SUBSCRIBE the filters; its message id (None when nothing was sent)."""
         if not topics:
-            return
+            return None
         rc, mid = client.subscribe([(topic, 1) for topic in topics])
         if rc == paho.MQTT_ERR_SUCCESS and mid is not None:
             self._asked[mid] = topics
+            return int(mid)
+        return None
 
     def _on_subscribe(
         self, client: paho.Client, _ud: Any, mid: int, reasons: Any, _props: Any
@@ -207,6 +212,8 @@ class MqttLink:
         topics = self._asked.pop(mid, [])
         if client is not self._client:
             return
+        if mid == self._suback_mid and self._suback is not None and not self._suback.done():
+            self._suback.set_result(None)
         for topic, reason in zip(topics, reasons, strict=False):
             if getattr(reason, "is_failure", False):
                 log.info("the broker refused the subscription to %s (%s)", topic, reason)
@@ -312,7 +319,21 @@ class MqttLink:
             self.subscribed.clear()
             self._asked.clear()
             self.leaving.clear()
-            self._subscribe(client, list(dict.fromkeys(self._topics(creds))))
+            mid = self._subscribe(client, list(dict.fromkeys(self._topics(creds))))
+            if mid is not None:
+                # "Connected" means listening: a message sent after it is not missed.
+                self._suback = self._loop.create_future()
+                self._suback_mid = mid
+                assert self._lost is not None
+                await asyncio.wait(
+                    {self._suback, self._lost},
+                    timeout=self._connect_timeout,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if self._lost.done():
+                    return f"Connection lost: {self._lost.result()}"
+                if not self._suback.done():
+                    return "The broker did not answer the subscription request."
             self._set(LinkStatus(LinkState.CONNECTED, address.host))
             return "connected"
         if code in LOGIN_REFUSED_CODES:

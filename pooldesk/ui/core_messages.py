@@ -54,6 +54,7 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "A timer runs between 1 second and 24 hours."),
     QT_TRANSLATE_NOOP("core", "Connecting to the broker…"),
     QT_TRANSLATE_NOOP("core", "The broker did not answer the connection request."),
+    QT_TRANSLATE_NOOP("core", "The broker did not answer the subscription request."),
     QT_TRANSLATE_NOOP("core", "Check the address and that the server is running."),
     QT_TRANSLATE_NOOP("core", "The port must be a number between 1 and 65535."),
     # the server's own messages (pooldesk_server/accounts, pooldesk_server/http)
