@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,12 +18,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from pooldesk_server import openapi
+from pooldesk.core import api_types as api
+from pooldesk_server.accounts.routes import operations as account_operations
 from pooldesk_server.accounts.routes import routes as account_routes
 from pooldesk_server.context import AppContext, context_of
 from pooldesk_server.db.migrate import current_revision, head_revision, upgrade_to_head
+from pooldesk_server.devices.routes import operations as device_operations
 from pooldesk_server.devices.routes import routes as device_routes
 from pooldesk_server.extensions import Extension
+from pooldesk_server.http.contract import Operation, build_document
 from pooldesk_server.http.errors import (
     ApiError,
     error_response,
@@ -31,13 +35,14 @@ from pooldesk_server.http.errors import (
     handle_unexpected,
 )
 from pooldesk_server.http.headers import SecurityHeaders
-from pooldesk_server.http.responses import ok
+from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.maintenance import purge_forever
 from pooldesk_server.ops.activity import watch_bursts
 from pooldesk_server.ops.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from pooldesk_server.ops.requests import carry_out_forever
 from pooldesk_server.settings import Settings
+from pooldesk_server.telemetry.routes import operations as telemetry_operations
 from pooldesk_server.telemetry.routes import routes as telemetry_routes
 
 log = logging.getLogger("pooldesk_server.app")
@@ -47,15 +52,49 @@ class SchemaOutOfDate(Exception):
     pass
 
 
+# A readiness probe touches the database at most this often, however often it is asked.
+READINESS_PROBE_SECONDS = 1.0
+
+
+class DatabaseProbe:
+    """`SELECT 1`, its answer kept for READINESS_PROBE_SECONDS; concurrent probes share one."""
+
+    def __init__(self) -> None:
+        self._checked_at = -float("inf")
+        self._ok = False
+        self._lock = asyncio.Lock()
+
+    def _fresh(self) -> bool:
+        return time.monotonic() - self._checked_at < READINESS_PROBE_SECONDS
+
+    async def ok(self, ctx: AppContext) -> bool:
+        if self._fresh():
+            return self._ok
+        async with self._lock:
+            if not self._fresh():
+                try:
+                    # On SQLite on the loop's own connection: no thread hop for every waiting
+                    # probe to queue behind on a busy machine.
+                    await ctx.db.fetch(text("SELECT 1"))
+                    self._ok = True
+                except Exception:
+                    log.exception("health check: database unreachable")
+                    self._ok = False
+                self._checked_at = time.monotonic()
+        return self._ok
+
+
+async def livez(_request: Request) -> JSONResponse:
+    """Liveness: the process serves HTTP. Touches nothing (no database, no broker)."""
+    return answer(api.Health(status="ok"))
+
+
 async def healthz(request: Request) -> JSONResponse:
-    """200 when the database answers and every extension's components (the broker, the
-    recorder, the data folder's disk) are up; 503 naming what is down otherwise. Extension
-    states come from their own periodic checks, so a probe costs one `SELECT 1`."""
-    try:
-        async with context_of(request).db.read() as db:
-            await db.execute(text("SELECT 1"))
-    except Exception:
-        log.exception("health check: database unreachable")
+    """Readiness (also served as /readyz): 200 when the database answers and every extension's
+    components (the broker, the recorder, the data folder's disk) are up; 503 naming what is
+    down otherwise. The database is probed at most once a second and extension states come
+    from their own periodic checks, so a probe is cheap however often it comes."""
+    if not await request.app.state.database_probe.ok(context_of(request)):
         return error_response(503, "unavailable", "Database unreachable")
     components: dict[str, dict[str, Any]] = {"database": {"ok": True, "detail": "ok"}}
     for extension in request.app.state.extensions:
@@ -73,8 +112,11 @@ async def healthz(request: Request) -> JSONResponse:
         }
         return JSONResponse(body, status_code=503)
     if len(components) == 1:  # no extension reports anything: the plain answer
-        return ok(status="ok")
-    return ok(status="ok", components=components)
+        return answer(api.Health(status="ok"))
+    typed = {
+        name: api.Component(ok=s["ok"], detail=str(s["detail"])) for name, s in components.items()
+    }
+    return answer(api.Health(status="ok", components=typed))
 
 
 async def openapi_document(request: Request) -> JSONResponse:
@@ -91,6 +133,24 @@ async def prepare_schema(ctx: AppContext) -> None:
             f"Database schema is at {current or 'nothing'}, this version needs {head}: "
             "run `pooldesk-backend migrate` first"
         )
+
+
+def core_operations() -> dict[tuple[str, str], Operation]:
+    """The operation (summary and types) of every route the app serves without extensions."""
+    readiness = Operation(
+        "Readiness: database, broker, recorder (503 names what is down)",
+        api.Health,
+        error_answers={503: api.Unhealthy},
+    )
+    return {
+        ("/livez", "GET"): Operation("Liveness: touches nothing", api.Health),
+        ("/healthz", "GET"): readiness,
+        ("/readyz", "GET"): readiness,
+        ("/openapi.json", "GET"): Operation("This document", None),
+        **account_operations,
+        **device_operations,
+        **telemetry_operations,
+    }
 
 
 def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> Starlette:
@@ -147,27 +207,23 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
             metrics.unusual.labels(kind).inc()
 
     routes: list[BaseRoute] = [
+        route("/livez", {"GET": livez}),
         route("/healthz", {"GET": healthz}),
+        route("/readyz", {"GET": healthz}),
         route("/openapi.json", {"GET": openapi_document}),
         *account_routes,
         *device_routes,
         *telemetry_routes,
     ]
-    operations: dict[tuple[str, str], dict[str, Any]] = dict(openapi.OPERATIONS)
+    operations = core_operations()
     for extension in extensions:
         routes.extend(extension.routes)
         operations.update(extension.openapi)
     if metrics is not None:
         routes.append(route("/metrics", {"GET": metrics_endpoint}))
-        operations[("/metrics", "GET")] = {
-            "summary": "Prometheus metrics (only with POOLDESK_METRICS=1)",
-            "responses": {
-                "200": {
-                    "description": "Prometheus text format",
-                    "content": {"text/plain": {"schema": {"type": "string"}}},
-                }
-            },
-        }
+        operations[("/metrics", "GET")] = Operation(
+            "Prometheus metrics (only with POOLDESK_METRICS=1)", None, media_type="text/plain"
+        )
 
     app = Starlette(
         routes=routes,
@@ -186,5 +242,6 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
     app.state.metrics = metrics
     app.state.ctx = ctx
     app.state.extensions = list(extensions)
-    app.state.openapi = openapi.build_document(routes, operations)
+    app.state.database_probe = DatabaseProbe()
+    app.state.openapi = build_document(routes, operations)
     return app

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from pooldesk_server.accounts.events import AccountEvents
 from pooldesk_server.db.engine import Database
 from pooldesk_server.http.forwarded import forwarded_client
+from pooldesk_server.http.session_cache import SessionCache
 from pooldesk_server.security.passwords import Passwords
 from pooldesk_server.security.tokens import Tokens
 from pooldesk_server.settings import Settings
@@ -21,9 +22,14 @@ class AppContext:
     passwords: Passwords
     tokens: Tokens
     events: AccountEvents
+    session_cache: SessionCache
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
+        events = AccountEvents()
+        session_cache = SessionCache(settings.session_cache_seconds)
+        # First subscriber: a revocation reaches the cache before anything slower runs.
+        events.subscribe(session_cache.on_account_event)
         return cls(
             settings=settings,
             db=Database(settings.database_url),
@@ -40,7 +46,8 @@ class AppContext:
                 refresh_seconds=settings.refresh_token_seconds,
                 leeway_seconds=settings.token_leeway_seconds,
             ),
-            events=AccountEvents(),
+            events=events,
+            session_cache=session_cache,
         )
 
 

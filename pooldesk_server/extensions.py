@@ -8,19 +8,20 @@ free of broker code, and lets tests build the app with or without a broker.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from starlette.routing import BaseRoute
 
 from pooldesk_server.context import AppContext
+from pooldesk_server.http.contract import Operation
 from pooldesk_server.settings import Settings
 
 
 class Extension(Protocol):
     name: str
     routes: Sequence[BaseRoute]
-    # (path, METHOD) -> OpenAPI operation object, one per route method.
-    openapi: Mapping[tuple[str, str], dict[str, Any]]
+    # (path, METHOD) -> its operation (types and summary), one per route method.
+    openapi: Mapping[tuple[str, str], Operation]
 
     async def start(self, ctx: AppContext) -> None:
         """Called in the app's lifespan after migrations; may subscribe to ctx.events."""

@@ -78,6 +78,9 @@ class Settings:
     refresh_grace_seconds: int = 30
     # Clock difference tolerated between instances for a token's `iat`.
     token_leeway_seconds: int = 30
+    # How long a session read from the database may answer authenticated reads from memory:
+    # the bound on seeing another instance's revocation (pooldesk_server/http/session_cache.py).
+    session_cache_seconds: float = 2.0
     # An address that signed in successfully is remembered this long (gets through account locks).
     known_address_days: int = 90
     # ---- broker and service (issue #17; pooldesk_server/broker/, pooldesk_server/recorder/) ----
@@ -217,6 +220,7 @@ def _abuse_settings(env: Mapping[str, str], environment: str) -> dict[str, objec
         "max_devices_per_user": _int(env, "POOLDESK_MAX_DEVICES_PER_USER", 50, 1),
         "refresh_grace_seconds": _int(env, "POOLDESK_REFRESH_GRACE_SECONDS", 30, 0),
         "token_leeway_seconds": _int(env, "POOLDESK_TOKEN_LEEWAY_SECONDS", 30, 0),
+        "session_cache_seconds": _int(env, "POOLDESK_SESSION_CACHE_SECONDS", 2, 0),
     }
 
 

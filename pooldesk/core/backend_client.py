@@ -16,11 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import httpx
+import msgspec
 
 from pooldesk import __version__
+from pooldesk.core import api_types as api
 from pooldesk.core.models import (
     DeviceInfo,
     HistoryEvent,
@@ -34,6 +36,7 @@ from pooldesk.core.models import (
 )
 
 log = logging.getLogger(__name__)
+A = TypeVar("A", bound=msgspec.Struct)
 REFRESH_MARGIN_S = 60.0
 
 
@@ -126,13 +129,12 @@ class BackendClient:
         if self.on_tokens:
             self.on_tokens(tokens)
 
-    def _take_tokens(self, data: dict[str, Any]) -> None:
-        expires_in = float(data.get("expiresIn") or 3600)
+    def _take_tokens(self, pair: api.TokenPair) -> None:
         self._set_tokens(
             Tokens(
-                access=str(data["token"]),
-                refresh=str(data["refreshToken"]),
-                expires_at=time.monotonic() + expires_in,
+                access=pair.token,
+                refresh=pair.refresh_token,
+                expires_at=time.monotonic() + float(pair.expires_in or 3600),
             )
         )
 
@@ -165,6 +167,21 @@ class BackendClient:
             ) from None
 
     @staticmethod
+    def _typed(response: httpx.Response, answer_type: type[A]) -> A:
+        """A success answer as its type (pooldesk.core.api_types), or ApiError."""
+        BackendClient._result(response)
+        try:
+            return msgspec.json.decode(response.content, type=answer_type)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            log.warning("unexpected answer from %s: %s", response.request.url.path, exc)
+            raise ApiError(
+                f"The server's answer was not what this app expects ({exc}). "
+                "Is the server a PoolDesk backend of a matching version?",
+                "bad_response",
+                response.status_code,
+            ) from None
+
+    @staticmethod
     def _result(response: httpx.Response) -> dict[str, Any]:
         try:
             data = response.json()
@@ -189,10 +206,10 @@ class BackendClient:
             message, str(error.get("code") or "error"), response.status_code, retry_after
         )
 
-    async def _public(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        return self._result(await self._send(method, path, **kwargs))
+    async def _public(self, answer_type: type[A], method: str, path: str, **kwargs: Any) -> A:
+        return self._typed(await self._send(method, path, **kwargs), answer_type)
 
-    async def _authed(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _authed(self, answer_type: type[A], method: str, path: str, **kwargs: Any) -> A:
         tokens = self._tokens
         if tokens is None:
             raise SessionEnded("You are signed out. Sign in again.", "unauthorized", 401)
@@ -204,7 +221,7 @@ class BackendClient:
             response = await self._send(method, path, token=self._access(), **kwargs)
             if response.status_code == 401:
                 self._end_session(self._error_message(response) or "Your session has ended.")
-        return self._result(response)
+        return self._typed(response, answer_type)
 
     def _access(self) -> str:
         if self._tokens is None:
@@ -233,7 +250,7 @@ class BackendClient:
         )
         if response.status_code in (400, 401, 403):
             self._end_session(self._error_message(response) or "Your session has ended.")
-        self._take_tokens(self._result(response))
+        self._take_tokens(self._typed(response, api.TokenPair))
         log.info("access token refreshed")
 
     def _end_session(self, server_message: str) -> NoReturn:
@@ -254,15 +271,18 @@ class BackendClient:
         body = {"username": username, "email": email, "password": password}
         if device_id:
             body["deviceId"] = device_id
-        data = await self._public("POST", "/api/auth/register", json=body)
-        return str(data.get("message") or "Registration successful")
+        data = await self._public(api.Registered, "POST", "/api/auth/register", json=body)
+        return data.message or "Registration successful"
 
     async def login(self, username: str, password: str) -> User:
         data = await self._public(
-            "POST", "/api/auth/login", json={"username": username, "password": password}
+            api.SignedIn,
+            "POST",
+            "/api/auth/login",
+            json={"username": username, "password": password},
         )
         self._take_tokens(data)
-        return User.from_json(data.get("user") or {"username": username})
+        return User.from_api(data.user)
 
     async def restore(self, refresh_token: str) -> User:
         """Start from a stored refresh token: rotate it, then ask who we are."""
@@ -272,47 +292,53 @@ class BackendClient:
         return user
 
     async def verify(self) -> tuple[User, str]:
-        data = await self._authed("GET", "/api/auth/verify")
-        return User.from_json(data.get("user") or {}), str(data.get("sessionId") or "")
+        data = await self._authed(api.Verified, "GET", "/api/auth/verify")
+        return User.from_api(data.user), data.session_id
 
     async def logout(self) -> None:
         """End the session on the server; the local tokens are dropped whatever happens."""
         try:
             if self._tokens is not None:
-                await self._authed("POST", "/api/auth/logout")
+                await self._authed(api.Message, "POST", "/api/auth/logout")
         finally:
             self.forget_tokens()
 
     async def sessions(self) -> list[SessionInfo]:
-        data = await self._authed("GET", "/api/auth/sessions")
-        return [SessionInfo.from_json(item) for item in data.get("sessions", [])]
+        data = await self._authed(api.Sessions, "GET", "/api/auth/sessions")
+        return [SessionInfo.from_api(item) for item in data.sessions]
 
     async def end_session(self, session_id: str) -> None:
-        await self._authed("DELETE", f"/api/auth/sessions/{session_id}")
+        await self._authed(api.Message, "DELETE", f"/api/auth/sessions/{session_id}")
 
     async def change_password(self, current: str, new: str) -> str:
         data = await self._authed(
-            "POST", "/api/auth/password", json={"currentPassword": current, "newPassword": new}
+            api.Message,
+            "POST",
+            "/api/auth/password",
+            json={"currentPassword": current, "newPassword": new},
         )
-        if data.get("token") and data.get("refreshToken"):
-            self._take_tokens(data)
-        return str(data.get("message") or "Password changed")
+        return data.message or "Password changed"
 
     async def mqtt_credentials(self) -> MqttCredentials:
-        return MqttCredentials.from_json(await self._authed("GET", "/api/auth/mqtt-credentials"))
+        answer = await self._authed(api.MqttCredentials, "GET", "/api/auth/mqtt-credentials")
+        return MqttCredentials.from_api(answer)
 
     # -- devices, history, account -------------------------------------------------------------
     async def device_credentials(self, device_id: str) -> dict[str, Any]:
-        """Issue (or rotate) a device's own broker login; the answer goes into its binding."""
-        return await self._authed("POST", f"/api/devices/{device_id}/credentials")
+        """Issue (or rotate) a device's own broker login; the answer (checked against its type,
+        as the API names the fields) goes into its binding."""
+        answer = await self._authed(
+            api.DeviceCredentials, "POST", f"/api/devices/{device_id}/credentials"
+        )
+        return msgspec.to_builtins(answer)
 
     async def devices(self) -> list[DeviceInfo]:
-        data = await self._authed("GET", "/api/devices")
-        return [DeviceInfo.from_json(item) for item in data.get("devices", [])]
+        data = await self._authed(api.Devices, "GET", "/api/devices")
+        return [DeviceInfo.from_api(item) for item in data.devices]
 
     async def device(self, device_id: str) -> DeviceInfo:
-        data = await self._authed("GET", f"/api/devices/{device_id}")
-        return DeviceInfo.from_json(data["device"])
+        data = await self._authed(api.DeviceAnswer, "GET", f"/api/devices/{device_id}")
+        return DeviceInfo.from_api(data.device)
 
     async def add_device(
         self,
@@ -329,20 +355,22 @@ class BackendClient:
             body["claimCode"] = claim_code
         if setup_code:
             body["setupCode"] = setup_code
-        data = await self._authed("POST", "/api/devices", json=body)
-        return DeviceInfo.from_json(data["device"])
+        data = await self._authed(api.DeviceAnswer, "POST", "/api/devices", json=body)
+        return DeviceInfo.from_api(data.device)
 
     async def end_setup_grant(self, device_id: str) -> None:
         """The installer is done: give up the set-up grant on the owner's device at once."""
-        await self._authed("DELETE", f"/api/devices/{device_id}/setup-grant")
+        await self._authed(api.Message, "DELETE", f"/api/devices/{device_id}/setup-grant")
 
     async def rename_device(self, device_id: str, name: str) -> DeviceInfo:
-        data = await self._authed("PATCH", f"/api/devices/{device_id}", json={"name": name})
-        return DeviceInfo.from_json(data["device"])
+        data = await self._authed(
+            api.DeviceAnswer, "PATCH", f"/api/devices/{device_id}", json={"name": name}
+        )
+        return DeviceInfo.from_api(data.device)
 
     async def remove_device(self, device_id: str) -> str:
-        data = await self._authed("DELETE", f"/api/devices/{device_id}")
-        return str(data.get("message") or "Device removed")
+        data = await self._authed(api.Message, "DELETE", f"/api/devices/{device_id}")
+        return data.message or "Device removed"
 
     async def history(
         self,
@@ -365,17 +393,17 @@ class BackendClient:
             params["limit"] = limit
         if cursor:
             params["cursor"] = cursor
-        data = await self._authed("GET", "/api/history", params=params)
-        events = [HistoryEvent.from_json(item) for item in data.get("events", [])]
-        return HistoryPage([e for e in events if e is not None], data.get("nextCursor") or None)
+        data = await self._authed(api.History, "GET", "/api/history", params=params)
+        events = [HistoryEvent.from_api(item) for item in data.events]
+        return HistoryPage([e for e in events if e is not None], data.next_cursor or None)
 
     # -- sharing, set-up codes, hand-over (docs/sharing.md) --------------------------------------
     async def shares(self) -> tuple[list[Share], list[Share]]:
         """(given, received): shares this account gives, and those it was given or offered."""
-        data = await self._authed("GET", "/api/shares")
+        data = await self._authed(api.Shares, "GET", "/api/shares")
         return (
-            [Share.from_json(item) for item in data.get("given", [])],
-            [Share.from_json(item) for item in data.get("received", [])],
+            [Share.from_api(item) for item in data.given],
+            [Share.from_api(item) for item in data.received],
         )
 
     async def invite(self, username: str, role: str, device_id: str | None) -> Share:
@@ -383,63 +411,71 @@ class BackendClient:
         body: dict[str, Any] = {"username": username, "role": role}
         if device_id:
             body["deviceId"] = device_id
-        return Share.from_json((await self._authed("POST", "/api/shares", json=body))["share"])
+        data = await self._authed(api.ShareAnswer, "POST", "/api/shares", json=body)
+        return Share.from_api(data.share)
 
     async def accept_share(self, share_id: str) -> Share:
-        data = await self._authed("POST", f"/api/shares/{share_id}/accept")
-        return Share.from_json(data["share"])
+        data = await self._authed(api.ShareAnswer, "POST", f"/api/shares/{share_id}/accept")
+        return Share.from_api(data.share)
 
     async def change_share_role(self, share_id: str, role: str) -> Share:
-        data = await self._authed("PATCH", f"/api/shares/{share_id}", json={"role": role})
-        return Share.from_json(data["share"])
+        data = await self._authed(
+            api.ShareAnswer, "PATCH", f"/api/shares/{share_id}", json={"role": role}
+        )
+        return Share.from_api(data.share)
 
     async def end_share(self, share_id: str) -> str:
         """Withdraw, revoke, decline or leave: either side ends a share."""
-        data = await self._authed("DELETE", f"/api/shares/{share_id}")
-        return str(data.get("message") or "Access ended")
+        data = await self._authed(api.Message, "DELETE", f"/api/shares/{share_id}")
+        return data.message or "Access ended"
 
     async def create_setup_code(self) -> SetupCode:
-        data = await self._authed("POST", "/api/setup-codes")
-        return SetupCode.from_json(data["setupCode"])
+        data = await self._authed(api.SetupCodeAnswer, "POST", "/api/setup-codes")
+        return SetupCode.from_api(data.setup_code)
 
     async def setup_codes(self) -> list[SetupCode]:
-        data = await self._authed("GET", "/api/setup-codes")
-        return [SetupCode.from_json(item) for item in data.get("setupCodes", [])]
+        data = await self._authed(api.SetupCodes, "GET", "/api/setup-codes")
+        return [SetupCode.from_api(item) for item in data.setup_codes]
 
     async def delete_setup_code(self, code_id: str) -> None:
-        await self._authed("DELETE", f"/api/setup-codes/{code_id}")
+        await self._authed(api.Answer, "DELETE", f"/api/setup-codes/{code_id}")
 
     async def offer_transfer(self, device_id: str, username: str, history: str) -> Transfer:
         data = await self._authed(
+            api.TransferAnswer,
             "POST",
             f"/api/devices/{device_id}/transfer",
             json={"username": username, "history": history},
         )
-        return Transfer.from_json(data["transfer"])
+        return Transfer.from_api(data.transfer)
 
     async def transfers(self) -> tuple[list[Transfer], list[Transfer]]:
         """(outgoing, incoming)."""
-        data = await self._authed("GET", "/api/transfers")
+        data = await self._authed(api.Transfers, "GET", "/api/transfers")
         return (
-            [Transfer.from_json(item) for item in data.get("outgoing", [])],
-            [Transfer.from_json(item) for item in data.get("incoming", [])],
+            [Transfer.from_api(item) for item in data.outgoing],
+            [Transfer.from_api(item) for item in data.incoming],
         )
 
     async def accept_transfer(self, transfer_id: str) -> Transfer:
-        data = await self._authed("POST", f"/api/transfers/{transfer_id}/accept")
-        return Transfer.from_json(data["transfer"])
+        data = await self._authed(
+            api.TransferAnswer, "POST", f"/api/transfers/{transfer_id}/accept"
+        )
+        return Transfer.from_api(data.transfer)
 
     async def cancel_transfer(self, transfer_id: str) -> None:
-        await self._authed("DELETE", f"/api/transfers/{transfer_id}")
+        await self._authed(api.Answer, "DELETE", f"/api/transfers/{transfer_id}")
 
     async def export_account(self) -> dict[str, Any]:
-        data = await self._authed("GET", "/api/account/export")
-        return data.get("data", data)
+        data = await self._authed(api.Export, "GET", "/api/account/export")
+        return data.data
 
     async def delete_account(self, password: str) -> str:
-        data = await self._authed("DELETE", "/api/account", json={"password": password})
+        data = await self._authed(
+            api.Message, "DELETE", "/api/account", json={"password": password}
+        )
         self.forget_tokens()
-        return str(data.get("message") or "Account deleted")
+        return data.message or "Account deleted"
 
 
 _SIGN_IN_AGAIN = re.compile(r"[;,.]?\s*sign in again\.?\s*$", re.IGNORECASE)

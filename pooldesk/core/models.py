@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pooldesk.core import api_types as api
+
 
 def parse_time(value: Any) -> datetime | None:
     """UTC ISO-8601 (with `Z`) or epoch seconds -> aware datetime; None when absent or bad."""
@@ -32,6 +34,12 @@ class User:
     device_id: str = ""
 
     @classmethod
+    def from_api(cls, user: api.UserInfo) -> User:
+        return cls(
+            id=user.id, username=user.username, email=user.email, device_id=user.device_id or ""
+        )
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> User:
         return cls(
             id=str(data.get("id", "")),
@@ -48,6 +56,16 @@ class SessionInfo:
     last_used_at: datetime | None
     user_agent: str
     current: bool
+
+    @classmethod
+    def from_api(cls, session: api.SessionInfo) -> SessionInfo:
+        return cls(
+            id=session.id,
+            created_at=parse_time(session.created_at),
+            last_used_at=parse_time(session.last_used_at),
+            user_agent=session.user_agent,
+            current=session.current,
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SessionInfo:
@@ -68,6 +86,17 @@ class MqttCredentials:
     topic_prefix: str
     broker_url: str
     ca_cert: str | None = None
+
+    @classmethod
+    def from_api(cls, answer: api.MqttCredentials) -> MqttCredentials:
+        return cls(
+            user=answer.mqtt_user,
+            password=answer.mqtt_password,
+            client_id=answer.client_id,
+            topic_prefix=answer.topic_prefix,
+            broker_url=answer.broker_url,
+            ca_cert=getattr(answer, "ca_cert", None) or None,
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MqttCredentials:
@@ -97,6 +126,18 @@ class DeviceInfo:
         return self.device_id.lower()
 
     @classmethod
+    def from_api(cls, device: api.Device) -> DeviceInfo:
+        return cls(
+            device_id=device.device_id,
+            name=device.name or device.device_id,
+            topic_prefix=device.topic_prefix,
+            status=device.status or "offline",
+            last_seen=parse_time(device.last_seen),
+            owner=device.owner or "",
+            role=device.role,
+        )
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeviceInfo:
         return cls(
             device_id=str(data["deviceId"]),
@@ -123,17 +164,16 @@ class Share:
     accepted_at: datetime | None
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Share:
-        device = data.get("deviceId")
+    def from_api(cls, share: api.Share) -> Share:
         return cls(
-            id=str(data["id"]),
-            owner=str(data.get("owner") or ""),
-            member=str(data.get("member") or ""),
-            device_id=str(device) if device else None,
-            role=str(data.get("role") or "viewer"),
-            status=str(data.get("status") or "pending"),
-            created_at=parse_time(data.get("createdAt")),
-            accepted_at=parse_time(data.get("acceptedAt")),
+            id=share.id,
+            owner=share.owner,
+            member=share.member,
+            device_id=share.device_id or None,
+            role=share.role,
+            status=share.status,
+            created_at=parse_time(share.created_at),
+            accepted_at=parse_time(share.accepted_at),
         )
 
 
@@ -147,12 +187,12 @@ class SetupCode:
     created_at: datetime | None = None
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SetupCode:
+    def from_api(cls, code: api.NewSetupCode | api.LiveSetupCode) -> SetupCode:
         return cls(
-            id=str(data["id"]),
-            expires_at=parse_time(data.get("expiresAt")),
-            code=str(data.get("code") or ""),
-            created_at=parse_time(data.get("createdAt")),
+            id=code.id,
+            expires_at=parse_time(code.expires_at),
+            code=code.code if isinstance(code, api.NewSetupCode) else "",
+            created_at=parse_time(getattr(code, "created_at", None)),
         )
 
 
@@ -175,17 +215,17 @@ class Transfer:
         return self.status in ("offered", "moving")
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Transfer:
+    def from_api(cls, transfer: api.Transfer) -> Transfer:
         return cls(
-            id=str(data["id"]),
-            device_id=str(data.get("deviceId") or ""),
-            from_user=str(data.get("from") or ""),
-            to_user=str(data.get("to") or ""),
-            history=str(data.get("history") or "keep"),
-            status=str(data.get("status") or "offered"),
-            reason=str(data["reason"]) if data.get("reason") else None,
-            created_at=parse_time(data.get("createdAt")),
-            updated_at=parse_time(data.get("updatedAt")),
+            id=transfer.id,
+            device_id=transfer.device_id,
+            from_user=transfer.from_user,
+            to_user=transfer.to_user,
+            history=transfer.history,
+            status=transfer.status,
+            reason=transfer.reason or None,
+            created_at=parse_time(transfer.created_at),
+            updated_at=parse_time(transfer.updated_at),
         )
 
 
@@ -195,6 +235,14 @@ class HistoryEvent:
     type: str
     data: dict[str, Any]
     ts: datetime
+
+    @classmethod
+    def from_api(cls, event: api.HistoryEvent) -> HistoryEvent | None:
+        ts = parse_time(event.ts)
+        if ts is None:
+            return None
+        data = event.data if isinstance(event.data, dict) else {}
+        return cls(device_id=event.device_id, type=event.type, data=data, ts=ts)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HistoryEvent | None:

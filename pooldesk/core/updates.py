@@ -5,8 +5,8 @@ this reads `firmware` from GET /api/devices and starts updates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
 
 FINAL = ("confirmed", "rolled_back", "failed")
@@ -74,27 +74,21 @@ class FirmwareInfo:
         return self.update is not None and not self.update.final
 
 
-def parse_update(data: Any) -> UpdateInfo | None:
-    if not isinstance(data, dict) or not isinstance(data.get("state"), str):
-        return None
-    progress = data.get("progress")
-    reason = data.get("reason")
+def parse_update(update: api.FirmwareUpdate) -> UpdateInfo:
     return UpdateInfo(
-        id=str(data.get("id") or ""),
-        version=str(data.get("version") or "?"),
-        state=data["state"],
-        progress=progress if isinstance(progress, int) else None,
-        reason=reason if isinstance(reason, str) else None,
+        id=update.id,
+        version=update.version,
+        state=update.state,
+        progress=update.progress,
+        reason=update.reason,
     )
 
 
-def parse_firmware(device: dict[str, Any]) -> FirmwareInfo:
-    fw = device.get("firmware") if isinstance(device.get("firmware"), dict) else {}
-    running, available = fw.get("running"), fw.get("available")
+def parse_firmware(firmware: api.Firmware) -> FirmwareInfo:
     return FirmwareInfo(
-        running=running if isinstance(running, str) else None,
-        available=available if isinstance(available, str) else None,
-        update=parse_update(fw.get("update")),
+        running=firmware.running,
+        available=firmware.available,
+        update=parse_update(firmware.update) if firmware.update is not None else None,
     )
 
 
@@ -104,18 +98,18 @@ class Updates:
     def __init__(self, client: BackendClient) -> None:
         self.client = client
 
+    async def every_device(self) -> dict[str, FirmwareInfo]:
+        """Device id as the API spells it -> its firmware, for every device of the account."""
+        data = await self.client._authed(api.Devices, "GET", "/api/devices")
+        return {device.device_id: parse_firmware(device.firmware) for device in data.devices}
+
     async def firmware(self, device_id: str) -> FirmwareInfo:
-        data = await self.client._authed("GET", "/api/devices")
-        for device in data.get("devices", []):
-            if isinstance(device, dict) and device.get("deviceId") == device_id:
-                return parse_firmware(device)
-        return FirmwareInfo(None, None, None)
+        found = await self.every_device()
+        return found.get(device_id, FirmwareInfo(None, None, None))
 
     async def start(self, device_id: str, version: str | None = None) -> UpdateInfo:
         body = {} if version is None else {"version": version}
         data = await self.client._authed(
-            "POST", f"/api/devices/{device_id}/firmware-update", json=body
+            api.UpdateStarted, "POST", f"/api/devices/{device_id}/firmware-update", json=body
         )
-        info = parse_update(data.get("update"))
-        assert info is not None
-        return info
+        return parse_update(data.update)

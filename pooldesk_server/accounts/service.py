@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
 from pooldesk_server.accounts.events import (
     AccountDeleted,
@@ -67,8 +68,8 @@ class TokenPair:
     session_id: str
 
 
-def user_json(user: User, device_id: str | None) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username, "email": user.email, "deviceId": device_id}
+def user_json(user: User, device_id: str | None) -> api.UserInfo:
+    return api.UserInfo(id=user.id, username=user.username, email=user.email, device_id=device_id)
 
 
 async def _check_available(db: AsyncSession, username: str) -> None:
@@ -184,7 +185,9 @@ class AccountService:
 
     # -- login and tokens ---------------------------------------------------------------------
 
-    async def login(self, username: str, password: str, client: Client) -> tuple[TokenPair, dict]:
+    async def login(
+        self, username: str, password: str, client: Client
+    ) -> tuple[TokenPair, api.UserInfo]:
         keys = throttle.keys_for(username, client.address)
         async with self.ctx.db.write() as db:
             user = await db.scalar(select(User).where(User.username == username))

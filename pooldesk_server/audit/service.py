@@ -8,6 +8,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pooldesk.core import api_types as api
 from pooldesk_server.db.models import AuditEntry
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.timefmt import iso
@@ -59,15 +60,15 @@ def record(
     )
 
 
-def entry_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": iso(entry.at),
-        "event": entry.event,
-        "outcome": entry.outcome,
-        "clientAddress": entry.client_address,
-        "detail": json.loads(entry.detail or "{}"),
-    }
+def entry_json(entry: AuditEntry) -> api.AuditEntry:
+    return api.AuditEntry(
+        id=entry.id,
+        at=iso(entry.at) or "",
+        event=entry.event,
+        outcome=entry.outcome,  # type: ignore[arg-type]
+        client_address=entry.client_address,
+        detail=json.loads(entry.detail or "{}"),
+    )
 
 
 async def entries_for(

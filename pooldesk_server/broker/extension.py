@@ -46,6 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
+from pooldesk.core import api_types as api
 from pooldesk_server.accounts.events import AccountEvent
 from pooldesk_server.audit.service import record
 from pooldesk_server.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerRejected
@@ -77,10 +78,10 @@ from pooldesk_server.devices.service import (
     owned_device,
 )
 from pooldesk_server.http.auth import require_user
+from pooldesk_server.http.contract import BEARER, Operation
 from pooldesk_server.http.errors import ApiError, not_found, unauthorized
-from pooldesk_server.http.responses import ok
+from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
-from pooldesk_server.openapi import BEARER, STRING, obj, op
 from pooldesk_server.settings import Settings
 
 if TYPE_CHECKING:
@@ -104,15 +105,6 @@ SERVICE_LOGIN_PREFIXES = ("recorder-",)  # logins the backend keeps for itself, 
 # (an external Mosquitto may serve other clients too). `svc-` are short-lived service logins.
 POOLDESK_LOGIN_PREFIXES = ("app-", "dev-", "svc-", "recorder-")
 
-CREDENTIALS = obj(
-    mqttUser=STRING,
-    mqttPassword=STRING,
-    clientId=STRING,
-    topicPrefix=STRING,
-    brokerUrl=STRING,
-    caCert={"type": ["string", "null"]},
-)
-DEVICE_CREDENTIALS = {"allOf": [CREDENTIALS, obj(apiKey=STRING)]}
 PUBLIC_URL_SCHEMES = ("mqtts", "wss")
 
 
@@ -298,16 +290,16 @@ class BrokerExtension:
             route("/api/auth/mqtt-credentials", {"GET": self.session_credentials}),
             route("/api/devices/{device_id}/credentials", {"POST": self.device_credentials}),
         ]
-        self.openapi: dict[tuple[str, str], dict[str, Any]] = {
-            ("/api/auth/mqtt-credentials", "GET"): op(
+        self.openapi: dict[tuple[str, str], Operation] = {
+            ("/api/auth/mqtt-credentials", "GET"): Operation(
                 "MQTT login of this session (asking again rotates its password)",
-                result=CREDENTIALS,
+                api.MqttCredentials,
                 errors=(503,),
                 security=BEARER,
             ),
-            ("/api/devices/{device_id}/credentials", "POST"): op(
+            ("/api/devices/{device_id}/credentials", "POST"): Operation(
                 "Issue (or rotate) the device's MQTT login and API key",
-                result=DEVICE_CREDENTIALS,
+                api.DeviceCredentials,
                 errors=(404, 503),
                 security=BEARER,
             ),
@@ -320,9 +312,8 @@ class BrokerExtension:
                 self.routes.append(auth_route)
                 for method in auth_route.methods or ():
                     if method != "HEAD":
-                        self.openapi[(auth_route.path, method)] = op(
-                            "Broker asks: authentication / authorization (shared secret)",
-                            result=obj(),
+                        self.openapi[(auth_route.path, method)] = Operation(
+                            "Broker asks: authentication / authorization (shared secret)", None
                         )
 
     @property
@@ -554,13 +545,15 @@ class BrokerExtension:
             session_id=auth.session_id,
             device_pk=None,
         )
-        return ok(
-            mqttUser=login.username,
-            mqttPassword=login.password,
-            clientId=login.client_id,
-            topicPrefix=user_prefix(auth.user.username),
-            brokerUrl=broker_url,
-            caCert=ca_pem,
+        return answer(
+            api.MqttCredentials(
+                mqtt_user=login.username,
+                mqtt_password=login.password,
+                client_id=login.client_id,
+                topic_prefix=user_prefix(auth.user.username),
+                broker_url=broker_url,
+                ca_cert=ca_pem,
+            )
         )
 
     async def device_credentials(self, request: Request) -> JSONResponse:
@@ -583,14 +576,16 @@ class BrokerExtension:
             device=device,
         )
         lan_url = getattr(backend, "lan_url", None)
-        return ok(
-            mqttUser=login.username,
-            mqttPassword=login.password,
-            clientId=login.client_id,
-            topicPrefix=device.topic_prefix,
-            brokerUrl=lan_url or backend.broker_url,
-            caCert=backend.ca_cert_pem,
-            apiKey=api_key,
+        return answer(
+            api.DeviceCredentials(
+                mqtt_user=login.username,
+                mqtt_password=login.password,
+                client_id=login.client_id,
+                topic_prefix=device.topic_prefix,
+                broker_url=lan_url or backend.broker_url,
+                ca_cert=backend.ca_cert_pem,
+                api_key=api_key,
+            )
         )
 
     async def _issue(

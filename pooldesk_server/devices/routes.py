@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
 from pooldesk_server.accounts.events import DeviceUnbound
 from pooldesk_server.audit.service import record
@@ -14,9 +15,10 @@ from pooldesk_server.devices import service
 from pooldesk_server.devices.ids import check_device_id, normalize_device_id
 from pooldesk_server.firmware.service import firmware_json
 from pooldesk_server.http.auth import require_user
-from pooldesk_server.http.body import optional_str, read_json_object, required_str
+from pooldesk_server.http.body import read_body
+from pooldesk_server.http.contract import BEARER, Operation
 from pooldesk_server.http.errors import conflict, not_found
-from pooldesk_server.http.responses import ok
+from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 
 
@@ -28,25 +30,24 @@ def _path_device_id(request: Request) -> str:
 
 
 async def list_devices(request: Request) -> JSONResponse:
-    async with context_of(request).db.read() as db:
-        auth = await require_user(request, db)
-        owned = await service.devices_of(db, auth.user.id)
-        listed = []
-        for d in owned:
-            item = service.device_json(d)
-            item["firmware"] = await firmware_json(db, d)  # docs/updates.md
-            listed.append(item)
-    return ok(devices=listed)
+    auth = await require_user(request, cached=True)
+    ctx = context_of(request)
+    owned = await service.device_rows_of(ctx.db, auth.user.id)
+    listed: list[api.ListedDevice] = []
+    if owned:
+        async with ctx.db.read() as db:
+            for d in owned:  # docs/updates.md
+                listed.append(service.listed_device(d, await firmware_json(db, d)))
+    return answer(api.Devices(devices=listed))
 
 
 async def add_device(request: Request) -> JSONResponse:
     auth = await require_user(request)
     ctx = context_of(request)
-    body = await read_json_object(request, ctx.settings.max_body_bytes)
-    device_id = check_device_id(required_str(body, "deviceId", max_length=32))
-    raw_name = optional_str(body, "name", max_length=256)
-    name = service.check_name(raw_name) if raw_name is not None else None
-    claim_code = optional_str(body, "claimCode", max_length=128)
+    body = await read_body(request, api.AddDeviceRequest, ctx.settings.max_body_bytes)
+    device_id = check_device_id(body.device_id)
+    name = service.check_name(body.name) if body.name is not None else None
+    claim_code = body.claim_code
     try:
         async with ctx.db.write() as db:
             # Counted first (and serialising this user's adds): 429 past the allowance.
@@ -87,15 +88,16 @@ async def add_device(request: Request) -> JSONResponse:
         raise conflict(f"Device {device_id} is already registered to another account") from None
     if refusal is not None:
         raise refusal
-    return ok(201, device=service.device_json(device))
+    ctx.session_cache.forget_user(auth.user.id)  # its first device may be this one now
+    return answer(api.DeviceAnswer(device=service.device_json(device)), 201)
 
 
 async def rename_device(request: Request) -> JSONResponse:
     auth = await require_user(request)
     ctx = context_of(request)
     device_id = _path_device_id(request)
-    body = await read_json_object(request, ctx.settings.max_body_bytes)
-    name = service.check_name(required_str(body, "name", max_length=256))
+    body = await read_body(request, api.RenameDeviceRequest, ctx.settings.max_body_bytes)
+    name = service.check_name(body.name)
     async with ctx.db.write() as db:
         device = await service.owned_device(db, auth.user.id, device_id)
         device.name = name
@@ -107,7 +109,7 @@ async def rename_device(request: Request) -> JSONResponse:
             client_address=client_address(request),
             deviceId=device_id,
         )
-    return ok(device=service.device_json(device))
+    return answer(api.DeviceAnswer(device=service.device_json(device)))
 
 
 async def remove_device(request: Request) -> JSONResponse:
@@ -126,7 +128,7 @@ async def remove_device(request: Request) -> JSONResponse:
             deviceId=device_id,
         )
     await ctx.events.publish(DeviceUnbound(auth.user.id, auth.user.username, device_id, mqtt_users))
-    return ok(message=f"Device {device_id} removed from your account")
+    return answer(api.Message(message=f"Device {device_id} removed from your account"))
 
 
 async def new_api_key(request: Request) -> JSONResponse:
@@ -144,8 +146,32 @@ async def new_api_key(request: Request) -> JSONResponse:
             client_address=client_address(request),
             deviceId=device_id,
         )
-    return ok(201, deviceId=device_id, apiKey=key)
+    return answer(api.ApiKey(device_id=device_id, api_key=key), 201)
 
+
+operations: dict[tuple[str, str], Operation] = {
+    ("/api/devices", "GET"): Operation("Your devices", api.Devices, security=BEARER),
+    ("/api/devices", "POST"): Operation(
+        "Add a device",
+        api.DeviceAnswer,
+        status=201,
+        body=api.AddDeviceRequest,
+        errors=(403, 409, 429),
+        security=BEARER,
+    ),
+    ("/api/devices/{device_id}", "PATCH"): Operation(
+        "Rename a device", api.DeviceAnswer, body=api.RenameDeviceRequest, security=BEARER
+    ),
+    ("/api/devices/{device_id}", "DELETE"): Operation(
+        "Unbind a device (its history goes too)", api.Message, security=BEARER
+    ),
+    ("/api/devices/{device_id}/api-key", "POST"): Operation(
+        "Issue a new API key for the device (the old one stops working); shown once",
+        api.ApiKey,
+        status=201,
+        security=BEARER,
+    ),
+}
 
 routes = [
     route("/api/devices", {"GET": list_devices, "POST": add_device}),

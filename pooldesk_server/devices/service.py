@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+import msgspec
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
+from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices.ids import normalize_claim_code, topic_prefix
@@ -30,16 +33,22 @@ def check_name(name: str) -> str:
     return name
 
 
-def device_json(device: Device) -> dict[str, Any]:
-    return {
-        "deviceId": device.device_id,
-        "name": device.name,
-        "type": device.device_type,
-        "topicPrefix": device.topic_prefix,
-        "status": device.status,
-        "lastSeen": iso(device.last_seen),
-        "createdAt": iso(device.created_at),
-    }
+def device_json(device: Any) -> api.Device:
+    """A Device, or a row of its columns (`device_rows_of`)."""
+    return api.Device(
+        device_id=device.device_id,
+        name=device.name,
+        type=device.device_type,
+        topic_prefix=device.topic_prefix,
+        status=device.status,
+        last_seen=iso(device.last_seen),
+        created_at=iso(device.created_at) or "",
+    )
+
+
+def listed_device(device: Any, firmware: api.Firmware) -> api.ListedDevice:
+    """`device_json` with the device's firmware, as GET /api/devices lists it."""
+    return api.ListedDevice(**msgspec.structs.asdict(device_json(device)), firmware=firmware)
 
 
 WRONG_CLAIM_CODE = "wrong_claim_code"
@@ -124,6 +133,40 @@ async def devices_of(db: AsyncSession, user_id: str) -> list[Device]:
         .order_by(Device.created_at, Device.device_id)
     )
     return list((await db.scalars(query)).all())
+
+
+_DEVICE_ROWS = (
+    select(
+        Device.id,
+        Device.device_id,
+        Device.name,
+        Device.device_type,
+        Device.topic_prefix,
+        Device.status,
+        Device.last_seen,
+        Device.created_at,
+    )
+    .where(Device.user_id == bindparam("uid"))
+    .order_by(Device.created_at, Device.device_id)
+)
+
+
+_FIRST_DEVICE_ID = (
+    select(Device.device_id)
+    .where(Device.user_id == bindparam("uid"))
+    .order_by(Device.created_at, Device.device_id)
+    .limit(1)
+)
+
+
+async def device_rows_of(db: Database, user_id: str) -> list[Any]:
+    """The user's devices as plain rows (the hot read: no ORM objects), for `device_json`."""
+    return list(await db.fetch(_DEVICE_ROWS, {"uid": user_id}))
+
+
+async def first_device_id_fast(db: Database, user_id: str) -> str | None:
+    rows = await db.fetch(_FIRST_DEVICE_ID, {"uid": user_id})
+    return rows[0].device_id if rows else None
 
 
 async def first_device_id(db: AsyncSession, user_id: str) -> str | None:

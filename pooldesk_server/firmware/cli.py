@@ -133,15 +133,15 @@ async def _status(database: Any, device: str | None) -> list[str]:
             query = query.where(Device.device_id == normalize_device_id(device))
         for d in (await db.scalars(query)).all():
             info = await service.firmware_json(db, d)
-            u = info["update"]
+            u = info.update
             what = (
                 "no update"
                 if u is None
                 else (
-                    f"{u['version']} {u['state']}"
-                    + (f" {u['progress']}%" if u["progress"] is not None else "")
-                    + (f" ({u['reason']})" if u["reason"] else "")
+                    f"{u.version} {u.state}"
+                    + (f" {u.progress}%" if u.progress is not None else "")
+                    + (f" ({u.reason})" if u.reason else "")
                 )
             )
-            lines.append(f"{d.device_id}\trunning {info['running'] or '?'}\t{what}")
+            lines.append(f"{d.device_id}\trunning {info.running or '?'}\t{what}")
     return lines or ["no devices"]

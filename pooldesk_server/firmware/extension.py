@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
+from pooldesk.core import api_types as api
 from pooldesk_firmware.tools.release import ReleaseError, read_bundle
 from pooldesk_server.audit.service import record
 from pooldesk_server.broker.base import BrokerLogin
@@ -27,11 +28,11 @@ from pooldesk_server.devices.ids import normalize_device_id
 from pooldesk_server.firmware import service
 from pooldesk_server.firmware.transport import OtaSession, offer_payload, session_rights
 from pooldesk_server.http.auth import require_user
-from pooldesk_server.http.body import optional_str, read_json_object
+from pooldesk_server.http.body import read_body
+from pooldesk_server.http.contract import BEARER, Operation
 from pooldesk_server.http.errors import ApiError, not_found
-from pooldesk_server.http.responses import ok
+from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
-from pooldesk_server.openapi import BEARER, STRING, obj, op
 from pooldesk_server.settings import Settings
 
 log = logging.getLogger("pooldesk_server.firmware")
@@ -39,14 +40,6 @@ log = logging.getLogger("pooldesk_server.firmware")
 POLL_S = 2.0  # updates queued by the CLI; the API's own wake the loop at once
 # An update that reaches no end in this time (a unit offline all along) is `failed`.
 DEFAULT_TIMEOUT_S = 1800.0
-
-UPDATE = obj(
-    id=STRING,
-    version=STRING,
-    state=STRING,
-    progress={"type": ["integer", "null"]},
-    reason={"type": ["string", "null"]},
-)
 
 
 def _api_error(e: service.FirmwareError) -> ApiError:
@@ -74,20 +67,20 @@ class FirmwareExtension:
             route("/api/devices/{device_id}/firmware-update", {"POST": self.update_device}),
             route("/api/firmware-update", {"POST": self.update_all}),
         ]
-        self.openapi: dict[tuple[str, str], dict[str, Any]] = {
-            ("/api/devices/{device_id}/firmware-update", "POST"): op(
+        self.openapi: dict[tuple[str, str], Operation] = {
+            ("/api/devices/{device_id}/firmware-update", "POST"): Operation(
                 "Update the device's firmware (default: the newest release)",
-                body=obj(version=STRING),
-                ok_status=202,
-                result=obj(update=UPDATE),
-                errors=(404, 409),
+                api.UpdateStarted,
+                status=202,
+                body=api.FirmwareUpdateRequest,
+                errors=(409,),
                 security=BEARER,
             ),
-            ("/api/firmware-update", "POST"): op(
+            ("/api/firmware-update", "POST"): Operation(
                 "Update every device of the account (default: the newest release)",
-                body=obj(version=STRING),
-                ok_status=202,
-                result=obj(updates={"type": "array", "items": UPDATE}),
+                api.UpdatesStarted,
+                status=202,
+                body=api.FirmwareUpdateRequest,
                 errors=(404,),
                 security=BEARER,
             ),
@@ -101,12 +94,13 @@ class FirmwareExtension:
         device_id = normalize_device_id(request.path_params["device_id"])
         if device_id is None:
             raise not_found("No such device: device ids look like ESP-XXXXXX")
-        body = await read_json_object(request, ctx.settings.max_body_bytes)
-        version = optional_str(body, "version", max_length=32)
+        body = await read_body(request, api.FirmwareUpdateRequest, ctx.settings.max_body_bytes)
         async with ctx.db.write() as db:
             device = await devices.owned_device(db, auth.user.id, device_id)
             try:
-                update = await service.start_update(db, device, version, force=False, by="owner")
+                update = await service.start_update(
+                    db, device, body.version, force=False, by="owner"
+                )
             except service.FirmwareError as e:
                 raise _api_error(e) from None
             record(
@@ -121,19 +115,18 @@ class FirmwareExtension:
                 by="owner",
             )
         self._wake.set()
-        return ok(202, update=service.update_json(update))
+        return answer(api.UpdateStarted(update=service.update_json(update)), 202)
 
     async def update_all(self, request: Request) -> JSONResponse:
         ctx = context_of(request)
         auth = await require_user(request)
-        body = await read_json_object(request, ctx.settings.max_body_bytes)
-        version = optional_str(body, "version", max_length=32)
-        started = []
+        body = await read_body(request, api.FirmwareUpdateRequest, ctx.settings.max_body_bytes)
+        started: list[api.FirmwareUpdate] = []
         async with ctx.db.write() as db:
             for device in await devices.devices_of(db, auth.user.id):
                 try:
                     update = await service.start_update(
-                        db, device, version, force=False, by="owner"
+                        db, device, body.version, force=False, by="owner"
                     )
                 except service.FirmwareError as e:
                     if e.status == 409:
@@ -152,7 +145,7 @@ class FirmwareExtension:
                 )
                 started.append(service.update_json(update))
         self._wake.set()
-        return ok(202, updates=started)
+        return answer(api.UpdatesStarted(updates=started), 202)
 
     # ---- lifespan ----
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Protocol, get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pooldesk.core import api_types as api
 from pooldesk_firmware.tools.release import Bundle, ReleaseError, parse_public, read_bundle, verify
 from pooldesk_firmware.tools.release import version_key as _version_key
 from pooldesk_server.db.models import Device, Event, FirmwareRelease, FirmwareUpdate
@@ -18,18 +19,16 @@ from pooldesk_server.db.types import utcnow
 from pooldesk_server.timefmt import iso
 
 # Every state an update goes through (docs/updates.md); the last three end it.
-STATES = (
-    "requested",
-    "offered",
-    "downloading",
-    "verifying",
-    "installed",
-    "confirmed",
-    "rolled_back",
-    "failed",
-)
+STATES: tuple[str, ...] = get_args(api.UpdateState)
 FINAL = ("confirmed", "rolled_back", "failed")
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
+
+
+class DeviceKey(Protocol):
+    """A Device, or a Core row carrying its primary key (the device list's lean read)."""
+
+    @property
+    def id(self) -> str: ...
 
 
 class FirmwareError(Exception):
@@ -96,7 +95,7 @@ async def latest_version(db: AsyncSession) -> str | None:
     return versions[-1] if versions else None
 
 
-async def running_version(db: AsyncSession, device: Device) -> str | None:
+async def running_version(db: AsyncSession, device: DeviceKey) -> str | None:
     """The version in the device's last `boot` event (recorded from P/event), if any."""
     row = await db.execute(
         select(Event.data)
@@ -115,7 +114,7 @@ async def running_version(db: AsyncSession, device: Device) -> str | None:
     return fw if isinstance(fw, str) else None
 
 
-async def current_update(db: AsyncSession, device: Device) -> FirmwareUpdate | None:
+async def current_update(db: AsyncSession, device: DeviceKey) -> FirmwareUpdate | None:
     row = await db.execute(
         select(FirmwareUpdate)
         .where(FirmwareUpdate.device_pk == device.id)
@@ -159,22 +158,20 @@ async def start_update(
     return update
 
 
-def update_json(update: FirmwareUpdate | None) -> dict[str, Any] | None:
-    if update is None:
-        return None
-    return {
-        "id": update.id,
-        "version": update.version,
-        "state": update.state,
-        "progress": update.progress,
-        "reason": update.reason,
-        "startedBy": update.started_by,
-        "startedAt": iso(update.created_at),
-        "updatedAt": iso(update.updated_at),
-    }
+def update_json(update: FirmwareUpdate) -> api.FirmwareUpdate:
+    return api.FirmwareUpdate(
+        id=update.id,
+        version=update.version,
+        state=update.state,  # type: ignore[arg-type]  # set_state admits only STATES
+        progress=update.progress,
+        reason=update.reason,
+        started_by=update.started_by,
+        started_at=iso(update.created_at) or "",
+        updated_at=iso(update.updated_at) or "",
+    )
 
 
-async def firmware_json(db: AsyncSession, device: Device) -> dict[str, Any]:
+async def firmware_json(db: AsyncSession, device: DeviceKey) -> api.Firmware:
     """What GET /api/devices shows per device under `firmware`."""
     running = await running_version(db, device)
     latest = await latest_version(db)
@@ -193,7 +190,11 @@ async def firmware_json(db: AsyncSession, device: Device) -> dict[str, Any]:
     if available is not None and update is not None and update.version == available:
         if update.state == "rolled_back":
             available = None  # it did not work on this unit: not offered again
-    return {"running": running, "available": available, "update": update_json(update)}
+    return api.Firmware(
+        running=running,
+        available=available,
+        update=update_json(update) if update is not None else None,
+    )
 
 
 def set_state(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from starlette.requests import Request
 
 from pooldesk_server.http.errors import ApiError, validation_error
@@ -60,20 +61,6 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def required_str(body: dict[str, Any], name: str, *, max_length: int = 1024) -> str:
-    value = body.get(name)
-    if value is None:
-        raise validation_error(f"Missing required field: {name}")
-    return _check_str(value, name, max_length)
-
-
-def optional_str(body: dict[str, Any], name: str, *, max_length: int = 1024) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    return _check_str(value, name, max_length)
-
-
 def _check_str(value: object, name: str, max_length: int) -> str:
     if not isinstance(value, str):
         raise validation_error(f"Field {name} must be a string")
@@ -84,8 +71,47 @@ def _check_str(value: object, name: str, max_length: int) -> str:
     return value
 
 
-def require_fields(body: dict[str, Any], names: tuple[str, ...]) -> None:
-    """One message naming every missing field, as the seed's troubleshooting expects."""
-    missing = [n for n in names if body.get(n) is None]
+B = TypeVar("B", bound=msgspec.Struct)
+
+
+def _is_text(kind: msgspec.inspect.Type) -> msgspec.inspect.StrType | None:
+    while isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    if isinstance(kind, msgspec.inspect.StrType):
+        return kind
+    if isinstance(kind, msgspec.inspect.UnionType):
+        for member in kind.types:
+            text = _is_text(member)
+            if text is not None:
+                return text
+    return None
+
+
+def parse_body(body: dict[str, Any], body_type: type[B]) -> B:
+    """The body as `body_type` (pooldesk.core.api_types): every missing required field named in
+    one message, then each text field checked for type, length and NUL. Rules beyond these
+    (patterns, names, passwords) are the handler's, with their own messages."""
+    info = msgspec.inspect.type_info(body_type)
+    assert isinstance(info, msgspec.inspect.StructType)
+    required = [f for f in info.fields if f.required]
+    missing = [f.encode_name for f in required if body.get(f.encode_name) is None]
     if missing:
-        raise validation_error("Missing required field(s): " + ", ".join(missing))
+        if len(required) > 1:
+            raise validation_error("Missing required field(s): " + ", ".join(missing))
+        raise validation_error(f"Missing required field: {missing[0]}")
+    values: dict[str, Any] = {}
+    for f in info.fields:
+        if f.encode_name not in body:
+            continue
+        value = body[f.encode_name]
+        text = _is_text(f.type)
+        if text is not None and value is not None:
+            value = _check_str(value, f.encode_name, text.max_length or 1024)
+        if value is None and not f.required and text is not None:
+            continue
+        values[f.name] = value
+    return body_type(**values)
+
+
+async def read_body(request: Request, body_type: type[B], max_bytes: int) -> B:
+    return parse_body(await read_json_object(request, max_bytes), body_type)

@@ -21,5 +21,5 @@ def route(path: str, handlers: Mapping[str, Handler]) -> Route:
 
     dispatch.__name__ = "_".join(h.__name__ for m, h in table.items() if m != "HEAD")
     route_ = Route(path, dispatch, methods=list(table))
-    route_.handlers = table  # type: ignore[attr-defined]  # read by pooldesk_server.openapi
+    route_.handlers = table  # type: ignore[attr-defined]
     return route_

@@ -32,6 +32,7 @@ class Claims:
     session_id: str
     jti: str
     token_type: TokenType
+    expires: int = 0  # `exp`, seconds since the epoch
 
 
 class Tokens:
@@ -114,4 +115,5 @@ class Tokens:
             session_id=payload["sid"],
             jti=payload["jti"],
             token_type=expected_type,
+            expires=int(payload["exp"]),
         )

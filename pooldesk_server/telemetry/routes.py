@@ -6,19 +6,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from pooldesk.core import api_types as api
 from pooldesk_server.context import context_of
+from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device
 from pooldesk_server.devices.ids import check_device_id
 from pooldesk_server.devices.service import owned_device
 from pooldesk_server.http.auth import DeviceAuth, UserAuth, require_user_or_device
-from pooldesk_server.http.body import optional_str, read_json_object, required_str
-from pooldesk_server.http.errors import forbidden, validation_error
+from pooldesk_server.http.body import parse_body, read_json_object
+from pooldesk_server.http.contract import BEARER_OR_KEY, TIME_QUERY, Operation, Query
+from pooldesk_server.http.errors import forbidden, not_found, validation_error
 from pooldesk_server.http.query import int_param
-from pooldesk_server.http.responses import ok
+from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.telemetry import service
 from pooldesk_server.timefmt import parse_iso
@@ -51,13 +55,14 @@ async def post_event(request: Request) -> JSONResponse:
     ctx = context_of(request)
     async with ctx.db.read() as db:
         auth = await require_user_or_device(request, db)
-    body = await read_json_object(request, ctx.settings.max_body_bytes)
-    raw_device_id = optional_str(body, "deviceId", max_length=32)
+    raw = await read_json_object(request, ctx.settings.max_body_bytes)
+    body = parse_body(raw, api.EventRequest)
+    raw_device_id = body.device_id
     if isinstance(auth, UserAuth) and raw_device_id is None:
         raise validation_error("Missing required field: deviceId")
-    event_type = _check_type(required_str(body, "type", max_length=64))
-    data: Any = body.get("data", {})
-    raw_ts = optional_str(body, "ts", max_length=40)
+    event_type = _check_type(body.type)
+    data: Any = raw.get("data", {})
+    raw_ts = body.ts
     ts = None
     if raw_ts is not None:
         ts = parse_iso(raw_ts)
@@ -70,7 +75,7 @@ async def post_event(request: Request) -> JSONResponse:
     assert device is not None
     async with ctx.db.write() as db:
         event = await service.add_event(db, device, event_type, data, ts)
-    return ok(201, event=service.event_json(event, device.device_id))
+    return answer(api.EventAnswer(event=service.event_json(event, device.device_id)), 201)
 
 
 def _time_param(request: Request, name: str) -> Any:
@@ -86,15 +91,41 @@ def _time_param(request: Request, name: str) -> Any:
 
 
 async def get_history(request: Request) -> JSONResponse:
-    async with context_of(request).db.read() as db:
-        auth = await require_user_or_device(request, db)
-        query = await _history_query(request, db, auth)
-        events, next_cursor = await service.history(db, query)
-    return ok(events=events, nextCursor=next_cursor)
+    ctx = context_of(request)
+    if request.headers.get("x-api-key"):
+        async with ctx.db.read() as db:
+            auth = await require_user_or_device(request, db)
+    else:  # a user: the hot path (session cache, no ORM objects)
+        auth = await require_user_or_device(request, None, cached=True)
+    query = await _history_query(request, ctx.db, auth)
+    events, next_cursor = await service.history(ctx.db, query)
+    return answer(api.History(events=events, next_cursor=next_cursor))
+
+
+async def _history_device_pk(
+    db: Database, auth: UserAuth | DeviceAuth, raw_device_id: str | None
+) -> str | None:
+    """The device the history is about; None means every device of the signed-in user."""
+    if isinstance(auth, DeviceAuth):
+        if raw_device_id is not None and check_device_id(raw_device_id) != auth.device.device_id:
+            raise forbidden("This API key belongs to another device")
+        return auth.device.id
+    if raw_device_id is None:
+        return None
+    device_id = check_device_id(raw_device_id)
+    rows = await db.fetch(_OWNED_DEVICE_PK, {"did": device_id, "uid": auth.user.id})
+    if not rows:
+        raise not_found(f"Device {device_id} is not on your account")
+    return rows[0].id
+
+
+_OWNED_DEVICE_PK = select(Device.id).where(
+    Device.device_id == bindparam("did"), Device.user_id == bindparam("uid")
+)
 
 
 async def _history_query(
-    request: Request, db: AsyncSession, auth: UserAuth | DeviceAuth
+    request: Request, db: Database, auth: UserAuth | DeviceAuth
 ) -> service.HistoryQuery:
     params = request.query_params
     raw_type = params.get("type")
@@ -115,9 +146,8 @@ async def _history_query(
     raw_device_id = params.get("deviceId") or None
     if raw_device_id is not None and len(raw_device_id) > 32:
         raise validation_error("deviceId is too long")
-    device = await _device_for(db, auth, raw_device_id)
     return service.HistoryQuery(
-        device_pk=device.id if device else None,
+        device_pk=await _history_device_pk(db, auth, raw_device_id),
         user_id=auth.user.id,
         type=event_type,
         since=since,
@@ -126,6 +156,31 @@ async def _history_query(
         after=after,
     )
 
+
+operations: dict[tuple[str, str], Operation] = {
+    ("/api/event", "POST"): Operation(
+        "Record a device event",
+        api.EventAnswer,
+        status=201,
+        body=api.EventRequest,
+        errors=(403, 404),
+        security=BEARER_OR_KEY,
+    ),
+    ("/api/history", "GET"): Operation(
+        "Device history, newest first, paginated",
+        api.History,
+        errors=(400, 403, 404),
+        security=BEARER_OR_KEY,
+        query=(
+            Query("deviceId", {"type": "string", "pattern": api.DEVICE_ID_PATTERN}),
+            Query("type", {"type": "string", "pattern": "^[A-Za-z0-9_.:/-]{1,64}$"}),
+            Query("from", TIME_QUERY),
+            Query("to", TIME_QUERY),
+            Query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY_PAGE}),
+            Query("cursor", {"type": "string", "pattern": "^[0-9]{1,17}_[0-9]{1,18}$"}),
+        ),
+    ),
+}
 
 routes = [
     route("/api/event", {"POST": post_event}),

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+import msgspec
+from sqlalchemy import Text, and_, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pooldesk.core import api_types as api
+from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device, Event
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.timefmt import iso
@@ -67,6 +70,9 @@ def _not_a_number(_name: str) -> None:
     return None
 
 
+_decode_json = msgspec.json.Decoder().decode
+
+
 def stored_data(text: str) -> Any:
     """A stored event's `data`, safe to send as JSON.
 
@@ -75,26 +81,31 @@ def stored_data(text: str) -> Any:
     comes back as `{"raw": text}`. A history page must never fail because of one row.
     """
     try:
+        return _decode_json(text)  # the common case, fast; strict JSON only
+    except (msgspec.DecodeError, RecursionError):
+        pass
+    try:
         return json.loads(text, parse_constant=_not_a_number)
     except (ValueError, RecursionError):
         return {"raw": text}
 
 
-def event_json(event: Event, device_id: str) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "deviceId": device_id,
-        "type": event.type,
-        "ts": iso(event.ts),
-        "data": stored_data(event.data),
-    }
-
-
-async def history(db: AsyncSession, query: HistoryQuery) -> tuple[list[dict[str, Any]], str | None]:
-    # Plain columns, not ORM objects: a page is up to 1000 rows and this is the hot read path.
-    statement = select(Event.id, Event.type, Event.ts, Event.data, Device.device_id).join(
-        Device, Device.id == Event.device_pk
+def event_json(event: Event, device_id: str) -> api.HistoryEvent:
+    return api.HistoryEvent(
+        id=event.id,
+        device_id=device_id,
+        type=event.type,
+        ts=iso(event.ts) or "",
+        data=stored_data(event.data),
     )
+
+
+async def history(db: Database, query: HistoryQuery) -> tuple[list[api.HistoryEvent], str | None]:
+    # Plain columns, not ORM objects: a page is up to 1000 rows and this is the hot read path.
+    # `ts` comes as the database gives it (SQLite: text), turned into ISO-8601 by slicing.
+    statement = select(
+        Event.id, Event.type, type_coerce(Event.ts, Text).label("ts"), Event.data, Device.device_id
+    ).join(Device, Device.id == Event.device_pk)
     if query.device_pk is not None:
         statement = statement.where(Event.device_pk == query.device_pk)
     else:
@@ -109,20 +120,34 @@ async def history(db: AsyncSession, query: HistoryQuery) -> tuple[list[dict[str,
         ts, event_id = query.after
         statement = statement.where(or_(Event.ts < ts, and_(Event.ts == ts, Event.id < event_id)))
     statement = statement.order_by(Event.ts.desc(), Event.id.desc()).limit(query.limit + 1)
-    rows = (await db.execute(statement)).all()
+    rows = await db.fetch(statement)
     page = rows[: query.limit]
     next_cursor = None
     if len(rows) > query.limit:
         last = page[-1]
-        next_cursor = encode_cursor(last.ts, last.id)
+        next_cursor = encode_cursor(_as_datetime(last.ts), last.id)
     events = [
-        {
-            "id": row.id,
-            "deviceId": row.device_id,
-            "type": row.type,
-            "ts": iso(row.ts),
-            "data": stored_data(row.data),
-        }
+        api.HistoryEvent(
+            id=row.id,
+            device_id=row.device_id,
+            type=row.type,
+            ts=_iso_from_db(row.ts),
+            data=stored_data(row.data),
+        )
         for row in page
     ]
     return events, next_cursor
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """A stored `ts` read without its column type: SQLite's naive UTC text, or a datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _iso_from_db(value: datetime | str) -> str:
+    """What `iso(ts)` gives, without parsing SQLite's `YYYY-MM-DD HH:MM:SS.ffffff` text."""
+    if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == ".":
+        return f"{value[:10]}T{value[11:23]}Z"
+    return iso(_as_datetime(value))  # type: ignore[return-value]

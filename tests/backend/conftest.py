@@ -18,6 +18,7 @@ from pooldesk_server.db.engine import Database
 from pooldesk_server.db.migrate import upgrade_to_head
 from pooldesk_server.db.models import Base
 from pooldesk_server.settings import Settings
+from tests.backend.contract import ContractChecker, response_hook
 from tests.backend.postgres import Cluster, PostgresUnavailable, postgres_cluster
 
 PG_DATABASE = "pooldesk_test"
@@ -100,7 +101,11 @@ async def open_client(settings: Settings, **kwargs: object) -> AsyncIterator[App
     app = create_app(settings, **kwargs)  # type: ignore[arg-type]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 40000))
-        async with AppClient(transport=transport, base_url="http://testserver") as client:
+        # Every answer is checked against the app's own /openapi.json (tests/backend/contract.py).
+        hooks = {"response": [response_hook(ContractChecker(app.state.openapi))]}
+        async with AppClient(
+            transport=transport, base_url="http://testserver", event_hooks=hooks
+        ) as client:
             client.app = app
             yield client
 

@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from pooldesk_server.openapi import OPERATIONS
+from pooldesk_server.app import core_operations
 from tests.backend.conftest import open_client
 from tests.backend.helpers import PASSWORD
+
+OPERATIONS = core_operations()
 
 KNOWN_KEYS = [
     "username", "email", "password", "deviceId", "claimCode", "refreshToken", "currentPassword",

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from pooldesk_server.openapi import OPERATIONS, served_operations
+import re
+import time
+
+import pytest
+from openapi_spec_validator import validate as validate_spec
+from sqlalchemy import event
+
+from pooldesk_server.app import core_operations
+from pooldesk_server.http.contract import served_operations
+from tests.backend.contract import ContractChecker
 from tests.backend.helpers import error_of, signed_in
+
+OPERATIONS = core_operations()
 
 
 async def test_unknown_route_is_a_json_404(client):
@@ -81,7 +92,9 @@ async def test_openapi_matches_the_routes(client):
     assert listed == served
     assert set(OPERATIONS) == served, "OPERATIONS has entries for routes that do not exist"
     register = document["paths"]["/api/auth/register"]["post"]
-    assert set(register["requestBody"]["content"]["application/json"]["schema"]["required"]) == {
+    body_ref = register["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body_schema = document["components"]["schemas"][body_ref.rsplit("/", 1)[-1]]
+    assert set(body_schema["required"]) == {
         "username",
         "email",
         "password",
@@ -132,3 +145,53 @@ async def test_every_method_on_every_path_is_answered_without_a_server_error(cli
             assert response.status_code < 500, (method, path, response.text)
             if method != "HEAD" and not (path == "/openapi.json" and method == "GET"):
                 assert "ok" in response.json()
+
+
+async def test_liveness_touches_no_database_and_readiness_probes_it_once_a_second(client):
+    statements: list[str] = []
+    engines = client.app.state.ctx.db.read_engines()
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)  # (on PostgreSQL housekeeping shares the engine)
+
+    def probes() -> int:
+        return sum(1 for s in statements if s.strip().upper() == "SELECT 1")
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(30):
+            response = await client.get("/livez")
+            assert response.status_code == 200
+            assert response.json() == {"ok": True, "status": "ok"}
+        assert probes() == 0
+        started = time.monotonic()
+        for path in ("/readyz", "/healthz") * 15:
+            response = await client.get(path)
+            assert response.status_code == 200
+            assert response.json()["status"] == "ok"
+        seconds = time.monotonic() - started
+        assert 1 <= probes() <= int(seconds) + 2
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_openapi_document_is_valid_openapi_3_1(client):
+    document = (await client.get("/openapi.json")).json()
+    validate_spec(document)  # raises on any error
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == set(re.findall(r"{([^}]+)}", path)), path
+
+
+async def test_the_contract_check_refuses_what_breaks_the_document(client):
+    checker = ContractChecker((await client.get("/openapi.json")).json())
+    checker.check("GET", "/api/devices", 200, b'{"ok": true, "devices": []}')
+    with pytest.raises(AssertionError, match="violates"):
+        checker.check("GET", "/api/devices", 200, b'{"ok": true, "devices": [{"deviceId": 1}]}')
+    with pytest.raises(AssertionError, match="violates"):
+        checker.check("GET", "/api/auth/verify", 401, b'{"ok": false}')
+    with pytest.raises(AssertionError, match="not listed"):
+        checker.check("GET", "/api/devices", 418, b'{"ok": false}')

@@ -21,6 +21,7 @@ import httpx
 
 from pooldesk.demo.processes import BackendProcess, backend_environment
 from pooldesk_firmware.tools import release
+from tests.backend.contract import ContractChecker, response_hook
 
 DEVICE_DIR = release.DEVICE_DIR
 
@@ -117,6 +118,7 @@ class Backend:
         self.env["POOLDESK_OTA_PUBLIC_KEY"] = public_key
         self.env.update(extra_env)
         self.process = BackendProcess(folder, self.env)
+        self.contract: ContractChecker | None = None
 
     async def __aenter__(self) -> Backend:
         await self.process.start()
@@ -129,8 +131,16 @@ class Backend:
         return backend_cli(self.env, *args, "--data-dir", str(self.process.data_dir))
 
     async def owner(self, device_id: str) -> Owner:
-        """A new account registered with `device_id` as its first device."""
-        http = httpx.AsyncClient(base_url=self.process.url, timeout=10)
+        """A new account registered with `device_id` as its first device. Every answer its
+        client receives is checked against the server's /openapi.json."""
+        if self.contract is None:
+            async with httpx.AsyncClient(base_url=self.process.url, timeout=10) as http:
+                self.contract = ContractChecker((await http.get("/openapi.json")).json())
+        http = httpx.AsyncClient(
+            base_url=self.process.url,
+            timeout=10,
+            event_hooks={"response": [response_hook(self.contract)]},
+        )
         tag = secrets.token_hex(3)
         account = {
             "username": f"ota-{tag}",

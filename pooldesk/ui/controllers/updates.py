@@ -9,7 +9,7 @@ import logging
 from PySide6.QtCore import QObject, QTimer
 
 from pooldesk.core.backend_client import ApiError
-from pooldesk.core.updates import FirmwareInfo, Updates, parse_firmware
+from pooldesk.core.updates import FirmwareInfo, Updates
 from pooldesk.ui.views.common import ConfirmDialog
 from pooldesk.ui.views.update_panel import UpdatePanel
 
@@ -41,17 +41,14 @@ class UpdatesController(QObject):
         if session is None or not session.client.signed_in:
             return
         try:
-            data = await session.client._authed("GET", "/api/devices")
+            every = await Updates(session.client).every_device()
         except ApiError as e:
             log.info("firmware state not read: %s", e)
             self._timer.start(IDLE_POLL_MS)
             return
         busy = False
-        for device in data.get("devices", []):
-            if not isinstance(device, dict) or not isinstance(device.get("deviceId"), str):
-                continue
-            key = device["deviceId"].lower()
-            fw = parse_firmware(device)
+        for device_id, fw in every.items():
+            key = device_id.lower()
             self.firmware[key] = fw
             busy = busy or fw.busy
             panel = self._panel(key)

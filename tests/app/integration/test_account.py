@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 
+from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.session import SessionState
 from tests.app.helpers import FakeController, unique_user, wait_until
@@ -129,6 +130,7 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
     for hours, temp, on in ((30, 20.0, False), (5, 24.5, True), (1, 25.5, False)):
         ts = (now - timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
         await client._authed(
+            api.EventAnswer,
             "POST",
             "/api/event",
             json={
@@ -139,6 +141,7 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
             },
         )
         await client._authed(
+            api.EventAnswer,
             "POST",
             "/api/event",
             json={

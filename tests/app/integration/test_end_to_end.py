@@ -26,7 +26,7 @@ async def test_live_pump_over_the_managed_broker_then_revocation(
     owner = BackendClient(backend.url)
     await owner.register(user["username"], user["email"], user["password"], user["device_id"])
     await owner.login(user["username"], user["password"])
-    device_creds = await owner._authed("POST", f"/api/devices/{user['device_id']}/credentials")
+    device_creds = await owner.device_credentials(user["device_id"])
 
     app = make_app(backend.url, command_timeout=8.0)  # logins from the backend itself
     await app.start()

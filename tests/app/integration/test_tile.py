@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtGui import QColor
 
+from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.pump_runtime import period_starts
 from pooldesk.ui.theme import TILE_COLORS, contrast
@@ -46,7 +47,9 @@ async def test_run_time_next_run_signal_and_uptime_on_the_tile(make_app, backend
     for on, off in runs:
         for ts, state in ((on, True), (off, False)):
             body = {"deviceId": user["device_id"], "type": "state", "data": {"on": state}}
-            await client._authed("POST", "/api/event", json={**body, "ts": iso(ts)})
+            await client._authed(
+                api.EventAnswer, "POST", "/api/event", json={**body, "ts": iso(ts)}
+            )
     await client.aclose()
     expected_today = sum((overlap(a, b, today, now) for a, b in runs), timedelta(0))
     expected_week = sum((overlap(a, b, week, now) for a, b in runs), timedelta(0))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
+from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
 from pooldesk_firmware.sim.runner import SimulatedController
 from tests.app.helpers import FakeController, switch_pump, unique_user, wait_until
@@ -164,7 +165,7 @@ async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backen
     for minutes, temp in ((30, 23.5), (12, 24.75)):
         ts = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
         body = {"deviceId": user["device_id"], "type": "telemetry", "data": {"water_c": temp}}
-        await client._authed("POST", "/api/event", json={**body, "ts": ts})
+        await client._authed(api.EventAnswer, "POST", "/api/event", json={**body, "ts": ts})
     await client.aclose()
     app = make_app(backend.url, broker_port=broker.port)
     await app.start()

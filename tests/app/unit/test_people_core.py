@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
+from pooldesk.core import api_types as api
 from pooldesk.core import setup_codes
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.models import Share, Transfer
@@ -15,8 +17,13 @@ from pooldesk.core.people import People, TransferStage, transfer_stage
 T0 = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
+def decoded(model, answer_type, body: dict):
+    """A body as the server sends it, read the way BackendClient reads it."""
+    return model.from_api(msgspec.json.decode(msgspec.json.encode(body), type=answer_type))
+
+
 def share(member: str, device: str | None, status: str = "active", **kw) -> Share:
-    return Share.from_json(
+    return decoded(Share, api.Share,
         {"id": f"s-{member}-{device}", "owner": kw.get("owner", "alice"), "member": member,
          "deviceId": device, "role": kw.get("role", "viewer"), "status": status,
          "createdAt": "2026-12-06T10:00:00Z",
@@ -25,7 +32,7 @@ def share(member: str, device: str | None, status: str = "active", **kw) -> Shar
 
 
 def transfer(status: str, *, frm: str = "alice", to: str = "bob", reason=None) -> Transfer:
-    return Transfer.from_json(
+    return decoded(Transfer, api.Transfer,
         {"id": f"t-{status}", "deviceId": "ESP-A1B2C3", "from": frm, "to": to,
          "history": "keep", "status": status, "reason": reason,
          "createdAt": "2026-12-06T10:00:00Z", "updatedAt": "2026-12-06T10:05:00Z"}

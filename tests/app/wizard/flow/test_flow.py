@@ -166,9 +166,9 @@ async def test_wrong_password_then_network_not_found_then_online(account, contro
 async def test_refused_broker_login_gets_fresh_credentials(account, controllers) -> None:
     [sim] = await controllers(1)
     await account.client.add_device(sim.device_id, None, sim.claim_code)
-    path = f"/api/devices/{sim.device_id}/credentials"
-    stale = await account.client._authed("POST", path)
-    await account.client._authed("POST", path)  # a newer login replaces the first one
+    stale = await account.client.device_credentials(sim.device_id)
+    # a newer login replaces the first one
+    await account.client.device_credentials(sim.device_id)
     steps: list = []
     flow = new_flow(account, steps)
     await found_and_selected(flow, sim)
