@@ -61,7 +61,8 @@ class RegisterRequest(Body, kw_only=True):
             "not a common password",
         ),
     ]
-    device_id: DeviceIdText
+    # Left out: an account without a controller yet (docs/sharing.md).
+    device_id: DeviceIdText | None = None
     claim_code: Annotated[str, Meta(max_length=128)] | None = None
 
 
@@ -94,6 +95,8 @@ class AddDeviceRequest(Body, kw_only=True):
     device_id: DeviceIdText
     name: DeviceName | None = None
     claim_code: Annotated[str, Meta(max_length=128)] | None = None
+    # An installer adds the device for the code's owner (docs/sharing.md "Set-up codes").
+    setup_code: Annotated[str, Meta(max_length=64)] | None = None
 
 
 class RenameDeviceRequest(Body, kw_only=True):
@@ -107,11 +110,37 @@ class FirmwareUpdateRequest(Body, kw_only=True):
     ) = None
 
 
+class TransferRequest(Body, kw_only=True):
+    """Hand a device over to another account (docs/sharing.md)."""
+
+    username: Annotated[str, Meta(max_length=64, description="the account to receive it")]
+    history: Annotated[
+        str, Meta(max_length=64, description='"keep" (it stays with the device) or "clear"')
+    ]
+
+
 class EventRequest(Body, kw_only=True):
     device_id: DeviceIdText | None = None
     type: Annotated[str, Meta(pattern="^[A-Za-z0-9_.:/-]{1,64}$", max_length=64)]
     data: Any = None
     ts: Annotated[str, Meta(max_length=40, description="ISO-8601 with a zone")] | None = None
+
+
+ShareRoleText = Annotated[
+    str, Meta(max_length=16, pattern="^(operator|viewer)$", description="operator or viewer")
+]
+
+
+class ShareRequest(Body, kw_only=True):
+    """Invite an account to one device, or (no device_id) to all of yours (docs/sharing.md)."""
+
+    username: Annotated[str, Meta(max_length=64)]
+    role: ShareRoleText
+    device_id: DeviceIdText | None = None
+
+
+class ShareRoleRequest(Body, kw_only=True):
+    role: ShareRoleText
 
 
 # -- answers --------------------------------------------------------------------------------------
@@ -124,21 +153,28 @@ class UserInfo(Body, kw_only=True):
     device_id: str | None  # the account's first device
 
 
-Role = Literal["owner", "operator", "viewer", "installer"]
+DeviceRole = Literal["owner", "operator", "viewer", "installer"]
+
+
+def device_role(value: str) -> DeviceRole:
+    """A role as stored, checked (docs/sharing.md)."""
+    if value not in ("owner", "operator", "viewer", "installer"):
+        raise ValueError(f"unknown device role {value!r}")
+    return value  # type: ignore[return-value]
 
 
 class Device(Body, kw_only=True):
+    # Where own and shared devices meet (GET /api/devices, GET /api/devices/{id}, adds): the
+    # owner's username and the caller's role (docs/sharing.md).
+    owner: str | msgspec.UnsetType = msgspec.UNSET
+    role: DeviceRole | msgspec.UnsetType = msgspec.UNSET
     device_id: str
     name: str
     type: str
-    topic_prefix: str  # always the owner's device prefix (docs/sharing.md)
+    topic_prefix: str
     status: str
     last_seen: Time | None
     created_at: Time
-    # docs/sharing.md: whose device it is and the caller's role on it. Defaults: the fields a
-    # server without sharing leaves out (the caller's own device).
-    owner: str | None = None
-    role: Role = "owner"
 
 
 UpdateState = Literal[
@@ -178,6 +214,31 @@ class ListedDevice(Device, kw_only=True):
     firmware: Firmware
 
 
+class Share(Body, kw_only=True):
+    """One account's role on one device, or on all of the owner's devices (device_id None)."""
+
+    id: str
+    owner: str
+    member: str
+    device_id: str | None
+    role: Literal["operator", "viewer"]
+    status: Literal["pending", "active"]
+    created_at: Time
+    accepted_at: Time | None
+
+
+class SetupCode(Body, kw_only=True):
+    id: str
+    code: Annotated[str, Meta(description="XXXX-XXXX-XXXX, shown once")]
+    expires_at: Time
+
+
+class SetupCodeInfo(Body, kw_only=True):
+    id: str
+    expires_at: Time
+    created_at: Time
+
+
 class SessionInfo(Body, kw_only=True):
     id: str
     created_at: Time
@@ -212,7 +273,7 @@ class Message(Answer, kw_only=True):
 class Registered(Answer, kw_only=True):
     message: str
     user_id: str
-    device_id: str | None  # None: an account without a controller (docs/sharing.md)
+    device_id: str | None  # None: registered without a controller
     username: str
 
 
@@ -243,6 +304,53 @@ class Devices(Answer, kw_only=True):
 
 class DeviceAnswer(Answer, kw_only=True):
     device: Device
+
+
+class ListedDeviceAnswer(Answer, kw_only=True):
+    device: ListedDevice
+
+
+class ShareAnswer(Answer, kw_only=True):
+    share: Share
+
+
+class Shares(Answer, kw_only=True):
+    given: list[Share]
+    received: list[Share]  # the pending ones are the invitation inbox
+
+
+class SetupCodeAnswer(Answer, kw_only=True):
+    setup_code: SetupCode
+
+
+class SetupCodes(Answer, kw_only=True):
+    setup_codes: list[SetupCodeInfo]  # live ones, without the codes
+
+
+TransferStatus = Literal["offered", "moving", "done", "cancelled", "failed"]
+
+
+class Transfer(Body, kw_only=True):
+    """A hand-over of a device to another account (docs/sharing.md)."""
+
+    id: str
+    device_id: str
+    from_: str = msgspec.field(name="from")  # the old owner's username
+    to: str
+    history: Literal["keep", "clear"]
+    status: TransferStatus
+    reason: str | None  # why it waits (`device_offline`), failed or how it ended
+    created_at: Time
+    updated_at: Time
+
+
+class TransferAnswer(Answer, kw_only=True):
+    transfer: Transfer
+
+
+class Transfers(Answer, kw_only=True):
+    outgoing: list[Transfer]  # given by this account, newest first
+    incoming: list[Transfer]  # offered to this account
 
 
 class UpdateStarted(Answer, kw_only=True):
@@ -307,75 +415,6 @@ class MqttCredentials(Answer, kw_only=True):
 
 class DeviceCredentials(MqttCredentials, kw_only=True):
     api_key: str | None = None
-
-
-# -- sharing, installer set-up codes, hand-over (docs/sharing.md) ----------------------------------
-
-
-class Share(Body, kw_only=True):
-    """One account's role on one device, or on all of the owner's devices (`device_id` None)."""
-
-    id: str
-    owner: str
-    member: str
-    device_id: str | None
-    role: Literal["operator", "viewer"]
-    status: Literal["pending", "active"]
-    created_at: Time
-    accepted_at: Time | None
-
-
-class ShareAnswer(Answer, kw_only=True):
-    share: Share
-
-
-class Shares(Answer, kw_only=True):
-    given: list[Share]
-    received: list[Share]  # `pending` ones are the invitation inbox
-
-
-class NewSetupCode(Body, kw_only=True):
-    id: str
-    code: str  # 12 Crockford base32 characters, shown XXXX-XXXX-XXXX; only in this answer
-    expires_at: Time
-
-
-class SetupCodeAnswer(Answer, kw_only=True):
-    setup_code: NewSetupCode
-
-
-class LiveSetupCode(Body, kw_only=True):
-    id: str
-    expires_at: Time
-    created_at: Time
-
-
-class SetupCodes(Answer, kw_only=True):
-    setup_codes: list[LiveSetupCode]
-
-
-TransferStatus = Literal["offered", "moving", "done", "cancelled", "failed"]
-
-
-class Transfer(Body, kw_only=True):
-    id: str
-    device_id: str
-    from_user: str = msgspec.field(name="from")
-    to_user: str = msgspec.field(name="to")
-    history: Literal["keep", "clear"]
-    status: TransferStatus
-    reason: str | None  # why it waits (device_offline) or why it failed
-    created_at: Time
-    updated_at: Time
-
-
-class TransferAnswer(Answer, kw_only=True):
-    transfer: Transfer
-
-
-class Transfers(Answer, kw_only=True):
-    outgoing: list[Transfer]
-    incoming: list[Transfer]
 
 
 class OpenApiDocument(msgspec.Struct, kw_only=True):

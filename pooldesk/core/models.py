@@ -133,8 +133,8 @@ class DeviceInfo:
             topic_prefix=device.topic_prefix,
             status=device.status or "offline",
             last_seen=parse_time(device.last_seen),
-            owner=device.owner or "",
-            role=device.role,
+            owner=device.owner if isinstance(device.owner, str) else "",
+            role=device.role if isinstance(device.role, str) else "owner",
         )
 
     @classmethod
@@ -187,12 +187,12 @@ class SetupCode:
     created_at: datetime | None = None
 
     @classmethod
-    def from_api(cls, code: api.NewSetupCode | api.LiveSetupCode) -> SetupCode:
+    def from_api(cls, code: api.SetupCode | api.SetupCodeInfo) -> SetupCode:
         return cls(
             id=code.id,
             expires_at=parse_time(code.expires_at),
-            code=code.code if isinstance(code, api.NewSetupCode) else "",
-            created_at=parse_time(getattr(code, "created_at", None)),
+            code=code.code if isinstance(code, api.SetupCode) else "",
+            created_at=parse_time(code.created_at) if isinstance(code, api.SetupCodeInfo) else None,
         )
 
 
@@ -219,8 +219,8 @@ class Transfer:
         return cls(
             id=transfer.id,
             device_id=transfer.device_id,
-            from_user=transfer.from_user,
-            to_user=transfer.to_user,
+            from_user=transfer.from_,
+            to_user=transfer.to,
             history=transfer.history,
             status=transfer.status,
             reason=transfer.reason or None,
