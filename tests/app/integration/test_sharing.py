@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from pooldesk.core.backend_client import BackendClient
 from tests.app.helpers import FakeController, unique_user, wait_until
@@ -247,7 +247,7 @@ def test_the_spanish_header_with_a_waiting_inbox_fits_600_px(qapp) -> None:
 
 async def test_a_hand_over_shows_each_step_on_both_sides(make_app, backend, broker, qtbot) -> None:
     owner, owner_client = await account(backend)
-    buyer, buyer_client = await account(backend, with_device=False)
+    buyer, buyer_client = await account(backend)
     key = owner["device_id"].lower()
     try:
         app = await signed_in_app(make_app, backend, broker, owner)
@@ -257,7 +257,9 @@ async def test_a_hand_over_shows_each_step_on_both_sides(make_app, backend, brok
         card.people_action.trigger()
         people = app.dashboard.people.people_views[key]
         qtbot.keyClicks(people.new_owner, buyer["username"])
-        qtbot.mouseClick(people.clear_history, Qt.MouseButton.LeftButton)
+        radio = people.clear_history  # clicked on its circle (a wide row is not all button)
+        qtbot.mouseClick(radio, Qt.MouseButton.LeftButton, pos=QPoint(6, radio.height() // 2))
+        assert radio.isChecked()
         qtbot.mouseClick(people.offer_button, Qt.MouseButton.LeftButton)
         dialog = app.dashboard.people.dialog
         assert "Its history is deleted." in dialog.findChildren(type(people.heading))[0].text()
@@ -290,7 +292,7 @@ async def test_an_offered_device_waits_in_the_inbox_of_the_new_owner(
     make_app, backend, broker, qtbot
 ) -> None:
     owner, owner_client = await account(backend)
-    buyer, buyer_client = await account(backend, with_device=False)
+    buyer, buyer_client = await account(backend)
     try:
         await owner_client.offer_transfer(owner["device_id"], buyer["username"], "keep")
         app = await signed_in_app(make_app, backend, broker, buyer)
