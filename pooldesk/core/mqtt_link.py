@@ -325,8 +325,9 @@ class MqttLink:
                 self._suback = self._loop.create_future()
                 self._suback_mid = mid
                 assert self._lost is not None
+                waiters: set[asyncio.Future[Any]] = {self._suback, self._lost}
                 await asyncio.wait(
-                    {self._suback, self._lost},
+                    waiters,
                     timeout=self._connect_timeout,
                     return_when=asyncio.FIRST_COMPLETED,
                 )

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -62,6 +63,15 @@ class _Dialog(QDialog):
         if not self._closed_emitted:
             self._closed_emitted = True
             self.closed.emit()
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Take every item out of a layout, deleting its widgets (rows shown again)."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
 
 
 def _fit(window: QWidget) -> None:
@@ -215,10 +225,7 @@ class PeopleView(_Dialog):
         if rows == self._rows_shown:
             return  # a poll that changed nothing: keep the widgets under the user's pointer
         self._rows_shown = list(rows)
-        while self.rows_box.count():
-            item = self.rows_box.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.rows_box)
         self.row_widgets.clear()
         self.row_details.clear()
         for row in rows:
@@ -304,10 +311,7 @@ class InboxView(_Dialog):
         if items == self._items_shown:
             return  # nothing new: keep the buttons under the user's pointer
         self._items_shown = list(items)
-        while self.items_box.count():
-            item = self.items_box.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.items_box)
         self.buttons.clear()
         self.texts.clear()
         for entry in items:

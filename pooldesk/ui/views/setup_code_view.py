@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from pooldesk.ui.views.common import BusyBar, MessageLabel
-from pooldesk.ui.views.people_view import _Dialog, _fit, _heading, _muted
+from pooldesk.ui.views.people_view import _Dialog, _fit, _heading, _muted, clear_layout
 
 QUIET_ZONE = 4  # modules of white around a QR code, as scanners expect
 
@@ -77,7 +77,7 @@ class SetupCodeView(_Dialog):
         self.create_button = QPushButton(self.tr("Create a set-up code"))
         layout.addWidget(self.create_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.code_box = QWidget()
-        code_row = QHBoxLayout(self.code_box)
+        code_row = self._code_row = QHBoxLayout(self.code_box)
         code_row.setContentsMargins(0, 8, 0, 8)
         self.qr = QrCode()
         code_row.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignTop)
@@ -119,7 +119,7 @@ class SetupCodeView(_Dialog):
         self.qr.set_modules(modules)
         # The text beside the code wraps, and a row with wrapping text is laid out by its
         # height for a width: give the row the code's full height explicitly.
-        margins = self.code_box.layout().contentsMargins()
+        margins = self._code_row.contentsMargins()
         self.code_box.setMinimumHeight(self.qr.height() + margins.top() + margins.bottom())
         self.code_box.show()
         _fit(self)
@@ -133,10 +133,7 @@ class SetupCodeView(_Dialog):
 
     def show_live(self, heading: str, rows: list[tuple[str, str, str]]) -> None:
         """Codes still alive: (id, text, button text) each, with a button to withdraw it."""
-        while self.live_box.count():
-            item = self.live_box.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.live_box)
         self.withdraw_buttons.clear()
         for code_id, text, button_text in rows:
             holder = QWidget()
