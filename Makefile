@@ -19,6 +19,7 @@ demo: setup
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 setup: system-deps venv mpwasm
@@ -67,6 +68,7 @@ $(VENV)/.installed: pyproject.toml
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache tools/mpwasm/node_modules

@@ -44,6 +44,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -54,7 +55,7 @@ from pooldesk_server.broker.logins import dashboard_login, device_login
 from pooldesk_server.broker.managed import ManagedMosquitto
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests.support` for the baseline
-from tests.support.plain_mosquitto import plain_mosquitto  # noqa: E402
+from tests.support.plain_mosquitto import plain_mosquitto
 
 PREFIX = "users/bench/devices/esp-000001"
 BASELINE = "bare paho subscriber, no database"
@@ -66,10 +67,12 @@ def _client(client_id: str, user: str | None, password: str | None) -> mqtt.Clie
     )
     if user:
         client.username_pw_set(user, password)
-    client.on_socket_open = lambda _c, _u, s: s.setsockopt(
-        socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
-    )
+    client.on_socket_open = _nodelay
     return client
+
+
+def _nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _connect(client: mqtt.Client, port: int) -> None:
@@ -84,10 +87,12 @@ def _connect(client: mqtt.Client, port: int) -> None:
 def _subscribe(client: mqtt.Client, topic: str) -> None:
     done = threading.Event()
     codes: list[int] = []
-    client.on_subscribe = lambda _c, _u, _m, rcs, _p: (
-        codes.extend(r.value for r in rcs),
-        done.set(),
-    )
+
+    def on_subscribe(_c: mqtt.Client, _u: Any, _m: int, rcs: list, _p: Any) -> None:
+        codes.extend(r.value for r in rcs)
+        done.set()
+
+    client.on_subscribe = on_subscribe
     client.subscribe(topic, qos=1)
     if not done.wait(5) or codes[0] >= 0x80:
         raise RuntimeError(f"subscription to {topic} refused: {codes}")
@@ -154,7 +159,7 @@ def interleaved_echoes(pairs: dict[str, EchoPair], count: int, block: int = 50) 
 
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values) or [float("nan")]
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def bench_echo(managed: ManagedMosquitto, workdir: Path, count: int) -> None:
@@ -434,13 +439,14 @@ class EchoLoop:
         self.times: list[float] = []
 
     def __enter__(self) -> EchoLoop:
-        self._proc = subprocess.Popen(  # noqa: S603 - this very script
+        self._proc = subprocess.Popen(
             [sys.executable, __file__, "--echo-child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
         self._proc.stdin.write(self._spec + "\n")
         self._proc.stdin.flush()
         if self._proc.stdout.readline().strip() != "ready":
@@ -459,7 +465,12 @@ def echo_child() -> None:
     for i in range(50):
         pair.round_trip(i % 2 == 0)
     stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+
+    def stop_on_input() -> None:
+        sys.stdin.readline()
+        stop.set()
+
+    threading.Thread(target=stop_on_input, daemon=True).start()
     print("ready", flush=True)
     times, i = [], 0
     while not stop.is_set():

@@ -170,7 +170,7 @@ async def dashboard_run(port: int, devices: int, rate: float, seconds: float) ->
 
     controller.credentials_source = creds
 
-    async def no_backend() -> None:
+    async def no_backend(*, background: bool = False) -> None:  # noqa: ARG001 - as replaced
         controller.store.load([DeviceInfo(f"ESP-{d:06X}", f"Pool {d}", "") for d in range(devices)])
 
     controller.reload_devices = no_backend  # type: ignore[method-assign]
@@ -230,11 +230,9 @@ def main() -> int:
         f"bare PySide6 window: {bare_s:.2f} s   ratio {app_s / bare_s:.1f}x   goal < 1.5 s"
     )
 
-    from PySide6.QtWidgets import QApplication
+    from pooldesk.ui.event_loop import AppEventLoop, application
 
-    from pooldesk.ui.event_loop import AppEventLoop
-
-    qt = QApplication.instance() or QApplication(sys.argv[:1])
+    qt = application(sys.argv[:1])
     loop = AppEventLoop(qt)
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory() as folder:

@@ -144,15 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     log_path = setup_logging(args.log_level)
 
-    from PySide6.QtWidgets import QApplication
-
     from pooldesk.ui.controllers.app import AppController
-    from pooldesk.ui.event_loop import AppEventLoop
+    from pooldesk.ui.event_loop import AppEventLoop, application
     from pooldesk.ui.i18n import install_translator
     from pooldesk.ui.settings_store import SettingsStore
     from pooldesk.ui.theme import apply_theme
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application(sys.argv[:1])
     app.setOrganizationName("PoolDesk")
     app.setApplicationName("PoolDesk")
     app.setApplicationVersion(__version__)

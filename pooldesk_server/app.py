@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
@@ -84,12 +84,12 @@ class DatabaseProbe:
         return self._ok
 
 
-async def livez(_request: Request) -> JSONResponse:
+async def livez(_request: Request) -> Response:
     """Liveness: the process serves HTTP. Touches nothing (no database, no broker)."""
     return answer(api.Health(status="ok"))
 
 
-async def healthz(request: Request) -> JSONResponse:
+async def healthz(request: Request) -> Response:
     """Readiness (also served as /readyz): 200 when the database answers and every extension's
     components (the broker, the recorder, the data folder's disk) are up; 503 naming what is
     down otherwise. The database is probed at most once a second and extension states come
@@ -119,7 +119,7 @@ async def healthz(request: Request) -> JSONResponse:
     return answer(api.Health(status="ok", components=typed))
 
 
-async def openapi_document(request: Request) -> JSONResponse:
+async def openapi_document(request: Request) -> Response:
     return JSONResponse(request.app.state.openapi)
 
 

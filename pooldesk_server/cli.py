@@ -159,14 +159,14 @@ class CommandError(Exception):
     pass
 
 
-async def _open_database(settings: Settings):  # noqa: ANN202 - returns pooldesk_server.db.engine.Database
+async def _open_database(settings: Settings):
     from pooldesk_server.db.engine import Database
     from pooldesk_server.db.migrate import upgrade_to_head
 
     database = Database(settings.database_url)
     try:
         await upgrade_to_head(database)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every driver's failure becomes one message
         await database.dispose()
         raise CommandError(f"cannot prepare the database ({_safe_url(settings)}): {exc}") from None
     return database
@@ -199,7 +199,7 @@ async def _check_before_serving(settings: Settings) -> None:
     database = Database(settings.database_url)
     try:
         current = await current_revision(database)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every driver's failure becomes one message
         raise CommandError(f"cannot reach the database ({_safe_url(settings)}): {exc}") from None
     finally:
         await database.dispose()
@@ -238,7 +238,7 @@ async def _firmware(settings: Settings, args: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
-def _lock(settings: Settings):  # noqa: ANN202 - returns pooldesk_server.datalock.DataFolderLock
+def _lock(settings: Settings):
     from pooldesk_server.datalock import DataFolderInUse, lock_data_folder
 
     try:
@@ -249,6 +249,7 @@ def _lock(settings: Settings):  # noqa: ANN202 - returns pooldesk_server.dataloc
 
 def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from pooldesk_server.app import create_app
     from pooldesk_server.extensions import installed_extensions
@@ -281,7 +282,7 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
             server_header=False,
             access_log=False,
             # JSON lines: uvicorn's own loggers go through the root handler too.
-            **({"log_config": None} if settings.log_format == "json" else {}),
+            log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
         )
         server = QuietServer(config)
         server.run(sockets=[sock])

@@ -18,10 +18,17 @@ from pooldesk_server.settings import Settings
 
 
 class Extension(Protocol):
-    name: str
-    routes: Sequence[BaseRoute]
-    # (path, METHOD) -> its operation (types and summary), one per route method.
-    openapi: Mapping[tuple[str, str], Operation]
+    # Read-only to the app: an extension may hold them in any (mutable) container.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def routes(self) -> Sequence[BaseRoute]: ...
+
+    @property
+    def openapi(self) -> Mapping[tuple[str, str], Operation]:
+        """(path, METHOD) -> its operation (types and summary), one per route method."""
+        ...
 
     async def start(self, ctx: AppContext) -> None:
         """Called in the app's lifespan after migrations; may subscribe to ctx.events."""

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk_server.accounts.events import AccountEvents, SessionsEnded
+from pooldesk_server.db import rows_changed
 from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import KnownAddress, LoginThrottle, MqttLogin, Session, User
 from pooldesk_server.db.types import utcnow
@@ -91,8 +92,8 @@ async def purge(
                 )
             )
     return Purged(
-        sessions=sessions.rowcount or 0,
-        throttle_rows=throttle.rowcount or 0,
+        sessions=rows_changed(sessions) or 0,
+        throttle_rows=rows_changed(throttle) or 0,
         mqtt_logins=sum(len(x.mqtt_users) for x in by_user.values()),
     )
 

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypedDict
 
 import platformdirs
 from dotenv import dotenv_values
@@ -104,7 +105,7 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def with_changes(self, **changes: object) -> Settings:
+    def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
@@ -206,7 +207,20 @@ def _log_format(raw: str) -> str:
     return value
 
 
-def _abuse_settings(env: Mapping[str, str], environment: str) -> dict[str, object]:
+class _AbuseSettings(TypedDict):
+    require_device_manifest: bool
+    trusted_proxies: tuple[IPNetwork, ...]
+    login_free_attempts_pair: int
+    login_free_attempts_account: int
+    login_free_attempts_address: int
+    device_add_free_attempts_user: int
+    max_devices_per_user: int
+    refresh_grace_seconds: int
+    token_leeway_seconds: int
+    session_cache_seconds: int
+
+
+def _abuse_settings(env: Mapping[str, str], environment: str) -> _AbuseSettings:
     """The "Abuse and sign-in" block (docs/backend.md)."""
     manifest = (env.get("REQUIRE_DEVICE_MANIFEST") or "").strip()
     return {

@@ -25,7 +25,7 @@ from PySide6.QtCore import QCoreApplication, QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 
-async def until(predicate, within: float = 30.0) -> None:  # noqa: ANN001
+async def until(predicate, within: float = 30.0) -> None:
     deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
@@ -33,7 +33,7 @@ async def until(predicate, within: float = 30.0) -> None:  # noqa: ANN001
         await asyncio.sleep(0.05)
 
 
-def select(widget, data) -> None:  # noqa: ANN001 - QListWidget
+def select(widget, data) -> None:
     for row in range(widget.count()):
         if widget.item(row).data(Qt.ItemDataRole.UserRole) == data:
             widget.setCurrentRow(row)
@@ -55,6 +55,7 @@ async def walk(out: Path) -> None:
     try:
         await until(lambda: demo.app is not None and demo.app.window.isVisible())
         app, unit = demo.app, demo.env.controllers[0]
+        assert app is not None
         window = app.window
         window.resize(960, 680)
         await until(lambda: window.page is window.sign_in_view)
@@ -64,6 +65,7 @@ async def walk(out: Path) -> None:
         await until(lambda: window.page is window.dashboard_view)
         window.dashboard_view.add_button.click()
         wizard = app.dashboard.wizard
+        assert wizard is not None
         await until(lambda: wizard.flow.step is Step.PICK)
         select(wizard.view.scan_page.devices, unit.device_id)
         await save(wizard.view, "02-wizard-scan")
@@ -81,7 +83,7 @@ async def walk(out: Path) -> None:
         select(wifi.networks, demo.env.wifi_ssid)
         wifi.password.setText(demo.env.wifi_password)
         await save(wizard.view, "04-wizard-wifi")
-        wifi.connect.click()
+        wifi.connect_button.click()
         await until(lambda: wizard.view.page is wizard.view.done_page)
         await save(wizard.view, "05-wizard-online")
         wizard.view.done_page.finish.click()
@@ -90,7 +92,9 @@ async def walk(out: Path) -> None:
         await until(lambda: card.toggle.isEnabled())
         card.toggle.click()
         key = unit.device_id.lower()
-        await until(lambda: unit.sim.relay_on and app.dashboard.commands.pending(key) is None)
+        commands = app.dashboard.commands
+        assert commands is not None
+        await until(lambda: unit.sim.relay_on and commands.pending(key) is None)
         await save(window, "06-dashboard-pump-on")
         window.close()
         await running

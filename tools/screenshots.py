@@ -197,12 +197,18 @@ def main() -> int:
     history = HistoryView(
         translate("HistoryController", "History of {name}").format(name="Back yard pool")
     )
-    now = datetime.now(UTC).timestamp()
+    now_s = datetime.now(UTC).timestamp()
     temperature = [
-        (now - 86400 + i * 1800, 25 + 2.5 * __import__("math").sin(i / 8)) for i in range(49)
+        (now_s - 86400 + i * 1800, 25 + 2.5 * __import__("math").sin(i / 8)) for i in range(49)
     ]
-    pump = [(now - 86400, 0), (now - 64800, 1), (now - 50400, 0), (now - 21600, 1), (now - 7200, 0)]
-    history.show_series(temperature, pump, now - 86400, now)
+    pump = [
+        (now_s - 86400, 0),
+        (now_s - 64800, 1),
+        (now_s - 50400, 0),
+        (now_s - 21600, 1),
+        (now_s - 7200, 0),
+    ]
+    history.show_series(temperature, pump, now_s - 86400, now_s)
     save(history, args.out, "06-history", (760, 480))
 
     schedule = ScheduleView(

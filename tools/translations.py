@@ -50,9 +50,11 @@ def enclosing_class(path: Path, line: int) -> str | None:
     tree = ast.parse(path.read_text("utf-8"))
     best: ast.ClassDef | None = None
     for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.lineno <= line <= (node.end_lineno or 0):
-            if best is None or node.lineno > best.lineno:
-                best = node
+        if not isinstance(node, ast.ClassDef):
+            continue
+        inside = node.lineno <= line <= (node.end_lineno or 0)
+        if inside and (best is None or node.lineno > best.lineno):
+            best = node
     return best.name if best else None
 
 
@@ -68,7 +70,7 @@ def runtime_context(path: Path, line: int) -> str:
     raise SystemExit(f"{path}:{line}: cannot tell the translation context of this string")
 
 
-def extract(language: str, workdir: Path) -> ET.ElementTree:
+def extract(language: str, workdir: Path) -> ET.ElementTree[ET.Element]:
     fresh = workdir / f"fresh_{language}.ts"
     subprocess.run(
         [
@@ -136,7 +138,9 @@ def known_translations(path: Path) -> dict[tuple[str, str], ET.Element]:
     return known
 
 
-def carry_over(tree: ET.ElementTree, known: dict[tuple[str, str], ET.Element]) -> list[str]:
+def carry_over(
+    tree: ET.ElementTree[ET.Element], known: dict[tuple[str, str], ET.Element]
+) -> list[str]:
     """Copy known translations in; return the sources still untranslated."""
     missing = []
     by_source = {source: t for (_, source), t in known.items()}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
+from bleak.backends.device import BLEDevice
 from PySide6.QtWidgets import QWidget
 
 from pooldesk.ble.scan import NearbyController
@@ -23,8 +24,22 @@ Save = Callable[[QWidget, Path, str, tuple[int, int]], None]
 SIZE = (600, 540)
 
 CONTROLLERS = [
-    NearbyController("ESP-A1B2C3", "ESP-A1B2C3", -48, False, "00:00:00:00:00:01", None),
-    NearbyController("ESP-0F1E2D", "Spa", -71, True, "00:00:00:00:00:02", None),
+    NearbyController(
+        "ESP-A1B2C3",
+        "ESP-A1B2C3",
+        -48,
+        False,
+        "00:00:00:00:00:01",
+        BLEDevice("00:00:00:00:00:01", "ESP-A1B2C3", None),
+    ),
+    NearbyController(
+        "ESP-0F1E2D",
+        "Spa",
+        -71,
+        True,
+        "00:00:00:00:00:02",
+        BLEDevice("00:00:00:00:00:02", "ESP-0F1E2D", None),
+    ),
 ]
 NETWORKS = [
     WifiNetwork("PoolNet", -52, "wpa2"),
@@ -87,7 +102,7 @@ def wizard_screens(save: Save, out: Path) -> None:
     from pooldesk.ui.wizard.controller import WizardController
 
     session = SimpleNamespace(client=None, user=SimpleNamespace(username="john"))
-    wizard = WizardController(session)  # type: ignore[arg-type] - only .client and .user read
+    wizard = WizardController(session)  # type: ignore[arg-type]  # only .client and .user read
     flow = ExampleFlow(wizard._progress)
     wizard.flow = flow  # type: ignore[assignment]
     view = wizard.view

@@ -22,15 +22,15 @@ import ubinascii
 
 sys.modules["binascii"] = ubinascii
 
-import bluetooth  # noqa: E402,F401 - the stand-ins, loaded before the baseline
-import cryptolib  # noqa: E402,F401
-import ds18x20  # noqa: E402,F401
-import hashlib  # noqa: E402,F401
-import json  # noqa: E402,F401
-import machine  # noqa: E402,F401
-import network  # noqa: E402,F401
-import ntptime  # noqa: E402,F401
-import onewire  # noqa: E402,F401
+import bluetooth  # noqa: F401 - the stand-ins, loaded before the baseline
+import cryptolib  # noqa: F401
+import ds18x20  # noqa: F401
+import hashlib  # noqa: F401
+import json  # noqa: F401
+import machine  # noqa: F401
+import network  # noqa: F401
+import ntptime  # noqa: F401
+import onewire  # noqa: F401
 
 
 def _urandom(n):

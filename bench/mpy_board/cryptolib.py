@@ -66,7 +66,7 @@ def _expand(key):
     return w, rounds
 
 
-class aes:  # noqa: N801 - the MicroPython name
+class aes:
     def __init__(self, key, mode, iv=None):
         if mode != MODE_ECB:
             raise ValueError("only ECB in this stand-in")

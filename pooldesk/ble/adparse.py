@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid as uuid_module
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bleak.uuids import normalize_uuid_str
@@ -38,7 +39,7 @@ class ParsedAdvertisement:
     tx_power: int | None = None
 
 
-def parse_ad_structures(structures: list[tuple[int, bytes]]) -> ParsedAdvertisement:
+def parse_ad_structures(structures: Sequence[tuple[int, bytes]]) -> ParsedAdvertisement:
     """Collect the fields bleak reports; malformed structures are skipped, never fatal."""
     parsed = ParsedAdvertisement()
     short_name: str | None = None

@@ -373,7 +373,8 @@ class BumbleClient(BaseBleakClient):
         limit = self._operation_timeout if limit is None else limit
         task = asyncio.ensure_future(awaitable)
         try:
-            await asyncio.wait({task, lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+            waiting: set[asyncio.Future[Any]] = {task, lost}
+            await asyncio.wait(waiting, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             task.add_done_callback(_retrieve)
             raise

@@ -71,7 +71,11 @@ class BumbleCentral:
     def add_listener(self, listener: AdvertisementListener) -> Callable[[], None]:
         token = object()
         self._listeners[token] = listener
-        return lambda: self._listeners.pop(token, None)
+
+        def remove() -> None:
+            self._listeners.pop(token, None)
+
+        return remove
 
     async def start_scanning(self) -> None:
         async with self._scan_lock:

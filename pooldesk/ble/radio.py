@@ -131,6 +131,6 @@ def apply_platform_fixes() -> None:
     """
     if sys.platform != "win32":
         return
-    from bleak.backends.winrt.util import allow_sta  # type: ignore[import-not-found]
+    from bleak.backends.winrt.util import allow_sta
 
     allow_sta()

@@ -8,6 +8,7 @@ manufacturer data (company 0xFFFF, "PD" prefix), which also says whether it is a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,10 +106,8 @@ async def scan_for_controllers(
             elapsed = loop.time() - started
             if elapsed >= duration:
                 break
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(enough.wait(), min(PROGRESS_STEP, duration - elapsed))
-            except TimeoutError:
-                pass
             if on_progress is not None:
                 on_progress(min((loop.time() - started) / duration, 1.0))
     if on_progress is not None:

@@ -54,8 +54,10 @@ class AlertLog:
             key=lambda e: (SEVERITY_ORDER.get(e.severity, 3), -e.since.timestamp()),
         )
         cleared = sorted(
-            (e for e in items if not e.active), key=lambda e: e.cleared_at, reverse=True
-        )  # type: ignore[arg-type, return-value]
+            (e for e in items if not e.active),
+            key=lambda e: e.cleared_at or e.since,  # a cleared entry has its cleared_at
+            reverse=True,
+        )
         return active + cleared
 
     def active_count(self, key: str) -> int:

@@ -61,8 +61,7 @@ class RegisterRequest(Body, kw_only=True):
             "not a common password",
         ),
     ]
-    # Left out: an account without a controller yet (docs/sharing.md).
-    device_id: DeviceIdText | None = None
+    device_id: DeviceIdText
     claim_code: Annotated[str, Meta(max_length=128)] | None = None
 
 

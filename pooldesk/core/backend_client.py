@@ -195,7 +195,9 @@ class BackendClient:
             )
         if response.is_success and data.get("ok", True):
             return data
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        error = data.get("error")
+        if not isinstance(error, dict):
+            error = {}
         message = str(error.get("message") or f"The server refused ({response.status_code}).")
         retry_after = _seconds(response.headers.get("Retry-After"))
         if response.status_code == 429 and retry_after is not None:

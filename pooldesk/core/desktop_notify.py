@@ -56,7 +56,7 @@ async def notify(title: str, text: str, *, urgency: int = 1) -> bool:
                         [],
                         {"urgency": Variant("y", urgency)},
                         EXPIRE_MS,
-                    ],  # fmt: skip
+                    ],
                 )
             ),
             TIMEOUT_S,

@@ -15,6 +15,7 @@ disconnect the link actually saw.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import random
@@ -23,7 +24,7 @@ import ssl
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
@@ -67,7 +68,7 @@ class BrokerAddress:
     path: str
 
     @property
-    def transport(self) -> str:
+    def transport(self) -> Literal["websockets", "tcp"]:
         return "websockets" if self.scheme in ("ws", "wss") else "tcp"
 
     @property
@@ -356,20 +357,16 @@ class MqttLink:
             return
         if graceful and self.status.state is LinkState.CONNECTED and self._lost:
             client.disconnect()  # written by the loop's writer; paho then closes the socket
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._lost), 1.0)
-            except TimeoutError:
-                pass
         self._client = None
         misc, self._misc = self._misc, None
         if misc:
             misc.cancel()
         for sock in list(self._sockets):
             self._forget_socket(sock)
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     # -- paho wiring --------------------------------------------------------------------------
     def _make_client(self, creds: MqttCredentials, address: BrokerAddress) -> paho.Client:
@@ -407,10 +404,8 @@ class MqttLink:
 
     def _socket_open(self, client: paho.Client, _userdata: Any, sock: Any) -> None:
         raw = getattr(sock, "_socket", sock)  # the websocket wrapper keeps the TCP socket inside
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (OSError, AttributeError):
-            pass
 
         def register() -> None:
             if self._client is client and self._loop is not None:
@@ -450,10 +445,8 @@ class MqttLink:
     def _socket_done_writing(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
         def unregister() -> None:
             if self._loop is not None and not self._loop.is_closed():
-                try:
+                with contextlib.suppress(ValueError, OSError):
                     self._loop.remove_writer(sock)
-                except (ValueError, OSError):
-                    pass
 
         self._on_loop(unregister)
 
@@ -479,7 +472,7 @@ class MqttLink:
         if self.on_message is None:
             return
         try:
-            self.on_message(msg.topic, msg.payload, bool(msg.retain))
+            self.on_message(msg.topic, bytes(msg.payload), bool(msg.retain))
         except Exception:  # a bad handler must not break the network loop
             log.exception("message handler failed for %s", msg.topic)
 

@@ -163,7 +163,7 @@ class Progress:
     outcome: Outcome | None = None  # with FAILED / ONLINE
 
 
-class FlowCancelled(ProvisioningError):  # noqa: N818 - reads as an event, like CancelledError
+class FlowCancelled(ProvisioningError):
     """The installer cancelled; cleanup has run (see `ProvisioningFlow.cleanup_problem`)."""
 
     def __init__(self) -> None:
@@ -426,7 +426,7 @@ class ProvisioningFlow:
 
         self._set(Step.SENDING)
         watch = await self._critical_section(send())
-        return await self._run(self._follow(client, watch, resend=None))
+        return await self._run(self._follow(watch, resend=None))
 
     async def close(self) -> None:
         """Finish: end the secure session and disconnect. Keeps what was done."""
@@ -600,11 +600,10 @@ class ProvisioningFlow:
 
         self._set(Step.SENDING)
         watch = await self._critical_section(send())
-        return await self._follow(client, watch, resend=resend_with_fresh_login)
+        return await self._follow(watch, resend=resend_with_fresh_login)
 
     async def _follow(
         self,
-        client: ProvisioningClient,
         watch: StatusWatch,
         resend: Callable[[], Coroutine[Any, Any, StatusWatch]] | None,
     ) -> Outcome:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import secrets
@@ -111,7 +112,9 @@ class DemoEnvironment:
         from pooldesk_firmware.sim import hostenv
 
         hostenv.install()
-        import fw_ids  # the simulated controllers' version (pooldesk_firmware/device/fw_ids.py)
+        # the simulated controllers' version (pooldesk_firmware/device/fw_ids.py, on the path
+        # hostenv put in place)
+        fw_ids = importlib.import_module("fw_ids")
 
         return prepare_releases(self.data_dir / "releases", fw_ids.FW_VERSION)
 

@@ -13,12 +13,16 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.demo.environment import DemoEnvironment
 from pooldesk.demo.memory_keyring import use_memory_keyring
 from pooldesk.demo.processes import DemoError
 from pooldesk.demo.story import demo_account
+
+if TYPE_CHECKING:
+    from pooldesk.ui.controllers.app import AppController
 
 Printer = Callable[[str], None]
 
@@ -28,18 +32,18 @@ class GuiDemo:
         self.out = out
         self.env = DemoEnvironment()
         self.account = demo_account()
-        self.app = None  # pooldesk.ui.controllers.app.AppController, once started
+        self.app: AppController | None = None  # once started
 
     async def start(self) -> None:
         from PySide6.QtCore import QSettings
-        from PySide6.QtWidgets import QApplication
 
         from pooldesk.core.settings import AppSettings
         from pooldesk.ui.controllers.app import AppController
+        from pooldesk.ui.event_loop import application
         from pooldesk.ui.settings_store import SettingsStore
 
         # The loop must outlive the window: the clean-up after the close runs on it.
-        QApplication.instance().setQuitOnLastWindowClosed(False)
+        application([]).setQuitOnLastWindowClosed(False)
         use_memory_keyring()
         self.out("PoolDesk demo: starting a backend, its broker and two simulated controllers…")
         await self.env.__aenter__()
@@ -53,9 +57,9 @@ class GuiDemo:
             )
             store = SettingsStore()
             store.save(AppSettings(server_url=self.env.backend_url, server_confirmed=True))
-            self.app = AppController(store)
-            await self.app.start()
-            self.app.window.sign_in_view.username.setText(self.account["username"])
+            self.app = app = AppController(store)
+            await app.start()
+            app.window.sign_in_view.username.setText(self.account["username"])
         except BaseException:
             await self.stop()
             raise
@@ -89,7 +93,7 @@ class GuiDemo:
         await self.start()
         try:
             assert self.app is not None
-            await self.app._closed  # noqa: SLF001 - AppController.run() without its start()
+            await self.app._closed
         finally:
             await self.stop()
 
@@ -105,14 +109,13 @@ class GuiDemo:
 
 def run_gui_demo(*, language: str | None = None) -> int:
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
     from pooldesk import __version__
-    from pooldesk.ui.event_loop import AppEventLoop
+    from pooldesk.ui.event_loop import AppEventLoop, application
     from pooldesk.ui.i18n import install_translator
     from pooldesk.ui.theme import apply_theme
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application(sys.argv[:1])
     app.setOrganizationName("PoolDesk")
     app.setApplicationName("PoolDesk")  # the saved language choice applies to the demo too
     app.setApplicationVersion(__version__)

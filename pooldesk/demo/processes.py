@@ -118,7 +118,7 @@ class BackendProcess:
                 stderr=subprocess.STDOUT,
                 env=self.env,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if _libc is not None else None,  # noqa: PLW1509
+                preexec_fn=_die_with_parent if _libc is not None else None,
             )
         deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=2.0) as http:
@@ -203,4 +203,4 @@ def _serving(health: httpx.Response) -> bool:
     if health.status_code == 200:
         return True
     components = health.json().get("components") if health.status_code == 503 else None
-    return bool(components) and bool(components.get("database", {}).get("ok"))
+    return isinstance(components, dict) and bool(components.get("database", {}).get("ok"))

@@ -260,7 +260,7 @@ class Story:
         assert self.commands is not None
         done = asyncio.get_running_loop().create_future()
 
-        def settled(command) -> None:  # noqa: ANN001 - core Command
+        def settled(command) -> None:
             if command.state is not CommandState.PENDING and not done.done():
                 done.set_result(command)
 

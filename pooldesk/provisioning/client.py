@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import logging
@@ -282,7 +283,7 @@ class ProvisioningClient:
         if self._subscribed:
             return
         for name in (*REQUEST_ENDPOINTS, STATUS_ENDPOINT):
-            await self._link.subscribe(name, lambda data, name=name: self._notified(name, data))
+            await self._link.subscribe(name, functools.partial(self._notified, name))
         self._subscribed = True
 
     async def _request(

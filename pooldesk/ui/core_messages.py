@@ -10,10 +10,16 @@ translated, and the values are put back in (a value marked as a message is trans
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6 import QtCore
+
+# Qt's marker returns its text unchanged; PySide's stub says it returns object.
+QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
+
 
 CORE_MESSAGES = (
     # pooldesk.core.validation

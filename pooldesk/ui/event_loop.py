@@ -14,7 +14,16 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 
-class _Timer(qasync._SimpleTimer):  # noqa: SLF001 - qasync's dispatcher; no public hook exists
+def application(argv: list[str]) -> QApplication:
+    """The process's QApplication: the one already running (tests, the demo) or a new one."""
+    app = QApplication.instance()
+    if app is None:
+        return QApplication(argv)
+    assert isinstance(app, QApplication), "windows need a QApplication, not a QCoreApplication"
+    return app
+
+
+class _Timer(qasync._SimpleTimer):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self._loop = loop
@@ -31,6 +40,8 @@ class _Timer(qasync._SimpleTimer):  # noqa: SLF001 - qasync's dispatcher; no pub
 
 
 class AppEventLoop(qasync.QEventLoop):
+    _timer: _Timer  # qasync's own timer until __init__ puts this one in its place
+
     def __init__(self, app: QApplication | None = None) -> None:
         super().__init__(app or QApplication.instance())
         self._timer.stop()

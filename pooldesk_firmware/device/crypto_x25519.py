@@ -66,8 +66,8 @@ def _ladder(scalar, u_bytes, chunk):
 def x25519(scalar, u_bytes):
     """X25519(scalar, u): both 32 bytes; returns the 32-byte shared u-coordinate."""
     out = None
-    for out in _ladder(scalar, u_bytes, 256):
-        pass
+    for step in _ladder(scalar, u_bytes, 256):
+        out = step
     return out
 
 

@@ -133,5 +133,7 @@ def validate(b):
     if out["ca_cert"] is not None:
         check_pem(out["ca_cert"])
     elif tls:
-        raise BindingError("ca_cert", "an mqtts:// broker needs ca_cert, the CA that signed its certificate")
+        raise BindingError(
+            "ca_cert", "an mqtts:// broker needs ca_cert, the CA that signed its certificate"
+        )
     return out

@@ -53,7 +53,8 @@ class Schedule:
             mask = 0
             for d in w["days"]:
                 mask |= 1 << fw_time.DAYS.index(d)
-            self._windows.append((fw_time.parse_hhmm(w["start"]), fw_time.parse_hhmm(w["end"]), mask))
+            start = fw_time.parse_hhmm(w["start"])
+            self._windows.append((start, fw_time.parse_hhmm(w["end"]), mask))
 
     def local_parts(self, t_utc):
         """(weekday Monday=0, minute of day) on the local wall clock."""

@@ -63,7 +63,9 @@ def check_broker_url(obj):
 def check_topic_prefix(obj):
     prefix = _text(obj, "topic_prefix", 1, 256, "the topic prefix")
     if "+" in prefix or "#" in prefix or prefix.startswith("/") or prefix.endswith("/"):
-        raise CheckError("topic_prefix", "the topic prefix may not contain + or # or start/end with /")
+        raise CheckError(
+            "topic_prefix", "the topic prefix may not contain + or # or start/end with /"
+        )
     return prefix
 
 

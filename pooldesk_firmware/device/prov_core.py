@@ -222,7 +222,9 @@ class ProvCore:
                          {"retry_after_ms": wait})
         client_pub = _unhex32(obj, "client_pub")
         if not isinstance(self.host.claim_code, str) or not self.host.claim_code:
-            raise _Reply("internal", "this controller has no claim code; its factory data is missing")
+            raise _Reply(
+                "internal", "this controller has no claim code; its factory data is missing"
+            )
         try:
             device_pub, pending = await prov_session.start_handshake(
                 self.host.device_id, self.host.claim_code, client_pub, self._urandom)

@@ -59,7 +59,8 @@ class Reassembler:
         """
         if len(frame) < HEADER_LEN:
             self.reset()
-            raise FrameError("bad_frame", frame[0] if len(frame) else 0, "frame shorter than its header")
+            kind = frame[0] if len(frame) else 0
+            raise FrameError("bad_frame", kind, "frame shorter than its header")
         req_id = frame[0]
         flags = frame[1]
         index = (frame[2] << 8) | frame[3]

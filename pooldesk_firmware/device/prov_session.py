@@ -22,7 +22,9 @@ class SessionError(Exception):
 
 
 def transcript_hash(device_id, client_pub, device_pub):
-    return crypto_sym.sha256(LABEL + b"\x00" + device_id.encode() + b"\x00" + client_pub + device_pub)
+    return crypto_sym.sha256(
+        LABEL + b"\x00" + device_id.encode() + b"\x00" + client_pub + device_pub
+    )
 
 
 def derive_keys(shared, claim_code, th):
@@ -85,7 +87,8 @@ class Session:
     """An established session as seen by the device: opens c2d records, seals d2c records."""
 
     def __init__(self, keys):
-        self._c2d_enc, self._c2d_mac, self._d2c_enc, self._d2c_mac = keys[0], keys[1], keys[2], keys[3]
+        self._c2d_enc, self._c2d_mac = keys[0], keys[1]
+        self._d2c_enc, self._d2c_mac = keys[2], keys[3]
         self._send_seq = 0
         self._recv_seq = 0
         # The host's settings before this session's first binding/wifi (prov_core: restore).

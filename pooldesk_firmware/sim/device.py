@@ -17,7 +17,7 @@ EPOCH_2000 = 946684800  # where an ESP32's RTC starts after power-on
 TICKS_PERIOD = 1 << 30  # MicroPython's ticks_ms() wraps at 2**30
 
 
-class SimReset(BaseException):  # noqa: N818 - mirrors a board reset, not an error
+class SimReset(BaseException):
     """Raised by `machine.reset()`: the simulator restarts the device's firmware."""
 
 
@@ -99,7 +99,7 @@ class WaterModel:
         self._fn: Callable[[SimClock], float] | None = None
 
     def set(self, celsius: float) -> None:
-        self._fn = lambda clock: celsius
+        self._fn = lambda _clock: celsius
 
     def ramp(self, from_c: float, to_c: float, over_s: float, clock: SimClock) -> None:
         """Linear change from now, then hold `to_c`."""

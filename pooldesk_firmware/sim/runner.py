@@ -82,7 +82,8 @@ def load_version(folder: str) -> dict[str, Any]:
             sys.modules.pop(n, None)
         sys.modules.update(saved)
     if "fw_log" in loaded:
-        loaded["fw_log"].sink = _log_line
+        fw_log: Any = loaded["fw_log"]
+        fw_log.sink = _log_line
     return loaded
 
 
@@ -393,7 +394,7 @@ class SimulatedController:
                     task.cancel()
                     try:
                         await task
-                    except (asyncio.CancelledError, Exception) as e:
+                    except (asyncio.CancelledError, Exception) as e:  # noqa: BLE001 - the unit is powered off whatever its task died of
                         log.debug("%s: stopped by the watchdog: %r", self.device_id, e)
                 self.device.power_off()
                 self.crashed = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from pooldesk_firmware.sim.device import SimClock, WaterModel
 
 HELP = (
@@ -17,7 +19,7 @@ def piecewise(points: list[tuple[float, float]], start: float):
         t = clock.elapsed() - start
         if t <= points[0][0]:
             return points[0][1]
-        for (t0, c0), (t1, c1) in zip(points, points[1:], strict=False):
+        for (t0, c0), (t1, c1) in itertools.pairwise(points):
             if t <= t1:
                 return c0 + (c1 - c0) * (t - t0) / (t1 - t0) if t1 > t0 else c1
         return points[-1][1]

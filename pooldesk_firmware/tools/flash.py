@@ -395,6 +395,7 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
             port = find_port()
 
         if opts.erase:
+            assert opts.firmware is not None  # checked above: --erase needs --firmware
             out(f"[{next(n)}/{steps}] erasing the flash and writing {opts.firmware.name}")
             for cmd in (
                 esptool(port, "erase-flash"),
@@ -410,6 +411,7 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
         factory_path = opts.factory
         if opts.dry_run:
             if factory_path is None:
+                assert opts.batch is not None  # checked above: --factory or --batch
                 factory_path = opts.batch / "devices" / "<the board's id>" / "factory.json"
                 out(f"    factory data: {factory_path}")
         else:
@@ -419,12 +421,14 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
                 f".mpy v{board.mpy & 0xFF}, {board.free // 1024} KB free"
             )
             if factory_path is None:
+                assert opts.batch is not None  # checked above: --factory or --batch
                 factory_path = factory_for(opts.batch, board.device_id)
 
         if factory is None and not opts.dry_run:
             factory = read_factory(factory_path)
         files = plan_files(build, factory_path, device, frozen=opts.frozen)
         if not opts.dry_run:
+            assert factory is not None  # read above
             for warning in check_board(board, files, factory):
                 out("    warning: " + warning)
 
@@ -455,6 +459,7 @@ def flash(opts: Options, out: Callable[[str], None] = print, runner: Runner = ru
 
     out(f"[{next(n)}/{steps}] done" + (" (dry run: nothing was sent)" if opts.dry_run else ""))
     if not opts.dry_run:
+        assert factory is not None  # read above
         out(
             f"The controller {factory['device_id']} is starting, unbound: its LED blinks slowly "
             "and it advertises over Bluetooth. Bind it with the PoolDesk app (Add device)."

@@ -45,7 +45,7 @@ RFC7748_DH = {
     "bob_public": "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
     "shared": "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
 }
-RFC5869_CASE1 = {
+RFC5869_CASE1: dict[str, Any] = {
     "ikm": "0b" * 22,
     "salt": "000102030405060708090a0b0c",
     "info": "f0f1f2f3f4f5f6f7f8f9",

@@ -245,7 +245,7 @@ def verify(bundle: Bundle, public_key: bytes) -> bool:
         Ed25519PublicKey.from_public_bytes(public_key).verify(
             bundle.signature, bundle.manifest_text.encode()
         )
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to verify is a bad signature
         return False
     return True
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from pooldesk.core import api_types as api
+from pooldesk_server.accounts.events import SessionEndReason
 from pooldesk_server.accounts.service import AccountService, Client, user_json
 from pooldesk_server.accounts.validation import check_email, check_username
 from pooldesk_server.audit.service import entries_for, entry_json
@@ -34,7 +35,7 @@ def _max_body(request: Request) -> int:
     return context_of(request).settings.max_body_bytes
 
 
-async def register(request: Request) -> JSONResponse:
+async def register(request: Request) -> Response:
     body = await read_body(request, api.RegisterRequest, _max_body(request))
     username = check_username(body.username)
     email = check_email(body.email)
@@ -58,7 +59,7 @@ async def register(request: Request) -> JSONResponse:
     )
 
 
-async def login(request: Request) -> JSONResponse:
+async def login(request: Request) -> Response:
     body = await read_body(request, api.LoginRequest, _max_body(request))
     ctx = context_of(request)
     pair, user = await _service(request).login(
@@ -76,7 +77,7 @@ async def login(request: Request) -> JSONResponse:
     )
 
 
-async def refresh(request: Request) -> JSONResponse:
+async def refresh(request: Request) -> Response:
     body = await read_body(request, api.RefreshRequest, _max_body(request))
     ctx = context_of(request)
     pair = await _service(request).refresh(body.refresh_token, _client(request))
@@ -91,13 +92,13 @@ async def refresh(request: Request) -> JSONResponse:
     )
 
 
-async def logout(request: Request) -> JSONResponse:
+async def logout(request: Request) -> Response:
     auth = await require_user(request)
     await _service(request).end_sessions(auth.user, [auth.session_id], "logout", _client(request))
     return answer(api.Message(message="Logged out successfully"))
 
 
-async def verify(request: Request) -> JSONResponse:
+async def verify(request: Request) -> Response:
     auth = await require_user(request, cached=True)
     cache = context_of(request).session_cache
     known, device_id = cache.first_device(auth.user.id)
@@ -108,7 +109,7 @@ async def verify(request: Request) -> JSONResponse:
     return answer(api.Verified(user=user_json(auth.user, device_id), session_id=auth.session_id))
 
 
-async def list_sessions(request: Request) -> JSONResponse:
+async def list_sessions(request: Request) -> Response:
     auth = await require_user(request, cached=True)
     sessions = await _service(request).live_sessions(auth.user.id)
     return answer(
@@ -129,19 +130,19 @@ async def list_sessions(request: Request) -> JSONResponse:
     )
 
 
-async def end_session(request: Request) -> JSONResponse:
+async def end_session(request: Request) -> Response:
     auth = await require_user(request)
     session_id = request.path_params["session_id"]
     service = _service(request)
     live = {s.id for s in await service.live_sessions(auth.user.id)}
     if session_id not in live:
         raise not_found("No such active session on your account")
-    reason = "logout" if session_id == auth.session_id else "session_deleted"
+    reason: SessionEndReason = "logout" if session_id == auth.session_id else "session_deleted"
     await service.end_sessions(auth.user, [session_id], reason, _client(request))
     return answer(api.Message(message="Session ended"))
 
 
-async def change_password(request: Request) -> JSONResponse:
+async def change_password(request: Request) -> Response:
     auth = await require_user(request)
     body = await read_body(request, api.PasswordChangeRequest, _max_body(request))
     await _service(request).change_password(
@@ -150,20 +151,20 @@ async def change_password(request: Request) -> JSONResponse:
     return answer(api.Message(message="Password changed; your other sessions have been signed out"))
 
 
-async def export_account(request: Request) -> JSONResponse:
+async def export_account(request: Request) -> Response:
     auth = await require_user(request)
     data = await _service(request).export(auth.user, _client(request))
     return answer(api.Export(data=data))
 
 
-async def delete_account(request: Request) -> JSONResponse:
+async def delete_account(request: Request) -> Response:
     auth = await require_user(request)
     body = await read_body(request, api.AccountDeleteRequest, _max_body(request))
     await _service(request).delete_account(auth.user, body.password, _client(request))
     return answer(api.Message(message="Account deleted"))
 
 
-async def audit(request: Request) -> JSONResponse:
+async def audit(request: Request) -> Response:
     auth = await require_user(request, cached=True)
     limit = int_param(request, "limit", 100, 1, 500) or 100
     before = int_param(request, "cursor", None, 1, 2**62)

@@ -23,6 +23,7 @@ from pooldesk_server.accounts.events import (
 )
 from pooldesk_server.audit.service import entry_json, record
 from pooldesk_server.context import AppContext
+from pooldesk_server.db import rows_changed
 from pooldesk_server.db.models import (
     AuditEntry,
     Device,
@@ -84,7 +85,7 @@ async def _check_available(db: AsyncSession, username: str) -> None:
 
 
 async def _retire_username(db: AsyncSession, username: str) -> None:
-    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     await db.execute(
         insert(RetiredUsername)
         .values(username=username, retired_at=utcnow())
@@ -340,7 +341,7 @@ class AccountService:
                 .values(used_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if spent.rowcount == 1:
+            if rows_changed(spent) == 1:
                 session = await db.get(Session, claims.session_id)
                 if session is None or session.revoked_at is not None or session.expires_at <= now:
                     raise unauthorized("This session has ended; sign in again")

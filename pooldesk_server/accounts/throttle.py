@@ -197,7 +197,7 @@ def rate_limited(wait: int, what: str = "failed attempts") -> ApiError:
 
 def _insert_for(db: AsyncSession) -> Callable[..., Any]:
     """The dialect's INSERT, which has ON CONFLICT DO UPDATE on both SQLite and PostgreSQL."""
-    return postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def count_attempt(

@@ -62,10 +62,9 @@ class DynsecResult:
 
 def _nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
     """Disable Nagle on the control connection: each command is a small, latency-bound message."""
-    try:
+    # websockets or unix sockets: nothing to tune
+    with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):  # websockets or unix sockets: nothing to tune
-        pass
 
 
 class DynsecClient:
@@ -98,7 +97,8 @@ class DynsecClient:
         self._mqtt.username_pw_set(username, password)
         if tls_ca_file:
             self._mqtt.tls_set(ca_certs=tls_ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        self._mqtt.reconnect_delay_set(min_delay=0.05, max_delay=2)
+        # paho annotates whole seconds; it waits any number of seconds
+        self._mqtt.reconnect_delay_set(min_delay=0.05, max_delay=2)  # type: ignore[arg-type]
         self._mqtt.max_inflight_messages_set(1000)
         self._mqtt.on_socket_open = _nodelay
         self._mqtt.on_connect = self._on_connect

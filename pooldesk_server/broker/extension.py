@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
@@ -68,6 +68,7 @@ from pooldesk_server.broker.retained import (
 from pooldesk_server.broker.rights import AclRule, dashboard_rights, device_rights, user_prefix
 from pooldesk_server.broker.store import HashedLogin, dynsec_password_hash
 from pooldesk_server.context import AppContext, client_address, context_of
+from pooldesk_server.db import rows_changed
 from pooldesk_server.db.models import BrokerJob, Device, MqttLogin, User
 from pooldesk_server.db.models import Session as UserSession
 from pooldesk_server.db.types import utcnow
@@ -533,7 +534,7 @@ class BrokerExtension:
             "listener for the home network) or POOLDESK_MQTT_PUBLIC_URL (see docs/mqtt.md)",
         )
 
-    async def session_credentials(self, request: Request) -> JSONResponse:
+    async def session_credentials(self, request: Request) -> Response:
         auth = await require_user(request)
         broker_url, ca_pem = self.dashboard_broker(request)  # before anything is issued
         login = dashboard_login(auth.user.username, auth.session_id, generation=new_generation())
@@ -556,7 +557,7 @@ class BrokerExtension:
             )
         )
 
-    async def device_credentials(self, request: Request) -> JSONResponse:
+    async def device_credentials(self, request: Request) -> Response:
         ctx = context_of(request)
         device_id = normalize_device_id(request.path_params["device_id"])
         if device_id is None:
@@ -642,7 +643,7 @@ class BrokerExtension:
                     .values(broker_state="synced")
                     .execution_options(synchronize_session=False)
                 )
-                if confirmed.rowcount == 1:
+                if rows_changed(confirmed) == 1:
                     if kind == "session":  # the user's oldest app logins beyond the cap go
                         replaced += await self._over_session_cap(db, user_id)
                     same_owner = (
@@ -668,11 +669,11 @@ class BrokerExtension:
                         kind=kind,
                         mqttUser=login.username,
                     )
-            if confirmed.rowcount != 1:
+            if rows_changed(confirmed) != 1:
                 # The session or device ended while we were issuing: undo at the broker.
                 await self._set_state(ctx, login.username, "pending_delete")
                 await self._delete_locked(ctx, login.username)
-        if confirmed.rowcount != 1:
+        if rows_changed(confirmed) != 1:
             if device is not None:
                 raise not_found("This device was removed from your account meanwhile")
             # The session's earlier logins go too, even if no event announced its end.
@@ -1099,6 +1100,8 @@ class BrokerExtension:
             ).all()
         logins = []
         for mqtt_user, client_id, kind, password_hash, username, device_id in rows:
+            if password_hash is None:  # not selected: the query asks for a hash
+                continue
             if kind == "device" and device_id is not None:
                 rights = device_rights(username, device_id)
             elif kind == "session":

@@ -83,7 +83,7 @@ def _comparable(permission: Mapping[str, Any]) -> tuple:
         "retainedMsgsAllowed",
         "sharedSubAllowed",
     )
-    return tuple(permission.get(k) for k in keys) + (permission.get("sharedGroup") or None,)
+    return (*(permission.get(k) for k in keys), permission.get("sharedGroup") or None)
 
 
 def _items(body: Any, *keys: str) -> list[dict[str, Any]]:
@@ -98,7 +98,9 @@ def _items(body: Any, *keys: str) -> list[dict[str, Any]]:
 
 
 def _id(body: Any, key: str) -> int:
-    inner = body.get(key) if isinstance(body, dict) and isinstance(body.get(key), dict) else body
+    inner: Any = (
+        body.get(key) if isinstance(body, dict) and isinstance(body.get(key), dict) else body
+    )
     try:
         return int(inner["id"])
     except (KeyError, TypeError, ValueError):

@@ -278,7 +278,7 @@ RABBIT_QUEUE_SUFFIXES = ("qos0", "qos1")
 def rabbit_topic(routing_key: str) -> str:
     """An AMQP routing key (or binding pattern) back as the MQTT topic (filter) it came from:
     RabbitMQ's MQTT plugin swaps `/` and `.` and turns `+` into `*` (`#` stays)."""
-    return routing_key.translate(str.maketrans({".": "/", "/": ".", "*": "+"}))
+    return routing_key.translate(str.maketrans("./*", "/.+"))
 
 
 def rabbit_decision(broker: HttpAuthBroker, kind: str, form: dict[str, str]) -> bool:

@@ -218,10 +218,13 @@ class ManagedMosquitto:
             st = folder.stat()
         except OSError:
             return
-        if st.st_uid == os.geteuid() and not st.st_mode & 0o001:
-            if _reachable_by(folder, entry.pw_uid, entry.pw_gid):  # only it is closed
-                os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o001)
-                log.info("data folder %s made traversable (o+x) for user 'mosquitto'", folder)
+        if (
+            st.st_uid == os.geteuid()
+            and not st.st_mode & 0o001
+            and _reachable_by(folder, entry.pw_uid, entry.pw_gid)  # only it is closed
+        ):
+            os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o001)
+            log.info("data folder %s made traversable (o+x) for user 'mosquitto'", folder)
 
     # ---- URLs --------------------------------------------------------------------------------
 
@@ -264,6 +267,7 @@ class ManagedMosquitto:
         try:
             await self._spawn(exe)
             await self._connect_plugin()
+            assert self._logins is not None  # made by _make_clients
             await self._logins.set_default_acl_access()
         except BaseException:
             await self._shutdown()
@@ -690,7 +694,8 @@ class ManagedMosquitto:
         await self._terminate()
 
     async def _resume(self) -> None:
-        assert self._exe is not None and self._logins is not None
+        assert self._exe is not None
+        assert self._logins is not None
         await self._spawn(self._exe)
         await self._connect_plugin()
         await self._logins.set_default_acl_access()

@@ -133,7 +133,9 @@ def _publish(url: str, ca_pem: str | None, login: BrokerLogin, messages: dict[st
     client.on_connect = lambda *_a: connected.set()
     parts = urlsplit(url)
     try:
-        client.connect(parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883))
+        client.connect(
+            parts.hostname or "", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        )
     except OSError as error:
         raise BrokerUnavailable(f"cannot reach the broker: {error}") from None
     client.loop_start()
@@ -185,7 +187,9 @@ def _clear(url: str, ca_pem: str | None, login: BrokerLogin, prefix: str) -> lis
 
     client.on_connect, client.on_subscribe, client.on_message = on_connect, on_subscribe, on_message
     try:
-        client.connect(parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883))
+        client.connect(
+            parts.hostname or "", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        )
     except OSError as error:
         raise BrokerUnavailable(f"cannot reach the broker to clear retained: {error}") from None
     client.loop_start()

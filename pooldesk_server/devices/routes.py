@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
@@ -29,7 +29,7 @@ def _path_device_id(request: Request) -> str:
     return device_id
 
 
-async def list_devices(request: Request) -> JSONResponse:
+async def list_devices(request: Request) -> Response:
     auth = await require_user(request, cached=True)
     ctx = context_of(request)
     owned = await service.device_rows_of(ctx.db, auth.user.id)
@@ -41,7 +41,7 @@ async def list_devices(request: Request) -> JSONResponse:
     return answer(api.Devices(devices=listed))
 
 
-async def add_device(request: Request) -> JSONResponse:
+async def add_device(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     body = await read_body(request, api.AddDeviceRequest, ctx.settings.max_body_bytes)
@@ -92,7 +92,7 @@ async def add_device(request: Request) -> JSONResponse:
     return answer(api.DeviceAnswer(device=service.device_json(device)), 201)
 
 
-async def rename_device(request: Request) -> JSONResponse:
+async def rename_device(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     device_id = _path_device_id(request)
@@ -112,7 +112,7 @@ async def rename_device(request: Request) -> JSONResponse:
     return answer(api.DeviceAnswer(device=service.device_json(device)))
 
 
-async def remove_device(request: Request) -> JSONResponse:
+async def remove_device(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     device_id = _path_device_id(request)
@@ -131,7 +131,7 @@ async def remove_device(request: Request) -> JSONResponse:
     return answer(api.Message(message=f"Device {device_id} removed from your account"))
 
 
-async def new_api_key(request: Request) -> JSONResponse:
+async def new_api_key(request: Request) -> Response:
     auth = await require_user(request)
     ctx = context_of(request)
     device_id = _path_device_id(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
@@ -88,7 +89,7 @@ class FirmwareExtension:
 
     # ---- routes (the owner) ----
 
-    async def update_device(self, request: Request) -> JSONResponse:
+    async def update_device(self, request: Request) -> Response:
         ctx = context_of(request)
         auth = await require_user(request)
         device_id = normalize_device_id(request.path_params["device_id"])
@@ -117,7 +118,7 @@ class FirmwareExtension:
         self._wake.set()
         return answer(api.UpdateStarted(update=service.update_json(update)), 202)
 
-    async def update_all(self, request: Request) -> JSONResponse:
+    async def update_all(self, request: Request) -> Response:
         ctx = context_of(request)
         auth = await require_user(request)
         body = await read_body(request, api.FirmwareUpdateRequest, ctx.settings.max_body_bytes)
@@ -184,7 +185,10 @@ class FirmwareExtension:
         for update_id in waiting:
             task = asyncio.create_task(self._run(update_id), name=f"firmware-{update_id}")
             self._running[update_id] = task
-            task.add_done_callback(lambda _t, u=update_id: self._running.pop(u, None))
+            task.add_done_callback(functools.partial(self._forget, update_id))
+
+    def _forget(self, update_id: str, _task: asyncio.Task[None]) -> None:
+        self._running.pop(update_id, None)
 
     # ---- one update ----
 
@@ -238,6 +242,10 @@ class FirmwareExtension:
         offer = offer_payload(update_id, bundle, update.force)
         statuses: asyncio.Queue[dict] = asyncio.Queue()
         loop = asyncio.get_running_loop()
+
+        def report(body: dict) -> None:  # on the session's paho thread
+            loop.call_soon_threadsafe(statuses.put_nowait, body)
+
         backend = self.broker.backend
         name = f"svc-ota-{secrets.token_hex(6)}"
         login = BrokerLogin(name, new_password(), name, session_rights(prefix))
@@ -250,7 +258,7 @@ class FirmwareExtension:
             offer,
             bundle.files,
             int(bundle.manifest.get("chunk", 4096)),
-            lambda body: loop.call_soon_threadsafe(statuses.put_nowait, body),
+            report,
         )
         # A put or delete that failed may still reach a paused broker later: the broker layer
         # deletes such names later (its stray service logins).
@@ -258,14 +266,14 @@ class FirmwareExtension:
         try:
             try:
                 await backend.put_login(login)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - logged; the login is removed later
                 strays.add(name)
                 log.warning("firmware update %s: no service login: %s", update_id, e)
                 await asyncio.sleep(5)  # the loop tries again
                 return
             try:
                 await asyncio.to_thread(session.start)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - logged; the loop tries again
                 log.warning("firmware update %s: cannot reach the broker: %s", update_id, e)
                 await asyncio.sleep(5)  # the loop tries again
                 return
@@ -302,5 +310,5 @@ class FirmwareExtension:
                 await asyncio.to_thread(session.close)
             try:
                 await backend.delete_login(name)
-            except Exception:
+            except Exception:  # noqa: BLE001 - kept as a stray, removed later
                 strays.add(name)

@@ -187,9 +187,13 @@ async def firmware_json(db: AsyncSession, device: DeviceKey) -> api.Firmware:
         if latest is not None and (running is None or version_key(latest) > version_key(running))
         else None
     )
-    if available is not None and update is not None and update.version == available:
-        if update.state == "rolled_back":
-            available = None  # it did not work on this unit: not offered again
+    if (
+        available is not None
+        and update is not None
+        and update.version == available
+        and update.state == "rolled_back"
+    ):
+        available = None  # it did not work on this unit: not offered again
     return api.Firmware(
         running=running,
         available=available,

@@ -148,8 +148,10 @@ class OtaSession:
 
     def _serve(self, c: mqtt.Client, ask: dict) -> None:
         name, index = ask.get("file"), ask.get("chunk")
-        data = self.files.get(name) if isinstance(name, str) else None
-        if data is None or not isinstance(index, int) or index < 0:
+        if not isinstance(name, str) or not isinstance(index, int) or index < 0:
+            return
+        data = self.files.get(name)
+        if data is None:
             return
         part = data[index * self.chunk : (index + 1) * self.chunk]
         if self.tamper is not None:

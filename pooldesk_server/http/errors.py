@@ -86,7 +86,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     return error_response(exc.status_code, code, message, exc.headers)
 
 
-async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def handle_unexpected(request: Request, _exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(
         500, "internal_error", "Internal server error; the operator log has details"

@@ -66,7 +66,7 @@ class Ended:
     already: bool = False  # disable: the account was disabled before
 
 
-def _live(now: datetime):  # noqa: ANN202 - an SQL condition
+def _live(now: datetime):
     return (Session.revoked_at.is_(None)) & (Session.expires_at > now)
 
 
@@ -106,7 +106,7 @@ def _user_row(user: User, n_devices: int, n_sessions: int) -> UserRow:
     )
 
 
-async def _user(db, username: str) -> User:  # noqa: ANN001 - AsyncSession
+async def _user(db, username: str) -> User:
     user = await db.scalar(select(User).where(User.username == username))
     if user is None:
         raise OperatorError(
@@ -166,7 +166,7 @@ async def list_devices(database: Database, *, online_only: bool = False) -> list
     return [_device_row(device, owner) for device, owner in rows]
 
 
-async def _end_sessions(db, user: User, now: datetime) -> list[str]:  # noqa: ANN001
+async def _end_sessions(db, user: User, now: datetime) -> list[str]:
     session_ids = list(
         (
             await db.scalars(
@@ -184,7 +184,7 @@ async def _end_sessions(db, user: User, now: datetime) -> list[str]:  # noqa: AN
     return session_ids
 
 
-def _request(action: str, user: User, session_ids: list[str], mqtt_users: tuple[str, ...]):  # noqa: ANN202
+def _request(action: str, user: User, session_ids: list[str], mqtt_users: tuple[str, ...]):
     return OperatorRequest(
         created_at=utcnow(),
         action=action,

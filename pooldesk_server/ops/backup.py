@@ -327,7 +327,7 @@ def restore_backup(
     if not archive.is_file():
         raise BackupError(f"no backup at {archive}")
     try:
-        tar = tarfile.open(archive, mode="r:gz")
+        tar = tarfile.open(archive, mode="r:gz")  # noqa: SIM115 - closed by the `with` below
     except (tarfile.TarError, OSError) as exc:
         raise BackupError(f"{archive} is not a PoolDesk backup: {exc}") from None
     with tar:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 
 from pooldesk_server.accounts.events import AccountDisabled, SessionsEnded
 from pooldesk_server.context import AppContext
+from pooldesk_server.db import rows_changed
 from pooldesk_server.db.models import MqttLogin, OperatorRequest, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices.service import mark_mqtt_logins_pending_delete
@@ -54,7 +55,7 @@ async def carry_out_pending(ctx: AppContext) -> int:
                 .values(done_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:
+            if rows_changed(claimed) != 1:
                 continue  # another server took it
             detail = json.loads(request.detail or "{}")
             mqtt_users = set(detail.get("mqttUsers", ()))
@@ -81,6 +82,7 @@ async def carry_out_pending(ctx: AppContext) -> int:
             len(session_ids),
             len(names),
         )
+        event: AccountDisabled | SessionsEnded
         if request.action == "disable":
             event = AccountDisabled(request.user_id, request.username, session_ids, names)
         else:

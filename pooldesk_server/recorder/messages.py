@@ -122,9 +122,9 @@ def interpret(topic: str, payload: bytes) -> DeviceMessage | None:
         # when a device is unbound): it says nothing about the device.
         return None
     if rest == "status":
-        text = payload.decode("utf-8", "replace").strip()[:16]
-        status = text if text in ("online", "offline") else None
-        return DeviceMessage(username, device_id, "status", {"status": text}, None, status)
+        said = payload.decode("utf-8", "replace").strip()[:16]
+        status = said if said in ("online", "offline") else None
+        return DeviceMessage(username, device_id, "status", {"status": said}, None, status)
     if rest.startswith("alert/") and rest.count("/") == 1:
         alert_id = rest.split("/", 1)[1]
         if not payload:

@@ -22,13 +22,13 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, select, text, update
 
 from pooldesk_server.broker.base import BrokerLogin
 from pooldesk_server.broker.rights import RECORDER_SUBSCRIPTION
@@ -87,7 +87,8 @@ class Recorder:
             manual_ack=True,
         )
         self._client.username_pw_set(login.username, login.password)
-        self._client.reconnect_delay_set(0.1, 5)
+        # paho annotates whole seconds; it waits any number of seconds
+        self._client.reconnect_delay_set(0.1, 5)  # type: ignore[arg-type]
         self._client.max_inflight_messages_set(1000)
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
@@ -99,7 +100,7 @@ class Recorder:
 
     # ---- paho thread -------------------------------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
             log.error("recorder login refused by the broker: %s", reason)
             if self._on_refused is not None and reason.value in LOGIN_REFUSED:
@@ -120,7 +121,7 @@ class Recorder:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            message = interpret(msg.topic, msg.payload)
+            message = interpret(msg.topic, bytes(msg.payload))
         except Exception:  # never expected; acknowledged so it cannot come back forever
             log.exception("recorder dropped an unreadable message on %r", msg.topic[:200])
             message = None
@@ -142,7 +143,7 @@ class Recorder:
         try:
             await self._on_refused()
             log.warning("recorder login %s put back at the broker", self.login.username)
-        except Exception as error:  # the broker is down too: the next refusal tries again
+        except Exception as error:  # noqa: BLE001 - the broker is down too: the next refusal tries again
             log.error("recorder login %s could not be put back: %s", self.login.username, error)
 
     @property
@@ -230,7 +231,7 @@ class Recorder:
                     break
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception:  # noqa: BLE001 - the database may be down: checked next
                     self.forget_devices()  # the retry looks its device up again
                     if await self._database_answers():
                         refusals += 1
@@ -249,7 +250,7 @@ class Recorder:
                 await db.execute(text("SELECT 1"))
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure means the database does not answer
             return False
         return True
 
@@ -314,7 +315,8 @@ class Recorder:
             return
         async with self.db.write() as db:
             # Core executemany: no ORM bulk-insert bookkeeping per row.
-            await (await db.connection()).execute(Event.__table__.insert(), rows)
+            table = cast(Table, Event.__table__)  # a mapped class's table is a Table
+            await (await db.connection()).execute(table.insert(), rows)
             for pk, (at, status) in seen.items():
                 values: dict[str, Any] = {}
                 if status is not None:

@@ -38,7 +38,7 @@ def is_common(password: str, *, username: str = "") -> bool:
     return bool(username) and base == username.lower().translate(LEET)
 
 
-def password_problems(password: str, *, username: str = "") -> list[str]:
+def password_problems(password: str) -> list[str]:
     """Every unmet rule, in words a person can act on; empty when the password is fine."""
     problems: list[str] = []
     if len(password) < MIN_LENGTH:
@@ -58,7 +58,7 @@ def password_problems(password: str, *, username: str = "") -> list[str]:
 
 def password_error(password: str, *, username: str = "") -> str | None:
     """The message for a refused password, or None when it is acceptable."""
-    problems = password_problems(password, username=username)
+    problems = password_problems(password)
     if problems:
         return "Password needs " + ", ".join(problems)
     if is_common(password, username=username):

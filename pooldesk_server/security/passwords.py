@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,10 +26,8 @@ class Passwords:
 
     def _verify(self, stored_hash: str | None, password: str) -> bool:
         if stored_hash is None:
-            try:
+            with contextlib.suppress(VerificationError):
                 self._hasher.verify(self._dummy_hash, password)
-            except VerificationError:
-                pass
             return False
         try:
             return self._hasher.verify(stored_hash, password)

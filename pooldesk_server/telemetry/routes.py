@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from pooldesk.core import api_types as api
 from pooldesk_server.context import context_of
@@ -51,7 +51,7 @@ def _check_type(value: str) -> str:
     return value
 
 
-async def post_event(request: Request) -> JSONResponse:
+async def post_event(request: Request) -> Response:
     ctx = context_of(request)
     async with ctx.db.read() as db:
         auth = await require_user_or_device(request, db)
@@ -90,7 +90,7 @@ def _time_param(request: Request, name: str) -> Any:
     return value
 
 
-async def get_history(request: Request) -> JSONResponse:
+async def get_history(request: Request) -> Response:
     ctx = context_of(request)
     if request.headers.get("x-api-key"):
         async with ctx.db.read() as db:

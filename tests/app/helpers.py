@@ -4,6 +4,7 @@ client that behaves like a pool controller (docs/mqtt.md)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -259,15 +260,13 @@ class FakeController:
         """Drop off the network without a goodbye: the broker publishes the will."""
         self.client.loop_stop()
         sock = self.client.socket()
-        if sock is not None:
+        if isinstance(sock, socket.socket):  # TCP (paho's type covers its websocket wrapper too)
             sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.client.disconnect()
-        except Exception:  # noqa: S110 - best effort at teardown
-            pass
         self.client.loop_stop()
 
 
@@ -332,10 +331,8 @@ class BackendProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)  # anything of this group still running
-        except ProcessLookupError:
-            pass
         self.proc = None
 
 

@@ -88,7 +88,7 @@ def _run(cmd: list[str], what: str) -> None:
 def postgres_cluster() -> Iterator[Cluster]:
     bin_dir = find_bin_dir()
     as_user: list[str] = []
-    owner_uid = owner_gid = None
+    owner: tuple[int, int] | None = None  # (uid, gid) of the cluster's files when root
     if os.geteuid() == 0:
         try:
             entry = pwd.getpwnam("postgres")
@@ -100,11 +100,11 @@ def postgres_cluster() -> Iterator[Cluster]:
         if shutil.which("runuser") is None:
             raise PostgresUnavailable("running as root needs `runuser` (util-linux)")
         as_user = ["runuser", "-u", "postgres", "--"]
-        owner_uid, owner_gid = entry.pw_uid, entry.pw_gid
+        owner = entry.pw_uid, entry.pw_gid
     root = Path(tempfile.mkdtemp(prefix="pooldesk-pg-"))
     os.chmod(root, 0o700)
-    if owner_uid is not None:
-        os.chown(root, owner_uid, owner_gid)
+    if owner is not None:
+        os.chown(root, *owner)
     data, sockets, log = root / "data", root / "sock", root / "server.log"
     password = secrets.token_hex(16)
     port = free_port()
@@ -113,9 +113,9 @@ def postgres_cluster() -> Iterator[Cluster]:
         pwfile = root / "pw"
         pwfile.write_text(password)
         sockets.mkdir()
-        if owner_uid is not None:
+        if owner is not None:
             for path in (pwfile, sockets):
-                os.chown(path, owner_uid, owner_gid)
+                os.chown(path, *owner)
         _run(
             [
                 *as_user,
@@ -139,8 +139,20 @@ def postgres_cluster() -> Iterator[Cluster]:
             "-c max_connections=200"
         )
         _run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
-            + ["-w", "-t", "60", "start"],
+            [
+                *as_user,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             "pg_ctl start",
         )
         started = True

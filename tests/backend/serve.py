@@ -42,8 +42,16 @@ def running_serve(database_url: str, tmp_path: Path, **env: str) -> Iterator[Ser
     log = tmp_path / "serve.log"
     log_file = log.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(port)]
-        + ["--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "pooldesk_server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
         cwd=tmp_path,
         env=environment,
         stdout=log_file,

@@ -92,7 +92,8 @@ async def test_a_crowd_behind_a_trusted_proxy_signs_in_and_a_guesser_locks_only_
                 ).status_code
                 for n in range(24)
             ]
-            assert guesses[:21] == [401] * 21 and set(guesses[21:]) == {429}, guesses
+            assert guesses[:21] == [401] * 21, guesses
+            assert set(guesses[21:]) == {429}, guesses
             # ... and only it: everyone else behind the same proxy still signs in.
             for n in range(10):
                 other = await http.post(
@@ -106,7 +107,8 @@ async def test_a_crowd_behind_a_trusted_proxy_signs_in_and_a_guesser_locks_only_
                 headers={"Authorization": f"Bearer {answers[7].json()['token']}"},
             )
             addresses = {s["clientAddress"] for s in sessions.json()["sessions"]}
-            assert "198.18.0.8" in addresses and "10.66.0.1" not in addresses
+            assert "198.18.0.8" in addresses
+            assert "10.66.0.1" not in addresses
 
 
 def _register_body(name: str, device_id: str) -> dict[str, str]:
@@ -186,7 +188,8 @@ def test_a_weak_jwt_secret_is_refused_in_production_and_warned_about_otherwise(
         JWT_SECRET=secret,
     )
     assert refused.returncode == 2
-    assert why in refused.stderr and "openssl rand -hex 32" in refused.stderr
+    assert why in refused.stderr
+    assert "openssl rand -hex 32" in refused.stderr
     assert secret not in refused.stderr.replace("openssl rand", "")
     warned = run_cli(
         "migrate", "--data-dir", str(tmp_path / "dev"), cwd=tmp_path, JWT_SECRET=secret
@@ -201,7 +204,8 @@ def test_a_weak_jwt_secret_is_refused_in_production_and_warned_about_otherwise(
         POOLDESK_ENV="production",
         JWT_SECRET=secrets.token_hex(32),
     )
-    assert strong.returncode == 0 and "JWT_SECRET" not in strong.stderr
+    assert strong.returncode == 0
+    assert "JWT_SECRET" not in strong.stderr
 
 
 def test_production_requires_claim_codes_unless_turned_off(tmp_path: Path):

@@ -28,9 +28,12 @@ async def test_export_holds_all_of_the_users_data(client):
     assert data["history"]["ESP-A1B2C3"][0]["data"] == {"temp": 25}
     assert [s["id"] for s in data["sessions"]] == [account.session_id]
     events = [a["event"] for a in data["audit"]]
-    assert events[:3] == ["register", "login", "api_key_issue"] and events[-1] == "account_export"
+    assert events[:3] == ["register", "login", "api_key_issue"]
+    assert events[-1] == "account_export"
     text = response.text
-    assert PASSWORD not in text and key["apiKey"] not in text and account.token not in text
+    assert PASSWORD not in text
+    assert key["apiKey"] not in text
+    assert account.token not in text
     assert "argon2" not in text
     assert (await client.get("/api/account/export")).status_code == 401
 
@@ -109,7 +112,8 @@ async def test_audit_log_records_successes_and_failures_without_secrets(client):
     for entry in entries:
         assert entry["at"].endswith("Z")
         assert entry["clientAddress"] == "203.0.113.7"
-    assert "Wrong-Pass-1" not in response.text and account.refresh_token not in response.text
+    assert "Wrong-Pass-1" not in response.text
+    assert account.refresh_token not in response.text
 
 
 async def test_audit_log_pages(client):
@@ -119,7 +123,8 @@ async def test_audit_log_pages(client):
     first = (
         await client.get("/api/account/audit", params={"limit": 3}, headers=account.auth)
     ).json()
-    assert len(first["entries"]) == 3 and first["nextCursor"]
+    assert len(first["entries"]) == 3
+    assert first["nextCursor"]
     rest = (
         await client.get(
             "/api/account/audit",
@@ -127,9 +132,11 @@ async def test_audit_log_pages(client):
             headers=account.auth,
         )
     ).json()
-    assert len(rest["entries"]) == 3 and rest["nextCursor"] is None
+    assert len(rest["entries"]) == 3
+    assert rest["nextCursor"] is None
     ids = [e["id"] for e in first["entries"] + rest["entries"]]
-    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 6
+    assert ids == sorted(ids, reverse=True)
+    assert len(set(ids)) == 6
     bad = await client.get("/api/account/audit", params={"limit": "-1"}, headers=account.auth)
     assert bad.status_code == 400
     assert error_of(bad)["code"] == "validation_error"
@@ -162,4 +169,5 @@ async def test_refused_registrations_are_audited_for_the_operator(client, settin
     assert [json.loads(f.detail) for f in failures] == [
         {"reason": "conflict", "deviceId": "ESP-000002"}
     ]
-    assert failures[0].user_id is None and PASSWORD not in failures[0].detail
+    assert failures[0].user_id is None
+    assert PASSWORD not in failures[0].detail

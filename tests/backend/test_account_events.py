@@ -97,7 +97,8 @@ async def test_device_unbinding_and_account_deletion_publish(client):
     assert seen == [DeviceUnbound(account.user_id, "testuser", "ESP-A1B2C3", (device_login,))]
     async with ctx.db.read() as db:
         row = await db.scalar(select(MqttLogin).where(MqttLogin.mqtt_user == device_login))
-    assert row.device_id is None and row.broker_state == "pending_delete"
+    assert row.device_id is None
+    assert row.broker_state == "pending_delete"
 
     seen.clear()
     session_login = await _add_mqtt_login(
@@ -161,7 +162,8 @@ async def test_housekeeping_ends_the_mqtt_logins_of_the_sessions_it_purges(clien
     purged = await purge(
         ctx.db, failure_window_seconds=settings.login_failure_window_seconds, events=ctx.events
     )
-    assert purged.sessions == 1 and purged.mqtt_logins == 1
+    assert purged.sessions == 1
+    assert purged.mqtt_logins == 1
     assert await _states(ctx) == {live_login: "synced", expired_login: "pending_delete"}
     assert seen == [
         SessionsEnded(live.user_id, "testuser", (expired.session_id,), "expired", (expired_login,))

@@ -111,7 +111,8 @@ async def test_login_returns_token_refresh_token_and_user(client):
     body = response.json()
     assert body["ok"] is True
     assert body["expiresIn"] == 3600
-    assert body["refreshToken"] and body["token"] != body["refreshToken"]
+    assert body["refreshToken"]
+    assert body["token"] != body["refreshToken"]
     assert body["user"] == {
         "id": account.user_id,
         "username": "testuser",

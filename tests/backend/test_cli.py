@@ -106,13 +106,15 @@ def test_migrate_and_import_a_manifest(tmp_path: Path):
     )
     refused = run_cli("devices", "import", str(bad), "--data-dir", str(data), cwd=tmp_path)
     assert refused.returncode == 1
-    assert "line 3" in refused.stderr and "nothing imported" in refused.stderr
+    assert "line 3" in refused.stderr
+    assert "nothing imported" in refused.stderr
     assert "line 4: ESP-00CAFE: claim code missing or shorter than 16" in refused.stderr
     assert "Traceback" not in refused.stderr
 
     missing = run_cli("devices", "import", str(tmp_path / "nope.csv"), cwd=tmp_path)
     assert missing.returncode == 1
-    assert "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+    assert "cannot read" in missing.stderr
+    assert "Traceback" not in missing.stderr
 
 
 def test_unreachable_database_is_reported_plainly(tmp_path: Path):
@@ -122,7 +124,8 @@ def test_unreachable_database_is_reported_plainly(tmp_path: Path):
     result = run_cli("migrate", cwd=tmp_path, DATABASE_URL=url)
     assert result.returncode == 1
     assert "cannot prepare the database" in result.stderr
-    assert "secretpw" not in result.stderr and "Traceback" not in result.stderr
+    assert "secretpw" not in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_settings_are_reported_plainly(tmp_path: Path):
@@ -135,12 +138,14 @@ def test_bad_settings_are_reported_plainly(tmp_path: Path):
 def test_argon2_cannot_be_set_below_the_owasp_minimum(tmp_path: Path, variable: str):
     result = run_cli("migrate", "--data-dir", str(tmp_path), cwd=tmp_path, **{variable: "1"})
     assert result.returncode != 0
-    assert variable in result.stderr and "at least" in result.stderr
+    assert variable in result.stderr
+    assert "at least" in result.stderr
 
 
 def test_broker_sync_on_a_fresh_data_folder_reports_and_succeeds(tmp_path: Path):
     help_text = run_cli("broker", "sync", "--help", cwd=tmp_path).stdout
-    assert "--data-dir" in help_text and "Re-create at the broker" in help_text
+    assert "--data-dir" in help_text
+    assert "Re-create at the broker" in help_text
     data = tmp_path / "data"
     result = run_cli("broker", "sync", "--data-dir", str(data), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -31,7 +31,8 @@ async def test_list_add_rename_and_remove_devices(client):
     assert device["name"] == "Spa"
     assert device["type"] == "pool-controller"
     assert device["topicPrefix"] == "users/testuser/devices/esp-0000ff"
-    assert device["status"] == "offline" and device["lastSeen"] is None
+    assert device["status"] == "offline"
+    assert device["lastSeen"] is None
 
     listed = (await client.get("/api/devices", headers=account.auth)).json()["devices"]
     assert [d["deviceId"] for d in listed] == ["ESP-A1B2C3", "ESP-0000FF"]
@@ -171,7 +172,9 @@ def test_manifest_parser_reports_every_bad_line(tmp_path: Path):
     with pytest.raises(ManifestError) as caught:
         parse_manifest(text)
     message = str(caught.value)
-    assert "line 3" in message and "line 4" in message and "line 5" in message
+    assert "line 3" in message
+    assert "line 4" in message
+    assert "line 5" in message
     assert "listed twice" in message
     with pytest.raises(ManifestError, match="header"):
         parse_manifest("id,code\nESP-000001,ABCDEFGH12345678\n")

@@ -109,9 +109,11 @@ def _check(response, path: str) -> None:
     if path == "/openapi.json" and response.status_code == 200:
         assert body["openapi"].startswith("3.1")
         return
-    assert isinstance(body, dict) and isinstance(body.get("ok"), bool)
+    assert isinstance(body, dict)
+    assert isinstance(body.get("ok"), bool)
     if not body["ok"]:
-        assert isinstance(body["error"]["code"], str) and body["error"]["message"]
+        assert isinstance(body["error"]["code"], str)
+        assert body["error"]["message"]
 
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS), ids=lambda op: f"{op[1]} {op[0]}")

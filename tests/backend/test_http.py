@@ -21,13 +21,15 @@ async def test_unknown_route_is_a_json_404(client):
     response = await client.get("/api/nothing-here")
     assert response.status_code == 404
     error = error_of(response)
-    assert error["code"] == "not_found" and "/api/nothing-here" in error["message"]
+    assert error["code"] == "not_found"
+    assert "/api/nothing-here" in error["message"]
 
 
 async def test_wrong_method_is_a_json_405_naming_the_allowed_ones(client):
     response = await client.put("/api/devices")
     assert response.status_code == 405
-    assert "GET" in response.headers["allow"] and "POST" in response.headers["allow"]
+    assert "GET" in response.headers["allow"]
+    assert "POST" in response.headers["allow"]
     assert error_of(response)["code"] == "method_not_allowed"
     assert "GET" in error_of(response)["message"]
 
@@ -100,7 +102,8 @@ async def test_openapi_matches_the_routes(client):
         "password",
         "deviceId",
     }
-    assert "201" in register["responses"] and "409" in register["responses"]
+    assert "201" in register["responses"]
+    assert "409" in register["responses"]
 
 
 async def test_every_served_route_answers_the_documented_way_without_auth(client):

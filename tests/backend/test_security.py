@@ -27,7 +27,8 @@ async def test_production_settings_hash_with_owasp_argon2id(settings):
             token_hashes = (await db.scalars(select(RefreshToken.token_hash))).all()
         assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
         assert PASSWORD not in stored
-        assert account.refresh_token not in token_hashes and len(token_hashes[0]) == 64
+        assert account.refresh_token not in token_hashes
+        assert len(token_hashes[0]) == 64
 
         # Unknown user and wrong password cost about the same: both run argon2.
         async def timed(username: str, client=client) -> float:

@@ -86,7 +86,8 @@ def test_the_seed_curl_session_works_as_written(server: Server, database_url: st
     )  # fmt: skip
     assert registered["ok"] is True
     assert registered["message"] == "Registration successful"
-    assert registered["deviceId"] == "ESP-A1B2C3" and registered["username"] == "testuser"
+    assert registered["deviceId"] == "ESP-A1B2C3"
+    assert registered["username"] == "testuser"
 
     logged_in = server.curl(
         "-X", "POST", "http://localhost:8788/api/auth/login",
@@ -120,7 +121,8 @@ def test_the_seed_curl_session_works_as_written(server: Server, database_url: st
     after = server.curl(
         "http://localhost:8788/api/auth/verify", "-H", f"Authorization: Bearer {token}"
     )
-    assert after["ok"] is False and after["error"]["code"] == "unauthorized"
+    assert after["ok"] is False
+    assert after["error"]["code"] == "unauthorized"
 
     # The seed's troubleshooting case: no Content-Type header gives "Invalid JSON".
     no_header = server.curl(
@@ -136,5 +138,6 @@ def test_the_seed_curl_session_works_as_written(server: Server, database_url: st
     output, _ = server.process.communicate(timeout=15)
     assert server.process.returncode == 0, output
     assert "JWT_SECRET is not set: using an ephemeral secret" in output
-    assert "SecurePass123" not in output and token not in output
+    assert "SecurePass123" not in output
+    assert token not in output
     assert "Traceback" not in output

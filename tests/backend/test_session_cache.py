@@ -133,53 +133,51 @@ def test_revocation_on_one_instance_is_seen_by_another_within_the_bound(tmp_path
     with (
         running_serve(url, tmp_path / "a", **env) as a,
         running_serve(url, tmp_path / "b", **env) as b,
+        httpx.Client(base_url=a.base_url, timeout=30) as on_a,
+        httpx.Client(base_url=b.base_url, timeout=30) as on_b,
     ):
-        with (
-            httpx.Client(base_url=a.base_url, timeout=30) as on_a,
-            httpx.Client(base_url=b.base_url, timeout=30) as on_b,
-        ):
-            assert (
-                on_a.post(
-                    "/api/auth/register",
-                    json={
-                        "username": "alice",
-                        "email": "alice@example.com",
-                        "password": PASSWORD,
-                        "deviceId": "ESP-A1B2C3",
-                    },
-                ).status_code
-                == 201
-            )
+        assert (
+            on_a.post(
+                "/api/auth/register",
+                json={
+                    "username": "alice",
+                    "email": "alice@example.com",
+                    "password": PASSWORD,
+                    "deviceId": "ESP-A1B2C3",
+                },
+            ).status_code
+            == 201
+        )
 
-            def sign_in() -> dict:
-                response = on_a.post(
-                    "/api/auth/login", json={"username": "alice", "password": PASSWORD}
-                )
-                assert response.status_code == 200, response.text
-                return response.json()
+        def sign_in() -> dict:
+            response = on_a.post(
+                "/api/auth/login", json={"username": "alice", "password": PASSWORD}
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
 
-            first, second, third = sign_in(), sign_in(), sign_in()
-            for pair in (first, second, third):  # cached on B
-                auth = {"Authorization": f"Bearer {pair['token']}"}
-                assert on_b.get("/api/devices", headers=auth).status_code == 200
-            # Logout on A: B refuses within the bound.
-            assert (
-                on_a.post(
-                    "/api/auth/logout", headers={"Authorization": f"Bearer {second['token']}"}
-                ).status_code
-                == 200
-            )
-            assert _wait_refused(b.base_url, second["token"], 2.0) <= 3.5
-            # Password change on A: B refuses the other sessions within the bound.
-            changed = on_a.post(
-                "/api/auth/password",
-                json={"currentPassword": PASSWORD, "newPassword": "Another-Pass-9876"},
-                headers={"Authorization": f"Bearer {first['token']}"},
-            )
-            assert changed.status_code == 200, changed.text
-            assert _wait_refused(b.base_url, third["token"], 2.0) <= 3.5
-            keep = {"Authorization": f"Bearer {first['token']}"}
-            assert on_b.get("/api/devices", headers=keep).status_code == 200
+        first, second, third = sign_in(), sign_in(), sign_in()
+        for pair in (first, second, third):  # cached on B
+            auth = {"Authorization": f"Bearer {pair['token']}"}
+            assert on_b.get("/api/devices", headers=auth).status_code == 200
+        # Logout on A: B refuses within the bound.
+        assert (
+            on_a.post(
+                "/api/auth/logout", headers={"Authorization": f"Bearer {second['token']}"}
+            ).status_code
+            == 200
+        )
+        assert _wait_refused(b.base_url, second["token"], 2.0) <= 3.5
+        # Password change on A: B refuses the other sessions within the bound.
+        changed = on_a.post(
+            "/api/auth/password",
+            json={"currentPassword": PASSWORD, "newPassword": "Another-Pass-9876"},
+            headers={"Authorization": f"Bearer {first['token']}"},
+        )
+        assert changed.status_code == 200, changed.text
+        assert _wait_refused(b.base_url, third["token"], 2.0) <= 3.5
+        keep = {"Authorization": f"Bearer {first['token']}"}
+        assert on_b.get("/api/devices", headers=keep).status_code == 200
 
 
 async def test_an_expired_access_token_is_refused_though_seen_before(

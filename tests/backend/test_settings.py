@@ -16,13 +16,14 @@ STRONG = secrets.token_hex(32)
 def test_development_without_secret_gets_an_ephemeral_one(tmp_path: Path, caplog):
     first = load_settings({}, data_dir=tmp_path)
     second = load_settings({}, data_dir=tmp_path)
-    assert first.jwt_secret_is_ephemeral and len(first.jwt_secret) >= 64
+    assert first.jwt_secret_is_ephemeral
+    assert len(first.jwt_secret) >= 64
     assert first.jwt_secret != second.jwt_secret
     assert first.database_url == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'pooldesk.db'}"
 
 
 def test_production_rules(tmp_path: Path):
-    with pytest.raises(ConfigError, match="^JWT_SECRET not configured in environment$"):
+    with pytest.raises(ConfigError, match=r"^JWT_SECRET not configured in environment$"):
         load_settings({"POOLDESK_ENV": "production"}, data_dir=tmp_path)
     with pytest.raises(ConfigError, match="too short"):
         load_settings({"POOLDESK_ENV": "production", "JWT_SECRET": "short"}, data_dir=tmp_path)
@@ -30,7 +31,9 @@ def test_production_rules(tmp_path: Path):
         {"POOLDESK_ENV": "production", "JWT_SECRET": STRONG, "REQUIRE_DEVICE_MANIFEST": "1"},
         data_dir=tmp_path,
     )
-    assert ok.is_production and not ok.jwt_secret_is_ephemeral and ok.require_device_manifest
+    assert ok.is_production
+    assert not ok.jwt_secret_is_ephemeral
+    assert ok.require_device_manifest
     with pytest.raises(ConfigError, match="POOLDESK_ENV must be"):
         load_settings({"POOLDESK_ENV": "staging"}, data_dir=tmp_path)
 
@@ -38,7 +41,8 @@ def test_production_rules(tmp_path: Path):
 def test_database_url_and_data_dir_from_environment(tmp_path: Path):
     url = "postgresql+asyncpg://u:p@127.0.0.1:5432/db"
     settings = load_settings({"DATABASE_URL": url, "POOLDESK_DATA_DIR": str(tmp_path)})
-    assert settings.database_url == url and settings.data_dir == tmp_path.resolve()
+    assert settings.database_url == url
+    assert settings.data_dir == tmp_path.resolve()
     assert not settings.is_sqlite
 
 
@@ -52,6 +56,8 @@ def test_the_registration_limit_per_address_can_be_raised_but_not_switched_off(t
 
 def test_missing_postgres_binaries_fail_with_an_install_hint(monkeypatch):
     monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
-    with pytest.raises(postgres.PostgresUnavailable, match="apt-get install postgresql"):
-        with postgres.postgres_cluster():
-            pass
+    with (
+        pytest.raises(postgres.PostgresUnavailable, match="apt-get install postgresql"),
+        postgres.postgres_cluster(),
+    ):
+        pass

@@ -146,7 +146,8 @@ async def test_wrong_claim_codes_are_throttled_per_user_and_audited(database_url
         ]
         assert len(failures) == 6
         assert {e["detail"]["reason"] for e in failures} == {"wrong_claim_code"}
-        assert CLAIM_CODE not in audit.text and "GUESS" not in audit.text
+        assert CLAIM_CODE not in audit.text
+        assert "GUESS" not in audit.text
 
 
 async def test_wrong_claim_codes_are_throttled_per_device(database_url, tmp_path):

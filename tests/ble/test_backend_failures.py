@@ -104,7 +104,7 @@ async def test_an_unanswered_read_times_out_and_drops_the_link(slow):
     await client.connect()
     loop = asyncio.get_running_loop()
     started = loop.time()
-    with pytest.raises(TimeoutError, match="timed out after 0.3 s"):
+    with pytest.raises(TimeoutError, match=r"timed out after 0.3 s"):
         await client.read_gatt_char(SLOW_VALUE)
     assert 0.25 < loop.time() - started < 2
     # An ATT transaction that timed out ends the link (Core spec), as on other stacks.

@@ -105,10 +105,12 @@ async def test_irqs_arrive_later_in_order_with_copied_values_and_cut_writes(farm
         async with asyncio.timeout(2):
             _, gone = await board.inbox.next(IRQ_CENTRAL_DISCONNECT)
     kinds = [event for event, _ in board.raw]
-    assert kinds[0] == IRQ_CENTRAL_CONNECT and kinds[1] == IRQ_MTU_EXCHANGED
+    assert kinds[0] == IRQ_CENTRAL_CONNECT
+    assert kinds[1] == IRQ_MTU_EXCHANGED
     assert board.raw[1][1][1] == 100
     connect = board.raw[0][1]
-    assert connect[0] == gone[0] and connect[1] == bluetooth.ADDR_RANDOM
+    assert connect[0] == gone[0]
+    assert connect[1] == bluetooth.ADDR_RANDOM
     assert isinstance(connect[2], memoryview)  # only valid inside the handler
     assert bytes(connect[2]) == gone[2]  # the same buffer, overwritten by the next event
 
@@ -122,7 +124,7 @@ async def test_notify_cut_to_the_mtu_runs_out_of_buffers_and_needs_a_connection(
             _, (conn, _, _) = await board.inbox.next(IRQ_CENTRAL_CONNECT)
             await board.inbox.next(IRQ_MTU_EXCHANGED)
         board.ble.gatts_notify(conn, board.outbox_h, bytes(range(60)))
-        with pytest.raises(OSError) as full:
+        with pytest.raises(OSError) as full:  # noqa: PT012 - the burst is what fails
             for _ in range(1000):  # a burst without yielding: the stack runs out of buffers
                 board.ble.gatts_notify(conn, board.outbox_h, b"x" * 30)
         assert full.value.errno == errno.ENOMEM
@@ -134,7 +136,8 @@ async def test_notify_cut_to_the_mtu_runs_out_of_buffers_and_needs_a_connection(
             board.ble.gatts_notify(conn + 7, board.outbox_h, b"?")
         assert stranger.value.errno == errno.ENOTCONN
     assert got[0] == bytes(range(37))  # MTU 40 - 3
-    assert got[-1] == b"local value" and len(got) > 10
+    assert got[-1] == b"local value"
+    assert len(got) > 10
 
 
 async def test_descriptor_flags_are_att_permissions_and_attribute_errors(farm):
@@ -218,7 +221,7 @@ async def test_active_false_drops_the_central_without_an_irq_and_stops_everythin
 
 async def test_stand_in_outside_a_simulated_controller_says_what_is_missing():
     assert PERIPHERAL.get(None) is None
-    with pytest.raises(OSError, match="must set pooldesk_firmware.sim.blectx.PERIPHERAL"):
+    with pytest.raises(OSError, match=r"must set pooldesk_firmware.sim.blectx.PERIPHERAL"):
         bluetooth.BLE()
 
 

@@ -28,7 +28,8 @@ async def test_scan_identify_session_wifi_scan_and_a_wrong_password_reported(
         async with open_gatt_link(listed[sim.device_id].ble_device) as link:
             client = ProvisioningClient(link, timeout=5)
             info = await client.device_info()
-            assert info.device_id == sim.device_id and not info.bound
+            assert info.device_id == sim.device_id
+            assert not info.bound
             try:
                 await client.open_session("AAAAAAAAAAAAAAAA")
             except WrongClaimCode:
@@ -37,7 +38,8 @@ async def test_scan_identify_session_wifi_scan_and_a_wrong_password_reported(
                 raise AssertionError("a wrong claim code opened a session")
             await client.open_session(sim.claim_code)
             networks = await client.scan_wifi()
-            assert networks and networks[0].ssid == "PoolNet"  # the device's own scan
+            assert networks
+            assert networks[0].ssid == "PoolNet"
             binding = Binding(
                 ssid="PoolNet",
                 password="not-the-password",
@@ -49,7 +51,8 @@ async def test_scan_identify_session_wifi_scan_and_a_wrong_password_reported(
                 username="john",
             )
             status = await client.send_binding(binding, wait=True, timeout_s=10)
-            assert status is not None and status.state == "failed"
+            assert status is not None
+            assert status.state == "failed"
             assert status.reason == "wifi_auth"
             await client.close()
         # The wrong password was reported in the same session, without a reboot.
@@ -61,7 +64,7 @@ async def test_everything_closes_cleanly(tmp_path, virtual_radio):
     """After the controllers, the links and the central are closed, nothing of the radio is
     left: no task, no timer (an advertising timer would fire into a closed loop)."""
     loop = asyncio.get_running_loop()
-    async with start_devices(1, tmp_path, link=get_virtual_link()) as (sim,):
+    async with start_devices(1, tmp_path, link=get_virtual_link()) as (_sim,):
         [controller] = await scan_for_controllers(3.0, stop_when=lambda seen: len(seen) == 1)
         async with open_gatt_link(controller.ble_device) as link:
             await ProvisioningClient(link, timeout=5).device_info()

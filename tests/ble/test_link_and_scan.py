@@ -61,8 +61,10 @@ async def test_scan_lists_controllers_with_progress_and_skips_other_devices(farm
     }
     assert sorted(announced) == ["ESP-A1B2C3", "ESP-D4E5F6"]  # once each, not per packet
     assert all(c.rssi < 0 and c.address.startswith("C0:DE:00") for c in found)
-    assert progress[0] == 0.0 and progress[-1] == 1.0
-    assert progress == sorted(progress) and len(progress) >= 4
+    assert progress[0] == 0.0
+    assert progress[-1] == 1.0
+    assert progress == sorted(progress)
+    assert len(progress) >= 4
 
 
 async def test_scan_can_stop_as_soon_as_the_wanted_controller_is_heard(farm):

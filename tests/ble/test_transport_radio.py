@@ -82,7 +82,8 @@ async def test_simulated_controller_on_a_transport_is_found_and_serves_gatt(farm
         device = await BleakScanner.find_device_by_filter(
             lambda d, adv: SERVICE_UUID in adv.service_uuids, timeout=3, backend=BumbleScanner
         )
-        assert device is not None and device.address == "C0:DE:00:A1:B2:C3"
+        assert device is not None
+        assert device.address == "C0:DE:00:A1:B2:C3"
         async with BleakClient(device, backend=BumbleClient) as client:
             await client.write_gatt_char(COMMAND_UUID, b"via dongle", response=True)
         await asyncio.sleep(0.05)

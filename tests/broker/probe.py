@@ -7,6 +7,7 @@ from messages that did not arrive where a legitimate subscriber saw them arrive.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -178,7 +179,5 @@ class Probe:
 
 
 def _nodelay(sock: Any) -> None:
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):
-        pass

@@ -19,7 +19,8 @@ from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE
 async def test_session_credentials_work_rotate_and_end_with_logout(backend):
     auth = await backend.account("alice", "ESP-A00001")
     creds = await backend.mqtt_credentials(auth)
-    assert creds["ok"] is True and creds["topicPrefix"] == "users/alice"
+    assert creds["ok"] is True
+    assert creds["topicPrefix"] == "users/alice"
     assert creds["brokerUrl"] == backend.broker.broker_url
     assert len(creds["mqttPassword"]) >= 32
     app = probe_for(creds)
@@ -29,7 +30,8 @@ async def test_session_credentials_work_rotate_and_end_with_logout(backend):
         assert (await app.subscribe("users/bob/#"))[0] in REFUSED_SUBSCRIBE
 
         again = await backend.mqtt_credentials(auth)  # rotation: a new login, the same client id
-        assert again["mqttUser"] != creds["mqttUser"] and again["clientId"] == creds["clientId"]
+        assert again["mqttUser"] != creds["mqttUser"]
+        assert again["clientId"] == creds["clientId"]
         assert again["mqttPassword"] != creds["mqttPassword"]
         assert await app.wait_disconnected()
         stale = probe_for(creds)
@@ -59,7 +61,9 @@ async def test_device_credentials_carry_exact_rights_and_end_with_unbinding(back
     assert answer.status_code == 200, answer.text
     device = answer.json()
     assert device["topicPrefix"] == "users/alice/devices/esp-a00001"
-    assert device["clientId"] == "esp-a00001" and device["apiKey"] and device["caCert"] is None
+    assert device["clientId"] == "esp-a00001"
+    assert device["apiKey"]
+    assert device["caCert"] is None
 
     dashboard = probe_for(await backend.mqtt_credentials(alice))
     thief = probe_for(await backend.mqtt_credentials(bob))
@@ -138,7 +142,8 @@ async def test_sync_restores_lost_logins_and_leaves_foreign_ones_alone(backend):
     assert creds["mqttUser"] not in await backend.broker.list_logins()
     report = await backend.extension.sync()
     assert report.deleted_at_broker == (stray.username,)
-    assert report.restored == (creds["mqttUser"],) and report.forgotten == ()
+    assert report.restored == (creds["mqttUser"],)
+    assert report.forgotten == ()
     assert await backend.broker.list_logins() == {"recorder-main", "grafana", creds["mqttUser"]}
     assert await backend.rows() == {creds["mqttUser"]: "synced"}
     app = probe_for(creds)  # the app's old password works again, with its rights
@@ -158,9 +163,8 @@ async def test_missing_mosquitto_is_explained_by_the_api(backend_dir):
         answer = await backend.http.get("/api/auth/mqtt-credentials", headers=auth)
         assert answer.status_code == 503
         message = answer.json()["error"]["message"]
-        assert (
-            "Mosquitto is not installed" in message and "sudo apt-get install mosquitto" in message
-        )
+        assert "Mosquitto is not installed" in message
+        assert "sudo apt-get install mosquitto" in message
         assert await backend.rows() == {}
         health = await backend.http.get("/healthz")
         assert health.status_code == 503  # serving, but not ready: it says why
@@ -172,7 +176,8 @@ async def test_openapi_lists_the_credential_endpoints(backend):
     assert "get" in document["paths"]["/api/auth/mqtt-credentials"]
     assert "post" in document["paths"]["/api/devices/{device_id}/credentials"]
     unauth = await backend.http.get("/api/auth/mqtt-credentials")
-    assert unauth.status_code == 401 and unauth.json()["ok"] is False
+    assert unauth.status_code == 401
+    assert unauth.json()["ok"] is False
     await asyncio.sleep(0)
 
 
@@ -193,7 +198,9 @@ async def test_broker_sync_command_rebuilds_after_the_store_is_lost(backend_dir)
     await asyncio.to_thread((backend_dir / "broker" / "admin-password").unlink)
     report = await run_sync(settings)
     assert set(report.restored) == {creds["mqttUser"], device["mqttUser"]}
-    assert report.forgotten == () and report.deleted_at_broker == () and report.still_pending == 0
+    assert report.forgotten == ()
+    assert report.deleted_at_broker == ()
+    assert report.still_pending == 0
     assert "restored 2 login(s)" in report.as_text()
     rebuilt = BrokerExtension(settings, build_backend(settings, env={}))
     async for backend in open_backend(backend_dir, rebuilt):

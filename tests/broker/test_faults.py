@@ -97,7 +97,8 @@ async def test_a_failed_session_reissue_on_a_paused_broker_keeps_the_working_log
     assert await quick.rows() == {first["mqttUser"]: "synced"}
     # Asking again once the broker is back rotates as usual: the old password stops working.
     again = await quick.mqtt_credentials(auth)
-    assert await _connects(again) and not await _connects(first)
+    assert await _connects(again)
+    assert not await _connects(first)
 
 
 async def test_a_deleted_device_login_shows_the_device_offline(quick):
@@ -106,7 +107,8 @@ async def test_a_deleted_device_login_shows_the_device_offline(quick):
     watcher = probe_for(await quick.mqtt_credentials(auth))
     device = probe_for(first)
     try:
-        assert await watcher.connect() == 0 and await watcher.subscribe(f"{PREFIX}/status") == [1]
+        assert await watcher.connect() == 0
+        assert await watcher.subscribe(f"{PREFIX}/status") == [1]
         assert await device.connect(will=(f"{PREFIX}/status", b"offline", True)) == 0
         assert await device.publish(f"{PREFIX}/status", b"online", retain=True) == 0
 
@@ -167,7 +169,8 @@ async def test_a_retained_alert_survives_a_broker_crash_a_second_later(quick):
         assert await watcher.connect() == 0
         assert await watcher.subscribe(f"{PREFIX}/alert/+") == [1]
         (kept,) = await watcher.wait_for(f"{PREFIX}/alert/freeze")
-        assert kept.retain and kept.payload == alert
+        assert kept.retain
+        assert kept.payload == alert
     finally:
         watcher.close()
 
@@ -245,7 +248,8 @@ async def test_app_logins_per_user_are_capped_oldest_first(quick):
     quick.extension.max_sessions = 3
     await quick.account("alice", "ESP-A00001")
     issued = [await quick.mqtt_credentials(await quick.sign_in("alice")) for _ in range(5)]
-    assert not await _connects(issued[0]) and not await _connects(issued[1])
+    assert not await _connects(issued[0])
+    assert not await _connects(issued[1])
     assert all([await _connects(c) for c in issued[2:]])
     assert set(await quick.rows()) == {c["mqttUser"] for c in issued[2:]}
 

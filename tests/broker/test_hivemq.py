@@ -98,7 +98,8 @@ async def test_rotation_deletion_and_idempotency(cloud):
     await backend.delete_login(device.username)
     await backend.delete_login(device.username)
     assert not fake.can_connect(device.username, rotated.password)
-    assert fake.roles == {} and fake.permissions == {}
+    assert fake.roles == {}
+    assert fake.permissions == {}
     assert await backend.list_logins() == set()
     assert fake.disconnected[-1] == device.client_id
 
@@ -124,7 +125,7 @@ async def test_errors_are_classified_for_retry(cloud):
 
 
 async def test_many_logins_are_listed_across_pages(cloud):
-    fake, backend = cloud
+    _fake, backend = cloud
     backend._page_size = 50  # the API's smallest page, so 120 logins span three pages
     logins = [device_login("alice", f"ESP-{i:06X}") for i in range(120)]
     await backend.put_logins(logins)

@@ -62,7 +62,8 @@ async def test_emqx_authentication(setup):
     ok = await http.post("/mqtt/emqx/authn", json=_creds(logins["alice"]))
     assert ok.status_code == 200
     body = ok.json()
-    assert body["result"] == "allow" and body["is_superuser"] is False
+    assert body["result"] == "allow"
+    assert body["is_superuser"] is False
     # No acl for EMQX to cache per connection: every access is asked at /mqtt/emqx/authz, so a
     # deleted login loses its rights at once (review finding #5).
     assert "acl" not in body
@@ -124,7 +125,8 @@ async def test_mosquitto_go_auth(setup):
     assert (await http.post("/mqtt/go-auth/user", json=_creds(device))).status_code == 200
     bad = {**_creds(device), "password": "wrong"}
     denied = await http.post("/mqtt/go-auth/user", json=bad)
-    assert denied.status_code == 403 and denied.json()["ok"] is False
+    assert denied.status_code == 403
+    assert denied.json()["ok"] is False
     su = await http.post("/mqtt/go-auth/superuser", json={"username": alice.username})
     assert su.status_code == 403
 

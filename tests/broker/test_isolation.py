@@ -87,7 +87,8 @@ async def test_cross_tenant_subscriptions_are_refused(world, probe):
     assert await victim_dev.publish(f"{alice.prefix(A1)}/pump/state", '{"on": false}') == 0
     await victim_dash.wait_for(f"{alice.prefix(A1)}/pump/state")
     await asyncio.sleep(SETTLE_S)
-    assert attacker.messages == [] and attacker_dev.messages == []
+    assert attacker.messages == []
+    assert attacker_dev.messages == []
 
 
 async def test_cross_tenant_publishes_are_refused_and_not_delivered(world, probe):
@@ -128,7 +129,8 @@ async def test_retained_messages_reach_only_their_owner(world, probe):
     assert await device.publish(f"{alice.prefix(A1)}/status", "online", retain=True) == 0
 
     attacker, sibling = probe(bob.dashboard), probe(alice.devices[A2])
-    assert await attacker.connect() == 0 and await sibling.connect() == 0
+    assert await attacker.connect() == 0
+    assert await sibling.connect() == 0
     for filt in ("users/alice/#", state_topic, "#", "users/+/devices/+/#"):
         assert (await attacker.subscribe(filt))[0] in REFUSED_SUBSCRIBE
     for filt in (state_topic, f"{alice.prefix(A1)}/#", "users/alice/#"):
@@ -152,14 +154,16 @@ async def test_retained_messages_reach_only_their_owner(world, probe):
     await late.wait_for(state_topic)
     await asyncio.sleep(SETTLE_S)
     assert late.got(f"{alice.prefix(A1)}/alert/freeze") == []
-    assert attacker.messages == [] and sibling.messages == []
+    assert attacker.messages == []
+    assert sibling.messages == []
 
 
 async def test_will_messages_obey_publish_rights(world, probe):
     alice, bob = world.alice, world.bob
     watcher = probe(alice.dashboard)
     bob_watcher = probe(bob.dashboard)
-    assert await watcher.connect() == 0 and await bob_watcher.connect() == 0
+    assert await watcher.connect() == 0
+    assert await bob_watcher.connect() == 0
     assert await watcher.subscribe("users/alice/#") == [1]
     assert await bob_watcher.subscribe("users/bob/#") == [1]
 
@@ -259,7 +263,8 @@ async def test_a_device_cannot_reach_its_sibling(world, probe):
 async def test_dashboard_publishes_only_commands(world, probe):
     alice = world.alice
     dash, device = probe(alice.dashboard), probe(alice.devices[A1])
-    assert await dash.connect() == 0 and await device.connect() == 0
+    assert await dash.connect() == 0
+    assert await device.connect() == 0
     assert (
         await dash.publish(f"{alice.prefix(A1)}/schedule/set", '{"cmd_id": "s1", "windows": []}')
         == 0
@@ -284,7 +289,8 @@ async def test_recorder_reads_every_device_through_its_share_only(world, probe):
     assert await recorder.subscribe("$share/recorder/users/+/devices/+/#") == [1]
 
     a, b = probe(alice.devices[A1]), probe(bob.devices[B1])
-    assert await a.connect() == 0 and await b.connect() == 0
+    assert await a.connect() == 0
+    assert await b.connect() == 0
     assert await a.publish(f"{alice.prefix(A1)}/telemetry", '{"water_c": 25}') == 0
     assert await b.publish(f"{bob.prefix(B1)}/telemetry", '{"water_c": 27}') == 0
     await recorder.wait_for(f"{alice.prefix(A1)}/telemetry")
@@ -312,7 +318,8 @@ async def test_rotated_password_is_refused_and_its_connection_cut(broker, world,
 async def test_deleted_login_is_cut_at_once_and_others_stay(broker, world, probe):
     alice = world.alice
     doomed, survivor = probe(alice.devices[A1]), probe(alice.devices[A2])
-    assert await doomed.connect() == 0 and await survivor.connect() == 0
+    assert await doomed.connect() == 0
+    assert await survivor.connect() == 0
     await broker.delete_login(alice.devices[A1].username)
     assert await doomed.wait_disconnected(2.0)
     assert not survivor.disconnected.is_set()

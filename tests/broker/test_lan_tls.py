@@ -39,7 +39,9 @@ def _tls_probe(broker: ManagedMosquitto, login, ca_file: Path | None) -> Probe:
 async def test_device_connects_over_tls_with_the_ca_it_was_given(lan_broker, data_dir, tmp_path):
     assert lan_broker.lan_url == f"mqtts://localhost:{lan_broker.lan.port}"
     ca_pem = lan_broker.ca_cert_pem
-    assert ca_pem and "BEGIN CERTIFICATE" in ca_pem and "PRIVATE KEY" not in ca_pem
+    assert ca_pem
+    assert "BEGIN CERTIFICATE" in ca_pem
+    assert "PRIVATE KEY" not in ca_pem
     ca = x509.load_pem_x509_certificate(ca_pem.encode())
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert oct((data_dir / "tls" / "ca-key.pem").stat().st_mode & 0o777) == "0o600"

@@ -61,7 +61,8 @@ async def test_a_websockets_listener_is_opened_only_when_asked_for(tmp_path: Pat
     asked = ManagedMosquitto(tmp_path / "asked", websockets=True)
     await asked.start()
     try:
-        assert asked.websocket_port and asked.pid is not None
+        assert asked.websocket_port
+        assert asked.pid is not None
         ports = [port for _address, port in listening_addresses(asked.pid)]
         assert asked.websocket_port in ports
     finally:

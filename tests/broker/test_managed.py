@@ -43,7 +43,8 @@ async def test_is_a_broker_backend_and_keeps_secrets_private(broker, data_dir):
     assert broker.broker_url == f"mqtt://127.0.0.1:{broker.port}"
     assert stat.S_IMODE((data_dir / "admin-password").stat().st_mode) == 0o600
     conf = (data_dir / "mosquitto.conf").read_text()
-    assert "allow_anonymous false" in conf and "set_tcp_nodelay true" in conf
+    assert "allow_anonymous false" in conf
+    assert "set_tcp_nodelay true" in conf
     assert f"listener {broker.port} 127.0.0.1" in conf
     uid = os.stat(f"/proc/{broker.pid}").st_uid  # the process's effective user
     assert uid == pwd.getpwnam("mosquitto").pw_uid  # not root, when the store is reachable
@@ -122,7 +123,8 @@ async def test_killed_broker_is_restarted_and_logins_survive(broker):
         if broker.restarts == 1 and broker.pid and broker.pid != old_pid:
             break
         await asyncio.sleep(0.05)
-    assert broker.restarts == 1 and broker.pid != old_pid
+    assert broker.restarts == 1
+    assert broker.pid != old_pid
     probe = Probe.of(broker.port, login)
     try:
         assert await probe.connect() == 0  # same port, same login
@@ -141,7 +143,8 @@ async def test_stop_leaves_no_process_and_a_restart_keeps_logins(data_dir):
     await first.put_login(login)
     pid, port = first.pid, first.port
     await first.stop()
-    assert pid is not None and not _alive(pid)
+    assert pid is not None
+    assert not _alive(pid)
     assert not _port_open(port)
 
     second = ManagedMosquitto(data_dir)  # a backend restart on the same folder
@@ -165,7 +168,8 @@ async def test_a_broker_left_over_by_a_crashed_backend_is_replaced(data_dir):
     fresh = ManagedMosquitto(data_dir)
     await fresh.start()
     try:
-        assert fresh.pid != leftover and not _alive(leftover)
+        assert fresh.pid != leftover
+        assert not _alive(leftover)
         assert (await fresh.health()).ok
     finally:
         await fresh.stop()
@@ -185,7 +189,7 @@ async def test_port_in_use_is_reported_with_the_broker_output(data_dir):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         broker = ManagedMosquitto(data_dir, port=taken.getsockname()[1], start_timeout=5)
-        with pytest.raises(Exception, match="(?i)address already in use"):
+        with pytest.raises(Exception, match=r"(?i)address already in use"):
             await broker.start()
         assert broker.pid is None
 
@@ -199,7 +203,8 @@ async def test_a_closed_data_folder_of_ours_is_opened_for_traversal_not_run_as_r
     try:
         assert os.stat(f"/proc/{broker.pid}").st_uid == pwd.getpwnam("mosquitto").pw_uid
         mode = stat.S_IMODE(data_dir.stat().st_mode)
-        assert mode & 0o001 and not mode & 0o004  # others may traverse it, never list it
+        assert mode & 0o001
+        assert not mode & 0o004
         await broker.put_login(device_login("alice", "ESP-A00001"))
         assert await broker.list_logins() == {"dev-esp-a00001"}
     finally:
@@ -281,7 +286,8 @@ def test_a_killed_backend_takes_its_broker_with_it(data_dir):
     backend = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         pid, port = (int(x) for x in backend.stdout.readline().split())
-        assert _alive(pid) and _port_open(port)
+        assert _alive(pid)
+        assert _port_open(port)
     finally:
         backend.kill()
         backend.wait()

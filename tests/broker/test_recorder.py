@@ -80,7 +80,8 @@ async def test_device_traffic_becomes_history_and_status(backend):
         assert by_type["telemetry"][0]["data"]["water_c"] == 26.5
         assert {"id": "freeze", "cleared": True} in [e["data"] for e in by_type["alert"]]
         devices = (await backend.http.get("/api/devices", headers=auth)).json()["devices"]
-        assert devices[0]["status"] == "online" and devices[0]["lastSeen"]
+        assert devices[0]["status"] == "online"
+        assert devices[0]["lastSeen"]
 
         device.drop()  # the will says offline
 
@@ -124,14 +125,16 @@ async def test_only_device_reports_are_kept():
     assert interpret(f"{PREFIX}/schedule/set", b"{}") is None
     assert interpret("users/alice/devices/not-a-device/status", b"online") is None
     status = interpret(f"{PREFIX}/status", b"offline")
-    assert status.device_id == "ESP-A00001" and status.status == "offline"
+    assert status.device_id == "ESP-A00001"
+    assert status.status == "offline"
     # Clearing a retained topic (as unbinding does) is not a report of the device...
     for rest in ("status", "pump/state", "schedule", "telemetry", "event"):
         assert interpret(f"{PREFIX}/{rest}", b"") is None
     # ...except for an alert, where the empty payload means "cleared".
     assert interpret(f"{PREFIX}/alert/frost", b"").data == {"id": "frost", "cleared": True}
     garbage = interpret(f"{PREFIX}/telemetry", b"\xff not json")
-    assert garbage.data["raw"] and garbage.ts is None
+    assert garbage.data["raw"]
+    assert garbage.ts is None
     assert recorder_login("b").rights == recorder_login("a").rights
 
 
@@ -187,7 +190,8 @@ async def test_a_backlog_larger_than_a_batch_is_stored_once_and_in_full(backend)
         seqs = sorted(e["data"]["seq"] for e in await _history(backend, auth, type="telemetry"))
         assert seqs == list(range(100))
         devices = (await backend.http.get("/api/devices", headers=auth)).json()["devices"]
-        assert devices[0]["status"] == "online" and devices[0]["lastSeen"]
+        assert devices[0]["status"] == "online"
+        assert devices[0]["lastSeen"]
     finally:
         device.close()
 

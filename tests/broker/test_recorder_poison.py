@@ -24,7 +24,8 @@ POISON = [
 def test_poison_payloads_are_interpreted_as_storable_json():
     for rest, payload in POISON:
         message = interpret(f"{PREFIX}/{rest}", payload)
-        assert message is not None and message.ts is None
+        assert message is not None
+        assert message.ts is None
         text = json.dumps(message.data, ensure_ascii=False, allow_nan=False)
         assert len(text.encode("utf-8")) < 4096  # huge payloads keep only an excerpt
     nan = interpret(f"{PREFIX}/telemetry", b'{"water_c": NaN}')

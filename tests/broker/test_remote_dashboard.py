@@ -172,7 +172,8 @@ async def test_a_remote_app_without_a_reachable_listener_is_told_what_to_set(bac
     answer = await _remote_credentials(backend_dir)
     assert answer.status_code == 503
     message = answer.json()["error"]["message"]
-    assert "POOLDESK_MQTT_LAN_HOST" in message and "POOLDESK_MQTT_PUBLIC_URL" in message
+    assert "POOLDESK_MQTT_LAN_HOST" in message
+    assert "POOLDESK_MQTT_PUBLIC_URL" in message
 
 
 async def test_a_remote_app_gets_the_public_url_the_operator_set(backend_dir):

@@ -57,7 +57,8 @@ async def test_reconcile_removes_logins_of_expired_or_revoked_sessions(backend):
             )
             await db.execute(update(Session).where(Session.id == session_id).values(**values))
     assert await backend.extension.reconcile_once() == 0
-    assert await _refused(expired) and await _refused(revoked)
+    assert await _refused(expired)
+    assert await _refused(revoked)
     assert not await _refused(kept)
     assert await backend.rows() == {kept["mqttUser"]: "synced"}
 
@@ -155,7 +156,8 @@ async def _publish_retained_state(backend, auth) -> None:
     device = probe_for(answer.json())
     dashboard = probe_for(await backend.mqtt_credentials(auth))
     try:
-        assert await device.connect() == 0 and await dashboard.connect() == 0
+        assert await device.connect() == 0
+        assert await dashboard.connect() == 0
         for topic in ("status", "pump/state", "schedule", "alert/freeze", "alert/ph_low"):
             assert await device.publish(f"{PREFIX}/{topic}", b'{"x": 1}', retain=True) == 0
         assert await dashboard.publish(f"{PREFIX}/pump/set", b'{"on": true}', retain=True) == 0

@@ -53,10 +53,12 @@ def test_device_reads_only_its_own_set_and_update_topics():
 
 def test_logins_have_fixed_client_ids_and_fresh_strong_passwords():
     first, second = device_login("john", "ESP-A1B2C3"), device_login("john", "ESP-A1B2C3")
-    assert first.client_id == "esp-a1b2c3" and first.username == "dev-esp-a1b2c3"
+    assert first.client_id == "esp-a1b2c3"
+    assert first.username == "dev-esp-a1b2c3"
     assert first.password != second.password
     assert len(new_password()) >= 32  # 24 random bytes in base64
-    assert "password" not in repr(first) and first.password not in repr(first)
+    assert "password" not in repr(first)
+    assert first.password not in repr(first)
     session = dashboard_login("john", "8F0C-11AA")
     assert session.username == session.client_id == "app-8f0c11aa"
     assert recorder_login("b").client_id == "recorder-b"

@@ -24,8 +24,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _serve(data_dir: Path, port: int, host: str = "127.0.0.1", **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(port), "--host", host]
-        + ["--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "pooldesk_server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--host",
+            host,
+            "--data-dir",
+            str(data_dir),
+        ],
         cwd=REPO,
         env=clean_env(**env),
         stdout=subprocess.PIPE,
@@ -102,7 +112,8 @@ def test_a_second_serve_on_a_folder_in_use_refuses_and_leaves_the_first_alone(
     assert code not in (0, None), out
     assert f"data folder {data_dir} in use by pid {first.pid}" in out
     # The running server kept its broker, its recorder and its health.
-    assert _broker_pid(data_dir) == broker_pid and _alive(broker_pid)
+    assert _broker_pid(data_dir) == broker_pid
+    assert _alive(broker_pid)
     assert _healthz(port).status_code == 200
     assert first.poll() is None
 
@@ -129,13 +140,15 @@ def test_broker_sync_refuses_while_serve_holds_the_folder(first_server, backend_
     )
     assert result.returncode == 1
     assert f"in use by pid {first.pid}" in result.stderr
-    assert _alive(broker_pid) and _healthz(port).status_code == 200
+    assert _alive(broker_pid)
+    assert _healthz(port).status_code == 200
 
 
 async def test_the_recorder_puts_its_own_login_back_when_refused(backend):
     auth = await backend.account("alice", "ESP-A00001")
     recorder = backend.extension.recorder
-    assert recorder is not None and recorder.connected
+    assert recorder is not None
+    assert recorder.connected
     # Someone (a second server, an operator) deletes the recorder's login: the broker cuts it.
     await backend.broker.delete_login(recorder.login.username)
 
@@ -212,8 +225,16 @@ def test_broker_settings_come_from_the_dotenv_file_too(tmp_path: Path):
 
 def test_an_unknown_broker_kind_stops_serve_with_a_clear_message(tmp_path: Path):
     result = subprocess.run(
-        [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(free_port())]
-        + ["--data-dir", str(tmp_path / "d")],
+        [
+            sys.executable,
+            "-m",
+            "pooldesk_server.cli",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
         cwd=tmp_path,
         env=clean_env(POOLDESK_BROKER="mosquito"),
         capture_output=True,
@@ -238,8 +259,9 @@ def test_a_port_in_use_is_reported_before_the_broker_starts(backend_dir: Path):
                 "serve",
                 "--port",
                 str(taken.getsockname()[1]),
-            ]
-            + ["--data-dir", str(backend_dir)],
+                "--data-dir",
+                str(backend_dir),
+            ],
             cwd=REPO,
             env=clean_env(),
             capture_output=True,
@@ -253,7 +275,7 @@ def test_a_port_in_use_is_reported_before_the_broker_starts(backend_dir: Path):
 
 
 def test_sigterm_stops_serve_with_status_0_and_takes_its_broker(first_server, backend_dir: Path):
-    first, port = first_server
+    first, _port = first_server
     broker_pid = _broker_pid(backend_dir)
     first.send_signal(signal.SIGTERM)
     assert first.wait(20) == 0

@@ -38,7 +38,8 @@ def test_a_wrong_wifi_password_fails_at_the_binding_step_with_the_reason(tmp_pat
     assert "[FAIL] binding" in done.stdout
     assert "The demo failed at step 'binding'" in done.stdout
     assert "The Wi-Fi password is wrong" in done.stdout  # the controller's own verdict
-    assert "[ ok ] Wi-Fi" in done.stdout and "pump on" not in done.stdout
+    assert "[ ok ] Wi-Fi" in done.stdout
+    assert "pump on" not in done.stdout
     assert "Traceback" not in done.stderr
     assert leftovers(tmp_path) == []
     assert demo_folders(tmp_path) == []
@@ -48,7 +49,8 @@ def test_a_missing_broker_program_is_named_as_the_reason(tmp_path) -> None:
     done = run_demo(tmp_path, "--headless", POOLDESK_MOSQUITTO_BIN=str(tmp_path / "nothing"))
     assert done.returncode == 1
     failed = [line for line in done.stdout.splitlines() if line.startswith("The demo failed")]
-    assert failed and "Mosquitto is not installed" in failed[0]
+    assert failed
+    assert "Mosquitto is not installed" in failed[0]
     assert "apt-get install mosquitto" in failed[0]
     assert leftovers(tmp_path) == []
 

@@ -97,7 +97,8 @@ def test_the_scanner_finds_a_bare_string(tmp_path) -> None:
     )
     found = untranslated_strings(tmp_path)
     assert len(found) == 2
-    assert "Water temperature" in found[0] and "Run for" in found[1]
+    assert "Water temperature" in found[0]
+    assert "Run for" in found[1]
 
 
 def test_no_user_visible_string_bypasses_translation() -> None:

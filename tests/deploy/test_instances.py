@@ -44,12 +44,12 @@ def database_url(cluster: Cluster) -> str:
 
 
 class Instance:
-    def __init__(self, http: httpx.AsyncClient, extension: BrokerExtension, app) -> None:  # noqa: ANN001
+    def __init__(self, http: httpx.AsyncClient, extension: BrokerExtension, app) -> None:
         self.http, self.extension, self.app = http, extension, app
         self.published: list[object] = []
 
     @property
-    def ctx(self):  # noqa: ANN201
+    def ctx(self):
         return self.app.state.ctx
 
 
@@ -82,7 +82,7 @@ async def _instances(
         )
         instance = Instance(http, extension, app)
 
-        async def note(event, instance=instance):  # noqa: ANN001, ANN202
+        async def note(event, instance=instance):
             instance.published.append(event)
 
         instance.ctx.events.subscribe(note)
@@ -167,12 +167,14 @@ async def test_an_operator_request_is_carried_out_by_exactly_one_instance(
     a.published.clear()
     b.published.clear()
     ended = await accounts.disable_user(a.ctx.db, "bob")
-    assert ended.sessions == 1 and ended.mqtt_logins == 1
+    assert ended.sessions == 1
+    assert ended.mqtt_logins == 1
     # Both instances poll; their loops run too. However it interleaves, one carries it out.
     done = await asyncio.gather(carry_out_pending(a.ctx), carry_out_pending(b.ctx))
     assert await dash.wait_disconnected(5)
     events = [e for e in a.published + b.published if type(e).__name__ == "AccountDisabled"]
-    assert len(events) == 1 and sum(done) <= 1
+    assert len(events) == 1
+    assert sum(done) <= 1
     dash.close()
 
 

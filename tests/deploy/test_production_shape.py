@@ -164,7 +164,7 @@ def curl(shape: Shape, *args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def until(check, within: float = 20.0, what: str = "condition"):  # noqa: ANN001, ANN201
+def until(check, within: float = 20.0, what: str = "condition"):
     deadline = time.monotonic() + within
     while True:
         result = check()
@@ -293,7 +293,8 @@ def test_the_documented_production_shape(tmp_path: Path):
             f"deviceId,claimCode\nESP-A1B2C3,{CLAIM_CODE}\n"
         )
         said = run_blocks(shape, ["migrate"], env)
-        assert "is at schema" in said and "1 devices added" in said
+        assert "is at schema" in said
+        assert "1 devices added" in said
 
         # 7: the two instances, as the unit starts them.
         [exec_start] = unit_lines("ExecStart")
@@ -386,7 +387,8 @@ def test_the_documented_production_shape(tmp_path: Path):
                 }
             ),
         )
-        assert registered["ok"] is True and registered["username"] == "testuser"
+        assert registered["ok"] is True
+        assert registered["username"] == "testuser"
         signed_in = curl(
             shape,
             "-X",
@@ -405,7 +407,8 @@ def test_the_documented_production_shape(tmp_path: Path):
         token = signed_in["token"]
         bearer = f"Authorization: Bearer {token}"
         creds = curl(shape, "-X", "GET", f"{site}/api/auth/mqtt-credentials", "-H", bearer)
-        assert creds["ok"] is True and creds["topicPrefix"] == "users/testuser"
+        assert creds["ok"] is True
+        assert creds["topicPrefix"] == "users/testuser"
         # Caddy replaced the client's X-Forwarded-For with the address it saw, and the backend
         # believed Caddy (POOLDESK_TRUSTED_PROXIES), not the client and not its TCP peer.
         sessions = curl(shape, f"{site}/api/auth/sessions", "-H", bearer)["sessions"]
@@ -544,7 +547,7 @@ def run_blocks_text(shape: Shape, env: dict[str, str], command: str) -> str:
     return done.stdout
 
 
-def restart_instance(proc, port, argv, env, log, shape: Shape, bearer: str):  # noqa: ANN001, ANN201
+def restart_instance(proc, port, argv, env, log, shape: Shape, bearer: str):
     """`systemctl restart pooldesk@<port>`: stop the instance (SIGINT, the unit's KillSignal),
     start it again; requests through Caddy meanwhile all succeed."""
     stop(proc)
@@ -613,4 +616,5 @@ def test_the_unit_verifies_with_systemd():
         done = subprocess.run(
             [analyze, "verify", str(path)], capture_output=True, text=True, timeout=60, cwd=folder
         )
-    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+    assert done.returncode == 0, done.stderr
+    assert not done.stderr.strip(), done.stderr

@@ -19,8 +19,8 @@ CLI = [sys.executable, "-m", "pooldesk_firmware.sim.cli"]
 def test_two_devices_come_online_obey_and_go_offline_on_ctrl_c(tmp_path: Path, broker: int):
     dashboard = Dashboard(broker)
     proc = subprocess.Popen(
-        CLI
-        + [
+        [
+            *CLI,
             "--devices",
             "2",
             "--flash-dir",
@@ -87,9 +87,19 @@ def test_bad_options_get_a_clear_message(capsys, tmp_path: Path):
 def test_sigusr1_presses_the_buttons_and_bluetooth_comes_back(tmp_path: Path, broker: int):
     dashboard = Dashboard(broker)
     proc = subprocess.Popen(
-        CLI
-        + ["--flash-dir", str(tmp_path), "--broker", f"mqtt://127.0.0.1:{broker}"]
-        + ["--user", "john", "--ble", "virtual", "--log-level", "INFO"],
+        [
+            *CLI,
+            "--flash-dir",
+            str(tmp_path),
+            "--broker",
+            f"mqtt://127.0.0.1:{broker}",
+            "--user",
+            "john",
+            "--ble",
+            "virtual",
+            "--log-level",
+            "INFO",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -27,16 +27,20 @@ async def test_command_is_applied_and_echoed_with_its_cmd_id(tmp_path, broker, d
     async with SimulatedController(tmp_path / "flash", binding=make_binding(broker)) as sim:
         await dashboard.wait_for("status", lambda p: p == b"online")
         first = await dashboard.wait_state(lambda s: True)
-        assert first["cmd_id"] is None and first["on"] is False
+        assert first["cmd_id"] is None
+        assert first["on"] is False
         dashboard.command("pump/set", {"cmd_id": "C1", "on": True, "ts": "2026-11-27T14:00:00Z"})
         state = await dashboard.wait_state(lambda s: s["cmd_id"] == "C1")
-        assert state["on"] is True and state["mode"] == "manual" and state["until"] is None
+        assert state["on"] is True
+        assert state["mode"] == "manual"
+        assert state["until"] is None
         assert state["ts"].endswith("Z")
         assert sim.relay_on
 
         dashboard.command("pump/set", {"cmd_id": "C2", "mode": "timer", "duration_s": 7200})
         state = await dashboard.wait_state(lambda s: s["cmd_id"] == "C2")
-        assert state["mode"] == "timer" and state["on"] is True
+        assert state["mode"] == "timer"
+        assert state["on"] is True
         until = dt.datetime.fromisoformat(state["until"].replace("Z", "+00:00"))
         ts = dt.datetime.fromisoformat(state["ts"].replace("Z", "+00:00"))
         assert abs((until - ts).total_seconds() - 7200) <= 2
@@ -89,8 +93,11 @@ async def test_bad_commands_are_rejected_with_a_reason(tmp_path, broker, dashboa
             )
             events.append(raw)
         got = {json.loads(e)["cmd_id"]: json.loads(e)["reason"] for e in events}
-        assert "duration_s" in got["T0"] and "JSON" in got[None] and "time zone" in got["S0"]
-        assert sim.online and not sim.relay_on
+        assert "duration_s" in got["T0"]
+        assert "JSON" in got[None]
+        assert "time zone" in got["S0"]
+        assert sim.online
+        assert not sim.relay_on
 
 
 async def test_last_will_says_offline_on_a_power_cut(tmp_path, broker, dashboard):
@@ -170,7 +177,9 @@ async def test_timer_expires_and_the_pump_returns_to_the_schedule(tmp_path, brok
         state = await dashboard.wait_state(
             lambda s: s["mode"] == "schedule" and s["cmd_id"] == "RUN2H"
         )
-        assert state["on"] is False and state["until"] is None and state["cmd_id"] == "RUN2H"
+        assert state["on"] is False
+        assert state["until"] is None
+        assert state["cmd_id"] == "RUN2H"
         assert not sim.relay_on
 
 
@@ -191,7 +200,8 @@ async def test_after_a_power_cut_the_pump_follows_mode_and_schedule_not_a_stale_
         state = await dashboard.wait_state(
             lambda s: s["cmd_id"] is None and s["ts"] is not None and s["ts"] > "2026-11-27T14:"
         )
-        assert state["mode"] == "schedule" and state["on"] is False
+        assert state["mode"] == "schedule"
+        assert state["on"] is False
         assert not sim.relay_on
 
         # a manual choice is the owner's setting, not a stale command: it survives
@@ -238,9 +248,12 @@ async def test_without_network_time_the_schedule_waits_and_says_so(tmp_path, bro
         tmp_path / "flash", binding=make_binding(broker), ntp=False
     ) as sim:
         state = await dashboard.wait_state(lambda s: True)
-        assert state["waiting"] == "time" and state["on"] is False and state["ts"] is None
+        assert state["waiting"] == "time"
+        assert state["on"] is False
+        assert state["ts"] is None
         alert = json.loads(await dashboard.wait_for("alert/clock", lambda p: p != b""))
-        assert alert["severity"] == "warning" and "schedule" in alert["message"]
+        assert alert["severity"] == "warning"
+        assert "schedule" in alert["message"]
         assert not sim.relay_on
 
 
@@ -251,7 +264,8 @@ async def test_freeze_protection_runs_the_pump_and_a_stale_sensor_fails_safe(
         await dashboard.wait_for("status", lambda p: p == b"online")
         sim.device.water.ramp(6.0, 1.0, 0.5, sim.device.clock)
         state = await dashboard.wait_state(lambda s: s["mode"] == "freeze")
-        assert state["on"] and sim.relay_on
+        assert state["on"]
+        assert sim.relay_on
         alert = json.loads(await dashboard.wait_for("alert/freeze", lambda p: p != b""))
         assert alert["severity"] == "info"
 
@@ -295,7 +309,8 @@ async def test_several_devices_share_one_broker_and_obey_only_their_commands(
 async def test_the_firmware_feeds_the_watchdog(tmp_path):
     async with SimulatedController(tmp_path / "flash", wdt_timeout_ms=600) as sim:
         await asyncio.sleep(1.5)
-        assert sim.device.wdt_timeout_ms == 600 and sim.device.boots == 1
+        assert sim.device.wdt_timeout_ms == 600
+        assert sim.device.boots == 1
 
 
 async def test_identify_blinks_the_led(tmp_path):
@@ -315,18 +330,20 @@ async def test_long_press_factory_reset_keeps_only_the_claim_code(tmp_path, brok
         await dashboard.wait_state(lambda s: s["cmd_id"] == "M")
         await sim.hold_button(2)  # short: nothing happens
         await asyncio.sleep(0.3)
-        assert sim.device.boots == 1 and sim.online
+        assert sim.device.boots == 1
+        assert sim.online
         await sim.hold_button(6)
         await sim.wait_until(lambda: sim.device.boots == 2)
         await dashboard.wait_for("status", lambda p: p == b"offline", within=5)
         await sim.wait_until(lambda: sim.controller is not None and not sim.controller.bound)
         assert sim.stored_config() == {}
         assert sim.claim_code == claim
-        assert not sim.relay_on and sim.status[0] == "idle"
+        assert not sim.relay_on
+        assert sim.status[0] == "idle"
 
 
 @pytest.mark.parametrize(
-    "network, reason",
+    ("network", "reason"),
     [
         ({"password": "wrong-password"}, "wifi_auth"),
         ({"ssid": "NoSuchNetwork"}, "wifi_not_found"),
@@ -338,7 +355,7 @@ async def test_wifi_failures_are_told_apart_and_corrected_without_reboot(
 ):
     from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 
-    nets = default_networks() + [FakeNetwork("NoDHCP", "dhcpless", dhcp=False)]
+    nets = [*default_networks(), FakeNetwork("NoDHCP", "dhcpless", dhcp=False)]
     async with SimulatedController(tmp_path / "flash", networks=nets, wifi_timeout_s=1.0) as sim:
         await sim.controller.apply_binding(make_binding(broker, **network))
         await sim.wait_until(lambda: sim.status[0] == "failed", within=10)

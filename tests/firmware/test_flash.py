@@ -44,8 +44,10 @@ def test_a_module_stock_micropython_lacks_fails_loudly_with_its_importers(tmp_pa
     with pytest.raises(flash.FlashError) as err:
         flash.libraries_needed(tmp_path)
     text = str(err.value)
-    assert "requests (imported by fw_a.py)" in text and "foo (imported by fw_b.py)" in text
-    assert "fw_b (" not in text and "machine (" not in text
+    assert "requests (imported by fw_a.py)" in text
+    assert "foo (imported by fw_b.py)" in text
+    assert "fw_b (" not in text
+    assert "machine (" not in text
 
 
 def test_a_library_it_knows_is_installed_with_mip(tmp_path: Path, monkeypatch, batch):
@@ -88,7 +90,7 @@ def test_a_module_mpy_cross_refuses_names_the_file(tmp_path: Path):
     device = tmp_path / "device"
     device.mkdir()
     (device / "fw_bad.py").write_text("match x:\n    case 1:\n        pass\n")
-    with pytest.raises(flash.FlashError, match="mpy-cross cannot compile fw_bad.py"):
+    with pytest.raises(flash.FlashError, match=r"mpy-cross cannot compile fw_bad.py"):
         flash.compile_firmware(tmp_path / "build", device)
 
 
@@ -131,13 +133,31 @@ def test_dry_run_prints_every_command_and_file_and_sends_nothing(tmp_path: Path,
             [py, "-m", "esptool", "--chip", "esp32", "--port", "/dev/ttyUSB0", "erase-flash"]
         ),
         shlex.join(
-            [py, "-m", "esptool", "--chip", "esp32", "--port", "/dev/ttyUSB0"]
-            + ["write-flash", "-z", "0x1000", str(image)]
+            [
+                py,
+                "-m",
+                "esptool",
+                "--chip",
+                "esp32",
+                "--port",
+                "/dev/ttyUSB0",
+                "write-flash",
+                "-z",
+                "0x1000",
+                str(image),
+            ]
         ),
         shlex.join([py, "-m", "mpremote", "connect", "/dev/ttyUSB0", "exec", flash.BOARD_QUERY]),
         shlex.join(
-            [py, "-m", "mpremote", "connect", "/dev/ttyUSB0", "exec"]
-            + [flash.cleanup_script(flash.stale_names(), keep_config=False)]
+            [
+                py,
+                "-m",
+                "mpremote",
+                "connect",
+                "/dev/ttyUSB0",
+                "exec",
+                flash.cleanup_script(flash.stale_names(), keep_config=False),
+            ]
         ),
     ]
     copy = [py, "-m", "mpremote", "connect", "/dev/ttyUSB0"]
@@ -227,7 +247,7 @@ def test_board_checks_name_the_fix(tmp_path: Path):
         flash.FlashError, match=r"loads \.mpy version 5.*MicroPython 1\.20 or newer"
     ):
         flash.check_board(board(version=(1, 19, 1), mpy=5), files, factory_data)
-    with pytest.raises(flash.FlashError, match="not enough flash: .* 8 KB free"):
+    with pytest.raises(flash.FlashError, match=r"not enough flash: .* 8 KB free"):
         flash.check_board(board(free=8 * 1024), files, factory_data)
     with pytest.raises(flash.FlashError, match="for ESP-A1B2C3, but this board is ESP-000001"):
         flash.check_board(board(device_id="ESP-000001"), files, factory_data)
@@ -248,7 +268,7 @@ def test_the_board_answer_is_parsed_into_its_id_and_versions():
 
 
 def test_a_batch_without_this_board_says_how_to_make_one(batch: Path):
-    with pytest.raises(flash.FlashError, match="no factory data for this board.*--macs"):
+    with pytest.raises(flash.FlashError, match=r"no factory data for this board.*--macs"):
         flash.factory_for(batch, "ESP-FFFFFF")
 
 
@@ -269,7 +289,8 @@ def test_a_whole_install_in_order_against_a_board_answering_like_micropython(tmp
     lines: list[str] = []
     assert flash.flash(opts, out=lines.append, runner=runner) == 0
     verbs = [cmd[5] for cmd in sent]
-    assert verbs[:3] == ["exec", "exec", "fs"] and verbs[-1] == "reset"
+    assert verbs[:3] == ["exec", "exec", "fs"]
+    assert verbs[-1] == "reset"
     copy = sent[2]
     assert str(batch / "devices" / device_id / "factory.json") in copy
     assert any(f"{device_id}: MicroPython 1.27.0" in line for line in lines)
@@ -286,7 +307,7 @@ def test_bad_factory_data_stops_it_before_the_board_is_touched(tmp_path: Path):
         flash.Options("/dev/ttyUSB0", bad, None, True, image, False, False, tmp_path / "b"),
         flash.Options("/dev/ttyUSB0", None, tmp_path, True, image, False, False, tmp_path / "b"),
     ):
-        with pytest.raises(flash.FlashError, match="claim code|not a pooldesk-factory batch"):
+        with pytest.raises(flash.FlashError, match=r"claim code|not a pooldesk-factory batch"):
             flash.flash(opts, out=lambda line: None, runner=sent.append)
     assert sent == []
 

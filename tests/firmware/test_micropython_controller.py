@@ -30,23 +30,28 @@ async def test_boots_goes_online_and_switches_the_pump_on_command(
 ) -> None:
     with MicroPythonBoard(tmp_path, binding=make_binding(broker)) as board:
         boot = board.wait_event("boot")
-        assert boot["device_id"] == "ESP-A1B2C3" and boot["bound"] is True
+        assert boot["device_id"] == "ESP-A1B2C3"
+        assert boot["bound"] is True
         board.wait_event("status", _online)
         await dashboard.wait_for("status", lambda p: p == b"online")
         event = json.loads(await dashboard.wait_for("event"))
-        assert event["type"] == "boot" and event["reason"] == "power_on"
+        assert event["type"] == "boot"
+        assert event["reason"] == "power_on"
         state = await dashboard.wait_state(lambda s: True)
-        assert state["on"] is False and state["mode"] == "schedule"
+        assert state["on"] is False
+        assert state["mode"] == "schedule"
         assert board.relay() == 0
 
         dashboard.command("pump/set", {"cmd_id": "MPY-ON-1", "on": True})
         state = await dashboard.wait_state(lambda s: s["cmd_id"] == "MPY-ON-1")
-        assert state["on"] is True and state["mode"] == "manual"
+        assert state["on"] is True
+        assert state["mode"] == "manual"
         assert state["ts"] is not None  # network time came through ntptime
         wait_relay(board, 1)
 
         telemetry = json.loads(await dashboard.wait_for("telemetry"))
-        assert telemetry["water_c"] == 24.0 and telemetry["rssi"] == -52
+        assert telemetry["water_c"] == 24.0
+        assert telemetry["rssi"] == -52
 
         dashboard.command("pump/set", {"cmd_id": "MPY-OFF-2", "on": False})
         await dashboard.wait_state(lambda s: s["cmd_id"] == "MPY-OFF-2" and s["on"] is False)
@@ -64,7 +69,8 @@ async def test_a_bad_command_is_rejected_with_its_reason(
             "event", lambda p: json.loads(p)["type"] == "command_rejected"
         )
         rejected = json.loads(raw)
-        assert rejected["cmd_id"] == "BAD-1" and "duration_s" in rejected["reason"]
+        assert rejected["cmd_id"] == "BAD-1"
+        assert "duration_s" in rejected["reason"]
 
 
 def test_a_refused_mqtt_login_is_reported_as_broker_auth(tmp_path: Path) -> None:

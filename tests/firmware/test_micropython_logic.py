@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import zoneinfo
 from pathlib import Path
@@ -26,7 +27,8 @@ def tz_expectations(zone: str) -> list[tuple[int, int]]:
     tz = zoneinfo.ZoneInfo(zone)
     samples = list(range(START, START + 2 * 366 * 86400, 11 * 3600 + 13 * 60))
     out = [(t, _offset(tz, t)) for t in samples]
-    for (a, oa), (b, ob) in zip(out[:-1], out[1:], strict=True):
+    changes: list[tuple[int, int]] = []
+    for (a, oa), (b, ob) in itertools.pairwise(out):
         if oa != ob:  # bisect to the exact instant of the change
             while b - a > 1:
                 mid = (a + b) // 2
@@ -34,8 +36,8 @@ def tz_expectations(zone: str) -> list[tuple[int, int]]:
                     a = mid
                 else:
                     b = mid
-            out += [(a, oa), (b, ob)]
-    return out
+            changes += [(a, oa), (b, ob)]
+    return out + changes
 
 
 @pytest.fixture(scope="module")

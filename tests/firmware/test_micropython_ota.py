@@ -78,7 +78,8 @@ def test_swap_trial_rollback_and_confirm_under_micropython(prepared: Path) -> No
     # after the rollback the board boots the root files
     out = micropython.run(BOOT, env={"PD_OTA": str(prepared)})
     line = next(x for x in out.stdout.splitlines() if x.startswith("@@BOOT"))
-    assert line.split()[1] == "0.4.0" and line.split()[2] == "None", out.transcript()
+    assert line.split()[1] == "0.4.0", out.transcript()
+    assert line.split()[2] == "None", out.transcript()
     _run(prepared, "swap_then_confirm_keeps_the_version")
     # now the compiled release in fw/0.5.0/ is what boots
     out = micropython.run(BOOT, env={"PD_OTA": str(prepared)})

@@ -66,8 +66,23 @@ def retained(port: int, topic: str, timeout: int = 10) -> str:
     tool = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
     user = "dashboard"
     done = subprocess.run(
-        [tool, "-h", "127.0.0.1", "-p", str(port), "-u", user, "-P", LOGINS[user]]
-        + ["-t", topic, "-C", "1", "-W", str(timeout)],
+        [
+            tool,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-u",
+            user,
+            "-P",
+            LOGINS[user],
+            "-t",
+            topic,
+            "-C",
+            "1",
+            "-W",
+            str(timeout),
+        ],
         capture_output=True,
         text=True,
         timeout=timeout + 5,
@@ -93,7 +108,8 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
                 maker = resp[resp.index(b"\x0a\xff") + 2 :]
                 assert maker[:2] == b"\xff\xff"
                 assert parse_manufacturer_data(maker[2:]) == (DEVICE_ID, False)
-                assert len(adv) <= 31 and len(resp) <= 31
+                assert len(adv) <= 31
+                assert len(resp) <= 31
 
                 await bridge.connect(mtu=185)
                 assert bridge.mtu == 185
@@ -101,7 +117,8 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
                 client = ProvisioningClient(link, timeout=15, slow_timeout=30)
                 bridge.on_lost = client.connection_lost
                 info = await client.device_info()
-                assert info.device_id == DEVICE_ID and not info.bound
+                assert info.device_id == DEVICE_ID
+                assert not info.bound
                 with pytest.raises(WrongClaimCode):
                     await client.open_session("AAAAAAAAAAAAAAAA")
                 await client.open_session(CODE)
@@ -117,7 +134,8 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
                     username="alice",
                 )
                 final = await client.send_binding(binding, wait=True, timeout_s=30)
-                assert final is not None and final.state == "mqtt_connected", final
+                assert final is not None, final
+                assert final.state == "mqtt_connected", final
                 online = time.monotonic()
                 assert (await client.device_info()).bound
                 await client.close()

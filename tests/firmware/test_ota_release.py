@@ -36,9 +36,11 @@ def test_a_bundle_holds_compiled_modules_at_its_version_but_never_the_boot_files
                          "--min-previous", "0.4.0"]) == 0  # fmt: skip
     bundle = release.read_bundle(out.read_bytes())
     m = bundle.manifest
-    assert m["version"] == "1.2.3" and m["min_previous"] == "0.4.0"
+    assert m["version"] == "1.2.3"
+    assert m["min_previous"] == "0.4.0"
     names = set(bundle.files)
-    assert "fw_controller.mpy" in names and "fw_tzdb.txt" in names
+    assert "fw_controller.mpy" in names
+    assert "fw_tzdb.txt" in names
     assert not names & {"main.py", "main.mpy", "fw_boot.py", "fw_boot.mpy"}
     assert not any(n.endswith(".py") for n in names)
     pub = bytes.fromhex(key.with_suffix(".pub").read_text())
@@ -61,7 +63,7 @@ def test_a_changed_file_or_manifest_is_caught(key: Path, tmp_path: Path) -> None
     with zipfile.ZipFile(buf, "w") as z:
         for n, d in items.items():
             z.writestr(n, d)
-    with pytest.raises(release.ReleaseError, match="fw_pump.py: its SHA-256 differs"):
+    with pytest.raises(release.ReleaseError, match=r"fw_pump.py: its SHA-256 differs"):
         release.read_bundle(buf.getvalue())
     bundle = release.read_bundle(out.read_bytes())
     forged = release.Bundle(

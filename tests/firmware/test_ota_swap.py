@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(300)
 ENDED = ("confirmed", "rolled_back", "failed")
 
 
-class PowerCut(BaseException):  # noqa: N818 - not an error: the lights went out
+class PowerCut(BaseException):
     pass
 
 
@@ -87,13 +87,13 @@ class CuttingFS:
         if "w" not in mode and "a" not in mode:
             return builtins.open(path, mode)
         self._tick()
-        f = builtins.open(path, mode)
+        f = builtins.open(path, mode)  # noqa: SIM115 - handed to the caller, who closes it
         self.unsynced[path] = 0
         self.fd_path[f.fileno()] = path
         fs = self
 
         class Writer:
-            def write(self, data):  # noqa: ANN001, ANN202
+            def write(self, data):
                 if fs.step == fs.cut_at:
                     f.write(data[: len(data) // 2])
                     f.flush()
@@ -106,7 +106,7 @@ class CuttingFS:
             def __getattr__(self, name: str):
                 return getattr(f, name)
 
-            def __enter__(self):  # noqa: ANN204
+            def __enter__(self):
                 return self
 
             def __exit__(self, *exc: object) -> None:
@@ -125,7 +125,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory):
 class Session:
     """The backend's transport for one update, in this process; statuses collected."""
 
-    def __init__(self, port: int, bundle, update_id: str, tamper=None) -> None:  # noqa: ANN001
+    def __init__(self, port: int, bundle, update_id: str, tamper=None) -> None:
         self.statuses: list[dict] = []
         login = BrokerLogin("svc-ota-test", "unused", f"svc-ota-{update_id}", ())
         self.session = OtaSession(
@@ -185,7 +185,8 @@ async def test_a_tampered_chunk_is_refused_and_nothing_changes(broker, bundle, t
             n for n in before if n != "fw"
         ]
         assert not (sim.device.flash / "boot.json").exists()
-        assert sim.online and sim.controller.fw_version == "0.4.0"
+        assert sim.online
+        assert sim.controller.fw_version == "0.4.0"
 
 
 async def test_a_connection_lost_mid_download_starts_over_and_ends_confirmed(
@@ -222,7 +223,7 @@ def _patch(monkeypatch: pytest.MonkeyPatch, fs: CuttingFS) -> None:
         monkeypatch.setattr(module, "open", fs.file_open, raising=False)
     verify = fw_ota.Updater._verify
 
-    def marking_verify(self, m):  # noqa: ANN001, ANN202
+    def marking_verify(self, m):
         fs.marks.setdefault("verify", fs.step)
         return verify(self, m)
 
@@ -244,8 +245,7 @@ async def _install_with_cut(
             try:
                 await sim.wait_until(
                     lambda: (
-                        sim._task is not None
-                        and sim._task.done()
+                        (sim._task is not None and sim._task.done())
                         or (s.statuses and s.statuses[-1]["state"] in ("installed", *ENDED))
                     ),
                     30,
@@ -271,7 +271,7 @@ def cut_points(broker, bundle, tmp_path, monkeypatch) -> Iterator[tuple[int, int
     """(first step of the verify-and-swap phase, number of steps) from an uncut install."""
     b, pub = bundle
     fs, _ = asyncio.run(_install_with_cut(broker, b, pub, tmp_path / "uncut", -1, monkeypatch))
-    yield fs.marks["verify"], fs.step
+    return fs.marks["verify"], fs.step
 
 
 def test_a_power_cut_at_every_step_of_the_swap_boots_one_complete_version(

@@ -80,12 +80,14 @@ async def test_a_good_update_is_confirmed_online_and_keeps_pump_schedule_and_bin
         r = await owner.start_update(sim.device_id, "0.5.0")
         assert r.status_code == 202, r.text
         again = await owner.start_update(sim.device_id, "0.5.0")
-        assert again.status_code == 409 and "already updating" in again.json()["error"]["message"]
+        assert again.status_code == 409
+        assert "already updating" in again.json()["error"]["message"]
         fw = await owner.wait_update(sim.device_id, ENDED)
         assert fw["update"]["state"] == "confirmed", fw
         assert fw["running"] == "0.5.0"
         assert sim.controller.fw_version == "0.5.0"
-        assert sim.version_folder is not None and sim.version_folder.endswith("fw/0.5.0")
+        assert sim.version_folder is not None
+        assert sim.version_folder.endswith("fw/0.5.0")
         await sim.wait_until(lambda: sim.online and sim.relay_on, 10)
         after = sim.stored_config()
         for section in ("binding", "pump", "schedule", "freeze"):
@@ -113,7 +115,8 @@ async def test_a_release_that_crashes_at_start_rolls_back_by_itself(
         fw = await owner.wait_update(sim.device_id, ENDED)
         assert fw["update"]["state"] == "rolled_back", fw
         assert "did not start" in fw["update"]["reason"]
-        assert sim.controller.fw_version == "0.4.0" and sim.version_folder is None
+        assert sim.controller.fw_version == "0.4.0"
+        assert sim.version_folder is None
         await sim.wait_until(lambda: sim.online and sim.relay_on, 10)
 
 
@@ -166,7 +169,8 @@ async def test_a_unit_with_another_operators_key_refuses_the_release_unchanged(
         before = sorted(p.name for p in sim.device.flash.iterdir())
         assert (await owner.start_update(sim.device_id, "0.5.0")).status_code == 202
         fw = await owner.wait_update(sim.device_id, ENDED)
-        assert fw["update"]["state"] == "failed" and fw["update"]["reason"] == "bad signature"
+        assert fw["update"]["state"] == "failed"
+        assert fw["update"]["reason"] == "bad signature"
         assert sorted(p.name for p in sim.device.flash.iterdir() if p.name != "fw") == [
             n for n in before if n != "fw"
         ]
@@ -183,7 +187,8 @@ async def test_the_backend_refuses_a_bundle_signed_with_another_key(backend, key
     assert done.returncode == 1
     assert "signature does not match the configured update key" in done.stderr
     listed = backend.cli("firmware", "list").stdout
-    assert "9.0.0" not in listed and "0.5.0" in listed
+    assert "9.0.0" not in listed
+    assert "0.5.0" in listed
 
 
 async def test_only_the_owner_starts_an_update_and_bad_requests_are_told_why(
@@ -196,18 +201,21 @@ async def test_only_the_owner_starts_an_update_and_bad_requests_are_told_why(
     r = await owner.http.post("/api/devices/ESP-0BAD01/firmware-update", json={})
     assert r.status_code == 401
     r = await owner.start_update("ESP-0BAD01", "9.9.9")
-    assert r.status_code == 404 and "no firmware release 9.9.9" in r.json()["error"]["message"]
+    assert r.status_code == 404
+    assert "no firmware release 9.9.9" in r.json()["error"]["message"]
     r = await owner.http.post(
         "/api/devices/ESP-0BAD01/firmware-update", json={"version": 5}, headers=owner.auth
     )
-    assert r.status_code == 400 and "version" in r.json()["error"]["message"]
+    assert r.status_code == 400
+    assert "version" in r.json()["error"]["message"]
     assert (await owner.device("ESP-0BAD01"))["firmware"]["update"] is None
     # all of the owner's devices at once: one update each, queued
     r = await owner.http.post("/api/firmware-update", json={"version": "0.5.0"}, headers=owner.auth)
     assert r.status_code == 202
     assert [u["state"] for u in r.json()["updates"]] == ["requested"]
     status = backend.cli("firmware", "status", "--device", "ESP-0BAD01")
-    assert status.returncode == 0 and "0.5.0" in status.stdout
+    assert status.returncode == 0
+    assert "0.5.0" in status.stdout
     assert "ESP-0BAD02" not in status.stdout
 
 
@@ -215,15 +223,19 @@ def test_the_operator_is_told_what_is_wrong_with_a_bundle(backend, tmp_path) -> 
     not_zip = tmp_path / "notes.zip"
     not_zip.write_text("hello")
     done = backend.cli("firmware", "add", str(not_zip))
-    assert done.returncode == 1 and "not a PoolDesk firmware bundle" in done.stderr
+    assert done.returncode == 1
+    assert "not a PoolDesk firmware bundle" in done.stderr
     done = backend.cli("firmware", "add", str(tmp_path / "missing.zip"))
-    assert done.returncode == 1 and "cannot read" in done.stderr
+    assert done.returncode == 1
+    assert "cannot read" in done.stderr
     done = backend.cli("firmware", "update", "--device", "ESP-FFFFFF")
-    assert done.returncode == 1 and "no device ESP-FFFFFF is registered" in done.stderr
+    assert done.returncode == 1
+    assert "no device ESP-FFFFFF is registered" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_without_an_update_key_the_backend_stores_no_release(keys, releases, tmp_path) -> None:
     be = ota.Backend(tmp_path / "nokey", "")
     done = be.cli("firmware", "add", str(releases["0.5.0"]))
-    assert done.returncode == 1 and "POOLDESK_OTA_PUBLIC_KEY" in done.stderr
+    assert done.returncode == 1
+    assert "POOLDESK_OTA_PUBLIC_KEY" in done.stderr

@@ -130,7 +130,8 @@ def test_reassembler_takes_any_frames(frames):
             assert e.code in ("bad_frame", "too_large")
         else:
             if done is not None:
-                assert 0 <= done[0] <= 255 and len(done[1]) <= 64
+                assert 0 <= done[0] <= 255
+                assert len(done[1]) <= 64
 
 
 @FUZZ
@@ -143,7 +144,8 @@ def test_any_writes_without_the_claim_code_change_nothing(sequence, mtu):
         for endpoint, frames in sequence:
             await feed(core, endpoint, frames, mtu)
         assert not core.established
-        assert host.applied == [] and not host.bound
+        assert host.applied == []
+        assert not host.bound
         # the device still serves a genuine client afterwards (clock past any backoff)
         core._limiter.succeeded()
         core.mtu = 23

@@ -31,7 +31,8 @@ def test_waits_follow_the_documented_table():
 def test_wait_counts_down_resets_on_success_and_survives_tick_wraparound():
     now = [PERIOD - 500]
     limiter = prov_session.AttemptLimiter(lambda: now[0], ticks_diff)
-    assert limiter.failed() == 0 and limiter.failed() == 0
+    assert limiter.failed() == 0
+    assert limiter.failed() == 0
     assert limiter.retry_after_ms() == 0
     assert limiter.failed() == 2000
     now[0] = 1000  # the tick counter wrapped: 1500 ms have passed

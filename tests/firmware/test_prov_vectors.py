@@ -146,7 +146,8 @@ async def test_device_refuses_the_wrong_claim_code_vector_without_confirming():
         for _, f in await core.on_write("prov-session", frame):
             answer += f[4:]
     reply = json.loads(answer[1:])
-    assert reply["op"] == "error" and reply["code"] == v["expected_error"]
+    assert reply["op"] == "error"
+    assert reply["code"] == v["expected_error"]
     assert "mac" not in reply
     assert not core.established
 

@@ -28,7 +28,8 @@ def test_timer_runs_then_falls_back_to_the_schedule():
     assert pump.evaluate(t0 + 7199, 1000 + 7199_000, MORNING, False)[:2] == (True, "timer")
     on, mode, _, must_save = pump.evaluate(t0 + 7200, 1000 + 7200_000, MORNING, False)
     assert (on, mode, must_save) == (False, "schedule", True)
-    assert pump.saved()["mode"] == "schedule" and pump.saved()["until"] is None
+    assert pump.saved()["mode"] == "schedule"
+    assert pump.saved()["until"] is None
 
 
 def test_timer_without_network_time_counts_ticks_and_gets_an_end_once_time_arrives():
@@ -100,7 +101,8 @@ def test_recent_command_ids_are_bounded():
     for i in range(40):
         pump.apply(cmd(f"c{i}", "schedule"), None, 0, False)
     assert len(pump.saved()["recent"]) == fw_pump.RECENT_IDS
-    assert pump.seen("c39") and not pump.seen("c0")
+    assert pump.seen("c39")
+    assert not pump.seen("c0")
 
 
 SETTINGS = {"on_below_c": 3.0, "off_above_c": 5.0, "min_run_s": 600, "stale_s": 120}
@@ -128,10 +130,12 @@ def test_stale_sensor_fails_safe_and_reports_it():
     assert not g.evaluate(60_000)
     assert g.stale(121_000)  # never read: missing sensor
     g.reading(1.0, 130_000)
-    assert g.evaluate(130_000) and not g.stale(130_000)
+    assert g.evaluate(130_000)
+    assert not g.stale(130_000)
     g.reading(None, 200_000)  # failed reads do not refresh
     assert g.evaluate(250_000)
-    assert g.stale(251_000) and not g.evaluate(251_000)
+    assert g.stale(251_000)
+    assert not g.evaluate(251_000)
 
 
 def test_freeze_settings_are_validated():

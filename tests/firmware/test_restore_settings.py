@@ -25,7 +25,8 @@ async def test_restore_puts_the_binding_back_and_keeps_a_commands_change(
         assert after["binding"] == before["binding"]
         for untouched in ("schedule", "freeze"):  # stored exactly as before (here: never saved)
             assert after.get(untouched) == before.get(untouched)
-        assert after["pump"]["mode"] == "manual" and after["pump"]["on"] is True
+        assert after["pump"]["mode"] == "manual"
+        assert after["pump"]["on"] is True
         assert "KEEP-ME" in after["pump"]["recent"]
         await sim.wait_until(lambda: sim.online, within=10)  # reconnected with the old Wi-Fi
         assert sim.relay_on
@@ -40,8 +41,10 @@ async def test_restore_to_unbound_goes_idle_and_stays_so_after_a_reboot(tmp_path
 
         await sim.controller.restore_settings(snapshot)
         await sim.wait_until(lambda: sim.status[0] == "idle" and not sim.online, within=10)
-        assert not sim.controller.bound and sim.stored_config() == before
+        assert not sim.controller.bound
+        assert sim.stored_config() == before
 
         await sim.power_cut()
         await sim.power_on()
-        assert not sim.controller.bound and sim.stored_config() == before
+        assert not sim.controller.bound
+        assert sim.stored_config() == before

@@ -40,15 +40,19 @@ async def test_a_retained_pump_command_is_refused_and_reported(tmp_path, broker,
     publish_retained(dashboard, "pump/set", {"cmd_id": "STALE-ON", "on": True})
     async with SimulatedController(tmp_path / "flash", binding=make_binding(broker)) as sim:
         event = await rejected(dashboard, "STALE-ON")  # replayed on subscribe, flag set
-        assert event["reason"] == REASON and event["ts"]
+        assert event["reason"] == REASON
+        assert event["ts"]
         state = await dashboard.wait_state(lambda s: True)
-        assert state["cmd_id"] is None and state["on"] is False
-        assert not sim.relay_on and sim.controller.mode == "schedule"
+        assert state["cmd_id"] is None
+        assert state["on"] is False
+        assert not sim.relay_on
+        assert sim.controller.mode == "schedule"
 
         # a live command still works, and the stale one was not remembered as applied
         dashboard.command("pump/set", {"cmd_id": "STALE-ON", "on": True})
         state = await dashboard.wait_state(lambda s: s["cmd_id"] == "STALE-ON")
-        assert state["on"] is True and sim.relay_on
+        assert state["on"] is True
+        assert sim.relay_on
 
 
 async def test_a_retained_command_is_refused_again_after_every_reconnect(
@@ -65,7 +69,8 @@ async def test_a_retained_command_is_refused_again_after_every_reconnect(
         # Live, the broker clears the flag (MQTT 3.1.1): the device cannot tell, and applies it.
         await dashboard.wait_for("schedule", lambda p: json.loads(p)["cmd_id"] == "OLD-SCHED")
         applied = sim.controller.schedule.spec
-        assert applied != before and applied["windows"] == [WINDOW]
+        assert applied != before
+        assert applied["windows"] == [WINDOW]
 
         await sim.power_cut()
         dashboard.messages.clear()

@@ -59,7 +59,8 @@ async def test_provision_over_the_virtual_radio_then_obey_pump_commands(
         async with open_gatt_link(listed["ESP-A1B2C3"]) as link:
             client = ProvisioningClient(link, timeout=5)
             info = await client.device_info()
-            assert info.device_id == "ESP-A1B2C3" and not info.bound
+            assert info.device_id == "ESP-A1B2C3"
+            assert not info.bound
             with pytest.raises(WrongClaimCode):
                 await client.open_session("AAAAAAAAAAAAAAAA")
             await client.open_session(sim.claim_code)
@@ -76,10 +77,12 @@ async def test_provision_over_the_virtual_radio_then_obey_pump_commands(
                 username="john",
             )
             failed = await client.send_binding(binding, wait=True, timeout_s=8)
-            assert failed is not None and failed.reason == "wifi_auth"
+            assert failed is not None
+            assert failed.reason == "wifi_auth"
             fixed = Binding(**{**binding.to_json(), "password": "poolpass123"})
             done = await client.send_binding(fixed, wait=True, timeout_s=8)
-            assert done is not None and done.state == "mqtt_connected"
+            assert done is not None
+            assert done.state == "mqtt_connected"
             await client.close()
         assert sim.device.boots == 1  # corrected in the same session, no reboot
         assert not other.controller.bound
@@ -87,9 +90,12 @@ async def test_provision_over_the_virtual_radio_then_obey_pump_commands(
         await dashboard.wait_for("status", lambda p: p == b"online")
         dashboard.command("pump/set", {"cmd_id": "BLE-1", "on": True})
         state = await dashboard.wait_state(lambda s: s["cmd_id"] == "BLE-1")
-        assert state["on"] and sim.relay_on and not other.relay_on
+        assert state["on"]
+        assert sim.relay_on
+        assert not other.relay_on
         stored = sim.stored_config()["binding"]
-        assert stored["password"] == "poolpass123" and stored["topic_prefix"] == PREFIX
+        assert stored["password"] == "poolpass123"
+        assert stored["topic_prefix"] == PREFIX
         assert json.loads(await dashboard.wait_for("pump/state"))["mode"] in ("schedule", "manual")
 
 
@@ -107,7 +113,8 @@ async def test_bluetooth_goes_off_once_bound_and_online_and_a_short_press_wakes_
         assert not await advertising(sim.device_id)
 
         await sim.hold_button(2)  # a short press: Bluetooth back on for a Wi-Fi change
-        assert sim.online and sim.device.boots == 1
+        assert sim.online
+        assert sim.device.boots == 1
         listed = await scan()
         assert sim.device_id in listed
         async with open_gatt_link(listed[sim.device_id]) as link:

@@ -33,7 +33,8 @@ def test_water_specs():
     for _ in range(24):
         clock.advance(3600)
         temps.append(water.read(clock))
-    assert min(temps) == pytest.approx(18.0, abs=0.1) and max(temps) == pytest.approx(22.0, abs=0.1)
+    assert min(temps) == pytest.approx(18.0, abs=0.1)
+    assert max(temps) == pytest.approx(22.0, abs=0.1)
     apply_spec(water, "absent", clock)
     assert water.read(clock) is None
     with pytest.raises(ValueError, match="bad --water"):

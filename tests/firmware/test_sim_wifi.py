@@ -21,7 +21,7 @@ def test_wrong_password_stays_connecting_and_scan_is_empty_meanwhile(tmp_path):
     try:
         wlan = network.WLAN(network.STA_IF)
         wlan.active(True)
-        assert [e[0] for e in wlan.scan()][0] == b"PoolNet"
+        assert next(e[0] for e in wlan.scan()) == b"PoolNet"
         wlan.connect("PoolNet", "wrong-password")
         time.sleep(0.01)
         assert wlan.status() == network.STAT_CONNECTING  # the driver keeps retrying
@@ -36,7 +36,8 @@ def test_wrong_password_stays_connecting_and_scan_is_empty_meanwhile(tmp_path):
         wlan.connect("NoSuchNetwork", "whatever-123")
         assert wlan.status() == network.STAT_NO_AP_FOUND
         wlan.connect("PoolNet", "poolpass123")
-        assert wlan.isconnected() and wlan.status("rssi") == -52
+        assert wlan.isconnected()
+        assert wlan.status("rssi") == -52
     finally:
         DEVICE.reset(token)
 

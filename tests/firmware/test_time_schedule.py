@@ -44,7 +44,8 @@ def test_every_zone_in_the_table_matches_the_tz_database(zone: str):
 def test_the_table_is_a_file_of_unique_zones_read_at_lookup(tmp_path, monkeypatch):
     names = fw_tzdb.names()
     assert len(names) == len(set(names)) == 106
-    assert "Europe/Madrid" in fw_tzdb.ZONES and "Mars/Olympus" not in fw_tzdb.ZONES
+    assert "Europe/Madrid" in fw_tzdb.ZONES
+    assert "Mars/Olympus" not in fw_tzdb.ZONES
     # Nothing of the table stays in the module: every lookup reads the file again.
     table = tmp_path / "fw_tzdb.txt"
     table.write_text("# test table\nEurope/Madrid CET-1\n")
@@ -57,9 +58,11 @@ def test_the_table_is_a_file_of_unique_zones_read_at_lookup(tmp_path, monkeypatc
 def test_transition_instants_are_exact():
     madrid = fw_tz.TzRule(fw_tzdb.rule_for("Europe/Madrid"))
     spring = utc(2026, 3, 29, 1, 0)  # 02:00 CET -> 03:00 CEST
-    assert madrid.offset(spring - 1) == 3600 and madrid.offset(spring) == 7200
+    assert madrid.offset(spring - 1) == 3600
+    assert madrid.offset(spring) == 7200
     autumn = utc(2026, 10, 25, 1, 0)  # 03:00 CEST -> 02:00 CET
-    assert madrid.offset(autumn - 1) == 7200 and madrid.offset(autumn) == 3600
+    assert madrid.offset(autumn - 1) == 7200
+    assert madrid.offset(autumn) == 3600
 
 
 @pytest.mark.parametrize(
@@ -127,7 +130,10 @@ def test_night_window_spanning_the_dst_change_keeps_wall_clock_ends():
     on = at_local("America/New_York", 2026, 3, 7, 23, 0)
     off = at_local("America/New_York", 2026, 3, 8, 6, 0)
     assert off - on == 6 * 3600
-    assert s.is_on(on) and s.is_on(off - 60) and not s.is_on(off) and not s.is_on(on - 60)
+    assert s.is_on(on)
+    assert s.is_on(off - 60)
+    assert not s.is_on(off)
+    assert not s.is_on(on - 60)
     # in the skipped hour the schedule keeps running
     assert s.is_on(utc(2026, 3, 8, 7, 30))
 
@@ -145,7 +151,7 @@ def test_posix_rule_is_accepted_directly():
 
 
 @pytest.mark.parametrize(
-    "spec, reason",
+    ("spec", "reason"),
     [
         ({"tz": "UTC", "windows": [{"start": "8:00", "end": "10:00"}]}, "HH:MM"),
         ({"tz": "UTC", "windows": [{"start": "10:00", "end": "10:00"}]}, "differ"),

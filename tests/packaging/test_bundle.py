@@ -26,8 +26,8 @@ class _Recorder:
     def __init__(self) -> None:
         self.calls: dict[str, tuple[tuple, dict]] = {}
 
-    def __getitem__(self, name: str):  # noqa: ANN204
-        def record(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def __getitem__(self, name: str):
+        def record(*args, **kwargs):
             self.calls[name] = (args, kwargs)
             return type(name, (), {"pure": [], "scripts": [], "binaries": [], "datas": []})()
 

@@ -66,7 +66,7 @@ async def rig():
 
 
 async def test_device_info_is_plaintext_and_readable_before_any_session(rig):
-    host, link, client, _ = rig
+    _host, _link, client, _ = rig
     info = await client.device_info()
     assert info.device_id == "ESP-A1B2C3"
     assert info.bound is False
@@ -75,7 +75,7 @@ async def test_device_info_is_plaintext_and_readable_before_any_session(rig):
 
 
 async def test_identify_works_before_the_session_and_is_capped(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.identify(30)
     assert host.identified == [10]  # plaintext identify blinks at most 10 s
     await client.open_session(CODE)
@@ -84,21 +84,23 @@ async def test_identify_works_before_the_session_and_is_capped(rig):
 
 
 async def test_full_provisioning_scan_then_binding_reaches_mqtt(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.device_info()
     await client.open_session("kq4m-7xtz-2pb6-wrhd")  # grouped, lower case: normalised
     networks = await client.scan_wifi()
     assert [n.ssid for n in networks] == ["PoolHouse", "Cafe"]
     assert networks[1].is_open
     final = await client.send_binding(binding(), wait=True, timeout_s=5)
-    assert final is not None and final.state == "mqtt_connected"
-    assert host.bound and host.binding["mqtt_password"] == MQTT_PASSWORD
+    assert final is not None
+    assert final.state == "mqtt_connected"
+    assert host.bound
+    assert host.binding["mqtt_password"] == MQTT_PASSWORD
     assert (await client.status()).state == "mqtt_connected"
     assert (await client.device_info()).bound is True
 
 
 async def test_secrets_never_cross_the_air_in_clear(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     await client.open_session(CODE)
     await client.send_binding(binding(), wait=True, timeout_s=5)
     on_air = b"".join(frame for _, frame in link.written + link.notified)
@@ -107,7 +109,7 @@ async def test_secrets_never_cross_the_air_in_clear(rig):
 
 
 async def test_wrong_claim_code_fails_plainly_and_the_right_one_then_works(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     with pytest.raises(WrongClaimCode) as err:
         await client.open_session("KQ4M7XTZ2PB6WRHE")
     assert "does not match" in str(err.value)
@@ -121,7 +123,7 @@ async def test_wrong_claim_code_fails_plainly_and_the_right_one_then_works(rig):
 
 
 async def test_repeated_wrong_codes_slow_down_then_recover_without_lockout(rig):
-    host, link, client, clock = rig
+    _host, _link, client, clock = rig
     for _ in range(2):  # two typos are free
         with pytest.raises(WrongClaimCode) as err:
             await client.open_session("AAAAAAAAAAAAAAAA")
@@ -151,7 +153,7 @@ async def test_repeated_wrong_codes_slow_down_then_recover_without_lockout(rig):
 
 
 async def test_malformed_claim_code_is_refused_before_any_radio_traffic(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     with pytest.raises(InvalidClaimCode) as err:
         await client.open_session("12345")
     assert "16" in str(err.value)
@@ -159,7 +161,7 @@ async def test_malformed_claim_code_is_refused_before_any_radio_traffic(rig):
 
 
 async def test_qr_text_of_another_device_is_refused(rig):
-    host, link, client, _ = rig
+    _host, _link, client, _ = rig
     await client.device_info()
     with pytest.raises(ClaimCodeForOtherDevice):
         await client.open_session(f"POOLDESK:1:ESP-FFFFFF:{CODE}")
@@ -168,31 +170,36 @@ async def test_qr_text_of_another_device_is_refused(rig):
 
 
 async def test_wrong_wifi_password_then_the_right_one_in_the_same_session(rig):
-    host, link, client, _ = rig
+    _host, _link, client, _ = rig
     await client.open_session(CODE)
     failed = await client.send_binding(binding(password="wrong-password"), wait=True, timeout_s=5)
-    assert failed is not None and failed.reason == "wifi_auth"
+    assert failed is not None
+    assert failed.reason == "wifi_auth"
     assert "password" in (failed.advice or "")
     ok = await client.send_binding(binding(), wait=True, timeout_s=5)
-    assert ok is not None and ok.state == "mqtt_connected"
+    assert ok is not None
+    assert ok.state == "mqtt_connected"
 
 
 async def test_network_not_found_and_broker_login_refused_are_told_apart(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.open_session(CODE)
     gone = await client.send_binding(binding(ssid="Elsewhere"), wait=True, timeout_s=5)
-    assert gone is not None and gone.reason == "wifi_not_found"
+    assert gone is not None
+    assert gone.reason == "wifi_not_found"
     refused = await client.send_binding(
         binding(mqtt_password="stale-password"), wait=True, timeout_s=5
     )
-    assert refused is not None and refused.reason == "broker_auth"
+    assert refused is not None
+    assert refused.reason == "broker_auth"
     host.broker_reachable = False
     down = await client.send_binding(binding(), wait=True, timeout_s=5)
-    assert down is not None and down.reason == "broker_unreachable"
+    assert down is not None
+    assert down.reason == "broker_unreachable"
 
 
 async def test_status_events_arrive_in_order_through_callbacks_and_watches(rig):
-    host, link, client, _ = rig
+    _host, _link, client, _ = rig
     seen: list[str] = []
     client.on_status(lambda e: seen.append(e.state))
     await client.open_session(CODE)
@@ -202,11 +209,12 @@ async def test_status_events_arrive_in_order_through_callbacks_and_watches(rig):
     watch.close()
     assert states == ["connecting", "wifi_connected", "mqtt_connected"]
     assert seen == states
-    assert client.last_status is not None and client.last_status.ip is None
+    assert client.last_status is not None
+    assert client.last_status.ip is None
 
 
 async def test_change_wifi_on_a_bound_device_keeps_its_binding(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.open_session(CODE)
     with pytest.raises(DeviceError) as err:
         await client.send_wifi("PoolHouse", "right-password")
@@ -214,9 +222,11 @@ async def test_change_wifi_on_a_bound_device_keeps_its_binding(rig):
     await client.send_binding(binding(), wait=True, timeout_s=5)
     host.networks["NewRouter"] = Network("new-router-pass", -40)
     done = await client.send_wifi("NewRouter", "new-router-pass", wait=True, timeout_s=5)
-    assert done is not None and done.state == "mqtt_connected"
+    assert done is not None
+    assert done.state == "mqtt_connected"
     assert host.binding["ssid"] == "NewRouter"
-    assert host.binding["mqtt_user"] == MQTT_USER and host.binding["username"] == "alice"
+    assert host.binding["mqtt_user"] == MQTT_USER
+    assert host.binding["username"] == "alice"
 
 
 async def test_a_new_session_on_a_bound_device_needs_the_claim_code(rig):
@@ -242,15 +252,17 @@ async def test_a_new_session_on_a_bound_device_needs_the_claim_code(rig):
 
 
 async def test_invalid_field_names_the_field_and_applies_nothing(rig):
-    host, link, client, _ = rig
+    host, _link, client, _ = rig
     await client.open_session(CODE)
     with pytest.raises(DeviceError) as err:
         await client.send_binding(binding(topic_prefix="users/#"))
-    assert err.value.code == "invalid" and err.value.field == "topic_prefix"
+    assert err.value.code == "invalid"
+    assert err.value.field == "topic_prefix"
     with pytest.raises(DeviceError) as err:
         await client.send_binding(binding(password="short"))
     assert err.value.field == "password"
-    assert host.applied == [] and not host.bound
+    assert host.applied == []
+    assert not host.bound
 
 
 async def test_replayed_binding_is_refused_and_applied_once(rig):
@@ -290,7 +302,7 @@ async def test_scan_is_paged_and_strongest_first(rig):
 
 
 async def test_close_ends_the_session_on_the_device(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     await client.open_session(CODE)
     await client.close()
     assert not link.core.established
@@ -299,8 +311,9 @@ async def test_close_ends_the_session_on_the_device(rig):
 
 
 async def test_disconnect_forgets_the_session(rig):
-    host, link, client, _ = rig
+    _host, link, client, _ = rig
     await client.open_session(CODE)
     link.disconnect()
     client.connection_lost()
-    assert not link.core.established and not client.session_open
+    assert not link.core.established
+    assert not client.session_open

@@ -64,10 +64,12 @@ def test_batch_writes_manifest_labels_and_factory_files(tmp_path):
     out = tmp_path / "batch"
     assert factory.main(["--count", "5", "--out", str(out)]) == 0
     rows = list(csv.DictReader((out / "manifest.csv").open()))
-    assert len(rows) == 5 and list(rows[0]) == ["deviceId", "claimCode"]
+    assert len(rows) == 5
+    assert list(rows[0]) == ["deviceId", "claimCode"]
     labels = (out / "labels.txt").read_text()
     for row in rows:
-        assert row["deviceId"].startswith("ESP-") and len(row["deviceId"]) == 10
+        assert row["deviceId"].startswith("ESP-")
+        assert len(row["deviceId"]) == 10
         assert normalize_claim_code(row["claimCode"]) == row["claimCode"]
         assert grouped_claim_code(row["claimCode"]) in labels
         assert claim_qr_text(row["deviceId"], row["claimCode"]) in labels

@@ -107,9 +107,11 @@ async def test_scan_identify_and_provision_over_the_virtual_radio(radio):
     async with open_gatt_link(listed["ESP-A1B2C3"]) as link:
         client = ProvisioningClient(link, timeout=5)
         info = await client.device_info()
-        assert info.device_id == "ESP-A1B2C3" and not info.bound
+        assert info.device_id == "ESP-A1B2C3"
+        assert not info.bound
         await client.identify(3)
-        assert target.host.identified == [3] and other.host.identified == []
+        assert target.host.identified == [3]
+        assert other.host.identified == []
         with pytest.raises(WrongClaimCode):
             await client.open_session("AAAAAAAAAAAAAAAA")
         await client.open_session(CODE)
@@ -125,13 +127,16 @@ async def test_scan_identify_and_provision_over_the_virtual_radio(radio):
             username="alice",
         )
         failed = await client.send_binding(binding, wait=True, timeout_s=5)
-        assert failed is not None and failed.reason == "wifi_auth"
+        assert failed is not None
+        assert failed.reason == "wifi_auth"
         fixed = Binding(**{**binding.to_json(), "password": "right-password"})
         done = await client.send_binding(fixed, wait=True, timeout_s=5)
-        assert done is not None and done.state == "mqtt_connected"
+        assert done is not None
+        assert done.state == "mqtt_connected"
         assert (await client.device_info()).bound
         await client.close()
-    assert target.host.binding is not None and target.host.binding["password"] == "right-password"
+    assert target.host.binding is not None
+    assert target.host.binding["password"] == "right-password"
     assert other.host.binding is None
 
 
@@ -143,7 +148,8 @@ def test_advertising_payloads_keep_the_documented_bytes():
     assert resp == bytes.fromhex("0b09 4553502d413142324333 0aff ffff 5044 01 00 a1b2c3")
     _, bound = prov.advertising_payloads("ESP-0D0E0F", True)
     assert bound.endswith(bytes.fromhex("5044 01 01 0d0e0f"))
-    assert len(adv) <= 31 and len(resp) <= 31
+    assert len(adv) <= 31
+    assert len(resp) <= 31
 
 
 async def test_a_radio_short_of_notification_buffers_still_answers_everything(

@@ -44,26 +44,31 @@ async def test_device_lists_restore_among_its_capabilities(new_host):
 
 
 async def test_restore_makes_a_new_controller_unbound_again(new_host):
-    link, client = await connected(new_host)
+    _link, client = await connected(new_host)
     wrong = await client.send_binding(binding(password="not-the-one"), wait=True, timeout_s=5)
-    assert wrong is not None and wrong.reason == "wifi_auth"
+    assert wrong is not None
+    assert wrong.reason == "wifi_auth"
     right = await client.send_binding(binding(), wait=True, timeout_s=5)
-    assert right is not None and right.state == "mqtt_connected" and new_host.bound
+    assert right is not None
+    assert right.state == "mqtt_connected"
+    assert new_host.bound
 
     watch = client.watch_status()
     assert await client.restore() is True
     assert (await watch.until({"idle"}, timeout_s=5)).state == "idle"  # it stopped connecting
     watch.close()
-    assert new_host.binding is None and not new_host.bound
+    assert new_host.binding is None
+    assert not new_host.bound
     assert (await client.device_info()).bound is False
     assert new_host.applied[-1] == ("restore", {})  # undone as a whole, to before the first send
 
 
 async def test_restore_gives_a_bound_controller_its_old_wifi_back(bound_host):
     before = dict(bound_host.binding)
-    link, client = await connected(bound_host)
+    _link, client = await connected(bound_host)
     failed = await client.send_wifi("Cafe", "", wait=True, timeout_s=5)
-    assert failed is not None and bound_host.binding["ssid"] == "Cafe"
+    assert failed is not None
+    assert bound_host.binding["ssid"] == "Cafe"
 
     watch = client.watch_status()
     assert await client.restore() is True
@@ -76,13 +81,14 @@ async def test_restore_gives_a_bound_controller_its_old_wifi_back(bound_host):
 
 async def test_restore_with_nothing_sent_changes_nothing(bound_host):
     before = dict(bound_host.binding)
-    link, client = await connected(bound_host)
+    _link, client = await connected(bound_host)
     assert await client.restore() is False
-    assert bound_host.binding == before and bound_host.applied == []
+    assert bound_host.binding == before
+    assert bound_host.applied == []
 
 
 async def test_a_second_restore_has_nothing_left_to_undo(new_host):
-    link, client = await connected(new_host)
+    _link, client = await connected(new_host)
     await client.send_binding(binding(), wait=True, timeout_s=5)
     assert await client.restore() is True
     assert await client.restore() is False
@@ -99,7 +105,7 @@ async def test_a_refused_binding_leaves_nothing_to_undo(bound_host):
             raise ValueError("topic_prefix may use only a-z 0-9 _ - and /")
 
     host = Refusing(claim_code=CODE, binding=dict(bound_host.binding), bound=True)
-    link, client = await connected(host)
+    _link, client = await connected(host)
     with pytest.raises(DeviceError) as refused:
         await client.send_binding(binding())
     assert refused.value.code == "invalid"
@@ -108,7 +114,7 @@ async def test_a_refused_binding_leaves_nothing_to_undo(bound_host):
 
 
 async def test_the_undo_point_ends_with_the_session(new_host):
-    link, client = await connected(new_host)
+    _link, client = await connected(new_host)
     await client.send_binding(binding(), wait=True, timeout_s=5)
     await client.close()  # `end`: the sent settings are final now
     with pytest.raises(SessionRequired):
@@ -119,7 +125,7 @@ async def test_the_undo_point_ends_with_the_session(new_host):
 
 
 async def test_the_undo_point_ends_with_a_new_hello(new_host):
-    link, client = await connected(new_host)
+    _link, client = await connected(new_host)
     await client.send_binding(binding(), wait=True, timeout_s=5)
     await client.open_session(CODE)  # a new session on the same connection
     assert await client.restore() is False

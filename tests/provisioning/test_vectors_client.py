@@ -23,7 +23,8 @@ def test_key_agreement_and_key_schedule():
     v = load("key_schedule")
     client_key, client_pub = crypto.keypair(h(v["client_private"]))
     device_key, device_pub = crypto.keypair(h(v["device_private"]))
-    assert client_pub.hex() == v["client_public"] and device_pub.hex() == v["device_public"]
+    assert client_pub.hex() == v["client_public"]
+    assert device_pub.hex() == v["device_public"]
     shared = crypto.shared_secret(client_key, device_pub)
     assert shared == crypto.shared_secret(device_key, client_pub) == h(v["shared"])
     th = crypto.transcript_hash(v["device_id"], client_pub, device_pub)
@@ -83,7 +84,8 @@ class TranscriptLink:
 
     async def write(self, endpoint: str, data: bytes) -> None:
         step = self._steps[self._pos]
-        assert step["dir"] == "c2d" and step["endpoint"] == endpoint
+        assert step["dir"] == "c2d"
+        assert step["endpoint"] == endpoint
         self._pending.append(bytes(data).hex())
         if len(self._pending) < len(step["frames"]):
             return
@@ -107,14 +109,16 @@ async def test_full_session_transcript_byte_for_byte():
     await client.open_session(v["claim_code"])
     networks = await client.scan_wifi()
     assert [n.ssid for n in networks] == ["PoolHouse", "Cafe", "Neighbour"]
-    first = [s for s in v["steps"] if '"op":"binding"' in s["plaintext"]][0]
+    first = next(s for s in v["steps"] if '"op":"binding"' in s["plaintext"])
     body = json.loads(first["plaintext"])["binding"]
     failed = await client.send_binding(Binding(**body), wait=True, timeout_s=2)
-    assert failed is not None and failed.reason == "wifi_auth"
+    assert failed is not None
+    assert failed.reason == "wifi_auth"
     ok = await client.send_binding(
         Binding(**{**body, "password": "right-password"}), wait=True, timeout_s=2
     )
-    assert ok is not None and ok.state == "mqtt_connected"
+    assert ok is not None
+    assert ok.state == "mqtt_connected"
     await asyncio.sleep(0)
     assert link.finished
     assert [e.state for e in events] == [
@@ -156,4 +160,5 @@ async def test_wrong_claim_code_vector():
     client = ProvisioningClient(link, private_key=h(v["client_private"]), timeout=2)
     with pytest.raises(WrongClaimCode):
         await client.open_session(v["client_claim_code"])
-    assert link.finished and not client.session_open
+    assert link.finished
+    assert not client.session_open

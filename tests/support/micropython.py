@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DEVICE_DIR = ROOT / "pooldesk_firmware" / "device"
 STANDINS_DIR = ROOT / "pooldesk_firmware" / "sim" / "mpy"
-SCRIPTS_DIR = ROOT / "tests" / "pooldesk_firmware" / "mpy"
+SCRIPTS_DIR = ROOT / "tests" / "firmware" / "mpy"
 VECTORS_DIR = ROOT / "tests" / "vectors"
 RESULT_TAG = "@@MPY "
 # Where the Unix port keeps its frozen modules (asyncio): MICROPYPATH replaces the default

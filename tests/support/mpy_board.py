@@ -42,7 +42,8 @@ def encode_config(seq: int, data: dict) -> bytes:
 def decode_config(raw: bytes) -> dict:
     head, _, body = raw.partition(b"\n")
     magic, _seq, digest = head.decode().split(" ")
-    assert magic == "PDCFG1" and hashlib.sha256(body).hexdigest() == digest, raw[:80]
+    assert magic == "PDCFG1", raw[:80]
+    assert hashlib.sha256(body).hexdigest() == digest, raw[:80]
     return json.loads(body)
 
 

@@ -102,7 +102,7 @@ class RabbitCluster:
             node.home.mkdir(parents=True)
             (node.home / "rabbitmq.conf").write_text(self._config(node))
             log = open(node.home / "stdout.log", "wb")  # noqa: SIM115 - kept for the process
-            node.proc = subprocess.Popen(  # noqa: S603 - fixed program
+            node.proc = subprocess.Popen(
                 [str(BIN / "rabbitmq-server")],
                 env=self._env(node),
                 stdout=log,
@@ -127,7 +127,7 @@ class RabbitCluster:
 
     def ctl(self, node: Node, *args: str, check: bool = True) -> str | None:
         """Run rabbitmqctl against `node`; its output, or None when it failed and not `check`."""
-        done = subprocess.run(  # noqa: S603 - fixed program
+        done = subprocess.run(
             [str(BIN / "rabbitmqctl"), "-n", node.name, *args],
             env=self._env(node),
             capture_output=True,
@@ -155,7 +155,7 @@ class RabbitCluster:
         # The private epmd the first node started outlives the nodes: end it by its port.
         epmd = shutil.which("epmd") or "/usr/lib/erlang/bin/epmd"
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run(  # noqa: S603 - fixed program
+            subprocess.run(
                 [epmd, "-port", str(self.epmd_port), "-kill"],
                 capture_output=True,
                 timeout=10,

@@ -39,18 +39,25 @@ class AccountController(QObject):
         view.notifications_changed.connect(self.notifications_changed)
         view.language_chosen.connect(self.choose_language)
 
+    @property
+    def signed_in(self) -> Session:
+        """The session: the AppController sets it before it shows this page."""
+        if self.session is None:
+            raise RuntimeError("the account page used before sign-in")
+        return self.session
+
     def show(self, notifications: bool) -> None:
-        user = self.session.user
+        user = self.signed_in.user
         self.view.who.setText(
             self.tr("Signed in as {user} ({email}) on {server}").format(
                 user=user.username if user else "",
                 email=user.email if user else "",
-                server=self.session.client.base_url,
+                server=self.signed_in.client.base_url,
             )
         )
         self.view.notifications.setChecked(notifications)
         self.view.show_language(i18n.saved_choice())
-        problem = self.session.store.problem
+        problem = self.signed_in.store.problem
         self.view.keyring_note.setText(
             fmt.core_message(problem)
             if problem
@@ -79,7 +86,7 @@ class AccountController(QObject):
 
     async def load_sessions(self) -> None:
         try:
-            sessions = await self._call(self.session.client.sessions())
+            sessions = await self._call(self.signed_in.client.sessions())
         except ApiError as exc:
             show_refusal(self.view.notice, exc)
             return
@@ -112,7 +119,7 @@ class AccountController(QObject):
 
     async def end_session(self, session_id: str) -> None:
         try:
-            await self._call(self.session.client.end_session(session_id))
+            await self._call(self.signed_in.client.end_session(session_id))
         except ApiError as exc:
             show_refusal(self.view.notice, exc)
             return
@@ -135,7 +142,7 @@ class AccountController(QObject):
 
     async def _change_password(self, current: str, new: str) -> None:
         try:
-            message = await self._call(self.session.client.change_password(current, new))
+            message = await self._call(self.signed_in.client.change_password(current, new))
         except ApiError as exc:
             show_refusal(self.view.password_message, exc)
             return
@@ -163,7 +170,7 @@ class AccountController(QObject):
 
     async def export_to(self, path: Path) -> None:
         try:
-            data = await self._call(self.session.client.export_account())
+            data = await self._call(self.signed_in.client.export_account())
         except ApiError as exc:
             show_refusal(self.view.notice, exc)
             return
@@ -177,7 +184,7 @@ class AccountController(QObject):
         self.view.notice.show_info(self.tr("Your data was saved to {path}.").format(path=path))
 
     def ask_delete(self, password: str) -> None:
-        user = self.session.user
+        user = self.signed_in.user
         dialog = ConfirmDialog(
             self.tr("Delete account"),
             self.tr(
@@ -193,7 +200,7 @@ class AccountController(QObject):
 
     async def delete(self, password: str) -> None:
         try:
-            await self._call(self.session.delete_account(password))
+            await self._call(self.signed_in.delete_account(password))
         except ApiError as exc:
             show_refusal(self.view.notice, exc)
             return

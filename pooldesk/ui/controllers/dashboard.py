@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -27,8 +28,24 @@ from pooldesk.ui.views.alerts_view import AlertsView
 from pooldesk.ui.views.common import ConfirmDialog, TextDialog
 from pooldesk.ui.views.dashboard_view import CardText, DashboardView
 
+if TYPE_CHECKING:  # imported when first opened: they are not needed at start-up
+    from pooldesk.ui.controllers.history import HistoryController
+    from pooldesk.ui.controllers.schedule import ScheduleController
+    from pooldesk.ui.wizard.controller import WizardController
+
 log = logging.getLogger(__name__)
 PUMP_HISTORY_PAGES = 10  # 10 000 pump states: far more than a week of switching
+
+
+class TileValues(TypedDict, total=False):
+    """The optional lines of a card (CardText's fields of the same names)."""
+
+    air: str
+    next_run: str
+    run_time: str
+    wifi: str
+    signal: int | None
+    uptime: str
 
 
 class DashboardController(QObject):
@@ -74,10 +91,10 @@ class DashboardController(QObject):
         self.device_list_interval = 60.0
         self._list_clock = QTimer(self)
         self._list_clock.timeout.connect(self._reload_in_background)
-        self.history_controllers: dict[str, QObject] = {}
-        self.schedule_controllers: dict[str, QObject] = {}
+        self.history_controllers: dict[str, HistoryController] = {}
+        self.schedule_controllers: dict[str, ScheduleController] = {}
         self.dialog: QObject | None = None  # the open rename/remove dialog, for tests
-        self.wizard: QObject | None = None  # the open provisioning wizard (WizardController)
+        self.wizard: WizardController | None = None  # the open provisioning wizard
         self.add_device_requested.connect(lambda: self.open_wizard())
         view.add_device_requested.connect(self.add_device_requested)
         view.account_requested.connect(self.account_requested)
@@ -93,6 +110,14 @@ class DashboardController(QObject):
         self.people = PeopleController(self)  # shares, invitations, set-up codes, hand-over
 
     # -- life cycle ---------------------------------------------------------------------------
+
+    @property
+    def signed_in(self) -> Session:
+        """The session: the AppController sets it before it shows this page."""
+        if self.session is None:
+            raise RuntimeError("the dashboard used before sign-in")
+        return self.session
+
     def start(self) -> None:
         self.tasks.spawn(self._start())
 
@@ -119,7 +144,9 @@ class DashboardController(QObject):
 
         async def one(key: str, device_id: str) -> None:
             try:
-                page = await self.session.client.history(device_id, event_type="telemetry", limit=1)
+                page = await self.signed_in.client.history(
+                    device_id, event_type="telemetry", limit=1
+                )
             except ApiError as exc:
                 log.info("no recorded values for %s: %s", device_id, exc)
                 return
@@ -137,7 +164,7 @@ class DashboardController(QObject):
         since, events, cursor = history_since(utcnow()), [], None
         try:
             for _ in range(PUMP_HISTORY_PAGES):
-                page = await self.session.client.history(
+                page = await self.signed_in.client.history(
                     device_id, event_type=PUMP_STATE_TYPE, since=since, limit=1000, cursor=cursor
                 )
                 events.extend(page.events)
@@ -169,13 +196,13 @@ class DashboardController(QObject):
         if self.credentials_source is not None:
             creds = await self.credentials_source()
         else:
-            creds = await self.session.client.mqtt_credentials()
+            creds = await self.signed_in.client.mqtt_credentials()
         self.store.topic_prefix = creds.topic_prefix
         return creds
 
     async def reload_devices(self, *, background: bool = False) -> None:
         try:
-            self.store.load(await self.session.client.devices())
+            self.store.load(await self.signed_in.client.devices())
             if not background:  # a background refresh leaves other notices alone
                 self.view.notice.clear_message()
             if self.link is not None:  # shared devices come and go with their prefixes
@@ -201,10 +228,10 @@ class DashboardController(QObject):
             self.commands.cancel_all()
         if self.link:
             await self.link.stop()
-        for controller in list(self.history_controllers.values()):
-            controller.close()
-        for controller in list(self.schedule_controllers.values()):
-            controller.close()
+        for history in list(self.history_controllers.values()):
+            history.close()
+        for schedule in list(self.schedule_controllers.values()):
+            schedule.close()
         self.link = None
         self.commands = None
         for view in list(self.alert_views.values()):
@@ -396,10 +423,10 @@ class DashboardController(QObject):
             "pump or change the schedule. Ask {owner} to make you an operator."
         ).format(owner=device.owner)
 
-    def _tile_values(self, device: Device) -> dict[str, object]:
+    def _tile_values(self, device: Device) -> TileValues:
         """Air (when reported), next scheduled run, run time, Wi-Fi signal and uptime."""
         tr, now = self.tr, utcnow()
-        values: dict[str, object] = {}
+        values: TileValues = {}
         if device.air_c is not None:
             values["air"] = tr("Air {t}").format(t=fmt.celsius(device.air_c))
         if device.schedule is not None:
@@ -525,7 +552,7 @@ class DashboardController(QObject):
         if device is None:
             return
         try:
-            await self.session.client.rename_device(device.device_id, name.strip())
+            await self.signed_in.client.rename_device(device.device_id, name.strip())
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.message))
             return
@@ -551,7 +578,7 @@ class DashboardController(QObject):
         if device is None:
             return
         try:
-            await self.session.client.remove_device(device.device_id)
+            await self.signed_in.client.remove_device(device.device_id)
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.message))
             return
@@ -567,7 +594,7 @@ class DashboardController(QObject):
             self.wizard.raise_()
             return
         wizard = WizardController(
-            self.session, self.view.window(), store=self.store, change_wifi_for=change_wifi_for
+            self.signed_in, self.view.window(), store=self.store, change_wifi_for=change_wifi_for
         )
         self.wizard = wizard
         wizard.devices_changed.connect(lambda: self.tasks.spawn(self.reload_devices()))

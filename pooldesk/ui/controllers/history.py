@@ -70,7 +70,7 @@ class HistoryController(QObject):
         cursor = None
         try:
             for _ in range(MAX_PAGES):
-                page = await self.dashboard.session.client.history(
+                page = await self.dashboard.signed_in.client.history(
                     self.device_id, since=since, limit=PAGE, cursor=cursor
                 )
                 events.extend(page.events)

@@ -20,7 +20,7 @@ IDLE_POLL_MS = 60_000
 
 
 class UpdatesController(QObject):
-    def __init__(self, dashboard) -> None:  # noqa: ANN001 - DashboardController (no cycle)
+    def __init__(self, dashboard) -> None:
         super().__init__(dashboard)
         self.dashboard = dashboard
         self.panels: dict[str, UpdatePanel] = {}

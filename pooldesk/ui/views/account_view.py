@@ -96,10 +96,10 @@ class AccountView(QWidget):
         self.sessions.setHorizontalHeaderLabels(
             [self.tr("App"), self.tr("Signed in"), self.tr("Last used")]
         )
-        header = self.sessions.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        columns = self.sessions.horizontalHeader()
+        columns.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for index in (1, 2):  # a date and time on one line, never wrapped or cut
-            header.setSectionResizeMode(index, QHeaderView.ResizeMode.ResizeToContents)
+            columns.setSectionResizeMode(index, QHeaderView.ResizeMode.ResizeToContents)
         self.sessions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.sessions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.sessions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -251,7 +251,7 @@ class AccountView(QWidget):
 
     def _update_end(self) -> None:
         rows = self.sessions.selectionModel().selectedRows()
-        current = getattr(self, "_current", set())
+        current: set[str] = getattr(self, "_current", set())
         self.end_session_button.setEnabled(
             bool(rows) and self.session_ids[rows[0].row()] not in current
         )

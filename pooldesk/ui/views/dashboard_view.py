@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -59,8 +60,18 @@ class CardText:
 
 
 class ConnectionIndicator(QLabel):
-    COLORS = {"ok": "#1b6e3a", "wait": "#a66a00", "bad": "#b3261e", "off": "#6b6b6b"}
-    DARK_COLORS = {"ok": "#6fcf8f", "wait": "#f0b44c", "bad": "#ff8f85", "off": "#a3acb8"}
+    COLORS: ClassVar[dict[str, str]] = {
+        "ok": "#1b6e3a",
+        "wait": "#a66a00",
+        "bad": "#b3261e",
+        "off": "#6b6b6b",
+    }
+    DARK_COLORS: ClassVar[dict[str, str]] = {
+        "ok": "#6fcf8f",
+        "wait": "#f0b44c",
+        "bad": "#ff8f85",
+        "off": "#a3acb8",
+    }
 
     def set_state(self, level: str, text: str) -> None:
         colors = self.DARK_COLORS if is_dark(self.palette()) else self.COLORS
@@ -183,7 +194,7 @@ class DeviceCard(QFrame):
         self.resume = QPushButton(self.tr("Resume schedule"))
         self.resume.setToolTip(self.tr("Hand the pump back to its schedule"))
         self.resume.hide()
-        self._default_tips = {self.resume: self.resume.toolTip()}
+        self._default_tips: dict[QWidget, str] = {self.resume: self.resume.toolTip()}
         resume_row = QHBoxLayout()  # its own row: the card stays narrow in every language
         resume_row.addWidget(self.resume)
         resume_row.addStretch(1)
@@ -354,16 +365,16 @@ class DashboardView(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet(MUTED_STYLE)
         layout.addWidget(self.empty)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.card_scroll = QScrollArea()
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
         # Cards reflow into as many columns as fit; never a sideways scroll.
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.card_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         holder = QWidget()
         self.grid = QGridLayout(holder)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.scroll.setWidget(holder)
-        layout.addWidget(self.scroll, 1)
+        self.card_scroll.setWidget(holder)
+        layout.addWidget(self.card_scroll, 1)
         self.cards: dict[str, DeviceCard] = {}
         self.columns = 1
 
@@ -411,7 +422,7 @@ class DashboardView(QWidget):
     def _columns_that_fit(self) -> int:
         spacing = max(self.grid.horizontalSpacing(), 0)
         margins = self.grid.contentsMargins()
-        room = self.scroll.viewport().width() - margins.left() - margins.right()
+        room = self.card_scroll.viewport().width() - margins.left() - margins.right()
         return max(1, min(3, (room + spacing) // (CARD_MIN_WIDTH + spacing)))
 
     def relayout(self) -> None:

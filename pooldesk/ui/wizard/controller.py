@@ -13,7 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from pooldesk.core import setup_codes
 from pooldesk.core.backend_client import ApiError
@@ -138,7 +138,7 @@ class WizardController(QObject):
         w.password_label.setText(tr("Wi-Fi password:"))
         w.name_label.setText(tr("Name for this controller (optional):"))
         w.rescan.setText(tr("Rescan networks"))
-        w.connect.setText(tr("Connect"))
+        w.connect_button.setText(tr("Connect"))
         name_shown = self.target is None
         w.name_label.setVisible(name_shown)
         w.name.setVisible(name_shown)
@@ -164,7 +164,7 @@ class WizardController(QObject):
         v.wifi_page.networks.currentItemChanged.connect(self._network_changed)
         v.wifi_page.password.textChanged.connect(self._password_typed)
         v.wifi_page.rescan.clicked.connect(lambda: self._spawn(self._scan_wifi()))
-        v.wifi_page.connect.clicked.connect(self._submit_wifi)
+        v.wifi_page.connect_button.clicked.connect(self._submit_wifi)
         v.wifi_page.password.returnPressed.connect(self._submit_wifi)
         v.progress_page.password_again.clicked.connect(self._password_again)
         v.progress_page.rescan.clicked.connect(self._rescan_after_failure)
@@ -364,13 +364,13 @@ class WizardController(QObject):
         page = self.view.wifi_page
         self.view.show_page(page)
         page.rescan.setEnabled(False)
-        page.connect.setEnabled(False)
+        page.connect_button.setEnabled(False)
         self.view.message.show_info(self.tr("The controller is looking for Wi-Fi networks…"))
         try:
             networks = await self.flow.scan_wifi()
         finally:
             page.rescan.setEnabled(True)
-            page.connect.setEnabled(True)
+            page.connect_button.setEnabled(True)
         security = {"open": self.tr("open")}
         keep = self._last_attempt[0] if self._last_attempt else None
         items = [
@@ -436,7 +436,7 @@ class WizardController(QObject):
         else:
             outcome = await self.flow.connect(ssid, password, name=name or None)
         if outcome.online:
-            self._done(outcome)
+            self._done()
         else:
             self._failed(outcome)
 
@@ -556,10 +556,11 @@ class WizardController(QObject):
     def _failed(self, outcome: Outcome) -> None:
         page = self.view.progress_page
         page.advice.show_error(self.advice(outcome))
-        button = {
+        buttons: dict[NextStep | None, QPushButton] = {
             NextStep.PASSWORD: page.password_again,
             NextStep.RESCAN: page.rescan,
-        }.get(outcome.next_step, page.retry)
+        }
+        button = buttons.get(outcome.next_step, page.retry)
         button.show()
         button.setFocus()
 
@@ -577,7 +578,7 @@ class WizardController(QObject):
         if self._last_attempt is not None and not self.tasks.busy:
             self._spawn(self._connect(*self._last_attempt))
 
-    def _done(self, outcome: Outcome) -> None:
+    def _done(self) -> None:
         page = self.view.done_page
         page.heading.setText(self.tr("{id} is online").format(id=self.flow.device_id))
         if self.flow.owner:

@@ -101,8 +101,14 @@ class ClaimPage(QWidget):
             layout.addWidget(widget)
         layout.addWidget(self.claim)
         layout.addWidget(self.hint)
-        for widget in (self.for_someone, self.setup_note, self.setup_code, self.setup_hint):
-            layout.addWidget(widget)
+        installer: tuple[QWidget, ...] = (
+            self.for_someone,
+            self.setup_note,
+            self.setup_code,
+            self.setup_hint,
+        )
+        for part in installer:
+            layout.addWidget(part)
         self.for_someone.toggled.connect(self._for_someone)
         self._for_someone(False)
         layout.addStretch(1)
@@ -133,11 +139,11 @@ class WifiPage(QWidget):
         self.hint = FieldHint()
         buttons = QHBoxLayout()
         self.rescan = QPushButton()
-        self.connect = QPushButton()
-        self.connect.setDefault(True)
+        self.connect_button = QPushButton()
+        self.connect_button.setDefault(True)
         buttons.addWidget(self.rescan)
         buttons.addStretch(1)
-        buttons.addWidget(self.connect)
+        buttons.addWidget(self.connect_button)
         for widget in (
             self.heading, self.note, self.networks, self.other_label, self.other_ssid,
             self.password_label, self.password, self.name_label, self.name, self.hint,
@@ -251,7 +257,9 @@ class WizardView(QDialog):
 
     @property
     def page(self) -> QWidget:
-        return self.stack.currentWidget()
+        page = self.stack.currentWidget()
+        assert page is not None  # the stack holds every page from the start
+        return page
 
     def show_page(self, page: QWidget) -> None:
         self.stack.setCurrentWidget(page)

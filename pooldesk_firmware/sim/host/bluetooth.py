@@ -74,6 +74,8 @@ TX_POOL_BYTES = 12 * 256
 class UUID:
     """A 16-bit (``UUID(0x2901)``, ``UUID("2901")``) or 128-bit (``UUID("6e40...-...")``) UUID."""
 
+    _bytes: bytes
+
     def __init__(self, value: int | str | bytes | UUID) -> None:
         if isinstance(value, UUID):
             self._bytes = value._bytes
@@ -320,7 +322,7 @@ class BLE:
                 await server.indicate_subscriber(connection, value.bumble, payload, force=True)
             except att.ATT_Error as error:
                 status = int(error.error_code)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure of the indication is a timeout to the firmware, as on the board
                 status = errno.ETIMEDOUT
             self._schedule(_IRQ_GATTS_INDICATE_DONE, (conn_handle, value_handle, status))
 
@@ -400,8 +402,9 @@ class BLE:
                 self._schedule(_IRQ_CENTRAL_DISCONNECT, (handle, addr_type, addr))
 
         def on_mtu() -> None:
+            mtu = connection.att_mtu
             if self._connections.get(handle) is connection:
-                self._schedule(_IRQ_MTU_EXCHANGED, (handle, connection.att_mtu))
+                self._schedule(_IRQ_MTU_EXCHANGED, (handle, mtu))
 
         connection.on("disconnection", on_disconnection)
         connection.on("connection_att_mtu_update", on_mtu)
@@ -426,8 +429,9 @@ class BLE:
                     value.size,
                 )
             value.data = data
-            if self._connections.get(connection.handle) is connection:
-                self._schedule(_IRQ_GATTS_WRITE, (connection.handle, value.bumble.handle))
+            handle = connection.handle
+            if self._connections.get(handle) is connection:
+                self._schedule(_IRQ_GATTS_WRITE, (handle, value.bumble.handle))
 
         return att.AttributeValue(read=read, write=write)
 

@@ -17,7 +17,7 @@ class Pin:
     IN, OUT, OPEN_DRAIN = 1, 3, 7
     PULL_UP, PULL_DOWN = 1, 2
 
-    def __init__(self, id: int, mode: int = -1, pull: int = -1, *, value: int | None = None):  # noqa: A002
+    def __init__(self, id: int, mode: int = -1, pull: int = -1, *, value: int | None = None):
         self._dev = current()
         self.id = id
         self.mode = mode
@@ -48,7 +48,7 @@ class Pin:
 
 
 class WDT:
-    def __init__(self, id: int = 0, timeout: int = 5000) -> None:  # noqa: A002
+    def __init__(self, id: int = 0, timeout: int = 5000) -> None:
         self._dev = current()
         self._dev.wdt_timeout_ms = timeout
         self.feed()

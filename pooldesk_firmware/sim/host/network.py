@@ -97,7 +97,10 @@ class WLAN:
         if param == "rssi":
             if not self._associated():
                 raise OSError("STA must be connected")
-            return self._dev.network(self._s.ssid).rssi
+            net = self._dev.network(self._s.ssid)
+            if net is None:  # the network went away
+                raise OSError("STA must be connected")
+            return net.rssi
         if param is not None:
             raise ValueError("unknown status parameter")
         return self._s.status

@@ -29,7 +29,7 @@ def _qasync_loop() -> AppEventLoop:
     return AppEventLoop(app)
 
 
-def pytest_asyncio_loop_factories(config, item):  # noqa: ARG001 - hook signature
+def pytest_asyncio_loop_factories(config, item):
     return {"qasync": _qasync_loop}
 
 

@@ -29,7 +29,7 @@ async def open_account(make_app, backend, qtbot):
 
 
 async def test_change_password_live_rules_and_server_answer(make_app, backend, qtbot) -> None:
-    app, view, user = await open_account(make_app, backend, qtbot)
+    _app, view, user = await open_account(make_app, backend, qtbot)
     view.current_password.setText(user["password"])
     view.new_password.setText("weak")
     assert not view.checklist.lines[0].text().startswith("✓")
@@ -39,7 +39,8 @@ async def test_change_password_live_rules_and_server_answer(make_app, backend, q
     view.repeat_password.setText("Another-Strong-Pass-9")
     view.current_password.setText("Wrong-Password-1!")
     qtbot.mouseClick(view.change_password_button, Qt.MouseButton.LeftButton)
-    assert view.busy.isVisible() and not view.password_message.isVisible()
+    assert view.busy.isVisible()
+    assert not view.password_message.isVisible()
     await wait_until(lambda: view.password_message.isVisible(), what="server refusal")
     assert view.password_message.text() == "Current password is incorrect"  # the server's words
     view.current_password.setText(user["password"])
@@ -64,9 +65,11 @@ async def test_list_and_end_other_sessions(make_app, backend, qtbot) -> None:
     assert view.end_session_button.isEnabled()
     qtbot.mouseClick(view.end_session_button, Qt.MouseButton.LeftButton)
     confirm = app.account.dialog  # asked first; the safe answer is the default
-    assert confirm.isVisible() and confirm.cancel_button.isDefault()
+    assert confirm.isVisible()
+    assert confirm.cancel_button.isDefault()
     qtbot.keyClick(confirm, Qt.Key.Key_Return)
-    assert not confirm.isVisible() and view.sessions.rowCount() == 2  # Return kept it
+    assert not confirm.isVisible()
+    assert view.sessions.rowCount() == 2
     qtbot.mouseClick(view.end_session_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(app.account.dialog.confirm_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: view.sessions.rowCount() == 1, what="ended")
@@ -165,9 +168,12 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
     assert [v for _, v in history.temperature] == [24.5, 25.5]  # the last 24 h only
     plot = history.view.temperature_plot.getPlotItem()
     low, high = plot.viewRange()[1]
-    assert high - low >= 2.0 and low < 24.5 and high > 25.5  # sized to the data, not noise
-    assert plot.buttonsHidden and not plot.menuEnabled()  # no library buttons or menus
-    xs, ys = history.view.temperature_curve.getData()
+    assert high - low >= 2.0
+    assert low < 24.5
+    assert high > 25.5
+    assert plot.buttonsHidden
+    assert not plot.menuEnabled()
+    _xs, ys = history.view.temperature_curve.getData()
     assert list(ys) == [24.5, 25.5]
     history.choose("week")
     await wait_until(lambda: history.loaded and len(history.temperature) == 3, what="7 days")
@@ -215,7 +221,8 @@ async def test_schedule_editor_sends_and_is_confirmed(make_app, backend, broker)
         await wait_until(lambda: "runs this schedule" in view.status.text(), what="echo")
         sent = fake.commands[-1]
         assert sent["windows"] == [{"start": "22:00", "end": "02:00", "days": ["fri"]}]
-        assert sent["tz"] and sent["cmd_id"]
+        assert sent["tz"]
+        assert sent["cmd_id"]
         assert app.dashboard.store.devices[key].schedule["windows"] == sent["windows"]
         schedule.close()
     finally:

@@ -21,7 +21,7 @@ class NotificationService(ServiceInterface):
         self.received: list[tuple[str, str, str]] = []
 
     @method()
-    def Notify(  # noqa: N802, F722 - the specification's names and D-Bus signatures
+    def Notify(  # noqa: N802 - the specification's names and D-Bus signatures
         self,
         app_name: "s",  # noqa: F821
         replaces_id: "u",  # noqa: F821
@@ -83,7 +83,7 @@ async def test_alert_list_raised_cleared_and_reopened_after_esc(signed_in, qtbot
 async def test_without_a_tray_an_alert_goes_to_the_desktop_notification_service(
     signed_in, session_bus
 ) -> None:
-    app, key, controller, _ = signed_in
+    app, _key, controller, _ = signed_in
     assert app.tray is None  # offscreen: no system tray, as on many Linux desktops
     service = NotificationService()
     bus = await MessageBus(bus_address=session_bus).connect()
@@ -94,7 +94,9 @@ async def test_without_a_tray_an_alert_goes_to_the_desktop_notification_service(
         fake.alert("pump-fault", "pump fault", severity="critical")
         await wait_until(lambda: service.received, within=10, what="a desktop notification")
         app_name, summary, body = service.received[0]
-        assert app_name == "PoolDesk" and summary.startswith("Alert from") and body == "pump fault"
+        assert app_name == "PoolDesk"
+        assert summary.startswith("Alert from")
+        assert body == "pump fault"
         assert app.notice_channels == ["desktop"]
     finally:
         bus.disconnect()
@@ -103,10 +105,11 @@ async def test_without_a_tray_an_alert_goes_to_the_desktop_notification_service(
 async def test_without_tray_or_notification_service_the_window_says_it(
     signed_in, session_bus
 ) -> None:
-    app, key, controller, _ = signed_in
+    app, _key, controller, _ = signed_in
     fake = controller()  # a bus without a notification service on it
     fake.alert("pump-fault", "pump fault", severity="critical")
     await wait_until(lambda: app.notice_channels, within=10, what="the notice")
     assert app.notice_channels == ["window"]
     notice = app.window.dashboard_view.notice
-    assert "Alert from" in notice.text() and "pump fault" in notice.text()
+    assert "Alert from" in notice.text()
+    assert "pump fault" in notice.text()

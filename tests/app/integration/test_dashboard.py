@@ -25,7 +25,8 @@ async def test_device_comes_online_and_shows_its_values(signed_in) -> None:
     assert "last known" not in card.temperature.text()
     assert "Pump off · schedule" in card.pump.text()
     await wait_until(lambda: "air sensor not responding" in card.alerts.text())
-    assert card.toggle.isEnabled() and card.toggle.text() == "Turn on"
+    assert card.toggle.isEnabled()
+    assert card.toggle.text() == "Turn on"
 
 
 async def test_toggle_pending_then_confirmed(signed_in, qtbot) -> None:
@@ -35,7 +36,8 @@ async def test_toggle_pending_then_confirmed(signed_in, qtbot) -> None:
     await wait_until(lambda: card.toggle.isEnabled())
     fake.respond = False  # hold the answer to see the pending state
     switch_pump(app, card, qtbot)
-    assert card.toggle.text() == "Turning on…" and not card.toggle.isEnabled()
+    assert card.toggle.text() == "Turning on…"
+    assert not card.toggle.isEnabled()
     assert "Waiting for the controller" in card.message.text()
     await wait_until(lambda: fake.commands, what="command at the controller")
     fake.answer(fake.commands[-1])
@@ -55,7 +57,8 @@ async def test_no_answer_reverts_with_the_controller_did_not_respond(signed_in, 
     await wait_until(lambda: card.toggle.text() == "Turn on", within=5, what="revert")
     assert card.message.text() == "The controller did not respond."
     assert "Pump off" in card.pump.text()
-    assert fake.commands and fake.commands[-1]["on"] is True
+    assert fake.commands
+    assert fake.commands[-1]["on"] is True
 
 
 async def test_run_for_sends_a_timer(signed_in) -> None:
@@ -65,7 +68,8 @@ async def test_run_for_sends_a_timer(signed_in) -> None:
     await wait_until(lambda: card.run_for.isEnabled())
     card.run_actions[2 * 3600].trigger()
     await wait_until(lambda: "timer" in card.pump.text(), what="timer mode")
-    assert fake.commands[-1]["mode"] == "timer" and fake.commands[-1]["duration_s"] == 7200
+    assert fake.commands[-1]["mode"] == "timer"
+    assert fake.commands[-1]["duration_s"] == 7200
     assert "Pump on" in card.pump.text()
     assert "(1 h 59 min left)" in card.pump.text() or "(2 h left)" in card.pump.text()
     assert drawn_color(card.pump_icon) == "#1b6e3a"  # the running pump's icon is green
@@ -92,7 +96,8 @@ async def test_vanished_device_turns_offline_with_stale_values_and_a_notice(sign
     fake.vanish()
     await wait_until(lambda: "Offline" in card.status.text(), within=6, what="offline")
     assert "last seen" in card.status.text()
-    assert "(last known)" in card.temperature.text() and "(last known)" in card.pump.text()
+    assert "(last known)" in card.temperature.text()
+    assert "(last known)" in card.pump.text()
     assert not card.toggle.isEnabled()
     assert any("offline" in title for title, _ in app.notices)
 
@@ -127,7 +132,7 @@ async def test_broker_restart_reconnects_and_the_indicator_tells_the_truth(
 
 
 async def test_rename_and_remove_with_confirmation(signed_in, backend) -> None:
-    app, key, controller, user = signed_in
+    app, key, _controller, _user = signed_in
     dashboard = app.dashboard
     card = app.window.dashboard_view.cards[key]
     card.rename_action.trigger()

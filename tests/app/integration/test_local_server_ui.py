@@ -29,7 +29,8 @@ async def test_run_the_server_here_use_it_then_stop_and_remove(make_app, tmp_pat
     assert window.page is window.server_view
     qtbot.mouseClick(window.server_view.local_button, LEFT)
     view = app.local_server.view
-    assert view is not None and view.isVisible()
+    assert view is not None
+    assert view.isVisible()
     assert "schedules, timers and freeze protection" in view.offline_note.text()
 
     view.lan_host.setText("not an address!")
@@ -41,7 +42,8 @@ async def test_run_the_server_here_use_it_then_stop_and_remove(make_app, tmp_pat
     url = f"http://127.0.0.1:{port}"
     await wait_until(lambda: app.settings.server_url == url, within=90, what="server started")
     assert not systemd_available()  # this machine: the app runs it (a user unit elsewhere)
-    assert app.settings.local_server == "app" and app.local_server.child is not None
+    assert app.settings.local_server == "app"
+    assert app.local_server.child is not None
     assert app.settings_store.load().local_server == "app"
     await wait_until(lambda: window.page is window.sign_in_view, what="sign-in on it")
     await wait_until(lambda: "Create an account" in window.sign_in_view.notice.text())
@@ -59,8 +61,10 @@ async def test_run_the_server_here_use_it_then_stop_and_remove(make_app, tmp_pat
     assert dialog.cancel_button.isDefault()  # destructive: Cancel is the default
     qtbot.mouseClick(dialog.confirm_button, LEFT)
     await wait_until(lambda: app.settings.local_server == "", within=40, what="removed")
-    assert app.local_server.child is None and account.local_server_box.isHidden()
-    assert not server("").env_path.exists() and not server("").unit_path.exists()
+    assert app.local_server.child is None
+    assert account.local_server_box.isHidden()
+    assert not server("").env_path.exists()
+    assert not server("").unit_path.exists()
     assert "stopped and removed" in account.notice.text()
     async with httpx.AsyncClient(timeout=2) as http:
         try:

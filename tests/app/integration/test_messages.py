@@ -48,7 +48,8 @@ async def test_a_refusal_does_not_move_the_form_and_is_gone_after_leaving_the_pa
     assert app.window.page is app.window.register_view
     qtbot.mouseClick(app.window.register_view.back_button, LEFT)
     assert app.window.page is view
-    assert not view.error.isVisible() and view.error.text() == ""
+    assert not view.error.isVisible()
+    assert view.error.text() == ""
 
 
 async def test_the_wait_after_failed_sign_ins_counts_down_and_is_said_once(

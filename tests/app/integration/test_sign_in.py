@@ -99,14 +99,16 @@ async def test_refused_registration_and_sign_in_show_the_servers_message(
     qtbot.mouseClick(view.create_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: view.error.isVisible(), what="refusal")
     assert view.error.text() == "Username already taken"
-    assert window.page is view and not view.busy.isVisible()
+    assert window.page is view
+    assert not view.busy.isVisible()
 
     qtbot.mouseClick(view.back_button, Qt.MouseButton.LeftButton)
     sign_in = window.sign_in_view
     qtbot.keyClicks(sign_in.username, taken["username"])
     qtbot.keyClicks(sign_in.password, "Wrong-Password-1!")
     qtbot.keyClick(sign_in.password, Qt.Key.Key_Return)
-    assert sign_in.busy.isVisible() and not sign_in.sign_in_button.isEnabled()  # progress
+    assert sign_in.busy.isVisible()
+    assert not sign_in.sign_in_button.isEnabled()
     await wait_until(lambda: sign_in.error.isVisible(), what="refusal")
     assert sign_in.error.text() == "Invalid username or password"
     assert not sign_in.busy.isVisible()
@@ -151,7 +153,8 @@ async def test_revoked_session_returns_to_sign_in_with_a_message(make_app, backe
     await app.dashboard.reload_devices()  # the next call the app makes
     view = app.window.sign_in_view
     await wait_until(lambda: app.window.page is view, what="back at sign-in")
-    assert view.notice.isVisible() and "Sign in again" in view.notice.text()
+    assert view.notice.isVisible()
+    assert "Sign in again" in view.notice.text()
     assert view.notice.text().lower().count("sign in again") == 1  # said once
     assert app.session.store.load() is None
 
@@ -191,7 +194,8 @@ async def test_without_a_keyring_the_app_says_so(make_app, backend) -> None:
     await app.session.sign_in(user["username"], user["password"])
     await wait_until(lambda: app.window.page is app.window.dashboard_view)
     notice = app.window.dashboard_view.notice
-    assert notice.isVisible() and "keyring" in notice.text()
+    assert notice.isVisible()
+    assert "keyring" in notice.text()
 
 
 async def test_expired_access_token_goes_unnoticed_in_the_window(make_app, backend, qtbot) -> None:
@@ -205,6 +209,7 @@ async def test_expired_access_token_goes_unnoticed_in_the_window(make_app, backe
     qtbot.mouseClick(app.window.dashboard_view.account_button, Qt.MouseButton.LeftButton)
     view = app.window.account_view
     await wait_until(lambda: view.sessions.rowCount() == 1, what="sessions listed")
-    assert app.window.page is view and not view.notice.isVisible()
+    assert app.window.page is view
+    assert not view.notice.isVisible()
     assert app.session.client.tokens.refresh != before  # refreshed behind the scenes
     assert app.session.store.load().refresh_token == app.session.client.tokens.refresh

@@ -114,7 +114,8 @@ def test_tile_colours_keep_their_contrast_in_both_themes(qapp) -> None:
         # The icons are drawn in those colours: their pixels are the colour asked for.
         image = icon("water", colors["accent"], ratio=1).toImage()
         drawn = image.pixelColor(9, 12)
-        assert drawn.alpha() > 200 and drawn.rgb() == QColor(colors["accent"]).rgb()
+        assert drawn.alpha() > 200
+        assert drawn.rgb() == QColor(colors["accent"]).rgb()
 
 
 def test_messages_keep_their_contrast_on_the_dark_window(qapp) -> None:

@@ -35,7 +35,8 @@ async def test_history_and_schedule_open_again_after_escape(signed_in, qtbot) ->
         await wait_until(lambda o=opened: key not in o, what="closed by Esc")
         action.trigger()
         again = opened.get(key)
-        assert again is not None and again is not first
+        assert again is not None
+        assert again is not first
         await wait_until(lambda a=again: a.view.isVisible(), what="dialog shown again")
         again.close()
         await wait_until(lambda o=opened: key not in o, what="closed")
@@ -107,8 +108,10 @@ async def test_command_held_by_a_paused_broker_expires_at_the_controller(
             "The command reached the controller too late and was not carried out; nothing changed."
         )
         assert card.message.styleSheet() != "color: #b3261e;"
-        assert not sim.relay_on and "Pump off" in card.pump.text()
-        assert card.toggle.text() == "Turn on" and card.toggle.isEnabled()
+        assert not sim.relay_on
+        assert "Pump off" in card.pump.text()
+        assert card.toggle.text() == "Turn on"
+        assert card.toggle.isEnabled()
         # a fresh command still works
         switch_pump(app, card, qtbot)
         await wait_until(lambda: card.toggle.text() == "Turn off", what="confirmed")
@@ -124,7 +127,8 @@ def test_expiry_is_in_the_contract() -> None:
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[3] / "docs" / "mqtt.md").read_text()
-    assert '"expires"' in text and "command expired" in text
+    assert '"expires"' in text
+    assert "command expired" in text
     assert json.loads('{"expires": "2026-11-27T14:00:08.105Z"}')
 
 
@@ -135,18 +139,22 @@ async def test_switching_by_hand_asks_first_and_resume_schedule_is_one_click(
     card = app.window.dashboard_view.cards[key]
     fake = controller()  # follows its schedule
     await wait_until(lambda: card.toggle.isEnabled())
-    assert "schedule" in card.pump.text() and not card.resume.isVisible()
+    assert "schedule" in card.pump.text()
+    assert not card.resume.isVisible()
     qtbot.mouseClick(card.toggle, LEFT)
     dialog = app.dashboard.dialog
-    assert dialog.isVisible() and "pauses the schedule" in dialog.findChildren(QLabel)[0].text()
+    assert dialog.isVisible()
+    assert "pauses the schedule" in dialog.findChildren(QLabel)[0].text()
     assert dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).isDefault()
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), LEFT)
-    assert fake.commands == [] and card.toggle.text() == "Turn on"
+    assert fake.commands == []
+    assert card.toggle.text() == "Turn on"
 
     switch_pump(app, card, qtbot)
     await wait_until(lambda: "Pump on · manual" in card.pump.text(), what="manual")
     assert "schedule paused" in card.pump.text()
-    assert card.resume.isVisible() and card.resume.isEnabled()
+    assert card.resume.isVisible()
+    assert card.resume.isEnabled()
     qtbot.mouseClick(card.toggle, LEFT)  # already manual: no question
     assert app.dashboard.dialog is dialog or not app.dashboard.dialog.isVisible()
     await wait_until(lambda: "Pump off · manual" in card.pump.text(), what="off, still manual")
@@ -154,7 +162,8 @@ async def test_switching_by_hand_asks_first_and_resume_schedule_is_one_click(
     qtbot.mouseClick(card.resume, LEFT)
     await wait_until(lambda: fake.commands[-1].get("mode") == "schedule", what="resume sent")
     await wait_until(lambda: not card.resume.isVisible(), what="back on the schedule")
-    assert "schedule paused" not in card.pump.text() and "schedule" in card.pump.text()
+    assert "schedule paused" not in card.pump.text()
+    assert "schedule" in card.pump.text()
 
 
 async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backend, broker) -> None:
@@ -193,7 +202,8 @@ async def test_when_the_app_loses_the_broker_the_cards_do_not_call_controllers_o
     await wait_until(lambda: "Online" in card.status.text())
     broker.stop()
     await wait_until(lambda: "not connected" in card.status.text(), what="the app's loss")
-    assert "Offline" not in card.status.text() and "#b3261e" not in card.status.text()
+    assert "Offline" not in card.status.text()
+    assert "#b3261e" not in card.status.text()
     assert "out of date" in card.status.text()
     assert not card.toggle.isEnabled()
     broker.start()

@@ -46,13 +46,13 @@ async def test_the_card_offers_installs_and_reports_updates(make_app, qtbot, tmp
         )
         panel = updates.panels[key]
         assert "Firmware 0.5.0 is available" in panel.text.text()
-        assert panel.install.isVisible() and not panel.progress.isVisible()
+        assert panel.install.isVisible()
+        assert not panel.progress.isVisible()
 
         # asks first: cancelling changes nothing
         qtbot.mouseClick(panel.install, Qt.MouseButton.LeftButton)
-        assert updates.dialog is not None and "Install firmware 0.5.0" in (
-            updates.dialog.findChild(type(panel.text)).text()
-        )
+        assert updates.dialog is not None
+        assert "Install firmware 0.5.0" in (updates.dialog.findChild(type(panel.text)).text())
         qtbot.mouseClick(updates.dialog.cancel_button, Qt.MouseButton.LeftButton)
         assert (await owner.device(device_id))["firmware"]["update"] is None
 

@@ -37,15 +37,18 @@ def test_raised_then_cleared_is_kept_as_cleared() -> None:
     clock[0] += timedelta(minutes=7)
     alert(store, "sensor-water", None, retained=False)
     [entry] = log.entries(KEY)
-    assert not entry.active and entry.cleared_at == clock[0]
-    assert entry.message == "sensor-water problem" and log.active_count(KEY) == 0
+    assert not entry.active
+    assert entry.cleared_at == clock[0]
+    assert entry.message == "sensor-water problem"
+    assert log.active_count(KEY) == 0
 
 
 def test_the_same_alert_again_after_a_reconnect_is_not_a_new_entry() -> None:
     store, log, _ = store_and_log()
     alert(store, "freeze", "critical")
     alert(store, "freeze", "critical")  # retained copy after the app reconnected
-    assert len(log.entries(KEY)) == 1 and log.active_count(KEY) == 1
+    assert len(log.entries(KEY)) == 1
+    assert log.active_count(KEY) == 1
 
 
 def test_active_first_most_severe_first_then_cleared() -> None:

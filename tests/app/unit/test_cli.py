@@ -24,7 +24,8 @@ def test_version_and_help() -> None:
         timeout=60,
         check=True,
     )
-    assert "--server URL" in out.stdout and "keyring" in out.stdout
+    assert "--server URL" in out.stdout
+    assert "keyring" in out.stdout
 
 
 def test_an_unsafe_server_is_refused_with_a_message(tmp_path) -> None:
@@ -43,4 +44,5 @@ def test_an_unsafe_server_is_refused_with_a_message(tmp_path) -> None:
         env=env,
     )
     assert out.returncode == 2
-    assert "not encrypted" in out.stderr and "Traceback" not in out.stderr
+    assert "not encrypted" in out.stderr
+    assert "Traceback" not in out.stderr

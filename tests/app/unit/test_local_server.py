@@ -35,19 +35,22 @@ def test_unit_and_environment_files_are_written_then_removed(tmp_path: Path) -> 
     server.write()
     assert server.unit_path == tmp_path / "config/systemd/user/pooldesk-server.service"
     fields = unit_fields(server.unit_path.read_text())
-    assert fields["WantedBy"] == "default.target" and fields["Restart"] == "on-failure"
+    assert fields["WantedBy"] == "default.target"
+    assert fields["Restart"] == "on-failure"
     assert shlex.split(fields["ExecStart"])[-7:] == [
         "serve", "--host", "127.0.0.1", "--port", "8788", "--data-dir", str(tmp_path / "data"),
     ]  # fmt: skip
     env = ls.read_env(Path(fields["EnvironmentFile"]))
-    assert env["POOLDESK_MQTT_LAN_HOST"] == "192.168.1.20" and len(env["JWT_SECRET"]) == 64
+    assert env["POOLDESK_MQTT_LAN_HOST"] == "192.168.1.20"
+    assert len(env["JWT_SECRET"]) == 64
     assert stat.S_IMODE(server.env_path.stat().st_mode) == 0o600  # it holds the token key
     secret = env["JWT_SECRET"]
     server.write()  # written again (a new LAN address): sessions survive, same key
     assert ls.read_env(server.env_path)["JWT_SECRET"] == secret
 
     server.remove_files()
-    assert not server.unit_path.exists() and not server.env_path.exists()
+    assert not server.unit_path.exists()
+    assert not server.env_path.exists()
     assert not server.installed
 
 
@@ -68,7 +71,8 @@ def test_a_failed_enable_leaves_nothing_behind(tmp_path: Path) -> None:
         pytest.fail("this test needs a machine without a systemd user manager")
     with pytest.raises(ls.ServiceError, match="systemctl --user"):
         ls.install(server)
-    assert not server.unit_path.exists() and not server.env_path.exists()
+    assert not server.unit_path.exists()
+    assert not server.env_path.exists()
 
 
 def test_paths_with_spaces_and_percent_survive_the_unit_quoting(tmp_path: Path) -> None:
@@ -99,9 +103,11 @@ def test_serve_started_as_the_unit_starts_it(tmp_path: Path) -> None:
         wait_for_port(lan_port, timeout=30)
         context = ssl.create_default_context()
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the handshake only
-        with socket.create_connection(("127.0.0.1", lan_port), timeout=5) as raw:
-            with context.wrap_socket(raw) as tls:
-                assert tls.version() in ("TLSv1.2", "TLSv1.3")  # TLS only for the controllers
+        with (
+            socket.create_connection(("127.0.0.1", lan_port), timeout=5) as raw,
+            context.wrap_socket(raw) as tls,
+        ):
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")  # TLS only for the controllers
     finally:
         process.send_signal(signal.SIGTERM)  # what systemd sends on stop
         assert process.wait(30) == 0

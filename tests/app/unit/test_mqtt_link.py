@@ -76,7 +76,8 @@ async def test_device_online_pump_and_temperature_arrive(broker: Mosquitto) -> N
         await wait_until(lambda: dash.link.connected, what="connected")
         await wait_until(lambda: dash.device.online is True, what="device online")
         await wait_until(lambda: dash.device.pump is not None, what="pump state")
-        assert dash.device.pump.on is False and dash.device.pump.mode == "schedule"
+        assert dash.device.pump.on is False
+        assert dash.device.pump.mode == "schedule"
         assert not dash.device.pump_stale()
         controller.telemetry(26.5)
         controller.alert("sensor-air", "air sensor not responding")
@@ -103,7 +104,8 @@ async def test_toggle_is_confirmed_by_the_cmd_id_echo(broker: Mosquitto) -> None
         command = dash.commands.switch_pump("esp-a1b2c3", True)
         assert command.state is CommandState.PENDING
         await wait_until(lambda: command.state is CommandState.CONFIRMED, what="confirmed")
-        assert dash.device.pump.on is True and dash.device.pump.mode == "manual"
+        assert dash.device.pump.on is True
+        assert dash.device.pump.mode == "manual"
         assert controller.commands[-1]["cmd_id"] == command.cmd_id
         timer = dash.commands.run_for("esp-a1b2c3", 3600)
         await wait_until(lambda: timer.state is CommandState.CONFIRMED)
@@ -153,7 +155,8 @@ async def test_vanished_device_turns_offline_and_values_go_stale(broker: Mosquit
         assert not dash.device.water_stale()
         controller.vanish()
         await wait_until(lambda: dash.device.online is False, within=6, what="offline")
-        assert dash.device.pump_stale() and dash.device.water_stale()
+        assert dash.device.pump_stale()
+        assert dash.device.water_stale()
         assert dash.device.water_c == 25.0  # still known, but shown as stale
         # It comes back: old telemetry stays stale until fresh values arrive.
         again = FakeController(broker.port, DEVICE_PREFIX)

@@ -55,7 +55,8 @@ def test_the_week_starts_on_local_monday_midnight_across_a_dst_change() -> None:
     now = datetime(2026, 3, 29, 12, 0, tzinfo=MADRID)
     today, week = period_starts(now, MADRID)
     assert (today.hour, today.utcoffset()) == (0, timedelta(hours=1))
-    assert week.date().isoformat() == "2026-03-23" and week.hour == 0
+    assert week.date().isoformat() == "2026-03-23"
+    assert week.hour == 0
     assert history_since(now, MADRID) < week
 
 

@@ -51,8 +51,10 @@ async def test_refusals_carry_the_servers_message(backend) -> None:
     again = await new_session(backend.url)
     with pytest.raises(ApiError) as refused:
         await again.register(user["username"], "other@example.com", user["password"], "ESP-FFFFF0")
-    assert refused.value.status == 409 and refused.value.message == "Username already taken"
-    assert again.state is SessionState.SIGNED_OUT and again.message == refused.value.message
+    assert refused.value.status == 409
+    assert refused.value.message == "Username already taken"
+    assert again.state is SessionState.SIGNED_OUT
+    assert again.message == refused.value.message
     with pytest.raises(ApiError) as wrong:
         await again.sign_in(user["username"], "Wrong-password-1!")
     assert wrong.value.message == "Invalid username or password"
@@ -105,14 +107,16 @@ async def test_revoked_session_returns_to_sign_in_with_a_message(backend) -> Non
     with pytest.raises(SessionEnded):
         await session.client.devices()
     assert session.state is SessionState.SIGNED_OUT
-    assert messages and messages[-1].startswith("signed_out:") and "Sign in again" in messages[-1]
+    assert messages
+    assert messages[-1].startswith("signed_out:")
+    assert "Sign in again" in messages[-1]
     assert session.store.load() is None  # the dead token left the keyring
     await session.client.aclose()
     await other.client.aclose()
 
 
 async def test_sign_out_ends_the_server_session_and_clears_the_keyring(backend, memory_keyring):
-    session, user = await registered(backend.url)
+    session, _user = await registered(backend.url)
     refresh = session.client.tokens.refresh
     await session.sign_out()
     assert session.state is SessionState.SIGNED_OUT

@@ -18,7 +18,7 @@ def _qasync_loop() -> AppEventLoop:
     return AppEventLoop(QApplication.instance() or QApplication([]))
 
 
-def pytest_asyncio_loop_factories(config, item):  # noqa: ARG001 - hook signature
+def pytest_asyncio_loop_factories(config, item):
     return {"qasync": _qasync_loop}
 
 

@@ -16,7 +16,7 @@ from pooldesk.demo.processes import processes_using
 LEFT = Qt.MouseButton.LeftButton
 
 
-async def wait_until(predicate, within: float = 20.0, what: str = "") -> None:  # noqa: ANN001
+async def wait_until(predicate, within: float = 20.0, what: str = "") -> None:
     deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
@@ -63,7 +63,7 @@ async def test_the_app_signs_in_to_the_demo_and_closing_stops_everything(qtbot) 
     assert lines[-1] == "PoolDesk demo: everything it started has stopped."
 
 
-def _select(widget, data) -> None:  # noqa: ANN001 - QListWidget
+def _select(widget, data) -> None:
     for row in range(widget.count()):
         if widget.item(row).data(Qt.ItemDataRole.UserRole) == data:
             widget.setCurrentRow(row)
@@ -103,7 +103,7 @@ async def test_the_newcomers_path_through_the_wizard_to_a_switched_pump(qtbot) -
         )
         _select(wifi.networks, env.wifi_ssid)
         wifi.password.setText(env.wifi_password)
-        qtbot.mouseClick(wifi.connect, LEFT)
+        qtbot.mouseClick(wifi.connect_button, LEFT)
         await wait_until(lambda: wizard.view.page is wizard.view.done_page, 30, "online")
         qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
         await wait_until(lambda: app.dashboard.wizard is None, what="wizard closed")

@@ -14,7 +14,7 @@ from pooldesk.ui.resource_files import resources_dir
 SKY = (0x38, 0xBD, 0xF8)  # the top of the SVG's water gradient (#38bdf8)
 
 
-def _top_colour(icon, size: int) -> tuple[int, int, int]:  # noqa: ANN001 - QIcon
+def _top_colour(icon, size: int) -> tuple[int, int, int]:
     image = icon.pixmap(size, size).toImage()
     colour = image.pixelColor(size // 2, size // 8)
     return colour.red(), colour.green(), colour.blue()

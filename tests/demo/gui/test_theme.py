@@ -8,8 +8,8 @@ from PySide6.QtGui import QPalette
 from pooldesk.ui.theme import apply_theme
 
 
-def _contrast(a, b) -> float:  # noqa: ANN001 - QColor
-    def luminance(c) -> float:  # noqa: ANN001
+def _contrast(a, b) -> float:
+    def luminance(c) -> float:
         def channel(v: float) -> float:
             return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
 

@@ -428,7 +428,8 @@ def provisioning_checks_name_the_field():
     ):
         e = raises(prov_check.CheckError, prov_check.check_binding, _with(**{field: value}))
         eq(e.field, field, "field for %s=%r" % (field, value))
-        assert e.message and str(e) == e.message, e.message
+        assert e.message, e.message
+        assert str(e) == e.message, e.message
     e = raises(prov_check.CheckError, prov_check.check_int, {"page": -1}, "page", 0, 0, 9)
     eq(e.field, "page", "int field")
 

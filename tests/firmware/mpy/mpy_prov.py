@@ -174,7 +174,8 @@ async def every_invalid_answer_names_its_field():
             ("error", "invalid", field),
             "answer to %r" % (b if isinstance(b, str) else {k: b[k] for k in b if b[k] != GOOD[k]}),
         )
-        assert answer["message"] and "codec" not in answer["message"], answer["message"]
+        assert answer["message"], answer["message"]
+        assert "codec" not in answer["message"], answer["message"]
     assert not host.bound, "nothing was stored"
     answer = await c.sealed("prov-scan", {"v": 1, "op": "scan", "page": -1})
     eq(answer.get("field"), "page", "scan page")
@@ -235,7 +236,8 @@ async def reassembly_is_per_endpoint():
     await c.open()
     a = prov_frame.split(c.seal("prov-config", {"v": 1, "op": "status"}), 40, 23)
     b = prov_frame.split(c.seal("prov-ctrl", {"v": 1, "op": "identify", "seconds": 1}), 41, 23)
-    assert len(a) > 2 and len(b) > 2
+    assert len(a) > 2
+    assert len(b) > 2
     assert len(a) < len(b), "the config record completes first (it has the lower seq)"
     got_a, got_b = [], []
     for i in range(len(b)):  # interleaved, frame by frame

@@ -38,13 +38,15 @@ async def test_cancel_while_connecting_leaves_a_new_controller_unbound(account, 
         await flow.connect("PoolNet", "poolpass123")
     await cancelling[0]
 
-    assert flow.step is Step.CANCELLED and flow.cleanup_problem is None
+    assert flow.step is Step.CANCELLED
+    assert flow.cleanup_problem is None
     assert sim.device_id not in await device_ids_on(account.client)
     assert not sim.controller.bound
     assert sim.stored_config() == before  # the binding was written, and is gone again
     await sim.wait_until(lambda: sim.status[0] == "idle", within=5)
     await asyncio.sleep(sim.device.wifi_delay_s)  # the interrupted attempt does not come back
-    assert not sim.online and sim.stored_config() == before
+    assert not sim.online
+    assert sim.stored_config() == before
 
     again = new_flow(account)  # it advertises as new, and a new pass starts from the beginning
     found = {c.device_id: c for c in await again.scan(3.0, wanted=sim.device_id)}
@@ -66,7 +68,8 @@ async def test_cancel_after_wrong_passwords_undoes_every_attempt(account, contro
     await flow.cancel()
     assert flow.cleanup_problem is None
     assert sim.device_id not in await device_ids_on(account.client)
-    assert sim.stored_config() == before and not sim.controller.bound
+    assert sim.stored_config() == before
+    assert not sim.controller.bound
 
 
 async def test_cancel_of_change_wifi_brings_the_old_wifi_back(account, controllers):
@@ -124,6 +127,7 @@ async def test_cancel_after_the_link_dropped_says_what_was_kept(account, control
     await flow.cancel()
     # The undo point died with the session: the installer is told, and how to reset it.
     assert flow.cleanup_problem is not None
-    assert sim.device_id in flow.cleanup_problem and "Hold its button" in flow.cleanup_problem
+    assert sim.device_id in flow.cleanup_problem
+    assert "Hold its button" in flow.cleanup_problem
     assert sim.device_id not in await device_ids_on(account.client)
     assert sim.stored_config()["binding"]["ssid"] == "PoolNet"

@@ -49,19 +49,23 @@ async def test_scan_to_online_on_the_account(account, controllers) -> None:
     assert any(p.fraction is not None for p in steps), "scan progress was reported"
 
     await flow.select(listed[sim.device_id])
-    assert flow.step is Step.CLAIM and not flow.info.bound
+    assert flow.step is Step.CLAIM
+    assert not flow.info.bound
     await flow.open_session(sim.claim_code)
     networks = await flow.scan_wifi()
     assert [n.ssid for n in networks][:1] == ["PoolNet"]  # the controller's own scan
     outcome = await flow.connect("PoolNet", "poolpass123", name="Back garden")
-    assert outcome.online and outcome.ip
+    assert outcome.online
+    assert outcome.ip
     await flow.close()
 
     assert sim.online
     [device] = [d for d in await account.client.devices() if d.device_id == sim.device_id]
-    assert device.name == "Back garden" and device.status == "online"
+    assert device.name == "Back garden"
+    assert device.status == "online"
     seen = [p.status.state for p in steps if p.status is not None]
-    assert seen[-1] == "mqtt_connected" and "wifi_connected" in seen
+    assert seen[-1] == "mqtt_connected"
+    assert "wifi_connected" in seen
     assert [s for s, _ in flow.timings][:3] == [Step.IDLE, Step.SCANNING, Step.PICK]
 
 
@@ -107,7 +111,8 @@ async def test_controller_losing_power_midway_then_picked_again(account, control
     await found_and_selected(flow, sim)
     await flow.open_session(sim.claim_code)
     wrong = await flow.connect("PoolNet", "wrong-password")  # registered, not online yet
-    assert wrong.reason == "wifi_auth" and flow.device_registered_here
+    assert wrong.reason == "wifi_auth"
+    assert flow.device_registered_here
     await sim.power_cut()
     with pytest.raises((LinkError, ProvisioningTimeout)) as lost:
         await flow.connect("PoolNet", "poolpass123")
@@ -128,9 +133,11 @@ async def test_link_lost_while_waiting_for_status_is_reported_at_once(account, c
     await flow.open_session(sim.claim_code)
     sim.device.wifi_delay_s = 5.0  # the controller is slow to join the network...
 
+    cuts: list[asyncio.Future] = []
+
     def cut_power(progress) -> None:  # ...and loses power while it tries
         if progress.status is not None and progress.status.state == "connecting":
-            asyncio.ensure_future(sim.power_cut())
+            cuts.append(asyncio.ensure_future(sim.power_cut()))
 
     flow.on_progress = cut_power
     started = asyncio.get_running_loop().time()
@@ -149,12 +156,15 @@ async def test_wrong_password_then_network_not_found_then_online(account, contro
     await flow.scan_wifi()
 
     wrong = await flow.connect("PoolNet", "not-the-password")
-    assert not wrong.online and wrong.reason == "wifi_auth"
-    assert wrong.next_step is NextStep.PASSWORD and "password" in wrong.advice
+    assert not wrong.online
+    assert wrong.reason == "wifi_auth"
+    assert wrong.next_step is NextStep.PASSWORD
+    assert "password" in wrong.advice
     assert sim.device_id in await device_ids_on(account.client)  # registered once, kept
 
     gone = await flow.connect("HiddenPool", "whatever-123")  # "other network" by name
-    assert gone.reason == "wifi_not_found" and gone.next_step is NextStep.RESCAN
+    assert gone.reason == "wifi_not_found"
+    assert gone.next_step is NextStep.RESCAN
 
     await flow.scan_wifi()
     right = await flow.connect("PoolNet", "poolpass123")
@@ -199,9 +209,11 @@ async def test_cancel_after_registering_leaves_no_trace(account, controllers) ->
     with pytest.raises(FlowCancelled):
         await flow.connect("PoolNet", "poolpass123")
     await cancelling[0]
-    assert flow.step is Step.CANCELLED and flow.cleanup_problem is None
+    assert flow.step is Step.CANCELLED
+    assert flow.cleanup_problem is None
     assert sim.device_id not in await device_ids_on(account.client)
-    assert not sim.controller.bound and sim.stored_config().get("binding") is None
+    assert not sim.controller.bound
+    assert sim.stored_config().get("binding") is None
 
     # The controller is as it was: a new pass sets it up from the start.
     again = new_flow(account)
@@ -244,7 +256,8 @@ async def test_change_wifi_of_a_bound_controller_keeps_its_binding(account, cont
     assert wrong.next_step is NextStep.PASSWORD
     outcome = await flow.change_wifi("NewRouter", "fresh-router-9")
     await flow.close()
-    assert outcome.online and sim.online
+    assert outcome.online
+    assert sim.online
     after = sim.stored_config()["binding"]
     assert after["ssid"] == "NewRouter"
     unchanged = ("mqtt_user", "mqtt_password", "client_id", "topic_prefix", "broker_url")

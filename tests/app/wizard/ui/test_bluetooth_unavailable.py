@@ -38,10 +38,12 @@ async def test_no_bluetooth_service_is_said_at_once_and_rescan_works_after(
     message = wizard.view.message
     await wait_until(lambda: "Bluetooth service is not running" in message.text(), within=5)
     assert time.monotonic() - started < 5
-    assert "systemctl start bluetooth" in message.text() and "Rescan" in message.text()
+    assert "systemctl start bluetooth" in message.text()
+    assert "Rescan" in message.text()
     assert message.styleSheet() == "color: #b3261e;"
     page = wizard.view.scan_page
-    assert page.rescan.isEnabled() and not page.next.isEnabled()
+    assert page.rescan.isEnabled()
+    assert not page.next.isEnabled()
     await wait_until(lambda: not wizard.tasks.busy, what="the step ended")
 
     use_radio(None)  # Bluetooth works again (here: the virtual radio of the simulators)

@@ -64,7 +64,7 @@ async def choose_wifi(wizard, qtbot, ssid: str, password: str, *, name: str = ""
         page.other_ssid.setText(ssid)
     page.password.setText(password)
     page.name.setText(name)
-    qtbot.mouseClick(page.connect, LEFT)
+    qtbot.mouseClick(page.connect_button, LEFT)
 
 
 def grouped(code: str) -> str:
@@ -78,7 +78,8 @@ async def test_scan_to_online_and_the_dashboard_shows_it(
     app = await signed_in_app(make_app, backend, account)
     qtbot.mouseClick(app.window.dashboard_view.add_button, LEFT)
     wizard = app.dashboard.wizard
-    assert wizard is not None and wizard.view.isVisible()
+    assert wizard is not None
+    assert wizard.view.isVisible()
     page = wizard.view.scan_page
     await wait_until(lambda: page.progress.value() > 0, what="scan progress")
     await pick(wizard, sim, qtbot)
@@ -90,7 +91,8 @@ async def test_scan_to_online_and_the_dashboard_shows_it(
     done = wizard.view.done_page
     await wait_until(lambda: wizard.view.page is done, within=30, what="online")
     lines = [label.text() for label in wizard.view.progress_page.lines if not label.isHidden()]
-    assert len(lines) == 5 and all("✓" in line for line in lines)
+    assert len(lines) == 5
+    assert all("✓" in line for line in lines)
     assert any("address" in line for line in lines)  # the IP the controller got
     assert sim.device_id in done.heading.text()
 
@@ -114,12 +116,14 @@ async def test_wrong_claim_code_says_so_then_the_right_one(
     await pick(wizard, sim, qtbot)
     page = wizard.view.claim_page
     page.claim.setText("KQ4M-7XTZ")
-    assert page.hint.isVisible() and "16" in page.hint.text()  # checked while typing
+    assert page.hint.isVisible()
+    assert "16" in page.hint.text()
     wrong = "A" * 16 if sim.claim_code != "A" * 16 else "B" * 16
     await enter_claim(wizard, wrong, qtbot)
     message = wizard.view.message
     await wait_until(lambda: "does not match" in message.text(), what="refusal")
-    assert wizard.view.page is page and page.open.isEnabled()
+    assert wizard.view.page is page
+    assert page.open.isEnabled()
     page.claim.setText(f"POOLDESK:1:ESP-000001:{sim.claim_code}")  # another unit's label
     assert "belongs to ESP-000001" in page.hint.text()
     await enter_claim(wizard, f"POOLDESK:1:{sim.device_id}:{sim.claim_code}", qtbot)  # its QR
@@ -145,11 +149,13 @@ async def test_wrong_wifi_password_then_the_right_one(
 
     qtbot.mouseClick(progress.password_again, LEFT)
     wifi = wizard.view.wifi_page
-    assert wizard.view.page is wifi and wifi.password.text() == ""
+    assert wizard.view.page is wifi
+    assert wifi.password.text() == ""
     wifi.password.setText("poolpass123")
     qtbot.keyClick(wifi.password, Qt.Key.Key_Return)
     await wait_until(lambda: wizard.view.page is wizard.view.done_page, within=30, what="online")
-    assert sim.online and sim.device.boots == 1  # no reset needed
+    assert sim.online
+    assert sim.device.boots == 1
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
     await wait_until(lambda: app.dashboard.wizard is None)
 
@@ -176,7 +182,7 @@ async def test_network_not_found_then_rescan(
     assert wizard.view.page is wifi
     select_item(wifi.networks, "HiddenPool")
     assert not wifi.other_ssid.isVisible()
-    qtbot.mouseClick(wifi.connect, LEFT)
+    qtbot.mouseClick(wifi.connect_button, LEFT)
     await wait_until(lambda: wizard.view.page is wizard.view.done_page, within=30, what="online")
     assert sim.stored_config()["binding"]["ssid"] == "HiddenPool"
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
@@ -247,7 +253,8 @@ async def test_cancel_midway_leaves_no_trace(
     assert wizard.flow.step is Step.CANCELLED
     await wait_until(lambda: not isValid(wizard), what="wizard freed")
     assert sim.device_id not in await device_ids_on(account.client)
-    assert not sim.controller.bound and sim.stored_config().get("binding") is None
+    assert not sim.controller.bound
+    assert sim.stored_config().get("binding") is None
     await wait_until(lambda: sim.device_id.lower() not in app.window.dashboard_view.cards)
     assert app.window.dashboard_view.notice.text() == ""
 
@@ -274,7 +281,8 @@ async def test_change_wifi_on_a_bound_controller(
 
     cards[key].change_wifi_action.trigger()  # the card's ⋯ menu
     wizard = app.dashboard.wizard
-    assert wizard.target == sim.device_id and "Change Wi-Fi" in wizard.view.windowTitle()
+    assert wizard.target == sim.device_id
+    assert "Change Wi-Fi" in wizard.view.windowTitle()
     await pick(wizard, sim, qtbot)
     assert "already set up" in wizard.view.scan_page.devices.currentItem().text()
     await enter_claim(wizard, sim.claim_code, qtbot)
@@ -287,7 +295,8 @@ async def test_change_wifi_on_a_bound_controller(
     await wait_until(lambda: app.dashboard.wizard is None)
 
     after = sim.stored_config()["binding"]
-    assert after["ssid"] == "NewRouter" and after["password"] == "fresh-router-9"
+    assert after["ssid"] == "NewRouter"
+    assert after["password"] == "fresh-router-9"
     kept = ("mqtt_user", "mqtt_password", "client_id", "topic_prefix", "broker_url", "username")
     assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
     await wait_until(lambda: "Online" in cards[key].status.text(), within=15)
@@ -338,5 +347,6 @@ async def test_signing_out_mid_wizard_cancels_it(
 
     qtbot.mouseClick(app.window.dashboard_view.sign_out_button, LEFT)
     await wait_until(lambda: app.window.page is app.window.sign_in_view, what="signed out")
-    assert app.dashboard.wizard is None and wizard.flow.step is Step.CANCELLED
+    assert app.dashboard.wizard is None
+    assert wizard.flow.step is Step.CANCELLED
     assert sim.device_id not in await device_ids_on(account.client)

@@ -28,7 +28,8 @@ async def test_back_to_the_list_keeps_the_controller_listed(
     await pick(wizard, sim, qtbot)
     qtbot.mouseClick(wizard.view.claim_page.back, LEFT)
     assert wizard.view.page is wizard.view.scan_page
-    assert sim.device_id in listed(wizard) and wizard.view.scan_page.next.isEnabled()
+    assert sim.device_id in listed(wizard)
+    assert wizard.view.scan_page.next.isEnabled()
     qtbot.mouseClick(wizard.view.scan_page.rescan, LEFT)  # it is connected: it cannot advertise
     await wait_until(lambda: wizard.flow.step is Step.PICK and not wizard.tasks.busy)
     assert sim.device_id in listed(wizard)
@@ -48,7 +49,8 @@ async def test_name_on_retry_password_per_network_and_return_finishes(
     wifi = wizard.view.wifi_page
     await wait_until(lambda: wizard.view.page is wifi and not wizard.tasks.busy, what="networks")
     ssids = [n.ssid for n in wizard.flow.networks]
-    assert "PoolNet" in ssids and len(ssids) > 1
+    assert "PoolNet" in ssids
+    assert len(ssids) > 1
     qtbot.keyClicks(wifi.password, "secret-for-the-first-one")
     other = next(s for s in ssids if s != "PoolNet")
     for row in range(wifi.networks.count()):
@@ -62,10 +64,11 @@ async def test_name_on_retry_password_per_network_and_return_finishes(
     qtbot.mouseClick(progress.password_again, LEFT)
     wifi.password.setText("poolpass123")
     wifi.name.setText("Pool house")  # typed only now, on the retry
-    qtbot.mouseClick(wifi.connect, LEFT)
+    qtbot.mouseClick(wifi.connect_button, LEFT)
     done = wizard.view.done_page
     await wait_until(lambda: wizard.view.page is done, within=30, what="online")
-    assert not wizard.view.cancel.isVisible() and done.finish.isDefault()
+    assert not wizard.view.cancel.isVisible()
+    assert done.finish.isDefault()
     names = {d.device_id: d.name for d in await account.client.devices()}
     assert names[sim.device_id] == "Pool house"
     qtbot.keyClick(done.finish, Qt.Key.Key_Return)
@@ -90,8 +93,10 @@ async def test_a_controller_owned_by_someone_else_is_refused_at_the_claim_step(
     await wait_until(lambda: "another account" in message.text(), within=15, what="refusal")
     assert "ask them to remove it" in message.text()
     await wait_until(lambda: not wizard.tasks.busy, what="not left in progress")
-    assert wizard.view.page is wizard.view.claim_page and wizard.flow.step is Step.CLAIM
-    assert not wizard.view.busy.isVisible() and wizard.view.claim_page.open.isEnabled()
+    assert wizard.view.page is wizard.view.claim_page
+    assert wizard.flow.step is Step.CLAIM
+    assert not wizard.view.busy.isVisible()
+    assert wizard.view.claim_page.open.isEnabled()
     assert wizard.flow.networks == []  # no Wi-Fi scan, no password asked for
     assert sim.device_id not in await device_ids_on(account.client)
     await wizard.cancel_now()
@@ -101,7 +106,8 @@ def test_the_refusal_is_translated(qapp) -> None:
     i18n.install_translator(qapp, "es")
     try:
         text = fmt.core_message("Device ESP-A1B2C3 is already registered to another account")
-        assert "ESP-A1B2C3" in text and "otra cuenta" in text
+        assert "ESP-A1B2C3" in text
+        assert "otra cuenta" in text
         assert QCoreApplication.translate("WizardController", "Finish") != ""
     finally:
         i18n.install_translator(qapp, "en")
