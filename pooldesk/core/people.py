@@ -80,6 +80,7 @@ class People:
         self.outgoing: list[Transfer] = []
         self.incoming: list[Transfer] = []
         self._listeners: list[Listener] = []
+        self._asked = 0  # refreshes started; only the latest one's answer is kept
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -91,8 +92,12 @@ class People:
     async def refresh(self) -> None:
         """Fetch shares and transfers again (raises ApiError; the old picture stays then).
         A server without one of the two features (404 for the whole endpoint) has none."""
+        self._asked += 1
+        asked = self._asked
         given, received = await _or_none(self.client.shares())
         outgoing, incoming = await _or_none(self.client.transfers())
+        if asked != self._asked:
+            return  # a later refresh was started meanwhile: its answer is the newer one
         self.given, self.received = given, received
         self.outgoing, self.incoming = outgoing, incoming
         self._changed()
