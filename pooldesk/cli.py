@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import logging.handlers
 import os
@@ -77,6 +78,26 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+# What each command imports that only an extra installs (pyproject.toml, docs/build.md).
+APP_NEEDS = ("PySide6", "qasync", "bleak", "pyqtgraph", "keyring")
+DEMO_NEEDS = ("bleak", "bumble", "starlette", "uvicorn", "sqlalchemy")
+
+
+def missing_extra(modules: Sequence[str], extras: str, what: str) -> str | None:
+    """An install hint when one of `modules` is not installed, else None."""
+    for name in modules:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            return (
+                f"pooldesk: {what} needs {name}, which is not installed: "
+                f"pip install 'pooldesk[{extras}]'"
+            )
+    return None
+
+
 def run_demo(args: argparse.Namespace) -> int:
     headless = args.headless
     if not headless and not has_display():
@@ -86,6 +107,12 @@ def run_demo(args: argparse.Namespace) -> int:
             flush=True,
         )
         headless = True
+    problem = missing_extra(
+        DEMO_NEEDS if headless else (*APP_NEEDS, *DEMO_NEEDS), "desktop,sim", "the demo"
+    )
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     if headless:
         from pooldesk.demo.headless import run_headless
 
@@ -142,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except UnsafeUrlError as exc:
             print(f"pooldesk: {exc}", file=sys.stderr)
             return 2
+    problem = missing_extra(APP_NEEDS, "desktop", "the desktop app")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     log_path = setup_logging(args.log_level)
 
     from pooldesk.ui.controllers.app import AppController

@@ -21,7 +21,7 @@ fi
 
 start=$(date +%s)
 "$PYTHON" -m PyInstaller --noconfirm --log-level WARN pooldesk.spec
-echo "built dist/pooldesk in $(( $(date +%s) - start )) s"
+echo "built dist/pooldesk in $(( $(date +%s) - start )) s: $(du -sh dist/pooldesk | cut -f1)"
 
 exe=dist/pooldesk/pooldesk
 [ -x "$exe.exe" ] && exe="$exe.exe"

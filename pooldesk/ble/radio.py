@@ -18,13 +18,15 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
-from bumble.link import LocalLink
-
+# Bumble is imported only when a Bumble radio is used: it costs the app about 125 ms and pulls
+# prompt_toolkit, pyusb and pyserial, and it is not installed without the `sim` extra.
 if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
+    from bumble.link import LocalLink
 
 ENV_VAR = "POOLDESK_BLE"
 
@@ -96,6 +98,8 @@ def get_virtual_link() -> LocalLink:
     """
     global _virtual_link
     if _virtual_link is None:
+        from bumble.link import LocalLink
+
         _virtual_link = LocalLink()
     return _virtual_link
 
@@ -106,9 +110,7 @@ def scanner_backend(radio: Radio | None = None) -> type[BaseBleakScanner] | None
     if not radio.uses_bumble:
         apply_platform_fixes()
         return None
-    from pooldesk.ble.bumble_backend import BumbleScanner
-
-    return BumbleScanner
+    return _bumble_backend(radio).BumbleScanner
 
 
 def client_backend(radio: Radio | None = None) -> type[BaseBleakClient] | None:
@@ -117,9 +119,25 @@ def client_backend(radio: Radio | None = None) -> type[BaseBleakClient] | None:
     if not radio.uses_bumble:
         apply_platform_fixes()
         return None
-    from pooldesk.ble.bumble_backend import BumbleClient
+    return _bumble_backend(radio).BumbleClient
 
-    return BumbleClient
+
+def _bumble_backend(radio: Radio) -> ModuleType:
+    """``pooldesk.ble.bumble_backend``, or a clear error when Bumble is not installed."""
+    try:
+        import pooldesk.ble.bumble_backend as backend
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] != "bumble":
+            raise
+        from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
+
+        raise BleakBluetoothNotAvailableError(
+            f"{ENV_VAR} asks for the {radio.describe()}, but Bumble is not installed: "
+            "install it with `pip install 'pooldesk[sim]'`, or unset the setting to use the "
+            "system's Bluetooth.",
+            BleakBluetoothNotAvailableReason.NO_BLUETOOTH,
+        ) from error
+    return backend
 
 
 def apply_platform_fixes() -> None:

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.demo.helpers import demo_folders, leftovers
+from tests.support.first_window import seconds_to_first_window
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "pooldesk.spec"
+SIZE_BUDGET = 200 * 1000 * 1000  # bytes in the bundle's folder (issue 16; 313 MB before)
 
 
 class _Recorder:
@@ -69,6 +71,10 @@ def test_every_file_and_module_the_spec_names_exists() -> None:
         "hashlib",
     }
     assert wanted <= set(analysis["hiddenimports"])
+    excluded = set(analysis["excludes"])
+    assert {"PySide6.QtNetwork", "asyncpg", "uvloop"} <= excluded
+    assert not {m.split(".")[0] for m in analysis["hiddenimports"]} & excluded
+    assert not {m.rpartition(".")[0] for m in analysis["hiddenimports"]} & excluded
     assert calls["EXE"][1]["name"] == "pooldesk"
 
 
@@ -138,4 +144,10 @@ def test_the_built_bundle_runs_the_demo_without_the_source(tmp_path) -> None:
     assert re.search(r"\[ ok \] history holds both", demo.stdout)
     assert leftovers(run_dir) == []
     assert demo_folders(run_dir) == []
-    print(f"bundle built in {built_in:.0f} s")
+    size = sum(
+        f.stat().st_size for f in exe.parent.rglob("*") if f.is_file() and not f.is_symlink()
+    )
+    assert size < SIZE_BUDGET, f"the bundle holds {size / 1e6:.0f} MB"
+    # the app's window opens: the Qt parts left out are ones it does not load
+    window = seconds_to_first_window([str(exe)], env)
+    print(f"bundle built in {built_in:.0f} s, {size / 1e6:.0f} MB, first window {window:.1f} s")
