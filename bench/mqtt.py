@@ -23,7 +23,12 @@
 Usage: .venv/bin/python bench/mqtt.py [--echoes 2000] [--online-logins 1000] [--bulk-logins 10000]
        [--recorder-messages 20000] [--recorder-rounds 3] [--postgres]
        [--churn-s 30] [--dynsec-churn-s 10] [--churn-devices 10000] [--churn-dashboards 1000]
-       [--only-churn]
+       [--only-churn] [--strace-s 15]
+
+   Beside each churn row: the broker's run-queue wait per ms of CPU (/proc/<pid>/schedstat),
+   and the same for the idle plain Mosquitto. With `--strace-s`, a last churn with every system
+   call of the plugin broker timed (strace): the longest call on a file (journal, persistence)
+   and on a socket.
 """
 
 from __future__ import annotations
@@ -127,15 +132,15 @@ class EchoPair:
         if event:
             event.set()
 
-    def round_trip(self, on: bool) -> float:
+    def round_trip(self, on: bool, within: float = 5.0) -> float:
         cmd_id = uuid.uuid4().hex
         self._echoed[cmd_id] = done = threading.Event()
         start = time.perf_counter()
         self.dashboard.publish(
             f"{PREFIX}/pump/set", json.dumps({"cmd_id": cmd_id, "on": on}), qos=1
         )
-        if not done.wait(5):
-            raise RuntimeError("a command was not echoed within 5 s")
+        if not done.wait(within):
+            raise RuntimeError(f"a command was not echoed within {within:.0f} s")
         del self._echoed[cmd_id]
         return (time.perf_counter() - start) * 1000
 
@@ -458,10 +463,9 @@ class EchoLoop:
         self.times = json.loads(out)
 
 
-def echo_child() -> None:
-    """`--echo-child`: read the logins on stdin, echo until `stop`, print the times as JSON."""
-    spec = json.loads(sys.stdin.readline())
-    pair = EchoPair(spec["port"], tuple(spec["dash"]), tuple(spec["dev"]))
+def echo_until_stopped(pair: EchoPair) -> list[tuple[float, float]]:
+    """Warm up, print `ready`, then echo back to back until a line arrives on stdin: (start
+    time, ms) of each round trip."""
     for i in range(50):
         pair.round_trip(i % 2 == 0)
     stop = threading.Event()
@@ -474,10 +478,19 @@ def echo_child() -> None:
     print("ready", flush=True)
     times, i = [], 0
     while not stop.is_set():
-        times.append(pair.round_trip(i % 2 == 0))
+        start = time.time()
+        # Dynamic security with 11,000 logins stalls the broker for seconds at a time.
+        times.append((start, pair.round_trip(i % 2 == 0, within=60)))
         i += 1
     pair.close()
-    print(json.dumps(times), flush=True)
+    return times
+
+
+def echo_child() -> None:
+    """`--echo-child`: read the logins on stdin, echo until `stop`, print the times as JSON."""
+    spec = json.loads(sys.stdin.readline())
+    pair = EchoPair(spec["port"], tuple(spec["dash"]), tuple(spec["dev"]))
+    print(json.dumps([ms for _, ms in echo_until_stopped(pair)]), flush=True)
 
 
 async def _time_revocations(managed: ManagedMosquitto, rounds: int = 5) -> list[float]:
@@ -498,9 +511,110 @@ async def _time_revocations(managed: ManagedMosquitto, rounds: int = 5) -> list[
     return out
 
 
+def _pid_of_config(config: Path) -> int:
+    """The pid of the mosquitto started with `-c config`."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if str(config).encode() in (proc / "cmdline").read_bytes().split(b"\0"):
+                    return int(proc.name)
+    raise RuntimeError(f"no mosquitto runs with {config}")
+
+
+class SchedStat:
+    """CPU time and run-queue wait (time runnable but not running) of a process between
+    `__enter__` and `__exit__`, from /proc/<pid>/schedstat: whether a broker's stalls are its
+    own work, or waiting for a CPU the machine's other work holds."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.cpu_ms = self.wait_ms = 0.0
+
+    def _read(self) -> tuple[float, float]:
+        cpu, wait, _ = Path(f"/proc/{self.pid}/schedstat").read_text().split()
+        return int(cpu) / 1e6, int(wait) / 1e6
+
+    def __enter__(self) -> SchedStat:
+        self._start = self._read()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        cpu, wait = self._read()
+        self.cpu_ms, self.wait_ms = cpu - self._start[0], wait - self._start[1]
+
+
+class SyscallTrace:
+    """`strace -f -T -yy` on a running broker: how long each system call of its (only) thread
+    took. Everything it does is traced, which slows it down; the echo measured meanwhile is not
+    reported. Durations include time the thread was runnable but waited for a CPU."""
+
+    def __init__(self, pid: int, out: Path) -> None:
+        self._args = ["strace", "-f", "-T", "-yy", "-o", str(out), "-p", str(pid)]
+        self.out = out
+
+    def __enter__(self) -> SyscallTrace:
+        if shutil.which("strace") is None:
+            raise SystemExit("--strace-s needs strace: apt-get install strace")
+        self._proc = subprocess.Popen(self._args, stderr=subprocess.PIPE, text=True)
+        assert self._proc.stderr is not None
+        self._proc.stderr.readline()  # "Process N attached"
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._proc.terminate()
+        self._proc.wait(10)
+
+    def summary(self) -> dict[str, list[tuple[float, str]]]:
+        """(ms, call) per kind: `file` (the journal, the persistence save), `socket` (all
+        non-blocking: a long one waited for a CPU), `other`; `epoll_wait` (idle) is left out."""
+        kinds: dict[str, list[tuple[float, str]]] = {"file": [], "socket": [], "other": []}
+        for line in self.out.read_text(errors="replace").splitlines():
+            if "<" not in line or "epoll_wait" in line or ("resumed>" in line and "<..." in line):
+                continue
+            head, _, tail = line.rpartition("<")
+            try:
+                ms = float(tail.rstrip(">")) * 1000
+            except ValueError:
+                continue
+            call = head.split(None, 1)[-1][:90]
+            if "<TCP" in call or "<UNIX" in call or "socket:" in call:
+                kinds["socket"].append((ms, call))
+            elif "</" in call or call.startswith(("rename", "openat", "unlink")):
+                kinds["file"].append((ms, call))
+            else:
+                kinds["other"].append((ms, call))
+        return kinds
+
+
+async def _churn(managed: ManagedMosquitto, seconds: float) -> tuple[list, list, float]:
+    """10 creates + 10 deletes a second for `seconds`: (create ms, delete ms, elapsed s)."""
+    creates: list[float] = []
+    deletes: list[float] = []
+    live: list[str] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    n = 0
+    while loop.time() - start < seconds:
+        login = dashboard_login("churn", f"c{n:07x}")
+        t0 = time.perf_counter()
+        await managed.put_login(login)
+        creates.append((time.perf_counter() - t0) * 1000)
+        live.append(login.username)
+        if len(live) > 2:
+            t0 = time.perf_counter()
+            await managed.delete_login(live.pop(0))
+            deletes.append((time.perf_counter() - t0) * 1000)
+        n += 1
+        await asyncio.sleep(max(0.0, start + n * 0.1 - loop.time()))
+    for name in live:
+        await managed.delete_login(name)
+    return creates, deletes, loop.time() - start
+
+
 async def bench_churn(
     managed: ManagedMosquitto,
     plain_port: int,
+    plain_pid: int,
     label: str,
     devices: int,
     dashboards: int,
@@ -512,9 +626,6 @@ async def bench_churn(
     await managed.import_logins(preload, replace_all=True)
     dash, dev = dashboard_login("bench", "b3c4"), device_login("bench", "ESP-000001")
     await managed.put_logins([dash, dev])
-    creates: list[float] = []
-    deletes: list[float] = []
-    live: list[str] = []
     echo = EchoLoop(
         managed.port,
         (dash.client_id, dash.username, dash.password),
@@ -523,23 +634,10 @@ async def bench_churn(
     # The same echo on a plain Mosquitto nobody changes, at the same time: the machine's own
     # hiccups (2 shared cores), which no broker change can remove.
     idle = EchoLoop(plain_port, ("d", None, None), ("v", None, None))
-    with idle, echo:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        n = 0
-        while loop.time() - start < seconds:
-            login = dashboard_login("churn", f"c{n:07x}")
-            t0 = time.perf_counter()
-            await managed.put_login(login)
-            creates.append((time.perf_counter() - t0) * 1000)
-            live.append(login.username)
-            if len(live) > 2:
-                t0 = time.perf_counter()
-                await managed.delete_login(live.pop(0))
-                deletes.append((time.perf_counter() - t0) * 1000)
-            n += 1
-            await asyncio.sleep(max(0.0, start + n * 0.1 - loop.time()))
-        elapsed = loop.time() - start
+    assert managed.pid is not None
+    sched, plain_sched = SchedStat(managed.pid), SchedStat(plain_pid)
+    with idle, echo, sched, plain_sched:
+        creates, deletes, elapsed = await _churn(managed, seconds)
     echoes = echo.times
     revocations = await _time_revocations(managed)
     return {
@@ -551,6 +649,8 @@ async def bench_churn(
         "echo": echoes,
         "idle": idle.times,
         "revoke": revocations,
+        "sched": (sched.cpu_ms, sched.wait_ms),
+        "idle_sched": (plain_sched.cpu_ms, plain_sched.wait_ms),
     }
 
 
@@ -562,7 +662,7 @@ def print_churn(rows: list[dict]) -> None:
     print(
         f"{'logins in':28} {'present':>7} {'/s':>5} {'create p50/max ms':>18} "
         f"{'delete p50/max ms':>18} {'echo p50/p99/max ms':>21} {'revoke max ms':>13} "
-        f"{'idle broker echo p99/max':>24}"
+        f"{'idle broker echo p99/max':>24} {'wait/CPU ms, broker : idle':>27}"
     )
     for r in rows:
         print(
@@ -571,8 +671,13 @@ def print_churn(rows: list[dict]) -> None:
             f"{_pct(r['delete'], 50):8.1f}/{max(r['delete'], default=float('nan')):8.1f} "
             f"{_pct(r['echo'], 50):6.2f}/{_pct(r['echo'], 99):6.2f}/{max(r['echo']):7.1f} "
             f"{max(r['revoke']):13.1f} "
-            f"{_pct(r['idle'], 99):16.2f}/{max(r['idle']):7.1f}"
+            f"{_pct(r['idle'], 99):16.2f}/{max(r['idle']):7.1f} "
+            f"{_per_cpu(r['sched']):>13} : {_per_cpu(r['idle_sched']):<13}"
         )
+    print(
+        "  (wait/CPU: run-queue wait per ms of CPU the broker used, from /proc/<pid>/schedstat: "
+        "time a message had arrived but the broker had no CPU)"
+    )
     for r in rows:
         if r["present"] and "plugin" in r["label"]:
             checks = {
@@ -590,8 +695,54 @@ def print_churn(rows: list[dict]) -> None:
             )
 
 
+def _per_cpu(sched: tuple[float, float]) -> str:
+    cpu, wait = sched
+    return f"{wait / cpu:.1f} of {cpu:.0f}" if cpu else "-"
+
+
+async def trace_churn(managed: ManagedMosquitto, root: Path, seconds: float) -> list[str]:
+    """The churn again (logins still present) with every system call of the broker timed;
+    returns the report's lines."""
+    dash, dev = dashboard_login("bench", "b3c4"), device_login("bench", "ESP-000001")
+    await managed.put_logins([dash, dev])
+    assert managed.pid is not None
+    trace = SyscallTrace(managed.pid, root / "broker.strace")
+    echo = EchoLoop(
+        managed.port,
+        (dash.client_id, dash.username, dash.password),
+        (dev.client_id, dev.username, dev.password),
+    )
+    with echo, trace:
+        _, _, elapsed = await _churn(managed, seconds)
+    out = [
+        f"\nthe broker's system calls during {elapsed:.0f} s of the same churn with the logins "
+        f"present and the echo running (strace, which slows everything; durations include "
+        f"waiting for a CPU inside the call; epoll_wait, the idle wait, left out)",
+        f"{'kind':8} {'calls':>8} {'p50 ms':>8} {'p99.9 ms':>9} {'max ms':>8}  longest",
+    ]
+    for kind, calls in trace.summary().items():
+        if not calls:
+            continue
+        times = [ms for ms, _ in calls]
+        longest = max(calls)
+        out.append(
+            f"{kind:8} {len(calls):8d} {_pct(times, 50):8.3f} {_pct(times, 99.9):9.2f} "
+            f"{longest[0]:8.2f}  {longest[1]}"
+        )
+    files = trace.summary()["file"]
+    syncs = sorted(ms for ms, call in files if call.startswith(("fsync", "fdatasync")))
+    if syncs:
+        out.append(
+            f"fsync: {len(syncs)} (the persistence save), p50 {_pct(syncs, 50):.2f} ms, "
+            f"max {syncs[-1]:.2f} ms"
+        )
+    out += [f"  {ms:8.2f} ms  {call}" for ms, call in sorted(files, reverse=True)[:3]]
+    return out
+
+
 async def run_churn(root: Path, args: argparse.Namespace) -> None:
     rows = []
+    traced: list[str] = []
     for plugin, seconds in ((True, args.churn_s), (False, args.dynsec_churn_s)):
         if not seconds:
             continue
@@ -605,20 +756,25 @@ async def run_churn(root: Path, args: argparse.Namespace) -> None:
                 raise SystemExit("the login plugin could not be built (see the warning above)")
             (root / f"plain-{int(plugin)}").mkdir()
             with plain_mosquitto(root / f"plain-{int(plugin)}") as plain_port:
-                rows.append(await bench_churn(managed, plain_port, label, 0, 0, seconds))
+                plain_pid = _pid_of_config(root / f"plain-{int(plugin)}" / "mosquitto.conf")
+                rows.append(await bench_churn(managed, plain_port, plain_pid, label, 0, 0, seconds))
                 rows.append(
                     await bench_churn(
                         managed,
                         plain_port,
+                        plain_pid,
                         label,
                         args.churn_devices,
                         args.churn_dashboards,
                         seconds,
                     )
                 )
+            if plugin and args.strace_s:
+                traced = await trace_churn(managed, root, args.strace_s)
         finally:
             await managed.stop()
     print_churn(rows)
+    print("\n".join(traced))
 
 
 async def main() -> None:
@@ -638,6 +794,12 @@ async def main() -> None:
     parser.add_argument("--churn-devices", type=int, default=10_000)
     parser.add_argument("--churn-dashboards", type=int, default=1_000)
     parser.add_argument("--only-churn", action="store_true", help="only measurement 4")
+    parser.add_argument(
+        "--strace-s",
+        type=float,
+        default=0,
+        help="then churn this long with the plugin broker's system calls traced (needs strace)",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="pooldesk-bench-"))
     os.chmod(root, 0o711)  # noqa: S103 - lets the broker's user reach its store

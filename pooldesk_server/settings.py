@@ -1,6 +1,6 @@
 """Backend settings, read once from the environment and an optional `.env` file.
 
-The process environment wins over `.env`. Names follow the design seed (`JWT_SECRET`,
+The process environment wins over `.env`. Names follow the original design (`JWT_SECRET`,
 `MQTT_BROKER_URL`, `HIVEMQ_API_TOKEN`) plus `DATABASE_URL` and the `POOLDESK_*` knobs listed in
 docs/backend.md.
 """

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,8 +18,8 @@ from bleak.backends.scanner import AdvertisementData
 
 from pooldesk.ble.radio import scanner_backend
 from pooldesk.provisioning.protocol import MANUFACTURER_ID, SERVICE_UUID, parse_manufacturer_data
+from pooldesk_contract.ids import is_device_id
 
-_DEVICE_ID = re.compile(r"^ESP-[0-9A-F]{6}$")
 PROGRESS_STEP = 0.1  # seconds between progress reports
 
 
@@ -50,7 +49,7 @@ def controller_from_advertisement(
     name = advertisement.local_name or device.name or ""
     if parsed is not None:
         device_id, bound = parsed[0], parsed[1]
-    elif _DEVICE_ID.match(name.upper()):
+    elif is_device_id(name.upper()):
         device_id, bound = name.upper(), None
     else:
         return None  # offers the service but says nothing that identifies it

@@ -13,12 +13,14 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from pooldesk_contract import accounts, ids
+
 # -- shared pieces --------------------------------------------------------------------------------
 
-DEVICE_ID_PATTERN = "^[Ee][Ss][Pp]-[0-9A-Fa-f]{6}$"
+DEVICE_ID_PATTERN = ids.ANY_CASE_PATTERN
 Time = Annotated[str, Meta(description="UTC ISO-8601, e.g. 2026-01-31T12:00:00.000Z")]
 DeviceIdText = Annotated[
-    str, Meta(pattern=DEVICE_ID_PATTERN, max_length=32, examples=["ESP-A1B2C3"])
+    str, Meta(pattern=DEVICE_ID_PATTERN, max_length=32, examples=[ids.EXAMPLE])
 ]
 
 
@@ -50,12 +52,12 @@ class ErrorAnswer(Body, kw_only=True):
 
 
 class RegisterRequest(Body, kw_only=True):
-    username: Annotated[str, Meta(pattern="^[a-z0-9_-]{3,32}$", max_length=64)]
+    username: Annotated[str, Meta(pattern=f"^{accounts.USERNAME_PATTERN}$", max_length=64)]
     email: Annotated[str, Meta(max_length=254, pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
     password: Annotated[
         str,
         Meta(
-            min_length=12,
+            min_length=accounts.PASSWORD_MIN,
             max_length=1024,
             description="12+ characters with upper case, lower case, a digit and a symbol; "
             "not a common password",
@@ -76,7 +78,7 @@ class RefreshRequest(Body, kw_only=True):
 
 class PasswordChangeRequest(Body, kw_only=True):
     current_password: Annotated[str, Meta(max_length=1024)]
-    new_password: Annotated[str, Meta(min_length=12, max_length=1024)]
+    new_password: Annotated[str, Meta(min_length=accounts.PASSWORD_MIN, max_length=1024)]
 
 
 class AccountDeleteRequest(Body, kw_only=True):

@@ -24,6 +24,7 @@ from typing import Any
 
 from pooldesk.core.devices import DeviceStore, utcnow
 from pooldesk.core.models import format_time
+from pooldesk_contract import topics
 
 DEFAULT_TIMEOUT_S = 8.0
 NO_RESPONSE = "The controller did not respond."
@@ -105,7 +106,8 @@ class CommandTracker:
 
     def _send(self, device_key: str, kind: str, body: dict[str, Any]) -> Command:
         command = Command(uuid.uuid4().hex, device_key, kind, body)
-        topic = f"{self._store.device_prefix(device_key)}/{kind}/set"
+        # A shared device takes its commands under its owner's prefix (docs/sharing.md).
+        topic = topics.command_topic(self._store.owner_prefix(device_key), device_key, kind)
         sent = utcnow()
         payload = {
             "cmd_id": command.cmd_id,

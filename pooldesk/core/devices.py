@@ -20,14 +20,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pooldesk.core.models import DeviceInfo, parse_time
+from pooldesk_contract import ids, topics
 
 log = logging.getLogger(__name__)
 
 PUMP_MODES = ("manual", "schedule", "timer", "freeze")
 # What the dashboard reads of one device, relative to the device's prefix.
-DEVICE_TOPICS = ("status", "pump/state", "telemetry", "schedule", "alert/+", "event")
+DEVICE_TOPICS = topics.DASHBOARD_TOPICS
 # Topic filters relative to the user's prefix (`users/<u>`).
-SUBSCRIPTIONS = tuple(f"devices/+/{topic}" for topic in DEVICE_TOPICS)
+SUBSCRIPTIONS = topics.dashboard_subscriptions()
 ROLES_THAT_CONTROL = ("owner", "operator")  # may publish pump/set and schedule/set
 
 
@@ -172,19 +173,24 @@ class DeviceStore:
         device = self.devices.get(key)
         if device is not None and device.topic_prefix:
             return device.topic_prefix
-        return f"{self.topic_prefix}/devices/{key}"
+        return f"{self.topic_prefix}/{topics.DEVICES}/{key}"
+
+    def owner_prefix(self, key: str) -> str:
+        """The user prefix the device lives under (its owner's: `users/<owner>`)."""
+        prefix, _, _ = self.device_prefix(key).rpartition(f"/{topics.DEVICES}/")
+        return prefix
 
     def subscriptions(self, user_prefix: str) -> list[str]:
         """Absolute topic filters: the user's own devices by wildcard, each device shared with
         the user under its owner's prefix (a filter never covers a topic twice, so no message
         arrives twice)."""
-        own = f"{user_prefix}/devices/"
-        topics = [f"{own}+/{topic}" for topic in DEVICE_TOPICS]
+        own = f"{user_prefix}/{topics.DEVICES}/"
+        filters = [f"{user_prefix}/{sub}" for sub in SUBSCRIPTIONS]
         for key in sorted(self.devices):
             prefix = self.devices[key].topic_prefix
             if prefix and not prefix.startswith(own):
-                topics.extend(f"{prefix}/{topic}" for topic in DEVICE_TOPICS)
-        return topics
+                filters.extend(f"{prefix}/{name}" for name in DEVICE_TOPICS)
+        return filters
 
     def remove(self, key: str) -> None:
         if self.devices.pop(key, None) is not None:
@@ -197,7 +203,7 @@ class DeviceStore:
             prefix = device.topic_prefix
             if prefix and topic.startswith(prefix + "/"):
                 return key, topic[len(prefix) + 1 :]
-        head = f"{self.topic_prefix}/devices/"
+        head = f"{self.topic_prefix}/{topics.DEVICES}/"
         if self.topic_prefix and topic.startswith(head):
             key, _, rest = topic[len(head) :].partition("/")
             known = self.devices.get(key)
@@ -214,7 +220,8 @@ class DeviceStore:
         device = self.devices.get(key)
         if device is None:
             # A device bound after our list was fetched: show it under its id until renamed.
-            device = self.devices[key] = Device(key, key.upper(), key.upper())
+            device_id = ids.device_id_from_topic(key)
+            device = self.devices[key] = Device(key, device_id, device_id)
             device.topic_prefix = f"{self.topic_prefix}/devices/{key}"
             self._emit(key, "added")
         now = utcnow()

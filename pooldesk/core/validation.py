@@ -5,23 +5,15 @@ The texts are plain English; the UI translates them through Qt when it shows the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from pooldesk_contract import accounts, ids
 from pooldesk_server.security.password_policy import (
     is_common,  # the one list, shared with the server
 )
 
-USERNAME_RE = re.compile(r"[a-z0-9_-]{3,32}")
-# The server's address syntax: one @, a dot-separated domain with a 2+ letter top level.
-EMAIL_RE = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-)
-DEVICE_ID_RE = re.compile(r"ESP-[0-9A-F]{6}")
-PASSWORD_MIN = 12
-PASSWORD_MAX = 256
-EMAIL_MAX = 254
+PASSWORD_MIN = accounts.PASSWORD_MIN
+PASSWORD_MAX = accounts.PASSWORD_MAX
 DEVICE_NAME_MAX = 64
 
 
@@ -36,7 +28,7 @@ class Rule:
 def username_error(value: str) -> str | None:
     if not value:
         return "Enter a username."
-    if not USERNAME_RE.fullmatch(value):
+    if not accounts.is_username(value):
         return "3 to 32 characters: lower-case letters, digits, '-' or '_'."
     return None
 
@@ -44,7 +36,7 @@ def username_error(value: str) -> str | None:
 def email_error(value: str) -> str | None:
     if not value:
         return "Enter an email address."
-    if len(value) > EMAIL_MAX or not EMAIL_RE.fullmatch(value.strip()) or ".." in value:
+    if not accounts.is_email(value.strip()):
         return "Enter an email address like name@example.com."
     return None
 
@@ -53,12 +45,13 @@ def password_rules(value: str, username: str = "") -> list[Rule]:
     """The server's password policy, one line per rule, for a live checklist. The list of
     well-known passwords is the server's own (`pooldesk_server.security.password_policy`), so a
     checklist that is all ticked is a password the server accepts."""
+    has = accounts.password_classes(value)
     return [
         Rule("At least 12 characters", len(value) >= PASSWORD_MIN),
-        Rule("An upper-case letter", any(c.isupper() for c in value)),
-        Rule("A lower-case letter", any(c.islower() for c in value)),
-        Rule("A digit", any(c.isdigit() for c in value)),
-        Rule("A symbol such as ! or #", any(not c.isalnum() for c in value)),
+        Rule("An upper-case letter", has["upper"]),
+        Rule("A lower-case letter", has["lower"]),
+        Rule("A digit", has["digit"]),
+        Rule("A symbol such as ! or #", has["symbol"]),
         Rule(
             "Not a well-known password",
             bool(value) and not is_common(value, username=username),
@@ -83,7 +76,7 @@ def normalize_device_id(value: str) -> str:
 def device_id_error(value: str) -> str | None:
     if not value:
         return "Enter the device id from the controller's label."
-    if not DEVICE_ID_RE.fullmatch(normalize_device_id(value)):
+    if ids.normalize_device_id(value) is None:
         return "The device id looks like ESP-A1B2C3 (ESP- and six hex digits)."
     return None
 

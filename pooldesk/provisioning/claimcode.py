@@ -6,49 +6,34 @@ Canonical form `KQ4M7XTZ2PB6WRHD` (manifest, device flash, key derivation); prin
 
 from __future__ import annotations
 
-import re
-import secrets
+from pooldesk_contract import claimcode as contract
+from pooldesk_contract.ids import normalize_device_id as contract_device_id
 
 from .errors import ClaimCodeForOtherDevice, InvalidClaimCode
 
-ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-LENGTH = 16
+ALPHABET = contract.ALPHABET
+LENGTH = contract.LENGTH
 QR_PREFIX = "POOLDESK:1:"
-_MISREAD = str.maketrans({"0": "O", "1": "I", "8": "B"})
-_DEVICE_ID = re.compile(r"^ESP-[0-9A-F]{6}$")
-
-
-def generate() -> str:
-    """A fresh claim code from the OS CSPRNG, canonical form."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+generate = contract.generate
 
 
 def normalize(text: str) -> str:
     """Canonical form of a typed code; raises InvalidClaimCode with a plain reason."""
-    cleaned = re.sub(r"[\s\-]", "", text or "").upper().translate(_MISREAD)
-    if len(cleaned) != LENGTH:
-        raise InvalidClaimCode(
-            f"A claim code has {LENGTH} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); "
-            f"this one has {len(cleaned)}."
-        )
-    bad = sorted({c for c in cleaned if c not in ALPHABET})
-    if bad:
-        raise InvalidClaimCode(
-            "A claim code uses only the letters A-Z and the digits 2-7; "
-            f"check these characters: {' '.join(bad)}."
-        )
+    cleaned = contract.clean(text)
+    problem = contract.problem(cleaned)
+    if problem:
+        raise InvalidClaimCode(problem)
     return cleaned
 
 
 def grouped(code: str) -> str:
     """`KQ4M-7XTZ-2PB6-WRHD`, the printed form."""
-    code = normalize(code)
-    return "-".join(code[i : i + 4] for i in range(0, LENGTH, 4))
+    return contract.grouped(normalize(code))
 
 
 def normalize_device_id(text: str) -> str:
-    device_id = (text or "").strip().upper()
-    if not _DEVICE_ID.match(device_id):
+    device_id = contract_device_id(text or "")
+    if device_id is None:
         raise InvalidClaimCode(f"{text!r} is not a device id like ESP-A1B2C3.")
     return device_id
 

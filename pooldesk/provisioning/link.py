@@ -1,7 +1,7 @@
 """The transport seam: what the provisioning client needs from a Bluetooth connection.
 
-Engineer C implements it over bleak (finding characteristics by their 0x2901 names); tests use
-an in-memory link wired to the device-side protocol code.
+`pooldesk.ble.link` implements it over bleak (finding characteristics by their 0x2901 names);
+tests use an in-memory link wired to the device-side protocol code.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pooldesk_contract.ids import device_id_from_mac
+
 SERVICE_UUID = "96271c13-a0f2-460a-af83-c4d98eedeb91"
 ENDPOINT_UUIDS = {
     "device-info": "96270001-a0f2-460a-af83-c4d98eedeb91",
@@ -19,4 +21,4 @@ def parse_manufacturer_data(data: bytes) -> tuple[str, bool] | None:
     """(device id, bound) from the advertisement's manufacturer data, or None if not ours."""
     if len(data) != 7 or data[:2] != b"PD" or data[2] != 1:
         return None
-    return "ESP-" + data[4:7].hex().upper(), bool(data[3] & 0x01)
+    return device_id_from_mac(data[4:7]), bool(data[3] & 0x01)

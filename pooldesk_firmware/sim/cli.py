@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pooldesk_contract.ids import device_id_from_mac
+from pooldesk_contract.ids import topic_id as topic_level
+from pooldesk_contract.topics import device_prefix
 from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from pooldesk_firmware.sim.runner import SimulatedController, mac_for, parse_mac
 from pooldesk_firmware.sim.water import HELP as WATER_HELP
@@ -102,7 +105,7 @@ def parse_mac_arg(text: str) -> bytes:
 
 
 def binding_for(args: argparse.Namespace, device_id: str) -> dict | None:
-    topic_id = device_id.lower()
+    topic_id = topic_level(device_id)
     if args.binding is not None:
         raw = json.loads(args.binding.read_text())
         return {
@@ -119,7 +122,7 @@ def binding_for(args: argparse.Namespace, device_id: str) -> dict | None:
             "mqtt_user": args.mqtt_user,
             "mqtt_password": args.mqtt_password,
             "client_id": topic_id,
-            "topic_prefix": f"users/{args.user}/devices/{topic_id}",
+            "topic_prefix": device_prefix(args.user, topic_id),
             "username": args.user,
             "ca_cert": None,
         }
@@ -162,7 +165,7 @@ async def run(args: argparse.Namespace) -> int:
     try:
         for i in range(args.devices):
             mac = args.mac[i] if i < len(args.mac) else mac_for(i)
-            device_id = "ESP-" + mac[-3:].hex().upper()
+            device_id = device_id_from_mac(mac)
             sim = SimulatedController(
                 args.flash_dir / device_id,
                 mac=mac,
@@ -211,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             __import__("pooldesk_firmware.sim.device", fromlist=["SimClock"]).SimClock(),
         )
         for i in range(args.devices):
-            binding_for(args, "ESP-" + mac_for(i)[-3:].hex().upper())
+            binding_for(args, device_id_from_mac(mac_for(i)))
     except (ValueError, OSError) as e:
         print(f"pooldesk-sim: {e}", file=sys.stderr)
         return 2

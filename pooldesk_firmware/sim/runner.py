@@ -12,12 +12,10 @@ async with start_devices(3, tmp_path, link=link) as sims:   # share one Bumble L
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextvars
 import importlib
 import json
 import logging
-import secrets
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +23,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from pooldesk_contract import claimcode
+from pooldesk_contract.ids import device_id_from_mac
 from pooldesk_firmware.sim import hostenv
 from pooldesk_firmware.sim.context import DEVICE
 from pooldesk_firmware.sim.device import (
@@ -55,9 +55,7 @@ def parse_mac(text: str) -> bytes:
     return raw
 
 
-def new_claim_code() -> str:
-    """16 base32 characters = 80 random bits (docs/provisioning.md §9)."""
-    return base64.b32encode(secrets.token_bytes(10)).decode()
+new_claim_code = claimcode.generate  # 16 base32 characters = 80 bits (docs/provisioning.md §9)
 
 
 def _firmware(name: str) -> Any:
@@ -90,7 +88,7 @@ def load_version(folder: str) -> dict[str, Any]:
 def _log_line(text: str) -> None:
     """The firmware's log lines (fw_log) go to logging, tagged with the device's id."""
     dev = DEVICE.get(None)
-    name = "ESP-" + dev.mac[-3:].hex().upper() if dev is not None else "?"
+    name = device_id_from_mac(dev.mac) if dev is not None else "?"
     logging.getLogger(f"pooldesk.sim.{name}").info("%s", text)
 
 
@@ -186,7 +184,7 @@ class SimulatedController:
 
     @property
     def device_id(self) -> str:
-        return "ESP-" + self.device.mac[-3:].hex().upper()
+        return device_id_from_mac(self.device.mac)
 
     @property
     def ble_address(self) -> str:
@@ -415,7 +413,7 @@ async def start_devices(
     binding = kwargs.pop("binding", None)
     try:
         for i in range(n):
-            dev_id = "ESP-" + mac_for(i)[-3:].hex().upper()
+            dev_id = device_id_from_mac(mac_for(i))
             b = None
             if binding is not None:
                 b = {

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pooldesk.provisioning import claimcode
+from pooldesk_contract import ids
 
 MAX_COUNT = 100_000
 _MAC = re.compile(r"^([0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2}$")
@@ -56,16 +57,15 @@ def device_id_from_mac(mac: str) -> str:
     text = mac.strip()
     if not _MAC.match(text):
         raise FactoryError(f"{mac!r} is not a MAC address like 24:6F:28:A1:B2:C3.")
-    digits = re.sub(r"[:-]", "", text).upper()
-    return "ESP-" + digits[-6:]
+    return ids.device_id_from_mac(bytes.fromhex(re.sub(r"[:-]", "", text)))
 
 
 def random_device_ids(count: int) -> list[str]:
     """Distinct random ids for simulator and test batches (real units use --macs)."""
-    ids: set[str] = set()
-    while len(ids) < count:
-        ids.add(f"ESP-{secrets.randbelow(1 << 24):06X}")
-    return sorted(ids)
+    found: set[str] = set()
+    while len(found) < count:
+        found.add(ids.device_id_from_mac(secrets.token_bytes(3)))
+    return sorted(found)
 
 
 def make_units(device_ids: list[str]) -> list[Unit]:

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
+from pooldesk_contract import topics
 from pooldesk_server.broker.base import BrokerHealth, BrokerLogin, BrokerRejected, BrokerUnavailable
 from pooldesk_server.broker.mosquitto import BrokerConfigError
 from pooldesk_server.broker.rights import (
@@ -33,7 +34,7 @@ from pooldesk_server.broker.rights import (
 )
 
 ROLE_TAG = "pooldesk login; client id "
-RETAINED_TOPICS = ("/status", "/pump/state", "/schedule", "/alert/+")
+RETAINED_TOPICS = tuple(f"/{name}" for name in topics.RETAINED)
 
 
 def permissions_for(username: str, rights: Rights) -> list[dict[str, Any]]:

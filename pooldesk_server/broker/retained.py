@@ -21,13 +21,16 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from pooldesk_contract import topics
 from pooldesk_server.accounts.events import AccountDeleted, AccountEvent, DeviceUnbound
 from pooldesk_server.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerUnavailable
 from pooldesk_server.broker.logins import new_password
 from pooldesk_server.broker.rights import AclRule, Rights, device_prefix, user_prefix
 
-# Topics a device keeps retained, cleared even when the subscribe pass did not see them.
-DEVICE_RETAINED = ("status", "pump/state", "schedule", "pump/set", "schedule/set")
+# Topics that may hold a retained message (the retained ones of the contract and any retained
+# command), cleared even when the subscribe pass did not see them; `alert/+` is a filter, not a
+# topic: alerts are cleared from what the subscribe pass saw.
+DEVICE_RETAINED = tuple(n for n in (*topics.RETAINED, *topics.COMMANDS) if not n.endswith("/+"))
 QUIET_S = 0.3  # retained messages arrive right after the SUBACK; this long without one: done
 TIMEOUT_S = 10.0
 

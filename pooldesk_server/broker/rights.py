@@ -11,29 +11,22 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from pooldesk_contract import topics
+
 AclType = Literal[
     "publishClientSend",  # the client may publish to topics matching `topic`
     "publishClientReceive",  # the broker may deliver messages on topics matching `topic`
     "subscribePattern",  # the client may subscribe with a filter that lies within `topic`
 ]
 
-_LEVEL = re.compile(r"[a-z0-9_-]{1,64}")
+_LEVEL = re.compile(topics.LEVEL_PATTERN)
 
 RECORDER_SHARE_GROUP = "recorder"
-RECORDER_SUBSCRIPTION = f"$share/{RECORDER_SHARE_GROUP}/users/+/devices/+/#"
+RECORDER_SUBSCRIPTION = f"$share/{RECORDER_SHARE_GROUP}/{topics.ALL_DEVICES}"
 
-# Topics under a device prefix (docs/mqtt.md, "Topic tree").
-DEVICE_PUBLISHES = (
-    "status",
-    "pump/state",
-    "telemetry",
-    "schedule",
-    "alert/+",
-    "event",
-    "ota/status",  # firmware updates (docs/updates.md)
-    "ota/get",
-)
-DEVICE_RECEIVES = ("pump/set", "schedule/set", "ota/offer", "ota/data")
+# Topics under a device prefix (docs/mqtt.md, "Topic tree"; the table is pooldesk_contract.topics).
+DEVICE_PUBLISHES = topics.DEVICE_PUBLISHES
+DEVICE_RECEIVES = topics.DEVICE_RECEIVES
 
 
 class InvalidTopicName(ValueError):
@@ -73,11 +66,11 @@ def device_level(device_id: str) -> str:
 
 
 def user_prefix(username: str) -> str:
-    return f"users/{topic_level(username, 'username')}"
+    return topics.user_prefix(topic_level(username, "username"))
 
 
 def device_prefix(username: str, device_id: str) -> str:
-    return f"{user_prefix(username)}/devices/{device_level(device_id)}"
+    return topics.device_prefix(topic_level(username, "username"), device_level(device_id))
 
 
 def dashboard_rights(username: str) -> Rights:
@@ -86,8 +79,8 @@ def dashboard_rights(username: str) -> Rights:
     return (
         AclRule("subscribePattern", f"{prefix}/#"),
         AclRule("publishClientReceive", f"{prefix}/#"),
-        AclRule("publishClientSend", f"{prefix}/devices/+/pump/set"),
-        AclRule("publishClientSend", f"{prefix}/devices/+/schedule/set"),
+        AclRule("publishClientSend", topics.command_topic(prefix, "+", "pump")),
+        AclRule("publishClientSend", topics.command_topic(prefix, "+", "schedule")),
     )
 
 
@@ -105,7 +98,7 @@ def recorder_rights() -> Rights:
     """The backend's recorder: one shared subscription over every device, read-only."""
     return (
         AclRule("subscribePattern", RECORDER_SUBSCRIPTION),
-        AclRule("publishClientReceive", "users/+/devices/+/#"),
+        AclRule("publishClientReceive", topics.ALL_DEVICES),
     )
 
 

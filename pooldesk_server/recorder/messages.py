@@ -8,20 +8,16 @@ are not plain, bounded JSON are kept as a `raw` text excerpt.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-TOPIC = re.compile(r"users/([a-z0-9_-]{1,64})/devices/(esp-[0-9a-f]{6})/(.+)")
+from pooldesk_contract import topics
+from pooldesk_contract.ids import device_id_from_topic
+
+TOPIC = topics.DEVICE_TOPIC
 # topic under the device prefix -> event type stored in history
-KINDS = {
-    "status": "status",
-    "pump/state": "state",
-    "telemetry": "telemetry",
-    "schedule": "schedule",
-    "event": "event",
-}
+KINDS = topics.RECORDED
 MAX_PAYLOAD_BYTES = 64 * 1024  # larger payloads are kept only as a raw excerpt
 MAX_DEPTH = 32  # deeper JSON is kept only as a raw excerpt
 RAW_EXCERPT = 1024
@@ -116,7 +112,7 @@ def interpret(topic: str, payload: bytes) -> DeviceMessage | None:
     if match is None:
         return None
     username, device, rest = match.groups()
-    device_id = device.upper()
+    device_id = device_id_from_topic(device)
     if not payload and not rest.startswith("alert/"):
         # An empty retained payload only deletes the retained message (the backend does that
         # when a device is unbound): it says nothing about the device.

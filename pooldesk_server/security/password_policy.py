@@ -1,4 +1,5 @@
-"""The seed's password rule (12+ characters, upper, lower, digit, symbol) and a blocklist."""
+"""The password rule (12+ characters, upper, lower, digit, symbol: `pooldesk_contract.accounts`)
+and a blocklist of well-known passwords."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import re
 from functools import lru_cache
 from importlib.resources import files
 
-MIN_LENGTH = 12
-MAX_LENGTH = 256
+from pooldesk_contract import accounts
+
+MIN_LENGTH = accounts.PASSWORD_MIN
+MAX_LENGTH = accounts.PASSWORD_MAX
 LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
@@ -45,13 +48,14 @@ def password_problems(password: str) -> list[str]:
         problems.append(f"at least {MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
         problems.append(f"at most {MAX_LENGTH} characters")
-    if not any(c.isupper() for c in password):
+    has = accounts.password_classes(password)
+    if not has["upper"]:
         problems.append("an uppercase letter")
-    if not any(c.islower() for c in password):
+    if not has["lower"]:
         problems.append("a lowercase letter")
-    if not any(c.isdigit() for c in password):
+    if not has["digit"]:
         problems.append("a number")
-    if all(c.isalnum() for c in password):
+    if not has["symbol"]:
         problems.append("a special character (e.g. ! @ # $)")
     return problems
 

@@ -126,6 +126,26 @@ async def test_manifest_claim_code_on_add_device(client, settings):
     assert right.status_code == 201
 
 
+async def test_digits_typed_for_look_alike_letters_match_as_in_the_app(client, settings):
+    """A label's O, I and B read as 0, 1 and 8: the backend reads them as the app does
+    (pooldesk_contract.claimcode), so a caller of the API is not refused where the app is not."""
+    printed = "KQ4M-OXTZ-2PB6-WIHD"
+    await _import(settings, f"deviceId,claimCode\nESP-00BEEF,{printed}\n")
+    account = await signed_in(client)
+    misread = printed.replace("O", "0").replace("I", "1").replace("B", "8").lower()
+    still_wrong = misread.replace("k", "x")
+    refused = await client.post(
+        "/api/devices",
+        json={"deviceId": "ESP-00BEEF", "claimCode": still_wrong},
+        headers=account.auth,
+    )
+    assert refused.status_code == 403
+    added = await client.post(
+        "/api/devices", json={"deviceId": "ESP-00BEEF", "claimCode": misread}, headers=account.auth
+    )
+    assert added.status_code == 201, added.text
+
+
 async def test_require_device_manifest_refuses_unlisted_devices(settings):
     strict = settings.with_changes(require_device_manifest=True)
     await _import(strict, f"deviceId,claimCode\nESP-000001,{CLAIM_CODE}\n")

@@ -1,4 +1,4 @@
-"""A real `python -m pooldesk_server.cli serve` process, driven with the seed's curl session."""
+"""A real `python -m pooldesk_server.cli serve` process, driven with curl as an API user would."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class Server:
     process: subprocess.Popen[str]
 
     def curl(self, *args: str) -> dict:
-        """Run curl as the seed writes it, against this server; return the JSON answer."""
+        """Run curl as an API user types it, against this server; return the JSON answer."""
         result = subprocess.run(
             ["curl", "-s", "-S", *[a.replace(":8788", f":{self.port}") for a in args]],
             capture_output=True,
@@ -38,7 +38,9 @@ class Server:
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     if shutil.which("curl") is None:
-        pytest.fail("curl is needed for the seed's session: apt-get install curl", pytrace=False)
+        pytest.fail(
+            "curl is needed for the documented session: apt-get install curl", pytrace=False
+        )
     port = free_port()
     data_dir = tmp_path / "server-data"
     env = clean_env()
@@ -124,7 +126,7 @@ def test_the_seed_curl_session_works_as_written(server: Server, database_url: st
     assert after["ok"] is False
     assert after["error"]["code"] == "unauthorized"
 
-    # The seed's troubleshooting case: no Content-Type header gives "Invalid JSON".
+    # The documented troubleshooting case: no Content-Type header gives "Invalid JSON".
     no_header = server.curl(
         "-X", "POST", "http://localhost:8788/api/auth/register", "-d", '{"username": "x"}'
     )

@@ -15,6 +15,7 @@ from pooldesk_server.broker.base import BrokerLogin
 from pooldesk_server.broker.extension import BrokerExtension, build_backend
 from pooldesk_server.broker.logins import dashboard_login, device_login, recorder_login
 from pooldesk_server.broker.managed import ManagedMosquitto
+from pooldesk_server.broker.ramstore import ram_path
 from tests.broker.app_support import Backend, app_settings, open_backend
 from tests.broker.probe import Probe
 
@@ -29,6 +30,8 @@ def data_dir() -> Iterator[Path]:
         yield root / "data"
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        for broker_dir in (root / "data", root / "data" / "broker"):  # a backend's broker
+            shutil.rmtree(ram_path(broker_dir), ignore_errors=True)  # left by a crashed broker
 
 
 @pytest.fixture

@@ -157,7 +157,7 @@ async def test_a_retained_alert_survives_a_broker_crash_a_second_later(quick):
     finally:
         device.close()
     acknowledged = time.time()
-    store = quick.broker.data_dir / "store" / "mosquitto.db"
+    store = quick.broker.saved_state
 
     async def saved() -> bool:  # the broker promises a save within a second
         return store.exists() and store.stat().st_mtime > acknowledged
@@ -188,7 +188,7 @@ async def test_a_device_gone_during_a_broker_crash_is_not_shown_online(quick):
             return await _device_status(quick, auth) == "online"
 
         await _until(online)
-        store = quick.broker.data_dir / "store" / "mosquitto.db"
+        store = quick.broker.saved_state
         seen = time.time()
 
         async def saved() -> bool:  # its `online` is in the broker's saved store

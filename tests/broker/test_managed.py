@@ -6,11 +6,13 @@ import asyncio
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +22,7 @@ import pytest
 from pooldesk_server.broker.base import BrokerBackend, BrokerNotInstalled, BrokerRejected
 from pooldesk_server.broker.logins import dashboard_login, device_login
 from pooldesk_server.broker.managed import ADMIN_USERNAME, ManagedMosquitto
+from pooldesk_server.broker.ramstore import ram_path
 from pooldesk_server.broker.rights import AclRule
 from pooldesk_server.broker.store import HashedLogin, dynsec_password_hash
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
@@ -54,6 +57,8 @@ async def test_is_a_broker_backend_and_keeps_secrets_private(broker, data_dir):
     assert admin_password not in json.dumps(store)  # only a PBKDF2 hash is stored
     assert await broker.list_logins() == set()  # the admin is not one of "our" logins
     assert (await broker.health()).ok
+    journal = data_dir / "store" / "pooldesk-logins.journal"  # the logins' password hashes
+    assert stat.S_IMODE(journal.stat().st_mode) == 0o600
 
 
 async def test_anonymous_and_unknown_logins_are_refused(broker):
@@ -146,6 +151,8 @@ async def test_stop_leaves_no_process_and_a_restart_keeps_logins(data_dir):
     assert pid is not None
     assert not _alive(pid)
     assert not _port_open(port)
+    assert first.disk_state.exists()  # saved to disk
+    assert not ram_path(data_dir).exists()  # and the RAM freed
 
     second = ManagedMosquitto(data_dir)  # a backend restart on the same folder
     await second.start()
@@ -271,6 +278,25 @@ async def test_import_with_a_bad_hash_changes_nothing(broker):
     assert await broker.list_logins() == {kept.username}
 
 
+async def test_the_broker_shares_our_scheduling_group_but_not_our_terminal_signals(broker):
+    """Out of our process group, so a Ctrl-C in the terminal reaches the backend (which stops
+    the broker cleanly), not the broker behind its back; in our session, so with the kernel's
+    session autogroups it is scheduled with the backend instead of as a group of its own, which
+    made it wait several times longer for a CPU on a busy machine (docs/mqtt.md)."""
+    pid = broker.pid
+    assert os.getpgid(pid) == pid != os.getpgrp()
+    assert os.getsid(pid) == os.getsid(0)
+    assert _autogroup(pid) == _autogroup(os.getpid())
+
+
+def _autogroup(pid: int) -> str | None:
+    """The session autogroup's name (None on kernels built without CONFIG_SCHED_AUTOGROUP)."""
+    try:
+        return Path(f"/proc/{pid}/autogroup").read_text().split()[0]
+    except FileNotFoundError:
+        return None
+
+
 def test_a_killed_backend_takes_its_broker_with_it(data_dir):
     """Even a SIGKILLed backend leaves no broker behind holding the ports."""
     script = (
@@ -296,6 +322,95 @@ def test_a_killed_backend_takes_its_broker_with_it(data_dir):
             break
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+async def test_retained_state_survives_a_power_cut_from_the_disk_copy(data_dir):
+    """The broker saves into RAM (its fsync on disk stalled every client); within about two
+    seconds the save is on disk too, and after a power cut (backend and broker killed, RAM
+    emptied) the broker starts from that copy."""
+    script = (
+        "import asyncio\n"
+        "from pooldesk_server.broker.logins import device_login\n"
+        "from pooldesk_server.broker.managed import ManagedMosquitto\n"
+        "async def main():\n"
+        f"    m = ManagedMosquitto({str(data_dir)!r})\n"
+        "    await m.start()\n"
+        "    login = device_login('alice', 'ESP-A00001')\n"
+        "    await m.put_login(login)\n"
+        "    print(m.pid, m.port, m.saved_state, login.password, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    backend = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=subprocess.PIPE
+    )
+    topic = "users/alice/devices/esp-a00001/alert/freeze"
+    try:
+        assert backend.stdout is not None
+        pid, port, saved, password = (await backend.stdout.readline()).decode().split()
+        assert Path(saved).parent == ram_path(data_dir)
+        login = replace(device_login("alice", "ESP-A00001"), password=password)
+        device = Probe.of(int(port), login)
+        try:
+            assert await device.connect() == 0
+            assert await device.publish(topic, b"frost", retain=True) == 0
+        finally:
+            device.close()
+        acknowledged = time.time()
+        disk = data_dir / "store" / "mosquitto.db"
+
+        def copied() -> bool:
+            return disk.exists() and disk.stat().st_mtime > acknowledged
+
+        for _ in range(100):
+            if copied():
+                break
+            await asyncio.sleep(0.05)
+        assert copied()
+    finally:
+        backend.kill()
+        await backend.wait()
+    for _ in range(100):
+        if not _alive(int(pid)):
+            break
+        await asyncio.sleep(0.05)
+    shutil.rmtree(ram_path(data_dir))  # the power cut empties RAM
+
+    after = ManagedMosquitto(data_dir)
+    await after.start()
+    dashboard = dashboard_login("alice", "s1")
+    await after.put_login(dashboard)
+    watcher = Probe.of(after.port, dashboard)
+    try:
+        assert await watcher.connect() == 0
+        assert await watcher.subscribe("users/alice/devices/esp-a00001/alert/+") == [1]
+        (kept,) = await watcher.wait_for(topic)
+        assert kept.retain
+        assert kept.payload == b"frost"
+    finally:
+        watcher.close()
+        await after.stop()
+
+
+async def test_under_systemd_the_state_is_kept_in_the_runtime_directory(data_dir, monkeypatch):
+    """The service unit's `PrivateDevices=` gives it a /dev/shm that dies with the service;
+    `RuntimeDirectory=` (kept across restarts) is used instead when systemd names it."""
+    runtime = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="pooldesk-test-runtime-"))
+    os.chmod(runtime, 0o711)  # noqa: S103 - what systemd makes for the service's user
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(runtime))
+    broker = ManagedMosquitto(data_dir)
+    await broker.start()
+    try:
+        assert broker.saved_state.parent.parent == runtime
+        for _ in range(100):  # the broker saves within a second or two
+            if broker.saved_state.exists():
+                break
+            await asyncio.sleep(0.05)
+        assert broker.saved_state.exists()
+    finally:
+        await broker.stop()
+        shutil.rmtree(runtime)
+    assert broker.disk_state.exists()
 
 
 def test_starts_under_uvloop_as_the_server_runs_it(data_dir):

@@ -1,7 +1,7 @@
 """The production shape of docs/deploy.md, brought up on this machine by following the doc.
 
 Caddy (Debian's package, its internal CA) in front of two `serve` instances on one PostgreSQL,
-Mosquitto with dynamic security shared by both; the seed's curl session over HTTPS with real
+Mosquitto with dynamic security shared by both; the documented curl session over HTTPS with real
 `curl --cacert`, a dashboard over wss through Caddy, a device on the broker, round robin and a
 restart without a failed request, backup, upgrade and rollback.
 
@@ -367,7 +367,7 @@ def test_the_documented_production_shape(tmp_path: Path):
 
         assert '"ok":true' in run_blocks(shape, ["check"], env).replace(" ", "")
 
-        # The seed's curl session over HTTPS (register with the device's claim code).
+        # The documented curl session over HTTPS (register with the device's claim code).
         site = shape.site
         registered = curl(
             shape,

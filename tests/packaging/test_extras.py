@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 from tests.app.helpers import BackendProcess
 
 REPO = Path(__file__).resolve().parents[2]
+PACKAGES = ("pooldesk", "pooldesk_contract", "pooldesk_server", "pooldesk_firmware")
 # Installed by the desktop or sim extras only: a headless server must run without any of them.
 DESKTOP_ONLY = {
     "pyside6",
@@ -50,7 +51,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, src / name)
-    for package in ("pooldesk", "pooldesk_server", "pooldesk_firmware"):
+    for package in PACKAGES:
         shutil.copytree(REPO / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
@@ -103,8 +104,10 @@ def installed_by(wheel: Path, extras: set[str]) -> set[str]:
 def test_the_wheel_installs_only_pooldesk_packages(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         top = {name.split("/")[0] for name in archive.namelist()}
+        names = set(archive.namelist())
     packages = {name for name in top if not name.endswith(".dist-info")}
-    assert packages == {"pooldesk", "pooldesk_server", "pooldesk_firmware"}
+    assert packages == set(PACKAGES)
+    assert "pooldesk_contract/mqtt.schema.json" in names  # the MQTT payload schema ships too
 
 
 def test_each_extra_pulls_what_its_user_runs(wheel: Path) -> None:

@@ -1,6 +1,6 @@
 """A controller host for protocol tests: the contract's `host` with a table of Wi-Fi networks.
 
-It stands in for engineer A's controller the way the simulator does: connecting succeeds only
+It stands in for the firmware's controller the way the simulator does: connecting succeeds only
 with the right password, the broker accepts only its known logins, and every step is reported
 through `provisioning.publish_status` exactly as the contract says. It holds no protocol logic.
 """

@@ -12,13 +12,14 @@ from pooldesk.core.backend_client import ApiError
 from pooldesk.core.models import HistoryEvent
 from pooldesk.ui import format as fmt
 from pooldesk.ui.views.history_view import RANGES, HistoryView
+from pooldesk_contract import topics
 
 if TYPE_CHECKING:
     from pooldesk.ui.controllers.dashboard import DashboardController
 
-# history event types, as the recorder stores them (pooldesk_server/recorder/messages.py KINDS)
-PUMP_TYPES = {"state"}
-TELEMETRY_TYPES = {"telemetry"}
+# history event types, as the recorder stores them (pooldesk_contract.topics.RECORDED)
+PUMP_TYPES = {topics.RECORDED["pump/state"]}
+TELEMETRY_TYPES = {topics.RECORDED["telemetry"]}
 MAX_PAGES = 20
 PAGE = 1000
 

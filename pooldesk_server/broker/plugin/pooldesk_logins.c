@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
@@ -218,9 +219,14 @@ static int compact(void)
 	unsigned i;
 	struct login *l;
 	FILE *f;
+	int fd;
 	snprintf(tmp, sizeof(tmp), "%s.new", journal_path);
-	f = fopen(tmp, "w");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600); /* password hashes: owner only */
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
+		if (fd >= 0) {
+			close(fd);
+		}
 		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: cannot write %s", tmp);
 		return MOSQ_ERR_UNKNOWN;
 	}

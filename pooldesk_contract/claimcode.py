@@ -1,0 +1,50 @@
+"""Claim codes: 80 random bits as 16 base32 characters (docs/provisioning.md §9).
+
+Canonical form `KQ4M7XTZ2PB6WRHD`; printed grouped `KQ4M-7XTZ-2PB6-WRHD`. People copy codes
+from a label, so both the app and the backend read a typed code the same way: spaces and dashes
+dropped, upper case, and the digits that base32 leaves out read as the letters they resemble
+(0 -> O, 1 -> I, 8 -> B).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32
+LENGTH = 16
+GROUP = 4
+MISREAD = {"0": "O", "1": "I", "8": "B"}
+_MISREAD = str.maketrans(MISREAD)
+
+
+def generate() -> str:
+    """A fresh claim code from the OS CSPRNG, canonical form."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def clean(text: str) -> str:
+    """`text` without spaces or dashes, upper case, misread digits mapped. Not checked: see
+    `problem` for whether the result is a well-formed code."""
+    kept = "".join(ch for ch in (text or "") if not ch.isspace() and ch != "-")
+    return kept.upper().translate(_MISREAD)
+
+
+def problem(cleaned: str) -> str | None:
+    """Why a cleaned code is not well formed, in plain words, or None when it is."""
+    if len(cleaned) != LENGTH:
+        return (
+            f"A claim code has {LENGTH} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); "
+            f"this one has {len(cleaned)}."
+        )
+    bad = sorted({c for c in cleaned if c not in ALPHABET})
+    if bad:
+        return (
+            "A claim code uses only the letters A-Z and the digits 2-7; "
+            f"check these characters: {' '.join(bad)}."
+        )
+    return None
+
+
+def grouped(code: str) -> str:
+    """The printed form of a canonical code: groups of four joined by dashes."""
+    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))

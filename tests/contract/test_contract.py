@@ -1,0 +1,114 @@
+"""The contract package itself: dependency-free, one table consistent with its schema, and the
+same readings of ids and claim codes on every side."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from pooldesk_contract import claimcode, ids, topics
+from pooldesk_contract.schema import mqtt_schema, topic_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_contract_imports_only_the_standard_library():
+    """Backend, app, simulator and tests can all import it: it pulls in nothing of theirs."""
+    probe = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import pooldesk_contract, pooldesk_contract.topics, pooldesk_contract.ids\n"
+        "import pooldesk_contract.claimcode, pooldesk_contract.accounts, pooldesk_contract.schema\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print('\\n'.join(sorted(new - set(sys.stdlib_module_names))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert out == ["pooldesk_contract"]
+
+
+def test_the_wheel_ships_the_package_and_its_schema():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    include = config["packages"]["find"]["include"]
+    assert any(Path("pooldesk_contract").match(pattern) for pattern in include)
+    data = config["package-data"]
+    assert "*.json" in data.get("*", []) + data.get("pooldesk_contract", [])
+    assert "pooldesk_contract/mqtt.schema.json" in (ROOT / "pooldesk.spec").read_text()
+
+
+def test_the_schema_is_valid_and_names_exactly_the_topics_of_the_table():
+    whole = mqtt_schema()
+    jsonschema.Draft202012Validator.check_schema(whole)
+    assert sorted(whole["topics"]) == sorted(t.name for t in topics.DEVICE_TOPICS)
+
+
+def test_topic_helpers_agree_with_the_table():
+    prefix = topics.device_prefix("alice", "ESP-A1B2C3")
+    assert prefix == "users/alice/devices/esp-a1b2c3"
+    match = topics.DEVICE_TOPIC.fullmatch(prefix + "/pump/state")
+    assert match is not None
+    assert match.groups() == ("alice", "esp-a1b2c3", "pump/state")
+    assert topics.command_topic("users/alice", "esp-a1b2c3", "pump") == prefix + "/pump/set"
+    with pytest.raises(ValueError, match="not a command kind"):
+        topics.command_topic("users/alice", "esp-a1b2c3", "telemetry")
+    assert topics.topic_named("alert/freeze") is topics.BY_NAME["alert/+"]
+    assert topics.topic_named("alert/a/b") is None
+    assert topics.topic_named("pump") is None
+    assert set(topics.DEVICE_PUBLISHES).isdisjoint(topics.DEVICE_RECEIVES)
+    assert set(topics.RECORDED) <= set(topics.DEVICE_PUBLISHES)
+    assert {"devices/+/status", "devices/+/pump/state"} <= set(topics.dashboard_subscriptions())
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("KQ4M-7XTZ-2PB6-WRHD", "KQ4M7XTZ2PB6WRHD"),
+        (" kq4m 7xtz\t2pb6-wrhd ", "KQ4M7XTZ2PB6WRHD"),
+        ("KQ4M-0XTZ-2P86-W1HD", "KQ4MOXTZ2PB6WIHD"),  # 0/8/1 read as O/B/I
+    ],
+)
+def test_app_and_backend_read_a_typed_claim_code_the_same_way(typed, canonical):
+    from pooldesk.provisioning.claimcode import normalize as app_reads
+    from pooldesk_server.devices.ids import normalize_claim_code as backend_reads
+
+    assert app_reads(typed) == backend_reads(typed) == claimcode.clean(typed) == canonical
+
+
+def test_generated_claim_codes_are_well_formed_and_differ():
+    codes = {claimcode.generate() for _ in range(200)}
+    assert len(codes) == 200
+    for code in codes:
+        assert claimcode.problem(code) is None
+        assert claimcode.clean(code) == code
+    assert claimcode.problem("KQ4M7XTZ") is not None  # too short: said in words
+    assert "9" in (claimcode.problem("KQ4M7XTZ2PB6WRH9") or "")
+
+
+def test_device_id_forms_round_trip():
+    assert ids.device_id_from_mac(bytes.fromhex("240ac4a1b2c3")) == "ESP-A1B2C3"
+    assert ids.normalize_device_id(" esp-a1b2c3 ") == "ESP-A1B2C3"
+    assert ids.normalize_device_id("ESP-A1B2C") is None
+    assert ids.device_id_from_topic(ids.topic_id("ESP-A1B2C3")) == "ESP-A1B2C3"
+    assert ids.TOPIC_ID.fullmatch(ids.topic_id("ESP-A1B2C3"))
+
+
+def test_a_payload_that_breaks_the_contract_is_refused_by_its_schema():
+    """The schema is strict enough to catch a wrong field: a check that cannot fail proves
+    nothing about the messages validated against it elsewhere."""
+    state = {"on": True, "mode": "manual", "until": None, "cmd_id": "C1", "ts": None}
+    jsonschema.validate(state, topic_schema("pump/state"))
+    for broken in ({**state, "mode": "turbo"}, {**state, "onn": True}, {**state, "ts": "now"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, topic_schema("pump/state"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(
+            {"cmd_id": "C1", "ts": "2026-01-01T00:00:00Z"}, topic_schema("pump/set")
+        )
+    assert json.loads(json.dumps(mqtt_schema())) == mqtt_schema()
