@@ -97,7 +97,7 @@ async def baselines(base: Path, runs: int) -> tuple[list[float], list[float]]:
 async def main(runs: int) -> int:
     from pooldesk.ble.central import close_shared_central
     from pooldesk.core.backend_client import BackendClient
-    from tests.app.helpers import BackendProcess
+    from tests.support.backend import BackendProcess
 
     with tempfile.TemporaryDirectory(prefix="pooldesk-bench-prov-") as folder:
         base = Path(folder)

@@ -50,6 +50,10 @@ DEVICE_TOPICS: tuple[Topic, ...] = (
     Topic("ota/status", "device", True, "how far the update got"),
     Topic("ota/get", "device", False, "ask for one chunk of a release file"),
     Topic("ota/data", "backend", False, "that chunk"),
+    # hand-over (docs/sharing.md): only the device itself may read `binding/set` (it carries a
+    # device password); the backend's mover hears `binding/state`
+    Topic("binding/set", "backend", True, "a new binding for a bound device (device-only)"),
+    Topic("binding/state", "device", False, "the answer to a new binding"),
 )
 BY_NAME = {t.name: t for t in DEVICE_TOPICS}
 
@@ -59,8 +63,14 @@ RETAINED = tuple(t.name for t in DEVICE_TOPICS if t.retained)
 # Commands a dashboard sends: `<kind>/set`, answered by the device's `<kind>` state topic.
 COMMANDS = tuple(t.name for t in DEVICE_TOPICS if t.publisher == "dashboard")
 COMMAND_KINDS = tuple(name.removesuffix("/set") for name in COMMANDS)
+# Only the device and the backend's mover: never delivered to dashboards or the recorder.
+DEVICE_ONLY = tuple(t.name for t in DEVICE_TOPICS if t.name.startswith("binding/"))
+# What dashboards and the recorder may receive under a device prefix.
+READABLE = tuple(t.name for t in DEVICE_TOPICS if t.name not in DEVICE_ONLY)
 # What a dashboard shows: the device's own topics except the firmware-update exchange.
-DASHBOARD_TOPICS = tuple(n for n in DEVICE_PUBLISHES if not n.startswith("ota/"))
+DASHBOARD_TOPICS = tuple(
+    n for n in DEVICE_PUBLISHES if not n.startswith("ota/") and n not in DEVICE_ONLY
+)
 # Recorded in history: topic under the device prefix -> event type stored.
 RECORDED = {
     "status": "status",

@@ -16,9 +16,9 @@ FIRMWARE = (
     "crypto_sym.py", "crypto_x25519.py", "fw_app.py", "fw_binding.py", "fw_board.py",
     "fw_boot.py", "fw_commands.py", "fw_controller.py", "fw_expiry.py", "fw_freeze.py",
     "fw_ids.py", "fw_link.py", "fw_log.py", "fw_mqtt.py", "fw_ota.py", "fw_pump.py",
-    "fw_schedule.py", "fw_sensor.py", "fw_store.py", "fw_time.py", "fw_tz.py", "fw_tzdb.py",
-    "fw_wifi.py", "ota_ed25519.py", "prov.py", "prov_check.py", "prov_core.py", "prov_frame.py",
-    "prov_session.py",
+    "fw_schedule.py", "fw_sensor.py", "fw_store.py", "fw_time.py", "fw_transfer.py", "fw_tz.py",
+    "fw_tzdb.py", "fw_wifi.py", "ota_ed25519.py", "prov.py", "prov_check.py", "prov_core.py",
+    "prov_frame.py", "prov_session.py",
 )  # fmt: skip
 
 for name in FIRMWARE:

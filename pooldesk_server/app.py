@@ -42,6 +42,8 @@ from pooldesk_server.ops.activity import watch_bursts
 from pooldesk_server.ops.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from pooldesk_server.ops.requests import carry_out_forever
 from pooldesk_server.settings import Settings
+from pooldesk_server.sharing.routes import operations as sharing_operations
+from pooldesk_server.sharing.routes import routes as sharing_routes
 from pooldesk_server.telemetry.routes import operations as telemetry_operations
 from pooldesk_server.telemetry.routes import routes as telemetry_routes
 
@@ -150,6 +152,7 @@ def core_operations() -> dict[tuple[str, str], Operation]:
         **account_operations,
         **device_operations,
         **telemetry_operations,
+        **sharing_operations,
     }
 
 
@@ -214,6 +217,7 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
         *account_routes,
         *device_routes,
         *telemetry_routes,
+        *sharing_routes,
     ]
     operations = core_operations()
     for extension in extensions:

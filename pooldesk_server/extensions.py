@@ -38,9 +38,11 @@ class Extension(Protocol):
 
 
 def installed_extensions(settings: Settings) -> list[Extension]:
-    """The extensions `serve` runs: the MQTT broker layer, and firmware updates over it."""
+    """The extensions `serve` runs: the MQTT broker layer, and firmware updates and hand-overs
+    over it."""
     from pooldesk_server.broker.extension import create_extension
     from pooldesk_server.firmware.extension import FirmwareExtension
+    from pooldesk_server.transfers.extension import TransferExtension
 
     broker = create_extension(settings)
-    return [broker, FirmwareExtension(settings, broker)]
+    return [broker, FirmwareExtension(settings, broker), TransferExtension(settings, broker)]

@@ -21,7 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pooldesk_server.accounts.events import AccountEvents, SessionsEnded
 from pooldesk_server.db import rows_changed
 from pooldesk_server.db.engine import Database
-from pooldesk_server.db.models import KnownAddress, LoginThrottle, MqttLogin, Session, User
+from pooldesk_server.db.models import (
+    KnownAddress,
+    LoginThrottle,
+    MqttLogin,
+    Session,
+    SetupCode,
+    SetupGrant,
+    User,
+)
 from pooldesk_server.db.types import utcnow
 
 log = logging.getLogger("pooldesk_server.maintenance")
@@ -72,6 +80,13 @@ async def purge(
             .where(KnownAddress.last_success_at < now - timedelta(days=known_address_days))
             .execution_options(synchronize_session=False)
         )
+        # Spent set-up codes and installers' grants: once expired they grant nothing.
+        for table in (SetupCode, SetupGrant):
+            await db.execute(
+                delete(table)
+                .where(table.expires_at < now)
+                .execution_options(synchronize_session=False)
+            )
         throttle = await db.execute(
             delete(LoginThrottle)
             .where(

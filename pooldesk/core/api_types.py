@@ -63,7 +63,8 @@ class RegisterRequest(Body, kw_only=True):
             "not a common password",
         ),
     ]
-    device_id: DeviceIdText
+    # Left out: an account without a controller yet (docs/sharing.md).
+    device_id: DeviceIdText | None = None
     claim_code: Annotated[str, Meta(max_length=128)] | None = None
 
 
@@ -307,27 +308,6 @@ class DeviceAnswer(Answer, kw_only=True):
     device: Device
 
 
-class ListedDeviceAnswer(Answer, kw_only=True):
-    device: ListedDevice
-
-
-class ShareAnswer(Answer, kw_only=True):
-    share: Share
-
-
-class Shares(Answer, kw_only=True):
-    given: list[Share]
-    received: list[Share]  # the pending ones are the invitation inbox
-
-
-class SetupCodeAnswer(Answer, kw_only=True):
-    setup_code: SetupCode
-
-
-class SetupCodes(Answer, kw_only=True):
-    setup_codes: list[SetupCodeInfo]  # live ones, without the codes
-
-
 TransferStatus = Literal["offered", "moving", "done", "cancelled", "failed"]
 
 
@@ -352,6 +332,27 @@ class TransferAnswer(Answer, kw_only=True):
 class Transfers(Answer, kw_only=True):
     outgoing: list[Transfer]  # given by this account, newest first
     incoming: list[Transfer]  # offered to this account
+
+
+class ListedDeviceAnswer(Answer, kw_only=True):
+    device: ListedDevice
+
+
+class ShareAnswer(Answer, kw_only=True):
+    share: Share
+
+
+class Shares(Answer, kw_only=True):
+    given: list[Share]
+    received: list[Share]  # the pending ones are the invitation inbox
+
+
+class SetupCodeAnswer(Answer, kw_only=True):
+    setup_code: SetupCode
+
+
+class SetupCodes(Answer, kw_only=True):
+    setup_codes: list[SetupCodeInfo]  # live ones, without the codes
 
 
 class UpdateStarted(Answer, kw_only=True):

@@ -26,6 +26,7 @@ from pooldesk.core.session import Session
 from pooldesk.core.token_store import TokenStore
 from pooldesk.core.updates import UpdateInfo, Updates
 from pooldesk.demo.environment import DemoController, DemoEnvironment
+from pooldesk.demo.household import ShareRefused, Viewer
 from pooldesk.provisioning import ProvisioningError
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ STEPS = (
     "pump on confirmed",
     "pump off confirmed",
     "history holds both",
+    "viewer invited",
+    "viewer sees the pump switch",
     "firmware update confirmed",
     "bad update rolled back",
 )
@@ -111,6 +114,7 @@ class Story:
         self._connecting: asyncio.Task[Outcome] | None = None
         self._controller_connected = asyncio.Event()  # the flow waits for `online` now
         self.confirmed: dict[bool, str] = {}  # pump on/off -> cmd_id the controller echoed
+        self.viewer = Viewer(env.backend_url)  # the second account (docs/sharing.md)
         self.result = StoryResult()
 
     @property
@@ -130,6 +134,8 @@ class Story:
             ("pump on confirmed", lambda: self.switch(True)),
             ("pump off confirmed", lambda: self.switch(False)),
             ("history holds both", self.history),
+            ("viewer invited", self.invite_viewer),
+            ("viewer sees the pump switch", self.viewer_watches),
             ("firmware update confirmed", self.good_update),
             ("bad update rolled back", self.bad_update),
         ]
@@ -154,7 +160,7 @@ class Story:
         result = StepResult(name, ok, time.monotonic() - started, detail)
         self.result.steps.append(result)
         mark = " ok " if ok else "FAIL"
-        self.out(f"[{mark}] {name:<25} {result.seconds:6.2f} s  {detail}")
+        self.out(f"[{mark}] {name:<27} {result.seconds:6.2f} s  {detail}")
         return ok
 
     async def close(self) -> None:
@@ -166,6 +172,7 @@ class Story:
             self.commands.cancel_all()
         if self.link is not None:
             await self.link.stop()
+        await self.viewer.close()
         await self.session.client.aclose()
 
     # -- the steps ----------------------------------------------------------------------------
@@ -298,6 +305,28 @@ class Story:
                 raise StepFailed(f"the history has no pump-{'/'.join(missing)} state of the demo")
             await asyncio.sleep(0.2)
         return "pump on and pump off recorded with their cmd_ids"
+
+    async def invite_viewer(self) -> str:
+        """The owner invites a second account (no controller of its own) as a viewer of the
+        pool; it accepts and starts its own live view."""
+        tokens = self.session.client.tokens
+        if tokens is None:
+            raise StepFailed("the owner is not signed in")
+        try:
+            owner = await self.viewer.join(tokens.access, self.controller.device_id)
+        except ShareRefused as exc:
+            raise StepFailed(str(exc)) from None
+        self.viewer.watch()
+        return f"{self.viewer.username} accepted; lists {self.controller.device_id} of {owner}"
+
+    async def viewer_watches(self) -> str:
+        """The owner switches the pump on and off; the viewer's dashboard core sees both."""
+        for on in (True, False):
+            await self.switch(on)
+            if not await self.viewer.sees_pump(self.key, on, HISTORY_TIMEOUT_S):
+                state = "on" if on else "off"
+                raise StepFailed(f"the viewer did not see the pump go {state}")
+        return f"{self.viewer.username} saw the owner's pump go on, then off"
 
     async def _update(self, version: str) -> UpdateInfo:
         """Start an update as the owner (the app's card does the same) and follow it until

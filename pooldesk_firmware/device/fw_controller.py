@@ -23,6 +23,7 @@ import fw_schedule
 import fw_sensor
 import fw_store
 import fw_time
+import fw_transfer
 
 ALERT_IDS = ("freeze", "sensor-water", "clock")
 RETAINED_REASON = "retained command ignored"
@@ -96,6 +97,7 @@ class Controller:
         self._boot_event_sent = False
         self._sent_water = None
         self.ota = fw_ota.Updater(self)
+        self.mover = fw_transfer.Mover(self)  # hand-over to a new owner (docs/sharing.md)
 
     # ---- configuration ----
 
@@ -125,7 +127,10 @@ class Controller:
         return b if isinstance(b, dict) else None
 
     def binding(self):
-        """The binding the link should use: one on trial, else the stored one."""
+        """The binding the link should use: a hand-over's, one on trial, else the stored one."""
+        moving = self.mover.binding()
+        if moving is not None:
+            return moving
         return self.trial if self.trial is not None else self.stored_binding()
 
     @property
@@ -156,6 +161,7 @@ class Controller:
         self._use(fw_binding.validate(new))
 
     def _use(self, b):
+        self.mover.trying = None  # settings given over Bluetooth win over a hand-over
         stored = self.stored_binding()
         if stored is not None and stored is self._proven and stored != b:
             self.trial = b
@@ -179,6 +185,13 @@ class Controller:
                 fw_log.log("new settings failed (%s): the stored ones stay" % reason)
         elif reason is None and b is self.stored_binding():
             self._proven = b
+        elif reason is not None:
+            self.mover.result(b, reason)
+
+    def mqtt_result(self, b, reason):
+        """The link's MQTT connection with binding `b`: reason None = accepted, else why not
+        (`broker_auth`, `broker_unreachable`). Only a hand-over's binding cares."""
+        self.mover.result(b, reason)
 
     def settings_snapshot(self):
         """An undo point for restore_settings: the stored configuration as it is now."""
@@ -371,7 +384,8 @@ class Controller:
         # once can then be answered (command_rejected). `online` goes out only after the
         # subscription, so a command sent on seeing it is not missed.
         self.client = client
-        await client.subscribe([p + "/pump/set", p + "/schedule/set"] + self.ota.topics(p))
+        await client.subscribe([p + "/pump/set", p + "/schedule/set"] + self.ota.topics(p)
+                               + self.mover.topics(p))
         self._enqueue("status", b"online", True)
         if not self._boot_event_sent:
             self._boot_event_sent = True
@@ -383,6 +397,7 @@ class Controller:
             self._enqueue("alert/" + aid, self.alerts.get(aid, b""), True)
         self._enqueue("telemetry", self.telemetry(), False)
         self.ota.on_online()
+        self.mover.on_online(p)
 
     def on_offline(self):
         self.client = None
@@ -393,6 +408,9 @@ class Controller:
         p = self.topic_prefix
         if p is not None and self.ota.owns(topic, p):
             self.ota.on_message(topic, payload, p)
+            return
+        if p is not None and self.mover.owns(topic, p):
+            self.mover.on_message(payload)  # retained on purpose: a hand-over waits for us
             return
         if p is None or topic not in (p + "/pump/set", p + "/schedule/set"):
             return

@@ -97,14 +97,17 @@ class Link:
         try:
             client = await self._mqtt_connect(b)
         except fw_mqtt.ConnectRefused as e:
-            self._status("failed", {"reason": "broker_auth" if e.auth else "broker_unreachable",
-                                    "message": str(e)})
+            reason = "broker_auth" if e.auth else "broker_unreachable"
+            self._status("failed", {"reason": reason, "message": str(e)})
+            self.host.mqtt_result(b, reason)
             return False
         except asyncio.CancelledError:
             raise
         except Exception as e:  # DNS, refused, timeout, TLS verification, protocol
             self._status("failed", {"reason": "broker_unreachable", "message": repr(e)})
+            self.host.mqtt_result(b, "broker_unreachable")
             return False
+        self.host.mqtt_result(b, None)
         self.client = client
         self._status("mqtt_connected", {})
         try:

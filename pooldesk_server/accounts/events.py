@@ -63,6 +63,18 @@ class DeviceUnbound:
 
 
 @dataclass(frozen=True)
+class DeviceMoved:
+    """A device was handed over to another account (pooldesk_server/transfers/): `username` is
+    the OLD owner, whose prefix (`topic_prefix(username, device_id)`) loses its retained
+    messages; `mqtt_users` are the device's old logins (already `pending_delete`)."""
+
+    user_id: str
+    username: str
+    device_id: str
+    mqtt_users: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AccountDeleted:
     """The account and everything of it is gone (sessions, devices, history, audit). The
     username is retired (never registered again); each device's old topic prefix is
@@ -86,7 +98,24 @@ class AccountDisabled:
     mqtt_users: tuple[str, ...]
 
 
-AccountEvent = SessionsEnded | PasswordChanged | DeviceUnbound | AccountDeleted | AccountDisabled
+@dataclass(frozen=True)
+class RightsChanged:
+    """Shares changed (docs/sharing.md): the dashboard logins of these accounts must get
+    their rights recomputed; live connections that lost a right are cut. Published after the
+    commit; the broker layer does it before the request answers (when the broker answers)."""
+
+    usernames: tuple[str, ...]
+
+
+AccountEvent = (
+    SessionsEnded
+    | PasswordChanged
+    | DeviceUnbound
+    | DeviceMoved
+    | AccountDeleted
+    | AccountDisabled
+    | RightsChanged
+)
 Subscriber = Callable[[AccountEvent], Awaitable[None]]
 
 

@@ -39,7 +39,8 @@ async def register(request: Request) -> Response:
     body = await read_body(request, api.RegisterRequest, _max_body(request))
     username = check_username(body.username)
     email = check_email(body.email)
-    device_id = check_device_id(body.device_id)
+    # Left out (or null): an account without a controller yet (docs/sharing.md).
+    device_id = check_device_id(body.device_id) if body.device_id is not None else None
     user, device = await _service(request).register(
         username=username,
         email=email,
@@ -52,7 +53,7 @@ async def register(request: Request) -> Response:
         api.Registered(
             message="Registration successful",
             user_id=user.id,
-            device_id=device.device_id,
+            device_id=device.device_id if device is not None else None,
             username=user.username,
         ),
         201,

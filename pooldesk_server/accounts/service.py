@@ -18,6 +18,7 @@ from pooldesk_server.accounts import throttle
 from pooldesk_server.accounts.events import (
     AccountDeleted,
     PasswordChanged,
+    RightsChanged,
     SessionEndReason,
     SessionsEnded,
 )
@@ -47,6 +48,8 @@ from pooldesk_server.http.errors import (
 from pooldesk_server.security.password_policy import password_error
 from pooldesk_server.security.secrets_hashing import digest, same_digest
 from pooldesk_server.security.tokens import InvalidToken
+from pooldesk_server.sharing.service import account_share_members
+from pooldesk_server.sharing.service import listing as share_listing
 from pooldesk_server.telemetry.service import stored_data
 from pooldesk_server.timefmt import iso
 
@@ -105,10 +108,10 @@ class AccountService:
         username: str,
         email: str,
         password: str,
-        device_id: str,
+        device_id: str | None,
         claim_code: str | None,
         client: Client,
-    ) -> tuple[User, Device]:
+    ) -> tuple[User, Device | None]:
         problem = password_error(password, username=username)
         if problem:
             raise validation_error(problem)
@@ -144,19 +147,23 @@ class AccountService:
         username: str,
         email: str,
         password_hash: str,
-        device_id: str,
+        device_id: str | None,
         claim_code: str | None,
         client: Client,
-    ) -> tuple[User, Device]:
+    ) -> tuple[User, Device | None]:
+        device = None
         try:
             async with self.ctx.db.write() as db:
                 await _check_available(db, username)
-                refusal = await devices.claim_refusal(
-                    db, device_id, claim_code, user_id=None, settings=self.ctx.settings
-                )
+                refusal = None
+                if device_id is not None:
+                    refusal = await devices.claim_refusal(
+                        db, device_id, claim_code, user_id=None, settings=self.ctx.settings
+                    )
                 # A wrong claim code leaves the block normally, so its counted guess is committed.
                 if refusal is None:
-                    await devices.ensure_unowned(db, device_id, None)
+                    if device_id is not None:
+                        await devices.ensure_unowned(db, device_id, None)
                     user = User(
                         id=str(uuid.uuid4()),
                         username=username,
@@ -166,8 +173,9 @@ class AccountService:
                     )
                     db.add(user)
                     await db.flush()
-                    device = devices.new_device(user, device_id, None)
-                    db.add(device)
+                    if device_id is not None:
+                        device = devices.new_device(user, device_id, None)
+                        db.add(device)
                     record(
                         db,
                         event="register",
@@ -582,6 +590,7 @@ class AccountService:
                 )
             ).all()
             credentials = await devices.credential_metadata(db, user.id)  # no secrets
+            shares = await share_listing(db, user.id)  # {given, received}
         return {
             "exportedAt": iso(utcnow()),
             "user": {
@@ -606,6 +615,7 @@ class AccountService:
                 for s in sessions
             ],
             "audit": [entry_json(a) for a in audit],
+            "shares": {"given": shares.given, "received": shares.received},
             **credentials,
         }
 
@@ -618,6 +628,9 @@ class AccountService:
             mqtt_users = await devices.mark_mqtt_logins_pending_delete(
                 db, MqttLogin.user_id == user.id
             )
+            # Its shares, given and received, go with it (foreign keys cascade); the members
+            # it shared with lose those rights at the broker too.
+            members = await account_share_members(db, user.id)
             await db.execute(delete(User).where(User.id == user.id))
             # The name is never given out again: retained MQTT messages, rights or links
             # addressed to it must not reach a newcomer.
@@ -634,3 +647,5 @@ class AccountService:
         await self.ctx.events.publish(
             AccountDeleted(user.id, user.username, device_ids, mqtt_users)
         )
+        if members:
+            await self.ctx.events.publish(RightsChanged(tuple(members)))

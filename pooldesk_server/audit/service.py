@@ -35,6 +35,17 @@ EVENTS = (
     "account_enable",
     "firmware_add",
     "firmware_update",
+    "transfer_offered",  # hand-over (docs/sharing.md), in both accounts' logs
+    "transfer_accepted",
+    "transfer_done",
+    "transfer_failed",
+    "transfer_cancelled",
+    "share_offered",  # docs/sharing.md: in the owner's and the member's logs
+    "share_accepted",
+    "share_ended",
+    "share_role_changed",
+    "setup_code_create",
+    "device_set_up_by",  # in the owner's log: {installer, deviceId}
 )
 
 

@@ -152,9 +152,8 @@ def _rules(username: str, rights: Rights) -> list[str]:
         raise BrokerRejected(f"rights of {username!r}: {error}") from None
     out = []
     for rule in rights:
-        if not rule.allow:
-            raise BrokerRejected(f"rights of {username!r}: only allow rules are supported")
-        out.append(RULE_LETTER[rule.acltype] + _field(rule.topic, "topic"))
+        letter = RULE_LETTER[rule.acltype]  # upper case: a deny rule, decided before any allow
+        out.append((letter if rule.allow else letter.upper()) + _field(rule.topic, "topic"))
     return out
 
 

@@ -33,8 +33,8 @@ import ipaddress
 import logging
 import shutil
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
-from pooldesk_server.accounts.events import AccountEvent
+from pooldesk_server.accounts.events import AccountEvent, RightsChanged
 from pooldesk_server.audit.service import record
 from pooldesk_server.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerRejected
 from pooldesk_server.broker.keyed_locks import KeyedLocks
@@ -65,7 +65,13 @@ from pooldesk_server.broker.retained import (
     remove_stray_logins,
     retained_prefix_of,
 )
-from pooldesk_server.broker.rights import AclRule, dashboard_rights, device_rights, user_prefix
+from pooldesk_server.broker.rights import (
+    AclRule,
+    Rights,
+    dashboard_rights,
+    device_rights,
+    user_prefix,
+)
 from pooldesk_server.broker.store import HashedLogin, dynsec_password_hash
 from pooldesk_server.context import AppContext, client_address, context_of
 from pooldesk_server.db import rows_changed
@@ -76,7 +82,6 @@ from pooldesk_server.devices.ids import normalize_device_id
 from pooldesk_server.devices.service import (
     issue_api_key,
     mark_mqtt_logins_pending_delete,
-    owned_device,
 )
 from pooldesk_server.http.auth import require_user
 from pooldesk_server.http.contract import BEARER, Operation
@@ -84,6 +89,8 @@ from pooldesk_server.http.errors import ApiError, not_found, unauthorized
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.settings import Settings
+from pooldesk_server.sharing import service as sharing
+from pooldesk_server.sharing.queries import REFRESH_RIGHTS, active_grants
 
 if TYPE_CHECKING:
     from pooldesk_server.recorder.recorder import Recorder
@@ -299,9 +306,10 @@ class BrokerExtension:
                 security=BEARER,
             ),
             ("/api/devices/{device_id}/credentials", "POST"): Operation(
-                "Issue (or rotate) the device's MQTT login and API key",
+                "Issue (or rotate) the device's MQTT login and API key (the owner, or an "
+                "installer during their set-up grant)",
                 api.DeviceCredentials,
-                errors=(404, 503),
+                errors=(403, 404, 503),
                 security=BEARER,
             ),
         }
@@ -564,14 +572,17 @@ class BrokerExtension:
             raise not_found("No such device: device ids look like ESP-XXXXXX")
         async with ctx.db.read() as db:
             auth = await require_user(request, db)
-            device = await owned_device(db, auth.user.id, device_id)
+            # The owner, or an installer during their set-up grant (docs/sharing.md): the login
+            # is the owner's device login either way.
+            found = await sharing.access(db, auth.user.id, device_id, ("owner", "installer"))
+            device = found.device
         backend = self._ready_backend()
-        login = device_login(auth.user.username, device.device_id, generation=new_generation())
+        login = device_login(found.owner, device.device_id, generation=new_generation())
         api_key = await self._issue(
             request,
             login,
             kind="device",
-            user_id=auth.user.id,
+            user_id=device.user_id,
             session_id=None,
             device_pk=device.id,
             device=device,
@@ -612,13 +623,25 @@ class BrokerExtension:
         backend = self._ready_backend()
         async with self._locks.hold(login.username):
             try:
-                await self._insert_pending_put(
+                password_hash = await self._insert_pending_put(
                     ctx, login, kind, user_id=user_id, session_id=session_id, device_pk=device_pk
                 )
             except IntegrityError:
                 raise not_found("This device or session no longer exists") from None
+            if kind == "session":
+                # Read after the row exists and under its lock: a share change committed from
+                # now on finds this login and re-puts it after us (`refresh_dashboard_rights`).
+                async with ctx.db.read() as db:
+                    login = replace(login, rights=await self._dashboard_rights(db, user_id))
             try:
-                await backend.put_login(login)
+                if isinstance(backend, ManagedMosquitto) and backend.rights_change_in_place:
+                    # The row's own hash: a later change of rights re-puts the same one, which
+                    # the plugin does not take for a new password (no needless disconnection).
+                    await backend.put_login(
+                        HashedLogin(login.username, login.client_id, login.rights, password_hash)
+                    )
+                else:
+                    await backend.put_login(login)
             except BrokerError as error:
                 await self._set_state(ctx, login.username, "pending_delete")
                 log.warning(
@@ -692,6 +715,61 @@ class BrokerExtension:
             await self._delete_now(ctx, name)
         return api_key
 
+    async def _dashboard_rights(self, db: Any, user_id: str) -> Rights:
+        """A dashboard login's rights: the user's own prefix and their active shares."""
+        username = await db.scalar(select(User.username).where(User.id == user_id))
+        return dashboard_rights(username, tuple(await active_grants(db, user_id)))
+
+    async def refresh_dashboard_rights(self, usernames: Sequence[str]) -> None:
+        """Give the dashboard logins of these accounts the rights their shares give now
+        (docs/sharing.md): call it after committing a change of shares (a `RightsChanged`
+        event does). Each login keeps its password; a login that lost a right has its live
+        connections cut at once. Where the broker cannot change rights without the password
+        (no login plugin), or does not answer, the logins are ended instead (pending deletion,
+        the reconcile loop finishes it): the apps fetch new credentials with the new rights."""
+        ctx = self._ctx
+        if ctx is None or not usernames:
+            return
+        async with ctx.db.read() as db:
+            rows = (
+                await db.execute(
+                    select(MqttLogin.mqtt_user, MqttLogin.client_id, MqttLogin.user_id)
+                    .join(User, User.id == MqttLogin.user_id)
+                    .where(User.username.in_(list(usernames)), MqttLogin.kind == "session")
+                    .where(MqttLogin.broker_state.in_(("synced", "pending_put")))
+                    .order_by(MqttLogin.mqtt_user)
+                )
+            ).all()
+        backend = self._backend
+        in_place = isinstance(backend, ManagedMosquitto) and backend.rights_change_in_place
+        for mqtt_user, _client_id, user_id in rows:
+            if user_id is None:
+                continue  # the account is gone: its logins are being deleted
+            async with self._locks.hold(mqtt_user):
+                async with ctx.db.read() as db:
+                    rights = await self._dashboard_rights(db, user_id)
+                    row = (
+                        await db.execute(
+                            select(MqttLogin.client_id, MqttLogin.password_hash).where(
+                                MqttLogin.mqtt_user == mqtt_user,
+                                MqttLogin.broker_state.in_(("synced", "pending_put")),
+                            )
+                        )
+                    ).first()
+                if row is None:
+                    continue  # ended meanwhile
+                if in_place and row.password_hash:
+                    assert isinstance(backend, ManagedMosquitto)
+                    try:
+                        await backend.put_login(
+                            HashedLogin(mqtt_user, row.client_id, rights, row.password_hash)
+                        )
+                        continue
+                    except BrokerError as error:
+                        log.warning("rights of %s not changed in place: %s", mqtt_user, error)
+                await self._set_state(ctx, mqtt_user, "pending_delete")
+                await self._delete_locked(ctx, mqtt_user)
+
     async def _over_session_cap(self, db: Any, user_id: str) -> tuple[str, ...]:
         """Mark the user's least recently issued app logins `pending_delete` so that at most
         `max_sessions` stay (one per signed-in app; an app whose login went fetches a new one
@@ -719,7 +797,8 @@ class BrokerExtension:
         user_id: str,
         session_id: str | None,
         device_pk: str | None,
-    ) -> None:
+    ) -> str:
+        """Write the `pending_put` row; returns the password's hash it keeps."""
         password_hash = await asyncio.to_thread(dynsec_password_hash, login.password)
         async with ctx.db.write() as db:
             db.add(
@@ -736,6 +815,7 @@ class BrokerExtension:
                     password_hash=password_hash,
                 )
             )
+        return password_hash
 
     async def _set_state(self, ctx: AppContext, mqtt_user: str, state: str) -> None:
         async with ctx.db.write() as db:
@@ -757,20 +837,42 @@ class BrokerExtension:
         ctx = self._ctx
         if ctx is None:
             return
-        if self.recorder is not None:
-            self.recorder.forget_devices()
-        prefix = retained_prefix_of(event)
-        job_id = await self._add_job(ctx, "clear_retained", prefix) if prefix else None
-        work = asyncio.create_task(
-            self._event_work(ctx, tuple(getattr(event, "mqtt_users", ())), job_id),
-            name="broker-event-work",
-        )
+        if isinstance(event, RightsChanged):
+            work = asyncio.create_task(
+                self._run_rights_jobs(ctx, event.usernames), name="broker-rights-refresh"
+            )
+        else:
+            if self.recorder is not None:
+                self.recorder.forget_devices()
+            prefix = retained_prefix_of(event)
+            job_id = await self._add_job(ctx, "clear_retained", prefix) if prefix else None
+            work = asyncio.create_task(
+                self._event_work(ctx, tuple(getattr(event, "mqtt_users", ())), job_id),
+                name="broker-event-work",
+            )
         self._background.add(work)
         work.add_done_callback(self._background.discard)
         try:
             await asyncio.wait_for(asyncio.shield(work), INLINE_BUDGET_S)
         except TimeoutError:
             log.warning("the broker is slow to answer: finishing the revocation in the background")
+
+    async def _run_rights_jobs(self, ctx: AppContext, usernames: tuple[str, ...]) -> None:
+        """Run the `refresh_rights` jobs the change wrote with its commit (docs/sharing.md);
+        what fails stays for the reconcile loop."""
+        try:
+            async with ctx.db.read() as db:
+                job_ids = list(
+                    await db.scalars(
+                        select(BrokerJob.id).where(
+                            BrokerJob.kind == REFRESH_RIGHTS, BrokerJob.target.in_(usernames)
+                        )
+                    )
+                )
+            for job_id in job_ids:
+                await self._run_job(ctx, job_id)
+        except Exception:  # the reconcile loop takes over
+            log.exception("changing the rights of %d account(s) failed", len(usernames))
 
     async def _event_work(
         self, ctx: AppContext, mqtt_users: tuple[str, ...], job_id: str | None
@@ -786,21 +888,10 @@ class BrokerExtension:
     # ---- broker jobs (persisted, retried) -------------------------------------------------
 
     async def _add_job(self, ctx: AppContext, kind: str, target: str) -> str:
-        job_id = str(uuid.uuid4())
-        now = utcnow()
+        job = BrokerJob.due_now(kind, target)
         async with ctx.db.write() as db:
-            db.add(
-                BrokerJob(
-                    id=job_id,
-                    kind=kind,
-                    target=target,
-                    created_at=now,
-                    next_attempt_at=now,
-                    attempts=0,
-                    last_error="",
-                )
-            )
-        return job_id
+            db.add(job)
+        return job.id
 
     async def _run_job(self, ctx: AppContext, job_id: str) -> bool:
         """Try one job under its lock; True when it is done (or was done meanwhile)."""
@@ -810,10 +901,14 @@ class BrokerExtension:
             if job is None:
                 return True
             try:
-                if job.kind != "clear_retained":
+                if job.kind == REFRESH_RIGHTS:
+                    await self.refresh_dashboard_rights([job.target])
+                    cleared = []
+                elif job.kind == "clear_retained":
+                    backend = self._ready_backend()
+                    cleared = await clear_retained(backend, job.target, self._strays)
+                else:
                     raise BrokerRejected(f"unknown broker job kind {job.kind!r}")
-                backend = self._ready_backend()
-                cleared = await clear_retained(backend, job.target, self._strays)
             except (BrokerError, ApiError) as error:
                 delay = min(JOB_RETRY_MAX_S, RECONCILE_EVERY_S * 2 ** min(job.attempts, 10))
                 async with ctx.db.write() as db:
@@ -830,7 +925,8 @@ class BrokerExtension:
                 return False
             async with ctx.db.write() as db:
                 await db.execute(delete(BrokerJob).where(BrokerJob.id == job_id))
-            log.info("cleared %d retained message(s) under %s", len(cleared), job.target)
+            if job.kind != REFRESH_RIGHTS:
+                log.info("cleared %d retained message(s) under %s", len(cleared), job.target)
             return True
 
     async def _run_due_jobs(self, ctx: AppContext) -> int:
@@ -1091,6 +1187,7 @@ class BrokerExtension:
                         MqttLogin.password_hash,
                         User.username,
                         Device.device_id,
+                        MqttLogin.user_id,
                     )
                     .join(User, User.id == MqttLogin.user_id)
                     .outerjoin(Device, Device.id == MqttLogin.device_id)
@@ -1099,13 +1196,14 @@ class BrokerExtension:
                 )
             ).all()
         logins = []
-        for mqtt_user, client_id, kind, password_hash, username, device_id in rows:
+        for mqtt_user, client_id, kind, password_hash, username, device_id, user_id in rows:
             if password_hash is None:  # not selected: the query asks for a hash
                 continue
-            if kind == "device" and device_id is not None:
+            if kind in ("device", "transfer") and device_id is not None:
                 rights = device_rights(username, device_id)
-            elif kind == "session":
-                rights = dashboard_rights(username)
+            elif kind == "session" and user_id is not None:
+                async with ctx.db.read() as db:
+                    rights = await self._dashboard_rights(db, user_id)
             else:
                 continue
             logins.append(HashedLogin(mqtt_user, client_id, rights, password_hash))

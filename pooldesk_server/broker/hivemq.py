@@ -17,7 +17,7 @@ description so `delete_login` can disconnect the live client.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -25,9 +25,11 @@ import httpx
 
 from pooldesk_contract import topics
 from pooldesk_server.broker.base import BrokerHealth, BrokerLogin, BrokerRejected, BrokerUnavailable
+from pooldesk_server.broker.matching import filter_within
 from pooldesk_server.broker.mosquitto import BrokerConfigError
 from pooldesk_server.broker.rights import (
     RECORDER_SHARE_GROUP,
+    AclRule,
     InvalidTopicName,
     Rights,
     check_rights,
@@ -37,16 +39,32 @@ ROLE_TAG = "pooldesk login; client id "
 RETAINED_TOPICS = tuple(f"/{name}" for name in topics.RETAINED)
 
 
+def _hivemq_rules(rights: Rights) -> Iterator[tuple[AclRule, str, bool]]:
+    """(rule, topic, shared) as HiveMQ needs them. HiveMQ delivers whatever a client may
+    subscribe to (no separate receive check), so a plain subscribe pattern wider than the
+    login's receive rights (a dashboard's `users/<u>/#`, which must not deliver `binding/#`)
+    becomes one subscribe permission per receive right inside it."""
+    share_prefix = f"$share/{RECORDER_SHARE_GROUP}/"
+    receive = [r.topic for r in rights if r.allow and r.acltype == "publishClientReceive"]
+    for rule in rights:
+        if not rule.allow or rule.acltype == "publishClientReceive":
+            continue
+        topic = rule.topic
+        if topic.startswith(share_prefix):
+            yield rule, topic[len(share_prefix) :], True
+            continue
+        inside = [t for t in receive if filter_within(t, topic)]
+        if rule.acltype != "subscribePattern" or topic in receive or not inside:
+            yield rule, topic, False
+        else:
+            for narrow in inside:
+                yield AclRule("subscribePattern", narrow), narrow, False
+
+
 def permissions_for(username: str, rights: Rights) -> list[dict[str, Any]]:
     """HiveMQ permissions equivalent to `rights` (one per topic filter)."""
     by_topic: dict[str, dict[str, Any]] = {}
-    for rule in rights:
-        if not rule.allow or rule.acltype == "publishClientReceive":
-            continue  # HiveMQ delivers what a client may subscribe to; no separate receive check
-        topic, shared = rule.topic, False
-        share_prefix = f"$share/{RECORDER_SHARE_GROUP}/"
-        if topic.startswith(share_prefix):
-            topic, shared = topic[len(share_prefix) :], True
+    for rule, topic, shared in _hivemq_rules(rights):
         entry = by_topic.setdefault(
             topic,
             {

@@ -243,6 +243,13 @@ class ManagedMosquitto:
             os.chmod(folder, stat.S_IMODE(st.st_mode) | 0o001)
             log.info("data folder %s made traversable (o+x) for user 'mosquitto'", folder)
 
+    @property
+    def rights_change_in_place(self) -> bool:
+        """Can a login's rights change without its password (the login plugin is loaded)?
+        Then `put_login` takes a `HashedLogin` (the hash kept in `mqtt_logins`) and changes
+        rights without a restart, cutting only the connections of logins that lost a right."""
+        return self._plugin is not None
+
     # ---- URLs --------------------------------------------------------------------------------
 
     @property
@@ -682,16 +689,20 @@ class ManagedMosquitto:
             raise BrokerUnavailable("the managed broker is not started")
         return self._logins
 
-    async def put_login(self, login: BrokerLogin) -> None:
+    async def put_login(self, login: BrokerLogin | HashedLogin) -> None:
         await self.put_logins([login])
 
-    async def put_logins(self, logins: Sequence[BrokerLogin]) -> None:
+    async def put_logins(self, logins: Sequence[BrokerLogin | HashedLogin]) -> None:
+        """`HashedLogin`s only with the login plugin (`rights_change_in_place`)."""
         ops = self._ops()
         if self._plugin is not None:  # the plugin applies a batch at once: no lock needed
             await self._plugin.put_logins(logins)
             return
+        plain = [login for login in logins if isinstance(login, BrokerLogin)]
+        if len(plain) != len(logins):
+            raise BrokerRejected("a login without its password needs the broker's login plugin")
         async with self._lock:
-            await ops.put_logins(logins)
+            await ops.put_logins(plain)
 
     async def delete_login(self, username: str) -> None:
         ops = self._ops()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pooldesk_server.broker.rights import Rights
+from pooldesk_server.broker.rights import AclRule, Rights
 
 Access = Literal["publish", "receive", "subscribe"]
 
@@ -58,16 +58,21 @@ def _valid_topic(topic: str, wildcards: bool) -> bool:
     return "+" not in topic and "#" not in topic
 
 
-def allowed(rights: Rights, access: Access, topic: str) -> bool:
-    """Decide one access the way Mosquitto's dynamic-security plugin does for these rights."""
+def _matches(rule: AclRule, access: Access, topic: str) -> bool:
     if access == "subscribe":
-        if not _valid_topic(topic, wildcards=True):
-            return False
-        return any(
-            r.allow and r.acltype == "subscribePattern" and filter_within(topic, r.topic)
-            for r in rights
-        )
-    if not _valid_topic(topic, wildcards=False):
-        return False
+        return rule.acltype == "subscribePattern" and filter_within(topic, rule.topic)
     acltype = "publishClientSend" if access == "publish" else "publishClientReceive"
-    return any(r.allow and r.acltype == acltype and topic_matches(r.topic, topic) for r in rights)
+    return rule.acltype == acltype and topic_matches(rule.topic, topic)
+
+
+def allowed(rights: Rights, access: Access, topic: str) -> bool:
+    """Decide one access the way Mosquitto's dynamic-security plugin does for these rights:
+    a matching deny rule wins over every allow rule (deny rules carry the higher priority).
+    A subscription is denied when it lies within a denied filter; one that merely overlaps it
+    (`users/alice/#` and `users/+/devices/+/binding/#`) is allowed, and the messages of the
+    denied topics are then refused at delivery."""
+    if not _valid_topic(topic, wildcards=access == "subscribe"):
+        return False
+    if any(not r.allow and _matches(r, access, topic) for r in rights):
+        return False
+    return any(r.allow and _matches(r, access, topic) for r in rights)

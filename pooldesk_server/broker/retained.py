@@ -22,7 +22,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from pooldesk_contract import topics
-from pooldesk_server.accounts.events import AccountDeleted, AccountEvent, DeviceUnbound
+from pooldesk_server.accounts.events import (
+    AccountDeleted,
+    AccountEvent,
+    DeviceMoved,
+    DeviceUnbound,
+)
 from pooldesk_server.broker.base import BrokerBackend, BrokerError, BrokerLogin, BrokerUnavailable
 from pooldesk_server.broker.logins import new_password
 from pooldesk_server.broker.rights import AclRule, Rights, device_prefix, user_prefix
@@ -37,7 +42,7 @@ TIMEOUT_S = 10.0
 
 def retained_prefix_of(event: AccountEvent) -> str | None:
     """The topic prefix whose retained messages must go after this event, if any."""
-    if isinstance(event, DeviceUnbound):
+    if isinstance(event, DeviceUnbound | DeviceMoved):
         return device_prefix(event.username, event.device_id)
     if isinstance(event, AccountDeleted):
         return user_prefix(event.username)

@@ -27,6 +27,9 @@ RECORDER_SUBSCRIPTION = f"$share/{RECORDER_SHARE_GROUP}/{topics.ALL_DEVICES}"
 # Topics under a device prefix (docs/mqtt.md, "Topic tree"; the table is pooldesk_contract.topics).
 DEVICE_PUBLISHES = topics.DEVICE_PUBLISHES
 DEVICE_RECEIVES = topics.DEVICE_RECEIVES
+READABLE = topics.READABLE
+BINDING_SET = f"{topics.USERS}/+/{topics.DEVICES}/+/binding/set"
+BINDING_STATE = f"{topics.USERS}/+/{topics.DEVICES}/+/binding/state"
 
 
 class InvalidTopicName(ValueError):
@@ -73,15 +76,58 @@ def device_prefix(username: str, device_id: str) -> str:
     return topics.device_prefix(topic_level(username, "username"), device_level(device_id))
 
 
-def dashboard_rights(username: str) -> Rights:
-    """A signed-in app session: reads its user's whole subtree, publishes only commands."""
-    prefix = user_prefix(username)
-    return (
-        AclRule("subscribePattern", f"{prefix}/#"),
-        AclRule("publishClientReceive", f"{prefix}/#"),
-        AclRule("publishClientSend", topics.command_topic(prefix, "+", "pump")),
-        AclRule("publishClientSend", topics.command_topic(prefix, "+", "schedule")),
-    )
+def readable(devices: str) -> Rights:
+    """Receive rights on every device topic but `binding/#`; `devices` is a device prefix or
+    a filter of them (`users/alice/devices/+`)."""
+    return tuple(AclRule("publishClientReceive", f"{devices}/{t}") for t in READABLE)
+
+
+# Device-only topics under a device prefix: a dashboard (even the owner's) may neither subscribe
+# to nor receive them, as they carry a device login (docs/sharing.md, "a new binding for a bound
+# device"). Deny rules where the back end has them; receive rights list only `READABLE` topics,
+# so a back end without deny rules (HiveMQ) withholds them too.
+DASHBOARD_DENIED = ("binding/#",)
+DENY_PRIORITY = 10  # deny rules are decided before any allow rule
+
+
+@dataclass(frozen=True)
+class SharedDevice:
+    """An active share as the member's dashboard login sees it (docs/sharing.md)."""
+
+    owner: str  # the owner's username
+    device_id: str | None  # None: every device of the owner, current and future
+    role: Literal["operator", "viewer"]
+
+
+def _grant(prefix: str, device: str | None, publish: bool) -> list[AclRule]:
+    """Read all readable topics under `prefix/devices/<device>` (any device of `prefix` for
+    `None`), and with `publish` send the two commands."""
+    devices = f"{prefix}/devices/{device or '+'}"
+    read = f"{prefix}/#" if device is None else f"{devices}/#"
+    rules = [AclRule("subscribePattern", read), *readable(devices)]
+    if publish:
+        rules.append(
+            AclRule("publishClientSend", topics.command_topic(prefix, device or "+", "pump"))
+        )
+        rules.append(
+            AclRule("publishClientSend", topics.command_topic(prefix, device or "+", "schedule"))
+        )
+    return rules
+
+
+def dashboard_rights(username: str, shared: tuple[SharedDevice, ...] = ()) -> Rights:
+    """A signed-in app session: reads its user's devices and the devices shared with it,
+    publishes only commands (not as a viewer), never touches device-only topics."""
+    rules = [
+        AclRule(acltype, f"users/+/devices/+/{topic}", allow=False, priority=DENY_PRIORITY)
+        for topic in DASHBOARD_DENIED
+        for acltype in ("subscribePattern", "publishClientReceive")
+    ]
+    rules += _grant(user_prefix(username), None, publish=True)
+    for share in shared:
+        device = "+" if share.device_id is None else device_level(share.device_id)
+        rules += _grant(user_prefix(share.owner), device, publish=share.role == "operator")
+    return tuple(rules)
 
 
 def device_rights(username: str, device_id: str) -> Rights:
@@ -95,10 +141,18 @@ def device_rights(username: str, device_id: str) -> Rights:
 
 
 def recorder_rights() -> Rights:
-    """The backend's recorder: one shared subscription over every device, read-only."""
+    """The backend's recorder: one shared subscription over every device, read-only, never
+    `binding/#`."""
+    return (AclRule("subscribePattern", RECORDER_SUBSCRIPTION), *readable("users/+/devices/+"))
+
+
+def mover_rights() -> Rights:
+    """The backend's hand-over service login (docs/sharing.md): gives any device its new binding
+    and hears every device's answer, nothing else."""
     return (
-        AclRule("subscribePattern", RECORDER_SUBSCRIPTION),
-        AclRule("publishClientReceive", topics.ALL_DEVICES),
+        AclRule("publishClientSend", BINDING_SET),
+        AclRule("subscribePattern", BINDING_STATE),
+        AclRule("publishClientReceive", BINDING_STATE),
     )
 
 

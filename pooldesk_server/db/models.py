@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pooldesk_server.db.types import BigId, UTCDateTime
+from pooldesk_server.db.types import BigId, UTCDateTime, utcnow
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -218,6 +219,20 @@ class BrokerJob(Base):
     attempts: Mapped[int] = mapped_column(Integer(), default=0)
     last_error: Mapped[str] = mapped_column(Text(), default="")
 
+    @classmethod
+    def due_now(cls, kind: str, target: str) -> BrokerJob:
+        """A new job, to be tried at once."""
+        now = utcnow()
+        return cls(
+            id=str(uuid.uuid4()),
+            kind=kind,
+            target=target,
+            created_at=now,
+            next_attempt_at=now,
+            attempts=0,
+            last_error="",
+        )
+
 
 class OperatorRequest(Base):
     """Work an operator command (`pooldesk-backend users disable`, `sessions revoke`) leaves
@@ -269,3 +284,80 @@ class FirmwareUpdate(Base):
     reason: Mapped[str | None] = mapped_column(String(256), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Transfer(Base):
+    """A device handed over to another account (docs/sharing.md, "Hand-over");
+    pooldesk_server/transfers/. `new_login` is the device login issued under the new owner's
+    prefix once the new owner accepted (its row in `mqtt_logins` has kind `transfer` until the
+    device confirmed it); `delivered_at` is when its binding went out on `P/binding/set`."""
+
+    __tablename__ = "transfers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_pk: Mapped[str] = mapped_column(
+        String(36), ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
+    from_user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    to_user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    history: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    new_login: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Share(Base):
+    """An owner's grant of a role on one device, or on all their devices (`device_pk` null),
+    to another account (docs/sharing.md). Pending until the member accepts."""
+
+    __tablename__ = "shares"
+    __table_args__ = (Index("ix_shares_member_id_status", "member_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"))
+    device_pk: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("devices.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SetupCode(Base):
+    """A one-time code an owner gives an installer (docs/sharing.md "Set-up codes"); only its
+    SHA-256 is stored."""
+
+    __tablename__ = "setup_codes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SetupGrant(Base):
+    """An installer's short access to the device they just set up for its owner."""
+
+    __tablename__ = "setup_grants"
+
+    device_pk: Mapped[str] = mapped_column(
+        String(36), ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    installer_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
-from pooldesk_server.accounts.events import DeviceUnbound
+from pooldesk_server.accounts.events import DeviceUnbound, RightsChanged
 from pooldesk_server.audit.service import record
 from pooldesk_server.context import client_address, context_of
 from pooldesk_server.devices import service
@@ -20,6 +20,9 @@ from pooldesk_server.http.contract import BEARER, Operation
 from pooldesk_server.http.errors import conflict, not_found
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
+from pooldesk_server.sharing import queries as sharing_queries
+from pooldesk_server.sharing import service as sharing
+from pooldesk_server.sharing import setup_codes
 
 
 def _path_device_id(request: Request) -> str:
@@ -30,15 +33,28 @@ def _path_device_id(request: Request) -> str:
 
 
 async def list_devices(request: Request) -> Response:
+    """The caller's own devices, then the devices shared with them (docs/sharing.md)."""
     auth = await require_user(request, cached=True)
     ctx = context_of(request)
     owned = await service.device_rows_of(ctx.db, auth.user.id)
     listed: list[api.ListedDevice] = []
-    if owned:
-        async with ctx.db.read() as db:
-            for d in owned:  # docs/updates.md
-                listed.append(service.listed_device(d, await firmware_json(db, d)))
+    async with ctx.db.read() as db:
+        shared = await sharing_queries.shared_devices(db, auth.user.id)
+        mine = [(d, auth.user.username, "owner") for d in owned]
+        for d, owner, role in mine + [(a.device, a.owner, a.role) for a in shared]:
+            firmware = await firmware_json(db, d)  # docs/updates.md
+            listed.append(service.listed_device(d, firmware, owner, role))
     return answer(api.Devices(devices=listed))
+
+
+async def get_device(request: Request) -> Response:
+    device_id = _path_device_id(request)
+    async with context_of(request).db.read() as db:
+        auth = await require_user(request, db)
+        found = await sharing.access(db, auth.user.id, device_id, sharing.ANYONE)
+        firmware = await firmware_json(db, found.device)
+    device = service.listed_device(found.device, firmware, found.owner, found.role)
+    return answer(api.ListedDeviceAnswer(device=device))
 
 
 async def add_device(request: Request) -> Response:
@@ -48,6 +64,8 @@ async def add_device(request: Request) -> Response:
     device_id = check_device_id(body.device_id)
     name = service.check_name(body.name) if body.name is not None else None
     claim_code = body.claim_code
+    if body.setup_code is not None:
+        return await _add_for_owner(request, device_id, name, claim_code, body.setup_code)
     try:
         async with ctx.db.write() as db:
             # Counted first (and serialising this user's adds): 429 past the allowance.
@@ -89,7 +107,37 @@ async def add_device(request: Request) -> Response:
     if refusal is not None:
         raise refusal
     ctx.session_cache.forget_user(auth.user.id)  # its first device may be this one now
-    return answer(api.DeviceAnswer(device=service.device_json(device)), 201)
+    return answer(
+        api.DeviceAnswer(device=service.device_json(device, auth.user.username, "owner")), 201
+    )
+
+
+async def _add_for_owner(
+    request: Request, device_id: str, name: str | None, claim_code: str | None, setup_code: str
+) -> Response:
+    """An installer adds the device to the owner of the set-up code (docs/sharing.md)."""
+    auth = await require_user(request)
+    ctx = context_of(request)
+    try:
+        async with ctx.db.write() as db:
+            added = await setup_codes.add_device(
+                db,
+                auth.user,
+                device_id,
+                name,
+                claim_code,
+                setup_code,
+                ctx.settings,
+                client_address(request),
+            )
+    except IntegrityError:
+        raise conflict(f"Device {device_id} is already registered to another account") from None
+    if added.refusal is not None:
+        raise added.refusal
+    assert added.device is not None
+    ctx.session_cache.forget_user(added.device.user_id)  # the owner's first device may change
+    device = service.device_json(added.device, added.owner, "installer")
+    return answer(api.DeviceAnswer(device=device), 201)
 
 
 async def rename_device(request: Request) -> Response:
@@ -118,6 +166,7 @@ async def remove_device(request: Request) -> Response:
     device_id = _path_device_id(request)
     async with ctx.db.write() as db:
         device = await service.owned_device(db, auth.user.id, device_id)
+        members = await sharing.delete_device_shares(db, device)
         mqtt_users = await service.unbind(db, device)
         record(
             db,
@@ -128,6 +177,8 @@ async def remove_device(request: Request) -> Response:
             deviceId=device_id,
         )
     await ctx.events.publish(DeviceUnbound(auth.user.id, auth.user.username, device_id, mqtt_users))
+    if members:
+        await ctx.events.publish(RightsChanged(tuple(members)))
     return answer(api.Message(message=f"Device {device_id} removed from your account"))
 
 
@@ -150,9 +201,18 @@ async def new_api_key(request: Request) -> Response:
 
 
 operations: dict[tuple[str, str], Operation] = {
-    ("/api/devices", "GET"): Operation("Your devices", api.Devices, security=BEARER),
+    ("/api/devices", "GET"): Operation(
+        "Your devices, then those shared with you (with owner and role)",
+        api.Devices,
+        security=BEARER,
+    ),
+    ("/api/devices/{device_id}", "GET"): Operation(
+        "One device you own, is shared with you, or you are setting up (with owner and role)",
+        api.ListedDeviceAnswer,
+        security=BEARER,
+    ),
     ("/api/devices", "POST"): Operation(
-        "Add a device",
+        "Add a device (with setupCode: an installer adds it to the code's owner)",
         api.DeviceAnswer,
         status=201,
         body=api.AddDeviceRequest,
@@ -160,21 +220,32 @@ operations: dict[tuple[str, str], Operation] = {
         security=BEARER,
     ),
     ("/api/devices/{device_id}", "PATCH"): Operation(
-        "Rename a device", api.DeviceAnswer, body=api.RenameDeviceRequest, security=BEARER
+        "Rename a device (owner only)",
+        api.DeviceAnswer,
+        body=api.RenameDeviceRequest,
+        errors=(403,),
+        security=BEARER,
     ),
     ("/api/devices/{device_id}", "DELETE"): Operation(
-        "Unbind a device (its history goes too)", api.Message, security=BEARER
+        "Unbind a device (its history and shares go too; owner only)",
+        api.Message,
+        errors=(403,),
+        security=BEARER,
     ),
     ("/api/devices/{device_id}/api-key", "POST"): Operation(
         "Issue a new API key for the device (the old one stops working); shown once",
         api.ApiKey,
         status=201,
+        errors=(403,),
         security=BEARER,
     ),
 }
 
 routes = [
     route("/api/devices", {"GET": list_devices, "POST": add_device}),
-    route("/api/devices/{device_id}", {"PATCH": rename_device, "DELETE": remove_device}),
+    route(
+        "/api/devices/{device_id}",
+        {"GET": get_device, "PATCH": rename_device, "DELETE": remove_device},
+    ),
     route("/api/devices/{device_id}/api-key", {"POST": new_api_key}),
 ]

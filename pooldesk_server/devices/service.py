@@ -16,9 +16,10 @@ from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices.ids import normalize_claim_code, topic_prefix
-from pooldesk_server.http.errors import ApiError, conflict, forbidden, not_found, validation_error
+from pooldesk_server.http.errors import ApiError, conflict, forbidden, validation_error
 from pooldesk_server.security.secrets_hashing import digest, new_api_key, same_digest
 from pooldesk_server.settings import Settings
+from pooldesk_server.sharing import service as sharing
 from pooldesk_server.timefmt import iso
 
 MAX_NAME = 64
@@ -33,9 +34,12 @@ def check_name(name: str) -> str:
     return name
 
 
-def device_json(device: Any) -> api.Device:
-    """A Device, or a row of its columns (`device_rows_of`)."""
+def device_json(device: Any, owner: str | None = None, role: str | None = None) -> api.Device:
+    """A Device, or a row of its columns (`device_rows_of`); with `owner`/`role` where own and
+    shared devices meet (docs/sharing.md)."""
     return api.Device(
+        owner=msgspec.UNSET if owner is None else owner,
+        role=msgspec.UNSET if role is None else api.device_role(role),
         device_id=device.device_id,
         name=device.name,
         type=device.device_type,
@@ -46,9 +50,12 @@ def device_json(device: Any) -> api.Device:
     )
 
 
-def listed_device(device: Any, firmware: api.Firmware) -> api.ListedDevice:
+def listed_device(
+    device: Any, firmware: api.Firmware, owner: str | None = None, role: str | None = None
+) -> api.ListedDevice:
     """`device_json` with the device's firmware, as GET /api/devices lists it."""
-    return api.ListedDevice(**msgspec.structs.asdict(device_json(device)), firmware=firmware)
+    fields = msgspec.structs.asdict(device_json(device, owner, role))
+    return api.ListedDevice(**fields, firmware=firmware)
 
 
 WRONG_CLAIM_CODE = "wrong_claim_code"
@@ -180,14 +187,11 @@ async def first_device_id(db: AsyncSession, user_id: str) -> str | None:
 
 
 async def owned_device(db: AsyncSession, user_id: str, device_id: str) -> Device:
-    """The user's device, or 404 (also for other people's devices: their existence is
-    not the caller's business)."""
-    device = await db.scalar(
-        select(Device).where(Device.device_id == device_id, Device.user_id == user_id)
-    )
-    if device is None:
-        raise not_found(f"Device {device_id} is not on your account")
-    return device
+    """The user's own device for an owner-only action: 404 `Device D not found` without access
+    (other people's devices: their existence is not the caller's business), 403 for an account
+    the device is shared with (docs/sharing.md)."""
+    found = await sharing.access(db, user_id, device_id, sharing.OWNER_ONLY)
+    return found.device
 
 
 async def mark_mqtt_logins_pending_delete(db: AsyncSession, *conditions: Any) -> tuple[str, ...]:

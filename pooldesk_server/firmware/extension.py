@@ -70,11 +70,11 @@ class FirmwareExtension:
         ]
         self.openapi: dict[tuple[str, str], Operation] = {
             ("/api/devices/{device_id}/firmware-update", "POST"): Operation(
-                "Update the device's firmware (default: the newest release)",
+                "Update the device's firmware (default: the newest release; owner only)",
                 api.UpdateStarted,
                 status=202,
                 body=api.FirmwareUpdateRequest,
-                errors=(409,),
+                errors=(403, 409),
                 security=BEARER,
             ),
             ("/api/firmware-update", "POST"): Operation(

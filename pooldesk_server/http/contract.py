@@ -23,6 +23,8 @@ PATH_PARAMETER = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
 PATH_PARAMETER_DOCS = {
     "device_id": ("A device id, ESP- and 6 hex digits (any case)", "ESP-A1B2C3"),
     "session_id": ("A session id, as GET /api/auth/sessions lists them", None),
+    "share_id": ("A share id, as GET /api/shares lists them", None),
+    "code_id": ("A set-up code id, as GET /api/setup-codes lists them", None),
 }
 
 

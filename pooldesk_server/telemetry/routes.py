@@ -1,5 +1,5 @@
 """POST /api/event and GET /api/history: a device API key reaches only its device, a user's
-access token only that user's devices."""
+access token that user's devices and those shared with them (by role, docs/sharing.md)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,15 @@ from pooldesk_server.context import context_of
 from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device
 from pooldesk_server.devices.ids import check_device_id
-from pooldesk_server.devices.service import owned_device
 from pooldesk_server.http.auth import DeviceAuth, UserAuth, require_user_or_device
 from pooldesk_server.http.body import parse_body, read_json_object
 from pooldesk_server.http.contract import BEARER_OR_KEY, TIME_QUERY, Operation, Query
-from pooldesk_server.http.errors import forbidden, not_found, validation_error
+from pooldesk_server.http.errors import forbidden, validation_error
 from pooldesk_server.http.query import int_param
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
+from pooldesk_server.sharing import service as sharing
+from pooldesk_server.sharing.queries import Role
 from pooldesk_server.telemetry import service
 from pooldesk_server.timefmt import parse_iso
 
@@ -33,16 +34,21 @@ MAX_HISTORY_PAGE = 1000
 
 
 async def _device_for(
-    db: AsyncSession, auth: UserAuth | DeviceAuth, raw_device_id: str | None
+    db: AsyncSession,
+    auth: UserAuth | DeviceAuth,
+    raw_device_id: str | None,
+    roles: tuple[Role, ...] = sharing.MEMBERS,
 ) -> Device | None:
-    """The device the call is about; None means every device of the signed-in user."""
+    """The device the call is about; None means every device of the signed-in user. A user
+    reaches their own devices and those shared with them in one of `roles`."""
     if isinstance(auth, DeviceAuth):
         if raw_device_id is not None and check_device_id(raw_device_id) != auth.device.device_id:
             raise forbidden("This API key belongs to another device")
         return auth.device
     if raw_device_id is None:
         return None
-    return await owned_device(db, auth.user.id, check_device_id(raw_device_id))
+    found = await sharing.access(db, auth.user.id, check_device_id(raw_device_id), roles)
+    return found.device
 
 
 def _check_type(value: str) -> str:
@@ -71,7 +77,7 @@ async def post_event(request: Request) -> Response:
                 "ts must be an ISO-8601 time with a zone, e.g. 2026-01-31T12:00:00Z"
             )
     async with ctx.db.read() as db:
-        device = await _device_for(db, auth, raw_device_id)
+        device = await _device_for(db, auth, raw_device_id, sharing.CONTROLLERS)
     assert device is not None
     async with ctx.db.write() as db:
         event = await service.add_event(db, device, event_type, data, ts)
@@ -105,7 +111,8 @@ async def get_history(request: Request) -> Response:
 async def _history_device_pk(
     db: Database, auth: UserAuth | DeviceAuth, raw_device_id: str | None
 ) -> str | None:
-    """The device the history is about; None means every device of the signed-in user."""
+    """The device the history is about; None means every device of the signed-in user (own
+    devices only; shared ones are asked for by id)."""
     if isinstance(auth, DeviceAuth):
         if raw_device_id is not None and check_device_id(raw_device_id) != auth.device.device_id:
             raise forbidden("This API key belongs to another device")
@@ -114,9 +121,12 @@ async def _history_device_pk(
         return None
     device_id = check_device_id(raw_device_id)
     rows = await db.fetch(_OWNED_DEVICE_PK, {"did": device_id, "uid": auth.user.id})
-    if not rows:
-        raise not_found(f"Device {device_id} is not on your account")
-    return rows[0].id
+    if rows:
+        return rows[0].id
+    # Not the caller's own: shared with them (any role), else 404 (docs/sharing.md).
+    async with db.read() as session:
+        found = await sharing.access(session, auth.user.id, device_id, sharing.MEMBERS)
+    return found.device.id
 
 
 _OWNED_DEVICE_PK = select(Device.id).where(

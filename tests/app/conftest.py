@@ -9,7 +9,7 @@ import keyring
 import pytest
 
 from pooldesk.demo.memory_keyring import MemoryKeyring
-from tests.app.helpers import BackendProcess
+from tests.support.backend import BackendProcess
 
 
 @pytest.fixture(autouse=True)

@@ -3,33 +3,22 @@ client that behaves like a pool controller (docs/mqtt.md)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.ports import free_port, wait_for_port
-
-
-async def wait_until(predicate: Callable[[], object], within: float = 10.0, what: str = "") -> None:
-    """Poll on the running loop (so Qt and MQTT keep working) until predicate() is truthy."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what or predicate}")
-        await asyncio.sleep(0.02)
+from tests.support.processes import die_with_parent
 
 
 def now_iso() -> str:
@@ -80,7 +69,10 @@ class Mosquitto:
     def start(self) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         self.proc = subprocess.Popen(
-            [exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [exe, "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
         )
         wait_for_port(self.port)
         for port in (getattr(self, "ws_port", 0), getattr(self, "tls_port", 0)):
@@ -163,6 +155,7 @@ class FakeController:
         username: str | None = None,
         password: str | None = None,
         keepalive: int = 5,
+        client_id: str | None = None,
     ) -> None:
         self.prefix = prefix  # users/<u>/devices/<id>
         self.respond = True
@@ -170,7 +163,9 @@ class FakeController:
         self.commands: list[dict] = []
         self._connected = threading.Event()
         self.client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"sim-{prefix[-10:]}", protocol=paho.MQTTv5
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"sim-{prefix[-10:]}",
+            protocol=paho.MQTTv5,
         )
         if username:
             self.client.username_pw_set(username, password)
@@ -270,70 +265,20 @@ class FakeController:
         self.client.loop_stop()
 
 
-class BackendProcess:
-    """The real backend (`python -m pooldesk_server.cli serve`) on a free loopback port."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.extra_env = env or {}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.data_dir = data_dir
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir / "backend.log"
-
-    def start(self) -> None:
-        import sys
-
-        env = {
-            **os.environ,
-            "JWT_SECRET": "test-secret-" + "x" * 40,
-            "POOLDESK_ENV_FILE": "/nonexistent",
-            # One server serves the whole app suite, and every test registers from 127.0.0.1.
-            "POOLDESK_REGISTER_ATTEMPTS_PER_ADDRESS": "100000",
-            **self.extra_env,
-        }
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pooldesk_server.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-                "--log-level",
-                "warning",
-            ],
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=Path(__file__).resolve().parents[2],
-            start_new_session=True,  # its managed Mosquitto joins this group: stop() ends both
-        )
-        try:
-            wait_for_port(self.port, timeout=30)
-        except TimeoutError:
-            self.stop()
-            raise RuntimeError(
-                "the backend did not start:\n" + self.log.read_text()[-2000:]
-            ) from None
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        group = self.proc.pid  # the session leader's pid is the group id
-        self.proc.terminate()  # the backend stops its managed broker on the way out
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)  # anything of this group still running
-        self.proc = None
+async def issued_device_login(client, device_id: str) -> dict:
+    """FakeController arguments from the device login the backend issues
+    (`POST /api/devices/{id}/credentials`): its broker port, topic prefix, user, password and client
+    id, so the managed broker's rights apply to the stand-in as to the firmware."""
+    issued = await client.device_credentials(device_id)
+    port = urlsplit(issued["brokerUrl"]).port
+    assert port is not None, issued["brokerUrl"]
+    return {
+        "port": port,
+        "prefix": issued["topicPrefix"],
+        "username": issued["mqttUser"],
+        "password": issued["mqttPassword"],
+        "client_id": issued["clientId"],
+    }
 
 
 _counter = 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.backend.test_cli import clean_env
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import die_with_parent
 
 
 @dataclass
@@ -57,6 +58,7 @@ def running_serve(database_url: str, tmp_path: Path, **env: str) -> Iterator[Ser
         stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=die_with_parent(),
     )
     try:
         wait_for_port(port, timeout=30)

@@ -18,8 +18,8 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.app.helpers import BackendProcess
 from tests.backend.postgres import Cluster, PostgresUnavailable
+from tests.support.backend import BackendProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-" + "x" * 40

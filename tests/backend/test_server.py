@@ -15,6 +15,7 @@ import pytest
 
 from tests.backend.test_cli import clean_env
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import die_with_parent
 
 
 @dataclass
@@ -62,6 +63,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=die_with_parent(),
     )
     try:
         wait_for_port(port, timeout=30)

@@ -20,6 +20,7 @@ from bumble.transport.common import AsyncPipeSink
 from pooldesk.ble.bumble_backend import BumbleClient
 from pooldesk.ble.central import shared_central
 from pooldesk.ble.radio import get_virtual_link
+from tests.support.waiting import wait_until
 
 SLOW_SERVICE = "7a3e0001-51c2-4e27-9f0b-6a1d2c3b4a59"
 SLOW_VALUE = "7a3e0002-51c2-4e27-9f0b-6a1d2c3b4a59"
@@ -116,8 +117,8 @@ async def test_a_cancelled_connect_stops_its_scan_and_leaves_the_radio_usable(sl
     central = await shared_central()
     absent = BleakClient("C0:DE:00:00:00:77", backend=BumbleClient, timeout=30)
     connect = asyncio.create_task(absent.connect())
-    await asyncio.sleep(0.1)
-    assert central.device.is_scanning  # looking for the absent device
+    # looking for the absent device
+    await wait_until(lambda: central.device.is_scanning, within=5, what="the scan")
     connect.cancel()
     with pytest.raises(asyncio.CancelledError):
         await connect

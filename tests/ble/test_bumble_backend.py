@@ -24,6 +24,7 @@ from tests.ble.echo_app import (
     SERVICE_UUID,
     EchoApp,
 )
+from tests.support.waiting import assert_nothing_arrives, wait_until
 
 POOL_A = ("C0:DE:00:A1:B2:C3", "ESP-A1B2C3")
 POOL_B = ("C0:DE:00:D4:E5:F6", "ESP-D4E5F6")
@@ -61,8 +62,7 @@ async def test_service_filter_and_detection_callback(farm):
         heard.append(device.address)
 
     async with BleakScanner(on_advertisement, service_uuids=[SERVICE_UUID], backend=BumbleScanner):
-        await asyncio.sleep(0.15)
-    assert POOL_A[0] in heard
+        await wait_until(lambda: POOL_A[0] in heard, within=5, what="an advertisement")
 
     other = await BleakScanner.discover(
         0.15, service_uuids=["0000180d-0000-1000-8000-00805f9b34fb"], backend=BumbleScanner
@@ -108,7 +108,9 @@ async def test_find_by_name_then_full_gatt_session(farm):
             await two_arrived.wait()
         await client.stop_notify(EVENTS_UUID)
         await client.write_gatt_char(COMMAND_UUID, b"three", response=True)
-        await asyncio.sleep(0.05)
+        await wait_until(lambda: len(app.received) == 3, within=5, what="the third write")
+        # the echo of "three" would follow at once: its absence is the claim, watched for a window
+        await assert_nothing_arrives(lambda: len(notifications) > 2, 0.3, "a notification")
 
     assert notifications == [b"echo:one", b"echo:two"]  # nothing after stop_notify
     assert app.received == [b"one", b"two", b"three"]
@@ -119,7 +121,7 @@ async def test_connect_by_address_string(farm):
     app, _ = await start_echo(farm, POOL_B)
     async with BleakClient(POOL_B[0], backend=BumbleClient, timeout=3) as client:
         await client.write_gatt_char(COMMAND_UUID, b"hi", response=True)
-    await asyncio.sleep(0.02)
+    await wait_until(lambda: app.received, within=5, what="the write at the peripheral")
     assert app.received == [b"hi"]
 
 
@@ -143,7 +145,7 @@ async def test_default_characteristic_buffer_cuts_long_writes_like_the_esp32(far
     app, _ = await start_echo(farm, POOL_A)
     async with BleakClient(POOL_A[0], backend=BumbleClient) as client:
         await client.write_gatt_char(COMMAND_UUID, b"0123456789abcdefghijKLMNOP", response=True)
-        await asyncio.sleep(0.05)
+        await wait_until(lambda: app.received, within=5, what="the write at the peripheral")
     # a value buffer keeps MicroPython's 20 bytes unless gatts_set_buffer made it larger
     assert app.received == [b"0123456789abcdefghij"]
 
@@ -181,8 +183,7 @@ async def test_peer_disconnect_fires_callback_and_fails_later_operations(farm):
     # The device advertises again and accepts a new connection.
     async with BleakClient(POOL_A[0], backend=BumbleClient) as again:
         await again.write_gatt_char(COMMAND_UUID, b"back", response=True)
-    await asyncio.sleep(0.02)
-    assert app.connections == 2
+    await wait_until(lambda: app.connections == 2, within=5, what="the second connection")
 
 
 async def test_absent_address_is_not_found_within_the_timeout(virtual_radio):

@@ -11,6 +11,7 @@ from pooldesk.ble.scan import scan_for_controllers
 from pooldesk.provisioning import Binding, ProvisioningClient, WrongClaimCode
 from pooldesk_firmware.sim import hostenv
 from pooldesk_firmware.sim.runner import start_devices
+from tests.support.waiting import wait_until
 
 hostenv.install()
 
@@ -71,8 +72,7 @@ async def test_everything_closes_cleanly(tmp_path, virtual_radio):
     from pooldesk.ble.central import close_shared_central
 
     await close_shared_central()
-    await asyncio.sleep(0.05)
-    assert get_virtual_link().controllers == set()
+    await wait_until(lambda: get_virtual_link().controllers == set(), 5, "the controller gone")
     others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     assert others == []
     live_timers = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from pooldesk.ble.radio import ENV_VAR, Radio, get_virtual_link, radio_from_sett
 from pooldesk_firmware.sim.blectx import PERIPHERAL, open_peripheral
 from tests.ble.echo_app import COMMAND_UUID, SERVICE_UUID, EchoApp
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ async def test_central_on_a_transport_scans_and_connects(
     assert found["C0:DE:00:A1:B2:C3"][1].local_name == "ESP-A1B2C3"
     async with BleakClient("C0:DE:00:A1:B2:C3", backend=BumbleClient) as client:
         await client.write_gatt_char(COMMAND_UUID, b"over hci", response=True)
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: app.received, within=5, what="the write at the peripheral")
     assert app.received == [b"over hci"]
 
 
@@ -86,7 +87,7 @@ async def test_simulated_controller_on_a_transport_is_found_and_serves_gatt(farm
         assert device.address == "C0:DE:00:A1:B2:C3"
         async with BleakClient(device, backend=BumbleClient) as client:
             await client.write_gatt_char(COMMAND_UUID, b"via dongle", response=True)
-        await asyncio.sleep(0.05)
+        await wait_until(lambda: app.received, within=5, what="the write at the peripheral")
         assert app.received == [b"via dongle"]
     finally:
         task.cancel()

@@ -14,6 +14,7 @@ from pooldesk_server.broker.managed import find_dynsec_plugin
 from pooldesk_server.broker.mosquitto import BrokerConfigError, ExternalMosquitto
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import die_with_parent
 
 ADMIN_PASSWORD = "admin-secret-for-tests"
 
@@ -34,7 +35,9 @@ def stock_mosquitto(tmp_path: Path):
         f"listener {port} 127.0.0.1\nallow_anonymous false\nuser root\n"
         f"plugin {find_dynsec_plugin()}\nplugin_opt_config_file {store}\n"
     )
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL, preexec_fn=die_with_parent()
+    )
     try:
         wait_for_port(port)
         yield port

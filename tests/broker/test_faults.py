@@ -22,6 +22,7 @@ from pooldesk_server.broker.managed import ManagedMosquitto
 from pooldesk_server.db.models import BrokerJob
 from tests.broker.app_support import PASSWORD, Backend, app_settings, open_backend, probe_for
 from tests.broker.probe import Probe
+from tests.support.waiting import wait_until
 
 PREFIX = "users/alice/devices/esp-a00001"
 
@@ -62,14 +63,6 @@ async def _device_status(backend: Backend, auth: dict, device_id: str = "ESP-A00
     assert answer.status_code == 200, answer.text
     (device,) = [d for d in answer.json()["devices"] if d["deviceId"] == device_id]
     return device["status"]
-
-
-async def _until(predicate, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_a_failed_device_reissue_on_a_paused_broker_keeps_the_working_login(quick):
@@ -115,7 +108,7 @@ async def test_a_deleted_device_login_shows_the_device_offline(quick):
         async def online() -> bool:
             return await _device_status(quick, auth) == "online"
 
-        await _until(online)
+        await wait_until(online)
         rotated = await quick.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
         assert rotated.status_code == 200
         assert await device.wait_disconnected()  # cut by the broker, which sends no will then
@@ -142,7 +135,7 @@ async def _killed_and_restarted(broker: ManagedMosquitto) -> None:
     async def restarted() -> bool:
         return broker.restarts > restarts and broker.pid not in (None, old)
 
-    await _until(restarted, within=15)
+    await wait_until(restarted, within=15)
 
 
 async def test_a_retained_alert_survives_a_broker_crash_a_second_later(quick):
@@ -162,7 +155,7 @@ async def test_a_retained_alert_survives_a_broker_crash_a_second_later(quick):
     async def saved() -> bool:  # the broker promises a save within a second
         return store.exists() and store.stat().st_mtime > acknowledged
 
-    await _until(saved, within=3)
+    await wait_until(saved, within=3)
     await _killed_and_restarted(quick.broker)
     watcher = probe_for(await quick.mqtt_credentials(auth))
     try:
@@ -187,14 +180,14 @@ async def test_a_device_gone_during_a_broker_crash_is_not_shown_online(quick):
         async def online() -> bool:
             return await _device_status(quick, auth) == "online"
 
-        await _until(online)
+        await wait_until(online)
         store = quick.broker.saved_state
         seen = time.time()
 
         async def saved() -> bool:  # its `online` is in the broker's saved store
             return store.exists() and store.stat().st_mtime > seen
 
-        await _until(saved, within=3)
+        await wait_until(saved, within=3)
         # The broker crashes; the device dies with it and never comes back (no will is sent).
         await _killed_and_restarted(quick.broker)
     finally:
@@ -203,7 +196,7 @@ async def test_a_device_gone_during_a_broker_crash_is_not_shown_online(quick):
     async def offline() -> bool:
         return await _device_status(quick, auth) == "offline"
 
-    await _until(offline)
+    await wait_until(offline)
     watcher = probe_for(await quick.mqtt_credentials(auth))
     try:
         assert await watcher.connect() == 0
@@ -213,7 +206,7 @@ async def test_a_device_gone_during_a_broker_crash_is_not_shown_online(quick):
             got = watcher.got(f"{PREFIX}/status")
             return bool(got) and got[-1].payload == b"offline"
 
-        await _until(retained_offline)  # what a dashboard that connects now is told
+        await wait_until(retained_offline)  # what a dashboard that connects now is told
     finally:
         watcher.close()
     await asyncio.sleep(0)
@@ -269,7 +262,7 @@ async def _retained_topics(quick: Backend, topic_filter: str) -> list[str]:
         async def sentinel_seen() -> bool:
             return any(m.payload == b"sentinel" for m in probe.got(sentinel))
 
-        await _until(sentinel_seen, within=5)
+        await wait_until(sentinel_seen, within=5)
         return sorted({m.topic for m in probe.messages if m.retain and m.payload})
     finally:
         probe.close()
@@ -303,12 +296,12 @@ async def test_account_deletion_on_a_paused_broker_answers_at_once_and_finishes_
         logins = await quick.broker.list_logins()
         return logins == {"recorder-main"} and await quick.rows() == {}
 
-    await _until(all_done, within=20)
+    await wait_until(all_done, within=20)
 
     async def retained_cleared() -> bool:
         return await _retained_topics(quick, "users/alice/#") == []
 
-    await _until(retained_cleared, within=20)
+    await wait_until(retained_cleared, within=20)
     async with quick.extension._ctx.db.read() as db:
         assert (await db.scalars(select(BrokerJob))).all() == []
 

@@ -55,7 +55,12 @@ async def test_logins_get_exact_rights_on_the_cluster(cloud):
     assert fake.can_connect(device.username, device.password)
     assert not fake.can_connect(device.username, alice.password)
 
-    assert fake.can_subscribe(alice.username, "users/alice/#")
+    # HiveMQ delivers what may be subscribed: a dashboard subscribes per topic (as the app
+    # does), never to binding/#, which carries a device password.
+    assert fake.can_subscribe(alice.username, "users/alice/devices/+/pump/state")
+    assert fake.can_subscribe(alice.username, f"{A1}/alert/+")
+    assert not fake.can_subscribe(alice.username, f"{A1}/binding/set")
+    assert not fake.can_subscribe(alice.username, "users/alice/#")
     assert fake.can_publish(alice.username, f"{A1}/pump/set")
     assert not fake.can_publish(
         alice.username, f"{A1}/pump/set", retain=True
@@ -72,6 +77,8 @@ async def test_logins_get_exact_rights_on_the_cluster(cloud):
     assert fake.can_publish(device.username, f"{A1}/ota/status", retain=True)
     assert not fake.can_publish(device.username, f"{A1}/ota/get", retain=True)
     assert fake.can_subscribe(device.username, f"{A1}/pump/set")
+    assert fake.can_subscribe(device.username, f"{A1}/binding/set")
+    assert fake.can_publish(device.username, f"{A1}/binding/state")
     assert not fake.can_subscribe(device.username, f"{A1}/pump/state")
     assert not fake.can_subscribe(device.username, "users/alice/devices/esp-a00002/pump/set")
 

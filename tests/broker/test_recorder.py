@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 from pooldesk_server.broker.logins import recorder_login
 from pooldesk_server.recorder.messages import interpret
@@ -12,6 +13,7 @@ from pooldesk_server.recorder.recorder import Recorder
 from pooldesk_server.recorder.service import run_recorder
 from tests.broker.app_support import app_settings, probe_for
 from tests.broker.probe import Probe
+from tests.support.waiting import assert_nothing_arrives, wait_until
 
 PREFIX = "users/alice/devices/esp-a00001"
 
@@ -31,14 +33,6 @@ async def _history(backend, auth, **params) -> list[dict]:
     )
     assert answer.status_code == 200, answer.text
     return answer.json()["events"]
-
-
-async def _wait_for(predicate, within: float = 5.0) -> None:
-    for _ in range(int(within / 0.02)):
-        if await predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached")
 
 
 async def test_device_traffic_becomes_history_and_status(backend):
@@ -70,7 +64,7 @@ async def test_device_traffic_becomes_history_and_status(backend):
         async def all_stored() -> bool:
             return len(await _history(backend, auth)) == len(published)
 
-        await _wait_for(all_stored)
+        await wait_until(all_stored)
         events = await _history(backend, auth)
         by_type = {}
         for event in events:
@@ -89,7 +83,7 @@ async def test_device_traffic_becomes_history_and_status(backend):
             listed = (await backend.http.get("/api/devices", headers=auth)).json()["devices"]
             return listed[0]["status"] == "offline"
 
-        await _wait_for(offline)
+        await wait_until(offline)
     finally:
         device.close()
 
@@ -113,7 +107,7 @@ async def test_acknowledged_messages_survive_a_recorder_and_broker_restart(backe
         async def all_there() -> bool:
             return len(await _history(backend, auth, type="telemetry")) == 50
 
-        await _wait_for(all_there, within=10)
+        await wait_until(all_there, within=10)
         seqs = sorted(e["data"]["seq"] for e in await _history(backend, auth, type="telemetry"))
         assert seqs == list(range(50))
     finally:
@@ -138,25 +132,36 @@ async def test_only_device_reports_are_kept():
     assert recorder_login("b").rights == recorder_login("a").rights
 
 
-async def test_a_second_recorder_process_shares_the_load_without_duplicates(backend, backend_dir):
+async def test_a_second_recorder_process_shares_the_load_without_duplicates(
+    backend, backend_dir, caplog
+):
     auth, device = await _device(backend)
+    caplog.set_level(logging.INFO, logger="pooldesk_server.recorder")
     stop = asyncio.Event()
     standalone = asyncio.create_task(run_recorder(app_settings(backend_dir), stop))
     try:
 
-        async def joined() -> bool:
-            return "recorder-standalone" in await backend.broker.list_logins()
+        def subscribed() -> bool:  # logged once the broker acknowledged its subscription
+            return any(
+                "recording device traffic" in r.getMessage()
+                and "recorder-standalone" in r.getMessage()
+                for r in caplog.records
+            )
 
-        await _wait_for(joined)
-        await asyncio.sleep(0.3)  # its subscription is in place
+        await wait_until(subscribed, what="the standalone recorder's subscription")
         for i in range(40):
             assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": i})) == 0
 
         async def all_there() -> bool:
             return len(await _history(backend, auth, type="telemetry")) >= 40
 
-        await _wait_for(all_there, within=10)
-        await asyncio.sleep(0.2)
+        await wait_until(all_there, within=10)
+
+        async def duplicates() -> bool:
+            return len(await _history(backend, auth, type="telemetry")) > 40
+
+        # A second copy would be a redelivery arriving late: watch a window for one.
+        await assert_nothing_arrives(duplicates, within=0.5, what="a duplicate row")
         seqs = sorted(e["data"]["seq"] for e in await _history(backend, auth, type="telemetry"))
         assert seqs == list(range(40))  # each stored once, by one of the two
         assert 0 < backend.extension.recorder.stored < 40  # the in-process one took a share
@@ -186,7 +191,7 @@ async def test_a_backlog_larger_than_a_batch_is_stored_once_and_in_full(backend)
         async def all_there() -> bool:
             return second.stored == 101
 
-        await _wait_for(all_there, within=10)
+        await wait_until(all_there, within=10)
         seqs = sorted(e["data"]["seq"] for e in await _history(backend, auth, type="telemetry"))
         assert seqs == list(range(100))
         devices = (await backend.http.get("/api/devices", headers=auth)).json()["devices"]
@@ -206,7 +211,7 @@ async def test_a_device_unbound_and_bound_again_is_recorded_under_its_new_row(ba
         async def first_stored() -> bool:
             return len(await _history(backend, auth, type="telemetry")) == 1
 
-        await _wait_for(first_stored)  # the recorder now caches the device's row
+        await wait_until(first_stored)  # the recorder now caches the device's row
         device.close()
         removed = await backend.http.delete("/api/devices/ESP-A00001", headers=auth)
         assert removed.status_code in (200, 204), removed.text
@@ -225,7 +230,7 @@ async def test_a_device_unbound_and_bound_again_is_recorded_under_its_new_row(ba
             events = await _history(backend, auth, type="telemetry")
             return [e["data"]["seq"] for e in events] == ["after"]  # the old row's went with it
 
-        await _wait_for(second_stored)
+        await wait_until(second_stored)
     finally:
         if device is not None:
             device.close()

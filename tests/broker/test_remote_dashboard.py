@@ -65,10 +65,15 @@ async def main():
             result["connected"] = link.connected
             result["status"] = link.status.detail
             if link.connected:
-                await asyncio.sleep(0.2)  # the subscription is sent right after CONNACK
                 topic = link.topic_prefix + "/devices/esp-a00001/pump/set"
-                link.publish(topic, '{"on": true}')
-                result["echo"] = await asyncio.wait_for(got, 10)
+
+                async def echoed():  # resend until the subscription (sent after CONNACK) echoes
+                    while not got.done():
+                        link.publish(topic, '{"on": true}')
+                        await asyncio.wait([got], timeout=0.2)
+                    return got.result()
+
+                result["echo"] = await asyncio.wait_for(echoed(), 10)
         finally:
             await link.stop()
         print(json.dumps(result))

@@ -14,6 +14,7 @@ from pooldesk_server.db.models import MqttLogin, Session
 from pooldesk_server.db.types import utcnow
 from tests.broker.app_support import PASSWORD, probe_for
 from tests.broker.probe import NOT_AUTHORIZED, Probe
+from tests.support.waiting import assert_nothing_arrives, wait_until
 
 PREFIX = "users/alice/devices/esp-a00001"
 
@@ -108,21 +109,30 @@ async def test_a_stale_deletion_never_removes_a_login_issued_again(backend):
 
 async def test_keyed_locks_stay_exclusive_for_waiters_and_newcomers():
     locks, inside, overlaps = KeyedLocks(), [], []
+    release = {name: asyncio.Event() for name in ("first", "waiter", "newcomer")}
 
-    async def work(name: str, hold_s: float) -> None:
+    async def work(name: str) -> None:
         async with locks.hold("dev-x"):
             if inside:
                 overlaps.append((inside[0], name))
             inside.append(name)
-            await asyncio.sleep(hold_s)
+            await release[name].wait()
             inside.remove(name)
 
-    first = asyncio.create_task(work("first", 0.05))
-    await asyncio.sleep(0.01)
-    waiter = asyncio.create_task(work("waiter", 0.1))
+    first = asyncio.create_task(work("first"))
+    await wait_until(lambda: inside == ["first"], what="the first holder")
+    waiter = asyncio.create_task(work("waiter"))
+    await asyncio.sleep(0)  # one loop turn, not a delay: the waiter's task queues on the lock
+    release["first"].set()
     await first
-    await asyncio.sleep(0.01)  # the waiter holds the lock now; a newcomer arrives
-    await asyncio.gather(waiter, work("newcomer", 0.01))
+    await wait_until(lambda: inside == ["waiter"], what="the waiter takes over")
+    newcomer = asyncio.create_task(work("newcomer"))  # arrives while the waiter holds the lock
+    # Exclusion is an absence: no event says "the newcomer stayed out", so watch a window.
+    await assert_nothing_arrives(lambda: "newcomer" in inside, within=0.3, what="the newcomer")
+    release["waiter"].set()
+    await wait_until(lambda: inside == ["newcomer"], what="the newcomer's turn")
+    release["newcomer"].set()
+    await asyncio.gather(waiter, newcomer)
     assert overlaps == []
     assert len(locks) == 0  # nothing left behind
 
@@ -139,12 +149,9 @@ async def _retained_under(backend, topic_filter: str) -> list[str]:
         # after it: once a live sentinel has arrived, every retained message has too.
         sentinel = f"{PREFIX}/pump/set"
         assert await probe.publish(sentinel, b"sentinel") == 0
-        for _ in range(500):
-            if any(m.payload == b"sentinel" for m in probe.got(sentinel)):
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError("the sentinel never arrived")
+        await wait_until(
+            lambda: any(m.payload == b"sentinel" for m in probe.got(sentinel)), 5, "the sentinel"
+        )
         return sorted(m.topic for m in probe.messages if m.retain)
     finally:
         probe.close()

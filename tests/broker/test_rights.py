@@ -10,6 +10,7 @@ from pooldesk_server.broker.logins import (
     new_password,
     recorder_login,
 )
+from pooldesk_server.broker.matching import topic_matches
 from pooldesk_server.broker.rights import (
     AclRule,
     InvalidTopicName,
@@ -17,6 +18,8 @@ from pooldesk_server.broker.rights import (
     dashboard_rights,
     device_prefix,
     device_rights,
+    mover_rights,
+    recorder_rights,
     user_prefix,
 )
 
@@ -39,6 +42,18 @@ def test_dashboard_publishes_only_commands_of_its_own_user():
     assert sends == {"users/john/devices/+/pump/set", "users/john/devices/+/schedule/set"}
 
 
+def test_only_the_device_receives_binding_topics():
+    john = device_prefix("john", "ESP-A1B2C3")
+    for rights in (dashboard_rights("john"), recorder_rights()):
+        receive = [r.topic for r in rights if r.acltype == "publishClientReceive" and r.allow]
+        assert not any(topic_matches(f, f"{john}/binding/set") for f in receive)
+        assert any(topic_matches(f, f"{john}/pump/state") for f in receive)
+    assert {r.topic for r in mover_rights()} == {
+        "users/+/devices/+/binding/set",
+        "users/+/devices/+/binding/state",
+    }
+
+
 def test_device_reads_only_its_own_set_and_update_topics():
     rights = device_rights("john", "ESP-A1B2C3")
     reads = {r.topic for r in rights if r.acltype in ("subscribePattern", "publishClientReceive")}
@@ -47,6 +62,7 @@ def test_device_reads_only_its_own_set_and_update_topics():
         "users/john/devices/esp-a1b2c3/schedule/set",
         "users/john/devices/esp-a1b2c3/ota/offer",  # firmware updates (docs/updates.md)
         "users/john/devices/esp-a1b2c3/ota/data",
+        "users/john/devices/esp-a1b2c3/binding/set",  # hand-over (docs/sharing.md)
     }
     assert all(r.topic.startswith("users/john/devices/esp-a1b2c3/") for r in rights)
 

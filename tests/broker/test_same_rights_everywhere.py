@@ -7,7 +7,10 @@ ends.
 
 from __future__ import annotations
 
+from pooldesk_server.broker.base import BrokerLogin
+from pooldesk_server.broker.logins import new_password
 from pooldesk_server.broker.matching import allowed
+from pooldesk_server.broker.rights import mover_rights
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE
 
 A1 = "users/alice/devices/esp-a00001"
@@ -19,6 +22,9 @@ FILTERS = [
     f"{A1}/pump/set",
     f"{A1}/schedule/set",
     f"{A1}/+/set",
+    f"{A1}/binding/#",  # dashboards are denied binding/# (deny rules: docs/mqtt.md)
+    f"{A1}/binding/set",
+    "users/alice/devices/+/binding/#",
     f"{A1}/pump/+",
     f"{A1}/pump/state",
     "users/alice/devices/esp-a00002/pump/set",
@@ -30,6 +36,11 @@ FILTERS = [
     "$SYS/#",
     "$share/recorder/users/+/devices/+/#",
     "$share/x/users/alice/#",
+    f"{A1}/binding/set",
+    f"{A1}/binding/state",
+    f"{A1}/binding/#",
+    "users/+/devices/+/binding/state",
+    "users/+/devices/+/binding/set",
 ]
 TOPICS = [
     f"{A1}/pump/set",
@@ -42,20 +53,28 @@ TOPICS = [
     f"{A1}/alert/a/b",
     f"{A1}/event",
     f"{A1}/other",
+    f"{A1}/binding/set",
+    f"{A1}/binding/state",
     "users/alice/devices/esp-a00002/pump/set",
     "users/alice/devices/esp-a00002/status",
     "users/bob/devices/esp-b00001/pump/set",
     "users/alice",
     "$SYS/x",
+    f"{A1}/binding/set",
+    f"{A1}/binding/state",
+    "users/bob/devices/esp-b00001/binding/set",
 ]
 
 
-async def test_mosquitto_and_the_http_auth_matcher_agree(world, probe):
+async def test_mosquitto_and_the_http_auth_matcher_agree(broker, world, probe):
+    mover = BrokerLogin("svc-move-x", new_password(), "svc-move-x", mover_rights())
+    await broker.put_login(mover)
     logins = [
         world.alice.dashboard,
         world.alice.devices["esp-a00001"],
         world.bob.dashboard,
         world.recorder,
+        mover,
     ]
     disagreements = []
     for login in logins:

@@ -16,8 +16,10 @@ import pytest
 
 from tests.backend.test_cli import clean_env
 from tests.broker.app_support import probe_for
-from tests.broker.test_faults import PREFIX, _until, paused
+from tests.broker.test_faults import PREFIX, paused
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import die_with_parent
+from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,6 +43,7 @@ def _serve(data_dir: Path, port: int, host: str = "127.0.0.1", **env: str) -> su
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=die_with_parent(),
     )
 
 
@@ -155,7 +158,7 @@ async def test_the_recorder_puts_its_own_login_back_when_refused(backend):
     async def recorder_back() -> bool:
         return recorder.connected and recorder.login.username in await backend.broker.list_logins()
 
-    await _until(recorder_back, within=15)
+    await wait_until(recorder_back, within=15)
     device = probe_for(
         (await backend.http.post("/api/devices/ESP-A00001/credentials", headers=auth)).json()
     )
@@ -167,7 +170,7 @@ async def test_the_recorder_puts_its_own_login_back_when_refused(backend):
             devices = (await backend.http.get("/api/devices", headers=auth)).json()["devices"]
             return devices[0]["status"] == "online"
 
-        await _until(recorded)
+        await wait_until(recorded)
     finally:
         device.close()
 
@@ -182,7 +185,7 @@ async def test_healthz_reports_a_paused_broker_and_a_lost_recorder(backend):
         return (await backend.http.get("/healthz")).status_code == 503
 
     with paused(backend.broker):
-        await _until(unhealthy, within=15)
+        await wait_until(unhealthy, within=15)
         down = (await backend.http.get("/healthz")).json()
         assert down["components"]["broker"]["ok"] is False
         assert "broker" in down["error"]["message"]
@@ -190,7 +193,7 @@ async def test_healthz_reports_a_paused_broker_and_a_lost_recorder(backend):
     async def healthy_again() -> bool:
         return (await backend.http.get("/healthz")).status_code == 200
 
-    await _until(healthy_again, within=15)
+    await wait_until(healthy_again, within=15)
     # A recorder that stopped shows as well.
     await backend.extension.recorder.stop()
     down = await backend.http.get("/healthz")

@@ -18,7 +18,7 @@ def test_the_whole_story_holds_and_leaves_nothing_behind(tmp_path) -> None:
     lines = done.stdout.splitlines()
     for step in STEPS:
         assert any(line.startswith("[ ok ] " + step + " ") for line in lines), step
-    assert "All 12 steps held" in done.stdout
+    assert "All 14 steps held" in done.stdout
     assert "Traceback" not in done.stderr
     assert leftovers(tmp_path) == []
     assert demo_folders(tmp_path) == []
@@ -28,7 +28,7 @@ def test_without_a_display_it_says_so_and_runs_headless(tmp_path) -> None:
     done = run_demo(tmp_path, QT_QPA_PLATFORM="")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no display found" in done.stdout
-    assert "All 12 steps held" in done.stdout
+    assert "All 14 steps held" in done.stdout
     assert leftovers(tmp_path) == []
 
 

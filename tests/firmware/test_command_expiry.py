@@ -8,8 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from pooldesk_firmware.sim.runner import SimulatedController
-from tests.app.helpers import wait_until
 from tests.firmware.conftest import make_binding
+from tests.support.waiting import wait_until
 
 
 def iso(moment: datetime) -> str:

@@ -14,6 +14,7 @@ import fw_commands
 import fw_controller
 import fw_ids
 import fw_ota
+import fw_transfer
 import pytest
 
 import pooldesk_firmware
@@ -88,7 +89,8 @@ def test_the_firmware_subscribes_to_exactly_the_topics_sent_to_a_device():
         if isinstance(e, ast.BinOp) and isinstance(e.right, ast.Constant)
     ]
     ota = [t.removeprefix(PREFIX + "/") for t in fw_ota.Updater.topics(None, PREFIX)]
-    assert sorted({*own, *ota}) == sorted(topics.DEVICE_RECEIVES)
+    moves = [t.removeprefix(PREFIX + "/") for t in fw_transfer.Mover.topics(None, PREFIX)]
+    assert sorted({*own, *ota, *moves}) == sorted(topics.DEVICE_RECEIVES)
 
 
 def test_the_will_is_the_retained_offline_status():

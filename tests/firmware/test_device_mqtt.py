@@ -17,6 +17,8 @@ import pytest
 from pooldesk_firmware.sim.runner import SimulatedController, start_devices
 from tests.firmware.conftest import PREFIX, Dashboard, make_binding
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import die_with_parent
+from tests.support.waiting import assert_nothing_arrives, wait_until
 
 
 def utc(*args: int) -> float:
@@ -127,7 +129,10 @@ class RestartableBroker:
     def start(self) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         self.proc = subprocess.Popen(
-            [exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [exe, "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
         )
         wait_for_port(self.port)
 
@@ -148,7 +153,8 @@ async def test_reconnects_after_a_broker_restart(tmp_path):
             await sim.wait_until(lambda: sim.online)
             broker.stop()
             await sim.wait_until(lambda: not sim.online, within=5)
-            await asyncio.sleep(1.5)
+            # the outage lasts a while (the firmware retries into a dead port meanwhile)
+            await assert_nothing_arrives(lambda: sim.online, 1.5, "online without a broker")
             broker.start()
             dashboard = Dashboard(broker.port)
             try:
@@ -171,8 +177,8 @@ async def test_timer_expires_and_the_pump_returns_to_the_schedule(tmp_path, brok
         dashboard.command("pump/set", {"cmd_id": "RUN2H", "mode": "timer", "duration_s": 7200})
         await dashboard.wait_state(lambda s: s["cmd_id"] == "RUN2H" and s["on"])
         sim.device.clock.advance(7199)
-        await asyncio.sleep(0.5)
-        assert sim.relay_on
+        # one second early the pump keeps running: an absence, watched for a window
+        await assert_nothing_arrives(lambda: not sim.relay_on, 0.5, "the timer ending early")
         sim.device.clock.advance(2)
         state = await dashboard.wait_state(
             lambda s: s["mode"] == "schedule" and s["cmd_id"] == "RUN2H"
@@ -233,8 +239,7 @@ async def test_schedule_window_across_midnight_runs_on_the_live_device(tmp_path,
         assert echoed["windows"] == [{"start": "22:00", "end": "02:00", "days": ["fri"]}]
         await sim.wait_until(lambda: sim.relay_on, within=5)  # 22:00 local arrives
         sim.device.clock.advance(3 * 3600 + 50)  # Saturday 01:00: still Friday's window
-        await asyncio.sleep(0.4)
-        assert sim.relay_on
+        await assert_nothing_arrives(lambda: not sim.relay_on, 0.4, "the window closing early")
         sim.device.clock.advance(3600)  # Saturday 02:00
         await sim.wait_until(lambda: not sim.relay_on, within=3)
         await dashboard.wait_for(
@@ -308,9 +313,9 @@ async def test_several_devices_share_one_broker_and_obey_only_their_commands(
 
 async def test_the_firmware_feeds_the_watchdog(tmp_path):
     async with SimulatedController(tmp_path / "flash", wdt_timeout_ms=600) as sim:
-        await asyncio.sleep(1.5)
+        # more than two watchdog periods pass without a reset: the absence is the claim
+        await assert_nothing_arrives(lambda: sim.device.boots != 1, 1.5, "a watchdog reset")
         assert sim.device.wdt_timeout_ms == 600
-        assert sim.device.boots == 1
 
 
 async def test_identify_blinks_the_led(tmp_path):
@@ -318,8 +323,7 @@ async def test_identify_blinks_the_led(tmp_path):
         led = __import__("fw_board").LED_PIN
         before = sim.device.pin_changes.get(led, 0)
         sim.controller.identify(2)
-        await asyncio.sleep(0.8)
-        assert sim.device.pin_changes.get(led, 0) - before >= 5
+        await wait_until(lambda: sim.device.pin_changes.get(led, 0) - before >= 5, 5, "blinks")
 
 
 async def test_long_press_factory_reset_keeps_only_the_claim_code(tmp_path, broker, dashboard):
@@ -329,9 +333,9 @@ async def test_long_press_factory_reset_keeps_only_the_claim_code(tmp_path, brok
         dashboard.command("pump/set", {"cmd_id": "M", "on": True})
         await dashboard.wait_state(lambda s: s["cmd_id"] == "M")
         await sim.hold_button(2)  # short: nothing happens
-        await asyncio.sleep(0.3)
-        assert sim.device.boots == 1
-        assert sim.online
+        await assert_nothing_arrives(
+            lambda: sim.device.boots != 1 or not sim.online, 0.3, "a reset or a disconnect"
+        )
         await sim.hold_button(6)
         await sim.wait_until(lambda: sim.device.boots == 2)
         await dashboard.wait_for("status", lambda p: p == b"offline", within=5)
@@ -383,7 +387,10 @@ def auth_broker(tmp_path: Path):
         f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {pw}\nuser root\n"
     )
     proc = subprocess.Popen(
-        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ["mosquitto", "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent(),
     )
     try:
         wait_for_port(port)
@@ -416,6 +423,8 @@ async def test_stopping_leaves_no_firmware_task_running(tmp_path, broker, dashbo
         await sim.wait_until(lambda: sim.online)
         dashboard.command("pump/set", {"cmd_id": "X", "on": True})
         await dashboard.wait_state(lambda s: s["cmd_id"] == "X")
-    await asyncio.sleep(0.1)
-    left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-    assert left == []
+    await wait_until(
+        lambda: [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == [],
+        5,
+        "every firmware task ended",
+    )

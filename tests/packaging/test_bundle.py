@@ -141,7 +141,7 @@ def test_the_built_bundle_runs_the_demo_without_the_source(tmp_path) -> None:
         check=False,
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    assert "All 12 steps held" in demo.stdout
+    assert "All 14 steps held" in demo.stdout
     assert re.search(r"\[ ok \] history holds both", demo.stdout)
     assert leftovers(run_dir) == []
     assert demo_folders(run_dir) == []

@@ -18,7 +18,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.app.helpers import BackendProcess
+from tests.support.backend import BackendProcess
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("pooldesk", "pooldesk_contract", "pooldesk_server", "pooldesk_firmware")

@@ -17,6 +17,7 @@ from pooldesk.provisioning import (
     SessionRequired,
     framing,
 )
+from tests.support.waiting import wait_until
 
 from .memlink import MemoryLink
 from .table_host import TableHost
@@ -83,10 +84,11 @@ async def test_a_dropped_link_raises_link_error_and_forgets_the_session():
 
 
 async def test_peer_leaving_while_the_host_applies_a_binding_breaks_nothing():
-    release = asyncio.Event()
+    release, applying = asyncio.Event(), asyncio.Event()
 
     class SlowHost(TableHost):
         async def apply_binding(self, b):  # stores, then waits like a slow flash write
+            applying.set()
             await release.wait()
             await super().apply_binding(b)
 
@@ -108,10 +110,11 @@ async def test_peer_leaving_while_the_host_applies_a_binding_breaks_nothing():
             )
         )
     )
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):
+        await applying.wait()
     link.disconnect()  # the device forgets the session while the host is still busy
     release.set()
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: host.bound, within=5, what="the host finished its job")
     client.connection_lost()
     with pytest.raises(LinkError):
         await request

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import die_with_parent
 
 
 @contextmanager
@@ -36,7 +37,10 @@ def plain_mosquitto(workdir: Path, logins: dict[str, str] | None = None) -> Iter
         + (f"user {user}\n" if user else "")
     )
     proc = subprocess.Popen(
-        [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [exe, "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent(),
     )
     try:
         wait_for_port(port)

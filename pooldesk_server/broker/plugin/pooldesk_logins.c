@@ -18,12 +18,16 @@
  *   id <token>                                  first line; echoed in the answer
  *   put <user> <clientid> <hash> <rule>...     hash: dynsec-pbkdf2-sha512$<iter>$<salt b64>$<key b64>
  *                                              rule: `p<topic>` publish, `s<filter>` subscribe
- *                                              pattern, `r<filter>` receive
+ *                                              pattern, `r<filter>` receive; upper case
+ *                                              (`P`, `S`, `R`): deny, decided before any allow.
+ *                                              A put that takes a right away from an existing
+ *                                              login cuts its live connections.
  *   del <user>                                  delete and kick its live connections at once
  *   list                                        answer: the usernames
  * Answer on `$CONTROL/pooldesk-logins/v1/response`: `id <token>` then one line per command,
  * `ok[\t<user>...]` or `error\t<message>`.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +47,7 @@
 #define CONTROL_PREFIX "$CONTROL/pooldesk-logins/"
 #define HASH_SCHEME "dynsec-pbkdf2-sha512"
 #define BUCKETS 65536u
-#define MAX_RULES 32
+#define MAX_RULES 1024
 
 enum { RULE_PUB = 'p', RULE_SUB = 's', RULE_RECV = 'r' };
 
@@ -57,8 +61,8 @@ struct login {
 	unsigned char key[64];
 	int iterations;
 	int rule_count;
-	char rule_type[MAX_RULES];
-	char *rule_topic[MAX_RULES];
+	char *rule_type;   /* rule_count letters */
+	char **rule_topic; /* rule_count topics, pointing into line */
 };
 
 static mosquitto_plugin_id_t *plugin_id;
@@ -94,6 +98,8 @@ static struct login *find(const char *username)
 
 static void free_login(struct login *l)
 {
+	free(l->rule_type);
+	free(l->rule_topic);
 	free(l->line);
 	free(l);
 }
@@ -135,7 +141,16 @@ static int b64_decode(const char *in, unsigned char *out, int cap)
 /* Parse `user\tclientid\thash\trule...` (modified in place, owned by the login). */
 static const char *parse_login(char *line, struct login *l)
 {
-	char *save = NULL, *field, *hash, *scheme, *iter, *salt, *key;
+	char *save = NULL, *field, *hash, *scheme, *iter, *salt, *key, *c;
+	int fields = 1;
+	for (c = line; *c; c++) {
+		fields += *c == '\t';
+	}
+	l->rule_type = calloc((size_t)fields, 1);
+	l->rule_topic = calloc((size_t)fields, sizeof(char *));
+	if (!l->rule_type || !l->rule_topic) {
+		return "out of memory";
+	}
 	l->username = strtok_r(line, "\t", &save);
 	l->clientid = strtok_r(NULL, "\t", &save);
 	hash = strtok_r(NULL, "\t", &save);
@@ -157,13 +172,43 @@ static const char *parse_login(char *line, struct login *l)
 		if (l->rule_count == MAX_RULES) {
 			return "too many rules";
 		}
-		if ((field[0] != RULE_PUB && field[0] != RULE_SUB && field[0] != RULE_RECV) || !field[1]) {
-			return "a rule starts with p, s or r followed by a topic";
+		if (!strchr("psrPSR", field[0]) || !field[0] || !field[1]) {
+			return "a rule starts with p, s or r (P, S, R: deny) followed by a topic";
 		}
 		l->rule_type[l->rule_count] = field[0];
 		l->rule_topic[l->rule_count++] = field + 1;
 	}
 	return NULL;
+}
+
+static bool has_rule(const struct login *l, char type, const char *topic)
+{
+	int i;
+	for (i = 0; i < l->rule_count; i++) {
+		if (l->rule_type[i] == type && !strcmp(l->rule_topic[i], topic)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Does `now` take a right away from `before`: an allow rule gone, or a deny rule added? */
+static bool narrows(const struct login *before, const struct login *now)
+{
+	int i;
+	for (i = 0; i < before->rule_count; i++) {
+		if (islower((unsigned char)before->rule_type[i])
+		    && !has_rule(now, before->rule_type[i], before->rule_topic[i])) {
+			return true;
+		}
+	}
+	for (i = 0; i < now->rule_count; i++) {
+		if (isupper((unsigned char)now->rule_type[i])
+		    && !has_rule(before, now->rule_type[i], now->rule_topic[i])) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Apply a put (`rest` = everything after "put\t"). Returns an error message or NULL. */
@@ -186,6 +231,9 @@ static const char *apply_put(const char *rest)
 	if (old && (strcmp(old->clientid, l->clientid) || old->salt_len != l->salt_len
 		    || memcmp(old->salt, l->salt, (size_t)l->salt_len) || memcmp(old->key, l->key, 64))) {
 		changed = true; /* a new password or client id: cut connections made with the old */
+	}
+	if (old && narrows(old, l)) {
+		changed = true; /* fewer rights: nothing granted before (a subscription) outlives it */
 	}
 	remove_login(l->username);
 	if (changed) {
@@ -350,7 +398,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	const char *username = mosquitto_client_username(ed->client);
 	const struct login *l;
 	char wanted;
-	int i;
+	int i, pass;
 	(void)event;
 	(void)userdata;
 	if (!strncmp(ed->topic, CONTROL_PREFIX, strlen(CONTROL_PREFIX))) {
@@ -370,18 +418,22 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	case MOSQ_ACL_UNSUBSCRIBE: return MOSQ_ERR_SUCCESS;
 	default: return MOSQ_ERR_ACL_DENIED;
 	}
-	for (i = 0; i < l->rule_count; i++) {
-		bool match = false;
-		if (l->rule_type[i] != wanted) {
-			continue;
-		}
-		if (wanted == RULE_SUB) {
-			match = filter_within(l->rule_topic[i], ed->topic);
-		} else if (mosquitto_topic_matches_sub(l->rule_topic[i], ed->topic, &match) != MOSQ_ERR_SUCCESS) {
-			match = false;
-		}
-		if (match) {
-			return MOSQ_ERR_SUCCESS;
+	/* Deny rules first (upper case), then allow rules: the first match decides. */
+	for (pass = 0; pass < 2; pass++) {
+		char type = pass ? wanted : (char)toupper((unsigned char)wanted);
+		for (i = 0; i < l->rule_count; i++) {
+			bool match = false;
+			if (l->rule_type[i] != type) {
+				continue;
+			}
+			if (wanted == RULE_SUB) {
+				match = filter_within(l->rule_topic[i], ed->topic);
+			} else if (mosquitto_topic_matches_sub(l->rule_topic[i], ed->topic, &match) != MOSQ_ERR_SUCCESS) {
+				match = false;
+			}
+			if (match) {
+				return pass ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+			}
 		}
 	}
 	return MOSQ_ERR_ACL_DENIED;

@@ -7,8 +7,9 @@ serve the sockets paho and httpx use, just like the running app.
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from pooldesk.core.settings import AppSettings
 from pooldesk.ui.controllers.app import AppController
 from pooldesk.ui.event_loop import AppEventLoop
 from pooldesk.ui.settings_store import SettingsStore
-from tests.app.helpers import FakeController, Mosquitto, unique_user, wait_until
+from tests.app.helpers import FakeController, Mosquitto, issued_device_login, unique_user
+from tests.support.waiting import wait_until
 
 
 def _qasync_loop() -> AppEventLoop:
@@ -100,27 +102,59 @@ async def plain_credentials(app: AppController, port: int) -> MqttCredentials:
     )
 
 
-@pytest.fixture
-async def signed_in(make_app, backend, broker):
-    """An app signed in as a fresh user whose device a FakeController plays."""
+async def _signed_in_app(make_app, backend, broker_port: int | None):
     user = unique_user()
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
     await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port)
+    app = make_app(backend.url, broker_port=broker_port)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
     await wait_until(lambda: key in app.window.dashboard_view.cards, what="card")
     await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected, what="live")
+    return app, key, user
+
+
+@pytest.fixture
+async def signed_in(make_app, backend):
+    """An app signed in as a fresh user, live on the backend's managed broker with the login the
+    backend issued it (no hand-built prefix, no anonymous broker).
+
+    Its device is a FakeController that connects with the device login the backend issues
+    (`POST /api/devices/{id}/credentials`), so the broker's rights apply to it as to the firmware.
+    It stays a stand-in on purpose: these tests hold, answer late or drop the controller's replies
+    and publish readings and alerts on demand, which the firmware has no switch for; the real
+    firmware drives the app in test_with_simulator.py."""
+    app, key, user = await _signed_in_app(make_app, backend, None)
+    login = await issued_device_login(app.session.client, user["device_id"])
+    with _controllers(**login) as make:
+        yield app, key, make, user
+
+
+@pytest.fixture
+async def signed_in_on_plain_broker(make_app, backend, broker):
+    """`signed_in` on a plain Mosquitto of the test's own (`broker`), for the tests that stop and
+    start the broker: the backend's managed broker is shared by the whole session and restarting
+    it is the backend's job (tests/broker cover that). The prefix is the user's real one."""
+    app, key, user = await _signed_in_app(make_app, backend, broker.port)
+    with _controllers(broker.port, f"users/{user['username']}/devices/{key}") as make:
+        yield app, key, make, user
+
+
+@contextlib.contextmanager
+def _controllers(port: int, prefix: str, **login) -> Iterator[Callable[..., FakeController]]:
+    """`make(**kwargs)` starts a FakeController for the device; all are stopped afterwards."""
     controllers: list[FakeController] = []
 
-    def controller(**kwargs) -> FakeController:
-        fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}", **kwargs)
+    def make(**kwargs) -> FakeController:
+        fake = FakeController(port, prefix, **login, **kwargs)
         fake.start()
         controllers.append(fake)
         return fake
 
-    yield app, key, controller, user
-    for fake in controllers:
-        fake.stop()
+    try:
+        yield make
+    finally:
+        for fake in controllers:
+            fake.stop()

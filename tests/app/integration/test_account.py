@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.session import SessionState
-from tests.app.helpers import FakeController, unique_user, wait_until
+from tests.app.helpers import FakeController, issued_device_login, unique_user
+from tests.support.waiting import wait_until
 
 
 async def open_account(make_app, backend, qtbot):
@@ -124,7 +125,7 @@ async def test_delete_account_needs_password_and_confirmation(make_app, backend,
     await probe.aclose()
 
 
-async def test_history_chart_from_the_api_and_live(make_app, backend, broker) -> None:
+async def test_history_chart_from_the_api_and_live(make_app, backend) -> None:
     user = unique_user()
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
@@ -156,7 +157,7 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
         )
     await client.aclose()
 
-    app = make_app(backend.url, broker_port=broker.port)
+    app = make_app(backend.url)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
@@ -180,7 +181,7 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
     assert [v for _, v in history.pump] == [0, 1, 0]
     assert list(history.view.pump_curve.getData()[1]) == [0, 1, 0, 0]  # held until now
 
-    fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}")
+    fake = FakeController(**await issued_device_login(app.session.client, user["device_id"]))
     fake.start()
     try:
         fake.telemetry(26.75)
@@ -192,17 +193,17 @@ async def test_history_chart_from_the_api_and_live(make_app, backend, broker) ->
     await wait_until(lambda: key not in app.dashboard.history_controllers)
 
 
-async def test_schedule_editor_sends_and_is_confirmed(make_app, backend, broker) -> None:
+async def test_schedule_editor_sends_and_is_confirmed(make_app, backend) -> None:
     user = unique_user()
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
     await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port)
+    app = make_app(backend.url)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
     await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected)
-    fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}")
+    fake = FakeController(**await issued_device_login(app.session.client, user["device_id"]))
     fake.start()
     try:
         await wait_until(

@@ -10,7 +10,7 @@ from dbus_fast.service import ServiceInterface, method
 from PySide6.QtCore import Qt
 
 from pooldesk.ui.theme import tile_colors
-from tests.app.helpers import wait_until
+from tests.support.waiting import wait_until
 
 
 class NotificationService(ServiceInterface):

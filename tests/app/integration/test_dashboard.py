@@ -3,11 +3,10 @@ paho client publishing like the controller."""
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtCore import Qt
 
-from tests.app.helpers import switch_pump, wait_until
+from tests.app.helpers import switch_pump
+from tests.support.waiting import assert_nothing_arrives, wait_until
 
 
 async def test_device_comes_online_and_shows_its_values(signed_in) -> None:
@@ -116,15 +115,16 @@ async def test_notifications_can_be_turned_off(signed_in, qtbot) -> None:
 
 
 async def test_broker_restart_reconnects_and_the_indicator_tells_the_truth(
-    signed_in, broker
+    signed_in_on_plain_broker, broker
 ) -> None:
-    app, key, controller, _ = signed_in
+    app, key, controller, _ = signed_in_on_plain_broker
     indicator = app.window.dashboard_view.connection
     card = app.window.dashboard_view.cards[key]
     broker.stop()
     await wait_until(lambda: "Live" not in indicator.text(), what="indicator shows the loss")
     assert indicator.property("level") == "wait"
-    await asyncio.sleep(0.3)
+    # the broker comes back while the app is between attempts, not before its first retry
+    await wait_until(lambda: "retrying in" in indicator.text(), what="a retry scheduled")
     broker.start()
     await wait_until(lambda: "Live" in indicator.text(), within=15, what="reconnected")
     controller()  # a fresh broker has nothing retained: only a live subscription sees this
@@ -148,8 +148,10 @@ async def test_rename_and_remove_with_confirmation(signed_in, backend) -> None:
     confirm = dashboard.dialog
     assert "Back yard" in confirm.findChildren(type(card.name))[0].text()
     confirm.reject()  # cancel: nothing happens
-    await asyncio.sleep(0.1)
-    assert key in app.window.dashboard_view.cards
+    # no event marks "nothing was removed": watch a window for the card to go
+    removed = lambda: key not in app.window.dashboard_view.cards  # noqa: E731
+    await assert_nothing_arrives(removed, within=0.5, what="the card's removal")
+    assert [d.name for d in await app.session.client.devices()] == ["Back yard"]
     card.remove_action.trigger()
     dashboard.dialog.accept()
     await wait_until(lambda: key not in app.window.dashboard_view.cards, what="removed")

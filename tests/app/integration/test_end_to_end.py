@@ -7,7 +7,8 @@ from __future__ import annotations
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.mqtt_link import LinkState
 from pooldesk_firmware.sim.runner import SimulatedController
-from tests.app.helpers import switch_pump, unique_user, wait_until
+from tests.app.helpers import switch_pump, unique_user
+from tests.support.waiting import wait_until
 
 
 def sim_binding(creds: dict, username: str) -> dict:

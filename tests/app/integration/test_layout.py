@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pooldesk.ui import i18n
 from pooldesk.ui.main_window import MainWindow
 from pooldesk.ui.theme import _DARK, DARK_FIELD_BORDER, apply_theme, contrast
-from tests.app.helpers import wait_until
+from tests.support.waiting import wait_until
 
 
 async def test_600_by_400_has_no_sideways_scroll_and_the_card_menu_is_whole(signed_in) -> None:

@@ -9,8 +9,9 @@ from PySide6.QtCore import Qt
 
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.local_server import LocalServer, systemd_available
-from tests.app.helpers import unique_user, wait_until
+from tests.app.helpers import unique_user
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 

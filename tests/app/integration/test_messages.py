@@ -10,8 +10,10 @@ import re
 from PySide6.QtCore import Qt
 
 from pooldesk.core.backend_client import ApiError, BackendClient
-from tests.app.helpers import BackendProcess, unique_user, wait_until
+from tests.app.helpers import unique_user
+from tests.support.backend import BackendProcess
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -111,8 +113,8 @@ async def test_an_unreachable_server_is_said_without_jargon(make_app, qtbot) -> 
     assert "Error" not in view.error.text()
 
 
-async def test_reconnect_countdown_counts(signed_in, broker) -> None:
-    app, _key, _controller, _ = signed_in
+async def test_reconnect_countdown_counts(signed_in_on_plain_broker, broker) -> None:
+    app, _key, _controller, _ = signed_in_on_plain_broker
     indicator = app.window.dashboard_view.connection
     broker.stop()
     try:

@@ -11,7 +11,8 @@ import subprocess
 from PySide6.QtCore import QPoint, Qt
 
 from pooldesk.core.backend_client import BackendClient
-from tests.app.helpers import FakeController, unique_user, wait_until
+from tests.app.helpers import FakeController, unique_user
+from tests.support.waiting import wait_until
 
 
 async def account(backend, *, with_device: bool = True) -> tuple[dict[str, str], BackendClient]:

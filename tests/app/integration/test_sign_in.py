@@ -7,7 +7,8 @@ from PySide6.QtCore import QSettings, Qt
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.session import Session, SessionState
 from pooldesk.core.token_store import TokenStore
-from tests.app.helpers import unique_user, wait_until
+from tests.app.helpers import unique_user
+from tests.support.waiting import wait_until
 
 
 async def register_user(url: str) -> dict[str, str]:

@@ -15,7 +15,8 @@ from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.pump_runtime import period_starts
 from pooldesk.ui.theme import TILE_COLORS, contrast
 from pooldesk.ui.tile_icons import icon
-from tests.app.helpers import FakeController, now_iso, unique_user, wait_until
+from tests.app.helpers import FakeController, issued_device_login, now_iso, unique_user
+from tests.support.waiting import wait_until
 
 
 def iso(moment: datetime) -> str:
@@ -33,7 +34,7 @@ def minutes(value: timedelta) -> str:
     return f"{hours} h {mins} min" if mins else f"{hours} h"
 
 
-async def test_run_time_next_run_signal_and_uptime_on_the_tile(make_app, backend, broker) -> None:
+async def test_run_time_next_run_signal_and_uptime_on_the_tile(make_app, backend) -> None:
     user = unique_user()
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
@@ -54,7 +55,7 @@ async def test_run_time_next_run_signal_and_uptime_on_the_tile(make_app, backend
     expected_today = sum((overlap(a, b, today, now) for a, b in runs), timedelta(0))
     expected_week = sum((overlap(a, b, week, now) for a, b in runs), timedelta(0))
 
-    app = make_app(backend.url, broker_port=broker.port)
+    app = make_app(backend.url)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
@@ -68,7 +69,7 @@ async def test_run_time_next_run_signal_and_uptime_on_the_tile(make_app, backend
 
     # Telemetry is not retained: the app must be listening before it is sent.
     await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected, what="live")
-    fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}")
+    fake = FakeController(**await issued_device_login(app.session.client, user["device_id"]))
     fake.start()
     try:
         soon = (datetime.now().astimezone() + timedelta(hours=2)).replace(second=0, microsecond=0)

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
 from pooldesk_firmware.sim.runner import SimulatedController
-from tests.app.helpers import FakeController, switch_pump, unique_user, wait_until
+from tests.app.helpers import FakeController, issued_device_login, switch_pump, unique_user
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -166,7 +167,7 @@ async def test_switching_by_hand_asks_first_and_resume_schedule_is_one_click(
     assert "schedule" in card.pump.text()
 
 
-async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backend, broker) -> None:
+async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backend) -> None:
     user = unique_user()
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
@@ -176,7 +177,7 @@ async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backen
         body = {"deviceId": user["device_id"], "type": "telemetry", "data": {"water_c": temp}}
         await client._authed(api.EventAnswer, "POST", "/api/event", json={**body, "ts": ts})
     await client.aclose()
-    app = make_app(backend.url, broker_port=broker.port)
+    app = make_app(backend.url)
     await app.start()
     await app.session.sign_in(user["username"], user["password"])
     key = user["device_id"].lower()
@@ -184,7 +185,8 @@ async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backen
     card = app.window.dashboard_view.cards[key]
     await wait_until(lambda: "24.8 °C" in card.temperature.text(), within=3, what="recorded")
     assert "(recorded 12 min ago)" in card.temperature.text()
-    fake = FakeController(broker.port, f"users/{user['username']}/devices/{key}")
+    await wait_until(lambda: app.dashboard.link and app.dashboard.link.connected, what="live")
+    fake = FakeController(**await issued_device_login(app.session.client, user["device_id"]))
     fake.start()
     try:
         fake.telemetry(25.5)
@@ -194,9 +196,9 @@ async def test_cards_show_the_last_recorded_temperature_at_once(make_app, backen
 
 
 async def test_when_the_app_loses_the_broker_the_cards_do_not_call_controllers_offline(
-    signed_in, broker
+    signed_in_on_plain_broker, broker
 ) -> None:
-    app, key, controller, _ = signed_in
+    app, key, controller, _ = signed_in_on_plain_broker
     card = app.window.dashboard_view.cards[key]
     controller()
     await wait_until(lambda: "Online" in card.status.text())
@@ -210,14 +212,12 @@ async def test_when_the_app_loses_the_broker_the_cards_do_not_call_controllers_o
     await wait_until(lambda: app.dashboard.link.connected, within=15, what="reconnected")
 
 
-async def test_a_device_added_elsewhere_appears_without_signing_out(
-    make_app, backend, broker
-) -> None:
+async def test_a_device_added_elsewhere_appears_without_signing_out(make_app, backend) -> None:
     user = unique_user()
     client = BackendClient(backend.url)
     await client.register(user["username"], user["email"], user["password"], user["device_id"])
     await client.login(user["username"], user["password"])
-    app = make_app(backend.url, broker_port=broker.port)
+    app = make_app(backend.url)
     app.dashboard.device_list_interval = 0.5
     await app.start()
     await app.session.sign_in(user["username"], user["password"])

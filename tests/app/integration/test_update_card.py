@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from pooldesk_firmware.sim.runner import SimulatedController
-from tests.app.helpers import wait_until
 from tests.support import ota
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -20,6 +20,7 @@ import pytest
 
 from pooldesk.core import local_server as ls
 from tests.support.ports import free_port, wait_for_port
+from tests.support.processes import die_with_parent
 
 
 def server_in(tmp_path: Path, **kwargs) -> ls.LocalServer:
@@ -90,7 +91,13 @@ def test_serve_started_as_the_unit_starts_it(tmp_path: Path) -> None:
     fields = unit_fields(server.unit_path.read_text())
     argv = [a.replace("%%", "%").replace("$$", "$") for a in shlex.split(fields["ExecStart"])]
     env = {**os.environ, **ls.read_env(Path(fields["EnvironmentFile"]))}
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent(),
+    )
     try:
         wait_for_port(port, timeout=60)
         deadline = time.monotonic() + 30

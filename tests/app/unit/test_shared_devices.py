@@ -12,7 +12,8 @@ from pooldesk.core.commands import CommandState, CommandTracker
 from pooldesk.core.devices import DeviceStore
 from pooldesk.core.models import DeviceInfo, MqttCredentials
 from pooldesk.core.mqtt_link import MqttLink
-from tests.app.helpers import FakeController, Mosquitto, wait_until
+from tests.app.helpers import FakeController, Mosquitto
+from tests.support.waiting import wait_until
 
 ME = "users/john"
 OWN = DeviceInfo("ESP-A1B2C3", "Back yard", f"{ME}/devices/esp-a1b2c3")

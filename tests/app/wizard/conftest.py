@@ -16,7 +16,8 @@ from pooldesk.ble.radio import ENV_VAR, use_radio
 from pooldesk.core.backend_client import BackendClient
 from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from pooldesk_firmware.sim.runner import SimulatedController
-from tests.app.helpers import BackendProcess, unique_user
+from tests.app.helpers import unique_user
+from tests.support.backend import BackendProcess
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ closing the window stops the backend, its broker and the controllers."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 from PySide6.QtCore import Qt
@@ -12,16 +11,14 @@ from PySide6.QtCore import Qt
 from pooldesk.core.provisioning_flow import Step
 from pooldesk.demo.gui import GuiDemo
 from pooldesk.demo.processes import processes_using
+from tests.support.waiting import wait_until as support_wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 
 
 async def wait_until(predicate, within: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        await asyncio.sleep(0.02)
+    """The shared poller with this file's longer default: the demo starts real processes."""
+    await support_wait_until(predicate, within, what)
 
 
 async def test_the_app_signs_in_to_the_demo_and_closing_stops_everything(qtbot) -> None:

@@ -10,6 +10,7 @@ import pytest
 from pooldesk.core.provisioning_flow import FlowCancelled, NextStep, Step
 from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from tests.app.wizard.conftest import device_ids_on
+from tests.support.waiting import assert_nothing_arrives, wait_until
 
 from .test_flow import found_and_selected, new_flow
 
@@ -44,9 +45,12 @@ async def test_cancel_while_connecting_leaves_a_new_controller_unbound(account, 
     assert not sim.controller.bound
     assert sim.stored_config() == before  # the binding was written, and is gone again
     await sim.wait_until(lambda: sim.status[0] == "idle", within=5)
-    await asyncio.sleep(sim.device.wifi_delay_s)  # the interrupted attempt does not come back
-    assert not sim.online
-    assert sim.stored_config() == before
+    # the interrupted attempt does not come back: an absence, watched for one join's duration
+    await assert_nothing_arrives(
+        lambda: sim.online or sim.stored_config() != before,
+        within=sim.device.wifi_delay_s + 0.5,
+        what="the cancelled join",
+    )
 
     again = new_flow(account)  # it advertises as new, and a new pass starts from the beginning
     found = {c.device_id: c for c in await again.scan(3.0, wanted=sim.device_id)}
@@ -101,11 +105,7 @@ async def test_cancel_of_change_wifi_brings_the_old_wifi_back(account, controlle
         [device] = [d for d in await account.client.devices() if d.device_id == sim.device_id]
         return device.status == "online"
 
-    for _ in range(100):
-        if await online_on_account():
-            break
-        await asyncio.sleep(0.1)
-    assert await online_on_account()
+    await wait_until(online_on_account, within=10, what="online on the account")
 
 
 async def test_cancel_after_the_link_dropped_says_what_was_kept(account, controllers):

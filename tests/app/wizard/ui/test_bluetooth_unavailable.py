@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from pooldesk.ble.radio import Radio, use_radio
 from pooldesk.core.bluetooth_problems import Cause
 from pooldesk.core.provisioning_flow import ProvisioningFlow, Step
-from tests.app.helpers import wait_until
 from tests.app.wizard.ui.test_wizard import signed_in_app
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 

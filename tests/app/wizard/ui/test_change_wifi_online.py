@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 
 from pooldesk.core.provisioning_flow import Step
 from pooldesk_firmware.sim.device import FakeNetwork, default_networks
-from tests.app.helpers import wait_until
 from tests.app.wizard.ui.test_bluetooth_unavailable import listed
 from tests.app.wizard.ui.test_wizard import choose_wifi, enter_claim, pick, signed_in_app
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 PISCINA_PASSWORD = "contraseña-piscina-ñandú"  # 24 characters, 27 bytes

@@ -8,8 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from pooldesk.core.backend_client import ApiError, BackendClient
-from tests.app.helpers import unique_user, wait_until
+from tests.app.helpers import unique_user
 from tests.app.wizard.ui.test_wizard import LEFT, choose_wifi, pick
+from tests.support.waiting import wait_until
 
 
 async def test_an_installer_adds_the_owners_controller_with_a_set_up_code(

@@ -9,8 +9,8 @@ from shiboken6 import isValid
 from pooldesk.core.provisioning_flow import Step
 from pooldesk.ui.wizard.view import OTHER_NETWORK
 from pooldesk_firmware.sim.device import FakeNetwork, default_networks
-from tests.app.helpers import wait_until
 from tests.app.wizard.conftest import device_ids_on
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 

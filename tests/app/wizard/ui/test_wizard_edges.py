@@ -10,10 +10,11 @@ from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.provisioning_flow import Step
 from pooldesk.ui import format as fmt
 from pooldesk.ui import i18n
-from tests.app.helpers import unique_user, wait_until
+from tests.app.helpers import unique_user
 from tests.app.wizard.conftest import device_ids_on
 from tests.app.wizard.ui.test_bluetooth_unavailable import listed
 from tests.app.wizard.ui.test_wizard import choose_wifi, enter_claim, pick, signed_in_app
+from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
 

@@ -1,0 +1,1 @@
+"""Hand-over of a device to another account (docs/sharing.md)."""
