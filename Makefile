@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev libssl-dev gcc \
                 rabbitmq-server postgresql curl caddy openssl systemd libegl1 libgl1 libxkbcommon0 \
                 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 \
-                libxcb-icccm4 libxcb-keysyms1 python3-venv wrk xvfb xdotool strace
+                libxcb-icccm4 libxcb-keysyms1 python3-venv wrk xvfb xdotool strace zbar-tools
 
 .PHONY: demo test setup system-deps venv mpwasm bench-firmware lint clean
 

@@ -28,6 +28,9 @@ from pooldesk.core.models import (
     HistoryEvent,
     MqttCredentials,
     SessionInfo,
+    SetupCode,
+    Share,
+    Transfer,
     User,
     format_time,
 )
@@ -263,18 +266,14 @@ class BackendClient:
         raise SessionEnded(message, "unauthorized", 401)
 
     # -- auth ----------------------------------------------------------------------------------
-    async def register(self, username: str, email: str, password: str, device_id: str) -> str:
-        data = await self._public(
-            api.Registered,
-            "POST",
-            "/api/auth/register",
-            json={
-                "username": username,
-                "email": email,
-                "password": password,
-                "deviceId": device_id,
-            },
-        )
+    async def register(
+        self, username: str, email: str, password: str, device_id: str | None
+    ) -> str:
+        """Create an account; `device_id` None: an account without a controller (yet)."""
+        body = {"username": username, "email": email, "password": password}
+        if device_id:
+            body["deviceId"] = device_id
+        data = await self._public(api.Registered, "POST", "/api/auth/register", json=body)
         return data.message or "Registration successful"
 
     async def login(self, username: str, password: str) -> User:
@@ -339,16 +338,31 @@ class BackendClient:
         data = await self._authed(api.Devices, "GET", "/api/devices")
         return [DeviceInfo.from_api(item) for item in data.devices]
 
+    async def device(self, device_id: str) -> DeviceInfo:
+        data = await self._authed(api.DeviceAnswer, "GET", f"/api/devices/{device_id}")
+        return DeviceInfo.from_api(data.device)
+
     async def add_device(
-        self, device_id: str, name: str | None = None, claim_code: str | None = None
+        self,
+        device_id: str,
+        name: str | None = None,
+        claim_code: str | None = None,
+        setup_code: str | None = None,
     ) -> DeviceInfo:
+        """Register a device; with an owner's `setup_code` it goes to their account (installer)."""
         body: dict[str, Any] = {"deviceId": device_id}
         if name:
             body["name"] = name
         if claim_code:
             body["claimCode"] = claim_code
+        if setup_code:
+            body["setupCode"] = setup_code
         data = await self._authed(api.DeviceAnswer, "POST", "/api/devices", json=body)
         return DeviceInfo.from_api(data.device)
+
+    async def end_setup_grant(self, device_id: str) -> None:
+        """The installer is done: give up the set-up grant on the owner's device at once."""
+        await self._authed(api.Message, "DELETE", f"/api/devices/{device_id}/setup-grant")
 
     async def rename_device(self, device_id: str, name: str) -> DeviceInfo:
         data = await self._authed(
@@ -384,6 +398,75 @@ class BackendClient:
         data = await self._authed(api.History, "GET", "/api/history", params=params)
         events = [HistoryEvent.from_api(item) for item in data.events]
         return HistoryPage([e for e in events if e is not None], data.next_cursor or None)
+
+    # -- sharing, set-up codes, hand-over (docs/sharing.md) --------------------------------------
+    async def shares(self) -> tuple[list[Share], list[Share]]:
+        """(given, received): shares this account gives, and those it was given or offered."""
+        data = await self._authed(api.Shares, "GET", "/api/shares")
+        return (
+            [Share.from_api(item) for item in data.given],
+            [Share.from_api(item) for item in data.received],
+        )
+
+    async def invite(self, username: str, role: str, device_id: str | None) -> Share:
+        """Offer `username` a role on one device, or on all of this account's devices (None)."""
+        body: dict[str, Any] = {"username": username, "role": role}
+        if device_id:
+            body["deviceId"] = device_id
+        data = await self._authed(api.ShareAnswer, "POST", "/api/shares", json=body)
+        return Share.from_api(data.share)
+
+    async def accept_share(self, share_id: str) -> Share:
+        data = await self._authed(api.ShareAnswer, "POST", f"/api/shares/{share_id}/accept")
+        return Share.from_api(data.share)
+
+    async def change_share_role(self, share_id: str, role: str) -> Share:
+        data = await self._authed(
+            api.ShareAnswer, "PATCH", f"/api/shares/{share_id}", json={"role": role}
+        )
+        return Share.from_api(data.share)
+
+    async def end_share(self, share_id: str) -> str:
+        """Withdraw, revoke, decline or leave: either side ends a share."""
+        data = await self._authed(api.Message, "DELETE", f"/api/shares/{share_id}")
+        return data.message or "Access ended"
+
+    async def create_setup_code(self) -> SetupCode:
+        data = await self._authed(api.SetupCodeAnswer, "POST", "/api/setup-codes")
+        return SetupCode.from_api(data.setup_code)
+
+    async def setup_codes(self) -> list[SetupCode]:
+        data = await self._authed(api.SetupCodes, "GET", "/api/setup-codes")
+        return [SetupCode.from_api(item) for item in data.setup_codes]
+
+    async def delete_setup_code(self, code_id: str) -> None:
+        await self._authed(api.Answer, "DELETE", f"/api/setup-codes/{code_id}")
+
+    async def offer_transfer(self, device_id: str, username: str, history: str) -> Transfer:
+        data = await self._authed(
+            api.TransferAnswer,
+            "POST",
+            f"/api/devices/{device_id}/transfer",
+            json={"username": username, "history": history},
+        )
+        return Transfer.from_api(data.transfer)
+
+    async def transfers(self) -> tuple[list[Transfer], list[Transfer]]:
+        """(outgoing, incoming)."""
+        data = await self._authed(api.Transfers, "GET", "/api/transfers")
+        return (
+            [Transfer.from_api(item) for item in data.outgoing],
+            [Transfer.from_api(item) for item in data.incoming],
+        )
+
+    async def accept_transfer(self, transfer_id: str) -> Transfer:
+        data = await self._authed(
+            api.TransferAnswer, "POST", f"/api/transfers/{transfer_id}/accept"
+        )
+        return Transfer.from_api(data.transfer)
+
+    async def cancel_transfer(self, transfer_id: str) -> None:
+        await self._authed(api.Answer, "DELETE", f"/api/transfers/{transfer_id}")
 
     async def export_account(self) -> dict[str, Any]:
         data = await self._authed(api.Export, "GET", "/api/account/export")

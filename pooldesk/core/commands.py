@@ -106,7 +106,8 @@ class CommandTracker:
 
     def _send(self, device_key: str, kind: str, body: dict[str, Any]) -> Command:
         command = Command(uuid.uuid4().hex, device_key, kind, body)
-        topic = topics.command_topic(self._store.topic_prefix, device_key, kind)
+        # A shared device takes its commands under its owner's prefix (docs/sharing.md).
+        topic = topics.command_topic(self._store.owner_prefix(device_key), device_key, kind)
         sent = utcnow()
         payload = {
             "cmd_id": command.cmd_id,

@@ -1,5 +1,10 @@
 """The dashboard's picture of each device, built from the MQTT topics of docs/mqtt.md.
 
+Topics: the user's own devices live under `users/<me>/devices/<id>`; a device shared with the
+user lives under its owner's prefix (`topicPrefix` of `GET /api/devices`, docs/sharing.md), so
+the store subscribes per device prefix besides the wildcard over the user's own devices (which
+also shows a device bound after the list was fetched).
+
 Staleness: a value is shown as current only while the device is online and the value arrived
 after the device's latest return from offline. While the device is offline, or the app's own
 broker link is down, every value is stale: the last known value, not the current one.
@@ -20,8 +25,11 @@ from pooldesk_contract import ids, topics
 log = logging.getLogger(__name__)
 
 PUMP_MODES = ("manual", "schedule", "timer", "freeze")
+# What the dashboard reads of one device, relative to the device's prefix.
+DEVICE_TOPICS = topics.DASHBOARD_TOPICS
 # Topic filters relative to the user's prefix (`users/<u>`).
 SUBSCRIPTIONS = topics.dashboard_subscriptions()
+ROLES_THAT_CONTROL = ("owner", "operator")  # may publish pump/set and schedule/set
 
 
 def utcnow() -> datetime:
@@ -65,6 +73,19 @@ class Device:
     alerts: dict[str, Alert] = field(default_factory=dict)
     schedule: dict[str, Any] | None = None
     last_event: dict[str, Any] | None = None
+    topic_prefix: str = ""  # users/<owner>/devices/<id>; "" until the backend's list says
+    owner: str = ""  # the owner's username ("" when the backend does not say)
+    role: str = "owner"  # this user's role: owner | operator | viewer
+
+    @property
+    def shared(self) -> bool:
+        """Shared with this user by someone else (not this user's own device)."""
+        return self.role != "owner"
+
+    @property
+    def can_control(self) -> bool:
+        """May switch the pump and edit schedules (the broker refuses a viewer's commands)."""
+        return self.role in ROLES_THAT_CONTROL
 
     def is_current(self, received: datetime | None, link_up: bool = True) -> bool:
         if received is None or not link_up or self.online is not True:
@@ -116,37 +137,92 @@ class DeviceStore:
         self._emit(key, "recorded")
 
     def load(self, infos: list[DeviceInfo]) -> None:
-        """Make the device list match the backend's (names, new and removed devices)."""
+        """Make the device list match the backend's (names, owners, roles, new and removed)."""
         wanted = {info.key: info for info in infos}
         for key in [k for k in self.devices if k not in wanted]:
             del self.devices[key]
             self._emit(key, "removed")
         for key, info in wanted.items():
             device = self.devices.get(key)
+            moved = device is not None and info.topic_prefix not in ("", device.topic_prefix)
+            if device is not None and device.topic_prefix and moved:
+                # Handed over (a new owner, a new prefix): what was known under the old
+                # prefix is not this device's any more.
+                del self.devices[key]
+                self._emit(key, "removed")
+                device = None
             if device is None:
                 self.devices[key] = Device(key, info.device_id, info.name, last_seen=info.last_seen)
+                self._take(self.devices[key], info)
                 self._emit(key, "added")
             else:
                 device.name = info.name
                 if info.last_seen and (not device.last_seen or info.last_seen > device.last_seen):
                     device.last_seen = info.last_seen
+                self._take(device, info)
                 self._emit(key, "name")
+
+    @staticmethod
+    def _take(device: Device, info: DeviceInfo) -> None:
+        device.topic_prefix = info.topic_prefix or device.topic_prefix
+        device.owner = info.owner
+        device.role = info.role if info.role in ("owner", "operator", "viewer") else "viewer"
+
+    def device_prefix(self, key: str) -> str:
+        """Where a device's topics live: its owner's prefix, else under the user's own."""
+        device = self.devices.get(key)
+        if device is not None and device.topic_prefix:
+            return device.topic_prefix
+        return f"{self.topic_prefix}/{topics.DEVICES}/{key}"
+
+    def owner_prefix(self, key: str) -> str:
+        """The user prefix the device lives under (its owner's: `users/<owner>`)."""
+        prefix, _, _ = self.device_prefix(key).rpartition(f"/{topics.DEVICES}/")
+        return prefix
+
+    def subscriptions(self, user_prefix: str) -> list[str]:
+        """Absolute topic filters: the user's own devices by wildcard, each device shared with
+        the user under its owner's prefix (a filter never covers a topic twice, so no message
+        arrives twice)."""
+        own = f"{user_prefix}/{topics.DEVICES}/"
+        filters = [f"{user_prefix}/{sub}" for sub in SUBSCRIPTIONS]
+        for key in sorted(self.devices):
+            prefix = self.devices[key].topic_prefix
+            if prefix and not prefix.startswith(own):
+                filters.extend(f"{prefix}/{name}" for name in DEVICE_TOPICS)
+        return filters
 
     def remove(self, key: str) -> None:
         if self.devices.pop(key, None) is not None:
             self._emit(key, "removed")
 
     # -- from MQTT ----------------------------------------------------------------------------
+    def _locate(self, topic: str) -> tuple[str, str] | None:
+        """(device key, topic below the device prefix) for a topic the store follows."""
+        for key, device in self.devices.items():
+            prefix = device.topic_prefix
+            if prefix and topic.startswith(prefix + "/"):
+                return key, topic[len(prefix) + 1 :]
+        head = f"{self.topic_prefix}/{topics.DEVICES}/"
+        if self.topic_prefix and topic.startswith(head):
+            key, _, rest = topic[len(head) :].partition("/")
+            known = self.devices.get(key)
+            if known is not None and known.topic_prefix and known.topic_prefix != head + key:
+                return None  # an old prefix of a device that now lives elsewhere
+            return key, rest
+        return None
+
     def handle(self, topic: str, payload: bytes, retained: bool = False) -> None:
-        head = f"{self.topic_prefix}/devices/"
-        if not topic.startswith(head):
+        found = self._locate(topic)
+        if found is None:
             return
-        key, _, rest = topic[len(head) :].partition("/")
+        key, rest = found
         device = self.devices.get(key)
         if device is None:
             # A device bound after our list was fetched: show it under its id until renamed.
             device_id = ids.device_id_from_topic(key)
             device = self.devices[key] = Device(key, device_id, device_id)
+            device.topic_prefix = f"{self.topic_prefix}/devices/{key}"
             self._emit(key, "added")
         now = utcnow()
         if rest == "status":

@@ -117,6 +117,8 @@ class DeviceInfo:
     topic_prefix: str
     status: str = "offline"
     last_seen: datetime | None = None
+    owner: str = ""  # username of the owner ("" from a server without sharing)
+    role: str = "owner"  # owner | operator | viewer | installer (docs/sharing.md)
 
     @property
     def key(self) -> str:
@@ -131,6 +133,8 @@ class DeviceInfo:
             topic_prefix=device.topic_prefix,
             status=device.status or "offline",
             last_seen=parse_time(device.last_seen),
+            owner=device.owner if isinstance(device.owner, str) else "",
+            role=device.role if isinstance(device.role, str) else "owner",
         )
 
     @classmethod
@@ -141,6 +145,87 @@ class DeviceInfo:
             topic_prefix=str(data.get("topicPrefix") or ""),
             status=str(data.get("status") or "offline"),
             last_seen=parse_time(data.get("lastSeen")),
+            owner=str(data.get("owner") or ""),
+            role=str(data.get("role") or "owner"),
+        )
+
+
+@dataclass(frozen=True)
+class Share:
+    """One account's role on one device, or on all of the owner's devices (device_id None)."""
+
+    id: str
+    owner: str
+    member: str
+    device_id: str | None
+    role: str  # operator | viewer
+    status: str  # pending | active
+    created_at: datetime | None
+    accepted_at: datetime | None
+
+    @classmethod
+    def from_api(cls, share: api.Share) -> Share:
+        return cls(
+            id=share.id,
+            owner=share.owner,
+            member=share.member,
+            device_id=share.device_id or None,
+            role=share.role,
+            status=share.status,
+            created_at=parse_time(share.created_at),
+            accepted_at=parse_time(share.accepted_at),
+        )
+
+
+@dataclass(frozen=True)
+class SetupCode:
+    """A one-time set-up code for an installer; `code` only in the answer that created it."""
+
+    id: str
+    expires_at: datetime | None
+    code: str = field(default="", repr=False)
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_api(cls, code: api.SetupCode | api.SetupCodeInfo) -> SetupCode:
+        return cls(
+            id=code.id,
+            expires_at=parse_time(code.expires_at),
+            code=code.code if isinstance(code, api.SetupCode) else "",
+            created_at=parse_time(code.created_at) if isinstance(code, api.SetupCodeInfo) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A device handed over to another account (docs/sharing.md "Hand-over")."""
+
+    id: str
+    device_id: str
+    from_user: str
+    to_user: str
+    history: str  # keep | clear
+    status: str  # offered | moving | done | cancelled | failed
+    reason: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("offered", "moving")
+
+    @classmethod
+    def from_api(cls, transfer: api.Transfer) -> Transfer:
+        return cls(
+            id=transfer.id,
+            device_id=transfer.device_id,
+            from_user=transfer.from_,
+            to_user=transfer.to,
+            history=transfer.history,
+            status=transfer.status,
+            reason=transfer.reason or None,
+            created_at=parse_time(transfer.created_at),
+            updated_at=parse_time(transfer.updated_at),
         )
 
 

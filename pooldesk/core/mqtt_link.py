@@ -84,6 +84,9 @@ def parse_broker_url(url: str, allow_insecure: bool) -> BrokerAddress:
 
 
 CredentialsProvider = Callable[[], Awaitable[MqttCredentials]]
+# Absolute topic filters for a login: lets the filters follow a list that changes (the devices
+# shared with the user live under their owners' prefixes).
+TopicsProvider = Callable[[MqttCredentials], Sequence[str]]
 MessageHandler = Callable[[str, bytes, bool], None]
 StatusHandler = Callable[[LinkStatus], None]
 
@@ -92,7 +95,7 @@ class MqttLink:
     def __init__(
         self,
         credentials: CredentialsProvider,
-        subscriptions: Sequence[str],
+        subscriptions: Sequence[str] | TopicsProvider,
         *,
         on_message: MessageHandler | None = None,
         on_status: StatusHandler | None = None,
@@ -103,7 +106,16 @@ class MqttLink:
         connect_timeout: float = 10.0,
     ) -> None:
         self._fetch_credentials = credentials
-        self._subscriptions = list(subscriptions)  # relative to the credentials' topic prefix
+        if callable(subscriptions):
+            self._topics: TopicsProvider = subscriptions
+        else:
+            relative = list(subscriptions)  # relative to the credentials' topic prefix
+            self._topics = lambda creds: [f"{creds.topic_prefix}/{sub}" for sub in relative]
+        self.subscribed: set[str] = set()  # filters the broker granted on this connection
+        self._asked: dict[int, list[str]] = {}  # SUBSCRIBE message id -> its filters
+        self.leaving: dict[int, list[str]] = {}  # UNSUBSCRIBE message id -> filters, until acked
+        self._suback: asyncio.Future[None] | None = None  # the first SUBACK of a connection
+        self._suback_mid: int | None = None
         self.on_message = on_message
         self.on_status = on_status
         self._allow_insecure = allow_insecure
@@ -157,6 +169,52 @@ class MqttLink:
             return False
         info = self._client.publish(topic, payload, qos=1, retain=retain)
         return info.rc == paho.MQTT_ERR_SUCCESS
+
+    def update_subscriptions(self) -> None:
+        """Follow a changed list of topic filters on the live connection: subscribe the new
+        ones, unsubscribe those no longer wanted, ask again for any the broker refused (a share
+        accepted since). Without a connection the next connect subscribes the list anyway."""
+        client, creds = self._client, self.credentials
+        if not self.connected or client is None or creds is None:
+            return
+        wanted = list(dict.fromkeys(self._topics(creds)))
+        asked = {topic for topics in self._asked.values() for topic in topics}
+        gone = [t for t in self.subscribed if t not in wanted]
+        if gone:
+            rc, mid = client.unsubscribe(gone)
+            if rc == paho.MQTT_ERR_SUCCESS and mid is not None:
+                self.leaving[mid] = gone
+            self.subscribed.difference_update(gone)
+        self._subscribe(client, [t for t in wanted if t not in self.subscribed and t not in asked])
+
+    def _subscribe(self, client: paho.Client, topics: list[str]) -> int | None:
+        """SUBSCRIBE the filters; its message id (None when nothing was sent)."""
+        if not topics:
+            return None
+        rc, mid = client.subscribe([(topic, 1) for topic in topics])
+        if rc == paho.MQTT_ERR_SUCCESS and mid is not None:
+            self._asked[mid] = topics
+            return int(mid)
+        return None
+
+    def _on_subscribe(
+        self, client: paho.Client, _ud: Any, mid: int, reasons: Any, _props: Any
+    ) -> None:
+        """SUBACK: keep the granted filters; a refused one (no right, yet) is asked again by
+        the next update_subscriptions()."""
+        topics = self._asked.pop(mid, [])
+        if client is not self._client:
+            return
+        if mid == self._suback_mid and self._suback is not None and not self._suback.done():
+            self._suback.set_result(None)
+        for topic, reason in zip(topics, reasons, strict=False):
+            if getattr(reason, "is_failure", False):
+                log.info("the broker refused the subscription to %s (%s)", topic, reason)
+            else:
+                self.subscribed.add(topic)
+
+    def _on_unsubscribe(self, _c: paho.Client, _ud: Any, mid: int, _r: Any, _p: Any) -> None:
+        self.leaving.pop(mid, None)
 
     # -- supervision --------------------------------------------------------------------------
     def _set(self, status: LinkStatus) -> None:
@@ -239,7 +297,25 @@ class MqttLink:
         except TimeoutError:
             return "The broker did not answer the connection request."
         if code == 0:
-            client.subscribe([(f"{creds.topic_prefix}/{sub}", 1) for sub in self._subscriptions])
+            self.subscribed.clear()
+            self._asked.clear()
+            self.leaving.clear()
+            mid = self._subscribe(client, list(dict.fromkeys(self._topics(creds))))
+            if mid is not None:
+                # "Connected" means listening: a message sent after it is not missed.
+                self._suback = self._loop.create_future()
+                self._suback_mid = mid
+                assert self._lost is not None
+                waiters: set[asyncio.Future[Any]] = {self._suback, self._lost}
+                await asyncio.wait(
+                    waiters,
+                    timeout=self._connect_timeout,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if self._lost.done():
+                    return f"Connection lost: {self._lost.result()}"
+                if not self._suback.done():
+                    return "The broker did not answer the subscription request."
             self._set(LinkStatus(LinkState.CONNECTED, address.host))
             return "connected"
         if code in LOGIN_REFUSED_CODES:
@@ -275,6 +351,8 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         return client
 
     def _on_connect(

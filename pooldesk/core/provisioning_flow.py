@@ -39,6 +39,13 @@ Guarantees:
 - A dropped Bluetooth link fails the running step at once with LinkError ("...pick it again from
   the list"); `select` the controller again to go on (a registration made here is reused).
 - `timings` lists (step, seconds) for every step taken, for the demo and the benchmark.
+
+Installer (docs/sharing.md "Set-up codes"): `open_session(claim_code, setup_code=…)` registers
+the controller to the owner of the set-up code; the binding carries the owner's prefix and name,
+online is read from `GET /api/devices/{id}` (the only read the set-up grant allows), and
+`close()` / `cancel()` end the grant. The grant allows no renaming: the owner names the device.
+An installer cannot remove the owner's device, so a cancel
+after the registration leaves it on the owner's account and `cleanup_problem` says so.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pooldesk.core import setup_codes
 from pooldesk.core.backend_client import ApiError, BackendClient
 from pooldesk.core.bluetooth_problems import classify as classify_bluetooth_problem
 from pooldesk.provisioning import (
@@ -208,6 +216,8 @@ class ProvisioningFlow:
         self._bound_before_send: bool | None = None  # was it bound before this pass wrote to it
         self._lost = asyncio.Event()
         self._claim_code: str | None = None
+        self.setup_code: str | None = None  # installing for the owner of this code
+        self.owner: str | None = None  # that owner, once the device is registered to them
         self._name: str | None = None  # the name given to the device in this pass
         self._credentials: dict[str, Any] | None = None
         self._stack: AsyncExitStack | None = None
@@ -322,14 +332,17 @@ class ProvisioningFlow:
             seconds = min(seconds, 10)
         await self._run(client.identify(seconds))
 
-    async def open_session(self, claim_code: str) -> None:
+    async def open_session(self, claim_code: str, *, setup_code: str | None = None) -> None:
         """The secure session bound to the claim code (typed, grouped or the QR text).
 
         A wrong code raises WrongClaimCode (with `retry_after`); RetryLater while the controller
-        waits. Neither is permanent: enter the code again.
+        waits. Neither is permanent: enter the code again. With an owner's `setup_code` the
+        controller is registered to that owner (an installer's pass).
         """
         client = self._need_client()
         _, canonical = parse_claim_code(claim_code, expected_device_id=self.device_id)
+        if setup_code is not None:
+            self.setup_code = setup_codes.normalize(setup_code)
         self._session_ended()  # a new hello discards the previous session and its undo point
         self._set(Step.OPENING_SESSION)
         try:
@@ -353,6 +366,9 @@ class ProvisioningFlow:
         """Add the controller to the account with the claim code it has just proven (so a
         wrong code is counted by the controller only). Already there: nothing to do."""
         self._set(Step.REGISTERING)
+        if self.setup_code is not None:
+            await self._register_for_owner(device_id, None)
+            return
         on_account = {d.device_id.upper() for d in await self.backend.devices()}
         if device_id.upper() in on_account:
             return
@@ -379,6 +395,8 @@ class ProvisioningFlow:
         """
         client = self._need_session()
         device_id = self._need_device_id()
+        if self.setup_code is not None:
+            name = None  # the set-up grant allows no renaming: the owner names it
         if self._credentials is None:
             self._credentials = await self._run(self._register_and_fetch(device_id, name))
             self._name = name or None
@@ -416,6 +434,7 @@ class ProvisioningFlow:
             return
         self._finished = True
         await self._disconnect()
+        await self._end_grant()
         self._set(Step.CLOSED)
 
     async def cancel(self) -> None:
@@ -440,7 +459,9 @@ class ProvisioningFlow:
         if self._kept_on is not None and not self.completed:
             problems.append(self._kept_advice(self._kept_on, why))
         try:
-            await self._undo_registration()
+            kept = await self._undo_registration()
+            if kept:
+                problems.append(kept)
         except ApiError as exc:
             problems.append(
                 f"{self.device_id} could not be removed from your account ({exc.message}). "
@@ -483,15 +504,51 @@ class ProvisioningFlow:
             "Hold its button for 5 seconds to reset it."
         )
 
-    async def _undo_registration(self) -> None:
-        """Remove the device this pass added to the account, unless it went online."""
+    async def _undo_registration(self) -> str | None:
+        """Remove the device this pass added to the account, unless it went online. An
+        installer cannot: the grant ends, and the answer says where the device stays."""
+        if self.owner is not None and self.device_id:
+            owner = self.owner
+            await self._end_grant()
+            if self.completed:
+                return None
+            return (
+                f"{self.device_id} stays on the account of {owner}, who can remove it from "
+                "their dashboard."
+            )
         if self.device_registered_here and not self.completed and self.device_id:
             await self.backend.remove_device(self.device_id)
             self.device_registered_here = False
+        return None
+
+    async def _register_for_owner(self, device_id: str, name: str | None) -> None:
+        """An installer's registration: once, to the set-up code's owner."""
+        if self.owner is not None:
+            return
+        self._checkpoint()
+        info = await self.backend.add_device(
+            device_id, name or None, self._claim_code, setup_code=self.setup_code
+        )
+        self.owner = info.owner or None
+        self.device_registered_here = True
+
+    async def _end_grant(self) -> None:
+        """The installer's last step: no access to the owner's device from now on."""
+        if self.owner is None or not self.device_id:
+            return
+        try:
+            await self.backend.end_setup_grant(self.device_id)
+        except ApiError as exc:  # it ends by itself at its expiry anyway
+            log.info("the set-up grant was not ended: %s", exc.message)
+        self.owner = None
 
     async def _register_and_fetch(self, device_id: str, name: str | None) -> dict[str, Any]:
         self._checkpoint()
         self._set(Step.REGISTERING)
+        if self.setup_code is not None:
+            await self._register_for_owner(device_id, name)
+            self._checkpoint()
+            return await self._fetch_credentials(device_id)
         on_account = {d.device_id.upper() for d in await self.backend.devices()}
         if device_id.upper() not in on_account:
             self._checkpoint()
@@ -519,7 +576,7 @@ class ProvisioningFlow:
             mqtt_password=str(creds["mqttPassword"]),
             client_id=str(creds["clientId"]),
             topic_prefix=str(creds["topicPrefix"]),
-            username=self.username,
+            username=self.owner or self.username,
             ca_cert=creds.get("caCert") or None,
         )
 
@@ -602,15 +659,20 @@ class ProvisioningFlow:
     async def _wait_online(self, device_id: str) -> bool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.online_timeout
+        check = self.online_check if self.owner is None else self._granted_online
         while True:
             try:
-                if await self.online_check(device_id):
+                if await check(device_id):
                     return True
             except ApiError as exc:  # a hiccup of the server: keep asking until the deadline
                 log.info("online check failed: %s", exc.message)
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(self.poll_interval)
+
+    async def _granted_online(self, device_id: str) -> bool:
+        """Online as the backend says, read through the installer's set-up grant."""
+        return (await self.backend.device(device_id)).status == "online"
 
     def _failed(self, outcome: Outcome) -> Outcome:
         self._set(Step.FAILED, outcome=outcome)

@@ -103,7 +103,9 @@ class Session:
         self._set(SessionState.SIGNED_IN, self.store.problem or "")
         return self.user
 
-    async def register(self, username: str, email: str, password: str, device_id: str) -> User:
+    async def register(
+        self, username: str, email: str, password: str, device_id: str | None
+    ) -> User:
         self._set(SessionState.SIGNING_IN)
         try:
             await self.client.register(username, email, password, device_id)

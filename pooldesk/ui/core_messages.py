@@ -60,6 +60,7 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "A timer runs between 1 second and 24 hours."),
     QT_TRANSLATE_NOOP("core", "Connecting to the broker…"),
     QT_TRANSLATE_NOOP("core", "The broker did not answer the connection request."),
+    QT_TRANSLATE_NOOP("core", "The broker did not answer the subscription request."),
     QT_TRANSLATE_NOOP("core", "Check the address and that the server is running."),
     QT_TRANSLATE_NOOP("core", "The port must be a number between 1 and 65535."),
     # the server's own messages (pooldesk_server/accounts, pooldesk_server/http)
@@ -123,6 +124,12 @@ CORE_MESSAGES = (
     ),
     QT_TRANSLATE_NOOP("core", "The controller could not do that; nothing was changed. Try again."),
     QT_TRANSLATE_NOOP("core", "Setting up failed. Retry."),
+    # pooldesk.core.setup_codes; the server's sharing answers (docs/sharing.md)
+    QT_TRANSLATE_NOOP("core", "Enter the owner's set-up code."),
+    QT_TRANSLATE_NOOP(
+        "core", "That set-up code is wrong or has expired; ask the owner for a new one"
+    ),
+    QT_TRANSLATE_NOOP("core", "Access ended"),
     # the controller's own words (pooldesk_firmware/device): alerts and reasons for refusing a
     # command
     QT_TRANSLATE_NOOP(
@@ -263,6 +270,29 @@ VALUED_MESSAGES = (
     ),
     _valued(QT_TRANSLATE_NOOP("core", "The controller reported a protocol error (%1): %2")),
     _valued(QT_TRANSLATE_NOOP("core", "The controller sent a malformed %1.")),
+    # pooldesk.core.setup_codes, provisioning_flow (installer)
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "A set-up code has only letters and digits; check these characters: %1.",
+        )
+    ),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.",
+        )
+    ),
+    _valued(
+        QT_TRANSLATE_NOOP(
+            "core", "%1 stays on the account of %2, who can remove it from their dashboard."
+        )
+    ),
+    # pooldesk_server sharing and hand-over (docs/sharing.md)
+    _valued(QT_TRANSLATE_NOOP("core", "Only the owner of %1 can do this")),
+    _valued(QT_TRANSLATE_NOOP("core", "No account named %1")),
+    _valued(QT_TRANSLATE_NOOP("core", "%1 already has access to %2")),
+    _valued(QT_TRANSLATE_NOOP("core", "Device %1 not found")),
     _valued(QT_TRANSLATE_NOOP("core", "The controller refused the request: %1")),
     _valued(
         QT_TRANSLATE_NOOP(

@@ -128,6 +128,15 @@ def mode_name(mode: str) -> str:
     }.get(mode, mode)
 
 
+def role_name(role: str) -> str:
+    return {
+        "owner": tr("owner"),
+        "operator": tr("operator"),
+        "viewer": tr("viewer"),
+        "installer": tr("installer"),
+    }.get(role, role)
+
+
 def core_message(text: str) -> str:
     """Messages from the core (English) pass through the translator under their own context;
     those with values through their template in `core_messages.VALUED_MESSAGES`."""

@@ -288,314 +288,334 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="424" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="384" />
+      <source>Shared by {owner} · {role}</source>
+      <translation>Compartida por {owner} · {role}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="385" />
+      <source>Shared with you · {role}</source>
+      <translation>Compartida contigo · {role}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
+      <source>You are a viewer of this pool: you can see it, but not switch the pump or change the schedule.</source>
+      <translation>Eres observador de esta piscina: puedes verla, pero no encender la bomba ni cambiar el horario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="395" />
+      <source>{owner} shared this pool with you as a viewer: you can see it, but not switch the pump or change the schedule. Ask {owner} to make you an operator.</source>
+      <translation>{owner} compartió esta piscina contigo como observador: puedes verla, pero no encender la bomba ni cambiar el horario. Pide a {owner} que te haga operador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="461" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="429" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="466" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="434" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="436" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="436" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="465" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="502" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="476" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="513" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="514" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="500" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="537" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="502" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="539" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="505" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="542" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="522" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="559" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="563" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="600" />
       <source>Alerts · {name}</source>
       <translation>Alertas · {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="617" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="654" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="655" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="622" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="659" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="222" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="233" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="224" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="226" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="233" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="244" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="231" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="242" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="236" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="247" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="238" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="249" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="291" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="304" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="293" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="306" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="295" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="308" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="297" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="310" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="297" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="310" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="305" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="318" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="309" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="326" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="322" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="339" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="312" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="325" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="314" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="315" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="328" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="319" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="322" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="335" />
       <source>({left} left)</source>
       <translation>(quedan {left})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="324" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="337" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="334" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="347" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="336" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="349" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="338" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="351" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="404" />
       <source>Air {t}</source>
       <translation>Aire {t}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="372" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="409" />
       <source>No scheduled runs</source>
       <translation>Sin funcionamiento programado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="374" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="411" />
       <source>Scheduled run until {end} (paused)</source>
       <translation>Funcionamiento programado hasta las {end} (en pausa)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="378" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="415" />
       <source>Scheduled run until {end}</source>
       <translation>Funcionamiento programado hasta las {end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="380" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="417" />
       <source>Next run: {day} {start}–{end}</source>
       <translation>Próximo funcionamiento: {day} {start}–{end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="428" />
       <source>Ran {today} today · {week} this week</source>
       <translation>Funcionó {today} hoy · {week} esta semana</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>very weak</source>
       <translation>muy débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>weak</source>
       <translation>débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>fair</source>
       <translation>aceptable</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>good</source>
       <translation>buena</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="398" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
       <source>excellent</source>
       <translation>excelente</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="399" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="436" />
       <source>Wi-Fi {quality} ({rssi} dBm)</source>
       <translation>Wi-Fi {quality} ({rssi} dBm)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="405" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="442" />
       <source>up {duration}</source>
       <translation>encendido desde hace {duration}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="581" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
       <source>Critical</source>
       <translation>Crítica</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="581" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
       <source>Warning</source>
       <translation>Aviso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="581" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
       <source>Information</source>
       <translation>Información</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="584" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="621" />
       <source>since {time}</source>
       <translation>desde {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="586" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="623" />
       <source>cleared {time}</source>
       <translation>resuelta {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="593" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="630" />
       <source>1 active alert</source>
       <translation>1 alerta activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="593" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="630" />
       <source>{n} active alerts</source>
       <translation>{n} alertas activas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="596" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="633" />
       <source>No active alerts. Earlier ones are listed below.</source>
       <translation>No hay alertas activas. Las anteriores aparecen debajo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="598" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="635" />
       <source>No alerts since this app started. The controller reports active alerts again whenever the app connects.</source>
       <translation>No hay alertas desde que se abrió la aplicación. El controlador vuelve a comunicar las alertas activas cada vez que la aplicación se conecta.</translation>
     </message>
@@ -603,27 +623,47 @@
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="279" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="315" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="287" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="326" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="288" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="329" />
+      <source>Set up a controller from here…</source>
+      <translation>Configurar un controlador desde aquí…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="330" />
+      <source>Installer code…</source>
+      <translation>Código de instalador…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="332" />
+      <source>A one-time code that lets an installer add a controller to your account</source>
+      <translation>Un código de un solo uso con el que un instalador añade un controlador a tu cuenta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="336" />
+      <source>Inbox</source>
+      <translation>Bandeja</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="338" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="289" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="339" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="296" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="353" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -631,62 +671,72 @@
   <context>
     <name>DeviceCard</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="98" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="104" />
       <source>History…</source>
       <translation>Historial…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="99" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="105" />
       <source>Schedule…</source>
       <translation>Horario…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="100" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="106" />
       <source>Alerts…</source>
       <translation>Alertas…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="102" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="108" />
+      <source>People and hand-over…</source>
+      <translation>Personas y traspaso…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="109" />
       <source>Rename…</source>
       <translation>Cambiar nombre…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="103" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="110" />
       <source>Change Wi-Fi…</source>
       <translation>Cambiar la wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="104" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="111" />
       <source>Remove from my account…</source>
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="154" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="112" />
+      <source>Stop using this shared device…</source>
+      <translation>Dejar de usar este dispositivo compartido…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="169" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="161" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="176" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="161" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="176" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="165" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="180" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="168" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="183" />
       <source>Resume schedule</source>
       <translation>Reanudar horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="169" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="184" />
       <source>Hand the pump back to its schedule</source>
       <translation>Devolver la bomba a su horario</translation>
     </message>
@@ -742,6 +792,19 @@
       <location filename="../../pooldesk/ui/views/history_view.py" line="70" />
       <source>on</source>
       <translation>encendida</translation>
+    </message>
+  </context>
+  <context>
+    <name>InboxView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="281" />
+      <source>Waiting for your answer</source>
+      <translation>Esperan tu respuesta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="285" />
+      <source>Nothing waits for your answer.</source>
+      <translation>Nada espera tu respuesta.</translation>
     </message>
   </context>
   <context>
@@ -801,49 +864,476 @@
     </message>
   </context>
   <context>
+    <name>PeopleController</name>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="121" />
+      <source>Inbox</source>
+      <translation>Bandeja</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="226" />
+      <source>Operator</source>
+      <translation>Operador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="226" />
+      <source>Viewer</source>
+      <translation>Observador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="233" />
+      <source>People · {name}</source>
+      <translation>Personas · {name}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="255" />
+      <source>An operator sees everything, switches the pump and edits schedules. Only you can rename, remove, share or hand over the device.</source>
+      <translation>Un operador lo ve todo, enciende la bomba y edita los horarios. Solo tú puedes cambiar el nombre, quitar, compartir o traspasar el dispositivo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="258" />
+      <source>A viewer sees the pump, the water and the history, and cannot switch or change anything.</source>
+      <translation>Un observador ve la bomba, el agua y el historial, y no puede encender ni cambiar nada.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="326" />
+      <source>Invitation sent. {name} sees it in their inbox and accepts it there.</source>
+      <translation>Invitación enviada. {name} la verá en su bandeja y la aceptará allí.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="343" />
+      <source>{name} loses access to all your devices at once, live connections included.</source>
+      <translation>{name} pierde al instante el acceso a todos tus dispositivos, también las conexiones abiertas.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="345" />
+      <source>{name} loses access to {device} at once, live connections included.</source>
+      <translation>{name} pierde al instante el acceso a {device}, también las conexiones abiertas.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="348" />
+      <source>End access?</source>
+      <translation>¿Quitar el acceso?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="348" />
+      <source>End access</source>
+      <translation>Quitar el acceso</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="381" />
+      <source>{name} is now {role}.</source>
+      <translation>{name} ahora es {role}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="440" />
+      <source>Its history goes with it.</source>
+      <translation>Su historial se va con él.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="442" />
+      <source>Its history is deleted.</source>
+      <translation>Su historial se borra.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="445" />
+      <source>Hand over {name}?</source>
+      <translation>¿Traspasar {name}?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="447" />
+      <source>Once {to} accepts, {name} moves to their account: you and everyone you shared it with lose access, and it leaves your dashboard. {history}</source>
+      <translation>Cuando {to} acepte, {name} pasará a su cuenta: tú y todas las personas con quienes lo compartiste perdéis el acceso y desaparece de tu panel. {history}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="450" />
+      <source>Offer to {to}</source>
+      <translation>Ofrecer a {to}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="492" />
+      <source>Hand-over cancelled; the device stays yours.</source>
+      <translation>Traspaso cancelado; el dispositivo sigue siendo tuyo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="522" />
+      <source>The share of {name} was not found; it may have ended already.</source>
+      <translation>No se encontró el acceso compartido a {name}; puede que ya haya terminado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="529" />
+      <source>You lose access to every pool {owner} shared with you. {owner} can invite you again.</source>
+      <translation>Pierdes el acceso a todas las piscinas que {owner} compartió contigo. {owner} puede volver a invitarte.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="532" />
+      <source>You lose access to {name}. {owner} can invite you again.</source>
+      <translation>Pierdes el acceso a {name}. {owner} puede volver a invitarte.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="535" />
+      <source>Stop using {name}?</source>
+      <translation>¿Dejar de usar {name}?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="537" />
+      <source>Stop using it</source>
+      <translation>Dejar de usarlo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="553" />
+      <source>Access ended.</source>
+      <translation>Acceso terminado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="559" />
+      <source>Installer set-up code</source>
+      <translation>Código de instalación</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="599" />
+      <source>Read it out to the installer or let them scan the QR code. PoolDesk shows it only now: close this window and it cannot be shown again.</source>
+      <translation>Díctaselo al instalador o deja que escanee el código QR. PoolDesk solo lo muestra ahora: si cierras esta ventana, no se puede volver a mostrar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="609" />
+      <source>Valid for {m}:{s:02d} more (until {time}), once.</source>
+      <translation>Válido {m}:{s:02d} más (hasta las {time}), una sola vez.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="619" />
+      <source>This code has expired. Create a new one if the installer still needs one.</source>
+      <translation>Este código ha caducado. Crea otro si el instalador aún lo necesita.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="639" />
+      <source>This code, valid until {time}</source>
+      <translation>Este código, válido hasta las {time}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="640" />
+      <source>An earlier code, valid until {time}</source>
+      <translation>Un código anterior, válido hasta las {time}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="642" />
+      <source>Withdraw</source>
+      <translation>Retirar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="646" />
+      <source>Unused codes (an installer can still use them):</source>
+      <translation>Códigos sin usar (un instalador aún puede usarlos):</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="659" />
+      <source>Withdrawn: this code no longer works.</source>
+      <translation>Retirado: este código ya no funciona.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="660" />
+      <source>The code was withdrawn.</source>
+      <translation>El código se ha retirado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="109" />
+      <source>Inbox ({n})</source>
+      <translation>Bandeja ({n})</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="111" />
+      <source>1 invitation or device waits for your answer</source>
+      <translation>1 invitación o dispositivo espera tu respuesta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="113" />
+      <source>{n} invitations or devices wait for your answer</source>
+      <translation>{n} invitaciones o dispositivos esperan tu respuesta</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="116" />
+      <source>Invitations to pools shared with you</source>
+      <translation>Invitaciones a piscinas compartidas contigo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="146" />
+      <source>Accept</source>
+      <translation>Aceptar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="146" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="151" />
+      <source>Decline</source>
+      <translation>Rechazar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="151" />
+      <source>Accept the device</source>
+      <translation>Aceptar el dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="159" />
+      <source>you can switch the pump and edit schedules</source>
+      <translation>puedes encender la bomba y editar los horarios</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="161" />
+      <source>you can see its state and history</source>
+      <translation>puedes ver su estado y su historial</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="164" />
+      <source>{owner} invites you to all their pools as {role}: {rights}.</source>
+      <translation>{owner} te invita a todas sus piscinas como {role}: {rights}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="168" />
+      <source>{owner} invites you to the pool {device} as {role}: {rights}.</source>
+      <translation>{owner} te invita a la piscina {device} como {role}: {rights}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="172" />
+      <source>Invited {when}.</source>
+      <translation>Invitación: {when}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="177" />
+      <source>its history comes with it</source>
+      <translation>su historial viene con él</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="179" />
+      <source>its history is cleared</source>
+      <translation>su historial se borra</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="182" />
+      <source>{owner} offers you the device {device}: once you accept, it moves to your account and {owner} loses access; {history}.</source>
+      <translation>{owner} te ofrece el dispositivo {device}: cuando aceptes, pasará a tu cuenta y {owner} perderá el acceso; {history}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="201" />
+      <source>You now have access to the pools {owner} shared with you.</source>
+      <translation>Ya tienes acceso a las piscinas que {owner} compartió contigo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="206" />
+      <source>Invitation declined.</source>
+      <translation>Invitación rechazada.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="209" />
+      <source>{device} is moving to your account.</source>
+      <translation>{device} está pasando a tu cuenta.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="212" />
+      <source>Device declined; it stays with its owner.</source>
+      <translation>Dispositivo rechazado; se queda con su propietario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="276" />
+      <source>{role} · invited {when}, not accepted yet</source>
+      <translation>{role} · invitación {when}, aún sin aceptar</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="280" />
+      <source>{role} · since {when}</source>
+      <translation>{role} · desde {when}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="282" />
+      <source>all your devices</source>
+      <translation>todos tus dispositivos</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="398" />
+      <source>Offered to {to}: waiting for {to} to accept.</source>
+      <translation>Ofrecido a {to}: esperando a que {to} acepte.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="403" />
+      <source>Moving to {to}: waiting for the controller to come online.</source>
+      <translation>Pasando a {to}: esperando a que el controlador se conecte.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="405" />
+      <source>{device} is moving to you: waiting for the controller to come online.</source>
+      <translation>{device} está pasando a ti: esperando a que el controlador se conecte.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="410" />
+      <source>Moving to {to}: the controller is taking its new owner's settings.</source>
+      <translation>Pasando a {to}: el controlador está recibiendo los ajustes de su nuevo propietario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="414" />
+      <source>{device} is moving to you: the controller is taking its new settings.</source>
+      <translation>{device} está pasando a ti: el controlador está recibiendo sus nuevos ajustes.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="418" />
+      <source>{device} now belongs to {to}.</source>
+      <translation>{device} ahora pertenece a {to}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="420" />
+      <source>The hand-over of {device} was cancelled.</source>
+      <translation>El traspaso de {device} se canceló.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="422" />
+      <source>the controller found its new settings invalid</source>
+      <translation>el controlador consideró no válidos sus nuevos ajustes</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="423" />
+      <source>the broker refused the controller's new login</source>
+      <translation>el bróker rechazó el nuevo inicio de sesión del controlador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="425" />
+      <source>no reason given</source>
+      <translation>sin motivo indicado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="426" />
+      <source>The hand-over to {to} failed ({reason}); the device stays yours.</source>
+      <translation>El traspaso a {to} falló ({reason}); el dispositivo sigue siendo tuyo.</translation>
+    </message>
+  </context>
+  <context>
+    <name>PeopleView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="125" />
+      <source>Who has access</source>
+      <translation>Quién tiene acceso</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="129" />
+      <source>Only you. Invite someone below.</source>
+      <translation>Solo tú. Invita a alguien abajo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="135" />
+      <source>Invite someone</source>
+      <translation>Invitar a alguien</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="139" />
+      <source>their PoolDesk username</source>
+      <translation>su usuario de PoolDesk</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="145" />
+      <source>Send invitation</source>
+      <translation>Enviar invitación</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="150" />
+      <source>All my devices, also ones I add later</source>
+      <translation>Todos mis dispositivos, también los que añada después</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="154" />
+      <source>Hand over this device</source>
+      <translation>Traspasar este dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="157" />
+      <source>For a house sale: the new owner accepts, then the controller moves to their account by itself. You and everyone you shared it with lose access.</source>
+      <translation>Para la venta de una casa: el nuevo propietario acepta y el controlador pasa solo a su cuenta. Tú y todas las personas con quienes lo compartiste perdéis el acceso.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="168" />
+      <source>the new owner's username</source>
+      <translation>el usuario del nuevo propietario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="170" />
+      <source>The history goes with the device</source>
+      <translation>El historial se va con el dispositivo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="171" />
+      <source>Clear the history first</source>
+      <translation>Borrar antes el historial</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="178" />
+      <source>Offer the device…</source>
+      <translation>Ofrecer el dispositivo…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="181" />
+      <source>Cancel the hand-over</source>
+      <translation>Cancelar el traspaso</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/people_view.py" line="253" />
+      <source>End access</source>
+      <translation>Quitar el acceso</translation>
+    </message>
+  </context>
+  <context>
     <name>RegisterView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="204" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="206" />
       <source>Create your account</source>
       <translation>Crea tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="216" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="218" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="217" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="219" />
       <source>Email</source>
       <translation>Correo electrónico</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="218" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="220" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="219" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="221" />
       <source>Repeat password</source>
       <translation>Repite la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="220" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="235" />
+      <source>I have a pool controller to add</source>
+      <translation>Tengo un controlador de piscina que añadir</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="236" />
+      <source>No controller of my own yet</source>
+      <translation>Aún no tengo controlador propio</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="250" />
       <source>Device id</source>
       <translation>Id. del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="232" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="251" />
       <source>The device id is printed on the controller's label.</source>
       <translation>El id. del dispositivo está impreso en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="241" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="259" />
+      <source>For someone a pool is shared with, or an installer who sets up controllers for others. You can add a controller later with “Add device”.</source>
+      <translation>Para quien recibe una piscina compartida o para un instalador que configura controladores de otros. Puedes añadir un controlador más tarde con «Añadir dispositivo».</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="272" />
       <source>Back to sign in</source>
       <translation>Volver a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="243" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="274" />
       <source>Create account</source>
       <translation>Crear la cuenta</translation>
     </message>
@@ -861,12 +1351,12 @@
       <translation>El controlador aún no ha informado de ningún horario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="79" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="81" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="81" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="83" />
       <source>The controller runs this schedule now.</source>
       <translation>El controlador sigue ahora este horario.</translation>
     </message>
@@ -909,37 +1399,37 @@
       <translation>Enviar al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="110" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
       <source>Mon</source>
       <translation>lun</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="111" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
       <source>Tue</source>
       <translation>mar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="112" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="113" />
       <source>Wed</source>
       <translation>mié</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="113" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="114" />
       <source>Thu</source>
       <translation>jue</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="114" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="115" />
       <source>Fri</source>
       <translation>vie</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="115" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="116" />
       <source>Sat</source>
       <translation>sáb</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/schedule_view.py" line="116" />
+      <location filename="../../pooldesk/ui/views/schedule_view.py" line="117" />
       <source>Sun</source>
       <translation>dom</translation>
     </message>
@@ -947,71 +1437,89 @@
   <context>
     <name>ServerView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="56" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="58" />
       <source>Welcome to PoolDesk</source>
       <translation>Bienvenido a PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="59" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="61" />
       <source>Which PoolDesk server holds your account? Enter its address, or let this computer run the server for your household.</source>
       <translation>¿Qué servidor de PoolDesk guarda tu cuenta? Escribe su dirección, o deja que este ordenador ejecute el servidor para tu hogar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="67" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="69" />
       <source>Server address</source>
       <translation>Dirección del servidor</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="69" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="71" />
       <source>Allow insecure connections</source>
       <translation>Permitir conexiones no seguras</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="73" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="75" />
       <source>Plain http:// and mqtt:// to other computers are not encrypted; allow them only on a network you trust.</source>
       <translation>Las conexiones http:// y mqtt:// simples a otros ordenadores no están cifradas; permítelas solo en una red de confianza.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="82" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="84" />
       <source>Connect to a server</source>
       <translation>Conectar a un servidor</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="84" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="86" />
       <source>Run the server on this computer…</source>
       <translation>Ejecutar el servidor en este ordenador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="86" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="88" />
       <source>For a household without a server: this computer keeps your account and history and links the pool controllers on your home network.</source>
       <translation>Para un hogar sin servidor: este ordenador guarda tu cuenta y el historial y conecta los controladores de piscina de la red de tu casa.</translation>
     </message>
   </context>
   <context>
+    <name>SetupCodeView</name>
+    <message>
+      <location filename="../../pooldesk/ui/views/setup_code_view.py" line="69" />
+      <source>Let an installer set up a controller for you</source>
+      <translation>Deja que un instalador configure un controlador para ti</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/setup_code_view.py" line="71" />
+      <source>The installer signs in to their own PoolDesk account, runs “Add device” and enters this code with the controller's claim code. The controller is added to your account; the installer keeps no access to it. A code works once, for 15 minutes.</source>
+      <translation>El instalador inicia sesión con su propia cuenta de PoolDesk, usa «Añadir dispositivo» e introduce este código junto con el código de reclamación del controlador. El controlador se añade a tu cuenta; el instalador no conserva ningún acceso. Un código sirve una vez, durante 15 minutos.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/views/setup_code_view.py" line="77" />
+      <source>Create a set-up code</source>
+      <translation>Crear un código de instalación</translation>
+    </message>
+  </context>
+  <context>
     <name>SignInView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="112" />
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="131" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="114" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="133" />
       <source>Sign in</source>
       <translation>Iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="122" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="124" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="123" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="125" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="135" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="137" />
       <source>Create an account</source>
       <translation>Crear una cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="137" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="139" />
       <source>Change server</source>
       <translation>Cambiar de servidor</translation>
     </message>
@@ -1082,17 +1590,17 @@
   <context>
     <name>UpdatesController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="79" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="82" />
       <source>Update the controller?</source>
       <translation>¿Actualizar el controlador?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="81" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="84" />
       <source>Install firmware {v} on {n}? The controller checks the update's signature, installs it and restarts, which takes about a minute; the pump keeps its settings. If the new version does not work, the controller goes back to the one it has now by itself.</source>
       <translation>¿Instalar el firmware {v} en {n}? El controlador comprueba la firma de la actualización, la instala y se reinicia, lo que tarda alrededor de un minuto; la bomba conserva sus ajustes. Si la nueva versión no funciona, el controlador vuelve por sí solo a la que tiene ahora.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="86" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="89" />
       <source>Install</source>
       <translation>Instalar</translation>
     </message>
@@ -1100,323 +1608,348 @@
   <context>
     <name>WizardController</name>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="73" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="74" />
       <source>Change Wi-Fi of {id}</source>
       <translation>Cambiar la wifi de {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="75" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="76" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="183" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="194" />
       <source>Looking for pool controllers…</source>
       <translation>Buscando controladores de piscina…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="205" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="216" />
       <source>{id} was not heard. Press its button briefly (1 to 5 seconds) so its Bluetooth comes on, check it has power and stand next to it, then click Rescan.</source>
       <translation>No se ha oído a {id}. Pulsa brevemente su botón (de 1 a 5 segundos) para que se encienda su Bluetooth, comprueba que tiene corriente y ponte a su lado; después pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="211" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="222" />
       <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
       <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="227" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="238" />
       <source>{id} · signal {rssi} dBm</source>
       <translation>{id} · señal {rssi} dBm</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="233" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="244" />
       <source>already set up</source>
       <translation>ya configurado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="255" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="266" />
       <source>Connecting to {id} over Bluetooth…</source>
       <translation>Conectando con {id} por Bluetooth…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="263" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="274" />
       <source>{id} (firmware {fw})</source>
       <translation>{id} (firmware {fw})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="270" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="281" />
       <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
       <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="279" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="290" />
       <source>{id} is blinking its light for 5 seconds.</source>
       <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="300" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="331" />
       <source>Opening a secure session…</source>
       <translation>Abriendo una sesión segura…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="305" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="336" />
       <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
       <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="309" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="340" />
       <source>You can try again in {s} s.</source>
       <translation>Puedes volver a intentarlo en {s} s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="318" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="349" />
       <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
       <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="333" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="368" />
       <source>The controller is looking for Wi-Fi networks…</source>
       <translation>El controlador está buscando redes wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="339" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="374" />
       <source>open</source>
       <translation>abierta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="343" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="378" />
       <source>{ssid} · signal {rssi} dBm · {security}</source>
       <translation>{ssid} · señal {rssi} dBm · {security}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="350" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="385" />
       <source>Other network…</source>
       <translation>Otra red…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="356" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="391" />
       <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="394" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="429" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="492" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="531" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="532" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="571" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="543" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="582" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="545" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="585" />
+      <source>It now reports to the dashboard of {owner}, who sees in their log that you set it up. Your access to it ends when you press Finish.</source>
+      <translation>Ahora informa al panel de {owner}, que verá en su registro que lo configuraste tú. Tu acceso termina al pulsar Terminar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="589" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="547" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="591" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="575" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="619" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="616" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="660" />
       <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
       <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="100" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="101" />
       <source>Pool controllers nearby</source>
       <translation>Controladores de piscina cercanos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="102" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="103" />
       <source>Keep this computer within a few metres of the controller. Controllers that are already set up are marked.</source>
       <translation>Mantén este ordenador a pocos metros del controlador. Los controladores ya configurados aparecen marcados.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="105" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="106" />
       <source>Rescan</source>
       <translation>Volver a buscar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="108" />
       <source>Find {id}</source>
       <translation>Buscar {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="110" />
       <source>Stand next to the controller with this computer. Once a controller is online its Bluetooth is off, so wake it first:</source>
       <translation>Ponte junto al controlador con este ordenador. Cuando un controlador está en línea su Bluetooth está apagado, así que primero despiértalo:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="113" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
       <source>&lt;b&gt;1.&lt;/b&gt; Press the controller's button briefly: 1 to 5 seconds (holding it longer resets the controller). Its Bluetooth stays on for 10 minutes.&lt;br&gt;&lt;b&gt;2.&lt;/b&gt; Click &lt;b&gt;Rescan&lt;/b&gt;.</source>
       <translation>&lt;b&gt;1.&lt;/b&gt; Pulsa brevemente el botón del controlador: de 1 a 5 segundos (mantenerlo más tiempo lo restablece). Su Bluetooth queda encendido 10 minutos.&lt;br&gt;&lt;b&gt;2.&lt;/b&gt; Pulsa &lt;b&gt;Volver a buscar&lt;/b&gt;.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="118" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="119" />
       <source>Use this controller</source>
       <translation>Usar este controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="119" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="120" />
       <source>Not sure it is the right unit? Make its light blink.</source>
       <translation>¿No sabes si es la unidad correcta? Haz parpadear su luz.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="120" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="121" />
       <source>Identify (blink)</source>
       <translation>Identificar (parpadeo)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
       <source>Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:</source>
       <translation>Código de reclamación de la etiqueta (como KQ4M-7XTZ-2PB6-WRHD) o el texto de su código QR:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <source>I am installing it for someone else (their set-up code)</source>
+      <translation>Lo instalo para otra persona (su código de instalación)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
+      <source>The owner creates a set-up code in their PoolDesk (“Add device” ▾ → “Installer code…”). The controller goes to their account; you keep no access to it afterwards.</source>
+      <translation>El propietario crea un código de instalación en su PoolDesk («Añadir dispositivo» ▾ → «Código de instalador…»). El controlador pasa a su cuenta; después no conservas ningún acceso.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="131" />
+      <source>XXXX-XXXX-XXXX</source>
+      <translation>XXXX-XXXX-XXXX</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="133" />
       <source>Back to the list</source>
       <translation>Volver a la lista</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="134" />
       <source>Connect securely</source>
       <translation>Conectar de forma segura</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="135" />
       <source>Wi-Fi at the pool</source>
       <translation>Wifi en la piscina</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
       <source>Networks the controller hears where it stands:</source>
       <translation>Redes que el controlador oye donde está:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="128" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
       <source>Network name:</source>
       <translation>Nombre de la red:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="129" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
       <source>Wi-Fi password:</source>
       <translation>Contraseña wifi:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="130" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
       <source>Name for this controller (optional):</source>
       <translation>Nombre para este controlador (opcional):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="131" />
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="146" />
       <source>Rescan networks</source>
       <translation>Volver a buscar redes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="132" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="141" />
       <source>Connect</source>
       <translation>Conectar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="145" />
       <source>Enter the password again</source>
       <translation>Volver a escribir la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="147" />
       <source>Retry</source>
       <translation>Reintentar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="148" />
       <source>Finish</source>
       <translation>Terminar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="149" />
       <source>Cancel</source>
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="471" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
+      <source>Add the controller to the account of {owner}</source>
+      <translation>Añadir el controlador a la cuenta de {owner}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="472" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="473" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="474" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="475" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="514" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="478" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="517" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="494" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="533" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="498" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="537" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="501" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="505" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="544" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="509" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="548" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="552" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="515" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="554" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
@@ -1560,416 +2093,471 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="57" />
+      <source>The broker did not answer the subscription request.</source>
+      <translation>El bróker no respondió a la solicitud de suscripción.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
       <source>Check the address and that the server is running.</source>
       <translation>Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
       <source>Invalid username or password</source>
       <translation>Nombre de usuario o contraseña incorrectos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
       <source>This session has ended; sign in again</source>
       <translation>Esta sesión ha terminado; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
       <source>Invalid or expired token; sign in again</source>
       <translation>Credencial no válida o caducada; vuelve a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
       <source>Password is too common or too close to your username; choose one that is not a well-known password</source>
       <translation>La contraseña es demasiado común o se parece demasiado a tu nombre de usuario; elige una que no sea una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="76" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
       <source>This session has ended</source>
       <translation>Esta sesión ha terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
       <source>Invalid or expired token</source>
       <translation>Credencial no válida o caducada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="79" />
       <source>Invalid or expired refresh token</source>
       <translation>Credencial de renovación no válida o caducada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="79" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
       <source>Your session has ended</source>
       <translation>Tu sesión ha terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
       <source>Too many failed attempts.</source>
       <translation>Demasiados intentos fallidos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="82" />
       <source>Too many requests.</source>
       <translation>Demasiadas solicitudes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="83" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
       <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
       <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="88" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
       <source>timed out</source>
       <translation>tiempo de espera agotado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="97" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="100" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="100" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="102" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="106" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="108" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="110" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="111" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="115" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="116" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="118" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="119" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="119" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="121" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="122" />
+      <source>Enter the owner's set-up code.</source>
+      <translation>Introduce el código de instalación del propietario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="123" />
+      <source>That set-up code is wrong or has expired; ask the owner for a new one</source>
+      <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
+      <source>Access ended</source>
+      <translation>Acceso terminado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="129" />
       <source>water temperature sensor not responding: freeze protection cannot run</source>
       <translation>el sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="124" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="132" />
       <source>no network time yet: the schedule is waiting</source>
       <translation>todavía sin hora de la red: el horario está en espera</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
       <source>freeze protection active</source>
       <translation>la protección antiheladas está activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
       <source>retained command ignored</source>
       <translation>se ignoró una orden retenida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="127" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="135" />
       <source>command expired</source>
       <translation>la orden caducó</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="128" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="136" />
       <source>no reason given</source>
       <translation>sin motivo indicado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="129" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
       <source>window start and end must differ and start before 24:00</source>
       <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
       <source>days must be a non-empty list of mon..sun</source>
       <translation>los días deben ser una lista no vacía de lun a dom</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="131" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="139" />
       <source>tz must be a time zone name</source>
       <translation>tz debe ser el nombre de una zona horaria</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="141" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="146" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="146" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="154" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="159" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="156" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="164" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="193" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
       <source>The server at %1 did not answer in time. Try again.</source>
       <translation>El servidor en %1 no respondió a tiempo. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="195" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="203" />
       <source>Cannot reach the server at %1. Check the address and that the server is running.</source>
       <translation>No se puede conectar con el servidor en %1. Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="200" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="208" />
       <source>The server answered %1 without a readable message.</source>
       <translation>El servidor respondió %1 sin un mensaje legible.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="209" />
       <source>The server refused (%1).</source>
       <translation>El servidor se negó (%1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="203" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
       <source>Device %1 is already registered to another account</source>
       <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="204" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="212" />
       <source>Device %1 is already on your account</source>
       <translation>El dispositivo %1 ya está en tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="205" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
       <source>Claim code does not match device %1</source>
       <translation>El código de reclamación no corresponde al dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="208" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="216" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="209" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="217" />
       <source>%1. Sign in again.</source>
       <translation>%1. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="219" />
       <source>The controller refused: %1.</source>
       <translation>El controlador se negó: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="212" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
       <source>freeze protection running (water %1 C)</source>
       <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
       <source>Could not get broker credentials: %1</source>
       <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="214" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="222" />
       <source>Connection lost: %1</source>
       <translation>Conexión perdida: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="223" />
       <source>Cannot reach the broker at %1 (%2).</source>
       <translation>No se puede contactar con el bróker en %1 (%2).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="216" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="224" />
       <source>certificate not trusted: %1</source>
       <translation>certificado no fiable: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="217" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="225" />
       <source>The broker refused the connection (reason %1).</source>
       <translation>El bróker rechazó la conexión (motivo %1).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="219" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="227" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="229" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="227" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="235" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="228" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="236" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="231" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="239" />
       <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
       <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="238" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="246" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="244" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="252" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="250" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="258" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="252" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="260" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="257" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="265" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="258" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="266" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="259" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="269" />
+      <source>A set-up code has only letters and digits; check these characters: %1.</source>
+      <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: %1.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="275" />
+      <source>A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.</source>
+      <translation>Un código de instalación tiene %1 letras y cifras (como 7QK2-M4XD-9TRB); este tiene %2.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="281" />
+      <source>%1 stays on the account of %2, who can remove it from their dashboard.</source>
+      <translation>%1 se queda en la cuenta de %2, que puede quitarlo desde su panel.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="286" />
+      <source>Only the owner of %1 can do this</source>
+      <translation>Solo el propietario de %1 puede hacer esto</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="287" />
+      <source>No account named %1</source>
+      <translation>No hay ninguna cuenta llamada %1</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="288" />
+      <source>%1 already has access to %2</source>
+      <translation>%1 ya tiene acceso a %2</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="289" />
+      <source>Device %1 not found</source>
+      <translation>No se encontró el dispositivo %1</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/core_messages.py" line="290" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="261" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="292" />
       <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="268" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="299" />
       <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
@@ -2086,6 +2674,26 @@
       <location filename="../../pooldesk/ui/format.py" line="127" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="133" />
+      <source>owner</source>
+      <translation>propietario</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="134" />
+      <source>operator</source>
+      <translation>operador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="135" />
+      <source>viewer</source>
+      <translation>observador</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/format.py" line="136" />
+      <source>installer</source>
+      <translation>instalador</translation>
     </message>
   </context>
 </TS>

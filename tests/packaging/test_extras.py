@@ -23,8 +23,26 @@ from tests.support.backend import BackendProcess
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("pooldesk", "pooldesk_contract", "pooldesk_server", "pooldesk_firmware")
 # Installed by the desktop or sim extras only: a headless server must run without any of them.
-DESKTOP_ONLY = {"pyside6", "shiboken6", "qasync", "bleak", "bumble", "pyqtgraph", "keyring"}
-BLOCKED_IMPORTS = ("PySide6", "shiboken6", "qasync", "bleak", "bumble", "pyqtgraph", "keyring")
+DESKTOP_ONLY = {
+    "pyside6",
+    "shiboken6",
+    "qasync",
+    "bleak",
+    "bumble",
+    "pyqtgraph",
+    "keyring",
+    "segno",
+}
+BLOCKED_IMPORTS = (
+    "PySide6",
+    "shiboken6",
+    "qasync",
+    "bleak",
+    "bumble",
+    "pyqtgraph",
+    "keyring",
+    "segno",
+)
 
 
 @pytest.fixture(scope="module")

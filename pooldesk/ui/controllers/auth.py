@@ -64,7 +64,7 @@ class AuthController(QObject):
 
     def _register_submitted(self, username: str, email: str, password: str, device: str) -> None:
         self.register_view.set_busy(True)
-        self.tasks.spawn(self.register(username, email, password, device))
+        self.tasks.spawn(self.register(username, email, password, device or None))
 
     async def sign_in(self, username: str, password: str) -> None:
         assert self.session is not None
@@ -76,7 +76,9 @@ class AuthController(QObject):
         finally:
             self.sign_in_view.set_busy(False)
 
-    async def register(self, username: str, email: str, password: str, device_id: str) -> None:
+    async def register(
+        self, username: str, email: str, password: str, device_id: str | None
+    ) -> None:
         assert self.session is not None
         self.register_view.set_busy(True)
         try:

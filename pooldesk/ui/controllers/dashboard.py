@@ -14,7 +14,7 @@ from pooldesk.core import validation
 from pooldesk.core.alert_log import AlertLog
 from pooldesk.core.backend_client import ApiError
 from pooldesk.core.commands import Command, CommandState, CommandTracker
-from pooldesk.core.devices import SUBSCRIPTIONS, Device, DeviceStore, utcnow
+from pooldesk.core.devices import Device, DeviceStore, utcnow
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
 from pooldesk.core.notifications import Notice, NoticeWatcher
@@ -105,6 +105,9 @@ class DashboardController(QObject):
         from pooldesk.ui.controllers.updates import UpdatesController
 
         self.updates = UpdatesController(self)  # the firmware panel on each card
+        from pooldesk.ui.controllers.people import PeopleController
+
+        self.people = PeopleController(self)  # shares, invitations, set-up codes, hand-over
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -123,7 +126,7 @@ class DashboardController(QObject):
         self.tasks.spawn(self._fill_from_history())
         self.link = MqttLink(
             self._credentials,
-            SUBSCRIPTIONS,
+            lambda creds: self.store.subscriptions(creds.topic_prefix),
             on_message=self.store.handle,
             on_status=self._show_link,
             allow_insecure=self.allow_insecure,
@@ -202,7 +205,10 @@ class DashboardController(QObject):
             self.store.load(await self.signed_in.client.devices())
             if not background:  # a background refresh leaves other notices alone
                 self.view.notice.clear_message()
+            if self.link is not None:  # shared devices come and go with their prefixes
+                self.link.update_subscriptions()
             self.updates.refresh()
+            self.people.refresh()
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.message))
 
@@ -214,6 +220,7 @@ class DashboardController(QObject):
         self._clock.stop()
         self._list_clock.stop()
         self.updates.stop()
+        self.people.stop()
         if self.wizard is not None:
             await self.wizard.cancel_now()
         await self.tasks.cancel_all()
@@ -240,6 +247,10 @@ class DashboardController(QObject):
     def _show_link(self, status: LinkStatus) -> None:
         self._retry_countdown.stop()
         if status.state is LinkState.CONNECTED:
+            if self._link_was_up and self.session is not None:
+                # Back after a drop: the broker cuts a dashboard whose share just ended, so
+                # the list of devices (and whose they are) may have changed meanwhile.
+                self._reload_in_background()
             self._link_was_up = True
         elif status.state is LinkState.IDLE:
             self._link_was_up = False
@@ -286,6 +297,8 @@ class DashboardController(QObject):
             card.history_requested.connect(self.open_history)
             card.schedule_requested.connect(self.open_schedule)
             card.alerts_requested.connect(self.open_alerts)
+            card.people_requested.connect(self.people.open_people)
+            card.leave_requested.connect(self.people.ask_leave)
             if self.session is not None:
                 self.tasks.spawn(self._load_pump_states(key, device.device_id))
         if what == "pump" and key in self.pump_states:
@@ -383,8 +396,32 @@ class DashboardController(QObject):
             message_is_error=is_error,
             controls_enabled=link_up and device.online is True,
             schedule_paused=pump is not None and pump.mode in ("manual", "timer"),
+            shared=self._shared_text(device),
+            owned=not device.shared,
+            controls_tip="" if device.can_control else self.viewer_tip(device),
+            transfer=self.people.transfer_line(device.device_id),
             **extra,
         )
+
+    def _shared_text(self, device: Device) -> str:
+        if not device.shared:
+            return ""
+        role = fmt.role_name(device.role)
+        if device.owner:
+            return self.tr("Shared by {owner} · {role}").format(owner=device.owner, role=role)
+        return self.tr("Shared with you · {role}").format(role=role)
+
+    def viewer_tip(self, device: Device) -> str:
+        """Why a viewer's pump and schedule controls are off."""
+        if not device.owner:
+            return self.tr(
+                "You are a viewer of this pool: you can see it, but not switch the pump or "
+                "change the schedule."
+            )
+        return self.tr(
+            "{owner} shared this pool with you as a viewer: you can see it, but not switch the "
+            "pump or change the schedule. Ask {owner} to make you an operator."
+        ).format(owner=device.owner)
 
     def _tile_values(self, device: Device) -> TileValues:
         """Air (when reported), next scheduled run, run time, Wi-Fi signal and uptime."""

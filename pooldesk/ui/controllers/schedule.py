@@ -44,6 +44,8 @@ class ScheduleController(QObject):
             self.view.set_windows(list(device.schedule.get("windows") or []))
         else:
             self.view.status.show_info(self.tr("The controller has not reported a schedule yet."))
+        if not device.can_control:
+            self.view.set_read_only(dashboard.viewer_tip(device))
         self.view.save_requested.connect(self.save)
         self.view.closed.connect(self._closed)
         if dashboard.commands:

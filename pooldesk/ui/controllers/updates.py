@@ -54,6 +54,9 @@ class UpdatesController(QObject):
             panel = self._panel(key)
             if panel is not None:
                 panel.show_firmware(fw)
+                shared = self.dashboard.store.devices.get(key)
+                if shared is not None and shared.shared:
+                    panel.install.hide()  # only the owner starts firmware updates
         self._timer.start(BUSY_POLL_MS if busy else IDLE_POLL_MS)
 
     def _panel(self, key: str) -> UpdatePanel | None:

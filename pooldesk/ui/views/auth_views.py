@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
@@ -195,7 +197,7 @@ class PasswordChecklist(QWidget):
 
 
 class RegisterView(_Centered):
-    submitted = Signal(str, str, str, str)  # username, email, password, device id
+    submitted = Signal(str, str, str, str)  # username, email, password, device id ("": none)
     back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -217,7 +219,6 @@ class RegisterView(_Centered):
             ("email", self.tr("Email"), self.email),
             ("password", self.tr("Password"), self.password),
             ("confirm", self.tr("Repeat password"), self.confirm),
-            ("device_id", self.tr("Device id"), self.device_id),
         ):
             holder = QVBoxLayout()
             holder.setSpacing(2)
@@ -229,10 +230,40 @@ class RegisterView(_Centered):
             holder.addWidget(self.hints[key])
             form.addRow(label, holder)
         self.column.addLayout(form)
+        # An account may start without a controller (docs/sharing.md): someone in the
+        # household shares theirs, or an installer sets up controllers for others.
+        self.has_controller = QRadioButton(self.tr("I have a pool controller to add"))
+        self.no_controller = QRadioButton(self.tr("No controller of my own yet"))
+        self.has_controller.setChecked(True)
+        self._choice = QButtonGroup(self)
+        self._choice.addButton(self.has_controller)
+        self._choice.addButton(self.no_controller)
+        self.column.addWidget(self.has_controller)
+        self.device_box = QWidget()
+        device_form = QFormLayout(self.device_box)
+        device_form.setContentsMargins(24, 0, 0, 0)
+        holder = QVBoxLayout()
+        holder.setSpacing(2)
+        holder.addWidget(self.device_id)
+        self.hints["device_id"] = FieldHint()
+        holder.addWidget(self.hints["device_id"])
+        device_form.addRow(self.tr("Device id"), holder)
         device_help = QLabel(self.tr("The device id is printed on the controller's label."))
         device_help.setStyleSheet(MUTED_STYLE)
         device_help.setWordWrap(True)
-        self.column.addWidget(device_help)
+        device_form.addRow("", device_help)
+        self.column.addWidget(self.device_box)
+        self.column.addWidget(self.no_controller)
+        self.no_controller_help = QLabel(
+            self.tr(
+                "For someone a pool is shared with, or an installer who sets up controllers "
+                "for others. You can add a controller later with “Add device”."
+            )
+        )
+        self.no_controller_help.setStyleSheet(MUTED_STYLE)
+        self.no_controller_help.setWordWrap(True)
+        self.no_controller_help.setContentsMargins(24, 0, 0, 0)
+        self.column.addWidget(self.no_controller_help)
         self.busy = BusyBar()
         self.column.addWidget(self.busy)
         self.error = MessageLabel()
@@ -254,6 +285,12 @@ class RegisterView(_Centered):
             field.returnPressed.connect(self._submit)
         self.create_button.clicked.connect(self._submit)
         self.back_button.clicked.connect(self.back_requested)
+        self.has_controller.toggled.connect(self._choice_changed)
+        self._choice_changed()
+
+    def _choice_changed(self) -> None:
+        with_device = self.has_controller.isChecked()
+        self.device_box.setVisible(with_device)
         self._validate()
 
     def _fields(self) -> dict[str, QLineEdit]:
@@ -276,7 +313,9 @@ class RegisterView(_Centered):
             "email": validation.email_error(self.email.text().strip()),
             "password": validation.password_error(password, self.username.text()),
             "confirm": None if self.confirm.text() == password else "The passwords differ.",
-            "device_id": validation.device_id_error(self.device_id.text()),
+            "device_id": validation.device_id_error(self.device_id.text())
+            if self.has_controller.isChecked()
+            else None,
         }
 
     def _validate(self) -> bool:
@@ -296,13 +335,17 @@ class RegisterView(_Centered):
                 self.username.text(),
                 self.email.text().strip(),
                 self.password.text(),
-                validation.normalize_device_id(self.device_id.text()),
+                validation.normalize_device_id(self.device_id.text())
+                if self.has_controller.isChecked()
+                else "",
             )
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         for field in self._fields().values():
             field.setEnabled(not busy)
+        for radio in (self.has_controller, self.no_controller):
+            radio.setEnabled(not busy)
         self.back_button.setEnabled(not busy)
         if busy:
             self.error.clear_message()

@@ -53,6 +53,10 @@ class CardText:
     wifi: str = ""  # "Wi-Fi good (−61 dBm)"
     signal: int | None = None  # 0-4 bars, None: not reported
     uptime: str = ""  # "Up 3 d 4 h"
+    shared: str = ""  # "Shared by alice · viewer"; "" on the user's own devices
+    owned: bool = True  # the user owns it: rename, remove, Wi-Fi, people, hand-over
+    controls_tip: str = ""  # why the pump and schedule controls are off (a viewer)
+    transfer: str = ""  # a hand-over under way: "Moving to bob: waiting for the controller…"
 
 
 class ConnectionIndicator(QLabel):
@@ -87,6 +91,8 @@ class DeviceCard(QFrame):
     remove_requested = Signal(str)
     change_wifi_requested = Signal(str)
     alerts_requested = Signal(str)
+    people_requested = Signal(str)
+    leave_requested = Signal(str)
 
     def __init__(self, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,9 +116,11 @@ class DeviceCard(QFrame):
         self.schedule_action = menu.addAction(self.tr("Schedule…"))
         self.alerts_action = menu.addAction(self.tr("Alerts…"))
         menu.addSeparator()
+        self.people_action = menu.addAction(self.tr("People and hand-over…"))
         self.rename_action = menu.addAction(self.tr("Rename…"))
         self.change_wifi_action = menu.addAction(self.tr("Change Wi-Fi…"))
         self.remove_action = menu.addAction(self.tr("Remove from my account…"))
+        self.leave_action = menu.addAction(self.tr("Stop using this shared device…"))
         self.menu_button.setMenu(menu)
         _room_for_arrow(self.menu_button)
         top.addWidget(self.menu_button)
@@ -125,6 +133,13 @@ class DeviceCard(QFrame):
         self.status.setWordWrap(True)  # "Offline · last seen …" is long in Spanish
         ident.addWidget(self.status, 1)
         layout.addLayout(ident)
+        self.shared = QLabel()  # whose it is and what this user may do: "Shared by alice · …"
+        self.shared.setWordWrap(True)
+        self.shared.setObjectName("sharedBy")
+        layout.addWidget(self.shared)
+        self.transfer = QLabel()
+        self.transfer.setWordWrap(True)
+        layout.addWidget(self.transfer)
         # The water temperature is what a pool owner looks for first: the largest text.
         water = QHBoxLayout()
         self.water_icon = QLabel()
@@ -179,6 +194,7 @@ class DeviceCard(QFrame):
         self.resume = QPushButton(self.tr("Resume schedule"))
         self.resume.setToolTip(self.tr("Hand the pump back to its schedule"))
         self.resume.hide()
+        self._default_tips: dict[QWidget, str] = {self.resume: self.resume.toolTip()}
         resume_row = QHBoxLayout()  # its own row: the card stays narrow in every language
         resume_row.addWidget(self.resume)
         resume_row.addStretch(1)
@@ -205,6 +221,8 @@ class DeviceCard(QFrame):
         self.rename_action.triggered.connect(lambda: self.rename_requested.emit(self.key))
         self.remove_action.triggered.connect(lambda: self.remove_requested.emit(self.key))
         self.change_wifi_action.triggered.connect(lambda: self.change_wifi_requested.emit(self.key))
+        self.people_action.triggered.connect(lambda: self.people_requested.emit(self.key))
+        self.leave_action.triggered.connect(lambda: self.leave_requested.emit(self.key))
 
     def show_text(self, text: CardText) -> None:
         if text == self._shown:
@@ -248,11 +266,27 @@ class DeviceCard(QFrame):
         self.alerts.setText("\n".join(f"⚠ {a}" for a in text.alerts))
         self.alerts.setStyleSheet(f"color: {colors['alert']};")
         self.alerts.setVisible(bool(text.alerts))
+        self.shared.setText(text.shared)
+        self.shared.setStyleSheet(f"color: {colors['accent']}; font-weight: bold;")
+        self.shared.setVisible(bool(text.shared))
+        self.transfer.setText(text.transfer)
+        self.transfer.setStyleSheet(f"color: {colors['muted']};")
+        self.transfer.setVisible(bool(text.transfer))
+        for action in (
+            self.people_action,
+            self.rename_action,
+            self.change_wifi_action,
+            self.remove_action,
+        ):
+            action.setVisible(text.owned)
+        self.leave_action.setVisible(not text.owned)
         self.toggle.setText(text.toggle)
-        self.toggle.setEnabled(text.controls_enabled and not text.busy)
-        self.run_for.setEnabled(text.controls_enabled and not text.busy)
+        enabled = text.controls_enabled and not text.busy and not text.controls_tip
+        for control in (self.toggle, self.run_for, self.resume):
+            control.setEnabled(enabled)
+            # A disabled button still shows its tooltip: say why it cannot be pressed.
+            control.setToolTip(text.controls_tip or self._default_tips.get(control, ""))
         self.resume.setVisible(text.schedule_paused)
-        self.resume.setEnabled(text.controls_enabled and not text.busy)
         if text.message_is_error:
             self.message.show_error(text.message)
         else:
@@ -280,6 +314,8 @@ def _icon_row(glyph: QLabel, text: QLabel) -> QHBoxLayout:
 class DashboardView(QWidget):
     add_device_requested = Signal()
     account_requested = Signal()
+    inbox_requested = Signal()
+    setup_code_requested = Signal()
     sign_out_requested = Signal()
     refresh_requested = Signal()
 
@@ -295,11 +331,32 @@ class DashboardView(QWidget):
         header.addWidget(self.title)
         header.addStretch(1)
         self.connection = ConnectionIndicator()  # on its own line: long states fit at 600 px
-        self.add_button = QPushButton(self.tr("Add device"))
+        # "Add device": a click sets one up from here; its arrow also offers the installer
+        # code, for a controller someone else sets up (one header button: Spanish fits 600 px).
+        self.add_button = QToolButton()
+        self.add_button.setText(self.tr("Add device"))
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        add_menu = QMenu(self)
+        self.add_here_action = add_menu.addAction(self.tr("Set up a controller from here…"))
+        self.setup_code_action = add_menu.addAction(self.tr("Installer code…"))
+        self.setup_code_action.setToolTip(
+            self.tr("A one-time code that lets an installer add a controller to your account")
+        )
+        add_menu.setToolTipsVisible(True)
+        self.add_button.setMenu(add_menu)
+        self.inbox_button = QPushButton(self.tr("Inbox"))  # invitations and offered devices
+        self.inbox_button.setObjectName("inboxButton")
         self.account_button = QPushButton(self.tr("Account"))
         self.sign_out_button = QPushButton(self.tr("Sign out"))
-        for button in (self.add_button, self.account_button, self.sign_out_button):
+        for button in (
+            self.add_button,
+            self.inbox_button,
+            self.account_button,
+            self.sign_out_button,
+        ):
             header.addWidget(button)
+        height = self.account_button.sizeHint().height()
+        self.add_button.setMinimumHeight(height)  # as tall as its neighbours
         layout.addLayout(header)
         layout.addWidget(self.connection)
         self.notice = MessageLabel(lines=1)
@@ -322,8 +379,21 @@ class DashboardView(QWidget):
         self.columns = 1
 
         self.add_button.clicked.connect(self.add_device_requested)
+        self.add_here_action.triggered.connect(self.add_device_requested)
         self.account_button.clicked.connect(self.account_requested)
         self.sign_out_button.clicked.connect(self.sign_out_requested)
+        self.inbox_button.clicked.connect(self.inbox_requested)
+        self.setup_code_action.triggered.connect(self.setup_code_requested)
+
+    def show_inbox(self, text: str, waiting: bool, tip: str) -> None:
+        """The inbox button with its badge: bold and coloured while something waits."""
+        colors = tile_colors(self.palette())
+        self.inbox_button.setText(text)
+        self.inbox_button.setToolTip(tip)
+        self.inbox_button.setProperty("waiting", waiting)
+        self.inbox_button.setStyleSheet(
+            f"#inboxButton {{ font-weight: bold; color: {colors['accent']}; }}" if waiting else ""
+        )
 
     def card(self, key: str) -> DeviceCard:
         if key not in self.cards:

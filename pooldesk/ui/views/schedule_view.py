@@ -106,6 +106,7 @@ class ScheduleView(QDialog):
         buttons.addWidget(self.save_button)
         layout.addLayout(buttons)
         self.rows: list[WindowRow] = []
+        self.read_only = ""  # why the schedule cannot be changed here ("" : it can)
         self._labels = {
             "mon": self.tr("Mon"),
             "tue": self.tr("Tue"),
@@ -146,11 +147,23 @@ class ScheduleView(QDialog):
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
-        self.save_button.setEnabled(not busy)
+        self.save_button.setEnabled(not busy and not self.read_only)
+
+    def set_read_only(self, why: str) -> None:
+        """Show the schedule without letting it be changed (a viewer); `why` on every control."""
+        self.read_only = why
+        for row in self.rows:
+            for widget in row.widgets():
+                if not isinstance(widget, QLabel):
+                    widget.setEnabled(False)
+                    widget.setToolTip(why)
+        for button in (self.add_button, self.save_button):
+            button.setEnabled(False)
+            button.setToolTip(why)
 
     def _update(self) -> None:
         self.empty.setVisible(not self.rows)
-        self.add_button.setEnabled(len(self.rows) < MAX_WINDOWS)
+        self.add_button.setEnabled(len(self.rows) < MAX_WINDOWS and not self.read_only)
 
     def done(self, result: int) -> None:
         """Every way out (Esc, the window's close button, close()) ends here: Esc only calls

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QPushButton, QWidget
 
+from pooldesk.core import setup_codes
 from pooldesk.core.backend_client import ApiError
 from pooldesk.core.bluetooth_problems import classify as classify_bluetooth_problem
 from pooldesk.core.devices import DeviceStore
@@ -121,6 +122,14 @@ class WizardController(QObject):
         c.claim_label.setText(
             tr("Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:")
         )
+        c.for_someone.setText(tr("I am installing it for someone else (their set-up code)"))
+        c.setup_note.setText(
+            tr("The owner creates a set-up code in their PoolDesk (“Add device” ▾ → “Installer "
+               "code…”). The controller goes to their account; you keep no access to it "
+               "afterwards.")
+        )  # fmt: skip
+        c.setup_code.setPlaceholderText(tr("XXXX-XXXX-XXXX"))  # the shape of a set-up code
+        c.for_someone.setVisible(self.target is None)
         c.back.setText(tr("Back to the list"))
         c.open.setText(tr("Connect securely"))
         w.heading.setText(tr("Wi-Fi at the pool"))
@@ -148,6 +157,8 @@ class WizardController(QObject):
         v.claim_page.identify.clicked.connect(lambda: self._spawn(self._identify()))
         v.claim_page.claim.textChanged.connect(self._check_claim)
         v.claim_page.claim.returnPressed.connect(self._submit_claim)
+        v.claim_page.setup_code.textChanged.connect(self._check_setup_code)
+        v.claim_page.setup_code.returnPressed.connect(self._submit_claim)
         v.claim_page.open.clicked.connect(self._submit_claim)
         v.claim_page.back.clicked.connect(self._back_to_list)
         v.wifi_page.networks.currentItemChanged.connect(self._network_changed)
@@ -288,18 +299,38 @@ class WizardController(QObject):
                 problem = fmt.core_message(str(exc))
         self.view.claim_page.hint.set_problem(problem)
 
+    def _setup_code_problem(self, text: str) -> str | None:
+        try:
+            setup_codes.normalize(text)
+        except setup_codes.InvalidSetupCode as exc:
+            return fmt.core_message(str(exc))
+        return None
+
+    def _check_setup_code(self, text: str) -> None:
+        problem = self._setup_code_problem(text) if text.strip() else None
+        self.view.claim_page.setup_hint.set_problem(problem)
+
     def _submit_claim(self) -> None:
-        text = self.view.claim_page.claim.text()
+        page = self.view.claim_page
+        text = page.claim.text()
         if not text.strip() or self.tasks.busy:
             return
-        self._spawn(self._open_session(text))
+        setup_code = None
+        if page.for_someone.isChecked():
+            setup_code = page.setup_code.text()
+            problem = self._setup_code_problem(setup_code)
+            page.setup_hint.set_problem(problem)
+            if problem:
+                page.setup_code.setFocus()
+                return
+        self._spawn(self._open_session(text, setup_code))
 
-    async def _open_session(self, claim_code: str) -> None:
+    async def _open_session(self, claim_code: str, setup_code: str | None = None) -> None:
         page = self.view.claim_page
         page.open.setEnabled(False)
         self.view.message.show_info(self.tr("Opening a secure session…"))
         try:
-            await self.flow.open_session(claim_code)
+            await self.flow.open_session(claim_code, setup_code=setup_code)
         except WrongClaimCode as exc:
             text = self.tr(
                 "The claim code does not match this controller. Check the label on the "
@@ -322,6 +353,10 @@ class WizardController(QObject):
         finally:
             page.open.setEnabled(True)
         self.view.message.clear_message()
+        # An installer does not name the owner's controller (the set-up grant allows no rename).
+        named = self.target is None and self.flow.setup_code is None
+        self.view.wifi_page.name_label.setVisible(named)
+        self.view.wifi_page.name.setVisible(named)
         await self._scan_wifi()
 
     # -- step 4/5: the controller's Wi-Fi scan, password -----------------------------------------
@@ -468,7 +503,11 @@ class WizardController(QObject):
     def _show_lines(self) -> None:
         tr = self.tr
         words = {
-            "register": tr("Add the controller to your account"),
+            "register": tr("Add the controller to the account of {owner}").format(
+                owner=self.flow.owner
+            )
+            if self.flow.owner
+            else tr("Add the controller to your account"),
             "send": tr("Send the settings to the controller"),
             "wifi": tr("Connect to Wi-Fi"),
             "server": tr("Connect to the PoolDesk server"),
@@ -542,11 +581,16 @@ class WizardController(QObject):
     def _done(self) -> None:
         page = self.view.done_page
         page.heading.setText(self.tr("{id} is online").format(id=self.flow.device_id))
-        page.note.setText(
-            self.tr("It now reports to your dashboard. You can close this window.")
-            if self.target is None
-            else self.tr("It is back online on the new network; its setup is unchanged.")
-        )
+        if self.flow.owner:
+            note = self.tr(
+                "It now reports to the dashboard of {owner}, who sees in their log that you set "
+                "it up. Your access to it ends when you press Finish."
+            ).format(owner=self.flow.owner)
+        elif self.target is None:
+            note = self.tr("It now reports to your dashboard. You can close this window.")
+        else:
+            note = self.tr("It is back online on the new network; its setup is unchanged.")
+        page.note.setText(note)
         self.view.show_page(page)
         self.devices_changed.emit()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -83,6 +84,12 @@ class ClaimPage(QWidget):
         self.claim = QLineEdit()
         self.claim.setInputMethodHints(Qt.InputMethodHint.ImhNoPredictiveText)
         self.hint = FieldHint()
+        # Installer: the controller goes to the account of whoever gave the set-up code.
+        self.for_someone = QCheckBox()
+        self.setup_note = _note()
+        self.setup_code = QLineEdit()
+        self.setup_code.setInputMethodHints(Qt.InputMethodHint.ImhNoPredictiveText)
+        self.setup_hint = FieldHint()
         buttons = QHBoxLayout()
         self.back = QPushButton()
         self.open = QPushButton()
@@ -94,8 +101,24 @@ class ClaimPage(QWidget):
             layout.addWidget(widget)
         layout.addWidget(self.claim)
         layout.addWidget(self.hint)
+        installer: tuple[QWidget, ...] = (
+            self.for_someone,
+            self.setup_note,
+            self.setup_code,
+            self.setup_hint,
+        )
+        for part in installer:
+            layout.addWidget(part)
+        self.for_someone.toggled.connect(self._for_someone)
+        self._for_someone(False)
         layout.addStretch(1)
         layout.addLayout(buttons)
+
+    def _for_someone(self, on: bool) -> None:
+        for widget in (self.setup_note, self.setup_code):
+            widget.setVisible(on)
+        if not on:
+            self.setup_hint.set_problem(None)
 
 
 class WifiPage(QWidget):

@@ -31,7 +31,7 @@ async def test_600_by_400_has_no_sideways_scroll_and_the_card_menu_is_whole(sign
         right = top_left.x() + widget.width()
         assert top_left.x() >= 0, widget
         assert right <= visible.width(), widget
-    for button in (view.add_button, view.account_button, view.sign_out_button):
+    for button in (view.add_button, view.inbox_button, view.account_button, view.sign_out_button):
         assert button.mapTo(window, QPoint(button.width(), 0)).x() <= window.width()
     window.resize(1000, 640)
     await wait_until(lambda: view.columns >= 2, what="two columns when there is room")
