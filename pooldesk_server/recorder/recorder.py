@@ -167,6 +167,8 @@ class Recorder:
 
     async def stop(self) -> None:
         self._stopping = True
+        # Not recording from here on, whether or not paho reports the disconnect (/healthz).
+        self._subscribed.clear()
         if self._driver is not None:
             await self._driver.close()
         if self._reput is not None:

@@ -152,7 +152,7 @@ async def test_a_firmware_update_keeps_the_contract(tmp_path, broker, release):
         sim = SimulatedController(tmp_path / "dev", binding=make_binding(broker), ota_key=pub)
         async with sim:
             await sim.wait_until(lambda: sim.online)
-            with Session(broker, bundle, "contract-1") as session:
+            async with Session(broker, bundle, "contract-1") as session:
                 assert (await session.wait(ENDED, within=90))["state"] == "confirmed"
     finally:
         wire.close()

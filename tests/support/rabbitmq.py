@@ -20,6 +20,7 @@ from pathlib import Path
 from tests.support.ports import free_port
 
 BIN = Path("/usr/lib/rabbitmq/bin")
+CLUSTER_TIMEOUT_S = 60
 START_TIMEOUT_S = 90.0
 
 
@@ -118,6 +119,9 @@ class RabbitCluster:
                 if time.monotonic() > deadline or (node.proc and node.proc.poll() is not None):
                     self.ctl(node, "await_startup")  # raises with the diagnostics
                 time.sleep(0.5)
+        status = ""
+        # The nodes are up; joining may take a while more on a busy machine.
+        deadline = max(deadline, time.monotonic() + CLUSTER_TIMEOUT_S)
         while time.monotonic() < deadline:
             status = self.ctl(self.nodes[0], "cluster_status", "--formatter", "json") or ""
             if all(n.name in status.split("running_nodes", 1)[-1] for n in self.nodes):
