@@ -127,6 +127,11 @@ class SimulatedController:
             water=water or WaterModel(),
             ntp_ok=ntp,
         )
+        if ble == "virtual":
+            raise ValueError(
+                'ble="virtual" is gone: pass the Bumble LocalLink itself (the app\'s is '
+                "pooldesk.ble.radio.get_virtual_link())"
+            )
         self.ble = ble
         # The unit's firmware as the simulator reads it before boot and from outside (flash
         # through the firmware's own store, pin numbers); the running firmware has its own.
