@@ -197,7 +197,7 @@ def _level(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
 
 
 def _print_exception(exc: BaseException, file: Any = None) -> None:
-    """MicroPython's ``sys.print_exception``."""
+    """MicroPython's ``sys.print_exception(exc, file=sys.stdout)``."""
     import traceback
 
-    traceback.print_exception(exc, file=file or sys.stderr)
+    traceback.print_exception(exc, file=file or sys.stdout)
