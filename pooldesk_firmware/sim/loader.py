@@ -106,8 +106,9 @@ class FirmwareImage:
         self.sys = types.ModuleType("sys")
         self.sys.path = [str(p) for p in path]  # type: ignore[attr-defined]
         self.sys.modules = {}  # type: ignore[attr-defined]
-        for name in ("byteorder", "maxsize", "platform", "stdout", "stderr", "stdin"):
+        for name in ("byteorder", "maxsize", "stdout", "stderr", "stdin"):
             setattr(self.sys, name, getattr(sys, name))
+        self.sys.platform = "esp32"  # type: ignore[attr-defined]
         self.sys.exit = sys.exit  # type: ignore[attr-defined]
         self.sys.print_exception = _print_exception  # type: ignore[attr-defined]
         self._stand_ins: dict[str, types.ModuleType] = {}
