@@ -171,6 +171,15 @@ def check_filter(topic: str) -> str:
     return topic
 
 
+def loses_a_right(old: Rights, new: Rights) -> bool:
+    """Does going from `old` to `new` take anything away: an allow rule that goes or changes,
+    or a deny rule that comes or changes? (A widening alone keeps live connections.)"""
+    kept, had = set(new), set(old)
+    return any(r.allow and r not in kept for r in old) or any(
+        not r.allow and r not in had for r in new
+    )
+
+
 def check_rights(rights: Rights) -> Rights:
     """Refuse malformed rules before anything reaches the broker (nothing is half-applied)."""
     for rule in rights:

@@ -26,10 +26,14 @@ class RightsRefresher:
     async def refresh_dashboard_rights(self, usernames: Sequence[str]) -> None:
         """Give the dashboard logins of these accounts the rights their shares give now
         (docs/sharing.md): call it after committing a change of shares (a `RightsChanged`
-        event does). Each login keeps its password; a login that lost a right has its live
-        connections cut at once. Where the broker cannot change rights without the password
-        (no login plugin), or does not answer, the logins are ended instead (pending deletion,
-        the reconcile loop finishes it): the apps fetch new credentials with the new rights."""
+        event does). Each login keeps its password, on every back end: the managed broker's
+        login plugin takes the row's password hash, the others change the login's rights
+        alone (`BrokerBackend.change_rights`). A login that lost a right has its live
+        connections cut at once (the app reconnects with the same credentials); one that only
+        gained keeps them. Only where the change cannot be made (the broker does not answer,
+        or no longer has the login) is the login ended instead (pending deletion, the reconcile
+        loop finishes it): a narrowing is never left undone, and the app, refused, fetches new
+        credentials with the new rights."""
         ctx = self.state.ctx
         if ctx is None or not usernames:
             return
@@ -61,14 +65,18 @@ class RightsRefresher:
                     ).first()
                 if row is None:
                     continue  # ended meanwhile
-                if in_place and row.password_hash:
-                    assert isinstance(backend, ManagedMosquitto)
-                    try:
+                try:
+                    if in_place and row.password_hash:
+                        assert isinstance(backend, ManagedMosquitto)
                         await backend.put_login(
                             HashedLogin(mqtt_user, row.client_id, rights, row.password_hash)
                         )
                         continue
-                    except BrokerError as error:
-                        log.warning("rights of %s not changed in place: %s", mqtt_user, error)
+                    if backend is not None and not in_place and not self.state.start_error:
+                        if await backend.change_rights(mqtt_user, rights):
+                            continue
+                        log.warning("the broker has no login %s: ending it", mqtt_user)
+                except BrokerError as error:
+                    log.warning("rights of %s not changed in place: %s", mqtt_user, error)
                 await set_state(ctx, mqtt_user, "pending_delete")
                 await self.revoker.delete_locked(ctx, mqtt_user)
