@@ -21,6 +21,7 @@ Publisher = Literal["device", "dashboard", "backend"]
 USERS = "users"
 DEVICES = "devices"
 LEVEL_PATTERN = r"[a-z0-9_-]{1,64}"  # one safe topic level (usernames, device ids)
+EVERY_DEVICE = f"{USERS}/+/{DEVICES}/+"  # a filter matching every device prefix
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,15 @@ class Topic:
     @property
     def to_device(self) -> bool:
         return self.publisher != "device"
+
+    def under(self, prefix: str) -> str:
+        """This topic under one device prefix (`users/alice/devices/esp-a1b2c3/ota/offer`)."""
+        return f"{prefix}/{self.name}"
+
+    @property
+    def of_every_device(self) -> str:
+        """A filter for this topic of every device of every user (`users/+/devices/+/status`)."""
+        return f"{EVERY_DEVICE}/{self.name}"
 
 
 DEVICE_TOPICS: tuple[Topic, ...] = (
@@ -56,6 +66,12 @@ DEVICE_TOPICS: tuple[Topic, ...] = (
     Topic("binding/state", "device", False, "the answer to a new binding"),
 )
 BY_NAME = {t.name: t for t in DEVICE_TOPICS}
+STATUS = BY_NAME["status"]
+OTA_TOPICS = tuple(t for t in DEVICE_TOPICS if t.name.startswith("ota/"))
+OTA_OFFER, OTA_STATUS, OTA_GET, OTA_DATA = (
+    BY_NAME[n] for n in ("ota/offer", "ota/status", "ota/get", "ota/data")
+)
+BINDING_SET, BINDING_STATE = BY_NAME["binding/set"], BY_NAME["binding/state"]
 
 DEVICE_PUBLISHES = tuple(t.name for t in DEVICE_TOPICS if t.publisher == "device")
 DEVICE_RECEIVES = tuple(t.name for t in DEVICE_TOPICS if t.to_device)
@@ -82,7 +98,7 @@ RECORDED = {
 
 # Any device topic of any user: groups username, device id (topic form) and the rest.
 DEVICE_TOPIC = re.compile(rf"{USERS}/({LEVEL_PATTERN})/{DEVICES}/({TOPIC_ID_PATTERN})/(.+)")
-ALL_DEVICES = f"{USERS}/+/{DEVICES}/+/#"
+ALL_DEVICES = f"{EVERY_DEVICE}/#"
 
 
 def topic_named(rest: str) -> Topic | None:

@@ -295,7 +295,7 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
 
 async def _broker_sync(settings: Settings) -> None:
     from pooldesk_server.broker.base import BrokerError
-    from pooldesk_server.broker.extension import run_sync
+    from pooldesk_server.broker.service.sync import run_sync
 
     try:
         report = await run_sync(settings)
@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("users", "sessions", "activity", "devices"):
             asyncio.run(_operator(settings, args))
         elif args.command == "broker" and args.broker_command == "sync":
-            from pooldesk_server.broker.extension import broker_kind
+            from pooldesk_server.broker.service.config import broker_kind
 
             # `serve` owns the managed broker while it runs: refuse while it holds the folder.
             managed = broker_kind(settings, settings.broker_env) == "managed"

@@ -1,6 +1,6 @@
 """Optional parts that plug into the app: extra routes, OpenAPI entries, start/stop hooks.
 
-The MQTT broker layer (`pooldesk_server/broker/extension.py`) is one: it keeps the core of the
+The MQTT broker layer (`pooldesk_server/broker/service/`) is one: it keeps the core of the
 service
 free of broker code, and lets tests build the app with or without a broker.
 """
@@ -40,7 +40,7 @@ class Extension(Protocol):
 def installed_extensions(settings: Settings) -> list[Extension]:
     """The extensions `serve` runs: the MQTT broker layer, and firmware updates and hand-overs
     over it."""
-    from pooldesk_server.broker.extension import create_extension
+    from pooldesk_server.broker.service.extension import create_extension
     from pooldesk_server.firmware.extension import FirmwareExtension
     from pooldesk_server.transfers.extension import TransferExtension
 

@@ -80,6 +80,12 @@ class BrokerBackend(Protocol):
         """Delete the login and cut its live connection. A missing login is not an error."""
         ...
 
+    async def change_rights(self, username: str, rights: Rights) -> bool:
+        """Give an existing login these rights, keeping its password (a share changed). Its
+        live connections are cut when it loses a right (`rights.loses_a_right`) and kept when
+        it only gains. False, with nothing changed, when the broker has no such login."""
+        ...
+
     async def list_logins(self) -> set[str]:
         """Usernames of the logins this back end manages (never the broker's admin)."""
         ...

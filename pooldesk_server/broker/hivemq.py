@@ -291,6 +291,29 @@ class HiveMQCloud:
         for login in logins:
             await self.put_login(login)
 
+    async def change_rights(self, username: str, rights: Rights) -> bool:
+        """Replace the permissions of the login's role; its credential stays. HiveMQ Cloud
+        applies permission changes to live connections within minutes, so a login that lost
+        a right is disconnected now (it reconnects with the same password and the new rights)."""
+        try:
+            check_rights(rights)
+        except InvalidTopicName as error:
+            raise BrokerRejected(f"rights of {username!r}: {error}") from None
+        role = (await self._roles()).get(username)
+        description = str((role or {}).get("description", ""))
+        if role is None or not description.startswith(ROLE_TAG):
+            return False
+        role_id = int(role["id"])
+        current = _items(
+            await self._request("GET", f"/mqtt/roles/{role_id}/permissions"), "permissions"
+        )
+        wanted = permissions_for(username, rights)
+        await self._sync_permissions(role_id, current, wanted)
+        kept = {_comparable(p) for p in wanted}
+        if any(_comparable(p) not in kept for p in current):
+            await self._disconnect(description[len(ROLE_TAG) :])
+        return True
+
     async def _disconnect(self, client_id: str) -> None:
         path = f"/mqtt/clients/{quote(client_id, safe='')}/connection"
         await self._request("DELETE", path, ok_missing=True)

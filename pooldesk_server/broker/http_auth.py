@@ -38,7 +38,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -50,7 +50,13 @@ from starlette.routing import Route
 
 from pooldesk_server.broker.base import BrokerHealth, BrokerLogin, BrokerRejected, BrokerUnavailable
 from pooldesk_server.broker.matching import Access, allowed
-from pooldesk_server.broker.rights import AclRule, InvalidTopicName, Rights, check_rights
+from pooldesk_server.broker.rights import (
+    AclRule,
+    InvalidTopicName,
+    Rights,
+    check_rights,
+    loses_a_right,
+)
 from pooldesk_server.broker.store import write_private
 
 log = logging.getLogger(__name__)
@@ -193,6 +199,23 @@ class HttpAuthBroker:
         if existing is not None and self._kick is not None:
             await self._kick(existing.client_id)
         await asyncio.to_thread(self.store.delete, username)
+
+    async def change_rights(self, username: str, rights: Rights) -> bool:
+        """The broker asks at each connect, subscribe and publish (EMQX's authn answer carries
+        no ACL to cache), so the new rights apply from the next question; a login that lost a
+        right has its live connection kicked (if a kick is configured), since a subscription
+        already made is not asked again."""
+        try:
+            check_rights(rights)
+        except InvalidTopicName as error:
+            raise BrokerRejected(f"rights of {username!r}: {error}") from None
+        existing = self.store.get(username)
+        if existing is None:
+            return False
+        await asyncio.to_thread(self.store.put, [replace(existing, rights=rights)])
+        if self._kick is not None and loses_a_right(existing.rights, rights):
+            await self._kick(existing.client_id)
+        return True
 
     async def list_logins(self) -> set[str]:
         return self.store.names()

@@ -67,6 +67,7 @@ from pooldesk_server.broker.ramstore import (
     ram_dir_for,
     seed,
 )
+from pooldesk_server.broker.rights import Rights
 from pooldesk_server.broker.store import (
     HashedLogin,
     merge_logins,
@@ -713,6 +714,15 @@ class ManagedMosquitto:
         async with self._lock:
             await ops.delete_login(username)
         self._legacy.discard(username)
+
+    async def change_rights(self, username: str, rights: Rights) -> bool:
+        """Without the login plugin only (dynamic security); with it, `put_login` a
+        `HashedLogin` (the password's hash kept in `mqtt_logins`) changes rights in place."""
+        ops = self._ops()
+        if self._plugin is not None:
+            raise BrokerRejected("with the login plugin, put the login with its password's hash")
+        async with self._lock:
+            return await ops.change_rights(username, rights)
 
     async def list_logins(self) -> set[str]:
         names = await self._ops().list_logins()

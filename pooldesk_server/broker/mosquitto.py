@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pooldesk_server.broker.base import BrokerError, BrokerHealth, BrokerLogin
 from pooldesk_server.broker.dynsec import DynsecClient, DynsecLogins
+from pooldesk_server.broker.rights import Rights
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,9 @@ class ExternalMosquitto:
 
     async def delete_login(self, username: str) -> None:
         await self._logins.delete_login(username)
+
+    async def change_rights(self, username: str, rights: Rights) -> bool:
+        return await self._logins.change_rights(username, rights)
 
     async def list_logins(self) -> set[str]:
         return await self._logins.list_logins()

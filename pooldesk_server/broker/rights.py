@@ -28,8 +28,8 @@ RECORDER_SUBSCRIPTION = f"$share/{RECORDER_SHARE_GROUP}/{topics.ALL_DEVICES}"
 DEVICE_PUBLISHES = topics.DEVICE_PUBLISHES
 DEVICE_RECEIVES = topics.DEVICE_RECEIVES
 READABLE = topics.READABLE
-BINDING_SET = f"{topics.USERS}/+/{topics.DEVICES}/+/binding/set"
-BINDING_STATE = f"{topics.USERS}/+/{topics.DEVICES}/+/binding/state"
+BINDING_SET = topics.BINDING_SET.of_every_device
+BINDING_STATE = topics.BINDING_STATE.of_every_device
 
 
 class InvalidTopicName(ValueError):
@@ -119,7 +119,7 @@ def dashboard_rights(username: str, shared: tuple[SharedDevice, ...] = ()) -> Ri
     """A signed-in app session: reads its user's devices and the devices shared with it,
     publishes only commands (not as a viewer), never touches device-only topics."""
     rules = [
-        AclRule(acltype, f"users/+/devices/+/{topic}", allow=False, priority=DENY_PRIORITY)
+        AclRule(acltype, f"{topics.EVERY_DEVICE}/{topic}", allow=False, priority=DENY_PRIORITY)
         for topic in DASHBOARD_DENIED
         for acltype in ("subscribePattern", "publishClientReceive")
     ]
@@ -143,7 +143,7 @@ def device_rights(username: str, device_id: str) -> Rights:
 def recorder_rights() -> Rights:
     """The backend's recorder: one shared subscription over every device, read-only, never
     `binding/#`."""
-    return (AclRule("subscribePattern", RECORDER_SUBSCRIPTION), *readable("users/+/devices/+"))
+    return (AclRule("subscribePattern", RECORDER_SUBSCRIPTION), *readable(topics.EVERY_DEVICE))
 
 
 def mover_rights() -> Rights:
@@ -169,6 +169,15 @@ def check_filter(topic: str) -> str:
     if bad:
         raise InvalidTopicName(f"{topic!r} is not a valid MQTT topic filter")
     return topic
+
+
+def loses_a_right(old: Rights, new: Rights) -> bool:
+    """Does going from `old` to `new` take anything away: an allow rule that goes or changes,
+    or a deny rule that comes or changes? (A widening alone keeps live connections.)"""
+    kept, had = set(new), set(old)
+    return any(r.allow and r not in kept for r in old) or any(
+        not r.allow and r not in had for r in new
+    )
 
 
 def check_rights(rights: Rights) -> Rights:

@@ -9,7 +9,7 @@ import functools
 import logging
 import os
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -36,6 +36,9 @@ from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.settings import Settings
 
+if TYPE_CHECKING:
+    from pooldesk_server.broker.service.extension import BrokerExtension
+
 log = logging.getLogger("pooldesk_server.firmware")
 
 POLL_S = 2.0  # updates queued by the CLI; the API's own wake the loop at once
@@ -53,7 +56,7 @@ def _api_error(e: service.FirmwareError) -> ApiError:
 class FirmwareExtension:
     name = "firmware"
 
-    def __init__(self, settings: Settings, broker: Any) -> None:
+    def __init__(self, settings: Settings, broker: BrokerExtension) -> None:
         self.settings = settings
         self.broker = broker  # the BrokerExtension: its `backend` issues the service logins
         self.timeout_s = float(
@@ -262,7 +265,7 @@ class FirmwareExtension:
         )
         # A put or delete that failed may still reach a paused broker later: the broker layer
         # deletes such names later (its stray service logins).
-        strays: set[str] = getattr(self.broker, "_strays", set())
+        strays: set[str] = self.broker.state.strays
         try:
             try:
                 await backend.put_login(login)

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from pooldesk_contract import topics
+from pooldesk_contract.topics import OTA_DATA, OTA_GET, OTA_OFFER, OTA_STATUS
 from pooldesk_firmware.tools.release import Bundle
 from pooldesk_server.broker.base import BrokerLogin, BrokerUnavailable
 from pooldesk_server.broker.paho_loop import CONNECT_ERRORS, PahoOnLoop, wait_published
@@ -32,14 +34,16 @@ RECONNECT_S = (1.0, 120.0)  # paho's own defaults, as with its thread
 
 
 def session_rights(prefix: str) -> Rights:
-    return (
-        AclRule("publishClientSend", f"{prefix}/ota/offer"),
-        AclRule("publishClientSend", f"{prefix}/ota/data"),
-        AclRule("subscribePattern", f"{prefix}/ota/get"),
-        AclRule("publishClientReceive", f"{prefix}/ota/get"),
-        AclRule("subscribePattern", f"{prefix}/ota/status"),
-        AclRule("publishClientReceive", f"{prefix}/ota/status"),
-    )
+    """The update's service login: publish what the backend sends in the firmware-update
+    exchange, hear what the device sends (the contract's `ota/` topics), on one prefix only."""
+    rights: list[AclRule] = []
+    for topic in topics.OTA_TOPICS:
+        if topic.publisher == "backend":
+            rights.append(AclRule("publishClientSend", topic.under(prefix)))
+        else:
+            rights.append(AclRule("subscribePattern", topic.under(prefix)))
+            rights.append(AclRule("publishClientReceive", topic.under(prefix)))
+    return tuple(rights)
 
 
 def offer_payload(update_id: str, bundle: Bundle, force: bool) -> bytes:
@@ -119,7 +123,9 @@ class OtaSession:
         """Take the retained offer back (so a unit does not see it again), leave."""
         try:
             if clear_offer and self.client.is_connected():
-                info = self.client.publish(f"{self.prefix}/ota/offer", b"", qos=1, retain=True)
+                info = self.client.publish(
+                    OTA_OFFER.under(self.prefix), b"", qos=1, retain=OTA_OFFER.retained
+                )
                 await wait_published([info], 5)
         except (RuntimeError, ValueError) as error:
             log.warning("clearing the offer on %s failed: %s", self.prefix, error)
@@ -135,11 +141,11 @@ class OtaSession:
         if getattr(reason, "is_failure", True):
             log.warning("update login refused by the broker: %s", reason)
             return
-        c.subscribe([(f"{self.prefix}/ota/get", 1), (f"{self.prefix}/ota/status", 1)])
+        c.subscribe([(OTA_GET.under(self.prefix), 1), (OTA_STATUS.under(self.prefix), 1)])
 
     def _on_subscribe(self, c: mqtt.Client, _u: object, _m: int, reasons: list, _p: object) -> None:
         if reasons and all(not r.is_failure for r in reasons):
-            c.publish(f"{self.prefix}/ota/offer", self.offer, qos=1, retain=True)
+            c.publish(OTA_OFFER.under(self.prefix), self.offer, qos=1, retain=OTA_OFFER.retained)
             self._ready.set()
 
     def _on_message(self, c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
@@ -149,9 +155,9 @@ class OtaSession:
             return
         if not isinstance(body, dict) or body.get("id") != self.update_id:
             return
-        if msg.topic.endswith("/ota/get"):
+        if msg.topic == OTA_GET.under(self.prefix):
             self._serve(c, body)
-        elif msg.topic.endswith("/ota/status"):
+        elif msg.topic == OTA_STATUS.under(self.prefix):
             self.on_status(body)
 
     def _serve(self, c: mqtt.Client, ask: dict) -> None:
@@ -165,5 +171,5 @@ class OtaSession:
         if self.tamper is not None:
             part = self.tamper(name, index, part)
         head = json.dumps({"id": self.update_id, "file": name, "chunk": index}).encode()
-        c.publish(f"{self.prefix}/ota/data", head + b"\n" + part, qos=1)
+        c.publish(OTA_DATA.under(self.prefix), head + b"\n" + part, qos=1, retain=OTA_DATA.retained)
         self.chunks_served += 1

@@ -10,10 +10,10 @@ import asyncio
 import logging
 from urllib.parse import urlsplit
 
-from pooldesk_server.broker.extension import build_backend
 from pooldesk_server.broker.logins import recorder_login
 from pooldesk_server.broker.managed import ManagedMosquitto
 from pooldesk_server.broker.mosquitto import BrokerConfigError
+from pooldesk_server.broker.service.config import build_backend
 from pooldesk_server.db.engine import Database
 from pooldesk_server.recorder.recorder import Recorder
 from pooldesk_server.settings import Settings

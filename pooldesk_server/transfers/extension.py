@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -27,6 +27,7 @@ from pooldesk_server.accounts.events import RightsChanged
 from pooldesk_server.broker.base import BrokerError, BrokerLogin
 from pooldesk_server.broker.logins import device_login, new_generation, new_password
 from pooldesk_server.broker.rights import mover_rights
+from pooldesk_server.broker.service.ledger import insert_pending_put, set_state
 from pooldesk_server.context import AppContext, client_address, context_of
 from pooldesk_server.db.models import MqttLogin, Transfer
 from pooldesk_server.db.types import utcnow
@@ -42,6 +43,9 @@ from pooldesk_server.settings import Settings
 from pooldesk_server.transfers import service
 from pooldesk_server.transfers.transport import BindingChannel, binding_set
 
+if TYPE_CHECKING:
+    from pooldesk_server.broker.service.extension import BrokerExtension
+
 log = logging.getLogger("pooldesk_server.transfers")
 
 POLL_S = 2.0
@@ -51,7 +55,7 @@ RETRY_S = 5.0
 class TransferExtension:
     name = "transfers"
 
-    def __init__(self, settings: Settings, broker: Any) -> None:
+    def __init__(self, settings: Settings, broker: BrokerExtension) -> None:
         self.settings = settings
         self.broker = broker  # the BrokerExtension: its back end, login rows and events
         self._ctx: AppContext | None = None
@@ -143,7 +147,7 @@ class TransferExtension:
         if delivered:  # withdrawn before the answer (a device connecting next must not see it);
             await self._withdraw(old_prefix)  # the mover's loop withdraws it too, until it works
         self._wake.set()
-        self.broker._wake.set()  # an undelivered login goes now, not at the next reconcile
+        self.broker.reconcile_soon()  # an undelivered login goes now, not at the next reconcile
         return answer(api.TransferAnswer(transfer=done))
 
     # ---- lifespan ----
@@ -164,7 +168,7 @@ class TransferExtension:
         if channel is None:
             return
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(channel.close)
+            await channel.close()
         with contextlib.suppress(Exception):
             await self.broker.backend.delete_login(channel.login.username)
 
@@ -212,15 +216,10 @@ class TransferExtension:
         backend = self.broker.backend
         name = f"svc-move-{secrets.token_hex(6)}"
         login = BrokerLogin(name, new_password(), name, mover_rights())
-        loop = asyncio.get_running_loop()
-
-        def heard(prefix: str, body: dict) -> None:
-            loop.call_soon_threadsafe(self._heard, prefix, body)
-
-        channel = BindingChannel(backend.broker_url, backend.ca_cert_pem, login, heard)
+        channel = BindingChannel(backend.broker_url, backend.ca_cert_pem, login, self._heard)
         try:
             await backend.put_login(login)
-            await asyncio.to_thread(channel.start)
+            await channel.start()
         except BrokerError as error:
             with contextlib.suppress(Exception):
                 await backend.delete_login(name)
@@ -258,7 +257,7 @@ class TransferExtension:
             )
             owed = [(t.id, (await service.parties(db, t)).old_prefix) for t in rows.all()]
         for transfer_id, prefix in owed:
-            await asyncio.to_thread(self.channel.publish, prefix, b"")  # BrokerError: next time
+            await self.channel.publish(prefix, b"")  # BrokerError: next time
             async with ctx.db.write() as db:
                 t = await db.get(Transfer, transfer_id)
                 if t is not None and t.status == "cancelled":
@@ -273,7 +272,7 @@ class TransferExtension:
                 name for t in cancelled.all() for name in await service.retire_if_stayed(db, t)
             ]
         if retired:
-            self.broker._wake.set()
+            self.broker.reconcile_soon()
 
     async def _deliver(self, transfer_id: str) -> None:
         """Issue the device login under the new owner's prefix, then publish the binding."""
@@ -288,13 +287,13 @@ class TransferExtension:
             # A login issued before a restart whose binding may not have gone out: replaced.
             await service.retire_new_login(db, t)
         login = device_login(p.new.username, p.device.device_id, generation=new_generation())
-        await self.broker._insert_pending_put(
+        await insert_pending_put(
             ctx, login, "transfer", user_id=p.new.id, session_id=None, device_pk=p.device.id
         )
         try:
             await self.broker.backend.put_login(login)
         except BrokerError as error:
-            await self.broker._set_state(ctx, login.username, "pending_delete")
+            await set_state(ctx, login.username, "pending_delete")
             log.warning("transfer %s: new device login not issued yet: %s", transfer_id, error)
             return
         async with ctx.db.write() as db:
@@ -309,7 +308,7 @@ class TransferExtension:
             return
         payload = binding_set(transfer_id, login, p.new_prefix)
         try:
-            await asyncio.to_thread(channel.publish, p.old_prefix, payload)
+            await channel.publish(p.old_prefix, payload)
         except BrokerError as error:
             log.warning("transfer %s: binding not delivered yet: %s", transfer_id, error)
             return
@@ -354,7 +353,7 @@ class TransferExtension:
                 await ctx.events.publish(RightsChanged(tuple(members)))
         else:
             log.info("transfer %s: failed (%s)", tid, p.transfer.reason)
-            self.broker._wake.set()
+            self.broker.reconcile_soon()
 
     async def _withdraw(self, prefix: str) -> None:
         """Clear the retained P/binding/set (it holds a device password)."""
@@ -362,6 +361,6 @@ class TransferExtension:
         if channel is None:
             return
         try:
-            await asyncio.to_thread(channel.publish, prefix, b"")
+            await channel.publish(prefix, b"")
         except BrokerError as error:
             log.warning("retained binding on %s not cleared: %s", prefix, error)

@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy import select
 
 from pooldesk_server.app import create_app
-from pooldesk_server.broker.extension import BrokerExtension
 from pooldesk_server.broker.managed import ManagedMosquitto
+from pooldesk_server.broker.service.extension import BrokerExtension
 from pooldesk_server.db.models import MqttLogin
 from pooldesk_server.settings import Settings
 from tests.broker.probe import Probe
@@ -65,7 +65,7 @@ class Backend:
         return answer.json()
 
     async def rows(self) -> dict[str, str]:
-        ctx = self.extension._ctx
+        ctx = self.extension.state.ctx
         async with ctx.db.read() as db:
             return dict(
                 (await db.execute(select(MqttLogin.mqtt_user, MqttLogin.broker_state))).all()

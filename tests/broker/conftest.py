@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from pooldesk_server.broker.base import BrokerLogin
-from pooldesk_server.broker.extension import BrokerExtension, build_backend
 from pooldesk_server.broker.logins import dashboard_login, device_login, recorder_login
 from pooldesk_server.broker.managed import ManagedMosquitto
 from pooldesk_server.broker.ramstore import ram_path
+from pooldesk_server.broker.service.config import build_backend
+from pooldesk_server.broker.service.extension import BrokerExtension
 from tests.broker.app_support import Backend, app_settings, open_backend
 from tests.broker.probe import Probe
 

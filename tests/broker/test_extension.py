@@ -9,9 +9,11 @@ import shutil
 import pytest
 
 from pooldesk_server.broker.base import BrokerLogin
-from pooldesk_server.broker.extension import BrokerExtension, build_backend, run_sync
 from pooldesk_server.broker.logins import device_login
 from pooldesk_server.broker.mosquitto import BrokerConfigError
+from pooldesk_server.broker.service.config import build_backend
+from pooldesk_server.broker.service.extension import BrokerExtension
+from pooldesk_server.broker.service.sync import run_sync
 from tests.broker.app_support import PASSWORD, app_settings, open_backend, probe_for
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE
 

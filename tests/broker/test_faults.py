@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pooldesk_server.broker.extension import BrokerExtension, build_backend
 from pooldesk_server.broker.logins import dashboard_login
 from pooldesk_server.broker.managed import ManagedMosquitto
+from pooldesk_server.broker.service.config import build_backend
+from pooldesk_server.broker.service.extension import BrokerExtension
 from pooldesk_server.db.models import BrokerJob
 from tests.broker.app_support import PASSWORD, Backend, app_settings, open_backend, probe_for
 from tests.broker.probe import Probe
@@ -302,8 +303,12 @@ async def test_account_deletion_on_a_paused_broker_answers_at_once_and_finishes_
         return await _retained_topics(quick, "users/alice/#") == []
 
     await wait_until(retained_cleared, within=20)
-    async with quick.extension._ctx.db.read() as db:
-        assert (await db.scalars(select(BrokerJob))).all() == []
+
+    async def no_job_left() -> bool:  # the job's row goes just after the broker cleared
+        async with quick.extension.state.app().db.read() as db:
+            return (await db.scalars(select(BrokerJob))).all() == []
+
+    await wait_until(no_job_left, within=5)
 
 
 async def test_export_lists_logins_and_keys_without_secrets_and_deletion_leaves_no_trace(quick):

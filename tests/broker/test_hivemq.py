@@ -24,15 +24,20 @@ API = (
 A1 = "users/alice/devices/esp-a00001"
 
 
-@pytest.fixture
-async def cloud():
-    fake = FakeHiveMQ(token="tok-" + "x" * 30)
-    backend = HiveMQCloud(
+def cloud_of(fake: FakeHiveMQ) -> HiveMQCloud:
+    """The hivemq-cloud back end, talking to `fake` (not started)."""
+    return HiveMQCloud(
         api_url=API,
         api_token=fake.token,
         broker_url="mqtts://c.hivemq.cloud:8883",
         transport=httpx.ASGITransport(app=fake.app()),
     )
+
+
+@pytest.fixture
+async def cloud():
+    fake = FakeHiveMQ(token="tok-" + "x" * 30)
+    backend = cloud_of(fake)
     await backend.start()
     try:
         yield fake, backend

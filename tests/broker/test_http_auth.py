@@ -13,7 +13,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pooldesk_server.broker.base import BrokerBackend, BrokerRejected, BrokerUnavailable
-from pooldesk_server.broker.extension import build_backend
 from pooldesk_server.broker.http_auth import HttpAuthBroker, LoginFile, http_auth_routes
 from pooldesk_server.broker.logins import (
     dashboard_login,
@@ -24,6 +23,7 @@ from pooldesk_server.broker.logins import (
 from pooldesk_server.broker.matching import allowed, filter_within, topic_matches
 from pooldesk_server.broker.mosquitto import BrokerConfigError
 from pooldesk_server.broker.rights import AclRule, dashboard_rights
+from pooldesk_server.broker.service.config import build_backend
 from tests.broker.app_support import app_settings
 from tests.support.ports import free_port, wait_for_port
 

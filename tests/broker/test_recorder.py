@@ -110,9 +110,9 @@ async def test_acknowledged_messages_survive_a_recorder_and_broker_restart(backe
         device.close()
         await backend.broker._pause()  # a clean broker restart in between
         await backend.broker._resume()
-        second = Recorder(extension._ctx.db, "127.0.0.1", backend.broker.port, first.login)
+        second = Recorder(extension.state.ctx.db, "127.0.0.1", backend.broker.port, first.login)
         await second.start()
-        extension.recorder = second  # stopped by the extension at the end
+        extension.state.recorder = second  # stopped by the extension at the end
 
         async def all_there() -> bool:
             return len(await _history(backend, auth, type="telemetry")) == 50
@@ -193,10 +193,10 @@ async def test_a_backlog_larger_than_a_batch_is_stored_once_and_in_full(backend)
             assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": i})) == 0
         assert await device.publish(f"{PREFIX}/status", "online") == 0
         second = Recorder(
-            extension._ctx.db, "127.0.0.1", backend.broker.port, first.login, batch_size=7
+            extension.state.ctx.db, "127.0.0.1", backend.broker.port, first.login, batch_size=7
         )
         await second.start()
-        extension.recorder = second  # stopped by the extension at the end
+        extension.state.recorder = second  # stopped by the extension at the end
 
         async def all_there() -> bool:
             return second.stored == 101

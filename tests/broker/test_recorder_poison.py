@@ -62,9 +62,9 @@ async def test_poison_messages_neither_stop_the_recorder_nor_break_history(backe
         )
         assert await device.publish(f"{PREFIX}/telemetry", b"[" * 100_000) == 0
         assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": "restarted"})) == 0
-        second = Recorder(extension._ctx.db, "127.0.0.1", backend.broker.port, first.login)
+        second = Recorder(extension.state.ctx.db, "127.0.0.1", backend.broker.port, first.login)
         await second.start()
-        extension.recorder = second  # stopped by the extension at the end
+        extension.state.recorder = second  # stopped by the extension at the end
 
         async def recorded_after_restart() -> bool:
             events = await _history(backend, auth, type="telemetry")

@@ -21,7 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pooldesk_server.broker.extension import BrokerExtension, build_backend
+from pooldesk_server.broker.service.config import build_backend
+from pooldesk_server.broker.service.extension import BrokerExtension
 from tests.broker.app_support import PASSWORD, app_settings, open_backend
 from tests.broker.test_serve_faults import REPO, _serve, _stop, _wait_healthy
 from tests.support.ports import free_port

@@ -20,7 +20,7 @@ PREFIX = "users/alice/devices/esp-a00001"
 
 
 async def _session_row_of(backend, mqtt_user: str) -> str:
-    async with backend.extension._ctx.db.read() as db:
+    async with backend.extension.state.ctx.db.read() as db:
         return await db.scalar(select(MqttLogin.session_id).where(MqttLogin.mqtt_user == mqtt_user))
 
 
@@ -37,7 +37,7 @@ async def test_reconcile_removes_logins_of_sessions_purged_without_an_event(back
     creds = await backend.mqtt_credentials(auth)
     session_id = await _session_row_of(backend, creds["mqttUser"])
     # The session expires and is purged straight in the database: no SessionsEnded is published.
-    async with backend.extension._ctx.db.write() as db:
+    async with backend.extension.state.ctx.db.write() as db:
         await db.execute(delete(Session).where(Session.id == session_id))
     assert not await _refused(creds)  # still works until reconciliation
     assert await backend.extension.reconcile_once() == 0
@@ -51,7 +51,7 @@ async def test_reconcile_removes_logins_of_expired_or_revoked_sessions(backend):
     revoked = await backend.mqtt_credentials(await backend.sign_in("alice"))
     kept = await backend.mqtt_credentials(await backend.sign_in("alice"))
     past = utcnow() - timedelta(minutes=1)
-    async with backend.extension._ctx.db.write() as db:
+    async with backend.extension.state.ctx.db.write() as db:
         for creds, values in ((expired, {"expires_at": past}), (revoked, {"revoked_at": past})):
             session_id = await db.scalar(
                 select(MqttLogin.session_id).where(MqttLogin.mqtt_user == creds["mqttUser"])
@@ -73,7 +73,7 @@ async def test_a_logout_committed_during_issuing_leaves_no_working_login(backend
 
     async def put_then_logout_commits(login):
         await real_put(login)
-        async with backend.extension._ctx.db.write() as db:  # its event comes later, or never
+        async with backend.extension.state.ctx.db.write() as db:  # its event comes later, or never
             await db.execute(
                 update(Session).where(Session.id == session_id).values(revoked_at=utcnow())
             )
@@ -102,7 +102,7 @@ async def test_a_stale_deletion_never_removes_a_login_issued_again(backend):
     # A reconcile pass collected the name; meanwhile the device gets credentials again.
     again = await backend.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
     assert again.status_code == 200
-    assert await backend.extension._delete_now(backend.extension._ctx, failed[0])
+    assert await backend.extension.revoker.delete_now(backend.extension.state.ctx, failed[0])
     assert not await _refused(again.json())
     assert await backend.rows() == {again.json()["mqttUser"]: "synced"}
 

@@ -217,14 +217,14 @@ async def test_a_narrowing_whose_answer_was_lost_is_finished_by_the_reconcile_lo
     member = await _dashboard(backend, vera)
     assert await member.subscribe(f"{P1}/#") == [1]
     extension = backend.extension
-    extension._ctx.events.unsubscribe(extension.on_account_event)
+    extension.state.ctx.events.unsubscribe(extension.on_account_event)
     try:
         ended = await backend.http.delete(f"/api/shares/{share_id}", headers=alice)
         assert ended.status_code == 200
         assert not member.disconnected.is_set()  # nothing reached the broker yet
         assert await extension.reconcile_once() == 0
     finally:
-        extension._ctx.events.subscribe(extension.on_account_event)
+        extension.state.ctx.events.subscribe(extension.on_account_event)
     assert await member.wait_disconnected()
     member.close()
     again = await _dashboard(backend, vera)

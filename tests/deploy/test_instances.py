@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from pooldesk_server.app import create_app
-from pooldesk_server.broker.extension import POOLDESK_LOGIN_PREFIXES, BrokerExtension
 from pooldesk_server.broker.logins import device_login
+from pooldesk_server.broker.service.config import POOLDESK_LOGIN_PREFIXES
+from pooldesk_server.broker.service.extension import BrokerExtension
 from pooldesk_server.db.engine import Database
 from pooldesk_server.db.migrate import upgrade_to_head
 from pooldesk_server.db.models import MqttLogin, User

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from pooldesk_server.app import create_app
-from pooldesk_server.broker.extension import BrokerExtension, build_backend
+from pooldesk_server.broker.service.config import build_backend
+from pooldesk_server.broker.service.extension import BrokerExtension
 from pooldesk_server.transfers.extension import TransferExtension
 from tests.backend.contract import ContractChecker, response_hook
 from tests.broker.app_support import Backend, app_settings, probe_for

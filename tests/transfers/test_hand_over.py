@@ -12,6 +12,7 @@ import pytest
 
 from pooldesk_firmware.sim.runner import SimulatedController
 from tests.broker.probe import REFUSED_SUBSCRIBE
+from tests.support.threads import backend_paho_threads
 from tests.transfers.conftest import Hand, open_hand
 
 pytestmark = pytest.mark.timeout(180)
@@ -130,6 +131,10 @@ async def test_an_offline_controller_moves_when_it_next_connects(hand: Hand, tmp
     assert (moving["status"], moving["reason"]) == ("moving", "device_offline")
     await _delivered_login(hand, moving["id"])
     assert (await hand.wait_transfer(ben, moving["id"], ("moving",)))["reason"] == "device_offline"
+    # The mover's connection is up, driven by the backend's loop: no paho thread of its own.
+    assert hand.mover.channel is not None
+    assert hand.mover.channel.connected
+    assert backend_paho_threads() == []
     async with sim:
         done = await hand.wait_transfer(ben, moving["id"], ("done", "failed"))
         assert done["status"] == "done", done
