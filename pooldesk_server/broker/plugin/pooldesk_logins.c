@@ -37,7 +37,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -452,7 +451,6 @@ static void child_main(int report)
 	char tmp[4096], error[4200];
 	const char *gate = getenv("POOLDESK_LOGINS_TEST_CHILD_GATE");
 	int fd, sig[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE};
-	struct sched_param idle = {0};
 	size_t i;
 	for (i = 0; i < sizeof(sig) / sizeof(sig[0]); i++) {
 		signal(sig[i], SIG_DFL); /* the broker's handlers would only set its flags */
@@ -462,9 +460,10 @@ static void child_main(int report)
 		_exit(1);
 	}
 	close_inherited(report);
-	/* Only spare CPU and disk time: the broker must not wait for a core behind its own child. */
-	sched_setscheduler(0, SCHED_IDLE, &idle);
-	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 3 << 13 /* IOPRIO_CLASS_IDLE */);
+	/* The lowest priority short of SCHED_IDLE (which starves on a saturated machine: a
+	 * compaction of 1,100 logins took seconds): the broker must not wait behind its own child. */
+	(void)!nice(19);
+	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 2 << 13 | 7 /* best effort, lowest */);
 	new_path(tmp, sizeof(tmp));
 	fd = write_snapshot(tmp, error, sizeof(error));
 	while (fd >= 0 && gate && access(gate, F_OK) == 0) {
