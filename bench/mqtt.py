@@ -19,11 +19,20 @@
    it runs now (PoolDesk's login plugin) and, for comparison, with logins in dynamic security
    (`--dynsec-churn-s`, shorter: every change there stalls the broker). Goal, with the logins
    present: create/delete under 20 ms, no echo over 10 ms, revocation within 1 s.
+5. Journal compaction (issue #12, after 4): the same churn for `--compaction-s` seconds with the
+   logins present and the login plugin's journal compaction forced every ~150 changes (its test
+   settings), once compacting in the broker's thread as before and once forked as now, each on
+   a broker of its own, in the same run: what the plugin logged of its own work in the broker's
+   thread per compaction, the longest echo in flight meanwhile, and the same windows on an idle
+   plain Mosquitto (the machine's own noise). Goal: the forked echo no worse than elsewhere.
 
 Usage: .venv/bin/python bench/mqtt.py [--echoes 2000] [--online-logins 1000] [--bulk-logins 10000]
        [--recorder-messages 20000] [--recorder-rounds 3] [--postgres]
        [--churn-s 30] [--dynsec-churn-s 10] [--churn-devices 10000] [--churn-dashboards 1000]
-       [--only-churn] [--strace-s 15]
+       [--only-churn] [--strace-s 15] [--compaction-s 30]
+
+   The compaction figure alone, in about 2 minutes:
+       .venv/bin/python bench/mqtt.py --only-churn --churn-s 0 --dynsec-churn-s 0 --compaction-s 60
 
    Beside each churn row: the broker's run-queue wait per ms of CPU (/proc/<pid>/schedstat),
    and the same for the idle plain Mosquitto. With `--strace-s`, a last churn with every system
@@ -62,6 +71,7 @@ from pooldesk_server.broker.managed import JOURNAL_NAME, ManagedMosquitto
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests.support` for the baseline
 from tests.support.plain_mosquitto import plain_mosquitto
+from tests.support.processes import children_of
 
 PREFIX = "users/bench/devices/esp-000001"
 BASELINE = "bare paho subscriber, no database"
@@ -775,8 +785,7 @@ class CompactionWatch:
         self.compactions: list[list[tuple[float, float]]] = []
 
     def __call__(self, now: float) -> None:
-        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
-        if children and not self.forked:
+        if not self.forked and children_of(self.pid):
             self.current.append((self.last, now))
             self.forked = True
         inode = self.journal.stat().st_ino

@@ -7,7 +7,6 @@ see the compaction comment in `pooldesk_server/broker/plugin/pooldesk_logins.c`)
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -28,16 +27,22 @@ from pooldesk_server.broker.base import BrokerLogin
 from pooldesk_server.broker.logins import dashboard_login, device_login
 from pooldesk_server.broker.managed import JOURNAL_NAME, ManagedMosquitto
 from tests.broker.probe import Probe
+from tests.support.processes import children_of
+from tests.support.waiting import wait_until
 
 DEADLINE_S = 20.0
 
 
-async def _until(check: Callable[[], object], what: str, within: float = DEADLINE_S) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within:.0f} s: {what}")
-        await asyncio.sleep(0.02)
+async def _wait(check: Callable[[], object], what: str) -> None:
+    await wait_until(check, DEADLINE_S, what)
+
+
+def _gone(pid: int) -> bool:
+    """Ended (a zombie waiting to be reaped counts: it holds nothing any more)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True
 
 
 def _journal(broker: ManagedMosquitto) -> Path:
@@ -50,22 +55,6 @@ def _snapshot_left(broker: ManagedMosquitto) -> bool:
 
 def _log(broker: ManagedMosquitto) -> str:
     return (broker.data_dir / "mosquitto.log").read_text(errors="replace")
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
 
 
 @contextlib.asynccontextmanager
@@ -140,7 +129,7 @@ async def test_a_compaction_while_running_keeps_every_login_across_a_restart(dat
         inode = _journal(broker).stat().st_ino
         # 30 logins + 40 lines: a compaction starts at the 21st change; 30 changes in all.
         await _churn_until(broker, lambda: len(gone) == 30, gone)
-        await _until(lambda: _journal(broker).stat().st_ino != inode, "the journal compacted")
+        await _wait(lambda: _journal(broker).stat().st_ino != inode, "the journal compacted")
         assert "pooldesk_logins: compacted" in _log(broker)
         # Changes after the swap go to the new journal.
         dropped = logins[0]
@@ -270,14 +259,14 @@ async def test_clients_are_not_stalled_while_twenty_thousand_logins_are_compacte
                     else:
                         await broker.delete_login(login.username)
                     i += 1
-                    if not watch and _children(pid):  # this change forked the compaction
+                    if not watch and children_of(pid):  # this change forked the compaction
                         watch.append((start, time.monotonic()))
                     assert time.monotonic() - began < 120, "no compaction within 120 s"
                     checked = time.monotonic()
                 # Swapped since `checked` (in the broker's thread: rewritten, then swapped).
                 watch.append((checked - 0.05, time.monotonic()))
                 windows.append(watch)
-            await _until(lambda: echo.times[-1][0] > windows[-1][-1][1], "echoes after the last")
+            await _wait(lambda: echo.times[-1][0] > windows[-1][-1][1], "echoes after the last")
         worst = [max(echo.worst_in(*w) for w in watch) for watch in windows]
         assert _log(broker).count("pooldesk_logins: compacted") >= COMPACTIONS
         assert statistics.median(worst) < STALL_BOUND_MS, (
@@ -295,9 +284,9 @@ async def test_a_broker_killed_mid_compaction_restarts_with_every_login(data_dir
         gone: list[BrokerLogin] = []
         pid = broker.pid
         assert pid is not None
-        await _churn_until(broker, lambda: _children(pid), gone)
-        (child,) = _children(pid)
-        await _until(lambda: Path(f"{_journal(broker)}.new").exists(), "the snapshot written")
+        await _churn_until(broker, lambda: children_of(pid), gone)
+        (child,) = children_of(pid)
+        await _wait(lambda: Path(f"{_journal(broker)}.new").exists(), "the snapshot written")
         # Changes while the snapshot is out: only the old journal has them.
         for login in logins[:5]:
             await broker.delete_login(login.username)
@@ -313,8 +302,8 @@ async def test_a_broker_killed_mid_compaction_restarts_with_every_login(data_dir
         live[added.username] = added
 
         os.kill(pid, signal.SIGKILL)
-        await _until(lambda: not _alive(child), "the child dies with the broker")
-        await _until(lambda: broker.restarts == 1 and broker.pid not in (None, pid), "restart")
+        await _wait(lambda: _gone(child), "the child dies with the broker")
+        await _wait(lambda: broker.restarts == 1 and broker.pid not in (None, pid), "restart")
         await _expect_logins(broker, live, gone)
         assert not _snapshot_left(broker)  # the stale snapshot replaced at the restart
     gate.unlink()
@@ -347,16 +336,16 @@ async def test_a_failed_compaction_leaves_the_journal_whole_and_is_retried(data_
 
         # 2. It dies half-way (killed; a crash is the same).
         os.rmdir(new)
-        await _until(lambda: new.is_file() and any(map(_alive, _children(pid))), "a retry")
-        for child in filter(_alive, _children(pid)):
+        await _wait(lambda: new.is_file() and bool(children_of(pid)), "a retry")
+        for child in children_of(pid):
             os.kill(child, signal.SIGKILL)
-        await _until(lambda: "ended without a word" in _log(broker), "the failure logged")
+        await _wait(lambda: "ended without a word" in _log(broker), "the failure logged")
         assert journal.stat().st_ino == inode
         assert journal.read_bytes() == before  # untouched
-        await _until(lambda: not new.exists(), "its half-written file removed")
+        await _wait(lambda: not new.exists(), "its half-written file removed")
 
         # 3. Nothing in the way any more: a later retry succeeds without anyone changing anything.
         gate.unlink()
-        await _until(lambda: journal.stat().st_ino != inode, "a later retry compacts")
+        await _wait(lambda: journal.stat().st_ino != inode, "a later retry compacts")
         assert len(journal.read_text().splitlines()) == len(live)
         await _expect_logins(broker, live, gone)
