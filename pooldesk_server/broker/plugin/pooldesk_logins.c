@@ -304,8 +304,15 @@ static int child_pipe = -1; /* its report: "ok" or an error message, then EOF */
 static off_t fork_size;   /* the journal's size when the child was forked */
 static long fork_live;    /* logins in the child's snapshot */
 static pid_t zombie_pid;  /* a child that reported but was not reaped yet */
-static time_t retry_after;
+static time_t retry_after; /* monotonic seconds */
 static struct timespec fork_time;
+
+static time_t mono_s(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec;
+}
 
 static void new_path(char *out, size_t cap)
 {
@@ -446,7 +453,7 @@ static void close_inherited(int keep)
 	}
 }
 
-static void child_main(int report)
+static void child_main(int report, pid_t broker)
 {
 	char tmp[4096], error[4200];
 	const char *gate = getenv("POOLDESK_LOGINS_TEST_CHILD_GATE");
@@ -456,8 +463,8 @@ static void child_main(int report)
 		signal(sig[i], SIG_DFL); /* the broker's handlers would only set its flags */
 	}
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* the broker gone: nobody would use our file */
-	if (getppid() == 1) {
-		_exit(1);
+	if (getppid() != broker) {
+		_exit(1); /* it died before the line above */
 	}
 	close_inherited(report);
 	/* The lowest priority short of SCHED_IDLE (which starves on a saturated machine: a
@@ -486,28 +493,29 @@ static void compact_start(void)
 	struct timespec before_fork;
 	struct stat st;
 	int fds[2];
-	pid_t pid;
-	if (child_pid || !journal || time(NULL) < retry_after) {
+	pid_t pid, broker;
+	if (child_pid || !journal || mono_s() < retry_after) {
 		return;
 	}
 	if (fflush(journal) || fstat(fileno(journal), &st) || pipe2(fds, O_CLOEXEC)) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: cannot start compacting %s: %s",
 				     journal_path, strerror(errno));
-		retry_after = time(NULL) + retry_s;
+		retry_after = mono_s() + retry_s;
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &before_fork);
+	broker = getpid();
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		child_main(fds[1]);
+		child_main(fds[1], broker);
 	}
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
 		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: cannot fork to compact %s: %s",
 				     journal_path, strerror(errno));
-		retry_after = time(NULL) + retry_s;
+		retry_after = mono_s() + retry_s;
 		return;
 	}
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -604,7 +612,7 @@ static void compact_poll(void)
 		char tmp[4096];
 		new_path(tmp, sizeof(tmp));
 		unlink(tmp);
-		retry_after = time(NULL) + retry_s;
+		retry_after = mono_s() + retry_s;
 		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: compacting %s failed, the journal is unchanged; retrying in %ld s: %s",
 				     journal_path, retry_s, failed);
 		return;
