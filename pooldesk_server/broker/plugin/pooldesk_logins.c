@@ -5,7 +5,7 @@
  * broker's only thread, so with 10,000 logins each change stalls every client for ~0.2 s. This
  * plugin keeps the logins in a hash table and appends each change to a journal (one short line),
  * so a change costs microseconds; the journal is compacted at start and when it has grown to
- * several times the live table.
+ * several times the live table (while the broker runs, in a forked child: see "compaction").
  *
  * Load it BEFORE the dynamic-security plugin: it answers for the logins it knows and defers
  * everything else (the admin login, logins created by older versions) to dynamic security.
@@ -282,7 +282,8 @@ static void write_login(FILE *f, const struct login *l)
  * (polled from the tick event, about every 100 ms, never a SIGCHLD handler: the broker's own
  * signals stay as they are), the broker appends the old journal's lines written since the fork
  * to `<journal>.new` and renames it over the journal: one atomic step from "old journal, complete"
- * to "snapshot + every later line, complete". A crash at any point before the rename leaves the
+ * to "snapshot + every later line, complete" (then the child, which kept the old journal open,
+ * is let go: the old file's release happens in it). A crash at any point before the rename leaves the
  * old journal whole (a stale `.new` is ignored and replaced at the next start); after it, the new
  * one. A child that fails (cannot write, disk full, killed) leaves the old journal untouched; the
  * failure is logged and retried after `retry_s`.
