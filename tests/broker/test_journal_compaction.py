@@ -231,6 +231,7 @@ STALL_BOUND_MS = 50.0
 COMPACTIONS = 5
 
 
+@pytest.mark.slow  # 22,000 logins imported, five compactions: 25-50 s
 async def test_clients_are_not_stalled_while_twenty_thousand_logins_are_compacted(
     data_dir, monkeypatch
 ):
