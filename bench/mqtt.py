@@ -19,11 +19,20 @@
    it runs now (PoolDesk's login plugin) and, for comparison, with logins in dynamic security
    (`--dynsec-churn-s`, shorter: every change there stalls the broker). Goal, with the logins
    present: create/delete under 20 ms, no echo over 10 ms, revocation within 1 s.
+5. Journal compaction (issue #12, after 4): the same churn for `--compaction-s` seconds with the
+   logins present and the login plugin's journal compaction forced every ~150 changes (its test
+   settings), once compacting in the broker's thread as before and once forked as now, each on
+   a broker of its own, in the same run: what the plugin logged of its own work in the broker's
+   thread per compaction, the longest echo in flight meanwhile, and the same windows on an idle
+   plain Mosquitto (the machine's own noise). Goal: the forked echo no worse than elsewhere.
 
 Usage: .venv/bin/python bench/mqtt.py [--echoes 2000] [--online-logins 1000] [--bulk-logins 10000]
        [--recorder-messages 20000] [--recorder-rounds 3] [--postgres]
        [--churn-s 30] [--dynsec-churn-s 10] [--churn-devices 10000] [--churn-dashboards 1000]
-       [--only-churn] [--strace-s 15]
+       [--only-churn] [--strace-s 15] [--compaction-s 30]
+
+   The compaction figure alone, in about 2 minutes:
+       .venv/bin/python bench/mqtt.py --only-churn --churn-s 0 --dynsec-churn-s 0 --compaction-s 60
 
    Beside each churn row: the broker's run-queue wait per ms of CPU (/proc/<pid>/schedstat),
    and the same for the idle plain Mosquitto. With `--strace-s`, a last churn with every system
@@ -38,6 +47,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -57,10 +67,11 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from pooldesk_server.broker.logins import dashboard_login, device_login
-from pooldesk_server.broker.managed import ManagedMosquitto
+from pooldesk_server.broker.managed import JOURNAL_NAME, ManagedMosquitto
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests.support` for the baseline
 from tests.support.plain_mosquitto import plain_mosquitto
+from tests.support.processes import children_of
 
 PREFIX = "users/bench/devices/esp-000001"
 BASELINE = "bare paho subscriber, no database"
@@ -442,6 +453,7 @@ class EchoLoop:
     def __init__(self, port: int, dash: tuple, dev: tuple) -> None:
         self._spec = json.dumps({"port": port, "dash": list(dash), "dev": list(dev)})
         self.times: list[float] = []
+        self.timed: list[tuple[float, float]] = []  # (start, time.time(); ms) of each
 
     def __enter__(self) -> EchoLoop:
         self._proc = subprocess.Popen(
@@ -460,7 +472,12 @@ class EchoLoop:
 
     def __exit__(self, *_exc) -> None:
         out, _ = self._proc.communicate("stop\n", timeout=30)
-        self.times = json.loads(out)
+        self.timed = [(start, ms) for start, ms in json.loads(out)]
+        self.times = [ms for _, ms in self.timed]
+
+    def worst_in(self, start: float, end: float) -> float:
+        """The longest round trip in flight at any time between `start` and `end`."""
+        return max((ms for t, ms in self.timed if t <= end and t + ms / 1000 >= start), default=0)
 
 
 def echo_until_stopped(pair: EchoPair) -> list[tuple[float, float]]:
@@ -490,7 +507,7 @@ def echo_child() -> None:
     """`--echo-child`: read the logins on stdin, echo until `stop`, print the times as JSON."""
     spec = json.loads(sys.stdin.readline())
     pair = EchoPair(spec["port"], tuple(spec["dash"]), tuple(spec["dev"]))
-    print(json.dumps([ms for _, ms in echo_until_stopped(pair)]), flush=True)
+    print(json.dumps(echo_until_stopped(pair)), flush=True)
 
 
 async def _time_revocations(managed: ManagedMosquitto, rounds: int = 5) -> list[float]:
@@ -586,8 +603,13 @@ class SyscallTrace:
         return kinds
 
 
-async def _churn(managed: ManagedMosquitto, seconds: float) -> tuple[list, list, float]:
-    """10 creates + 10 deletes a second for `seconds`: (create ms, delete ms, elapsed s)."""
+async def _churn(
+    managed: ManagedMosquitto,
+    seconds: float,
+    after_change: Callable[[float], None] | None = None,
+) -> tuple[list, list, float]:
+    """10 creates + 10 deletes a second for `seconds`: (create ms, delete ms, elapsed s).
+    `after_change(time.time())` is called after each change."""
     creates: list[float] = []
     deletes: list[float] = []
     live: list[str] = []
@@ -599,11 +621,15 @@ async def _churn(managed: ManagedMosquitto, seconds: float) -> tuple[list, list,
         t0 = time.perf_counter()
         await managed.put_login(login)
         creates.append((time.perf_counter() - t0) * 1000)
+        if after_change is not None:
+            after_change(time.time())
         live.append(login.username)
         if len(live) > 2:
             t0 = time.perf_counter()
             await managed.delete_login(live.pop(0))
             deletes.append((time.perf_counter() - t0) * 1000)
+            if after_change is not None:
+                after_change(time.time())
         n += 1
         await asyncio.sleep(max(0.0, start + n * 0.1 - loop.time()))
     for name in live:
@@ -740,6 +766,126 @@ async def trace_churn(managed: ManagedMosquitto, root: Path, seconds: float) -> 
     return out
 
 
+# A compaction forced every ~this many journal lines beyond the live logins (the plugin's test
+# settings): at 20 changes a second, one every ~8 s instead of every ~45 min.
+COMPACT_EVERY = 150
+
+
+class CompactionWatch:
+    """Called after each change of the churn: notes when the plugin forked its compacting
+    process (a child of the broker appeared) and when the journal was swapped (new inode), as
+    the interval since the previous call, in which the broker's thread did that work."""
+
+    def __init__(self, pid: int, journal: Path) -> None:
+        self.pid, self.journal = pid, journal
+        self.inode = journal.stat().st_ino
+        self.last = time.time()
+        self.forked = False
+        self.current: list[tuple[float, float]] = []
+        self.compactions: list[list[tuple[float, float]]] = []
+
+    def __call__(self, now: float) -> None:
+        if not self.forked and children_of(self.pid):
+            self.current.append((self.last, now))
+            self.forked = True
+        inode = self.journal.stat().st_ino
+        if inode != self.inode:
+            self.current.append((self.last, now))
+            self.compactions.append(self.current)
+            self.current, self.inode, self.forked = [], inode, False
+        self.last = now
+
+
+def _thread_blocked(log: str, inline: bool) -> list[float]:
+    """What the plugin logged of its own work in the broker's thread, per compaction (ms)."""
+    if inline:  # the first is the one at start, before any client
+        return [float(ms) for ms in re.findall(r"in ([\d.]+) ms, in the broker's thread", log)][1:]
+    forks = [float(ms) for ms in re.findall(r"forked in ([\d.]+) ms", log)]
+    swaps = [float(ms) for ms in re.findall(r"swapped in ([\d.]+) ms", log)]
+    return [f + s for f, s in zip(forks, swaps, strict=False)]
+
+
+async def bench_compaction(
+    root: Path, plain_port: int, inline: bool, devices: int, dashboards: int, seconds: float
+) -> dict:
+    """The churn of measurement 4 with compactions forced, in the broker's thread as before
+    (`inline`) or forked as now: the longest echo around each compaction."""
+    settings = {
+        "POOLDESK_LOGINS_COMPACT_FACTOR": "1",
+        "POOLDESK_LOGINS_COMPACT_SLACK": str(COMPACT_EVERY),
+        "POOLDESK_LOGINS_COMPACT_INLINE": "1" if inline else "0",
+    }
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)  # read by the broker when it starts
+    managed = ManagedMosquitto(root / f"compaction-{int(inline)}", command_timeout=300)
+    try:
+        await managed.start()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    try:
+        preload = [device_login(f"u{i // 2}", f"ESP-{i:06X}") for i in range(devices)]
+        preload += [dashboard_login(f"u{i}", f"{i:08x}") for i in range(dashboards)]
+        await managed.import_logins(preload, replace_all=True)
+        dash, dev = dashboard_login("bench", "b3c4"), device_login("bench", "ESP-000001")
+        await managed.put_logins([dash, dev])
+        assert managed.pid is not None
+        watch = CompactionWatch(managed.pid, managed.data_dir / "store" / JOURNAL_NAME)
+        echo = EchoLoop(
+            managed.port,
+            (dash.client_id, dash.username, dash.password),
+            (dev.client_id, dev.username, dev.password),
+        )
+        idle = EchoLoop(plain_port, ("d", None, None), ("v", None, None))
+        with idle, echo:
+            await _churn(managed, seconds, watch)
+        log = (managed.data_dir / "mosquitto.log").read_text(errors="replace")
+    finally:
+        await managed.stop()
+    return {
+        "label": "in the broker's thread (before)" if inline else "forked (now)",
+        "present": devices + dashboards,
+        "around": [max(echo.worst_in(*w) for w in c) for c in watch.compactions],
+        "idle_around": [max(idle.worst_in(*w) for w in c) for c in watch.compactions],
+        "blocked": _thread_blocked(log, inline),
+        "echo": echo.times,
+        "idle": idle.times,
+    }
+
+
+def print_compaction(rows: list[dict], seconds: float) -> None:
+    print(
+        f"\njournal compaction (issue #12): the churn above for {seconds:.0f} s with a compaction "
+        f"forced every ~{COMPACT_EVERY} changes, in the broker's thread as before and forked as "
+        "now, in the same run"
+    )
+    print(
+        f"{'compaction':32} {'present':>7} {'count':>5} {'thread blocked p50/max ms':>25} "
+        f"{'echo max around one p50/max':>28} {'echo p99/max overall':>21} "
+        f"{'idle broker around one p50/max':>31}"
+    )
+    for r in rows:
+        blocked, around, idle = r["blocked"] or [float("nan")], r["around"], r["idle_around"]
+        print(
+            f"{r['label']:32} {r['present']:7d} {len(around):5d} "
+            f"{statistics.median(blocked):12.2f}/{max(blocked):12.2f} "
+            f"{_pct(around, 50) if around else float('nan'):14.1f}/"
+            f"{max(around, default=float('nan')):13.1f} "
+            f"{_pct(r['echo'], 99):10.2f}/{max(r['echo']):10.1f} "
+            f"{_pct(idle, 50) if idle else float('nan'):15.1f}/"
+            f"{max(idle, default=float('nan')):15.1f}"
+        )
+    print(
+        "  (thread blocked: the plugin's own timing of its work in the broker's thread per "
+        "compaction, from the broker's log — forked: fork() + the swap; echo max around one: the "
+        "longest command->state echo in flight while the broker's thread did that work; idle "
+        "broker: the same windows on a plain Mosquitto nobody changes, the machine's own noise)"
+    )
+
+
 async def run_churn(root: Path, args: argparse.Namespace) -> None:
     rows = []
     traced: list[str] = []
@@ -775,6 +921,21 @@ async def run_churn(root: Path, args: argparse.Namespace) -> None:
             await managed.stop()
     print_churn(rows)
     print("\n".join(traced))
+    if args.compaction_s:
+        (root / "plain-compaction").mkdir()
+        with plain_mosquitto(root / "plain-compaction") as plain_port:
+            compactions = [
+                await bench_compaction(
+                    root,
+                    plain_port,
+                    inline,
+                    args.churn_devices,
+                    args.churn_dashboards,
+                    args.compaction_s,
+                )
+                for inline in (True, False)
+            ]
+        print_compaction(compactions, args.compaction_s)
 
 
 async def main() -> None:
@@ -794,6 +955,12 @@ async def main() -> None:
     parser.add_argument("--churn-devices", type=int, default=10_000)
     parser.add_argument("--churn-dashboards", type=int, default=1_000)
     parser.add_argument("--only-churn", action="store_true", help="only measurement 4")
+    parser.add_argument(
+        "--compaction-s",
+        type=float,
+        default=30,
+        help="churn this long with journal compactions forced, in-thread and forked (0: skip)",
+    )
     parser.add_argument(
         "--strace-s",
         type=float,

@@ -129,7 +129,9 @@ def mirror(ram_dir: Path, disk_db: Path, last: MirrorKey | None) -> MirrorKey | 
 def flush_to_disk(path: Path, last: MirrorKey | None) -> MirrorKey | None:
     """fsync a file another process writes (the login plugin's journal, which the broker only
     hands to the kernel, never waits for), if it changed since `last`. Opened anew each time:
-    the plugin replaces the file when it compacts it. Blocking: run it in a thread."""
+    the plugin replaces the file when it compacts it (by a rename it does not wait for either:
+    a new file also gets its folder fsynced, so the rename survives a power cut). Blocking: run
+    it in a thread."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -139,7 +141,17 @@ def flush_to_disk(path: Path, last: MirrorKey | None) -> MirrorKey | None:
         key = (st.st_mtime_ns, st.st_size, st.st_ino)
         if key != last:
             os.fsync(fd)
+        if last is None or key[2] != last[2]:
+            _fsync_folder(path.parent)
         return key
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -160,8 +172,4 @@ def _copy(source: Path, target: Path, *, durable: bool) -> None:
     os.utime(tmp, ns=(times.st_atime_ns, times.st_mtime_ns))
     os.replace(tmp, target)
     if durable:
-        folder = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        _fsync_folder(target.parent)

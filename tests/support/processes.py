@@ -12,6 +12,7 @@ import ctypes.util
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 _libc = (
@@ -29,3 +30,19 @@ def _die_with_parent() -> None:
 def die_with_parent() -> Callable[[], None] | None:
     """The `preexec_fn` for `subprocess.Popen`: SIGTERM to the child when pytest dies."""
     return _die_with_parent if _libc is not None else None
+
+
+def children_of(pid: int) -> list[int]:
+    """The live (not zombie) child processes of `pid`, found by their parent in /proc/*/stat
+    (/proc/PID/task/PID/children is missing on some sandboxed kernels)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid) and fields[0] not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found

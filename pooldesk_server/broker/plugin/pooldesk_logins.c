@@ -5,7 +5,7 @@
  * broker's only thread, so with 10,000 logins each change stalls every client for ~0.2 s. This
  * plugin keeps the logins in a hash table and appends each change to a journal (one short line),
  * so a change costs microseconds; the journal is compacted at start and when it has grown to
- * several times the live table.
+ * several times the live table (while the broker runs, in a forked child: see "compaction").
  *
  * Load it BEFORE the dynamic-security plugin: it answers for the logins it knows and defers
  * everything else (the admin login, logins created by older versions) to dynamic security.
@@ -27,14 +27,24 @@
  * Answer on `$CONTROL/pooldesk-logins/v1/response`: `id <token>` then one line per command,
  * `ok[\t<user>...]` or `error\t<message>`.
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
@@ -261,38 +271,395 @@ static void write_login(FILE *f, const struct login *l)
 	fputc('\n', f);
 }
 
-static int compact(void)
+/* ---- compaction ----------------------------------------------------------------------------
+ *
+ * At start (before any client is served) the journal is rewritten compacted in the broker's
+ * thread. While the broker runs, a compaction must not stop it: rewriting 11,000 logins took
+ * 167 ms here (fsync 38 ms), a stall of every client. So it runs in a forked child: fork() gives
+ * the child a copy-on-write snapshot of the table; the child writes and fsyncs it to
+ * `<journal>.new` and reports on a pipe. The broker meanwhile appends every change to the OLD
+ * journal as before and remembers the journal's size at the fork. When the child has reported
+ * (polled from the tick event, about every 100 ms, never a SIGCHLD handler: the broker's own
+ * signals stay as they are), the broker appends the old journal's lines written since the fork
+ * to `<journal>.new` and renames it over the journal: one atomic step from "old journal, complete"
+ * to "snapshot + every later line, complete" (then the child, which kept the old journal open,
+ * is let go: the old file's release happens in it). A crash at any point before the rename leaves the
+ * old journal whole (a stale `.new` is ignored and replaced at the next start); after it, the new
+ * one. A child that fails (cannot write, disk full, killed) leaves the old journal untouched; the
+ * failure is logged and retried after `retry_s`.
+ *
+ * Environment (read at start; tests and bench/mqtt.py only, defaults are production):
+ *   POOLDESK_LOGINS_COMPACT_FACTOR    compact when the journal has more lines than FACTOR (4)
+ *   POOLDESK_LOGINS_COMPACT_SLACK     times the live logins plus SLACK (10000)
+ *   POOLDESK_LOGINS_COMPACT_RETRY_S   seconds before retrying a failed compaction (60)
+ *   POOLDESK_LOGINS_COMPACT_INLINE=1  compact in the broker's thread as before (A/B measurement)
+ *   POOLDESK_LOGINS_TEST_CHILD_GATE   a path: the child, its snapshot written, waits while that
+ *                                     file exists (tests freeze a compaction half-way)
+ */
+static long compact_factor = 4;
+static long compact_slack = 10000;
+static long retry_s = 60;
+static bool compact_inline;
+static pid_t child_pid;   /* the compacting child, 0 if none */
+static int child_pipe = -1; /* its report: "ok" or an error message, then EOF */
+static int child_release = -1; /* closed when the child may end (see child_main) */
+static off_t fork_size;   /* the journal's size when the child was forked */
+static long fork_live;    /* logins in the child's snapshot */
+static pid_t zombie_pid;  /* a child that reported but was not reaped yet */
+static time_t retry_after; /* monotonic seconds */
+static struct timespec fork_time;
+
+static time_t mono_s(void)
 {
-	char tmp[4096];
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec;
+}
+
+static void new_path(char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.new", journal_path);
+}
+
+/* Write the table to `tmp` (created anew, 0600: password hashes) and fsync it. Returns the open
+ * descriptor (for appending) or -1 with `error` set. */
+static int write_snapshot(const char *tmp, char *error, size_t cap)
+{
 	unsigned i;
 	struct login *l;
 	FILE *f;
 	int fd;
-	snprintf(tmp, sizeof(tmp), "%s.new", journal_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600); /* password hashes: owner only */
-	f = fd < 0 ? NULL : fdopen(fd, "w");
+	unlink(tmp); /* a stale one from a crash, or someone's link: never followed */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(error, cap, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	f = fdopen(dup(fd), "w");
 	if (!f) {
-		if (fd >= 0) {
-			close(fd);
-		}
-		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: cannot write %s", tmp);
-		return MOSQ_ERR_UNKNOWN;
+		snprintf(error, cap, "cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		return -1;
 	}
 	for (i = 0; i < BUCKETS; i++) {
 		for (l = table[i]; l; l = l->next) {
 			write_login(f, l);
 		}
 	}
-	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, journal_path)) {
-		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: cannot replace %s", journal_path);
+	if (fflush(f) || ferror(f)) {
+		snprintf(error, cap, "cannot write %s: %s", tmp, strerror(errno));
+		fclose(f);
+		close(fd);
+		return -1;
+	}
+	fclose(f);
+	return fd;
+}
+
+static int sync_or_fail(int fd, const char *tmp, char *error, size_t cap)
+{
+	if (fsync(fd)) {
+		snprintf(error, cap, "cannot write %s to disk: %s", tmp, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static double ms_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* Make a rename durable (at start only; while running, the backend fsyncs the folder when it sees
+ * the journal replaced, pooldesk_server/broker/ramstore.py). */
+static void sync_folder(void)
+{
+	char folder[4096], *slash;
+	int fd;
+	snprintf(folder, sizeof(folder), "%s", journal_path);
+	slash = strrchr(folder, '/');
+	if (!slash) {
+		snprintf(folder, sizeof(folder), ".");
+	} else if (slash == folder) {
+		slash[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* In the broker's thread: at start, and with POOLDESK_LOGINS_COMPACT_INLINE. */
+static int compact_now(void)
+{
+	char tmp[4096], error[4200];
+	struct timespec began;
+	int fd;
+	clock_gettime(CLOCK_MONOTONIC, &began);
+	new_path(tmp, sizeof(tmp));
+	fd = write_snapshot(tmp, error, sizeof(error));
+	if (fd >= 0) {
+		fd = sync_or_fail(fd, tmp, error, sizeof(error));
+	}
+	if (fd < 0 || rename(tmp, journal_path)) {
+		if (fd >= 0) {
+			snprintf(error, sizeof(error), "cannot replace %s: %s", journal_path, strerror(errno));
+			close(fd);
+		}
+		unlink(tmp);
+		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: %s", error);
 		return MOSQ_ERR_UNKNOWN;
 	}
+	sync_folder();
 	if (journal) {
 		fclose(journal);
 	}
-	journal = fopen(journal_path, "a");
+	journal = fdopen(fd, "a");
 	journal_lines = live_count;
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "pooldesk_logins: compacted %s to %ld lines in %.0f ms, in the broker's thread",
+			     journal_path, journal_lines, ms_since(&began));
 	return journal ? MOSQ_ERR_SUCCESS : MOSQ_ERR_UNKNOWN;
+}
+
+/* In the child: drop every descriptor but the report pipe. A client's socket kept open here
+ * would outlive the broker closing it (a revoked login's connection must end at once). */
+static bool kept(int fd, const int *keep)
+{
+	return fd == keep[0] || fd == keep[1] || fd == keep[2];
+}
+
+static void close_inherited(const int *keep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fds[4096], n = 0, i;
+	if (!d) {
+		for (i = 3; i < 65536; i++) {
+			if (!kept(i, keep)) close(i);
+		}
+		return;
+	}
+	while ((e = readdir(d)) != NULL && n < 4096) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd > 2 && !kept(fd, keep) && fd != dirfd(d)) {
+			fds[n++] = fd;
+		}
+	}
+	closedir(d);
+	for (i = 0; i < n; i++) {
+		close(fds[i]);
+	}
+	if (n == 4096) {
+		close_inherited(keep); /* more than one batch */
+	}
+}
+
+/* `report`: where to say "ok" or why not; `release`: closed by the broker once it swapped the
+ * journal. Until then the child keeps the old journal open (`old`), so the last reference to the
+ * old file, whose release frees its page cache and blocks (16-24 ms for 8.5 MB, measured), is
+ * dropped here and not in the broker's thread. */
+static void child_main(int report, int release, int old, pid_t broker)
+{
+	int keep[3] = {report, release, old};
+	char byte;
+	char tmp[4096], error[4200];
+	const char *gate = getenv("POOLDESK_LOGINS_TEST_CHILD_GATE");
+	int fd, sig[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE};
+	size_t i;
+	for (i = 0; i < sizeof(sig) / sizeof(sig[0]); i++) {
+		signal(sig[i], SIG_DFL); /* the broker's handlers would only set its flags */
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* the broker gone: nobody would use our file */
+	if (getppid() != broker) {
+		_exit(1); /* it died before the line above */
+	}
+	close_inherited(keep);
+	/* The lowest priority short of SCHED_IDLE (which starves on a saturated machine: a
+	 * compaction of 1,100 logins took seconds): the broker must not wait behind its own child. */
+	(void)!nice(19);
+	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 2 << 13 | 7 /* best effort, lowest */);
+	new_path(tmp, sizeof(tmp));
+	fd = write_snapshot(tmp, error, sizeof(error));
+	while (fd >= 0 && gate && access(gate, F_OK) == 0) {
+		usleep(10000);
+	}
+	if (fd >= 0) {
+		fd = sync_or_fail(fd, tmp, error, sizeof(error));
+	}
+	if (fd < 0) {
+		unlink(tmp);
+		(void)!write(report, error, strlen(error));
+		_exit(1);
+	}
+	(void)!write(report, "ok", 2);
+	while (read(release, &byte, 1) < 0 && errno == EINTR) {
+	}
+	_exit(0);
+}
+
+static void start_failed(const char *what)
+{
+	mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: %s %s: %s; retrying in %ld s", what,
+			     journal_path, strerror(errno), retry_s);
+	retry_after = mono_s() + retry_s;
+}
+
+static void compact_start(void)
+{
+	struct timespec before_fork;
+	struct stat st;
+	int fds[2], release[2];
+	pid_t pid, broker;
+	if (child_pid || !journal || mono_s() < retry_after) {
+		return;
+	}
+	if (fflush(journal) || fstat(fileno(journal), &st) || pipe2(fds, O_CLOEXEC)) {
+		start_failed("cannot start compacting");
+		return;
+	}
+	if (pipe2(release, O_CLOEXEC)) {
+		close(fds[0]);
+		close(fds[1]);
+		start_failed("cannot start compacting");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &before_fork);
+	broker = getpid();
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		close(release[1]);
+		child_main(fds[1], release[0], fileno(journal), broker);
+	}
+	close(fds[1]);
+	close(release[0]);
+	if (pid < 0) {
+		close(fds[0]);
+		close(release[1]);
+		start_failed("cannot fork to compact");
+		return;
+	}
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	child_pid = pid;
+	child_pipe = fds[0];
+	child_release = release[1];
+	fork_size = st.st_size;
+	fork_live = live_count;
+	clock_gettime(CLOCK_MONOTONIC, &fork_time);
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "pooldesk_logins: compacting %s (%ld lines, %ld logins) in process %d (forked in %.2f ms)",
+			     journal_path, journal_lines, live_count, (int)pid, ms_since(&before_fork));
+}
+
+/* The child's snapshot is on disk: add what was journaled since the fork, then swap. Returns an
+ * error message or NULL. Until the rename nothing the old journal holds has changed. */
+static const char *compact_finish(char *error, size_t cap)
+{
+	char tmp[4096], buf[65536];
+	long tail_lines = 0;
+	int in, out;
+	ssize_t n;
+	off_t at = fork_size;
+	new_path(tmp, sizeof(tmp));
+	if (fflush(journal)) {
+		snprintf(error, cap, "cannot write %s: %s", journal_path, strerror(errno));
+		return error;
+	}
+	in = open(journal_path, O_RDONLY | O_CLOEXEC);
+	out = open(tmp, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0 || out < 0) {
+		snprintf(error, cap, "cannot open %s: %s", in < 0 ? journal_path : tmp, strerror(errno));
+		goto fail;
+	}
+	while ((n = pread(in, buf, sizeof(buf), at)) > 0) {
+		ssize_t i;
+		for (i = 0; i < n; i++) {
+			tail_lines += buf[i] == '\n';
+		}
+		if (write(out, buf, (size_t)n) != n) {
+			snprintf(error, cap, "cannot write %s: %s", tmp, strerror(errno));
+			goto fail;
+		}
+		at += n;
+	}
+	if (n < 0 || rename(tmp, journal_path)) {
+		snprintf(error, cap, "cannot replace %s: %s", journal_path, strerror(errno));
+		goto fail;
+	}
+	close(in);
+	fclose(journal);
+	journal = fdopen(out, "a"); /* the new journal, opened before the rename: cannot fail to open */
+	journal_lines = fork_live + tail_lines;
+	return NULL;
+fail:
+	if (in >= 0) close(in);
+	if (out >= 0) close(out);
+	return error;
+}
+
+static void reap(void)
+{
+	if (zombie_pid && waitpid(zombie_pid, NULL, WNOHANG) != 0) {
+		zombie_pid = 0;
+	}
+}
+
+/* From the tick: has the child reported? */
+static void compact_poll(void)
+{
+	char report[4300], error[4300];
+	const char *failed = NULL;
+	struct timespec swap_began;
+	ssize_t n;
+	reap();
+	if (!child_pid) {
+		return;
+	}
+	n = read(child_pipe, report, sizeof(report) - 1);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		return; /* still writing */
+	}
+	report[n > 0 ? n : 0] = '\0';
+	close(child_pipe);
+	child_pipe = -1;
+	zombie_pid = child_pid;
+	child_pid = 0;
+	if (strcmp(report, "ok")) {
+		failed = n > 0 ? report : "the compacting process ended without a word (killed?)";
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &swap_began);
+		failed = compact_finish(error, sizeof(error));
+	}
+	close(child_release); /* the child may end now, releasing the old journal */
+	child_release = -1;
+	if (failed) {
+		char tmp[4096];
+		new_path(tmp, sizeof(tmp));
+		unlink(tmp);
+		retry_after = mono_s() + retry_s;
+		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: compacting %s failed, the journal is unchanged; retrying in %ld s: %s",
+				     journal_path, retry_s, failed);
+		return;
+	}
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "pooldesk_logins: compacted %s to %ld lines in %.0f ms (swapped in %.2f ms)",
+			     journal_path, journal_lines, ms_since(&fork_time), ms_since(&swap_began));
+}
+
+static void maybe_compact(void)
+{
+	if (journal_lines <= compact_factor * live_count + compact_slack) {
+		return;
+	}
+	if (compact_inline) {
+		compact_now();
+	} else {
+		compact_start();
+	}
 }
 
 static void journal_append(const char *verb, const char *rest)
@@ -303,8 +670,52 @@ static void journal_append(const char *verb, const char *rest)
 	fprintf(journal, "%s\t%s\n", verb, rest);
 	fflush(journal);
 	journal_lines++;
-	if (journal_lines > 4 * live_count + 10000) {
-		compact();
+	maybe_compact();
+}
+
+static int on_tick(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	(void)event_data;
+	(void)userdata;
+	compact_poll();
+	maybe_compact(); /* a failed compaction is retried here, changes or not */
+	return MOSQ_ERR_SUCCESS;
+}
+
+static void read_settings(void)
+{
+	const char *v;
+	if ((v = getenv("POOLDESK_LOGINS_COMPACT_FACTOR")) && *v) {
+		compact_factor = atol(v);
+	}
+	if ((v = getenv("POOLDESK_LOGINS_COMPACT_SLACK")) && *v) {
+		compact_slack = atol(v);
+	}
+	if ((v = getenv("POOLDESK_LOGINS_COMPACT_RETRY_S")) && *v) {
+		retry_s = atol(v);
+	}
+	v = getenv("POOLDESK_LOGINS_COMPACT_INLINE");
+	compact_inline = v && !strcmp(v, "1");
+}
+
+/* The broker is stopping: a child still writing is of no use (the next start compacts). */
+static void compact_abandon(void)
+{
+	char tmp[4096];
+	if (child_pid) {
+		kill(child_pid, SIGKILL);
+		waitpid(child_pid, NULL, 0);
+		close(child_pipe);
+		close(child_release);
+		child_pid = 0;
+		child_pipe = child_release = -1;
+		new_path(tmp, sizeof(tmp));
+		unlink(tmp);
+	}
+	if (zombie_pid) {
+		waitpid(zombie_pid, NULL, 0);
+		zombie_pid = 0;
 	}
 }
 
@@ -565,13 +976,15 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
 		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: plugin_opt_journal and plugin_opt_admin are required");
 		return MOSQ_ERR_INVAL;
 	}
+	read_settings();
 	load_journal();
-	if (compact() != MOSQ_ERR_SUCCESS) {
+	if (compact_now() != MOSQ_ERR_SUCCESS) {
 		return MOSQ_ERR_UNKNOWN;
 	}
 	if (mosquitto_callback_register(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, NULL)
 	    || mosquitto_callback_register(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, NULL)
-	    || mosquitto_callback_register(plugin_id, MOSQ_EVT_CONTROL, on_control, CONTROL_TOPIC, NULL)) {
+	    || mosquitto_callback_register(plugin_id, MOSQ_EVT_CONTROL, on_control, CONTROL_TOPIC, NULL)
+	    || mosquitto_callback_register(plugin_id, MOSQ_EVT_TICK, on_tick, NULL, NULL)) {
 		return MOSQ_ERR_UNKNOWN;
 	}
 	return MOSQ_ERR_SUCCESS;
@@ -586,6 +999,8 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
 	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_CONTROL, on_control, CONTROL_TOPIC);
+	mosquitto_callback_unregister(plugin_id, MOSQ_EVT_TICK, on_tick, NULL);
+	compact_abandon();
 	if (journal) {
 		fclose(journal);
 		journal = NULL;
