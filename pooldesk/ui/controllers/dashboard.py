@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from pooldesk.core import validation
 from pooldesk.core.alert_log import AlertLog
-from pooldesk.core.backend_client import ApiError
+from pooldesk.core.backend_client import ApiError, HistoryPage
 from pooldesk.core.commands import Command, CommandState, CommandTracker
 from pooldesk.core.devices import Device, DeviceStore, utcnow
 from pooldesk.core.models import MqttCredentials
@@ -278,7 +278,22 @@ class DashboardController(QObject):
         if status.state in (LinkState.REFUSED, LinkState.FAILED) and status.detail:
             self.view.notice.show_error(fmt.core_message(status.detail))
 
+    def _show_title(self) -> None:
+        """ "My pools" while the user owns every pool shown (or none is shown yet); a dashboard of
+        pools others shared says so, and a mix is just "Pools"."""
+        devices = self.store.devices.values()
+        shared = sum(1 for device in devices if device.shared)
+        if not shared:
+            title = self.tr("My pools")
+        elif shared == len(devices):
+            title = self.tr("Pools shared with me")
+        else:
+            title = self.tr("Pools")
+        self.view.title.setText(title)
+
     def _device_changed(self, key: str, what: str) -> None:
+        if what in ("added", "removed", "name"):  # "name": the list again, roles may change
+            self._show_title()
         if what == "removed":
             self.view.remove_card(key)
             self._outcome.pop(key, None)
@@ -614,9 +629,22 @@ class DashboardController(QObject):
         if existing is not None:
             existing.raise_()
             return
-        controller = HistoryController(self, key)
+        controller = HistoryController(
+            key,
+            store=self.store,
+            fetch_page=self._history_page,
+            spawn=self.tasks.spawn,
+            window=self.view.window(),
+        )
         self.history_controllers[key] = controller
         controller.closed.connect(lambda: self.history_controllers.pop(key, None))
+
+    async def _history_page(
+        self, device_id: str, since: datetime, limit: int, cursor: str | None
+    ) -> HistoryPage:
+        return await self.signed_in.client.history(
+            device_id, since=since, limit=limit, cursor=cursor
+        )
 
     def open_alerts(self, key: str) -> None:
         """The device's alert list (active, then cleared ones); Esc or Close, then reopen."""
@@ -670,7 +698,13 @@ class DashboardController(QObject):
         if existing is not None:
             existing.raise_()
             return
-        controller = ScheduleController(self, key)
+        device = self.store.devices[key]
+        controller = ScheduleController(
+            device,
+            commands=lambda: self.commands,
+            read_only_tip=None if device.can_control else self.viewer_tip(device),
+            window=self.view.window(),
+        )
         self.schedule_controllers[key] = controller
         controller.closed.connect(lambda: self.schedule_controllers.pop(key, None))
 
