@@ -210,7 +210,7 @@ class DashboardController(QObject):
             self.updates.refresh()
             self.people.refresh()
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            self.view.notice.show_error(fmt.core_message(exc.failure))
 
     def _reload_in_background(self) -> None:
         if self._reloading is None or self._reloading.done():
@@ -569,7 +569,7 @@ class DashboardController(QObject):
         try:
             await self.signed_in.client.rename_device(device.device_id, name.strip())
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            self.view.notice.show_error(fmt.core_message(exc.failure))
             return
         await self.reload_devices()
 
@@ -595,7 +595,7 @@ class DashboardController(QObject):
         try:
             await self.signed_in.client.remove_device(device.device_id)
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            self.view.notice.show_error(fmt.core_message(exc.failure))
             return
         self.store.remove(key)
         self.view.notice.show_info(self.tr("{name} was removed.").format(name=device.name))

@@ -92,7 +92,7 @@ class HistoryController(QObject):
                 if not cursor:
                     break
         except ApiError as exc:
-            self.view.status.show_error(fmt.core_message(exc.message))
+            self.view.status.show_error(fmt.core_message(exc.failure))
             return
         self.temperature, self.pump = [], []
         for event in sorted(events, key=lambda e: e.ts):

@@ -655,7 +655,7 @@ class WizardController(QObject):
                 self.view.message.show_error(fmt.core_message(str(exc)))
         except ApiError as exc:
             if not self._ending:
-                text = fmt.core_message(exc.message)
+                text = fmt.core_message(exc.failure)
                 if exc.status == 409 and "another account" in exc.message:
                     text += " " + self.tr(
                         "Only its owner can add it elsewhere: ask them to remove it from their "

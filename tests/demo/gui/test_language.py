@@ -9,6 +9,7 @@ import sys
 import pytest
 from PySide6.QtCore import QSettings
 
+from pooldesk.core.failures import Code, failure
 from pooldesk.ui import format as fmt
 from pooldesk.ui.controllers.dashboard import DashboardController
 from pooldesk.ui.i18n import SETTING, install_translator, save_choice
@@ -38,7 +39,7 @@ def test_strings_from_helpers_and_controllers_are_found_too(spanish, qtbot) -> N
     DashboardController(view)
     assert "Desconectado" in view.connection.text()  # DashboardController's `tr = self.tr`
     assert fmt.ago(None) == "nunca"  # format.py's translate("format", ...)
-    assert fmt.core_message("Invalid username or password") == (
+    assert fmt.core_message(failure(Code.WRONG_CREDENTIALS)) == (
         "Nombre de usuario o contraseña incorrectos"
     )
 
