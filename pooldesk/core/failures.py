@@ -46,6 +46,13 @@ class Code(StrEnum):
     COMMAND_LATE = "command_late"
     COMMAND_EXPIRED = "command_expired"
     COMMAND_REFUSED = "command_refused"  # reason: the controller's own words
+    # what a cancelled provisioning pass could not undo (provisioning_flow.cleanup_problems)
+    KEPT_WIFI_LINK_ENDED = "kept_wifi_link_ended"  # device
+    KEPT_SETTINGS_LINK_ENDED = "kept_settings_link_ended"  # device
+    KEPT_WIFI_UNDO_FAILED = "kept_wifi_undo_failed"  # device, reason
+    KEPT_SETTINGS_UNDO_FAILED = "kept_settings_undo_failed"  # device, reason
+    DEVICE_NOT_REMOVED = "device_not_removed"  # device, cause: a Failure
+    DEVICE_STAYS_WITH_OWNER = "device_stays_with_owner"  # device, owner
 
 
 ENGLISH: Mapping[Code, str] = {
@@ -79,6 +86,19 @@ ENGLISH: Mapping[Code, str] = {
     Code.COMMAND_EXPIRED: "The command reached the controller too late and was not carried "
     "out; nothing changed.",
     Code.COMMAND_REFUSED: "The controller refused: {reason}.",
+    Code.KEPT_WIFI_LINK_ENDED: "{device} kept the Wi-Fi settings sent to it, because the "
+    "connection to it ended before they could be undone. Use Change Wi-Fi to set its network "
+    "again.",
+    Code.KEPT_SETTINGS_LINK_ENDED: "{device} kept the settings sent to it, because the connection "
+    "to it ended before they could be undone. Hold its button for 5 seconds to reset it.",
+    Code.KEPT_WIFI_UNDO_FAILED: "{device} kept the Wi-Fi settings sent to it, because undoing "
+    "them failed ({reason}). Use Change Wi-Fi to set its network again.",
+    Code.KEPT_SETTINGS_UNDO_FAILED: "{device} kept the settings sent to it, because undoing them "
+    "failed ({reason}). Hold its button for 5 seconds to reset it.",
+    Code.DEVICE_NOT_REMOVED: "{device} could not be removed from your account ({cause}). Remove "
+    "it from the dashboard.",
+    Code.DEVICE_STAYS_WITH_OWNER: "{device} stays on the account of {owner}, who can remove it "
+    "from their dashboard.",
 }
 
 Value = Union[str, int, float, "Failure"]

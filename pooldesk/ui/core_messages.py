@@ -199,13 +199,6 @@ VALUED_MESSAGES = (
     # pooldesk.core.provisioning_flow, pooldesk.provisioning
     _valued(
         QT_TRANSLATE_NOOP(
-            "core", "%1 could not be removed from your account (%2). Remove it from the dashboard."
-        ),
-        VALUE,
-        MESSAGE,
-    ),
-    _valued(
-        QT_TRANSLATE_NOOP(
             "core",
             "A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.",
         )
@@ -239,29 +232,10 @@ VALUED_MESSAGES = (
             "A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.",
         )
     ),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core", "%1 stays on the account of %2, who can remove it from their dashboard."
-        )
-    ),
     # pooldesk_server sharing and hand-over (docs/sharing.md)
     _valued(QT_TRANSLATE_NOOP("core", "Only the owner of %1 can do this")),
     _valued(QT_TRANSLATE_NOOP("core", "No account named %1")),
     _valued(QT_TRANSLATE_NOOP("core", "%1 already has access to %2")),
     _valued(QT_TRANSLATE_NOOP("core", "Device %1 not found")),
     _valued(QT_TRANSLATE_NOOP("core", "The controller refused the request: %1")),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "%1 kept the Wi-Fi settings sent to it, because the connection to it ended before "
-            "they could be undone. Use Change Wi-Fi to set its network again.",
-        )
-    ),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "%1 kept the settings sent to it, because the connection to it ended before they "
-            "could be undone. Hold its button for 5 seconds to reset it.",
-        )
-    ),
 )

@@ -84,6 +84,34 @@ TEXTS: dict[Code, str] = {
         "The command reached the controller too late and was not carried out; nothing changed.",
     ),
     Code.COMMAND_REFUSED: QT_TRANSLATE_NOOP("failure", "The controller refused: {reason}."),
+    Code.KEPT_WIFI_LINK_ENDED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} kept the Wi-Fi settings sent to it, because the connection to it ended before "
+        "they could be undone. Use Change Wi-Fi to set its network again.",
+    ),
+    Code.KEPT_SETTINGS_LINK_ENDED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} kept the settings sent to it, because the connection to it ended before they "
+        "could be undone. Hold its button for 5 seconds to reset it.",
+    ),
+    Code.KEPT_WIFI_UNDO_FAILED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} kept the Wi-Fi settings sent to it, because undoing them failed ({reason}). "
+        "Use Change Wi-Fi to set its network again.",
+    ),
+    Code.KEPT_SETTINGS_UNDO_FAILED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} kept the settings sent to it, because undoing them failed ({reason}). Hold its "
+        "button for 5 seconds to reset it.",
+    ),
+    Code.DEVICE_NOT_REMOVED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} could not be removed from your account ({cause}). Remove it from the dashboard.",
+    ),
+    Code.DEVICE_STAYS_WITH_OWNER: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} stays on the account of {owner}, who can remove it from their dashboard.",
+    ),
 }
 
 

@@ -2338,88 +2338,68 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="201" />
-      <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
-      <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="208" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="214" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="222" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="227" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="228" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="231" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="224" />
       <source>A set-up code has only letters and digits; check these characters: %1.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="237" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
       <source>A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.</source>
       <translation>Un código de instalación tiene %1 letras y cifras (como 7QK2-M4XD-9TRB); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="243" />
-      <source>%1 stays on the account of %2, who can remove it from their dashboard.</source>
-      <translation>%1 se queda en la cuenta de %2, que puede quitarlo desde su panel.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="248" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="236" />
       <source>Only the owner of %1 can do this</source>
       <translation>Solo el propietario de %1 puede hacer esto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="249" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="237" />
       <source>No account named %1</source>
       <translation>No hay ninguna cuenta llamada %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="250" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="238" />
       <source>%1 already has access to %2</source>
       <translation>%1 ya tiene acceso a %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="251" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="239" />
       <source>Device %1 not found</source>
       <translation>No se encontró el dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="252" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="240" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="254" />
-      <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
-      <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="261" />
-      <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
-      <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
   </context>
   <context>
@@ -2561,6 +2541,36 @@
       <location filename="../../pooldesk/ui/failure_texts.py" line="86" />
       <source>The controller refused: {reason}.</source>
       <translation>El controlador se negó: {reason}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="87" />
+      <source>{device} kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
+      <translation>{device} se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="92" />
+      <source>{device} kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
+      <translation>{device} se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="97" />
+      <source>{device} kept the Wi-Fi settings sent to it, because undoing them failed ({reason}). Use Change Wi-Fi to set its network again.</source>
+      <translation>{device} se quedó con la configuración wifi que se le envió, porque no se pudo deshacer ({reason}). Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="102" />
+      <source>{device} kept the settings sent to it, because undoing them failed ({reason}). Hold its button for 5 seconds to reset it.</source>
+      <translation>{device} se quedó con la configuración que se le envió, porque no se pudo deshacer ({reason}). Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="107" />
+      <source>{device} could not be removed from your account ({cause}). Remove it from the dashboard.</source>
+      <translation>No se pudo quitar {device} de tu cuenta ({cause}). Quítalo desde el panel.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="111" />
+      <source>{device} stays on the account of {owner}, who can remove it from their dashboard.</source>
+      <translation>{device} se queda en la cuenta de {owner}, que puede quitarlo desde su panel.</translation>
     </message>
   </context>
   <context>

@@ -622,8 +622,8 @@ class WizardController(QObject):
         await self.flow.cancel()
         if registered:
             self.devices_changed.emit()
-        problem = self.flow.cleanup_problem
-        self.finished.emit(False, fmt.core_message(problem) if problem else "")
+        problems = " ".join(fmt.core_message(p) for p in self.flow.cleanup_problems)
+        self.finished.emit(False, problems)
         self._dispose()
 
     def _dispose(self) -> None:

@@ -82,7 +82,7 @@ async def test_spanish_translates_the_controllers_words(signed_in, qapp) -> None
         from pooldesk.core.failures import Code, failure
         from pooldesk.ui import format as fmt
 
-        refused = fmt.core_message("The controller refused: freeze protection active.")
+        refused = fmt.core_message(failure(Code.COMMAND_REFUSED, reason="freeze protection active"))
         assert "antiheladas" in refused
         assert "freeze" not in refused
         server = fmt.core_message(failure(Code.SESSION_ENDED))
