@@ -293,7 +293,9 @@ class BackendClient:
             if exc.status != 401:
                 raise
             # 401 on sign-in means the name or the password is wrong, whatever the wording
-            raise ApiError(failure(Code.WRONG_CREDENTIALS), exc.code, 401) from None
+            raise ApiError(
+                failure(Code.WRONG_CREDENTIALS), exc.code, 401, exc.retry_after
+            ) from None
         self._take_tokens(data)
         return User.from_api(data.user)
 

@@ -1,9 +1,9 @@
 """The one table from a core failure's code to the words on screen (context `failure`).
 
 Texts name their values as `{url}`, `{status}`…; translators keep those names. A value that is
-itself a `Failure` is worded in turn; a plain value (an address, the server's or the
-controller's own words) goes through `format.core_message`, which translates the messages the
-project knows and shows any other text as it is.
+itself a `Failure` is worded in turn; someone's own words (`message`, `reason`: the server's or
+the controller's) go through `format.core_message`, which translates the messages the project
+knows and shows any other text as it is; addresses, ids and names are shown as they are.
 """
 
 from __future__ import annotations
@@ -120,10 +120,16 @@ def failure_text(failure: Failure, value_text: Callable[[str], str]) -> str:
     template = TEXTS[failure.code]
     if failure.code is not Code.SERVER_SAID:
         template = QCoreApplication.translate(CONTEXT, template)
-    values = {
-        name: failure_text(value, value_text)
-        if isinstance(value, Failure)
-        else value_text(str(value))
-        for name, value in failure.params.items()
-    }
+    values = {name: _value(name, value, value_text) for name, value in failure.params.items()}
     return template.format_map(values)
+
+
+# Values that are someone's words (the server's message, the controller's or the system's
+# reason): translated when the catalogue knows them. Addresses, ids and names stay as they are.
+WORDED = frozenset({"message", "reason"})
+
+
+def _value(name: str, value: object, value_text: Callable[[str], str]) -> str:
+    if isinstance(value, Failure):
+        return failure_text(value, value_text)
+    return value_text(str(value)) if name in WORDED else str(value)
