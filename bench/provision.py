@@ -45,11 +45,12 @@ def median_ms(values: list[float]) -> str:
 
 
 async def one_run(account, username: str, base: Path, index: int) -> tuple[dict, float, float]:
+    from pooldesk.ble.radio import get_virtual_link
     from pooldesk.core.provisioning_flow import ProvisioningFlow
     from pooldesk_firmware.sim.runner import SimulatedController
 
     mac = "24:0A:C4:" + ":".join(f"{b:02X}" for b in secrets.token_bytes(3))
-    async with SimulatedController(base / f"run{index}", mac=mac, ble="virtual") as sim:
+    async with SimulatedController(base / f"run{index}", mac=mac, ble=get_virtual_link()) as sim:
         await asyncio.sleep(0.2)  # advertising
         flow = ProvisioningFlow(account, username, poll_interval=0.02)
         started = time.perf_counter()
@@ -71,12 +72,13 @@ async def one_run(account, username: str, base: Path, index: int) -> tuple[dict,
 
 async def baselines(base: Path, runs: int) -> tuple[list[float], list[float]]:
     from pooldesk.ble.link import open_gatt_link
+    from pooldesk.ble.radio import get_virtual_link
     from pooldesk.ble.scan import scan_for_controllers
     from pooldesk.provisioning import ProvisioningClient
     from pooldesk_firmware.sim.runner import SimulatedController
 
     reads, handshakes = [], []
-    async with SimulatedController(base / "baseline", ble="virtual") as sim:
+    async with SimulatedController(base / "baseline", ble=get_virtual_link()) as sim:
         found = await scan_for_controllers(5.0, stop_when=lambda seen: sim.device_id in seen)
         [controller] = [c for c in found if c.device_id == sim.device_id]
         async with open_gatt_link(controller.ble_device) as link:

@@ -14,6 +14,7 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32
 LENGTH = 16
 GROUP = 4
 MISREAD = {"0": "O", "1": "I", "8": "B"}
+QR_PREFIX = "POOLDESK:1:"  # the label's QR text: POOLDESK:1:ESP-A1B2C3:KQ4M7XTZ2PB6WRHD
 _MISREAD = str.maketrans(MISREAD)
 
 
@@ -48,3 +49,8 @@ def problem(cleaned: str) -> str | None:
 def grouped(code: str) -> str:
     """The printed form of a canonical code: groups of four joined by dashes."""
     return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+
+
+def qr_text(device_id: str, code: str) -> str:
+    """The text of a label's QR code, from a canonical device id and claim code."""
+    return f"{QR_PREFIX}{device_id}:{code}"

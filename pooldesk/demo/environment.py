@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import secrets
@@ -109,12 +108,10 @@ class DemoEnvironment:
     def _releases(self) -> Any:
         """A signing key for this run and the two releases the story installs."""
         from pooldesk.demo.releases import prepare_releases
-        from pooldesk_firmware.sim import hostenv
+        from pooldesk_firmware.sim.loader import FirmwareImage
 
-        hostenv.install()
-        # the simulated controllers' version (pooldesk_firmware/device/fw_ids.py, on the path
-        # hostenv put in place)
-        fw_ids = importlib.import_module("fw_ids")
+        # the simulated controllers' version (pooldesk_firmware/device/fw_ids.py)
+        fw_ids = FirmwareImage().module("fw_ids")
 
         return prepare_releases(self.data_dir / "releases", fw_ids.FW_VERSION)
 
@@ -127,6 +124,7 @@ class DemoEnvironment:
         self._radio_set = True
 
     async def _start_controllers(self, codes: list[str]) -> None:
+        from pooldesk.ble.radio import get_virtual_link
         from pooldesk_firmware.sim.runner import SimulatedController
 
         for index, code in enumerate(codes):
@@ -134,7 +132,7 @@ class DemoEnvironment:
                 self.data_dir / "controllers" / f"unit-{index + 1}",
                 index=index,
                 claim_code=code,
-                ble="virtual",
+                ble=get_virtual_link(),  # the radio the app's Bumble central uses
                 ota_key=self.releases.public_key if self.releases else None,
             )
             await sim.start()

@@ -13,7 +13,7 @@ from .errors import ClaimCodeForOtherDevice, InvalidClaimCode
 
 ALPHABET = contract.ALPHABET
 LENGTH = contract.LENGTH
-QR_PREFIX = "POOLDESK:1:"
+QR_PREFIX = contract.QR_PREFIX
 generate = contract.generate
 
 
@@ -40,7 +40,7 @@ def normalize_device_id(text: str) -> str:
 
 def qr_text(device_id: str, code: str) -> str:
     """The text encoded in the label's QR code."""
-    return f"{QR_PREFIX}{normalize_device_id(device_id)}:{normalize(code)}"
+    return contract.qr_text(normalize_device_id(device_id), normalize(code))
 
 
 def parse(text: str, expected_device_id: str | None = None) -> tuple[str | None, str]:

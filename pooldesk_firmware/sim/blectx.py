@@ -4,7 +4,8 @@ The simulator opens one :class:`SimPeripheral` per simulated controller and sets
 :data:`PERIPHERAL` before starting that controller's firmware task (asyncio tasks inherit the
 context), so the stand-ins find "their" radio without any module-level state::
 
-    link = pooldesk.ble.radio.get_virtual_link()          # or a transport name: "usb:0"
+    link = LocalLink()   # the caller's (the app's is pooldesk.ble.radio.get_virtual_link());
+                         # or a transport name: "usb:0"
     peripheral = await open_peripheral(link, "C0:DE:00:A1:B2:C3", "ESP-A1B2C3")
     PERIPHERAL.set(peripheral)                            # then start the firmware task
     ...

@@ -135,11 +135,11 @@ def open_radio(setting: str) -> Any:
     if setting != "virtual":
         return setting  # a Bumble transport name, opened per device by blectx.open_peripheral
     try:
-        from pooldesk.ble.radio import get_virtual_link
+        from bumble.link import LocalLink
     except ImportError as e:
         print(f"Bluetooth not available ({e}); running without it", file=sys.stderr)
         return None
-    return get_virtual_link()
+    return LocalLink()  # this process's own virtual radio, shared by its devices
 
 
 async def run(args: argparse.Namespace) -> int:

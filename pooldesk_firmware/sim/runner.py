@@ -7,16 +7,18 @@ async with SimulatedController(tmp_path / "dev0", binding=...) as sim:
 
 async with start_devices(3, tmp_path, link=link) as sims:   # share one Bumble LocalLink
     ...
+
+Each boot of a unit runs in a `FirmwareImage` of its own (`loader.py`): the firmware's
+modules, its `sys` and its MicroPython `time`, none of them shared with other units or with the
+process that runs them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import importlib
 import json
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +27,6 @@ from typing import Any
 
 from pooldesk_contract import claimcode
 from pooldesk_contract.ids import device_id_from_mac
-from pooldesk_firmware.sim import hostenv
 from pooldesk_firmware.sim.context import DEVICE
 from pooldesk_firmware.sim.device import (
     FakeNetwork,
@@ -35,8 +36,7 @@ from pooldesk_firmware.sim.device import (
     WaterModel,
     default_networks,
 )
-
-hostenv.install()
+from pooldesk_firmware.sim.loader import FirmwareImage
 
 log = logging.getLogger("pooldesk.sim")
 
@@ -58,41 +58,14 @@ def parse_mac(text: str) -> bytes:
 new_claim_code = claimcode.generate  # 16 base32 characters = 80 bits (docs/provisioning.md §9)
 
 
-def _firmware(name: str) -> Any:
-    return importlib.import_module(name)
-
-
-def load_version(folder: str) -> dict[str, Any]:
-    """Import the firmware modules of an installed version (`fw/<version>/`, .py files: the
-    simulator runs CPython) apart from the base ones, as the board does with that folder first
-    on its module path: the version's modules import each other; whatever it lacks (and a
-    lazy import at run time) comes from the base files. Raises what the version raises."""
-    names = {p.stem for p in Path(folder).glob("*.py")}
-    saved = {n: sys.modules.pop(n) for n in list(names) if n in sys.modules}
-    sys.path.insert(0, folder)
-    try:
-        importlib.invalidate_caches()
-        importlib.import_module("fw_controller")
-        loaded = {n: sys.modules[n] for n in names if n in sys.modules}
-    finally:
-        sys.path.remove(folder)
-        for n in names:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
-    if "fw_log" in loaded:
-        fw_log: Any = loaded["fw_log"]
-        fw_log.sink = _log_line
-    return loaded
-
-
-def _log_line(text: str) -> None:
+def _log_to(device_id: str) -> Callable[[str], None]:
     """The firmware's log lines (fw_log) go to logging, tagged with the device's id."""
-    dev = DEVICE.get(None)
-    name = device_id_from_mac(dev.mac) if dev is not None else "?"
-    logging.getLogger(f"pooldesk.sim.{name}").info("%s", text)
+    logger = logging.getLogger(f"pooldesk.sim.{device_id}")
 
+    def sink(text: str) -> None:
+        logger.info("%s", text)
 
-_firmware("fw_log").sink = _log_line
+    return sink
 
 
 async def _cancel_and_wait(task: asyncio.Task, device_id: str) -> None:
@@ -118,9 +91,8 @@ class SimulatedController:
 
     flash_dir: the device's flash (created; `factory.json` holds the claim code).
     binding: optional binding dict written to flash before the first boot (skips provisioning).
-    ble: a Bumble `LocalLink`, "virtual" (the app's shared virtual radio,
-         `pooldesk.ble.radio.get_virtual_link()`), a Bumble transport name ("usb:0"), or None
-         (no Bluetooth).
+    ble: a Bumble `LocalLink` (the caller's: to reach the app's central, the one its Bumble
+         back end uses), a Bumble transport name ("usb:0"), or None (no Bluetooth).
     """
 
     def __init__(
@@ -155,7 +127,16 @@ class SimulatedController:
             water=water or WaterModel(),
             ntp_ok=ntp,
         )
+        if ble == "virtual":
+            raise ValueError(
+                'ble="virtual" is gone: pass the Bumble LocalLink itself (the app\'s is '
+                "pooldesk.ble.radio.get_virtual_link())"
+            )
         self.ble = ble
+        # The unit's firmware as the simulator reads it before boot and from outside (flash
+        # through the firmware's own store, pin numbers); the running firmware has its own.
+        self._outside = self._boot_image()
+        self.image: FirmwareImage | None = None
         self.tick_s = tick_s
         self.sensor_period_s = sensor_period_s
         self.conversion_s = conversion_s
@@ -163,7 +144,7 @@ class SimulatedController:
         self.wifi_timeout_s = wifi_timeout_s
         # How long a firmware version on trial has to confirm itself (fw_boot.TRIAL_S on the
         # board, where a machine.Timer armed by fw_boot.run() enforces it).
-        self.trial_s = trial_s if trial_s is not None else _firmware("fw_boot").TRIAL_S
+        self.trial_s = trial_s if trial_s is not None else self._outside.module("fw_boot").TRIAL_S
         self.boots = 0
         self.version_folder: str | None = None
         self.controller: Any = None
@@ -199,7 +180,7 @@ class SimulatedController:
 
     @property
     def relay_on(self) -> bool:
-        return self.device.pin(_firmware("fw_board").RELAY_PIN) == 1
+        return self.device.pin(self._outside.module("fw_board").RELAY_PIN) == 1
 
     @property
     def online(self) -> bool:
@@ -213,7 +194,7 @@ class SimulatedController:
 
     def stored_config(self) -> dict:
         """The configuration in flash, read back by the firmware's own store."""
-        return _firmware("fw_store").Store(str(self.device.flash)).load()
+        return self._outside.module("fw_store").Store(str(self.device.flash)).load()
 
     async def wait_until(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
         """Poll `predicate` until true; TimeoutError after `within` seconds."""
@@ -241,9 +222,9 @@ class SimulatedController:
         path.write_text(json.dumps(data))
 
     def _write_binding(self, binding: dict) -> None:
-        store = _firmware("fw_store").Store(str(self.device.flash))
+        store = self._outside.module("fw_store").Store(str(self.device.flash))
         config = store.load()
-        config["binding"] = _firmware("fw_binding").validate(binding)
+        config["binding"] = self._outside.module("fw_binding").validate(binding)
         store.save(config)
 
     # ---- power ----
@@ -289,7 +270,7 @@ class SimulatedController:
 
     async def hold_button(self, seconds: float) -> None:
         """Hold the button for `seconds` of device time (the clock is advanced, not waited)."""
-        pin = _firmware("fw_board").BUTTON_PIN
+        pin = self._outside.module("fw_board").BUTTON_PIN
         self.device.inputs[pin] = 0
         await asyncio.sleep(0.15)
         self.device.clock.advance(seconds)
@@ -298,17 +279,28 @@ class SimulatedController:
 
     # ---- inside the device's context ----
 
+    def _fw(self, name: str) -> Any:
+        """Firmware module `name` of the running boot (imported there if not yet)."""
+        if self.image is None:
+            raise RuntimeError(f"{self.device_id} is not running")
+        return self.image.module(name)
+
+    def _boot_image(self) -> FirmwareImage:
+        """A fresh module table for one boot: nothing survives a reset but the flash."""
+        sink = _log_to(self.device_id)
+
+        def on_load(name: str, module: Any) -> None:
+            if name == "fw_log":
+                module.sink = sink
+
+        return FirmwareImage(self.device, on_load=on_load)
+
     async def _open_radio(self) -> None:
         if self.ble is None:
             return
         from pooldesk_firmware.sim import blectx
 
-        radio = self.ble
-        if radio == "virtual":
-            from pooldesk.ble.radio import get_virtual_link
-
-            radio = get_virtual_link()
-        self.peripheral = await blectx.open_peripheral(radio, self.ble_address, self.device_id)
+        self.peripheral = await blectx.open_peripheral(self.ble, self.ble_address, self.device_id)
         blectx.PERIPHERAL.set(self.peripheral)
 
     async def _close_radio(self) -> None:
@@ -323,12 +315,15 @@ class SimulatedController:
             await self._open_radio()
             folder = None
             try:
+                image = self.image = self._boot_image()
                 # main.py -> fw_boot.run(): which version, and is it on trial
-                folder, trial = _firmware("fw_boot").choose(str(self.device.flash))
+                folder, trial = image.module("fw_boot").choose(str(self.device.flash))
                 self.version_folder = folder
-                modules = load_version(folder) if folder is not None else {}
-                controller_module = modules.get("fw_controller") or _firmware("fw_controller")
-                self.controller = controller_module.Controller(
+                if folder is not None:
+                    # the version's folder first on the module path, its own fw_store
+                    image.sys.path.insert(0, folder)
+                    image.modules.pop("fw_store", None)
+                self.controller = image.module("fw_controller").Controller(
                     root=str(self.device.flash),
                     ble=self.ble is not None,
                     tick_s=self.tick_s,
@@ -371,7 +366,7 @@ class SimulatedController:
                 main.result()
                 return
             root = str(self.device.flash)
-            if _firmware("fw_boot").expire(root, int(self.trial_s)):
+            if self._fw("fw_boot").expire(root, int(self.trial_s)):
                 await _cancel_and_wait(main, self.device_id)
                 raise SimReset("trial time over: rolled back")
             await main

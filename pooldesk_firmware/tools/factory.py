@@ -26,8 +26,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pooldesk.provisioning import claimcode
-from pooldesk_contract import ids
+from pooldesk_contract import claimcode, ids
 
 MAX_COUNT = 100_000
 _MAC = re.compile(r"^([0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2}$")

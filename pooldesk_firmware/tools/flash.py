@@ -26,8 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pooldesk.provisioning import claimcode
-from pooldesk.provisioning.errors import InvalidClaimCode
+from pooldesk_contract import claimcode, ids
 
 DEVICE_DIR = Path(__file__).resolve().parents[1] / "device"
 ENTRY = "main.py"
@@ -193,11 +192,14 @@ def read_factory(path: Path) -> dict:
         raise FlashError(f"{path} is not JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("claim_code"), str):
         raise FlashError(f"{path} has no claim_code: use a factory.json made by pooldesk-factory")
-    try:
-        code = claimcode.normalize(data["claim_code"])
-        device_id = claimcode.normalize_device_id(str(data.get("device_id", "")))
-    except InvalidClaimCode as exc:
-        raise FlashError(f"{path}: {exc}") from exc
+    code = claimcode.clean(data["claim_code"])
+    problem = claimcode.problem(code)
+    if problem:
+        raise FlashError(f"{path}: {problem}")
+    raw_id = str(data.get("device_id", ""))
+    device_id = ids.normalize_device_id(raw_id)
+    if device_id is None:
+        raise FlashError(f"{path}: {raw_id!r} is not a device id like ESP-A1B2C3.")
     if code != data["claim_code"]:
         raise FlashError(f"{path}: the claim code must be in canonical form ({code})")
     return {"device_id": device_id, "claim_code": code}

@@ -186,7 +186,9 @@ class PahoOnLoop:
 
     def _want_write(self, _client: mqtt.Client, _userdata: Any, sock: Any) -> None:
         def register() -> None:
-            if self._active:
+            # While the socket is ours, not only while active: close() queues a DISCONNECT
+            # after it stopped reconnecting, and that packet must still be written.
+            if sock in self._sockets:
                 self._loop.add_writer(sock, self.client.loop_write)
 
         self._on_loop(register)

@@ -9,11 +9,8 @@ from pooldesk.ble.link import open_gatt_link
 from pooldesk.ble.radio import get_virtual_link
 from pooldesk.ble.scan import scan_for_controllers
 from pooldesk.provisioning import Binding, ProvisioningClient, WrongClaimCode
-from pooldesk_firmware.sim import hostenv
 from pooldesk_firmware.sim.runner import start_devices
 from tests.support.waiting import wait_until
-
-hostenv.install()
 
 
 async def test_scan_identify_session_wifi_scan_and_a_wrong_password_reported(

@@ -1,5 +1,5 @@
-"""Fixtures for the firmware tests: the firmware importable under CPython, a real broker,
-and a paho client playing the dashboard."""
+"""Fixtures for the firmware tests: a real broker and a paho client playing the dashboard.
+(Tests load firmware modules through `pooldesk_firmware.sim.loader.FirmwareImage`.)"""
 
 from __future__ import annotations
 
@@ -13,10 +13,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from pooldesk_firmware.sim import hostenv
 from tests.support.plain_mosquitto import plain_mosquitto
-
-hostenv.install()
 
 PREFIX = "users/john/devices/esp-a1b2c3"
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-import fw_binding
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from pooldesk_firmware.sim.loader import FirmwareImage
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_binding = _firmware.module("fw_binding")
 
 
 def real_ca() -> x509.Certificate:

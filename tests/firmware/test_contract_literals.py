@@ -9,17 +9,20 @@ import json
 import re
 from pathlib import Path
 
-import fw_binding
-import fw_commands
-import fw_controller
-import fw_ids
-import fw_ota
-import fw_transfer
 import pytest
 
 import pooldesk_firmware
 from pooldesk_contract import ids, topics
 from pooldesk_contract.schema import topic_schema
+from pooldesk_firmware.sim.loader import FirmwareImage
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_binding = _firmware.module("fw_binding")
+fw_commands = _firmware.module("fw_commands")
+fw_controller = _firmware.module("fw_controller")
+fw_ids = _firmware.module("fw_ids")
+fw_ota = _firmware.module("fw_ota")
+fw_transfer = _firmware.module("fw_transfer")
 
 DEVICE = Path(pooldesk_firmware.__file__).parent / "device"
 PREFIX = topics.device_prefix("alice", "ESP-A1B2C3")

@@ -320,7 +320,7 @@ async def test_the_firmware_feeds_the_watchdog(tmp_path):
 
 async def test_identify_blinks_the_led(tmp_path):
     async with SimulatedController(tmp_path / "flash") as sim:
-        led = __import__("fw_board").LED_PIN
+        led = sim.image.module("fw_board").LED_PIN
         before = sim.device.pin_changes.get(led, 0)
         sim.controller.identify(2)
         await wait_until(lambda: sim.device.pin_changes.get(led, 0) - before >= 5, 5, "blinks")

@@ -9,11 +9,14 @@ import shlex
 import sys
 from pathlib import Path
 
-import fw_store
 import pytest
 
+from pooldesk_firmware.sim.loader import FirmwareImage
 from pooldesk_firmware.tools import factory, flash
 from tests.support import micropython
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_store = _firmware.module("fw_store")
 
 DEVICE = flash.DEVICE_DIR
 MODULES = sorted(p.stem for p in DEVICE.glob("*.py") if p.name != "main.py")

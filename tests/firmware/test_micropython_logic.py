@@ -8,10 +8,13 @@ import json
 import zoneinfo
 from pathlib import Path
 
-import fw_tzdb
 import pytest
 
+from pooldesk_firmware.sim.loader import FirmwareImage
 from tests.support import micropython
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_tzdb = _firmware.module("fw_tzdb")
 
 SCRIPT = micropython.SCRIPTS_DIR / "mpy_logic.py"
 START = int(dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp())

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-import fw_mqtt
 import pytest
+
+from pooldesk_firmware.sim.loader import FirmwareImage
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_mqtt = _firmware.module("fw_mqtt")
 
 
 class ScriptedBroker:

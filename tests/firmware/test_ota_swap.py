@@ -11,17 +11,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import fw_boot
-import fw_ota
-import fw_store
 import pytest
 
+from pooldesk_firmware.sim.loader import FirmwareImage
 from pooldesk_firmware.sim.runner import SimulatedController
 from pooldesk_firmware.tools.release import read_bundle
 from pooldesk_server.broker.base import BrokerLogin
 from pooldesk_server.firmware.transport import OtaSession, offer_payload
 from tests.firmware.conftest import PREFIX, make_binding
 from tests.support import ota
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_boot = _firmware.module("fw_boot")
 
 pytestmark = pytest.mark.timeout(300)
 ENDED = ("confirmed", "rolled_back", "failed")
@@ -217,17 +218,20 @@ async def test_a_connection_lost_mid_download_starts_over_and_ends_confirmed(
         assert sim.controller.fw_version == "0.5.0"
 
 
-def _patch(monkeypatch: pytest.MonkeyPatch, fs: CuttingFS) -> None:
-    for module in (fw_ota, fw_store):
+def _patch(monkeypatch: pytest.MonkeyPatch, fs: CuttingFS, sim: SimulatedController) -> None:
+    """The running unit's own fw_ota and fw_store write through `fs`."""
+    assert sim.image is not None
+    running_ota = sim.image.module("fw_ota")
+    for module in (running_ota, sim.image.module("fw_store")):
         monkeypatch.setattr(module, "os", fs)
         monkeypatch.setattr(module, "open", fs.file_open, raising=False)
-    verify = fw_ota.Updater._verify
+    verify = running_ota.Updater._verify
 
     def marking_verify(self, m):
         fs.marks.setdefault("verify", fs.step)
         return verify(self, m)
 
-    monkeypatch.setattr(fw_ota.Updater, "_verify", marking_verify)
+    monkeypatch.setattr(running_ota.Updater, "_verify", marking_verify)
 
 
 async def _install_with_cut(
@@ -241,7 +245,7 @@ async def _install_with_cut(
     try:
         await sim.wait_until(lambda: sim.online, 10)
         async with Session(broker, b, f"cut-{cut_at}") as s:
-            _patch(monkeypatch, fs)
+            _patch(monkeypatch, fs, sim)
             try:
                 await sim.wait_until(
                     lambda: (

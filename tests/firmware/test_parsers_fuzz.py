@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import json
 
-import fw_binding
-import fw_commands
-import fw_mqtt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from pooldesk_firmware.sim.loader import FirmwareImage
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_binding = _firmware.module("fw_binding")
+fw_commands = _firmware.module("fw_commands")
+fw_mqtt = _firmware.module("fw_mqtt")
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-import fw_freeze
-import fw_pump
-import fw_schedule
 import pytest
+
+from pooldesk_firmware.sim.loader import FirmwareImage
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_freeze = _firmware.module("fw_freeze")
+fw_pump = _firmware.module("fw_pump")
+fw_schedule = _firmware.module("fw_schedule")
 
 MORNING = fw_schedule.Schedule({"tz": "UTC", "windows": [{"start": "08:00", "end": "10:00"}]})
 

@@ -52,8 +52,8 @@ async def scan() -> dict:
 async def test_provision_over_the_virtual_radio_then_obey_pump_commands(
     tmp_path, virtual_radio, broker, dashboard
 ):
-    # "virtual" = the shared link the app side uses (get_virtual_link(), as the fixture yields)
-    async with start_devices(2, tmp_path, link="virtual") as (sim, other):
+    # the shared link the app side uses (get_virtual_link(), as the fixture yields)
+    async with start_devices(2, tmp_path, link=virtual_radio) as (sim, other):
         listed = await scan()
         assert {"ESP-A1B2C3", "ESP-A1B2C4"} <= set(listed)
         async with open_gatt_link(listed["ESP-A1B2C3"]) as link:
@@ -106,7 +106,9 @@ async def advertising(device_id: str) -> bool:
 async def test_bluetooth_goes_off_once_bound_and_online_and_a_short_press_wakes_it(
     tmp_path, virtual_radio, broker, dashboard
 ):
-    async with start_devices(1, tmp_path, link="virtual", binding=make_binding(broker)) as (sim,):
+    async with start_devices(1, tmp_path, link=virtual_radio, binding=make_binding(broker)) as (
+        sim,
+    ):
         await dashboard.wait_for("status", lambda p: p == b"online")
         # bound and online: the radio is off (its memory goes to TLS); nobody can connect
         await sim.wait_until(lambda: not sim.controller.provisioning.radio_on, within=5)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-import network
-
 from pooldesk_firmware.sim.context import DEVICE
 from pooldesk_firmware.sim.device import SimDevice
+from pooldesk_firmware.sim.loader import FirmwareImage
 from pooldesk_firmware.sim.runner import SimulatedController
 from tests.firmware.conftest import Dashboard, make_binding
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+network = _firmware.module("network")
 
 
 def test_wrong_password_stays_connecting_and_scan_is_empty_meanwhile(tmp_path):

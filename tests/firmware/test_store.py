@@ -7,8 +7,12 @@ import errno
 import os
 from pathlib import Path
 
-import fw_store
 import pytest
+
+from pooldesk_firmware.sim.loader import FirmwareImage
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_store = _firmware.module("fw_store")
 
 OLD = {"binding": {"ssid": "PoolNet", "password": "old-password"}, "pump": {"mode": "manual"}}
 NEW = {

@@ -6,11 +6,15 @@ import calendar
 import datetime as dt
 import zoneinfo
 
-import fw_schedule
-import fw_time
-import fw_tz
-import fw_tzdb
 import pytest
+
+from pooldesk_firmware.sim.loader import FirmwareImage
+
+_firmware = FirmwareImage()  # the firmware's own modules, apart from this process's
+fw_schedule = _firmware.module("fw_schedule")
+fw_time = _firmware.module("fw_time")
+fw_tz = _firmware.module("fw_tz")
+fw_tzdb = _firmware.module("fw_tzdb")
 
 
 def utc(*args: int) -> int:

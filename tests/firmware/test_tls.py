@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from pooldesk_firmware.sim.loader import FirmwareImage
 from pooldesk_firmware.sim.runner import SimulatedController
 from tests.firmware.conftest import Dashboard, make_binding
 from tests.support.ports import free_port, wait_for_port
@@ -121,7 +122,6 @@ async def test_mqtts_with_the_binding_ca_and_refusal_of_a_foreign_ca(tmp_path: P
 
 
 def test_mqtts_without_a_ca_is_refused_before_storing():
-    import fw_binding
-
+    fw_binding = FirmwareImage().module("fw_binding")
     with pytest.raises(ValueError, match="ca_cert"):
         fw_binding.validate(make_binding(8883, broker_url="mqtts://broker.example:8883"))

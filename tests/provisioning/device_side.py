@@ -1,32 +1,30 @@
-"""Load the device-side provisioning code (pooldesk_firmware/device) into this CPython test process.
+"""The device-side provisioning code (pooldesk_firmware/device) for this CPython test process.
 
-The firmware folder and the simulator's `cryptolib` stand-in are appended to sys.path (after the
-standard library, so nothing of CPython is shadowed).
+The modules come from one `FirmwareImage` (the simulator's private importer, with its
+`cryptolib` and `bluetooth` stand-ins): nothing is added to this process's sys.path or
+sys.modules, so CPython's own modules stay what they are.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from pooldesk_firmware.sim.loader import DEVICE_DIR, FirmwareImage
+
 ROOT = Path(__file__).resolve().parents[2]
-DEVICE_DIR = ROOT / "pooldesk_firmware" / "device"
-HOST_DIR = ROOT / "pooldesk_firmware" / "sim" / "host"
 VECTORS_DIR = ROOT / "tests" / "vectors"
 
-for _path in (str(DEVICE_DIR), str(HOST_DIR)):
-    if _path not in sys.path:
-        sys.path.append(_path)
-
-import crypto_sym  # noqa: E402
-import crypto_x25519  # noqa: E402
-import prov_check  # noqa: E402
-import prov_core  # noqa: E402
-import prov_frame  # noqa: E402
-import prov_session  # noqa: E402
+FIRMWARE = FirmwareImage()
+crypto_sym = FIRMWARE.module("crypto_sym")
+crypto_x25519 = FIRMWARE.module("crypto_x25519")
+prov_check = FIRMWARE.module("prov_check")
+prov_core = FIRMWARE.module("prov_core")
+prov_frame = FIRMWARE.module("prov_frame")
+prov_session = FIRMWARE.module("prov_session")
 
 __all__ = [
     "DEVICE_DIR",
+    "FIRMWARE",
     "VECTORS_DIR",
     "crypto_sym",
     "crypto_x25519",

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import importlib
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,7 +28,7 @@ from pooldesk.provisioning import (
 )
 from pooldesk_firmware.sim.blectx import PERIPHERAL, open_peripheral
 
-from .device_side import HOST_DIR
+from .device_side import FIRMWARE
 from .table_host import Network, TableHost
 
 CODE = "KQ4M7XTZ2PB6WRHD"
@@ -38,14 +36,7 @@ CODE = "KQ4M7XTZ2PB6WRHD"
 
 def import_prov() -> Any:
     """The firmware's prov module, with the simulator's `bluetooth` stand-in."""
-    if "prov" in sys.modules:
-        return sys.modules["prov"]
-    sys.path.insert(0, str(HOST_DIR))
-    try:
-        importlib.import_module("bluetooth")
-    finally:
-        sys.path.remove(str(HOST_DIR))
-    return importlib.import_module("prov")
+    return FIRMWARE.module("prov")
 
 
 class Controller:
@@ -157,7 +148,7 @@ async def test_a_radio_short_of_notification_buffers_still_answers_everything(
 ):
     """gatts_notify raises OSError when the stack's buffers are full (one 20-byte frame
     here): prov.py waits and retries, so every answer still arrives, in order."""
-    bluetooth = sys.modules["bluetooth"]
+    bluetooth = FIRMWARE.module("bluetooth")
     monkeypatch.setattr(bluetooth, "TX_POOL_BYTES", 40)
     refused: list[int] = []
     send = bluetooth.BLE._send_notification

@@ -5,6 +5,7 @@ State lives on the simulated device of the current context; no firmware logic he
 
 from __future__ import annotations
 
+import calendar
 import time
 
 from pooldesk_firmware.sim.context import current
@@ -57,16 +58,23 @@ class WDT:
         self._dev.wdt_fed_at = time.monotonic()
 
 
+def _epoch_to_rtc(t: int) -> tuple:
+    g = time.gmtime(t)
+    return (g.tm_year, g.tm_mon, g.tm_mday, g.tm_wday, g.tm_hour, g.tm_min, g.tm_sec, 0)
+
+
+def _rtc_to_epoch(dt: tuple) -> int:
+    return calendar.timegm((dt[0], dt[1], dt[2], dt[4], dt[5], dt[6], 0, 0, 0))
+
+
 class RTC:
     def __init__(self) -> None:
         self._dev = current()
 
     def datetime(self, dt: tuple | None = None) -> tuple | None:
-        from pooldesk_firmware.sim import hostenv
-
         if dt is None:
-            return hostenv.epoch_to_rtc(self._dev.clock.rtc())
-        self._dev.clock.set_rtc(hostenv.rtc_to_epoch(dt))
+            return _epoch_to_rtc(self._dev.clock.rtc())
+        self._dev.clock.set_rtc(_rtc_to_epoch(dt))
         return None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pooldesk.ble import central as central_module
-from pooldesk.ble.radio import ENV_VAR, use_radio
+from pooldesk.ble.radio import ENV_VAR, get_virtual_link, use_radio
 from pooldesk.core.backend_client import BackendClient
 from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from pooldesk_firmware.sim.runner import SimulatedController
@@ -76,7 +76,7 @@ async def controllers(tmp_path: Path, virtual_radio: None) -> AsyncIterator[Call
             sim = SimulatedController(
                 tmp_path / f"flash{count}",
                 mac=random_mac(),
-                ble="virtual",
+                ble=get_virtual_link(),
                 networks=networks if networks is not None else default_networks(),
                 binding=binding,
             )

@@ -209,7 +209,7 @@ async def test_two_controllers_and_identify_blinks_only_the_picked_one(
     assert second.controller.identify_until is not None
     assert first.controller.identify_until is None
     # Its LED blinks fast (100 ms), unlike the unbound pattern (1 s) of the other one.
-    led = __import__("fw_board").LED_PIN
+    led = second.image.module("fw_board").LED_PIN
     changes = {first.device_id: 0, second.device_id: 0}
     last = {s.device_id: s.device.pin(led) for s in (first, second)}
 
