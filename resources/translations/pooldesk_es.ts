@@ -288,117 +288,112 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="287" />
-      <source>My pools</source>
-      <translation>Mis piscinas</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="289" />
-      <source>Pools shared with me</source>
-      <translation>Piscinas compartidas conmigo</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="291" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="285" />
       <source>Pools</source>
       <translation>Piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="426" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="285" />
+      <source>My pools</source>
+      <translation>Mis piscinas</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="419" />
       <source>Shared by {owner} · {role}</source>
       <translation>Compartida por {owner} · {role}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="427" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="420" />
       <source>Shared with you · {role}</source>
       <translation>Compartida contigo · {role}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="433" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="426" />
       <source>You are a viewer of this pool: you can see it, but not switch the pump or change the schedule.</source>
       <translation>Eres observador de esta piscina: puedes verla, pero no encender la bomba ni cambiar el horario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="437" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="430" />
       <source>{owner} shared this pool with you as a viewer: you can see it, but not switch the pump or change the schedule. Ask {owner} to make you an operator.</source>
       <translation>{owner} compartió esta piscina contigo como observador: puedes verla, pero no encender la bomba ni cambiar el horario. Pide a {owner} que te haga operador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="503" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="496" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="508" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="501" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="513" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="506" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="515" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="508" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="515" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="508" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="544" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="537" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="555" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="548" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="556" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="549" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="579" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="572" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="581" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="574" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="584" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="577" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="601" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="594" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="655" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="648" />
       <source>Alerts · {name}</source>
       <translation>Alertas · {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="715" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="708" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="716" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="709" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="720" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="713" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
@@ -434,203 +429,203 @@
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="346" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="339" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="348" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="341" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="350" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="343" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="352" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="352" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="360" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="353" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="364" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="381" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="357" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="374" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="360" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="369" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="362" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="369" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="362" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="370" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="363" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="374" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="377" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="370" />
       <source>({left} left)</source>
       <translation>(quedan {left})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="379" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="372" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="387" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="380" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="389" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="382" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="384" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="393" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="386" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="446" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="439" />
       <source>Air {t}</source>
       <translation>Aire {t}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="451" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="444" />
       <source>No scheduled runs</source>
       <translation>Sin funcionamiento programado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="453" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="446" />
       <source>Scheduled run until {end} (paused)</source>
       <translation>Funcionamiento programado hasta las {end} (en pausa)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="457" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="450" />
       <source>Scheduled run until {end}</source>
       <translation>Funcionamiento programado hasta las {end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="459" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="452" />
       <source>Next run: {day} {start}–{end}</source>
       <translation>Próximo funcionamiento: {day} {start}–{end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="463" />
       <source>Ran {today} today · {week} this week</source>
       <translation>Funcionó {today} hoy · {week} esta semana</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>very weak</source>
       <translation>muy débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>weak</source>
       <translation>débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>fair</source>
       <translation>aceptable</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>good</source>
       <translation>buena</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>excellent</source>
       <translation>excelente</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="478" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>Wi-Fi {quality} ({rssi} dBm)</source>
       <translation>Wi-Fi {quality} ({rssi} dBm)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="484" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
       <source>up {duration}</source>
       <translation>encendido desde hace {duration}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="673" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
       <source>Critical</source>
       <translation>Crítica</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="673" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
       <source>Warning</source>
       <translation>Aviso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="673" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
       <source>Information</source>
       <translation>Información</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="676" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="669" />
       <source>since {time}</source>
       <translation>desde {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="678" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="671" />
       <source>cleared {time}</source>
       <translation>resuelta {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="685" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="678" />
       <source>1 active alert</source>
       <translation>1 alerta activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="685" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="678" />
       <source>{n} active alerts</source>
       <translation>{n} alertas activas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="688" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="681" />
       <source>No active alerts. Earlier ones are listed below.</source>
       <translation>No hay alertas activas. Las anteriores aparecen debajo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="690" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="683" />
       <source>No alerts since this app started. The controller reports active alerts again whenever the app connects.</source>
       <translation>No hay alertas desde que se abrió la aplicación. El controlador vuelve a comunicar las alertas activas cada vez que la aplicación se conecta.</translation>
     </message>

@@ -279,17 +279,10 @@ class DashboardController(QObject):
             self.view.notice.show_error(fmt.core_message(status.detail))
 
     def _show_title(self) -> None:
-        """ "My pools" while the user owns every pool shown (or none is shown yet); a dashboard of
-        pools others shared says so, and a mix is just "Pools"."""
-        devices = self.store.devices.values()
-        shared = sum(1 for device in devices if device.shared)
-        if not shared:
-            title = self.tr("My pools")
-        elif shared == len(devices):
-            title = self.tr("Pools shared with me")
-        else:
-            title = self.tr("Pools")
-        self.view.title.setText(title)
+        """ "My pools" while every pool shown is the user's own (or none is shown yet); once
+        someone shared one, just "Pools" (short: the header fits 600 px in Spanish too)."""
+        shared = any(device.shared for device in self.store.devices.values())
+        self.view.title.setText(self.tr("Pools") if shared else self.tr("My pools"))
 
     def _device_changed(self, key: str, what: str) -> None:
         if what in ("added", "removed", "name"):  # "name": the list again, roles may change

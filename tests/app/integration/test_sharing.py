@@ -61,7 +61,7 @@ async def test_an_invited_viewer_accepts_and_sees_the_pool_but_cannot_switch_it(
         await wait_until(lambda: "Online" in card.status.text(), what="live under the owner")
         assert card.shared.text() == f"Shared by {owner['username']} · viewer"
         assert card.shared.isVisible()
-        assert view.title.text() == "Pools shared with me"  # none of them is this user's
+        assert view.title.text() == "Pools"  # not this user's
         pool.telemetry(25.5)
         await wait_until(lambda: "25.5" in card.temperature.text(), what="its temperature")
         assert not card.toggle.isEnabled()
@@ -111,7 +111,7 @@ async def test_an_operator_switches_the_owners_pump_on_the_owners_prefix(
         await member_client.aclose()
 
 
-async def test_a_dashboard_of_own_and_shared_pools_is_titled_pools(
+async def test_a_dashboard_of_own_and_shared_pools_is_titled_pools_too(
     make_app, backend, broker
 ) -> None:
     owner, owner_client = await account(backend)
@@ -261,6 +261,9 @@ def test_the_spanish_header_with_a_waiting_inbox_fits_600_px(qapp) -> None:
         waiting = QCoreApplication.translate("PeopleController", "Inbox ({n})").format(n=2)
         assert waiting == "Bandeja (2)"
         view.show_inbox(waiting, True, "")
+        # the longer of the two titles ("Mis piscinas"; "Piscinas" once a pool is shared)
+        assert QCoreApplication.translate("DashboardController", "Pools") == "Piscinas"
+        view.title.setText(QCoreApplication.translate("DashboardController", "My pools"))
         window.show_page(view)
         assert window.minimumSizeHint().width() <= 600
         window.deleteLater()
