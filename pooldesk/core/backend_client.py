@@ -23,6 +23,7 @@ import msgspec
 
 from pooldesk import __version__
 from pooldesk.core import api_types as api
+from pooldesk.core.failures import Code, Failure, failure
 from pooldesk.core.models import (
     DeviceInfo,
     HistoryEvent,
@@ -44,16 +45,25 @@ KEEPALIVE_S = 2.0  # below the server's idle keep-alive timeout
 
 
 class ApiError(Exception):
-    """The server refused, or could not be reached; `message` is fit to show to a person."""
+    """The server refused, or could not be reached. `failure` says what happened (the UI words
+    it); `message` is its English text, for logs; `code` is the server's own error code."""
 
     def __init__(
-        self, message: str, code: str = "error", status: int = 0, retry_after: int | None = None
+        self,
+        failure: Failure,
+        code: str = "error",
+        status: int = 0,
+        retry_after: int | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(str(failure))
+        self.failure = failure
         self.code = code
         self.status = status
         self.retry_after = retry_after  # seconds, when the server said when to try again
+
+    @property
+    def message(self) -> str:
+        return str(self.failure)
 
 
 class NetworkError(ApiError):
@@ -86,7 +96,7 @@ class BackendClient:
         base_url: str,
         *,
         on_tokens: TokensListener | None = None,
-        on_session_ended: Callable[[str], None] | None = None,
+        on_session_ended: Callable[[Failure], None] | None = None,
         timeout: float = 15.0,
         refresh_margin: float = REFRESH_MARGIN_S,
     ) -> None:
@@ -155,15 +165,11 @@ class BackendClient:
         try:
             return await self._http.request(method, path, json=json, params=params, headers=headers)
         except httpx.TimeoutException:
-            raise NetworkError(
-                f"The server at {self.base_url} did not answer in time. Try again.", "timeout"
-            ) from None
+            raise NetworkError(failure(Code.SERVER_TIMEOUT, url=self.base_url), "timeout") from None
         except httpx.HTTPError as exc:
             log.info("cannot reach %s: %s", self.base_url, type(exc).__name__)
             raise NetworkError(
-                f"Cannot reach the server at {self.base_url}. "
-                "Check the address and that the server is running.",
-                "network",
+                failure(Code.SERVER_UNREACHABLE, url=self.base_url), "network"
             ) from None
 
     @staticmethod
@@ -175,8 +181,7 @@ class BackendClient:
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             log.warning("unexpected answer from %s: %s", response.request.url.path, exc)
             raise ApiError(
-                f"The server's answer was not what this app expects ({exc}). "
-                "Is the server a PoolDesk backend of a matching version?",
+                failure(Code.SERVER_MISMATCH, detail=str(exc)),
                 "bad_response",
                 response.status_code,
             ) from None
@@ -189,7 +194,7 @@ class BackendClient:
             data = None
         if not isinstance(data, dict):
             raise ApiError(
-                f"The server answered {response.status_code} without a readable message.",
+                failure(Code.SERVER_UNREADABLE, status=response.status_code),
                 "bad_response",
                 response.status_code,
             )
@@ -198,15 +203,15 @@ class BackendClient:
         error = data.get("error")
         if not isinstance(error, dict):
             error = {}
-        message = str(error.get("message") or f"The server refused ({response.status_code}).")
+        code = str(error.get("code") or "error")
+        said = str(error.get("message") or "")
         retry_after = _seconds(response.headers.get("Retry-After"))
         if response.status_code == 429 and retry_after is not None:
             # The wait is shown by the app as a countdown: drop the server's own fixed
             # "; try again in 16 seconds" so that it is not said twice, once stale.
-            message = _TRY_AGAIN.sub("", message).rstrip(" ;,.") + "."
-        raise ApiError(
-            message, str(error.get("code") or "error"), response.status_code, retry_after
-        )
+            said = _TRY_AGAIN.sub("", said).rstrip(" ;,.") + "."
+        status = response.status_code
+        raise ApiError(_server_failure(code, said, status), code, status, retry_after)
 
     async def _public(self, answer_type: type[A], method: str, path: str, **kwargs: Any) -> A:
         return self._typed(await self._send(method, path, **kwargs), answer_type)
@@ -214,7 +219,7 @@ class BackendClient:
     async def _authed(self, answer_type: type[A], method: str, path: str, **kwargs: Any) -> A:
         tokens = self._tokens
         if tokens is None:
-            raise SessionEnded("You are signed out. Sign in again.", "unauthorized", 401)
+            raise SessionEnded(failure(Code.SESSION_ENDED), "unauthorized", 401)
         if tokens.expires_at - time.monotonic() < self._refresh_margin:
             await self._refresh_from(tokens.access)
         response = await self._send(method, path, token=self._access(), **kwargs)
@@ -222,12 +227,12 @@ class BackendClient:
             await self._refresh_from(self._access())
             response = await self._send(method, path, token=self._access(), **kwargs)
             if response.status_code == 401:
-                self._end_session(self._error_message(response) or "Your session has ended.")
+                self._end_session(self._error_message(response))
         return self._typed(response, answer_type)
 
     def _access(self) -> str:
         if self._tokens is None:
-            raise SessionEnded("You are signed out. Sign in again.", "unauthorized", 401)
+            raise SessionEnded(failure(Code.SESSION_ENDED), "unauthorized", 401)
         return self._tokens.access
 
     @staticmethod
@@ -240,7 +245,7 @@ class BackendClient:
     async def _refresh_from(self, stale_access: str) -> None:
         async with self._refresh_lock:
             if self._tokens is None:
-                raise SessionEnded("You are signed out. Sign in again.", "unauthorized", 401)
+                raise SessionEnded(failure(Code.SESSION_ENDED), "unauthorized", 401)
             if self._tokens.access != stale_access:
                 return  # another call refreshed while this one waited
             await self._refresh_now()
@@ -251,19 +256,19 @@ class BackendClient:
             "POST", "/api/auth/refresh", json={"refreshToken": self._tokens.refresh}
         )
         if response.status_code in (400, 401, 403):
-            self._end_session(self._error_message(response) or "Your session has ended.")
+            self._end_session(self._error_message(response))
         self._take_tokens(self._typed(response, api.TokenPair))
         log.info("access token refreshed")
 
-    def _end_session(self, server_message: str) -> NoReturn:
+    def _end_session(self, server_message: str | None) -> NoReturn:
+        """One wording whatever the server's reason (expired, signed out elsewhere, password
+        changed): the user's next step is the same."""
         self.forget_tokens()
-        # Said once: "This session has ended; sign in again" -> "This session has ended. Sign
-        # in again." (never "...; sign in again. Sign in again.")
-        reason = _SIGN_IN_AGAIN.sub("", server_message).rstrip(" ;,.") or "Your session has ended"
-        message = f"{reason}. Sign in again."
+        log.info("the session ended: %s", server_message or "no reason given")
+        ended = failure(Code.SESSION_ENDED)
         if self.on_session_ended:
-            self.on_session_ended(message)
-        raise SessionEnded(message, "unauthorized", 401)
+            self.on_session_ended(ended)
+        raise SessionEnded(ended, "unauthorized", 401)
 
     # -- auth ----------------------------------------------------------------------------------
     async def register(
@@ -277,12 +282,20 @@ class BackendClient:
         return data.message or "Registration successful"
 
     async def login(self, username: str, password: str) -> User:
-        data = await self._public(
-            api.SignedIn,
-            "POST",
-            "/api/auth/login",
-            json={"username": username, "password": password},
-        )
+        try:
+            data = await self._public(
+                api.SignedIn,
+                "POST",
+                "/api/auth/login",
+                json={"username": username, "password": password},
+            )
+        except ApiError as exc:
+            if exc.status != 401:
+                raise
+            # 401 on sign-in means the name or the password is wrong, whatever the wording
+            raise ApiError(
+                failure(Code.WRONG_CREDENTIALS), exc.code, 401, exc.retry_after
+            ) from None
         self._take_tokens(data)
         return User.from_api(data.user)
 
@@ -480,8 +493,20 @@ class BackendClient:
         return data.message or "Account deleted"
 
 
-_SIGN_IN_AGAIN = re.compile(r"[;,.]?\s*sign in again\.?\s*$", re.IGNORECASE)
 _TRY_AGAIN = re.compile(r"[;,.]?\s*try again in \d+ seconds?\.?", re.IGNORECASE)
+
+
+# The server's error codes that have a text of the app's own; any other code shows the server's
+# message, which names what to fix ("Username already taken").
+_SERVER_CODES = {"internal_error": Code.SERVER_FAULT, "overloaded": Code.SERVER_BUSY}
+
+
+def _server_failure(code: str, said: str, status: int) -> Failure:
+    if code in _SERVER_CODES:
+        return failure(_SERVER_CODES[code])
+    if said:
+        return failure(Code.SERVER_SAID, message=said)
+    return failure(Code.SERVER_REFUSED, status=status)
 
 
 def _seconds(value: str | None) -> int | None:

@@ -23,14 +23,15 @@ from datetime import timedelta
 from typing import Any
 
 from pooldesk.core.devices import DeviceStore, utcnow
+from pooldesk.core.failures import Code, Message, failure
 from pooldesk.core.models import format_time
 from pooldesk_contract import topics
 
 DEFAULT_TIMEOUT_S = 8.0
-NO_RESPONSE = "The controller did not respond."
-NOT_CONNECTED = "Not connected to the broker; the command was not sent."
-APPLIED_LATE = "The controller carried out the command late."
-EXPIRED = "The command reached the controller too late and was not carried out; nothing changed."
+NO_RESPONSE = failure(Code.COMMAND_NO_RESPONSE)
+NOT_CONNECTED = failure(Code.COMMAND_NOT_SENT)
+APPLIED_LATE = failure(Code.COMMAND_LATE)
+EXPIRED = failure(Code.COMMAND_EXPIRED)
 EXPIRED_REASON = "command expired"  # the firmware's reason (pooldesk_firmware/device/fw_expiry.py)
 
 
@@ -55,7 +56,7 @@ class Command:
     kind: str  # "pump" or "schedule"
     body: dict[str, Any]
     state: CommandState = CommandState.PENDING
-    message: str = ""
+    message: Message = ""
     late: bool = False  # settled after it had already failed (no echo in time)
     _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
@@ -149,12 +150,14 @@ class CommandTracker:
             if event.get("type") == "command_rejected" and event.get("cmd_id"):
                 reason = str(event.get("reason") or "no reason given")
                 message = (
-                    EXPIRED if reason == EXPIRED_REASON else f"The controller refused: {reason}."
+                    EXPIRED
+                    if reason == EXPIRED_REASON
+                    else failure(Code.COMMAND_REFUSED, reason=reason)
                 )
                 for kind in ("pump", "schedule"):
                     self._settle(key, kind, str(event["cmd_id"]), CommandState.REJECTED, message)
 
-    def _settle(self, key: str, kind: str, cmd_id: str, state: CommandState, msg: str) -> None:
+    def _settle(self, key: str, kind: str, cmd_id: str, state: CommandState, msg: Message) -> None:
         command = self._pending.get((key, kind))
         if command is None or command.cmd_id != cmd_id:
             failed = self._failed.get((key, kind))
@@ -168,7 +171,7 @@ class CommandTracker:
         del self._pending[(key, kind)]
         self._finish(command, state, msg)
 
-    def _finish(self, command: Command, state: CommandState, message: str) -> None:
+    def _finish(self, command: Command, state: CommandState, message: Message) -> None:
         if command._timer:
             command._timer.cancel()
             command._timer = None

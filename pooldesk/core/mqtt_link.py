@@ -25,6 +25,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from pooldesk.core.backend_client import ApiError, SessionEnded
+from pooldesk.core.failures import Code, Failure, Message, failure
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.settings import UnsafeUrlError, check_broker_url
 from pooldesk_server.broker.paho_loop import CONNECT_ERRORS, PahoOnLoop
@@ -51,7 +52,7 @@ class LinkState(enum.Enum):
 @dataclass(frozen=True)
 class LinkStatus:
     state: LinkState
-    detail: str = ""
+    detail: Message = ""  # a Failure, or the broker's host once connected
     retry_in: float | None = None
 
 
@@ -232,7 +233,7 @@ class MqttLink:
             self._set(
                 LinkStatus(
                     LinkState.CONNECTING if first else LinkState.RECONNECTING,
-                    "Connecting to the broker…",
+                    failure(Code.BROKER_CONNECTING),
                 )
             )
             first = False
@@ -241,18 +242,20 @@ class MqttLink:
                     self.credentials = await self._fetch_credentials()
                 outcome = await self._connect_once(self.credentials)
             except SessionEnded as exc:
-                self._set(LinkStatus(LinkState.FAILED, exc.message))
+                self._set(LinkStatus(LinkState.FAILED, exc.failure))
                 return
             except UnsafeUrlError as exc:
                 self._set(LinkStatus(LinkState.FAILED, str(exc)))
                 return
             except ApiError as exc:
-                outcome = f"Could not get broker credentials: {exc.message}"
+                outcome = failure(Code.BROKER_NO_CREDENTIALS, cause=exc.failure)
             if outcome == "connected":
                 failures = 0
                 refreshed_after_refusal = False
                 reason = await self._wait_lost()
-                self._set(LinkStatus(LinkState.RECONNECTING, f"Connection lost: {reason}"))
+                self._set(
+                    LinkStatus(LinkState.RECONNECTING, failure(Code.BROKER_LOST, reason=reason))
+                )
                 await self._close_client(graceful=False)
                 await asyncio.sleep(random.uniform(0.05, 0.3))  # noqa: S311 - jitter, not crypto
                 continue
@@ -263,13 +266,7 @@ class MqttLink:
                     refreshed_after_refusal = True
                     self.credentials = None
                     continue
-                self._set(
-                    LinkStatus(
-                        LinkState.REFUSED,
-                        "The broker refused the login. Sign out and in again, or ask the server's "
-                        "administrator to check the broker.",
-                    )
-                )
+                self._set(LinkStatus(LinkState.REFUSED, failure(Code.BROKER_REFUSED_LOGIN)))
                 return
             delay = min(self._backoff_max, self._backoff_min * 2**failures)
             delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
@@ -277,7 +274,7 @@ class MqttLink:
             self._set(LinkStatus(LinkState.RECONNECTING, outcome, retry_in=round(delay, 1)))
             await asyncio.sleep(delay)
 
-    async def _connect_once(self, creds: MqttCredentials) -> str:
+    async def _connect_once(self, creds: MqttCredentials) -> str | Failure:
         """Connect and wait for CONNACK: 'connected', 'refused', or a reason to retry."""
         address = parse_broker_url(creds.broker_url, self._allow_insecure)
         client = self._make_client(creds, address)
@@ -291,11 +288,12 @@ class MqttLink:
                 address.host, address.port, self._keepalive, clean_start=True
             )
         except CONNECT_ERRORS as exc:
-            return f"Cannot reach the broker at {address.host}:{address.port} ({_describe(exc)})."
+            where = f"{address.host}:{address.port}"
+            return failure(Code.BROKER_UNREACHABLE, address=where, reason=_describe(exc))
         try:
             code = await asyncio.wait_for(asyncio.shield(self._connack), self._connect_timeout)
         except TimeoutError:
-            return "The broker did not answer the connection request."
+            return failure(Code.BROKER_NO_CONNACK)
         if code == 0:
             self.subscribed.clear()
             self._asked.clear()
@@ -313,14 +311,14 @@ class MqttLink:
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 if self._lost.done():
-                    return f"Connection lost: {self._lost.result()}"
+                    return failure(Code.BROKER_LOST, reason=self._lost.result())
                 if not self._suback.done():
-                    return "The broker did not answer the subscription request."
+                    return failure(Code.BROKER_NO_SUBACK)
             self._set(LinkStatus(LinkState.CONNECTED, address.host))
             return "connected"
         if code in LOGIN_REFUSED_CODES:
             return "refused"
-        return f"The broker refused the connection (reason {code})."
+        return failure(Code.BROKER_REFUSED, reason=code)
 
     async def _wait_lost(self) -> str:
         assert self._lost is not None
@@ -382,9 +380,9 @@ class MqttLink:
             log.exception("message handler failed for %s", msg.topic)
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException) -> Message:
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"certificate not trusted: {exc.verify_message}"
+        return failure(Code.CERTIFICATE_NOT_TRUSTED, detail=exc.verify_message)
     if isinstance(exc, TimeoutError):
-        return "timed out"
-    return str(exc) or type(exc).__name__
+        return failure(Code.TIMED_OUT)
+    return str(exc) or type(exc).__name__  # the system's own words (shown as they are)

@@ -34,7 +34,7 @@ Guarantees:
   network back), removes a device this pass registered but did not bring online
   (`DELETE /api/devices/{id}`, which also revokes its broker login), ends the secure session and
   disconnects. Known limit: the undo point lives in the secure session; settings sent in a session
-  that ended early (the Bluetooth link dropped) stay on the controller, and `cleanup_problem`
+  that ended early (the Bluetooth link dropped) stay on the controller, and `cleanup_problems`
   says so and what to do.
 - A dropped Bluetooth link fails the running step at once with LinkError ("...pick it again from
   the list"); `select` the controller again to go on (a registration made here is reused).
@@ -45,7 +45,7 @@ the controller to the owner of the set-up code; the binding carries the owner's 
 online is read from `GET /api/devices/{id}` (the only read the set-up grant allows), and
 `close()` / `cancel()` end the grant. The grant allows no renaming: the owner names the device.
 An installer cannot remove the owner's device, so a cancel
-after the registration leaves it on the owner's account and `cleanup_problem` says so.
+after the registration leaves it on the owner's account and `cleanup_problems` says so.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ from typing import Any, TypeVar
 from pooldesk.core import setup_codes
 from pooldesk.core.backend_client import ApiError, BackendClient
 from pooldesk.core.bluetooth_problems import classify as classify_bluetooth_problem
+from pooldesk.core.failures import Code, Failure, failure
 from pooldesk.provisioning import (
     FAILURE_ADVICE,
     Binding,
@@ -164,7 +165,7 @@ class Progress:
 
 
 class FlowCancelled(ProvisioningError):
-    """The installer cancelled; cleanup has run (see `ProvisioningFlow.cleanup_problem`)."""
+    """The installer cancelled; cleanup has run (see `ProvisioningFlow.cleanup_problems`)."""
 
     def __init__(self) -> None:
         super().__init__("Cancelled.")
@@ -209,7 +210,7 @@ class ProvisioningFlow:
         self.client: ProvisioningClient | None = None
         self.device_registered_here = False  # this pass added it to the account
         self.completed = False  # the controller went online in this pass
-        self.cleanup_problem: str | None = None  # set when cancel could not undo everything
+        self.cleanup_problems: list[Failure] = []  # what cancel could not undo
         self.link_lost = False  # the Bluetooth link dropped: pick the controller again
         self._sent_in_session = False  # binding/Wi-Fi written in the open session, not final yet
         self._kept_on: str | None = None  # controller left with unfinished settings (no undo)
@@ -448,26 +449,25 @@ class ProvisioningFlow:
                 op.cancel()
             await asyncio.wait({op})
         self._finished = True
-        problems: list[str] = []
-        why = "the connection to it ended before they could be undone"
+        problems: list[Failure] = []
+        undo_failed: ProvisioningError | None = None
         try:
             await self._restore_unfinished()
         except ProvisioningError as exc:
             log.info("could not restore the controller's settings: %s", exc)
-            why = f"undoing them failed ({exc})"
+            undo_failed = exc
         self._session_ended()
         if self._kept_on is not None and not self.completed:
-            problems.append(self._kept_advice(self._kept_on, why))
+            problems.append(self._kept_advice(self._kept_on, undo_failed))
         try:
             kept = await self._undo_registration()
             if kept:
                 problems.append(kept)
         except ApiError as exc:
             problems.append(
-                f"{self.device_id} could not be removed from your account ({exc.message}). "
-                "Remove it from the dashboard."
+                failure(Code.DEVICE_NOT_REMOVED, device=self.device_id or "", cause=exc.failure)
             )
-        self.cleanup_problem = " ".join(problems) or None
+        self.cleanup_problems = problems
         await self._disconnect()
         self._set(Step.CANCELLED)
 
@@ -493,18 +493,15 @@ class ProvisioningFlow:
             await client.restore()
             self._sent_in_session = False
 
-    def _kept_advice(self, device_id: str, why: str) -> str:
-        if self._bound_before_send:
-            return (
-                f"{device_id} kept the Wi-Fi settings sent to it: {why}. "
-                "Use Change Wi-Fi to set its network again."
-            )
-        return (
-            f"{device_id} kept the settings sent to it: {why}. "
-            "Hold its button for 5 seconds to reset it."
-        )
+    def _kept_advice(self, device_id: str, undo_failed: ProvisioningError | None) -> Failure:
+        wifi_only = bool(self._bound_before_send)
+        if undo_failed is None:
+            code = Code.KEPT_WIFI_LINK_ENDED if wifi_only else Code.KEPT_SETTINGS_LINK_ENDED
+            return failure(code, device=device_id)
+        code = Code.KEPT_WIFI_UNDO_FAILED if wifi_only else Code.KEPT_SETTINGS_UNDO_FAILED
+        return failure(code, device=device_id, reason=str(undo_failed))
 
-    async def _undo_registration(self) -> str | None:
+    async def _undo_registration(self) -> Failure | None:
         """Remove the device this pass added to the account, unless it went online. An
         installer cannot: the grant ends, and the answer says where the device stays."""
         if self.owner is not None and self.device_id:
@@ -512,10 +509,7 @@ class ProvisioningFlow:
             await self._end_grant()
             if self.completed:
                 return None
-            return (
-                f"{self.device_id} stays on the account of {owner}, who can remove it from "
-                "their dashboard."
-            )
+            return failure(Code.DEVICE_STAYS_WITH_OWNER, device=self.device_id, owner=owner)
         if self.device_registered_here and not self.completed and self.device_id:
             await self.backend.remove_device(self.device_id)
             self.device_registered_here = False

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 
 from pooldesk.core.backend_client import ApiError, BackendClient, SessionEnded, Tokens
+from pooldesk.core.failures import Failure, Message
 from pooldesk.core.models import User
 from pooldesk.core.token_store import StoredSession, TokenStore
 
@@ -27,7 +28,7 @@ class SessionState(enum.Enum):
     SIGNED_IN = "signed_in"
 
 
-Listener = Callable[[SessionState, str], None]
+Listener = Callable[[SessionState, Message], None]
 
 
 class Session:
@@ -36,7 +37,7 @@ class Session:
         self.store = store
         self.state = SessionState.SIGNED_OUT
         self.user: User | None = None
-        self.message = ""  # the latest notice for the sign-in screen
+        self.message: Message = ""  # the latest notice for the sign-in screen
         self.message_is_error = True
         self.previous_state = SessionState.SIGNED_OUT
         self._username: str | None = None
@@ -47,7 +48,7 @@ class Session:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def _set(self, state: SessionState, message: str = "", *, error: bool = True) -> None:
+    def _set(self, state: SessionState, message: Message = "", *, error: bool = True) -> None:
         self.previous_state = self.state
         self.state = state
         self.message = message
@@ -61,7 +62,7 @@ class Session:
         elif self._username:
             self.store.save(StoredSession(self._username, tokens.refresh))
 
-    def _ended_by_server(self, message: str) -> None:
+    def _ended_by_server(self, message: Failure) -> None:
         if self.state is SessionState.SIGNED_IN:
             log.info("the server ended the session")
             self.user = None
@@ -78,14 +79,14 @@ class Session:
         try:
             self.user = await self.client.restore(stored.refresh_token)
         except SessionEnded as exc:
-            self._set(SessionState.SIGNED_OUT, exc.message)
+            self._set(SessionState.SIGNED_OUT, exc.failure)
             return False
         except ApiError as exc:
             # The server is unreachable: keep the stored token for the next try.
             self.client.on_tokens = None
             self.client.forget_tokens()
             self.client.on_tokens = self._tokens_changed
-            self._set(SessionState.SIGNED_OUT, exc.message)
+            self._set(SessionState.SIGNED_OUT, exc.failure)
             return False
         self._set(SessionState.SIGNED_IN, self.store.problem or "")
         return True
@@ -97,7 +98,7 @@ class Session:
         try:
             self.user = await self.client.login(username, password)
         except ApiError as exc:
-            self._set(SessionState.SIGNED_OUT, exc.message)
+            self._set(SessionState.SIGNED_OUT, exc.failure)
             raise
         self._username = self.user.username or username
         self._set(SessionState.SIGNED_IN, self.store.problem or "")
@@ -110,11 +111,11 @@ class Session:
         try:
             await self.client.register(username, email, password, device_id)
         except ApiError as exc:
-            self._set(SessionState.SIGNED_OUT, exc.message)
+            self._set(SessionState.SIGNED_OUT, exc.failure)
             raise
         return await self.sign_in(username, password)
 
-    async def sign_out(self, message: str = "") -> None:
+    async def sign_out(self, message: Message = "") -> None:
         """End the session on the server (best effort) and forget it here."""
         try:
             await self.client.logout()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import keyring
 import keyring.errors
 
+from pooldesk.core.failures import Code, Failure, failure
+
 log = logging.getLogger(__name__)
 SERVICE = "pooldesk"
 
@@ -28,7 +30,7 @@ class TokenStore:
     def __init__(self, server_url: str) -> None:
         self._key = f"session:{server_url}"
         self._memory: StoredSession | None = None
-        self.problem: str | None = None  # why the keyring is not used, for the UI to show
+        self.problem: Failure | None = None  # why the keyring is not used, for the UI to show
 
     @property
     def persistent(self) -> bool:
@@ -80,6 +82,4 @@ class TokenStore:
             return
         # The exception text never holds the secret; it names the backend problem.
         log.warning("no usable keyring, the session lasts for this run only: %s", exc)
-        self.problem = (
-            "No system keyring is available, so you will need to sign in again next time."
-        )
+        self.problem = failure(Code.NO_KEYRING)

@@ -8,9 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pooldesk_contract import accounts, ids
-from pooldesk_server.security.password_policy import (
-    is_common,  # the one list, shared with the server
-)
+from pooldesk_contract.passwords import is_common  # the one list, shared with the server
 
 PASSWORD_MIN = accounts.PASSWORD_MIN
 PASSWORD_MAX = accounts.PASSWORD_MAX
@@ -43,7 +41,7 @@ def email_error(value: str) -> str | None:
 
 def password_rules(value: str, username: str = "") -> list[Rule]:
     """The server's password policy, one line per rule, for a live checklist. The list of
-    well-known passwords is the server's own (`pooldesk_server.security.password_policy`), so a
+    well-known passwords is the contract's (`pooldesk_contract.passwords`), as the server's, so a
     checklist that is all ticked is a password the server accepts."""
     has = accounts.password_classes(value)
     return [

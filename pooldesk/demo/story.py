@@ -276,7 +276,7 @@ class Story:
         if command.state is CommandState.PENDING:
             command = await done
         if command.state is not CommandState.CONFIRMED:
-            raise StepFailed(command.message or f"the command ended {command.state.value}")
+            raise StepFailed(str(command.message) or f"the command ended {command.state.value}")
         relay = self.controller.sim.relay_on
         if relay is not on:
             raise StepFailed(f"confirmed, but the relay is {'on' if relay else 'off'}")

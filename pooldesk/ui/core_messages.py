@@ -1,7 +1,9 @@
-"""Messages of the Qt-free core and of the server, listed for the translation tools.
+"""Messages still worded in English, listed for the translation tools: the server's and the
+controller's own words, and the core's checks not yet turned into failure codes (validation,
+provisioning, Bluetooth). Core failures with a code are worded in `failure_texts.TEXTS`.
 
-The core and the server word their messages in English; the UI shows them through
-`format.core_message()` (context `core`). Fixed messages are translated as they are.
+The UI shows these through `format.core_message()` (context `core`). Fixed messages are
+translated as they are.
 Messages that carry values (addresses, counts, a reason) are listed as templates with Qt's
 placeholders `%1`, `%2`…: the English text is matched against the template, the template is
 translated, and the values are put back in (a value marked as a message is translated too).
@@ -44,33 +46,14 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Choose a network, or enter its name under “Other network…”."),
     QT_TRANSLATE_NOOP("core", "A network name has at most 32 bytes."),
     QT_TRANSLATE_NOOP("core", "Enter the network's password."),
-    # pooldesk.core.session, token_store, commands, mqtt_link, settings
-    QT_TRANSLATE_NOOP(
-        "core", "No system keyring is available, so you will need to sign in again next time."
-    ),
-    QT_TRANSLATE_NOOP("core", "You are signed out. Sign in again."),
-    QT_TRANSLATE_NOOP("core", "Your session has ended."),
-    QT_TRANSLATE_NOOP("core", "The controller did not respond."),
-    QT_TRANSLATE_NOOP("core", "Not connected to the broker; the command was not sent."),
-    QT_TRANSLATE_NOOP("core", "The controller carried out the command late."),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "The command reached the controller too late and was not carried out; nothing changed.",
-    ),
+    # pooldesk.core.commands, settings
     QT_TRANSLATE_NOOP("core", "A timer runs between 1 second and 24 hours."),
-    QT_TRANSLATE_NOOP("core", "Connecting to the broker…"),
-    QT_TRANSLATE_NOOP("core", "The broker did not answer the connection request."),
-    QT_TRANSLATE_NOOP("core", "The broker did not answer the subscription request."),
-    QT_TRANSLATE_NOOP("core", "Check the address and that the server is running."),
     QT_TRANSLATE_NOOP("core", "The port must be a number between 1 and 65535."),
     # the server's own messages (pooldesk_server/accounts, pooldesk_server/http)
-    QT_TRANSLATE_NOOP("core", "Invalid username or password"),
     QT_TRANSLATE_NOOP("core", "Username already taken"),
     QT_TRANSLATE_NOOP("core", "Email already registered"),
     QT_TRANSLATE_NOOP("core", "Current password is incorrect"),
     QT_TRANSLATE_NOOP("core", "New password must differ from the current one"),
-    QT_TRANSLATE_NOOP("core", "This session has ended; sign in again"),
-    QT_TRANSLATE_NOOP("core", "Invalid or expired token; sign in again"),
     QT_TRANSLATE_NOOP("core", "Password changed; your other sessions have been signed out"),
     QT_TRANSLATE_NOOP("core", "Logged out successfully"),
     QT_TRANSLATE_NOOP("core", "Account deleted"),
@@ -80,22 +63,12 @@ CORE_MESSAGES = (
         "Password is too common or too close to your username; choose one that is not a "
         "well-known password",
     ),
-    QT_TRANSLATE_NOOP("core", "This session has ended"),
-    QT_TRANSLATE_NOOP("core", "Invalid or expired token"),
-    QT_TRANSLATE_NOOP("core", "Invalid or expired refresh token"),
-    QT_TRANSLATE_NOOP("core", "Your session has ended"),
     QT_TRANSLATE_NOOP("core", "Too many failed attempts."),
     QT_TRANSLATE_NOOP("core", "Too many requests."),
-    # fixed messages of the broker link, the account page and the provisioning steps
-    QT_TRANSLATE_NOOP(
-        "core",
-        "The broker refused the login. Sign out and in again, or ask the server's "
-        "administrator to check the broker.",
-    ),
+    # fixed messages of the account page and the provisioning steps
     QT_TRANSLATE_NOOP("core", "Enter your current password."),
     QT_TRANSLATE_NOOP("core", "The new passwords differ."),
     QT_TRANSLATE_NOOP("core", "The passwords differ."),
-    QT_TRANSLATE_NOOP("core", "timed out"),
     QT_TRANSLATE_NOOP(
         "core",
         "The Bluetooth connection to the controller was lost. Check it has power, move closer, "
@@ -203,16 +176,6 @@ def _valued(template: str, *kinds: str) -> ValuedMessage:
 
 
 VALUED_MESSAGES = (
-    # pooldesk.core.backend_client
-    _valued(QT_TRANSLATE_NOOP("core", "The server at %1 did not answer in time. Try again.")),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "Cannot reach the server at %1. Check the address and that the server is running.",
-        )
-    ),
-    _valued(QT_TRANSLATE_NOOP("core", "The server answered %1 without a readable message.")),
-    _valued(QT_TRANSLATE_NOOP("core", "The server refused (%1).")),
     # pooldesk_server/devices
     _valued(QT_TRANSLATE_NOOP("core", "Device %1 is already registered to another account")),
     _valued(QT_TRANSLATE_NOOP("core", "Device %1 is already on your account")),
@@ -220,15 +183,8 @@ VALUED_MESSAGES = (
     # pooldesk_server/accounts: a deleted account's name stays retired
     _valued(QT_TRANSLATE_NOOP("core", "Username %1 is not available; choose another")),
     _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),
-    _valued(QT_TRANSLATE_NOOP("core", "%1. Sign in again."), MESSAGE),
-    # pooldesk.core.commands, mqtt_link
-    _valued(QT_TRANSLATE_NOOP("core", "The controller refused: %1."), MESSAGE),
+    # the controller's words
     _valued(QT_TRANSLATE_NOOP("core", "freeze protection running (water %1 C)")),
-    _valued(QT_TRANSLATE_NOOP("core", "Could not get broker credentials: %1"), MESSAGE),
-    _valued(QT_TRANSLATE_NOOP("core", "Connection lost: %1")),
-    _valued(QT_TRANSLATE_NOOP("core", "Cannot reach the broker at %1 (%2)."), VALUE, MESSAGE),
-    _valued(QT_TRANSLATE_NOOP("core", "certificate not trusted: %1")),
-    _valued(QT_TRANSLATE_NOOP("core", "The broker refused the connection (reason %1).")),
     # pooldesk.core.settings, validation
     _valued(QT_TRANSLATE_NOOP("core", "Enter an address that starts with %1 and names a host.")),
     _valued(
@@ -241,13 +197,6 @@ VALUED_MESSAGES = (
     _valued(QT_TRANSLATE_NOOP("core", "At most %1 characters.")),
     _valued(QT_TRANSLATE_NOOP("core", "The password needs: %1."), RULES),
     # pooldesk.core.provisioning_flow, pooldesk.provisioning
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core", "%1 could not be removed from your account (%2). Remove it from the dashboard."
-        ),
-        VALUE,
-        MESSAGE,
-    ),
     _valued(
         QT_TRANSLATE_NOOP(
             "core",
@@ -283,29 +232,10 @@ VALUED_MESSAGES = (
             "A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.",
         )
     ),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core", "%1 stays on the account of %2, who can remove it from their dashboard."
-        )
-    ),
     # pooldesk_server sharing and hand-over (docs/sharing.md)
     _valued(QT_TRANSLATE_NOOP("core", "Only the owner of %1 can do this")),
     _valued(QT_TRANSLATE_NOOP("core", "No account named %1")),
     _valued(QT_TRANSLATE_NOOP("core", "%1 already has access to %2")),
     _valued(QT_TRANSLATE_NOOP("core", "Device %1 not found")),
     _valued(QT_TRANSLATE_NOOP("core", "The controller refused the request: %1")),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "%1 kept the Wi-Fi settings sent to it, because the connection to it ended before "
-            "they could be undone. Use Change Wi-Fi to set its network again.",
-        )
-    ),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "%1 kept the settings sent to it, because the connection to it ended before they "
-            "could be undone. Hold its button for 5 seconds to reset it.",
-        )
-    ),
 )

@@ -71,7 +71,7 @@ def show_refusal(label: MessageLabel, exc: ApiError) -> None:
         countdown = _countdowns[id(label)] = Countdown(label)
         label.destroyed.connect(lambda *_: _countdowns.pop(id(label), None))
     countdown.stop()
-    text = fmt.core_message(exc.message)
+    text = fmt.core_message(exc.failure)
     if not exc.retry_after:
         label.show_error(text)
         return

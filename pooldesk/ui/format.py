@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
+from pooldesk.core.failures import Failure, Message
 from pooldesk.core.validation import password_rules
 from pooldesk.ui.core_messages import MESSAGE, RULES, VALUED_MESSAGES
+from pooldesk.ui.failure_texts import failure_text
 
 
 def tr(text: str) -> str:
@@ -137,9 +139,13 @@ def role_name(role: str) -> str:
     }.get(role, role)
 
 
-def core_message(text: str) -> str:
-    """Messages from the core (English) pass through the translator under their own context;
-    those with values through their template in `core_messages.VALUED_MESSAGES`."""
+def core_message(text: Message) -> str:
+    """A core failure through its code's text (`failure_texts.TEXTS`); a message still in
+    English (validation, provisioning, the server's and the controller's words) through the
+    translator under its own context, one with values through its template in
+    `core_messages.VALUED_MESSAGES`; any other text as it is."""
+    if isinstance(text, Failure):
+        return failure_text(text, core_message)
     translated = QCoreApplication.translate("core", text)
     if translated != text:
         return translated

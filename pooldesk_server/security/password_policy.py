@@ -1,73 +1,22 @@
-"""The password rule (12+ characters, upper, lower, digit, symbol: `pooldesk_contract.accounts`)
-and a blocklist of well-known passwords."""
+"""The password policy, which lives in the contract (`pooldesk_contract.passwords`) so the app
+applies the same rules without importing the server; re-exported here for the server's modules."""
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from importlib.resources import files
-
-from pooldesk_contract import accounts
-
-MIN_LENGTH = accounts.PASSWORD_MIN
-MAX_LENGTH = accounts.PASSWORD_MAX
-LEET = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+from pooldesk_contract.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    common_passwords,
+    is_common,
+    password_error,
+    password_problems,
 )
-TRAILING_NOISE = re.compile(r"[\d\W_]+$")
 
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    text = files("pooldesk_server.security").joinpath("common_passwords.txt").read_text("utf-8")
-    return frozenset(
-        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
-    )
-
-
-def _base_word(password: str) -> str:
-    stripped = TRAILING_NOISE.sub("", password.lower())
-    return stripped.translate(LEET)
-
-
-def is_common(password: str, *, username: str = "") -> bool:
-    lowered = password.lower()
-    blocklist = common_passwords()
-    if lowered in blocklist:
-        return True
-    base = _base_word(password)
-    if base in blocklist or TRAILING_NOISE.sub("", lowered) in blocklist:
-        return True
-    return bool(username) and base == username.lower().translate(LEET)
-
-
-def password_problems(password: str) -> list[str]:
-    """Every unmet rule, in words a person can act on; empty when the password is fine."""
-    problems: list[str] = []
-    if len(password) < MIN_LENGTH:
-        problems.append(f"at least {MIN_LENGTH} characters")
-    if len(password) > MAX_LENGTH:
-        problems.append(f"at most {MAX_LENGTH} characters")
-    has = accounts.password_classes(password)
-    if not has["upper"]:
-        problems.append("an uppercase letter")
-    if not has["lower"]:
-        problems.append("a lowercase letter")
-    if not has["digit"]:
-        problems.append("a number")
-    if not has["symbol"]:
-        problems.append("a special character (e.g. ! @ # $)")
-    return problems
-
-
-def password_error(password: str, *, username: str = "") -> str | None:
-    """The message for a refused password, or None when it is acceptable."""
-    problems = password_problems(password)
-    if problems:
-        return "Password needs " + ", ".join(problems)
-    if is_common(password, username=username):
-        return (
-            "Password is too common or too close to your username; "
-            "choose one that is not a well-known password"
-        )
-    return None
+__all__ = [
+    "MAX_LENGTH",
+    "MIN_LENGTH",
+    "common_passwords",
+    "is_common",
+    "password_error",
+    "password_problems",
+]

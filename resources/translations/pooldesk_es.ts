@@ -3,73 +3,73 @@
   <context>
     <name>AccountController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="45" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="52" />
       <source>Signed in as {user} ({email}) on {server}</source>
       <translation>Sesión iniciada como {user} ({email}) en {server}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="57" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="64" />
       <source>Your session is kept in the system keyring.</source>
       <translation>Tu sesión se guarda en el llavero del sistema.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="70" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="77" />
       <source>Saved. PoolDesk speaks the new language from its next start.</source>
       <translation>Guardado. PoolDesk usará el nuevo idioma a partir del próximo inicio.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="90" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="97" />
       <source>unknown app</source>
       <translation>aplicación desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="101" />
-      <location filename="../../pooldesk/ui/controllers/account.py" line="106" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="108" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="113" />
       <source>End session</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="103" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="110" />
       <source>End the selected session? That app or computer is signed out at once and has to sign in again.</source>
       <translation>¿Cerrar la sesión seleccionada? Esa aplicación u ordenador se desconecta al momento y tendrá que volver a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="119" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="126" />
       <source>That session has ended.</source>
       <translation>Esa sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="154" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="161" />
       <source>Save my data</source>
       <translation>Guardar mis datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="156" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="163" />
       <source>JSON files (*.json)</source>
       <translation>Archivos JSON (*.json)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="174" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="181" />
       <source>Could not save {path}: {error}</source>
       <translation>No se pudo guardar {path}: {error}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="177" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="184" />
       <source>Your data was saved to {path}.</source>
       <translation>Tus datos se guardaron en {path}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="182" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="189" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="184" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="191" />
       <source>Delete the account "{user}" for good? Your devices are unbound and their history is erased.</source>
       <translation>¿Eliminar definitivamente la cuenta «{user}»? Tus dispositivos se desvinculan y su historial se borra.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="187" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="194" />
       <source>Delete for good</source>
       <translation>Eliminar definitivamente</translation>
     </message>
@@ -232,47 +232,47 @@
   <context>
     <name>AppController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="139" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="140" />
       <source>Your server runs on this computer. Use “Create an account” to make your account on it.</source>
       <translation>Tu servidor funciona en este ordenador. Usa «Crear una cuenta» para crear tu cuenta en él.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="149" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="150" />
       <source>This computer runs your PoolDesk server as a background service; it keeps running when PoolDesk is closed.</source>
       <translation>Este ordenador ejecuta tu servidor de PoolDesk como servicio en segundo plano; sigue funcionando aunque cierres PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="154" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="155" />
       <source>This computer runs your PoolDesk server while PoolDesk is open (this system has no user services).</source>
       <translation>Este ordenador ejecuta tu servidor de PoolDesk mientras PoolDesk está abierto (este sistema no tiene servicios de usuario).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="158" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="159" />
       <source>While this computer is off, the controllers keep their schedules, timers and freeze protection; history and remote control wait.</source>
       <translation>Mientras este ordenador está apagado, los controladores mantienen sus horarios, temporizadores y protección antiheladas; el historial y el control remoto esperan.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="164" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="165" />
       <source>Stop and remove the server?</source>
       <translation>¿Detener y quitar el servidor?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="165" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="166" />
       <source>The server on this computer stops and no longer starts by itself. Your account and history stay in its data folder; controllers cannot report until a server runs again.</source>
       <translation>El servidor de este ordenador se detiene y ya no arranca solo. Tu cuenta y el historial se quedan en su carpeta de datos; los controladores no podrán informar hasta que vuelva a funcionar un servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="168" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="169" />
       <source>Stop and remove</source>
       <translation>Detener y quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="181" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="182" />
       <source>The server on this computer was stopped and removed.</source>
       <translation>El servidor de este ordenador se ha detenido y quitado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/app.py" line="195" />
+      <location filename="../../pooldesk/ui/controllers/app.py" line="196" />
       <source>Server: {url}</source>
       <translation>Servidor: {url}</translation>
     </message>
@@ -280,7 +280,7 @@
   <context>
     <name>AuthController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/auth.py" line="48" />
+      <location filename="../../pooldesk/ui/controllers/auth.py" line="49" />
       <source>Server: {url}</source>
       <translation>Servidor: {url}</translation>
     </message>
@@ -288,334 +288,344 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="384" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="285" />
+      <source>Pools</source>
+      <translation>Piscinas</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="285" />
+      <source>My pools</source>
+      <translation>Mis piscinas</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="419" />
       <source>Shared by {owner} · {role}</source>
       <translation>Compartida por {owner} · {role}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="385" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="420" />
       <source>Shared with you · {role}</source>
       <translation>Compartida contigo · {role}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="391" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="426" />
       <source>You are a viewer of this pool: you can see it, but not switch the pump or change the schedule.</source>
       <translation>Eres observador de esta piscina: puedes verla, pero no encender la bomba ni cambiar el horario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="395" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="430" />
       <source>{owner} shared this pool with you as a viewer: you can see it, but not switch the pump or change the schedule. Ask {owner} to make you an operator.</source>
       <translation>{owner} compartió esta piscina contigo como observador: puedes verla, pero no encender la bomba ni cambiar el horario. Pide a {owner} que te haga operador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="461" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="496" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="466" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="501" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="506" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="508" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="473" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="508" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="502" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="537" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="513" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="548" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="514" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="549" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="537" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="572" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="539" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="574" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="542" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="577" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="559" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="594" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="600" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="648" />
       <source>Alerts · {name}</source>
       <translation>Alertas · {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="654" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="708" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="655" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="709" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="659" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="713" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="233" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="260" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="235" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="262" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="237" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="244" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="264" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="271" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="242" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="269" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="247" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="274" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="249" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="276" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="304" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="339" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="306" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="341" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="308" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="343" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="310" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="310" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="318" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="353" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="322" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="339" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="357" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="374" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="325" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="360" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="362" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="327" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="362" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="328" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="363" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="332" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="335" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="370" />
       <source>({left} left)</source>
       <translation>(quedan {left})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="337" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="372" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="380" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="347" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="382" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="349" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="384" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="351" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="386" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="404" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="439" />
       <source>Air {t}</source>
       <translation>Aire {t}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="409" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="444" />
       <source>No scheduled runs</source>
       <translation>Sin funcionamiento programado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="411" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="446" />
       <source>Scheduled run until {end} (paused)</source>
       <translation>Funcionamiento programado hasta las {end} (en pausa)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="415" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="450" />
       <source>Scheduled run until {end}</source>
       <translation>Funcionamiento programado hasta las {end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="417" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="452" />
       <source>Next run: {day} {start}–{end}</source>
       <translation>Próximo funcionamiento: {day} {start}–{end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="428" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="463" />
       <source>Ran {today} today · {week} this week</source>
       <translation>Funcionó {today} hoy · {week} esta semana</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>very weak</source>
       <translation>muy débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>weak</source>
       <translation>débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>fair</source>
       <translation>aceptable</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>good</source>
       <translation>buena</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="435" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
       <source>excellent</source>
       <translation>excelente</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="436" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>Wi-Fi {quality} ({rssi} dBm)</source>
       <translation>Wi-Fi {quality} ({rssi} dBm)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="442" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
       <source>up {duration}</source>
       <translation>encendido desde hace {duration}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
       <source>Critical</source>
       <translation>Crítica</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
       <source>Warning</source>
       <translation>Aviso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="618" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
       <source>Information</source>
       <translation>Información</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="621" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="669" />
       <source>since {time}</source>
       <translation>desde {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="623" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="671" />
       <source>cleared {time}</source>
       <translation>resuelta {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="630" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="678" />
       <source>1 active alert</source>
       <translation>1 alerta activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="630" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="678" />
       <source>{n} active alerts</source>
       <translation>{n} alertas activas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="633" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="681" />
       <source>No active alerts. Earlier ones are listed below.</source>
       <translation>No hay alertas activas. Las anteriores aparecen debajo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="635" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="683" />
       <source>No alerts since this app started. The controller reports active alerts again whenever the app connects.</source>
       <translation>No hay alertas desde que se abrió la aplicación. El controlador vuelve a comunicar las alertas activas cada vez que la aplicación se conecta.</translation>
     </message>
@@ -623,47 +633,47 @@
   <context>
     <name>DashboardView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="315" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="326" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="326" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="337" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="329" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="340" />
       <source>Set up a controller from here…</source>
       <translation>Configurar un controlador desde aquí…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="330" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="341" />
       <source>Installer code…</source>
       <translation>Código de instalador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="332" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="343" />
       <source>A one-time code that lets an installer add a controller to your account</source>
       <translation>Un código de un solo uso con el que un instalador añade un controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="336" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="347" />
       <source>Inbox</source>
       <translation>Bandeja</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="338" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="349" />
       <source>Account</source>
       <translation>Cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="339" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="350" />
       <source>Sign out</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="353" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="364" />
       <source>No devices yet. Use "Add device" to set up a controller.</source>
       <translation>Aún no hay dispositivos. Usa «Añadir dispositivo» para configurar un controlador.</translation>
     </message>
@@ -671,72 +681,72 @@
   <context>
     <name>DeviceCard</name>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="104" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="115" />
       <source>History…</source>
       <translation>Historial…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="105" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="116" />
       <source>Schedule…</source>
       <translation>Horario…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="106" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="117" />
       <source>Alerts…</source>
       <translation>Alertas…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="108" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="119" />
       <source>People and hand-over…</source>
       <translation>Personas y traspaso…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="109" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="120" />
       <source>Rename…</source>
       <translation>Cambiar nombre…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="110" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="121" />
       <source>Change Wi-Fi…</source>
       <translation>Cambiar la wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="111" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="122" />
       <source>Remove from my account…</source>
       <translation>Quitar de mi cuenta…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="112" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="123" />
       <source>Stop using this shared device…</source>
       <translation>Dejar de usar este dispositivo compartido…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="169" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="180" />
       <source>Run for…</source>
       <translation>Funcionar durante…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="176" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="187" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="176" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="187" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="180" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="191" />
       <source>Follow the schedule</source>
       <translation>Seguir el horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="183" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="194" />
       <source>Resume schedule</source>
       <translation>Reanudar horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="184" />
+      <location filename="../../pooldesk/ui/views/dashboard_view.py" line="195" />
       <source>Hand the pump back to its schedule</source>
       <translation>Devolver la bomba a su horario</translation>
     </message>
@@ -744,17 +754,17 @@
   <context>
     <name>HistoryController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/history.py" line="36" />
+      <location filename="../../pooldesk/ui/controllers/history.py" line="53" />
       <source>History of {name}</source>
       <translation>Historial de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/history.py" line="67" />
+      <location filename="../../pooldesk/ui/controllers/history.py" line="83" />
       <source>Loading…</source>
       <translation>Cargando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/history.py" line="88" />
+      <location filename="../../pooldesk/ui/controllers/history.py" line="102" />
       <source>Nothing recorded in this period yet.</source>
       <translation>Aún no hay nada registrado en este periodo.</translation>
     </message>
@@ -797,12 +807,12 @@
   <context>
     <name>InboxView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="281" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="288" />
       <source>Waiting for your answer</source>
       <translation>Esperan tu respuesta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="285" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="292" />
       <source>Nothing waits for your answer.</source>
       <translation>Nada espera tu respuesta.</translation>
     </message>
@@ -1205,72 +1215,72 @@
   <context>
     <name>PeopleView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="125" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="135" />
       <source>Who has access</source>
       <translation>Quién tiene acceso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="129" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="139" />
       <source>Only you. Invite someone below.</source>
       <translation>Solo tú. Invita a alguien abajo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="135" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="145" />
       <source>Invite someone</source>
       <translation>Invitar a alguien</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="139" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="149" />
       <source>their PoolDesk username</source>
       <translation>su usuario de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="145" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="155" />
       <source>Send invitation</source>
       <translation>Enviar invitación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="150" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="160" />
       <source>All my devices, also ones I add later</source>
       <translation>Todos mis dispositivos, también los que añada después</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="154" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="164" />
       <source>Hand over this device</source>
       <translation>Traspasar este dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="157" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="167" />
       <source>For a house sale: the new owner accepts, then the controller moves to their account by itself. You and everyone you shared it with lose access.</source>
       <translation>Para la venta de una casa: el nuevo propietario acepta y el controlador pasa solo a su cuenta. Tú y todas las personas con quienes lo compartiste perdéis el acceso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="168" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="178" />
       <source>the new owner's username</source>
       <translation>el usuario del nuevo propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="170" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="180" />
       <source>The history goes with the device</source>
       <translation>El historial se va con el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="171" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="181" />
       <source>Clear the history first</source>
       <translation>Borrar antes el historial</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="178" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="188" />
       <source>Offer the device…</source>
       <translation>Ofrecer el dispositivo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="181" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="191" />
       <source>Cancel the hand-over</source>
       <translation>Cancelar el traspaso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/people_view.py" line="253" />
+      <location filename="../../pooldesk/ui/views/people_view.py" line="260" />
       <source>End access</source>
       <translation>Quitar el acceso</translation>
     </message>
@@ -1341,22 +1351,22 @@
   <context>
     <name>ScheduleController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="38" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="46" />
       <source>Schedule of {name}</source>
       <translation>Horario de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="46" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="54" />
       <source>The controller has not reported a schedule yet.</source>
       <translation>El controlador aún no ha informado de ningún horario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="81" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="97" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="83" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="99" />
       <source>The controller runs this schedule now.</source>
       <translation>El controlador sigue ahora este horario.</translation>
     </message>
@@ -1590,17 +1600,17 @@
   <context>
     <name>UpdatesController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="82" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="80" />
       <source>Update the controller?</source>
       <translation>¿Actualizar el controlador?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="84" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="82" />
       <source>Install firmware {v} on {n}? The controller checks the update's signature, installs it and restarts, which takes about a minute; the pump keeps its settings. If the new version does not work, the controller goes back to the one it has now by itself.</source>
       <translation>¿Instalar el firmware {v} en {n}? El controlador comprueba la firma de la actualización, la instala y se reinicia, lo que tarda alrededor de un minuto; la bomba conserva sus ajustes. Si la nueva versión no funciona, el controlador vuelve por sí solo a la que tiene ahora.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/updates.py" line="89" />
+      <location filename="../../pooldesk/ui/controllers/updates.py" line="87" />
       <source>Install</source>
       <translation>Instalar</translation>
     </message>
@@ -1718,37 +1728,37 @@
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="571" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="572" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="582" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="583" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="585" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="586" />
       <source>It now reports to the dashboard of {owner}, who sees in their log that you set it up. Your access to it ends when you press Finish.</source>
       <translation>Ahora informa al panel de {owner}, que verá en su registro que lo configuraste tú. Tu acceso termina al pulsar Terminar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="589" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="590" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="591" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="592" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="619" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="620" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="660" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="661" />
       <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
       <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
     </message>
@@ -1957,609 +1967,434 @@
   <context>
     <name>core</name>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="20" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="28" />
       <source>Enter a username.</source>
       <translation>Escribe un nombre de usuario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="21" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="29" />
       <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
       <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="22" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
       <source>Enter an email address.</source>
       <translation>Escribe una dirección de correo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="23" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
       <source>Enter an email address like name@example.com.</source>
       <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="24" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
       <source>At least 12 characters</source>
       <translation>Al menos 12 caracteres</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="25" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
       <source>An upper-case letter</source>
       <translation>Una letra mayúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="26" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
       <source>A lower-case letter</source>
       <translation>Una letra minúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="27" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
       <source>A digit</source>
       <translation>Una cifra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="28" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
       <source>A symbol such as ! or #</source>
       <translation>Un símbolo como ! o #</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="29" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
       <source>Not a well-known password</source>
       <translation>No es una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
       <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
       <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
       <source>A network name has at most 32 bytes.</source>
       <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
       <source>Enter the network's password.</source>
       <translation>Escribe la contraseña de la red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
-      <source>No system keyring is available, so you will need to sign in again next time.</source>
-      <translation>No hay ningún llavero del sistema disponible, así que tendrás que volver a iniciar sesión la próxima vez.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="45" />
-      <source>You are signed out. Sign in again.</source>
-      <translation>Se ha cerrado tu sesión. Vuelve a iniciarla.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
-      <source>Your session has ended.</source>
-      <translation>Tu sesión ha terminado.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
-      <source>The controller did not respond.</source>
-      <translation>El controlador no respondió.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
-      <source>Not connected to the broker; the command was not sent.</source>
-      <translation>Sin conexión con el bróker; la orden no se envió.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
-      <source>The controller carried out the command late.</source>
-      <translation>El controlador ejecutó la orden con retraso.</translation>
-    </message>
-    <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="50" />
-      <source>The command reached the controller too late and was not carried out; nothing changed.</source>
-      <translation>La orden llegó al controlador demasiado tarde y no se ejecutó; nada ha cambiado.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
-      <source>Connecting to the broker…</source>
-      <translation>Conectando con el bróker…</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
-      <source>The broker did not answer the connection request.</source>
-      <translation>El bróker no respondió a la solicitud de conexión.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
-      <source>The broker did not answer the subscription request.</source>
-      <translation>El bróker no respondió a la solicitud de suscripción.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
-      <source>Check the address and that the server is running.</source>
-      <translation>Comprueba la dirección y que el servidor esté en marcha.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
-      <source>Invalid username or password</source>
-      <translation>Nombre de usuario o contraseña incorrectos</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="64" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="65" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
-      <source>This session has ended; sign in again</source>
-      <translation>Esta sesión ha terminado; vuelve a iniciar sesión</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
-      <source>Invalid or expired token; sign in again</source>
-      <translation>Credencial no válida o caducada; vuelve a iniciar sesión</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
       <source>Password is too common or too close to your username; choose one that is not a well-known password</source>
       <translation>La contraseña es demasiado común o se parece demasiado a tu nombre de usuario; elige una que no sea una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
-      <source>This session has ended</source>
-      <translation>Esta sesión ha terminado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
-      <source>Invalid or expired token</source>
-      <translation>Credencial no válida o caducada</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="79" />
-      <source>Invalid or expired refresh token</source>
-      <translation>Credencial de renovación no válida o caducada</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
-      <source>Your session has ended</source>
-      <translation>Tu sesión ha terminado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
       <source>Too many failed attempts.</source>
       <translation>Demasiados intentos fallidos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="82" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
       <source>Too many requests.</source>
       <translation>Demasiadas solicitudes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
-      <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
-      <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
-      <source>timed out</source>
-      <translation>tiempo de espera agotado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="100" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="79" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="102" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="107" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="108" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="111" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="116" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="95" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="119" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="122" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
       <source>Enter the owner's set-up code.</source>
       <translation>Introduce el código de instalación del propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="123" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="102" />
       <source>That set-up code is wrong or has expired; ask the owner for a new one</source>
       <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="105" />
       <source>Access ended</source>
       <translation>Acceso terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="129" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="108" />
       <source>water temperature sensor not responding: freeze protection cannot run</source>
       <translation>el sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="132" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="111" />
       <source>no network time yet: the schedule is waiting</source>
       <translation>todavía sin hora de la red: el horario está en espera</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="112" />
       <source>freeze protection active</source>
       <translation>la protección antiheladas está activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="113" />
       <source>retained command ignored</source>
       <translation>se ignoró una orden retenida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="135" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="114" />
       <source>command expired</source>
       <translation>la orden caducó</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="136" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="115" />
       <source>no reason given</source>
       <translation>sin motivo indicado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="116" />
       <source>window start and end must differ and start before 24:00</source>
       <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="117" />
       <source>days must be a non-empty list of mon..sun</source>
       <translation>los días deben ser una lista no vacía de lun a dom</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="139" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="118" />
       <source>tz must be a time zone name</source>
       <translation>tz debe ser el nombre de una zona horaria</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="141" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="146" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="154" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="159" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="164" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
-      <source>The server at %1 did not answer in time. Try again.</source>
-      <translation>El servidor en %1 no respondió a tiempo. Vuelve a intentarlo.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="203" />
-      <source>Cannot reach the server at %1. Check the address and that the server is running.</source>
-      <translation>No se puede conectar con el servidor en %1. Comprueba la dirección y que el servidor esté en marcha.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="208" />
-      <source>The server answered %1 without a readable message.</source>
-      <translation>El servidor respondió %1 sin un mensaje legible.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="209" />
-      <source>The server refused (%1).</source>
-      <translation>El servidor se negó (%1).</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="211" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="180" />
       <source>Device %1 is already registered to another account</source>
       <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="212" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="181" />
       <source>Device %1 is already on your account</source>
       <translation>El dispositivo %1 ya está en tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
       <source>Claim code does not match device %1</source>
       <translation>El código de reclamación no corresponde al dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="184" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="216" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="217" />
-      <source>%1. Sign in again.</source>
-      <translation>%1. Vuelve a iniciar sesión.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="219" />
-      <source>The controller refused: %1.</source>
-      <translation>El controlador se negó: %1.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
       <source>freeze protection running (water %1 C)</source>
       <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
-      <source>Could not get broker credentials: %1</source>
-      <translation>No se pudieron obtener las credenciales del bróker: %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="222" />
-      <source>Connection lost: %1</source>
-      <translation>Conexión perdida: %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="223" />
-      <source>Cannot reach the broker at %1 (%2).</source>
-      <translation>No se puede contactar con el bróker en %1 (%2).</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="224" />
-      <source>certificate not trusted: %1</source>
-      <translation>certificado no fiable: %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="225" />
-      <source>The broker refused the connection (reason %1).</source>
-      <translation>El bróker rechazó la conexión (motivo %1).</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="227" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="229" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="191" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="235" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="197" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="236" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="198" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="239" />
-      <source>%1 could not be removed from your account (%2). Remove it from the dashboard.</source>
-      <translation>No se pudo quitar %1 de tu cuenta (%2). Quítalo desde el panel.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="246" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="252" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="258" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
       <source>%1 is not a device id like ESP-A1B2C3.</source>
       <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="260" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
       <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="265" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
       <source>The controller reported a protocol error (%1): %2</source>
       <translation>El controlador informó de un error de protocolo (%1): %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="266" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
       <source>The controller sent a malformed %1.</source>
       <translation>El controlador envió un %1 mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="269" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="224" />
       <source>A set-up code has only letters and digits; check these characters: %1.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="275" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
       <source>A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.</source>
       <translation>Un código de instalación tiene %1 letras y cifras (como 7QK2-M4XD-9TRB); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="281" />
-      <source>%1 stays on the account of %2, who can remove it from their dashboard.</source>
-      <translation>%1 se queda en la cuenta de %2, que puede quitarlo desde su panel.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="286" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="236" />
       <source>Only the owner of %1 can do this</source>
       <translation>Solo el propietario de %1 puede hacer esto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="287" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="237" />
       <source>No account named %1</source>
       <translation>No hay ninguna cuenta llamada %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="288" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="238" />
       <source>%1 already has access to %2</source>
       <translation>%1 ya tiene acceso a %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="289" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="239" />
       <source>Device %1 not found</source>
       <translation>No se encontró el dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="290" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="240" />
       <source>The controller refused the request: %1</source>
       <translation>El controlador rechazó la solicitud: %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="292" />
-      <source>%1 kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
-      <translation>%1 se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="299" />
-      <source>%1 kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
-      <translation>%1 se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
   </context>
   <context>
@@ -2576,122 +2411,280 @@
     </message>
   </context>
   <context>
+    <name>failure</name>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="24" />
+      <source>Cannot reach the server at {url}. Check the address and that the server is running.</source>
+      <translation>No se puede conectar con el servidor en {url}. Comprueba la dirección y que el servidor esté en marcha.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="28" />
+      <source>The server at {url} did not answer in time. Try again.</source>
+      <translation>El servidor en {url} no respondió a tiempo. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="31" />
+      <source>The server answered {status} without a readable message.</source>
+      <translation>El servidor respondió {status} sin un mensaje legible.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="34" />
+      <source>The server's answer was not what this app expects ({detail}). Is the server a PoolDesk backend of a matching version?</source>
+      <translation>La respuesta del servidor no es la que esta aplicación espera ({detail}). ¿Es el servidor un backend de PoolDesk de una versión compatible?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="39" />
+      <source>The server could not do this because of a fault of its own. Try again later; if it keeps happening, tell the server's administrator.</source>
+      <translation>El servidor no pudo hacerlo por un fallo propio. Vuelve a intentarlo más tarde; si sigue ocurriendo, avisa al administrador del servidor.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="44" />
+      <source>The server is busy.</source>
+      <translation>El servidor está ocupado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="45" />
+      <source>The server refused ({status}).</source>
+      <translation>El servidor se negó ({status}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="47" />
+      <source>Invalid username or password</source>
+      <translation>Nombre de usuario o contraseña incorrectos</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="48" />
+      <source>Your session has ended. Sign in again.</source>
+      <translation>Tu sesión ha terminado. Vuelve a iniciar sesión.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="49" />
+      <source>No system keyring is available, so you will need to sign in again next time.</source>
+      <translation>No hay ningún llavero del sistema disponible, así que tendrás que volver a iniciar sesión la próxima vez.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="53" />
+      <source>Connecting to the broker…</source>
+      <translation>Conectando con el bróker…</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="54" />
+      <source>Cannot reach the broker at {address} ({reason}).</source>
+      <translation>No se puede contactar con el bróker en {address} ({reason}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="57" />
+      <source>The broker did not answer the connection request.</source>
+      <translation>El bróker no respondió a la solicitud de conexión.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="60" />
+      <source>The broker did not answer the subscription request.</source>
+      <translation>El bróker no respondió a la solicitud de suscripción.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="63" />
+      <source>Connection lost: {reason}</source>
+      <translation>Conexión perdida: {reason}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="64" />
+      <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
+      <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="69" />
+      <source>The broker refused the connection (reason {reason}).</source>
+      <translation>El bróker rechazó la conexión (motivo {reason}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="72" />
+      <source>Could not get broker credentials: {cause}</source>
+      <translation>No se pudieron obtener las credenciales del bróker: {cause}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="75" />
+      <source>certificate not trusted: {detail}</source>
+      <translation>certificado no fiable: {detail}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="76" />
+      <source>timed out</source>
+      <translation>tiempo de espera agotado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="77" />
+      <source>The controller did not respond.</source>
+      <translation>El controlador no respondió.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="78" />
+      <source>Not connected to the broker; the command was not sent.</source>
+      <translation>Sin conexión con el bróker; la orden no se envió.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="81" />
+      <source>The controller carried out the command late.</source>
+      <translation>El controlador ejecutó la orden con retraso.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="82" />
+      <source>The command reached the controller too late and was not carried out; nothing changed.</source>
+      <translation>La orden llegó al controlador demasiado tarde y no se ejecutó; nada ha cambiado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="86" />
+      <source>The controller refused: {reason}.</source>
+      <translation>El controlador se negó: {reason}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="87" />
+      <source>{device} kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
+      <translation>{device} se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="92" />
+      <source>{device} kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
+      <translation>{device} se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="97" />
+      <source>{device} kept the Wi-Fi settings sent to it, because undoing them failed ({reason}). Use Change Wi-Fi to set its network again.</source>
+      <translation>{device} se quedó con la configuración wifi que se le envió, porque no se pudo deshacer ({reason}). Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="102" />
+      <source>{device} kept the settings sent to it, because undoing them failed ({reason}). Hold its button for 5 seconds to reset it.</source>
+      <translation>{device} se quedó con la configuración que se le envió, porque no se pudo deshacer ({reason}). Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="107" />
+      <source>{device} could not be removed from your account ({cause}). Remove it from the dashboard.</source>
+      <translation>No se pudo quitar {device} de tu cuenta ({cause}). Quítalo desde el panel.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="111" />
+      <source>{device} stays on the account of {owner}, who can remove it from their dashboard.</source>
+      <translation>{device} se queda en la cuenta de {owner}, que puede quitarlo desde su panel.</translation>
+    </message>
+  </context>
+  <context>
     <name>format</name>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="51" />
+      <location filename="../../pooldesk/ui/format.py" line="53" />
       <source>never</source>
       <translation>nunca</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="54" />
+      <location filename="../../pooldesk/ui/format.py" line="56" />
       <source>just now</source>
       <translation>ahora mismo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="56" />
+      <location filename="../../pooldesk/ui/format.py" line="58" />
       <source>{n} s ago</source>
       <translation>hace {n} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="58" />
+      <location filename="../../pooldesk/ui/format.py" line="60" />
       <source>{n} min ago</source>
       <translation>hace {n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="60" />
+      <location filename="../../pooldesk/ui/format.py" line="62" />
       <source>{n} h ago</source>
       <translation>hace {n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="69" />
+      <location filename="../../pooldesk/ui/format.py" line="71" />
       <source>unknown</source>
       <translation>desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="74" />
+      <location filename="../../pooldesk/ui/format.py" line="76" />
       <source>{n} h</source>
       <translation>{n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="75" />
+      <location filename="../../pooldesk/ui/format.py" line="77" />
       <source>{n} min</source>
       <translation>{n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="82" />
+      <location filename="../../pooldesk/ui/format.py" line="84" />
       <source>under a minute</source>
       <translation>menos de un minuto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="85" />
-      <location filename="../../pooldesk/ui/format.py" line="95" />
+      <location filename="../../pooldesk/ui/format.py" line="87" />
+      <location filename="../../pooldesk/ui/format.py" line="97" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="87" />
-      <location filename="../../pooldesk/ui/format.py" line="97" />
+      <location filename="../../pooldesk/ui/format.py" line="89" />
+      <location filename="../../pooldesk/ui/format.py" line="99" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="88" />
-      <location filename="../../pooldesk/ui/format.py" line="98" />
+      <location filename="../../pooldesk/ui/format.py" line="90" />
+      <location filename="../../pooldesk/ui/format.py" line="100" />
       <source>{h} h {m} min</source>
       <translation>{h} h {m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="107" />
+      <location filename="../../pooldesk/ui/format.py" line="109" />
       <source>{d} d {h} h</source>
       <translation>{d} d {h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="116" />
+      <location filename="../../pooldesk/ui/format.py" line="118" />
       <source>today</source>
       <translation>hoy</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="118" />
+      <location filename="../../pooldesk/ui/format.py" line="120" />
       <source>tomorrow</source>
       <translation>mañana</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="124" />
+      <location filename="../../pooldesk/ui/format.py" line="126" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="125" />
+      <location filename="../../pooldesk/ui/format.py" line="127" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="126" />
+      <location filename="../../pooldesk/ui/format.py" line="128" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="127" />
+      <location filename="../../pooldesk/ui/format.py" line="129" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="133" />
+      <location filename="../../pooldesk/ui/format.py" line="135" />
       <source>owner</source>
       <translation>propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="134" />
+      <location filename="../../pooldesk/ui/format.py" line="136" />
       <source>operator</source>
       <translation>operador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="135" />
+      <location filename="../../pooldesk/ui/format.py" line="137" />
       <source>viewer</source>
       <translation>observador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="136" />
+      <location filename="../../pooldesk/ui/format.py" line="138" />
       <source>installer</source>
       <translation>instalador</translation>
     </message>

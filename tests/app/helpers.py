@@ -297,6 +297,17 @@ def unique_user() -> dict[str, str]:
     }
 
 
+async def register_user(url: str) -> dict[str, str]:
+    """A fresh account with its own device, registered on the backend at `url`."""
+    from pooldesk.core.backend_client import BackendClient
+
+    user = unique_user()
+    client = BackendClient(url)
+    await client.register(user["username"], user["email"], user["password"], user["device_id"])
+    await client.aclose()
+    return user
+
+
 def switch_pump(app, card, qtbot) -> None:
     """Click the card's Turn on/off; when the pump follows its schedule the card first asks
     "Pause the schedule?": answer it with the confirm button."""

@@ -18,6 +18,13 @@ from pooldesk_contract.schema import mqtt_schema, topic_schema
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def run_fresh(code: str) -> str:
+    """What `code` prints in a fresh interpreter (nothing imported by the test session)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+
+
 def test_the_contract_imports_only_the_standard_library():
     """Backend, app, simulator and tests can all import it: it pulls in nothing of theirs."""
     probe = (
@@ -25,13 +32,12 @@ def test_the_contract_imports_only_the_standard_library():
         "before = set(sys.modules)\n"
         "import pooldesk_contract, pooldesk_contract.topics, pooldesk_contract.ids\n"
         "import pooldesk_contract.claimcode, pooldesk_contract.accounts, pooldesk_contract.schema\n"
+        "import pooldesk_contract.passwords\n"
+        "pooldesk_contract.passwords.common_passwords()\n"
         "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "print('\\n'.join(sorted(new - set(sys.stdlib_module_names))))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stdout.split()
-    assert out == ["pooldesk_contract"]
+    assert run_fresh(probe).split() == ["pooldesk_contract"]
 
 
 def test_the_wheel_ships_the_package_and_its_schema():
@@ -41,6 +47,29 @@ def test_the_wheel_ships_the_package_and_its_schema():
     data = config["package-data"]
     assert "*.json" in data.get("*", []) + data.get("pooldesk_contract", [])
     assert "pooldesk_contract/mqtt.schema.json" in (ROOT / "pooldesk.spec").read_text()
+    assert "pooldesk_contract/common_passwords.txt" in (ROOT / "pooldesk.spec").read_text()
+
+
+def test_the_apps_checks_do_not_import_the_server():
+    """The app's live password checklist uses the contract's list, not the server package."""
+    probe = (
+        "import sys\n"
+        "import pooldesk.core.validation as v\n"
+        "assert not v.password_error('Correct-Horse-9-battery')\n"
+        "assert v.password_error('Password123!')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pooldesk_server')))"
+    )
+    assert run_fresh(probe) == "[]"
+
+
+def test_server_and_app_refuse_the_same_well_known_passwords():
+    from pooldesk.core.validation import password_error as app_refuses
+    from pooldesk_server.security.password_policy import password_error as server_refuses
+
+    for password in ("Password123!", "P@ssw0rd2024!", "Qwerty-12345!", "Alice-2024!!x"):
+        assert (app_refuses(password, "alice") is None) == (
+            server_refuses(password, username="alice") is None
+        ), password
 
 
 def test_the_schema_is_valid_and_names_exactly_the_topics_of_the_table():

@@ -57,7 +57,7 @@ def test_every_file_and_module_the_spec_names_exists() -> None:
         "pooldesk_firmware/sim/host/machine.py",
         "pooldesk_firmware/sim/host/bluetooth.py",
         "pooldesk_server/db/migrations/env.py",
-        "pooldesk_server/security/common_passwords.txt",
+        "pooldesk_contract/common_passwords.txt",
         "pooldesk_contract/mqtt.schema.json",
     ):
         assert needed in bundled, needed

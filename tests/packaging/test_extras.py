@@ -108,6 +108,7 @@ def test_the_wheel_installs_only_pooldesk_packages(wheel: Path) -> None:
     packages = {name for name in top if not name.endswith(".dist-info")}
     assert packages == set(PACKAGES)
     assert "pooldesk_contract/mqtt.schema.json" in names  # the MQTT payload schema ships too
+    assert "pooldesk_contract/common_passwords.txt" in names  # the app's and server's blocklist
 
 
 def test_each_extra_pulls_what_its_user_runs(wheel: Path) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from pooldesk.core import desktop_notify
 from pooldesk.core.backend_client import BackendClient
+from pooldesk.core.failures import Message
 from pooldesk.core.session import Session, SessionState
 from pooldesk.core.token_store import TokenStore
 from pooldesk.ui import format as fmt
@@ -201,12 +202,12 @@ class AppController(QObject):
         else:
             await session.start()
 
-    def _session_changed(self, state: SessionState, message: str) -> None:
+    def _session_changed(self, state: SessionState, message: Message) -> None:
         if state is SessionState.SIGNED_IN:
             self.window.register_view.set_busy(False)
             self._show(self.window.dashboard_view)
             if message:  # e.g. no keyring: this session lasts for this run only
-                self.window.dashboard_view.notice.show_error(message)
+                self.window.dashboard_view.notice.show_error(fmt.core_message(message))
             self.dashboard.start()
         elif state is SessionState.SIGNED_OUT:
             assert self.session is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from pooldesk.core.backend_client import ApiError
+from pooldesk.core.failures import Message
 from pooldesk.core.session import Session
 from pooldesk.core.settings import UnsafeUrlError, check_server_url
 from pooldesk.ui import format as fmt
@@ -42,7 +43,7 @@ class AuthController(QObject):
         self.server_view.error.clear_message()
         self.server_chosen.emit(checked, allow_insecure)
 
-    def show_sign_in(self, message: str = "", *, is_error: bool = True) -> None:
+    def show_sign_in(self, message: Message = "", *, is_error: bool = True) -> None:
         view = self.sign_in_view
         if self.session:
             view.server.setText(self.tr("Server: {url}").format(url=self.session.client.base_url))

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from pooldesk.core import validation
 from pooldesk.core.alert_log import AlertLog
-from pooldesk.core.backend_client import ApiError
+from pooldesk.core.backend_client import ApiError, HistoryPage
 from pooldesk.core.commands import Command, CommandState, CommandTracker
 from pooldesk.core.devices import Device, DeviceStore, utcnow
 from pooldesk.core.models import MqttCredentials
@@ -210,7 +210,7 @@ class DashboardController(QObject):
             self.updates.refresh()
             self.people.refresh()
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            self.view.notice.show_error(fmt.core_message(exc.failure))
 
     def _reload_in_background(self) -> None:
         if self._reloading is None or self._reloading.done():
@@ -278,7 +278,15 @@ class DashboardController(QObject):
         if status.state in (LinkState.REFUSED, LinkState.FAILED) and status.detail:
             self.view.notice.show_error(fmt.core_message(status.detail))
 
+    def _show_title(self) -> None:
+        """ "My pools" while every pool shown is the user's own (or none is shown yet); once
+        someone shared one, just "Pools" (short: the header fits 600 px in Spanish too)."""
+        shared = any(device.shared for device in self.store.devices.values())
+        self.view.title.setText(self.tr("Pools") if shared else self.tr("My pools"))
+
     def _device_changed(self, key: str, what: str) -> None:
+        if what in ("added", "removed", "name"):  # "name": the list again, roles may change
+            self._show_title()
         if what == "removed":
             self.view.remove_card(key)
             self._outcome.pop(key, None)
@@ -554,7 +562,7 @@ class DashboardController(QObject):
         try:
             await self.signed_in.client.rename_device(device.device_id, name.strip())
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            self.view.notice.show_error(fmt.core_message(exc.failure))
             return
         await self.reload_devices()
 
@@ -580,7 +588,7 @@ class DashboardController(QObject):
         try:
             await self.signed_in.client.remove_device(device.device_id)
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.message))
+            self.view.notice.show_error(fmt.core_message(exc.failure))
             return
         self.store.remove(key)
         self.view.notice.show_info(self.tr("{name} was removed.").format(name=device.name))
@@ -614,9 +622,22 @@ class DashboardController(QObject):
         if existing is not None:
             existing.raise_()
             return
-        controller = HistoryController(self, key)
+        controller = HistoryController(
+            key,
+            store=self.store,
+            fetch_page=self._history_page,
+            spawn=self.tasks.spawn,
+            window=self.view.window(),
+        )
         self.history_controllers[key] = controller
         controller.closed.connect(lambda: self.history_controllers.pop(key, None))
+
+    async def _history_page(
+        self, device_id: str, since: datetime, limit: int, cursor: str | None
+    ) -> HistoryPage:
+        return await self.signed_in.client.history(
+            device_id, since=since, limit=limit, cursor=cursor
+        )
 
     def open_alerts(self, key: str) -> None:
         """The device's alert list (active, then cleared ones); Esc or Close, then reopen."""
@@ -670,7 +691,13 @@ class DashboardController(QObject):
         if existing is not None:
             existing.raise_()
             return
-        controller = ScheduleController(self, key)
+        device = self.store.devices[key]
+        controller = ScheduleController(
+            device,
+            commands=lambda: self.commands,
+            read_only_tip=None if device.can_control else self.viewer_tip(device),
+            window=self.view.window(),
+        )
         self.schedule_controllers[key] = controller
         controller.closed.connect(lambda: self.schedule_controllers.pop(key, None))
 

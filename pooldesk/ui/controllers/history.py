@@ -2,47 +2,62 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
-from pooldesk.core.backend_client import ApiError
+from pooldesk.core.backend_client import ApiError, HistoryPage
+from pooldesk.core.devices import DeviceStore
 from pooldesk.core.models import HistoryEvent
 from pooldesk.ui import format as fmt
 from pooldesk.ui.views.history_view import RANGES, HistoryView
 from pooldesk_contract import topics
 
-if TYPE_CHECKING:
-    from pooldesk.ui.controllers.dashboard import DashboardController
+# One page of a device's history: (device id, since, limit, cursor) -> the page (or ApiError).
+FetchPage = Callable[[str, datetime, int, str | None], Awaitable[HistoryPage]]
+Spawn = Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]]
 
 # history event types, as the recorder stores them (pooldesk_contract.topics.RECORDED)
 PUMP_TYPES = {topics.RECORDED["pump/state"]}
 TELEMETRY_TYPES = {topics.RECORDED["telemetry"]}
 MAX_PAGES = 20
-PAGE = 1000
+PAGE = 1000  # events per page asked of the server
 
 
 class HistoryController(QObject):
     closed = Signal()
 
-    def __init__(self, dashboard: DashboardController, key: str) -> None:
-        super().__init__(dashboard)
-        self.dashboard = dashboard
+    def __init__(
+        self,
+        key: str,
+        *,
+        store: DeviceStore,
+        fetch_page: FetchPage,
+        spawn: Spawn,
+        window: QWidget,
+    ) -> None:
+        """`store` gives the device and its live values, `fetch_page` the recorded ones,
+        `spawn` runs the loading (in the opener's task group), `window` owns the dialog."""
+        super().__init__(window)
+        self.store = store
+        self.fetch_page = fetch_page
+        self.spawn = spawn
         self.key = key
-        device = dashboard.store.devices[key]
+        device = store.devices[key]
         self.device_id = device.device_id
-        self.view = HistoryView(
-            self.tr("History of {name}").format(name=device.name), dashboard.view.window()
-        )
+        self.view = HistoryView(self.tr("History of {name}").format(name=device.name), window)
         self.range = "day"
         self.temperature: list[tuple[float, float]] = []
         self.pump: list[tuple[float, int]] = []
         self.loaded = False
         self.view.range_chosen.connect(self.choose)
         self.view.closed.connect(self._closed)
-        dashboard.store.subscribe(self._live)
+        store.subscribe(self._live)
         self.view.show()
         self.choose("day")
 
@@ -54,14 +69,14 @@ class HistoryController(QObject):
         self.view.close()
 
     def _closed(self) -> None:
-        self.dashboard.store.unsubscribe(self._live)
+        self.store.unsubscribe(self._live)
         self.closed.emit()
         self.view.deleteLater()
 
     def choose(self, range_key: str) -> None:
         self.range = range_key
         self.view.range_buttons[range_key].setChecked(True)
-        self.dashboard.tasks.spawn(self.load())
+        self.spawn(self.load())
 
     async def load(self) -> None:
         self.loaded = False
@@ -71,15 +86,13 @@ class HistoryController(QObject):
         cursor = None
         try:
             for _ in range(MAX_PAGES):
-                page = await self.dashboard.signed_in.client.history(
-                    self.device_id, since=since, limit=PAGE, cursor=cursor
-                )
+                page = await self.fetch_page(self.device_id, since, PAGE, cursor)
                 events.extend(page.events)
                 cursor = page.next_cursor
                 if not cursor:
                     break
         except ApiError as exc:
-            self.view.status.show_error(fmt.core_message(exc.message))
+            self.view.status.show_error(fmt.core_message(exc.failure))
             return
         self.temperature, self.pump = [], []
         for event in sorted(events, key=lambda e: e.ts):
@@ -100,7 +113,7 @@ class HistoryController(QObject):
     def _live(self, key: str, what: str) -> None:
         if key != self.key or not self.loaded:
             return
-        device = self.dashboard.store.devices.get(key)
+        device = self.store.devices.get(key)
         if device is None:
             return
         now = time.time()

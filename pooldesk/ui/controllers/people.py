@@ -212,7 +212,7 @@ class PeopleController(QObject):
                 text = tr("Device declined; it stays with its owner.")
         except ApiError as exc:
             if self.inbox is inbox:
-                inbox.message.show_error(fmt.core_message(exc.message))
+                inbox.message.show_error(fmt.core_message(exc.failure))
             return
         finally:
             if self.inbox is inbox:
@@ -317,7 +317,7 @@ class PeopleController(QObject):
             try:
                 await state.client.invite(username, role, None if all_devices else device.device_id)
             except ApiError as exc:
-                view.message.show_error(fmt.core_message(exc.message))
+                view.message.show_error(fmt.core_message(exc.failure))
                 return
             finally:
                 view.set_busy(False)
@@ -359,7 +359,7 @@ class PeopleController(QObject):
             message = await state.client.end_share(share_id)
         except ApiError as exc:
             if view is not None:
-                view.message.show_error(fmt.core_message(exc.message))
+                view.message.show_error(fmt.core_message(exc.failure))
             return
         if view is not None:
             view.message.show_info(fmt.core_message(message))
@@ -374,7 +374,7 @@ class PeopleController(QObject):
                 share = await state.client.change_share_role(share_id, role)
             except ApiError as exc:
                 if view is not None:
-                    view.message.show_error(fmt.core_message(exc.message))
+                    view.message.show_error(fmt.core_message(exc.failure))
             else:
                 if view is not None:
                     view.message.show_info(
@@ -467,7 +467,7 @@ class PeopleController(QObject):
             await state.client.offer_transfer(device.device_id, username, history)
         except ApiError as exc:
             if view is not None:
-                view.message.show_error(fmt.core_message(exc.message))
+                view.message.show_error(fmt.core_message(exc.failure))
             return
         finally:
             if view is not None:
@@ -486,7 +486,7 @@ class PeopleController(QObject):
                 await state.client.cancel_transfer(transfer_id)
             except ApiError as exc:
                 if view is not None:
-                    view.message.show_error(fmt.core_message(exc.message))
+                    view.message.show_error(fmt.core_message(exc.failure))
             else:
                 if view is not None:
                     view.message.show_info(self.tr("Hand-over cancelled; the device stays yours."))
@@ -548,7 +548,7 @@ class PeopleController(QObject):
         try:
             await state.client.end_share(share.id)
         except ApiError as exc:
-            self.dashboard.view.notice.show_error(fmt.core_message(exc.message))
+            self.dashboard.view.notice.show_error(fmt.core_message(exc.failure))
             return
         self.dashboard.view.notice.show_info(self.tr("Access ended."))
         await self.dashboard.reload_devices(background=True)
@@ -585,7 +585,7 @@ class PeopleController(QObject):
         try:
             code = await state.client.create_setup_code()
         except ApiError as exc:
-            view.message.show_error(fmt.core_message(exc.message))
+            view.message.show_error(fmt.core_message(exc.failure))
             return
         finally:
             view.set_busy(False)
@@ -628,7 +628,7 @@ class PeopleController(QObject):
         try:
             codes = await state.client.setup_codes()
         except ApiError as exc:
-            view.message.show_error(fmt.core_message(exc.message))
+            view.message.show_error(fmt.core_message(exc.failure))
             return
         if self.setup_view is not view:
             return
@@ -652,7 +652,7 @@ class PeopleController(QObject):
         try:
             await state.client.delete_setup_code(code_id)
         except ApiError as exc:
-            view.message.show_error(fmt.core_message(exc.message))
+            view.message.show_error(fmt.core_message(exc.failure))
             return
         if self.setup_code is not None and self.setup_code.id == code_id:
             self._expiry.stop()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimeZone, Signal
+from PySide6.QtWidgets import QWidget
 
-from pooldesk.core.commands import Command, CommandState
+from pooldesk.core.commands import Command, CommandState, CommandTracker
+from pooldesk.core.devices import Device
 from pooldesk.ui import format as fmt
 from pooldesk.ui.views.schedule_view import ScheduleView
-
-if TYPE_CHECKING:
-    from pooldesk.ui.controllers.dashboard import DashboardController
 
 
 def schedule_problem(windows: list[dict]) -> str | None:
@@ -26,31 +25,47 @@ def schedule_problem(windows: list[dict]) -> str | None:
 class ScheduleController(QObject):
     closed = Signal()
 
-    def __init__(self, dashboard: DashboardController, key: str) -> None:
-        super().__init__(dashboard)
-        self.dashboard = dashboard
-        self.key = key
-        device = dashboard.store.devices[key]
+    def __init__(
+        self,
+        device: Device,
+        *,
+        commands: Callable[[], CommandTracker | None],
+        read_only_tip: str | None,
+        window: QWidget,
+    ) -> None:
+        """`commands` gives the tracker while the broker link is up (None before),
+        `read_only_tip` says why the user may only look (None: they may edit)."""
+        super().__init__(window)
+        self.commands = commands
+        self.key = device.key
+        self._subscribed: CommandTracker | None = None
         self.timezone = bytes(QTimeZone.systemTimeZoneId().data()).decode() or "UTC"
         if device.schedule and device.schedule.get("tz"):
             self.timezone = str(device.schedule["tz"])
         self.view = ScheduleView(
             self.tr("Schedule of {name}").format(name=device.name),
             self.timezone,
-            dashboard.view.window(),
+            window,
         )
         self.command: Command | None = None
         if device.schedule:
             self.view.set_windows(list(device.schedule.get("windows") or []))
         else:
             self.view.status.show_info(self.tr("The controller has not reported a schedule yet."))
-        if not device.can_control:
-            self.view.set_read_only(dashboard.viewer_tip(device))
+        if read_only_tip is not None:
+            self.view.set_read_only(read_only_tip)
         self.view.save_requested.connect(self.save)
         self.view.closed.connect(self._closed)
-        if dashboard.commands:
-            dashboard.commands.subscribe(self._command_changed)
+        self._tracker()
         self.view.show()
+
+    def _tracker(self) -> CommandTracker | None:
+        """The command tracker, followed once it exists."""
+        tracker = self.commands()
+        if tracker is not None and tracker is not self._subscribed:
+            tracker.subscribe(self._command_changed)
+            self._subscribed = tracker
+        return tracker
 
     def raise_(self) -> None:
         self.view.raise_()
@@ -68,9 +83,10 @@ class ScheduleController(QObject):
         if problem:
             self.view.status.show_error(fmt.core_message(problem))
             return
-        if self.dashboard.commands is None:
+        tracker = self._tracker()
+        if tracker is None:
             return
-        self.command = self.dashboard.commands.set_schedule(self.key, windows, self.timezone)
+        self.command = tracker.set_schedule(self.key, windows, self.timezone)
         self._command_changed(self.command)
 
     def _command_changed(self, command: Command) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from pooldesk.core.backend_client import ApiError
 from pooldesk.core.updates import FirmwareInfo, Updates
+from pooldesk.ui import format as fmt
 from pooldesk.ui.views.common import ConfirmDialog
 from pooldesk.ui.views.update_panel import UpdatePanel
 
@@ -98,6 +99,6 @@ class UpdatesController(QObject):
         except ApiError as e:
             panel = self.panels.get(key)
             if panel is not None:
-                panel.text.setText(e.message)
+                panel.text.setText(fmt.core_message(e.failure))
             return
         await self._refresh()

@@ -323,7 +323,7 @@ class DashboardView(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
-        self.title = QLabel(self.tr("My pools"))
+        self.title = QLabel(self.tr("My pools"))  # the controller words it: set_title()
         font = self.title.font()
         font.setPointSize(font.pointSize() + 6)
         font.setBold(True)

@@ -622,8 +622,8 @@ class WizardController(QObject):
         await self.flow.cancel()
         if registered:
             self.devices_changed.emit()
-        problem = self.flow.cleanup_problem
-        self.finished.emit(False, fmt.core_message(problem) if problem else "")
+        problems = " ".join(fmt.core_message(p) for p in self.flow.cleanup_problems)
+        self.finished.emit(False, problems)
         self._dispose()
 
     def _dispose(self) -> None:
@@ -655,7 +655,7 @@ class WizardController(QObject):
                 self.view.message.show_error(fmt.core_message(str(exc)))
         except ApiError as exc:
             if not self._ending:
-                text = fmt.core_message(exc.message)
+                text = fmt.core_message(exc.failure)
                 if exc.status == 409 and "another account" in exc.message:
                     text += " " + self.tr(
                         "Only its owner can add it elsewhere: ask them to remove it from their "

@@ -79,12 +79,13 @@ async def test_spanish_translates_the_controllers_words(signed_in, qapp) -> None
     try:
         fake.alert("clock", "no network time yet: the schedule is waiting")
         await wait_until(lambda: "todavía sin hora de la red" in card.alerts.text(), what="alert")
+        from pooldesk.core.failures import Code, failure
         from pooldesk.ui import format as fmt
 
-        refused = fmt.core_message("The controller refused: freeze protection active.")
+        refused = fmt.core_message(failure(Code.COMMAND_REFUSED, reason="freeze protection active"))
         assert "antiheladas" in refused
         assert "freeze" not in refused
-        server = fmt.core_message("This session has ended. Sign in again.")
+        server = fmt.core_message(failure(Code.SESSION_ENDED))
         assert "Sign in" not in server
         assert "sesión" in server
     finally:

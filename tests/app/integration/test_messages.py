@@ -10,7 +10,7 @@ import re
 from PySide6.QtCore import Qt
 
 from pooldesk.core.backend_client import ApiError, BackendClient
-from tests.app.helpers import unique_user
+from tests.app.helpers import register_user
 from tests.support.backend import BackendProcess
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
@@ -18,18 +18,10 @@ from tests.support.waiting import wait_until
 LEFT = Qt.MouseButton.LeftButton
 
 
-async def _register(url: str) -> dict[str, str]:
-    user = unique_user()
-    client = BackendClient(url)
-    await client.register(user["username"], user["email"], user["password"], user["device_id"])
-    await client.aclose()
-    return user
-
-
 async def test_a_refusal_does_not_move_the_form_and_is_gone_after_leaving_the_page(
     make_app, backend, qtbot
 ) -> None:
-    user = await _register(backend.url)
+    user = await register_user(backend.url)
     app = make_app(backend.url)
     await app.start()
     view = app.window.sign_in_view
@@ -61,7 +53,7 @@ async def test_the_wait_after_failed_sign_ins_counts_down_and_is_said_once(
     (tmp_path / "own-backend").mkdir()
     server.start()
     try:
-        user = await _register(server.url)
+        user = await register_user(server.url)
         client = BackendClient(server.url)
         refused: ApiError | None = None
         for _ in range(12):  # free attempts, then a lock that doubles each time

@@ -48,6 +48,7 @@ async def test_an_invited_viewer_accepts_and_sees_the_pool_but_cannot_switch_it(
         await wait_until(lambda: view.inbox_button.text() == "Inbox (1)", what="the badge")
         assert view.inbox_button.property("waiting") is True
         assert not view.cards  # nothing shared before accepting
+        assert view.title.text() == "My pools"
         qtbot.mouseClick(view.inbox_button, Qt.MouseButton.LeftButton)
         inbox = app.dashboard.people.inbox
         await wait_until(lambda: inbox.buttons, what="the invitation listed")
@@ -60,6 +61,7 @@ async def test_an_invited_viewer_accepts_and_sees_the_pool_but_cannot_switch_it(
         await wait_until(lambda: "Online" in card.status.text(), what="live under the owner")
         assert card.shared.text() == f"Shared by {owner['username']} · viewer"
         assert card.shared.isVisible()
+        assert view.title.text() == "Pools"  # not this user's
         pool.telemetry(25.5)
         await wait_until(lambda: "25.5" in card.temperature.text(), what="its temperature")
         assert not card.toggle.isEnabled()
@@ -74,6 +76,7 @@ async def test_an_invited_viewer_accepts_and_sees_the_pool_but_cannot_switch_it(
         await wait_until(lambda: app.dashboard.people.dialog is not None, what="the question")
         qtbot.mouseClick(app.dashboard.people.dialog.confirm_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: key not in view.cards, what="the card gone")
+        assert view.title.text() == "My pools"
         given, _ = await owner_client.shares()
         assert given == []
     finally:
@@ -108,6 +111,24 @@ async def test_an_operator_switches_the_owners_pump_on_the_owners_prefix(
         await member_client.aclose()
 
 
+async def test_a_dashboard_of_own_and_shared_pools_is_titled_pools_too(
+    make_app, backend, broker
+) -> None:
+    owner, owner_client = await account(backend)
+    member, member_client = await account(backend)  # with a pool of their own
+    try:
+        share = await owner_client.invite(member["username"], "viewer", owner["device_id"])
+        await member_client.accept_share(share.id)
+        app = await signed_in_app(make_app, backend, broker, member)
+        view = app.window.dashboard_view
+        keys = {owner["device_id"].lower(), member["device_id"].lower()}
+        await wait_until(lambda: set(view.cards) == keys, what="both pools")
+        assert view.title.text() == "Pools"
+    finally:
+        await owner_client.aclose()
+        await member_client.aclose()
+
+
 async def test_the_owner_invites_from_people_and_ends_the_access(
     make_app, backend, broker, qtbot
 ) -> None:
@@ -121,6 +142,7 @@ async def test_the_owner_invites_from_people_and_ends_the_access(
         card = view.cards[key]
         assert not card.shared.isVisible()
         assert not card.leave_action.isVisible()
+        assert view.title.text() == "My pools"
         card.people_action.trigger()
         people = app.dashboard.people.people_views[key]
         assert people.empty.isVisible()
@@ -239,6 +261,9 @@ def test_the_spanish_header_with_a_waiting_inbox_fits_600_px(qapp) -> None:
         waiting = QCoreApplication.translate("PeopleController", "Inbox ({n})").format(n=2)
         assert waiting == "Bandeja (2)"
         view.show_inbox(waiting, True, "")
+        # the longer of the two titles ("Mis piscinas"; "Piscinas" once a pool is shared)
+        assert QCoreApplication.translate("DashboardController", "Pools") == "Piscinas"
+        view.title.setText(QCoreApplication.translate("DashboardController", "My pools"))
         window.show_page(view)
         assert window.minimumSizeHint().width() <= 600
         window.deleteLater()

@@ -7,16 +7,8 @@ from PySide6.QtCore import QSettings, Qt
 from pooldesk.core.backend_client import BackendClient
 from pooldesk.core.session import Session, SessionState
 from pooldesk.core.token_store import TokenStore
-from tests.app.helpers import unique_user
+from tests.app.helpers import register_user, unique_user
 from tests.support.waiting import wait_until
-
-
-async def register_user(url: str) -> dict[str, str]:
-    user = unique_user()
-    client = BackendClient(url)
-    await client.register(user["username"], user["email"], user["password"], user["device_id"])
-    await client.aclose()
-    return user
 
 
 async def test_first_run_asks_for_the_server_and_remembers_it(make_app, backend, qtbot) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from pooldesk.core.commands import NO_RESPONSE, CommandState, CommandTracker
 from pooldesk.core.devices import SUBSCRIPTIONS, DeviceStore
+from pooldesk.core.failures import Code, Failure, failure
 from pooldesk.core.models import DeviceInfo, MqttCredentials
 from pooldesk.core.mqtt_link import LinkState, MqttLink
 from tests.app.helpers import FakeController, Mosquitto
@@ -140,7 +141,7 @@ async def test_command_without_a_connection_fails_at_once() -> None:
     dash = Dashboard(lambda: fixed(credentials_for(1)))
     command = dash.commands.switch_pump("esp-a1b2c3", True)
     assert command.state is CommandState.FAILED
-    assert "Not connected" in command.message
+    assert "Not connected" in str(command.message)
 
 
 async def test_vanished_device_turns_offline_and_values_go_stale(broker: Mosquitto) -> None:
@@ -235,7 +236,7 @@ async def test_refused_twice_stops_and_says_so(tmp_path: Path) -> None:
     try:
         await wait_until(lambda: dash.link.status.state is LinkState.REFUSED)
         assert calls == 2
-        assert "refused the login" in dash.link.status.detail
+        assert dash.link.status.detail == failure(Code.BROKER_REFUSED_LOGIN)
         # it does not hammer the broker or the backend: no further call within a retry's time
         await assert_nothing_arrives(lambda: calls > 2, within=1.0, what="another login attempt")
     finally:
@@ -251,7 +252,9 @@ async def test_unreachable_broker_retries_with_backoff() -> None:
     try:
         await wait_until(lambda: dash.link.status.retry_in is not None, what="retry scheduled")
         assert dash.link.status.state is LinkState.RECONNECTING
-        assert "Cannot reach the broker" in dash.link.status.detail
+        detail = dash.link.status.detail
+        assert isinstance(detail, Failure)
+        assert detail.code is Code.BROKER_UNREACHABLE
     finally:
         await dash.link.stop()
 
@@ -307,7 +310,7 @@ async def test_tls_broker_with_an_untrusted_certificate_is_refused(tmp_path: Pat
     try:
         await wait_until(lambda: dash.link.status.retry_in is not None, what="a failed attempt")
         assert not dash.link.connected
-        assert "certificate not trusted" in dash.link.status.detail
+        assert "certificate not trusted" in str(dash.link.status.detail)
     finally:
         await dash.link.stop()
         broker.stop()

@@ -7,6 +7,7 @@ import keyring.backends.fail
 import pytest
 
 from pooldesk.core import validation as v
+from pooldesk.core.failures import Code, failure
 from pooldesk.core.settings import UnsafeUrlError, check_broker_url, check_server_url
 from pooldesk.core.token_store import SERVICE, StoredSession, TokenStore
 
@@ -97,7 +98,7 @@ def test_without_a_keyring_the_session_lasts_this_run_only() -> None:
     store = TokenStore("http://127.0.0.1:8788")
     assert store.save(StoredSession("john", "refresh-1")) is False
     assert not store.persistent
-    assert "keyring" in store.problem
+    assert store.problem == failure(Code.NO_KEYRING)
     assert store.load() == StoredSession("john", "refresh-1")  # kept in memory for this run
     store.clear()
     assert store.load() is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pooldesk.core.backend_client import ApiError, BackendClient, SessionEnded
+from pooldesk.core.failures import Code, Failure, failure
 from pooldesk.core.session import Session, SessionState
 from pooldesk.core.token_store import TokenStore
 from tests.app.helpers import unique_user
@@ -52,12 +53,12 @@ async def test_refusals_carry_the_servers_message(backend) -> None:
     with pytest.raises(ApiError) as refused:
         await again.register(user["username"], "other@example.com", user["password"], "ESP-FFFFF0")
     assert refused.value.status == 409
-    assert refused.value.message == "Username already taken"
+    assert refused.value.failure == failure(Code.SERVER_SAID, message="Username already taken")
     assert again.state is SessionState.SIGNED_OUT
-    assert again.message == refused.value.message
+    assert again.message == refused.value.failure
     with pytest.raises(ApiError) as wrong:
         await again.sign_in(user["username"], "Wrong-password-1!")
-    assert wrong.value.message == "Invalid username or password"
+    assert wrong.value.failure == failure(Code.WRONG_CREDENTIALS)
     await again.client.aclose()
 
 
@@ -136,6 +137,7 @@ async def test_unreachable_server_keeps_the_stored_session(backend) -> None:
     stored = session.store.load()
     dead = Session(BackendClient(f"http://127.0.0.1:{free_port()}"), session.store)
     assert await dead.start() is False
-    assert "Cannot reach the server" in dead.message
+    assert isinstance(dead.message, Failure)
+    assert dead.message.code is Code.SERVER_UNREACHABLE
     assert session.store.load() == stored  # try again later with the same token
     await dead.client.aclose()

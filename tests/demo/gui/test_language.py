@@ -9,6 +9,7 @@ import sys
 import pytest
 from PySide6.QtCore import QSettings
 
+from pooldesk.core.failures import Code, failure
 from pooldesk.ui import format as fmt
 from pooldesk.ui.controllers.dashboard import DashboardController
 from pooldesk.ui.i18n import SETTING, install_translator, save_choice
@@ -38,7 +39,7 @@ def test_strings_from_helpers_and_controllers_are_found_too(spanish, qtbot) -> N
     DashboardController(view)
     assert "Desconectado" in view.connection.text()  # DashboardController's `tr = self.tr`
     assert fmt.ago(None) == "nunca"  # format.py's translate("format", ...)
-    assert fmt.core_message("Invalid username or password") == (
+    assert fmt.core_message(failure(Code.WRONG_CREDENTIALS)) == (
         "Nombre de usuario o contraseña incorrectos"
     )
 
@@ -177,12 +178,13 @@ async def test_core_messages_with_values_speak_spanish(spanish) -> None:
             await client.login("someone", "Secret-Password-1!")
     finally:
         await client.aclose()
-    shown = fmt.core_message(unreachable.value.message)
+    shown = fmt.core_message(unreachable.value.failure)
     assert shown.startswith(f"No se puede conectar con el servidor en {url}. Comprueba")
     assert "Error" not in shown  # no exception class names
     assert shown.endswith("Comprueba la dirección y que el servidor esté en marcha.")
-    # a message inside a message is translated too; an unknown one stays as it is
-    assert fmt.core_message("Could not get broker credentials: Session ended") == (
+    # a message inside a failure is translated too; an unknown one stays as it is
+    server_said = failure(Code.SERVER_SAID, message="Session ended")
+    assert fmt.core_message(failure(Code.BROKER_NO_CREDENTIALS, cause=server_said)) == (
         "No se pudieron obtener las credenciales del bróker: Sesión terminada"
     )
     assert fmt.core_message("Something new 5.") == "Something new 5."
@@ -206,18 +208,16 @@ def test_every_template_recognises_its_own_english(qapp) -> None:
         assert fmt.core_message(english) == english
 
 
-def test_two_joined_messages_are_translated_each(spanish) -> None:
+def test_what_a_cancel_could_not_undo_is_said_in_spanish(spanish) -> None:
     """A cancel that could neither undo the settings nor the registration reports both."""
-    kept = (
-        "ESP-A1B2C3 kept the settings sent to it, because the connection to it ended before they "
-        "could be undone. Hold its button for 5 seconds to reset it."
+    kept = failure(Code.KEPT_SETTINGS_LINK_ENDED, device="ESP-A1B2C3")
+    removed = failure(
+        Code.DEVICE_NOT_REMOVED, device="ESP-A1B2C3", cause=failure(Code.SESSION_ENDED)
     )
-    removed = (
-        "ESP-A1B2C3 could not be removed from your account (Session ended). "
-        "Remove it from the dashboard."
+    assert fmt.core_message(kept).startswith(
+        "ESP-A1B2C3 se quedó con la configuración que se le envió"
     )
-    shown = fmt.core_message(f"{kept} {removed}")
-    assert shown.startswith("ESP-A1B2C3 se quedó con la configuración que se le envió")
-    assert shown.endswith(
-        "No se pudo quitar ESP-A1B2C3 de tu cuenta (Sesión terminada). Quítalo desde el panel."
+    assert fmt.core_message(removed) == (
+        "No se pudo quitar ESP-A1B2C3 de tu cuenta (Tu sesión ha terminado. Vuelve a iniciar "
+        "sesión.). Quítalo desde el panel."
     )

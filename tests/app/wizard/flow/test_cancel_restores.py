@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from pooldesk.core.failures import Code, failure
 from pooldesk.core.provisioning_flow import FlowCancelled, NextStep, Step
 from pooldesk_firmware.sim.device import FakeNetwork, default_networks
 from tests.app.wizard.conftest import device_ids_on
@@ -40,7 +41,7 @@ async def test_cancel_while_connecting_leaves_a_new_controller_unbound(account, 
     await cancelling[0]
 
     assert flow.step is Step.CANCELLED
-    assert flow.cleanup_problem is None
+    assert flow.cleanup_problems == []
     assert sim.device_id not in await device_ids_on(account.client)
     assert not sim.controller.bound
     assert sim.stored_config() == before  # the binding was written, and is gone again
@@ -70,7 +71,7 @@ async def test_cancel_after_wrong_passwords_undoes_every_attempt(account, contro
     assert (await flow.connect("HiddenPool", "whatever-123")).reason == "wifi_not_found"
     assert sim.stored_config()["binding"]["ssid"] == "HiddenPool"
     await flow.cancel()
-    assert flow.cleanup_problem is None
+    assert flow.cleanup_problems == []
     assert sim.device_id not in await device_ids_on(account.client)
     assert sim.stored_config() == before
     assert not sim.controller.bound
@@ -96,7 +97,7 @@ async def test_cancel_of_change_wifi_brings_the_old_wifi_back(account, controlle
     assert sim.stored_config() == before
     await flow.cancel()
 
-    assert flow.cleanup_problem is None
+    assert flow.cleanup_problems == []
     assert sim.stored_config() == before  # PoolNet, and the binding untouched
     await sim.wait_until(lambda: sim.online, within=10)  # back on the old network
     assert sim.device_id in await device_ids_on(account.client)  # it was never this pass's
@@ -126,8 +127,6 @@ async def test_cancel_after_the_link_dropped_says_what_was_kept(account, control
     await cut[0]
     await flow.cancel()
     # The undo point died with the session: the installer is told, and how to reset it.
-    assert flow.cleanup_problem is not None
-    assert sim.device_id in flow.cleanup_problem
-    assert "Hold its button" in flow.cleanup_problem
+    assert flow.cleanup_problems == [failure(Code.KEPT_SETTINGS_LINK_ENDED, device=sim.device_id)]
     assert sim.device_id not in await device_ids_on(account.client)
     assert sim.stored_config()["binding"]["ssid"] == "PoolNet"

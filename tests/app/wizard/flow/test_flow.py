@@ -210,7 +210,7 @@ async def test_cancel_after_registering_leaves_no_trace(account, controllers) ->
         await flow.connect("PoolNet", "poolpass123")
     await cancelling[0]
     assert flow.step is Step.CANCELLED
-    assert flow.cleanup_problem is None
+    assert flow.cleanup_problems == []
     assert sim.device_id not in await device_ids_on(account.client)
     assert not sim.controller.bound
     assert sim.stored_config().get("binding") is None

@@ -1,0 +1,123 @@
+"""What went wrong, as a stable code with its values: the core says *what*, the UI says it in
+the user's language (`pooldesk/ui/failure_texts.py`, one table, translated through Qt).
+
+Each code has a plain English text here for logs (`str(failure)`); the screen never shows it.
+A value may itself be a `Failure` (a cause), or a server's own message (`SERVER_SAID`), which
+the UI shows as the server wrote it. The codes are part of the app's behaviour: renaming one
+needs the table and the catalogue changed with it (a test checks every code has a text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Union
+
+
+class Code(StrEnum):
+    # the backend over HTTP (backend_client)
+    SERVER_UNREACHABLE = "server_unreachable"  # url
+    SERVER_TIMEOUT = "server_timeout"  # url
+    SERVER_UNREADABLE = "server_unreadable"  # status: an answer that is not the API's JSON
+    SERVER_MISMATCH = "server_mismatch"  # detail: JSON, but not the shape this app expects
+    SERVER_FAULT = "server_fault"  # the server's code internal_error: nothing the user can fix
+    SERVER_BUSY = "server_busy"  # the server's code overloaded (Retry-After gives the wait)
+    SERVER_REFUSED = "server_refused"  # status: a refusal without a message
+    SERVER_SAID = "server_said"  # message: the server's own words, shown as they are
+    WRONG_CREDENTIALS = "wrong_credentials"  # a sign-in the server refused (401)
+    SESSION_ENDED = "session_ended"  # the session cannot be refreshed: sign in again
+    # the session's keyring (token_store)
+    NO_KEYRING = "no_keyring"
+    # the MQTT broker (mqtt_link)
+    BROKER_CONNECTING = "broker_connecting"
+    BROKER_UNREACHABLE = "broker_unreachable"  # address, reason
+    BROKER_NO_CONNACK = "broker_no_connack"
+    BROKER_NO_SUBACK = "broker_no_suback"
+    BROKER_LOST = "broker_lost"  # reason
+    BROKER_REFUSED_LOGIN = "broker_refused_login"
+    BROKER_REFUSED = "broker_refused"  # reason: the CONNACK reason code
+    BROKER_NO_CREDENTIALS = "broker_no_credentials"  # cause: a Failure
+    CERTIFICATE_NOT_TRUSTED = "certificate_not_trusted"  # detail: the TLS library's words
+    TIMED_OUT = "timed_out"
+    # commands to a controller (commands)
+    COMMAND_NO_RESPONSE = "command_no_response"
+    COMMAND_NOT_SENT = "command_not_sent"
+    COMMAND_LATE = "command_late"
+    COMMAND_EXPIRED = "command_expired"
+    COMMAND_REFUSED = "command_refused"  # reason: the controller's own words
+    # what a cancelled provisioning pass could not undo (provisioning_flow.cleanup_problems)
+    KEPT_WIFI_LINK_ENDED = "kept_wifi_link_ended"  # device
+    KEPT_SETTINGS_LINK_ENDED = "kept_settings_link_ended"  # device
+    KEPT_WIFI_UNDO_FAILED = "kept_wifi_undo_failed"  # device, reason
+    KEPT_SETTINGS_UNDO_FAILED = "kept_settings_undo_failed"  # device, reason
+    DEVICE_NOT_REMOVED = "device_not_removed"  # device, cause: a Failure
+    DEVICE_STAYS_WITH_OWNER = "device_stays_with_owner"  # device, owner
+
+
+ENGLISH: Mapping[Code, str] = {
+    Code.SERVER_UNREACHABLE: "Cannot reach the server at {url}. Check the address and that the "
+    "server is running.",
+    Code.SERVER_TIMEOUT: "The server at {url} did not answer in time. Try again.",
+    Code.SERVER_UNREADABLE: "The server answered {status} without a readable message.",
+    Code.SERVER_MISMATCH: "The server's answer was not what this app expects ({detail}). Is the "
+    "server a PoolDesk backend of a matching version?",
+    Code.SERVER_FAULT: "The server could not do this because of a fault of its own.",
+    Code.SERVER_BUSY: "The server is busy.",
+    Code.SERVER_REFUSED: "The server refused ({status}).",
+    Code.SERVER_SAID: "{message}",
+    Code.WRONG_CREDENTIALS: "Invalid username or password",
+    Code.SESSION_ENDED: "Your session has ended. Sign in again.",
+    Code.NO_KEYRING: "No system keyring is available, so you will need to sign in again next time.",
+    Code.BROKER_CONNECTING: "Connecting to the broker…",
+    Code.BROKER_UNREACHABLE: "Cannot reach the broker at {address} ({reason}).",
+    Code.BROKER_NO_CONNACK: "The broker did not answer the connection request.",
+    Code.BROKER_NO_SUBACK: "The broker did not answer the subscription request.",
+    Code.BROKER_LOST: "Connection lost: {reason}",
+    Code.BROKER_REFUSED_LOGIN: "The broker refused the login. Sign out and in again, or ask the "
+    "server's administrator to check the broker.",
+    Code.BROKER_REFUSED: "The broker refused the connection (reason {reason}).",
+    Code.BROKER_NO_CREDENTIALS: "Could not get broker credentials: {cause}",
+    Code.CERTIFICATE_NOT_TRUSTED: "certificate not trusted: {detail}",
+    Code.TIMED_OUT: "timed out",
+    Code.COMMAND_NO_RESPONSE: "The controller did not respond.",
+    Code.COMMAND_NOT_SENT: "Not connected to the broker; the command was not sent.",
+    Code.COMMAND_LATE: "The controller carried out the command late.",
+    Code.COMMAND_EXPIRED: "The command reached the controller too late and was not carried "
+    "out; nothing changed.",
+    Code.COMMAND_REFUSED: "The controller refused: {reason}.",
+    Code.KEPT_WIFI_LINK_ENDED: "{device} kept the Wi-Fi settings sent to it, because the "
+    "connection to it ended before they could be undone. Use Change Wi-Fi to set its network "
+    "again.",
+    Code.KEPT_SETTINGS_LINK_ENDED: "{device} kept the settings sent to it, because the connection "
+    "to it ended before they could be undone. Hold its button for 5 seconds to reset it.",
+    Code.KEPT_WIFI_UNDO_FAILED: "{device} kept the Wi-Fi settings sent to it, because undoing "
+    "them failed ({reason}). Use Change Wi-Fi to set its network again.",
+    Code.KEPT_SETTINGS_UNDO_FAILED: "{device} kept the settings sent to it, because undoing them "
+    "failed ({reason}). Hold its button for 5 seconds to reset it.",
+    Code.DEVICE_NOT_REMOVED: "{device} could not be removed from your account ({cause}). Remove "
+    "it from the dashboard.",
+    Code.DEVICE_STAYS_WITH_OWNER: "{device} stays on the account of {owner}, who can remove it "
+    "from their dashboard.",
+}
+
+Value = Union[str, int, float, "Failure"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure the user is told about: its code and the values its text needs."""
+
+    code: Code
+    params: Mapping[str, Value] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        """The English text, for logs (and for code that still expects a string)."""
+        return ENGLISH[self.code].format_map({k: str(v) for k, v in self.params.items()})
+
+
+def failure(code: Code, **params: Value) -> Failure:
+    return Failure(code, params)
+
+
+Message = str | Failure  # what a status carries: a Failure, or a text the UI translates as is

@@ -1,0 +1,135 @@
+"""The one table from a core failure's code to the words on screen (context `failure`).
+
+Texts name their values as `{url}`, `{status}`…; translators keep those names. A value that is
+itself a `Failure` is worded in turn; someone's own words (`message`, `reason`: the server's or
+the controller's) go through `format.core_message`, which translates the messages the project
+knows and shows any other text as it is; addresses, ids and names are shown as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import cast
+
+from PySide6 import QtCore
+from PySide6.QtCore import QCoreApplication
+
+from pooldesk.core.failures import Code, Failure
+
+CONTEXT = "failure"
+# Qt's marker returns its text unchanged; PySide's stub says it returns object.
+QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
+
+TEXTS: dict[Code, str] = {
+    Code.SERVER_UNREACHABLE: QT_TRANSLATE_NOOP(
+        "failure",
+        "Cannot reach the server at {url}. Check the address and that the server is running.",
+    ),
+    Code.SERVER_TIMEOUT: QT_TRANSLATE_NOOP(
+        "failure", "The server at {url} did not answer in time. Try again."
+    ),
+    Code.SERVER_UNREADABLE: QT_TRANSLATE_NOOP(
+        "failure", "The server answered {status} without a readable message."
+    ),
+    Code.SERVER_MISMATCH: QT_TRANSLATE_NOOP(
+        "failure",
+        "The server's answer was not what this app expects ({detail}). Is the server a PoolDesk "
+        "backend of a matching version?",
+    ),
+    Code.SERVER_FAULT: QT_TRANSLATE_NOOP(
+        "failure",
+        "The server could not do this because of a fault of its own. Try again later; if it "
+        "keeps happening, tell the server's administrator.",
+    ),
+    Code.SERVER_BUSY: QT_TRANSLATE_NOOP("failure", "The server is busy."),
+    Code.SERVER_REFUSED: QT_TRANSLATE_NOOP("failure", "The server refused ({status})."),
+    Code.SERVER_SAID: "{message}",  # the server's words: nothing of the app's to translate
+    Code.WRONG_CREDENTIALS: QT_TRANSLATE_NOOP("failure", "Invalid username or password"),
+    Code.SESSION_ENDED: QT_TRANSLATE_NOOP("failure", "Your session has ended. Sign in again."),
+    Code.NO_KEYRING: QT_TRANSLATE_NOOP(
+        "failure",
+        "No system keyring is available, so you will need to sign in again next time.",
+    ),
+    Code.BROKER_CONNECTING: QT_TRANSLATE_NOOP("failure", "Connecting to the broker…"),
+    Code.BROKER_UNREACHABLE: QT_TRANSLATE_NOOP(
+        "failure", "Cannot reach the broker at {address} ({reason})."
+    ),
+    Code.BROKER_NO_CONNACK: QT_TRANSLATE_NOOP(
+        "failure", "The broker did not answer the connection request."
+    ),
+    Code.BROKER_NO_SUBACK: QT_TRANSLATE_NOOP(
+        "failure", "The broker did not answer the subscription request."
+    ),
+    Code.BROKER_LOST: QT_TRANSLATE_NOOP("failure", "Connection lost: {reason}"),
+    Code.BROKER_REFUSED_LOGIN: QT_TRANSLATE_NOOP(
+        "failure",
+        "The broker refused the login. Sign out and in again, or ask the server's administrator "
+        "to check the broker.",
+    ),
+    Code.BROKER_REFUSED: QT_TRANSLATE_NOOP(
+        "failure", "The broker refused the connection (reason {reason})."
+    ),
+    Code.BROKER_NO_CREDENTIALS: QT_TRANSLATE_NOOP(
+        "failure", "Could not get broker credentials: {cause}"
+    ),
+    Code.CERTIFICATE_NOT_TRUSTED: QT_TRANSLATE_NOOP("failure", "certificate not trusted: {detail}"),
+    Code.TIMED_OUT: QT_TRANSLATE_NOOP("failure", "timed out"),
+    Code.COMMAND_NO_RESPONSE: QT_TRANSLATE_NOOP("failure", "The controller did not respond."),
+    Code.COMMAND_NOT_SENT: QT_TRANSLATE_NOOP(
+        "failure", "Not connected to the broker; the command was not sent."
+    ),
+    Code.COMMAND_LATE: QT_TRANSLATE_NOOP("failure", "The controller carried out the command late."),
+    Code.COMMAND_EXPIRED: QT_TRANSLATE_NOOP(
+        "failure",
+        "The command reached the controller too late and was not carried out; nothing changed.",
+    ),
+    Code.COMMAND_REFUSED: QT_TRANSLATE_NOOP("failure", "The controller refused: {reason}."),
+    Code.KEPT_WIFI_LINK_ENDED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} kept the Wi-Fi settings sent to it, because the connection to it ended before "
+        "they could be undone. Use Change Wi-Fi to set its network again.",
+    ),
+    Code.KEPT_SETTINGS_LINK_ENDED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} kept the settings sent to it, because the connection to it ended before they "
+        "could be undone. Hold its button for 5 seconds to reset it.",
+    ),
+    Code.KEPT_WIFI_UNDO_FAILED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} kept the Wi-Fi settings sent to it, because undoing them failed ({reason}). "
+        "Use Change Wi-Fi to set its network again.",
+    ),
+    Code.KEPT_SETTINGS_UNDO_FAILED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} kept the settings sent to it, because undoing them failed ({reason}). Hold its "
+        "button for 5 seconds to reset it.",
+    ),
+    Code.DEVICE_NOT_REMOVED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} could not be removed from your account ({cause}). Remove it from the dashboard.",
+    ),
+    Code.DEVICE_STAYS_WITH_OWNER: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} stays on the account of {owner}, who can remove it from their dashboard.",
+    ),
+}
+
+
+def failure_text(failure: Failure, value_text: Callable[[str], str]) -> str:
+    """The failure in the language on screen; `value_text` words a plain text value."""
+    template = TEXTS[failure.code]
+    if failure.code is not Code.SERVER_SAID:
+        template = QCoreApplication.translate(CONTEXT, template)
+    values = {name: _value(name, value, value_text) for name, value in failure.params.items()}
+    return template.format_map(values)
+
+
+# Values that are someone's words (the server's message, the controller's or the system's
+# reason): translated when the catalogue knows them. Addresses, ids and names stay as they are.
+WORDED = frozenset({"message", "reason"})
+
+
+def _value(name: str, value: object, value_text: Callable[[str], str]) -> str:
+    if isinstance(value, Failure):
+        return failure_text(value, value_text)
+    return value_text(str(value)) if name in WORDED else str(value)

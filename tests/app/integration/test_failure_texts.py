@@ -1,0 +1,140 @@
+"""Core failures reach the screen through one table (pooldesk/ui/failure_texts.py): every code
+has words, in English and in Spanish, with the values it carries; and real failures (a server
+that is not there, a wrong password, a broker that refuses the login) show those words on the
+real widgets."""
+
+from __future__ import annotations
+
+from string import Formatter
+
+import pytest
+from PySide6.QtCore import QCoreApplication, Qt
+
+from pooldesk.core.failures import ENGLISH, Code, failure
+from pooldesk.core.models import MqttCredentials
+from pooldesk.core.mqtt_link import LinkState
+from pooldesk.ui import format as fmt
+from pooldesk.ui import i18n
+from pooldesk.ui.failure_texts import CONTEXT, TEXTS
+from tests.app.helpers import Mosquitto, register_user
+from tests.support.ports import free_port
+from tests.support.waiting import wait_until
+
+
+def _names(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name}
+
+
+@pytest.fixture
+def spanish(qapp):
+    assert i18n.install_translator(qapp, "es") == "es"
+    yield
+    i18n.install_translator(qapp, "en")
+
+
+def test_every_code_has_one_text_naming_the_values_the_core_gives() -> None:
+    for code in Code:
+        assert code in TEXTS, code
+        assert code in ENGLISH, code
+        assert _names(TEXTS[code]) == _names(ENGLISH[code]), code
+    assert len(set(TEXTS.values())) == len(TEXTS)  # one wording per advice, said once
+
+
+def test_every_text_is_translated_to_spanish_keeping_its_values(spanish) -> None:
+    for code in Code:
+        if code is Code.SERVER_SAID:
+            continue  # the server's own words
+        source = TEXTS[code]
+        spanish_text = QCoreApplication.translate(CONTEXT, source)
+        assert spanish_text != source, code
+        assert _names(spanish_text) == _names(source), code
+
+
+def test_a_cause_inside_a_failure_is_worded_too(spanish) -> None:
+    cause = failure(Code.SERVER_TIMEOUT, url="http://10.0.0.2:8788")
+    shown = fmt.core_message(failure(Code.BROKER_NO_CREDENTIALS, cause=cause))
+    assert shown == (
+        "No se pudieron obtener las credenciales del bróker: El servidor en "
+        "http://10.0.0.2:8788 no respondió a tiempo. Vuelve a intentarlo."
+    )
+    # No code of the app's own: the server's words, translated where the catalogue knows them.
+    said = fmt.core_message(failure(Code.SERVER_SAID, message="Username already taken"))
+    assert said == "Ese nombre de usuario ya existe"
+    unknown = fmt.core_message(failure(Code.SERVER_SAID, message="Ask Bob to unlock pool 3"))
+    assert unknown == "Ask Bob to unlock pool 3"
+
+
+async def _sign_in_with(app, username: str, password: str, qtbot) -> None:
+    view = app.window.sign_in_view
+    await wait_until(lambda: app.window.page is view, what="the sign-in page")
+    view.username.setText(username)
+    view.password.setText(password)
+    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    await wait_until(lambda: view.error.isVisible(), what="the refusal")
+
+
+async def test_an_unreachable_server_is_said_in_spanish(make_app, spanish, qtbot) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens here
+    app = make_app(url)
+    await app.start()
+    await _sign_in_with(app, "someone", "Whatever-it-is-1!", qtbot)
+    assert app.window.sign_in_view.error.text() == (
+        f"No se puede conectar con el servidor en {url}. Comprueba la dirección y que el "
+        "servidor esté en marcha."
+    )
+
+
+async def test_a_wrong_password_is_said_in_spanish(make_app, backend, spanish, qtbot) -> None:
+    user = await register_user(backend.url)
+    app = make_app(backend.url)
+    await app.start()
+    await _sign_in_with(app, user["username"], "Wrong-password-1!", qtbot)
+    assert app.window.sign_in_view.error.text() == "Nombre de usuario o contraseña incorrectos"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            "The broker refused the login. Sign out and in again, or ask the server's "
+            "administrator to check the broker.",
+        ),
+        (
+            "es",
+            "El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide "
+            "al administrador del servidor que revise el bróker.",
+        ),
+    ],
+)
+async def test_a_broker_that_refuses_the_login_is_said_on_the_dashboard(
+    make_app, backend, qapp, tmp_path, language, expected
+) -> None:
+    broker = Mosquitto(tmp_path, passwords={"someone-else": "right-password-1"})
+    broker.start()
+    i18n.install_translator(qapp, language)
+    try:
+        user = await register_user(backend.url)
+        app = make_app(backend.url)
+
+        async def refused_login() -> MqttCredentials:  # a login this broker does not know
+            return MqttCredentials(
+                user=user["username"],
+                password="not-the-password",
+                client_id=f"app-{user['username']}",
+                topic_prefix=f"users/{user['username']}",
+                broker_url=f"mqtt://127.0.0.1:{broker.port}",
+            )
+
+        app.dashboard.credentials_source = refused_login
+        await app.start()
+        await app.session.sign_in(user["username"], user["password"])
+        await wait_until(
+            lambda: app.dashboard.link and app.dashboard.link.status.state is LinkState.REFUSED,
+            what="the refusal",
+        )
+        notice = app.window.dashboard_view.notice
+        await wait_until(lambda: notice.text() == expected, what="the refusal on screen")
+    finally:
+        i18n.install_translator(qapp, "en")
+        broker.stop()
