@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol, get_args
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -100,12 +100,18 @@ async def latest_version(db: AsyncSession) -> str | None:
     return newest((await db.execute(select(FirmwareRelease.version))).scalars())
 
 
+BOOT_PATTERN = """'%"type":"boot"%'"""
+
+
 def _last_boot(device_pk: Any) -> Select[str]:
     """The data of the device's newest `boot` event (recorded from P/event)."""
     return (
         select(Event.data)
         .where(Event.device_pk == device_pk, Event.type == "event")
-        .where(Event.data.like('%"type":"boot"%'))
+        # The pattern is SQL text, not a bound parameter: SQLite prepares a statement again on
+        # every run when a LIKE pattern is bound (its LIKE optimisation depends on the value),
+        # which cost the device list ~0.4 ms a call.
+        .where(Event.data.like(literal_column(BOOT_PATTERN)))
         .order_by(Event.ts.desc(), Event.id.desc())
         .limit(1)
     )
