@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
+from sqlalchemy import bindparam, delete, func, literal_column, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
@@ -163,13 +163,13 @@ _FIRST_DEVICE_ID = (
 # GET /api/devices in one query: own devices (shared = 0), then the devices shared with the
 # user (shared = 1), each with its firmware columns (firmware.with_firmware).
 _OWN_ROWS = (
-    select(*_DEVICE_COLUMNS, User.username.label("owner"), literal("owner").label("role"))
+    select(*_DEVICE_COLUMNS, User.username.label("owner"), literal_column("'owner'").label("role"))
     .join(User, User.id == Device.user_id)
     .where(Device.user_id == bindparam("uid"))
-    .add_columns(literal(0).label("shared"))
+    .add_columns(literal_column("0").label("shared"))
 )
 _SHARED_ROWS = sharing_queries.shared_devices(*_DEVICE_COLUMNS).add_columns(
-    literal(1).label("shared")
+    literal_column("1").label("shared")
 )
 _LISTED = union_all(
     firmware.with_firmware(_OWN_ROWS), firmware.with_firmware(_SHARED_ROWS)
