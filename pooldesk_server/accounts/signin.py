@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection, Row
 
 from pooldesk_server.accounts import throttle
 from pooldesk_server.audit.service import record_now
-from pooldesk_server.db.engine import Database
+from pooldesk_server.db.engine import Database, Prepared
 from pooldesk_server.db.models import Device, KnownAddress, RefreshToken, Session, User
 from pooldesk_server.http.auth import account_disabled
 from pooldesk_server.http.errors import ApiError, unauthorized
@@ -57,16 +57,20 @@ _FIRST_DEVICE = (
     .limit(1)
     .scalar_subquery()
 )
-_ACCOUNT = select(
-    User.id,
-    User.username,
-    User.email,
-    User.password_hash,
-    User.disabled_at,
-    _FIRST_DEVICE.label("device_id"),
-).where(User.username == bindparam("name"))
-_KNOWN = select(KnownAddress.last_success_at).where(
-    KnownAddress.user_id == bindparam("uid"), KnownAddress.address_hash == bindparam("hash")
+_ACCOUNT = Prepared(
+    select(
+        User.id,
+        User.username,
+        User.email,
+        User.password_hash,
+        User.disabled_at,
+        _FIRST_DEVICE.label("device_id"),
+    ).where(User.username == bindparam("name"))
+)
+_KNOWN = Prepared(
+    select(KnownAddress.last_success_at).where(
+        KnownAddress.user_id == bindparam("uid"), KnownAddress.address_hash == bindparam("hash")
+    )
 )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
-from pooldesk_server.db.engine import Database
+from pooldesk_server.db.engine import Database, Prepared
 from pooldesk_server.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices.ids import normalize_claim_code, topic_prefix
@@ -154,7 +154,7 @@ _DEVICE_COLUMNS = (
     Device.last_seen,
     Device.created_at,
 )
-_FIRST_DEVICE_ID = (
+_FIRST_DEVICE_ID = Prepared(
     select(Device.device_id)
     .where(Device.user_id == bindparam("uid"))
     .order_by(Device.created_at, Device.device_id)
@@ -174,7 +174,9 @@ _SHARED_ROWS = sharing_queries.shared_devices(*_DEVICE_COLUMNS).add_columns(
 _LISTED = union_all(
     firmware.with_firmware(_OWN_ROWS), firmware.with_firmware(_SHARED_ROWS)
 ).subquery("listed")
-_LISTED_ROWS = select(_LISTED).order_by(_LISTED.c.shared, _LISTED.c.created_at, _LISTED.c.device_id)
+_LISTED_ROWS = Prepared(
+    select(_LISTED).order_by(_LISTED.c.shared, _LISTED.c.created_at, _LISTED.c.device_id)
+)
 
 
 async def listed_devices(db: Database, user_id: str) -> list[api.ListedDevice]:
