@@ -256,9 +256,9 @@ class AccountService:
     async def _count_sign_in(
         self, db: AsyncSession, keys: throttle.ThrottleKeys, user: User | None, client: Client
     ) -> throttle.CountedAttempt:
-        """Refuse (429) or count a sign-in attempt before its password is checked, in the
-        caller's write transaction: parallel guesses cannot all pass a lock check made before
-        any of them was counted. An address that signed in to this account before skips the
+        """Refuse (429) or count a re-entered password (password change, account deletion)
+        before it is checked, in the caller's write transaction: parallel guesses cannot all
+        pass a lock check made before any of them was counted. An address that signed in to this account before skips the
         account-wide key (throttle.py explains the keys)."""
         settings = self.ctx.settings
         known = user is not None and await throttle.is_known_address(

@@ -10,7 +10,11 @@ An attempt is counted BEFORE the secret is checked, in one write transaction tha
 the lock (`count_attempt`): the row lock of the upsert serialises parallel attempts on a key, so
 a burst of parallel requests gets exactly as many checks as the same requests one at a time. An
 attempt that turns out to be right is then forgiven (`forgive`): it no longer counts, and a lock
-it started is lifted.
+it started is lifted. Sign-in itself does the same in a single transaction after the check
+(pooldesk_server/accounts/signin.py): the locks are checked again and a failure counted in the
+transaction that settles the attempt, so the same number of guesses get an answer; a right
+password is simply not counted. Each function has a Core form (`*_now`, on a connection) that
+such one-transaction work runs, and an async form for an ORM session.
 
 Sign-in (docs/backend.md, "Abuse and sign-in") has three keys:
 - (account, address): counted before the check; the tight limit that stops one address from
