@@ -8,8 +8,10 @@ goal of issue 11 is met, over --repeat rounds (min–max: the machine is shared)
     .venv/bin/python bench/api.py --postgres      # on a throw-away PostgreSQL cluster
     DATABASE_URL=postgresql+asyncpg://... .venv/bin/python bench/api.py
 
-The whole run is bounded by --max-seconds (default 420): each phase checks the deadline and the
-load phases shrink or stop when it is near.
+The whole run is bounded by --max-seconds (default 330): each phase checks the deadline and the
+load phases shrink or stop when it is near. The data set is built once (about a minute) and kept
+in --data-dir for the next runs. The load average before and after is printed: on a shared
+machine the ratios move with it.
 """
 
 from __future__ import annotations
@@ -354,7 +356,7 @@ async def main() -> int:
         help="start a throw-away PostgreSQL cluster (Debian binaries) and benchmark on it",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="load per scenario")
-    parser.add_argument("--max-seconds", type=float, default=420.0, help="bound on the whole run")
+    parser.add_argument("--max-seconds", type=float, default=330.0, help="bound on the whole run")
     parser.add_argument(
         "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "pooldesk-bench"
     )
@@ -416,6 +418,7 @@ def scenarios(
 
 async def run(args: argparse.Namespace, url: str, deadline: float) -> int:
     await asyncio.wait_for(prepare(args, url), timeout=max(1.0, deadline - time.monotonic()))
+    args.load_before = os.getloadavg()
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("POOLDESK_")}
     env.update(JWT_SECRET=SECRET, PYTHONPATH=str(REPO), DATABASE_URL=url)
@@ -502,8 +505,13 @@ def print_report(
     rounds: list[list[Result]], args: argparse.Namespace, url: str, history_one: float
 ) -> None:
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    before, after = args.load_before, os.getloadavg()
     print(
-        f"\nsummary: {database}, {args.users} users, {args.events} events, "
+        f"\nload average (1, 5, 15 min): before {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, "
+        f"after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}"
+    )
+    print(
+        f"summary: {database}, {args.users} users, {args.events} events, "
         f"cores: {os.cpu_count()}, wrk -t1, {len(rounds)} round(s); ratios are against the "
         "bare Starlette endpoint in the same round (min–max over rounds)"
     )

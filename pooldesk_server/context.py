@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from pooldesk_server.accounts.events import AccountEvents
+from pooldesk_server.broker.keyed_locks import KeyedLocks
 from pooldesk_server.db.engine import Database
 from pooldesk_server.http.admission import Admission, default_slots
 from pooldesk_server.http.forwarded import forwarded_client
@@ -33,6 +34,8 @@ class AppContext:
     sign_ins: Admission = field(
         default_factory=lambda: Admission(slots=default_slots(), max_waiting=SIGN_IN_QUEUE)
     )
+    # Sign-ins to one account name, one at a time (pooldesk_server/accounts/signin.py says why).
+    sign_in_names: KeyedLocks = field(default_factory=KeyedLocks)
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
-from pooldesk_server.accounts import throttle
+from pooldesk_server.accounts import signin, throttle
 from pooldesk_server.accounts.events import (
     AccountDeleted,
     PasswordChanged,
@@ -22,7 +22,7 @@ from pooldesk_server.accounts.events import (
     SessionEndReason,
     SessionsEnded,
 )
-from pooldesk_server.audit.service import entry_json, record
+from pooldesk_server.audit.service import entry_json, entry_values, record
 from pooldesk_server.context import AppContext
 from pooldesk_server.db import rows_changed
 from pooldesk_server.db.models import (
@@ -53,7 +53,7 @@ from pooldesk_server.sharing.service import listing as share_listing
 from pooldesk_server.telemetry.service import stored_data
 from pooldesk_server.timefmt import iso
 
-BAD_LOGIN = "Invalid username or password"
+BAD_LOGIN = signin.BAD_LOGIN
 BAD_REFRESH = "Invalid or expired refresh token; sign in again"
 # Access-token ids are derived from their refresh token's id, so a pair can be re-made.
 ACCESS_JTI_NAMESPACE = uuid.UUID("5b0f5e0e-3c57-4e0b-9a51-7d0f2f6c1a42")
@@ -197,64 +197,68 @@ class AccountService:
     async def login(
         self, username: str, password: str, client: Client
     ) -> tuple[TokenPair, api.UserInfo]:
-        keys = throttle.keys_for(username, client.address)
-        async with self.ctx.db.write() as db:
-            user = await db.scalar(select(User).where(User.username == username))
-            attempt = await self._count_sign_in(db, keys, user, client)
+        """Sign in: reads, argon2, then one write transaction (pooldesk_server/accounts/
+        signin.py). Sign-ins to one account name take turns in this process (waiting outside
+        the admission queue, so a burst at one account holds no slot the others need)."""
+        ctx = self.ctx
+        async with (
+            ctx.sign_in_names.hold(throttle.account_key(username)),
+            ctx.sign_ins.turn(),
+        ):
+            return await self._sign_in(username, password, client)
+
+    async def _sign_in(
+        self, username: str, password: str, client: Client
+    ) -> tuple[TokenPair, api.UserInfo]:
+        ctx, settings = self.ctx, self.ctx.settings
+        found = await signin.look_up(ctx.db, settings, username, client.address, utcnow())
+        account = found.account
         # An unknown user costs one argon2 verification too (against a dummy hash).
-        valid = await self.ctx.passwords.verify(user.password_hash if user else None, password)
-        if not valid or user is None:
-            async with self.ctx.db.write() as db:
-                await self._count_address_failure(db, keys)
-                record(
-                    db,
-                    event="login",
-                    outcome="failure",
-                    user_id=user.id if user else None,
-                    client_address=client.address,
-                )
-            raise unauthorized(BAD_LOGIN)
-        if user.disabled_at is not None:  # told only to someone who knows the password
-            async with self.ctx.db.write() as db:
-                record(
-                    db,
-                    event="login",
-                    outcome="failure",
-                    user_id=user.id,
-                    client_address=client.address,
-                    reason="account_disabled",
-                )
-            raise account_disabled()
-        new_hash = None
-        if self.ctx.passwords.needs_rehash(user.password_hash):
-            new_hash = await self.ctx.passwords.hash(password)
-        async with self.ctx.db.write() as db:
-            # Disabled meanwhile (the operator's command committed after the read above)?
-            if await db.scalar(select(User.disabled_at).where(User.id == user.id)) is not None:
-                raise account_disabled()
-            await self._signed_in(db, attempt, keys, user, client)
-            pair = await self._open_session(db, user, client)
-            values: dict[str, Any] = {"last_login_at": utcnow()}
-            if new_hash:
-                values["password_hash"] = new_hash
-            await db.execute(update(User).where(User.id == user.id).values(**values))
-            record(
-                db,
-                event="login",
-                outcome="success",
-                user_id=user.id,
-                client_address=client.address,
-                sessionId=pair.session_id,
+        valid = await ctx.passwords.verify(account.password_hash if account else None, password)
+        if not valid or account is None or account.disabled_at is not None:
+            verdict: signin.Verdict = "disabled" if valid and account is not None else "wrong"
+            reason = {"reason": "account_disabled"} if verdict == "disabled" else {}
+            audit = entry_values(
+                "login", "failure", account.id if account else None, client.address, **reason
             )
-            device_id = await devices.first_device_id(db, user.id)
-        return pair, user_json(user, device_id)
+            await ctx.db.transaction(signin.Refused(found, verdict, audit, settings, utcnow()))
+            # Told only to someone who knows the password.
+            raise account_disabled() if verdict == "disabled" else unauthorized(BAD_LOGIN)
+        new_hash = None
+        if ctx.passwords.needs_rehash(account.password_hash):
+            new_hash = await ctx.passwords.hash(password)
+        now = utcnow()
+        session_id = str(uuid.uuid4())
+        pair, token_row = self._new_pair(account.id, session_id)
+        session_row = {
+            "id": session_id,
+            "user_id": account.id,
+            "created_at": now,
+            "last_used_at": now,
+            "expires_at": now + timedelta(seconds=settings.refresh_token_seconds),
+            "user_agent": client.user_agent[:256],
+            "client_address": client.address[:64],
+        }
+        audit = entry_values("login", "success", account.id, client.address, sessionId=session_id)
+        await ctx.db.transaction(
+            signin.SignedIn(
+                found, client.address, session_row, token_row, audit, new_hash, settings, now
+            )
+        )
+        user = api.UserInfo(
+            id=account.id,
+            username=account.username,
+            email=account.email,
+            device_id=account.device_id,
+        )
+        return pair, user
 
     async def _count_sign_in(
         self, db: AsyncSession, keys: throttle.ThrottleKeys, user: User | None, client: Client
     ) -> throttle.CountedAttempt:
-        """Refuse (429) or count a sign-in attempt before its password is checked, in the
-        caller's write transaction: parallel guesses cannot all pass a lock check made before
-        any of them was counted. An address that signed in to this account before skips the
+        """Refuse (429) or count a re-entered password (password change, account deletion)
+        before it is checked, in the caller's write transaction: parallel guesses cannot all
+        pass a lock check made before any of them was counted. An address that signed in to this account before skips the
         account-wide key (throttle.py explains the keys)."""
         settings = self.ctx.settings
         known = user is not None and await throttle.is_known_address(
@@ -283,22 +287,6 @@ class AccountService:
         await throttle.forgive(db, attempt, clear=(keys.pair,))
         await throttle.remember_address(db, self.ctx.settings, user.id, client.address)
 
-    async def _open_session(self, db: AsyncSession, user: User, client: Client) -> TokenPair:
-        now = utcnow()
-        session = Session(
-            id=str(uuid.uuid4()),
-            user_id=user.id,
-            created_at=now,
-            last_used_at=now,
-            expires_at=now + timedelta(seconds=self.ctx.settings.refresh_token_seconds),
-            user_agent=client.user_agent[:256],
-            client_address=client.address[:64],
-        )
-        db.add(session)
-        await db.flush()
-        pair, _ = self._issue_pair(db, user.id, session.id)
-        return pair
-
     def _mint_pair(
         self, user_id: str, session_id: str, refresh_jti: str, issued_at: datetime
     ) -> tuple[TokenPair, str]:
@@ -311,21 +299,25 @@ class AccountService:
         access = tokens.issue("access", user_id, session_id, jti=access_jti, issued_at=issued_at)
         return TokenPair(access.token, refresh.token, session_id), digest(refresh.token)
 
-    def _issue_pair(self, db: AsyncSession, user_id: str, session_id: str) -> tuple[TokenPair, str]:
-        """A new pair, its refresh token stored as a hash; returns the refresh token's id."""
+    def _new_pair(self, user_id: str, session_id: str) -> tuple[TokenPair, dict[str, Any]]:
+        """A new pair and the row that stores its refresh token (as a hash)."""
         issued_at = utcnow().replace(microsecond=0)
         jti = str(uuid.uuid4())
         pair, token_hash = self._mint_pair(user_id, session_id, jti, issued_at)
-        db.add(
-            RefreshToken(
-                id=jti,
-                session_id=session_id,
-                token_hash=token_hash,
-                created_at=issued_at,
-                expires_at=issued_at + timedelta(seconds=self.ctx.tokens.refresh_seconds),
-            )
-        )
-        return pair, jti
+        row = {
+            "id": jti,
+            "session_id": session_id,
+            "token_hash": token_hash,
+            "created_at": issued_at,
+            "expires_at": issued_at + timedelta(seconds=self.ctx.tokens.refresh_seconds),
+        }
+        return pair, row
+
+    def _issue_pair(self, db: AsyncSession, user_id: str, session_id: str) -> tuple[TokenPair, str]:
+        """A new pair, its refresh token stored as a hash; returns the refresh token's id."""
+        pair, row = self._new_pair(user_id, session_id)
+        db.add(RefreshToken(**row))
+        return pair, row["id"]
 
     async def refresh(self, refresh_token: str, client: Client) -> TokenPair:
         """Rotate: the token is spent by a conditional UPDATE, so of two racing calls with the

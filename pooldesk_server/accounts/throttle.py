@@ -10,7 +10,11 @@ An attempt is counted BEFORE the secret is checked, in one write transaction tha
 the lock (`count_attempt`): the row lock of the upsert serialises parallel attempts on a key, so
 a burst of parallel requests gets exactly as many checks as the same requests one at a time. An
 attempt that turns out to be right is then forgiven (`forgive`): it no longer counts, and a lock
-it started is lifted.
+it started is lifted. Sign-in itself does the same in a single transaction after the check
+(pooldesk_server/accounts/signin.py): the locks are checked again and a failure counted in the
+transaction that settles the attempt, so the same number of guesses get an answer; a right
+password is simply not counted. Each function has a Core form (`*_now`, on a connection) that
+such one-transaction work runs, and an async form for an ORM session.
 
 Sign-in (docs/backend.md, "Abuse and sign-in") has three keys:
 - (account, address): counted before the check; the tight limit that stops one address from
@@ -37,9 +41,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, null, select, update
+from sqlalchemy import ColumnElement, bindparam, case, delete, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as OrmSession
 
 from pooldesk_server.db.models import KnownAddress, LoginThrottle
 from pooldesk_server.db.types import utcnow
@@ -88,10 +94,15 @@ def address_key(address: str) -> str:
     return str(parsed)
 
 
+def account_key(username: str) -> str:
+    """The account-wide key of a name (names differing only in case share it)."""
+    return hashed_key("account", username.lower())
+
+
 def keys_for(username: str, address: str) -> ThrottleKeys:
     name, where = username.lower(), address_key(address)
     return ThrottleKeys(
-        account=hashed_key("account", name),
+        account=account_key(username),
         pair=hashed_key("pair", name + "\n" + where),
         address=hashed_key("address", where),
     )
@@ -128,52 +139,41 @@ def known_address_hash(settings: Settings, user_id: str, address: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def _core(session: OrmSession) -> Connection:
+    """The session's connection, with its pending objects flushed first (as an awaited
+    `db.execute` would): the async helpers below run the Core functions on it."""
+    session.flush()
+    return session.connection()
+
+
 async def is_known_address(
     db: AsyncSession, settings: Settings, user_id: str, address: str
 ) -> bool:
-    since = utcnow() - timedelta(days=settings.known_address_days)
     row = await db.get(KnownAddress, (user_id, known_address_hash(settings, user_id, address)))
-    return row is not None and row.last_success_at >= since
+    return row is not None and row.last_success_at >= known_address_since(settings)
+
+
+def known_address_since(settings: Settings) -> datetime:
+    """A success since then makes an address known (`is_known_address`)."""
+    return utcnow() - timedelta(days=settings.known_address_days)
 
 
 async def remember_address(
     db: AsyncSession, settings: Settings, user_id: str, address: str
 ) -> None:
-    now = utcnow()
-    statement = (
-        _insert_for(db)(KnownAddress)
-        .values(
-            user_id=user_id,
-            address_hash=known_address_hash(settings, user_id, address),
-            last_success_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=[KnownAddress.user_id, KnownAddress.address_hash],
-            set_={"last_success_at": now},
-        )
+    await db.run_sync(
+        lambda s: remember_address_now(_core(s), settings, user_id, address, utcnow())
     )
-    await db.execute(statement)
 
 
 async def check_unlocked(db: AsyncSession, keys: Sequence[str]) -> None:
     """429 when any of the keys is locked; counts nothing."""
-    now = utcnow()
-    rows = await db.scalars(
-        select(LoginThrottle.locked_until).where(
-            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
-        )
-    )
-    waits = [(until - now).total_seconds() for until in rows.all() if until is not None]
-    if waits:
-        raise rate_limited(max(1, math.ceil(max(waits))))
+    await db.run_sync(lambda s: refuse_if_locked(_core(s), keys, utcnow()))
 
 
 async def count_failure(db: AsyncSession, limit: Limit, settings: Settings) -> None:
     """Count a failure that has already happened (the key was checked, not counted, before)."""
-    now = utcnow()
-    failures, locked_until = await _increment(db, limit, settings, now)
-    if failures > limit.free and (locked_until is None or locked_until <= now):
-        await _lock(db, limit, now + _lock_delay(failures - limit.free, settings))
+    await db.run_sync(lambda s: count_failure_now(_core(s), limit, settings, utcnow()))
 
 
 def claim_limits(user_id: str | None, device_id: str, settings: Settings) -> tuple[Limit, ...]:
@@ -195,11 +195,6 @@ def rate_limited(wait: int, what: str = "failed attempts") -> ApiError:
     )
 
 
-def _insert_for(db: AsyncSession) -> Callable[..., Any]:
-    """The dialect's INSERT, which has ON CONFLICT DO UPDATE on both SQLite and PostgreSQL."""
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 async def count_attempt(
     db: AsyncSession, limits: Sequence[Limit], settings: Settings, *, what: str = "failed attempts"
 ) -> CountedAttempt:
@@ -208,30 +203,106 @@ async def count_attempt(
     Raises 429 when a key is locked; the caller's transaction then rolls back, so a refused
     attempt counts for nothing. Otherwise the caller commits, and only then checks the secret.
     """
-    now = utcnow()
+    return await db.run_sync(
+        lambda s: count_attempt_now(_core(s), limits, settings, utcnow(), what=what)
+    )
+
+
+async def forgive(db: AsyncSession, attempt: CountedAttempt, *, clear: Sequence[str] = ()) -> None:
+    """The attempt was right: it no longer counts and a lock it started is lifted. Keys in
+    `clear` are deleted outright (a successful sign-in clears its account's failures)."""
+    await db.run_sync(lambda s: forgive_now(_core(s), attempt, clear=clear))
+
+
+# -- the same on a Core connection (one write transaction run whole: Database.transaction) ------
+
+
+def _insert_for(connection: Connection) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT DO UPDATE on both SQLite and PostgreSQL."""
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+
+
+def remember_address_now(
+    connection: Connection, settings: Settings, user_id: str, address: str, now: datetime
+) -> None:
+    statement = (
+        _insert_for(connection)(KnownAddress)
+        .values(
+            user_id=user_id,
+            address_hash=known_address_hash(settings, user_id, address),
+            last_success_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=[KnownAddress.user_id, KnownAddress.address_hash],
+            set_={"last_success_at": now},
+        )
+    )
+    connection.execute(statement)
+
+
+# The keys among `:keys` locked at `:now`, with the time their lock ends.
+LOCKED_KEYS = select(LoginThrottle.key, LoginThrottle.locked_until).where(
+    LoginThrottle.key.in_(bindparam("keys", expanding=True)),
+    LoginThrottle.locked_until > bindparam("now"),
+)
+
+
+def lock_waits(connection: Connection, keys: Sequence[str], now: datetime) -> dict[str, float]:
+    """Seconds each locked key among `keys` stays locked (unlocked keys are left out)."""
+    rows = connection.execute(LOCKED_KEYS, {"keys": list(keys), "now": now})
+    return {key: (until - now).total_seconds() for key, until in rows if until is not None}
+
+
+def refuse_if_locked(
+    connection: Connection, keys: Sequence[str], now: datetime, what: str = "failed attempts"
+) -> None:
+    """429 when any of the keys is locked; counts nothing."""
+    waits = lock_waits(connection, keys, now)
+    if waits:
+        raise rate_limited(max(1, math.ceil(max(waits.values()))), what)
+
+
+def count_failure_now(
+    connection: Connection, limit: Limit, settings: Settings, now: datetime
+) -> None:
+    failures, locked_until = _increment(connection, limit, settings, now)
+    if failures > limit.free and (locked_until is None or locked_until <= now):
+        _lock(connection, limit, now + _lock_delay(failures - limit.free, settings))
+
+
+def count_attempt_now(
+    connection: Connection,
+    limits: Sequence[Limit],
+    settings: Settings,
+    now: datetime,
+    *,
+    what: str = "failed attempts",
+) -> CountedAttempt:
+    """`count_attempt` on a Core connection."""
     waits: list[float] = []
     locks_set: dict[str, datetime | None] = {}
     for limit in limits:
-        failures, locked_until = await _increment(db, limit, settings, now)
+        failures, locked_until = _increment(connection, limit, settings, now)
         if locked_until is not None and locked_until > now:
             waits.append((locked_until - now).total_seconds())
             continue
         locks_set[limit.key] = None
         if failures > limit.free:
             until = now + _lock_delay(failures - limit.free, settings)
-            await _lock(db, limit, until)
+            _lock(connection, limit, until)
             locks_set[limit.key] = until
     if waits:
         raise rate_limited(max(1, math.ceil(max(waits))), what)
     return CountedAttempt(tuple(limits), locks_set)
 
 
-async def forgive(db: AsyncSession, attempt: CountedAttempt, *, clear: Sequence[str] = ()) -> None:
-    """The attempt was right: it no longer counts and a lock it started is lifted. Keys in
-    `clear` are deleted outright (a successful sign-in clears its account's failures)."""
+def forgive_now(
+    connection: Connection, attempt: CountedAttempt, *, clear: Sequence[str] = ()
+) -> None:
+    """`forgive` on a Core connection."""
     for limit in attempt.limits:
         if limit.key in clear:
-            await db.execute(delete(LoginThrottle).where(LoginThrottle.key == limit.key))
+            clear_keys(connection, (limit.key,))
             continue
         values: dict[str, Any] = {
             "failures": case((LoginThrottle.failures > 0, LoginThrottle.failures - 1), else_=0)
@@ -242,15 +313,21 @@ async def forgive(db: AsyncSession, attempt: CountedAttempt, *, clear: Sequence[
             values["locked_until"] = case(
                 (LoginThrottle.locked_until == lock_set, null()), else_=LoginThrottle.locked_until
             )
-        await db.execute(update(LoginThrottle).where(LoginThrottle.key == limit.key).values(values))
+        connection.execute(
+            update(LoginThrottle).where(LoginThrottle.key == limit.key).values(values)
+        )
 
 
-async def _increment(
-    db: AsyncSession, limit: Limit, settings: Settings, now: datetime
+def clear_keys(connection: Connection, keys: Sequence[str]) -> None:
+    connection.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+
+
+def _increment(
+    connection: Connection, limit: Limit, settings: Settings, now: datetime
 ) -> tuple[int, datetime | None]:
     window_start = now - timedelta(seconds=settings.login_failure_window_seconds)
     statement = (
-        _insert_for(db)(LoginThrottle)
+        _insert_for(connection)(LoginThrottle)
         .values(key=limit.key, failures=1, last_failure_at=now)
         .on_conflict_do_update(
             index_elements=[LoginThrottle.key],
@@ -259,12 +336,12 @@ async def _increment(
         )
         .returning(LoginThrottle.failures, LoginThrottle.locked_until)
     )
-    failures, locked_until = (await db.execute(statement)).one()
+    failures, locked_until = connection.execute(statement).one()
     return failures, locked_until
 
 
-async def _lock(db: AsyncSession, limit: Limit, until: datetime) -> None:
-    await db.execute(
+def _lock(connection: Connection, limit: Limit, until: datetime) -> None:
+    connection.execute(
         update(LoginThrottle).where(LoginThrottle.key == limit.key).values(locked_until=until)
     )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
@@ -59,16 +60,26 @@ def record(
     **detail: Any,
 ) -> None:
     """Add an entry to the caller's transaction."""
-    session.add(
-        AuditEntry(
-            at=utcnow(),
-            user_id=user_id,
-            event=event,
-            outcome=outcome,
-            client_address=client_address[:64],
-            detail=json.dumps(detail, separators=(",", ":"), default=str),
-        )
-    )
+    session.add(AuditEntry(**entry_values(event, outcome, user_id, client_address, **detail)))
+
+
+def entry_values(
+    event: str, outcome: Outcome, user_id: str | None, client_address: str = "", **detail: Any
+) -> dict[str, Any]:
+    """An entry's columns, for a Core insert (`record_now`) or an ORM object (`record`)."""
+    return {
+        "at": utcnow(),
+        "user_id": user_id,
+        "event": event,
+        "outcome": outcome,
+        "client_address": client_address[:64],
+        "detail": json.dumps(detail, separators=(",", ":"), default=str),
+    }
+
+
+def record_now(connection: Connection, values: dict[str, Any]) -> None:
+    """Insert an entry (from `entry_values`) in the connection's transaction."""
+    connection.execute(insert(AuditEntry).values(values))
 
 
 def entry_json(entry: AuditEntry) -> api.AuditEntry:

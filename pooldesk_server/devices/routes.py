@@ -20,7 +20,6 @@ from pooldesk_server.http.contract import BEARER, Operation
 from pooldesk_server.http.errors import conflict, not_found
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
-from pooldesk_server.sharing import queries as sharing_queries
 from pooldesk_server.sharing import service as sharing
 from pooldesk_server.sharing import setup_codes
 
@@ -36,11 +35,7 @@ async def list_devices(request: Request) -> Response:
     """The caller's own devices, then the devices shared with them (docs/sharing.md)."""
     auth = await require_user(request, cached=True)
     ctx = context_of(request)
-    listed = await service.listed_devices(ctx.db, auth.user.id, auth.user.username)
-    async with ctx.db.read() as db:
-        for a in await sharing_queries.shared_devices(db, auth.user.id):
-            firmware = await firmware_json(db, a.device)  # docs/updates.md
-            listed.append(service.listed_device(a.device, firmware, a.owner, a.role))
+    listed = await service.listed_devices(ctx.db, auth.user.id)
     return answer(api.Devices(devices=listed))
 
 

@@ -7,12 +7,12 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, literal_column, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
 from pooldesk_server.accounts import throttle
-from pooldesk_server.db.engine import Database
+from pooldesk_server.db.engine import Database, Prepared
 from pooldesk_server.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices.ids import normalize_claim_code, topic_prefix
@@ -20,6 +20,7 @@ from pooldesk_server.firmware import service as firmware
 from pooldesk_server.http.errors import ApiError, conflict, forbidden, validation_error
 from pooldesk_server.security.secrets_hashing import digest, new_api_key, same_digest
 from pooldesk_server.settings import Settings
+from pooldesk_server.sharing import queries as sharing_queries
 from pooldesk_server.sharing import service as sharing
 from pooldesk_server.timefmt import iso
 
@@ -143,58 +144,66 @@ async def devices_of(db: AsyncSession, user_id: str) -> list[Device]:
     return list((await db.scalars(query)).all())
 
 
-_DEVICE_ROWS = (
-    select(
-        Device.id,
-        Device.device_id,
-        Device.name,
-        Device.device_type,
-        Device.topic_prefix,
-        Device.status,
-        Device.last_seen,
-        Device.created_at,
-    )
-    .where(Device.user_id == bindparam("uid"))
-    .order_by(Device.created_at, Device.device_id)
+_DEVICE_COLUMNS = (
+    Device.id,
+    Device.device_id,
+    Device.name,
+    Device.device_type,
+    Device.topic_prefix,
+    Device.status,
+    Device.last_seen,
+    Device.created_at,
 )
-
-
-_FIRST_DEVICE_ID = (
+_FIRST_DEVICE_ID = Prepared(
     select(Device.device_id)
     .where(Device.user_id == bindparam("uid"))
     .order_by(Device.created_at, Device.device_id)
     .limit(1)
 )
+# GET /api/devices in one query: own devices (shared = 0), then the devices shared with the
+# user (shared = 1), each with its firmware columns (firmware.with_firmware).
+_OWN_ROWS = (
+    select(*_DEVICE_COLUMNS, User.username.label("owner"), literal_column("'owner'").label("role"))
+    .join(User, User.id == Device.user_id)
+    .where(Device.user_id == bindparam("uid"))
+    .add_columns(literal_column("0").label("shared"))
+)
+_SHARED_ROWS = sharing_queries.shared_devices(*_DEVICE_COLUMNS).add_columns(
+    literal_column("1").label("shared")
+)
+_LISTED = union_all(
+    firmware.with_firmware(_OWN_ROWS), firmware.with_firmware(_SHARED_ROWS)
+).subquery("listed")
+_LISTED_ROWS = Prepared(
+    select(_LISTED).order_by(_LISTED.c.shared, _LISTED.c.created_at, _LISTED.c.device_id)
+)
 
 
-_LISTED_ROWS = firmware.with_firmware(_DEVICE_ROWS)
-
-
-async def listed_devices(db: Database, user_id: str, username: str) -> list[api.ListedDevice]:
-    """GET /api/devices: the user's own devices with their firmware and the stored releases in
-    one query, not a session and three queries per device."""
+async def listed_devices(db: Database, user_id: str) -> list[api.ListedDevice]:
+    """GET /api/devices: the user's own devices, then those shared with them (widest role per
+    device), with their firmware and the stored releases: one query, no ORM objects."""
     rows = await db.fetch(_LISTED_ROWS, {"uid": user_id})
     if not rows:
         return []
     latest = firmware.newest_listed(rows[0])
+    own = [row for row in rows if not row.shared]
+    roles: dict[str, str] = {}  # a shared device's widest role, in the order first met
+    shared: dict[str, Any] = {}
+    for row in rows:
+        if row.shared:
+            roles[row.id] = sharing_queries.widest(row.role, roles.get(row.id))
+            shared.setdefault(row.id, row)
     return [
-        listed_device(row, firmware.listed_firmware(row, latest), username, "owner") for row in rows
+        listed_device(row, firmware.listed_firmware(row, latest), row.owner, "owner") for row in own
+    ] + [
+        listed_device(row, firmware.listed_firmware(row, latest), row.owner, roles[pk])
+        for pk, row in shared.items()
     ]
 
 
 async def first_device_id_fast(db: Database, user_id: str) -> str | None:
     rows = await db.fetch(_FIRST_DEVICE_ID, {"uid": user_id})
     return rows[0].device_id if rows else None
-
-
-async def first_device_id(db: AsyncSession, user_id: str) -> str | None:
-    query = (
-        select(Device.device_id)
-        .where(Device.user_id == user_id)
-        .order_by(Device.created_at, Device.device_id)
-        .limit(1)
-    )
-    return await db.scalar(query)
 
 
 async def owned_device(db: AsyncSession, user_id: str, device_id: str) -> Device:

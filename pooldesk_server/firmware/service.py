@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol, get_args
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from pooldesk.core import api_types as api
 from pooldesk_firmware.tools.release import Bundle, ReleaseError, parse_public, read_bundle, verify
@@ -100,12 +102,38 @@ async def latest_version(db: AsyncSession) -> str | None:
     return newest((await db.execute(select(FirmwareRelease.version))).scalars())
 
 
+BOOT_PATTERN = """'%"type":"boot"%'"""
+
+
+class lines_of(FunctionElement[str]):  # noqa: N801 (a SQL function's name)
+    """The values of a text column, one per line (an aggregate). SQLAlchemy's
+    `aggregate_strings` binds its separator as a parameter rendered at every execution, which
+    the device list paid for on every call; this one is SQL text."""
+
+    type = String()
+    inherit_cache = True
+    name = "lines_of"
+
+
+@compiles(lines_of, "sqlite")
+def _lines_of_sqlite(element: lines_of, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, char(10))"
+
+
+@compiles(lines_of)
+def _lines_of(element: lines_of, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, chr(10))"
+
+
 def _last_boot(device_pk: Any) -> Select[str]:
     """The data of the device's newest `boot` event (recorded from P/event)."""
     return (
         select(Event.data)
-        .where(Event.device_pk == device_pk, Event.type == "event")
-        .where(Event.data.like('%"type":"boot"%'))
+        .where(Event.device_pk == device_pk, Event.type == literal_column("'event'"))
+        # The pattern is SQL text, not a bound parameter: SQLite prepares a statement again on
+        # every run when a LIKE pattern is bound (its LIKE optimisation depends on the value),
+        # which cost the device list ~0.4 ms a call.
+        .where(Event.data.like(literal_column(BOOT_PATTERN)))
         .order_by(Event.ts.desc(), Event.id.desc())
         .limit(1)
     )
@@ -240,9 +268,7 @@ FIRMWARE_COLUMNS = (
     _UPDATE.updated_at.label("fw_updated_at"),
     _last_boot(Device.id).scalar_subquery().label("fw_boot"),
     # Every stored version on each row (evaluated once: not correlated), one per line.
-    select(func.aggregate_strings(FirmwareRelease.version, "\n"))
-    .scalar_subquery()
-    .label("fw_releases"),
+    select(lines_of(FirmwareRelease.version)).scalar_subquery().label("fw_releases"),
 )
 
 

@@ -1,4 +1,4 @@
-"""Admission for expensive requests (sign-in: argon2 plus three write transactions).
+"""Admission for expensive requests (sign-in: argon2 plus a write transaction; registration).
 
 A crowd signing in at once must get slower, never fail: if all of them start at the same moment,
 hundreds of transactions queue for a handful of database connections (and on SQLite for its one

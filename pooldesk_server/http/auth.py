@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from pooldesk_server.context import AppContext, context_of
+from pooldesk_server.db.engine import Prepared
 from pooldesk_server.db.models import Device, DeviceApiKey, Session, User
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.http.errors import ApiError, unauthorized
@@ -99,7 +100,7 @@ async def _touch(ctx: AppContext, session_id: str, now: datetime) -> None:
         await db.execute(update(Session).where(Session.id == session_id).values(last_used_at=now))
 
 
-_SESSION_ROW = (
+_SESSION_ROW = Prepared(
     select(
         Session.revoked_at,
         Session.expires_at,

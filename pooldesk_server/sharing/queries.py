@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,7 +23,7 @@ RANK = {"viewer": 1, "operator": 2}
 REFRESH_RIGHTS = "refresh_rights"
 
 
-def _share_role(value: str) -> Literal["operator", "viewer"]:
+def share_role(value: str) -> Literal["operator", "viewer"]:
     return "operator" if value == "operator" else "viewer"
 
 
@@ -42,7 +42,7 @@ class ShareRow:
     device_id: str | None
 
 
-def _covers() -> ColumnElement[bool]:
+def covers() -> ColumnElement[bool]:
     """SQL: the share is on this device, or on all of its owner's devices."""
     return and_(
         Share.owner_id == Device.user_id,
@@ -78,7 +78,7 @@ async def device_access(
         )
     )
     if roles:
-        return DeviceAccess(device, owner, _share_role(max(roles, key=RANK.__getitem__)))
+        return DeviceAccess(device, owner, share_role(max(roles, key=RANK.__getitem__)))
     grant = await db.scalar(
         select(SetupGrant.expires_at).where(
             SetupGrant.device_pk == device.id,
@@ -91,24 +91,23 @@ async def device_access(
     return None
 
 
-async def shared_devices(db: AsyncSession, member_id: str) -> list[DeviceAccess]:
-    """Devices other accounts shared with this one (active shares), widest role per device,
-    in the order they were created."""
-    rows = (
-        await db.execute(
-            select(Device, User.username, Share.role)
-            .join(Share, _covers())
-            .join(User, User.id == Device.user_id)
-            .where(Share.member_id == member_id, Share.status == "active")
-            .order_by(Device.created_at, Device.device_id)
-        )
-    ).all()
-    best: dict[str, DeviceAccess] = {}
-    for device, owner, role in rows:
-        known = best.get(device.id)
-        if known is None or RANK[role] > RANK[known.role]:
-            best[device.id] = DeviceAccess(device, owner, _share_role(role))
-    return list(best.values())
+def shared_devices(*columns: Any) -> Select[Any]:
+    """The `columns` (of Device, and `owner`: its owner's username, `role`: the share's role) of
+    every device other accounts shared with the member `:uid` (active shares); a device covered
+    by several shares comes once per share (`widest` picks its role)."""
+    return (
+        select(*columns, User.username.label("owner"), Share.role.label("role"))
+        .join(Share, covers())
+        .join(User, User.id == Device.user_id)
+        .where(Share.member_id == bindparam("uid"), Share.status == "active")
+    )
+
+
+def widest(role: str, known: str | None) -> Literal["operator", "viewer"]:
+    """The wider of a share's role and the one already found for the same device."""
+    if known is not None and RANK[known] >= RANK[role]:
+        return share_role(known)
+    return share_role(role)
 
 
 async def share_rows(db: AsyncSession, *conditions: ColumnElement[bool]) -> list[ShareRow]:
@@ -129,7 +128,7 @@ async def share_rows(db: AsyncSession, *conditions: ColumnElement[bool]) -> list
 async def active_grants(db: AsyncSession, member_id: str) -> list[SharedDevice]:
     """The member's active shares, as their dashboard login's rights need them."""
     rows = await share_rows(db, Share.member_id == member_id, Share.status == "active")
-    return [SharedDevice(r.owner, r.device_id, _share_role(r.share.role)) for r in rows]
+    return [SharedDevice(r.owner, r.device_id, share_role(r.share.role)) for r in rows]
 
 
 async def member_names(db: AsyncSession, *conditions: ColumnElement[bool]) -> list[str]:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from pooldesk.core import api_types as api
 from pooldesk_server.context import context_of
-from pooldesk_server.db.engine import Database
+from pooldesk_server.db.engine import Database, Prepared
 from pooldesk_server.db.models import Device
 from pooldesk_server.devices.ids import check_device_id
 from pooldesk_server.http.auth import DeviceAuth, UserAuth, require_user_or_device
@@ -129,8 +129,10 @@ async def _history_device_pk(
     return found.device.id
 
 
-_OWNED_DEVICE_PK = select(Device.id).where(
-    Device.device_id == bindparam("did"), Device.user_id == bindparam("uid")
+_OWNED_DEVICE_PK = Prepared(
+    select(Device.id).where(
+        Device.device_id == bindparam("did"), Device.user_id == bindparam("uid")
+    )
 )
 
 

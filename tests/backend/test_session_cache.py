@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from pooldesk_server.http.session_cache import CachedSession, SessionCache
+from pooldesk_server.security.tokens import Claims
 from pooldesk_server.settings import Settings
 from tests.backend.conftest import make_settings, open_client
 from tests.backend.helpers import PASSWORD, register
@@ -250,3 +253,26 @@ async def test_a_read_after_a_minute_records_the_sessions_last_use_without_waiti
             break
         assert time.monotonic() < deadline, f"last use still {stored}"
         await asyncio.sleep(0.05)
+
+
+def test_the_cache_holds_at_most_its_bound_and_drops_the_least_recently_read():
+    """Memory stays bounded however many sessions are in use: past `max_entries` the entries
+    read from the database longest ago go (and are read again when next used)."""
+    cache = SessionCache(ttl_seconds=60, max_entries=3)
+    now = datetime.now(UTC)
+    later = now + timedelta(hours=1)
+
+    def entry(n: int) -> CachedSession:
+        return CachedSession(f"s{n}", f"u{n}", f"user{n}", "", later, now, time.monotonic())
+
+    for n in range(5):
+        cache.put(entry(n), cache.epoch)
+    kept = [n for n in range(5) if cache.get(f"s{n}", f"u{n}", now) is not None]
+    assert kept == [2, 3, 4]
+    claims = Claims("u", "s", "j", "access", int(time.time()) + 600)
+    for n in range(10):
+        cache.remember_token(f"token{n}", claims)
+        cache.put_first_device(f"u{n}", None, cache.epoch)
+    assert cache.checked_token("token0") is None
+    assert cache.checked_token("token9") is claims
+    assert sum(cache.first_device(f"u{n}")[0] for n in range(10)) <= 3
