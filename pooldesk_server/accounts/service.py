@@ -258,8 +258,8 @@ class AccountService:
     ) -> throttle.CountedAttempt:
         """Refuse (429) or count a re-entered password (password change, account deletion)
         before it is checked, in the caller's write transaction: parallel guesses cannot all
-        pass a lock check made before any of them was counted. An address that signed in to this account before skips the
-        account-wide key (throttle.py explains the keys)."""
+        pass a lock check made before any of them was counted. An address that signed in to
+        this account before skips the account-wide key (throttle.py explains the keys)."""
         settings = self.ctx.settings
         known = user is not None and await throttle.is_known_address(
             db, settings, user.id, client.address
