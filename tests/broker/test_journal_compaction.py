@@ -350,3 +350,51 @@ async def test_a_failed_compaction_leaves_the_journal_whole_and_is_retried(data_
         await _wait(lambda: journal.stat().st_ino != inode, "a later retry compacts")
         assert len(journal.read_text().splitlines()) == len(live)
         await _expect_logins(broker, live, gone)
+
+
+async def test_a_stuck_compaction_is_given_up_and_retried(data_dir, monkeypatch):
+    """A child that never reports (a disk that stopped answering) is killed after its deadline,
+    said in the log, and compaction is tried again, instead of never again while the journal
+    grows."""
+    gate = data_dir.parent / "compaction-gate"
+    gate.touch()  # the child waits here, as a stuck one would
+    async with _thirty_logins(
+        data_dir, monkeypatch, gate, COMPACT_CHILD_S="1", COMPACT_RETRY_S="1"
+    ) as (broker, logins):
+        journal = _journal(broker)
+        inode = journal.stat().st_ino
+        pid = broker.pid
+        assert pid is not None
+        gone: list[BrokerLogin] = []
+        await _churn_until(broker, lambda: children_of(pid), gone)
+        (stuck,) = children_of(pid)
+        await _wait(lambda: "gave up on process" in _log(broker), "the stuck child given up")
+        await _wait(lambda: _gone(stuck), "the stuck child killed")
+        assert journal.stat().st_ino == inode  # the journal as it was
+        gate.unlink()  # the disk answers again
+        await _wait(lambda: journal.stat().st_ino != inode, "a retry compacts")
+        await _expect_logins(broker, {login.username: login for login in logins}, gone)
+
+
+async def test_an_unfinished_last_line_is_left_out_at_start(data_dir, monkeypatch):
+    """A change whose journal line was cut short (the broker killed in the middle of writing a
+    long one) must not replace the complete login it changed: cut inside its rules, it would
+    leave the login without the rights it lost."""
+    login = device_login("ann", "ESP-A00001")
+    async with _broker(data_dir, monkeypatch) as broker:
+        await broker.put_login(login)
+        journal = _journal(broker)
+    whole = journal.read_text()
+    (line,) = [ln for ln in whole.splitlines() if ln.startswith(f"put\t{login.username}\t")]
+    cut = line.rindex("\ts")  # its last subscribe right: the write cut short a few bytes in
+    topic = line[cut + 2 :].split("\t", 1)[0]
+    journal.write_text(whole + line[: cut + 5])  # a rewrite of the same login, cut short
+    async with _broker(data_dir, monkeypatch) as broker:
+        probe = Probe.of(broker.port, login)
+        try:
+            assert await probe.connect() == 0
+            assert (await probe.subscribe(topic))[0] < 0x80, f"subscribe to {topic} refused"
+        finally:
+            probe.close()
+        assert "ignoring an unfinished last line" in _log(broker)
+        assert journal.read_text().endswith("\n")  # the start-up compaction left it out

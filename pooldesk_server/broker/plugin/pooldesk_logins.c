@@ -292,6 +292,7 @@ static void write_login(FILE *f, const struct login *l)
  *   POOLDESK_LOGINS_COMPACT_FACTOR    compact when the journal has more lines than FACTOR (4)
  *   POOLDESK_LOGINS_COMPACT_SLACK     times the live logins plus SLACK (10000)
  *   POOLDESK_LOGINS_COMPACT_RETRY_S   seconds before retrying a failed compaction (60)
+ *   POOLDESK_LOGINS_COMPACT_CHILD_S   seconds a child may take before it is killed (600)
  *   POOLDESK_LOGINS_COMPACT_INLINE=1  compact in the broker's thread as before (A/B measurement)
  *   POOLDESK_LOGINS_TEST_CHILD_GATE   a path: the child, its snapshot written, waits while that
  *                                     file exists (tests freeze a compaction half-way)
@@ -299,6 +300,7 @@ static void write_login(FILE *f, const struct login *l)
 static long compact_factor = 4;
 static long compact_slack = 10000;
 static long retry_s = 60;
+static long child_deadline_s = 600; /* a child that has not reported by then is killed */
 static bool compact_inline;
 static pid_t child_pid;   /* the compacting child, 0 if none */
 static int child_pipe = -1; /* its report: "ok" or an error message, then EOF */
@@ -516,7 +518,7 @@ static void compact_start(void)
 	struct stat st;
 	int fds[2], release[2];
 	pid_t pid, broker;
-	if (child_pid || !journal || mono_s() < retry_after) {
+	if (child_pid || zombie_pid || !journal || mono_s() < retry_after) {
 		return;
 	}
 	if (fflush(journal) || fstat(fileno(journal), &st) || pipe2(fds, O_CLOEXEC)) {
@@ -587,7 +589,19 @@ static const char *compact_finish(char *error, size_t cap)
 		}
 		at += n;
 	}
-	if (n < 0 || rename(tmp, journal_path)) {
+	if (n < 0) {
+		snprintf(error, cap, "cannot read %s: %s", journal_path, strerror(errno));
+		goto fail;
+	}
+	/* The tail's lines were on disk in the old journal (the backend fsyncs it every second): they
+	 * must be in the new one before the rename can replace the old, or a power cut after the
+	 * rename could bring back a login deleted during the compaction. Only the tail: the
+	 * snapshot was synced by the child. */
+	if (at > fork_size && fdatasync(out)) {
+		snprintf(error, cap, "cannot write %s to disk: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, journal_path)) {
 		snprintf(error, cap, "cannot replace %s: %s", journal_path, strerror(errno));
 		goto fail;
 	}
@@ -622,15 +636,27 @@ static void compact_poll(void)
 	}
 	n = read(child_pipe, report, sizeof(report) - 1);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		return; /* still writing */
+		if (ms_since(&fork_time) < child_deadline_s * 1e3) {
+			return; /* still writing */
+		}
+		/* Stuck (a disk that no longer answers?): without this, compaction would never be
+		 * tried again and the journal would grow without end. */
+		kill(child_pid, SIGKILL);
+		n = 0;
+		snprintf(report, sizeof(report), "gave up on process %d after %ld s", (int)child_pid, child_deadline_s);
+		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: compacting %s: %s", journal_path, report);
 	}
-	report[n > 0 ? n : 0] = '\0';
+	if (n >= 0) {
+		report[n] = '\0';
+	} else {
+		report[0] = '\0';
+	}
 	close(child_pipe);
 	child_pipe = -1;
 	zombie_pid = child_pid;
 	child_pid = 0;
 	if (strcmp(report, "ok")) {
-		failed = n > 0 ? report : "the compacting process ended without a word (killed?)";
+		failed = report[0] ? report : "the compacting process ended without a word (killed?)";
 	} else {
 		clock_gettime(CLOCK_MONOTONIC, &swap_began);
 		failed = compact_finish(error, sizeof(error));
@@ -695,8 +721,24 @@ static void read_settings(void)
 	if ((v = getenv("POOLDESK_LOGINS_COMPACT_RETRY_S")) && *v) {
 		retry_s = atol(v);
 	}
+	if ((v = getenv("POOLDESK_LOGINS_COMPACT_CHILD_S")) && *v) {
+		child_deadline_s = atol(v);
+	}
 	v = getenv("POOLDESK_LOGINS_COMPACT_INLINE");
 	compact_inline = v && !strcmp(v, "1");
+}
+
+/* Reap `pid`, waiting at most about 2 s: a child stuck in the kernel on a dead disk must not hold
+ * up the broker's shutdown (it is left to init then). */
+static void wait_briefly(pid_t pid)
+{
+	int i;
+	for (i = 0; i < 200; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0) {
+			return;
+		}
+		usleep(10000);
+	}
 }
 
 /* The broker is stopping: a child still writing is of no use (the next start compacts). */
@@ -705,7 +747,7 @@ static void compact_abandon(void)
 	char tmp[4096];
 	if (child_pid) {
 		kill(child_pid, SIGKILL);
-		waitpid(child_pid, NULL, 0);
+		wait_briefly(child_pid);
 		close(child_pipe);
 		close(child_release);
 		child_pid = 0;
@@ -714,7 +756,7 @@ static void compact_abandon(void)
 		unlink(tmp);
 	}
 	if (zombie_pid) {
-		waitpid(zombie_pid, NULL, 0);
+		wait_briefly(zombie_pid);
 		zombie_pid = 0;
 	}
 }
@@ -734,9 +776,14 @@ static void load_journal(void)
 		return;
 	}
 	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n') {
-			line[--n] = '\0';
+		if (line[n - 1] != '\n') {
+			/* The write of the last change was cut short (killed, power cut): a `put` cut
+			 * short would replace the whole login with a partial one. Dropped; the start-up
+			 * compaction that follows leaves it out of the file. */
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "pooldesk_logins: ignoring an unfinished last line in %s", journal_path);
+			break;
 		}
+		line[--n] = '\0';
 		if (!strncmp(line, "put\t", 4)) {
 			apply_put(line + 4);
 		} else if (!strncmp(line, "del\t", 4)) {
