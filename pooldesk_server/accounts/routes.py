@@ -193,7 +193,7 @@ operations: dict[tuple[str, str], Operation] = {
         "Sign in",
         api.SignedIn,
         body=api.LoginRequest,
-        errors=(401, 403, 429),  # 403 account_disabled
+        errors=(401, 403, 429, 503),  # 403 account_disabled; 503 overloaded (Retry-After)
     ),
     ("/api/auth/refresh", "POST"): Operation(
         "Rotate a refresh token (a spent one: the same pair within 30 s, else the session ends)",

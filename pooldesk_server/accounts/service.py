@@ -42,6 +42,7 @@ from pooldesk_server.http.errors import (
     ApiError,
     conflict,
     forbidden,
+    overloaded,
     unauthorized,
     validation_error,
 )
@@ -55,6 +56,9 @@ from pooldesk_server.timefmt import iso
 
 BAD_LOGIN = signin.BAD_LOGIN
 BAD_REFRESH = "Invalid or expired refresh token; sign in again"
+# Sign-ins to one account name waiting their turn in this process; past it, 503 at once.
+MAX_WAITING_PER_NAME = 16
+SIGN_IN_RETRY_AFTER_S = 2
 # Access-token ids are derived from their refresh token's id, so a pair can be re-made.
 ACCESS_JTI_NAMESPACE = uuid.UUID("5b0f5e0e-3c57-4e0b-9a51-7d0f2f6c1a42")
 
@@ -201,8 +205,13 @@ class AccountService:
         signin.py). Sign-ins to one account name take turns in this process (waiting outside
         the admission queue, so a burst at one account holds no slot the others need)."""
         ctx = self.ctx
+        name = throttle.account_key(username)
+        if ctx.sign_in_names.users(name) >= MAX_WAITING_PER_NAME:
+            # A flood at one name would otherwise queue here without bound, unseen by the
+            # admission queue's limit (it is entered after this turn).
+            raise overloaded(SIGN_IN_RETRY_AFTER_S)
         async with (
-            ctx.sign_in_names.hold(throttle.account_key(username)),
+            ctx.sign_in_names.hold(name),
             ctx.sign_ins.turn(),
         ):
             return await self._sign_in(username, password, client)

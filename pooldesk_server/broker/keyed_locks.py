@@ -31,5 +31,9 @@ class KeyedLocks:
             else:
                 self._locks[key] = (lock, users - 1)
 
+    def users(self, key: str) -> int:
+        """How many hold or await the lock of `key` (0 when nobody does)."""
+        return self._locks.get(key, (None, 0))[1]
+
     def __len__(self) -> int:
         return len(self._locks)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk_server.accounts import throttle
+from pooldesk_server.accounts.service import MAX_WAITING_PER_NAME
 from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import AuditEntry, KnownAddress, LoginThrottle, Session, User
 from tests.backend.conftest import CLIENT_ADDRESS, AppClient, make_settings, open_client
@@ -133,3 +134,20 @@ async def test_a_disabled_accounts_right_password_is_counted_and_audited(client,
             assert await failures(db) == {"account": 1, "pair": 1}
     finally:
         await database.dispose()
+
+
+async def test_a_flood_at_one_account_name_is_turned_away_not_queued_without_end(client):
+    """Sign-ins to one name take turns in a server; past 16 waiting, the next are told at once
+    to come back (503 overloaded, Retry-After) instead of piling up in memory."""
+    await register(client)
+    responses = await asyncio.gather(
+        *(client.post("/api/auth/login", json=WRONG) for _ in range(40))
+    )
+    turned_away = [r for r in responses if r.status_code == 503]
+    assert len(turned_away) == 40 - MAX_WAITING_PER_NAME
+    assert {r.json()["error"]["code"] for r in turned_away} == {"overloaded"}
+    assert all(r.headers["retry-after"] for r in turned_away)
+    assert statuses([r for r in responses if r.status_code != 503]) == {
+        401: FREE_ACCOUNT + 1,
+        429: MAX_WAITING_PER_NAME - FREE_ACCOUNT - 1,
+    }
