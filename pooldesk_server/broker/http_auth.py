@@ -175,7 +175,13 @@ class HttpAuthBroker:
         return self._ca
 
     async def start(self) -> None:
-        return None
+        if self._kick is None:
+            log.warning(
+                "http-auth without a kick: a deleted login or a narrowed share is refused from "
+                "the broker's next question, but a live connection keeps the subscriptions it "
+                "already made until it reconnects; set POOLDESK_EMQX_API_URL, "
+                "POOLDESK_EMQX_API_KEY and POOLDESK_EMQX_API_SECRET so the backend can cut it"
+            )
 
     async def stop(self) -> None:
         return None

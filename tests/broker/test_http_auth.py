@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 
 import httpx
@@ -302,3 +303,28 @@ async def test_rabbitmq_http_auth(setup):
     assert await ask("topic", permission="write", routing_key=one, **topic) == "allow"
     state = "users.alice.devices.esp-a00001.pump.state"
     assert await ask("topic", permission="write", routing_key=state, **topic) == "deny"
+
+
+async def test_without_a_kick_the_operator_is_told_what_live_connections_keep(
+    setup, tmp_path, caplog
+):
+    """Without EMQX's API the backend cannot cut a live connection: said at start, with the
+    settings that fix it; with a kick, nothing to say."""
+    broker, _http, _logins = setup
+    with caplog.at_level(logging.WARNING, logger="pooldesk_server.broker.http_auth"):
+        await broker.start()
+    assert "POOLDESK_EMQX_API_URL" in caplog.text
+    caplog.clear()
+
+    async def kick(_client_id: str) -> None:
+        return None
+
+    kicking = HttpAuthBroker(
+        broker_url="mqtts://cluster.example:8883",
+        shared_secret=SECRET,
+        store=LoginFile(tmp_path / "kicking.json"),
+        kick=kick,
+    )
+    with caplog.at_level(logging.WARNING, logger="pooldesk_server.broker.http_auth"):
+        await kicking.start()
+    assert caplog.text == ""
