@@ -688,15 +688,30 @@ static void maybe_compact(void)
 	}
 }
 
-static void journal_append(const char *verb, const char *rest)
+/* Append one change; NULL when it is in the journal, else why not (the command then answers
+ * `error`, so the backend keeps the change pending and sends it again: a change the broker
+ * applied but could not write down would be undone by the next restart). A line only partly
+ * written (disk full) is cut off again, so the next one starts on a line of its own. */
+static const char *journal_append(const char *verb, const char *rest)
 {
+	static char error[300];
+	off_t before;
 	if (!journal) {
-		return;
+		return "the journal is not open";
 	}
-	fprintf(journal, "%s\t%s\n", verb, rest);
-	fflush(journal);
+	before = ftello(journal);
+	if (fprintf(journal, "%s\t%s\n", verb, rest) < 0 || fflush(journal)) {
+		snprintf(error, sizeof(error), "cannot write the journal: %s", strerror(errno));
+		clearerr(journal);
+		if (before >= 0 && ftruncate(fileno(journal), before)) {
+			mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: %s; cutting it back failed too", error);
+		}
+		mosquitto_log_printf(MOSQ_LOG_ERR, "pooldesk_logins: %s", error);
+		return error;
+	}
 	journal_lines++;
 	maybe_compact();
+	return NULL;
 }
 
 static int on_tick(int event, void *event_data, void *userdata)
@@ -926,12 +941,13 @@ static void run_command(char *line, struct buf *out)
 	if (!strncmp(line, "put\t", 4)) {
 		error = apply_put(line + 4);
 		if (!error) {
-			journal_append("put", line + 4);
+			error = journal_append("put", line + 4);
 		}
 	} else if (!strncmp(line, "del\t", 4)) {
-		if (remove_login(line + 4)) {
-			journal_append("del", line + 4);
-		}
+		/* Journaled even when the login is already gone: a retry after a failed write must
+		 * still put the deletion on record. */
+		remove_login(line + 4);
+		error = journal_append("del", line + 4);
 		kick(line + 4);
 	} else if (!strcmp(line, "list")) {
 		unsigned i;
