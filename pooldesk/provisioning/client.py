@@ -11,6 +11,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
+from pooldesk.core.failures import Failure
+
 from . import claimcode, crypto, framing
 from .errors import (
     ClaimCodeForOtherDevice,
@@ -257,7 +259,7 @@ class ProvisioningClient:
                 await self._request("prov-ctrl", {"op": "end"}, sealed=True, timeout_s=3.0)
         self._session = self._candidate = None
 
-    def connection_lost(self, reason: str = "The Bluetooth connection was lost.") -> None:
+    def connection_lost(self, reason: str | Failure = "The Bluetooth connection was lost.") -> None:
         """Tell the client the link is gone: waiting requests fail at once with LinkError."""
         self._session = self._candidate = None
         self._subscribed = False
