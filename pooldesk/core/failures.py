@@ -68,6 +68,16 @@ class Code(StrEnum):
     PICK_CONTROLLER_FIRST = "pick_controller_first"
     CLAIM_CODE_FIRST = "claim_code_first"
     NOT_SET_UP_NO_WIFI = "not_set_up_no_wifi"
+    # the provisioning protocol's answers and the label (pooldesk.provisioning)
+    NOT_A_DEVICE_ID = "not_a_device_id"  # text
+    QR_NOT_FROM_LABEL = "qr_not_from_label"
+    LABEL_OF_OTHER_DEVICE = "label_of_other_device"  # label, picked: device ids
+    SECURE_SESSION_ENDED = "secure_session_ended"
+    CONTROLLER_PROTOCOL_ERROR = "controller_protocol_error"  # error, detail: the controller's
+    CONTROLLER_MALFORMED = "controller_malformed"  # field
+    CONTROLLER_NOT_SET_UP = "controller_not_set_up"
+    CONTROLLER_FAULT = "controller_fault"
+    CONTROLLER_REFUSED_REQUEST = "controller_refused_request"  # reason: the controller's words
 
 
 ENGLISH: Mapping[Code, str] = {
@@ -138,6 +148,18 @@ ENGLISH: Mapping[Code, str] = {
     Code.CLAIM_CODE_FIRST: "Enter the claim code first.",
     Code.NOT_SET_UP_NO_WIFI: "This controller is not set up yet, so it has no Wi-Fi to change. "
     "Use Add device to set it up.",
+    Code.NOT_A_DEVICE_ID: "{text} is not a device id like ESP-A1B2C3.",
+    Code.QR_NOT_FROM_LABEL: "This QR text is not from a PoolDesk controller label.",
+    Code.LABEL_OF_OTHER_DEVICE: "This label belongs to {label}, not to {picked}. Use the label "
+    "on the controller you picked.",
+    Code.SECURE_SESSION_ENDED: "The secure session with the controller has ended. Enter the "
+    "claim code again.",
+    Code.CONTROLLER_PROTOCOL_ERROR: "The controller reported a protocol error ({error}): {detail}",
+    Code.CONTROLLER_MALFORMED: "The controller sent a malformed {field}.",
+    Code.CONTROLLER_NOT_SET_UP: "This controller is not set up yet; send the full setup instead "
+    "of Wi-Fi only.",
+    Code.CONTROLLER_FAULT: "The controller could not do that; nothing was changed. Try again.",
+    Code.CONTROLLER_REFUSED_REQUEST: "The controller refused the request: {reason}",
 }
 
 Value = Union[str, int, float, "Failure"]

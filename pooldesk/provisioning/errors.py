@@ -76,7 +76,7 @@ class ProtocolError(ProvisioningError):
 class DeviceError(ProvisioningError):
     """The controller refused a request: `code` is the protocol error code, `field` the field."""
 
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, code: str, message: str | Failure, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.field = field

@@ -1,7 +1,7 @@
 """Messages still worded in English, listed for the translation tools: the server's and the
 controller's own words, and the core's checks not yet turned into failure codes (validation,
-settings, claim and set-up codes, the provisioning protocol's answers). Core failures with a
-code (among them Bluetooth's and the provisioning steps') are worded in `failure_texts.TEXTS`.
+settings, claim and set-up codes). Core failures with a code (among them Bluetooth's, the
+provisioning steps' and the provisioning protocol's) are worded in `failure_texts.TEXTS`.
 
 The UI shows these through `format.core_message()` (context `core`). Fixed messages are
 translated as they are.
@@ -70,14 +70,6 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Enter your current password."),
     QT_TRANSLATE_NOOP("core", "The new passwords differ."),
     QT_TRANSLATE_NOOP("core", "The passwords differ."),
-    QT_TRANSLATE_NOOP("core", "This QR text is not from a PoolDesk controller label."),
-    QT_TRANSLATE_NOOP(
-        "core", "The secure session with the controller has ended. Enter the claim code again."
-    ),
-    QT_TRANSLATE_NOOP(
-        "core", "This controller is not set up yet; send the full setup instead of Wi-Fi only."
-    ),
-    QT_TRANSLATE_NOOP("core", "The controller could not do that; nothing was changed. Try again."),
     # pooldesk.core.setup_codes; the server's sharing answers (docs/sharing.md)
     QT_TRANSLATE_NOOP("core", "Enter the owner's set-up code."),
     QT_TRANSLATE_NOOP(
@@ -148,7 +140,7 @@ VALUED_MESSAGES = (
     ),
     _valued(QT_TRANSLATE_NOOP("core", "At most %1 characters.")),
     _valued(QT_TRANSLATE_NOOP("core", "The password needs: %1."), RULES),
-    # pooldesk.core.provisioning_flow, pooldesk.provisioning
+    # pooldesk_contract.claimcode (through pooldesk.provisioning)
     _valued(
         QT_TRANSLATE_NOOP(
             "core",
@@ -162,15 +154,6 @@ VALUED_MESSAGES = (
             "%1.",
         )
     ),
-    _valued(QT_TRANSLATE_NOOP("core", "%1 is not a device id like ESP-A1B2C3.")),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "This label belongs to %1, not to %2. Use the label on the controller you picked.",
-        )
-    ),
-    _valued(QT_TRANSLATE_NOOP("core", "The controller reported a protocol error (%1): %2")),
-    _valued(QT_TRANSLATE_NOOP("core", "The controller sent a malformed %1.")),
     # pooldesk.core.setup_codes, provisioning_flow (installer)
     _valued(
         QT_TRANSLATE_NOOP(
@@ -189,5 +172,4 @@ VALUED_MESSAGES = (
     _valued(QT_TRANSLATE_NOOP("core", "No account named %1")),
     _valued(QT_TRANSLATE_NOOP("core", "%1 already has access to %2")),
     _valued(QT_TRANSLATE_NOOP("core", "Device %1 not found")),
-    _valued(QT_TRANSLATE_NOOP("core", "The controller refused the request: %1")),
 )

@@ -166,6 +166,35 @@ TEXTS: dict[Code, str] = {
         "This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set "
         "it up.",
     ),
+    Code.NOT_A_DEVICE_ID: QT_TRANSLATE_NOOP(
+        "failure", "{text} is not a device id like ESP-A1B2C3."
+    ),
+    Code.QR_NOT_FROM_LABEL: QT_TRANSLATE_NOOP(
+        "failure", "This QR text is not from a PoolDesk controller label."
+    ),
+    Code.LABEL_OF_OTHER_DEVICE: QT_TRANSLATE_NOOP(
+        "failure",
+        "This label belongs to {label}, not to {picked}. Use the label on the controller you "
+        "picked.",
+    ),
+    Code.SECURE_SESSION_ENDED: QT_TRANSLATE_NOOP(
+        "failure", "The secure session with the controller has ended. Enter the claim code again."
+    ),
+    Code.CONTROLLER_PROTOCOL_ERROR: QT_TRANSLATE_NOOP(
+        "failure", "The controller reported a protocol error ({error}): {detail}"
+    ),
+    Code.CONTROLLER_MALFORMED: QT_TRANSLATE_NOOP(
+        "failure", "The controller sent a malformed {field}."
+    ),
+    Code.CONTROLLER_NOT_SET_UP: QT_TRANSLATE_NOOP(
+        "failure", "This controller is not set up yet; send the full setup instead of Wi-Fi only."
+    ),
+    Code.CONTROLLER_FAULT: QT_TRANSLATE_NOOP(
+        "failure", "The controller could not do that; nothing was changed. Try again."
+    ),
+    Code.CONTROLLER_REFUSED_REQUEST: QT_TRANSLATE_NOOP(
+        "failure", "The controller refused the request: {reason}"
+    ),
 }
 
 

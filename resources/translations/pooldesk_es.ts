@@ -2132,199 +2132,154 @@
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="73" />
-      <source>This QR text is not from a PoolDesk controller label.</source>
-      <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
-    </message>
-    <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="74" />
-      <source>The secure session with the controller has ended. Enter the claim code again.</source>
-      <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
-      <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
-      <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
-      <source>The controller could not do that; nothing was changed. Try again.</source>
-      <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="82" />
       <source>Enter the owner's set-up code.</source>
       <translation>Introduce el código de instalación del propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="83" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
       <source>That set-up code is wrong or has expired; ask the owner for a new one</source>
       <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
       <source>Access ended</source>
       <translation>Acceso terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
       <source>water temperature sensor not responding: freeze protection cannot run</source>
       <translation>el sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
       <source>no network time yet: the schedule is waiting</source>
       <translation>todavía sin hora de la red: el horario está en espera</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
       <source>freeze protection active</source>
       <translation>la protección antiheladas está activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="94" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
       <source>retained command ignored</source>
       <translation>se ignoró una orden retenida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="95" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
       <source>command expired</source>
       <translation>la orden caducó</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="96" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="88" />
       <source>no reason given</source>
       <translation>sin motivo indicado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="97" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
       <source>window start and end must differ and start before 24:00</source>
       <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
       <source>days must be a non-empty list of mon..sun</source>
       <translation>los días deben ser una lista no vacía de lun a dom</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
       <source>tz must be a time zone name</source>
       <translation>tz debe ser el nombre de una zona horaria</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="132" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="124" />
       <source>Device %1 is already registered to another account</source>
       <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
       <source>Device %1 is already on your account</source>
       <translation>El dispositivo %1 ya está en tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
       <source>Claim code does not match device %1</source>
       <translation>El código de reclamación no corresponde al dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="136" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="128" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="129" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="139" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="131" />
       <source>freeze protection running (water %1 C)</source>
       <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="141" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
       <source>Enter an address that starts with %1 and names a host.</source>
       <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="135" />
       <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="149" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="141" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="150" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="142" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="153" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="145" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="159" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="165" />
-      <source>%1 is not a device id like ESP-A1B2C3.</source>
-      <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="167" />
-      <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
-      <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="172" />
-      <source>The controller reported a protocol error (%1): %2</source>
-      <translation>El controlador informó de un error de protocolo (%1): %2</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="173" />
-      <source>The controller sent a malformed %1.</source>
-      <translation>El controlador envió un %1 mal formado.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="176" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="159" />
       <source>A set-up code has only letters and digits; check these characters: %1.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="165" />
       <source>A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.</source>
       <translation>Un código de instalación tiene %1 letras y cifras (como 7QK2-M4XD-9TRB); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="188" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="171" />
       <source>Only the owner of %1 can do this</source>
       <translation>Solo el propietario de %1 puede hacer esto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="172" />
       <source>No account named %1</source>
       <translation>No hay ninguna cuenta llamada %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="190" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="173" />
       <source>%1 already has access to %2</source>
       <translation>%1 ya tiene acceso a %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="191" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="174" />
       <source>Device %1 not found</source>
       <translation>No se encontró el dispositivo %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="192" />
-      <source>The controller refused the request: %1</source>
-      <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
   </context>
   <context>
@@ -2561,6 +2516,51 @@
       <location filename="../../pooldesk/ui/failure_texts.py" line="164" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="169" />
+      <source>{text} is not a device id like ESP-A1B2C3.</source>
+      <translation>{text} no es un identificador de dispositivo como ESP-A1B2C3.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="172" />
+      <source>This QR text is not from a PoolDesk controller label.</source>
+      <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="175" />
+      <source>This label belongs to {label}, not to {picked}. Use the label on the controller you picked.</source>
+      <translation>Esta etiqueta es de {label}, no de {picked}. Usa la etiqueta del controlador que elegiste.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="180" />
+      <source>The secure session with the controller has ended. Enter the claim code again.</source>
+      <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="183" />
+      <source>The controller reported a protocol error ({error}): {detail}</source>
+      <translation>El controlador informó de un error de protocolo ({error}): {detail}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="186" />
+      <source>The controller sent a malformed {field}.</source>
+      <translation>El controlador envió un {field} mal formado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="189" />
+      <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
+      <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="192" />
+      <source>The controller could not do that; nothing was changed. Try again.</source>
+      <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="195" />
+      <source>The controller refused the request: {reason}</source>
+      <translation>El controlador rechazó la solicitud: {reason}</translation>
     </message>
   </context>
   <context>

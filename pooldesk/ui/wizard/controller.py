@@ -296,7 +296,7 @@ class WizardController(QObject):
             try:
                 parse_claim_code(text, expected_device_id=self.flow.device_id)
             except InvalidClaimCode as exc:
-                problem = fmt.core_message(str(exc))
+                problem = fmt.core_message(exc.failure or str(exc))
         self.view.claim_page.hint.set_problem(problem)
 
     def _setup_code_problem(self, text: str) -> str | None:
