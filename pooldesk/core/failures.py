@@ -68,6 +68,10 @@ class Code(StrEnum):
     PICK_CONTROLLER_FIRST = "pick_controller_first"
     CLAIM_CODE_FIRST = "claim_code_first"
     NOT_SET_UP_NO_WIFI = "not_set_up_no_wifi"
+    # addresses the app refuses (settings.check_url)
+    URL_NOT_USABLE = "url_not_usable"  # schemes: the accepted ones, "http://, https://"
+    URL_BAD_PORT = "url_bad_port"
+    URL_NOT_ENCRYPTED = "url_not_encrypted"  # scheme, host
     # the provisioning protocol's answers and the label (pooldesk.provisioning)
     NOT_A_DEVICE_ID = "not_a_device_id"  # text
     QR_NOT_FROM_LABEL = "qr_not_from_label"
@@ -148,6 +152,10 @@ ENGLISH: Mapping[Code, str] = {
     Code.CLAIM_CODE_FIRST: "Enter the claim code first.",
     Code.NOT_SET_UP_NO_WIFI: "This controller is not set up yet, so it has no Wi-Fi to change. "
     "Use Add device to set it up.",
+    Code.URL_NOT_USABLE: "Enter an address that starts with {schemes} and names a host.",
+    Code.URL_BAD_PORT: "The port must be a number between 1 and 65535.",
+    Code.URL_NOT_ENCRYPTED: "{scheme}:// to {host} is not encrypted. Use the secure address, or "
+    "turn on 'Allow insecure connections' in the settings if you trust this network.",
     Code.NOT_A_DEVICE_ID: "{text} is not a device id like ESP-A1B2C3.",
     Code.QR_NOT_FROM_LABEL: "This QR text is not from a PoolDesk controller label.",
     Code.LABEL_OF_OTHER_DEVICE: "This label belongs to {label}, not to {picked}. Use the label "

@@ -1,7 +1,8 @@
 """Messages still worded in English, listed for the translation tools: the server's and the
 controller's own words, and the core's checks not yet turned into failure codes (validation,
-settings, claim and set-up codes). Core failures with a code (among them Bluetooth's, the
-provisioning steps' and the provisioning protocol's) are worded in `failure_texts.TEXTS`.
+claim and set-up codes, timers). Core failures with a code (among them Bluetooth's, the
+provisioning steps', the provisioning protocol's and refused addresses) are worded in
+`failure_texts.TEXTS`.
 
 The UI shows these through `format.core_message()` (context `core`). Fixed messages are
 translated as they are.
@@ -47,9 +48,8 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Choose a network, or enter its name under “Other network…”."),
     QT_TRANSLATE_NOOP("core", "A network name has at most 32 bytes."),
     QT_TRANSLATE_NOOP("core", "Enter the network's password."),
-    # pooldesk.core.commands, settings
+    # pooldesk.core.commands
     QT_TRANSLATE_NOOP("core", "A timer runs between 1 second and 24 hours."),
-    QT_TRANSLATE_NOOP("core", "The port must be a number between 1 and 65535."),
     # the server's own messages (pooldesk_server/accounts, pooldesk_server/http)
     QT_TRANSLATE_NOOP("core", "Username already taken"),
     QT_TRANSLATE_NOOP("core", "Email already registered"),
@@ -129,15 +129,7 @@ VALUED_MESSAGES = (
     _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),
     # the controller's words
     _valued(QT_TRANSLATE_NOOP("core", "freeze protection running (water %1 C)")),
-    # pooldesk.core.settings, validation
-    _valued(QT_TRANSLATE_NOOP("core", "Enter an address that starts with %1 and names a host.")),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure "
-            "connections' in the settings if you trust this network.",
-        )
-    ),
+    # pooldesk.core.validation
     _valued(QT_TRANSLATE_NOOP("core", "At most %1 characters.")),
     _valued(QT_TRANSLATE_NOOP("core", "The password needs: %1."), RULES),
     # pooldesk_contract.claimcode (through pooldesk.provisioning)

@@ -166,6 +166,17 @@ TEXTS: dict[Code, str] = {
         "This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set "
         "it up.",
     ),
+    Code.URL_NOT_USABLE: QT_TRANSLATE_NOOP(
+        "failure", "Enter an address that starts with {schemes} and names a host."
+    ),
+    Code.URL_BAD_PORT: QT_TRANSLATE_NOOP(
+        "failure", "The port must be a number between 1 and 65535."
+    ),
+    Code.URL_NOT_ENCRYPTED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{scheme}:// to {host} is not encrypted. Use the secure address, or turn on 'Allow "
+        "insecure connections' in the settings if you trust this network.",
+    ),
     Code.NOT_A_DEVICE_ID: QT_TRANSLATE_NOOP(
         "failure", "{text} is not a device id like ESP-A1B2C3."
     ),

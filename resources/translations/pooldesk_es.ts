@@ -1967,99 +1967,94 @@
   <context>
     <name>core</name>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="29" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
       <source>Enter a username.</source>
       <translation>Escribe un nombre de usuario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
       <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
       <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
       <source>Enter an email address.</source>
       <translation>Escribe una dirección de correo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
       <source>Enter an email address like name@example.com.</source>
       <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
       <source>At least 12 characters</source>
       <translation>Al menos 12 caracteres</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
       <source>An upper-case letter</source>
       <translation>Una letra mayúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
       <source>A lower-case letter</source>
       <translation>Una letra minúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
       <source>A digit</source>
       <translation>Una cifra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
       <source>A symbol such as ! or #</source>
       <translation>Un símbolo como ! o #</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
       <source>Not a well-known password</source>
       <translation>No es una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="43" />
       <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
       <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
       <source>A network name has at most 32 bytes.</source>
       <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
       <source>Enter the network's password.</source>
       <translation>Escribe la contraseña de la red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
-      <source>The port must be a number between 1 and 65535.</source>
-      <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="54" />
@@ -2223,61 +2218,51 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="133" />
-      <source>Enter an address that starts with %1 and names a host.</source>
-      <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="135" />
-      <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
-      <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="141" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="142" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="145" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="159" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
       <source>A set-up code has only letters and digits; check these characters: %1.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="165" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="157" />
       <source>A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.</source>
       <translation>Un código de instalación tiene %1 letras y cifras (como 7QK2-M4XD-9TRB); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="171" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="163" />
       <source>Only the owner of %1 can do this</source>
       <translation>Solo el propietario de %1 puede hacer esto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="172" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="164" />
       <source>No account named %1</source>
       <translation>No hay ninguna cuenta llamada %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="173" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="165" />
       <source>%1 already has access to %2</source>
       <translation>%1 ya tiene acceso a %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="174" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="166" />
       <source>Device %1 not found</source>
       <translation>No se encontró el dispositivo %1</translation>
     </message>
@@ -2519,46 +2504,61 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/failure_texts.py" line="169" />
+      <source>Enter an address that starts with {schemes} and names a host.</source>
+      <translation>Escribe una dirección que empiece por {schemes} e indique un host.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="172" />
+      <source>The port must be a number between 1 and 65535.</source>
+      <translation>El puerto debe ser un número entre 1 y 65535.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="175" />
+      <source>{scheme}:// to {host} is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
+      <translation>{scheme}:// hacia {host} no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="180" />
       <source>{text} is not a device id like ESP-A1B2C3.</source>
       <translation>{text} no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="172" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="183" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="175" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="186" />
       <source>This label belongs to {label}, not to {picked}. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de {label}, no de {picked}. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="180" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="191" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="183" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="194" />
       <source>The controller reported a protocol error ({error}): {detail}</source>
       <translation>El controlador informó de un error de protocolo ({error}): {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="186" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="197" />
       <source>The controller sent a malformed {field}.</source>
       <translation>El controlador envió un {field} mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="189" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="200" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="192" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="203" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="195" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="206" />
       <source>The controller refused the request: {reason}</source>
       <translation>El controlador rechazó la solicitud: {reason}</translation>
     </message>
