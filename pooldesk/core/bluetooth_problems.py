@@ -5,13 +5,14 @@ D-Bus (FileNotFoundError / ConnectionRefusedError on the system bus socket), no 
 adapter switched off, permission refused (BleakBluetoothNotAvailableError with its reason), a
 Bumble transport that does not exist (OSError), or a Bluetooth service that never answers.
 `classify()` turns any of these into a `BluetoothUnavailable` (a ProvisioningError, so the
-wizard shows it like every other step failure) whose message says what to do.
+wizard shows it like every other step failure) whose `failure` says what to do.
 """
 
 from __future__ import annotations
 
 import enum
 
+from pooldesk.core.failures import Code, failure
 from pooldesk.provisioning import ProvisioningError
 
 
@@ -24,38 +25,21 @@ class Cause(enum.Enum):
     OTHER = "other"
 
 
-MESSAGES = {
-    Cause.NO_SERVICE: (
-        "This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start "
-        "it (for example “sudo systemctl start bluetooth”), then press Rescan."
-    ),
-    Cause.NO_ADAPTER: (
-        "This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer "
-        "or phone with Bluetooth, then press Rescan."
-    ),
-    Cause.POWERED_OFF: (
-        "Bluetooth is switched off. Turn it on in the system settings, then press Rescan."
-    ),
-    Cause.DENIED: (
-        "PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, "
-        "ask your administrator to add you to the “bluetooth” group), then press Rescan."
-    ),
-    Cause.NOT_ANSWERING: (
-        "Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), "
-        "then press Rescan."
-    ),
-    Cause.OTHER: (
-        "Bluetooth cannot be used on this computer right now. Check that it is on, then press "
-        "Rescan."
-    ),
+CODES = {
+    Cause.NO_SERVICE: Code.BLUETOOTH_NO_SERVICE,
+    Cause.NO_ADAPTER: Code.BLUETOOTH_NO_ADAPTER,
+    Cause.POWERED_OFF: Code.BLUETOOTH_OFF,
+    Cause.DENIED: Code.BLUETOOTH_DENIED,
+    Cause.NOT_ANSWERING: Code.BLUETOOTH_NOT_ANSWERING,
+    Cause.OTHER: Code.BLUETOOTH_UNAVAILABLE,
 }
 
 
 class BluetoothUnavailable(ProvisioningError):
-    """Bluetooth cannot be used; `cause` says why, `str()` what to do (English)."""
+    """Bluetooth cannot be used; `cause` says why, `failure` what to do (`str()`: in English)."""
 
     def __init__(self, cause: Cause, detail: str = "") -> None:
-        super().__init__(MESSAGES[cause])
+        super().__init__(failure(CODES[cause]))
         self.cause = cause
         self.detail = detail  # the original error, for the log only
 

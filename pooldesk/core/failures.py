@@ -53,6 +53,35 @@ class Code(StrEnum):
     KEPT_SETTINGS_UNDO_FAILED = "kept_settings_undo_failed"  # device, reason
     DEVICE_NOT_REMOVED = "device_not_removed"  # device, cause: a Failure
     DEVICE_STAYS_WITH_OWNER = "device_stays_with_owner"  # device, owner
+    # this computer's Bluetooth (bluetooth_problems.classify)
+    BLUETOOTH_NO_SERVICE = "bluetooth_no_service"
+    BLUETOOTH_NO_ADAPTER = "bluetooth_no_adapter"
+    BLUETOOTH_OFF = "bluetooth_off"
+    BLUETOOTH_DENIED = "bluetooth_denied"
+    BLUETOOTH_NOT_ANSWERING = "bluetooth_not_answering"
+    BLUETOOTH_UNAVAILABLE = "bluetooth_unavailable"
+    # the "Add device" pass (provisioning_flow, pooldesk.provisioning)
+    BLUETOOTH_LINK_LOST = "bluetooth_link_lost"
+    DEVICE_NOT_AUTHENTIC = "device_not_authentic"
+    STEP_STILL_RUNNING = "step_still_running"
+    FLOW_ENDED = "flow_ended"
+    PICK_CONTROLLER_FIRST = "pick_controller_first"
+    CLAIM_CODE_FIRST = "claim_code_first"
+    NOT_SET_UP_NO_WIFI = "not_set_up_no_wifi"
+    # addresses the app refuses (settings.check_url)
+    URL_NOT_USABLE = "url_not_usable"  # schemes: the accepted ones, "http://, https://"
+    URL_BAD_PORT = "url_bad_port"
+    URL_NOT_ENCRYPTED = "url_not_encrypted"  # scheme, host
+    # the provisioning protocol's answers and the label (pooldesk.provisioning)
+    NOT_A_DEVICE_ID = "not_a_device_id"  # text
+    QR_NOT_FROM_LABEL = "qr_not_from_label"
+    LABEL_OF_OTHER_DEVICE = "label_of_other_device"  # label, picked: device ids
+    SECURE_SESSION_ENDED = "secure_session_ended"
+    CONTROLLER_PROTOCOL_ERROR = "controller_protocol_error"  # error, detail: the controller's
+    CONTROLLER_MALFORMED = "controller_malformed"  # field
+    CONTROLLER_NOT_SET_UP = "controller_not_set_up"
+    CONTROLLER_FAULT = "controller_fault"
+    CONTROLLER_REFUSED_REQUEST = "controller_refused_request"  # reason: the controller's words
 
 
 ENGLISH: Mapping[Code, str] = {
@@ -99,6 +128,46 @@ ENGLISH: Mapping[Code, str] = {
     "it from the dashboard.",
     Code.DEVICE_STAYS_WITH_OWNER: "{device} stays on the account of {owner}, who can remove it "
     "from their dashboard.",
+    Code.BLUETOOTH_NO_SERVICE: "This computer's Bluetooth service is not running (on Linux: "
+    "BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press "
+    "Rescan.",
+    Code.BLUETOOTH_NO_ADAPTER: "This computer has no Bluetooth adapter. Plug in a Bluetooth "
+    "adapter, or use a computer or phone with Bluetooth, then press Rescan.",
+    Code.BLUETOOTH_OFF: "Bluetooth is switched off. Turn it on in the system settings, then "
+    "press Rescan.",
+    Code.BLUETOOTH_DENIED: "PoolDesk is not allowed to use Bluetooth. Allow it in the system "
+    "settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press "
+    "Rescan.",
+    Code.BLUETOOTH_NOT_ANSWERING: "Bluetooth did not answer. Turn Bluetooth off and on again (or "
+    "restart the computer), then press Rescan.",
+    Code.BLUETOOTH_UNAVAILABLE: "Bluetooth cannot be used on this computer right now. Check that "
+    "it is on, then press Rescan.",
+    Code.BLUETOOTH_LINK_LOST: "The Bluetooth connection to the controller was lost. Check it has "
+    "power, move closer, then pick it again from the list.",
+    Code.DEVICE_NOT_AUTHENTIC: "This device could not prove it is the controller on the label. "
+    "Nothing was sent to it. Move closer to the right controller and try again.",
+    Code.STEP_STILL_RUNNING: "Another step is still running; wait for it or cancel.",
+    Code.FLOW_ENDED: "This provisioning pass is over; start a new one.",
+    Code.PICK_CONTROLLER_FIRST: "Pick a controller from the scan first.",
+    Code.CLAIM_CODE_FIRST: "Enter the claim code first.",
+    Code.NOT_SET_UP_NO_WIFI: "This controller is not set up yet, so it has no Wi-Fi to change. "
+    "Use Add device to set it up.",
+    Code.URL_NOT_USABLE: "Enter an address that starts with {schemes} and names a host.",
+    Code.URL_BAD_PORT: "The port must be a number between 1 and 65535.",
+    Code.URL_NOT_ENCRYPTED: "{scheme}:// to {host} is not encrypted. Use the secure address, or "
+    "turn on 'Allow insecure connections' in the settings if you trust this network.",
+    Code.NOT_A_DEVICE_ID: "{text} is not a device id like ESP-A1B2C3.",
+    Code.QR_NOT_FROM_LABEL: "This QR text is not from a PoolDesk controller label.",
+    Code.LABEL_OF_OTHER_DEVICE: "This label belongs to {label}, not to {picked}. Use the label "
+    "on the controller you picked.",
+    Code.SECURE_SESSION_ENDED: "The secure session with the controller has ended. Enter the "
+    "claim code again.",
+    Code.CONTROLLER_PROTOCOL_ERROR: "The controller reported a protocol error ({error}): {detail}",
+    Code.CONTROLLER_MALFORMED: "The controller sent a malformed {field}.",
+    Code.CONTROLLER_NOT_SET_UP: "This controller is not set up yet; send the full setup instead "
+    "of Wi-Fi only.",
+    Code.CONTROLLER_FAULT: "The controller could not do that; nothing was changed. Try again.",
+    Code.CONTROLLER_REFUSED_REQUEST: "The controller refused the request: {reason}",
 }
 
 Value = Union[str, int, float, "Failure"]

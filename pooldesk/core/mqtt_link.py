@@ -245,7 +245,7 @@ class MqttLink:
                 self._set(LinkStatus(LinkState.FAILED, exc.failure))
                 return
             except UnsafeUrlError as exc:
-                self._set(LinkStatus(LinkState.FAILED, str(exc)))
+                self._set(LinkStatus(LinkState.FAILED, exc.failure))
                 return
             except ApiError as exc:
                 outcome = failure(Code.BROKER_NO_CREDENTIALS, cause=exc.failure)

@@ -81,10 +81,7 @@ from pooldesk.provisioning.client import StatusWatch
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-LINK_LOST = (
-    "The Bluetooth connection to the controller was lost. Check it has power, move closer, "
-    "then pick it again from the list."
-)
+LINK_LOST = failure(Code.BLUETOOTH_LINK_LOST)
 OnlineCheck = Callable[[str], Awaitable[bool]]  # device id (ESP-A1B2C3) -> online on the broker?
 
 
@@ -410,10 +407,7 @@ class ProvisioningFlow:
         """New Wi-Fi for a controller that is already bound; its binding stays as it is."""
         client = self._need_session()
         if self.info is None or not self.info.bound:
-            raise FlowError(
-                "This controller is not set up yet, so it has no Wi-Fi to change. "
-                "Use Add device to set it up."
-            )
+            raise FlowError(failure(Code.NOT_SET_UP_NO_WIFI))
 
         async def send() -> StatusWatch:
             watch = client.watch_status()
@@ -499,7 +493,7 @@ class ProvisioningFlow:
             code = Code.KEPT_WIFI_LINK_ENDED if wifi_only else Code.KEPT_SETTINGS_LINK_ENDED
             return failure(code, device=device_id)
         code = Code.KEPT_WIFI_UNDO_FAILED if wifi_only else Code.KEPT_SETTINGS_UNDO_FAILED
-        return failure(code, device=device_id, reason=str(undo_failed))
+        return failure(code, device=device_id, reason=undo_failed.failure or str(undo_failed))
 
     async def _undo_registration(self) -> Failure | None:
         """Remove the device this pass added to the account, unless it went online. An
@@ -679,7 +673,7 @@ class ProvisioningFlow:
             if self._op is asyncio.current_task():
                 return await coro  # nested step inside the running one
             coro.close()
-            raise FlowError("Another step is still running; wait for it or cancel.")
+            raise FlowError(failure(Code.STEP_STILL_RUNNING))
         task = asyncio.ensure_future(coro)
         self._op = task
         try:
@@ -710,26 +704,26 @@ class ProvisioningFlow:
         if self._cancel_requested:
             raise FlowCancelled()
         if self._finished:
-            raise FlowError("This provisioning pass is over; start a new one.")
+            raise FlowError(failure(Code.FLOW_ENDED))
 
     def _need_client(self) -> ProvisioningClient:
         if self._finished:
-            raise FlowError("This provisioning pass is over; start a new one.")
+            raise FlowError(failure(Code.FLOW_ENDED))
         if self.link_lost:
             raise LinkError(LINK_LOST)
         if self.client is None:
-            raise FlowError("Pick a controller from the scan first.")
+            raise FlowError(failure(Code.PICK_CONTROLLER_FIRST))
         return self.client
 
     def _need_session(self) -> ProvisioningClient:
         client = self._need_client()
         if not client.session_open:
-            raise FlowError("Enter the claim code first.")
+            raise FlowError(failure(Code.CLAIM_CODE_FIRST))
         return client
 
     def _need_device_id(self) -> str:
         if self.info is None:
-            raise FlowError("Pick a controller from the scan first.")
+            raise FlowError(failure(Code.PICK_CONTROLLER_FIRST))
         return self.info.device_id
 
     def _link_lost(self) -> None:

@@ -10,6 +10,8 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pooldesk.core.failures import Code, Failure, failure
+
 DEFAULT_SERVER_URL = "http://127.0.0.1:8788"
 SERVER_SCHEMES = {"http", "https"}
 BROKER_SCHEMES = {"mqtt", "mqtts", "ws", "wss"}
@@ -27,7 +29,11 @@ class AppSettings:
 
 
 class UnsafeUrlError(ValueError):
-    """A URL the app refuses to use; the message says what to do."""
+    """A URL the app refuses to use; `failure` says what to do (`str()`: in English)."""
+
+    def __init__(self, problem: Failure) -> None:
+        super().__init__(str(problem))
+        self.failure = problem
 
 
 def is_loopback(host: str) -> bool:
@@ -45,15 +51,14 @@ def check_url(url: str, allowed_schemes: set[str], allow_insecure: bool) -> str:
     parts = urlsplit(url)
     if parts.scheme not in allowed_schemes or not parts.hostname:
         schemes = ", ".join(f"{s}://" for s in sorted(allowed_schemes))
-        raise UnsafeUrlError(f"Enter an address that starts with {schemes} and names a host.")
+        raise UnsafeUrlError(failure(Code.URL_NOT_USABLE, schemes=schemes))
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise UnsafeUrlError("The port must be a number between 1 and 65535.") from None
+        raise UnsafeUrlError(failure(Code.URL_BAD_PORT)) from None
     if parts.scheme in PLAIN_SCHEMES and not is_loopback(parts.hostname) and not allow_insecure:
         raise UnsafeUrlError(
-            f"{parts.scheme}:// to {parts.hostname} is not encrypted. Use the secure address, "
-            "or turn on 'Allow insecure connections' in the settings if you trust this network."
+            failure(Code.URL_NOT_ENCRYPTED, scheme=parts.scheme, host=parts.hostname)
         )
     return url
 

@@ -6,6 +6,7 @@ Canonical form `KQ4M7XTZ2PB6WRHD` (manifest, device flash, key derivation); prin
 
 from __future__ import annotations
 
+from pooldesk.core.failures import Code, failure
 from pooldesk_contract import claimcode as contract
 from pooldesk_contract.ids import normalize_device_id as contract_device_id
 
@@ -34,7 +35,7 @@ def grouped(code: str) -> str:
 def normalize_device_id(text: str) -> str:
     device_id = contract_device_id(text or "")
     if device_id is None:
-        raise InvalidClaimCode(f"{text!r} is not a device id like ESP-A1B2C3.")
+        raise InvalidClaimCode(failure(Code.NOT_A_DEVICE_ID, text=repr(text)))
     return device_id
 
 
@@ -53,13 +54,14 @@ def parse(text: str, expected_device_id: str | None = None) -> tuple[str | None,
     if stripped.upper().startswith(QR_PREFIX):
         parts = stripped.split(":")
         if len(parts) != 4:
-            raise InvalidClaimCode("This QR text is not from a PoolDesk controller label.")
+            raise InvalidClaimCode(failure(Code.QR_NOT_FROM_LABEL))
         device_id = normalize_device_id(parts[2])
         code = normalize(parts[3])
         if expected_device_id and normalize_device_id(expected_device_id) != device_id:
             raise ClaimCodeForOtherDevice(
-                f"This label belongs to {device_id}, not to {expected_device_id.upper()}. "
-                "Use the label on the controller you picked."
+                failure(
+                    Code.LABEL_OF_OTHER_DEVICE, label=device_id, picked=expected_device_id.upper()
+                )
             )
         return device_id, code
     return None, normalize(stripped)

@@ -11,6 +11,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
+from pooldesk.core.failures import Code, Failure, failure
+
 from . import claimcode, crypto, framing
 from .errors import (
     ClaimCodeForOtherDevice,
@@ -158,8 +160,7 @@ class ProvisioningClient:
         qr_device, _ = claimcode.parse(claim_code)
         if qr_device and qr_device != device_id.upper():
             raise ClaimCodeForOtherDevice(
-                f"This label belongs to {qr_device}, not to {device_id}. "
-                "Use the label on the controller you picked."
+                failure(Code.LABEL_OF_OTHER_DEVICE, label=qr_device, picked=device_id)
             )
         try:
             shared = crypto.shared_secret(private, device_pub)
@@ -257,7 +258,7 @@ class ProvisioningClient:
                 await self._request("prov-ctrl", {"op": "end"}, sealed=True, timeout_s=3.0)
         self._session = self._candidate = None
 
-    def connection_lost(self, reason: str = "The Bluetooth connection was lost.") -> None:
+    def connection_lost(self, reason: str | Failure = "The Bluetooth connection was lost.") -> None:
         """Tell the client the link is gone: waiting requests fail at once with LinkError."""
         self._session = self._candidate = None
         self._subscribed = False
@@ -328,12 +329,10 @@ class ProvisioningClient:
             raise RetryLater(retry_after)
         if code in ("no_session", "bad_record"):
             self._session = None
-            raise SessionRequired(
-                "The secure session with the controller has ended. Enter the claim code again."
-            )
+            raise SessionRequired(failure(Code.SECURE_SESSION_ENDED))
         if code in ("invalid", "not_bound", "busy", "internal", "unknown_op"):
             raise DeviceError(code, _device_message(code, message), reply.get("field"))
-        raise ProtocolError(f"The controller reported a protocol error ({code}): {message}")
+        raise ProtocolError(failure(Code.CONTROLLER_PROTOCOL_ERROR, error=code, detail=message))
 
     def _notified(self, endpoint: str, data: bytes) -> None:
         done = self._reassemblers[endpoint].feed(bytes(data))
@@ -403,7 +402,7 @@ def _unhex(value: Any, name: str) -> bytes:
     except (TypeError, ValueError):
         raw = b""
     if len(raw) != 32:
-        raise ProtocolError(f"The controller sent a malformed {name}.")
+        raise ProtocolError(failure(Code.CONTROLLER_MALFORMED, field=name))
     return raw
 
 
@@ -416,9 +415,9 @@ def _status_from(obj: Mapping[str, Any]) -> StatusEvent:
     return StatusEvent(str(obj.get("state", "")), dict(detail) if isinstance(detail, dict) else {})
 
 
-def _device_message(code: str, message: str) -> str:
+def _device_message(code: str, message: str) -> Failure:
     if code == "not_bound":
-        return "This controller is not set up yet; send the full setup instead of Wi-Fi only."
+        return failure(Code.CONTROLLER_NOT_SET_UP)
     if code == "internal":
-        return "The controller could not do that; nothing was changed. Try again."
-    return f"The controller refused the request: {message}"
+        return failure(Code.CONTROLLER_FAULT)
+    return failure(Code.CONTROLLER_REFUSED_REQUEST, reason=message)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pooldesk.core.failures import Code, Failure, failure
+
 
 class ProvisioningError(Exception):
-    """Base class; `str(error)` is a sentence for the installer."""
+    """Base class; `str(error)` is a sentence for the installer (English, for logs).
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    Raised with a `Failure`, it keeps it in `failure` and the UI words it in the user's
+    language; raised with a text (`failure` is None), the text is what there is to show."""
+
+    def __init__(self, message: str | Failure) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+        self.failure = message if isinstance(message, Failure) else None
 
 
 class LinkError(ProvisioningError):
@@ -56,10 +62,7 @@ class DeviceNotAuthentic(ProvisioningError):
     """The peer did not prove the claim code: it is not the controller it claims to be."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "This device could not prove it is the controller on the label. "
-            "Nothing was sent to it. Move closer to the right controller and try again."
-        )
+        super().__init__(failure(Code.DEVICE_NOT_AUTHENTIC))
 
 
 class SessionRequired(ProvisioningError):
@@ -73,7 +76,7 @@ class ProtocolError(ProvisioningError):
 class DeviceError(ProvisioningError):
     """The controller refused a request: `code` is the protocol error code, `field` the field."""
 
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, code: str, message: str | Failure, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.field = field

@@ -1,6 +1,8 @@
 """Messages still worded in English, listed for the translation tools: the server's and the
 controller's own words, and the core's checks not yet turned into failure codes (validation,
-provisioning, Bluetooth). Core failures with a code are worded in `failure_texts.TEXTS`.
+claim and set-up codes, timers). Core failures with a code (among them Bluetooth's, the
+provisioning steps', the provisioning protocol's and refused addresses) are worded in
+`failure_texts.TEXTS`.
 
 The UI shows these through `format.core_message()` (context `core`). Fixed messages are
 translated as they are.
@@ -46,9 +48,8 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Choose a network, or enter its name under “Other network…”."),
     QT_TRANSLATE_NOOP("core", "A network name has at most 32 bytes."),
     QT_TRANSLATE_NOOP("core", "Enter the network's password."),
-    # pooldesk.core.commands, settings
+    # pooldesk.core.commands
     QT_TRANSLATE_NOOP("core", "A timer runs between 1 second and 24 hours."),
-    QT_TRANSLATE_NOOP("core", "The port must be a number between 1 and 65535."),
     # the server's own messages (pooldesk_server/accounts, pooldesk_server/http)
     QT_TRANSLATE_NOOP("core", "Username already taken"),
     QT_TRANSLATE_NOOP("core", "Email already registered"),
@@ -69,34 +70,6 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "Enter your current password."),
     QT_TRANSLATE_NOOP("core", "The new passwords differ."),
     QT_TRANSLATE_NOOP("core", "The passwords differ."),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "The Bluetooth connection to the controller was lost. Check it has power, move closer, "
-        "then pick it again from the list.",
-    ),
-    QT_TRANSLATE_NOOP("core", "Another step is still running; wait for it or cancel."),
-    QT_TRANSLATE_NOOP("core", "This provisioning pass is over; start a new one."),
-    QT_TRANSLATE_NOOP("core", "Pick a controller from the scan first."),
-    QT_TRANSLATE_NOOP("core", "Enter the claim code first."),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "This controller is not set up yet, so it has no Wi-Fi to change. "
-        "Use Add device to set it up.",
-    ),
-    QT_TRANSLATE_NOOP("core", "This QR text is not from a PoolDesk controller label."),
-    QT_TRANSLATE_NOOP(
-        "core", "The secure session with the controller has ended. Enter the claim code again."
-    ),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "This device could not prove it is the controller on the label. "
-        "Nothing was sent to it. Move closer to the right controller and try again.",
-    ),
-    QT_TRANSLATE_NOOP(
-        "core", "This controller is not set up yet; send the full setup instead of Wi-Fi only."
-    ),
-    QT_TRANSLATE_NOOP("core", "The controller could not do that; nothing was changed. Try again."),
-    QT_TRANSLATE_NOOP("core", "Setting up failed. Retry."),
     # pooldesk.core.setup_codes; the server's sharing answers (docs/sharing.md)
     QT_TRANSLATE_NOOP("core", "Enter the owner's set-up code."),
     QT_TRANSLATE_NOOP(
@@ -116,35 +89,6 @@ CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("core", "window start and end must differ and start before 24:00"),
     QT_TRANSLATE_NOOP("core", "days must be a non-empty list of mon..sun"),
     QT_TRANSLATE_NOOP("core", "tz must be a time zone name"),
-    # pooldesk.core.bluetooth_problems
-    QT_TRANSLATE_NOOP(
-        "core",
-        "This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start "
-        "it (for example “sudo systemctl start bluetooth”), then press Rescan.",
-    ),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer "
-        "or phone with Bluetooth, then press Rescan.",
-    ),
-    QT_TRANSLATE_NOOP(
-        "core", "Bluetooth is switched off. Turn it on in the system settings, then press Rescan."
-    ),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, "
-        "ask your administrator to add you to the “bluetooth” group), then press Rescan.",
-    ),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), "
-        "then press Rescan.",
-    ),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "Bluetooth cannot be used on this computer right now. Check that it is on, then press "
-        "Rescan.",
-    ),
 )
 
 VALUE = "value"  # shown as it is (an address, a number, the controller's own words)
@@ -185,18 +129,10 @@ VALUED_MESSAGES = (
     _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),
     # the controller's words
     _valued(QT_TRANSLATE_NOOP("core", "freeze protection running (water %1 C)")),
-    # pooldesk.core.settings, validation
-    _valued(QT_TRANSLATE_NOOP("core", "Enter an address that starts with %1 and names a host.")),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure "
-            "connections' in the settings if you trust this network.",
-        )
-    ),
+    # pooldesk.core.validation
     _valued(QT_TRANSLATE_NOOP("core", "At most %1 characters.")),
     _valued(QT_TRANSLATE_NOOP("core", "The password needs: %1."), RULES),
-    # pooldesk.core.provisioning_flow, pooldesk.provisioning
+    # pooldesk_contract.claimcode (through pooldesk.provisioning)
     _valued(
         QT_TRANSLATE_NOOP(
             "core",
@@ -210,15 +146,6 @@ VALUED_MESSAGES = (
             "%1.",
         )
     ),
-    _valued(QT_TRANSLATE_NOOP("core", "%1 is not a device id like ESP-A1B2C3.")),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "This label belongs to %1, not to %2. Use the label on the controller you picked.",
-        )
-    ),
-    _valued(QT_TRANSLATE_NOOP("core", "The controller reported a protocol error (%1): %2")),
-    _valued(QT_TRANSLATE_NOOP("core", "The controller sent a malformed %1.")),
     # pooldesk.core.setup_codes, provisioning_flow (installer)
     _valued(
         QT_TRANSLATE_NOOP(
@@ -237,5 +164,4 @@ VALUED_MESSAGES = (
     _valued(QT_TRANSLATE_NOOP("core", "No account named %1")),
     _valued(QT_TRANSLATE_NOOP("core", "%1 already has access to %2")),
     _valued(QT_TRANSLATE_NOOP("core", "Device %1 not found")),
-    _valued(QT_TRANSLATE_NOOP("core", "The controller refused the request: %1")),
 )

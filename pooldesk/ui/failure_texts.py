@@ -112,6 +112,100 @@ TEXTS: dict[Code, str] = {
         "failure",
         "{device} stays on the account of {owner}, who can remove it from their dashboard.",
     ),
+    Code.BLUETOOTH_NO_SERVICE: QT_TRANSLATE_NOOP(
+        "failure",
+        "This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start "
+        "it (for example “sudo systemctl start bluetooth”), then press Rescan.",
+    ),
+    Code.BLUETOOTH_NO_ADAPTER: QT_TRANSLATE_NOOP(
+        "failure",
+        "This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer "
+        "or phone with Bluetooth, then press Rescan.",
+    ),
+    Code.BLUETOOTH_OFF: QT_TRANSLATE_NOOP(
+        "failure",
+        "Bluetooth is switched off. Turn it on in the system settings, then press Rescan.",
+    ),
+    Code.BLUETOOTH_DENIED: QT_TRANSLATE_NOOP(
+        "failure",
+        "PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, "
+        "ask your administrator to add you to the “bluetooth” group), then press Rescan.",
+    ),
+    Code.BLUETOOTH_NOT_ANSWERING: QT_TRANSLATE_NOOP(
+        "failure",
+        "Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), "
+        "then press Rescan.",
+    ),
+    Code.BLUETOOTH_UNAVAILABLE: QT_TRANSLATE_NOOP(
+        "failure",
+        "Bluetooth cannot be used on this computer right now. Check that it is on, then press "
+        "Rescan.",
+    ),
+    Code.BLUETOOTH_LINK_LOST: QT_TRANSLATE_NOOP(
+        "failure",
+        "The Bluetooth connection to the controller was lost. Check it has power, move closer, "
+        "then pick it again from the list.",
+    ),
+    Code.DEVICE_NOT_AUTHENTIC: QT_TRANSLATE_NOOP(
+        "failure",
+        "This device could not prove it is the controller on the label. Nothing was sent to it. "
+        "Move closer to the right controller and try again.",
+    ),
+    Code.STEP_STILL_RUNNING: QT_TRANSLATE_NOOP(
+        "failure", "Another step is still running; wait for it or cancel."
+    ),
+    Code.FLOW_ENDED: QT_TRANSLATE_NOOP(
+        "failure", "This provisioning pass is over; start a new one."
+    ),
+    Code.PICK_CONTROLLER_FIRST: QT_TRANSLATE_NOOP(
+        "failure", "Pick a controller from the scan first."
+    ),
+    Code.CLAIM_CODE_FIRST: QT_TRANSLATE_NOOP("failure", "Enter the claim code first."),
+    Code.NOT_SET_UP_NO_WIFI: QT_TRANSLATE_NOOP(
+        "failure",
+        "This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set "
+        "it up.",
+    ),
+    Code.URL_NOT_USABLE: QT_TRANSLATE_NOOP(
+        "failure", "Enter an address that starts with {schemes} and names a host."
+    ),
+    Code.URL_BAD_PORT: QT_TRANSLATE_NOOP(
+        "failure", "The port must be a number between 1 and 65535."
+    ),
+    Code.URL_NOT_ENCRYPTED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{scheme}:// to {host} is not encrypted. Use the secure address, or turn on 'Allow "
+        "insecure connections' in the settings if you trust this network.",
+    ),
+    Code.NOT_A_DEVICE_ID: QT_TRANSLATE_NOOP(
+        "failure", "{text} is not a device id like ESP-A1B2C3."
+    ),
+    Code.QR_NOT_FROM_LABEL: QT_TRANSLATE_NOOP(
+        "failure", "This QR text is not from a PoolDesk controller label."
+    ),
+    Code.LABEL_OF_OTHER_DEVICE: QT_TRANSLATE_NOOP(
+        "failure",
+        "This label belongs to {label}, not to {picked}. Use the label on the controller you "
+        "picked.",
+    ),
+    Code.SECURE_SESSION_ENDED: QT_TRANSLATE_NOOP(
+        "failure", "The secure session with the controller has ended. Enter the claim code again."
+    ),
+    Code.CONTROLLER_PROTOCOL_ERROR: QT_TRANSLATE_NOOP(
+        "failure", "The controller reported a protocol error ({error}): {detail}"
+    ),
+    Code.CONTROLLER_MALFORMED: QT_TRANSLATE_NOOP(
+        "failure", "The controller sent a malformed {field}."
+    ),
+    Code.CONTROLLER_NOT_SET_UP: QT_TRANSLATE_NOOP(
+        "failure", "This controller is not set up yet; send the full setup instead of Wi-Fi only."
+    ),
+    Code.CONTROLLER_FAULT: QT_TRANSLATE_NOOP(
+        "failure", "The controller could not do that; nothing was changed. Try again."
+    ),
+    Code.CONTROLLER_REFUSED_REQUEST: QT_TRANSLATE_NOOP(
+        "failure", "The controller refused the request: {reason}"
+    ),
 }
 
 

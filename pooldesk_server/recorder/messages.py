@@ -117,10 +117,11 @@ def interpret(topic: str, payload: bytes) -> DeviceMessage | None:
         # An empty retained payload only deletes the retained message (the backend does that
         # when a device is unbound): it says nothing about the device.
         return None
-    if rest == "status":
+    if rest == topics.STATUS.name:
         said = payload.decode("utf-8", "replace").strip()[:16]
         status = said if said in ("online", "offline") else None
-        return DeviceMessage(username, device_id, "status", {"status": said}, None, status)
+        event = KINDS[topics.STATUS.name]
+        return DeviceMessage(username, device_id, event, {"status": said}, None, status)
     if rest.startswith("alert/") and rest.count("/") == 1:
         alert_id = rest.split("/", 1)[1]
         if not payload:

@@ -1763,6 +1763,11 @@
       <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
     </message>
     <message>
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="669" />
+      <source>Setting up failed. Retry.</source>
+      <translation>La configuración falló. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
       <location filename="../../pooldesk/ui/wizard/controller.py" line="101" />
       <source>Pool controllers nearby</source>
       <translation>Controladores de piscina cercanos</translation>
@@ -1958,443 +1963,308 @@
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
-    <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="554" />
-      <source>Setting up failed. Retry.</source>
-      <translation>La configuración falló. Vuelve a intentarlo.</translation>
-    </message>
   </context>
   <context>
     <name>core</name>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="28" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
       <source>Enter a username.</source>
       <translation>Escribe un nombre de usuario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="29" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
       <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
       <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
       <source>Enter an email address.</source>
       <translation>Escribe una dirección de correo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
       <source>Enter an email address like name@example.com.</source>
       <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
       <source>At least 12 characters</source>
       <translation>Al menos 12 caracteres</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
       <source>An upper-case letter</source>
       <translation>Una letra mayúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
       <source>A lower-case letter</source>
       <translation>Una letra minúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
       <source>A digit</source>
       <translation>Una cifra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
       <source>A symbol such as ! or #</source>
       <translation>Un símbolo como ! o #</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
       <source>Not a well-known password</source>
       <translation>No es una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="43" />
       <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
       <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="46" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
       <source>A network name has at most 32 bytes.</source>
       <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
       <source>Enter the network's password.</source>
       <translation>Escribe la contraseña de la red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="51" />
-      <source>The port must be a number between 1 and 65535.</source>
-      <translation>El puerto debe ser un número entre 1 y 65535.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
       <source>Password is too common or too close to your username; choose one that is not a well-known password</source>
       <translation>La contraseña es demasiado común o se parece demasiado a tu nombre de usuario; elige una que no sea una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="66" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
       <source>Too many failed attempts.</source>
       <translation>Demasiados intentos fallidos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
       <source>Too many requests.</source>
       <translation>Demasiadas solicitudes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="69" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
-      <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
-      <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="77" />
-      <source>Another step is still running; wait for it or cancel.</source>
-      <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
-      <source>This provisioning pass is over; start a new one.</source>
-      <translation>Esta configuración ya terminó; empieza una nueva.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="79" />
-      <source>Pick a controller from the scan first.</source>
-      <translation>Primero elige un controlador de la búsqueda.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="80" />
-      <source>Enter the claim code first.</source>
-      <translation>Primero escribe el código de reclamación.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
-      <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
-      <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
-      <source>This QR text is not from a PoolDesk controller label.</source>
-      <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
-      <source>The secure session with the controller has ended. Enter the claim code again.</source>
-      <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
-      <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
-      <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="95" />
-      <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
-      <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="98" />
-      <source>The controller could not do that; nothing was changed. Try again.</source>
-      <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
-      <source>Setting up failed. Retry.</source>
-      <translation>La configuración falló. Vuelve a intentarlo.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="74" />
       <source>Enter the owner's set-up code.</source>
       <translation>Introduce el código de instalación del propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="102" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
       <source>That set-up code is wrong or has expired; ask the owner for a new one</source>
       <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="105" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
       <source>Access ended</source>
       <translation>Acceso terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="108" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
       <source>water temperature sensor not responding: freeze protection cannot run</source>
       <translation>el sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="111" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
       <source>no network time yet: the schedule is waiting</source>
       <translation>todavía sin hora de la red: el horario está en espera</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="112" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
       <source>freeze protection active</source>
       <translation>la protección antiheladas está activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="113" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
       <source>retained command ignored</source>
       <translation>se ignoró una orden retenida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="114" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
       <source>command expired</source>
       <translation>la orden caducó</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="115" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="88" />
       <source>no reason given</source>
       <translation>sin motivo indicado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="116" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
       <source>window start and end must differ and start before 24:00</source>
       <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="117" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
       <source>days must be a non-empty list of mon..sun</source>
       <translation>los días deben ser una lista no vacía de lun a dom</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="118" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
       <source>tz must be a time zone name</source>
       <translation>tz debe ser el nombre de una zona horaria</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="120" />
-      <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
-      <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
-      <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
-      <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="130" />
-      <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
-      <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
-      <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
-      <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="138" />
-      <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
-      <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
-      <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
-      <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="180" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="124" />
       <source>Device %1 is already registered to another account</source>
       <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="181" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
       <source>Device %1 is already on your account</source>
       <translation>El dispositivo %1 ya está en tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="182" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
       <source>Claim code does not match device %1</source>
       <translation>El código de reclamación no corresponde al dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="184" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="128" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="185" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="129" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="187" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="131" />
       <source>freeze protection running (water %1 C)</source>
       <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="189" />
-      <source>Enter an address that starts with %1 and names a host.</source>
-      <translation>Escribe una dirección que empiece por %1 e indique un host.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="191" />
-      <source>%1:// to %2 is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
-      <translation>%1:// hacia %2 no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="197" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
       <source>At most %1 characters.</source>
       <translation>Como máximo %1 caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="198" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
       <source>The password needs: %1.</source>
       <translation>A la contraseña le falta: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="201" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
       <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
       <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="207" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="213" />
-      <source>%1 is not a device id like ESP-A1B2C3.</source>
-      <translation>%1 no es un identificador de dispositivo como ESP-A1B2C3.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="215" />
-      <source>This label belongs to %1, not to %2. Use the label on the controller you picked.</source>
-      <translation>Esta etiqueta es de %1, no de %2. Usa la etiqueta del controlador que elegiste.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="220" />
-      <source>The controller reported a protocol error (%1): %2</source>
-      <translation>El controlador informó de un error de protocolo (%1): %2</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="221" />
-      <source>The controller sent a malformed %1.</source>
-      <translation>El controlador envió un %1 mal formado.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="224" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
       <source>A set-up code has only letters and digits; check these characters: %1.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: %1.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="230" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="157" />
       <source>A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.</source>
       <translation>Un código de instalación tiene %1 letras y cifras (como 7QK2-M4XD-9TRB); este tiene %2.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="236" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="163" />
       <source>Only the owner of %1 can do this</source>
       <translation>Solo el propietario de %1 puede hacer esto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="237" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="164" />
       <source>No account named %1</source>
       <translation>No hay ninguna cuenta llamada %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="238" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="165" />
       <source>%1 already has access to %2</source>
       <translation>%1 ya tiene acceso a %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="239" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="166" />
       <source>Device %1 not found</source>
       <translation>No se encontró el dispositivo %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="240" />
-      <source>The controller refused the request: %1</source>
-      <translation>El controlador rechazó la solicitud: %1</translation>
     </message>
   </context>
   <context>
@@ -2566,6 +2436,131 @@
       <location filename="../../pooldesk/ui/failure_texts.py" line="111" />
       <source>{device} stays on the account of {owner}, who can remove it from their dashboard.</source>
       <translation>{device} se queda en la cuenta de {owner}, que puede quitarlo desde su panel.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="115" />
+      <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
+      <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="120" />
+      <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
+      <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="125" />
+      <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
+      <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="129" />
+      <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
+      <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="134" />
+      <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
+      <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="139" />
+      <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
+      <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="144" />
+      <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
+      <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="149" />
+      <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
+      <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="154" />
+      <source>Another step is still running; wait for it or cancel.</source>
+      <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="157" />
+      <source>This provisioning pass is over; start a new one.</source>
+      <translation>Esta configuración ya terminó; empieza una nueva.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="160" />
+      <source>Pick a controller from the scan first.</source>
+      <translation>Primero elige un controlador de la búsqueda.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="163" />
+      <source>Enter the claim code first.</source>
+      <translation>Primero escribe el código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="164" />
+      <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
+      <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="169" />
+      <source>Enter an address that starts with {schemes} and names a host.</source>
+      <translation>Escribe una dirección que empiece por {schemes} e indique un host.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="172" />
+      <source>The port must be a number between 1 and 65535.</source>
+      <translation>El puerto debe ser un número entre 1 y 65535.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="175" />
+      <source>{scheme}:// to {host} is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
+      <translation>{scheme}:// hacia {host} no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="180" />
+      <source>{text} is not a device id like ESP-A1B2C3.</source>
+      <translation>{text} no es un identificador de dispositivo como ESP-A1B2C3.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="183" />
+      <source>This QR text is not from a PoolDesk controller label.</source>
+      <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="186" />
+      <source>This label belongs to {label}, not to {picked}. Use the label on the controller you picked.</source>
+      <translation>Esta etiqueta es de {label}, no de {picked}. Usa la etiqueta del controlador que elegiste.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="191" />
+      <source>The secure session with the controller has ended. Enter the claim code again.</source>
+      <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="194" />
+      <source>The controller reported a protocol error ({error}): {detail}</source>
+      <translation>El controlador informó de un error de protocolo ({error}): {detail}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="197" />
+      <source>The controller sent a malformed {field}.</source>
+      <translation>El controlador envió un {field} mal formado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="200" />
+      <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
+      <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="203" />
+      <source>The controller could not do that; nothing was changed. Try again.</source>
+      <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="206" />
+      <source>The controller refused the request: {reason}</source>
+      <translation>El controlador rechazó la solicitud: {reason}</translation>
     </message>
   </context>
   <context>

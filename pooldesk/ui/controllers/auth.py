@@ -38,7 +38,7 @@ class AuthController(QObject):
         try:
             checked = check_server_url(url, allow_insecure)
         except UnsafeUrlError as exc:
-            self.server_view.error.show_error(fmt.core_message(str(exc)))
+            self.server_view.error.show_error(fmt.core_message(exc.failure))
             return
         self.server_view.error.clear_message()
         self.server_chosen.emit(checked, allow_insecure)

@@ -296,7 +296,7 @@ class WizardController(QObject):
             try:
                 parse_claim_code(text, expected_device_id=self.flow.device_id)
             except InvalidClaimCode as exc:
-                problem = fmt.core_message(str(exc))
+                problem = fmt.core_message(exc.failure or str(exc))
         self.view.claim_page.hint.set_problem(problem)
 
     def _setup_code_problem(self, text: str) -> str | None:
@@ -649,10 +649,10 @@ class WizardController(QObject):
             if not self._ending:  # pick it again from the list (the scan is kept)
                 self.view.show_page(self.view.scan_page)
                 self.view.scan_page.next.setEnabled(bool(self.found))
-                self.view.message.show_error(fmt.core_message(str(exc)))
+                self.view.message.show_error(fmt.core_message(exc.failure or str(exc)))
         except ProvisioningError as exc:
             if not self._ending:
-                self.view.message.show_error(fmt.core_message(str(exc)))
+                self.view.message.show_error(fmt.core_message(exc.failure or str(exc)))
         except ApiError as exc:
             if not self._ending:
                 text = fmt.core_message(exc.failure)
@@ -666,11 +666,11 @@ class WizardController(QObject):
         except Exception as exc:  # the Bluetooth stack's own errors, or a bug: say it, log it
             log.exception("wizard step failed")
             if not self._ending:
+                text = self.tr("Setting up failed. Retry.")
                 if self.flow.step in (Step.SCANNING, Step.PICK, Step.CONNECTING_BLE):
-                    text = str(classify_bluetooth_problem(exc))
-                else:
-                    text = "Setting up failed. Retry."
-                self.view.message.show_error(fmt.core_message(text))
+                    bluetooth = classify_bluetooth_problem(exc).failure
+                    text = fmt.core_message(bluetooth) if bluetooth else text
+                self.view.message.show_error(text)
                 if self.view.page is self.view.scan_page:
                     self.view.scan_page.rescan.setEnabled(True)
         finally:

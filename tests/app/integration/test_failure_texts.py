@@ -64,6 +64,18 @@ def test_a_cause_inside_a_failure_is_worded_too(spanish) -> None:
     assert unknown == "Ask Bob to unlock pool 3"
 
 
+def test_a_provisioning_failure_given_as_a_reason_is_worded_in_spanish(spanish) -> None:
+    """What a cancelled pass could not undo names why: a code of its own, translated in place."""
+    lost = failure(Code.BLUETOOTH_LINK_LOST)
+    shown = fmt.core_message(failure(Code.KEPT_WIFI_UNDO_FAILED, device="ESP-A1B2C3", reason=lost))
+    assert shown == (
+        "ESP-A1B2C3 se quedó con la configuración wifi que se le envió, porque no se pudo "
+        "deshacer (Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga "
+        "corriente, acércate y vuelve a elegirlo en la lista.). Usa «Cambiar la wifi…» para "
+        "volver a configurar su red."
+    )
+
+
 async def _sign_in_with(app, username: str, password: str, qtbot) -> None:
     view = app.window.sign_in_view
     await wait_until(lambda: app.window.page is view, what="the sign-in page")

@@ -265,7 +265,9 @@ async def test_plain_mqtt_to_a_remote_host_needs_the_insecure_setting() -> None:
     dash.link.start()
     try:
         await wait_until(lambda: dash.link.status.state is LinkState.FAILED)
-        assert "not encrypted" in dash.link.status.detail
+        assert dash.link.status.detail == failure(
+            Code.URL_NOT_ENCRYPTED, scheme="mqtt", host="broker.example.com"
+        )
     finally:
         await dash.link.stop()
 

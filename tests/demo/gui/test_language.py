@@ -158,7 +158,7 @@ async def test_core_messages_with_values_speak_spanish(spanish) -> None:
 
     with pytest.raises(UnsafeUrlError) as unsafe:
         check_server_url("http://pool.example.com", allow_insecure=False)
-    assert fmt.core_message(str(unsafe.value)).startswith(
+    assert fmt.core_message(unsafe.value.failure).startswith(
         "http:// hacia pool.example.com no está cifrado."
     )
     assert fmt.core_message(password_error("abc")) == (

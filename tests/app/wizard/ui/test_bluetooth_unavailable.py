@@ -12,7 +12,9 @@ from PySide6.QtCore import Qt
 
 from pooldesk.ble.radio import Radio, use_radio
 from pooldesk.core.bluetooth_problems import Cause
+from pooldesk.core.failures import Code, failure
 from pooldesk.core.provisioning_flow import ProvisioningFlow, Step
+from pooldesk.ui import i18n
 from tests.app.wizard.ui.test_wizard import signed_in_app
 from tests.support.waiting import wait_until
 
@@ -64,6 +66,29 @@ async def test_a_bumble_dongle_that_is_not_there(
     assert wizard.view.scan_page.rescan.isEnabled()
 
 
+async def test_the_missing_adapter_is_said_in_spanish(
+    make_app, backend, account, virtual_radio, qtbot, qapp, tmp_path
+) -> None:
+    """The wizard words the core's Bluetooth failure code in the user's language."""
+    assert i18n.install_translator(qapp, "es") == "es"
+    try:
+        app = await signed_in_app(make_app, backend, account)
+        use_radio(Radio("transport", f"serial:{tmp_path}/ttyUSB9"))
+        qtbot.mouseClick(app.window.dashboard_view.add_button, LEFT)
+        wizard = app.dashboard.wizard
+        message = wizard.view.message
+        await wait_until(lambda: "Bluetooth" in message.text(), within=5)
+        assert message.text() == (
+            "Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa "
+            "un ordenador o teléfono con Bluetooth y pulsa Volver a buscar."
+        )
+        assert message.styleSheet() == "color: #b3261e;"
+        await wait_until(lambda: not wizard.tasks.busy, what="the step ended")
+    finally:
+        use_radio(None)
+        i18n.install_translator(qapp, "en")
+
+
 async def test_a_bluetooth_service_that_never_answers_ends_the_scan(
     account, monkeypatch, tmp_path
 ) -> None:
@@ -86,7 +111,8 @@ async def test_a_bluetooth_service_that_never_answers_ends_the_scan(
             raise AssertionError("the scan succeeded without Bluetooth")
         assert time.monotonic() - started < 4
         assert getattr(problem, "cause", None) is Cause.NOT_ANSWERING
-        assert "Bluetooth did not answer" in str(problem)
+        assert getattr(problem, "failure", None) == failure(Code.BLUETOOTH_NOT_ANSWERING)
+        assert "Bluetooth did not answer" in str(problem)  # the log's words
         assert flow.step is Step.PICK  # ready for a rescan
     finally:
         use_radio(None)
