@@ -97,6 +97,8 @@ async def test_without_a_tray_an_alert_goes_to_the_desktop_notification_service(
         assert app_name == "PoolDesk"
         assert summary.startswith("Alert from")
         assert body == "pump fault"
+        # recorded once the notification service answered, which may be after it received it
+        await wait_until(lambda: app.notice_channels, within=10, what="the channel recorded")
         assert app.notice_channels == ["desktop"]
     finally:
         bus.disconnect()
