@@ -146,6 +146,36 @@ def core_message(text: Message) -> str:
     `core_messages.VALUED_MESSAGES`; any other text as it is."""
     if isinstance(text, Failure):
         return failure_text(text, core_message)
+    return _worded(text, {})
+
+
+# Messages of ours joined by ". " are split and worded part by part; a text with more sentences
+# than this is not a few of ours joined (a server's or a proxy's page): shown as it is.
+MAX_JOINED_SENTENCES = 8
+
+
+def _worded(text: str, seen: dict[str, str]) -> str:
+    """`text` worded as one message of ours, else as messages of ours joined by ". ", else as it
+    is. `seen` remembers each piece tried, so the pieces cost a few calls each, not one call per
+    way of cutting the text (which grew ×2.5 per sentence and froze the window)."""
+    if text in seen:
+        return seen[text]
+    shown = _one_message(text)
+    if shown is None:
+        shown = text
+        splits = list(re.finditer(r"\. ", text))  # "… again. … dashboard."
+        for found in splits if len(splits) < MAX_JOINED_SENTENCES else []:
+            head, tail = text[: found.start() + 1], text[found.end() :]
+            head_shown, tail_shown = _worded(head, seen), _worded(tail, seen)
+            if head_shown != head and tail_shown != tail:
+                shown = f"{head_shown} {tail_shown}"
+                break
+    seen[text] = shown
+    return shown
+
+
+def _one_message(text: str) -> str | None:
+    """`text` translated as one message of ours (with its values), or None if it is not one."""
     translated = QCoreApplication.translate("core", text)
     if translated != text:
         return translated
@@ -157,12 +187,7 @@ def core_message(text: Message) -> str:
                 for kind, value in zip(message.kinds, found.groups(), strict=True)
             ]
             return fill(QCoreApplication.translate("core", message.template), values)
-    for found in re.finditer(r"\. ", text):  # two messages joined ("… again. … dashboard.")
-        head, tail = text[: found.start() + 1], text[found.end() :]
-        head_shown, tail_shown = core_message(head), core_message(tail)
-        if head_shown != head and tail_shown != tail:
-            return f"{head_shown} {tail_shown}"
-    return text
+    return None
 
 
 def fill(template: str, values: list[str]) -> str:
