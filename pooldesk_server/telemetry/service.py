@@ -126,13 +126,13 @@ async def history(db: Database, query: HistoryQuery) -> tuple[list[api.HistoryEv
         next_cursor = encode_cursor(_as_datetime(last.ts), last.id)
     events = [
         api.HistoryEvent(
-            id=event_id,
-            device_id=device_id,
-            type=event_type,
-            ts=_iso_from_db(ts),
-            data=stored_data(data),
+            id=row.id,
+            device_id=row.device_id,
+            type=row.type,
+            ts=_iso_from_db(row.ts),
+            data=stored_data(row.data),
         )
-        for event_id, event_type, ts, data, device_id in page
+        for row in page
     ]
     return events, next_cursor
 
@@ -159,8 +159,10 @@ def _history_statement(present: frozenset[str]) -> Prepared:
     if "until" in present:
         statement = statement.where(Event.ts <= bindparam("until"))
     if "ats" in present:
-        ts, event_id = bindparam("ats"), bindparam("aid")
-        statement = statement.where(or_(Event.ts < ts, and_(Event.ts == ts, Event.id < event_id)))
+        at = bindparam("ats", type_=Event.ts.type)
+        statement = statement.where(
+            or_(Event.ts < at, and_(Event.ts == at, Event.id < bindparam("aid")))
+        )
     statement = statement.order_by(Event.ts.desc(), Event.id.desc()).limit(bindparam("lim"))
     prepared = _HISTORY_STATEMENTS[present] = Prepared(statement)
     return prepared
