@@ -125,6 +125,7 @@ class _Plan:
         self.results = tuple(
             column.type._cached_result_processor(dialect, None) for column in columns
         )
+        self.plain = not any(self.results)  # the driver's values as they are (a history page)
 
     def run(self, connection: Any, params: Mapping[str, Any]) -> list[Any]:
         values = self.compiled.construct_params(dict(params))
@@ -134,6 +135,8 @@ class _Plan:
             raw = cursor.execute(self.sql, args).fetchall()
         finally:
             cursor.close()
+        if self.plain:
+            return list(map(self.row._make, raw))
         results, row = self.results, self.row
         return [row(*[f(v) if f else v for f, v in zip(results, r, strict=True)]) for r in raw]
 

@@ -81,6 +81,30 @@ async def test_history_filters_by_type_time_and_paginates(client):
     assert [e["data"]["n"] for e in window.json()["events"]] == [12, 11, 10]
 
 
+async def test_events_at_the_same_instant_are_paged_once_each(client):
+    """A reading sent twice in one second (a retry) is two events: paging through them by
+    cursor, with a device filter and a time window, shows each once, newest (last stored) first."""
+    account = await signed_in(client)
+    key = await _api_key(client, account)
+    ids = []
+    for n in range(5):
+        answer = await client.post(
+            "/api/event",
+            json={"type": "telemetry", "data": {"n": n}, "ts": "2026-03-01T00:00:00Z"},
+            headers=key,
+        )
+        ids.append(answer.json()["event"]["id"])
+    seen: list[int] = []
+    params = {"deviceId": "ESP-A1B2C3", "from": "2026-03-01T00:00:00Z", "limit": "2"}
+    while True:
+        page = (await client.get("/api/history", params=params, headers=account.auth)).json()
+        seen.extend(e["id"] for e in page["events"])
+        if page["nextCursor"] is None:
+            break
+        params["cursor"] = page["nextCursor"]
+    assert seen == ids[::-1]
+
+
 async def test_history_rejects_bad_parameters(client):
     account = await signed_in(client)
     cases = [
