@@ -5,6 +5,9 @@ fail at once with "database is locked" when another writer got there first, so o
 go through a second engine whose transactions begin with `BEGIN IMMEDIATE` (they wait for the
 lock, up to the busy timeout) while reads run in autocommit, which WAL lets run beside a writer.
 Read sessions must therefore never write. PostgreSQL uses one engine for both.
+
+Every engine hides statement parameters from its errors (`hide_parameters`): a failed sign-in
+would otherwise put password and refresh-token hashes into the operator's log.
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ def protect_sqlite_file(database: str) -> None:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=8, max_overflow=8, pool_timeout=30)
+    engine = create_async_engine(
+        url, pool_size=8, max_overflow=8, pool_timeout=30, hide_parameters=True
+    )
 
     _configure_sqlite(engine.sync_engine, immediate=immediate)
     return engine
@@ -91,7 +96,9 @@ def create_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
         if database and database != ":memory:" and not database.startswith("file:"):
             protect_sqlite_file(database)
         return _sqlite_engine(url, immediate=False), _sqlite_engine(url, immediate=True)
-    engine = create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(
+        url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
     return engine, engine
 
 
@@ -159,6 +166,7 @@ class LoopReader:
             sync_url,
             poolclass=StaticPool,
             connect_args={"check_same_thread": False},
+            hide_parameters=True,
         )
 
         @event.listens_for(self._engine, "connect")
@@ -209,7 +217,10 @@ class ThreadWriter:
     def __init__(self, url: str) -> None:
         sync_url = make_url(url).set(drivername="sqlite")
         self._engine = create_engine(
-            sync_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            sync_url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            hide_parameters=True,
         )
         _configure_sqlite(self._engine, immediate=True)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pooldesk-writer")
