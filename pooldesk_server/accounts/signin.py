@@ -41,7 +41,14 @@ from sqlalchemy.engine import Connection, Row
 from pooldesk_server.accounts import throttle
 from pooldesk_server.audit.service import record_now
 from pooldesk_server.db.engine import Database, Prepared
-from pooldesk_server.db.models import Device, KnownAddress, RefreshToken, Session, User
+from pooldesk_server.db.models import (
+    Device,
+    KnownAddress,
+    LoginThrottle,
+    RefreshToken,
+    Session,
+    User,
+)
 from pooldesk_server.http.auth import account_disabled
 from pooldesk_server.http.errors import ApiError, unauthorized
 from pooldesk_server.settings import Settings
@@ -121,12 +128,40 @@ def _refusal(
 
 def _check_locks(connection: Connection, candidate: Candidate, now: datetime) -> None:
     keys = candidate.keys
-    rows = connection.execute(
-        throttle.LOCKED_KEYS, {"keys": _watched(keys, candidate.limits), "now": now}
-    )
-    refusal = _refusal(keys, {row.key: row.locked_until for row in rows}, now)
+    if connection.dialect.name == "postgresql":
+        locked = _locks_held_still(connection, candidate, now)
+    else:  # SQLite: the transaction began IMMEDIATE, no other writer can be half-way
+        rows = connection.execute(
+            throttle.LOCKED_KEYS, {"keys": _watched(keys, candidate.limits), "now": now}
+        )
+        locked = {row.key: row.locked_until for row in rows}
+    refusal = _refusal(keys, locked, now)
     if refusal is not None:
         raise refusal
+
+
+_ROW_FOR_UPDATE = (
+    select(LoginThrottle.locked_until)
+    .where(LoginThrottle.key == bindparam("key"))
+    .with_for_update()
+)
+
+
+def _locks_held_still(
+    connection: Connection, candidate: Candidate, now: datetime
+) -> dict[str, datetime | None]:
+    """PostgreSQL, several servers: each watched row is read FOR UPDATE, so a wrong guess on
+    another server that is locking it right now is waited for and its lock seen (a plain read
+    would miss it and let a right password through a lock set at the same moment). One row at a
+    time in the counting order (the counted keys, then the address), as every writer of these
+    rows takes them, so two transactions cannot wait on each other."""
+    keys = candidate.keys
+    locked: dict[str, datetime | None] = {}
+    for key in [*(limit.key for limit in candidate.limits), keys.address]:
+        until = connection.execute(_ROW_FOR_UPDATE, {"key": key}).scalar()
+        if until is not None and until > now:
+            locked[key] = until
+    return locked
 
 
 @dataclass(frozen=True)

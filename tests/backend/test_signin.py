@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from pooldesk_server.db.models import AuditEntry, KnownAddress, LoginThrottle, S
 from tests.backend.conftest import CLIENT_ADDRESS, AppClient, make_settings, open_client
 from tests.backend.helpers import PASSWORD, register
 from tests.backend.test_throttle_races import FREE_ACCOUNT, LONG_LOCK, statuses
+from tests.support.waiting import assert_nothing_arrives
 
 RIGHT = {"username": "testuser", "password": PASSWORD}
 WRONG = {"username": "testuser", "password": "Wrong-Pass-123!"}
@@ -151,3 +153,27 @@ async def test_a_flood_at_one_account_name_is_turned_away_not_queued_without_end
         401: FREE_ACCOUNT + 1,
         429: MAX_WAITING_PER_NAME - FREE_ACCOUNT - 1,
     }
+
+
+async def test_a_right_password_waits_for_a_lock_being_set_and_is_refused_by_it(client, settings):
+    """Another server's wrong guess is setting the lock of this account and address right now
+    (its transaction is open): a right password meanwhile must wait for it and then be refused,
+    not slip through on what was committed before (PostgreSQL reads the rows FOR UPDATE;
+    SQLite's writer waits for the write lock)."""
+    await register(client)
+    assert (await client.post("/api/auth/login", json=WRONG)).status_code == 401  # rows exist
+    keys = throttle.keys_for("testuser", CLIENT_ADDRESS)
+    database = Database(settings.database_url)
+    try:
+        async with database.write() as other_server:
+            await other_server.execute(
+                LoginThrottle.__table__.update()
+                .where(LoginThrottle.key == keys.pair)
+                .values(locked_until=datetime.now(UTC) + timedelta(seconds=60))
+            )
+            signing_in = asyncio.ensure_future(client.post("/api/auth/login", json=RIGHT))
+            await assert_nothing_arrives(signing_in.done, 1.0, "an answer before the lock")
+        answer = await signing_in
+        assert answer.status_code == 429, answer.text
+    finally:
+        await database.dispose()
