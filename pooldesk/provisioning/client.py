@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 VERSION = 1
 REQUEST_ENDPOINTS = ("prov-session", "prov-config", "prov-scan", "prov-ctrl")
 STATUS_ENDPOINT = "prov-status"
+_LINK_LOST = failure(Code.BLUETOOTH_LINK_LOST)
 FINAL_STATES = frozenset({"mqtt_connected", "failed"})
 _MAX_SCAN_PAGES = 32
 
@@ -258,7 +259,7 @@ class ProvisioningClient:
                 await self._request("prov-ctrl", {"op": "end"}, sealed=True, timeout_s=3.0)
         self._session = self._candidate = None
 
-    def connection_lost(self, reason: str | Failure = "The Bluetooth connection was lost.") -> None:
+    def connection_lost(self, reason: str | Failure = _LINK_LOST) -> None:
         """Tell the client the link is gone: waiting requests fail at once with LinkError."""
         self._session = self._candidate = None
         self._subscribed = False

@@ -116,8 +116,14 @@ def test_generated_claim_codes_are_well_formed_and_differ():
     for code in codes:
         assert claimcode.problem(code) is None
         assert claimcode.clean(code) == code
-    assert claimcode.problem("KQ4M7XTZ") is not None  # too short: said in words
-    assert "9" in (claimcode.problem("KQ4M7XTZ2PB6WRH9") or "")
+    # what is wrong, as a reason with values each reader words its own way; English for logs
+    short = claimcode.problem("KQ4M7XTZ")
+    assert short == claimcode.Problem(claimcode.Reason.LENGTH, {"length": 16, "count": 8})
+    assert str(short) == (
+        "A claim code has 16 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has 8."
+    )
+    wrong = claimcode.problem("KQ4M7XTZ2PB6WR9H")
+    assert wrong == claimcode.Problem(claimcode.Reason.CHARACTERS, {"characters": "9"})
 
 
 def test_device_id_forms_round_trip():

@@ -303,7 +303,7 @@ class WizardController(QObject):
         try:
             setup_codes.normalize(text)
         except setup_codes.InvalidSetupCode as exc:
-            return fmt.core_message(str(exc))
+            return fmt.core_message(exc.failure)
         return None
 
     def _check_setup_code(self, text: str) -> None:
