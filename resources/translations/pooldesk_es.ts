@@ -1618,348 +1618,348 @@
   <context>
     <name>WizardController</name>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="74" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="75" />
       <source>Change Wi-Fi of {id}</source>
       <translation>Cambiar la wifi de {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="76" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="77" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="194" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="195" />
       <source>Looking for pool controllers…</source>
       <translation>Buscando controladores de piscina…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="216" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="217" />
       <source>{id} was not heard. Press its button briefly (1 to 5 seconds) so its Bluetooth comes on, check it has power and stand next to it, then click Rescan.</source>
       <translation>No se ha oído a {id}. Pulsa brevemente su botón (de 1 a 5 segundos) para que se encienda su Bluetooth, comprueba que tiene corriente y ponte a su lado; después pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="222" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="223" />
       <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
       <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="238" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="239" />
       <source>{id} · signal {rssi} dBm</source>
       <translation>{id} · señal {rssi} dBm</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="244" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="245" />
       <source>already set up</source>
       <translation>ya configurado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="266" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="267" />
       <source>Connecting to {id} over Bluetooth…</source>
       <translation>Conectando con {id} por Bluetooth…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="274" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="275" />
       <source>{id} (firmware {fw})</source>
       <translation>{id} (firmware {fw})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="281" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="282" />
       <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
       <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="290" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="291" />
       <source>{id} is blinking its light for 5 seconds.</source>
       <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="331" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="332" />
       <source>Opening a secure session…</source>
       <translation>Abriendo una sesión segura…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="336" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="337" />
       <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
       <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="340" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="341" />
       <source>You can try again in {s} s.</source>
       <translation>Puedes volver a intentarlo en {s} s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="349" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="350" />
       <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
       <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="368" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="369" />
       <source>The controller is looking for Wi-Fi networks…</source>
       <translation>El controlador está buscando redes wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="374" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="375" />
       <source>open</source>
       <translation>abierta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="378" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="379" />
       <source>{ssid} · signal {rssi} dBm · {security}</source>
       <translation>{ssid} · señal {rssi} dBm · {security}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="385" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="386" />
       <source>Other network…</source>
       <translation>Otra red…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="391" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="392" />
       <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="429" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="430" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="531" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="532" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="572" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="573" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="583" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="584" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="586" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="587" />
       <source>It now reports to the dashboard of {owner}, who sees in their log that you set it up. Your access to it ends when you press Finish.</source>
       <translation>Ahora informa al panel de {owner}, que verá en su registro que lo configuraste tú. Tu acceso termina al pulsar Terminar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="590" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="591" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="592" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="593" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="620" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="621" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="661" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="664" />
       <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
       <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="669" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="672" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="101" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="102" />
       <source>Pool controllers nearby</source>
       <translation>Controladores de piscina cercanos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="103" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
       <source>Keep this computer within a few metres of the controller. Controllers that are already set up are marked.</source>
       <translation>Mantén este ordenador a pocos metros del controlador. Los controladores ya configurados aparecen marcados.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="106" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
       <source>Rescan</source>
       <translation>Volver a buscar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="108" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
       <source>Find {id}</source>
       <translation>Buscar {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="110" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
       <source>Stand next to the controller with this computer. Once a controller is online its Bluetooth is off, so wake it first:</source>
       <translation>Ponte junto al controlador con este ordenador. Cuando un controlador está en línea su Bluetooth está apagado, así que primero despiértalo:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
       <source>&lt;b&gt;1.&lt;/b&gt; Press the controller's button briefly: 1 to 5 seconds (holding it longer resets the controller). Its Bluetooth stays on for 10 minutes.&lt;br&gt;&lt;b&gt;2.&lt;/b&gt; Click &lt;b&gt;Rescan&lt;/b&gt;.</source>
       <translation>&lt;b&gt;1.&lt;/b&gt; Pulsa brevemente el botón del controlador: de 1 a 5 segundos (mantenerlo más tiempo lo restablece). Su Bluetooth queda encendido 10 minutos.&lt;br&gt;&lt;b&gt;2.&lt;/b&gt; Pulsa &lt;b&gt;Volver a buscar&lt;/b&gt;.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="119" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="120" />
       <source>Use this controller</source>
       <translation>Usar este controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="120" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="121" />
       <source>Not sure it is the right unit? Make its light blink.</source>
       <translation>¿No sabes si es la unidad correcta? Haz parpadear su luz.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="121" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
       <source>Identify (blink)</source>
       <translation>Identificar (parpadeo)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
       <source>Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:</source>
       <translation>Código de reclamación de la etiqueta (como KQ4M-7XTZ-2PB6-WRHD) o el texto de su código QR:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
       <source>I am installing it for someone else (their set-up code)</source>
       <translation>Lo instalo para otra persona (su código de instalación)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="128" />
       <source>The owner creates a set-up code in their PoolDesk (“Add device” ▾ → “Installer code…”). The controller goes to their account; you keep no access to it afterwards.</source>
       <translation>El propietario crea un código de instalación en su PoolDesk («Añadir dispositivo» ▾ → «Código de instalador…»). El controlador pasa a su cuenta; después no conservas ningún acceso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="131" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="132" />
       <source>XXXX-XXXX-XXXX</source>
       <translation>XXXX-XXXX-XXXX</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="133" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="134" />
       <source>Back to the list</source>
       <translation>Volver a la lista</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="134" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="135" />
       <source>Connect securely</source>
       <translation>Conectar de forma segura</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="135" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
       <source>Wi-Fi at the pool</source>
       <translation>Wifi en la piscina</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
       <source>Networks the controller hears where it stands:</source>
       <translation>Redes que el controlador oye donde está:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
       <source>Network name:</source>
       <translation>Nombre de la red:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
       <source>Wi-Fi password:</source>
       <translation>Contraseña wifi:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
       <source>Name for this controller (optional):</source>
       <translation>Nombre para este controlador (opcional):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="146" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="141" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="147" />
       <source>Rescan networks</source>
       <translation>Volver a buscar redes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="141" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="142" />
       <source>Connect</source>
       <translation>Conectar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="145" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="146" />
       <source>Enter the password again</source>
       <translation>Volver a escribir la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="147" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="148" />
       <source>Retry</source>
       <translation>Reintentar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="148" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="149" />
       <source>Finish</source>
       <translation>Terminar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="149" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="150" />
       <source>Cancel</source>
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="507" />
       <source>Add the controller to the account of {owner}</source>
       <translation>Añadir el controlador a la cuenta de {owner}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="514" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="514" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="515" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="517" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="518" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="533" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="534" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="537" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="538" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="541" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="544" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="545" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="548" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="549" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="552" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="553" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
