@@ -83,6 +83,17 @@ class Code(StrEnum):
     CONTROLLER_NOT_SET_UP = "controller_not_set_up"
     CONTROLLER_FAULT = "controller_fault"
     CONTROLLER_REFUSED_REQUEST = "controller_refused_request"  # reason: the controller's words
+    PROGRESS_TIMEOUT = "progress_timeout"
+    CONTROLLER_NO_ANSWER = "controller_no_answer"
+    CONTROLLER_INFO_UNREADABLE = "controller_info_unreadable"
+    CONTROLLER_PROTOCOL_NEWER = "controller_protocol_newer"
+    CONTROLLER_NO_DEVICE_ID = "controller_no_device_id"
+    CONTROLLER_WIFI_LIST_UNREADABLE = "controller_wifi_list_unreadable"
+    CONTROLLER_ANSWERED_IN_CLEAR = "controller_answered_in_clear"
+    CONTROLLER_MESSAGE_UNREADABLE = (
+        "controller_message_unreadable"  # detail: what was wrong, technical
+    )
+    SESSION_REQUIRED = "session_required"
     # the Bluetooth link to a controller (pooldesk.ble.link)
     LINK_NOT_PROVISIONING = "link_not_provisioning"
     LINK_NOT_CONNECTED = "link_not_connected"
@@ -213,6 +224,19 @@ ENGLISH: Mapping[Code, str] = {
     "of Wi-Fi only.",
     Code.CONTROLLER_FAULT: "The controller could not do that; nothing was changed. Try again.",
     Code.CONTROLLER_REFUSED_REQUEST: "The controller refused the request: {reason}",
+    Code.PROGRESS_TIMEOUT: "The controller reported no progress in time. It may be out of range; "
+    "move closer and try again.",
+    Code.CONTROLLER_NO_ANSWER: "The controller did not answer in time. It may be out of range or "
+    "restarting; move closer and try again.",
+    Code.CONTROLLER_INFO_UNREADABLE: "The controller's device information is unreadable.",
+    Code.CONTROLLER_PROTOCOL_NEWER: "This controller speaks a newer provisioning protocol; update "
+    "PoolDesk.",
+    Code.CONTROLLER_NO_DEVICE_ID: "The controller did not say which device it is.",
+    Code.CONTROLLER_WIFI_LIST_UNREADABLE: "The controller's Wi-Fi list is unreadable.",
+    Code.CONTROLLER_ANSWERED_IN_CLEAR: "The controller answered a secure request in clear.",
+    Code.CONTROLLER_MESSAGE_UNREADABLE: "A message from the controller could not be read "
+    "({detail}). Try again.",
+    Code.SESSION_REQUIRED: "Open a secure session with the claim code first.",
     Code.LINK_NOT_PROVISIONING: "This device does not offer PoolDesk provisioning. Pick a pool "
     "controller from the scan list.",
     Code.LINK_NOT_CONNECTED: "The controller is no longer connected. Move closer and try again.",

@@ -207,6 +207,37 @@ TEXTS: dict[Code, str] = {
     Code.CONTROLLER_REFUSED_REQUEST: QT_TRANSLATE_NOOP(
         "failure", "The controller refused the request: {reason}"
     ),
+    Code.PROGRESS_TIMEOUT: QT_TRANSLATE_NOOP(
+        "failure",
+        "The controller reported no progress in time. It may be out of range; move closer and "
+        "try again.",
+    ),
+    Code.CONTROLLER_NO_ANSWER: QT_TRANSLATE_NOOP(
+        "failure",
+        "The controller did not answer in time. It may be out of range or restarting; move "
+        "closer and try again.",
+    ),
+    Code.CONTROLLER_INFO_UNREADABLE: QT_TRANSLATE_NOOP(
+        "failure", "The controller's device information is unreadable."
+    ),
+    Code.CONTROLLER_PROTOCOL_NEWER: QT_TRANSLATE_NOOP(
+        "failure", "This controller speaks a newer provisioning protocol; update PoolDesk."
+    ),
+    Code.CONTROLLER_NO_DEVICE_ID: QT_TRANSLATE_NOOP(
+        "failure", "The controller did not say which device it is."
+    ),
+    Code.CONTROLLER_WIFI_LIST_UNREADABLE: QT_TRANSLATE_NOOP(
+        "failure", "The controller's Wi-Fi list is unreadable."
+    ),
+    Code.CONTROLLER_ANSWERED_IN_CLEAR: QT_TRANSLATE_NOOP(
+        "failure", "The controller answered a secure request in clear."
+    ),
+    Code.CONTROLLER_MESSAGE_UNREADABLE: QT_TRANSLATE_NOOP(
+        "failure", "A message from the controller could not be read ({detail}). Try again."
+    ),
+    Code.SESSION_REQUIRED: QT_TRANSLATE_NOOP(
+        "failure", "Open a secure session with the claim code first."
+    ),
     Code.LINK_NOT_PROVISIONING: QT_TRANSLATE_NOOP(
         "failure",
         "This device does not offer PoolDesk provisioning. Pick a pool controller from the scan "

@@ -2424,201 +2424,246 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/failure_texts.py" line="210" />
+      <source>The controller reported no progress in time. It may be out of range; move closer and try again.</source>
+      <translation>El controlador no informó de ningún avance a tiempo. Puede que esté fuera de alcance; acércate y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="215" />
+      <source>The controller did not answer in time. It may be out of range or restarting; move closer and try again.</source>
+      <translation>El controlador no respondió a tiempo. Puede que esté fuera de alcance o reiniciándose; acércate y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="220" />
+      <source>The controller's device information is unreadable.</source>
+      <translation>No se puede leer la información del dispositivo que envió el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="223" />
+      <source>This controller speaks a newer provisioning protocol; update PoolDesk.</source>
+      <translation>Este controlador usa un protocolo de configuración más reciente; actualiza PoolDesk.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="226" />
+      <source>The controller did not say which device it is.</source>
+      <translation>El controlador no dijo qué dispositivo es.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="229" />
+      <source>The controller's Wi-Fi list is unreadable.</source>
+      <translation>No se puede leer la lista de redes Wi-Fi que envió el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="232" />
+      <source>The controller answered a secure request in clear.</source>
+      <translation>El controlador respondió sin cifrar a una petición segura.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="235" />
+      <source>A message from the controller could not be read ({detail}). Try again.</source>
+      <translation>No se pudo leer un mensaje del controlador ({detail}). Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="238" />
+      <source>Open a secure session with the claim code first.</source>
+      <translation>Primero abre una sesión segura con el código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="241" />
       <source>This device does not offer PoolDesk provisioning. Pick a pool controller from the scan list.</source>
       <translation>Este dispositivo no ofrece la configuración de PoolDesk. Elige un controlador de piscina de la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="215" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="246" />
       <source>The controller is no longer connected. Move closer and try again.</source>
       <translation>El controlador ya no está conectado. Acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="218" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="249" />
       <source>The controller has no '{endpoint}' endpoint (it offers: {known}); its firmware may be too old for this app.</source>
       <translation>El controlador no tiene el punto de acceso «{endpoint}» (ofrece: {known}); puede que su firmware sea demasiado antiguo para esta aplicación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="223" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="254" />
       <source>Internal error: a {size}-byte write to {endpoint} does not fit the Bluetooth packet size ({limit} bytes).</source>
       <translation>Error interno: una escritura de {size} bytes en {endpoint} no cabe en un paquete Bluetooth ({limit} bytes).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="228" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="259" />
       <source>The controller refused a Bluetooth request on {endpoint} ({detail}).</source>
       <translation>El controlador rechazó una petición Bluetooth en {endpoint} ({detail}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="231" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="262" />
       <source>The controller did not answer a Bluetooth request on {endpoint}.</source>
       <translation>El controlador no respondió a una petición Bluetooth en {endpoint}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="234" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="265" />
       <source>The Bluetooth connection failed during a request on {endpoint}: {detail}. Move closer and try again.</source>
       <translation>La conexión Bluetooth falló durante una petición en {endpoint}: {detail}. Acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="239" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="270" />
       <source>{name} is not in range any more. Move closer to it, check it has power, and scan again.</source>
       <translation>{name} ya no está al alcance. Acércate, comprueba que tenga corriente y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="243" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="274" />
       <source>{name} did not accept the connection in time. It may be busy with another app; close it there or move closer, then try again.</source>
       <translation>{name} no aceptó la conexión a tiempo. Puede que esté ocupado con otra aplicación; ciérrala allí o acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="248" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="279" />
       <source>Could not connect to {name}: {detail}</source>
       <translation>No se pudo conectar con {name}: {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="249" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="280" />
       <source>A claim code has {length} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has {count}.</source>
       <translation>Un código de reclamación tiene {length} letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene {count}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="254" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="285" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: {characters}.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: {characters}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="259" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="290" />
       <source>Enter the owner's set-up code.</source>
       <translation>Introduce el código de instalación del propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="260" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="291" />
       <source>A set-up code has only letters and digits; check these characters: {characters}.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: {characters}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="264" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="295" />
       <source>A set-up code has {length} letters and digits (like 7QK2-M4XD-9TRB); this one has {count}.</source>
       <translation>Un código de instalación tiene {length} letras y cifras (como 7QK2-M4XD-9TRB); este tiene {count}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="269" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="300" />
       <source>Enter a username.</source>
       <translation>Escribe un nombre de usuario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="270" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="301" />
       <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
       <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="273" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="304" />
       <source>Enter an email address.</source>
       <translation>Escribe una dirección de correo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="274" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="305" />
       <source>Enter an email address like name@example.com.</source>
       <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="277" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="308" />
       <source>At most {limit} characters.</source>
       <translation>Como máximo {limit} caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="278" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="309" />
       <source>The password needs: {rules}.</source>
       <translation>A la contraseña le falta: {rules}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="279" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="310" />
       <source>At least {count} characters</source>
       <translation>Al menos {count} caracteres</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="280" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="311" />
       <source>An upper-case letter</source>
       <translation>Una letra mayúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="281" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="312" />
       <source>A lower-case letter</source>
       <translation>Una letra minúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="282" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="313" />
       <source>A digit</source>
       <translation>Una cifra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="283" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="314" />
       <source>A symbol such as ! or #</source>
       <translation>Un símbolo como ! o #</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="284" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="315" />
       <source>Not a well-known password</source>
       <translation>No es una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="285" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="316" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="286" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="317" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="287" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="318" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="288" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="319" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="291" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="322" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="294" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="325" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="295" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="326" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="298" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="329" />
       <source>A network name has at most {limit} bytes.</source>
       <translation>El nombre de una red tiene como máximo {limit} bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="301" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="332" />
       <source>Enter the network's password.</source>
       <translation>Escribe la contraseña de la red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="302" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="333" />
       <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
       <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="307" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="338" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="308" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="339" />
       <source>Every window needs at least one day.</source>
       <translation>Cada tramo necesita al menos un día.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="309" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="340" />
       <source>A window's start and end must differ.</source>
       <translation>El inicio y el fin de un tramo deben ser distintos.</translation>
     </message>
