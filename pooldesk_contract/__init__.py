@@ -13,6 +13,7 @@ because the firmware and the provisioning protocol were written for small JSON o
 - `ids`: device-id forms (`ESP-A1B2C3` printed, `esp-a1b2c3` in topics) and conversion.
 - `claimcode`: claim codes, one generator and one normalisation for app and backend.
 - `accounts`: username, email and password field rules.
+- `refusals`: the backend's refusal reasons (the error body's `reason`).
 - `passwords`: the password policy and the list of well-known passwords (`common_passwords.txt`).
 - `mqtt.schema.json`: the MQTT payloads as JSON Schema (`schema.mqtt_schema()` loads it).
 """

@@ -9,6 +9,8 @@ dropped, upper case, and the digits that base32 leaves out read as the letters t
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32
 LENGTH = 16
@@ -30,19 +32,39 @@ def clean(text: str) -> str:
     return kept.upper().translate(_MISREAD)
 
 
-def problem(cleaned: str) -> str | None:
-    """Why a cleaned code is not well formed, in plain words, or None when it is."""
+class Reason(StrEnum):
+    """Why a typed code is not a claim code; each reader words it in its own way."""
+
+    LENGTH = "length"  # params: length (the right one), count (this one's)
+    CHARACTERS = "characters"  # params: characters (those outside the alphabet, space-separated)
+
+
+_ENGLISH = {
+    Reason.LENGTH: "A claim code has {length} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); "
+    "this one has {count}.",
+    Reason.CHARACTERS: "A claim code uses only the letters A-Z and the digits 2-7; "
+    "check these characters: {characters}.",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a cleaned code: a reason and its values (`str()` is English)."""
+
+    reason: Reason
+    params: dict[str, str | int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return _ENGLISH[self.reason].format_map(self.params)
+
+
+def problem(cleaned: str) -> Problem | None:
+    """Why a cleaned code is not well formed, or None when it is."""
     if len(cleaned) != LENGTH:
-        return (
-            f"A claim code has {LENGTH} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); "
-            f"this one has {len(cleaned)}."
-        )
+        return Problem(Reason.LENGTH, {"length": LENGTH, "count": len(cleaned)})
     bad = sorted({c for c in cleaned if c not in ALPHABET})
     if bad:
-        return (
-            "A claim code uses only the letters A-Z and the digits 2-7; "
-            f"check these characters: {' '.join(bad)}."
-        )
+        return Problem(Reason.CHARACTERS, {"characters": " ".join(bad)})
     return None
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from pooldesk.core.alert_log import AlertLog  # noqa: E402
 from pooldesk.core.commands import CommandTracker  # noqa: E402
 from pooldesk.core.devices import DeviceStore  # noqa: E402
+from pooldesk.core.failures import Code, failure  # noqa: E402
 from pooldesk.core.models import DeviceInfo  # noqa: E402
 from pooldesk.core.mqtt_link import LinkState, LinkStatus  # noqa: E402
 
@@ -134,7 +135,7 @@ def main() -> int:
     sign_in.server.setText(translate("AuthController", "Server: {url}").format(url=SERVER))
     sign_in.username.setText("john")
     sign_in.password.setText("Secure-Pool-2026!")
-    sign_in.error.show_error(fmt.core_message("Invalid username or password"))
+    sign_in.error.show_error(fmt.core_message(failure(Code.WRONG_CREDENTIALS)))
     window.show_page(sign_in)
     save(window, args.out, "02-sign-in")
 
@@ -161,7 +162,7 @@ def main() -> int:
     dashboard.view.relayout()
     dashboard._show_link(LinkStatus(LinkState.CONNECTED, "127.0.0.1"))
     spa = dashboard.card_text(store.devices["esp-0f1e2d"])
-    spa.message = fmt.core_message("The controller did not respond.")
+    spa.message = fmt.core_message(failure(Code.COMMAND_NO_RESPONSE))
     spa.message_is_error = True
     dashboard.view.card("esp-0f1e2d").show_text(spa)
     window.show_page(window.dashboard_view)

@@ -23,6 +23,7 @@ from bleak.exc import BleakDeviceNotFoundError, BleakError, BleakGATTProtocolErr
 from bleak.uuids import normalize_uuid_16
 
 from pooldesk.ble.radio import client_backend
+from pooldesk.core.failures import Code, failure
 from pooldesk.provisioning.errors import LinkError
 from pooldesk.provisioning.protocol import SERVICE_UUID
 
@@ -45,16 +46,13 @@ class BleakGattLink:
         """Name the endpoints of ``service_uuid`` on an already connected client."""
         service = client.services.get_service(service_uuid)
         if service is None:
-            raise LinkError(
-                "This device does not offer PoolDesk provisioning. Pick a pool controller "
-                "from the scan list."
-            )
+            raise LinkError(failure(Code.LINK_NOT_PROVISIONING))
         endpoints: dict[str, BleakGATTCharacteristic] = {}
         for characteristic in service.characteristics:
             descriptor = characteristic.get_descriptor(USER_DESCRIPTION)
             if descriptor is None:
                 continue
-            raw = await _call(client.read_gatt_descriptor(descriptor), "reading endpoint names")
+            raw = await _call(client.read_gatt_descriptor(descriptor), str(characteristic.uuid))
             name = bytes(raw).decode("utf-8", errors="replace").strip("\x00 ")
             if name:
                 endpoints.setdefault(name, characteristic)
@@ -70,18 +68,17 @@ class BleakGattLink:
 
     async def read(self, endpoint: str) -> bytes:
         characteristic = self._endpoint(endpoint)
-        return bytes(await _call(self.client.read_gatt_char(characteristic), f"reading {endpoint}"))
+        return bytes(await _call(self.client.read_gatt_char(characteristic), endpoint))
 
     async def write(self, endpoint: str, data: bytes) -> None:
         characteristic = self._endpoint(endpoint)
         if len(data) > self.mtu - 3:
             raise LinkError(
-                f"Internal error: a {len(data)}-byte write to {endpoint} does not fit the "
-                f"Bluetooth packet size ({self.mtu - 3} bytes)."
+                failure(
+                    Code.LINK_WRITE_TOO_BIG, size=len(data), endpoint=endpoint, limit=self.mtu - 3
+                )
             )
-        await _call(
-            self.client.write_gatt_char(characteristic, data, response=True), f"writing {endpoint}"
-        )
+        await _call(self.client.write_gatt_char(characteristic, data, response=True), endpoint)
 
     async def subscribe(self, endpoint: str, callback: Callable[[bytes], None]) -> None:
         characteristic = self._endpoint(endpoint)
@@ -89,34 +86,31 @@ class BleakGattLink:
         def on_notification(_: BleakGATTCharacteristic, value: bytearray) -> None:
             callback(bytes(value))
 
-        await _call(
-            self.client.start_notify(characteristic, on_notification), f"subscribing to {endpoint}"
-        )
+        await _call(self.client.start_notify(characteristic, on_notification), endpoint)
 
     def _endpoint(self, endpoint: str) -> BleakGATTCharacteristic:
         if not self.client.is_connected:
-            raise LinkError("The controller is no longer connected. Move closer and try again.")
+            raise LinkError(failure(Code.LINK_NOT_CONNECTED))
         characteristic = self.endpoints.get(endpoint)
         if characteristic is None:
             known = ", ".join(sorted(self.endpoints)) or "none"
-            raise LinkError(
-                f"The controller has no '{endpoint}' endpoint (it offers: {known}); its "
-                "firmware may be too old for this app."
-            )
+            raise LinkError(failure(Code.LINK_NO_ENDPOINT, endpoint=endpoint, known=known))
         return characteristic
 
 
-async def _call(awaitable: Any, what: str) -> Any:
-    """Await one bleak operation; its failures become ``LinkError`` with a plain message."""
+async def _call(awaitable: Any, endpoint: str) -> Any:
+    """Await one bleak operation on `endpoint` (a name, or a characteristic's UUID); its
+    failures become ``LinkError`` with a code."""
     try:
         return await awaitable
     except BleakGATTProtocolError as error:
-        raise LinkError(f"The controller refused {what} ({error.args[-1]}).") from error
+        refused = failure(Code.LINK_GATT_REFUSED, endpoint=endpoint, detail=str(error.args[-1]))
+        raise LinkError(refused) from error
     except TimeoutError as error:
-        raise LinkError(f"The controller did not answer while {what}.") from error
+        raise LinkError(failure(Code.LINK_GATT_NO_ANSWER, endpoint=endpoint)) from error
     except BleakError as error:
         raise LinkError(
-            f"The Bluetooth connection failed while {what}: {error}. Move closer and try again."
+            failure(Code.LINK_GATT_FAILED, endpoint=endpoint, detail=str(error))
         ) from error
 
 
@@ -150,17 +144,11 @@ async def open_gatt_link(
     try:
         await client.connect()
     except BleakDeviceNotFoundError as error:
-        raise LinkError(
-            f"{name} is not in range any more. Move closer to it, check it has power, and scan "
-            "again."
-        ) from error
+        raise LinkError(failure(Code.LINK_OUT_OF_RANGE, name=name)) from error
     except TimeoutError as error:
-        raise LinkError(
-            f"{name} did not accept the connection in time. It may be busy with another app; "
-            "close it there or move closer, then try again."
-        ) from error
+        raise LinkError(failure(Code.LINK_CONNECT_TIMEOUT, name=name)) from error
     except BleakError as error:
-        raise LinkError(f"Could not connect to {name}: {error}") from error
+        raise LinkError(failure(Code.LINK_CONNECT_FAILED, name=name, detail=str(error))) from error
     try:
         link = await BleakGattLink.attach(client, service_uuid)
         yield link

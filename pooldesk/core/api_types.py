@@ -35,8 +35,13 @@ class Answer(Body, kw_only=True):
 
 
 class ErrorDetail(Body, kw_only=True):
+    """`code`: the kind of refusal (one per status); `reason`: which refusal of that kind, where
+    a status has several meanings (a 409 `conflict` is `device_registered_elsewhere`,
+    `username_taken`…; docs/backend.md); `message`: for people."""
+
     code: str
     message: str
+    reason: str | msgspec.UnsetType = msgspec.UNSET  # absent where the code says it all
 
 
 class ErrorAnswer(Body, kw_only=True):

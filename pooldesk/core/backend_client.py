@@ -46,7 +46,8 @@ KEEPALIVE_S = 2.0  # below the server's idle keep-alive timeout
 
 class ApiError(Exception):
     """The server refused, or could not be reached. `failure` says what happened (the UI words
-    it); `message` is its English text, for logs; `code` is the server's own error code."""
+    it); `message` is its English text, for logs; `code` is the server's own error code and
+    `reason` its finer one where a status has several meanings (`pooldesk_contract.refusals`)."""
 
     def __init__(
         self,
@@ -54,12 +55,14 @@ class ApiError(Exception):
         code: str = "error",
         status: int = 0,
         retry_after: int | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(str(failure))
         self.failure = failure
         self.code = code
         self.status = status
         self.retry_after = retry_after  # seconds, when the server said when to try again
+        self.reason = reason
 
     @property
     def message(self) -> str:
@@ -211,7 +214,14 @@ class BackendClient:
             # "; try again in 16 seconds" so that it is not said twice, once stale.
             said = _TRY_AGAIN.sub("", said).rstrip(" ;,.") + "."
         status = response.status_code
-        raise ApiError(_server_failure(code, said, status), code, status, retry_after)
+        reason = error.get("reason")
+        raise ApiError(
+            _server_failure(code, said, status),
+            code,
+            status,
+            retry_after,
+            reason=reason if isinstance(reason, str) else None,
+        )
 
     async def _public(self, answer_type: type[A], method: str, path: str, **kwargs: Any) -> A:
         return self._typed(await self._send(method, path, **kwargs), answer_type)

@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from pooldesk.core.devices import DeviceStore, utcnow
-from pooldesk.core.failures import Code, Message, failure
+from pooldesk.core.failures import Code, Failure, Message, failure
 from pooldesk.core.models import format_time
 from pooldesk_contract import topics
 
@@ -40,6 +40,14 @@ def _margin(timeout: float) -> float:
     sets its clock to a whole second, so it can read up to ~2 s behind: a deadline this much
     earlier still stops a command that arrives after the app reported it as failed."""
     return min(2.0, timeout / 2)
+
+
+class InvalidCommand(ValueError):
+    """A command's values are out of range; `failure` says which rule (`str()` in English)."""
+
+    def __init__(self, problem: Failure) -> None:
+        super().__init__(str(problem))
+        self.failure = problem
 
 
 class CommandState(enum.Enum):
@@ -96,7 +104,7 @@ class CommandTracker:
 
     def run_for(self, device_key: str, seconds: int) -> Command:
         if not 1 <= seconds <= 86400:
-            raise ValueError("A timer runs between 1 second and 24 hours.")
+            raise InvalidCommand(failure(Code.TIMER_RANGE))
         return self._send(device_key, "pump", {"mode": "timer", "duration_s": int(seconds)})
 
     def follow_schedule(self, device_key: str) -> Command:

@@ -2,14 +2,15 @@
 the user's language (`pooldesk/ui/failure_texts.py`, one table, translated through Qt).
 
 Each code has a plain English text here for logs (`str(failure)`); the screen never shows it.
-A value may itself be a `Failure` (a cause), or a server's own message (`SERVER_SAID`), which
-the UI shows as the server wrote it. The codes are part of the app's behaviour: renaming one
-needs the table and the catalogue changed with it (a test checks every code has a text).
+A value may itself be a `Failure` (a cause), a tuple of them (the rules a password misses), or a
+server's own message (`SERVER_SAID`), which the UI shows as the server wrote it. The codes are
+part of the app's behaviour: renaming one needs the table and the catalogue changed with it (a
+test checks every code has a text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Union
@@ -82,6 +83,61 @@ class Code(StrEnum):
     CONTROLLER_NOT_SET_UP = "controller_not_set_up"
     CONTROLLER_FAULT = "controller_fault"
     CONTROLLER_REFUSED_REQUEST = "controller_refused_request"  # reason: the controller's words
+    PROGRESS_TIMEOUT = "progress_timeout"
+    CONTROLLER_NO_ANSWER = "controller_no_answer"
+    CONTROLLER_INFO_UNREADABLE = "controller_info_unreadable"
+    CONTROLLER_PROTOCOL_NEWER = "controller_protocol_newer"
+    CONTROLLER_NO_DEVICE_ID = "controller_no_device_id"
+    CONTROLLER_WIFI_LIST_UNREADABLE = "controller_wifi_list_unreadable"
+    CONTROLLER_ANSWERED_IN_CLEAR = "controller_answered_in_clear"
+    CONTROLLER_MESSAGE_UNREADABLE = (
+        "controller_message_unreadable"  # detail: what was wrong, technical
+    )
+    SESSION_REQUIRED = "session_required"
+    # the Bluetooth link to a controller (pooldesk.ble.link)
+    LINK_NOT_PROVISIONING = "link_not_provisioning"
+    LINK_NOT_CONNECTED = "link_not_connected"
+    LINK_NO_ENDPOINT = "link_no_endpoint"  # endpoint, known: the endpoints it offers
+    LINK_WRITE_TOO_BIG = "link_write_too_big"  # size, endpoint, limit: a bug of the app's
+    LINK_GATT_REFUSED = "link_gatt_refused"  # endpoint, detail: the GATT error
+    LINK_GATT_NO_ANSWER = "link_gatt_no_answer"  # endpoint
+    LINK_GATT_FAILED = "link_gatt_failed"  # endpoint, detail: the Bluetooth stack's words
+    LINK_OUT_OF_RANGE = "link_out_of_range"  # name
+    LINK_CONNECT_TIMEOUT = "link_connect_timeout"  # name
+    LINK_CONNECT_FAILED = "link_connect_failed"  # name, detail: the Bluetooth stack's words
+    # claim and set-up codes as typed (pooldesk_contract.claimcode, core.setup_codes)
+    CLAIM_CODE_LENGTH = "claim_code_length"  # length: the right one, count: this one's
+    CLAIM_CODE_CHARACTERS = "claim_code_characters"  # characters: the ones not allowed
+    SETUP_CODE_EMPTY = "setup_code_empty"
+    SETUP_CODE_CHARACTERS = "setup_code_characters"  # characters
+    SETUP_CODE_LENGTH = "setup_code_length"  # length, count
+    # fields checked as the user types (validation)
+    USERNAME_EMPTY = "username_empty"
+    USERNAME_INVALID = "username_invalid"
+    EMAIL_EMPTY = "email_empty"
+    EMAIL_INVALID = "email_invalid"
+    TOO_LONG = "too_long"  # limit: characters
+    PASSWORD_NEEDS = "password_needs"  # rules: the unmet rules, each a Failure (RULE_…)
+    RULE_LENGTH = "rule_length"  # count: a password rule, a line of the checklist
+    RULE_UPPER = "rule_upper"
+    RULE_LOWER = "rule_lower"
+    RULE_DIGIT = "rule_digit"
+    RULE_SYMBOL = "rule_symbol"
+    RULE_NOT_COMMON = "rule_not_common"
+    PASSWORDS_DIFFER = "passwords_differ"
+    NEW_PASSWORDS_DIFFER = "new_passwords_differ"
+    CURRENT_PASSWORD_EMPTY = "current_password_empty"
+    DEVICE_ID_EMPTY = "device_id_empty"
+    DEVICE_ID_INVALID = "device_id_invalid"
+    NAME_EMPTY = "name_empty"
+    WIFI_NO_NETWORK = "wifi_no_network"
+    WIFI_SSID_TOO_LONG = "wifi_ssid_too_long"  # limit: bytes
+    WIFI_PASSWORD_EMPTY = "wifi_password_empty"
+    WIFI_PASSWORD_INVALID = "wifi_password_invalid"
+    # a command's values (commands) and a schedule's windows (ui.controllers.schedule)
+    TIMER_RANGE = "timer_range"
+    SCHEDULE_NO_DAYS = "schedule_no_days"
+    SCHEDULE_EMPTY_WINDOW = "schedule_empty_window"
 
 
 ENGLISH: Mapping[Code, str] = {
@@ -168,9 +224,73 @@ ENGLISH: Mapping[Code, str] = {
     "of Wi-Fi only.",
     Code.CONTROLLER_FAULT: "The controller could not do that; nothing was changed. Try again.",
     Code.CONTROLLER_REFUSED_REQUEST: "The controller refused the request: {reason}",
+    Code.PROGRESS_TIMEOUT: "The controller reported no progress in time. It may be out of range; "
+    "move closer and try again.",
+    Code.CONTROLLER_NO_ANSWER: "The controller did not answer in time. It may be out of range or "
+    "restarting; move closer and try again.",
+    Code.CONTROLLER_INFO_UNREADABLE: "The controller's device information is unreadable.",
+    Code.CONTROLLER_PROTOCOL_NEWER: "This controller speaks a newer provisioning protocol; update "
+    "PoolDesk.",
+    Code.CONTROLLER_NO_DEVICE_ID: "The controller did not say which device it is.",
+    Code.CONTROLLER_WIFI_LIST_UNREADABLE: "The controller's Wi-Fi list is unreadable.",
+    Code.CONTROLLER_ANSWERED_IN_CLEAR: "The controller answered a secure request in clear.",
+    Code.CONTROLLER_MESSAGE_UNREADABLE: "A message from the controller could not be read "
+    "({detail}). Try again.",
+    Code.SESSION_REQUIRED: "Open a secure session with the claim code first.",
+    Code.LINK_NOT_PROVISIONING: "This device does not offer PoolDesk provisioning. Pick a pool "
+    "controller from the scan list.",
+    Code.LINK_NOT_CONNECTED: "The controller is no longer connected. Move closer and try again.",
+    Code.LINK_NO_ENDPOINT: "The controller has no '{endpoint}' endpoint (it offers: {known}); its "
+    "firmware may be too old for this app.",
+    Code.LINK_WRITE_TOO_BIG: "Internal error: a {size}-byte write to {endpoint} does not fit the "
+    "Bluetooth packet size ({limit} bytes).",
+    Code.LINK_GATT_REFUSED: "The controller refused a Bluetooth request on {endpoint} ({detail}).",
+    Code.LINK_GATT_NO_ANSWER: "The controller did not answer a Bluetooth request on {endpoint}.",
+    Code.LINK_GATT_FAILED: "The Bluetooth connection failed during a request on {endpoint}: "
+    "{detail}. Move closer and try again.",
+    Code.LINK_OUT_OF_RANGE: "{name} is not in range any more. Move closer to it, check it has "
+    "power, and scan again.",
+    Code.LINK_CONNECT_TIMEOUT: "{name} did not accept the connection in time. It may be busy with "
+    "another app; close it there or move closer, then try again.",
+    Code.LINK_CONNECT_FAILED: "Could not connect to {name}: {detail}",
+    Code.CLAIM_CODE_LENGTH: "A claim code has {length} letters and digits (like "
+    "KQ4M-7XTZ-2PB6-WRHD); this one has {count}.",
+    Code.CLAIM_CODE_CHARACTERS: "A claim code uses only the letters A-Z and the digits 2-7; check "
+    "these characters: {characters}.",
+    Code.SETUP_CODE_EMPTY: "Enter the owner's set-up code.",
+    Code.SETUP_CODE_CHARACTERS: "A set-up code has only letters and digits; check these "
+    "characters: {characters}.",
+    Code.SETUP_CODE_LENGTH: "A set-up code has {length} letters and digits (like "
+    "7QK2-M4XD-9TRB); this one has {count}.",
+    Code.USERNAME_EMPTY: "Enter a username.",
+    Code.USERNAME_INVALID: "3 to 32 characters: lower-case letters, digits, '-' or '_'.",
+    Code.EMAIL_EMPTY: "Enter an email address.",
+    Code.EMAIL_INVALID: "Enter an email address like name@example.com.",
+    Code.TOO_LONG: "At most {limit} characters.",
+    Code.PASSWORD_NEEDS: "The password needs: {rules}.",
+    Code.RULE_LENGTH: "At least {count} characters",
+    Code.RULE_UPPER: "An upper-case letter",
+    Code.RULE_LOWER: "A lower-case letter",
+    Code.RULE_DIGIT: "A digit",
+    Code.RULE_SYMBOL: "A symbol such as ! or #",
+    Code.RULE_NOT_COMMON: "Not a well-known password",
+    Code.PASSWORDS_DIFFER: "The passwords differ.",
+    Code.NEW_PASSWORDS_DIFFER: "The new passwords differ.",
+    Code.CURRENT_PASSWORD_EMPTY: "Enter your current password.",
+    Code.DEVICE_ID_EMPTY: "Enter the device id from the controller's label.",
+    Code.DEVICE_ID_INVALID: "The device id looks like ESP-A1B2C3 (ESP- and six hex digits).",
+    Code.NAME_EMPTY: "Enter a name.",
+    Code.WIFI_NO_NETWORK: "Choose a network, or enter its name under “Other network…”.",
+    Code.WIFI_SSID_TOO_LONG: "A network name has at most {limit} bytes.",
+    Code.WIFI_PASSWORD_EMPTY: "Enter the network's password.",
+    Code.WIFI_PASSWORD_INVALID: "A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ "
+    "count as two), or is a key of 64 hex digits.",
+    Code.TIMER_RANGE: "A timer runs between 1 second and 24 hours.",
+    Code.SCHEDULE_NO_DAYS: "Every window needs at least one day.",
+    Code.SCHEDULE_EMPTY_WINDOW: "A window's start and end must differ.",
 }
 
-Value = Union[str, int, float, "Failure"]
+Value = Union[str, int, float, "Failure", tuple["Failure", ...]]
 
 
 @dataclass(frozen=True)
@@ -182,7 +302,18 @@ class Failure:
 
     def __str__(self) -> str:
         """The English text, for logs (and for code that still expects a string)."""
-        return ENGLISH[self.code].format_map({k: str(v) for k, v in self.params.items()})
+        return ENGLISH[self.code].format_map({k: _english(v) for k, v in self.params.items()})
+
+
+def _english(value: Value) -> str:
+    if isinstance(value, tuple):  # a list of failures in a sentence: "a digit, a symbol…"
+        return listed(str(item) for item in value)
+    return str(value)
+
+
+def listed(texts: Iterable[str]) -> str:
+    """Texts said in a row inside a sentence: each lower-cased first, joined by commas."""
+    return ", ".join(text[:1].lower() + text[1:] for text in texts)
 
 
 def failure(code: Code, **params: Value) -> Failure:

@@ -11,6 +11,8 @@ from datetime import datetime
 
 import segno
 
+from pooldesk.core.failures import Code, Failure, failure
+
 QR_PREFIX = "POOLDESK-SETUP:"
 LENGTH = 12
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -18,7 +20,11 @@ _LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 class InvalidSetupCode(ValueError):
-    """The text is not a set-up code; the message says what is wrong, fit to show."""
+    """The text is not a set-up code; `failure` says what is wrong (`str()` in English)."""
+
+    def __init__(self, problem: Failure) -> None:
+        super().__init__(str(problem))
+        self.failure = problem
 
 
 def normalize(text: str) -> str:
@@ -28,17 +34,12 @@ def normalize(text: str) -> str:
         value = value[len(QR_PREFIX) :]
     value = "".join(value.split()).replace("-", "").upper().translate(_LOOK_ALIKES)
     if not value:
-        raise InvalidSetupCode("Enter the owner's set-up code.")
+        raise InvalidSetupCode(failure(Code.SETUP_CODE_EMPTY))
     wrong = sorted({c for c in value if c not in CROCKFORD})
     if wrong:
-        raise InvalidSetupCode(
-            f"A set-up code has only letters and digits; check these characters: {''.join(wrong)}."
-        )
+        raise InvalidSetupCode(failure(Code.SETUP_CODE_CHARACTERS, characters="".join(wrong)))
     if len(value) != LENGTH:
-        raise InvalidSetupCode(
-            f"A set-up code has {LENGTH} letters and digits (like 7QK2-M4XD-9TRB); "
-            f"this one has {len(value)}."
-        )
+        raise InvalidSetupCode(failure(Code.SETUP_CODE_LENGTH, length=LENGTH, count=len(value)))
     return value
 
 

@@ -1,12 +1,13 @@
 """Input rules shared with the server, checked as the user types.
 
-The texts are plain English; the UI translates them through Qt when it shows them.
+A problem is a `Failure` (a code with its values); the UI words it in the user's language.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pooldesk.core.failures import Code, Failure, failure
 from pooldesk_contract import accounts, ids
 from pooldesk_contract.passwords import is_common  # the one list, shared with the server
 
@@ -19,23 +20,23 @@ DEVICE_NAME_MAX = 64
 class Rule:
     """One password rule and whether the current text meets it."""
 
-    text: str
+    text: Failure  # the rule, worded by the UI as a line of the checklist
     met: bool
 
 
-def username_error(value: str) -> str | None:
+def username_error(value: str) -> Failure | None:
     if not value:
-        return "Enter a username."
+        return failure(Code.USERNAME_EMPTY)
     if not accounts.is_username(value):
-        return "3 to 32 characters: lower-case letters, digits, '-' or '_'."
+        return failure(Code.USERNAME_INVALID)
     return None
 
 
-def email_error(value: str) -> str | None:
+def email_error(value: str) -> Failure | None:
     if not value:
-        return "Enter an email address."
+        return failure(Code.EMAIL_EMPTY)
     if not accounts.is_email(value.strip()):
-        return "Enter an email address like name@example.com."
+        return failure(Code.EMAIL_INVALID)
     return None
 
 
@@ -45,24 +46,24 @@ def password_rules(value: str, username: str = "") -> list[Rule]:
     checklist that is all ticked is a password the server accepts."""
     has = accounts.password_classes(value)
     return [
-        Rule("At least 12 characters", len(value) >= PASSWORD_MIN),
-        Rule("An upper-case letter", has["upper"]),
-        Rule("A lower-case letter", has["lower"]),
-        Rule("A digit", has["digit"]),
-        Rule("A symbol such as ! or #", has["symbol"]),
+        Rule(failure(Code.RULE_LENGTH, count=PASSWORD_MIN), len(value) >= PASSWORD_MIN),
+        Rule(failure(Code.RULE_UPPER), has["upper"]),
+        Rule(failure(Code.RULE_LOWER), has["lower"]),
+        Rule(failure(Code.RULE_DIGIT), has["digit"]),
+        Rule(failure(Code.RULE_SYMBOL), has["symbol"]),
         Rule(
-            "Not a well-known password",
+            failure(Code.RULE_NOT_COMMON),
             bool(value) and not is_common(value, username=username),
         ),
     ]
 
 
-def password_error(value: str, username: str = "") -> str | None:
+def password_error(value: str, username: str = "") -> Failure | None:
     if len(value) > PASSWORD_MAX:
-        return f"At most {PASSWORD_MAX} characters."
-    missing = [rule.text for rule in password_rules(value, username) if not rule.met]
+        return failure(Code.TOO_LONG, limit=PASSWORD_MAX)
+    missing = tuple(rule.text for rule in password_rules(value, username) if not rule.met)
     if missing:
-        return "The password needs: " + ", ".join(m.lower() for m in missing) + "."
+        return failure(Code.PASSWORD_NEEDS, rules=missing)
     return None
 
 
@@ -71,20 +72,20 @@ def normalize_device_id(value: str) -> str:
     return value.strip().upper()
 
 
-def device_id_error(value: str) -> str | None:
+def device_id_error(value: str) -> Failure | None:
     if not value:
-        return "Enter the device id from the controller's label."
+        return failure(Code.DEVICE_ID_EMPTY)
     if ids.normalize_device_id(value) is None:
-        return "The device id looks like ESP-A1B2C3 (ESP- and six hex digits)."
+        return failure(Code.DEVICE_ID_INVALID)
     return None
 
 
-def device_name_error(value: str) -> str | None:
+def device_name_error(value: str) -> Failure | None:
     name = value.strip()
     if not name:
-        return "Enter a name."
+        return failure(Code.NAME_EMPTY)
     if len(name) > DEVICE_NAME_MAX:
-        return f"At most {DEVICE_NAME_MAX} characters."
+        return failure(Code.TOO_LONG, limit=DEVICE_NAME_MAX)
     return None
 
 
@@ -96,7 +97,7 @@ WIFI_RAW_KEY_HEX = 64  # 64 hex digits: the raw WPA key
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-def wifi_password_error(password: str) -> str | None:
+def wifi_password_error(password: str) -> Failure | None:
     """None when the controller accepts `password` for a secured network: 8 to 63 bytes of
     UTF-8 (é or ñ take 2 bytes, many symbols 3) or exactly 64 hex digits."""
     if len(password) == WIFI_RAW_KEY_HEX and set(password) <= _HEX:
@@ -104,22 +105,19 @@ def wifi_password_error(password: str) -> str | None:
     low, high = WIFI_PASSPHRASE_BYTES
     if low <= len(password.encode("utf-8")) <= high:
         return None
-    return (
-        "A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), "
-        "or is a key of 64 hex digits."
-    )
+    return failure(Code.WIFI_PASSWORD_INVALID)
 
 
-def wifi_choice_error(ssid: str, password: str, network_open: bool | None) -> str | None:
+def wifi_choice_error(ssid: str, password: str, network_open: bool | None) -> Failure | None:
     """The network name and password the user chose. `network_open` is what the controller's
     scan said about the network, None for one typed under "Other network…" (which may be open,
     so an empty password is allowed there)."""
     if not ssid:
-        return "Choose a network, or enter its name under “Other network…”."
+        return failure(Code.WIFI_NO_NETWORK)
     if len(ssid.encode("utf-8")) > WIFI_SSID_MAX_BYTES:
-        return "A network name has at most 32 bytes."
+        return failure(Code.WIFI_SSID_TOO_LONG, limit=WIFI_SSID_MAX_BYTES)
     if network_open or (not password and network_open is None):
         return None
     if not password:
-        return "Enter the network's password."
+        return failure(Code.WIFI_PASSWORD_EMPTY)
     return wifi_password_error(password)

@@ -6,7 +6,7 @@ Canonical form `KQ4M7XTZ2PB6WRHD` (manifest, device flash, key derivation); prin
 
 from __future__ import annotations
 
-from pooldesk.core.failures import Code, failure
+from pooldesk.core.failures import Code, Failure, failure
 from pooldesk_contract import claimcode as contract
 from pooldesk_contract.ids import normalize_device_id as contract_device_id
 
@@ -16,14 +16,18 @@ ALPHABET = contract.ALPHABET
 LENGTH = contract.LENGTH
 QR_PREFIX = contract.QR_PREFIX
 generate = contract.generate
+_CODES = {
+    contract.Reason.LENGTH: Code.CLAIM_CODE_LENGTH,
+    contract.Reason.CHARACTERS: Code.CLAIM_CODE_CHARACTERS,
+}
 
 
 def normalize(text: str) -> str:
-    """Canonical form of a typed code; raises InvalidClaimCode with a plain reason."""
+    """Canonical form of a typed code; raises InvalidClaimCode with the reason's code."""
     cleaned = contract.clean(text)
     problem = contract.problem(cleaned)
     if problem:
-        raise InvalidClaimCode(problem)
+        raise InvalidClaimCode(Failure(_CODES[problem.reason], problem.params))
     return cleaned
 
 

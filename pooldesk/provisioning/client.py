@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 VERSION = 1
 REQUEST_ENDPOINTS = ("prov-session", "prov-config", "prov-scan", "prov-ctrl")
 STATUS_ENDPOINT = "prov-status"
+_LINK_LOST = failure(Code.BLUETOOTH_LINK_LOST)
+
+
+def _unreadable(detail: str) -> ProtocolError:
+    """A message from the controller this client cannot read; `detail` is technical."""
+    return ProtocolError(failure(Code.CONTROLLER_MESSAGE_UNREADABLE, detail=detail))
+
+
 FINAL_STATES = frozenset({"mqtt_connected", "failed"})
 _MAX_SCAN_PAGES = 32
 
@@ -52,10 +60,7 @@ class StatusWatch:
         try:
             return await asyncio.wait_for(self._queue.get(), timeout_s)
         except TimeoutError:
-            raise ProvisioningTimeout(
-                "The controller reported no progress in time. It may be out of range; "
-                "move closer and try again."
-            ) from None
+            raise ProvisioningTimeout(failure(Code.PROGRESS_TIMEOUT)) from None
 
     async def until(self, states: Iterable[str], timeout_s: float) -> StatusEvent:
         """The first event whose state is in `states` (all within `timeout_s` seconds)."""
@@ -123,11 +128,9 @@ class ProvisioningClient:
         try:
             info = DeviceInfo.from_json(json.loads(bytes(raw).decode()))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise ProtocolError("The controller's device information is unreadable.") from exc
+            raise ProtocolError(failure(Code.CONTROLLER_INFO_UNREADABLE)) from exc
         if VERSION not in info.protocol_versions:
-            raise ProtocolError(
-                "This controller speaks a newer provisioning protocol; update PoolDesk."
-            )
+            raise ProtocolError(failure(Code.CONTROLLER_PROTOCOL_NEWER))
         self.device_id = info.device_id
         return info
 
@@ -154,7 +157,7 @@ class ProvisioningClient:
         device_pub = _unhex(hello.get("device_pub"), "device_pub")
         device_id = hello.get("device_id")
         if not isinstance(device_id, str):
-            raise ProtocolError("The controller did not say which device it is.")
+            raise ProtocolError(failure(Code.CONTROLLER_NO_DEVICE_ID))
         if self.device_id and device_id.upper() != self.device_id.upper():
             raise DeviceNotAuthentic()
         qr_device, _ = claimcode.parse(claim_code)
@@ -202,7 +205,7 @@ class ProvisioningClient:
                     for n in reply["networks"]
                 )
             except (KeyError, TypeError, ValueError) as exc:
-                raise ProtocolError("The controller's Wi-Fi list is unreadable.") from exc
+                raise ProtocolError(failure(Code.CONTROLLER_WIFI_LIST_UNREADABLE)) from exc
             page += 1
         return networks
 
@@ -258,7 +261,7 @@ class ProvisioningClient:
                 await self._request("prov-ctrl", {"op": "end"}, sealed=True, timeout_s=3.0)
         self._session = self._candidate = None
 
-    def connection_lost(self, reason: str | Failure = "The Bluetooth connection was lost.") -> None:
+    def connection_lost(self, reason: str | Failure = _LINK_LOST) -> None:
         """Tell the client the link is gone: waiting requests fail at once with LinkError."""
         self._session = self._candidate = None
         self._subscribed = False
@@ -293,7 +296,7 @@ class ProvisioningClient:
         message = json.dumps({"v": VERSION, **obj}, separators=(",", ":")).encode()
         async with self._lock:
             if sealed and self._session is None:
-                raise SessionRequired("Open a secure session with the claim code first.")
+                raise SessionRequired(failure(Code.SESSION_REQUIRED))
             await self._ensure_subscribed()
             self._req_id = (self._req_id + 1) & 0xFF
             req_id = self._req_id
@@ -309,10 +312,7 @@ class ProvisioningClient:
                     await self._link.write(endpoint, frame)
                 reply = await asyncio.wait_for(future, timeout_s or self.timeout)
             except TimeoutError:
-                raise ProvisioningTimeout(
-                    "The controller did not answer in time. It may be out of range or "
-                    "restarting; move closer and try again."
-                ) from None
+                raise ProvisioningTimeout(failure(Code.CONTROLLER_NO_ANSWER)) from None
             finally:
                 self._waiting.pop(endpoint, None)
         if reply.get("op") == "error":
@@ -355,34 +355,32 @@ class ProvisioningClient:
         if future is None or future.done():
             return
         if waiting and waiting[1] and not sealed and obj.get("op") != "error":
-            future.set_exception(
-                ProtocolError("The controller answered a secure request in clear.")
-            )
+            future.set_exception(ProtocolError(failure(Code.CONTROLLER_ANSWERED_IN_CLEAR)))
             return
         future.set_result(obj)
 
     def _decode(self, endpoint: str, message: bytes) -> tuple[dict[str, Any], bool]:
         if not message:
-            raise ProtocolError("empty message")
+            raise _unreadable("empty message")
         sealed = message[0] == crypto.KIND_RECORD
         if sealed:
             session = self._session or self._candidate
             if session is None:
-                raise ProtocolError("a sealed message arrived without a session")
+                raise _unreadable("a sealed message arrived without a session")
             try:
                 body = session.open(endpoint, message)
             except crypto.RecordRejected as exc:
-                raise ProtocolError(f"a message from the controller was refused: {exc}") from exc
+                raise _unreadable(f"refused: {exc}") from exc
         elif message[0] == crypto.KIND_PLAIN:
             body = message[1:]
         else:
-            raise ProtocolError("unknown message kind")
+            raise _unreadable("unknown message kind")
         try:
             obj = json.loads(body.decode())
         except (UnicodeDecodeError, ValueError) as exc:
-            raise ProtocolError("the controller sent unreadable JSON") from exc
+            raise _unreadable("not JSON") from exc
         if not isinstance(obj, dict):
-            raise ProtocolError("the controller sent JSON that is not an object")
+            raise _unreadable("JSON that is not an object")
         return obj, sealed
 
     def _dispatch_status(self, event: StatusEvent) -> None:

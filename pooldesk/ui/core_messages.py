@@ -1,8 +1,6 @@
-"""Messages still worded in English, listed for the translation tools: the server's and the
-controller's own words, and the core's checks not yet turned into failure codes (validation,
-claim and set-up codes, timers). Core failures with a code (among them Bluetooth's, the
-provisioning steps', the provisioning protocol's and refused addresses) are worded in
-`failure_texts.TEXTS`.
+"""Words that reach the app from elsewhere, in English, listed for the translation tools: the
+server's messages and the controller's alerts and reasons. The app's own failures are codes,
+worded in `failure_texts.TEXTS`; nothing of the app's is listed here.
 
 The UI shows these through `format.core_message()` (context `core`). Fixed messages are
 translated as they are.
@@ -26,30 +24,6 @@ QT_TRANSLATE_NOOP = cast(Callable[[str, str], str], QtCore.QT_TRANSLATE_NOOP)
 
 
 CORE_MESSAGES = (
-    # pooldesk.core.validation
-    QT_TRANSLATE_NOOP("core", "Enter a username."),
-    QT_TRANSLATE_NOOP("core", "3 to 32 characters: lower-case letters, digits, '-' or '_'."),
-    QT_TRANSLATE_NOOP("core", "Enter an email address."),
-    QT_TRANSLATE_NOOP("core", "Enter an email address like name@example.com."),
-    QT_TRANSLATE_NOOP("core", "At least 12 characters"),
-    QT_TRANSLATE_NOOP("core", "An upper-case letter"),
-    QT_TRANSLATE_NOOP("core", "A lower-case letter"),
-    QT_TRANSLATE_NOOP("core", "A digit"),
-    QT_TRANSLATE_NOOP("core", "A symbol such as ! or #"),
-    QT_TRANSLATE_NOOP("core", "Not a well-known password"),
-    QT_TRANSLATE_NOOP("core", "Enter the device id from the controller's label."),
-    QT_TRANSLATE_NOOP("core", "The device id looks like ESP-A1B2C3 (ESP- and six hex digits)."),
-    QT_TRANSLATE_NOOP("core", "Enter a name."),
-    QT_TRANSLATE_NOOP(
-        "core",
-        "A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), "
-        "or is a key of 64 hex digits.",
-    ),
-    QT_TRANSLATE_NOOP("core", "Choose a network, or enter its name under “Other network…”."),
-    QT_TRANSLATE_NOOP("core", "A network name has at most 32 bytes."),
-    QT_TRANSLATE_NOOP("core", "Enter the network's password."),
-    # pooldesk.core.commands
-    QT_TRANSLATE_NOOP("core", "A timer runs between 1 second and 24 hours."),
     # the server's own messages (pooldesk_server/accounts, pooldesk_server/http)
     QT_TRANSLATE_NOOP("core", "Username already taken"),
     QT_TRANSLATE_NOOP("core", "Email already registered"),
@@ -66,12 +40,7 @@ CORE_MESSAGES = (
     ),
     QT_TRANSLATE_NOOP("core", "Too many failed attempts."),
     QT_TRANSLATE_NOOP("core", "Too many requests."),
-    # fixed messages of the account page and the provisioning steps
-    QT_TRANSLATE_NOOP("core", "Enter your current password."),
-    QT_TRANSLATE_NOOP("core", "The new passwords differ."),
-    QT_TRANSLATE_NOOP("core", "The passwords differ."),
-    # pooldesk.core.setup_codes; the server's sharing answers (docs/sharing.md)
-    QT_TRANSLATE_NOOP("core", "Enter the owner's set-up code."),
+    # the server's sharing answers (docs/sharing.md)
     QT_TRANSLATE_NOOP(
         "core", "That set-up code is wrong or has expired; ask the owner for a new one"
     ),
@@ -93,7 +62,6 @@ CORE_MESSAGES = (
 
 VALUE = "value"  # shown as it is (an address, a number, the controller's own words)
 MESSAGE = "message"  # itself a core or server message: translated in turn
-RULES = "rules"  # "an upper-case letter, a digit": password rules, lower-cased and joined
 _ANY = "(.+?)"
 _VALUE = r"((?:(?!\. ).)+?)"
 
@@ -101,7 +69,7 @@ _VALUE = r"((?:(?!\. ).)+?)"
 @dataclass(frozen=True)
 class ValuedMessage:
     template: str  # English, with %1, %2… where the values go
-    kinds: tuple[str, ...]  # VALUE / MESSAGE / RULES for %1, %2…
+    kinds: tuple[str, ...]  # VALUE / MESSAGE for %1, %2…
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -129,36 +97,6 @@ VALUED_MESSAGES = (
     _valued(QT_TRANSLATE_NOOP("core", "%1 Try again in %2 s."), MESSAGE, VALUE),
     # the controller's words
     _valued(QT_TRANSLATE_NOOP("core", "freeze protection running (water %1 C)")),
-    # pooldesk.core.validation
-    _valued(QT_TRANSLATE_NOOP("core", "At most %1 characters.")),
-    _valued(QT_TRANSLATE_NOOP("core", "The password needs: %1."), RULES),
-    # pooldesk_contract.claimcode (through pooldesk.provisioning)
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.",
-        )
-    ),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "A claim code uses only the letters A-Z and the digits 2-7; check these characters: "
-            "%1.",
-        )
-    ),
-    # pooldesk.core.setup_codes, provisioning_flow (installer)
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "A set-up code has only letters and digits; check these characters: %1.",
-        )
-    ),
-    _valued(
-        QT_TRANSLATE_NOOP(
-            "core",
-            "A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.",
-        )
-    ),
     # pooldesk_server sharing and hand-over (docs/sharing.md)
     _valued(QT_TRANSLATE_NOOP("core", "Only the owner of %1 can do this")),
     _valued(QT_TRANSLATE_NOOP("core", "No account named %1")),

@@ -1,9 +1,10 @@
 """The one table from a core failure's code to the words on screen (context `failure`).
 
 Texts name their values as `{url}`, `{status}`…; translators keep those names. A value that is
-itself a `Failure` is worded in turn; someone's own words (`message`, `reason`: the server's or
-the controller's) go through `format.core_message`, which translates the messages the project
-knows and shows any other text as it is; addresses, ids and names are shown as they are.
+itself a `Failure` is worded in turn (a tuple of them item by item, in a row); someone's own
+words (`message`, `reason`: the server's or the controller's) go through `format.core_message`,
+which translates the messages the project knows and shows any other text as it is; addresses,
+ids, names and a system's `detail` are shown as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import cast
 from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication
 
-from pooldesk.core.failures import Code, Failure
+from pooldesk.core.failures import Code, Failure, listed
 
 CONTEXT = "failure"
 # Qt's marker returns its text unchanged; PySide's stub says it returns object.
@@ -206,6 +207,139 @@ TEXTS: dict[Code, str] = {
     Code.CONTROLLER_REFUSED_REQUEST: QT_TRANSLATE_NOOP(
         "failure", "The controller refused the request: {reason}"
     ),
+    Code.PROGRESS_TIMEOUT: QT_TRANSLATE_NOOP(
+        "failure",
+        "The controller reported no progress in time. It may be out of range; move closer and "
+        "try again.",
+    ),
+    Code.CONTROLLER_NO_ANSWER: QT_TRANSLATE_NOOP(
+        "failure",
+        "The controller did not answer in time. It may be out of range or restarting; move "
+        "closer and try again.",
+    ),
+    Code.CONTROLLER_INFO_UNREADABLE: QT_TRANSLATE_NOOP(
+        "failure", "The controller's device information is unreadable."
+    ),
+    Code.CONTROLLER_PROTOCOL_NEWER: QT_TRANSLATE_NOOP(
+        "failure", "This controller speaks a newer provisioning protocol; update PoolDesk."
+    ),
+    Code.CONTROLLER_NO_DEVICE_ID: QT_TRANSLATE_NOOP(
+        "failure", "The controller did not say which device it is."
+    ),
+    Code.CONTROLLER_WIFI_LIST_UNREADABLE: QT_TRANSLATE_NOOP(
+        "failure", "The controller's Wi-Fi list is unreadable."
+    ),
+    Code.CONTROLLER_ANSWERED_IN_CLEAR: QT_TRANSLATE_NOOP(
+        "failure", "The controller answered a secure request in clear."
+    ),
+    Code.CONTROLLER_MESSAGE_UNREADABLE: QT_TRANSLATE_NOOP(
+        "failure", "A message from the controller could not be read ({detail}). Try again."
+    ),
+    Code.SESSION_REQUIRED: QT_TRANSLATE_NOOP(
+        "failure", "Open a secure session with the claim code first."
+    ),
+    Code.LINK_NOT_PROVISIONING: QT_TRANSLATE_NOOP(
+        "failure",
+        "This device does not offer PoolDesk provisioning. Pick a pool controller from the scan "
+        "list.",
+    ),
+    Code.LINK_NOT_CONNECTED: QT_TRANSLATE_NOOP(
+        "failure", "The controller is no longer connected. Move closer and try again."
+    ),
+    Code.LINK_NO_ENDPOINT: QT_TRANSLATE_NOOP(
+        "failure",
+        "The controller has no '{endpoint}' endpoint (it offers: {known}); its firmware may be "
+        "too old for this app.",
+    ),
+    Code.LINK_WRITE_TOO_BIG: QT_TRANSLATE_NOOP(
+        "failure",
+        "Internal error: a {size}-byte write to {endpoint} does not fit the Bluetooth packet size"
+        " ({limit} bytes).",
+    ),
+    Code.LINK_GATT_REFUSED: QT_TRANSLATE_NOOP(
+        "failure", "The controller refused a Bluetooth request on {endpoint} ({detail})."
+    ),
+    Code.LINK_GATT_NO_ANSWER: QT_TRANSLATE_NOOP(
+        "failure", "The controller did not answer a Bluetooth request on {endpoint}."
+    ),
+    Code.LINK_GATT_FAILED: QT_TRANSLATE_NOOP(
+        "failure",
+        "The Bluetooth connection failed during a request on {endpoint}: {detail}. Move closer "
+        "and try again.",
+    ),
+    Code.LINK_OUT_OF_RANGE: QT_TRANSLATE_NOOP(
+        "failure",
+        "{name} is not in range any more. Move closer to it, check it has power, and scan again.",
+    ),
+    Code.LINK_CONNECT_TIMEOUT: QT_TRANSLATE_NOOP(
+        "failure",
+        "{name} did not accept the connection in time. It may be busy with another app; close it "
+        "there or move closer, then try again.",
+    ),
+    Code.LINK_CONNECT_FAILED: QT_TRANSLATE_NOOP("failure", "Could not connect to {name}: {detail}"),
+    Code.CLAIM_CODE_LENGTH: QT_TRANSLATE_NOOP(
+        "failure",
+        "A claim code has {length} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has "
+        "{count}.",
+    ),
+    Code.CLAIM_CODE_CHARACTERS: QT_TRANSLATE_NOOP(
+        "failure",
+        "A claim code uses only the letters A-Z and the digits 2-7; check these characters: "
+        "{characters}.",
+    ),
+    Code.SETUP_CODE_EMPTY: QT_TRANSLATE_NOOP("failure", "Enter the owner's set-up code."),
+    Code.SETUP_CODE_CHARACTERS: QT_TRANSLATE_NOOP(
+        "failure",
+        "A set-up code has only letters and digits; check these characters: {characters}.",
+    ),
+    Code.SETUP_CODE_LENGTH: QT_TRANSLATE_NOOP(
+        "failure",
+        "A set-up code has {length} letters and digits (like 7QK2-M4XD-9TRB); this one has "
+        "{count}.",
+    ),
+    Code.USERNAME_EMPTY: QT_TRANSLATE_NOOP("failure", "Enter a username."),
+    Code.USERNAME_INVALID: QT_TRANSLATE_NOOP(
+        "failure", "3 to 32 characters: lower-case letters, digits, '-' or '_'."
+    ),
+    Code.EMAIL_EMPTY: QT_TRANSLATE_NOOP("failure", "Enter an email address."),
+    Code.EMAIL_INVALID: QT_TRANSLATE_NOOP(
+        "failure", "Enter an email address like name@example.com."
+    ),
+    Code.TOO_LONG: QT_TRANSLATE_NOOP("failure", "At most {limit} characters."),
+    Code.PASSWORD_NEEDS: QT_TRANSLATE_NOOP("failure", "The password needs: {rules}."),
+    Code.RULE_LENGTH: QT_TRANSLATE_NOOP("failure", "At least {count} characters"),
+    Code.RULE_UPPER: QT_TRANSLATE_NOOP("failure", "An upper-case letter"),
+    Code.RULE_LOWER: QT_TRANSLATE_NOOP("failure", "A lower-case letter"),
+    Code.RULE_DIGIT: QT_TRANSLATE_NOOP("failure", "A digit"),
+    Code.RULE_SYMBOL: QT_TRANSLATE_NOOP("failure", "A symbol such as ! or #"),
+    Code.RULE_NOT_COMMON: QT_TRANSLATE_NOOP("failure", "Not a well-known password"),
+    Code.PASSWORDS_DIFFER: QT_TRANSLATE_NOOP("failure", "The passwords differ."),
+    Code.NEW_PASSWORDS_DIFFER: QT_TRANSLATE_NOOP("failure", "The new passwords differ."),
+    Code.CURRENT_PASSWORD_EMPTY: QT_TRANSLATE_NOOP("failure", "Enter your current password."),
+    Code.DEVICE_ID_EMPTY: QT_TRANSLATE_NOOP(
+        "failure", "Enter the device id from the controller's label."
+    ),
+    Code.DEVICE_ID_INVALID: QT_TRANSLATE_NOOP(
+        "failure", "The device id looks like ESP-A1B2C3 (ESP- and six hex digits)."
+    ),
+    Code.NAME_EMPTY: QT_TRANSLATE_NOOP("failure", "Enter a name."),
+    Code.WIFI_NO_NETWORK: QT_TRANSLATE_NOOP(
+        "failure", "Choose a network, or enter its name under “Other network…”."
+    ),
+    Code.WIFI_SSID_TOO_LONG: QT_TRANSLATE_NOOP(
+        "failure", "A network name has at most {limit} bytes."
+    ),
+    Code.WIFI_PASSWORD_EMPTY: QT_TRANSLATE_NOOP("failure", "Enter the network's password."),
+    Code.WIFI_PASSWORD_INVALID: QT_TRANSLATE_NOOP(
+        "failure",
+        "A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of"
+        " 64 hex digits.",
+    ),
+    Code.TIMER_RANGE: QT_TRANSLATE_NOOP("failure", "A timer runs between 1 second and 24 hours."),
+    Code.SCHEDULE_NO_DAYS: QT_TRANSLATE_NOOP("failure", "Every window needs at least one day."),
+    Code.SCHEDULE_EMPTY_WINDOW: QT_TRANSLATE_NOOP(
+        "failure", "A window's start and end must differ."
+    ),
 }
 
 
@@ -226,4 +360,6 @@ WORDED = frozenset({"message", "reason"})
 def _value(name: str, value: object, value_text: Callable[[str], str]) -> str:
     if isinstance(value, Failure):
         return failure_text(value, value_text)
+    if isinstance(value, tuple):  # the rules a password misses: said in a row
+        return listed(failure_text(item, value_text) for item in value)
     return value_text(str(value)) if name in WORDED else str(value)

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import QCoreApplication, QLocale
 
 from pooldesk.core.failures import Failure, Message
-from pooldesk.core.validation import password_rules
-from pooldesk.ui.core_messages import MESSAGE, RULES, VALUED_MESSAGES
+from pooldesk.ui.core_messages import MESSAGE, VALUED_MESSAGES
 from pooldesk.ui.failure_texts import failure_text
 
 
@@ -140,10 +139,10 @@ def role_name(role: str) -> str:
 
 
 def core_message(text: Message) -> str:
-    """A core failure through its code's text (`failure_texts.TEXTS`); a message still in
-    English (validation, provisioning, the server's and the controller's words) through the
-    translator under its own context, one with values through its template in
-    `core_messages.VALUED_MESSAGES`; any other text as it is."""
+    """A core failure through its code's text (`failure_texts.TEXTS`); words from elsewhere
+    (the server's and the controller's) through the translator under context `core`, those
+    with values through their template in `core_messages.VALUED_MESSAGES`; any other text as it
+    is."""
     if isinstance(text, Failure):
         return failure_text(text, core_message)
     return _worded(text, {})
@@ -201,13 +200,4 @@ def _value(kind: str, value: str) -> str:
         if translated == value and not value.endswith("."):  # "Session ended. Sign in again."
             translated = core_message(value + ".").removesuffix(".")
         return translated
-    if kind == RULES:  # validation.password_error: the unmet rules, lower-cased
-        english = {rule.text.lower(): rule.text for rule in password_rules("")}
-        return ", ".join(
-            _lower_first(core_message(english.get(item, item))) for item in value.split(", ")
-        )
     return value
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]

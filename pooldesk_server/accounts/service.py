@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.accounts import signin, throttle
 from pooldesk_server.accounts.events import (
     AccountDeleted,
@@ -84,9 +85,11 @@ async def _check_available(db: AsyncSession, username: str) -> None:
     # Users before retired names: an account deleted between the two reads is seen by one of
     # them, because its name is retired in the deleting transaction.
     if await db.scalar(select(User.id).where(User.username == username)):
-        raise conflict("Username already taken")
+        raise conflict("Username already taken", reason=Reason.USERNAME_TAKEN)
     if await db.get(RetiredUsername, username) is not None:
-        raise conflict(f"Username {username} is not available; choose another")
+        raise conflict(
+            f"Username {username} is not available; choose another", reason=Reason.USERNAME_RETIRED
+        )
     # The email is not checked: registration must not tell whether an address is in use
     # (docs/backend.md, "Abuse and sign-in"); nothing looks accounts up by email.
 
@@ -190,7 +193,8 @@ class AccountService:
                     )
         except IntegrityError:
             raise conflict(
-                "Username or device was registered at the same moment; try again"
+                "Username or device was registered at the same moment; try again",
+                reason=Reason.REGISTERED_MEANWHILE,
             ) from None
         if refusal is not None:
             raise refusal
@@ -508,7 +512,7 @@ class AccountService:
         if not await self.ctx.passwords.verify(user.password_hash, password):
             async with self.ctx.db.write() as db:
                 await self._count_address_failure(db, keys)
-            raise forbidden("Current password is incorrect")
+            raise forbidden("Current password is incorrect", reason=Reason.WRONG_PASSWORD)
         async with self.ctx.db.write() as db:
             await self._signed_in(db, attempt, keys, user, client)
 

@@ -17,7 +17,7 @@ from pooldesk_server.firmware.service import firmware_json
 from pooldesk_server.http.auth import require_user
 from pooldesk_server.http.body import read_body
 from pooldesk_server.http.contract import BEARER, Operation
-from pooldesk_server.http.errors import conflict, not_found
+from pooldesk_server.http.errors import not_found
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.sharing import service as sharing
@@ -95,7 +95,7 @@ async def add_device(request: Request) -> Response:
                     reason=service.WRONG_CLAIM_CODE,
                 )
     except IntegrityError:
-        raise conflict(f"Device {device_id} is already registered to another account") from None
+        raise service.registered_elsewhere(device_id) from None
     if refusal is not None:
         raise refusal
     ctx.session_cache.forget_user(auth.user.id)  # its first device may be this one now
@@ -123,7 +123,7 @@ async def _add_for_owner(
                 client_address(request),
             )
     except IntegrityError:
-        raise conflict(f"Device {device_id} is already registered to another account") from None
+        raise service.registered_elsewhere(device_id) from None
     if added.refusal is not None:
         raise added.refusal
     assert added.device is not None

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, func, literal_column, select, union_al
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.accounts import throttle
 from pooldesk_server.db.engine import Database, Prepared
 from pooldesk_server.db.models import Device, DeviceApiKey, ManifestDevice, MqttLogin, User
@@ -60,7 +61,7 @@ def listed_device(
     return api.ListedDevice(**fields, firmware=firmware)
 
 
-WRONG_CLAIM_CODE = "wrong_claim_code"
+WRONG_CLAIM_CODE = Reason.WRONG_CLAIM_CODE  # the error body's reason and the audit entry's
 
 
 async def claim_refusal(
@@ -84,7 +85,8 @@ async def claim_refusal(
         if settings.require_device_manifest:
             raise forbidden(
                 f"Device {device_id} is not in the factory manifest; check the id on the "
-                "device label, or ask the operator to import the manifest"
+                "device label, or ask the operator to import the manifest",
+                reason=Reason.NOT_IN_MANIFEST,
             )
         return None
     if not claim_code:
@@ -94,7 +96,7 @@ async def claim_refusal(
     limits = throttle.claim_limits(user_id, device_id, settings)
     attempt = await throttle.count_attempt(db, limits, settings)
     if not same_digest(digest(normalize_claim_code(claim_code)), listed.claim_code_hash):
-        return forbidden(f"Claim code does not match device {device_id}")
+        return forbidden(f"Claim code does not match device {device_id}", reason=WRONG_CLAIM_CODE)
     # The device key goes: once claimed, earlier wrong guesses on it no longer matter.
     await throttle.forgive(db, attempt, clear=(limits[-1].key,))
     return None
@@ -105,8 +107,18 @@ async def ensure_unowned(db: AsyncSession, device_id: str, user_id: str | None) 
     if owner is None:
         return
     if owner == user_id:
-        raise conflict(f"Device {device_id} is already on your account")
-    raise conflict(f"Device {device_id} is already registered to another account")
+        raise conflict(
+            f"Device {device_id} is already on your account", reason=Reason.DEVICE_ON_YOUR_ACCOUNT
+        )
+    raise registered_elsewhere(device_id)
+
+
+def registered_elsewhere(device_id: str) -> ApiError:
+    """409: the device is another account's; only its owner can let it go."""
+    return conflict(
+        f"Device {device_id} is already registered to another account",
+        reason=Reason.DEVICE_REGISTERED_ELSEWHERE,
+    )
 
 
 async def ensure_room(db: AsyncSession, user_id: str, settings: Settings) -> None:
@@ -117,7 +129,8 @@ async def ensure_room(db: AsyncSession, user_id: str, settings: Settings) -> Non
     if (count or 0) >= settings.max_devices_per_user:
         raise conflict(
             f"This account already has {count} devices, the most it may have; remove one "
-            "before adding another"
+            "before adding another",
+            reason=Reason.DEVICE_LIMIT,
         )
 
 

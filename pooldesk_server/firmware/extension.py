@@ -50,7 +50,7 @@ def _api_error(e: service.FirmwareError) -> ApiError:
     code = {404: "not_found", 409: "conflict", 413: "payload_too_large"}.get(
         e.status, "validation_error"
     )
-    return ApiError(e.status, code, str(e))
+    return ApiError(e.status, code, str(e), reason=e.reason)
 
 
 class FirmwareExtension:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_firmware.tools.release import Bundle, ReleaseError, parse_public, read_bundle, verify
 from pooldesk_firmware.tools.release import version_key as _version_key
 from pooldesk_server.db.models import Device, Event, FirmwareRelease, FirmwareUpdate
@@ -36,11 +37,13 @@ class DeviceKey(Protocol):
 
 
 class FirmwareError(Exception):
-    """Refused; the message says what to do. `status` is the HTTP status it maps to."""
+    """Refused; the message says what to do. `status` is the HTTP status it maps to, `reason`
+    the error body's finer code (docs/backend.md), where one status has several meanings."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.reason = reason
 
 
 def version_key(text: str) -> tuple[int, ...]:
@@ -75,7 +78,9 @@ def check_bundle(data: bytes, public_key_hex: str) -> Bundle:
 async def add_release(db: AsyncSession, data: bytes, public_key_hex: str) -> FirmwareRelease:
     bundle = check_bundle(data, public_key_hex)
     if await db.get(FirmwareRelease, bundle.version) is not None:
-        raise FirmwareError(f"release {bundle.version} is stored already", 409)
+        raise FirmwareError(
+            f"release {bundle.version} is stored already", 409, reason=Reason.RELEASE_EXISTS
+        )
     release = FirmwareRelease(
         version=bundle.version,
         manifest=bundle.manifest_text,
@@ -185,6 +190,7 @@ async def start_update(
             f"{device.device_id} is already updating to {last.version} ({last.state}): "
             "wait until it is confirmed, rolled back or failed",
             409,
+            reason=Reason.UPDATE_IN_PROGRESS,
         )
     now = utcnow()
     update = FirmwareUpdate(

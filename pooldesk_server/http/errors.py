@@ -1,4 +1,10 @@
-"""The error envelope `{"ok": false, "error": {"code", "message"}}` and its handlers."""
+"""The error envelope `{"ok": false, "error": {"code", "message", "reason"?}}` and its handlers.
+
+`code` is the kind of refusal, one per status (`conflict` for every 409); `reason`, where given,
+tells apart refusals that share a code but mean different things (`device_registered_elsewhere`
+and `device_on_your_account` are both 409 `conflict`), for programs; `message` is for people.
+The reasons are the contract's (docs/backend.md "HTTP API") and never change with the wording.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +39,14 @@ class ApiError(Exception):
         code: str,
         message: str,
         headers: Mapping[str, str] | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        self.reason = reason
 
 
 def validation_error(message: str) -> ApiError:
@@ -49,16 +57,16 @@ def unauthorized(message: str = "Invalid or expired token") -> ApiError:
     return ApiError(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
 
 
-def forbidden(message: str) -> ApiError:
-    return ApiError(403, "forbidden", message)
+def forbidden(message: str, *, reason: str) -> ApiError:
+    return ApiError(403, "forbidden", message, reason=reason)
 
 
 def not_found(message: str) -> ApiError:
     return ApiError(404, "not_found", message)
 
 
-def conflict(message: str) -> ApiError:
-    return ApiError(409, "conflict", message)
+def conflict(message: str, *, reason: str) -> ApiError:
+    return ApiError(409, "conflict", message, reason=reason)
 
 
 def overloaded(wait: int) -> ApiError:
@@ -72,15 +80,22 @@ def overloaded(wait: int) -> ApiError:
 
 
 def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    reason: str | None = None,
 ) -> JSONResponse:
-    body = {"ok": False, "error": {"code": code, "message": message}}
+    error = {"code": code, "message": message}
+    if reason is not None:
+        error["reason"] = reason
+    body = {"ok": False, "error": error}
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 async def handle_api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
+    return error_response(exc.status, exc.code, exc.message, exc.headers, exc.reason)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:

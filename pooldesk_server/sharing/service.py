@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.audit.service import record
 from pooldesk_server.db.models import BrokerJob, Device, Share, User
 from pooldesk_server.db.types import utcnow
@@ -53,8 +54,11 @@ async def access(
         raise device_not_found(device_id)
     if found.role not in roles:
         if "operator" in roles:
-            raise forbidden(f"You can only view {device_id}: ask its owner for the operator role")
-        raise forbidden(f"Only the owner of {device_id} can do this")
+            raise forbidden(
+                f"You can only view {device_id}: ask its owner for the operator role",
+                reason=Reason.VIEWER_ONLY,
+            )
+        raise forbidden(f"Only the owner of {device_id} can do this", reason=Reason.OWNER_ONLY)
     return found
 
 
@@ -129,7 +133,7 @@ async def offer(
     )
     if any(RANK[r] >= RANK[role] for r in existing):
         what = device_id or "all your devices"
-        raise conflict(f"{username} already has access to {what}")
+        raise conflict(f"{username} already has access to {what}", reason=Reason.ALREADY_SHARED)
     share = Share(
         id=str(uuid.uuid4()),
         owner_id=owner.id,
@@ -172,7 +176,7 @@ async def change_role(
     role = check_role(role)
     row = await _row(db, share_id, owner_id)
     if row.share.owner_id != owner_id:
-        raise forbidden("Only the owner of a share can change its role")
+        raise forbidden("Only the owner of a share can change its role", reason=Reason.OWNER_ONLY)
     before = row.share.role
     row.share.role = role
     _audit(db, "share_role_changed", row, client, before=before)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.accounts import throttle
 from pooldesk_server.accounts.throttle import Limit
 from pooldesk_server.audit.service import record
@@ -35,6 +36,7 @@ LIFETIME = timedelta(minutes=15)
 GRANT = timedelta(minutes=30)
 MAX_LIVE = 5
 QR_PREFIX = "POOLDESK-SETUP:"
+WRONG_SETUP_CODE = Reason.WRONG_SETUP_CODE  # the error body's reason and the audit entry's
 WRONG_CODE = "That set-up code is wrong or has expired; ask the owner for a new one"
 
 
@@ -61,7 +63,8 @@ async def create(db: AsyncSession, owner: User, client: str) -> api.SetupCode:
     live = await db.scalar(select(func.count()).select_from(SetupCode).where(*_live(owner.id)))
     if (live or 0) >= MAX_LIVE:
         raise conflict(
-            f"You already have {MAX_LIVE} set-up codes waiting; delete one or let it expire"
+            f"You already have {MAX_LIVE} set-up codes waiting; delete one or let it expire",
+            reason=Reason.SETUP_CODE_LIMIT,
         )
     code, now = new_code(), utcnow()
     row = SetupCode(
@@ -141,11 +144,14 @@ async def add_device(
         )
     )
     if found is None:
-        return _refused(db, installer, device_id, client, "wrong_setup_code", forbidden(WRONG_CODE))
+        wrong = forbidden(WRONG_CODE, reason=WRONG_SETUP_CODE)
+        return _refused(db, installer, device_id, client, WRONG_SETUP_CODE, wrong)
     owner = await db.get(User, found.user_id)
     assert owner is not None  # the code goes with its account
     if owner.id == installer.id:
-        raise forbidden("This set-up code is your own: add the device without it")
+        raise forbidden(
+            "This set-up code is your own: add the device without it", reason=Reason.OWN_SETUP_CODE
+        )
     await throttle.forgive(db, attempt)
     await throttle.count_attempt(
         db,
@@ -166,7 +172,7 @@ async def add_device(
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         # Another add spent it first (PostgreSQL lets both read it): single use, so this one
         # is undone whole.
-        raise forbidden(WRONG_CODE)
+        raise forbidden(WRONG_CODE, reason=WRONG_SETUP_CODE)
     await db.flush()
     db.add(SetupGrant(device_pk=device.id, installer_id=installer.id, expires_at=utcnow() + GRANT))
     for event in ("device_add", "device_set_up_by"):

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.context import context_of
 from pooldesk_server.db.engine import Database, Prepared
 from pooldesk_server.db.models import Device
@@ -43,7 +44,9 @@ async def _device_for(
     reaches their own devices and those shared with them in one of `roles`."""
     if isinstance(auth, DeviceAuth):
         if raw_device_id is not None and check_device_id(raw_device_id) != auth.device.device_id:
-            raise forbidden("This API key belongs to another device")
+            raise forbidden(
+                "This API key belongs to another device", reason=Reason.OTHER_DEVICE_KEY
+            )
         return auth.device
     if raw_device_id is None:
         return None
@@ -115,7 +118,9 @@ async def _history_device_pk(
     devices only; shared ones are asked for by id)."""
     if isinstance(auth, DeviceAuth):
         if raw_device_id is not None and check_device_id(raw_device_id) != auth.device.device_id:
-            raise forbidden("This API key belongs to another device")
+            raise forbidden(
+                "This API key belongs to another device", reason=Reason.OTHER_DEVICE_KEY
+            )
         return auth.device.id
     if raw_device_id is None:
         return None

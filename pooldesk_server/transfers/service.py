@@ -18,6 +18,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.accounts.events import DeviceMoved
 from pooldesk_server.audit.service import record
 from pooldesk_server.db.models import Device, Event, MqttLogin, Transfer, User
@@ -112,7 +113,10 @@ async def offer(
         select(Transfer.id).where(Transfer.device_pk == device.id, Transfer.status.in_(OPEN))
     )
     if busy is not None:
-        raise conflict(f"Device {device.device_id} already has an open transfer; cancel it first")
+        raise conflict(
+            f"Device {device.device_id} already has an open transfer; cancel it first",
+            reason=Reason.TRANSFER_OPEN,
+        )
     now = utcnow()
     t = Transfer(
         id=uuid.uuid4().hex,
@@ -173,7 +177,7 @@ async def cancel(db: AsyncSession, p: Parties, user: User, address: str) -> None
     it under a device that just stored it would leave the device with no working login."""
     t = p.transfer
     if t.status not in OPEN:
-        raise conflict(f"Transfer {t.id} is already {t.status}")
+        raise conflict(f"Transfer {t.id} is already {t.status}", reason=Reason.TRANSFER_SETTLED)
     _set(t, "cancelled", "cancelled_by_" + ("owner" if user.id == t.from_user_id else "recipient"))
     _audit(db, p, "transfer_cancelled", address, by=user.username)
     if t.delivered_at is None:  # else the mover withdraws the binding, then clears it

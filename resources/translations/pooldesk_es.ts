@@ -3,73 +3,73 @@
   <context>
     <name>AccountController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="52" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="53" />
       <source>Signed in as {user} ({email}) on {server}</source>
       <translation>Sesión iniciada como {user} ({email}) en {server}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="64" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="65" />
       <source>Your session is kept in the system keyring.</source>
       <translation>Tu sesión se guarda en el llavero del sistema.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="77" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="78" />
       <source>Saved. PoolDesk speaks the new language from its next start.</source>
       <translation>Guardado. PoolDesk usará el nuevo idioma a partir del próximo inicio.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="97" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="98" />
       <source>unknown app</source>
       <translation>aplicación desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="108" />
-      <location filename="../../pooldesk/ui/controllers/account.py" line="113" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="109" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="114" />
       <source>End session</source>
       <translation>Cerrar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="110" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="111" />
       <source>End the selected session? That app or computer is signed out at once and has to sign in again.</source>
       <translation>¿Cerrar la sesión seleccionada? Esa aplicación u ordenador se desconecta al momento y tendrá que volver a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="126" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="127" />
       <source>That session has ended.</source>
       <translation>Esa sesión ha terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="161" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="162" />
       <source>Save my data</source>
       <translation>Guardar mis datos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="163" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="164" />
       <source>JSON files (*.json)</source>
       <translation>Archivos JSON (*.json)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="181" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="182" />
       <source>Could not save {path}: {error}</source>
       <translation>No se pudo guardar {path}: {error}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="184" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="185" />
       <source>Your data was saved to {path}.</source>
       <translation>Tus datos se guardaron en {path}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="189" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="190" />
       <source>Delete account</source>
       <translation>Eliminar la cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="191" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="192" />
       <source>Delete the account "{user}" for good? Your devices are unbound and their history is erased.</source>
       <translation>¿Eliminar definitivamente la cuenta «{user}»? Tus dispositivos se desvinculan y su historial se borra.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/account.py" line="194" />
+      <location filename="../../pooldesk/ui/controllers/account.py" line="195" />
       <source>Delete for good</source>
       <translation>Eliminar definitivamente</translation>
     </message>
@@ -288,344 +288,344 @@
   <context>
     <name>DashboardController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="285" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="286" />
       <source>Pools</source>
       <translation>Piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="285" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="286" />
       <source>My pools</source>
       <translation>Mis piscinas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="419" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="420" />
       <source>Shared by {owner} · {role}</source>
       <translation>Compartida por {owner} · {role}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="420" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="421" />
       <source>Shared with you · {role}</source>
       <translation>Compartida contigo · {role}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="426" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="427" />
       <source>You are a viewer of this pool: you can see it, but not switch the pump or change the schedule.</source>
       <translation>Eres observador de esta piscina: puedes verla, pero no encender la bomba ni cambiar el horario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="430" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="431" />
       <source>{owner} shared this pool with you as a viewer: you can see it, but not switch the pump or change the schedule. Ask {owner} to make you an operator.</source>
       <translation>{owner} compartió esta piscina contigo como observador: puedes verla, pero no encender la bomba ni cambiar el horario. Pide a {owner} que te haga operador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="496" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="497" />
       <source>Turning the pump on by hand pauses the schedule of {name}: the pump stays on until you turn it off or press “Resume schedule”.</source>
       <translation>Encender la bomba a mano pausa el horario de {name}: la bomba sigue encendida hasta que la apagues o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="501" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="502" />
       <source>Turning the pump off by hand pauses the schedule of {name}: the pump stays off until you turn it on or press “Resume schedule”.</source>
       <translation>Apagar la bomba a mano pausa el horario de {name}: la bomba sigue apagada hasta que la enciendas o pulses «Reanudar horario».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="506" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="507" />
       <source>Pause the schedule?</source>
       <translation>¿Pausar el horario?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="508" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="509" />
       <source>Turn on</source>
       <translation>Encender</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="508" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="509" />
       <source>Turn off</source>
       <translation>Apagar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="537" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="538" />
       <source>Confirmed by the controller.</source>
       <translation>Confirmado por el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="548" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="549" />
       <source>Rename device</source>
       <translation>Cambiar el nombre del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="549" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="550" />
       <source>Name</source>
       <translation>Nombre</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="572" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="573" />
       <source>Remove device</source>
       <translation>Quitar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="574" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="575" />
       <source>Remove "{name}" ({id}) from your account? It stops reporting to you and its broker login is deleted. You can add it again with its claim code.</source>
       <translation>¿Quitar «{name}» ({id}) de tu cuenta? Dejará de informarte y se borrará su acceso al bróker. Puedes volver a añadirlo con su código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="577" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="578" />
       <source>Remove</source>
       <translation>Quitar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="594" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="595" />
       <source>{name} was removed.</source>
       <translation>Se quitó {name}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="648" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="649" />
       <source>Alerts · {name}</source>
       <translation>Alertas · {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="708" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="709" />
       <source>{name} is offline</source>
       <translation>{name} está desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="709" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="710" />
       <source>The controller stopped reporting.</source>
       <translation>El controlador dejó de informar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="713" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="714" />
       <source>Alert from {name}</source>
       <translation>Alerta de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="260" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="261" />
       <source>Live</source>
       <translation>En directo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="262" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="263" />
       <source>Connecting…</source>
       <translation>Conectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="264" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="271" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="265" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="272" />
       <source>Reconnecting…</source>
       <translation>Reconectando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="269" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="270" />
       <source>Not connected, retrying in {s} s</source>
       <translation>Sin conexión, se reintenta en {s} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="274" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="275" />
       <source>Not connected</source>
       <translation>Sin conexión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="276" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="277" />
       <source>Offline</source>
       <translation>Desconectado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="339" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="340" />
       <source>This app is not connected · values may be out of date</source>
       <translation>Esta aplicación no está conectada · los valores pueden no estar al día</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="341" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="342" />
       <source>Online</source>
       <translation>En línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="343" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="344" />
       <source>Offline · last seen {when}</source>
       <translation>Desconectado · visto por última vez {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="346" />
       <source>Status unknown</source>
       <translation>Estado desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="345" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="346" />
       <source>Waiting for the broker…</source>
       <translation>Esperando al bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="353" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="354" />
       <source>(recorded {ago})</source>
       <translation>(registrado {ago})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="357" />
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="374" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="358" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="375" />
       <source>(last known)</source>
       <translation>(último conocido)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="360" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="361" />
       <source>Pump: unknown</source>
       <translation>Bomba: desconocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="362" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="363" />
       <source>on</source>
       <translation>encendida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="362" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="363" />
       <source>off</source>
       <translation>apagada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="363" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="364" />
       <source>Pump {state} · {mode}</source>
       <translation>Bomba {state} · {mode}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="367" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="368" />
       <source>until {time}</source>
       <translation>hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="370" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="371" />
       <source>({left} left)</source>
       <translation>(quedan {left})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="372" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="373" />
       <source>schedule paused</source>
       <translation>horario en pausa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="380" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="381" />
       <source>Turning on…</source>
       <translation>Encendiendo…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="382" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="383" />
       <source>Turning off…</source>
       <translation>Apagando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="384" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="385" />
       <source>Sending…</source>
       <translation>Enviando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="386" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="387" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="439" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="440" />
       <source>Air {t}</source>
       <translation>Aire {t}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="444" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="445" />
       <source>No scheduled runs</source>
       <translation>Sin funcionamiento programado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="446" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="447" />
       <source>Scheduled run until {end} (paused)</source>
       <translation>Funcionamiento programado hasta las {end} (en pausa)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="450" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="451" />
       <source>Scheduled run until {end}</source>
       <translation>Funcionamiento programado hasta las {end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="452" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="453" />
       <source>Next run: {day} {start}–{end}</source>
       <translation>Próximo funcionamiento: {day} {start}–{end}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="463" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="464" />
       <source>Ran {today} today · {week} this week</source>
       <translation>Funcionó {today} hoy · {week} esta semana</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>very weak</source>
       <translation>muy débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>weak</source>
       <translation>débil</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>fair</source>
       <translation>aceptable</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>good</source>
       <translation>buena</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="470" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
       <source>excellent</source>
       <translation>excelente</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="471" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="472" />
       <source>Wi-Fi {quality} ({rssi} dBm)</source>
       <translation>Wi-Fi {quality} ({rssi} dBm)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="477" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="478" />
       <source>up {duration}</source>
       <translation>encendido desde hace {duration}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="667" />
       <source>Critical</source>
       <translation>Crítica</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="667" />
       <source>Warning</source>
       <translation>Aviso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="666" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="667" />
       <source>Information</source>
       <translation>Información</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="669" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="670" />
       <source>since {time}</source>
       <translation>desde {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="671" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="672" />
       <source>cleared {time}</source>
       <translation>resuelta {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="678" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="679" />
       <source>1 active alert</source>
       <translation>1 alerta activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="678" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="679" />
       <source>{n} active alerts</source>
       <translation>{n} alertas activas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="681" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="682" />
       <source>No active alerts. Earlier ones are listed below.</source>
       <translation>No hay alertas activas. Las anteriores aparecen debajo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="683" />
+      <location filename="../../pooldesk/ui/controllers/dashboard.py" line="684" />
       <source>No alerts since this app started. The controller reports active alerts again whenever the app connects.</source>
       <translation>No hay alertas desde que se abrió la aplicación. El controlador vuelve a comunicar las alertas activas cada vez que la aplicación se conecta.</translation>
     </message>
@@ -1288,62 +1288,62 @@
   <context>
     <name>RegisterView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="206" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="207" />
       <source>Create your account</source>
       <translation>Crea tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="218" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="219" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="219" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="220" />
       <source>Email</source>
       <translation>Correo electrónico</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="220" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="221" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="221" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="222" />
       <source>Repeat password</source>
       <translation>Repite la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="235" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="236" />
       <source>I have a pool controller to add</source>
       <translation>Tengo un controlador de piscina que añadir</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="236" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="237" />
       <source>No controller of my own yet</source>
       <translation>Aún no tengo controlador propio</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="250" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="251" />
       <source>Device id</source>
       <translation>Id. del dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="251" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="252" />
       <source>The device id is printed on the controller's label.</source>
       <translation>El id. del dispositivo está impreso en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="259" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="260" />
       <source>For someone a pool is shared with, or an installer who sets up controllers for others. You can add a controller later with “Add device”.</source>
       <translation>Para quien recibe una piscina compartida o para un instalador que configura controladores de otros. Puedes añadir un controlador más tarde con «Añadir dispositivo».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="272" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="273" />
       <source>Back to sign in</source>
       <translation>Volver a iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="274" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="275" />
       <source>Create account</source>
       <translation>Crear la cuenta</translation>
     </message>
@@ -1351,22 +1351,22 @@
   <context>
     <name>ScheduleController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="46" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="47" />
       <source>Schedule of {name}</source>
       <translation>Horario de {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="54" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="55" />
       <source>The controller has not reported a schedule yet.</source>
       <translation>El controlador aún no ha informado de ningún horario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="97" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="98" />
       <source>Waiting for the controller…</source>
       <translation>Esperando al controlador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/schedule.py" line="99" />
+      <location filename="../../pooldesk/ui/controllers/schedule.py" line="100" />
       <source>The controller runs this schedule now.</source>
       <translation>El controlador sigue ahora este horario.</translation>
     </message>
@@ -1447,42 +1447,42 @@
   <context>
     <name>ServerView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="58" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="59" />
       <source>Welcome to PoolDesk</source>
       <translation>Bienvenido a PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="61" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="62" />
       <source>Which PoolDesk server holds your account? Enter its address, or let this computer run the server for your household.</source>
       <translation>¿Qué servidor de PoolDesk guarda tu cuenta? Escribe su dirección, o deja que este ordenador ejecute el servidor para tu hogar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="69" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="70" />
       <source>Server address</source>
       <translation>Dirección del servidor</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="71" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="72" />
       <source>Allow insecure connections</source>
       <translation>Permitir conexiones no seguras</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="75" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="76" />
       <source>Plain http:// and mqtt:// to other computers are not encrypted; allow them only on a network you trust.</source>
       <translation>Las conexiones http:// y mqtt:// simples a otros ordenadores no están cifradas; permítelas solo en una red de confianza.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="84" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="85" />
       <source>Connect to a server</source>
       <translation>Conectar a un servidor</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="86" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="87" />
       <source>Run the server on this computer…</source>
       <translation>Ejecutar el servidor en este ordenador…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="88" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="89" />
       <source>For a household without a server: this computer keeps your account and history and links the pool controllers on your home network.</source>
       <translation>Para un hogar sin servidor: este ordenador guarda tu cuenta y el historial y conecta los controladores de piscina de la red de tu casa.</translation>
     </message>
@@ -1508,28 +1508,28 @@
   <context>
     <name>SignInView</name>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="114" />
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="133" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="115" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="134" />
       <source>Sign in</source>
       <translation>Iniciar sesión</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="124" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="125" />
       <source>Username</source>
       <translation>Nombre de usuario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="125" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="126" />
       <source>Password</source>
       <translation>Contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="137" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="138" />
       <source>Create an account</source>
       <translation>Crear una cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/views/auth_views.py" line="139" />
+      <location filename="../../pooldesk/ui/views/auth_views.py" line="140" />
       <source>Change server</source>
       <translation>Cambiar de servidor</translation>
     </message>
@@ -1618,348 +1618,348 @@
   <context>
     <name>WizardController</name>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="74" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="75" />
       <source>Change Wi-Fi of {id}</source>
       <translation>Cambiar la wifi de {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="76" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="77" />
       <source>Add device</source>
       <translation>Añadir dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="194" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="195" />
       <source>Looking for pool controllers…</source>
       <translation>Buscando controladores de piscina…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="216" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="217" />
       <source>{id} was not heard. Press its button briefly (1 to 5 seconds) so its Bluetooth comes on, check it has power and stand next to it, then click Rescan.</source>
       <translation>No se ha oído a {id}. Pulsa brevemente su botón (de 1 a 5 segundos) para que se encienda su Bluetooth, comprueba que tiene corriente y ponte a su lado; después pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="222" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="223" />
       <source>No pool controller was heard. Check the controller has power and that you are within a few metres of it, then rescan.</source>
       <translation>No se oye ningún controlador de piscina. Comprueba que el controlador tiene corriente y que estás a pocos metros de él, y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="238" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="239" />
       <source>{id} · signal {rssi} dBm</source>
       <translation>{id} · señal {rssi} dBm</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="244" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="245" />
       <source>already set up</source>
       <translation>ya configurado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="266" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="267" />
       <source>Connecting to {id} over Bluetooth…</source>
       <translation>Conectando con {id} por Bluetooth…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="274" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="275" />
       <source>{id} (firmware {fw})</source>
       <translation>{id} (firmware {fw})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="281" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="282" />
       <source>This controller is already set up. Continuing replaces its settings; to change only its Wi-Fi use “Change Wi-Fi…” on its card.</source>
       <translation>Este controlador ya está configurado. Si continúas, se sustituye su configuración; para cambiar solo su wifi usa «Cambiar la wifi…» en su tarjeta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="290" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="291" />
       <source>{id} is blinking its light for 5 seconds.</source>
       <translation>{id} hace parpadear su luz durante 5 segundos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="331" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="332" />
       <source>Opening a secure session…</source>
       <translation>Abriendo una sesión segura…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="336" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="337" />
       <source>The claim code does not match this controller. Check the label on the controller and enter the code again.</source>
       <translation>El código de reclamación no corresponde a este controlador. Revisa la etiqueta del controlador y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="340" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="341" />
       <source>You can try again in {s} s.</source>
       <translation>Puedes volver a intentarlo en {s} s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="349" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="350" />
       <source>Too many wrong claim codes were tried. Wait {s} s, then enter the code again.</source>
       <translation>Se han probado demasiados códigos erróneos. Espera {s} s y vuelve a escribir el código.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="368" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="369" />
       <source>The controller is looking for Wi-Fi networks…</source>
       <translation>El controlador está buscando redes wifi…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="374" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="375" />
       <source>open</source>
       <translation>abierta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="378" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="379" />
       <source>{ssid} · signal {rssi} dBm · {security}</source>
       <translation>{ssid} · señal {rssi} dBm · {security}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="385" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="386" />
       <source>Other network…</source>
       <translation>Otra red…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="391" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="392" />
       <source>The controller hears no network. Move it closer to the router, or enter the network's name under “Other network…”.</source>
       <translation>El controlador no oye ninguna red. Acércalo al router o escribe el nombre de la red en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="429" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="430" />
       <source>Setting up {id} on “{ssid}”</source>
       <translation>Configurando {id} en «{ssid}»</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="531" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="532" />
       <source>The Wi-Fi password is wrong. Enter it again.</source>
       <translation>La contraseña wifi no es correcta. Vuelve a escribirla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="572" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="573" />
       <source>Enter the Wi-Fi password again.</source>
       <translation>Vuelve a escribir la contraseña wifi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="583" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="584" />
       <source>{id} is online</source>
       <translation>{id} está en línea</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="586" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="587" />
       <source>It now reports to the dashboard of {owner}, who sees in their log that you set it up. Your access to it ends when you press Finish.</source>
       <translation>Ahora informa al panel de {owner}, que verá en su registro que lo configuraste tú. Tu acceso termina al pulsar Terminar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="590" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="591" />
       <source>It now reports to your dashboard. You can close this window.</source>
       <translation>Ya informa a tu panel. Puedes cerrar esta ventana.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="592" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="593" />
       <source>It is back online on the new network; its setup is unchanged.</source>
       <translation>Vuelve a estar en línea en la red nueva; su configuración no ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="620" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="621" />
       <source>Cancelling…</source>
       <translation>Cancelando…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="661" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="664" />
       <source>Only its owner can add it elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), then try again. Nothing was changed on the controller.</source>
       <translation>Solo su propietario puede añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y vuelve a intentarlo. No se ha cambiado nada en el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="669" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="672" />
       <source>Setting up failed. Retry.</source>
       <translation>La configuración falló. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="101" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="102" />
       <source>Pool controllers nearby</source>
       <translation>Controladores de piscina cercanos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="103" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="104" />
       <source>Keep this computer within a few metres of the controller. Controllers that are already set up are marked.</source>
       <translation>Mantén este ordenador a pocos metros del controlador. Los controladores ya configurados aparecen marcados.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="106" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="107" />
       <source>Rescan</source>
       <translation>Volver a buscar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="108" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="109" />
       <source>Find {id}</source>
       <translation>Buscar {id}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="110" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="111" />
       <source>Stand next to the controller with this computer. Once a controller is online its Bluetooth is off, so wake it first:</source>
       <translation>Ponte junto al controlador con este ordenador. Cuando un controlador está en línea su Bluetooth está apagado, así que primero despiértalo:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="114" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="115" />
       <source>&lt;b&gt;1.&lt;/b&gt; Press the controller's button briefly: 1 to 5 seconds (holding it longer resets the controller). Its Bluetooth stays on for 10 minutes.&lt;br&gt;&lt;b&gt;2.&lt;/b&gt; Click &lt;b&gt;Rescan&lt;/b&gt;.</source>
       <translation>&lt;b&gt;1.&lt;/b&gt; Pulsa brevemente el botón del controlador: de 1 a 5 segundos (mantenerlo más tiempo lo restablece). Su Bluetooth queda encendido 10 minutos.&lt;br&gt;&lt;b&gt;2.&lt;/b&gt; Pulsa &lt;b&gt;Volver a buscar&lt;/b&gt;.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="119" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="120" />
       <source>Use this controller</source>
       <translation>Usar este controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="120" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="121" />
       <source>Not sure it is the right unit? Make its light blink.</source>
       <translation>¿No sabes si es la unidad correcta? Haz parpadear su luz.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="121" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="122" />
       <source>Identify (blink)</source>
       <translation>Identificar (parpadeo)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="123" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="124" />
       <source>Claim code from the label (like KQ4M-7XTZ-2PB6-WRHD), or the text of its QR code:</source>
       <translation>Código de reclamación de la etiqueta (como KQ4M-7XTZ-2PB6-WRHD) o el texto de su código QR:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="125" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="126" />
       <source>I am installing it for someone else (their set-up code)</source>
       <translation>Lo instalo para otra persona (su código de instalación)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="127" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="128" />
       <source>The owner creates a set-up code in their PoolDesk (“Add device” ▾ → “Installer code…”). The controller goes to their account; you keep no access to it afterwards.</source>
       <translation>El propietario crea un código de instalación en su PoolDesk («Añadir dispositivo» ▾ → «Código de instalador…»). El controlador pasa a su cuenta; después no conservas ningún acceso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="131" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="132" />
       <source>XXXX-XXXX-XXXX</source>
       <translation>XXXX-XXXX-XXXX</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="133" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="134" />
       <source>Back to the list</source>
       <translation>Volver a la lista</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="134" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="135" />
       <source>Connect securely</source>
       <translation>Conectar de forma segura</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="135" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
       <source>Wi-Fi at the pool</source>
       <translation>Wifi en la piscina</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="136" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
       <source>Networks the controller hears where it stands:</source>
       <translation>Redes que el controlador oye donde está:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="137" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
       <source>Network name:</source>
       <translation>Nombre de la red:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="138" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
       <source>Wi-Fi password:</source>
       <translation>Contraseña wifi:</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="139" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
       <source>Name for this controller (optional):</source>
       <translation>Nombre para este controlador (opcional):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="140" />
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="146" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="141" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="147" />
       <source>Rescan networks</source>
       <translation>Volver a buscar redes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="141" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="142" />
       <source>Connect</source>
       <translation>Conectar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="145" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="146" />
       <source>Enter the password again</source>
       <translation>Volver a escribir la contraseña</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="147" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="148" />
       <source>Retry</source>
       <translation>Reintentar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="148" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="149" />
       <source>Finish</source>
       <translation>Terminar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="149" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="150" />
       <source>Cancel</source>
       <translation>Cancelar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="506" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="507" />
       <source>Add the controller to the account of {owner}</source>
       <translation>Añadir el controlador a la cuenta de {owner}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="510" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
       <source>Add the controller to your account</source>
       <translation>Añadir el controlador a tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="511" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
       <source>Send the settings to the controller</source>
       <translation>Enviar la configuración al controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="512" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
       <source>Connect to Wi-Fi</source>
       <translation>Conectar a la wifi</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="513" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="514" />
       <source>Connect to the PoolDesk server</source>
       <translation>Conectar al servidor de PoolDesk</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="514" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="515" />
       <source>Online on your dashboard</source>
       <translation>En línea en tu panel</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="517" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="518" />
       <source>Connected to Wi-Fi (address {ip})</source>
       <translation>Conectado a la wifi (dirección {ip})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="533" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="534" />
       <source>The controller cannot hear that network. Move it closer to the router, or rescan and pick another network.</source>
       <translation>El controlador no oye esa red. Acércalo al router o vuelve a buscar y elige otra red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="537" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="538" />
       <source>The network gave the controller no address. Check the router's DHCP, then retry.</source>
       <translation>La red no le dio ninguna dirección al controlador. Revisa el DHCP del router y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="540" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="541" />
       <source>The controller cannot reach the PoolDesk server. Check that this network has internet access, then retry.</source>
       <translation>El controlador no llega al servidor de PoolDesk. Comprueba que esta red tiene acceso a internet y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="544" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="545" />
       <source>The server refused the controller's login, even with fresh credentials. Retry; if it keeps failing, ask whoever runs the server.</source>
       <translation>El servidor rechazó el acceso del controlador, incluso con credenciales nuevas. Vuelve a intentarlo; si sigue fallando, pregunta a quien gestiona el servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="548" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="549" />
       <source>The controller reported no result in time. Check it has power and is in range, then retry.</source>
       <translation>El controlador no informó de ningún resultado a tiempo. Comprueba que tiene corriente y está a tu alcance, y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/wizard/controller.py" line="552" />
+      <location filename="../../pooldesk/ui/wizard/controller.py" line="553" />
       <source>The controller connected, but the server did not see it come online. Retry.</source>
       <translation>El controlador se conectó, pero el servidor no lo vio en línea. Vuelve a intentarlo.</translation>
     </message>
@@ -1967,302 +1967,162 @@
   <context>
     <name>core</name>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
-      <source>Enter a username.</source>
-      <translation>Escribe un nombre de usuario.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
-      <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
-      <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
-      <source>Enter an email address.</source>
-      <translation>Escribe una dirección de correo.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
-      <source>Enter an email address like name@example.com.</source>
-      <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
-      <source>At least 12 characters</source>
-      <translation>Al menos 12 caracteres</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
-      <source>An upper-case letter</source>
-      <translation>Una letra mayúscula</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
-      <source>A lower-case letter</source>
-      <translation>Una letra minúscula</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
-      <source>A digit</source>
-      <translation>Una cifra</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
-      <source>A symbol such as ! or #</source>
-      <translation>Un símbolo como ! o #</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
-      <source>Not a well-known password</source>
-      <translation>No es una contraseña conocida</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
-      <source>Enter the device id from the controller's label.</source>
-      <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
-      <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
-      <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
-      <source>Enter a name.</source>
-      <translation>Escribe un nombre.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="43" />
-      <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
-      <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="48" />
-      <source>Choose a network, or enter its name under “Other network…”.</source>
-      <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="49" />
-      <source>A network name has at most 32 bytes.</source>
-      <translation>El nombre de una red tiene como máximo 32 bytes.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
-      <source>Enter the network's password.</source>
-      <translation>Escribe la contraseña de la red.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="52" />
-      <source>A timer runs between 1 second and 24 hours.</source>
-      <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="28" />
       <source>Username already taken</source>
       <translation>Ese nombre de usuario ya existe</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="29" />
       <source>Email already registered</source>
       <translation>Ese correo ya está registrado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
       <source>Current password is incorrect</source>
       <translation>La contraseña actual no es correcta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
       <source>New password must differ from the current one</source>
       <translation>La contraseña nueva debe ser distinta de la actual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
       <source>Password changed; your other sessions have been signed out</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
       <source>Logged out successfully</source>
       <translation>Sesión cerrada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
       <source>Account deleted</source>
       <translation>Cuenta eliminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="61" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
       <source>Session ended</source>
       <translation>Sesión terminada</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
       <source>Password is too common or too close to your username; choose one that is not a well-known password</source>
       <translation>La contraseña es demasiado común o se parece demasiado a tu nombre de usuario; elige una que no sea una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="67" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
       <source>Too many failed attempts.</source>
       <translation>Demasiados intentos fallidos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="68" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
       <source>Too many requests.</source>
       <translation>Demasiadas solicitudes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="70" />
-      <source>Enter your current password.</source>
-      <translation>Escribe tu contraseña actual.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="71" />
-      <source>The new passwords differ.</source>
-      <translation>Las contraseñas nuevas no coinciden.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="72" />
-      <source>The passwords differ.</source>
-      <translation>Las contraseñas no coinciden.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="74" />
-      <source>Enter the owner's set-up code.</source>
-      <translation>Introduce el código de instalación del propietario.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="75" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="44" />
       <source>That set-up code is wrong or has expired; ask the owner for a new one</source>
       <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="78" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
       <source>Access ended</source>
       <translation>Acceso terminado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="81" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
       <source>water temperature sensor not responding: freeze protection cannot run</source>
       <translation>el sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="84" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
       <source>no network time yet: the schedule is waiting</source>
       <translation>todavía sin hora de la red: el horario está en espera</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="85" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>freeze protection active</source>
       <translation>la protección antiheladas está activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="86" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
       <source>retained command ignored</source>
       <translation>se ignoró una orden retenida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="87" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
       <source>command expired</source>
       <translation>la orden caducó</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="88" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
       <source>no reason given</source>
       <translation>sin motivo indicado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="89" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
       <source>window start and end must differ and start before 24:00</source>
       <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="90" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
       <source>days must be a non-empty list of mon..sun</source>
       <translation>los días deben ser una lista no vacía de lun a dom</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="91" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
       <source>tz must be a time zone name</source>
       <translation>tz debe ser el nombre de una zona horaria</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="124" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
       <source>Device %1 is already registered to another account</source>
       <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="125" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
       <source>Device %1 is already on your account</source>
       <translation>El dispositivo %1 ya está en tu cuenta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="126" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="94" />
       <source>Claim code does not match device %1</source>
       <translation>El código de reclamación no corresponde al dispositivo %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="128" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="96" />
       <source>Username %1 is not available; choose another</source>
       <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="129" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="97" />
       <source>%1 Try again in %2 s.</source>
       <translation>%1 Vuelve a intentarlo en %2 s.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="131" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
       <source>freeze protection running (water %1 C)</source>
       <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="133" />
-      <source>At most %1 characters.</source>
-      <translation>Como máximo %1 caracteres.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="134" />
-      <source>The password needs: %1.</source>
-      <translation>A la contraseña le falta: %1.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="137" />
-      <source>A claim code has %1 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has %2.</source>
-      <translation>Un código de reclamación tiene %1 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene %2.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="143" />
-      <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: %1.</source>
-      <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: %1.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="151" />
-      <source>A set-up code has only letters and digits; check these characters: %1.</source>
-      <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: %1.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="157" />
-      <source>A set-up code has %1 letters and digits (like 7QK2-M4XD-9TRB); this one has %2.</source>
-      <translation>Un código de instalación tiene %1 letras y cifras (como 7QK2-M4XD-9TRB); este tiene %2.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="163" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
       <source>Only the owner of %1 can do this</source>
       <translation>Solo el propietario de %1 puede hacer esto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="164" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="102" />
       <source>No account named %1</source>
       <translation>No hay ninguna cuenta llamada %1</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="165" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="103" />
       <source>%1 already has access to %2</source>
       <translation>%1 ya tiene acceso a %2</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="166" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="104" />
       <source>Device %1 not found</source>
       <translation>No se encontró el dispositivo %1</translation>
     </message>
@@ -2283,403 +2143,648 @@
   <context>
     <name>failure</name>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="24" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="25" />
       <source>Cannot reach the server at {url}. Check the address and that the server is running.</source>
       <translation>No se puede conectar con el servidor en {url}. Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="28" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="29" />
       <source>The server at {url} did not answer in time. Try again.</source>
       <translation>El servidor en {url} no respondió a tiempo. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="31" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="32" />
       <source>The server answered {status} without a readable message.</source>
       <translation>El servidor respondió {status} sin un mensaje legible.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="34" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="35" />
       <source>The server's answer was not what this app expects ({detail}). Is the server a PoolDesk backend of a matching version?</source>
       <translation>La respuesta del servidor no es la que esta aplicación espera ({detail}). ¿Es el servidor un backend de PoolDesk de una versión compatible?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="39" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="40" />
       <source>The server could not do this because of a fault of its own. Try again later; if it keeps happening, tell the server's administrator.</source>
       <translation>El servidor no pudo hacerlo por un fallo propio. Vuelve a intentarlo más tarde; si sigue ocurriendo, avisa al administrador del servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="44" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="45" />
       <source>The server is busy.</source>
       <translation>El servidor está ocupado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="45" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="46" />
       <source>The server refused ({status}).</source>
       <translation>El servidor se negó ({status}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="47" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="48" />
       <source>Invalid username or password</source>
       <translation>Nombre de usuario o contraseña incorrectos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="48" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="49" />
       <source>Your session has ended. Sign in again.</source>
       <translation>Tu sesión ha terminado. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="49" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="50" />
       <source>No system keyring is available, so you will need to sign in again next time.</source>
       <translation>No hay ningún llavero del sistema disponible, así que tendrás que volver a iniciar sesión la próxima vez.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="53" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="54" />
       <source>Connecting to the broker…</source>
       <translation>Conectando con el bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="54" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="55" />
       <source>Cannot reach the broker at {address} ({reason}).</source>
       <translation>No se puede contactar con el bróker en {address} ({reason}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="57" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="58" />
       <source>The broker did not answer the connection request.</source>
       <translation>El bróker no respondió a la solicitud de conexión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="60" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="61" />
       <source>The broker did not answer the subscription request.</source>
       <translation>El bróker no respondió a la solicitud de suscripción.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="63" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="64" />
       <source>Connection lost: {reason}</source>
       <translation>Conexión perdida: {reason}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="64" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="65" />
       <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
       <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="69" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="70" />
       <source>The broker refused the connection (reason {reason}).</source>
       <translation>El bróker rechazó la conexión (motivo {reason}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="72" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="73" />
       <source>Could not get broker credentials: {cause}</source>
       <translation>No se pudieron obtener las credenciales del bróker: {cause}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="75" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="76" />
       <source>certificate not trusted: {detail}</source>
       <translation>certificado no fiable: {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="76" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="77" />
       <source>timed out</source>
       <translation>tiempo de espera agotado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="77" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="78" />
       <source>The controller did not respond.</source>
       <translation>El controlador no respondió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="78" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="79" />
       <source>Not connected to the broker; the command was not sent.</source>
       <translation>Sin conexión con el bróker; la orden no se envió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="81" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="82" />
       <source>The controller carried out the command late.</source>
       <translation>El controlador ejecutó la orden con retraso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="82" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="83" />
       <source>The command reached the controller too late and was not carried out; nothing changed.</source>
       <translation>La orden llegó al controlador demasiado tarde y no se ejecutó; nada ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="86" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="87" />
       <source>The controller refused: {reason}.</source>
       <translation>El controlador se negó: {reason}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="87" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="88" />
       <source>{device} kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>{device} se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="92" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="93" />
       <source>{device} kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>{device} se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="97" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="98" />
       <source>{device} kept the Wi-Fi settings sent to it, because undoing them failed ({reason}). Use Change Wi-Fi to set its network again.</source>
       <translation>{device} se quedó con la configuración wifi que se le envió, porque no se pudo deshacer ({reason}). Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="102" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="103" />
       <source>{device} kept the settings sent to it, because undoing them failed ({reason}). Hold its button for 5 seconds to reset it.</source>
       <translation>{device} se quedó con la configuración que se le envió, porque no se pudo deshacer ({reason}). Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="107" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="108" />
       <source>{device} could not be removed from your account ({cause}). Remove it from the dashboard.</source>
       <translation>No se pudo quitar {device} de tu cuenta ({cause}). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="111" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="112" />
       <source>{device} stays on the account of {owner}, who can remove it from their dashboard.</source>
       <translation>{device} se queda en la cuenta de {owner}, que puede quitarlo desde su panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="115" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="116" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="120" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="121" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="125" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="126" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="129" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="130" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="134" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="135" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="139" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="140" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="144" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="145" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="149" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="150" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="154" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="155" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="157" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="158" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="160" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="161" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="163" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="164" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="164" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="165" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="169" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="170" />
       <source>Enter an address that starts with {schemes} and names a host.</source>
       <translation>Escribe una dirección que empiece por {schemes} e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="172" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="173" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="175" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="176" />
       <source>{scheme}:// to {host} is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>{scheme}:// hacia {host} no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="180" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="181" />
       <source>{text} is not a device id like ESP-A1B2C3.</source>
       <translation>{text} no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="183" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="184" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="186" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="187" />
       <source>This label belongs to {label}, not to {picked}. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de {label}, no de {picked}. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="191" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="192" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="194" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="195" />
       <source>The controller reported a protocol error ({error}): {detail}</source>
       <translation>El controlador informó de un error de protocolo ({error}): {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="197" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="198" />
       <source>The controller sent a malformed {field}.</source>
       <translation>El controlador envió un {field} mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="200" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="201" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="203" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="204" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="206" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="207" />
       <source>The controller refused the request: {reason}</source>
       <translation>El controlador rechazó la solicitud: {reason}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="210" />
+      <source>The controller reported no progress in time. It may be out of range; move closer and try again.</source>
+      <translation>El controlador no informó de ningún avance a tiempo. Puede que esté fuera de alcance; acércate y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="215" />
+      <source>The controller did not answer in time. It may be out of range or restarting; move closer and try again.</source>
+      <translation>El controlador no respondió a tiempo. Puede que esté fuera de alcance o reiniciándose; acércate y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="220" />
+      <source>The controller's device information is unreadable.</source>
+      <translation>No se puede leer la información del dispositivo que envió el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="223" />
+      <source>This controller speaks a newer provisioning protocol; update PoolDesk.</source>
+      <translation>Este controlador usa un protocolo de configuración más reciente; actualiza PoolDesk.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="226" />
+      <source>The controller did not say which device it is.</source>
+      <translation>El controlador no dijo qué dispositivo es.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="229" />
+      <source>The controller's Wi-Fi list is unreadable.</source>
+      <translation>No se puede leer la lista de redes Wi-Fi que envió el controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="232" />
+      <source>The controller answered a secure request in clear.</source>
+      <translation>El controlador respondió sin cifrar a una petición segura.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="235" />
+      <source>A message from the controller could not be read ({detail}). Try again.</source>
+      <translation>No se pudo leer un mensaje del controlador ({detail}). Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="238" />
+      <source>Open a secure session with the claim code first.</source>
+      <translation>Primero abre una sesión segura con el código de reclamación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="241" />
+      <source>This device does not offer PoolDesk provisioning. Pick a pool controller from the scan list.</source>
+      <translation>Este dispositivo no ofrece la configuración de PoolDesk. Elige un controlador de piscina de la lista.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="246" />
+      <source>The controller is no longer connected. Move closer and try again.</source>
+      <translation>El controlador ya no está conectado. Acércate y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="249" />
+      <source>The controller has no '{endpoint}' endpoint (it offers: {known}); its firmware may be too old for this app.</source>
+      <translation>El controlador no tiene el punto de acceso «{endpoint}» (ofrece: {known}); puede que su firmware sea demasiado antiguo para esta aplicación.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="254" />
+      <source>Internal error: a {size}-byte write to {endpoint} does not fit the Bluetooth packet size ({limit} bytes).</source>
+      <translation>Error interno: una escritura de {size} bytes en {endpoint} no cabe en un paquete Bluetooth ({limit} bytes).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="259" />
+      <source>The controller refused a Bluetooth request on {endpoint} ({detail}).</source>
+      <translation>El controlador rechazó una petición Bluetooth en {endpoint} ({detail}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="262" />
+      <source>The controller did not answer a Bluetooth request on {endpoint}.</source>
+      <translation>El controlador no respondió a una petición Bluetooth en {endpoint}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="265" />
+      <source>The Bluetooth connection failed during a request on {endpoint}: {detail}. Move closer and try again.</source>
+      <translation>La conexión Bluetooth falló durante una petición en {endpoint}: {detail}. Acércate y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="270" />
+      <source>{name} is not in range any more. Move closer to it, check it has power, and scan again.</source>
+      <translation>{name} ya no está al alcance. Acércate, comprueba que tenga corriente y vuelve a buscar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="274" />
+      <source>{name} did not accept the connection in time. It may be busy with another app; close it there or move closer, then try again.</source>
+      <translation>{name} no aceptó la conexión a tiempo. Puede que esté ocupado con otra aplicación; ciérrala allí o acércate y vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="279" />
+      <source>Could not connect to {name}: {detail}</source>
+      <translation>No se pudo conectar con {name}: {detail}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="280" />
+      <source>A claim code has {length} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has {count}.</source>
+      <translation>Un código de reclamación tiene {length} letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene {count}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="285" />
+      <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: {characters}.</source>
+      <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: {characters}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="290" />
+      <source>Enter the owner's set-up code.</source>
+      <translation>Introduce el código de instalación del propietario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="291" />
+      <source>A set-up code has only letters and digits; check these characters: {characters}.</source>
+      <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: {characters}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="295" />
+      <source>A set-up code has {length} letters and digits (like 7QK2-M4XD-9TRB); this one has {count}.</source>
+      <translation>Un código de instalación tiene {length} letras y cifras (como 7QK2-M4XD-9TRB); este tiene {count}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="300" />
+      <source>Enter a username.</source>
+      <translation>Escribe un nombre de usuario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="301" />
+      <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
+      <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="304" />
+      <source>Enter an email address.</source>
+      <translation>Escribe una dirección de correo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="305" />
+      <source>Enter an email address like name@example.com.</source>
+      <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="308" />
+      <source>At most {limit} characters.</source>
+      <translation>Como máximo {limit} caracteres.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="309" />
+      <source>The password needs: {rules}.</source>
+      <translation>A la contraseña le falta: {rules}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="310" />
+      <source>At least {count} characters</source>
+      <translation>Al menos {count} caracteres</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="311" />
+      <source>An upper-case letter</source>
+      <translation>Una letra mayúscula</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="312" />
+      <source>A lower-case letter</source>
+      <translation>Una letra minúscula</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="313" />
+      <source>A digit</source>
+      <translation>Una cifra</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="314" />
+      <source>A symbol such as ! or #</source>
+      <translation>Un símbolo como ! o #</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="315" />
+      <source>Not a well-known password</source>
+      <translation>No es una contraseña conocida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="316" />
+      <source>The passwords differ.</source>
+      <translation>Las contraseñas no coinciden.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="317" />
+      <source>The new passwords differ.</source>
+      <translation>Las contraseñas nuevas no coinciden.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="318" />
+      <source>Enter your current password.</source>
+      <translation>Escribe tu contraseña actual.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="319" />
+      <source>Enter the device id from the controller's label.</source>
+      <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="322" />
+      <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
+      <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="325" />
+      <source>Enter a name.</source>
+      <translation>Escribe un nombre.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="326" />
+      <source>Choose a network, or enter its name under “Other network…”.</source>
+      <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="329" />
+      <source>A network name has at most {limit} bytes.</source>
+      <translation>El nombre de una red tiene como máximo {limit} bytes.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="332" />
+      <source>Enter the network's password.</source>
+      <translation>Escribe la contraseña de la red.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="333" />
+      <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
+      <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="338" />
+      <source>A timer runs between 1 second and 24 hours.</source>
+      <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="339" />
+      <source>Every window needs at least one day.</source>
+      <translation>Cada tramo necesita al menos un día.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="340" />
+      <source>A window's start and end must differ.</source>
+      <translation>El inicio y el fin de un tramo deben ser distintos.</translation>
     </message>
   </context>
   <context>
     <name>format</name>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="53" />
+      <location filename="../../pooldesk/ui/format.py" line="52" />
       <source>never</source>
       <translation>nunca</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="56" />
+      <location filename="../../pooldesk/ui/format.py" line="55" />
       <source>just now</source>
       <translation>ahora mismo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="58" />
+      <location filename="../../pooldesk/ui/format.py" line="57" />
       <source>{n} s ago</source>
       <translation>hace {n} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="60" />
+      <location filename="../../pooldesk/ui/format.py" line="59" />
       <source>{n} min ago</source>
       <translation>hace {n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="62" />
+      <location filename="../../pooldesk/ui/format.py" line="61" />
       <source>{n} h ago</source>
       <translation>hace {n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="71" />
+      <location filename="../../pooldesk/ui/format.py" line="70" />
       <source>unknown</source>
       <translation>desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="76" />
+      <location filename="../../pooldesk/ui/format.py" line="75" />
       <source>{n} h</source>
       <translation>{n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="77" />
+      <location filename="../../pooldesk/ui/format.py" line="76" />
       <source>{n} min</source>
       <translation>{n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="84" />
+      <location filename="../../pooldesk/ui/format.py" line="83" />
       <source>under a minute</source>
       <translation>menos de un minuto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="87" />
-      <location filename="../../pooldesk/ui/format.py" line="97" />
+      <location filename="../../pooldesk/ui/format.py" line="86" />
+      <location filename="../../pooldesk/ui/format.py" line="96" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="89" />
-      <location filename="../../pooldesk/ui/format.py" line="99" />
+      <location filename="../../pooldesk/ui/format.py" line="88" />
+      <location filename="../../pooldesk/ui/format.py" line="98" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="90" />
-      <location filename="../../pooldesk/ui/format.py" line="100" />
+      <location filename="../../pooldesk/ui/format.py" line="89" />
+      <location filename="../../pooldesk/ui/format.py" line="99" />
       <source>{h} h {m} min</source>
       <translation>{h} h {m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="109" />
+      <location filename="../../pooldesk/ui/format.py" line="108" />
       <source>{d} d {h} h</source>
       <translation>{d} d {h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="118" />
+      <location filename="../../pooldesk/ui/format.py" line="117" />
       <source>today</source>
       <translation>hoy</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="120" />
+      <location filename="../../pooldesk/ui/format.py" line="119" />
       <source>tomorrow</source>
       <translation>mañana</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="126" />
+      <location filename="../../pooldesk/ui/format.py" line="125" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="127" />
+      <location filename="../../pooldesk/ui/format.py" line="126" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="128" />
+      <location filename="../../pooldesk/ui/format.py" line="127" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="129" />
+      <location filename="../../pooldesk/ui/format.py" line="128" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="135" />
+      <location filename="../../pooldesk/ui/format.py" line="134" />
       <source>owner</source>
       <translation>propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="136" />
+      <location filename="../../pooldesk/ui/format.py" line="135" />
       <source>operator</source>
       <translation>operador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="137" />
+      <location filename="../../pooldesk/ui/format.py" line="136" />
       <source>viewer</source>
       <translation>observador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="138" />
+      <location filename="../../pooldesk/ui/format.py" line="137" />
       <source>installer</source>
       <translation>instalador</translation>
     </message>

@@ -20,7 +20,11 @@ ENVELOPE = {
         "error": {
             "type": "object",
             "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "reason": {"type": "string"},
+            },
         },
     },
 }

@@ -139,6 +139,7 @@ async def test_device_adds_are_capped_and_throttled_per_user(database_url, tmp_p
         ]
         assert [r.status_code for r in adds] == [201, 201, 409]
         assert "the most it may have" in error_of(adds[2])["message"]
+        assert error_of(adds[2])["reason"] == "device_limit"
 
     settings = make_settings(database_url, tmp_path, **LONG_LOCK)
     async for client in open_client(settings):

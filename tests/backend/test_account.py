@@ -88,6 +88,7 @@ async def test_delete_account_needs_the_password_and_removes_everything(client, 
     )
     assert reused.status_code == 409
     assert error_of(reused)["message"] == "Username testuser is not available; choose another"
+    assert error_of(reused)["reason"] == "username_retired"
     assert (await client.get("/api/auth/verify", headers=other.auth)).status_code == 200
 
 

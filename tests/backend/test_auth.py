@@ -91,16 +91,23 @@ async def test_common_passwords_are_refused(client):
 
 async def test_taken_username_and_device_are_conflicts(client):
     await register(client, "alice", device_id="ESP-00AA11")
+    # one status and code, two refusals: each has its own reason, and the message as before
     attempts = [
-        ({"username": "alice", "email": "new@example.com", "deviceId": "ESP-00AA12"}, "Username"),
-        ({"username": "bob", "email": "bob@example.com", "deviceId": "esp-00aa11"}, "ESP-00AA11"),
+        (
+            {"username": "alice", "email": "new@example.com", "deviceId": "ESP-00AA12"},
+            "Username already taken",
+            "username_taken",
+        ),
+        (
+            {"username": "bob", "email": "bob@example.com", "deviceId": "esp-00aa11"},
+            "Device ESP-00AA11 is already registered to another account",
+            "device_registered_elsewhere",
+        ),
     ]
-    for fields, word in attempts:
+    for fields, message, reason in attempts:
         response = await client.post("/api/auth/register", json={**fields, "password": PASSWORD})
         assert response.status_code == 409, response.text
-        error = error_of(response)
-        assert error["code"] == "conflict"
-        assert word in error["message"]
+        assert error_of(response) == {"code": "conflict", "message": message, "reason": reason}
 
 
 async def test_login_returns_token_refresh_token_and_user(client):
@@ -334,7 +341,11 @@ async def test_password_change_failures(client):
         headers=account.auth,
     )
     assert wrong.status_code == 403
-    assert "Current password is incorrect" in error_of(wrong)["message"]
+    assert error_of(wrong) == {
+        "code": "forbidden",
+        "message": "Current password is incorrect",
+        "reason": "wrong_password",
+    }
     weak = await client.post(
         "/api/auth/password",
         json={"currentPassword": PASSWORD, "newPassword": "weak"},

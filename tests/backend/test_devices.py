@@ -55,10 +55,18 @@ async def test_device_errors(client):
     bob = await signed_in(client, "bob", device_id="ESP-000002")
     taken = await client.post("/api/devices", json={"deviceId": "ESP-000002"}, headers=alice.auth)
     assert taken.status_code == 409
-    assert "another account" in error_of(taken)["message"]
+    assert error_of(taken) == {
+        "code": "conflict",
+        "message": "Device ESP-000002 is already registered to another account",
+        "reason": "device_registered_elsewhere",
+    }
     mine = await client.post("/api/devices", json={"deviceId": "ESP-000001"}, headers=alice.auth)
     assert mine.status_code == 409
-    assert "already on your account" in error_of(mine)["message"]
+    assert error_of(mine) == {
+        "code": "conflict",
+        "message": "Device ESP-000001 is already on your account",
+        "reason": "device_on_your_account",
+    }
     bad = await client.post("/api/devices", json={"deviceId": "pool-01"}, headers=alice.auth)
     assert bad.status_code == 400
     # Bob's device is invisible to Alice: 404, never touched.
@@ -102,6 +110,7 @@ async def test_manifest_devices_need_their_claim_code(client, settings):
     wrong = await client.post("/api/auth/register", json={**body, "claimCode": "WRONG-CODE-1234"})
     assert wrong.status_code == 403
     assert "Claim code does not match" in error_of(wrong)["message"]
+    assert error_of(wrong)["reason"] == "wrong_claim_code"
     # Codes compare without dashes or case.
     right = await client.post(
         "/api/auth/register", json={**body, "claimCode": CLAIM_CODE.replace("-", "").lower()}
@@ -154,6 +163,7 @@ async def test_require_device_manifest_refuses_unlisted_devices(settings):
         unlisted = await client.post("/api/auth/register", json={**body, "deviceId": "ESP-000002"})
         assert unlisted.status_code == 403
         assert "not in the factory manifest" in error_of(unlisted)["message"]
+        assert error_of(unlisted)["reason"] == "not_in_manifest"
         listed = await client.post(
             "/api/auth/register",
             json={**body, "deviceId": "ESP-000001", "claimCode": CLAIM_CODE},

@@ -91,6 +91,7 @@ async def test_a_viewer_sees_the_device_and_its_history_but_cannot_change_it(cli
     renamed = await client.patch(f"/api/devices/{DEVICE}", json={"name": "X"}, headers=bob.auth)
     assert renamed.status_code == 403
     assert error_of(renamed)["message"] == f"Only the owner of {DEVICE} can do this"
+    assert error_of(renamed)["reason"] == "owner_only"
     for method, path in (
         ("DELETE", f"/api/devices/{DEVICE}"),
         ("POST", f"/api/devices/{DEVICE}/api-key"),
@@ -162,6 +163,7 @@ async def test_invitations_are_refused_clearly(client):
     again = await offer({"username": "bob", "role": "viewer", "deviceId": DEVICE})
     assert again.status_code == 409
     assert error_of(again)["message"] == f"bob already has access to {DEVICE}"
+    assert error_of(again)["reason"] == "already_shared"
 
     inbox = (await client.get("/api/shares", headers=bob.auth)).json()
     assert {(s["owner"], s["status"]) for s in inbox["received"]} == {
@@ -254,6 +256,7 @@ async def test_an_installer_sets_up_the_owners_device_and_keeps_no_access(client
     assert error_of(wrong)["message"] == (
         "That set-up code is wrong or has expired; ask the owner for a new one"
     )
+    assert error_of(wrong)["reason"] == "wrong_setup_code"
     typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")  # as typed
     added = await client.post(
         "/api/devices", json={"deviceId": new, "setupCode": typed}, headers=ian.auth

@@ -149,8 +149,10 @@ async def test_an_api_key_only_reaches_its_own_device(client):
         "/api/event", json={"deviceId": "ESP-000003", "type": "telemetry"}, headers=key
     )
     assert other_device.status_code == 403
+    assert other_device.json()["error"]["reason"] == "other_device_key"
     read_other = await client.get("/api/history", params={"deviceId": "ESP-000003"}, headers=key)
     assert read_other.status_code == 403
+    assert read_other.json()["error"]["reason"] == "other_device_key"
     bad_key = await client.post("/api/event", json={"type": "x"}, headers={"X-API-Key": "nope"})
     assert bad_key.status_code == 401
     nobody = await client.get("/api/history")

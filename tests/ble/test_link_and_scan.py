@@ -8,8 +8,11 @@ import pytest
 
 from pooldesk.ble.link import open_gatt_link
 from pooldesk.ble.scan import scan_for_controllers
+from pooldesk.core.failures import Code, failure
 from pooldesk.provisioning import SERVICE_UUID as PROVISIONING_SERVICE
 from pooldesk.provisioning import LinkError
+from pooldesk.ui import format as fmt
+from pooldesk.ui import i18n
 from tests.ble.echo_app import SERVICE_UUID as ECHO_SERVICE
 from tests.ble.echo_app import EchoApp
 from tests.ble.gatt_app import (
@@ -86,29 +89,50 @@ async def test_gatt_link_reads_writes_and_subscribes_by_endpoint_name(farm):
         assert await link.read("device-info") == b'{"v":1}'
         await link.subscribe("events", echoes.append)
         await link.write("command", b"hello")
-        with pytest.raises(LinkError, match="no 'prov-session' endpoint"):
+        with pytest.raises(LinkError, match="no 'prov-session' endpoint") as missing:
             await link.read("prov-session")
-        with pytest.raises(LinkError, match="does not fit"):
+        known = "command, device-info, events, large"
+        assert missing.value.failure == failure(
+            Code.LINK_NO_ENDPOINT, endpoint="prov-session", known=known
+        )
+        with pytest.raises(LinkError, match="does not fit") as too_big:
             await link.write("command", bytes(link.mtu - 2))
-        with pytest.raises(LinkError, match="refused reading command"):
+        assert too_big.value.failure == failure(
+            Code.LINK_WRITE_TOO_BIG, size=link.mtu - 2, endpoint="command", limit=link.mtu - 3
+        )
+        with pytest.raises(LinkError) as refused:
             await link.read("command")
+        assert refused.value.failure is not None
+        assert refused.value.failure.code is Code.LINK_GATT_REFUSED
+        assert refused.value.failure.params["endpoint"] == "command"
         await link.write("command", b"drop")  # the controller hangs up
         async with asyncio.timeout(2):
             await link.disconnected.wait()
-        with pytest.raises(LinkError, match="no longer connected"):
+        with pytest.raises(LinkError) as gone:
             await link.write("command", b"late")
+        assert gone.value.failure == failure(Code.LINK_NOT_CONNECTED)
     assert echoes == [b"echo:hello"]
 
 
-async def test_gatt_link_to_an_absent_controller_says_what_to_do(virtual_radio):
-    with pytest.raises(LinkError, match="not in range any more"):
+async def test_gatt_link_to_an_absent_controller_says_what_to_do(virtual_radio, qapp):
+    with pytest.raises(LinkError, match="not in range any more") as absent:
         async with open_gatt_link("C0:DE:00:00:00:42", connect_timeout=0.3):
             pass
+    assert absent.value.failure == failure(Code.LINK_OUT_OF_RANGE, name="C0:DE:00:00:00:42")
+    assert i18n.install_translator(qapp, "es") == "es"
+    try:  # the wizard shows it in the user's language
+        assert fmt.core_message(absent.value.failure) == (
+            "C0:DE:00:00:00:42 ya no está al alcance. Acércate, comprueba que tenga corriente y "
+            "vuelve a buscar."
+        )
+    finally:
+        i18n.install_translator(qapp, "en")
 
 
 async def test_gatt_link_refuses_a_device_without_the_provisioning_service(farm):
     app = EchoApp("ESP-A1B2C3", b"{}")
     await farm.start("C0:DE:00:A1:B2:C3", "ESP-A1B2C3", app.run)
-    with pytest.raises(LinkError, match="does not offer PoolDesk provisioning"):
+    with pytest.raises(LinkError, match="does not offer PoolDesk provisioning") as other:
         async with open_gatt_link("C0:DE:00:A1:B2:C3"):
             pass
+    assert other.value.failure == failure(Code.LINK_NOT_PROVISIONING)

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from pooldesk_contract import claimcode, ids, topics
+from pooldesk_contract.refusals import Reason
 from pooldesk_contract.schema import mqtt_schema, topic_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,8 +117,14 @@ def test_generated_claim_codes_are_well_formed_and_differ():
     for code in codes:
         assert claimcode.problem(code) is None
         assert claimcode.clean(code) == code
-    assert claimcode.problem("KQ4M7XTZ") is not None  # too short: said in words
-    assert "9" in (claimcode.problem("KQ4M7XTZ2PB6WRH9") or "")
+    # what is wrong, as a reason with values each reader words its own way; English for logs
+    short = claimcode.problem("KQ4M7XTZ")
+    assert short == claimcode.Problem(claimcode.Reason.LENGTH, {"length": 16, "count": 8})
+    assert str(short) == (
+        "A claim code has 16 letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has 8."
+    )
+    wrong = claimcode.problem("KQ4M7XTZ2PB6WR9H")
+    assert wrong == claimcode.Problem(claimcode.Reason.CHARACTERS, {"characters": "9"})
 
 
 def test_device_id_forms_round_trip():
@@ -141,3 +148,14 @@ def test_a_payload_that_breaks_the_contract_is_refused_by_its_schema():
             {"cmd_id": "C1", "ts": "2026-01-01T00:00:00Z"}, topic_schema("pump/set")
         )
     assert json.loads(json.dumps(mqtt_schema())) == mqtt_schema()
+
+
+def test_every_refusal_reason_is_documented_and_given_by_the_server():
+    """The error body's reasons are contract: each is in docs/backend.md's table and raised
+    somewhere in the server (a reason nobody gives, or one a client cannot look up, is a bug)."""
+    table = (ROOT / "docs" / "backend.md").read_text("utf-8")
+    server = "\n".join(p.read_text("utf-8") for p in (ROOT / "pooldesk_server").rglob("*.py"))
+    assert len({r.value for r in Reason}) == len(Reason)
+    for reason in Reason:
+        assert f"| `{reason.value}` |" in table, reason
+        assert f"Reason.{reason.name}" in server, reason

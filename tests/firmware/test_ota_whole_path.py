@@ -82,6 +82,7 @@ async def test_a_good_update_is_confirmed_online_and_keeps_pump_schedule_and_bin
         again = await owner.start_update(sim.device_id, "0.5.0")
         assert again.status_code == 409
         assert "already updating" in again.json()["error"]["message"]
+        assert again.json()["error"]["reason"] == "update_in_progress"
         fw = await owner.wait_update(sim.device_id, ENDED)
         assert fw["update"]["state"] == "confirmed", fw
         assert fw["running"] == "0.5.0"

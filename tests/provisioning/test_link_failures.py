@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from pooldesk.core.failures import Code, failure
 from pooldesk.provisioning import (
     Binding,
     DeviceNotAuthentic,
@@ -59,16 +60,28 @@ async def test_forged_device_confirmation_stops_the_client_before_any_secret():
         await client.open_session(CODE)
     assert "Nothing was sent" in str(err.value)
     assert not client.session_open
-    with pytest.raises(SessionRequired, match="claim code"):
+    with pytest.raises(SessionRequired, match="claim code") as no_session:
         await client.send_wifi("PoolHouse", "secret-password")
+    assert no_session.value.failure == failure(Code.SESSION_REQUIRED)
     first_frames = [f for _, f in link.written if f[2:4] == b"\x00\x00"]
     assert [f[4] for f in first_frames] == [1, 1]  # hello and confirm, both plaintext; no record
 
 
 async def test_a_silent_controller_times_out_with_advice():
     client = ProvisioningClient(SilentLink(TableHost(claim_code=CODE)), timeout=0.2)
-    with pytest.raises(ProvisioningTimeout, match="move closer"):
+    with pytest.raises(ProvisioningTimeout, match="move closer") as silent:
         await client.identify()
+    assert silent.value.failure == failure(Code.CONTROLLER_NO_ANSWER)
+
+
+async def test_a_request_waiting_when_the_link_drops_fails_with_the_link_lost_code():
+    client = ProvisioningClient(SilentLink(TableHost(claim_code=CODE)), timeout=30)
+    waiting = asyncio.create_task(client.identify())
+    await wait_until(lambda: bool(client._waiting), what="the request waiting")
+    client.connection_lost()
+    with pytest.raises(LinkError) as lost:
+        await waiting
+    assert lost.value.failure == failure(Code.BLUETOOTH_LINK_LOST)
 
 
 async def test_a_dropped_link_raises_link_error_and_forgets_the_session():

@@ -216,6 +216,7 @@ async def test_http_refusals_are_clear(hand: Hand, tmp_path: Path):
     second = await hand.offer(ann, did, "ben7", "clear")
     assert second.status_code == 409
     assert "open transfer" in second.json()["error"]["message"]
+    assert second.json()["error"]["reason"] == "transfer_open"
     tid = first.json()["transfer"]["id"]
     # Only the recipient accepts; a stranger sees nothing of it.
     assert (await hand.http.post(f"/api/transfers/{tid}/accept", headers=ann)).status_code == 404

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from pooldesk.core import validation
 from pooldesk.core.backend_client import ApiError
+from pooldesk.core.failures import Code, failure
 from pooldesk.core.paths import documents_dir, write_private
 from pooldesk.core.session import Session
 from pooldesk.ui import format as fmt
@@ -130,9 +131,9 @@ class AccountController(QObject):
         view = self.view
         problem = validation.password_error(new)
         if not current:
-            problem = "Enter your current password."
+            problem = failure(Code.CURRENT_PASSWORD_EMPTY)
         elif problem is None and new != view.repeat_password.text():
-            problem = "The new passwords differ."
+            problem = failure(Code.NEW_PASSWORDS_DIFFER)
         if problem:
             view.password_message.show_error(fmt.core_message(problem))
             return

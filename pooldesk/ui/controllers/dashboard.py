@@ -15,6 +15,7 @@ from pooldesk.core.alert_log import AlertLog
 from pooldesk.core.backend_client import ApiError, HistoryPage
 from pooldesk.core.commands import Command, CommandState, CommandTracker
 from pooldesk.core.devices import Device, DeviceStore, utcnow
+from pooldesk.core.failures import Message
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.mqtt_link import LinkState, LinkStatus, MqttLink
 from pooldesk.core.notifications import Notice, NoticeWatcher
@@ -715,5 +716,5 @@ class DashboardController(QObject):
             )
 
 
-def _translated(problem: str | None) -> str | None:
+def _translated(problem: Message | None) -> str | None:
     return fmt.core_message(problem) if problem else None

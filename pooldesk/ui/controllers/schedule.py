@@ -9,16 +9,17 @@ from PySide6.QtWidgets import QWidget
 
 from pooldesk.core.commands import Command, CommandState, CommandTracker
 from pooldesk.core.devices import Device
+from pooldesk.core.failures import Code, Failure, failure
 from pooldesk.ui import format as fmt
 from pooldesk.ui.views.schedule_view import ScheduleView
 
 
-def schedule_problem(windows: list[dict]) -> str | None:
+def schedule_problem(windows: list[dict]) -> Failure | None:
     for window in windows:
         if not window["days"]:
-            return "Every window needs at least one day."
+            return failure(Code.SCHEDULE_NO_DAYS)
         if window["start"] == window["end"]:
-            return "A window's start and end must differ."
+            return failure(Code.SCHEDULE_EMPTY_WINDOW)
     return None
 
 

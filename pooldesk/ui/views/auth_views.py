@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from pooldesk.core import validation
+from pooldesk.core.failures import Code, Failure, failure
 from pooldesk.ui.format import core_message
 from pooldesk.ui.views.common import MUTED_STYLE, OK_STYLE, BusyBar, FieldHint, MessageLabel
 
@@ -306,13 +307,13 @@ class RegisterView(_Centered):
         self._touched.add(key)
         self._validate()
 
-    def problems(self) -> dict[str, str | None]:
+    def problems(self) -> dict[str, Failure | None]:
         password = self.password.text()
         return {
             "username": validation.username_error(self.username.text()),
             "email": validation.email_error(self.email.text().strip()),
             "password": validation.password_error(password, self.username.text()),
-            "confirm": None if self.confirm.text() == password else "The passwords differ.",
+            "confirm": None if self.confirm.text() == password else failure(Code.PASSWORDS_DIFFER),
             "device_id": validation.device_id_error(self.device_id.text())
             if self.has_controller.isChecked()
             else None,

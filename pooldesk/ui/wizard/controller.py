@@ -42,6 +42,7 @@ from pooldesk.ui import format as fmt
 from pooldesk.ui.tasks import TaskGroup
 from pooldesk.ui.views.common import MUTED_STYLE
 from pooldesk.ui.wizard.view import OTHER_NETWORK, WizardView
+from pooldesk_contract.refusals import Reason
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +304,7 @@ class WizardController(QObject):
         try:
             setup_codes.normalize(text)
         except setup_codes.InvalidSetupCode as exc:
-            return fmt.core_message(str(exc))
+            return fmt.core_message(exc.failure)
         return None
 
     def _check_setup_code(self, text: str) -> None:
@@ -656,7 +657,9 @@ class WizardController(QObject):
         except ApiError as exc:
             if not self._ending:
                 text = fmt.core_message(exc.failure)
-                if exc.status == 409 and "another account" in exc.message:
+                if exc.reason == Reason.DEVICE_REGISTERED_ELSEWHERE:
+                    # the server's sentence has no full stop of its own
+                    text = text if text.endswith(".") else text + "."
                     text += " " + self.tr(
                         "Only its owner can add it elsewhere: ask them to remove it from their "
                         "dashboard (⋯ → Remove from my account), then try again. Nothing was "

@@ -159,12 +159,12 @@ def test_joined_messages_are_worded_and_a_long_foreign_text_does_not_freeze_the_
     """Two messages of ours joined by ". " are translated part by part; a long text that is
     none of ours (a proxy's error page, a controller's words) is shown as it is, at once: each
     way of cutting it used to be tried, ×2.5 work per sentence, which froze the window."""
-    joined = fmt.core_message("Enter a username. Enter an email address.")
+    joined = fmt.core_message("Too many failed attempts. Too many requests.")
     assert joined == " ".join(
         QCoreApplication.translate("core", part)
-        for part in ("Enter a username.", "Enter an email address.")
+        for part in ("Too many failed attempts.", "Too many requests.")
     )
-    assert joined != "Enter a username. Enter an email address."
+    assert joined != "Too many failed attempts. Too many requests."
     long_text = " ".join(f"Upstream line {i} failed. Retry later." for i in range(20))
     shown: list[str] = []
     # the bound is the assertion (no freeze), not a speed figure; a daemon thread, so a frozen

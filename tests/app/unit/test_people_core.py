@@ -11,6 +11,7 @@ import pytest
 from pooldesk.core import api_types as api
 from pooldesk.core import setup_codes
 from pooldesk.core.backend_client import BackendClient
+from pooldesk.core.failures import Code, failure
 from pooldesk.core.models import Share, Transfer
 from pooldesk.core.people import People, TransferStage, transfer_stage
 
@@ -94,10 +95,15 @@ def test_set_up_codes_read_as_the_server_reads_them() -> None:
     assert setup_codes.normalize("7QK2-M4XD-9TRO") == "7QK2M4XD9TR0"  # O read as 0
     assert setup_codes.normalize("IL00-0000-0000") == "110000000000"
     assert setup_codes.qr_text("7qk2m4xd9trb") == "POOLDESK-SETUP:7QK2-M4XD-9TRB"
-    with pytest.raises(setup_codes.InvalidSetupCode, match="has 12 letters"):
+    with pytest.raises(setup_codes.InvalidSetupCode, match="has 12 letters") as short:
         setup_codes.normalize("7QK2-M4XD")
-    with pytest.raises(setup_codes.InvalidSetupCode, match="characters: U"):
+    assert short.value.failure == failure(Code.SETUP_CODE_LENGTH, length=12, count=8)
+    with pytest.raises(setup_codes.InvalidSetupCode, match="characters: U") as wrong:
         setup_codes.normalize("7QK2-M4XD-9TRU")  # U is not Crockford base32
+    assert wrong.value.failure == failure(Code.SETUP_CODE_CHARACTERS, characters="U")
+    with pytest.raises(setup_codes.InvalidSetupCode) as empty:
+        setup_codes.normalize(" - ")
+    assert empty.value.failure == failure(Code.SETUP_CODE_EMPTY)
     assert setup_codes.seconds_left(T0 + timedelta(minutes=15), T0) == 900
     assert setup_codes.seconds_left(T0 - timedelta(seconds=1), T0) == 0
 

@@ -7,9 +7,12 @@ import keyring.backends.fail
 import pytest
 
 from pooldesk.core import validation as v
+from pooldesk.core.commands import CommandTracker, InvalidCommand
+from pooldesk.core.devices import DeviceStore
 from pooldesk.core.failures import Code, failure
 from pooldesk.core.settings import UnsafeUrlError, check_broker_url, check_server_url
 from pooldesk.core.token_store import SERVICE, StoredSession, TokenStore
+from pooldesk.provisioning import InvalidClaimCode, parse_claim_code
 
 
 @pytest.mark.parametrize("name", ["john", "a_b-c", "x" * 32, "abc123"])
@@ -19,7 +22,8 @@ def test_good_usernames(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["", "jo", "John", "x" * 33, "a/b", "a+b", "a b", "ñandú"])
 def test_bad_usernames_say_what_is_allowed(name: str) -> None:
-    assert v.username_error(name)
+    expected = Code.USERNAME_EMPTY if not name else Code.USERNAME_INVALID
+    assert v.username_error(name) == failure(expected)
 
 
 def test_password_rules_are_listed_one_by_one() -> None:
@@ -28,13 +32,19 @@ def test_password_rules_are_listed_one_by_one() -> None:
     # the server's own list of well-known passwords, and the username, are in the checklist
     assert not v.password_rules("P@ssw0rd-2026!")[-1].met
     assert not v.password_rules("Johnsmith-2026!", "johnsmith")[-1].met
-    assert "well-known" in v.password_error("P@ssw0rd-2026!")
+    assert v.password_error("P@ssw0rd-2026!") == failure(
+        Code.PASSWORD_NEEDS, rules=(failure(Code.RULE_NOT_COMMON),)
+    )
     assert all(r.met for r in v.password_rules("SecurePass123!@#"))
     assert v.password_error("SecurePass123!@#") is None
+    # the unmet rules, as codes, in the checklist's order; the English names them in a row
     message = v.password_error("securepass123")
-    assert "upper-case" in message
-    assert "symbol" in message
-    assert "12" not in message
+    assert message == failure(
+        Code.PASSWORD_NEEDS, rules=(failure(Code.RULE_UPPER), failure(Code.RULE_SYMBOL))
+    )
+    assert str(message) == "The password needs: an upper-case letter, a symbol such as ! or #."
+    assert v.password_rules("")[0].text == failure(Code.RULE_LENGTH, count=12)
+    assert v.password_error("Aa1!" * 65) == failure(Code.TOO_LONG, limit=256)
 
 
 @pytest.mark.parametrize("typed", ["ESP-A1B2C3", "esp-a1b2c3", " ESP-00ff99 "])
@@ -45,13 +55,21 @@ def test_device_ids_in_any_case(typed: str) -> None:
 
 @pytest.mark.parametrize("typed", ["", "ESP-A1B2C", "ESP-A1B2C3-K9M7L2", "ESPA1B2C3", "ESP-G1B2C3"])
 def test_bad_device_ids(typed: str) -> None:
-    assert v.device_id_error(typed)
+    expected = Code.DEVICE_ID_EMPTY if not typed else Code.DEVICE_ID_INVALID
+    assert v.device_id_error(typed) == failure(expected)
 
 
 def test_email_rules() -> None:
     assert v.email_error("john@example.com") is None
-    for bad in ("", "john", "john@localhost", "a..b@example.com", "a b@example.com"):
-        assert v.email_error(bad), bad
+    assert v.email_error("") == failure(Code.EMAIL_EMPTY)
+    for bad in ("john", "john@localhost", "a..b@example.com", "a b@example.com"):
+        assert v.email_error(bad) == failure(Code.EMAIL_INVALID), bad
+
+
+def test_device_names() -> None:
+    assert v.device_name_error(" Pool ") is None
+    assert v.device_name_error("  ") == failure(Code.NAME_EMPTY)
+    assert v.device_name_error("x" * 65) == failure(Code.TOO_LONG, limit=64)
 
 
 def test_loopback_http_is_fine_remote_needs_opt_in() -> None:
@@ -143,15 +161,40 @@ def test_a_long_non_ascii_password_is_refused_in_bytes_with_the_reason() -> None
     password = "contraseña-ñandú-" * 3 + "ü" * 10  # 61 characters, 80 bytes
     assert len(password) <= 63 < len(password.encode())
     problem = v.wifi_choice_error("Piscina", password, network_open=False)
-    assert problem is not None
-    assert "63 bytes" in problem
-    assert "é or ñ" in problem
+    assert problem == failure(Code.WIFI_PASSWORD_INVALID)
+    assert "63 bytes" in str(problem)
+    assert "é or ñ" in str(problem)
     assert v.wifi_choice_error("Piscina", "ñ" * 31 + "a", network_open=False) is None
 
 
 def test_wifi_choice_open_secured_and_other_networks() -> None:
-    assert v.wifi_choice_error("", "poolpass", None) is not None
-    assert v.wifi_choice_error("ñ" * 17, "poolpass", None) == "A network name has at most 32 bytes."
+    assert v.wifi_choice_error("", "poolpass", None) == failure(Code.WIFI_NO_NETWORK)
+    too_long = failure(Code.WIFI_SSID_TOO_LONG, limit=32)
+    assert v.wifi_choice_error("ñ" * 17, "poolpass", None) == too_long
     assert v.wifi_choice_error("Cafe", "", network_open=True) is None
     assert v.wifi_choice_error("Hidden", "", network_open=None) is None  # typed: may be open
-    assert v.wifi_choice_error("Home", "", network_open=False) == "Enter the network's password."
+    assert v.wifi_choice_error("Home", "", network_open=False) == failure(Code.WIFI_PASSWORD_EMPTY)
+
+
+@pytest.mark.parametrize("seconds", [0, 86401])
+def test_a_timer_out_of_range_is_refused_with_its_code_and_nothing_is_sent(seconds: int) -> None:
+    sent: list[str] = []
+    tracker = CommandTracker(DeviceStore(), lambda topic, _payload: sent.append(topic) or True)
+    with pytest.raises(InvalidCommand) as refused:
+        tracker.run_for("esp-a1b2c3", seconds)
+    assert refused.value.failure == failure(Code.TIMER_RANGE)
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("KQ4M-7XTZ", failure(Code.CLAIM_CODE_LENGTH, length=16, count=8)),
+        ("KQ4M-7XTZ-2PB6-WR9H", failure(Code.CLAIM_CODE_CHARACTERS, characters="9")),
+        ("POOLDESK:1:ESP-A1B2C3:KQ4M", failure(Code.CLAIM_CODE_LENGTH, length=16, count=4)),
+    ],
+)
+def test_a_typed_claim_code_that_is_not_one_says_why_as_a_code(typed: str, expected) -> None:
+    with pytest.raises(InvalidClaimCode) as refused:
+        parse_claim_code(typed)
+    assert refused.value.failure == expected

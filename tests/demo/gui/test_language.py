@@ -167,7 +167,7 @@ async def test_core_messages_with_values_speak_spanish(spanish) -> None:
     )
     with pytest.raises(InvalidClaimCode) as short:
         parse("ABCD-EFGH")
-    assert fmt.core_message(str(short.value)) == (
+    assert fmt.core_message(short.value.failure) == (
         "Un código de reclamación tiene 16 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); "
         "este tiene 8."
     )

@@ -4,12 +4,14 @@ someone else owns refused at the claim step, in the user's language, with advice
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
-from pooldesk.core.backend_client import BackendClient
+from pooldesk.core.backend_client import ApiError, BackendClient
 from pooldesk.core.provisioning_flow import Step
 from pooldesk.ui import format as fmt
 from pooldesk.ui import i18n
+from pooldesk_contract.refusals import Reason
 from tests.app.helpers import unique_user
 from tests.app.wizard.conftest import device_ids_on
 from tests.app.wizard.ui.test_bluetooth_unavailable import listed
@@ -77,22 +79,47 @@ async def test_name_on_retry_password_per_network_and_return_finishes(
     assert sim.online
 
 
+ANOTHER_ACCOUNT = {
+    "en": (
+        "Device {id} is already registered to another account. Only its owner can add it "
+        "elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), "
+        "then try again. Nothing was changed on the controller."
+    ),
+    "es": (
+        "El dispositivo {id} ya está registrado en otra cuenta. Solo su propietario puede "
+        "añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y "
+        "vuelve a intentarlo. No se ha cambiado nada en el controlador."
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
 async def test_a_controller_owned_by_someone_else_is_refused_at_the_claim_step(
-    make_app, backend, account, controllers, qtbot
+    make_app, backend, account, controllers, qtbot, qapp, language
 ) -> None:
+    """The server's refusal has its own reason (`device_registered_elsewhere`): the wizard adds
+    how to get the device released from it, in the language on screen, not from the English."""
     [sim] = await controllers(1)
     owner = unique_user()
     other = BackendClient(backend.url)
     await other.register(owner["username"], owner["email"], owner["password"], sim.device_id)
     await other.aclose()
-    app = await signed_in_app(make_app, backend, account)
-    app.dashboard.open_wizard()
-    wizard = app.dashboard.wizard
-    await pick(wizard, sim, qtbot)
-    await enter_claim(wizard, sim.claim_code, qtbot)
-    message = wizard.view.message
-    await wait_until(lambda: "another account" in message.text(), within=15, what="refusal")
-    assert "ask them to remove it" in message.text()
+    with pytest.raises(ApiError) as refused:  # what the wizard reads: the reason, not the words
+        await account.client.add_device(sim.device_id, claim_code=sim.claim_code)
+    assert refused.value.reason == Reason.DEVICE_REGISTERED_ELSEWHERE
+    assert refused.value.code == "conflict"
+    i18n.install_translator(qapp, language)
+    try:
+        app = await signed_in_app(make_app, backend, account)
+        app.dashboard.open_wizard()
+        wizard = app.dashboard.wizard
+        await pick(wizard, sim, qtbot)
+        await enter_claim(wizard, sim.claim_code, qtbot)
+        message = wizard.view.message
+        expected = ANOTHER_ACCOUNT[language].format(id=sim.device_id)
+        await wait_until(lambda: message.text() == expected, within=15, what="refusal")
+    finally:
+        i18n.install_translator(qapp, "en")
     await wait_until(lambda: not wizard.tasks.busy, what="not left in progress")
     assert wizard.view.page is wizard.view.claim_page
     assert wizard.flow.step is Step.CLAIM

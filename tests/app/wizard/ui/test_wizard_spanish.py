@@ -29,6 +29,20 @@ async def test_a_label_of_another_controller_is_said_in_spanish(
         assert page.hint.text() == (
             "Este texto QR no es de la etiqueta de un controlador PoolDesk."
         )
+        page.claim.setText("KQ4M-7XTZ")  # a code too short: its code's words, values in place
+        assert page.hint.text() == (
+            "Un código de reclamación tiene 16 letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); "
+            "este tiene 8."
+        )
+        page.for_someone.setChecked(True)  # an installer's set-up code, checked as it is typed
+        page.setup_code.setText("7QK2-M4XU")
+        assert page.setup_hint.text() == (
+            "Un código de instalación solo tiene letras y cifras; revisa estos caracteres: U."
+        )
+        page.setup_code.setText("7QK2-M4XD")
+        assert page.setup_hint.text() == (
+            "Un código de instalación tiene 12 letras y cifras (como 7QK2-M4XD-9TRB); este tiene 8."
+        )
         await wizard.cancel_now()
     finally:
         i18n.install_translator(qapp, "en")
