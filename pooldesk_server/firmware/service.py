@@ -40,7 +40,7 @@ class FirmwareError(Exception):
     """Refused; the message says what to do. `status` is the HTTP status it maps to, `reason`
     the error body's finer code (docs/backend.md), where one status has several meanings."""
 
-    def __init__(self, message: str, status: int = 400, reason: str | None = None) -> None:
+    def __init__(self, message: str, status: int = 400, reason: Reason | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason

@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from pooldesk_contract.refusals import Reason
+
 log = logging.getLogger("pooldesk_server.http")
 
 STATUS_CODES: dict[int, tuple[str, str]] = {
@@ -39,7 +41,7 @@ class ApiError(Exception):
         code: str,
         message: str,
         headers: Mapping[str, str] | None = None,
-        reason: str | None = None,
+        reason: Reason | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -57,7 +59,7 @@ def unauthorized(message: str = "Invalid or expired token") -> ApiError:
     return ApiError(401, "unauthorized", message, {"WWW-Authenticate": "Bearer"})
 
 
-def forbidden(message: str, *, reason: str) -> ApiError:
+def forbidden(message: str, *, reason: Reason) -> ApiError:
     return ApiError(403, "forbidden", message, reason=reason)
 
 
@@ -65,7 +67,7 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, "not_found", message)
 
 
-def conflict(message: str, *, reason: str) -> ApiError:
+def conflict(message: str, *, reason: Reason) -> ApiError:
     return ApiError(409, "conflict", message, reason=reason)
 
 
@@ -84,7 +86,7 @@ def error_response(
     code: str,
     message: str,
     headers: Mapping[str, str] | None = None,
-    reason: str | None = None,
+    reason: Reason | None = None,
 ) -> JSONResponse:
     error = {"code": code, "message": message}
     if reason is not None:
