@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from pooldesk.core.failures import Code, failure
 from pooldesk.provisioning import SERVICE_UUID, LinkError
 
 USER_DESCRIPTION = "0129"  # 0x2901 little endian, as the device reports UUIDs
@@ -119,7 +120,7 @@ class BleBridge:
         self._subscribers.clear()
         for future in self._replies.values():
             if not future.done():
-                future.set_exception(LinkError("The Bluetooth connection was lost."))
+                future.set_exception(LinkError(failure(Code.LINK_NOT_CONNECTED)))
         self._replies.clear()
         self.on_lost()
 
@@ -159,9 +160,11 @@ class BleBridge:
         if self.conn is not None:
             self._send({"op": "disconnect", "conn": self.conn})
 
-    async def _request(self, op: str, handle: int, data: bytes | None, within: float) -> dict:
+    async def _request(
+        self, op: str, handle: int, data: bytes | None, within: float, endpoint: str = ""
+    ) -> dict:
         if self.conn is None:
-            raise LinkError("The controller is no longer connected.")
+            raise LinkError(failure(Code.LINK_NOT_CONNECTED))
         self._next_id += 1
         request = {"op": op, "conn": self.conn, "handle": handle, "id": self._next_id}
         if data is not None:
@@ -171,14 +174,19 @@ class BleBridge:
         self._send(request)
         answer = await asyncio.wait_for(future, within)
         if answer["err"]:
-            raise LinkError(f"the device refused the {op} (ATT error {answer['err']})")
+            detail = f"ATT error {answer['err']}"
+            where = endpoint or f"handle {handle}"
+            raise LinkError(failure(Code.LINK_GATT_REFUSED, endpoint=where, detail=detail))
         return answer
 
-    async def read(self, handle: int, within: float = 5.0) -> bytes:
-        return bytes.fromhex((await self._request("read", handle, None, within))["data"])
+    async def read(self, handle: int, within: float = 5.0, endpoint: str = "") -> bytes:
+        answer = await self._request("read", handle, None, within, endpoint)
+        return bytes.fromhex(answer["data"])
 
-    async def write(self, handle: int, data: bytes, within: float = 5.0) -> None:
-        await self._request("write", handle, data, within)
+    async def write(
+        self, handle: int, data: bytes, within: float = 5.0, endpoint: str = ""
+    ) -> None:
+        await self._request("write", handle, data, within, endpoint)
 
     def subscribe(self, handle: int, callback: Callable[[bytes], None]) -> None:
         self._subscribers[handle] = callback
@@ -206,7 +214,7 @@ class BridgeGattLink:
                     name = (await bridge.read(handle)).decode()
                     endpoints[name] = value_handle
         if not endpoints:
-            raise LinkError("This device does not offer PoolDesk provisioning.")
+            raise LinkError(failure(Code.LINK_NOT_PROVISIONING))
         return cls(bridge, endpoints)
 
     @property
@@ -217,15 +225,20 @@ class BridgeGattLink:
         try:
             return self.endpoints[endpoint]
         except KeyError:
-            raise LinkError(f"the controller has no {endpoint!r} endpoint") from None
+            known = ", ".join(sorted(self.endpoints)) or "none"
+            no_endpoint = failure(Code.LINK_NO_ENDPOINT, endpoint=endpoint, known=known)
+            raise LinkError(no_endpoint) from None
 
     async def read(self, endpoint: str) -> bytes:
-        return await self.bridge.read(self._handle(endpoint))
+        return await self.bridge.read(self._handle(endpoint), endpoint=endpoint)
 
     async def write(self, endpoint: str, data: bytes) -> None:
         if len(data) > self.mtu - 3:
-            raise LinkError(f"{len(data)} bytes do not fit in one write (MTU {self.mtu})")
-        await self.bridge.write(self._handle(endpoint), data)
+            too_big = failure(
+                Code.LINK_WRITE_TOO_BIG, size=len(data), endpoint=endpoint, limit=self.mtu - 3
+            )
+            raise LinkError(too_big)
+        await self.bridge.write(self._handle(endpoint), data, endpoint=endpoint)
 
     async def subscribe(self, endpoint: str, callback: Callable[[bytes], Any]) -> None:
         handle = self._handle(endpoint)
