@@ -2,17 +2,21 @@
 (docs/sharing.md): the People window of each owned device, the inbox and its badge, the
 set-up code window, the leave question of a shared device and each card's hand-over line.
 
-Polls the backend every 30 s, every 3 s while a hand-over is under way, and whenever the
-device list is reloaded. A server without sharing answers 404: then nothing is shown.
+Polls the backend every 30 s, every 3 s while a hand-over is under way, whenever the
+device list is reloaded, and when the user comes back to the app (someone who just said "I
+invited you" is not kept waiting for the next poll). A server without sharing answers 404:
+then nothing is shown.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 
 from pooldesk.core import setup_codes
 from pooldesk.core.backend_client import ApiError
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 BUSY_POLL_MS = 3_000
 IDLE_POLL_MS = 30_000
+COMING_BACK_GAP_S = 5.0  # at most one look per this many seconds when the app is activated
 
 
 class PeopleController(QObject):
@@ -48,6 +53,10 @@ class PeopleController(QObject):
         self._expiry = Countdown(self)
         dashboard.view.inbox_requested.connect(self.open_inbox)
         dashboard.view.setup_code_requested.connect(self.open_setup_codes)
+        self._looked_at = 0.0  # time.monotonic() of the last refresh
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.applicationStateChanged.connect(self._app_state_changed)
         self._show_badge()
 
     # -- state -------------------------------------------------------------------------------
@@ -64,10 +73,17 @@ class PeopleController(QObject):
     def refresh(self) -> None:
         self.dashboard.tasks.spawn(self._refresh())
 
+    def _app_state_changed(self, state: Qt.ApplicationState) -> None:
+        if state != Qt.ApplicationState.ApplicationActive or self.state is None:
+            return
+        if time.monotonic() - self._looked_at >= COMING_BACK_GAP_S:
+            self.refresh()
+
     async def _refresh(self) -> None:
         state = self._people()
         if state is None:
             return
+        self._looked_at = time.monotonic()
         open_before = {t.id for t in [*state.outgoing, *state.incoming] if t.open}
         try:
             await state.refresh()

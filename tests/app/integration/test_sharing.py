@@ -9,8 +9,10 @@ import re
 import subprocess
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
 
 from pooldesk.core.backend_client import BackendClient
+from pooldesk.ui.controllers import people as people_controller
 from tests.app.helpers import FakeController, unique_user
 from tests.support.waiting import wait_until
 
@@ -81,6 +83,31 @@ async def test_an_invited_viewer_accepts_and_sees_the_pool_but_cannot_switch_it(
         assert given == []
     finally:
         pool.stop()
+        await owner_client.aclose()
+        await member_client.aclose()
+
+
+async def test_an_invitation_shows_as_soon_as_the_invitee_comes_back_to_the_app(
+    make_app, backend, broker, monkeypatch
+) -> None:
+    """ "I have invited you": the invitee switches to the app and the badge is there, without
+    waiting for the 30 s poll."""
+    owner, owner_client = await account(backend)
+    member, member_client = await account(backend, with_device=False)
+    try:
+        app = await signed_in_app(make_app, backend, broker, member)
+        people = app.dashboard.people
+        # the first look is over once the next poll (30 s away) is scheduled
+        await wait_until(lambda: people.state is not None and people._timer.isActive())
+        view = app.window.dashboard_view
+        assert view.inbox_button.text() == "Inbox"
+        await owner_client.invite(member["username"], "viewer", owner["device_id"])
+        monkeypatch.setattr(people_controller, "COMING_BACK_GAP_S", 0.0)
+        QGuiApplication.instance().applicationStateChanged.emit(  # the user clicks the window
+            Qt.ApplicationState.ApplicationActive
+        )
+        await wait_until(lambda: view.inbox_button.text() == "Inbox (1)", 10, "the badge")
+    finally:
         await owner_client.aclose()
         await member_client.aclose()
 
