@@ -353,3 +353,12 @@ def _wait(predicate, within: float = 60.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
         time.sleep(0.05)
+
+
+def test_a_worker_count_below_one_is_refused_with_a_message(tmp_path: Path):
+    flag = run_cli("serve", "--workers", "0", "--data-dir", str(tmp_path / "a"), cwd=tmp_path)
+    assert flag.returncode == 1
+    assert "--workers must be at least 1, got 0" in flag.stderr
+    env = run_cli("serve", "--data-dir", str(tmp_path / "b"), cwd=tmp_path, POOLDESK_WORKERS="x")
+    assert env.returncode == 2
+    assert "POOLDESK_WORKERS must be a whole number, got 'x'" in env.stderr
