@@ -242,6 +242,18 @@ def test_requests_are_answered_by_both_workers_and_the_broker_runs_once(workers:
         assert body["components"]["recorder"] == {"ok": True, "detail": "subscribed"}, body
         assert body["components"]["broker"]["ok"] is True, body
 
+    # A primary that stops reporting (stuck) is reported down by the other worker.
+    primary = workers.primary_pid()
+    other = by_worker[next(pid for pid in by_worker if pid != primary)]
+    os.kill(primary, signal.SIGSTOP)
+    try:
+        _wait(lambda: other.call("GET", "/healthz")[0] == 503, within=30)
+        message = other.call("GET", "/healthz")[1]["error"]["message"]
+        assert "no report from the primary worker" in message, message
+    finally:
+        os.kill(primary, signal.SIGCONT)
+    _wait(lambda: other.call("GET", "/healthz")[0] == 200, within=30)
+
 
 def test_a_sign_in_works_on_every_worker_and_a_logout_reaches_all_within_the_bound(
     workers: Workers,
