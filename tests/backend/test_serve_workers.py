@@ -360,6 +360,21 @@ def test_killed_workers_are_replaced_and_sigterm_leaves_nothing_behind(tmp_path:
     assert "Application shutdown complete" in server.output()
 
 
+def test_a_killed_supervisor_leaves_no_worker_or_broker_behind(tmp_path: Path):
+    server = _start(tmp_path, "--workers", "2")
+    everything = _descendants(server.process.pid)
+    try:
+        assert len(_all_brokers(server.data_dir)) == 1
+        server.process.kill()  # SIGKILL: no shutdown of its own
+        server.process.wait()
+        _wait(lambda: not [p for p in everything if _alive(p)], within=30)
+        assert _all_brokers(server.data_dir) == []
+    finally:
+        for pid in everything:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
 def _wait(predicate, within: float = 60.0) -> None:
     deadline = time.monotonic() + within
     while not predicate():
