@@ -21,6 +21,8 @@ log = logging.getLogger("pooldesk_server.cli")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
+# Idle keep-alive connections stay open longer than a reverse proxy keeps its own (serve_app).
+IDLE_CONNECTION_S = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -352,6 +354,10 @@ def serve_app(
         proxy_headers=False,
         server_header=False,
         access_log=False,
+        # A reverse proxy keeps idle upstream connections open for a while (Caddy 2 min,
+        # nginx 60 s) and sends the next request on one. uvicorn's 5 s default closed them
+        # under the proxy, which turned a sign-in into a 502; the proxy must close first.
+        timeout_keep_alive=IDLE_CONNECTION_S,
         # JSON lines: uvicorn's own loggers go through the root handler too.
         log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
     )

@@ -116,6 +116,40 @@ async def test_a_crowd_behind_a_trusted_proxy_signs_in_and_a_guesser_locks_only_
             assert "10.66.0.1" not in addresses
 
 
+def _get_on(conn: socket.socket, path: str) -> bytes:
+    """One GET on an open connection -> its whole answer (b"" when the server closed it)."""
+    conn.sendall(f"GET {path} HTTP/1.1\r\nHost: pooldesk\r\n\r\n".encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        part = conn.recv(4096)
+        if not part:
+            return answer
+        answer += part
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            v
+            for k, _, v in (h.partition(b":") for h in head.split(b"\r\n"))
+            if k.lower() == b"content-length"
+        )
+    )
+    while len(body) < length:
+        body += conn.recv(4096)
+    return head + b"\r\n\r\n" + body
+
+
+def test_an_idle_proxy_connection_is_not_closed_under_the_proxy(tmp_path: Path):
+    """A reverse proxy reuses an upstream connection it has kept idle (Caddy for up to 2 min):
+    the server must not close it first, or the request sent on it fails with a 502."""
+    with (
+        running_serve("sqlite", tmp_path) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn,
+    ):
+        assert _get_on(conn, "/livez").startswith(b"HTTP/1.1 200")
+        time.sleep(6.5)  # idle past uvicorn's default keep-alive of 5 s
+        assert _get_on(conn, "/livez").startswith(b"HTTP/1.1 200")
+
+
 def _register_body(name: str, device_id: str) -> dict[str, str]:
     return {
         "username": name,

@@ -8,7 +8,6 @@ import asyncio
 import builtins
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,19 +34,39 @@ class PowerCut(BaseException):
 class CuttingFS:
     """`os` and `open` for fw_ota and fw_store that cut the power at write step `cut_at`
     (opening for writing, each write — half written —, fsync, rename, remove, mkdir, rmdir).
-    Data written but not fsynced is lost at the cut. cut_at -1: never; `steps` counts."""
+    Data written but not fsynced is lost at the cut. cut_at -1: never; `step` counts.
 
-    def __init__(self, cut_at: int) -> None:
+    With `origin`, `cut_at` counts from the step at which mark `origin` was set (`marks`: the
+    test's notes of where this install's phases began), so a cut lands on the same write of a
+    phase whatever went before it in this run (a download started over, a save by the
+    controller). `marks["cut"]` is the step the power was cut at."""
+
+    def __init__(self, cut_at: int, origin: str | None = None) -> None:
         self.cut_at = cut_at
+        self.origin = origin
         self.step = 0
         self.unsynced: dict[str, int] = {}
         self.fd_path: dict[int, str] = {}
         self.marks: dict[str, int] = {}
 
+    def _due(self) -> bool:
+        if self.origin is None:
+            return self.step == self.cut_at
+        start = self.marks.get(self.origin)
+        return start is not None and self.step - start == self.cut_at
+
+    def cut(self) -> None:
+        self.marks["cut"] = self.step
+        self.lose_unsynced()
+        raise PowerCut
+
+    def point(self) -> None:
+        """A moment between two steps the power may be cut at (no write counted)."""
+        if self._due():
+            self.cut()
+
     def _tick(self) -> None:
-        if self.step == self.cut_at:
-            self.lose_unsynced()
-            raise PowerCut
+        self.point()
         self.step += 1
 
     def lose_unsynced(self) -> None:
@@ -95,12 +114,11 @@ class CuttingFS:
 
         class Writer:
             def write(self, data):
-                if fs.step == fs.cut_at:
+                if fs._due():
                     f.write(data[: len(data) // 2])
                     f.flush()
                     f.close()
-                    fs.lose_unsynced()
-                    raise PowerCut
+                    fs.cut()
                 fs.step += 1
                 return f.write(data)
 
@@ -219,77 +237,112 @@ async def test_a_connection_lost_mid_download_starts_over_and_ends_confirmed(
 
 
 def _patch(monkeypatch: pytest.MonkeyPatch, fs: CuttingFS, sim: SimulatedController) -> None:
-    """The running unit's own fw_ota and fw_store write through `fs`."""
+    """The running unit's own fw_ota and fw_store write through `fs`, which marks where the
+    verify-and-swap phase began ("verify"), where the pointer's write began ("pointer") and
+    where it returned ("activated", a moment the power may be cut at too)."""
     assert sim.image is not None
     running_ota = sim.image.module("fw_ota")
     for module in (running_ota, sim.image.module("fw_store")):
         monkeypatch.setattr(module, "os", fs)
         monkeypatch.setattr(module, "open", fs.file_open, raising=False)
     verify = running_ota.Updater._verify
+    activate = running_ota.fw_boot.activate
 
     def marking_verify(self, m):
         fs.marks.setdefault("verify", fs.step)
         return verify(self, m)
 
+    def marking_activate(*args):
+        fs.marks.setdefault("pointer", fs.step)
+        activate(*args)
+        fs.marks.setdefault("activated", fs.step)
+        fs.point()
+
     monkeypatch.setattr(running_ota.Updater, "_verify", marking_verify)
+    monkeypatch.setattr(running_ota.fw_boot, "activate", marking_activate)
 
 
 async def _install_with_cut(
-    broker: int, b, pub: str, folder: Path, cut_at: int, monkeypatch
-) -> tuple[CuttingFS, str]:
-    """Install with the power cut at `cut_at` (-1: never); then power on and let the update
-    finish. -> (the file system that counted, what the unit booted after the cut)."""
-    fs = CuttingFS(cut_at)
+    broker: int, b, pub: str, folder: Path, fs: CuttingFS, monkeypatch
+) -> str:
+    """Install with the power cut where `fs` says; then power on and let the update finish.
+    -> what the unit booted after the cut: "old" or "new"."""
     sim = SimulatedController(folder, binding=make_binding(broker), ota_key=pub)
     await sim.start()
     try:
         await sim.wait_until(lambda: sim.online, 10)
-        async with Session(broker, b, f"cut-{cut_at}") as s:
-            _patch(monkeypatch, fs, sim)
-            try:
-                await sim.wait_until(
-                    lambda: (
-                        (sim._task is not None and sim._task.done())
-                        or (s.statuses and s.statuses[-1]["state"] in ("installed", *ENDED))
-                    ),
-                    30,
-                )
-            finally:
-                monkeypatch.undo()
-            await sim.power_cut()
-            await sim.power_on()
-            booted = sim.version_folder or "root"
-            if sim.version_folder is not None:
-                assert fw_boot.complete(str(folder), "0.5.0"), f"cut {cut_at}: incomplete boot"
-            await sim.wait_until(lambda: sim.online, 15)
-            end = await s.wait(ENDED, within=30)
-            assert end["state"] == "confirmed", f"cut {cut_at}: {end}"
-            await sim.wait_until(lambda: sim.controller.fw_version == "0.5.0", 10)
+        # Before the offer goes out: the unit starts writing as soon as it hears it, and under
+        # load it did so before a patch made after the offer, whose count then missed steps.
+        _patch(monkeypatch, fs, sim)
+        try:
+            async with Session(broker, b, f"cut-{folder.name}") as s:
+                try:
+                    await sim.wait_until(
+                        lambda: (
+                            (sim._task is not None and sim._task.done())
+                            or (s.statuses and s.statuses[-1]["state"] in ("installed", *ENDED))
+                        ),
+                        30,
+                    )
+                finally:
+                    monkeypatch.undo()
+                await sim.power_cut()
+                await sim.power_on()
+                booted = "old" if sim.version_folder is None else "new"
+                if sim.version_folder is not None:
+                    assert fw_boot.complete(str(folder), "0.5.0"), f"{folder.name}: incomplete"
+                await sim.wait_until(lambda: sim.online, 15)
+                end = await s.wait(ENDED, within=30)
+                assert end["state"] == "confirmed", f"{folder.name}: {end}"
+                await sim.wait_until(lambda: sim.controller.fw_version == "0.5.0", 10)
+        finally:
+            monkeypatch.undo()
     finally:
         await sim.stop()
-    return fs, booted
+    return booted
 
 
 @pytest.fixture
-def cut_points(broker, bundle, tmp_path, monkeypatch) -> Iterator[tuple[int, int]]:
-    """(first step of the verify-and-swap phase, number of steps) from an uncut install."""
+def uncut_marks(broker, bundle, tmp_path, monkeypatch) -> dict[str, int]:
+    """Where the phases of an uncut install began (steps counted from before the offer)."""
     b, pub = bundle
-    fs, _ = asyncio.run(_install_with_cut(broker, b, pub, tmp_path / "uncut", -1, monkeypatch))
-    return fs.marks["verify"], fs.step
+    fs = CuttingFS(-1)
+    asyncio.run(_install_with_cut(broker, b, pub, tmp_path / "uncut", fs, monkeypatch))
+    assert "cut" not in fs.marks
+    return fs.marks
 
 
 def test_a_power_cut_at_every_step_of_the_swap_boots_one_complete_version(
-    broker, bundle, tmp_path, monkeypatch, cut_points
+    broker, bundle, tmp_path, monkeypatch, uncut_marks
 ) -> None:
     b, pub = bundle
-    first, total = cut_points
-    assert total - first >= 4  # rename into place, then the pointer's open, writes, fsync...
-    # every step from the end of the download on, and a few inside the download
-    steps = sorted({1, first // 3, 2 * first // 3, *range(first, total)})
-    booted = set()
-    for cut in steps:
-        _fs, what = asyncio.run(
-            _install_with_cut(broker, b, pub, tmp_path / f"cut{cut}", cut, monkeypatch)
-        )
-        booted.add("new" if what != "root" else "old")
-    assert booted == {"old", "new"}  # cuts before the pointer boot the old, after it the new
+    verify, activated = uncut_marks["verify"], uncut_marks["activated"]
+    assert activated - uncut_marks["pointer"] >= 4  # the pointer's open, writes, fsync...
+    # a few steps inside the download; then every step from the end of the download on,
+    # counted from this run's own start of the verify-and-swap phase, to the moment the
+    # pointer's write has returned
+    plans = [CuttingFS(n) for n in sorted({1, verify // 3, 2 * verify // 3})]
+    plans += [CuttingFS(n, origin="verify") for n in range(activated - verify + 1)]
+    before, inside, after = [], [], []
+    for fs in plans:
+        name = f"{fs.origin or 'start'}+{fs.cut_at}"
+        what = asyncio.run(_install_with_cut(broker, b, pub, tmp_path / name, fs, monkeypatch))
+        marks = fs.marks
+        assert "cut" in marks, f"{name}: the install ended before the cut: {marks}"
+        if "pointer" not in marks:
+            before.append((name, what))
+        elif "activated" in marks:
+            after.append((name, what))
+        else:
+            inside.append((marks["cut"] - marks["pointer"], what))
+    # a cut before the pointer's write boots the old version, one after it the new;
+    # one during it the old until the new pointer is durable, then the new
+    assert all(what == "old" for _, what in before), before
+    assert all(what == "new" for _, what in after), after
+    switched = [what for _, what in sorted(inside)]
+    assert switched == sorted(switched, key=("old", "new").index), sorted(inside)
+    # every case was exercised: in the download, in the swap before the pointer, during the
+    # pointer's write (open, writes, fsync...), right after it
+    assert len(before) > 3
+    assert len(inside) >= 4
+    assert len(after) == 1
