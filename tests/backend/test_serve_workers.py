@@ -280,8 +280,13 @@ def test_a_sign_in_works_on_every_worker_and_a_logout_reaches_all_within_the_bou
         assert status == 200
         ended = time.monotonic()
         assert by_worker[primary].call("GET", "/api/auth/verify", token)[0] == 401  # at once
-        while by_worker[other].call("GET", "/api/auth/verify", token)[0] != 401:
-            assert time.monotonic() - ended < CACHE_BOUND_S + 0.5, "revocation not seen in time"
+        while True:  # the other worker serves it from its cache at most CACHE_BOUND_S longer
+            sent = time.monotonic()
+            status = by_worker[other].call("GET", "/api/auth/verify", token)[0]
+            if status == 401:
+                break
+            assert status == 200
+            assert sent - ended < CACHE_BOUND_S + 0.25, "a revoked session served past the bound"
             time.sleep(0.05)
         # The logout went through the primary; the dashboard's MQTT connection is cut.
         assert probe.disconnected.wait(5), "the MQTT login of the ended session still works"
