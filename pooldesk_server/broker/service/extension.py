@@ -80,8 +80,7 @@ class BrokerExtension:
         elif state.backend is not None:  # another worker runs the broker and the recorder
             await self.runner.attach_backend()
         ctx.events.subscribe(self.on_account_event)
-        if ctx.primary:
-            self.reconciler.start_loop()
+        self.reconciler.start_loop(strays_only=not ctx.primary)
         await self.health.check()
         self._health_task = asyncio.create_task(self.health.check_forever(), name="broker-health")
 
