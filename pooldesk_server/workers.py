@@ -55,21 +55,26 @@ class WorkersFailed(Exception):
     """The server could not start, or could not keep its workers running."""
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """SIGTERM to this process when the supervisor dies (even by SIGKILL)."""
     if not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() == 1:  # the parent died before we asked
+    if os.getppid() != parent:  # the supervisor died before we asked
         os.kill(os.getpid(), signal.SIGTERM)
 
 
 def run_worker(
-    number: int, settings: Settings, sock: socket.socket, log_level: str, started: Event
+    number: int,
+    settings: Settings,
+    sock: socket.socket,
+    log_level: str,
+    started: Event,
+    parent: int,
 ) -> None:
     """A worker process's body (spawned): the app, served on the shared socket."""
-    _die_with_parent()
+    _die_with_parent(parent)
     from pooldesk_server.cli import configure_logging, serve_app
 
     configure_logging(log_level, settings, worker=number)
@@ -84,6 +89,7 @@ class Supervisor:
         self.settings, self.sock, self.count, self.log_level = settings, sock, count, log_level
         self._context = multiprocessing.get_context("spawn")
         self.workers: dict[int, SpawnProcess] = {}
+        self.started: dict[int, Event] = {}  # set by each worker once it serves
         self.stopping = False
 
     def _on_signal(self, _sig: int, _frame: FrameType | None) -> None:
@@ -125,19 +131,17 @@ class Supervisor:
         started = self._context.Event()
         process = self._context.Process(
             target=run_worker,
-            args=(number, self.settings, self.sock, self.log_level, started),
+            args=(number, self.settings, self.sock, self.log_level, started, os.getpid()),
             name=f"pooldesk-worker-{number}",
             daemon=False,
         )
         process.start()
-        process._pooldesk_started = started  # type: ignore[attr-defined]
-        self.workers[number] = process
+        self.workers[number], self.started[number] = process, started
         if wait_until_started:
             self._await_start(number)
 
     def _await_start(self, number: int) -> None:
-        process = self.workers[number]
-        started: Event = process._pooldesk_started  # type: ignore[attr-defined]
+        process, started = self.workers[number], self.started[number]
         deadline = time.monotonic() + START_TIMEOUT_S
         while not started.wait(0.1):
             if self.stopping:
