@@ -8,10 +8,12 @@ goal of issue 11 is met, over --repeat rounds (min–max: the machine is shared)
     .venv/bin/python bench/api.py --postgres      # on a throw-away PostgreSQL cluster
     DATABASE_URL=postgresql+asyncpg://... .venv/bin/python bench/api.py
 
-The whole run is bounded by --max-seconds (default 330): each phase checks the deadline and the
-load phases shrink or stop when it is near. The data set is built once (about a minute) and kept
-in --data-dir for the next runs. The load average before and after is printed: on a shared
-machine the ratios move with it.
+`--workers 2` runs `serve --workers 2`; `--workers 1,2` measures both in one run, one after the
+other, against the same bare endpoint; `--only devices,verify` keeps those scenarios alone. The
+whole run is bounded by --max-seconds (default 330 per worker count): each phase checks the
+deadline and the load phases shrink or stop when it is near. The data set is built once (about
+a minute) and kept in --data-dir for the next runs. The load average before and after is
+printed: on a shared machine the ratios move with it.
 """
 
 from __future__ import annotations
@@ -319,15 +321,23 @@ def run_wrk(scenario: Scenario, seconds: float, work_dir: Path) -> Result:
     return parse_wrk(scenario.name, scenario.concurrency, done.stdout)
 
 
-def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+def start(
+    cmd: list[str], env: dict[str, str], port: int, log: Path, ready: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server logging into `log`; return once it accepts connections (and, with
+    `ready`, once its log says so: every worker of `serve --workers N` is up)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=out)
     try:
         wait_for_port(port, timeout=60)
+        deadline = time.monotonic() + 120
+        while ready is not None and ready not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise TimeoutError
+            time.sleep(0.1)
     except TimeoutError:
         process.kill()
-        said = process.stderr.read().decode() if process.stderr else ""
+        said = log.read_text(errors="replace")
         raise SystemExit(f"server did not start: {said[-2000:]}") from None
     return process
 
@@ -356,14 +366,30 @@ async def main() -> int:
         help="start a throw-away PostgreSQL cluster (Debian binaries) and benchmark on it",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="load per scenario")
-    parser.add_argument("--max-seconds", type=float, default=330.0, help="bound on the whole run")
+    parser.add_argument(
+        "--max-seconds", type=float, help="bound on the whole run (330 per --workers count)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=worker_counts,
+        default=[1],
+        help="`serve --workers N`; a list (1,2) measures each in turn against the same bare "
+        "endpoint (default 1)",
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda text: [w.strip() for w in text.split(",") if w.strip()],
+        default=[],
+        help="only scenarios whose name holds one of these words (e.g. devices,verify); the "
+        "bare endpoint always runs",
+    )
     parser.add_argument(
         "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "pooldesk-bench"
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make system-deps does)")
-    deadline = time.monotonic() + args.max_seconds
+    deadline = time.monotonic() + (args.max_seconds or 330.0 * len(args.workers))
 
     with contextlib.ExitStack() as stack:
         url = (
@@ -376,6 +402,16 @@ async def main() -> int:
             cluster.psql("postgres", "CREATE DATABASE pooldesk_bench")
             url = cluster.url("pooldesk_bench")
         return await run(args, url, deadline)
+
+
+def worker_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a count or a list like 1,2, not {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"worker counts are at least 1, not {text!r}")
+    return counts
 
 
 async def sign_in(api_url: str, count: int) -> list[str]:
@@ -424,37 +460,73 @@ async def run(args: argparse.Namespace, url: str, deadline: float) -> int:
     env.update(JWT_SECRET=SECRET, PYTHONPATH=str(REPO), DATABASE_URL=url)
     # Sign-ins from one address all day long: the bench is not an attack.
     env.update(POOLDESK_LOGIN_ATTEMPTS_PER_ADDRESS="1000000")
-    api_port, bare_port = free_port(), free_port()
+    measured: list[tuple[int, list[list[Result]], float]] = []
+    with tempfile.TemporaryDirectory() as work:
+        bare_port = free_port()
+        bare = start(
+            [sys.executable, "-c", BARE_APP.replace("{port}", str(bare_port))],
+            env,
+            bare_port,
+            Path(work) / "bare.log",
+        )
+        try:
+            for n, workers in enumerate(args.workers):
+                # Each server count gets an equal share of the time that is left.
+                share = (deadline - time.monotonic()) / (len(args.workers) - n)
+                rounds, history_one = await measure(
+                    args, env, workers, f"http://127.0.0.1:{bare_port}", Path(work),
+                    time.monotonic() + share,
+                )  # fmt: skip
+                measured.append((workers, rounds, history_one))
+        finally:
+            stop(bare)
+
+    for workers, rounds, history_one in measured:
+        print_report(rounds, args, url, history_one, workers)
+    return 0
+
+
+async def measure(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    workers: int,
+    bare_url: str,
+    work: Path,
+    deadline: float,
+) -> tuple[list[list[Result]], float]:
+    """Start `serve --workers <workers>`, run the rounds, stop it."""
+    api_port = free_port()
     api = start(
         [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(api_port),
-         "--data-dir", str(args.data_dir), "--log-level", "warning"],
-        env, api_port,
+         "--data-dir", str(args.data_dir), "--log-level", "info" if workers > 1 else "warning",
+         "--workers", str(workers)],
+        env, api_port, work / f"serve-{workers}.log",
+        ready=f"{workers} workers serving" if workers > 1 else None,
     )  # fmt: skip
-    bare = start([sys.executable, "-c", BARE_APP.replace("{port}", str(bare_port))], env, bare_port)
     rounds: list[list[Result]] = []
     try:
         api_url = f"http://127.0.0.1:{api_port}"
         tokens = await sign_in(api_url, min(TOKENS, args.users))
         day_ago = (datetime.now(UTC) - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        plan = scenarios(args, api_url, f"http://127.0.0.1:{bare_port}", tokens, day_ago)
-        with tempfile.TemporaryDirectory() as work:
-            for round_ in range(args.repeat):
-                results: list[Result] = []
-                for scenario in plan:
-                    left = deadline - time.monotonic() - 20
-                    if left < 1:
-                        print(f"skipped {scenario.name}: --max-seconds reached")
-                        continue
-                    results.append(run_wrk(scenario, min(args.seconds, left), Path(work)))
-                rounds.append(results)
-                print_round(round_ + 1, results)
+        plan = [
+            s
+            for s in scenarios(args, api_url, bare_url, tokens, day_ago)
+            if s.name == "bare starlette" or not args.only or any(w in s.name for w in args.only)
+        ]
+        for round_ in range(args.repeat):
+            results: list[Result] = []
+            for scenario in plan:
+                left = deadline - time.monotonic() - 20
+                if left < 1:
+                    print(f"skipped {scenario.name}: --max-seconds reached")
+                    continue
+                results.append(run_wrk(scenario, min(args.seconds, left), work))
+            rounds.append(results)
+            print_round(round_ + 1, results, workers)
         history_one = await single_request_latency(api_url, tokens[0], day_ago)
     finally:
         stop(api)
-        stop(bare)
-
-    print_report(rounds, args, url, history_one)
-    return 0
+    return rounds, history_one
 
 
 async def single_request_latency(api_url: str, token: str, since: str) -> float:
@@ -488,9 +560,9 @@ def ratio(result: Result, base: Result | None) -> float:
     return result.rate / base.rate if base and base.rate else float("nan")
 
 
-def print_round(number: int, results: list[Result]) -> None:
+def print_round(number: int, results: list[Result], workers: int) -> None:
     base = results[0] if results and results[0].name == "bare starlette" else None
-    print(f"\nround {number}")
+    print(f"\nround {number}, serve --workers {workers}")
     header = f"{'scenario':24} {'conc':>5} {'reqs':>8} {'err':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'× bare':>7}"  # noqa: E501
     print(header)
     print("-" * len(header))
@@ -502,7 +574,11 @@ def print_round(number: int, results: list[Result]) -> None:
 
 
 def print_report(
-    rounds: list[list[Result]], args: argparse.Namespace, url: str, history_one: float
+    rounds: list[list[Result]],
+    args: argparse.Namespace,
+    url: str,
+    history_one: float,
+    workers: int,
 ) -> None:
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     before, after = args.load_before, os.getloadavg()
@@ -511,7 +587,8 @@ def print_report(
         f"after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}"
     )
     print(
-        f"summary: {database}, {args.users} users, {args.events} events, "
+        f"summary: serve --workers {workers}, {database}, {args.users} users, "
+        f"{args.events} events, "
         f"cores: {os.cpu_count()}, wrk -t1, {len(rounds)} round(s); ratios are against the "
         "bare Starlette endpoint in the same round (min–max over rounds)"
     )

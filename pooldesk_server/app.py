@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -160,8 +160,36 @@ def core_operations() -> dict[tuple[str, str], Operation]:
     }
 
 
-def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> Starlette:
-    ctx = AppContext.build(settings)
+def start_singleton_jobs(
+    ctx: AppContext, on_burst: Callable[[str, int], None]
+) -> tuple[asyncio.Task[None], asyncio.Task[None], asyncio.Task[None]]:
+    """Housekeeping, operator requests and the activity watch: one process runs them."""
+    settings = ctx.settings
+    housekeeping = asyncio.create_task(
+        purge_forever(
+            ctx.db,
+            failure_window_seconds=settings.login_failure_window_seconds,
+            events=ctx.events,
+            known_address_days=settings.known_address_days,
+        ),
+        name="pooldesk-housekeeping",
+    )
+    # Operator commands run in other processes; this server carries out their requests.
+    operator = asyncio.create_task(carry_out_forever(ctx), name="pooldesk-operator")
+    bursts = asyncio.create_task(
+        watch_bursts(ctx.db, on_burst=on_burst, data_dir=settings.data_dir),
+        name="pooldesk-activity",
+    )
+    return housekeeping, operator, bursts
+
+
+def create_app(
+    settings: Settings, *, extensions: Sequence[Extension] = (), primary: bool = True
+) -> Starlette:
+    """The app. `primary=False` (the other workers of `serve --workers N`) serves HTTP alone:
+    housekeeping, operator requests and the activity watch run in the primary worker only, and
+    extensions see `ctx.primary` (docs/backend.md "Several workers")."""
+    ctx = AppContext.build(settings, primary=primary)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -174,21 +202,8 @@ def create_app(settings: Settings, *, extensions: Sequence[Extension] = ()) -> S
             for extension in extensions:
                 await extension.start(ctx)
                 started.append(extension)
-            housekeeping = asyncio.create_task(
-                purge_forever(
-                    ctx.db,
-                    failure_window_seconds=settings.login_failure_window_seconds,
-                    events=ctx.events,
-                    known_address_days=settings.known_address_days,
-                ),
-                name="pooldesk-housekeeping",
-            )
-            # Operator commands run in other processes; this server carries out their requests.
-            operator = asyncio.create_task(carry_out_forever(ctx), name="pooldesk-operator")
-            bursts = asyncio.create_task(
-                watch_bursts(ctx.db, on_burst=on_burst, data_dir=settings.data_dir),
-                name="pooldesk-activity",
-            )
+            if primary:
+                housekeeping, operator, bursts = start_singleton_jobs(ctx, on_burst)
             # What start-up built (modules, compiled queries, the app) lives as long as the
             # process: out of the collector's way, a full collection walks only what requests
             # made since. Under load those pauses held every request 0.1-0.4 s (docs/backend.md).

@@ -6,16 +6,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pooldesk_server.settings import ConfigError, Settings, load_settings, warn_if_ephemeral
+
+if TYPE_CHECKING:
+    from pooldesk_server.extensions import Extension
 
 log = logging.getLogger("pooldesk_server.cli")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8788
-# Idle keep-alive connections stay open longer than a reverse proxy keeps its own (see _serve).
+# Idle keep-alive connections stay open longer than a reverse proxy keeps its own (serve_app).
 IDLE_CONNECTION_S = 130
 
 
@@ -41,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default {DEFAULT_PORT})"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="HTTP worker processes (default 1, or POOLDESK_WORKERS); worker 0 also runs the "
+        "broker, the recorder and the background jobs",
     )
     data_dir_option(serve)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -161,6 +173,24 @@ class CommandError(Exception):
     pass
 
 
+def configure_logging(
+    level: str, settings: Settings | None = None, *, worker: int | None = None
+) -> None:
+    """Log lines on stderr: text, or JSON lines (POOLDESK_LOG_FORMAT=json). A worker of `serve
+    --workers N` names itself in each text line."""
+    who = f" [worker {worker}]" if worker is not None else ""
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format=f"%(asctime)s %(levelname)s %(name)s{who}: %(message)s",
+        force=worker is not None,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings is not None and settings.log_format == "json":
+        from pooldesk_server.ops.logformat import use_json_lines
+
+        use_json_lines()
+
+
 async def _open_database(settings: Settings):
     from pooldesk_server.db.engine import Database
     from pooldesk_server.db.migrate import upgrade_to_head
@@ -250,12 +280,8 @@ def _lock(settings: Settings):
 
 
 def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
-    import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
-
-    from pooldesk_server.app import create_app
     from pooldesk_server.extensions import installed_extensions
-    from pooldesk_server.server import PortUnavailable, QuietServer, bind
+    from pooldesk_server.server import PortUnavailable, bind
 
     # One server per data folder, before the database, the broker or the recorder is touched;
     # then the port: a busy one is reported before anything (database, broker) is started.
@@ -272,31 +298,72 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
             problem = getattr(extension, "config_error", None)
             if problem:
                 raise ConfigError(f"error: MQTT broker settings: {problem}")
-        app = create_app(settings, extensions=extensions)
-        log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
-        config = uvicorn.Config(
-            app,
-            log_level=log_level,
-            # The client address behind a proxy is worked out by the app itself
-            # (POOLDESK_TRUSTED_PROXIES, pooldesk_server/http/forwarded.py), for every way it is
-            # run.
-            proxy_headers=False,
-            server_header=False,
-            access_log=False,
-            # A reverse proxy keeps idle upstream connections open for a while (Caddy 2 min,
-            # nginx 60 s) and sends the next request on one. uvicorn's 5 s default closed them
-            # under the proxy, which turned a sign-in into a 502; the proxy must close first.
-            timeout_keep_alive=IDLE_CONNECTION_S,
-            # JSON lines: uvicorn's own loggers go through the root handler too.
-            log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
-        )
-        server = QuietServer(config)
-        server.run(sockets=[sock])
+        if settings.workers == 1:
+            log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
+            started = serve_app(settings, sock, log_level, extensions=extensions)
+        else:
+            from pooldesk_server.workers import Supervisor, WorkersFailed
+
+            log.info(
+                "serving on http://%s:%d with %d workers (data folder %s)",
+                host,
+                port,
+                settings.workers,
+                settings.data_dir,
+            )
+            try:
+                Supervisor(settings, sock, settings.workers, log_level).run()
+                started = True
+            except WorkersFailed as exc:
+                log.error("%s: stopping every worker", exc)
+                started = False
     finally:
         sock.close()
         folder_lock.release()
-    if not server.started:
+    if not started:
         raise CommandError("the server did not start; the log above says why")
+
+
+def serve_app(
+    settings: Settings,
+    sock: socket.socket,
+    log_level: str,
+    *,
+    primary: bool = True,
+    on_started: Callable[[], None] | None = None,
+    extensions: Sequence[Extension] | None = None,
+) -> bool:
+    """Run the app on `sock` until SIGINT/SIGTERM; False if it did not start. With `serve
+    --workers N` every worker runs this (pooldesk_server/workers.py)."""
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from pooldesk_server.app import create_app
+    from pooldesk_server.extensions import installed_extensions
+    from pooldesk_server.server import QuietServer
+
+    if extensions is None:
+        extensions = installed_extensions(settings)
+    app = create_app(settings, extensions=extensions, primary=primary)
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        # The client address behind a proxy is worked out by the app itself
+        # (POOLDESK_TRUSTED_PROXIES, pooldesk_server/http/forwarded.py), for every way it is
+        # run.
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        # A reverse proxy keeps idle upstream connections open for a while (Caddy 2 min,
+        # nginx 60 s) and sends the next request on one. uvicorn's 5 s default closed them
+        # under the proxy, which turned a sign-in into a 502; the proxy must close first.
+        timeout_keep_alive=IDLE_CONNECTION_S,
+        # JSON lines: uvicorn's own loggers go through the root handler too.
+        log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
+    )
+    server = QuietServer(config, on_started=on_started)
+    server.run(sockets=[sock])
+    return server.started
 
 
 async def _broker_sync(settings: Settings) -> None:
@@ -356,17 +423,14 @@ async def _operator(settings: Settings, args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, getattr(args, "log_level", "info").upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(getattr(args, "log_level", "info"))
     try:
         settings = load_settings(data_dir=args.data_dir)
-        if settings.log_format == "json":
-            from pooldesk_server.ops.logformat import use_json_lines
-
-            use_json_lines()
+        if getattr(args, "workers", None) is not None:
+            if args.workers < 1:
+                raise CommandError(f"--workers must be at least 1, got {args.workers}")
+            settings = settings.with_changes(workers=args.workers)
+        configure_logging(getattr(args, "log_level", "info"), settings)
         if settings.is_sqlite and args.command != "restore":
             settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if args.command == "serve":

@@ -36,9 +36,13 @@ class AppContext:
     )
     # Sign-ins to one account name, one at a time (pooldesk_server/accounts/signin.py says why).
     sign_in_names: KeyedLocks = field(default_factory=KeyedLocks)
+    # This process runs the singleton jobs (the managed broker, the recorder, the reconcile,
+    # housekeeping and operator loops). False only in the other workers of `serve --workers N`
+    # (pooldesk_server/workers.py), which serve HTTP alone.
+    primary: bool = True
 
     @classmethod
-    def build(cls, settings: Settings) -> AppContext:
+    def build(cls, settings: Settings, *, primary: bool = True) -> AppContext:
         events = AccountEvents()
         session_cache = SessionCache(settings.session_cache_seconds)
         # First subscriber: a revocation reaches the cache before anything slower runs.
@@ -63,6 +67,7 @@ class AppContext:
             events=events,
             session_cache=session_cache,
             touches=SessionTouches(db),
+            primary=primary,
         )
 
 

@@ -8,7 +8,7 @@ import errno
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -41,7 +41,19 @@ def bind(host: str, port: int) -> socket.socket:
 class QuietServer(uvicorn.Server):
     """uvicorn's server, except that a SIGINT/SIGTERM shutdown ends the command normally
     (exit status 0) instead of raising the signal again once the server has stopped (which
-    uvicorn does, giving status 143 for SIGTERM and a traceback for SIGINT)."""
+    uvicorn does, giving status 143 for SIGTERM and a traceback for SIGINT). `on_started` is
+    called once it accepts connections (a worker tells its supervisor)."""
+
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[], None] | None = None
+    ) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._on_started is not None:
+            self._on_started()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

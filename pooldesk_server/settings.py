@@ -93,6 +93,9 @@ class Settings:
     metrics: bool = False
     # "text" (default) or "json": one JSON object per log line (`serve`).
     log_format: str = "text"
+    # HTTP worker processes of `serve` (POOLDESK_WORKERS, `--workers`); 1: one process, as
+    # before. Above 1: pooldesk_server/workers.py.
+    workers: int = 1
     # ---- firmware updates (docs/updates.md) ----
     # The operator's Ed25519 public key (64 hex characters): only releases it signed are stored.
     ota_public_key: str = ""
@@ -196,6 +199,7 @@ def load_settings(
         broker_env=broker_environment(env),
         metrics=_flag(env.get("POOLDESK_METRICS", "0")),
         log_format=_log_format(env.get("POOLDESK_LOG_FORMAT", "")),
+        workers=_int(env, "POOLDESK_WORKERS", 1, 1),
         ota_public_key=(env.get("POOLDESK_OTA_PUBLIC_KEY") or "").strip(),
     )
 

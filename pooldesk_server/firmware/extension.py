@@ -155,7 +155,8 @@ class FirmwareExtension:
 
     async def start(self, ctx: AppContext) -> None:
         self._ctx = ctx
-        self._loop = asyncio.create_task(self._dispatch_forever(), name="firmware-updates")
+        if ctx.primary:  # other workers' requests queue rows; this loop finds them (POLL_S)
+            self._loop = asyncio.create_task(self._dispatch_forever(), name="firmware-updates")
 
     async def stop(self) -> None:
         tasks = [t for t in (self._loop, *self._running.values()) if t is not None]

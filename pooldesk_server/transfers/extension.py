@@ -154,7 +154,8 @@ class TransferExtension:
 
     async def start(self, ctx: AppContext) -> None:
         self._ctx = ctx
-        self._task = asyncio.create_task(self._run_forever(), name="transfers-mover")
+        if ctx.primary:  # other workers' requests write rows; this loop finds them (POLL_S)
+            self._task = asyncio.create_task(self._run_forever(), name="transfers-mover")
 
     async def stop(self) -> None:
         if self._task is not None:

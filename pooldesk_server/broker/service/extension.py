@@ -75,10 +75,12 @@ class BrokerExtension:
         state.ctx = ctx
         if state.config_error:
             log.error("MQTT broker not configured: %s", state.config_error)
-        elif state.backend is not None:
+        elif state.backend is not None and ctx.primary:
             await self.runner.start_backend()
+        elif state.backend is not None:  # another worker runs the broker and the recorder
+            await self.runner.attach_backend()
         ctx.events.subscribe(self.on_account_event)
-        self.reconciler.start_loop()
+        self.reconciler.start_loop(strays_only=not ctx.primary)
         await self.health.check()
         self._health_task = asyncio.create_task(self.health.check_forever(), name="broker-health")
 

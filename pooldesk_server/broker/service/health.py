@@ -1,11 +1,21 @@
 """The health of the broker layer, checked every `HEALTH_EVERY_S` and cached, so a `/healthz`
-probe costs nothing."""
+probe costs nothing.
+
+With `serve --workers N` only the primary worker runs the broker and the recorder: it also writes
+its report to `<data dir>/health.json` after every check, and the other workers answer `/healthz`
+from that file (read at most once a second). A report older than `STALE_AFTER_S` (the primary is
+stuck or being replaced) reads as the broker being down."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import os
 import shutil
+import time
+from pathlib import Path
 from typing import Any
 
 from pooldesk_server.broker.base import BrokerError
@@ -15,6 +25,10 @@ from pooldesk_server.broker.service.state import BrokerState
 
 log = logging.getLogger("pooldesk_server.broker")
 
+REPORT_FILE = "health.json"
+STALE_AFTER_S = 3 * HEALTH_EVERY_S + HEALTH_TIMEOUT_S
+READ_EVERY_S = 1.0
+
 
 class HealthMonitor:
     def __init__(self, state: BrokerState, runner: BackendRunner) -> None:
@@ -22,11 +36,25 @@ class HealthMonitor:
         self.runner = runner
         self._health: dict[str, dict[str, Any]] = {}
 
+        self._shared: dict[str, dict[str, Any]] = {}
+        self._shared_read_at = -float("inf")
+
+    @property
+    def _primary(self) -> bool:
+        return self.state.ctx is None or self.state.ctx.primary
+
+    @property
+    def _report_path(self) -> Path:
+        return self.state.settings.data_dir / REPORT_FILE
+
     def report(self) -> dict[str, dict[str, Any]]:
         """Components and their state: `{"broker": {"ok": bool, "detail": str}, ...}`.
 
         The broker's and the disk's states are those of the last check (every
-        `HEALTH_EVERY_S`); the recorder's is live (connected and subscribed)."""
+        `HEALTH_EVERY_S`); the recorder's is live (connected and subscribed). In a worker other
+        than the primary: the primary's last written report."""
+        if not self._primary:
+            return self._primary_report()
         report = dict(self._health)
         if self.runner.recorder_wanted():
             recorder = self.state.recorder
@@ -38,7 +66,50 @@ class HealthMonitor:
                 report["recorder"] = {"ok": False, "detail": "not connected to the broker"}
         return report
 
+    def _primary_report(self) -> dict[str, dict[str, Any]]:
+        now = time.monotonic()
+        if now - self._shared_read_at < READ_EVERY_S:
+            return self._shared
+        self._shared_read_at = now
+        try:
+            found = json.loads(self._report_path.read_text())
+            age = time.time() - float(found["at"])
+            components = dict(found["components"])
+        except (OSError, ValueError, KeyError, TypeError):
+            age, components = float("inf"), {}
+        if age > STALE_AFTER_S:
+            since = "ever" if age == float("inf") else f"{age:.0f} s"
+            detail = f"no report from the primary worker (which runs the broker) for {since}"
+            components = {"broker": {"ok": False, "detail": detail}}
+        self._shared = components
+        return components
+
+    def _write_report(self) -> None:
+        """For the other workers (`serve --workers N`): this report, replaced atomically."""
+        path = self._report_path
+        tmp = path.with_name(f".{REPORT_FILE}.{os.getpid()}")
+        body = json.dumps({"at": time.time(), "components": self.report()})
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(body)
+            os.replace(tmp, path)
+        except OSError as error:
+            log.warning("health report for the other workers not written: %s", error)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
     async def check(self) -> None:
+        if not self._primary:  # reach the primary's broker if not yet (it may be restarting)
+            state = self.state
+            if state.backend is not None and not state.config_error and not self.runner.attached:
+                await self.runner.attach_backend()
+            return
+        await self._check_here()
+        if self.state.settings.workers > 1:
+            await asyncio.to_thread(self._write_report)
+
+    async def _check_here(self) -> None:
         state = self.state
         health: dict[str, dict[str, Any]] = {}
         if state.backend is None or state.config_error:

@@ -22,6 +22,7 @@ log = logging.getLogger("pooldesk_server.broker")
 class BackendRunner:
     def __init__(self, state: BrokerState) -> None:
         self.state = state
+        self.attached = False  # reached the broker another worker runs (`attach_backend`)
 
     def recorder_wanted(self) -> bool:
         backend = self.state.backend
@@ -31,16 +32,30 @@ class BackendRunner:
             and urlsplit(backend.broker_url).scheme == "mqtt"
         )
 
-    async def start_backend(self) -> bool:
+    async def _reach(self, *, attach: bool) -> bool:
+        """Start the back end (or attach to the managed broker another worker runs); on
+        failure keep why in `start_error` (logged once) and return False."""
         state = self.state
         backend = state.backend
         assert backend is not None
         try:
-            await backend.start()
+            if attach and isinstance(backend, ManagedMosquitto):
+                await backend.attach()
+            else:
+                await backend.start()
         except BrokerError as error:
             if state.start_error != str(error):
-                log.error("MQTT broker (%s) not started: %s", backend.name, error)
+                verb = "not reached yet" if attach else "not started"
+                log.error("MQTT broker (%s) %s: %s", backend.name, verb, error)
             state.start_error = str(error)
+            return False
+        return True
+
+    async def start_backend(self) -> bool:
+        state = self.state
+        backend = state.backend
+        assert backend is not None
+        if not await self._reach(attach=False):
             return False
         if state.start_error:
             log.info("MQTT broker (%s) started after all", backend.name)
@@ -50,6 +65,17 @@ class BackendRunner:
             backend.on_respawn = self.after_broker_restart
             await self.after_broker_restart()
         await self.start_recorder()
+        return True
+
+    async def attach_backend(self) -> bool:
+        """In a worker other than the primary (`serve --workers N`): reach the broker the
+        primary runs (the managed one: `ManagedMosquitto.attach`; another: connect as every
+        instance does) to issue and delete logins from this process's requests. Nothing is
+        started, supervised or recorded here. Retried by the health loop until it works."""
+        if not await self._reach(attach=True):
+            return False
+        self.state.start_error = None
+        self.attached = True
         return True
 
     async def after_broker_restart(self) -> None:
@@ -117,5 +143,12 @@ class BackendRunner:
         if self.state.recorder is not None:
             await self.state.recorder.stop()
             self.state.recorder = None
-        if self.state.backend is not None:
-            await self.state.backend.stop()
+        backend = self.state.backend
+        if backend is None:
+            return
+        primary = self.state.ctx is None or self.state.ctx.primary
+        if isinstance(backend, ManagedMosquitto) and not primary:
+            await backend.detach()  # the broker is the primary's: leave it (and its pid file)
+        else:
+            await backend.stop()
+        self.attached = False

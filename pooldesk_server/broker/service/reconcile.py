@@ -53,8 +53,13 @@ class Reconciler:
         self.runner = runner
         self.loop_task: asyncio.Task[None] | None = None
 
-    def start_loop(self) -> None:
-        self.loop_task = asyncio.create_task(self._reconcile_forever(), name="broker-reconcile")
+    def start_loop(self, *, strays_only: bool = False) -> None:
+        """The reconcile loop; `strays_only` in a worker other than the primary (`serve
+        --workers N`): the primary reconciles, this worker only removes the service logins its
+        own requests left at the broker (a put or delete that timed out)."""
+        self.loop_task = asyncio.create_task(
+            self._reconcile_forever(strays_only), name="broker-reconcile"
+        )
 
     # ---- account events -----------------------------------------------------------------------
 
@@ -265,10 +270,13 @@ class Reconciler:
                 "retiring %d abandoned and %d replaced MQTT login(s)", len(abandoned), len(replaced)
             )
 
-    async def _reconcile_forever(self) -> None:
+    async def _reconcile_forever(self, strays_only: bool = False) -> None:
         while True:
             try:
-                await self.reconcile_once()
+                if strays_only:
+                    await self._remove_stray_service_logins()
+                else:
+                    await self.reconcile_once()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not end the loop
