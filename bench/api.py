@@ -8,8 +8,9 @@ goal of issue 11 is met, over --repeat rounds (min–max: the machine is shared)
     .venv/bin/python bench/api.py --postgres      # on a throw-away PostgreSQL cluster
     DATABASE_URL=postgresql+asyncpg://... .venv/bin/python bench/api.py
 
-`--workers 2` runs `serve --workers 2`; `--workers 1,2` measures both in one run, one after the
-other, against the same bare endpoint; `--only devices,verify` keeps those scenarios alone. The
+`--workers 2` runs `serve --workers 2` beside the bare endpoint with 2 uvicorn workers (ratios
+compare like with like); `--workers 1,2` measures both counts in one run, one after the other;
+`--only devices,verify` keeps those scenarios alone. The
 whole run is bounded by --max-seconds (default 330 per worker count): each phase checks the
 deadline and the load phases shrink or stop when it is near. The data set is built once (about
 a minute) and kept in --data-dir for the next runs. The load average before and after is
@@ -64,7 +65,19 @@ async def hello(request):
     return JSONResponse({"ok": True, "status": "ok"})
 
 app = Starlette(routes=[Route("/bare", hello)])
-uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+
+if __name__ == "__main__":
+    import sys
+
+    port, workers = int(sys.argv[1]), int(sys.argv[2])
+    uvicorn.run(
+        "bare_app:app" if workers > 1 else app,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 """
 
 
@@ -373,8 +386,8 @@ async def main() -> int:
         "--workers",
         type=worker_counts,
         default=[1],
-        help="`serve --workers N`; a list (1,2) measures each in turn against the same bare "
-        "endpoint (default 1)",
+        help="`serve --workers N` (and the bare endpoint with N workers); a list (1,2) measures "
+        "each in turn (default 1)",
     )
     parser.add_argument(
         "--only",
@@ -462,24 +475,14 @@ async def run(args: argparse.Namespace, url: str, deadline: float) -> int:
     env.update(POOLDESK_LOGIN_ATTEMPTS_PER_ADDRESS="1000000")
     measured: list[tuple[int, list[list[Result]], float]] = []
     with tempfile.TemporaryDirectory() as work:
-        bare_port = free_port()
-        bare = start(
-            [sys.executable, "-c", BARE_APP.replace("{port}", str(bare_port))],
-            env,
-            bare_port,
-            Path(work) / "bare.log",
-        )
-        try:
-            for n, workers in enumerate(args.workers):
-                # Each server count gets an equal share of the time that is left.
-                share = (deadline - time.monotonic()) / (len(args.workers) - n)
-                rounds, history_one = await measure(
-                    args, env, workers, f"http://127.0.0.1:{bare_port}", Path(work),
-                    time.monotonic() + share,
-                )  # fmt: skip
-                measured.append((workers, rounds, history_one))
-        finally:
-            stop(bare)
+        (Path(work) / "bare_app.py").write_text(BARE_APP)
+        for n, workers in enumerate(args.workers):
+            # Each server count gets an equal share of the time that is left.
+            share = (deadline - time.monotonic()) / (len(args.workers) - n)
+            rounds, history_one = await measure(
+                args, env, workers, Path(work), time.monotonic() + share
+            )
+            measured.append((workers, rounds, history_one))
 
     for workers, rounds, history_one in measured:
         print_report(rounds, args, url, history_one, workers)
@@ -490,11 +493,19 @@ async def measure(
     args: argparse.Namespace,
     env: dict[str, str],
     workers: int,
-    bare_url: str,
     work: Path,
     deadline: float,
 ) -> tuple[list[list[Result]], float]:
-    """Start `serve --workers <workers>`, run the rounds, stop it."""
+    """Start `serve --workers <workers>` and the bare endpoint with as many processes, run the
+    rounds, stop both."""
+    bare_port = free_port()
+    bare = start(
+        [sys.executable, str(work / "bare_app.py"), str(bare_port), str(workers)],
+        {**env, "PYTHONPATH": str(work)},
+        bare_port,
+        work / f"bare-{workers}.log",
+    )
+    bare_url = f"http://127.0.0.1:{bare_port}"
     api_port = free_port()
     api = start(
         [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(api_port),
@@ -526,6 +537,7 @@ async def measure(
         history_one = await single_request_latency(api_url, tokens[0], day_ago)
     finally:
         stop(api)
+        stop(bare)
     return rounds, history_one
 
 
