@@ -40,7 +40,7 @@ from pooldesk_server.http.errors import (
 )
 from pooldesk_server.http.headers import SecurityHeaders
 from pooldesk_server.http.responses import answer
-from pooldesk_server.http.routing import route
+from pooldesk_server.http.routing import ExactPathRouter, route
 from pooldesk_server.maintenance import purge_forever
 from pooldesk_server.ops.activity import watch_bursts
 from pooldesk_server.ops.metrics import Metrics, MetricsMiddleware, metrics_endpoint
@@ -268,7 +268,7 @@ def create_app(
         },
     )
     # An API answers a stray trailing slash with a JSON 404, not a bodiless redirect.
-    app.router.redirect_slashes = False
+    app.router = ExactPathRouter(routes, lifespan=lifespan, redirect_slashes=False)
     if metrics is not None:  # outermost: it times everything, error answers included
         app.add_middleware(MetricsMiddleware, metrics=metrics, router=app.router)
     app.state.metrics = metrics

@@ -140,9 +140,10 @@ async def _cached_user(ctx: AppContext, claims: Claims, now: datetime) -> UserAu
             expires_at=row.expires_at,
             last_used_at=last_used_at,
             read_at=time.monotonic(),
+            user=User(id=claims.user_id, username=row.username, email=row.email),
         )
         cache.put(entry, epoch)
-    user = User(id=entry.user_id, username=entry.username, email=entry.email)
+    user = entry.user or User(id=entry.user_id, username=entry.username, email=entry.email)
     return UserAuth(user=user, session_id=entry.session_id)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pooldesk_server.accounts.events import (
@@ -34,6 +34,7 @@ from pooldesk_server.accounts.events import (
     PasswordChanged,
     SessionsEnded,
 )
+from pooldesk_server.db.models import User
 from pooldesk_server.security.tokens import Claims
 
 
@@ -46,6 +47,9 @@ class CachedSession:
     expires_at: datetime
     last_used_at: datetime
     read_at: float  # time.monotonic() when the database said this
+    # The account as a detached, read-only User (id, username, email), built once per entry:
+    # making an ORM object costs more than the rest of a cached check. Never add it to a session.
+    user: User | None = field(default=None, compare=False)
 
 
 class SessionCache:
