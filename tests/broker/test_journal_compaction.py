@@ -23,9 +23,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from pooldesk_server.broker.base import BrokerLogin
+from pooldesk_server.broker.base import BrokerLogin, BrokerRejected
 from pooldesk_server.broker.logins import dashboard_login, device_login
-from pooldesk_server.broker.managed import JOURNAL_NAME, ManagedMosquitto
+from pooldesk_server.broker.managed import JOURNAL_NAME, ManagedMosquitto, find_mosquitto
 from tests.broker.probe import Probe
 from tests.support.processes import children_of
 from tests.support.waiting import wait_until
@@ -398,3 +398,57 @@ async def test_an_unfinished_last_line_is_left_out_at_start(data_dir, monkeypatc
             probe.close()
         assert "ignoring an unfinished last line" in _log(broker)
         assert journal.read_text().endswith("\n")  # the start-up compaction left it out
+
+
+def _mosquitto_with_file_size_limit(folder: Path, blocks: int) -> Path:
+    """A `mosquitto` that can write no file past `blocks` × 512 bytes: what a full disk looks
+    like to the broker (writes fail; SIGXFSZ is ignored, so the broker lives on, as with
+    ENOSPC). A POSIX shell script: the broker runs as the `mosquitto` user, who cannot reach
+    this interpreter."""
+    wrapper = folder / "mosquitto-limited"
+    wrapper.write_text(
+        f"#!/bin/sh\ntrap '' XFSZ\nulimit -f {blocks}\nexec {find_mosquitto()} \"$@\"\n"
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+async def test_a_change_that_cannot_be_written_down_is_refused_and_loses_nothing(
+    data_dir, monkeypatch
+):
+    """Disk full: the change is answered with an error (so the backend keeps it owed and sends
+    it again), the journal keeps no half line, every login written before survives a restart,
+    and the change goes through once there is room."""
+    earlier = [device_login(f"u{i}", f"ESP-{i:06X}") for i in range(30)]
+    async with _broker(data_dir, monkeypatch) as broker:
+        await broker.put_logins(earlier)
+        journal = _journal(broker)
+    blocks = (journal.stat().st_size + 1500) // 512 + 1  # a few more lines fit
+    room = blocks * 512
+    limited = _mosquitto_with_file_size_limit(data_dir.parent, blocks)
+    written: list[BrokerLogin] = []
+    refused: BrokerLogin | None = None
+    broker = ManagedMosquitto(data_dir, mosquitto_path=str(limited))
+    await broker.start()
+    try:
+        for i in range(40):
+            login = dashboard_login("carol", f"c{i:04x}")
+            try:
+                await broker.put_login(login)
+            except BrokerRejected as error:
+                assert "cannot write the journal" in str(error)
+                refused = login
+                break
+            written.append(login)
+        assert refused is not None, "the journal never filled up"
+        assert written, "not even one change fitted"
+        text = journal.read_bytes()
+        assert len(text) <= room
+        assert text.endswith(b"\n")  # the partly written line was cut off
+    finally:
+        await broker.stop()
+    live = {login.username: login for login in [*earlier, *written]}
+    async with _broker(data_dir, monkeypatch) as broker:
+        await _expect_logins(broker, live, [refused])
+        await broker.put_login(refused)  # sent again, with room on the disk: it goes through
+        assert refused.username in await broker.list_logins()
