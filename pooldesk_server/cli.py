@@ -301,6 +301,7 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
         if settings.workers == 1:
             log.info("serving on http://%s:%d (data folder %s)", host, port, settings.data_dir)
             started = serve_app(settings, sock, log_level, extensions=extensions)
+            failure = "" if started else "the server did not start; the log above says why"
         else:
             from pooldesk_server.workers import Supervisor, WorkersFailed
 
@@ -311,17 +312,24 @@ def _serve(settings: Settings, host: str, port: int, log_level: str) -> None:
                 settings.workers,
                 settings.data_dir,
             )
+            supervisor = Supervisor(
+                settings, sock, settings.workers, log_level, folder_lock=folder_lock.fd
+            )
             try:
-                Supervisor(settings, sock, settings.workers, log_level).run()
-                started = True
+                supervisor.run()
             except WorkersFailed as exc:
-                log.error("%s: stopping every worker", exc)
-                started = False
+                log.error("%s: every worker stopped", exc)
+                if supervisor.serving:
+                    failure = f"the server stopped after serving: {exc}"
+                else:
+                    failure = "the server did not start; the log above says why"
+            else:
+                failure = ""
     finally:
         sock.close()
         folder_lock.release()
-    if not started:
-        raise CommandError("the server did not start; the log above says why")
+    if failure:
+        raise CommandError(failure)
 
 
 def serve_app(

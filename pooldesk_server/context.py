@@ -17,8 +17,15 @@ from pooldesk_server.security.passwords import Passwords
 from pooldesk_server.security.tokens import Tokens
 from pooldesk_server.settings import Settings
 
-# Sign-ins that may wait for their turn before more are refused with 503 (overloaded).
+# Sign-ins that may wait for their turn before more are refused with 503 (overloaded), in the
+# whole server: each of the N processes of `serve --workers N` takes its part.
 SIGN_IN_QUEUE = 2048
+
+
+def sign_in_admission(workers: int = 1) -> Admission:
+    """This process's share of the server's sign-in slots and queue."""
+    workers = max(1, workers)
+    return Admission(slots=default_slots(workers), max_waiting=max(1, SIGN_IN_QUEUE // workers))
 
 
 @dataclass
@@ -31,9 +38,7 @@ class AppContext:
     session_cache: SessionCache
     touches: SessionTouches
     # Sign-ins and registrations (argon2 + write transactions) run a few at a time.
-    sign_ins: Admission = field(
-        default_factory=lambda: Admission(slots=default_slots(), max_waiting=SIGN_IN_QUEUE)
-    )
+    sign_ins: Admission = field(default_factory=sign_in_admission)
     # Sign-ins to one account name, one at a time (pooldesk_server/accounts/signin.py says why).
     sign_in_names: KeyedLocks = field(default_factory=KeyedLocks)
     # This process runs the singleton jobs (the managed broker, the recorder, the reconcile,
@@ -67,6 +72,7 @@ class AppContext:
             events=events,
             session_cache=session_cache,
             touches=SessionTouches(db),
+            sign_ins=sign_in_admission(settings.workers),
             primary=primary,
         )
 

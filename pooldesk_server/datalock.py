@@ -4,7 +4,9 @@ The data folder holds the managed broker (its store, ports and pid file) and the
 A second `serve` on it would otherwise stop the running broker as "left over", re-put the
 recorder's login with a new password and cut the first instance's devices. `flock` on
 `<data dir>/serve.lock` is released by the kernel when the process ends, however it ends
-(SIGKILL included), so a crashed server never blocks the next start.
+(SIGKILL included), so a crashed server never blocks the next start. With `serve --workers N`
+every worker holds the same lock (pooldesk_server/workers.py): it is released when the last of
+them ends, not when the supervisor does.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ class DataFolderLock:
     def __init__(self, folder: Path, fd: int) -> None:
         self.folder, self._fd = folder, fd
 
+    @property
+    def fd(self) -> int:
+        """The lock's descriptor. A duplicate of it (a spawned worker of `serve --workers N`)
+        shares the lock: the folder stays locked until every holder has closed it or ended."""
+        return self._fd
+
     def release(self) -> None:
+        """Close this process's descriptor; never an explicit unlock, which would free the
+        folder under the processes that still hold a duplicate of it."""
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)  # closing the descriptor drops the lock

@@ -37,10 +37,14 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing import reduction
 from multiprocessing.connection import wait
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
 from types import FrameType
+from typing import Any
 
 from pooldesk_server.settings import Settings
 
@@ -51,8 +55,40 @@ STOP_TIMEOUT_S = 30.0
 _PR_SET_PDEATHSIG = 1
 
 
+# A worker that exits within QUICK_EXIT_S of being started is crashing, not dying now and then:
+# it is started again after a growing pause (1, 2, 4 … s, at most MAX_PAUSE_S), and after
+# QUICK_EXITS_LIMIT such exits in a row the server gives up. Each respawn of worker 0 restarts
+# Mosquitto and marks every device offline, so restarting it in a tight loop helps no one.
+QUICK_EXIT_S = 10.0
+QUICK_EXITS_LIMIT = 5
+MAX_PAUSE_S = 30.0
+
+
 class WorkersFailed(Exception):
     """The server could not start, or could not keep its workers running."""
+
+
+def restart_pause(quick_exits: int) -> float:
+    """Seconds to wait before starting a worker that exited quickly `quick_exits` times in a
+    row (0: it had run a while, start it at once)."""
+    return 0.0 if quick_exits <= 0 else min(2.0 ** (quick_exits - 1), MAX_PAUSE_S)
+
+
+class _InheritedFd:
+    """An open descriptor handed to a spawned worker: the child gets a duplicate of the same
+    open file description (so an flock taken on it is held by the child too)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __reduce__(self) -> tuple[Callable[[Any], int], tuple[Any]]:
+        # Pickled while the worker is spawned: the descriptor goes to the child at exec.
+        return (_detach_fd, (reduction.DupFd(self.fd),))
+
+
+def _detach_fd(duplicate: Any) -> int:
+    fd: int = duplicate.detach()
+    return fd
 
 
 def _die_with_parent(parent: int) -> None:
@@ -72,9 +108,13 @@ def run_worker(
     log_level: str,
     started: Event,
     parent: int,
+    folder_lock: int,
 ) -> None:
-    """A worker process's body (spawned): the app, served on the shared socket."""
+    """A worker process's body (spawned): the app, served on the shared socket. `folder_lock`
+    (the data folder's lock, shared with the supervisor) stays open until the process ends."""
     _die_with_parent(parent)
+    # Held (never closed) until this process ends; not passed on to the broker it may start.
+    os.set_inheritable(folder_lock, False)
     from pooldesk_server.cli import configure_logging, serve_app
 
     configure_logging(log_level, settings, worker=number)
@@ -82,15 +122,36 @@ def run_worker(
     sys.exit(0 if served else 1)
 
 
-class Supervisor:
-    """Starts `count` workers on `sock`, keeps them running, stops them on SIGTERM/SIGINT."""
+@dataclass
+class _Worker:
+    process: SpawnProcess
+    started: Event  # set by the worker once it serves
+    spawned_at: float  # time.monotonic()
 
-    def __init__(self, settings: Settings, sock: socket.socket, count: int, log_level: str):
+
+class Supervisor:
+    """Starts `count` workers on `sock`, keeps them running, stops them on SIGTERM/SIGINT.
+
+    `folder_lock` is the descriptor of the data folder's lock (pooldesk_server/datalock.py):
+    every worker holds it too, so the folder stays locked until the last of them has ended —
+    also when this supervisor is killed and its workers are still finishing their requests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sock: socket.socket,
+        count: int,
+        log_level: str,
+        folder_lock: int,
+    ):
         self.settings, self.sock, self.count, self.log_level = settings, sock, count, log_level
+        self.folder_lock = folder_lock
         self._context = multiprocessing.get_context("spawn")
-        self.workers: dict[int, SpawnProcess] = {}
-        self.started: dict[int, Event] = {}  # set by each worker once it serves
+        self.workers: dict[int, _Worker] = {}
+        self.quick_exits: dict[int, int] = {}  # per worker number, in a row
+        self.due: dict[int, float] = {}  # worker number -> when to start it again
         self.stopping = False
+        self.serving = False  # every worker had started: a failure now is not a failed start
 
     def _on_signal(self, _sig: int, _frame: FrameType | None) -> None:
         self.stopping = True
@@ -104,7 +165,8 @@ class Supervisor:
             self._start_all()
             if self.stopping:
                 return
-            pids = ", ".join(str(p.pid) for p in self.workers.values())
+            self.serving = True
+            pids = ", ".join(str(w.process.pid) for w in self.workers.values())
             log.info(
                 "%d workers serving (pids %s; worker 0 runs the broker, the recorder and the "
                 "background jobs)",
@@ -119,63 +181,115 @@ class Supervisor:
 
     def _start_all(self) -> None:
         # The primary first: it migrates, starts the broker; the others then attach to it.
-        self._start(0)
+        self._spawn(0)
+        self._await_start(0)
         for number in range(1, self.count):
             if self.stopping:
                 return
-            self._start(number, wait_until_started=False)
+            self._spawn(number)
         for number in range(1, self.count):
             self._await_start(number)
 
-    def _start(self, number: int, *, wait_until_started: bool = True) -> None:
-        started = self._context.Event()
-        process = self._context.Process(
-            target=run_worker,
-            args=(number, self.settings, self.sock, self.log_level, started, os.getpid()),
-            name=f"pooldesk-worker-{number}",
-            daemon=False,
-        )
-        process.start()
-        self.workers[number], self.started[number] = process, started
-        if wait_until_started:
-            self._await_start(number)
+    def _spawn(self, number: int) -> None:
+        """Start worker `number` (not waiting for it to serve); WorkersFailed if the system
+        refuses a process (out of processes, descriptors or memory)."""
+        try:
+            started = self._context.Event()
+            process = self._context.Process(
+                target=run_worker,
+                args=(
+                    number,
+                    self.settings,
+                    self.sock,
+                    self.log_level,
+                    started,
+                    os.getpid(),
+                    _InheritedFd(self.folder_lock),
+                ),
+                name=f"pooldesk-worker-{number}",
+                daemon=False,
+            )
+            process.start()
+        except OSError as error:
+            raise WorkersFailed(f"worker {number} could not be started: {error}") from None
+        self.workers[number] = _Worker(process, started, time.monotonic())
 
     def _await_start(self, number: int) -> None:
-        process, started = self.workers[number], self.started[number]
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not started.wait(0.1):
+        worker = self.workers[number]
+        while not worker.started.wait(0.1):
             if self.stopping:
                 return
-            if not process.is_alive():
-                raise WorkersFailed(
-                    f"worker {number} (pid {process.pid}) exited with code {process.exitcode} "
-                    "while starting; the log above says why"
-                )
-            if time.monotonic() > deadline:
-                raise WorkersFailed(
-                    f"worker {number} (pid {process.pid}) did not start within "
-                    f"{START_TIMEOUT_S:.0f} s"
-                )
+            self._check_starting(number, worker)
+
+    def _check_starting(self, number: int, worker: _Worker) -> None:
+        process = worker.process
+        if not process.is_alive():
+            raise WorkersFailed(
+                f"worker {number} (pid {process.pid}) exited with code {process.exitcode} "
+                "while starting; the log above says why"
+            )
+        if time.monotonic() - worker.spawned_at > START_TIMEOUT_S:
+            raise WorkersFailed(
+                f"worker {number} (pid {process.pid}) did not start within {START_TIMEOUT_S:.0f} s"
+            )
 
     def _watch(self) -> None:
         while not self.stopping:
-            sentinels = [p.sentinel for p in self.workers.values()]
-            wait(sentinels, timeout=0.5)
-            for number, process in list(self.workers.items()):
-                if self.stopping or process.is_alive():
-                    continue
-                log.error(
-                    "worker %d (pid %s) exited with code %s; starting a new one",
-                    number,
-                    process.pid,
-                    process.exitcode,
-                )
-                process.close()
-                self._start(number)
-                log.info("worker %d replaced (pid %s)", number, self.workers[number].pid)
+            now = time.monotonic()
+            timeout = min([0.5, *(due - now for due in self.due.values())])
+            wait([w.process.sentinel for w in self.workers.values()], timeout=max(0.0, timeout))
+            for number, worker in list(self.workers.items()):
+                if self.stopping:
+                    return
+                if not worker.process.is_alive():
+                    self._exited(number, worker)
+                elif not worker.started.is_set():
+                    self._check_starting(number, worker)
+            for number, due in sorted(self.due.items()):
+                if self.stopping:
+                    return
+                if time.monotonic() >= due:
+                    del self.due[number]
+                    self._spawn(number)
+                    pid = self.workers[number].process.pid
+                    log.info("worker %d replaced (pid %s)", number, pid)
+
+    def _exited(self, number: int, worker: _Worker) -> None:
+        """Worker `number` ended: start it again (after a pause if it ran only briefly), or
+        give up with WorkersFailed after too many quick exits in a row."""
+        process = worker.process
+        del self.workers[number]  # nothing refers to the closed process any more
+        pid, code = process.pid, process.exitcode
+        process.close()
+        if number == 0:
+            self._primary_gone(pid)
+        ran = time.monotonic() - worker.spawned_at
+        quick = self.quick_exits.get(number, 0) + 1 if ran < QUICK_EXIT_S else 0
+        self.quick_exits[number] = quick
+        if quick >= QUICK_EXITS_LIMIT:
+            raise WorkersFailed(
+                f"worker {number} (pid {pid}) exited with code {code} after {ran:.1f} s, the "
+                f"{quick}th time in a row within {QUICK_EXIT_S:.0f} s of its start: giving up "
+                "(the log above says why it exits)"
+            )
+        pause = restart_pause(quick)
+        later = f" in {pause:.0f} s (it ran {ran:.1f} s)" if pause else ""
+        log.error(
+            "worker %d (pid %s) exited with code %s; starting a new one%s", number, pid, code, later
+        )
+        self.due[number] = time.monotonic() + pause
+
+    def _primary_gone(self, pid: int | None) -> None:
+        """Worker 0 (the broker's) ended: the other workers report the broker down at once,
+        not when the primary's last report has grown stale."""
+        from pooldesk_server.broker.service.health import write_report
+
+        detail = f"the primary worker (pid {pid}), which runs the broker, exited; restarting it"
+        write_report(self.settings.data_dir, {"broker": {"ok": False, "detail": detail}})
 
     def _stop_all(self) -> None:
-        alive = [p for p in self.workers.values() if p.exitcode is None and p.is_alive()]
+        processes = [w.process for w in self.workers.values()]
+        alive = [p for p in processes if p.is_alive()]
         for process in alive:
             process.terminate()  # SIGTERM: a graceful uvicorn shutdown (the broker stops too)
         deadline = time.monotonic() + STOP_TIMEOUT_S
@@ -186,7 +300,9 @@ class Supervisor:
                 process.kill()
                 process.join()
         failed = [
-            f"{n} (code {p.exitcode})" for n, p in self.workers.items() if p.exitcode not in (0,)
+            f"{n} (code {w.process.exitcode})"
+            for n, w in self.workers.items()
+            if w.process.exitcode not in (0,)
         ]
         if failed and self.stopping:
             log.warning("workers that did not stop cleanly: %s", ", ".join(failed))

@@ -57,7 +57,8 @@ from pooldesk_server.timefmt import iso
 
 BAD_LOGIN = signin.BAD_LOGIN
 BAD_REFRESH = "Invalid or expired refresh token; sign in again"
-# Sign-ins to one account name waiting their turn in this process; past it, 503 at once.
+# Sign-ins to one account name waiting their turn in the server; past it, 503 at once. Each of
+# the N processes of `serve --workers N` takes its part (at least one).
 MAX_WAITING_PER_NAME = 16
 SIGN_IN_RETRY_AFTER_S = 2
 # Access-token ids are derived from their refresh token's id, so a pair can be re-made.
@@ -210,7 +211,7 @@ class AccountService:
         the admission queue, so a burst at one account holds no slot the others need)."""
         ctx = self.ctx
         name = throttle.account_key(username)
-        if ctx.sign_in_names.users(name) >= MAX_WAITING_PER_NAME:
+        if ctx.sign_in_names.users(name) >= max(1, MAX_WAITING_PER_NAME // ctx.settings.workers):
             # A flood at one name would otherwise queue here without bound, unseen by the
             # admission queue's limit (it is entered after this turn).
             raise overloaded(SIGN_IN_RETRY_AFTER_S)

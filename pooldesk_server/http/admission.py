@@ -19,15 +19,17 @@ from contextlib import asynccontextmanager
 from pooldesk_server.http.errors import overloaded
 
 
-def default_slots() -> int:
-    """Two per core: one hashing while the other is in the database."""
-    return 2 * (os.cpu_count() or 2)
+def default_slots(workers: int = 1) -> int:
+    """Two per core: one hashing while the other is in the database. Shared by the `workers`
+    processes of `serve --workers N` (each gets its part, at least one): they hash on the same
+    cores and, on SQLite, write through the same file lock."""
+    return max(1, 2 * (os.cpu_count() or 2) // max(1, workers))
 
 
 class Admission:
     def __init__(self, *, slots: int, max_waiting: int, retry_after_seconds: int = 2) -> None:
+        self.slots, self.max_waiting = slots, max_waiting
         self._slots = asyncio.Semaphore(slots)
-        self._max_waiting = max_waiting
         self._waiting = 0
         self._retry_after = retry_after_seconds
 
@@ -38,7 +40,7 @@ class Admission:
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """Wait for a free slot (FIFO), or 503 at once when too many already wait."""
-        if self._slots.locked() and self._waiting >= self._max_waiting:
+        if self._slots.locked() and self._waiting >= self.max_waiting:
             raise overloaded(self._retry_after)
         self._waiting += 1
         try:

@@ -30,6 +30,23 @@ STALE_AFTER_S = 3 * HEALTH_EVERY_S + HEALTH_TIMEOUT_S
 READ_EVERY_S = 1.0
 
 
+def write_report(data_dir: Path, components: dict[str, dict[str, Any]]) -> None:
+    """`<data_dir>/health.json`, replaced atomically: the primary's report, or the supervisor's
+    note that the primary is gone (pooldesk_server/workers.py)."""
+    path = data_dir / REPORT_FILE
+    tmp = path.with_name(f".{REPORT_FILE}.{os.getpid()}")
+    body = json.dumps({"at": time.time(), "components": components})
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(body)
+        os.replace(tmp, path)
+    except OSError as error:
+        log.warning("health report for the other workers not written: %s", error)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 class HealthMonitor:
     def __init__(self, state: BrokerState, runner: BackendRunner) -> None:
         self.state = state
@@ -54,7 +71,7 @@ class HealthMonitor:
         `HEALTH_EVERY_S`); the recorder's is live (connected and subscribed). In a worker other
         than the primary: the primary's last written report."""
         if not self._primary:
-            return self._primary_report()
+            return self._with_own_connection(self._primary_report())
         report = dict(self._health)
         if self.runner.recorder_wanted():
             recorder = self.state.recorder
@@ -65,6 +82,16 @@ class HealthMonitor:
             else:
                 report["recorder"] = {"ok": False, "detail": "not connected to the broker"}
         return report
+
+    def _with_own_connection(self, report: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The primary's report, but the broker down if this worker cannot reach it: its
+        credential requests fail, whatever the primary sees."""
+        own_error = self.state.config_error or self.state.start_error
+        broker = report.get("broker")
+        if not own_error or (broker is not None and not broker.get("ok")):
+            return report
+        detail = f"this worker (pid {os.getpid()}) cannot reach the broker: {own_error}"
+        return {**report, "broker": {"ok": False, "detail": detail}}
 
     def _primary_report(self) -> dict[str, dict[str, Any]]:
         now = time.monotonic()
@@ -85,19 +112,8 @@ class HealthMonitor:
         return components
 
     def _write_report(self) -> None:
-        """For the other workers (`serve --workers N`): this report, replaced atomically."""
-        path = self._report_path
-        tmp = path.with_name(f".{REPORT_FILE}.{os.getpid()}")
-        body = json.dumps({"at": time.time(), "components": self.report()})
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(body)
-            os.replace(tmp, path)
-        except OSError as error:
-            log.warning("health report for the other workers not written: %s", error)
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        """For the other workers (`serve --workers N`): this report."""
+        write_report(self.state.settings.data_dir, self.report())
 
     async def check(self) -> None:
         if not self._primary:  # reach the primary's broker if not yet (it may be restarting)
