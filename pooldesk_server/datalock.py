@@ -42,6 +42,16 @@ class DataFolderLock:
             self._fd = -1
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def holder_of(folder: Path) -> int | None:
     """The pid written by the process holding the folder's lock, if it is held."""
     path = folder / LOCK_NAME
@@ -75,6 +85,10 @@ def lock_data_folder(folder: Path) -> DataFolderLock:
         text = os.read(fd, 32).decode(errors="replace").strip()
         os.close(fd)
         who = f"pid {text}" if text.isdigit() else "another process"
+        if text.isdigit() and not _alive(int(text)):  # `serve --workers N`, its supervisor killed
+            who = (
+                f"the workers of pid {text} (which has ended; they stop after their last requests)"
+            )
         raise DataFolderInUse(
             f"data folder {folder} in use by {who}: another `pooldesk-backend serve` is "
             "running on it (stop it first, or give this one its own --data-dir)"

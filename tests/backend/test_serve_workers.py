@@ -96,10 +96,10 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _start(tmp_path: Path, *extra: str, **env: str) -> Workers:
+def _start(tmp_path: Path, *extra: str, log_name: str = "serve.log", **env: str) -> Workers:
     port = free_port()
     data_dir = tmp_path / "data"
-    log = tmp_path / "serve.log"
+    log = tmp_path / log_name
     with log.open("w") as out:
         process = subprocess.Popen(
             [
