@@ -42,14 +42,18 @@ class DataFolderLock:
             self._fd = -1
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Is `pid` a live process (a zombie is gone for our purposes)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
+    except PermissionError:
         return True
-    return True
+    try:
+        return ") Z " not in Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
 
 
 def holder_of(folder: Path) -> int | None:
@@ -85,10 +89,9 @@ def lock_data_folder(folder: Path) -> DataFolderLock:
         text = os.read(fd, 32).decode(errors="replace").strip()
         os.close(fd)
         who = f"pid {text}" if text.isdigit() else "another process"
-        if text.isdigit() and not _alive(int(text)):  # `serve --workers N`, its supervisor killed
-            who = (
-                f"the workers of pid {text} (which has ended; they stop after their last requests)"
-            )
+        if text.isdigit() and not process_alive(int(text)):
+            # `serve --workers N` whose supervisor was killed: its workers still hold the lock.
+            who = f"the workers of pid {text} (which has ended; they stop after their requests)"
         raise DataFolderInUse(
             f"data folder {folder} in use by {who}: another `pooldesk-backend serve` is "
             "running on it (stop it first, or give this one its own --data-dir)"

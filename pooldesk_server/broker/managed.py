@@ -75,6 +75,7 @@ from pooldesk_server.broker.store import (
     write_private,
 )
 from pooldesk_server.broker.tls import TlsFiles
+from pooldesk_server.datalock import process_alive
 
 log = logging.getLogger(__name__)
 
@@ -670,7 +671,7 @@ class ManagedMosquitto:
         found = self._pid_file()
         if found is not None:
             pid, owner = found
-            if owner is not None and owner != os.getpid() and _process_alive(owner):
+            if owner is not None and owner != os.getpid() and process_alive(owner):
                 raise BrokerUnavailable(
                     f"data folder {self.data_dir.parent} in use by pid {owner}: its broker "
                     f"(pid {pid}) belongs to a running server; stop that one first"
@@ -848,19 +849,6 @@ def _child_setup(run_as: tuple[int, int] | None) -> None:
         os.setuid(uid)
     if _libc is not None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is gone for our purposes
-        return ") Z " not in Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
 
 
 def _replace_store(path: Path, store: dict) -> None:
