@@ -15,12 +15,20 @@ Not SO_REUSEPORT: that would let any process of the same user join the port unno
 kernel would hash connections to a busy worker as readily as to an idle one.
 
 Processes are *spawned* (a fresh interpreter each), never forked from the parent after it has
-run an event loop and opened database connections. The parent holds the data folder's lock for
-the whole run and does nothing but supervise:
+run an event loop and opened database connections. The parent takes the data folder's lock and
+every worker holds it too (a duplicate of the descriptor, handed over at spawn; an flock belongs
+to the open file description), so the folder stays locked until the last of them ends, also if
+the parent is killed while its workers finish their requests. The parent does nothing but
+supervise:
 
-- a worker that exits after it had started is replaced (logged: "worker N (pid P) exited with
-  code C; starting a new one"); if the replacement does not start, or any worker fails while
-  the server starts, every worker is stopped and `serve` exits 1 ("the server did not start");
+- a worker that exits is replaced (logged: "worker N (pid P) exited with code C; starting a new
+  one"); one that exits within `QUICK_EXIT_S` of its start is started again after a pause that
+  doubles each time in a row, and at the `QUICK_EXITS_LIMIT`th such exit, or if the system
+  refuses to spawn a worker, every worker is stopped and `serve` exits 1 ("the server stopped
+  after serving: ..."); any worker failing while the server starts stops it the same way ("the
+  server did not start");
+- when worker 0 exits, the parent replaces its health report for the other workers by "the
+  primary worker ... exited", so their `/healthz` says the broker is down at once;
 - SIGTERM or SIGINT: every worker gets SIGTERM (the primary stops the broker in its shutdown),
   they are awaited (SIGKILL after `STOP_TIMEOUT_S`), and `serve` exits 0;
 - each worker asks the kernel for SIGTERM when the parent dies, even by SIGKILL, and the
