@@ -11,7 +11,8 @@ dashboard then logs in at the real broker and must be refused the device it lost
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,10 @@ import pytest
 from pooldesk_server.broker.managed import ManagedMosquitto
 from pooldesk_server.broker.service.config import build_backend
 from pooldesk_server.broker.service.extension import BrokerExtension
+from pooldesk_server.broker.service.settling import ROUNDS
 from pooldesk_server.broker.store import HashedLogin
 from tests.broker.app_support import Backend, app_settings, open_backend, probe_for
-from tests.broker.probe import REFUSED_SUBSCRIBE
+from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE
 from tests.broker.test_sharing import A1, A2, P1, P2, _member, _share
 
 WAIT_S = 10.0
@@ -41,6 +43,22 @@ class HeldPut:
             self.arrived.set()
             await self.release.wait()
         await self._forward(logins)
+
+
+class ChangeAfterEachPut:
+    """After each login put of one process's broker client, while `on`, runs `change` (a share
+    change committed on another worker) before the put returns."""
+
+    def __init__(self, broker: ManagedMosquitto, change: Callable[[], Awaitable[None]]) -> None:
+        self.change, self.on, self.puts = change, True, 0
+        self._forward = broker.put_logins
+        broker.put_logins = self._put_logins  # type: ignore[method-assign]
+
+    async def _put_logins(self, logins: Sequence[HashedLogin]) -> None:
+        await self._forward(logins)
+        if self.on:
+            self.puts += 1
+            await self.change()
 
 
 @pytest.fixture
@@ -104,5 +122,41 @@ async def test_a_share_ended_while_another_worker_widens_the_members_login(two):
         assert await dashboard.connect() == 0
         assert await dashboard.subscribe(f"{P2}/#") == [1]
         assert (await dashboard.subscribe(f"{P1}/#"))[0] in REFUSED_SUBSCRIBE
+    finally:
+        dashboard.close()
+
+
+async def test_shares_that_change_after_every_put_fail_the_issue_and_leave_nothing(two):
+    """A bounded settling: the app is told to retry (503, Retry-After), the login it was not
+    given is ending, and the retry, once the changes stop, works with the current rights."""
+    primary, worker = two
+    alice = await primary.account("alice", A1)
+    vera = await _member(primary, "vera")
+    share_id = await _share(primary, alice, vera, "vera", "operator")
+    roles = itertools.cycle(("viewer", "operator"))
+
+    async def change_role() -> None:
+        changed = await primary.http.patch(
+            f"/api/shares/{share_id}", json={"role": next(roles)}, headers=alice
+        )
+        assert changed.status_code == 200, changed.text
+
+    storm = ChangeAfterEachPut(worker.broker, change_role)
+    refused = await worker.http.get("/api/auth/mqtt-credentials", headers=vera)
+    storm.on = False
+    assert refused.status_code == 503, refused.text
+    assert f"changed {ROUNDS} times" in refused.json()["error"]["message"]
+    assert refused.headers["Retry-After"]
+    assert storm.puts == ROUNDS
+    assert set((await worker.rows()).values()) == {"pending_delete"}
+
+    assert (
+        await primary.http.patch(f"/api/shares/{share_id}", json={"role": "viewer"}, headers=alice)
+    ).status_code == 200
+    dashboard = probe_for(await worker.mqtt_credentials(vera))
+    try:
+        assert await dashboard.connect() == 0
+        assert await dashboard.subscribe(f"{P1}/#") == [1]
+        assert await dashboard.publish(f"{P1}/pump/set", "{}") == NOT_AUTHORIZED
     finally:
         dashboard.close()
