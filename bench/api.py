@@ -506,6 +506,20 @@ async def measure(
         work / f"bare-{workers}.log",
     )
     bare_url = f"http://127.0.0.1:{bare_port}"
+    try:
+        return await _measure_beside(args, env, workers, bare_url, work, deadline)
+    finally:
+        stop(bare)
+
+
+async def _measure_beside(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    workers: int,
+    bare_url: str,
+    work: Path,
+    deadline: float,
+) -> tuple[list[list[Result]], float]:
     api_port = free_port()
     api = start(
         [sys.executable, "-m", "pooldesk_server.cli", "serve", "--port", str(api_port),
@@ -537,7 +551,6 @@ async def measure(
         history_one = await single_request_latency(api_url, tokens[0], day_ago)
     finally:
         stop(api)
-        stop(bare)
     return rounds, history_one
 
 

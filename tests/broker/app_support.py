@@ -73,11 +73,12 @@ class Backend:
 
 
 async def open_backend(
-    data_dir: Path, extension: BrokerExtension, client: str = "127.0.0.1"
+    data_dir: Path, extension: BrokerExtension, client: str = "127.0.0.1", *, primary: bool = True
 ) -> AsyncIterator[Backend]:
     """The app over HTTP; requests come from `client` (by default this machine, like the
-    desktop app next to its server)."""
-    app = create_app(extension.settings, extensions=[extension])
+    desktop app next to its server). `primary=False`: another worker of `serve --workers N`,
+    reaching the broker the primary runs on the same data folder."""
+    app = create_app(extension.settings, extensions=[extension], primary=primary)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(client, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

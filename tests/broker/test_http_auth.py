@@ -25,6 +25,7 @@ from pooldesk_server.broker.matching import allowed, filter_within, topic_matche
 from pooldesk_server.broker.mosquitto import BrokerConfigError
 from pooldesk_server.broker.rights import AclRule, dashboard_rights
 from pooldesk_server.broker.service.config import build_backend
+from tests.backend.test_cli import run_cli
 from tests.broker.app_support import app_settings
 from tests.support.ports import free_port, wait_for_port
 
@@ -328,3 +329,18 @@ async def test_without_a_kick_the_operator_is_told_what_live_connections_keep(
     with caplog.at_level(logging.WARNING, logger="pooldesk_server.broker.http_auth"):
         await kicking.start()
     assert caplog.text == ""
+
+
+def test_serve_with_several_workers_refuses_http_auth_and_says_what_to_do(tmp_path):
+    """Its logins live in one process's memory: a second worker would answer the broker from a
+    copy that never heard of a login issued or revoked on the first."""
+    env = {
+        "POOLDESK_BROKER": "http-auth",
+        "MQTT_BROKER_URL": "mqtts://cluster.example:8883",
+        "POOLDESK_HTTP_AUTH_SECRET": SECRET,
+    }
+    args = ("serve", "--workers", "2", "--port", str(free_port()), "--data-dir", "d")
+    done = run_cli(*args, cwd=tmp_path, **env)
+    assert done.returncode != 0
+    assert "serve it with one worker (POOLDESK_WORKERS=1, --workers 1)" in done.stderr
+    assert "Traceback" not in done.stderr

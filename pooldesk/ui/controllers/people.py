@@ -54,6 +54,7 @@ class PeopleController(QObject):
         dashboard.view.inbox_requested.connect(self.open_inbox)
         dashboard.view.setup_code_requested.connect(self.open_setup_codes)
         self._looked_at = 0.0  # time.monotonic() of the last refresh
+        self._looking = 0  # refreshes under way
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.applicationStateChanged.connect(self._app_state_changed)
@@ -76,8 +77,8 @@ class PeopleController(QObject):
     def _app_state_changed(self, state: Qt.ApplicationState) -> None:
         if state != Qt.ApplicationState.ApplicationActive or self.state is None:
             return
-        if time.monotonic() - self._looked_at >= COMING_BACK_GAP_S:
-            self.refresh()
+        if not self._looking and time.monotonic() - self._looked_at >= COMING_BACK_GAP_S:
+            self.refresh()  # not while one is under way: a slow server is not asked again
 
     async def _refresh(self) -> None:
         state = self._people()
@@ -85,12 +86,15 @@ class PeopleController(QObject):
             return
         self._looked_at = time.monotonic()
         open_before = {t.id for t in [*state.outgoing, *state.incoming] if t.open}
+        self._looking += 1
         try:
             await state.refresh()
         except ApiError as exc:
             log.info("shares and transfers not read: %s", exc.message)
             self._timer.start(IDLE_POLL_MS)
             return
+        finally:
+            self._looking -= 1
         finished = [
             t for t in [*state.outgoing, *state.incoming] if t.id in open_before and not t.open
         ]

@@ -13,7 +13,9 @@ Every issue creates a login under a new name (`logins.new_generation`) with the 
 client id, and the owner's older logins are retired only after the broker confirmed the new one:
 a failed or timed-out issue never touches the working login. Names are never reused and a row
 never goes back from `pending_delete`, so a stale deletion cannot remove a fresh login, whichever
-process runs it (the per-login lock only orders work inside one process). The reconcile loop
+process runs it (the per-login lock only orders work inside one process; a put of a dashboard
+login's rights is read again once the broker answered and repeated if another process changed
+them meanwhile: `settling.py`). The reconcile loop
 also removes session logins whose session is gone, revoked or expired, `pending_put` rows an issue
 abandoned (a backend killed meanwhile) and all but the newest login of each session and device.
 Each row keeps the login's password as a dynamic-security hash (`password_hash`), so `broker
@@ -32,6 +34,7 @@ One job per module:
     issuing.py    the issuing state machine (record, put, confirm, retire the replaced)
     revoking.py   deleting a login at the broker, then its row; a cut-off device says offline
     regrant.py    new rights for live dashboard logins after a change of shares
+    settling.py   a put of a dashboard login's rights, read again and repeated until they hold
     reconcile.py  account events, persisted broker jobs, the reconcile loop
     lifecycle.py  starting the back end and the recorder; after a broker restart
     health.py     the cached health report `/healthz` serves

@@ -118,6 +118,12 @@ def build_backend(settings: Settings, env: Mapping[str, str] | None = None) -> B
                 "the 'http-auth' broker back end needs MQTT_BROKER_URL and "
                 "POOLDESK_HTTP_AUTH_SECRET (at least 32 characters)"
             )
+        if settings.workers > 1:
+            raise BrokerConfigError(
+                "the 'http-auth' broker back end keeps its logins in the memory of one process: "
+                "serve it with one worker (POOLDESK_WORKERS=1, --workers 1), or use the managed "
+                "broker, an external Mosquitto or HiveMQ Cloud with several"
+            )
         kick = None
         if env.get("POOLDESK_EMQX_API_URL"):
             if not env.get("POOLDESK_EMQX_API_KEY") or not env.get("POOLDESK_EMQX_API_SECRET"):

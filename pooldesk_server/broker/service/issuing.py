@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 
 from pooldesk_server.audit.service import record
-from pooldesk_server.broker.base import BrokerError, BrokerLogin
+from pooldesk_server.broker.base import BrokerBackend, BrokerError, BrokerLogin
 from pooldesk_server.broker.managed import ManagedMosquitto
+from pooldesk_server.broker.rights import Rights
 from pooldesk_server.broker.service.ledger import (
     dashboard_rights_of,
     insert_pending_put,
@@ -23,9 +24,10 @@ from pooldesk_server.broker.service.ledger import (
     stale_session_login,
 )
 from pooldesk_server.broker.service.revoking import Revoker
+from pooldesk_server.broker.service.settling import put_until_settled
 from pooldesk_server.broker.service.state import BrokerState, broker_unavailable
 from pooldesk_server.broker.store import HashedLogin
-from pooldesk_server.context import client_address, context_of
+from pooldesk_server.context import AppContext, client_address, context_of
 from pooldesk_server.db import rows_changed
 from pooldesk_server.db.models import MqttLogin
 from pooldesk_server.db.types import utcnow
@@ -68,20 +70,21 @@ class Issuer:
                 )
             except IntegrityError:
                 raise not_found("This device or session no longer exists") from None
-            if kind == "session":
-                # Read after the row exists and under its lock: a share change committed from
-                # now on finds this login and re-puts it after us (`RightsRefresher`).
-                async with ctx.db.read() as db:
-                    login = replace(login, rights=await dashboard_rights_of(db, user_id))
             try:
-                if isinstance(backend, ManagedMosquitto) and backend.rights_change_in_place:
-                    # The row's own hash: a later change of rights re-puts the same one, which
-                    # the plugin does not take for a new password (no needless disconnection).
-                    await backend.put_login(
-                        HashedLogin(login.username, login.client_id, login.rights, password_hash)
+                if kind == "session":
+                    # Read after the row exists: a share change committed from now on finds
+                    # this login and re-puts it. The lock orders puts in this process only:
+                    # another's may land before ours, so ours is followed by a read of the
+                    # rights and put again if they changed (settling.py).
+                    await put_until_settled(
+                        login.username,
+                        lambda: self._dashboard_rights(ctx, user_id),
+                        lambda rights: self._put(
+                            backend, replace(login, rights=rights), password_hash
+                        ),
                     )
                 else:
-                    await backend.put_login(login)
+                    await self._put(backend, login, password_hash)
             except BrokerError as error:
                 await set_state(ctx, login.username, "pending_delete")
                 log.warning(
@@ -154,3 +157,19 @@ class Issuer:
         for name in replaced:  # the rotation is confirmed: the old password stops working now
             await self.revoker.delete_now(ctx, name)
         return api_key
+
+    @staticmethod
+    async def _dashboard_rights(ctx: AppContext, user_id: str) -> Rights:
+        async with ctx.db.read() as db:
+            return await dashboard_rights_of(db, user_id)
+
+    @staticmethod
+    async def _put(backend: BrokerBackend, login: BrokerLogin, password_hash: str) -> None:
+        if isinstance(backend, ManagedMosquitto) and backend.rights_change_in_place:
+            # The row's own hash: a later change of rights re-puts the same one, which the
+            # plugin does not take for a new password (no needless disconnection).
+            await backend.put_login(
+                HashedLogin(login.username, login.client_id, login.rights, password_hash)
+            )
+        else:
+            await backend.put_login(login)
