@@ -17,14 +17,18 @@ class PortUnavailable(Exception):
     pass
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready socket on host:port, or PortUnavailable with a message to act on."""
+def bind(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    """A listening-ready socket on host:port, or PortUnavailable with a message to act on.
+    `shared`: one of several sockets on the port (SO_REUSEPORT), one per worker of `serve
+    --workers N`; the kernel spreads new connections over them."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     except socket.gaierror as exc:
         raise PortUnavailable(f"--host {host}: {exc.strerror}") from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:

@@ -9,10 +9,15 @@ client to issue and delete MQTT logins (as separate `serve` instances on one dat
 could), and read everything else from the database. The primary must be up (its broker
 running) before the others attach to it, and a replaced primary must be a primary again.
 
-How the socket is shared: the parent binds it once (a busy port is reported before anything
-starts, as with one process) and every worker accepts on that same socket, inherited at spawn.
-Not SO_REUSEPORT: that would let any process of the same user join the port unnoticed, and the
-kernel would hash connections to a busy worker as readily as to an idle one.
+How the port is shared: the parent first binds it plainly (a busy port is reported before
+anything starts, as with one process), then gives each worker a socket of its own on the port
+(SO_REUSEPORT), and the kernel spreads new connections over them. One socket shared by all
+was tried first: whichever worker woke first accepted a whole burst (wrk's 64 connections split
+16 / 48), so one worker was saturated while the other idled, and the device list's p99 stayed
+above 25 ms. The cost: a process of the same user could join the port on purpose (it must ask
+for SO_REUSEPORT too), and a worker that dies takes the connections waiting in its queue with
+it; the parent closes that socket at once, so new connections go to the others until the
+replacement has a socket again.
 
 Processes are *spawned* (a fresh interpreter each), never forked from the parent after it has
 run an event loop and opened database connections. The parent takes the data folder's lock and
@@ -54,6 +59,7 @@ from multiprocessing.synchronize import Event
 from types import FrameType
 from typing import Any
 
+from pooldesk_server.server import PortUnavailable, bind
 from pooldesk_server.settings import Settings
 
 log = logging.getLogger("pooldesk_server.workers")
@@ -152,7 +158,11 @@ class Supervisor:
         log_level: str,
         folder_lock: int,
     ):
-        self.settings, self.sock, self.count, self.log_level = settings, sock, count, log_level
+        self.settings, self.count, self.log_level = settings, count, log_level
+        # The plain socket proved the port free; each worker gets a shared one instead.
+        self.address: tuple[str, int] = sock.getsockname()[:2]
+        sock.close()
+        self.sockets: dict[int, socket.socket] = {}  # worker number -> its socket
         self.folder_lock = folder_lock
         self._context = multiprocessing.get_context("spawn")
         self.workers: dict[int, _Worker] = {}
@@ -202,13 +212,16 @@ class Supervisor:
         """Start worker `number` (not waiting for it to serve); WorkersFailed if the system
         refuses a process (out of processes, descriptors or memory)."""
         try:
+            sock = self.sockets.get(number)
+            if sock is None:
+                sock = self.sockets[number] = bind(*self.address, shared=True)
             started = self._context.Event()
             process = self._context.Process(
                 target=run_worker,
                 args=(
                     number,
                     self.settings,
-                    self.sock,
+                    sock,
                     self.log_level,
                     started,
                     os.getpid(),
@@ -218,7 +231,7 @@ class Supervisor:
                 daemon=False,
             )
             process.start()
-        except OSError as error:
+        except (OSError, PortUnavailable) as error:
             raise WorkersFailed(f"worker {number} could not be started: {error}") from None
         self.workers[number] = _Worker(process, started, time.monotonic())
 
@@ -267,6 +280,8 @@ class Supervisor:
         give up with WorkersFailed after too many quick exits in a row."""
         process = worker.process
         del self.workers[number]  # nothing refers to the closed process any more
+        # Its socket goes too: the kernel would keep queueing new connections on it.
+        self.sockets.pop(number).close()
         pid, code = process.pid, process.exitcode
         process.close()
         if number == 0:
@@ -314,3 +329,6 @@ class Supervisor:
         ]
         if failed and self.stopping:
             log.warning("workers that did not stop cleanly: %s", ", ".join(failed))
+        for sock in self.sockets.values():
+            sock.close()
+        self.sockets.clear()

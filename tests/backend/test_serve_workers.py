@@ -394,3 +394,23 @@ def test_a_worker_count_below_one_is_refused_with_a_message(tmp_path: Path):
     env = run_cli("serve", "--data-dir", str(tmp_path / "b"), cwd=tmp_path, POOLDESK_WORKERS="x")
     assert env.returncode == 2
     assert "POOLDESK_WORKERS must be a whole number, got 'x'" in env.stderr
+
+
+def test_a_proxys_burst_of_connections_is_spread_over_the_workers(workers: Workers):
+    """A reverse proxy opens its pool of keep-alive connections at once and then keeps them:
+    if one worker took the whole burst, the others would never see a request from it. (With
+    one socket shared by the workers, the first to wake took all 16 in about one burst of
+    three; with a socket each, the kernel spreads them: all 16 on one is a 1 in 30,000 event.)"""
+    for _burst in range(3):
+        pool = [Connection(workers) for _ in range(16)]  # connected before any worker accepts
+        try:
+            for connection in pool:
+                assert connection.call("GET", "/livez")[0] == 200
+            held: dict[int, int] = {}
+            for connection in pool:
+                pid = connection.worker()
+                held[pid] = held.get(pid, 0) + 1
+            assert set(held) == set(workers.worker_pids()), held
+        finally:
+            for connection in pool:
+                connection.close()
