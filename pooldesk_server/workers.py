@@ -281,7 +281,9 @@ class Supervisor:
         process = worker.process
         del self.workers[number]  # nothing refers to the closed process any more
         # Its socket goes too: the kernel would keep queueing new connections on it.
-        self.sockets.pop(number).close()
+        dead_socket = self.sockets.pop(number, None)
+        if dead_socket is not None:
+            dead_socket.close()
         pid, code = process.pid, process.exitcode
         process.close()
         if number == 0:
