@@ -243,12 +243,17 @@ class Supervisor:
             self._check_starting(number, worker)
 
     def _check_starting(self, number: int, worker: _Worker) -> None:
+        """While the server starts: any worker that dies or hangs stops it."""
         process = worker.process
         if not process.is_alive():
             raise WorkersFailed(
                 f"worker {number} (pid {process.pid}) exited with code {process.exitcode} "
                 "while starting; the log above says why"
             )
+        self._check_start_time(number, worker)
+
+    def _check_start_time(self, number: int, worker: _Worker) -> None:
+        process = worker.process
         if time.monotonic() - worker.spawned_at > START_TIMEOUT_S:
             raise WorkersFailed(
                 f"worker {number} (pid {process.pid}) did not start within {START_TIMEOUT_S:.0f} s"
@@ -262,10 +267,12 @@ class Supervisor:
             for number, worker in list(self.workers.items()):
                 if self.stopping:
                     return
+                # One look at whether it lives: a replacement that dies while starting is a
+                # quick exit like any other (paused, counted), never "the server did not start".
                 if not worker.process.is_alive():
                     self._exited(number, worker)
                 elif not worker.started.is_set():
-                    self._check_starting(number, worker)
+                    self._check_start_time(number, worker)
             for number, due in sorted(self.due.items()):
                 if self.stopping:
                     return
