@@ -34,3 +34,17 @@ class Reason(StrEnum):
     VIEWER_ONLY = "viewer_only"
     WRONG_SETUP_CODE = "wrong_setup_code"  # wrong, spent or expired
     OWN_SETUP_CODE = "own_setup_code"
+    # 404 not_found
+    NO_SUCH_ROUTE = "no_such_route"  # a path or route this server does not serve (an older one)
+    DEVICE_NOT_FOUND = "device_not_found"  # not there, or not yours: the same answer
+    NO_SUCH_ACCOUNT = "no_such_account"  # the username named to share or hand over to
+    SESSION_NOT_FOUND = "session_not_found"  # ended already, or another account's
+    SHARE_NOT_FOUND = "share_not_found"  # a share or an invitation ended or never yours
+    SETUP_CODE_NOT_FOUND = "setup_code_not_found"
+    TRANSFER_NOT_FOUND = "transfer_not_found"  # not there, or not waiting for you
+    # 429 rate_limited (Retry-After gives the wait in seconds)
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # failed sign-ins, password or claim-code guesses
+    TOO_MANY_REQUESTS = "too_many_requests"  # too many of one action (devices added, sign-ups)
+    # 400 validation_error (the other validation errors name their field in the message)
+    WEAK_PASSWORD = "weak_password"  # misses a rule, or well known, or close to the username
+    SAME_PASSWORD = "same_password"  # the new password is the current one

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from pooldesk.core.alert_words import alert_message
 from pooldesk.core.devices import DeviceStore, utcnow
+from pooldesk.core.failures import Message
 
 MAX_PER_DEVICE = 100  # the oldest cleared entries go first
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
@@ -30,6 +32,11 @@ class AlertEntry:
     @property
     def active(self) -> bool:
         return self.cleared_at is None
+
+    @property
+    def shown(self) -> Message:
+        """What the UI words: the app's text for a known id, else the controller's message."""
+        return alert_message(self.alert_id, self.message)
 
 
 class AlertLog:

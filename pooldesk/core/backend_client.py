@@ -13,7 +13,7 @@ import logging
 import platform
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn, TypeVar
@@ -35,6 +35,7 @@ from pooldesk.core.models import (
     User,
     format_time,
 )
+from pooldesk.core.server_refusals import DEVICE, USERNAME, refusal_failure
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=msgspec.Struct)
@@ -46,8 +47,10 @@ KEEPALIVE_S = 2.0  # below the server's idle keep-alive timeout
 
 class ApiError(Exception):
     """The server refused, or could not be reached. `failure` says what happened (the UI words
-    it); `message` is its English text, for logs; `code` is the server's own error code and
-    `reason` its finer one where a status has several meanings (`pooldesk_contract.refusals`)."""
+    it): the app's own code for the server's `reason` (`server_refusals`), else the server's
+    message as it is; `message` is its English text, for logs; `code` is the server's own error
+    code and `reason` its finer one where a status has several meanings
+    (`pooldesk_contract.refusals`)."""
 
     def __init__(
         self,
@@ -91,6 +94,7 @@ class HistoryPage:
 
 
 TokensListener = Callable[[Tokens | None], None]
+Known = Mapping[str, str] | None  # values the app knows about a request: server_refusals
 
 
 class BackendClient:
@@ -176,9 +180,9 @@ class BackendClient:
             ) from None
 
     @staticmethod
-    def _typed(response: httpx.Response, answer_type: type[A]) -> A:
+    def _typed(response: httpx.Response, answer_type: type[A], about: Known = None) -> A:
         """A success answer as its type (pooldesk.core.api_types), or ApiError."""
-        BackendClient._result(response)
+        BackendClient._result(response, about)
         try:
             return msgspec.json.decode(response.content, type=answer_type)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -190,7 +194,9 @@ class BackendClient:
             ) from None
 
     @staticmethod
-    def _result(response: httpx.Response) -> dict[str, Any]:
+    def _result(response: httpx.Response, about: Known = None) -> dict[str, Any]:
+        """The answer's JSON, or ApiError. `about`: what the app asked about (the device id, the
+        username typed), which the app's words for a refusal name (`server_refusals`)."""
         try:
             data = response.json()
         except ValueError:
@@ -215,18 +221,23 @@ class BackendClient:
             said = _TRY_AGAIN.sub("", said).rstrip(" ;,.") + "."
         status = response.status_code
         reason = error.get("reason")
+        reason = reason if isinstance(reason, str) else None
         raise ApiError(
-            _server_failure(code, said, status),
+            refusal_failure(reason, about or {}) or _server_failure(code, said, status),
             code,
             status,
             retry_after,
-            reason=reason if isinstance(reason, str) else None,
+            reason=reason,
         )
 
-    async def _public(self, answer_type: type[A], method: str, path: str, **kwargs: Any) -> A:
-        return self._typed(await self._send(method, path, **kwargs), answer_type)
+    async def _public(
+        self, answer_type: type[A], method: str, path: str, about: Known = None, **kwargs: Any
+    ) -> A:
+        return self._typed(await self._send(method, path, **kwargs), answer_type, about)
 
-    async def _authed(self, answer_type: type[A], method: str, path: str, **kwargs: Any) -> A:
+    async def _authed(
+        self, answer_type: type[A], method: str, path: str, about: Known = None, **kwargs: Any
+    ) -> A:
         tokens = self._tokens
         if tokens is None:
             raise SessionEnded(failure(Code.SESSION_ENDED), "unauthorized", 401)
@@ -238,7 +249,7 @@ class BackendClient:
             response = await self._send(method, path, token=self._access(), **kwargs)
             if response.status_code == 401:
                 self._end_session(self._error_message(response))
-        return self._typed(response, answer_type)
+        return self._typed(response, answer_type, about)
 
     def _access(self) -> str:
         if self._tokens is None:
@@ -288,7 +299,10 @@ class BackendClient:
         body = {"username": username, "email": email, "password": password}
         if device_id:
             body["deviceId"] = device_id
-        data = await self._public(api.Registered, "POST", "/api/auth/register", json=body)
+        about = {USERNAME: username, DEVICE: device_id or ""}
+        data = await self._public(
+            api.Registered, "POST", "/api/auth/register", about=about, json=body
+        )
         return data.message or "Registration successful"
 
     async def login(self, username: str, password: str) -> User:
@@ -335,14 +349,14 @@ class BackendClient:
     async def end_session(self, session_id: str) -> None:
         await self._authed(api.Message, "DELETE", f"/api/auth/sessions/{session_id}")
 
-    async def change_password(self, current: str, new: str) -> str:
-        data = await self._authed(
+    async def change_password(self, current: str, new: str) -> None:
+        """Change the password; the server signs out this account's other sessions."""
+        await self._authed(
             api.Message,
             "POST",
             "/api/auth/password",
             json={"currentPassword": current, "newPassword": new},
         )
-        return data.message or "Password changed"
 
     async def mqtt_credentials(self) -> MqttCredentials:
         answer = await self._authed(api.MqttCredentials, "GET", "/api/auth/mqtt-credentials")
@@ -353,7 +367,10 @@ class BackendClient:
         """Issue (or rotate) a device's own broker login; the answer (checked against its type,
         as the API names the fields) goes into its binding."""
         answer = await self._authed(
-            api.DeviceCredentials, "POST", f"/api/devices/{device_id}/credentials"
+            api.DeviceCredentials,
+            "POST",
+            f"/api/devices/{device_id}/credentials",
+            about={DEVICE: device_id},
         )
         return msgspec.to_builtins(answer)
 
@@ -362,7 +379,9 @@ class BackendClient:
         return [DeviceInfo.from_api(item) for item in data.devices]
 
     async def device(self, device_id: str) -> DeviceInfo:
-        data = await self._authed(api.DeviceAnswer, "GET", f"/api/devices/{device_id}")
+        data = await self._authed(
+            api.DeviceAnswer, "GET", f"/api/devices/{device_id}", about={DEVICE: device_id}
+        )
         return DeviceInfo.from_api(data.device)
 
     async def add_device(
@@ -380,21 +399,34 @@ class BackendClient:
             body["claimCode"] = claim_code
         if setup_code:
             body["setupCode"] = setup_code
-        data = await self._authed(api.DeviceAnswer, "POST", "/api/devices", json=body)
+        data = await self._authed(
+            api.DeviceAnswer, "POST", "/api/devices", about={DEVICE: device_id}, json=body
+        )
         return DeviceInfo.from_api(data.device)
 
     async def end_setup_grant(self, device_id: str) -> None:
         """The installer is done: give up the set-up grant on the owner's device at once."""
-        await self._authed(api.Message, "DELETE", f"/api/devices/{device_id}/setup-grant")
+        await self._authed(
+            api.Message,
+            "DELETE",
+            f"/api/devices/{device_id}/setup-grant",
+            about={DEVICE: device_id},
+        )
 
     async def rename_device(self, device_id: str, name: str) -> DeviceInfo:
         data = await self._authed(
-            api.DeviceAnswer, "PATCH", f"/api/devices/{device_id}", json={"name": name}
+            api.DeviceAnswer,
+            "PATCH",
+            f"/api/devices/{device_id}",
+            about={DEVICE: device_id},
+            json={"name": name},
         )
         return DeviceInfo.from_api(data.device)
 
     async def remove_device(self, device_id: str) -> str:
-        data = await self._authed(api.Message, "DELETE", f"/api/devices/{device_id}")
+        data = await self._authed(
+            api.Message, "DELETE", f"/api/devices/{device_id}", about={DEVICE: device_id}
+        )
         return data.message or "Device removed"
 
     async def history(
@@ -418,7 +450,9 @@ class BackendClient:
             params["limit"] = limit
         if cursor:
             params["cursor"] = cursor
-        data = await self._authed(api.History, "GET", "/api/history", params=params)
+        data = await self._authed(
+            api.History, "GET", "/api/history", about={DEVICE: device_id}, params=params
+        )
         events = [HistoryEvent.from_api(item) for item in data.events]
         return HistoryPage([e for e in events if e is not None], data.next_cursor or None)
 
@@ -436,7 +470,8 @@ class BackendClient:
         body: dict[str, Any] = {"username": username, "role": role}
         if device_id:
             body["deviceId"] = device_id
-        data = await self._authed(api.ShareAnswer, "POST", "/api/shares", json=body)
+        about = {USERNAME: username, DEVICE: device_id or ""}
+        data = await self._authed(api.ShareAnswer, "POST", "/api/shares", about=about, json=body)
         return Share.from_api(data.share)
 
     async def accept_share(self, share_id: str) -> Share:
@@ -449,10 +484,9 @@ class BackendClient:
         )
         return Share.from_api(data.share)
 
-    async def end_share(self, share_id: str) -> str:
+    async def end_share(self, share_id: str) -> None:
         """Withdraw, revoke, decline or leave: either side ends a share."""
-        data = await self._authed(api.Message, "DELETE", f"/api/shares/{share_id}")
-        return data.message or "Access ended"
+        await self._authed(api.Message, "DELETE", f"/api/shares/{share_id}")
 
     async def create_setup_code(self) -> SetupCode:
         data = await self._authed(api.SetupCodeAnswer, "POST", "/api/setup-codes")
@@ -470,6 +504,7 @@ class BackendClient:
             api.TransferAnswer,
             "POST",
             f"/api/devices/{device_id}/transfer",
+            about={DEVICE: device_id, USERNAME: username},
             json={"username": username, "history": history},
         )
         return Transfer.from_api(data.transfer)
@@ -495,19 +530,16 @@ class BackendClient:
         data = await self._authed(api.Export, "GET", "/api/account/export")
         return data.data
 
-    async def delete_account(self, password: str) -> str:
-        data = await self._authed(
-            api.Message, "DELETE", "/api/account", json={"password": password}
-        )
+    async def delete_account(self, password: str) -> None:
+        await self._authed(api.Message, "DELETE", "/api/account", json={"password": password})
         self.forget_tokens()
-        return data.message or "Account deleted"
 
 
 _TRY_AGAIN = re.compile(r"[;,.]?\s*try again in \d+ seconds?\.?", re.IGNORECASE)
 
 
-# The server's error codes that have a text of the app's own; any other code shows the server's
-# message, which names what to fix ("Username already taken").
+# The server's error codes that have a text of the app's own. A refusal with neither such a code
+# nor a reason the app knows (an older server) shows the server's message as it is.
 _SERVER_CODES = {"internal_error": Code.SERVER_FAULT, "overloaded": Code.SERVER_BUSY}
 
 

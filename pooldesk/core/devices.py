@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pooldesk.core.alert_words import alert_message
+from pooldesk.core.failures import Message
 from pooldesk.core.models import DeviceInfo, parse_time
 from pooldesk_contract import ids, topics
 
@@ -50,8 +52,13 @@ class PumpState:
 class Alert:
     id: str
     severity: str
-    message: str
+    message: str  # the controller's English
     since: datetime | None
+
+    @property
+    def shown(self) -> Message:
+        """What the UI words: the app's text for a known id, else the controller's message."""
+        return alert_message(self.id, self.message)
 
 
 @dataclass

@@ -138,6 +138,42 @@ class Code(StrEnum):
     TIMER_RANGE = "timer_range"
     SCHEDULE_NO_DAYS = "schedule_no_days"
     SCHEDULE_EMPTY_WINDOW = "schedule_empty_window"
+    # the server's refusals by their reason (server_refusals: pooldesk_contract.refusals)
+    USERNAME_TAKEN = "username_taken"
+    USERNAME_RETIRED = "username_retired"  # username
+    REGISTERED_MEANWHILE = "registered_meanwhile"
+    DEVICE_ON_YOUR_ACCOUNT = "device_on_your_account"  # device
+    DEVICE_REGISTERED_ELSEWHERE = "device_registered_elsewhere"  # device
+    DEVICE_LIMIT = "device_limit"
+    ALREADY_SHARED = "already_shared"  # username
+    SETUP_CODE_LIMIT = "setup_code_limit"
+    TRANSFER_OPEN = "transfer_open"  # device
+    TRANSFER_SETTLED = "transfer_settled"
+    UPDATE_IN_PROGRESS = "update_in_progress"
+    CURRENT_PASSWORD_WRONG = "current_password_wrong"
+    WRONG_CLAIM_CODE = "wrong_claim_code"  # device
+    NOT_IN_MANIFEST = "not_in_manifest"  # device
+    OWNER_ONLY = "owner_only"
+    VIEWER_ONLY = "viewer_only"
+    WRONG_SETUP_CODE = "wrong_setup_code"
+    OWN_SETUP_CODE = "own_setup_code"
+    NO_SUCH_ROUTE = "no_such_route"
+    DEVICE_NOT_FOUND = "device_not_found"  # device
+    NO_SUCH_ACCOUNT = "no_such_account"  # username
+    SESSION_NOT_FOUND = "session_not_found"
+    SHARE_NOT_FOUND = "share_not_found"
+    SETUP_CODE_NOT_FOUND = "setup_code_not_found"
+    TRANSFER_NOT_FOUND = "transfer_not_found"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    WEAK_PASSWORD = "weak_password"
+    SAME_PASSWORD = "same_password"
+    # what the server did, said in the app's words
+    PASSWORD_CHANGED = "password_changed"
+    ACCOUNT_DELETED = "account_deleted"
+    # the controller's alerts by their id (controller_words)
+    ALERT_WATER_SENSOR = "alert_water_sensor"
+    ALERT_NO_NETWORK_TIME = "alert_no_network_time"
 
 
 ENGLISH: Mapping[Code, str] = {
@@ -288,6 +324,53 @@ ENGLISH: Mapping[Code, str] = {
     Code.TIMER_RANGE: "A timer runs between 1 second and 24 hours.",
     Code.SCHEDULE_NO_DAYS: "Every window needs at least one day.",
     Code.SCHEDULE_EMPTY_WINDOW: "A window's start and end must differ.",
+    Code.USERNAME_TAKEN: "That username is taken; choose another.",
+    Code.USERNAME_RETIRED: "The username {username} is not available; choose another.",
+    Code.REGISTERED_MEANWHILE: (
+        "The same username or device was registered at the same moment. Try again."
+    ),
+    Code.DEVICE_ON_YOUR_ACCOUNT: "{device} is already on your account.",
+    Code.DEVICE_REGISTERED_ELSEWHERE: "{device} is already registered to another account.",
+    Code.DEVICE_LIMIT: (
+        "Your account has the most devices it may have; remove one before adding another."
+    ),
+    Code.ALREADY_SHARED: "{username} already has this access or more.",
+    Code.SETUP_CODE_LIMIT: (
+        "You already have the most set-up codes waiting; delete one or let it expire."
+    ),
+    Code.TRANSFER_OPEN: "{device} already has a hand-over waiting; cancel it first.",
+    Code.TRANSFER_SETTLED: "That hand-over was already accepted, declined or cancelled.",
+    Code.UPDATE_IN_PROGRESS: "This controller is already updating; wait until that update ends.",
+    Code.CURRENT_PASSWORD_WRONG: "The current password is incorrect.",
+    Code.WRONG_CLAIM_CODE: "The claim code does not match {device}. Check the code on its label.",
+    Code.NOT_IN_MANIFEST: (
+        "The server does not know {device}. Check the id on the device label, or ask the "
+        "server's operator to import the factory list."
+    ),
+    Code.OWNER_ONLY: "Only the device's owner can do this.",
+    Code.VIEWER_ONLY: "You can only view this device: ask its owner for the operator role.",
+    Code.WRONG_SETUP_CODE: "That set-up code is wrong or has expired; ask the owner for a new one.",
+    Code.OWN_SETUP_CODE: "This set-up code is your own: add the device without it.",
+    Code.NO_SUCH_ROUTE: "This server does not offer this; it may be an older version.",
+    Code.DEVICE_NOT_FOUND: "{device} is not on your account or shared with you.",
+    Code.NO_SUCH_ACCOUNT: "There is no account named {username}.",
+    Code.SESSION_NOT_FOUND: "That session has already ended.",
+    Code.SHARE_NOT_FOUND: "That access or invitation no longer exists.",
+    Code.SETUP_CODE_NOT_FOUND: "That set-up code no longer exists.",
+    Code.TRANSFER_NOT_FOUND: "That hand-over is no longer waiting.",
+    Code.TOO_MANY_ATTEMPTS: "Too many failed attempts.",
+    Code.TOO_MANY_REQUESTS: "Too many requests in a short time.",
+    Code.WEAK_PASSWORD: (
+        "The server refused this password as too weak: too common or too close to your "
+        "username. Choose another."
+    ),
+    Code.SAME_PASSWORD: "The new password must differ from the current one.",
+    Code.PASSWORD_CHANGED: "Password changed; your other sessions have been signed out.",
+    Code.ACCOUNT_DELETED: "Your account was deleted.",
+    Code.ALERT_WATER_SENSOR: (
+        "The water temperature sensor is not responding: freeze protection cannot run."
+    ),
+    Code.ALERT_NO_NETWORK_TIME: "No network time yet: the schedule is waiting.",
 }
 
 Value = Union[str, int, float, "Failure", tuple["Failure", ...]]

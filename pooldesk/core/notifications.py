@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pooldesk.core.devices import DeviceStore
+from pooldesk.core.failures import Message
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class Notice:
     device_key: str
     kind: str  # "offline" or "alert"
     device_name: str
-    text: str  # the alert's own message, empty for offline
+    text: Message  # the alert as the UI words it (Alert.shown), empty for offline
 
 
 class NoticeWatcher:
@@ -43,5 +44,5 @@ class NoticeWatcher:
             known = self._alerts.setdefault(key, set())
             for alert_id, alert in device.alerts.items():
                 if alert_id not in known and self.enabled:
-                    self._notify(Notice(key, "alert", device.name, alert.message))
+                    self._notify(Notice(key, "alert", device.name, alert.shown))
             self._alerts[key] = set(device.alerts)

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from pooldesk.core.backend_client import ApiError, BackendClient
 from pooldesk.core.models import Share, Transfer
+from pooldesk_contract.refusals import Reason
 
 ROLES = ("operator", "viewer")
 HISTORY_CHOICES = ("keep", "clear")
@@ -66,7 +67,9 @@ async def _or_none(call: Awaitable[tuple[list[T], list[T]]]) -> tuple[list[T], l
     try:
         return await call
     except ApiError as exc:
-        if exc.status == 404 and exc.message.startswith("No such endpoint"):
+        # The route is missing (a server from before sharing): it says `no_such_route`, and an
+        # older one no reason at all; these lists have no id in their path, so a 404 means that.
+        if exc.status == 404 and exc.reason in (None, Reason.NO_SUCH_ROUTE):
             return [], []
         raise
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 
 from pooldesk.core.backend_client import ApiError, BackendClient, SessionEnded, Tokens
-from pooldesk.core.failures import Failure, Message
+from pooldesk.core.failures import Code, Failure, Message, failure
 from pooldesk.core.models import User
 from pooldesk.core.token_store import StoredSession, TokenStore
 
@@ -125,9 +125,9 @@ class Session:
         self.user = None
         self._set(SessionState.SIGNED_OUT, message)
 
-    async def delete_account(self, password: str) -> str:
-        message = await self.client.delete_account(password)
+    async def delete_account(self, password: str) -> None:
+        """Delete the account; the sign-in screen then says so in the app's words."""
+        await self.client.delete_account(password)
         self.store.clear()
         self.user = None
-        self._set(SessionState.SIGNED_OUT, message, error=False)
-        return message
+        self._set(SessionState.SIGNED_OUT, failure(Code.ACCOUNT_DELETED), error=False)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pooldesk.core import api_types as api
 from pooldesk.core.backend_client import BackendClient
+from pooldesk.core.server_refusals import DEVICE
 
 FINAL = ("confirmed", "rolled_back", "failed")
 # state -> (share of the progress bar where the step starts, words for the owner)
@@ -110,6 +111,10 @@ class Updates:
     async def start(self, device_id: str, version: str | None = None) -> UpdateInfo:
         body = {} if version is None else {"version": version}
         data = await self.client._authed(
-            api.UpdateStarted, "POST", f"/api/devices/{device_id}/firmware-update", json=body
+            api.UpdateStarted,
+            "POST",
+            f"/api/devices/{device_id}/firmware-update",
+            about={DEVICE: device_id},
+            json=body,
         )
         return parse_update(data.update)

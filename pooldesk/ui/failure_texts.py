@@ -1,10 +1,12 @@
 """The one table from a core failure's code to the words on screen (context `failure`).
 
 Texts name their values as `{url}`, `{status}`…; translators keep those names. A value that is
-itself a `Failure` is worded in turn (a tuple of them item by item, in a row); someone's own
-words (`message`, `reason`: the server's or the controller's) go through `format.core_message`,
-which translates the messages the project knows and shows any other text as it is; addresses,
-ids, names and a system's `detail` are shown as they are.
+itself a `Failure` is worded in turn (a tuple of them item by item, in a row); a `reason` (the
+controller's words) goes through `format.core_message`, which translates the few it knows
+(`core_messages.py`) and shows any other text as it is; the server's `message` (`SERVER_SAID`:
+a refusal without a reason this app knows), addresses, ids, names and a system's `detail` are
+shown as they are. The server's refusals with a reason, the server's successes and the
+controller's known alerts have codes of their own here.
 """
 
 from __future__ import annotations
@@ -340,6 +342,140 @@ TEXTS: dict[Code, str] = {
     Code.SCHEDULE_EMPTY_WINDOW: QT_TRANSLATE_NOOP(
         "failure", "A window's start and end must differ."
     ),
+    Code.USERNAME_TAKEN: QT_TRANSLATE_NOOP(
+        "failure",
+        "That username is taken; choose another.",
+    ),
+    Code.USERNAME_RETIRED: QT_TRANSLATE_NOOP(
+        "failure",
+        "The username {username} is not available; choose another.",
+    ),
+    Code.REGISTERED_MEANWHILE: QT_TRANSLATE_NOOP(
+        "failure",
+        "The same username or device was registered at the same moment. Try again.",
+    ),
+    Code.DEVICE_ON_YOUR_ACCOUNT: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} is already on your account.",
+    ),
+    Code.DEVICE_REGISTERED_ELSEWHERE: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} is already registered to another account.",
+    ),
+    Code.DEVICE_LIMIT: QT_TRANSLATE_NOOP(
+        "failure",
+        "Your account has the most devices it may have; remove one before adding another.",
+    ),
+    Code.ALREADY_SHARED: QT_TRANSLATE_NOOP(
+        "failure",
+        "{username} already has this access or more.",
+    ),
+    Code.SETUP_CODE_LIMIT: QT_TRANSLATE_NOOP(
+        "failure",
+        "You already have the most set-up codes waiting; delete one or let it expire.",
+    ),
+    Code.TRANSFER_OPEN: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} already has a hand-over waiting; cancel it first.",
+    ),
+    Code.TRANSFER_SETTLED: QT_TRANSLATE_NOOP(
+        "failure",
+        "That hand-over was already accepted, declined or cancelled.",
+    ),
+    Code.UPDATE_IN_PROGRESS: QT_TRANSLATE_NOOP(
+        "failure",
+        "This controller is already updating; wait until that update ends.",
+    ),
+    Code.CURRENT_PASSWORD_WRONG: QT_TRANSLATE_NOOP(
+        "failure",
+        "The current password is incorrect.",
+    ),
+    Code.WRONG_CLAIM_CODE: QT_TRANSLATE_NOOP(
+        "failure",
+        "The claim code does not match {device}. Check the code on its label.",
+    ),
+    Code.NOT_IN_MANIFEST: QT_TRANSLATE_NOOP(
+        "failure",
+        "The server does not know {device}. Check the id on the device label, or ask the "
+        "server's operator to import the factory list.",
+    ),
+    Code.OWNER_ONLY: QT_TRANSLATE_NOOP(
+        "failure",
+        "Only the device's owner can do this.",
+    ),
+    Code.VIEWER_ONLY: QT_TRANSLATE_NOOP(
+        "failure",
+        "You can only view this device: ask its owner for the operator role.",
+    ),
+    Code.WRONG_SETUP_CODE: QT_TRANSLATE_NOOP(
+        "failure",
+        "That set-up code is wrong or has expired; ask the owner for a new one.",
+    ),
+    Code.OWN_SETUP_CODE: QT_TRANSLATE_NOOP(
+        "failure",
+        "This set-up code is your own: add the device without it.",
+    ),
+    Code.NO_SUCH_ROUTE: QT_TRANSLATE_NOOP(
+        "failure",
+        "This server does not offer this; it may be an older version.",
+    ),
+    Code.DEVICE_NOT_FOUND: QT_TRANSLATE_NOOP(
+        "failure",
+        "{device} is not on your account or shared with you.",
+    ),
+    Code.NO_SUCH_ACCOUNT: QT_TRANSLATE_NOOP(
+        "failure",
+        "There is no account named {username}.",
+    ),
+    Code.SESSION_NOT_FOUND: QT_TRANSLATE_NOOP(
+        "failure",
+        "That session has already ended.",
+    ),
+    Code.SHARE_NOT_FOUND: QT_TRANSLATE_NOOP(
+        "failure",
+        "That access or invitation no longer exists.",
+    ),
+    Code.SETUP_CODE_NOT_FOUND: QT_TRANSLATE_NOOP(
+        "failure",
+        "That set-up code no longer exists.",
+    ),
+    Code.TRANSFER_NOT_FOUND: QT_TRANSLATE_NOOP(
+        "failure",
+        "That hand-over is no longer waiting.",
+    ),
+    Code.TOO_MANY_ATTEMPTS: QT_TRANSLATE_NOOP(
+        "failure",
+        "Too many failed attempts.",
+    ),
+    Code.TOO_MANY_REQUESTS: QT_TRANSLATE_NOOP(
+        "failure",
+        "Too many requests in a short time.",
+    ),
+    Code.WEAK_PASSWORD: QT_TRANSLATE_NOOP(
+        "failure",
+        "The server refused this password as too weak: too common or too close to your "
+        "username. Choose another.",
+    ),
+    Code.SAME_PASSWORD: QT_TRANSLATE_NOOP(
+        "failure",
+        "The new password must differ from the current one.",
+    ),
+    Code.PASSWORD_CHANGED: QT_TRANSLATE_NOOP(
+        "failure",
+        "Password changed; your other sessions have been signed out.",
+    ),
+    Code.ACCOUNT_DELETED: QT_TRANSLATE_NOOP(
+        "failure",
+        "Your account was deleted.",
+    ),
+    Code.ALERT_WATER_SENSOR: QT_TRANSLATE_NOOP(
+        "failure",
+        "The water temperature sensor is not responding: freeze protection cannot run.",
+    ),
+    Code.ALERT_NO_NETWORK_TIME: QT_TRANSLATE_NOOP(
+        "failure",
+        "No network time yet: the schedule is waiting.",
+    ),
 }
 
 
@@ -352,9 +488,10 @@ def failure_text(failure: Failure, value_text: Callable[[str], str]) -> str:
     return template.format_map(values)
 
 
-# Values that are someone's words (the server's message, the controller's or the system's
-# reason): translated when the catalogue knows them. Addresses, ids and names stay as they are.
-WORDED = frozenset({"message", "reason"})
+# Values that are someone's words (the controller's or the system's reason): translated when the
+# catalogue knows them. The server's own `message` (a refusal without a reason the app knows),
+# addresses, ids and names stay as they are.
+WORDED = frozenset({"reason"})
 
 
 def _value(name: str, value: object, value_text: Callable[[str], str]) -> str:

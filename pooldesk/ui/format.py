@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import QCoreApplication, QLocale
 
 from pooldesk.core.failures import Failure, Message
-from pooldesk.ui.core_messages import MESSAGE, VALUED_MESSAGES
+from pooldesk.ui.core_messages import VALUED_MESSAGES
 from pooldesk.ui.failure_texts import failure_text
 
 
@@ -139,65 +139,22 @@ def role_name(role: str) -> str:
 
 
 def core_message(text: Message) -> str:
-    """A core failure through its code's text (`failure_texts.TEXTS`); words from elsewhere
-    (the server's and the controller's) through the translator under context `core`, those
-    with values through their template in `core_messages.VALUED_MESSAGES`; any other text as it
-    is."""
+    """A core failure through its code's text (`failure_texts.TEXTS`); the controller's words
+    that have no code yet through the translator under context `core`, those with values
+    through their template in `core_messages.VALUED_MESSAGES`; any other text (a server's
+    message without a reason, an unknown alert) as it is."""
     if isinstance(text, Failure):
         return failure_text(text, core_message)
-    return _worded(text, {})
-
-
-# Messages of ours joined by ". " are split and worded part by part; a text with more sentences
-# than this is not a few of ours joined (a server's or a proxy's page): shown as it is.
-MAX_JOINED_SENTENCES = 8
-
-
-def _worded(text: str, seen: dict[str, str]) -> str:
-    """`text` worded as one message of ours, else as messages of ours joined by ". ", else as it
-    is. `seen` remembers each piece tried, so the pieces cost a few calls each, not one call per
-    way of cutting the text (which grew ×2.5 per sentence and froze the window)."""
-    if text in seen:
-        return seen[text]
-    shown = _one_message(text)
-    if shown is None:
-        shown = text
-        splits = list(re.finditer(r"\. ", text))  # "… again. … dashboard."
-        for found in splits if len(splits) < MAX_JOINED_SENTENCES else []:
-            head, tail = text[: found.start() + 1], text[found.end() :]
-            head_shown, tail_shown = _worded(head, seen), _worded(tail, seen)
-            if head_shown != head and tail_shown != tail:
-                shown = f"{head_shown} {tail_shown}"
-                break
-    seen[text] = shown
-    return shown
-
-
-def _one_message(text: str) -> str | None:
-    """`text` translated as one message of ours (with its values), or None if it is not one."""
     translated = QCoreApplication.translate("core", text)
     if translated != text:
         return translated
     for message in VALUED_MESSAGES:
         found = message.pattern.fullmatch(text)
         if found:
-            values = [
-                _value(kind, value)
-                for kind, value in zip(message.kinds, found.groups(), strict=True)
-            ]
-            return fill(QCoreApplication.translate("core", message.template), values)
-    return None
+            return fill(QCoreApplication.translate("core", message.template), list(found.groups()))
+    return text
 
 
 def fill(template: str, values: list[str]) -> str:
     """Put values into Qt-style placeholders %1..%9 in one pass (a value may contain "%2")."""
     return re.sub(r"%(\d)", lambda m: values[int(m.group(1)) - 1], template)
-
-
-def _value(kind: str, value: str) -> str:
-    if kind == MESSAGE:
-        translated = core_message(value)
-        if translated == value and not value.endswith("."):  # "Session ended. Sign in again."
-            translated = core_message(value + ".").removesuffix(".")
-        return translated
-    return value

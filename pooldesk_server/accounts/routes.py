@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.accounts.events import SessionEndReason
 from pooldesk_server.accounts.service import AccountService, Client, user_json
 from pooldesk_server.accounts.validation import check_email, check_username
@@ -140,7 +141,7 @@ async def end_session(request: Request) -> Response:
     service = _service(request)
     live = {s.id for s in await service.live_sessions(auth.user.id)}
     if session_id not in live:
-        raise not_found("No such active session on your account")
+        raise not_found("No such active session on your account", reason=Reason.SESSION_NOT_FOUND)
     reason: SessionEndReason = "logout" if session_id == auth.session_id else "session_deleted"
     await service.end_sessions(auth.user, [session_id], reason, _client(request))
     return answer(api.Message(message="Session ended"))

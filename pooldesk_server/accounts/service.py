@@ -122,13 +122,16 @@ class AccountService:
     ) -> tuple[User, Device | None]:
         problem = password_error(password, username=username)
         if problem:
-            raise validation_error(problem)
+            raise validation_error(problem, reason=Reason.WEAK_PASSWORD)
         settings = self.ctx.settings
         # Counted before the argon2 hash; a locked address gets 429 (not audited: that would
         # let the throttle fill the log).
         async with self.ctx.db.write() as db:
             await throttle.count_attempt(
-                db, throttle.register_limits(client.address, settings), settings
+                db,
+                throttle.register_limits(client.address, settings),
+                settings,
+                reason=Reason.TOO_MANY_REQUESTS,  # every sign-up counts, not only failed ones
             )
         password_hash = await self.ctx.passwords.hash(password)
         try:
@@ -523,9 +526,11 @@ class AccountService:
         await self._check_password_again(user, current, client)
         problem = password_error(new, username=user.username)
         if problem:
-            raise validation_error(problem)
+            raise validation_error(problem, reason=Reason.WEAK_PASSWORD)
         if new == current:
-            raise validation_error("New password must differ from the current one")
+            raise validation_error(
+                "New password must differ from the current one", reason=Reason.SAME_PASSWORD
+            )
         new_hash = await self.ctx.passwords.hash(new)
         async with self.ctx.db.write() as db:
             await db.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))

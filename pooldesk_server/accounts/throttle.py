@@ -47,6 +47,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as OrmSession
 
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.db.models import KnownAddress, LoginThrottle
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.http.errors import ApiError
@@ -186,17 +187,27 @@ def claim_limits(user_id: str | None, device_id: str, settings: Settings) -> tup
     return (Limit(hashed_key("claim-user", user_id), settings.claim_free_attempts_user), device)
 
 
-def rate_limited(wait: int, what: str = "failed attempts") -> ApiError:
+def rate_limited(
+    wait: int, what: str = "failed attempts", reason: Reason = Reason.TOO_MANY_ATTEMPTS
+) -> ApiError:
+    """429 with the wait in `Retry-After`. The reason tells guesses (`too_many_attempts`) from
+    a throttled action (`too_many_requests`); `what` only words the message."""
     return ApiError(
         429,
         "rate_limited",
         f"Too many {what}; try again in {wait} seconds",
         {"Retry-After": str(wait)},
+        reason=reason,
     )
 
 
 async def count_attempt(
-    db: AsyncSession, limits: Sequence[Limit], settings: Settings, *, what: str = "failed attempts"
+    db: AsyncSession,
+    limits: Sequence[Limit],
+    settings: Settings,
+    *,
+    what: str = "failed attempts",
+    reason: Reason = Reason.TOO_MANY_ATTEMPTS,
 ) -> CountedAttempt:
     """Count one attempt against every key, inside the caller's write transaction.
 
@@ -204,7 +215,7 @@ async def count_attempt(
     attempt counts for nothing. Otherwise the caller commits, and only then checks the secret.
     """
     return await db.run_sync(
-        lambda s: count_attempt_now(_core(s), limits, settings, utcnow(), what=what)
+        lambda s: count_attempt_now(_core(s), limits, settings, utcnow(), what=what, reason=reason)
     )
 
 
@@ -277,6 +288,7 @@ def count_attempt_now(
     now: datetime,
     *,
     what: str = "failed attempts",
+    reason: Reason = Reason.TOO_MANY_ATTEMPTS,
 ) -> CountedAttempt:
     """`count_attempt` on a Core connection."""
     waits: list[float] = []
@@ -292,7 +304,7 @@ def count_attempt_now(
             _lock(connection, limit, until)
             locks_set[limit.key] = until
     if waits:
-        raise rate_limited(max(1, math.ceil(max(waits))), what)
+        raise rate_limited(max(1, math.ceil(max(waits))), what, reason)
     return CountedAttempt(tuple(limits), locks_set)
 
 

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.accounts import throttle
 from pooldesk_server.accounts.events import DeviceUnbound, RightsChanged
 from pooldesk_server.audit.service import record
@@ -27,7 +28,9 @@ from pooldesk_server.sharing import setup_codes
 def _path_device_id(request: Request) -> str:
     device_id = normalize_device_id(request.path_params["device_id"])
     if device_id is None:
-        raise not_found("No such device: device ids look like ESP-XXXXXX")
+        raise not_found(
+            "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
+        )
     return device_id
 
 
@@ -66,6 +69,7 @@ async def add_device(request: Request) -> Response:
                 throttle.device_add_limits(auth.user.id, ctx.settings),
                 ctx.settings,
                 what="devices added in a short time",
+                reason=Reason.TOO_MANY_REQUESTS,
             )
             refusal = await service.claim_refusal(
                 db, device_id, claim_code, user_id=auth.user.id, settings=ctx.settings

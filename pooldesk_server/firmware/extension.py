@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_firmware.tools.release import ReleaseError, read_bundle
 from pooldesk_server.audit.service import record
 from pooldesk_server.broker.base import BrokerLogin
@@ -97,7 +98,9 @@ class FirmwareExtension:
         auth = await require_user(request)
         device_id = normalize_device_id(request.path_params["device_id"])
         if device_id is None:
-            raise not_found("No such device: device ids look like ESP-XXXXXX")
+            raise not_found(
+                "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
+            )
         body = await read_body(request, api.FirmwareUpdateRequest, ctx.settings.max_body_bytes)
         async with ctx.db.write() as db:
             device = await devices.owned_device(db, auth.user.id, device_id)

@@ -51,8 +51,8 @@ class ApiError(Exception):
         self.reason = reason
 
 
-def validation_error(message: str) -> ApiError:
-    return ApiError(400, "validation_error", message)
+def validation_error(message: str, *, reason: Reason | None = None) -> ApiError:
+    return ApiError(400, "validation_error", message, reason=reason)
 
 
 def unauthorized(message: str = "Invalid or expired token") -> ApiError:
@@ -63,8 +63,8 @@ def forbidden(message: str, *, reason: Reason) -> ApiError:
     return ApiError(403, "forbidden", message, reason=reason)
 
 
-def not_found(message: str) -> ApiError:
-    return ApiError(404, "not_found", message)
+def not_found(message: str, *, reason: Reason) -> ApiError:
+    return ApiError(404, "not_found", message, reason=reason)
 
 
 def conflict(message: str, *, reason: Reason) -> ApiError:
@@ -103,8 +103,10 @@ async def handle_api_error(_request: Request, exc: Exception) -> JSONResponse:
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code, default_message = STATUS_CODES.get(exc.status_code, ("error", "Request failed"))
+    reason = None
     if exc.status_code == 404:
         message = f"No such endpoint: {request.method} {request.url.path}"
+        reason = Reason.NO_SUCH_ROUTE
     elif exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         message = f"Method {request.method} is not allowed here" + (
@@ -112,7 +114,7 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
         )
     else:
         message = default_message
-    return error_response(exc.status_code, code, message, exc.headers)
+    return error_response(exc.status_code, code, message, exc.headers, reason)
 
 
 async def handle_unexpected(request: Request, _exc: Exception) -> JSONResponse:

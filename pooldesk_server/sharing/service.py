@@ -38,7 +38,7 @@ ANYONE: tuple[Role, ...] = ("owner", "operator", "viewer", "installer")
 
 
 def device_not_found(device_id: str) -> Exception:
-    return not_found(f"Device {device_id} not found")
+    return not_found(f"Device {device_id} not found", reason=Reason.DEVICE_NOT_FOUND)
 
 
 async def access(
@@ -115,7 +115,7 @@ async def offer(
     # member cannot both pass the 409 check below.
     member = await db.scalar(select(User).where(User.username == username).with_for_update())
     if member is None:
-        raise not_found(f"No account named {username}")
+        raise not_found(f"No account named {username}", reason=Reason.NO_SUCH_ACCOUNT)
     device_pk = None
     if device_id is not None:
         device_pk = await db.scalar(
@@ -155,14 +155,14 @@ async def _row(db: AsyncSession, share_id: str, user_id: str) -> ShareRow:
     """The share if the caller is its owner or member; 404 otherwise."""
     rows = await share_rows(db, Share.id == share_id)
     if not rows or user_id not in (rows[0].share.owner_id, rows[0].share.member_id):
-        raise not_found(f"No share {share_id} of yours")
+        raise not_found(f"No share {share_id} of yours", reason=Reason.SHARE_NOT_FOUND)
     return rows[0]
 
 
 async def accept(db: AsyncSession, member_id: str, share_id: str, client: str) -> ShareRow:
     row = await _row(db, share_id, member_id)
     if row.share.member_id != member_id or row.share.status != "pending":
-        raise not_found(f"No invitation {share_id} waiting for you")
+        raise not_found(f"No invitation {share_id} waiting for you", reason=Reason.SHARE_NOT_FOUND)
     row.share.status = "active"
     row.share.accepted_at = utcnow()
     _audit(db, "share_accepted", row, client)

@@ -96,7 +96,7 @@ async def remove(db: AsyncSession, user_id: str, code_id: str) -> None:
         delete(SetupCode).where(SetupCode.id == code_id, SetupCode.user_id == user_id)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise not_found(f"No set-up code {code_id} of yours")
+        raise not_found(f"No set-up code {code_id} of yours", reason=Reason.SETUP_CODE_NOT_FOUND)
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,7 @@ async def add_device(
         throttle.device_add_limits(owner.id, settings),
         settings,
         what="devices added in a short time",
+        reason=Reason.TOO_MANY_REQUESTS,
     )
     refusal = await devices.claim_refusal(
         db, device_id, claim_code, user_id=installer.id, settings=settings
@@ -196,4 +197,4 @@ async def end_grant(db: AsyncSession, installer_id: str, device_id: str) -> None
         )
     )
     if pk is None or done.rowcount != 1:  # type: ignore[attr-defined]
-        raise not_found(f"Device {device_id} not found")
+        raise not_found(f"Device {device_id} not found", reason=Reason.DEVICE_NOT_FOUND)

@@ -106,7 +106,7 @@ async def offer(
         raise validation_error('history must be "keep" or "clear"')
     to = await db.scalar(select(User).where(User.username == username.strip().lower()))
     if to is None or to.disabled_at is not None:
-        raise not_found(f"No account named {username}")
+        raise not_found(f"No account named {username}", reason=Reason.NO_SUCH_ACCOUNT)
     if to.id == owner.id:
         raise validation_error("This device is already yours: name another account")
     busy = await db.scalar(
@@ -153,7 +153,7 @@ async def party_transfer(db: AsyncSession, transfer_id: str, user_id: str) -> Pa
     """The transfer if the user gives or receives it; 404 otherwise (no hint it exists)."""
     t = await db.get(Transfer, transfer_id[:64])
     if t is None or user_id not in (t.from_user_id, t.to_user_id):
-        raise not_found(f"Transfer {transfer_id} not found")
+        raise not_found(f"Transfer {transfer_id} not found", reason=Reason.TRANSFER_NOT_FOUND)
     return await parties(db, t)
 
 
@@ -164,7 +164,9 @@ async def accept(
     its new binding waits for it, retained)."""
     t = p.transfer
     if t.to_user_id != user.id or t.status != "offered":
-        raise not_found(f"Transfer {t.id} is not waiting for you to accept it")
+        raise not_found(
+            f"Transfer {t.id} is not waiting for you to accept it", reason=Reason.TRANSFER_NOT_FOUND
+        )
     await ensure_room(db, user.id, settings)
     _set(t, "moving", None if p.device.status == "online" else "device_offline")
     _audit(db, p, "transfer_accepted", address)

@@ -876,338 +876,339 @@
   <context>
     <name>PeopleController</name>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="121" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="141" />
       <source>Inbox</source>
       <translation>Bandeja</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="226" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="246" />
       <source>Operator</source>
       <translation>Operador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="226" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="246" />
       <source>Viewer</source>
       <translation>Observador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="233" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="253" />
       <source>People · {name}</source>
       <translation>Personas · {name}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="255" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="275" />
       <source>An operator sees everything, switches the pump and edits schedules. Only you can rename, remove, share or hand over the device.</source>
       <translation>Un operador lo ve todo, enciende la bomba y edita los horarios. Solo tú puedes cambiar el nombre, quitar, compartir o traspasar el dispositivo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="258" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="278" />
       <source>A viewer sees the pump, the water and the history, and cannot switch or change anything.</source>
       <translation>Un observador ve la bomba, el agua y el historial, y no puede encender ni cambiar nada.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="326" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="346" />
       <source>Invitation sent. {name} sees it in their inbox and accepts it there.</source>
       <translation>Invitación enviada. {name} la verá en su bandeja y la aceptará allí.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="343" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="363" />
       <source>{name} loses access to all your devices at once, live connections included.</source>
       <translation>{name} pierde al instante el acceso a todos tus dispositivos, también las conexiones abiertas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="345" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="365" />
       <source>{name} loses access to {device} at once, live connections included.</source>
       <translation>{name} pierde al instante el acceso a {device}, también las conexiones abiertas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="348" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="368" />
       <source>End access?</source>
       <translation>¿Quitar el acceso?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="348" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="368" />
       <source>End access</source>
       <translation>Quitar el acceso</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="381" />
-      <source>{name} is now {role}.</source>
-      <translation>{name} ahora es {role}.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="440" />
-      <source>Its history goes with it.</source>
-      <translation>Su historial se va con él.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="442" />
-      <source>Its history is deleted.</source>
-      <translation>Su historial se borra.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="445" />
-      <source>Hand over {name}?</source>
-      <translation>¿Traspasar {name}?</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="447" />
-      <source>Once {to} accepts, {name} moves to their account: you and everyone you shared it with lose access, and it leaves your dashboard. {history}</source>
-      <translation>Cuando {to} acepte, {name} pasará a su cuenta: tú y todas las personas con quienes lo compartiste perdéis el acceso y desaparece de tu panel. {history}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="450" />
-      <source>Offer to {to}</source>
-      <translation>Ofrecer a {to}</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="492" />
-      <source>Hand-over cancelled; the device stays yours.</source>
-      <translation>Traspaso cancelado; el dispositivo sigue siendo tuyo.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="522" />
-      <source>The share of {name} was not found; it may have ended already.</source>
-      <translation>No se encontró el acceso compartido a {name}; puede que ya haya terminado.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="529" />
-      <source>You lose access to every pool {owner} shared with you. {owner} can invite you again.</source>
-      <translation>Pierdes el acceso a todas las piscinas que {owner} compartió contigo. {owner} puede volver a invitarte.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="532" />
-      <source>You lose access to {name}. {owner} can invite you again.</source>
-      <translation>Pierdes el acceso a {name}. {owner} puede volver a invitarte.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="535" />
-      <source>Stop using {name}?</source>
-      <translation>¿Dejar de usar {name}?</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="537" />
-      <source>Stop using it</source>
-      <translation>Dejar de usarlo</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="553" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="385" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="573" />
       <source>Access ended.</source>
       <translation>Acceso terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="559" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="401" />
+      <source>{name} is now {role}.</source>
+      <translation>{name} ahora es {role}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="460" />
+      <source>Its history goes with it.</source>
+      <translation>Su historial se va con él.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="462" />
+      <source>Its history is deleted.</source>
+      <translation>Su historial se borra.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="465" />
+      <source>Hand over {name}?</source>
+      <translation>¿Traspasar {name}?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="467" />
+      <source>Once {to} accepts, {name} moves to their account: you and everyone you shared it with lose access, and it leaves your dashboard. {history}</source>
+      <translation>Cuando {to} acepte, {name} pasará a su cuenta: tú y todas las personas con quienes lo compartiste perdéis el acceso y desaparece de tu panel. {history}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="470" />
+      <source>Offer to {to}</source>
+      <translation>Ofrecer a {to}</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="512" />
+      <source>Hand-over cancelled; the device stays yours.</source>
+      <translation>Traspaso cancelado; el dispositivo sigue siendo tuyo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="542" />
+      <source>The share of {name} was not found; it may have ended already.</source>
+      <translation>No se encontró el acceso compartido a {name}; puede que ya haya terminado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="549" />
+      <source>You lose access to every pool {owner} shared with you. {owner} can invite you again.</source>
+      <translation>Pierdes el acceso a todas las piscinas que {owner} compartió contigo. {owner} puede volver a invitarte.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="552" />
+      <source>You lose access to {name}. {owner} can invite you again.</source>
+      <translation>Pierdes el acceso a {name}. {owner} puede volver a invitarte.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="555" />
+      <source>Stop using {name}?</source>
+      <translation>¿Dejar de usar {name}?</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="557" />
+      <source>Stop using it</source>
+      <translation>Dejar de usarlo</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/controllers/people.py" line="579" />
       <source>Installer set-up code</source>
       <translation>Código de instalación</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="599" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="619" />
       <source>Read it out to the installer or let them scan the QR code. PoolDesk shows it only now: close this window and it cannot be shown again.</source>
       <translation>Díctaselo al instalador o deja que escanee el código QR. PoolDesk solo lo muestra ahora: si cierras esta ventana, no se puede volver a mostrar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="609" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="629" />
       <source>Valid for {m}:{s:02d} more (until {time}), once.</source>
       <translation>Válido {m}:{s:02d} más (hasta las {time}), una sola vez.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="619" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="639" />
       <source>This code has expired. Create a new one if the installer still needs one.</source>
       <translation>Este código ha caducado. Crea otro si el instalador aún lo necesita.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="639" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="659" />
       <source>This code, valid until {time}</source>
       <translation>Este código, válido hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="640" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="660" />
       <source>An earlier code, valid until {time}</source>
       <translation>Un código anterior, válido hasta las {time}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="642" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="662" />
       <source>Withdraw</source>
       <translation>Retirar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="646" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="666" />
       <source>Unused codes (an installer can still use them):</source>
       <translation>Códigos sin usar (un instalador aún puede usarlos):</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="659" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="679" />
       <source>Withdrawn: this code no longer works.</source>
       <translation>Retirado: este código ya no funciona.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="660" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="680" />
       <source>The code was withdrawn.</source>
       <translation>El código se ha retirado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="109" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="129" />
       <source>Inbox ({n})</source>
       <translation>Bandeja ({n})</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="111" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="131" />
       <source>1 invitation or device waits for your answer</source>
       <translation>1 invitación o dispositivo espera tu respuesta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="113" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="133" />
       <source>{n} invitations or devices wait for your answer</source>
       <translation>{n} invitaciones o dispositivos esperan tu respuesta</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="116" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="136" />
       <source>Invitations to pools shared with you</source>
       <translation>Invitaciones a piscinas compartidas contigo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="146" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="166" />
       <source>Accept</source>
       <translation>Aceptar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="146" />
-      <location filename="../../pooldesk/ui/controllers/people.py" line="151" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="166" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="171" />
       <source>Decline</source>
       <translation>Rechazar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="151" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="171" />
       <source>Accept the device</source>
       <translation>Aceptar el dispositivo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="159" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="179" />
       <source>you can switch the pump and edit schedules</source>
       <translation>puedes encender la bomba y editar los horarios</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="161" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="181" />
       <source>you can see its state and history</source>
       <translation>puedes ver su estado y su historial</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="164" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="184" />
       <source>{owner} invites you to all their pools as {role}: {rights}.</source>
       <translation>{owner} te invita a todas sus piscinas como {role}: {rights}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="168" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="188" />
       <source>{owner} invites you to the pool {device} as {role}: {rights}.</source>
       <translation>{owner} te invita a la piscina {device} como {role}: {rights}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="172" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="192" />
       <source>Invited {when}.</source>
       <translation>Invitación: {when}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="177" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="197" />
       <source>its history comes with it</source>
       <translation>su historial viene con él</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="179" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="199" />
       <source>its history is cleared</source>
       <translation>su historial se borra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="182" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="202" />
       <source>{owner} offers you the device {device}: once you accept, it moves to your account and {owner} loses access; {history}.</source>
       <translation>{owner} te ofrece el dispositivo {device}: cuando aceptes, pasará a tu cuenta y {owner} perderá el acceso; {history}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="201" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="221" />
       <source>You now have access to the pools {owner} shared with you.</source>
       <translation>Ya tienes acceso a las piscinas que {owner} compartió contigo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="206" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="226" />
       <source>Invitation declined.</source>
       <translation>Invitación rechazada.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="209" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="229" />
       <source>{device} is moving to your account.</source>
       <translation>{device} está pasando a tu cuenta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="212" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="232" />
       <source>Device declined; it stays with its owner.</source>
       <translation>Dispositivo rechazado; se queda con su propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="276" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="296" />
       <source>{role} · invited {when}, not accepted yet</source>
       <translation>{role} · invitación {when}, aún sin aceptar</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="280" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="300" />
       <source>{role} · since {when}</source>
       <translation>{role} · desde {when}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="282" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="302" />
       <source>all your devices</source>
       <translation>todos tus dispositivos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="398" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="418" />
       <source>Offered to {to}: waiting for {to} to accept.</source>
       <translation>Ofrecido a {to}: esperando a que {to} acepte.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="403" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="423" />
       <source>Moving to {to}: waiting for the controller to come online.</source>
       <translation>Pasando a {to}: esperando a que el controlador se conecte.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="405" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="425" />
       <source>{device} is moving to you: waiting for the controller to come online.</source>
       <translation>{device} está pasando a ti: esperando a que el controlador se conecte.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="410" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="430" />
       <source>Moving to {to}: the controller is taking its new owner's settings.</source>
       <translation>Pasando a {to}: el controlador está recibiendo los ajustes de su nuevo propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="414" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="434" />
       <source>{device} is moving to you: the controller is taking its new settings.</source>
       <translation>{device} está pasando a ti: el controlador está recibiendo sus nuevos ajustes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="418" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="438" />
       <source>{device} now belongs to {to}.</source>
       <translation>{device} ahora pertenece a {to}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="420" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="440" />
       <source>The hand-over of {device} was cancelled.</source>
       <translation>El traspaso de {device} se canceló.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="422" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="442" />
       <source>the controller found its new settings invalid</source>
       <translation>el controlador consideró no válidos sus nuevos ajustes</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="423" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="443" />
       <source>the broker refused the controller's new login</source>
       <translation>el bróker rechazó el nuevo inicio de sesión del controlador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="425" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="445" />
       <source>no reason given</source>
       <translation>sin motivo indicado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/controllers/people.py" line="426" />
+      <location filename="../../pooldesk/ui/controllers/people.py" line="446" />
       <source>The hand-over to {to} failed ({reason}); the device stays yours.</source>
       <translation>El traspaso a {to} falló ({reason}); el dispositivo sigue siendo tuyo.</translation>
     </message>
@@ -1967,164 +1968,39 @@
   <context>
     <name>core</name>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="28" />
-      <source>Username already taken</source>
-      <translation>Ese nombre de usuario ya existe</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="29" />
-      <source>Email already registered</source>
-      <translation>Ese correo ya está registrado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="30" />
-      <source>Current password is incorrect</source>
-      <translation>La contraseña actual no es correcta</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="31" />
-      <source>New password must differ from the current one</source>
-      <translation>La contraseña nueva debe ser distinta de la actual</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="32" />
-      <source>Password changed; your other sessions have been signed out</source>
-      <translation>Contraseña cambiada; se han cerrado tus otras sesiones</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="33" />
-      <source>Logged out successfully</source>
-      <translation>Sesión cerrada</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="34" />
-      <source>Account deleted</source>
-      <translation>Cuenta eliminada</translation>
-    </message>
-    <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="35" />
-      <source>Session ended</source>
-      <translation>Sesión terminada</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
-      <source>Password is too common or too close to your username; choose one that is not a well-known password</source>
-      <translation>La contraseña es demasiado común o se parece demasiado a tu nombre de usuario; elige una que no sea una contraseña conocida</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="41" />
-      <source>Too many failed attempts.</source>
-      <translation>Demasiados intentos fallidos.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="42" />
-      <source>Too many requests.</source>
-      <translation>Demasiadas solicitudes.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="44" />
-      <source>That set-up code is wrong or has expired; ask the owner for a new one</source>
-      <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="47" />
-      <source>Access ended</source>
-      <translation>Acceso terminado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="50" />
-      <source>water temperature sensor not responding: freeze protection cannot run</source>
-      <translation>el sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="53" />
-      <source>no network time yet: the schedule is waiting</source>
-      <translation>todavía sin hora de la red: el horario está en espera</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="54" />
       <source>freeze protection active</source>
       <translation>la protección antiheladas está activa</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="55" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
       <source>retained command ignored</source>
       <translation>se ignoró una orden retenida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="56" />
-      <source>command expired</source>
-      <translation>la orden caducó</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="57" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
       <source>no reason given</source>
       <translation>sin motivo indicado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="58" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
       <source>window start and end must differ and start before 24:00</source>
       <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="59" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
       <source>days must be a non-empty list of mon..sun</source>
       <translation>los días deben ser una lista no vacía de lun a dom</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="60" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
       <source>tz must be a time zone name</source>
       <translation>tz debe ser el nombre de una zona horaria</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="92" />
-      <source>Device %1 is already registered to another account</source>
-      <translation>El dispositivo %1 ya está registrado en otra cuenta</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="93" />
-      <source>Device %1 is already on your account</source>
-      <translation>El dispositivo %1 ya está en tu cuenta</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="94" />
-      <source>Claim code does not match device %1</source>
-      <translation>El código de reclamación no corresponde al dispositivo %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="96" />
-      <source>Username %1 is not available; choose another</source>
-      <translation>El nombre de usuario %1 no está disponible; elige otro</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="97" />
-      <source>%1 Try again in %2 s.</source>
-      <translation>%1 Vuelve a intentarlo en %2 s.</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="99" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
       <source>freeze protection running (water %1 C)</source>
       <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="101" />
-      <source>Only the owner of %1 can do this</source>
-      <translation>Solo el propietario de %1 puede hacer esto</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="102" />
-      <source>No account named %1</source>
-      <translation>No hay ninguna cuenta llamada %1</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="103" />
-      <source>%1 already has access to %2</source>
-      <translation>%1 ya tiene acceso a %2</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="104" />
-      <source>Device %1 not found</source>
-      <translation>No se encontró el dispositivo %1</translation>
     </message>
   </context>
   <context>
@@ -2143,529 +2019,694 @@
   <context>
     <name>failure</name>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="25" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="27" />
       <source>Cannot reach the server at {url}. Check the address and that the server is running.</source>
       <translation>No se puede conectar con el servidor en {url}. Comprueba la dirección y que el servidor esté en marcha.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="29" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="31" />
       <source>The server at {url} did not answer in time. Try again.</source>
       <translation>El servidor en {url} no respondió a tiempo. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="32" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="34" />
       <source>The server answered {status} without a readable message.</source>
       <translation>El servidor respondió {status} sin un mensaje legible.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="35" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="37" />
       <source>The server's answer was not what this app expects ({detail}). Is the server a PoolDesk backend of a matching version?</source>
       <translation>La respuesta del servidor no es la que esta aplicación espera ({detail}). ¿Es el servidor un backend de PoolDesk de una versión compatible?</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="40" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="42" />
       <source>The server could not do this because of a fault of its own. Try again later; if it keeps happening, tell the server's administrator.</source>
       <translation>El servidor no pudo hacerlo por un fallo propio. Vuelve a intentarlo más tarde; si sigue ocurriendo, avisa al administrador del servidor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="45" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="47" />
       <source>The server is busy.</source>
       <translation>El servidor está ocupado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="46" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="48" />
       <source>The server refused ({status}).</source>
       <translation>El servidor se negó ({status}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="48" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="50" />
       <source>Invalid username or password</source>
       <translation>Nombre de usuario o contraseña incorrectos</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="49" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="51" />
       <source>Your session has ended. Sign in again.</source>
       <translation>Tu sesión ha terminado. Vuelve a iniciar sesión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="50" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="52" />
       <source>No system keyring is available, so you will need to sign in again next time.</source>
       <translation>No hay ningún llavero del sistema disponible, así que tendrás que volver a iniciar sesión la próxima vez.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="54" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="56" />
       <source>Connecting to the broker…</source>
       <translation>Conectando con el bróker…</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="55" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="57" />
       <source>Cannot reach the broker at {address} ({reason}).</source>
       <translation>No se puede contactar con el bróker en {address} ({reason}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="58" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="60" />
       <source>The broker did not answer the connection request.</source>
       <translation>El bróker no respondió a la solicitud de conexión.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="61" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="63" />
       <source>The broker did not answer the subscription request.</source>
       <translation>El bróker no respondió a la solicitud de suscripción.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="64" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="66" />
       <source>Connection lost: {reason}</source>
       <translation>Conexión perdida: {reason}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="65" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="67" />
       <source>The broker refused the login. Sign out and in again, or ask the server's administrator to check the broker.</source>
       <translation>El bróker rechazó el inicio de sesión. Cierra la sesión y vuelve a entrar, o pide al administrador del servidor que revise el bróker.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="70" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="72" />
       <source>The broker refused the connection (reason {reason}).</source>
       <translation>El bróker rechazó la conexión (motivo {reason}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="73" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="75" />
       <source>Could not get broker credentials: {cause}</source>
       <translation>No se pudieron obtener las credenciales del bróker: {cause}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="76" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="78" />
       <source>certificate not trusted: {detail}</source>
       <translation>certificado no fiable: {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="77" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="79" />
       <source>timed out</source>
       <translation>tiempo de espera agotado</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="78" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="80" />
       <source>The controller did not respond.</source>
       <translation>El controlador no respondió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="79" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="81" />
       <source>Not connected to the broker; the command was not sent.</source>
       <translation>Sin conexión con el bróker; la orden no se envió.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="82" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="84" />
       <source>The controller carried out the command late.</source>
       <translation>El controlador ejecutó la orden con retraso.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="83" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="85" />
       <source>The command reached the controller too late and was not carried out; nothing changed.</source>
       <translation>La orden llegó al controlador demasiado tarde y no se ejecutó; nada ha cambiado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="87" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="89" />
       <source>The controller refused: {reason}.</source>
       <translation>El controlador se negó: {reason}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="88" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="90" />
       <source>{device} kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>{device} se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="93" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="95" />
       <source>{device} kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>{device} se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="98" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="100" />
       <source>{device} kept the Wi-Fi settings sent to it, because undoing them failed ({reason}). Use Change Wi-Fi to set its network again.</source>
       <translation>{device} se quedó con la configuración wifi que se le envió, porque no se pudo deshacer ({reason}). Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="103" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="105" />
       <source>{device} kept the settings sent to it, because undoing them failed ({reason}). Hold its button for 5 seconds to reset it.</source>
       <translation>{device} se quedó con la configuración que se le envió, porque no se pudo deshacer ({reason}). Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="108" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="110" />
       <source>{device} could not be removed from your account ({cause}). Remove it from the dashboard.</source>
       <translation>No se pudo quitar {device} de tu cuenta ({cause}). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="112" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="114" />
       <source>{device} stays on the account of {owner}, who can remove it from their dashboard.</source>
       <translation>{device} se queda en la cuenta de {owner}, que puede quitarlo desde su panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="116" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="118" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="121" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="123" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="126" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="128" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="130" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="132" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="135" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="137" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="140" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="142" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="145" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="147" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="150" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="152" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="155" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="157" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="158" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="160" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="161" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="163" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="164" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="166" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="165" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="167" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="170" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="172" />
       <source>Enter an address that starts with {schemes} and names a host.</source>
       <translation>Escribe una dirección que empiece por {schemes} e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="173" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="175" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="176" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="178" />
       <source>{scheme}:// to {host} is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>{scheme}:// hacia {host} no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="181" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="183" />
       <source>{text} is not a device id like ESP-A1B2C3.</source>
       <translation>{text} no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="184" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="186" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="187" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="189" />
       <source>This label belongs to {label}, not to {picked}. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de {label}, no de {picked}. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="192" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="194" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="195" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="197" />
       <source>The controller reported a protocol error ({error}): {detail}</source>
       <translation>El controlador informó de un error de protocolo ({error}): {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="198" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="200" />
       <source>The controller sent a malformed {field}.</source>
       <translation>El controlador envió un {field} mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="201" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="203" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="204" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="206" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="207" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="209" />
       <source>The controller refused the request: {reason}</source>
       <translation>El controlador rechazó la solicitud: {reason}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="210" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="212" />
       <source>The controller reported no progress in time. It may be out of range; move closer and try again.</source>
       <translation>El controlador no informó de ningún avance a tiempo. Puede que esté fuera de alcance; acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="215" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="217" />
       <source>The controller did not answer in time. It may be out of range or restarting; move closer and try again.</source>
       <translation>El controlador no respondió a tiempo. Puede que esté fuera de alcance o reiniciándose; acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="220" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="222" />
       <source>The controller's device information is unreadable.</source>
       <translation>No se puede leer la información del dispositivo que envió el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="223" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="225" />
       <source>This controller speaks a newer provisioning protocol; update PoolDesk.</source>
       <translation>Este controlador usa un protocolo de configuración más reciente; actualiza PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="226" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="228" />
       <source>The controller did not say which device it is.</source>
       <translation>El controlador no dijo qué dispositivo es.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="229" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="231" />
       <source>The controller's Wi-Fi list is unreadable.</source>
       <translation>No se puede leer la lista de redes Wi-Fi que envió el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="232" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="234" />
       <source>The controller answered a secure request in clear.</source>
       <translation>El controlador respondió sin cifrar a una petición segura.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="235" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="237" />
       <source>A message from the controller could not be read ({detail}). Try again.</source>
       <translation>No se pudo leer un mensaje del controlador ({detail}). Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="238" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="240" />
       <source>Open a secure session with the claim code first.</source>
       <translation>Primero abre una sesión segura con el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="241" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="243" />
       <source>This device does not offer PoolDesk provisioning. Pick a pool controller from the scan list.</source>
       <translation>Este dispositivo no ofrece la configuración de PoolDesk. Elige un controlador de piscina de la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="246" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="248" />
       <source>The controller is no longer connected. Move closer and try again.</source>
       <translation>El controlador ya no está conectado. Acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="249" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="251" />
       <source>The controller has no '{endpoint}' endpoint (it offers: {known}); its firmware may be too old for this app.</source>
       <translation>El controlador no tiene el punto de acceso «{endpoint}» (ofrece: {known}); puede que su firmware sea demasiado antiguo para esta aplicación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="254" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="256" />
       <source>Internal error: a {size}-byte write to {endpoint} does not fit the Bluetooth packet size ({limit} bytes).</source>
       <translation>Error interno: una escritura de {size} bytes en {endpoint} no cabe en un paquete Bluetooth ({limit} bytes).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="259" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="261" />
       <source>The controller refused a Bluetooth request on {endpoint} ({detail}).</source>
       <translation>El controlador rechazó una petición Bluetooth en {endpoint} ({detail}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="262" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="264" />
       <source>The controller did not answer a Bluetooth request on {endpoint}.</source>
       <translation>El controlador no respondió a una petición Bluetooth en {endpoint}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="265" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="267" />
       <source>The Bluetooth connection failed during a request on {endpoint}: {detail}. Move closer and try again.</source>
       <translation>La conexión Bluetooth falló durante una petición en {endpoint}: {detail}. Acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="270" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="272" />
       <source>{name} is not in range any more. Move closer to it, check it has power, and scan again.</source>
       <translation>{name} ya no está al alcance. Acércate, comprueba que tenga corriente y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="274" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="276" />
       <source>{name} did not accept the connection in time. It may be busy with another app; close it there or move closer, then try again.</source>
       <translation>{name} no aceptó la conexión a tiempo. Puede que esté ocupado con otra aplicación; ciérrala allí o acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="279" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="281" />
       <source>Could not connect to {name}: {detail}</source>
       <translation>No se pudo conectar con {name}: {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="280" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="282" />
       <source>A claim code has {length} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has {count}.</source>
       <translation>Un código de reclamación tiene {length} letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene {count}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="285" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="287" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: {characters}.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: {characters}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="290" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="292" />
       <source>Enter the owner's set-up code.</source>
       <translation>Introduce el código de instalación del propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="291" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="293" />
       <source>A set-up code has only letters and digits; check these characters: {characters}.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: {characters}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="295" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="297" />
       <source>A set-up code has {length} letters and digits (like 7QK2-M4XD-9TRB); this one has {count}.</source>
       <translation>Un código de instalación tiene {length} letras y cifras (como 7QK2-M4XD-9TRB); este tiene {count}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="300" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="302" />
       <source>Enter a username.</source>
       <translation>Escribe un nombre de usuario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="301" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="303" />
       <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
       <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="304" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="306" />
       <source>Enter an email address.</source>
       <translation>Escribe una dirección de correo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="305" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="307" />
       <source>Enter an email address like name@example.com.</source>
       <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="308" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="310" />
       <source>At most {limit} characters.</source>
       <translation>Como máximo {limit} caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="309" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="311" />
       <source>The password needs: {rules}.</source>
       <translation>A la contraseña le falta: {rules}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="310" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="312" />
       <source>At least {count} characters</source>
       <translation>Al menos {count} caracteres</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="311" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="313" />
       <source>An upper-case letter</source>
       <translation>Una letra mayúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="312" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="314" />
       <source>A lower-case letter</source>
       <translation>Una letra minúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="313" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="315" />
       <source>A digit</source>
       <translation>Una cifra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="314" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="316" />
       <source>A symbol such as ! or #</source>
       <translation>Un símbolo como ! o #</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="315" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="317" />
       <source>Not a well-known password</source>
       <translation>No es una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="316" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="318" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="317" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="319" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="318" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="320" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="319" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="321" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="322" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="324" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="325" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="327" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="326" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="328" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="329" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="331" />
       <source>A network name has at most {limit} bytes.</source>
       <translation>El nombre de una red tiene como máximo {limit} bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="332" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="334" />
       <source>Enter the network's password.</source>
       <translation>Escribe la contraseña de la red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="333" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="335" />
       <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
       <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="338" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="340" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="339" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="341" />
       <source>Every window needs at least one day.</source>
       <translation>Cada tramo necesita al menos un día.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="340" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="342" />
       <source>A window's start and end must differ.</source>
       <translation>El inicio y el fin de un tramo deben ser distintos.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="345" />
+      <source>That username is taken; choose another.</source>
+      <translation>Ese nombre de usuario ya existe; elige otro.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="349" />
+      <source>The username {username} is not available; choose another.</source>
+      <translation>El nombre de usuario {username} no está disponible; elige otro.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="353" />
+      <source>The same username or device was registered at the same moment. Try again.</source>
+      <translation>El mismo nombre de usuario o dispositivo se registró en ese mismo momento. Vuelve a intentarlo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="357" />
+      <source>{device} is already on your account.</source>
+      <translation>{device} ya está en tu cuenta.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="361" />
+      <source>{device} is already registered to another account.</source>
+      <translation>{device} ya está registrado en otra cuenta.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="365" />
+      <source>Your account has the most devices it may have; remove one before adding another.</source>
+      <translation>Tu cuenta tiene el máximo de dispositivos permitido; quita uno antes de añadir otro.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="369" />
+      <source>{username} already has this access or more.</source>
+      <translation>{username} ya tiene este acceso o uno mayor.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="373" />
+      <source>You already have the most set-up codes waiting; delete one or let it expire.</source>
+      <translation>Ya tienes el máximo de códigos de instalación pendientes; borra uno o deja que caduque.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="377" />
+      <source>{device} already has a hand-over waiting; cancel it first.</source>
+      <translation>{device} ya tiene un traspaso pendiente; cancélalo primero.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="381" />
+      <source>That hand-over was already accepted, declined or cancelled.</source>
+      <translation>Ese traspaso ya se aceptó, se rechazó o se canceló.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="385" />
+      <source>This controller is already updating; wait until that update ends.</source>
+      <translation>Este controlador ya se está actualizando; espera a que termine esa actualización.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="389" />
+      <source>The current password is incorrect.</source>
+      <translation>La contraseña actual no es correcta.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="393" />
+      <source>The claim code does not match {device}. Check the code on its label.</source>
+      <translation>El código de reclamación no corresponde a {device}. Comprueba el código de su etiqueta.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="397" />
+      <source>The server does not know {device}. Check the id on the device label, or ask the server's operator to import the factory list.</source>
+      <translation>El servidor no conoce {device}. Comprueba el identificador de la etiqueta del dispositivo o pide al operador del servidor que importe la lista de fábrica.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="402" />
+      <source>Only the device's owner can do this.</source>
+      <translation>Solo el propietario del dispositivo puede hacer esto.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="406" />
+      <source>You can only view this device: ask its owner for the operator role.</source>
+      <translation>Solo puedes ver este dispositivo: pide a su propietario el rol de operador.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="410" />
+      <source>That set-up code is wrong or has expired; ask the owner for a new one.</source>
+      <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="414" />
+      <source>This set-up code is your own: add the device without it.</source>
+      <translation>Este código de instalación es tuyo: añade el dispositivo sin él.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="418" />
+      <source>This server does not offer this; it may be an older version.</source>
+      <translation>Este servidor no ofrece esto; puede que sea una versión anterior.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="422" />
+      <source>{device} is not on your account or shared with you.</source>
+      <translation>{device} no está en tu cuenta ni compartido contigo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="426" />
+      <source>There is no account named {username}.</source>
+      <translation>No hay ninguna cuenta llamada {username}.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="430" />
+      <source>That session has already ended.</source>
+      <translation>Esa sesión ya había terminado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="434" />
+      <source>That access or invitation no longer exists.</source>
+      <translation>Ese acceso o invitación ya no existe.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="438" />
+      <source>That set-up code no longer exists.</source>
+      <translation>Ese código de instalación ya no existe.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="442" />
+      <source>That hand-over is no longer waiting.</source>
+      <translation>Ese traspaso ya no está pendiente.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="446" />
+      <source>Too many failed attempts.</source>
+      <translation>Demasiados intentos fallidos.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="450" />
+      <source>Too many requests in a short time.</source>
+      <translation>Demasiadas solicitudes en poco tiempo.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="454" />
+      <source>The server refused this password as too weak: too common or too close to your username. Choose another.</source>
+      <translation>El servidor rechazó esta contraseña por débil: demasiado común o demasiado parecida a tu nombre de usuario. Elige otra.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="459" />
+      <source>The new password must differ from the current one.</source>
+      <translation>La contraseña nueva debe ser distinta de la actual.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="463" />
+      <source>Password changed; your other sessions have been signed out.</source>
+      <translation>Contraseña cambiada; se han cerrado tus otras sesiones.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="467" />
+      <source>Your account was deleted.</source>
+      <translation>Tu cuenta se ha eliminado.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="471" />
+      <source>The water temperature sensor is not responding: freeze protection cannot run.</source>
+      <translation>El sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="475" />
+      <source>No network time yet: the schedule is waiting.</source>
+      <translation>Todavía sin hora de la red: el horario está en espera.</translation>
     </message>
   </context>
   <context>

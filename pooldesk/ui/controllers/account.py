@@ -143,7 +143,7 @@ class AccountController(QObject):
 
     async def _change_password(self, current: str, new: str) -> None:
         try:
-            message = await self._call(self.signed_in.client.change_password(current, new))
+            await self._call(self.signed_in.client.change_password(current, new))
         except ApiError as exc:
             show_refusal(self.view.password_message, exc)
             return
@@ -153,7 +153,7 @@ class AccountController(QObject):
             self.view.repeat_password,
         ):
             field.clear()
-        self.view.password_message.show_info(fmt.core_message(message))
+        self.view.password_message.show_info(fmt.core_message(failure(Code.PASSWORD_CHANGED)))
         await self.load_sessions()
 
     def ask_export(self) -> None:

@@ -387,7 +387,7 @@ class DashboardController(QObject):
             message, is_error = tr("Waiting for the controller…"), False
         else:
             toggle = tr("Turn off") if pump and pump.on else tr("Turn on")
-        alerts = [fmt.core_message(a.message) for a in device.alerts.values()]
+        alerts = [fmt.core_message(a.shown) for a in device.alerts.values()]
         extra = self._tile_values(device)
         return CardText(
             name=device.name,
@@ -671,7 +671,7 @@ class DashboardController(QObject):
             if not entry.active:
                 when += " · " + tr("cleared {time}").format(time=fmt.when(entry.cleared_at))
             level = severity.get(entry.severity, entry.severity)
-            text = f"{fmt.core_message(entry.message)}\n{level} · {when}"
+            text = f"{fmt.core_message(entry.shown)}\n{level} · {when}"
             rows.append((entry.severity, text, entry.active))
         active = self.alert_log.active_count(key)
         if active:

@@ -376,13 +376,13 @@ class PeopleController(QObject):
         if state is None:
             return
         try:
-            message = await state.client.end_share(share_id)
+            await state.client.end_share(share_id)
         except ApiError as exc:
             if view is not None:
                 view.message.show_error(fmt.core_message(exc.failure))
             return
         if view is not None:
-            view.message.show_info(fmt.core_message(message))
+            view.message.show_info(self.tr("Access ended."))
         await self._refresh()
 
     def _change_role(self, key: str, share_id: str, role: str) -> None:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pooldesk.core import api_types as api
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.broker.logins import dashboard_login, device_login, new_generation
 from pooldesk_server.broker.managed import ManagedMosquitto
 from pooldesk_server.broker.rights import user_prefix
@@ -91,7 +92,9 @@ class CredentialHandlers:
         ctx = context_of(request)
         device_id = normalize_device_id(request.path_params["device_id"])
         if device_id is None:
-            raise not_found("No such device: device ids look like ESP-XXXXXX")
+            raise not_found(
+                "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
+            )
         async with ctx.db.read() as db:
             auth = await require_user(request, db)
             # The owner, or an installer during their set-up grant (docs/sharing.md): the login

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 
+from pooldesk_contract.refusals import Reason
 from pooldesk_server.audit.service import record
 from pooldesk_server.broker.base import BrokerBackend, BrokerError, BrokerLogin
 from pooldesk_server.broker.managed import ManagedMosquitto
@@ -69,7 +70,9 @@ class Issuer:
                     ctx, login, kind, user_id=user_id, session_id=session_id, device_pk=device_pk
                 )
             except IntegrityError:
-                raise not_found("This device or session no longer exists") from None
+                raise not_found(
+                    "This device or session no longer exists", reason=Reason.DEVICE_NOT_FOUND
+                ) from None
             try:
                 if kind == "session":
                     # Read after the row exists: a share change committed from now on finds
@@ -141,7 +144,10 @@ class Issuer:
                 await self.revoker.delete_locked(ctx, login.username)
         if rows_changed(confirmed) != 1:
             if device is not None:
-                raise not_found("This device was removed from your account meanwhile")
+                raise not_found(
+                    "This device was removed from your account meanwhile",
+                    reason=Reason.DEVICE_NOT_FOUND,
+                )
             # The session's earlier logins go too, even if no event announced its end.
             async with ctx.db.read() as db:
                 earlier = list(

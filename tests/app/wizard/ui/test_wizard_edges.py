@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
 from pooldesk.core.backend_client import ApiError, BackendClient
+from pooldesk.core.failures import Code, failure
 from pooldesk.core.provisioning_flow import Step
 from pooldesk.ui import format as fmt
 from pooldesk.ui import i18n
@@ -81,12 +82,12 @@ async def test_name_on_retry_password_per_network_and_return_finishes(
 
 ANOTHER_ACCOUNT = {
     "en": (
-        "Device {id} is already registered to another account. Only its owner can add it "
+        "{id} is already registered to another account. Only its owner can add it "
         "elsewhere: ask them to remove it from their dashboard (⋯ → Remove from my account), "
         "then try again. Nothing was changed on the controller."
     ),
     "es": (
-        "El dispositivo {id} ya está registrado en otra cuenta. Solo su propietario puede "
+        "{id} ya está registrado en otra cuenta. Solo su propietario puede "
         "añadirlo en otro sitio: pídele que lo quite de su panel (⋯ → Quitar de mi cuenta) y "
         "vuelve a intentarlo. No se ha cambiado nada en el controlador."
     ),
@@ -97,8 +98,9 @@ ANOTHER_ACCOUNT = {
 async def test_a_controller_owned_by_someone_else_is_refused_at_the_claim_step(
     make_app, backend, account, controllers, qtbot, qapp, language
 ) -> None:
-    """The server's refusal has its own reason (`device_registered_elsewhere`): the wizard adds
-    how to get the device released from it, in the language on screen, not from the English."""
+    """The server's refusal has its own reason (`device_registered_elsewhere`): the wizard words
+    it from the app's table with the id it asked about, and adds how to get the device released,
+    in the language on screen, never from the server's English."""
     [sim] = await controllers(1)
     owner = unique_user()
     other = BackendClient(backend.url)
@@ -133,9 +135,9 @@ async def test_a_controller_owned_by_someone_else_is_refused_at_the_claim_step(
 def test_the_refusal_is_translated(qapp) -> None:
     i18n.install_translator(qapp, "es")
     try:
-        text = fmt.core_message("Device ESP-A1B2C3 is already registered to another account")
-        assert "ESP-A1B2C3" in text
-        assert "otra cuenta" in text
+        refusal = failure(Code.DEVICE_REGISTERED_ELSEWHERE, device="ESP-A1B2C3")
+        text = fmt.core_message(refusal)
+        assert text == "ESP-A1B2C3 ya está registrado en otra cuenta."
         assert QCoreApplication.translate("WizardController", "Finish") != ""
     finally:
         i18n.install_translator(qapp, "en")
