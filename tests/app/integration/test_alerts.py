@@ -9,6 +9,7 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.service import ServiceInterface, method
 from PySide6.QtCore import Qt
 
+from pooldesk.ui import i18n
 from pooldesk.ui.theme import tile_colors
 from tests.support.waiting import wait_until
 
@@ -65,7 +66,10 @@ async def test_alert_list_raised_cleared_and_reopened_after_esc(signed_in, qtbot
     assert view.summary.text() == "2 active alerts"
     texts = [view.list.item(r).text() for r in range(view.list.count())]
     assert texts[0].startswith("freeze protection: pump on\nCritical · since")  # most severe first
-    assert texts[1].startswith("water sensor not responding\nWarning")
+    # a known id is said in the app's words, whatever the controller wrote
+    assert texts[1].startswith(
+        "The water temperature sensor is not responding: freeze protection cannot run.\nWarning"
+    )
 
     fake.alert("sensor-water", None)  # the controller clears it
     await wait_until(lambda: view.summary.text() == "1 active alert", what="cleared")
@@ -115,3 +119,39 @@ async def test_without_tray_or_notification_service_the_window_says_it(
     notice = app.window.dashboard_view.notice
     assert "Alert from" in notice.text()
     assert "pump fault" in notice.text()
+
+
+async def test_a_known_alert_speaks_spanish_and_an_unknown_one_shows_the_controllers_words(
+    signed_in, qapp
+) -> None:
+    """Alert ids the firmware raises (`sensor-water`, `clock`) are worded from the app's table
+    by their id, not by matching the English; the `freeze` alert's temperature exists only in
+    its message (template); an id the app does not know shows the controller's message as it
+    wrote it."""
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    fake = controller()
+    i18n.install_translator(qapp, "es")
+    try:
+        fake.alert("sensor-water", "sensor gone (firmware 0.9 words)", severity="warning")
+        fake.alert("clock", "no network time yet: the schedule is waiting", severity="warning")
+        fake.alert("freeze", "freeze protection running (water 1.5 C)", severity="info")
+        fake.alert("chlorine-low", "chlorine below 0.5 ppm", severity="critical")
+        await wait_until(lambda: app.dashboard.alert_log.active_count(key) == 4, what="4 alerts")
+        await wait_until(lambda: "chlorine" in card.alerts.text(), what="the card's alerts")
+        shown = card.alerts.text().splitlines()
+        assert sorted(shown) == sorted(
+            [
+                "⚠ El sensor de temperatura del agua no responde: la protección antiheladas no "
+                "puede funcionar.",
+                "⚠ Todavía sin hora de la red: el horario está en espera.",
+                "⚠ protección antiheladas en marcha (agua a 1.5 °C)",
+                "⚠ chlorine below 0.5 ppm",
+            ]
+        )
+        card.alerts_action.trigger()
+        view = app.dashboard.alert_views[key]
+        first = view.list.item(0).text()  # the most severe first: the unknown one, as written
+        assert first.startswith("chlorine below 0.5 ppm\n")
+    finally:
+        i18n.install_translator(qapp, "en")
