@@ -39,6 +39,7 @@ from pooldesk.provisioning import (
     parse_claim_code,
 )
 from pooldesk.ui import format as fmt
+from pooldesk.ui.countdown import show_refusal
 from pooldesk.ui.tasks import TaskGroup
 from pooldesk.ui.views.common import MUTED_STYLE
 from pooldesk.ui.wizard.view import OTHER_NETWORK, WizardView
@@ -640,6 +641,21 @@ class WizardController(QObject):
             return
         self.tasks.spawn(self._guarded(coro))
 
+    def _server_refused(self, exc: ApiError) -> None:
+        if exc.retry_after:  # a lock (too many adds or wrong codes): the wait counts down
+            show_refusal(self.view.message, exc)
+            return
+        text = fmt.core_message(exc.failure)
+        if exc.reason == Reason.DEVICE_REGISTERED_ELSEWHERE:
+            # an older server's own words (shown as they are) have no full stop
+            text = text if text.endswith(".") else text + "."
+            text += " " + self.tr(
+                "Only its owner can add it elsewhere: ask them to remove it from their "
+                "dashboard (⋯ → Remove from my account), then try again. Nothing was "
+                "changed on the controller."
+            )
+        self.view.message.show_error(text)
+
     async def _guarded(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a step; its failure becomes a message on the wizard, never a traceback."""
         try:
@@ -656,16 +672,7 @@ class WizardController(QObject):
                 self.view.message.show_error(fmt.core_message(exc.failure or str(exc)))
         except ApiError as exc:
             if not self._ending:
-                text = fmt.core_message(exc.failure)
-                if exc.reason == Reason.DEVICE_REGISTERED_ELSEWHERE:
-                    # the server's sentence has no full stop of its own
-                    text = text if text.endswith(".") else text + "."
-                    text += " " + self.tr(
-                        "Only its owner can add it elsewhere: ask them to remove it from their "
-                        "dashboard (⋯ → Remove from my account), then try again. Nothing was "
-                        "changed on the controller."
-                    )
-                self.view.message.show_error(text)
+                self._server_refused(exc)
         except Exception as exc:  # the Bluetooth stack's own errors, or a bug: say it, log it
             log.exception("wizard step failed")
             if not self._ending:

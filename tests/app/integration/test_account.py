@@ -43,11 +43,16 @@ async def test_change_password_live_rules_and_server_answer(make_app, backend, q
     assert view.busy.isVisible()
     assert not view.password_message.isVisible()
     await wait_until(lambda: view.password_message.isVisible(), what="server refusal")
-    assert view.password_message.text() == "Current password is incorrect"  # the server's words
+    # by the refusal's reason (wrong_password), in the app's words
+    assert view.password_message.text() == "The current password is incorrect."
     view.current_password.setText(user["password"])
     qtbot.mouseClick(view.change_password_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: view.password_message.isVisible(), what="server answer")
     assert view.current_password.text() == "", view.password_message.text()
+    # what the app did, in its own words (not the server's "Password changed; …")
+    assert view.password_message.text() == (
+        "Password changed; your other sessions have been signed out."
+    )
     probe = BackendClient(backend.url)
     await probe.login(user["username"], "Another-Strong-Pass-9")
     await probe.aclose()
@@ -107,6 +112,7 @@ async def test_delete_account_needs_password_and_confirmation(make_app, backend,
     qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)
     app.account.dialog.accept()
     await wait_until(lambda: view.notice.isVisible(), what="refusal")
+    assert view.notice.text() == "The current password is incorrect."
     assert app.session.state is SessionState.SIGNED_IN
     view.delete_password.setText(user["password"])
     qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)
@@ -115,6 +121,7 @@ async def test_delete_account_needs_password_and_confirmation(make_app, backend,
     qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)
     app.account.dialog.accept()
     await wait_until(lambda: app.window.page is app.window.sign_in_view, what="signed out")
+    assert app.window.sign_in_view.notice.text() == "Your account was deleted."
     assert app.session.store.load() is None
     probe = BackendClient(backend.url)
     try:

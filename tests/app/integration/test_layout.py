@@ -78,7 +78,7 @@ async def test_spanish_translates_the_controllers_words(signed_in, qapp) -> None
     i18n.install_translator(qapp, "es")
     try:
         fake.alert("clock", "no network time yet: the schedule is waiting")
-        await wait_until(lambda: "todavía sin hora de la red" in card.alerts.text(), what="alert")
+        await wait_until(lambda: "Todavía sin hora de la red" in card.alerts.text(), what="alert")
         from pooldesk.core.failures import Code, failure
         from pooldesk.ui import format as fmt
 

@@ -177,7 +177,7 @@ async def test_the_owner_invites_from_people_and_ends_the_access(
         people.role.setCurrentIndex(people.role.findData("viewer"))
         qtbot.mouseClick(people.invite_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: people.message.isVisible(), what="the refusal")
-        assert people.message.text() == f"No account named nobody-{member['username']}"
+        assert people.message.text() == f"There is no account named nobody-{member['username']}."
         people.username.setText(member["username"])
         qtbot.mouseClick(people.invite_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: "Invitation sent" in people.message.text(), what="sent")

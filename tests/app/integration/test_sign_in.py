@@ -91,7 +91,7 @@ async def test_refused_registration_and_sign_in_show_the_servers_message(
     view.device_id.setText(other["device_id"])
     qtbot.mouseClick(view.create_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: view.error.isVisible(), what="refusal")
-    assert view.error.text() == "Username already taken"
+    assert view.error.text() == "That username is taken; choose another."  # by its reason
     assert window.page is view
     assert not view.busy.isVisible()
 

@@ -46,14 +46,14 @@ async def test_register_signs_in_and_keeps_the_refresh_token_in_the_keyring(
         await session.client.aclose()
 
 
-async def test_refusals_carry_the_servers_message(backend) -> None:
+async def test_refusals_carry_the_servers_reason_as_the_apps_code(backend) -> None:
     session, user = await registered(backend.url)
     await session.client.aclose()
     again = await new_session(backend.url)
     with pytest.raises(ApiError) as refused:
         await again.register(user["username"], "other@example.com", user["password"], "ESP-FFFFF0")
     assert refused.value.status == 409
-    assert refused.value.failure == failure(Code.SERVER_SAID, message="Username already taken")
+    assert refused.value.failure == failure(Code.USERNAME_TAKEN)
     assert again.state is SessionState.SIGNED_OUT
     assert again.message == refused.value.failure
     with pytest.raises(ApiError) as wrong:
