@@ -42,6 +42,7 @@ class Reason(StrEnum):
     SHARE_NOT_FOUND = "share_not_found"  # a share or an invitation ended or never yours
     SETUP_CODE_NOT_FOUND = "setup_code_not_found"
     TRANSFER_NOT_FOUND = "transfer_not_found"  # not there, or not waiting for you
+    NO_RELEASE = "no_release"  # no firmware release stored, or not the version asked for
     # 429 rate_limited (Retry-After gives the wait in seconds)
     TOO_MANY_ATTEMPTS = "too_many_attempts"  # failed sign-ins, password or claim-code guesses
     TOO_MANY_REQUESTS = "too_many_requests"  # too many of one action (devices added, sign-ups)

@@ -540,7 +540,11 @@ _TRY_AGAIN = re.compile(r"[;,.]?\s*try again in \d+ seconds?\.?", re.IGNORECASE)
 
 # The server's error codes that have a text of the app's own. A refusal with neither such a code
 # nor a reason the app knows (an older server) shows the server's message as it is.
-_SERVER_CODES = {"internal_error": Code.SERVER_FAULT, "overloaded": Code.SERVER_BUSY}
+_SERVER_CODES = {
+    "internal_error": Code.SERVER_FAULT,
+    "overloaded": Code.SERVER_BUSY,
+    "account_disabled": Code.ACCOUNT_DISABLED,
+}
 
 
 def _server_failure(code: str, said: str, status: int) -> Failure:

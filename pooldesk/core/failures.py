@@ -172,6 +172,8 @@ class Code(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     ACCOUNT_DELETED = "account_deleted"
     # the controller's alerts by their id (controller_words)
+    NO_RELEASE = "no_release"
+    ACCOUNT_DISABLED = "account_disabled"  # the server's code account_disabled (403)
     ALERT_WATER_SENSOR = "alert_water_sensor"
     ALERT_NO_NETWORK_TIME = "alert_no_network_time"
 
@@ -367,6 +369,9 @@ ENGLISH: Mapping[Code, str] = {
     Code.SAME_PASSWORD: "The new password must differ from the current one.",
     Code.PASSWORD_CHANGED: "Password changed; your other sessions have been signed out.",
     Code.ACCOUNT_DELETED: "Your account was deleted.",
+    Code.NO_RELEASE: "The server has no such firmware release stored; ask its operator to add it.",
+    Code.ACCOUNT_DISABLED: "The server's operator has disabled this account; ask them to "
+    "enable it again.",
     Code.ALERT_WATER_SENSOR: (
         "The water temperature sensor is not responding: freeze protection cannot run."
     ),

@@ -45,6 +45,7 @@ BY_REASON: Mapping[Reason, tuple[Code, tuple[str, ...]]] = {
     Reason.SHARE_NOT_FOUND: (Code.SHARE_NOT_FOUND, ()),
     Reason.SETUP_CODE_NOT_FOUND: (Code.SETUP_CODE_NOT_FOUND, ()),
     Reason.TRANSFER_NOT_FOUND: (Code.TRANSFER_NOT_FOUND, ()),
+    Reason.NO_RELEASE: (Code.NO_RELEASE, ()),
     Reason.TOO_MANY_ATTEMPTS: (Code.TOO_MANY_ATTEMPTS, ()),  # the wait: ApiError.retry_after
     Reason.TOO_MANY_REQUESTS: (Code.TOO_MANY_REQUESTS, ()),
     Reason.WEAK_PASSWORD: (Code.WEAK_PASSWORD, ()),

@@ -468,6 +468,14 @@ TEXTS: dict[Code, str] = {
         "failure",
         "Your account was deleted.",
     ),
+    Code.NO_RELEASE: QT_TRANSLATE_NOOP(
+        "failure",
+        "The server has no such firmware release stored; ask its operator to add it.",
+    ),
+    Code.ACCOUNT_DISABLED: QT_TRANSLATE_NOOP(
+        "failure",
+        "The server's operator has disabled this account; ask them to enable it again.",
+    ),
     Code.ALERT_WATER_SENSOR: QT_TRANSLATE_NOOP(
         "failure",
         "The water temperature sensor is not responding: freeze protection cannot run.",

@@ -181,9 +181,15 @@ async def start_update(
     firmware loop offers it to the unit. FirmwareError: no such release, one still running."""
     version = version or await latest_version(db)
     if version is None:
-        raise FirmwareError("no firmware release is stored: `pooldesk-backend firmware add`", 404)
+        raise FirmwareError(
+            "no firmware release is stored: `pooldesk-backend firmware add`",
+            404,
+            reason=Reason.NO_RELEASE,
+        )
     if await db.get(FirmwareRelease, version) is None:
-        raise FirmwareError(f"no firmware release {version} is stored", 404)
+        raise FirmwareError(
+            f"no firmware release {version} is stored", 404, reason=Reason.NO_RELEASE
+        )
     last = await current_update(db, device)
     if last is not None and last.state not in FINAL:
         raise FirmwareError(

@@ -2700,11 +2700,21 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/failure_texts.py" line="471" />
+      <source>The server has no such firmware release stored; ask its operator to add it.</source>
+      <translation>El servidor no tiene guardada esa versión del firmware; pide a su operador que la añada.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="475" />
+      <source>The server's operator has disabled this account; ask them to enable it again.</source>
+      <translation>El operador del servidor ha desactivado esta cuenta; pídele que vuelva a activarla.</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="479" />
       <source>The water temperature sensor is not responding: freeze protection cannot run.</source>
       <translation>El sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="475" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="483" />
       <source>No network time yet: the schedule is waiting.</source>
       <translation>Todavía sin hora de la red: el horario está en espera.</translation>
     </message>

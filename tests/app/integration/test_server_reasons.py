@@ -6,7 +6,10 @@ reason keeps the server's words, as the server wrote them."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -16,6 +19,7 @@ from PySide6.QtCore import Qt
 from pooldesk.core.backend_client import ApiError, BackendClient
 from pooldesk.core.failures import Code, failure
 from pooldesk.core.server_refusals import BY_REASON, NOT_MET
+from pooldesk.core.updates import Updates
 from pooldesk.ui import format as fmt
 from pooldesk.ui import i18n
 from pooldesk_contract.refusals import Reason
@@ -227,3 +231,32 @@ def test_refusals_are_said_in_spanish_from_the_apps_table(qapp) -> None:
         assert fmt.core_message(older) == f"Device {NOBODY_DEVICE} not found"
     finally:
         i18n.install_translator(qapp, "en")
+
+
+async def test_no_firmware_release_and_a_disabled_account_are_the_apps_words(strict_backend):
+    """Two more refusals the app shows: an update with no release stored (`no_release`), and
+    the operator's disabled account (the server's own code `account_disabled`)."""
+    client, user = await _signed_in(strict_backend.url)
+    try:
+        updates = Updates(client)
+        missing = await _refused(updates.start(user["device_id"], "9.9.9"))
+        assert (missing.status, missing.reason) == (404, "no_release")
+        assert missing.failure == failure(Code.NO_RELEASE)
+    finally:
+        await client.aclose()
+    disable = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "pooldesk_server.cli", "users", "disable", user["username"]),
+        *("--data-dir", str(strict_backend.data_dir)),
+        env={**os.environ, "JWT_SECRET": "test-secret-" + "x" * 40},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    said, _ = await asyncio.wait_for(disable.communicate(), 60)
+    assert disable.returncode == 0, said
+    again = BackendClient(strict_backend.url)
+    try:
+        refused = await _refused(again.login(user["username"], user["password"]))
+        assert (refused.status, refused.code) == (403, "account_disabled")
+        assert refused.failure == failure(Code.ACCOUNT_DISABLED)
+    finally:
+        await again.aclose()
