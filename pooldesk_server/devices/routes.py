@@ -18,7 +18,7 @@ from pooldesk_server.firmware.service import firmware_json
 from pooldesk_server.http.auth import require_user
 from pooldesk_server.http.body import read_body
 from pooldesk_server.http.contract import BEARER, Operation
-from pooldesk_server.http.errors import not_found
+from pooldesk_server.http.errors import malformed_device_id
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.sharing import service as sharing
@@ -28,9 +28,7 @@ from pooldesk_server.sharing import setup_codes
 def _path_device_id(request: Request) -> str:
     device_id = normalize_device_id(request.path_params["device_id"])
     if device_id is None:
-        raise not_found(
-            "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
-        )
+        raise malformed_device_id()
     return device_id
 
 

@@ -17,7 +17,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
-from pooldesk_contract.refusals import Reason
 from pooldesk_firmware.tools.release import ReleaseError, read_bundle
 from pooldesk_server.audit.service import record
 from pooldesk_server.broker.base import BrokerLogin
@@ -32,7 +31,7 @@ from pooldesk_server.firmware.transport import OtaSession, offer_payload, sessio
 from pooldesk_server.http.auth import require_user
 from pooldesk_server.http.body import read_body
 from pooldesk_server.http.contract import BEARER, Operation
-from pooldesk_server.http.errors import ApiError, not_found
+from pooldesk_server.http.errors import ApiError, malformed_device_id
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.settings import Settings
@@ -98,9 +97,7 @@ class FirmwareExtension:
         auth = await require_user(request)
         device_id = normalize_device_id(request.path_params["device_id"])
         if device_id is None:
-            raise not_found(
-                "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
-            )
+            raise malformed_device_id()
         body = await read_body(request, api.FirmwareUpdateRequest, ctx.settings.max_body_bytes)
         async with ctx.db.write() as db:
             device = await devices.owned_device(db, auth.user.id, device_id)

@@ -67,6 +67,13 @@ def not_found(message: str, *, reason: Reason) -> ApiError:
     return ApiError(404, "not_found", message, reason=reason)
 
 
+def malformed_device_id() -> ApiError:
+    """404 for a device id in a path that no device can have: not found, like any other."""
+    return not_found(
+        "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
+    )
+
+
 def conflict(message: str, *, reason: Reason) -> ApiError:
     return ApiError(409, "conflict", message, reason=reason)
 

@@ -8,14 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pooldesk.core import api_types as api
-from pooldesk_contract.refusals import Reason
 from pooldesk_server.accounts.events import RightsChanged
 from pooldesk_server.context import client_address, context_of
 from pooldesk_server.devices.ids import check_device_id, normalize_device_id
 from pooldesk_server.http.auth import UserAuth, require_user
 from pooldesk_server.http.body import read_body
 from pooldesk_server.http.contract import BEARER, Operation
-from pooldesk_server.http.errors import not_found
+from pooldesk_server.http.errors import malformed_device_id
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.sharing import service, setup_codes
@@ -108,9 +107,7 @@ async def end_setup_grant(request: Request) -> Response:
     auth = await require_user(request)
     device_id = normalize_device_id(request.path_params["device_id"])
     if device_id is None:
-        raise not_found(
-            "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
-        )
+        raise malformed_device_id()
     async with context_of(request).db.write() as db:
         await setup_codes.end_grant(db, auth.user.id, device_id)
     return answer(api.Message(message=f"Your set-up access to {device_id} has ended"))

@@ -23,7 +23,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pooldesk.core import api_types as api
-from pooldesk_contract.refusals import Reason
 from pooldesk_server.accounts.events import RightsChanged
 from pooldesk_server.broker.base import BrokerError, BrokerLogin
 from pooldesk_server.broker.logins import device_login, new_generation, new_password
@@ -37,7 +36,7 @@ from pooldesk_server.devices.ids import normalize_device_id
 from pooldesk_server.http.auth import require_user
 from pooldesk_server.http.body import read_body
 from pooldesk_server.http.contract import BEARER, Operation
-from pooldesk_server.http.errors import ApiError, not_found
+from pooldesk_server.http.errors import ApiError, malformed_device_id
 from pooldesk_server.http.responses import answer
 from pooldesk_server.http.routing import route
 from pooldesk_server.settings import Settings
@@ -106,9 +105,7 @@ class TransferExtension:
         auth = await require_user(request)
         device_id = normalize_device_id(request.path_params["device_id"])
         if device_id is None:
-            raise not_found(
-                "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
-            )
+            raise malformed_device_id()
         body = await read_body(request, api.TransferRequest, ctx.settings.max_body_bytes)
         async with ctx.db.write() as db:
             device = await devices.owned_device(db, auth.user.id, device_id)

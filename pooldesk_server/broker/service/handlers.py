@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pooldesk.core import api_types as api
-from pooldesk_contract.refusals import Reason
 from pooldesk_server.broker.logins import dashboard_login, device_login, new_generation
 from pooldesk_server.broker.managed import ManagedMosquitto
 from pooldesk_server.broker.rights import user_prefix
@@ -17,7 +16,7 @@ from pooldesk_server.broker.service.state import BrokerState
 from pooldesk_server.context import client_address, context_of
 from pooldesk_server.devices.ids import normalize_device_id
 from pooldesk_server.http.auth import require_user
-from pooldesk_server.http.errors import ApiError, not_found
+from pooldesk_server.http.errors import ApiError, malformed_device_id
 from pooldesk_server.http.responses import answer
 from pooldesk_server.sharing import service as sharing
 
@@ -92,9 +91,7 @@ class CredentialHandlers:
         ctx = context_of(request)
         device_id = normalize_device_id(request.path_params["device_id"])
         if device_id is None:
-            raise not_found(
-                "No such device: device ids look like ESP-XXXXXX", reason=Reason.DEVICE_NOT_FOUND
-            )
+            raise malformed_device_id()
         async with ctx.db.read() as db:
             auth = await require_user(request, db)
             # The owner, or an installer during their set-up grant (docs/sharing.md): the login

@@ -130,6 +130,15 @@ async def test_the_server_keeps_its_code_and_message_beside_the_reason(backend) 
             "message": f"Device {NOBODY_DEVICE} not found",
             "reason": "device_not_found",
         }
+        malformed = await http.get(
+            "/api/devices/not-a-device", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert malformed.status_code == 404
+        assert malformed.json()["error"] == {
+            "code": "not_found",
+            "message": "No such device: device ids look like ESP-XXXXXX",
+            "reason": "device_not_found",
+        }
 
 
 async def test_password_refusals_have_reasons(backend) -> None:
