@@ -269,3 +269,21 @@ async def test_no_firmware_release_and_a_disabled_account_are_the_apps_words(str
         assert refused.failure == failure(Code.ACCOUNT_DISABLED)
     finally:
         await again.aclose()
+
+
+async def test_an_invitation_to_no_account_is_refused_in_spanish(signed_in, qapp, qtbot) -> None:
+    """A 404 on the People page: named by the username typed, in Spanish, not the server's
+    `No account named …`."""
+    app, key, _controller, _user = signed_in
+    i18n.install_translator(qapp, "es")
+    try:
+        card = app.window.dashboard_view.cards[key]
+        card.people_action.trigger()
+        people = app.dashboard.people.people_views[key]
+        qtbot.keyClicks(people.username, "nadie-aqui")
+        people.role.setCurrentIndex(people.role.findData("viewer"))
+        qtbot.mouseClick(people.invite_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: people.message.isVisible(), what="the refusal")
+        assert people.message.text() == "No hay ninguna cuenta llamada nadie-aqui."
+    finally:
+        i18n.install_translator(qapp, "en")
