@@ -524,7 +524,8 @@ class ManagedMosquitto:
                 "given; firewall the port, or unset POOLDESK_MQTT_WS_PORT",
                 self.websocket_port,
             )
-        ports_file.write_text(json.dumps({"tcp": self.port, "websockets": self.websocket_port}))
+        # Replaced atomically: another process may attach (and read it) at any moment.
+        write_private(ports_file, json.dumps({"tcp": self.port, "websockets": self.websocket_port}))
 
     def _broker_user(self) -> str | None:
         """The `user` line, if any. As root, mosquitto is started as user `mosquitto` from the
@@ -616,10 +617,18 @@ class ManagedMosquitto:
             raise BrokerUnavailable(
                 f"no managed broker is running on {self.data_dir}: start `pooldesk-backend serve`"
             )
-        ports = json.loads((self.data_dir / "ports.json").read_text())
-        self.port, self.websocket_port = int(ports["tcp"]), int(ports.get("websockets") or 0)
-        password = (self.data_dir / "admin-password").read_text().strip()
-        config = (self.data_dir / "mosquitto.conf").read_text()
+        try:
+            ports = json.loads((self.data_dir / "ports.json").read_text())
+            self.port, self.websocket_port = int(ports["tcp"]), int(ports.get("websockets") or 0)
+            password = (self.data_dir / "admin-password").read_text().strip()
+            config = (self.data_dir / "mosquitto.conf").read_text()
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            # The broker is (re)starting, or the folder was damaged: retried, not a crash.
+            raise BrokerUnavailable(
+                f"the managed broker on {self.data_dir} cannot be reached: its files are "
+                f"unreadable ({type(error).__name__}: {error}); if this lasts, restart "
+                "`pooldesk-backend serve`"
+            ) from None
         self.plugin_path = next(
             (
                 Path(line.split(" ", 1)[1])
