@@ -98,7 +98,7 @@ def lock_data_folder(folder: Path) -> DataFolderLock:
         ) from None
     # Written over the old pid, then cut to length: a refused `serve` reading meanwhile (it
     # reads the first line) sees a pid, never an empty file.
-    text = f"{os.getpid()}\n".encode()
-    os.pwrite(fd, text, 0)
-    os.ftruncate(fd, len(text))
+    pid = f"{os.getpid()}\n".encode()
+    os.pwrite(fd, pid, 0)
+    os.ftruncate(fd, len(pid))
     return DataFolderLock(folder, fd)
