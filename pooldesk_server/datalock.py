@@ -67,7 +67,7 @@ def holder_of(folder: Path) -> int | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            text = os.read(fd, 32).decode(errors="replace").strip()
+            text = os.read(fd, 32).decode(errors="replace").strip().split("\n")[0]
             return int(text) if text.isdigit() else 0
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
@@ -86,7 +86,7 @@ def lock_data_folder(folder: Path) -> DataFolderLock:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        text = os.read(fd, 32).decode(errors="replace").strip()
+        text = os.read(fd, 32).decode(errors="replace").strip().split("\n")[0]
         os.close(fd)
         who = f"pid {text}" if text.isdigit() else "another process"
         if text.isdigit() and not process_alive(int(text)):
@@ -96,6 +96,9 @@ def lock_data_folder(folder: Path) -> DataFolderLock:
             f"data folder {folder} in use by {who}: another `pooldesk-backend serve` is "
             "running on it (stop it first, or give this one its own --data-dir)"
         ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
+    # Written over the old pid, then cut to length: a refused `serve` reading meanwhile (it
+    # reads the first line) sees a pid, never an empty file.
+    pid = f"{os.getpid()}\n".encode()
+    os.pwrite(fd, pid, 0)
+    os.ftruncate(fd, len(pid))
     return DataFolderLock(folder, fd)

@@ -59,6 +59,7 @@ from multiprocessing.synchronize import Event
 from types import FrameType
 from typing import Any
 
+from pooldesk_server.broker.health_report import write_report
 from pooldesk_server.server import PortUnavailable, bind
 from pooldesk_server.settings import Settings
 
@@ -314,8 +315,6 @@ class Supervisor:
     def _primary_gone(self, pid: int | None) -> None:
         """Worker 0 (the broker's) ended: the other workers report the broker down at once,
         not when the primary's last report has grown stale."""
-        from pooldesk_server.broker.service.health import write_report
-
         detail = f"the primary worker (pid {pid}), which runs the broker, exited; restarting it"
         write_report(self.settings.data_dir, {"broker": {"ok": False, "detail": detail}})
 

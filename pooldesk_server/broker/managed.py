@@ -431,7 +431,7 @@ class ManagedMosquitto:
                 stderr=log_fd,
                 # Its own process group (a Ctrl-C in the terminal must not kill it before us),
                 # but not its own session: see `_child_setup`.
-                preexec_fn=functools.partial(_child_setup, self._run_as),
+                preexec_fn=functools.partial(_child_setup, self._run_as, os.getpid()),
             )
         finally:
             os.close(log_fd)
@@ -524,7 +524,8 @@ class ManagedMosquitto:
                 "given; firewall the port, or unset POOLDESK_MQTT_WS_PORT",
                 self.websocket_port,
             )
-        ports_file.write_text(json.dumps({"tcp": self.port, "websockets": self.websocket_port}))
+        # Replaced atomically: another process may attach (and read it) at any moment.
+        write_private(ports_file, json.dumps({"tcp": self.port, "websockets": self.websocket_port}))
 
     def _broker_user(self) -> str | None:
         """The `user` line, if any. As root, mosquitto is started as user `mosquitto` from the
@@ -616,10 +617,18 @@ class ManagedMosquitto:
             raise BrokerUnavailable(
                 f"no managed broker is running on {self.data_dir}: start `pooldesk-backend serve`"
             )
-        ports = json.loads((self.data_dir / "ports.json").read_text())
-        self.port, self.websocket_port = int(ports["tcp"]), int(ports.get("websockets") or 0)
-        password = (self.data_dir / "admin-password").read_text().strip()
-        config = (self.data_dir / "mosquitto.conf").read_text()
+        try:
+            ports = json.loads((self.data_dir / "ports.json").read_text())
+            self.port, self.websocket_port = int(ports["tcp"]), int(ports.get("websockets") or 0)
+            password = (self.data_dir / "admin-password").read_text().strip()
+            config = (self.data_dir / "mosquitto.conf").read_text()
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            # The broker is (re)starting, or the folder was damaged: retried, not a crash.
+            raise BrokerUnavailable(
+                f"the managed broker on {self.data_dir} cannot be reached: its files are "
+                f"unreadable ({type(error).__name__}: {error}); if this lasts, restart "
+                "`pooldesk-backend serve`"
+            ) from None
         self.plugin_path = next(
             (
                 Path(line.split(" ", 1)[1])
@@ -828,13 +837,14 @@ _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
-def _child_setup(run_as: tuple[int, int] | None) -> None:
+def _child_setup(run_as: tuple[int, int] | None, parent: int) -> None:
     """In the child before exec: leave the terminal's foreground process group (a Ctrl-C must
     reach the backend, which then stops the broker, not the broker first); become the broker's
     user if asked (done here, not through `user=`/`group=`, which uvloop's subprocess support
     lacks); then ask for SIGTERM when the backend dies, even by SIGKILL, so a crashed backend
     never leaves an orphan broker. The order matters: changing user clears the parent-death
-    signal.
+    signal. A backend that died before the signal was asked for (`parent`, its pid, is no
+    longer our parent) would never send it: then the broker is not started at all.
 
     A new process group, not a new session (`setsid`): with the kernel's session autogroups
     (`kernel.sched_autogroup_enabled`, on by default), a session of its own makes the broker a
@@ -849,6 +859,8 @@ def _child_setup(run_as: tuple[int, int] | None) -> None:
         os.setuid(uid)
     if _libc is not None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _replace_store(path: Path, store: dict) -> None:

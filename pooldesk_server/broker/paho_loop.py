@@ -50,6 +50,7 @@ class PahoOnLoop:
         self._active = True
         self._misc: asyncio.Task[None] | None = None
         self._retrying: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Future[Any] | None = None  # the last connect's thread
         self.socket_closed = asyncio.Event()  # set whenever paho closed its socket
         client.connect_timeout = connect_timeout
         client.on_socket_open = self._socket_open
@@ -99,9 +100,19 @@ class PahoOnLoop:
     # ---- connecting ---------------------------------------------------------------------------
 
     async def _attempt(self) -> None:
-        await asyncio.wait_for(
-            self._loop.run_in_executor(None, self.client.reconnect), self._connect_timeout + 1
-        )
+        """One blocking `reconnect()` in a worker thread, waited for up to the connect timeout
+        + 1 s. The thread cannot be stopped: paho bounds each socket call by the timeout, not
+        the whole connect (TCP, then a TLS or websocket handshake that may trickle). A connect
+        that outlived our wait is awaited before the next one starts: two `reconnect()` calls
+        at once on one client would share, and break, its socket."""
+        running = self._connecting
+        if running is not None and not running.done():
+            await asyncio.wait({running})
+            if not running.cancelled() and running.exception() is None:
+                return  # it got through after all: CONNECT is sent
+        self._connecting = attempt = self._loop.run_in_executor(None, self.client.reconnect)
+        attempt.add_done_callback(_retrieve)  # its failure is seen here, or by the next attempt
+        await asyncio.wait_for(asyncio.shield(attempt), self._connect_timeout + 1)
 
     def _start_misc(self) -> None:
         if self._misc is None:
@@ -213,3 +224,9 @@ async def wait_published(infos: Iterable[mqtt.MQTTMessageInfo], within: float) -
                 return False
             await asyncio.sleep(0.01)
     return True
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a connect's failure as seen (asyncio warns about a failure nobody read)."""
+    if not future.cancelled():
+        future.exception()

@@ -12,10 +12,10 @@ rather than busy: the next one gets 503 with Retry-After at once instead of wait
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pooldesk_server.cpus import usable_cpus
 from pooldesk_server.http.errors import overloaded
 
 
@@ -23,7 +23,7 @@ def default_slots(workers: int = 1) -> int:
     """Two per core: one hashing while the other is in the database. Shared by the `workers`
     processes of `serve --workers N` (each gets its part, at least one): they hash on the same
     cores and, on SQLite, write through the same file lock."""
-    return max(1, 2 * (os.cpu_count() or 2) // max(1, workers))
+    return max(1, 2 * usable_cpus() // max(1, workers))
 
 
 class Admission:

@@ -119,6 +119,9 @@ async def _cached_user(ctx: AppContext, claims: Claims, now: datetime) -> UserAu
     entry = cache.get(claims.session_id, claims.user_id, now)
     if entry is None or now - entry.last_used_at > TOUCH_INTERVAL:
         epoch = cache.epoch
+        # Stamped before the read: what it returns may already be this old, and the cache's
+        # bound (a revocation on another worker refused within the TTL) counts from here.
+        read_at = time.monotonic()
         params = {"sid": claims.session_id, "uid": claims.user_id}
         rows = await ctx.db.fetch(_SESSION_ROW, params)
         if not rows:
@@ -139,7 +142,7 @@ async def _cached_user(ctx: AppContext, claims: Claims, now: datetime) -> UserAu
             email=row.email,
             expires_at=row.expires_at,
             last_used_at=last_used_at,
-            read_at=time.monotonic(),
+            read_at=read_at,
             user=User(id=claims.user_id, username=row.username, email=row.email),
         )
         cache.put(entry, epoch)

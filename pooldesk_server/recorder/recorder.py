@@ -80,6 +80,10 @@ class Recorder:
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._devices: dict[tuple[str, str], str | None] = {}
+        # A lost connection makes the broker send again (DUP, same packet id) every QoS 1
+        # message not acknowledged yet; the session outlives the connection. Not stored twice:
+        self._held: set[int] = set()  # ids received and not acknowledged (waiting or storing)
+        self._owed: set[int] = set()  # stored, acknowledged while disconnected: the ack is lost
         self._stopping = False
         self._driver: PahoOnLoop | None = None
         self._client = mqtt.Client(
@@ -99,12 +103,14 @@ class Recorder:
 
     # ---- paho callbacks -------------------------------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _p: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
             log.error("recorder login refused by the broker: %s", reason)
             if self._on_refused is not None and reason.value in LOGIN_REFUSED:
                 self._call(self._put_login_back)
             return
+        if not flags.session_present:  # a new session: nothing will be sent again
+            self._owed.clear()
         client.subscribe(RECORDER_SUBSCRIPTION, qos=1)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list, _p: Any) -> None:
@@ -118,7 +124,16 @@ class Recorder:
         if not self._stopping:
             log.warning("recorder disconnected from the broker (%s); reconnecting", reason)
 
-    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.qos == 1 and msg.dup and msg.mid in self._held:
+            return  # sent again after a reconnect: the copy we hold is acknowledged for both
+        if msg.qos == 1 and msg.dup and msg.mid in self._owed:
+            self._owed.discard(msg.mid)  # stored already: only its acknowledgement was lost
+            client.ack(msg.mid, msg.qos)
+            return
+        if msg.qos == 1:
+            self._owed.discard(msg.mid)  # a new message under a packet id used before
+            self._held.add(msg.mid)
         try:
             message = interpret(msg.topic, bytes(msg.payload))
         except Exception:  # never expected; acknowledged so it cannot come back forever
@@ -190,10 +205,20 @@ class Recorder:
                 await asyncio.sleep(self.batch_wait_s)  # let a batch gather
             while batch := self._take():
                 await self._store_or_drop(batch)
-                ack = self._client.ack
-                for item in batch:
-                    ack(item.mid, item.qos)
+                self._acknowledge(batch)
                 self.stored += len(batch)
+
+    def _acknowledge(self, batch: list[_Pending]) -> None:
+        """Acknowledge a stored batch. paho drops acknowledgements queued while it is
+        disconnected, so those are owed: the broker sends the messages again."""
+        client = self._client
+        connected = client.is_connected()
+        for item in batch:
+            client.ack(item.mid, item.qos)
+            if item.qos == 1:
+                self._held.discard(item.mid)
+                if not connected:
+                    self._owed.add(item.mid)
 
     def _take(self) -> list[_Pending]:
         with self._inbox_lock:

@@ -116,8 +116,9 @@ def test_a_worker_that_keeps_dying_is_restarted_after_growing_pauses_then_given_
         for pid in server.worker_pids():
             if pid != primary and pid not in (k for k, _ in killed):
                 appeared.append(time.monotonic())
+                when = time.monotonic()  # before the kill: a pause measured is never shortened
                 os.kill(pid, signal.SIGKILL)
-                killed.append((pid, time.monotonic()))
+                killed.append((pid, when))
         time.sleep(0.01)
 
     assert server.process.returncode == 1, server.output()
@@ -181,11 +182,16 @@ def test_the_other_workers_report_the_broker_down_as_soon_as_the_primary_exits(
         assert other.call("GET", "/healthz")[0] == 200
         os.kill(primary, signal.SIGKILL)
         killed = time.monotonic()
+        # "503 within a second" (docs/backend.md): the supervisor's report, read at most once a
+        # second. A request sent 2.5 s after the kill must see it (a supervisor that writes no
+        # report leaves the old one served until it is 9 s stale); a slow answer does not count.
         while True:
+            sent = time.monotonic()
             status, body = other.call("GET", "/healthz")
             if status == 503:
                 break
-            assert time.monotonic() - killed < 2.5, "the primary's last report still served"
+            assert status == 200, body
+            assert sent - killed < 2.5, "the primary's last report still served"
             time.sleep(0.05)
         detail = body["components"]["broker"]["detail"]
         assert f"the primary worker (pid {primary}), which runs the broker, exited" in detail

@@ -101,16 +101,16 @@ async def test_an_expired_session_is_not_served_from_the_cache(database_url: str
         pair = await login(client, "alice")
         await _reads_ok(client, pair["token"])
         ended_by = time.monotonic() + 1.0
-        deadline = ended_by + 5
         while True:
+            sent = time.monotonic()  # a slow answer does not count against the server
             response = await client.get(
                 "/api/auth/verify", headers={"Authorization": f"Bearer {pair['token']}"}
             )
             if response.status_code == 401:
                 break
-            assert time.monotonic() < deadline, "an expired session was still served"
+            assert response.status_code == 200, response.text
+            assert sent <= ended_by + 0.5, "an expired session was still served"
             await asyncio.sleep(0.05)
-        assert time.monotonic() <= ended_by + 0.5
         await _reads_refused(client, pair["token"])
 
 

@@ -107,7 +107,7 @@ async def test_an_unanswered_read_times_out_and_drops_the_link(slow):
     started = loop.time()
     with pytest.raises(TimeoutError, match=r"timed out after 0.3 s"):
         await client.read_gatt_char(SLOW_VALUE)
-    assert 0.25 < loop.time() - started < 2
+    assert 0.25 < loop.time() - started < 5  # not a longer default: busy CI may add seconds
     # An ATT transaction that timed out ends the link (Core spec), as on other stacks.
     assert lost.is_set()
     assert not client.is_connected

@@ -192,5 +192,5 @@ async def test_absent_address_is_not_found_within_the_timeout(virtual_radio):
     client = BleakClient("C0:DE:00:00:00:01", backend=BumbleClient, timeout=0.5)
     with pytest.raises(BleakDeviceNotFoundError, match="not advertising"):
         await client.connect()
-    assert 0.45 < loop.time() - started < 2
+    assert 0.45 < loop.time() - started < 5  # not a longer default: busy CI may add seconds
     assert not client.is_connected

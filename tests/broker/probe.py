@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import socket
 import threading
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -27,6 +29,8 @@ BAD_CREDENTIALS = 0x86
 NO_MATCHING_SUBSCRIBERS = 0x10
 REFUSED_SUBSCRIBE = {UNSPECIFIED, NOT_AUTHORIZED}
 WAIT_S = 5.0
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -176,6 +180,20 @@ class Probe:
 
     async def wait_disconnected(self, within: float = WAIT_S) -> bool:
         return await asyncio.to_thread(self.disconnected.wait, within)
+
+    async def cut_by(self, action: Awaitable[T]) -> tuple[T, bool]:
+        """Await `action` while nothing reads this connection; then tell whether the broker had
+        already cut it: its DISCONNECT or the closed connection waits in the socket, where the
+        kernel put it however late this process's threads run. Reading resumes afterwards (then
+        `wait_disconnected` tells that it was a cut, not a message)."""
+        await asyncio.to_thread(self.client.loop_stop)
+        try:
+            result = await action
+            sock = self.client.socket()
+            pending = sock is None or bool(select.select([sock], [], [], 0)[0])
+        finally:
+            self.client.loop_start()
+        return result, pending or self.disconnected.is_set()
 
 
 def _nodelay(sock: Any) -> None:

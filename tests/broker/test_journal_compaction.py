@@ -220,15 +220,30 @@ class _Echo:
 
 # Twice issue 12's 11,000 logins: rewriting 11,000 in the broker's thread took 167 ms (fsync
 # 38 ms) on the development machine and 40-150 ms on the shared test machine; 22,000 take about
-# twice that (POOLDESK_LOGINS_COMPACT_INLINE=1, the old in-thread path, fails this test).
+# twice that (POOLDESK_LOGINS_COMPACT_INLINE=1, the old in-thread path, fails this test: 131-683
+# ms, and 87-134 ms, median 91, in a run where the control below was 5.7 ms).
 # Forked, the broker's thread only forks (page tables, ~1 ms) and, at the swap, copies the lines
 # written since the fork (a few KB) and renames. The echo is watched where the broker's thread
-# does that work: during the change that started the compaction and just before the swap. 50 ms
-# is well under the in-thread stall and well above the echo's usual p99 here (6-10 ms); the
-# median of five compactions keeps an unrelated hiccup of the shared 2-core machine (echoes of
-# 100-250 ms now and then, compaction or not) from deciding.
-STALL_BOUND_MS = 50.0
+# does that work: during the change that started the compaction and just before the swap. The
+# median of five compactions keeps an unrelated hiccup of the shared 2-core machine from
+# deciding. The bound follows the machine's own noise in the same run: windows as long as each
+# compaction's, away from any compaction (between a swap and the next fork, the churn going
+# on), give the usual longest echo (the control: 5-7 ms here, forked compactions 2-3 times
+# that, the child competing for the cores). A compaction may cost 4 times the control, at least
+# 50 ms (well above the echo's usual p99 on a quiet machine, 6-10 ms) and at most 80 ms (under
+# every in-thread stall measured, so a busy machine does not excuse it).
+STALL_FLOOR_MS = 50.0
+STALL_CAP_MS = 80.0
+NOISE_FACTOR = 4.0
 COMPACTIONS = 5
+QUIET_MARGIN_S = 0.2  # kept between a control window and a fork or a swap
+
+
+def _control_windows(gap: tuple[float, float], length: float) -> list[tuple[float, float]]:
+    """Back-to-back windows of `length` seconds inside `gap`, `QUIET_MARGIN_S` from its ends."""
+    start, end = gap[0] + QUIET_MARGIN_S, gap[1] - QUIET_MARGIN_S
+    count = int((end - start) // length) if length > 0 else 0
+    return [(start + n * length, start + (n + 1) * length) for n in range(max(count, 0))]
 
 
 @pytest.mark.slow  # 22,000 logins imported, five compactions: 25-50 s
@@ -245,10 +260,12 @@ async def test_clients_are_not_stalled_while_twenty_thousand_logins_are_compacte
         assert pid is not None
         churn = [dashboard_login("carol", f"c{i:04x}") for i in range(50)]  # hashed up front
         windows: list[list[tuple[float, float]]] = []
+        quiet: list[tuple[float, float]] = []  # from a swap (or the start) to the next fork
         with _Echo(broker.port, dash, dev) as echo:
             i = 0
             began = time.monotonic()
             while len(windows) < COMPACTIONS:
+                calm_since = windows[-1][-1][1] if windows else began
                 inode = _journal(broker).stat().st_ino
                 watch: list[tuple[float, float]] = []
                 checked = time.monotonic()
@@ -266,14 +283,24 @@ async def test_clients_are_not_stalled_while_twenty_thousand_logins_are_compacte
                     checked = time.monotonic()
                 # Swapped since `checked` (in the broker's thread: rewritten, then swapped).
                 watch.append((checked - 0.05, time.monotonic()))
+                quiet.append((calm_since, watch[0][0]))
                 windows.append(watch)
             await _wait(lambda: echo.times[-1][0] > windows[-1][-1][1], "echoes after the last")
         worst = [max(echo.worst_in(*w) for w in watch) for watch in windows]
+        # The same measure over windows as long as each compaction's, in the quiet before it.
+        control = [
+            echo.worst_in(*w)
+            for gap, watch in zip(quiet, windows, strict=True)
+            for w in _control_windows(gap, sum(end - start for start, end in watch))
+        ]
+        noise = statistics.median(control) if control else 0.0
+        bound = min(STALL_CAP_MS, max(STALL_FLOOR_MS, NOISE_FACTOR * noise))
         assert _log(broker).count("pooldesk_logins: compacted") >= COMPACTIONS
-        assert statistics.median(worst) < STALL_BOUND_MS, (
-            f"the longest echo around each compaction: {[round(ms) for ms in worst]} ms (echo "
-            f"p50 {statistics.median(ms for _, ms in echo.times):.2f} ms, max "
-            f"{max(ms for _, ms in echo.times):.0f} ms over {len(echo.times)})"
+        assert statistics.median(worst) < bound, (
+            f"the longest echo around each compaction: {[round(ms) for ms in worst]} ms, bound "
+            f"{bound:.0f} ms (the same windows away from compactions: p50 {noise:.1f} ms over "
+            f"{len(control)}; echo p50 {statistics.median(ms for _, ms in echo.times):.2f} ms, "
+            f"max {max(ms for _, ms in echo.times):.0f} ms over {len(echo.times)})"
         )
 
 

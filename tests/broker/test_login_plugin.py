@@ -26,16 +26,23 @@ async def test_a_login_change_among_ten_thousand_logins_stays_cheap(broker):
         assert await watcher.connect() == 0
         assert await sender.connect() == 0
         assert await watcher.subscribe("users/alice/#") == [1]
-        changes = []
+        plugin = broker._plugin_client
+        assert plugin is not None
+        changes, pings = [], []
         for i in range(20):
             login = dashboard_login("carol", f"c{i:04x}")
             start = time.perf_counter()
+            await plugin.run(["ping"])  # a round trip to the plugin that changes nothing
+            pinged = time.perf_counter()
             await broker.put_login(login)
             await broker.delete_login(login.username)
-            changes.append((time.perf_counter() - start) / 2)
+            changes.append((time.perf_counter() - pinged) / 2)
+            pings.append(pinged - start)
         # Dynamic security took ~0.2 s per change here (bench/mqtt.py); the plugin well under
-        # 20 ms even on a busy 2-core machine.
-        assert statistics.median(changes) < 0.02, changes
+        # 20 ms even on a busy 2-core machine. A machine busier still slows every round trip:
+        # a change may cost 3 plugin round trips of the same run, never 0.1 s.
+        bound = min(0.1, max(0.02, 3 * statistics.median(pings)))
+        assert statistics.median(changes) < bound, (changes, pings)
         # Everyone else's traffic flows on, and the sample logins still work.
         assert await sender.publish("users/alice/devices/esp-a00001/telemetry", "{}") == 0
         assert await watcher.wait_for("users/alice/devices/esp-a00001/telemetry")

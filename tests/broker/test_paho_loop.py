@@ -6,6 +6,7 @@ only a connection that is lost publishes the will ("offline" on every dashboard)
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -52,3 +53,41 @@ async def test_a_graceful_close_sends_disconnect_and_the_broker_drops_the_will(
                 await wait_until(lambda: heard == [b"offline"], what="the will")
         finally:
             await watcher.close()
+
+
+async def test_a_connect_that_outlives_its_timeout_is_never_run_twice_at_once() -> None:
+    """A proxy or a bad network that trickles the websocket handshake keeps paho's connect
+    going long past our timeout (each read is bounded, not the whole). Starting the next
+    attempt meanwhile would run two connects on one client, sharing its socket: the next one
+    waits for the first to end, then the client keeps retrying."""
+    opened: list[float] = []
+    closed: list[float] = []
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        opened.append(time.monotonic())
+        try:
+            await reader.readuntil(b"\r\n\r\n")  # the client's upgrade request
+            writer.write(b"HTTP/1.1 101 Switching Protocols\r\nX-Pad: ")
+            for _ in range(15):  # 3 s of header, a byte every 0.2 s (each read's limit: 0.5 s)
+                writer.write(b"a")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        finally:
+            closed.append(time.monotonic())
+            writer.close()
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="late", transport="websockets")
+    driver = PahoOnLoop(client, reconnect=(0.1, 0.2), connect_timeout=0.5)
+    try:
+        driver.start("127.0.0.1", port)
+        await wait_until(lambda: len(opened) >= 2, within=20, what="a second attempt")
+        # the first ran ~3 s, past the 1.5 s wait: the second began only after it ended
+        assert closed, (opened, closed)
+        assert closed[0] - opened[0] > 2.5, (opened, closed)
+        assert opened[1] >= closed[0], (opened, closed)
+    finally:
+        await driver.close(graceful=False)
+        server.close()
+        await server.wait_closed()

@@ -8,6 +8,8 @@ import json
 import logging
 import threading
 
+import pytest
+
 from pooldesk_server.broker.logins import recorder_login
 from pooldesk_server.recorder.messages import interpret
 from pooldesk_server.recorder.recorder import Recorder
@@ -120,6 +122,55 @@ async def test_acknowledged_messages_survive_a_recorder_and_broker_restart(backe
         await wait_until(all_there, within=10)
         seqs = sorted(e["data"]["seq"] for e in await _history(backend, auth, type="telemetry"))
         assert seqs == list(range(50))
+    finally:
+        device.close()
+
+
+@pytest.mark.parametrize("cut", ["waiting", "acknowledged while disconnected"])
+async def test_messages_sent_again_after_a_lost_connection_are_stored_once(backend, cut):
+    """The broker restarts while the recorder holds messages it has not acknowledged: they
+    are still waiting in its inbox, or stored and acknowledged after the connection was lost
+    (paho drops that acknowledgement). The broker sends them again (same packet ids, DUP) on
+    the recorder's new connection; each is stored once, and all are acknowledged in the end."""
+    auth, device = await _device(backend)
+    extension = backend.extension
+    first = extension.recorder
+    await first.stop()
+    try:
+        second = Recorder(
+            extension.state.ctx.db,
+            "127.0.0.1",
+            backend.broker.port,
+            first.login,
+            batch_wait_s=3.0,  # a batch gathers for 3 s: the broker restarts meanwhile
+        )
+        await second.start()
+        extension.state.recorder = second  # stopped by the extension at the end
+        for i in range(20):
+            assert await device.publish(f"{PREFIX}/telemetry", json.dumps({"seq": i})) == 0
+        await wait_until(lambda: second.backlog()[0] == 20, what="20 messages waiting")
+        device.close()
+        await backend.broker._pause()
+        if cut == "acknowledged while disconnected":
+            await wait_until(lambda: second.stored == 20, what="the batch stored while cut off")
+        await backend.broker._resume()
+        await wait_until(lambda: second.connected, what="the recorder back")
+
+        async def telemetry() -> list[int]:
+            return [e["data"]["seq"] for e in await _history(backend, auth, type="telemetry")]
+
+        async def all_there() -> bool:
+            return len(await telemetry()) >= 20
+
+        await wait_until(all_there, within=15)
+
+        async def duplicated() -> bool:
+            return len(await telemetry()) > 20
+
+        # A copy sent again would be stored when its batch has gathered (3 s).
+        await assert_nothing_arrives(duplicated, within=4.0, what="a message stored twice")
+        assert sorted(await telemetry()) == list(range(20))
+        assert second.backlog()[0] == 0
     finally:
         device.close()
 

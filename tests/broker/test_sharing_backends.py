@@ -65,8 +65,9 @@ async def test_an_external_mosquitto_changes_rights_in_place(on_mosquitto: Backe
     assert not member.disconnected.is_set()
 
     # Operator -> viewer: cut before the answer; the same credentials sign in, narrower.
-    await _role(backend, alice, share_id, "viewer")
-    assert await member.wait_disconnected(within=1.0), "a lost right must cut the connection"
+    _, cut = await member.cut_by(_role(backend, alice, share_id, "viewer"))
+    assert cut, "a lost right must cut the connection before the answer"
+    assert await member.wait_disconnected(), "a lost right must cut the connection"
     member.close()
     member = probe_for(creds)
     assert await member.connect() == 0
@@ -77,9 +78,10 @@ async def test_an_external_mosquitto_changes_rights_in_place(on_mosquitto: Backe
     assert (await backend.rows())[creds["mqttUser"]] == "synced"  # the same login
 
     # Ended: cut; the same credentials still sign in, the device is out of reach.
-    ended = await backend.http.delete(f"/api/shares/{share_id}", headers=alice)
+    ended, cut = await member.cut_by(backend.http.delete(f"/api/shares/{share_id}", headers=alice))
     assert ended.status_code == 200, ended.text
-    assert await member.wait_disconnected(within=1.0)
+    assert cut, "an ended share must cut the connection before the answer"
+    assert await member.wait_disconnected()
     member.close()
     member = probe_for(creds)
     assert await member.connect() == 0

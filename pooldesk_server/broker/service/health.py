@@ -3,14 +3,13 @@ probe costs nothing.
 
 With `serve --workers N` only the primary worker runs the broker and the recorder: it also writes
 its report to `<data dir>/health.json` after every check, and the other workers answer `/healthz`
-from that file (read at most once a second). A report older than `STALE_AFTER_S` (the primary is
+from that file (pooldesk_server/broker/health_report.py; read again as soon as it is replaced,
+and at least once a second). A report older than `STALE_AFTER_S` (the primary is
 stuck or being replaced) reads as the broker being down."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import os
 import shutil
@@ -19,32 +18,21 @@ from pathlib import Path
 from typing import Any
 
 from pooldesk_server.broker.base import BrokerError
+from pooldesk_server.broker.health_report import (
+    REPORT_FILE,
+    Components,
+    read_report,
+    report_stamp,
+    write_report,
+)
 from pooldesk_server.broker.service.config import HEALTH_EVERY_S, HEALTH_TIMEOUT_S, MIN_FREE_BYTES
 from pooldesk_server.broker.service.lifecycle import BackendRunner
 from pooldesk_server.broker.service.state import BrokerState
 
 log = logging.getLogger("pooldesk_server.broker")
 
-REPORT_FILE = "health.json"
 STALE_AFTER_S = 3 * HEALTH_EVERY_S + HEALTH_TIMEOUT_S
 READ_EVERY_S = 1.0
-
-
-def write_report(data_dir: Path, components: dict[str, dict[str, Any]]) -> None:
-    """`<data_dir>/health.json`, replaced atomically: the primary's report, or the supervisor's
-    note that the primary is gone (pooldesk_server/workers.py)."""
-    path = data_dir / REPORT_FILE
-    tmp = path.with_name(f".{REPORT_FILE}.{os.getpid()}")
-    body = json.dumps({"at": time.time(), "components": components})
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(body)
-        os.replace(tmp, path)
-    except OSError as error:
-        log.warning("health report for the other workers not written: %s", error)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 class HealthMonitor:
@@ -53,8 +41,9 @@ class HealthMonitor:
         self.runner = runner
         self._health: dict[str, dict[str, Any]] = {}
 
-        self._shared: dict[str, dict[str, Any]] = {}
+        self._shared: Components = {}
         self._shared_read_at = -float("inf")
+        self._shared_stamp: tuple[int, int, int] | None = None
 
     @property
     def _primary(self) -> bool:
@@ -93,17 +82,16 @@ class HealthMonitor:
         detail = f"this worker (pid {os.getpid()}) cannot reach the broker: {own_error}"
         return {**report, "broker": {"ok": False, "detail": detail}}
 
-    def _primary_report(self) -> dict[str, dict[str, Any]]:
+    def _primary_report(self) -> Components:
+        """Read again once a second (a report grows stale without being rewritten), and at
+        once when the file was replaced: the supervisor's "the primary exited" is served by
+        the next request, not up to a second later."""
         now = time.monotonic()
-        if now - self._shared_read_at < READ_EVERY_S:
+        stamp = report_stamp(self._report_path)
+        if stamp == self._shared_stamp and now - self._shared_read_at < READ_EVERY_S:
             return self._shared
-        self._shared_read_at = now
-        try:
-            found = json.loads(self._report_path.read_text())
-            age = time.time() - float(found["at"])
-            components = dict(found["components"])
-        except (OSError, ValueError, KeyError, TypeError):
-            age, components = float("inf"), {}
+        self._shared_read_at, self._shared_stamp = now, stamp
+        age, components = read_report(self._report_path)
         if age > STALE_AFTER_S:
             since = "ever" if age == float("inf") else f"{age:.0f} s"
             detail = f"no report from the primary worker (which runs the broker) for {since}"

