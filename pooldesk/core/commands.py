@@ -156,10 +156,12 @@ class CommandTracker:
         elif what == "event" and device.last_event:
             event = device.last_event
             if event.get("type") == "command_rejected" and event.get("cmd_id"):
-                reason = str(event.get("reason") or "no reason given")
+                said = str(event.get("reason") or "")
+                # the controller's reason is its own words (no code in the contract yet)
+                reason = said or failure(Code.NO_REASON_GIVEN)
                 message = (
                     EXPIRED
-                    if reason == EXPIRED_REASON
+                    if said == EXPIRED_REASON
                     else failure(Code.COMMAND_REFUSED, reason=reason)
                 )
                 for kind in ("pump", "schedule"):

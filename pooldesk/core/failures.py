@@ -46,7 +46,8 @@ class Code(StrEnum):
     COMMAND_NOT_SENT = "command_not_sent"
     COMMAND_LATE = "command_late"
     COMMAND_EXPIRED = "command_expired"
-    COMMAND_REFUSED = "command_refused"  # reason: the controller's own words
+    COMMAND_REFUSED = "command_refused"  # reason: the controller's words, or NO_REASON_GIVEN
+    NO_REASON_GIVEN = "no_reason_given"
     # what a cancelled provisioning pass could not undo (provisioning_flow.cleanup_problems)
     KEPT_WIFI_LINK_ENDED = "kept_wifi_link_ended"  # device
     KEPT_SETTINGS_LINK_ENDED = "kept_settings_link_ended"  # device
@@ -209,6 +210,7 @@ ENGLISH: Mapping[Code, str] = {
     Code.COMMAND_EXPIRED: "The command reached the controller too late and was not carried "
     "out; nothing changed.",
     Code.COMMAND_REFUSED: "The controller refused: {reason}.",
+    Code.NO_REASON_GIVEN: "no reason given",
     Code.KEPT_WIFI_LINK_ENDED: "{device} kept the Wi-Fi settings sent to it, because the "
     "connection to it ended before they could be undone. Use Change Wi-Fi to set its network "
     "again.",

@@ -34,7 +34,6 @@ CORE_MESSAGES = (
     # the controller's reasons for refusing a command
     QT_TRANSLATE_NOOP("core", "freeze protection active"),
     QT_TRANSLATE_NOOP("core", "retained command ignored"),
-    QT_TRANSLATE_NOOP("core", "no reason given"),  # core.commands: a rejection without one
     QT_TRANSLATE_NOOP("core", "window start and end must differ and start before 24:00"),
     QT_TRANSLATE_NOOP("core", "days must be a non-empty list of mon..sun"),
     QT_TRANSLATE_NOOP("core", "tz must be a time zone name"),

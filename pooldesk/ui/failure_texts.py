@@ -87,6 +87,7 @@ TEXTS: dict[Code, str] = {
         "The command reached the controller too late and was not carried out; nothing changed.",
     ),
     Code.COMMAND_REFUSED: QT_TRANSLATE_NOOP("failure", "The controller refused: {reason}."),
+    Code.NO_REASON_GIVEN: QT_TRANSLATE_NOOP("failure", "no reason given"),
     Code.KEPT_WIFI_LINK_ENDED: QT_TRANSLATE_NOOP(
         "failure",
         "{device} kept the Wi-Fi settings sent to it, because the connection to it ended before "

@@ -1979,26 +1979,21 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/core_messages.py" line="37" />
-      <source>no reason given</source>
-      <translation>sin motivo indicado</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
       <source>window start and end must differ and start before 24:00</source>
       <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
       <source>days must be a non-empty list of mon..sun</source>
       <translation>los días deben ser una lista no vacía de lun a dom</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="40" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
       <source>tz must be a time zone name</source>
       <translation>tz debe ser el nombre de una zona horaria</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="63" />
+      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
       <source>freeze protection running (water %1 C)</source>
       <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
     </message>
@@ -2145,576 +2140,581 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/failure_texts.py" line="90" />
+      <source>no reason given</source>
+      <translation>sin motivo indicado</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="91" />
       <source>{device} kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>{device} se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="95" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="96" />
       <source>{device} kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>{device} se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="100" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="101" />
       <source>{device} kept the Wi-Fi settings sent to it, because undoing them failed ({reason}). Use Change Wi-Fi to set its network again.</source>
       <translation>{device} se quedó con la configuración wifi que se le envió, porque no se pudo deshacer ({reason}). Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="105" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="106" />
       <source>{device} kept the settings sent to it, because undoing them failed ({reason}). Hold its button for 5 seconds to reset it.</source>
       <translation>{device} se quedó con la configuración que se le envió, porque no se pudo deshacer ({reason}). Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="110" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="111" />
       <source>{device} could not be removed from your account ({cause}). Remove it from the dashboard.</source>
       <translation>No se pudo quitar {device} de tu cuenta ({cause}). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="114" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="115" />
       <source>{device} stays on the account of {owner}, who can remove it from their dashboard.</source>
       <translation>{device} se queda en la cuenta de {owner}, que puede quitarlo desde su panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="118" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="119" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="123" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="124" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="128" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="129" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="132" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="133" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="137" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="138" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="142" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="143" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="147" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="148" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="152" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="153" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="157" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="158" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="160" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="161" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="163" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="164" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="166" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="167" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="167" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="168" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="172" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="173" />
       <source>Enter an address that starts with {schemes} and names a host.</source>
       <translation>Escribe una dirección que empiece por {schemes} e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="175" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="176" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="178" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="179" />
       <source>{scheme}:// to {host} is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>{scheme}:// hacia {host} no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="183" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="184" />
       <source>{text} is not a device id like ESP-A1B2C3.</source>
       <translation>{text} no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="186" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="187" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="189" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="190" />
       <source>This label belongs to {label}, not to {picked}. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de {label}, no de {picked}. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="194" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="195" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="197" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="198" />
       <source>The controller reported a protocol error ({error}): {detail}</source>
       <translation>El controlador informó de un error de protocolo ({error}): {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="200" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="201" />
       <source>The controller sent a malformed {field}.</source>
       <translation>El controlador envió un {field} mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="203" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="204" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="206" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="207" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="209" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="210" />
       <source>The controller refused the request: {reason}</source>
       <translation>El controlador rechazó la solicitud: {reason}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="212" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="213" />
       <source>The controller reported no progress in time. It may be out of range; move closer and try again.</source>
       <translation>El controlador no informó de ningún avance a tiempo. Puede que esté fuera de alcance; acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="217" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="218" />
       <source>The controller did not answer in time. It may be out of range or restarting; move closer and try again.</source>
       <translation>El controlador no respondió a tiempo. Puede que esté fuera de alcance o reiniciándose; acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="222" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="223" />
       <source>The controller's device information is unreadable.</source>
       <translation>No se puede leer la información del dispositivo que envió el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="225" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="226" />
       <source>This controller speaks a newer provisioning protocol; update PoolDesk.</source>
       <translation>Este controlador usa un protocolo de configuración más reciente; actualiza PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="228" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="229" />
       <source>The controller did not say which device it is.</source>
       <translation>El controlador no dijo qué dispositivo es.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="231" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="232" />
       <source>The controller's Wi-Fi list is unreadable.</source>
       <translation>No se puede leer la lista de redes Wi-Fi que envió el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="234" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="235" />
       <source>The controller answered a secure request in clear.</source>
       <translation>El controlador respondió sin cifrar a una petición segura.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="237" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="238" />
       <source>A message from the controller could not be read ({detail}). Try again.</source>
       <translation>No se pudo leer un mensaje del controlador ({detail}). Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="240" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="241" />
       <source>Open a secure session with the claim code first.</source>
       <translation>Primero abre una sesión segura con el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="243" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="244" />
       <source>This device does not offer PoolDesk provisioning. Pick a pool controller from the scan list.</source>
       <translation>Este dispositivo no ofrece la configuración de PoolDesk. Elige un controlador de piscina de la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="248" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="249" />
       <source>The controller is no longer connected. Move closer and try again.</source>
       <translation>El controlador ya no está conectado. Acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="251" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="252" />
       <source>The controller has no '{endpoint}' endpoint (it offers: {known}); its firmware may be too old for this app.</source>
       <translation>El controlador no tiene el punto de acceso «{endpoint}» (ofrece: {known}); puede que su firmware sea demasiado antiguo para esta aplicación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="256" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="257" />
       <source>Internal error: a {size}-byte write to {endpoint} does not fit the Bluetooth packet size ({limit} bytes).</source>
       <translation>Error interno: una escritura de {size} bytes en {endpoint} no cabe en un paquete Bluetooth ({limit} bytes).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="261" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="262" />
       <source>The controller refused a Bluetooth request on {endpoint} ({detail}).</source>
       <translation>El controlador rechazó una petición Bluetooth en {endpoint} ({detail}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="264" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="265" />
       <source>The controller did not answer a Bluetooth request on {endpoint}.</source>
       <translation>El controlador no respondió a una petición Bluetooth en {endpoint}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="267" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="268" />
       <source>The Bluetooth connection failed during a request on {endpoint}: {detail}. Move closer and try again.</source>
       <translation>La conexión Bluetooth falló durante una petición en {endpoint}: {detail}. Acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="272" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="273" />
       <source>{name} is not in range any more. Move closer to it, check it has power, and scan again.</source>
       <translation>{name} ya no está al alcance. Acércate, comprueba que tenga corriente y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="276" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="277" />
       <source>{name} did not accept the connection in time. It may be busy with another app; close it there or move closer, then try again.</source>
       <translation>{name} no aceptó la conexión a tiempo. Puede que esté ocupado con otra aplicación; ciérrala allí o acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="281" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="282" />
       <source>Could not connect to {name}: {detail}</source>
       <translation>No se pudo conectar con {name}: {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="282" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="283" />
       <source>A claim code has {length} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has {count}.</source>
       <translation>Un código de reclamación tiene {length} letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene {count}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="287" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="288" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: {characters}.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: {characters}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="292" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="293" />
       <source>Enter the owner's set-up code.</source>
       <translation>Introduce el código de instalación del propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="293" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="294" />
       <source>A set-up code has only letters and digits; check these characters: {characters}.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: {characters}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="297" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="298" />
       <source>A set-up code has {length} letters and digits (like 7QK2-M4XD-9TRB); this one has {count}.</source>
       <translation>Un código de instalación tiene {length} letras y cifras (como 7QK2-M4XD-9TRB); este tiene {count}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="302" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="303" />
       <source>Enter a username.</source>
       <translation>Escribe un nombre de usuario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="303" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="304" />
       <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
       <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="306" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="307" />
       <source>Enter an email address.</source>
       <translation>Escribe una dirección de correo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="307" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="308" />
       <source>Enter an email address like name@example.com.</source>
       <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="310" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="311" />
       <source>At most {limit} characters.</source>
       <translation>Como máximo {limit} caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="311" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="312" />
       <source>The password needs: {rules}.</source>
       <translation>A la contraseña le falta: {rules}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="312" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="313" />
       <source>At least {count} characters</source>
       <translation>Al menos {count} caracteres</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="313" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="314" />
       <source>An upper-case letter</source>
       <translation>Una letra mayúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="314" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="315" />
       <source>A lower-case letter</source>
       <translation>Una letra minúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="315" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="316" />
       <source>A digit</source>
       <translation>Una cifra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="316" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="317" />
       <source>A symbol such as ! or #</source>
       <translation>Un símbolo como ! o #</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="317" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="318" />
       <source>Not a well-known password</source>
       <translation>No es una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="318" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="319" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="319" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="320" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="320" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="321" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="321" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="322" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="324" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="325" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="327" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="328" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="328" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="329" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="331" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="332" />
       <source>A network name has at most {limit} bytes.</source>
       <translation>El nombre de una red tiene como máximo {limit} bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="334" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="335" />
       <source>Enter the network's password.</source>
       <translation>Escribe la contraseña de la red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="335" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="336" />
       <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
       <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="340" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="341" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="341" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="342" />
       <source>Every window needs at least one day.</source>
       <translation>Cada tramo necesita al menos un día.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="342" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="343" />
       <source>A window's start and end must differ.</source>
       <translation>El inicio y el fin de un tramo deben ser distintos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="345" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="346" />
       <source>That username is taken; choose another.</source>
       <translation>Ese nombre de usuario ya existe; elige otro.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="349" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="350" />
       <source>The username {username} is not available; choose another.</source>
       <translation>El nombre de usuario {username} no está disponible; elige otro.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="353" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="354" />
       <source>The same username or device was registered at the same moment. Try again.</source>
       <translation>El mismo nombre de usuario o dispositivo se registró en ese mismo momento. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="357" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="358" />
       <source>{device} is already on your account.</source>
       <translation>{device} ya está en tu cuenta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="361" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="362" />
       <source>{device} is already registered to another account.</source>
       <translation>{device} ya está registrado en otra cuenta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="365" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="366" />
       <source>Your account has the most devices it may have; remove one before adding another.</source>
       <translation>Tu cuenta tiene el máximo de dispositivos permitido; quita uno antes de añadir otro.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="369" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="370" />
       <source>{username} already has this access or more.</source>
       <translation>{username} ya tiene este acceso o uno mayor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="373" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="374" />
       <source>You already have the most set-up codes waiting; delete one or let it expire.</source>
       <translation>Ya tienes el máximo de códigos de instalación pendientes; borra uno o deja que caduque.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="377" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="378" />
       <source>{device} already has a hand-over waiting; cancel it first.</source>
       <translation>{device} ya tiene un traspaso pendiente; cancélalo primero.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="381" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="382" />
       <source>That hand-over was already accepted, declined or cancelled.</source>
       <translation>Ese traspaso ya se aceptó, se rechazó o se canceló.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="385" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="386" />
       <source>This controller is already updating; wait until that update ends.</source>
       <translation>Este controlador ya se está actualizando; espera a que termine esa actualización.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="389" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="390" />
       <source>The current password is incorrect.</source>
       <translation>La contraseña actual no es correcta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="393" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="394" />
       <source>The claim code does not match {device}. Check the code on its label.</source>
       <translation>El código de reclamación no corresponde a {device}. Comprueba el código de su etiqueta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="397" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="398" />
       <source>The server does not know {device}. Check the id on the device label, or ask the server's operator to import the factory list.</source>
       <translation>El servidor no conoce {device}. Comprueba el identificador de la etiqueta del dispositivo o pide al operador del servidor que importe la lista de fábrica.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="402" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="403" />
       <source>Only the device's owner can do this.</source>
       <translation>Solo el propietario del dispositivo puede hacer esto.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="406" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="407" />
       <source>You can only view this device: ask its owner for the operator role.</source>
       <translation>Solo puedes ver este dispositivo: pide a su propietario el rol de operador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="410" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="411" />
       <source>That set-up code is wrong or has expired; ask the owner for a new one.</source>
       <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="414" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="415" />
       <source>This set-up code is your own: add the device without it.</source>
       <translation>Este código de instalación es tuyo: añade el dispositivo sin él.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="418" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="419" />
       <source>This server does not offer this; it may be an older version.</source>
       <translation>Este servidor no ofrece esto; puede que sea una versión anterior.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="422" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="423" />
       <source>{device} is not on your account or shared with you.</source>
       <translation>{device} no está en tu cuenta ni compartido contigo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="426" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="427" />
       <source>There is no account named {username}.</source>
       <translation>No hay ninguna cuenta llamada {username}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="430" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="431" />
       <source>That session has already ended.</source>
       <translation>Esa sesión ya había terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="434" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="435" />
       <source>That access or invitation no longer exists.</source>
       <translation>Ese acceso o invitación ya no existe.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="438" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="439" />
       <source>That set-up code no longer exists.</source>
       <translation>Ese código de instalación ya no existe.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="442" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="443" />
       <source>That hand-over is no longer waiting.</source>
       <translation>Ese traspaso ya no está pendiente.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="446" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="447" />
       <source>Too many failed attempts.</source>
       <translation>Demasiados intentos fallidos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="450" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="451" />
       <source>Too many requests in a short time.</source>
       <translation>Demasiadas solicitudes en poco tiempo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="454" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="455" />
       <source>The server refused this password as too weak: too common or too close to your username. Choose another.</source>
       <translation>El servidor rechazó esta contraseña por débil: demasiado común o demasiado parecida a tu nombre de usuario. Elige otra.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="459" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="460" />
       <source>The new password must differ from the current one.</source>
       <translation>La contraseña nueva debe ser distinta de la actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="463" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="464" />
       <source>Password changed; your other sessions have been signed out.</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="467" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="468" />
       <source>Your account was deleted.</source>
       <translation>Tu cuenta se ha eliminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="471" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="472" />
       <source>The server has no such firmware release stored; ask its operator to add it.</source>
       <translation>El servidor no tiene guardada esa versión del firmware; pide a su operador que la añada.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="475" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="476" />
       <source>The server's operator has disabled this account; ask them to enable it again.</source>
       <translation>El operador del servidor ha desactivado esta cuenta; pídele que vuelva a activarla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="479" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="480" />
       <source>The water temperature sensor is not responding: freeze protection cannot run.</source>
       <translation>El sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="483" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="484" />
       <source>No network time yet: the schedule is waiting.</source>
       <translation>Todavía sin hora de la red: el horario está en espera.</translation>
     </message>

@@ -3,9 +3,12 @@ paho client publishing like the controller."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from PySide6.QtCore import Qt
 
-from tests.app.helpers import switch_pump
+from tests.app.helpers import now_iso, switch_pump
 from tests.support.waiting import assert_nothing_arrives, wait_until
 
 
@@ -59,6 +62,31 @@ async def test_no_answer_reverts_with_the_controller_did_not_respond(signed_in, 
     assert "Pump off" in card.pump.text()
     assert fake.commands
     assert fake.commands[-1]["on"] is True
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [
+        (None, "The controller refused: no reason given."),  # the app's own words
+        ("freeze protection active", "The controller refused: freeze protection active."),
+        ("valve stuck (new firmware)", "The controller refused: valve stuck (new firmware)."),
+    ],
+)
+async def test_a_refused_command_says_why(signed_in, qtbot, reason, shown) -> None:
+    """The controller's reason is its own words (no code in the contract): shown as written,
+    translated where listed; a refusal without one is said in the app's words."""
+    app, key, controller, _ = signed_in
+    card = app.window.dashboard_view.cards[key]
+    fake = controller()
+    await wait_until(lambda: card.toggle.isEnabled())
+    fake.respond = False
+    switch_pump(app, card, qtbot)
+    await wait_until(lambda: fake.commands, what="command at the controller")
+    event = {"type": "command_rejected", "cmd_id": fake.commands[-1]["cmd_id"], "ts": now_iso()}
+    if reason is not None:
+        event["reason"] = reason
+    fake.client.publish(f"{fake.prefix}/event", json.dumps(event), qos=1)
+    await wait_until(lambda: card.message.text() == shown, what="the refusal on the card")
 
 
 async def test_run_for_sends_a_timer(signed_in) -> None:

@@ -165,3 +165,12 @@ def test_a_long_foreign_text_is_shown_as_it_is_without_freezing_the_window(spani
     worker.start()
     worker.join(20)
     assert shown == [long_text]
+
+
+def test_a_refusal_without_a_reason_is_said_in_the_apps_words(spanish) -> None:
+    """A controller that refuses a command without a reason: the app says so itself, in the
+    language on screen; a reason it gives is its own words (translated where listed)."""
+    none = fmt.core_message(failure(Code.COMMAND_REFUSED, reason=failure(Code.NO_REASON_GIVEN)))
+    assert "sin motivo indicado" in none
+    frozen = fmt.core_message(failure(Code.COMMAND_REFUSED, reason="freeze protection active"))
+    assert "la protección antiheladas está activa" in frozen
