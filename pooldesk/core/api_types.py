@@ -14,6 +14,7 @@ import msgspec
 from msgspec import Meta
 
 from pooldesk_contract import accounts, ids
+from pooldesk_contract.refusals import Reason
 
 # -- shared pieces --------------------------------------------------------------------------------
 
@@ -34,18 +35,23 @@ class Answer(Body, kw_only=True):
     ok: Literal[True] = True
 
 
+# Listed in the document (`pooldesk_contract.refusals`), read as any string: a newer server's
+# new reason must not make an older app fail to read the refusal.
+ReasonText = Annotated[str, Meta(extra_json_schema={"enum": [r.value for r in Reason]})]
+
+
 class ErrorDetail(Body, kw_only=True):
     """`code`: the kind of refusal (one per status); `reason`: which refusal of that kind, where
-    a status has several meanings (a 409 `conflict` is `device_registered_elsewhere`,
-    `username_taken`…; docs/backend.md); `message`: for people."""
+    a status has several meanings (a 409 `conflict` is `device_registered_elsewhere`, a 404
+    `device_not_found`, a 429 `too_many_attempts`…; docs/backend.md); `message`: for people."""
 
     code: str
     message: str
-    reason: str | msgspec.UnsetType = msgspec.UNSET  # absent where the code says it all
+    reason: ReasonText | msgspec.UnsetType = msgspec.UNSET  # absent where the code says it all
 
 
 class ErrorAnswer(Body, kw_only=True):
-    """Every failure: `{"ok": false, "error": {"code", "message"}}`."""
+    """Every failure: `{"ok": false, "error": {"code", "message", "reason"?}}`."""
 
     ok: Literal[False] = False
     error: ErrorDetail

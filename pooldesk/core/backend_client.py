@@ -9,13 +9,15 @@ rotates refresh tokens and treats the reuse of a spent one as theft (it revokes 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
+import math
 import platform
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
 import httpx
@@ -35,7 +37,7 @@ from pooldesk.core.models import (
     User,
     format_time,
 )
-from pooldesk.core.server_refusals import DEVICE, USERNAME, refusal_failure
+from pooldesk.core.server_refusals import DEVICE, FOR_OWNER, USERNAME, refusal_failure
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=msgspec.Struct)
@@ -222,8 +224,13 @@ class BackendClient:
         status = response.status_code
         reason = error.get("reason")
         reason = reason if isinstance(reason, str) else None
+        # A wait the app cannot read (a proxy dropped or rewrote Retry-After): the server's
+        # sentence, which says it, rather than the app's words without it.
+        worded = (
+            None if status == 429 and retry_after is None else refusal_failure(reason, about or {})
+        )
         raise ApiError(
-            refusal_failure(reason, about or {}) or _server_failure(code, said, status),
+            worded or _server_failure(code, said, status),
             code,
             status,
             retry_after,
@@ -399,9 +406,8 @@ class BackendClient:
             body["claimCode"] = claim_code
         if setup_code:
             body["setupCode"] = setup_code
-        data = await self._authed(
-            api.DeviceAnswer, "POST", "/api/devices", about={DEVICE: device_id}, json=body
-        )
+        about = {DEVICE: device_id, FOR_OWNER: "yes"} if setup_code else {DEVICE: device_id}
+        data = await self._authed(api.DeviceAnswer, "POST", "/api/devices", about=about, json=body)
         return DeviceInfo.from_api(data.device)
 
     async def end_setup_grant(self, device_id: str) -> None:
@@ -556,7 +562,18 @@ def _server_failure(code: str, said: str, status: int) -> Failure:
 
 
 def _seconds(value: str | None) -> int | None:
-    """A Retry-After in seconds (the backend never sends the HTTP-date form)."""
-    if value is None or not value.strip().isdigit():
+    """A Retry-After in seconds. The backend sends seconds; a proxy in between may send the
+    HTTP-date form (RFC 9110), read as the seconds until then."""
+    if value is None:
         return None
-    return min(int(value.strip()), 24 * 3600)
+    value = value.strip()
+    if value.isdigit():
+        return min(int(value), 24 * 3600)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    wait = math.ceil((when - datetime.now(UTC)).total_seconds())
+    return min(max(wait, 0), 24 * 3600)

@@ -69,7 +69,12 @@ async def _or_none(call: Awaitable[tuple[list[T], list[T]]]) -> tuple[list[T], l
     except ApiError as exc:
         # The route is missing (a server from before sharing): it says `no_such_route`, and an
         # older one no reason at all; these lists have no id in their path, so a 404 means that.
-        if exc.status == 404 and exc.reason in (None, Reason.NO_SUCH_ROUTE):
+        # A proxy's own 404 page (not the server's JSON) is not that: it is reported.
+        if (
+            exc.status == 404
+            and exc.code == "not_found"
+            and exc.reason in (None, Reason.NO_SUCH_ROUTE)
+        ):
             return [], []
         raise
 

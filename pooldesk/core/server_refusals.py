@@ -17,6 +17,7 @@ from pooldesk_contract.refusals import Reason
 
 DEVICE = "device"  # the device id the app asked about
 USERNAME = "username"  # the username the user typed
+FOR_OWNER = "for_owner"  # set when acting on another account's behalf (an installer's add)
 
 # Each reason: its code, and the known values its text needs (without them, the server's words).
 BY_REASON: Mapping[Reason, tuple[Code, tuple[str, ...]]] = {
@@ -52,6 +53,10 @@ BY_REASON: Mapping[Reason, tuple[Code, tuple[str, ...]]] = {
     Reason.SAME_PASSWORD: (Code.SAME_PASSWORD, ()),
 }
 
+# Worded as the user's own account ("your account has the most devices…"): not true of an
+# installer adding to the owner's account with a set-up code, who gets the server's words.
+ABOUT_OWN_ACCOUNT = frozenset({Reason.DEVICE_LIMIT, Reason.DEVICE_ON_YOUR_ACCOUNT})
+
 # Refusals the app never meets: the operator's CLI (a release stored twice) and a device's own
 # API key (the controller's, never the app's).
 NOT_MET = frozenset({Reason.RELEASE_EXISTS, Reason.OTHER_DEVICE_KEY})
@@ -61,8 +66,11 @@ def refusal_failure(reason: str | None, known: Mapping[str, str]) -> Failure | N
     """The app's failure for the server's `reason`, or None: no reason, one this app does not
     know, or a value its text needs that this request did not carry."""
     try:
-        code, needs = BY_REASON[Reason(reason or "")]
+        known_reason = Reason(reason or "")
+        code, needs = BY_REASON[known_reason]
     except (ValueError, KeyError):
+        return None
+    if known.get(FOR_OWNER) and known_reason in ABOUT_OWN_ACCOUNT:
         return None
     if not all(known.get(name) for name in needs):
         return None

@@ -197,3 +197,8 @@ async def test_the_contract_check_refuses_what_breaks_the_document(client):
         checker.check("GET", "/api/auth/verify", 401, b'{"ok": false}')
     with pytest.raises(AssertionError, match="not listed"):
         checker.check("GET", "/api/devices", 418, b'{"ok": false}')
+    # A refusal's reason is one the document lists (pooldesk_contract/refusals.py).
+    refused = b'{"ok": false, "error": {"code": "not_found", "message": "x", "reason": "%s"}}'
+    checker.check("GET", "/api/devices/ESP-A00001", 404, refused % b"device_not_found")
+    with pytest.raises(AssertionError, match="violates"):
+        checker.check("GET", "/api/devices/ESP-A00001", 404, refused % b"gone_fishing")

@@ -70,9 +70,8 @@ class Issuer:
                     ctx, login, kind, user_id=user_id, session_id=session_id, device_pk=device_pk
                 )
             except IntegrityError:
-                raise not_found(
-                    "This device or session no longer exists", reason=Reason.DEVICE_NOT_FOUND
-                ) from None
+                gone = Reason.SESSION_NOT_FOUND if kind == "session" else Reason.DEVICE_NOT_FOUND
+                raise not_found("This device or session no longer exists", reason=gone) from None
             try:
                 if kind == "session":
                     # Read after the row exists: a share change committed from now on finds

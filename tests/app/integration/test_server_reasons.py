@@ -287,3 +287,24 @@ async def test_an_invitation_to_no_account_is_refused_in_spanish(signed_in, qapp
         assert people.message.text() == "No hay ninguna cuenta llamada nadie-aqui."
     finally:
         i18n.install_translator(qapp, "en")
+
+
+async def test_an_installer_is_not_told_about_the_owners_account_as_if_it_were_theirs(backend):
+    """With an owner's set-up code the device goes to the owner's account: a refusal about that
+    account ("it is on your account", "your account is full") is the server's neutral words for
+    the installer, and the app's own "your account" words for the owner."""
+    owner, owner_user = await _signed_in(backend.url)
+    installer, _ = await _signed_in(backend.url)
+    try:
+        code = await owner.create_setup_code()
+        theirs = owner_user["device_id"]
+        refused = await _refused(installer.add_device(theirs, setup_code=code.code))
+        assert (refused.status, refused.reason) == (409, "device_on_your_account")
+        assert refused.failure.code is Code.SERVER_SAID
+        assert theirs in str(refused.failure)
+        # the twin: the owner adding it again is told in the app's words
+        again = await _refused(owner.add_device(theirs))
+        assert again.failure == failure(Code.DEVICE_ON_YOUR_ACCOUNT, device=theirs)
+    finally:
+        await owner.aclose()
+        await installer.aclose()
