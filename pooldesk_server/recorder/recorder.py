@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
@@ -50,6 +51,15 @@ class _Pending:
     mid: int
     qos: int
     received_at: datetime
+    session: int  # the broker session it came in (Recorder._session)
+
+
+def _fingerprint(msg: mqtt.MQTTMessage) -> bytes:
+    """Topic and payload, hashed: a packet id alone may name another message by then."""
+    digest = hashlib.blake2b(msg.topic.encode(errors="replace"), digest_size=16)
+    digest.update(b"\0")
+    digest.update(bytes(msg.payload))
+    return digest.digest()
 
 
 class Recorder:
@@ -82,8 +92,13 @@ class Recorder:
         self._devices: dict[tuple[str, str], str | None] = {}
         # A lost connection makes the broker send again (DUP, same packet id) every QoS 1
         # message not acknowledged yet; the session outlives the connection. Not stored twice:
-        self._held: set[int] = set()  # ids received and not acknowledged (waiting or storing)
-        self._owed: set[int] = set()  # stored, acknowledged while disconnected: the ack is lost
+        # packet id -> fingerprint of the message it named (an id is reused for new messages).
+        self._held: dict[int, bytes] = {}  # received and not acknowledged (waiting or storing)
+        self._owed: dict[int, bytes] = {}  # stored, acknowledged while disconnected: ack lost
+        # Counts the broker sessions: a message is acknowledged only in the session that sent
+        # it (in a new one its packet id may name another message, not stored yet).
+        self._session = 0
+        self.copies_ignored = 0  # messages sent again that were already held or stored
         self._stopping = False
         self._driver: PahoOnLoop | None = None
         self._client = mqtt.Client(
@@ -110,6 +125,8 @@ class Recorder:
                 self._call(self._put_login_back)
             return
         if not flags.session_present:  # a new session: nothing will be sent again
+            self._session += 1
+            self._held.clear()
             self._owed.clear()
         client.subscribe(RECORDER_SUBSCRIPTION, qos=1)
 
@@ -125,21 +142,24 @@ class Recorder:
             log.warning("recorder disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        if msg.qos == 1 and msg.dup and msg.mid in self._held:
-            return  # sent again after a reconnect: the copy we hold is acknowledged for both
-        if msg.qos == 1 and msg.dup and msg.mid in self._owed:
-            self._owed.discard(msg.mid)  # stored already: only its acknowledgement was lost
-            client.ack(msg.mid, msg.qos)
-            return
         if msg.qos == 1:
-            self._owed.discard(msg.mid)  # a new message under a packet id used before
-            self._held.add(msg.mid)
+            mark = _fingerprint(msg)
+            if msg.dup and self._held.get(msg.mid) == mark:
+                self.copies_ignored += 1  # the copy held is acknowledged for both
+                return
+            if msg.dup and self._owed.get(msg.mid) == mark:
+                del self._owed[msg.mid]  # stored already: only its acknowledgement was lost
+                self.copies_ignored += 1
+                client.ack(msg.mid, msg.qos)
+                return
+            self._owed.pop(msg.mid, None)  # a new message under a packet id used before
+            self._held[msg.mid] = mark
         try:
             message = interpret(msg.topic, bytes(msg.payload))
         except Exception:  # never expected; acknowledged so it cannot come back forever
             log.exception("recorder dropped an unreadable message on %r", msg.topic[:200])
             message = None
-        pending = _Pending(message, msg.mid, msg.qos, utcnow())
+        pending = _Pending(message, msg.mid, msg.qos, utcnow(), self._session)
         with self._inbox_lock:
             self._inbox.append(pending)
             first = len(self._inbox) == 1
@@ -214,11 +234,13 @@ class Recorder:
         client = self._client
         connected = client.is_connected()
         for item in batch:
+            if item.session != self._session:
+                continue  # its session is gone: the broker will not send it again
             client.ack(item.mid, item.qos)
             if item.qos == 1:
-                self._held.discard(item.mid)
-                if not connected:
-                    self._owed.add(item.mid)
+                mark = self._held.pop(item.mid, None)
+                if not connected and mark is not None:
+                    self._owed[item.mid] = mark
 
     def _take(self) -> list[_Pending]:
         with self._inbox_lock:

@@ -171,6 +171,7 @@ async def test_messages_sent_again_after_a_lost_connection_are_stored_once(backe
         await assert_nothing_arrives(duplicated, within=4.0, what="a message stored twice")
         assert sorted(await telemetry()) == list(range(20))
         assert second.backlog()[0] == 0
+        assert second.copies_ignored == 20  # the broker did send them all again
     finally:
         device.close()
 
