@@ -105,14 +105,19 @@ class PahoOnLoop:
         the whole connect (TCP, then a TLS or websocket handshake that may trickle). A connect
         that outlived our wait is awaited before the next one starts: two `reconnect()` calls
         at once on one client would share, and break, its socket."""
-        running = self._connecting
-        if running is not None and not running.done():
-            await asyncio.wait({running})
-            if not running.cancelled() and running.exception() is None:
-                return  # it got through after all: CONNECT is sent
+        running, self._connecting = self._connecting, None
+        if running is not None:  # the last one outlived our wait: still running, or done late
+            if not running.done():
+                await asyncio.wait({running})
+            if not running.cancelled() and running.exception() is None and self._sockets:
+                return  # it got through after all, and its connection is up: keep it
         self._connecting = attempt = self._loop.run_in_executor(None, self.client.reconnect)
         attempt.add_done_callback(_retrieve)  # its failure is seen here, or by the next attempt
-        await asyncio.wait_for(asyncio.shield(attempt), self._connect_timeout + 1)
+        try:
+            await asyncio.wait_for(asyncio.shield(attempt), self._connect_timeout + 1)
+        finally:
+            if attempt.done():  # finished within our wait: nothing left to wait for
+                self._connecting = None
 
     def _start_misc(self) -> None:
         if self._misc is None:

@@ -6,6 +6,9 @@ only a connection that is lost publishes the will ("offline" on every dashboard)
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import re
 import time
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from tests.support.plain_mosquitto import plain_mosquitto
 from tests.support.waiting import assert_nothing_arrives, wait_until
 
 WILL = "users/ann/devices/esp-000001/status"
+WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455
 
 
 async def _client(port: int, name: str, *, will: bool = False) -> PahoOnLoop:
@@ -87,6 +91,52 @@ async def test_a_connect_that_outlives_its_timeout_is_never_run_twice_at_once() 
         assert closed, (opened, closed)
         assert closed[0] - opened[0] > 2.5, (opened, closed)
         assert opened[1] >= closed[0], (opened, closed)
+    finally:
+        await driver.close(graceful=False)
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_connect_that_gets_through_just_after_the_wait_is_kept() -> None:
+    """The handshake completes a moment after our wait gave up, while the adapter waits before
+    trying again: that connection is up and is kept, not closed by a new attempt."""
+    opened: list[float] = []
+    ended_by_client: list[float] = []
+
+    async def late_but_complete(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        opened.append(time.monotonic())
+        request = await reader.readuntil(b"\r\n\r\n")
+        key = re.search(rb"(?i)sec-websocket-key:\s*(\S+)", request)
+        assert key is not None
+        accept = base64.b64encode(hashlib.sha1(key.group(1) + WEBSOCKET_GUID).digest())  # noqa: S324 - the websocket handshake's own hash
+        answer = (
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        if len(opened) == 1:  # the first: done at ~1.7 s, past the adapter's 1.5 s wait
+            writer.write(answer[:-8])
+            for byte in answer[-8:]:
+                await asyncio.sleep(0.21)
+                writer.write(bytes([byte]))
+                await writer.drain()
+        else:
+            writer.write(answer)
+        await writer.drain()
+        while await reader.read(4096):  # CONNECT and whatever follows, until the client ends
+            pass
+        ended_by_client.append(time.monotonic())
+        writer.close()
+
+    server = await asyncio.start_server(late_but_complete, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="late", transport="websockets")
+    driver = PahoOnLoop(client, reconnect=(0.5, 1.0), connect_timeout=0.5)
+    try:
+        driver.start("127.0.0.1", port)
+        await wait_until(lambda: opened, what="the first connection")
+        await assert_nothing_arrives(
+            lambda: len(opened) > 1 or ended_by_client, 4.0, "the connection dropped for another"
+        )
     finally:
         await driver.close(graceful=False)
         server.close()
