@@ -7,12 +7,15 @@ at start, so writing the report when the primary dies costs no import on that pa
 
 A report's age is taken from the system-wide monotonic clock (the same for every process on the
 machine, on Linux), so a wall-clock step (NTP) neither ages a fresh report nor refreshes a stale
-one. `at` (wall clock) is kept for people reading the file.
+one. That clock starts again at each boot: a report of another boot (a reboot, or the data folder
+moved to another machine) is stale, never fresh. `at` (wall clock) is kept for people reading
+the file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -31,7 +34,14 @@ def write_report(data_dir: Path, components: Components) -> None:
     """`<data_dir>/health.json`, replaced atomically."""
     path = data_dir / REPORT_FILE
     tmp = path.with_name(f".{REPORT_FILE}.{os.getpid()}")
-    body = json.dumps({"at": time.time(), "monotonic": time.monotonic(), "components": components})
+    body = json.dumps(
+        {
+            "at": time.time(),
+            "monotonic": time.monotonic(),
+            "boot": boot_id(),
+            "components": components,
+        }
+    )
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
@@ -60,8 +70,19 @@ def read_report(path: Path) -> tuple[float, Components]:
         components = dict(found["components"])
         if "monotonic" in found:
             age = time.monotonic() - float(found["monotonic"])
+            if found.get("boot") != boot_id() or age < 0:
+                age = float("inf")  # written in another boot: that clock is not ours
         else:  # written by an older version
             age = time.time() - float(found["at"])
     except (OSError, ValueError, KeyError, TypeError):
         return float("inf"), {}
     return age, components
+
+
+@functools.cache
+def boot_id() -> str:
+    """This boot's id (Linux), "" where there is none."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""

@@ -73,6 +73,7 @@ from pooldesk_server.broker.store import (
     merge_logins,
     write_initial_store,
     write_private,
+    write_replacing,
 )
 from pooldesk_server.broker.tls import TlsFiles
 from pooldesk_server.datalock import process_alive
@@ -436,7 +437,7 @@ class ManagedMosquitto:
         finally:
             os.close(log_fd)
         # The broker's pid and ours: a later start stops the broker only if we are gone.
-        (self.data_dir / "mosquitto.pid").write_text(f"{self._proc.pid} {os.getpid()}\n")
+        write_replacing(self.data_dir / "mosquitto.pid", f"{self._proc.pid} {os.getpid()}\n")
         assert self._client is not None
         ready = asyncio.create_task(self._client.connect(self.start_timeout))
         exited = asyncio.create_task(self._proc.wait())
@@ -607,7 +608,7 @@ class ManagedMosquitto:
         user = self._broker_user()
         if user:
             lines.append(f"user {user}")
-        (self.data_dir / "mosquitto.conf").write_text("\n".join(lines) + "\n")
+        write_replacing(self.data_dir / "mosquitto.conf", "\n".join(lines) + "\n")
 
     async def attach(self) -> None:
         """Manage logins on the broker another process (`serve`) runs on this data folder,

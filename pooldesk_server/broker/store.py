@@ -63,9 +63,16 @@ def initial_store(admin_username: str, admin_password: str) -> dict[str, Any]:
 
 def write_private(path: Path, text: str) -> None:
     """Write `text` to a file only its owner may read (0600), replacing it atomically."""
+    write_replacing(path, text, 0o600)
+
+
+def write_replacing(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write `text` to a new file and put it in place of `path` in one step: another process
+    reading `path` meanwhile (a worker attaching to the broker) sees the old or the new file,
+    never a half-written one."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     os.replace(tmp, path)
