@@ -392,13 +392,22 @@ class Failure:
 
     def __str__(self) -> str:
         """The English text, for logs (and for code that still expects a string)."""
-        return ENGLISH[self.code].format_map({k: _english(v) for k, v in self.params.items()})
+        template = ENGLISH[self.code]
+        return template.format_map({k: _english(k, v, template) for k, v in self.params.items()})
 
 
-def _english(value: Value) -> str:
+def _english(name: str, value: Value, template: str) -> str:
     if isinstance(value, tuple):  # a list of failures in a sentence: "a digit, a symbol…"
         return listed(str(item) for item in value)
+    if isinstance(value, Failure):
+        return in_brackets(str(value), name, template)
     return str(value)
+
+
+def in_brackets(cause: str, name: str, template: str) -> str:
+    """A cause put in brackets in the middle of a sentence ends without its own full stop:
+    "… (Your session has ended. Sign in again). Remove …", not "again.). Remove"."""
+    return cause.rstrip(".") if "({" + name + "})" in template else cause
 
 
 def listed(texts: Iterable[str]) -> str:

@@ -17,7 +17,7 @@ from typing import cast
 from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication
 
-from pooldesk.core.failures import Code, Failure, listed
+from pooldesk.core.failures import Code, Failure, in_brackets, listed
 
 CONTEXT = "failure"
 # Qt's marker returns its text unchanged; PySide's stub says it returns object.
@@ -493,7 +493,9 @@ def failure_text(failure: Failure, value_text: Callable[[str], str]) -> str:
     template = TEXTS[failure.code]
     if failure.code is not Code.SERVER_SAID:
         template = QCoreApplication.translate(CONTEXT, template)
-    values = {name: _value(name, value, value_text) for name, value in failure.params.items()}
+    values = {
+        name: _value(name, value, value_text, template) for name, value in failure.params.items()
+    }
     return template.format_map(values)
 
 
@@ -503,9 +505,9 @@ def failure_text(failure: Failure, value_text: Callable[[str], str]) -> str:
 WORDED = frozenset({"reason"})
 
 
-def _value(name: str, value: object, value_text: Callable[[str], str]) -> str:
+def _value(name: str, value: object, value_text: Callable[[str], str], template: str) -> str:
     if isinstance(value, Failure):
-        return failure_text(value, value_text)
+        return in_brackets(failure_text(value, value_text), name, template)
     if isinstance(value, tuple):  # the rules a password misses: said in a row
         return listed(failure_text(item, value_text) for item in value)
     return value_text(str(value)) if name in WORDED else str(value)

@@ -73,7 +73,7 @@ def test_a_provisioning_failure_given_as_a_reason_is_worded_in_spanish(spanish) 
     assert shown == (
         "ESP-A1B2C3 se quedó con la configuración wifi que se le envió, porque no se pudo "
         "deshacer (Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga "
-        "corriente, acércate y vuelve a elegirlo en la lista.). Usa «Cambiar la wifi…» para "
+        "corriente, acércate y vuelve a elegirlo en la lista). Usa «Cambiar la wifi…» para "
         "volver a configurar su red."
     )
 

@@ -218,5 +218,10 @@ def test_what_a_cancel_could_not_undo_is_said_in_spanish(spanish) -> None:
     )
     assert fmt.core_message(removed) == (
         "No se pudo quitar ESP-A1B2C3 de tu cuenta (Tu sesión ha terminado. Vuelve a iniciar "
-        "sesión.). Quítalo desde el panel."
+        "sesión). Quítalo desde el panel."
+    )
+    # in English too (the logs), a cause inside the sentence keeps no full stop of its own
+    assert str(removed) == (
+        "ESP-A1B2C3 could not be removed from your account (Your session has ended. Sign in "
+        "again). Remove it from the dashboard."
     )
