@@ -143,9 +143,14 @@ class PahoOnLoop:
             first = False
             try:
                 await self._attempt()
-                return
             except CONNECT_ERRORS as error:
                 log.debug("mqtt connect failed: %s", error)
+                continue
+            if self._sockets:
+                return  # CONNECT is sent on an open socket: on_connect says the rest
+            # The broker closed it before this task saw the connect succeed (a refused login,
+            # a protocol error): that close found this task still running and started no
+            # other, so this one goes on.
 
     # ---- paho socket callbacks (the connect's worker thread, or the loop) ----------------------
 

@@ -229,14 +229,18 @@ class Recorder:
                 self.stored += len(batch)
 
     def _acknowledge(self, batch: list[_Pending]) -> None:
-        """Acknowledge a stored batch. paho drops acknowledgements queued while it is
-        disconnected, so those are owed: the broker sends the messages again."""
+        """Acknowledge a stored batch. While disconnected (paho would drop the
+        acknowledgements) they are owed instead: the broker sends the messages again, and they
+        are acknowledged then without being stored twice."""
         client = self._client
+        # Not while connecting either: paho would queue the acknowledgement ahead of CONNECT
+        # (a protocol error, the broker drops the connection); the broker sends it again.
         connected = client.is_connected()
         for item in batch:
             if item.session != self._session:
                 continue  # its session is gone: the broker will not send it again
-            client.ack(item.mid, item.qos)
+            if connected:
+                client.ack(item.mid, item.qos)
             if item.qos == 1:
                 mark = self._held.pop(item.mid, None)
                 if not connected and mark is not None:

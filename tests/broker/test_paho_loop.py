@@ -141,3 +141,28 @@ async def test_a_connect_that_gets_through_just_after_the_wait_is_kept() -> None
         await driver.close(graceful=False)
         server.close()
         await server.wait_closed()
+
+
+async def test_a_broker_that_closes_every_connection_at_once_is_tried_again_and_again() -> None:
+    """A broker that ends each connection as soon as it opens (it refuses the login, or it is
+    shutting down): the close may come before the adapter has seen its connect succeed. It must
+    try again after each, never stop trying."""
+    opened: list[float] = []
+
+    async def slam(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        opened.append(time.monotonic())
+        writer.close()
+
+    server = await asyncio.start_server(slam, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="slammed")
+    driver = PahoOnLoop(client, reconnect=(0.02, 0.05), connect_timeout=2.0)
+    try:
+        driver.start("127.0.0.1", port)
+        await wait_until(lambda: len(opened) >= 40, within=20, what="40 attempts")
+        seen = len(opened)
+        await wait_until(lambda: len(opened) > seen + 5, within=5, what="still trying")
+    finally:
+        await driver.close(graceful=False)
+        server.close()
+        await server.wait_closed()
