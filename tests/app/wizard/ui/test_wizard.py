@@ -15,6 +15,9 @@ from tests.app.wizard.conftest import device_ids_on
 from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
+# The flow's own deadlines: 60 s to connect, then 20 s to be seen online. A busy machine may
+# use much of them; a product that gives up shows its failure page and never the done page.
+ONLINE_WITHIN_S = 90
 
 
 async def signed_in_app(make_app, backend, account):
@@ -91,7 +94,7 @@ async def test_scan_to_online_and_the_dashboard_shows_it(
     await enter_claim(wizard, grouped(sim.claim_code).lower(), qtbot)
     await choose_wifi(wizard, qtbot, "PoolNet", "poolpass123", name="Pool house")
     done = wizard.view.done_page
-    await wait_until(lambda: wizard.view.page is done, within=30, what="online")
+    await wait_until(lambda: wizard.view.page is done, within=ONLINE_WITHIN_S, what="online")
     lines = [label.text() for label in wizard.view.progress_page.lines if not label.isHidden()]
     assert len(lines) == 5
     assert all("✓" in line for line in lines)
@@ -155,7 +158,9 @@ async def test_wrong_wifi_password_then_the_right_one(
     assert wifi.password.text() == ""
     wifi.password.setText("poolpass123")
     qtbot.keyClick(wifi.password, Qt.Key.Key_Return)
-    await wait_until(lambda: wizard.view.page is wizard.view.done_page, within=30, what="online")
+    await wait_until(
+        lambda: wizard.view.page is wizard.view.done_page, within=ONLINE_WITHIN_S, what="online"
+    )
     assert sim.online
     assert sim.device.boots == 1
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
@@ -185,7 +190,9 @@ async def test_network_not_found_then_rescan(
     select_item(wifi.networks, "HiddenPool")
     assert not wifi.other_ssid.isVisible()
     qtbot.mouseClick(wifi.connect_button, LEFT)
-    await wait_until(lambda: wizard.view.page is wizard.view.done_page, within=30, what="online")
+    await wait_until(
+        lambda: wizard.view.page is wizard.view.done_page, within=ONLINE_WITHIN_S, what="online"
+    )
     assert sim.stored_config()["binding"]["ssid"] == "HiddenPool"
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
     await wait_until(lambda: app.dashboard.wizard is None)
@@ -326,7 +333,9 @@ async def test_lost_bluetooth_link_returns_to_the_list_with_a_plain_message(
     await wait_until(lambda: wizard.view.page is wizard.view.claim_page, what="claim page")
     await enter_claim(wizard, sim.claim_code, qtbot)
     await choose_wifi(wizard, qtbot, "PoolNet", "poolpass123")
-    await wait_until(lambda: wizard.view.page is wizard.view.done_page, within=30, what="online")
+    await wait_until(
+        lambda: wizard.view.page is wizard.view.done_page, within=ONLINE_WITHIN_S, what="online"
+    )
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
     await wait_until(lambda: app.dashboard.wizard is None)
 

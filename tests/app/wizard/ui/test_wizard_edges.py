@@ -16,7 +16,13 @@ from pooldesk_contract.refusals import Reason
 from tests.app.helpers import unique_user
 from tests.app.wizard.conftest import device_ids_on
 from tests.app.wizard.ui.test_bluetooth_unavailable import listed
-from tests.app.wizard.ui.test_wizard import choose_wifi, enter_claim, pick, signed_in_app
+from tests.app.wizard.ui.test_wizard import (
+    ONLINE_WITHIN_S,
+    choose_wifi,
+    enter_claim,
+    pick,
+    signed_in_app,
+)
 from tests.support.waiting import wait_until
 
 LEFT = Qt.MouseButton.LeftButton
@@ -70,7 +76,7 @@ async def test_name_on_retry_password_per_network_and_return_finishes(
     wifi.name.setText("Pool house")  # typed only now, on the retry
     qtbot.mouseClick(wifi.connect_button, LEFT)
     done = wizard.view.done_page
-    await wait_until(lambda: wizard.view.page is done, within=30, what="online")
+    await wait_until(lambda: wizard.view.page is done, within=ONLINE_WITHIN_S, what="online")
     assert not wizard.view.cancel.isVisible()
     assert done.finish.isDefault()
     names = {d.device_id: d.name for d in await account.client.devices()}
