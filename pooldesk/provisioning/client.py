@@ -43,11 +43,18 @@ def _unreadable(detail: str) -> ProtocolError:
 
 
 FINAL_STATES = frozenset({"mqtt_connected", "failed"})
+_SETTINGS_OPS = frozenset({"binding", "wifi", "restore"})  # answers after which settings changed
 _MAX_SCAN_PAGES = 32
 
 
 class StatusWatch:
-    """Status events from the moment it was created; iterate it or await `until(...)`."""
+    """Status events from the moment it was created; iterate it or await `until(...)`.
+
+    It follows the settings in use: when the controller answers a `binding`, `wifi` or
+    `restore`, the events the watch holds from before that answer are dropped. They describe
+    the settings before it (an attempt with the old ones can fail just as new ones are sent),
+    and the device notifies in order: what it reports after the answer is about the new ones.
+    """
 
     def __init__(self, client: ProvisioningClient) -> None:
         self._client = client
@@ -55,6 +62,10 @@ class StatusWatch:
 
     def _push(self, event: StatusEvent) -> None:
         self._queue.put_nowait(event)
+
+    def _settings_changed(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
 
     async def next(self, timeout_s: float | None = None) -> StatusEvent:
         try:
@@ -357,6 +368,9 @@ class ProvisioningClient:
         if waiting and waiting[1] and not sealed and obj.get("op") != "error":
             future.set_exception(ProtocolError(failure(Code.CONTROLLER_ANSWERED_IN_CLEAR)))
             return
+        if endpoint == "prov-config" and obj.get("op") in _SETTINGS_OPS:
+            for watch in self._watches:  # now, before a later event can be queued
+                watch._settings_changed()
         future.set_result(obj)
 
     def _decode(self, endpoint: str, message: bytes) -> tuple[dict[str, Any], bool]:

@@ -218,6 +218,7 @@ def session_vector() -> dict[str, Any]:
         True,
     )
     t.add("c2d", "prov-config", 4, client_json({"v": 1, "op": "binding", "binding": BINDING}), True)
+    t.add("d2c", "prov-config", 4, device_json({"v": 1, "op": "binding", "accepted": True}), True)
     t.add(
         "d2c",
         "prov-status",
@@ -232,9 +233,9 @@ def session_vector() -> dict[str, Any]:
         device_json({"v": 1, "op": "status", "state": "failed", "detail": {"reason": "wifi_auth"}}),
         True,
     )
-    t.add("d2c", "prov-config", 4, device_json({"v": 1, "op": "binding", "accepted": True}), True)
     fixed = {**BINDING, "password": "right-password"}
     t.add("c2d", "prov-config", 5, client_json({"v": 1, "op": "binding", "binding": fixed}), True)
+    t.add("d2c", "prov-config", 5, device_json({"v": 1, "op": "binding", "accepted": True}), True)
     t.add(
         "d2c",
         "prov-status",
@@ -258,12 +259,12 @@ def session_vector() -> dict[str, Any]:
         device_json({"v": 1, "op": "status", "state": "mqtt_connected", "detail": {}}),
         True,
     )
-    t.add("d2c", "prov-config", 5, device_json({"v": 1, "op": "binding", "accepted": True}), True)
     return {
         "description": "A whole session at ATT MTU 23: handshake, scan, a binding with a wrong "
-        "Wi-Fi password, then the corrected one. The device's host reports the "
-        "status events listed while it applies each binding; `scan_results` is "
-        "what its Wi-Fi scan returns.",
+        "Wi-Fi password, then the corrected one. The device answers each binding, "
+        "then reports the status events listed after the answer (what it reports after "
+        "the answer is about the new settings); `scan_results` is what its Wi-Fi scan "
+        "returns.",
         "mtu": MTU,
         "device_id": DEVICE_ID,
         "claim_code": CLAIM_CODE,

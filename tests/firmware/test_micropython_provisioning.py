@@ -24,6 +24,7 @@ from pooldesk.provisioning import (
 )
 from tests.support import micropython
 from tests.support.ble_bridge import BleBridge, BridgeGattLink
+from tests.support.notification_order import NotificationOrder
 from tests.support.plain_mosquitto import plain_mosquitto
 
 SCRIPT = micropython.SCRIPTS_DIR / "mpy_boot.py"
@@ -113,7 +114,7 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
 
                 await bridge.connect(mtu=185)
                 assert bridge.mtu == 185
-                link = await BridgeGattLink.open(bridge)
+                link = NotificationOrder(await BridgeGattLink.open(bridge))
                 client = ProvisioningClient(link, timeout=15, slow_timeout=30)
                 bridge.on_lost = client.connection_lost
                 info = await client.device_info()
@@ -133,9 +134,12 @@ async def test_controller_under_micropython_is_provisioned_over_the_bridge_and_g
                     topic_prefix=PREFIX,
                     username="alice",
                 )
+                mark = len(link.endpoints)
                 final = await client.send_binding(binding, wait=True, timeout_s=30)
                 assert final is not None, final
                 assert final.state == "mqtt_connected", final
+                # the answer first, then what the attempt with these settings reports
+                assert link.since(mark) == ["prov-config", "prov-status"]
                 online = time.monotonic()
                 assert (await client.device_info()).bound
                 await client.close()

@@ -77,13 +77,15 @@ def test_replay_reorder_tamper_and_moved_records_are_refused():
 
 
 class VectorHost:
-    """The host the session vector describes: each binding reports the listed status events."""
+    """The host the session vector describes: each binding starts an attempt that reports the
+    listed status events after the answer."""
 
     def __init__(self, v: dict[str, Any]) -> None:
         self.device_id, self.claim_code, self.fw_version = v["device_id"], v["claim_code"], "0.1.0"
         self.bound = False
         self.scan_results = [tuple(r) for r in v["scan_results"]]
         self.out: list[tuple[str, bytes]] = []
+        self.attempt: list[tuple[str, dict[str, Any]]] = []
         self.core: Any = None
 
     async def wifi_scan(self):
@@ -94,15 +96,19 @@ class VectorHost:
 
     async def apply_binding(self, b):
         self.bound = True
-        self.publish("connecting", {})
+        self.attempt = [("connecting", {})]
         if b["password"] == "wrong-password":
-            self.publish("failed", {"reason": "wifi_auth"})
+            self.attempt.append(("failed", {"reason": "wifi_auth"}))
         else:
-            self.publish("wifi_connected", {"ip": "192.168.4.20"})
-            self.publish("mqtt_connected", {})
+            self.attempt += [("wifi_connected", {"ip": "192.168.4.20"}), ("mqtt_connected", {})]
 
-    def publish(self, state, detail):
-        self.out.extend(self.core.status_event(state, detail))
+    def write(self, frames):
+        """The answer to a write, then what the attempt it started reports (the firmware's
+        link reports only once the provisioning task has queued the answer)."""
+        self.out.extend(frames)
+        for state, detail in self.attempt:
+            self.out.extend(self.core.status_event(state, detail))
+        self.attempt = []
 
 
 def _urandom_from(private: bytes):
@@ -124,7 +130,7 @@ async def test_device_reproduces_the_session_transcript_byte_for_byte():
         if step["dir"] != "c2d":
             continue
         for frame in step["frames"]:
-            host.out.extend(await core.on_write(step["endpoint"], h(frame)))
+            host.write(await core.on_write(step["endpoint"], h(frame)))
         produced.extend((e, f.hex()) for e, f in host.out)
         host.out.clear()
     expected = [(s["endpoint"], f) for s in v["steps"] if s["dir"] == "d2c" for f in s["frames"]]

@@ -22,6 +22,7 @@ from pooldesk.provisioning import (
 )
 from pooldesk_firmware.sim.runner import start_devices
 from tests.firmware.conftest import PREFIX, make_binding
+from tests.support.notification_order import NotificationOrder
 
 GAP_DEVICE_NAME = "00002a00-0000-1000-8000-00805f9b34fb"
 
@@ -56,7 +57,8 @@ async def test_provision_over_the_virtual_radio_then_obey_pump_commands(
     async with start_devices(2, tmp_path, link=virtual_radio) as (sim, other):
         listed = await scan()
         assert {"ESP-A1B2C3", "ESP-A1B2C4"} <= set(listed)
-        async with open_gatt_link(listed["ESP-A1B2C3"]) as link:
+        async with open_gatt_link(listed["ESP-A1B2C3"]) as gatt:
+            link = NotificationOrder(gatt)
             client = ProvisioningClient(link, timeout=5)
             info = await client.device_info()
             assert info.device_id == "ESP-A1B2C3"
@@ -76,9 +78,12 @@ async def test_provision_over_the_virtual_radio_then_obey_pump_commands(
                 topic_prefix=PREFIX,
                 username="john",
             )
+            mark = len(link.endpoints)
             failed = await client.send_binding(binding, wait=True, timeout_s=8)
             assert failed is not None
             assert failed.reason == "wifi_auth"
+            # the answer first, then what the attempt with these settings reports
+            assert link.since(mark) == ["prov-config", "prov-status"]
             fixed = Binding(**{**binding.to_json(), "password": "poolpass123"})
             done = await client.send_binding(fixed, wait=True, timeout_s=8)
             assert done is not None

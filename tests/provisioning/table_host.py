@@ -54,7 +54,8 @@ class TableHost:
         if self.binding is None:
             if self._task is not None:
                 self._task.cancel()
-            self._publish("idle", {})
+            # reported by the connection task, after the answer (as the firmware's link does)
+            self._task = asyncio.get_running_loop().create_task(self._idle())
         else:
             self._reconnect()
 
@@ -75,6 +76,9 @@ class TableHost:
     def _publish(self, state: str, detail: dict[str, Any] | None = None) -> None:
         if self.provisioning is not None:
             self.provisioning.publish_status(state, detail or {})
+
+    async def _idle(self) -> None:
+        self._publish("idle", {})
 
     async def _connect(self, b: dict[str, Any]) -> None:
         self._publish("connecting", {})

@@ -317,3 +317,42 @@ async def test_disconnect_forgets_the_session(rig):
     client.connection_lost()
     assert not link.core.established
     assert not client.session_open
+
+
+class RetryingHost(TableHost):
+    """A controller that keeps retrying settings that failed, as the firmware does after its
+    back-off: its retry of the wrong password fails at the very moment corrected settings
+    arrive, so that `failed` reaches the client after it sent them and before the answer."""
+
+    async def apply_binding(self, b: dict[str, object]) -> None:
+        if self.binding is not None and self.binding != b:
+            self._publish("failed", {"reason": "wifi_auth"})  # the retry of the old settings
+        await super().apply_binding(b)
+
+    async def apply_wifi(self, ssid: str, password: str) -> None:
+        self._publish("failed", {"reason": "wifi_auth"})
+        await super().apply_wifi(ssid, password)
+
+
+@pytest.fixture
+async def retrying():
+    host = RetryingHost(**vars(make_host()))
+    client = ProvisioningClient(MemoryLink(host, mtu=23), timeout=5.0)
+    yield host, client
+    await host.aclose()
+
+
+async def test_the_old_settings_failing_as_new_ones_arrive_is_not_their_result(retrying):
+    _host, client = retrying
+    await client.open_session(CODE)
+    failed = await client.send_binding(binding(password="wrong-password"), wait=True, timeout_s=5)
+    assert failed is not None
+    assert failed.reason == "wifi_auth"
+    ok = await client.send_binding(binding(), wait=True, timeout_s=5)
+    assert ok is not None
+    assert ok.state == "mqtt_connected"
+    # a watch made before sending (the wizard's) follows the new settings too
+    watch = client.watch_status()
+    await client.send_wifi("PoolHouse", "right-password")
+    assert (await watch.until({"mqtt_connected", "failed"}, 5)).state == "mqtt_connected"
+    watch.close()

@@ -83,13 +83,15 @@ def replay_reorder_tamper_refused():
 
 
 class VectorHost:
-    """The host the session vector describes: each binding reports the listed status events."""
+    """The host the session vector describes: each binding starts an attempt that reports the
+    listed status events after the answer."""
 
     def __init__(self, v):
         self.device_id, self.claim_code, self.fw_version = v["device_id"], v["claim_code"], "0.1.0"
         self.bound = False
         self.scan_results = [tuple(r) for r in v["scan_results"]]
         self.out = []
+        self.attempt = []
         self.core = None
 
     async def wifi_scan(self):
@@ -100,15 +102,19 @@ class VectorHost:
 
     async def apply_binding(self, b):
         self.bound = True
-        self.publish("connecting", {})
+        self.attempt = [("connecting", {})]
         if b["password"] == "wrong-password":
-            self.publish("failed", {"reason": "wifi_auth"})
+            self.attempt.append(("failed", {"reason": "wifi_auth"}))
         else:
-            self.publish("wifi_connected", {"ip": "192.168.4.20"})
-            self.publish("mqtt_connected", {})
+            self.attempt += [("wifi_connected", {"ip": "192.168.4.20"}), ("mqtt_connected", {})]
 
-    def publish(self, state, detail):
-        self.out.extend(self.core.status_event(state, detail))
+    def write(self, frames):
+        """The answer to a write, then what the attempt it started reports (the firmware's
+        link reports only once the provisioning task has queued the answer)."""
+        self.out.extend(frames)
+        for state, detail in self.attempt:
+            self.out.extend(self.core.status_event(state, detail))
+        self.attempt = []
 
 
 def _fixed(private):
@@ -142,7 +148,7 @@ async def whole_session_transcript():
         if step["dir"] != "c2d":
             continue
         for frame in step["frames"]:
-            host.out.extend(await core.on_write(step["endpoint"], h(frame)))
+            host.write(await core.on_write(step["endpoint"], h(frame)))
         produced = host.out
         host.out = []
         # the device answers of this step: every d2c step up to the next c2d step

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from pooldesk.core.backend_client import ApiError, BackendClient
 from tests.app.helpers import unique_user
-from tests.app.wizard.ui.test_wizard import LEFT, ONLINE_WITHIN_S, choose_wifi, pick
+from tests.app.wizard.ui.test_wizard import LEFT, choose_wifi, pick, reach_done_page
 from tests.support.waiting import wait_until
 
 
@@ -44,7 +44,7 @@ async def test_an_installer_adds_the_owners_controller_with_a_set_up_code(
         assert not wizard.view.wifi_page.name.isVisible()  # the owner names it
         await choose_wifi(wizard, qtbot, "PoolNet", "poolpass123")
         done = wizard.view.done_page
-        await wait_until(lambda: wizard.view.page is done, within=ONLINE_WITHIN_S, what="online")
+        await reach_done_page(wizard)
         lines = [label.text() for label in wizard.view.progress_page.lines if not label.isHidden()]
         assert f"Add the controller to the account of {account.username}" in lines[0]
         assert done.note.text().startswith(f"It now reports to the dashboard of {account.username}")

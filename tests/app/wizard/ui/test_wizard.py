@@ -20,6 +20,21 @@ LEFT = Qt.MouseButton.LeftButton
 ONLINE_WITHIN_S = 90
 
 
+async def reach_done_page(wizard, *, steps_before: int = 0) -> None:
+    """Wait for the done page. A pass that fails instead fails the test as soon as it shows its
+    failure, with what the progress page says. `steps_before`: len(flow.timings) before a retry
+    was clicked, so the failure being retried does not count."""
+    view, flow = wizard.view, wizard.flow
+
+    def ended() -> bool:
+        failed = flow.step is Step.FAILED and len(flow.timings) > steps_before
+        return view.page is view.done_page or failed
+
+    await wait_until(ended, within=ONLINE_WITHIN_S, what="the done page or a failure")
+    shown = [label.text() for label in view.progress_page.lines if not label.isHidden()]
+    assert view.page is view.done_page, [*shown, view.progress_page.advice.text()]
+
+
 async def signed_in_app(make_app, backend, account):
     app = make_app(backend.url)
     await app.start()
@@ -94,7 +109,7 @@ async def test_scan_to_online_and_the_dashboard_shows_it(
     await enter_claim(wizard, grouped(sim.claim_code).lower(), qtbot)
     await choose_wifi(wizard, qtbot, "PoolNet", "poolpass123", name="Pool house")
     done = wizard.view.done_page
-    await wait_until(lambda: wizard.view.page is done, within=ONLINE_WITHIN_S, what="online")
+    await reach_done_page(wizard)
     lines = [label.text() for label in wizard.view.progress_page.lines if not label.isHidden()]
     assert len(lines) == 5
     assert all("✓" in line for line in lines)
@@ -157,10 +172,9 @@ async def test_wrong_wifi_password_then_the_right_one(
     assert wizard.view.page is wifi
     assert wifi.password.text() == ""
     wifi.password.setText("poolpass123")
+    steps = len(wizard.flow.timings)
     qtbot.keyClick(wifi.password, Qt.Key.Key_Return)
-    await wait_until(
-        lambda: wizard.view.page is wizard.view.done_page, within=ONLINE_WITHIN_S, what="online"
-    )
+    await reach_done_page(wizard, steps_before=steps)
     assert sim.online
     assert sim.device.boots == 1
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
@@ -189,10 +203,9 @@ async def test_network_not_found_then_rescan(
     assert wizard.view.page is wifi
     select_item(wifi.networks, "HiddenPool")
     assert not wifi.other_ssid.isVisible()
+    steps = len(wizard.flow.timings)
     qtbot.mouseClick(wifi.connect_button, LEFT)
-    await wait_until(
-        lambda: wizard.view.page is wizard.view.done_page, within=ONLINE_WITHIN_S, what="online"
-    )
+    await reach_done_page(wizard, steps_before=steps)
     assert sim.stored_config()["binding"]["ssid"] == "HiddenPool"
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
     await wait_until(lambda: app.dashboard.wizard is None)
@@ -333,9 +346,7 @@ async def test_lost_bluetooth_link_returns_to_the_list_with_a_plain_message(
     await wait_until(lambda: wizard.view.page is wizard.view.claim_page, what="claim page")
     await enter_claim(wizard, sim.claim_code, qtbot)
     await choose_wifi(wizard, qtbot, "PoolNet", "poolpass123")
-    await wait_until(
-        lambda: wizard.view.page is wizard.view.done_page, within=ONLINE_WITHIN_S, what="online"
-    )
+    await reach_done_page(wizard)
     qtbot.mouseClick(wizard.view.done_page.finish, LEFT)
     await wait_until(lambda: app.dashboard.wizard is None)
 

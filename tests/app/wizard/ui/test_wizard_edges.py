@@ -17,10 +17,10 @@ from tests.app.helpers import unique_user
 from tests.app.wizard.conftest import device_ids_on
 from tests.app.wizard.ui.test_bluetooth_unavailable import listed
 from tests.app.wizard.ui.test_wizard import (
-    ONLINE_WITHIN_S,
     choose_wifi,
     enter_claim,
     pick,
+    reach_done_page,
     signed_in_app,
 )
 from tests.support.waiting import wait_until
@@ -74,9 +74,10 @@ async def test_name_on_retry_password_per_network_and_return_finishes(
     qtbot.mouseClick(progress.password_again, LEFT)
     wifi.password.setText("poolpass123")
     wifi.name.setText("Pool house")  # typed only now, on the retry
+    steps = len(wizard.flow.timings)
     qtbot.mouseClick(wifi.connect_button, LEFT)
     done = wizard.view.done_page
-    await wait_until(lambda: wizard.view.page is done, within=ONLINE_WITHIN_S, what="online")
+    await reach_done_page(wizard, steps_before=steps)
     assert not wizard.view.cancel.isVisible()
     assert done.finish.isDefault()
     names = {d.device_id: d.name for d in await account.client.devices()}
