@@ -226,6 +226,10 @@ class DeviceStore:
         key, rest = found
         device = self.devices.get(key)
         if device is None:
+            if not payload:
+                # A cleared retained message (a removed device's, arriving after the server's
+                # answer): it says the device is gone, never that one is new.
+                return
             # A device bound after our list was fetched: show it under its id until renamed.
             device_id = ids.device_id_from_topic(key)
             device = self.devices[key] = Device(key, device_id, device_id)
@@ -236,6 +240,8 @@ class DeviceStore:
             self._status(device, payload.decode("utf-8", "replace").strip(), now, retained)
         elif rest.startswith("alert/"):
             self._alert(device, rest[len("alert/") :], payload)
+        elif not payload:
+            return  # a retained message cleared (the device is being removed)
         else:
             data = _json(payload)
             if data is None:
