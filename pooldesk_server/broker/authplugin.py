@@ -209,6 +209,16 @@ class PluginLogins:
         _check([answer])
         return set(answer.split("\t")[1:])
 
+    async def used_logins(self, usernames: Sequence[str]) -> set[str]:
+        """Those of these logins a client logged in with since they were put (`used`)."""
+        if not usernames:
+            return set()
+        (answer,) = await self.client.run(
+            ["\t".join(["used", *(_field(n, "username") for n in usernames)])]
+        )
+        _check([answer])
+        return set(answer.split("\t")[1:])
+
     async def health(self) -> BrokerHealth:
         if not self.client.connected:
             return BrokerHealth(False, "not connected to the broker's login plugin")

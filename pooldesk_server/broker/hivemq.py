@@ -347,6 +347,9 @@ class HiveMQCloud:
                 names.add(str(info["username"]))
         return names
 
+    async def logins_used(self, usernames: Sequence[str]) -> set[str] | None:  # noqa: ARG002
+        return None  # the API does not say which credential a connection used
+
     async def health(self) -> BrokerHealth:
         try:
             await self._request("GET", "/mqtt/roles", params={"limit": 50})

@@ -741,6 +741,14 @@ class ManagedMosquitto:
             names |= await self._plugin.list_logins()
         return names
 
+    async def logins_used(self, usernames: Sequence[str]) -> set[str] | None:
+        """With the login plugin, which of these logins a client logged in with since they
+        were put (since the broker started); without it (dynamic security) None: unknown."""
+        self._ops()
+        if self._plugin is None:
+            return None
+        return await self._plugin.used_logins(usernames)
+
     async def import_logins(
         self, logins: Sequence[BrokerLogin | HashedLogin], *, replace_all: bool = False
     ) -> None:

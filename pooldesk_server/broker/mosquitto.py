@@ -148,5 +148,8 @@ class ExternalMosquitto:
     async def list_logins(self) -> set[str]:
         return await self._logins.list_logins()
 
+    async def logins_used(self, usernames: Sequence[str]) -> set[str] | None:  # noqa: ARG002
+        return None  # dynamic security does not say which login a connection used
+
     async def health(self) -> BrokerHealth:
         return await self._logins.health()

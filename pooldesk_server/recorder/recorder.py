@@ -36,6 +36,7 @@ from pooldesk_server.broker.rights import RECORDER_SUBSCRIPTION
 from pooldesk_server.db.engine import Database
 from pooldesk_server.db.models import Device, Event, User
 from pooldesk_server.db.types import utcnow
+from pooldesk_server.devices.ids import topic_prefix
 from pooldesk_server.recorder.messages import DeviceMessage, interpret, stored_text
 
 log = logging.getLogger("pooldesk_server.recorder")
@@ -343,7 +344,8 @@ class Recorder:
                 if pk is None:
                     self._devices.pop(key, None)
         rows: list[dict[str, Any]] = []
-        seen: dict[str, tuple[datetime, str | None]] = {}
+        # (device, the prefix it spoke on) -> when last heard, the last status it said there
+        seen: dict[tuple[str, str], tuple[datetime, str | None]] = {}
         for p in messages:
             m = p.message
             assert m is not None
@@ -359,19 +361,27 @@ class Recorder:
                     "data": stored_text(m),
                 }
             )
-            last = seen.get(pk, (p.received_at, None))
-            seen[pk] = (p.received_at, m.status or last[1])
+            where = (pk, topic_prefix(m.username, m.device_id))
+            last = seen.get(where, (p.received_at, None))
+            seen[where] = (p.received_at, m.status or last[1])
         if not rows:
             return
         async with self.db.write() as db:
             # Core executemany: no ORM bulk-insert bookkeeping per row.
             table = cast(Table, Event.__table__)  # a mapped class's table is a Table
             await (await db.connection()).execute(table.insert(), rows)
-            for pk, (at, status) in seen.items():
+            for (pk, prefix), (at, status) in seen.items():
                 values: dict[str, Any] = {}
                 if status is not None:
                     values["status"] = status
                 if status != "offline":
                     values["last_seen"] = at
                 if values:
-                    await db.execute(update(Device).where(Device.id == pk).values(**values))
+                    # Only what the device says on its current prefix: after a hand-over, a
+                    # late `offline` (its will, a retained one) on the old prefix is history,
+                    # not the state of the device on its new one.
+                    await db.execute(
+                        update(Device)
+                        .where(Device.id == pk, Device.topic_prefix == prefix)
+                        .values(**values)
+                    )

@@ -1,6 +1,6 @@
 """Issue #17: the service under faults on the real managed Mosquitto (paused with SIGSTOP,
 killed with SIGKILL): a failed credential re-issue never locks out a working device or session,
-a deleted device login says `offline`."""
+a device cut off by the deletion of its last login says `offline`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from pooldesk_server.broker.logins import dashboard_login
 from pooldesk_server.broker.managed import ManagedMosquitto
 from pooldesk_server.broker.service.config import build_backend
 from pooldesk_server.broker.service.extension import BrokerExtension
-from pooldesk_server.db.models import BrokerJob
+from pooldesk_server.db.models import BrokerJob, Device
+from pooldesk_server.ops.accounts import disable_user
 from tests.broker.app_support import PASSWORD, Backend, app_settings, open_backend, probe_for
 from tests.broker.probe import Probe
 from tests.support.waiting import wait_until
@@ -95,30 +96,44 @@ async def test_a_failed_session_reissue_on_a_paused_broker_keeps_the_working_log
     assert not await _connects(first)
 
 
-async def test_a_deleted_device_login_shows_the_device_offline(quick):
-    auth = await quick.account("alice", "ESP-A00001")
-    first = (await quick.http.post("/api/devices/ESP-A00001/credentials", headers=auth)).json()
-    watcher = probe_for(await quick.mqtt_credentials(auth))
-    device = probe_for(first)
+async def _told_offline(watcher: Probe) -> None:
+    """A dashboard that connects now is told the device is `offline` (retained)."""
     try:
         assert await watcher.connect() == 0
         assert await watcher.subscribe(f"{PREFIX}/status") == [1]
+
+        async def retained_offline() -> bool:
+            got = watcher.got(f"{PREFIX}/status")
+            return bool(got) and got[-1].payload == b"offline"
+
+        await wait_until(retained_offline)
+    finally:
+        watcher.close()
+
+
+async def test_a_device_cut_off_by_its_account_being_disabled_shows_offline(quick):
+    """The operator disables the account: the device's login is deleted, which cuts it without
+    its will; the server says `offline` for it (database and retained `status`)."""
+    auth = await quick.account("alice", "ESP-A00001")
+    first = (await quick.http.post("/api/devices/ESP-A00001/credentials", headers=auth)).json()
+    device = probe_for(first)
+    watcher_login = dashboard_login("alice", "watcher00")  # the operator's eye, not alice's app
+    try:
         assert await device.connect(will=(f"{PREFIX}/status", b"offline", True)) == 0
         assert await device.publish(f"{PREFIX}/status", b"online", retain=True) == 0
 
-        async def online() -> bool:
-            return await _device_status(quick, auth) == "online"
+        async def status_is(wanted: str) -> bool:
+            async with quick.extension.state.ctx.db.read() as db:
+                return await db.scalar(select(Device.status)) == wanted
 
-        await wait_until(online)
-        rotated = await quick.http.post("/api/devices/ESP-A00001/credentials", headers=auth)
-        assert rotated.status_code == 200
+        await wait_until(lambda: status_is("online"))
+        await disable_user(quick.extension.state.ctx.db, "alice")
         assert await device.wait_disconnected()  # cut by the broker, which sends no will then
-        assert await _device_status(quick, auth) == "offline"
-        received = await watcher.wait_for(f"{PREFIX}/status", 2)
-        assert received[-1].payload == b"offline"  # what dashboards see live, too
+        await wait_until(lambda: status_is("offline"))
+        await quick.broker.put_login(watcher_login)
+        await _told_offline(Probe.of(quick.broker.port, watcher_login))
     finally:
         device.close()
-        watcher.close()
 
 
 def _checkpoint(database: Path) -> None:
@@ -198,18 +213,7 @@ async def test_a_device_gone_during_a_broker_crash_is_not_shown_online(quick):
         return await _device_status(quick, auth) == "offline"
 
     await wait_until(offline)
-    watcher = probe_for(await quick.mqtt_credentials(auth))
-    try:
-        assert await watcher.connect() == 0
-        assert await watcher.subscribe(f"{PREFIX}/status") == [1]
-
-        async def retained_offline() -> bool:
-            got = watcher.got(f"{PREFIX}/status")
-            return bool(got) and got[-1].payload == b"offline"
-
-        await wait_until(retained_offline)  # what a dashboard that connects now is told
-    finally:
-        watcher.close()
+    await _told_offline(probe_for(await quick.mqtt_credentials(auth)))
     await asyncio.sleep(0)
 
 

@@ -9,8 +9,10 @@ import logging
 import threading
 
 import pytest
+from sqlalchemy import select, update
 
 from pooldesk_server.broker.logins import recorder_login
+from pooldesk_server.db.models import Device, Event, User
 from pooldesk_server.recorder.messages import interpret
 from pooldesk_server.recorder.recorder import Recorder
 from pooldesk_server.recorder.service import run_recorder
@@ -296,3 +298,44 @@ async def test_a_device_unbound_and_bound_again_is_recorded_under_its_new_row(ba
     finally:
         if device is not None:
             device.close()
+
+
+async def test_a_status_on_the_prefix_a_device_left_does_not_change_it(backend):
+    """A hand-over moved the device to another prefix (committed; the recorder has not been
+    told yet). An `offline` then said on its old prefix (the old connection closing) is
+    history, not the state of the device, which is online on its new prefix."""
+    _auth, device = await _device(backend)
+    try:
+        assert await device.publish(f"{PREFIX}/status", "online", retain=True) == 0
+        await backend.account("ben", "ESP-B00001")
+        ctx = backend.extension.state.ctx
+
+        async def status() -> str | None:
+            async with ctx.db.read() as db:
+                return await db.scalar(
+                    select(Device.status).where(Device.device_id == "ESP-A00001")
+                )
+
+        await wait_until(lambda: _is_online(status), what="the device online")
+        async with ctx.db.write() as db:  # what the hand-over's transaction does to the row
+            ben = await db.scalar(select(User.id).where(User.username == "ben"))
+            await db.execute(
+                update(Device)
+                .where(Device.device_id == "ESP-A00001")
+                .values(user_id=ben, topic_prefix="users/ben/devices/esp-a00001")
+            )
+        assert await device.publish(f"{PREFIX}/status", "offline", retain=True) == 0
+
+        async def stored() -> bool:
+            async with ctx.db.read() as db:
+                rows = await db.scalars(select(Event.data).where(Event.type == "status"))
+                return any("offline" in (r or "") for r in rows)
+
+        await wait_until(stored, what="the old prefix's offline recorded as history")
+        assert await status() == "online"
+    finally:
+        device.close()
+
+
+async def _is_online(status) -> bool:
+    return await status() == "online"

@@ -24,6 +24,12 @@
  *                                              login cuts its live connections.
  *   del <user>                                  delete and kick its live connections at once
  *   list                                        answer: the usernames
+ *   used <user>...                              answer: those of these logins a client has
+ *                                              logged in with since they were put (in memory
+ *                                              only: a restarted broker knows the logins used
+ *                                              since its start; a put that keeps the password
+ *                                              keeps the mark). The backend retires a device's
+ *                                              replaced login only once its new one was used.
  * Answer on `$CONTROL/pooldesk-logins/v1/response`: `id <token>` then one line per command,
  * `ok[\t<user>...]` or `error\t<message>`.
  */
@@ -73,6 +79,7 @@ struct login {
 	int rule_count;
 	char *rule_type;   /* rule_count letters */
 	char **rule_topic; /* rule_count topics, pointing into line */
+	bool used;         /* a client logged in with it since it was put (not journaled) */
 };
 
 static mosquitto_plugin_id_t *plugin_id;
@@ -241,6 +248,8 @@ static const char *apply_put(const char *rest)
 	if (old && (strcmp(old->clientid, l->clientid) || old->salt_len != l->salt_len
 		    || memcmp(old->salt, l->salt, (size_t)l->salt_len) || memcmp(old->key, l->key, 64))) {
 		changed = true; /* a new password or client id: cut connections made with the old */
+	} else if (old) {
+		l->used = old->used; /* the same password (new rights): still the login in use */
 	}
 	if (old && narrows(old, l)) {
 		changed = true; /* fewer rights: nothing granted before (a subscription) outlives it */
@@ -814,7 +823,7 @@ static void load_journal(void)
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_basic_auth *ed = event_data;
-	const struct login *l = find(ed->username);
+	struct login *l = find(ed->username);
 	const char *clientid;
 	unsigned char key[64];
 	(void)event;
@@ -830,7 +839,11 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 			       l->iterations, EVP_sha512(), sizeof(key), key)) {
 		return MOSQ_ERR_AUTH;
 	}
-	return CRYPTO_memcmp(key, l->key, sizeof(key)) ? MOSQ_ERR_AUTH : MOSQ_ERR_SUCCESS;
+	if (CRYPTO_memcmp(key, l->key, sizeof(key))) {
+		return MOSQ_ERR_AUTH;
+	}
+	l->used = true;
+	return MOSQ_ERR_SUCCESS;
 }
 
 /* Does subscription `filter` lie within `pattern`? A `+` or `#` in the filter is only
@@ -955,6 +968,18 @@ static void run_command(char *line, struct buf *out)
 		buf_add(out, "ok");
 		for (i = 0; i < BUCKETS; i++) {
 			for (l = table[i]; l; l = l->next) {
+				buf_add(out, "\t");
+				buf_add(out, l->username);
+			}
+		}
+		buf_add(out, "\n");
+		return;
+	} else if (!strncmp(line, "used\t", 5)) {
+		char *name, *save = NULL;
+		buf_add(out, "ok");
+		for (name = strtok_r(line + 5, "\t", &save); name; name = strtok_r(NULL, "\t", &save)) {
+			const struct login *l = find(name);
+			if (l && l->used) {
 				buf_add(out, "\t");
 				buf_add(out, l->username);
 			}

@@ -10,14 +10,16 @@ logins at the broker when sessions, devices or accounts end (account events), an
                     or issuing failed); the reconcile loop deletes it at the broker, then the row
 
 Every issue creates a login under a new name (`logins.new_generation`) with the owner's fixed
-client id, and the owner's older logins are retired only after the broker confirmed the new one:
+client id, and the owner's older logins are retired only after the broker confirmed the new one
+(a device's only once the device has logged in with it: it may go back to its stored settings):
 a failed or timed-out issue never touches the working login. Names are never reused and a row
 never goes back from `pending_delete`, so a stale deletion cannot remove a fresh login, whichever
 process runs it (the per-login lock only orders work inside one process; a put of a dashboard
 login's rights is read again once the broker answered and repeated if another process changed
 them meanwhile: `settling.py`). The reconcile loop
 also removes session logins whose session is gone, revoked or expired, `pending_put` rows an issue
-abandoned (a backend killed meanwhile) and all but the newest login of each session and device.
+abandoned (a backend killed meanwhile) and all but the newest login of each session, and of each
+device that has logged in with its newest (`BrokerBackend.logins_used`).
 Each row keeps the login's password as a dynamic-security hash (`password_hash`), so `broker
 sync` can put back on a managed broker the logins its lost store held, old passwords included.
 
@@ -32,7 +34,8 @@ One job per module:
     state.py      what the parts share (the back end, the app context, per-login locks, ...)
     ledger.py     the `mqtt_logins` rows: writing them, and the SQL that says which are stale
     issuing.py    the issuing state machine (record, put, confirm, retire the replaced)
-    revoking.py   deleting a login at the broker, then its row; a cut-off device says offline
+    revoking.py   deleting a login at the broker, then its row; a device left without a login
+                  says offline
     regrant.py    new rights for live dashboard logins after a change of shares
     settling.py   a put of a dashboard login's rights, read again and repeated until they hold
     reconcile.py  account events, persisted broker jobs, the reconcile loop

@@ -1,5 +1,6 @@
 """The issuing state machine: record the new login (`pending_put`), put it at the broker,
-confirm it (`synced`) while its owner is still alive, then retire the logins it replaces."""
+confirm it (`synced`) while its owner is still alive, then retire the logins it replaces (a
+session's at once; a device's once the device has logged in with the new one: reconcile.py)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ class Issuer:
         device_pk: str | None,
         device: Any = None,
     ) -> str | None:
-        """Record, put at the broker, confirm, then retire the login(s) it replaces. Returns the
-        device's new API key if a device.
+        """Record, put at the broker, confirm, then retire the login(s) it replaces (a device's
+        later: see the module's docstring). Returns the device's new API key if a device.
 
         Every issue makes a login under a new name (same client id), so a failure before the
         confirmation (broker paused or down, timeout) leaves the working login untouched: only
@@ -111,21 +112,20 @@ class Issuer:
                     .values(broker_state="synced")
                     .execution_options(synchronize_session=False)
                 )
-                if rows_changed(confirmed) == 1:
-                    if kind == "session":  # the user's oldest app logins beyond the cap go
-                        replaced += await over_session_cap(db, user_id, self.state.max_sessions)
-                    same_owner = (
-                        MqttLogin.session_id == session_id
-                        if kind == "session"
-                        else MqttLogin.device_id == device_pk
-                    )
+                if rows_changed(confirmed) == 1 and kind == "session":
+                    # The user's oldest app logins beyond the cap go, and the session's earlier
+                    # one. A device's earlier login stays until the device has logged in with
+                    # this one (the reconcile loop retires it then): until the device stored its
+                    # new settings it may go back to the old ones (docs/mqtt.md, "Rotation").
+                    replaced += await over_session_cap(db, user_id, self.state.max_sessions)
                     replaced += await mark_mqtt_logins_pending_delete(
                         db,
-                        same_owner,
+                        MqttLogin.session_id == session_id,
                         MqttLogin.kind == kind,
                         MqttLogin.mqtt_user != login.username,
                         MqttLogin.broker_state == "synced",
                     )
+                if rows_changed(confirmed) == 1:
                     if device is not None:
                         api_key = await issue_api_key(db, device)
                     record(

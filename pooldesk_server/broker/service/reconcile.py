@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from pooldesk_server.accounts.events import AccountEvent, RightsChanged
 from pooldesk_server.broker.base import BrokerError, BrokerRejected
@@ -30,13 +30,31 @@ from pooldesk_server.broker.service.regrant import RightsRefresher
 from pooldesk_server.broker.service.revoking import Revoker
 from pooldesk_server.broker.service.state import BrokerState
 from pooldesk_server.context import AppContext
-from pooldesk_server.db.models import BrokerJob, MqttLogin
+from pooldesk_server.db.models import BrokerJob, Device, MqttLogin
 from pooldesk_server.db.types import utcnow
 from pooldesk_server.devices.service import mark_mqtt_logins_pending_delete
 from pooldesk_server.http.errors import ApiError
 from pooldesk_server.sharing.queries import REFRESH_RIGHTS
 
 log = logging.getLogger("pooldesk_server.broker")
+
+
+async def _prefix_owned_again(ctx: AppContext, prefix: str) -> bool:
+    """Does a device own `prefix` (or one under it) now? A device removed while the broker was
+    unreachable leaves a job to clear its prefix; added again meanwhile (same account, same
+    prefix), its new retained state is its own and must not be wiped by the late job."""
+    async with ctx.db.read() as db:
+        owner = await db.scalar(
+            select(Device.id)
+            .where(
+                or_(
+                    Device.topic_prefix == prefix,
+                    Device.topic_prefix.startswith(prefix + "/", autoescape=True),
+                )
+            )
+            .limit(1)
+        )
+    return owner is not None
 
 
 class Reconciler:
@@ -135,6 +153,11 @@ class Reconciler:
             async with ctx.db.read() as db:
                 job = await db.get(BrokerJob, job_id)
             if job is None:
+                return True
+            if job.kind == "clear_retained" and await _prefix_owned_again(ctx, job.target):
+                async with ctx.db.write() as db:
+                    await db.execute(delete(BrokerJob).where(BrokerJob.id == job_id))
+                log.info("not clearing %s: a device was added under it since", job.target)
                 return True
             try:
                 if job.kind == REFRESH_RIGHTS:
@@ -248,7 +271,7 @@ class Reconciler:
                 )
             ).all()
             newest: dict[tuple[str, str | None], tuple[Any, str]] = {}
-            older: list[str] = []
+            older: dict[tuple[str, str | None], list[str]] = {}
             for name, kind, session_id, device_pk, created_at in rows:
                 owner = (kind, session_id if kind == "session" else device_pk)
                 if owner[1] is None:
@@ -256,19 +279,66 @@ class Reconciler:
                 best = newest.get(owner)
                 if best is None or (created_at, name) > best:
                     if best is not None:
-                        older.append(best[1])
+                        older.setdefault(owner, []).append(best[1])
                     newest[owner] = (created_at, name)
                 else:
-                    older.append(name)
-            replaced = (
-                await mark_mqtt_logins_pending_delete(db, MqttLogin.mqtt_user.in_(older))
-                if older
-                else ()
-            )
+                    older.setdefault(owner, []).append(name)
+        devices = {o[1]: newest[o] for o in older if o[0] == "device" and o[1] is not None}
+        in_use = await self._devices_on_their_newest_login(ctx, devices)
+        retire = [
+            name
+            for owner, names in older.items()
+            if owner[0] != "device" or owner[1] in in_use
+            for name in names
+        ]
+        replaced: tuple[str, ...] = ()
+        if retire:
+            async with ctx.db.write() as db:
+                replaced = await mark_mqtt_logins_pending_delete(
+                    db, MqttLogin.mqtt_user.in_(retire), MqttLogin.broker_state == "synced"
+                )
         if abandoned or replaced:
             log.info(
                 "retiring %d abandoned and %d replaced MQTT login(s)", len(abandoned), len(replaced)
             )
+
+    async def _devices_on_their_newest_login(
+        self, ctx: AppContext, newest: dict[str, tuple[Any, str]]
+    ) -> set[str]:
+        """The devices (pk) among `newest` (pk -> the created_at and name of its newest login)
+        that have logged in with that login, so their older ones can go without cutting them
+        off. A device whose new login never worked (the user gave a wrong Wi-Fi password and
+        cancelled: it went back to its stored settings and login) keeps the old one.
+
+        The managed broker's login plugin and `http-auth` say which logins were used; a back end
+        that cannot tell (`mosquitto`, `hivemq-cloud`) falls back on the device having been
+        heard from since the new login was issued, which a device back on its old login also
+        passes (a known gap, docs/mqtt.md)."""
+        if not newest:
+            return set()
+        backend = self.state.backend
+        if backend is None or self.state.start_error:
+            return set()
+        try:
+            used = await backend.logins_used([name for _at, name in newest.values()])
+        except (BrokerError, ApiError) as error:
+            log.warning("could not ask the broker which device logins are in use: %s", error)
+            return set()
+        if used is not None:
+            return {pk for pk, (_at, name) in newest.items() if name in used}
+        async with ctx.db.read() as db:
+            seen = dict(
+                (
+                    await db.execute(
+                        select(Device.id, Device.last_seen).where(Device.id.in_(list(newest)))
+                    )
+                ).all()
+            )
+        return {
+            pk
+            for pk, (created_at, _name) in newest.items()
+            if seen.get(pk) is not None and seen[pk] > created_at
+        }
 
     async def _reconcile_forever(self, strays_only: bool = False) -> None:
         while True:

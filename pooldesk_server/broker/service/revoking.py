@@ -1,13 +1,14 @@
 """Deleting a login: at the broker first, then its row (only if it still says `pending_delete`).
 
-A deleted device login cuts the device without its will, so the device is then said `offline`.
+Deleting a device's last login cuts the device without its will, so it is then said `offline`.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, select, update
 
 from pooldesk_contract.topics import STATUS
 from pooldesk_server.broker.base import BrokerError
@@ -20,6 +21,14 @@ from pooldesk_server.db.types import utcnow
 from pooldesk_server.http.errors import ApiError
 
 log = logging.getLogger("pooldesk_server.broker")
+
+
+def _has_a_login(device_pk: str) -> Any:
+    """SQL: the device has a login it can connect with (or is being given one)."""
+    return exists().where(
+        MqttLogin.device_id == device_pk,
+        MqttLogin.broker_state.in_(("synced", "pending_put")),
+    )
 
 
 class Revoker:
@@ -62,19 +71,19 @@ class Revoker:
     async def _device_cut_off(self, ctx: AppContext, device_pk: str) -> None:
         """A device's login was deleted, which cut its connection without its will (Mosquitto
         sends no will for a deleted client): say `offline` for it, in the database and as its
-        retained `status` — unless the device has been heard from since its newest login was
-        issued (it is connected with that one)."""
+        retained `status` — only when the device has no login left to connect with. A device
+        that still has one (its old login retired after it logged in with the new one, a
+        hand-over) was not cut off by this deletion, and an `offline` said for it could land
+        after the `online` it published with that login and show a working device offline.
+
+        The retained `offline` is published in the background, and only if, just before, the
+        device still has no login and its row still says `offline` with the same prefix: a
+        login issued meanwhile (the device added again) means it may be online already."""
         async with ctx.db.write() as db:
-            newest = await db.scalar(
-                select(func.max(MqttLogin.created_at)).where(
-                    MqttLogin.device_id == device_pk, MqttLogin.broker_state == "synced"
-                )
-            )
-            quiet = or_(Device.last_seen.is_(None), Device.last_seen <= newest)
             changed = await db.execute(
                 update(Device)
                 .where(Device.id == device_pk, Device.status != "offline")
-                .where(quiet if newest is not None else Device.id.is_not(None))
+                .where(~_has_a_login(device_pk))
                 .values(status="offline")
                 .returning(Device.topic_prefix)
             )
@@ -87,14 +96,26 @@ class Revoker:
             or backend.name == "hivemq-cloud"
         ):
             return  # (a new HiveMQ Cloud login takes up to a minute to work: no use there)
+        prefix = prefixes[0]
 
         async def say_offline() -> None:
+            async with ctx.db.read() as db:
+                still = await db.scalar(
+                    select(Device.id).where(
+                        Device.id == device_pk,
+                        Device.status == "offline",
+                        Device.topic_prefix == prefix,
+                        ~_has_a_login(device_pk),
+                    )
+                )
+            if still is None:
+                return
             try:
                 await publish_retained(
-                    backend, {STATUS.under(prefixes[0]): b"offline"}, strays=self.state.strays
+                    backend, {STATUS.under(prefix): b"offline"}, strays=self.state.strays
                 )
             except BrokerError as error:
-                log.warning("could not publish offline for %s: %s", prefixes[0], error)
+                log.warning("could not publish offline for %s: %s", prefix, error)
 
         self.state.spawn(say_offline(), "broker-device-offline")
 

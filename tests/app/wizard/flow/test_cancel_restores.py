@@ -77,16 +77,23 @@ async def test_cancel_after_wrong_passwords_undoes_every_attempt(account, contro
     assert not sim.controller.bound
 
 
-async def test_cancel_of_change_wifi_brings_the_old_wifi_back(account, controllers):
-    networks = [*default_networks(), FakeNetwork("NewRouter", "fresh-router-9", rssi=-40)]
-    [sim] = await controllers(1, networks=networks)
+async def _set_up_and_woken(account, sim) -> dict:
+    """Set the controller up the ordinary way, then wake its Bluetooth (off while it is online)
+    for a second pass; returns its stored configuration."""
     first = new_flow(account)
     await found_and_selected(first, sim)
     await first.open_session(sim.claim_code)
     assert (await first.connect("PoolNet", "poolpass123")).online
     await first.close()
     before = sim.stored_config()
-    await sim.hold_button(2)  # Bluetooth is off on an online controller: the button wakes it
+    await sim.hold_button(2)
+    return before
+
+
+async def test_cancel_of_change_wifi_brings_the_old_wifi_back(account, controllers):
+    networks = [*default_networks(), FakeNetwork("NewRouter", "fresh-router-9", rssi=-40)]
+    [sim] = await controllers(1, networks=networks)
+    before = await _set_up_and_woken(account, sim)
 
     flow = new_flow(account)
     await found_and_selected(flow, sim)
@@ -130,3 +137,27 @@ async def test_cancel_after_the_link_dropped_says_what_was_kept(account, control
     assert flow.cleanup_problems == [failure(Code.KEPT_SETTINGS_LINK_ENDED, device=sim.device_id)]
     assert sim.device_id not in await device_ids_on(account.client)
     assert sim.stored_config()["binding"]["ssid"] == "PoolNet"
+
+
+async def test_cancel_of_a_second_set_up_keeps_the_controller_online(account, controllers):
+    """ "Add device" again on a controller already set up and online ("Continuing replaces its
+    settings"): new credentials are fetched, the Wi-Fi password typed is wrong, the installer
+    cancels. The controller goes back to its stored settings and login, which still work: it
+    is online on the account again, not refused by the broker for good."""
+    [sim] = await controllers(1)
+    before = await _set_up_and_woken(account, sim)
+    flow = new_flow(account)
+    await found_and_selected(flow, sim)
+    assert flow.info.bound
+    await flow.open_session(sim.claim_code)
+    wrong = await flow.connect("PoolNet", "wrong-password")  # with freshly issued credentials
+    assert wrong.reason == "wifi_auth"
+    await flow.cancel()
+    assert flow.cleanup_problems == []
+    assert sim.stored_config() == before  # its old settings, old login included
+
+    async def online_on_account() -> bool:
+        [device] = [d for d in await account.client.devices() if d.device_id == sim.device_id]
+        return sim.online and device.status == "online"
+
+    await wait_until(online_on_account, within=20, what="back online on the account")
