@@ -344,3 +344,20 @@ def test_serve_with_several_workers_refuses_http_auth_and_says_what_to_do(tmp_pa
     assert done.returncode != 0
     assert "serve it with one worker (POOLDESK_WORKERS=1, --workers 1)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_a_login_counts_as_used_once_the_broker_accepted_it(setup):
+    """A device's replaced login is retired only once its new one was used (docs/mqtt.md,
+    "Rotation"): the back end tells which logins a client logged in with since they were put."""
+    broker, http, logins = setup
+    device, alice = logins["device"], logins["alice"]
+    names = [device.username, alice.username]
+    assert await broker.logins_used(names) == set()
+    wrong = {**_creds(device), "password": "nope"}
+    assert (await http.post("/mqtt/emqx/authn", json=wrong)).json()["result"] == "deny"
+    assert await broker.logins_used(names) == set()  # a refused attempt is no use
+    assert (await http.post("/mqtt/emqx/authn", json=_creds(device))).json()["result"] == "allow"
+    assert await broker.logins_used(names) == {device.username}
+    rotated = replace(device, password=new_password())
+    await broker.put_login(rotated)  # a new password: not used with it yet
+    assert await broker.logins_used(names) == set()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from dataclasses import replace
 
 from pooldesk_server.broker.authplugin import CONTROL_TOPIC, RESPONSE_TOPIC, put_line
 from pooldesk_server.broker.logins import dashboard_login, device_login
 from pooldesk_server.broker.managed import ADMIN_USERNAME, ManagedMosquitto
+from pooldesk_server.broker.store import HashedLogin, dynsec_password_hash
 from tests.broker.probe import NOT_AUTHORIZED, REFUSED_SUBSCRIBE, Probe
 
 
@@ -105,3 +107,32 @@ async def test_logins_of_older_versions_keep_working_and_are_revoked(data_dir):
         assert await broker.list_logins() == {new.username}
     finally:
         await broker.stop()
+
+
+async def test_the_plugin_says_which_logins_a_client_logged_in_with(broker):
+    """What the backend waits for before it retires a rotated device login: a login is marked
+    once a client logged in with it, kept across a change of rights (same password), cleared
+    by a new password."""
+    device = device_login("alice", "ESP-A00001")
+    other = device_login("alice", "ESP-A00002")
+    hashed = dynsec_password_hash(device.password)
+    as_kept = HashedLogin(device.username, device.client_id, device.rights, hashed)
+    await broker.put_logins([as_kept, other])
+    names = [device.username, other.username, "dev-nobody-00000000"]
+    assert await broker.logins_used(names) == set()
+    refused = Probe(broker.port, device.username, "not-the-password", device.client_id)
+    try:
+        assert await refused.connect() == NOT_AUTHORIZED
+    finally:
+        refused.close()
+    assert await broker.logins_used(names) == set()
+    client = Probe.of(broker.port, device)
+    try:
+        assert await client.connect() == 0
+    finally:
+        client.close()
+    assert await broker.logins_used(names) == {device.username}
+    await broker.put_login(replace(as_kept, rights=device.rights[:1]))  # a share-like change
+    assert await broker.logins_used(names) == {device.username}
+    await broker.put_login(device)  # the same password hashed anew: a new salt, a new login
+    assert await broker.logins_used(names) == set()

@@ -218,8 +218,9 @@ class Reconciler:
     async def reconcile_once(self, abandoned_after_s: float = ABANDONED_PUT_S) -> int:
         """Finish pending deletions, remove logins of ended sessions, logins an issue abandoned
         (`pending_put` older than `abandoned_after_s`: a backend killed while issuing; their
-        password was never handed out) and logins replaced by a newer one of the same owner;
-        returns how many deletions are still pending."""
+        password was never handed out) and logins replaced by a newer one of the same owner (a
+        device's once the device has logged in with the newer one); returns how many deletions
+        are still pending."""
         state = self.state
         ctx = state.app()
         if state.backend is not None and state.start_error:
