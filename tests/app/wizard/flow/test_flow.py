@@ -177,13 +177,15 @@ async def test_refused_broker_login_gets_fresh_credentials(account, controllers)
     [sim] = await controllers(1)
     await account.client.add_device(sim.device_id, None, sim.claim_code)
     stale = await account.client.device_credentials(sim.device_id)
-    # a newer login replaces the first one
-    await account.client.device_credentials(sim.device_id)
+    # Its login ends (a rotated one goes only once the device used its successor, so here:
+    # removed and added again from another app), the broker refuses it from now on.
+    await account.client.remove_device(sim.device_id)
+    await account.client.add_device(sim.device_id, None, sim.claim_code)
     steps: list = []
     flow = new_flow(account, steps)
     await found_and_selected(flow, sim)
     await flow.open_session(sim.claim_code)
-    flow._credentials = stale  # as if issued earlier in this pass, then rotated elsewhere
+    flow._credentials = stale  # as if issued earlier in this pass, then ended elsewhere
     outcome = await flow.connect("PoolNet", "poolpass123")
     await flow.close()
     reasons = [p.status.reason for p in steps if p.status is not None and p.status.failed]
