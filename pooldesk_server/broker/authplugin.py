@@ -209,15 +209,20 @@ class PluginLogins:
         _check([answer])
         return set(answer.split("\t")[1:])
 
-    async def used_logins(self, usernames: Sequence[str]) -> set[str]:
-        """Those of these logins a client logged in with since they were put (`used`)."""
+    async def used_logins(self, usernames: Sequence[str]) -> dict[str, int]:
+        """For those of these logins a client logged in with since they were put, the number
+        of its latest log-in (`used`: the latest of all has the highest)."""
         if not usernames:
-            return set()
+            return {}
         (answer,) = await self.client.run(
             ["\t".join(["used", *(_field(n, "username") for n in usernames)])]
         )
         _check([answer])
-        return set(answer.split("\t")[1:])
+        used = {}
+        for item in answer.split("\t")[1:]:
+            name, _, seen = item.rpartition("=")
+            used[name] = int(seen)
+        return used
 
     async def health(self) -> BrokerHealth:
         if not self.client.connected:

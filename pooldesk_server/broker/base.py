@@ -90,10 +90,11 @@ class BrokerBackend(Protocol):
         """Usernames of the logins this back end manages (never the broker's admin)."""
         ...
 
-    async def logins_used(self, usernames: Sequence[str]) -> set[str] | None:
-        """Which of these logins a client has logged in with since they were put; None when
-        this back end cannot tell. A device's replaced login is retired only once its new one
-        was used (docs/mqtt.md, "Rotation")."""
+    async def logins_used(self, usernames: Sequence[str]) -> dict[str, int] | None:
+        """For each of these logins a client has logged in with since it was put, a number
+        that orders log-ins (the latest log-in has the highest); None when this back end cannot
+        tell. A device's replaced login is retired only once the device's latest log-in was
+        with the new one (docs/mqtt.md, "Rotation")."""
         ...
 
     async def health(self) -> BrokerHealth: ...

@@ -347,7 +347,7 @@ class HiveMQCloud:
                 names.add(str(info["username"]))
         return names
 
-    async def logins_used(self, usernames: Sequence[str]) -> set[str] | None:  # noqa: ARG002
+    async def logins_used(self, usernames: Sequence[str]) -> dict[str, int] | None:  # noqa: ARG002
         return None  # the API does not say which credential a connection used
 
     async def health(self) -> BrokerHealth:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import secrets
@@ -163,7 +164,8 @@ class HttpAuthBroker:
         self._broker_url = broker_url
         self._secret = shared_secret.encode()
         self.store = store or LoginFile(None)
-        self._used: set[str] = set()  # logins a client logged in with since they were put
+        self._used: dict[str, int] = {}  # login -> its latest log-in since it was put
+        self._log_ins = itertools.count(1)
         self._ca = ca_cert_pem
         self._kick = kick
 
@@ -198,7 +200,8 @@ class HttpAuthBroker:
                 raise BrokerRejected(f"rights of {login.username!r}: {error}") from None
         stored = [StoredLogin.from_login(login) for login in logins]
         await asyncio.to_thread(self.store.put, stored)
-        self._used.difference_update(login.username for login in logins)
+        for login in logins:
+            self._used.pop(login.username, None)
 
     async def delete_login(self, username: str) -> None:
         """Kick the login's connection (if a kick is configured), then forget the login. A kick
@@ -207,7 +210,7 @@ class HttpAuthBroker:
         if existing is not None and self._kick is not None:
             await self._kick(existing.client_id)
         await asyncio.to_thread(self.store.delete, username)
-        self._used.discard(username)
+        self._used.pop(username, None)
 
     async def change_rights(self, username: str, rights: Rights) -> bool:
         """The broker asks at each connect, subscribe and publish (EMQX's authn answer carries
@@ -229,8 +232,8 @@ class HttpAuthBroker:
     async def list_logins(self) -> set[str]:
         return self.store.names()
 
-    async def logins_used(self, usernames: Sequence[str]) -> set[str] | None:
-        return self._used.intersection(usernames)
+    async def logins_used(self, usernames: Sequence[str]) -> dict[str, int] | None:
+        return {name: self._used[name] for name in usernames if name in self._used}
 
     async def health(self) -> BrokerHealth:
         return BrokerHealth(True, f"answering HTTP auth for {len(self.store.names())} logins")
@@ -246,7 +249,7 @@ class HttpAuthBroker:
             login.client_id.encode(), client_id.encode()
         ):
             return None
-        self._used.add(username)
+        self._used[username] = next(self._log_ins)
         return login
 
     def authorize(self, username: str, client_id: str, access: Access, topic: str) -> bool:

@@ -741,9 +741,9 @@ class ManagedMosquitto:
             names |= await self._plugin.list_logins()
         return names
 
-    async def logins_used(self, usernames: Sequence[str]) -> set[str] | None:
-        """With the login plugin, which of these logins a client logged in with since they
-        were put (since the broker started); without it (dynamic security) None: unknown."""
+    async def logins_used(self, usernames: Sequence[str]) -> dict[str, int] | None:
+        """With the login plugin, the latest log-in with each of these logins since it was put
+        (and the broker started); without it (dynamic security) None: unknown."""
         self._ops()
         if self._plugin is None:
             return None

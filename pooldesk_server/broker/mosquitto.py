@@ -148,7 +148,7 @@ class ExternalMosquitto:
     async def list_logins(self) -> set[str]:
         return await self._logins.list_logins()
 
-    async def logins_used(self, usernames: Sequence[str]) -> set[str] | None:  # noqa: ARG002
+    async def logins_used(self, usernames: Sequence[str]) -> dict[str, int] | None:  # noqa: ARG002
         return None  # dynamic security does not say which login a connection used
 
     async def health(self) -> BrokerHealth:

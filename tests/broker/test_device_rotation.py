@@ -97,7 +97,17 @@ async def test_a_device_keeps_its_login_until_it_has_logged_in_with_the_new_one(
         assert await _device_status(backend) == "online"
         assert [m.payload for m in dashboard.got(STATUS)] == [b"online", b"online"]
 
-        # Later the controller gets the new login for real and connects with it: now the old
+        # It connects with the new login once (Wi-Fi joined, broker reached), but the set-up
+        # is cancelled before it was seen online: restored, it is back on its old login. Its
+        # latest log-in decides: the old one stays.
+        device.close()
+        (await _online(new)).close()
+        device = await _online(old)
+        assert await backend.extension.reconcile_once() == 0
+        assert set(await _device_rows(backend)) == {old["mqttUser"], new["mqttUser"]}
+        assert not device.disconnected.is_set()
+
+        # Later the controller gets the new login for good and connects with it: now the old
         # one goes, and the device stays online.
         device.close()
         device = await _online(new)

@@ -347,17 +347,23 @@ def test_serve_with_several_workers_refuses_http_auth_and_says_what_to_do(tmp_pa
 
 
 async def test_a_login_counts_as_used_once_the_broker_accepted_it(setup):
-    """A device's replaced login is retired only once its new one was used (docs/mqtt.md,
-    "Rotation"): the back end tells which logins a client logged in with since they were put."""
+    """A device's replaced login is retired only once the device's latest log-in was with its
+    new one (docs/mqtt.md, "Rotation"): the back end tells when each login was last used."""
     broker, http, logins = setup
     device, alice = logins["device"], logins["alice"]
     names = [device.username, alice.username]
-    assert await broker.logins_used(names) == set()
-    wrong = {**_creds(device), "password": "nope"}
-    assert (await http.post("/mqtt/emqx/authn", json=wrong)).json()["result"] == "deny"
-    assert await broker.logins_used(names) == set()  # a refused attempt is no use
-    assert (await http.post("/mqtt/emqx/authn", json=_creds(device))).json()["result"] == "allow"
-    assert await broker.logins_used(names) == {device.username}
-    rotated = replace(device, password=new_password())
-    await broker.put_login(rotated)  # a new password: not used with it yet
-    assert await broker.logins_used(names) == set()
+
+    async def log_in(login, password=None) -> str:
+        creds = {**_creds(login), **({"password": password} if password else {})}
+        return (await http.post("/mqtt/emqx/authn", json=creds)).json()["result"]
+
+    assert await broker.logins_used(names) == {}
+    assert await log_in(device, "nope") == "deny"
+    assert await broker.logins_used(names) == {}  # a refused attempt is no use
+    assert await log_in(device) == "allow"
+    assert list(await broker.logins_used(names)) == [device.username]
+    assert await log_in(alice) == "allow"
+    used = await broker.logins_used(names)
+    assert used[alice.username] > used[device.username]  # the latest log-in is the highest
+    await broker.put_login(replace(device, password=new_password()))  # not used with it yet
+    assert list(await broker.logins_used(names)) == [alice.username]

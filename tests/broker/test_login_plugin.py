@@ -119,20 +119,28 @@ async def test_the_plugin_says_which_logins_a_client_logged_in_with(broker):
     as_kept = HashedLogin(device.username, device.client_id, device.rights, hashed)
     await broker.put_logins([as_kept, other])
     names = [device.username, other.username, "dev-nobody-00000000"]
-    assert await broker.logins_used(names) == set()
+    assert await broker.logins_used(names) == {}
     refused = Probe(broker.port, device.username, "not-the-password", device.client_id)
     try:
         assert await refused.connect() == NOT_AUTHORIZED
     finally:
         refused.close()
-    assert await broker.logins_used(names) == set()
-    client = Probe.of(broker.port, device)
-    try:
-        assert await client.connect() == 0
-    finally:
-        client.close()
-    assert await broker.logins_used(names) == {device.username}
+    assert await broker.logins_used(names) == {}
+
+    async def log_in(login) -> None:
+        client = Probe.of(broker.port, login)
+        try:
+            assert await client.connect() == 0
+        finally:
+            client.close()
+
+    await log_in(device)
+    assert list(await broker.logins_used(names)) == [device.username]
+    await log_in(other)
+    await log_in(device)
+    used = await broker.logins_used(names)
+    assert used[device.username] > used[other.username]  # the latest log-in is the highest
     await broker.put_login(replace(as_kept, rights=device.rights[:1]))  # a share-like change
-    assert await broker.logins_used(names) == {device.username}
+    assert (await broker.logins_used(names))[device.username] == used[device.username]
     await broker.put_login(device)  # the same password hashed anew: a new salt, a new login
-    assert await broker.logins_used(names) == set()
+    assert list(await broker.logins_used(names)) == [other.username]

@@ -24,12 +24,14 @@
  *                                              login cuts its live connections.
  *   del <user>                                  delete and kick its live connections at once
  *   list                                        answer: the usernames
- *   used <user>...                              answer: those of these logins a client has
- *                                              logged in with since they were put (in memory
- *                                              only: a restarted broker knows the logins used
- *                                              since its start; a put that keeps the password
- *                                              keeps the mark). The backend retires a device's
- *                                              replaced login only once its new one was used.
+ *   used <user>...                              answer: `<user>=<n>` for each of these logins
+ *                                              a client has logged in with since it was put,
+ *                                              n counting log-ins (the latest has the highest;
+ *                                              in memory only: a restarted broker knows the
+ *                                              log-ins since its start; a put that keeps the
+ *                                              password keeps it). The backend retires a
+ *                                              device's replaced login only once the device's
+ *                                              latest log-in was with the new one.
  * Answer on `$CONTROL/pooldesk-logins/v1/response`: `id <token>` then one line per command,
  * `ok[\t<user>...]` or `error\t<message>`.
  */
@@ -79,7 +81,7 @@ struct login {
 	int rule_count;
 	char *rule_type;   /* rule_count letters */
 	char **rule_topic; /* rule_count topics, pointing into line */
-	bool used;         /* a client logged in with it since it was put (not journaled) */
+	unsigned long long used; /* the latest log-in with it (`logins_seen`); 0: none; not journaled */
 };
 
 static mosquitto_plugin_id_t *plugin_id;
@@ -89,6 +91,7 @@ static long journal_lines;
 static char *journal_path;
 static char *admin_name;
 static FILE *journal;
+static unsigned long long logins_seen; /* successful log-ins since the broker started */
 
 static uint32_t hash_name(const char *s)
 {
@@ -842,7 +845,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	if (CRYPTO_memcmp(key, l->key, sizeof(key))) {
 		return MOSQ_ERR_AUTH;
 	}
-	l->used = true;
+	l->used = ++logins_seen;
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -980,8 +983,11 @@ static void run_command(char *line, struct buf *out)
 		for (name = strtok_r(line + 5, "\t", &save); name; name = strtok_r(NULL, "\t", &save)) {
 			const struct login *l = find(name);
 			if (l && l->used) {
+				char n[32];
+				snprintf(n, sizeof(n), "=%llu", l->used);
 				buf_add(out, "\t");
 				buf_add(out, l->username);
+				buf_add(out, n);
 			}
 		}
 		buf_add(out, "\n");

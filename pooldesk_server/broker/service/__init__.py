@@ -11,7 +11,7 @@ logins at the broker when sessions, devices or accounts end (account events), an
 
 Every issue creates a login under a new name (`logins.new_generation`) with the owner's fixed
 client id, and the owner's older logins are retired only after the broker confirmed the new one
-(a device's only once the device has logged in with it: it may go back to its stored settings):
+(a device's only once its latest log-in was with it: it may go back to its stored settings):
 a failed or timed-out issue never touches the working login. Names are never reused and a row
 never goes back from `pending_delete`, so a stale deletion cannot remove a fresh login, whichever
 process runs it (the per-login lock only orders work inside one process; a put of a dashboard
@@ -19,7 +19,7 @@ login's rights is read again once the broker answered and repeated if another pr
 them meanwhile: `settling.py`). The reconcile loop
 also removes session logins whose session is gone, revoked or expired, `pending_put` rows an issue
 abandoned (a backend killed meanwhile) and all but the newest login of each session, and of each
-device that has logged in with its newest (`BrokerBackend.logins_used`).
+device whose latest log-in was with its newest (`BrokerBackend.logins_used`).
 Each row keeps the login's password as a dynamic-security hash (`password_hash`), so `broker
 sync` can put back on a managed broker the logins its lost store held, old passwords included.
 

@@ -1,6 +1,6 @@
 """The issuing state machine: record the new login (`pending_put`), put it at the broker,
 confirm it (`synced`) while its owner is still alive, then retire the logins it replaces (a
-session's at once; a device's once the device has logged in with the new one: reconcile.py)."""
+session's at once; a device's once its latest log-in was with the new one: reconcile.py)."""
 
 from __future__ import annotations
 
@@ -114,9 +114,9 @@ class Issuer:
                 )
                 if rows_changed(confirmed) == 1 and kind == "session":
                     # The user's oldest app logins beyond the cap go, and the session's earlier
-                    # one. A device's earlier login stays until the device has logged in with
-                    # this one (the reconcile loop retires it then): until the device stored its
-                    # new settings it may go back to the old ones (docs/mqtt.md, "Rotation").
+                    # one. A device's earlier login stays until the device's latest log-in is
+                    # with this one (the reconcile loop retires it then): until the device stored
+                    # its new settings it may go back to the old ones (docs/mqtt.md, "Rotation").
                     replaced += await over_session_cap(db, user_id, self.state.max_sessions)
                     replaced += await mark_mqtt_logins_pending_delete(
                         db,

@@ -219,7 +219,7 @@ class Reconciler:
         """Finish pending deletions, remove logins of ended sessions, logins an issue abandoned
         (`pending_put` older than `abandoned_after_s`: a backend killed while issuing; their
         password was never handed out) and logins replaced by a newer one of the same owner (a
-        device's once the device has logged in with the newer one); returns how many deletions
+        device's once its latest log-in was with the newer one); returns how many deletions
         are still pending."""
         state = self.state
         ctx = state.app()
@@ -284,7 +284,11 @@ class Reconciler:
                     newest[owner] = (created_at, name)
                 else:
                     older.setdefault(owner, []).append(name)
-        devices = {o[1]: newest[o] for o in older if o[0] == "device" and o[1] is not None}
+        devices = {
+            o[1]: (*newest[o], tuple(names))
+            for o, names in older.items()
+            if o[0] == "device" and o[1] is not None
+        }
         in_use = await self._devices_on_their_newest_login(ctx, devices)
         retire = [
             name
@@ -304,40 +308,46 @@ class Reconciler:
             )
 
     async def _devices_on_their_newest_login(
-        self, ctx: AppContext, newest: dict[str, tuple[Any, str]]
+        self, ctx: AppContext, devices: dict[str, tuple[Any, str, tuple[str, ...]]]
     ) -> set[str]:
-        """The devices (pk) among `newest` (pk -> the created_at and name of its newest login)
-        that have logged in with that login, so their older ones can go without cutting them
-        off. A device whose new login never worked (the user gave a wrong Wi-Fi password and
-        cancelled: it went back to its stored settings and login) keeps the old one.
+        """The devices (pk -> the created_at and name of its newest login, and its older ones)
+        whose latest log-in was with their newest login, so the older ones can go without
+        cutting them off. A device whose new login never worked, or that went back to its old
+        one (the user gave a wrong Wi-Fi password, or cancelled, and it returned to its stored
+        settings), keeps the old one.
 
-        The managed broker's login plugin and `http-auth` say which logins were used; a back end
-        that cannot tell (`mosquitto`, `hivemq-cloud`) falls back on the device having been
-        heard from since the new login was issued, which a device back on its old login also
-        passes (a known gap, docs/mqtt.md)."""
-        if not newest:
+        The managed broker's login plugin and `http-auth` say when each login was last used;
+        a back end that cannot tell (`mosquitto`, `hivemq-cloud`) falls back on the device
+        having been heard from since the new login was issued, which a device back on its old
+        login also passes (a known gap, docs/mqtt.md)."""
+        if not devices:
             return set()
         backend = self.state.backend
         if backend is None or self.state.start_error:
             return set()
+        names = [n for _at, newest, olders in devices.values() for n in (newest, *olders)]
         try:
-            used = await backend.logins_used([name for _at, name in newest.values()])
+            used = await backend.logins_used(names)
         except (BrokerError, ApiError) as error:
             log.warning("could not ask the broker which device logins are in use: %s", error)
             return set()
         if used is not None:
-            return {pk for pk, (_at, name) in newest.items() if name in used}
+            return {
+                pk
+                for pk, (_at, newest, olders) in devices.items()
+                if used.get(newest, 0) > max(used.get(n, 0) for n in olders)
+            }
         async with ctx.db.read() as db:
             seen = dict(
                 (
                     await db.execute(
-                        select(Device.id, Device.last_seen).where(Device.id.in_(list(newest)))
+                        select(Device.id, Device.last_seen).where(Device.id.in_(list(devices)))
                     )
                 ).all()
             )
         return {
             pk
-            for pk, (created_at, _name) in newest.items()
+            for pk, (created_at, _newest, _olders) in devices.items()
             if seen.get(pk) is not None and seen[pk] > created_at
         }
 
