@@ -3,6 +3,7 @@ paho client publishing like the controller."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -193,3 +194,31 @@ async def test_add_device_button_asks_for_the_wizard(signed_in, qtbot) -> None:
     app.dashboard.add_device_requested.connect(lambda: asked.append(True))
     qtbot.mouseClick(app.window.dashboard_view.add_button, Qt.MouseButton.LeftButton)
     assert asked == [True]
+
+
+async def test_a_device_list_fetched_before_a_removal_does_not_bring_the_card_back(
+    signed_in,
+) -> None:
+    """A periodic reload in flight when the user removes a device: its answer, read before the
+    removal, arrives after it (a slow network)."""
+    app, key, _controller, _user = signed_in
+    dashboard, client = app.dashboard, app.session.client
+    fetch = client.devices
+    fetched, removed = asyncio.Event(), asyncio.Event()
+
+    async def list_arriving_late():
+        answer = await fetch()  # the real server's answer, from before the removal
+        fetched.set()
+        await removed.wait()
+        return answer
+
+    client.devices = list_arriving_late
+    reload = asyncio.ensure_future(dashboard.reload_devices(background=True))
+    await fetched.wait()
+    client.devices = fetch
+    await dashboard.remove(key)
+    assert key not in app.window.dashboard_view.cards
+    removed.set()
+    await reload
+    assert key not in app.window.dashboard_view.cards
+    assert key not in dashboard.store.devices
