@@ -54,11 +54,12 @@ class Alert:
     severity: str
     message: str  # the controller's English
     since: datetime | None
+    water_c: float | None = None  # the freeze alert's water temperature (°C)
 
     @property
     def shown(self) -> Message:
         """What the UI words: the app's text for a known id, else the controller's message."""
-        return alert_message(self.id, self.message)
+        return alert_message(self.id, self.message, self.water_c)
 
 
 @dataclass
@@ -226,6 +227,10 @@ class DeviceStore:
         key, rest = found
         device = self.devices.get(key)
         if device is None:
+            if not payload:
+                # A cleared retained message (a removed device's, arriving after the server's
+                # answer): it says the device is gone, never that one is new.
+                return
             # A device bound after our list was fetched: show it under its id until renamed.
             device_id = ids.device_id_from_topic(key)
             device = self.devices[key] = Device(key, device_id, device_id)
@@ -236,6 +241,8 @@ class DeviceStore:
             self._status(device, payload.decode("utf-8", "replace").strip(), now, retained)
         elif rest.startswith("alert/"):
             self._alert(device, rest[len("alert/") :], payload)
+        elif not payload:
+            return  # a retained message cleared (the device is being removed)
         else:
             data = _json(payload)
             if data is None:
@@ -303,6 +310,7 @@ class DeviceStore:
                 severity=str(data.get("severity") or "warning"),
                 message=str(data.get("message") or alert_id),
                 since=parse_time(data.get("since")),
+                water_c=_number(data.get("water_c")),
             )
         self._emit(device.key, "alerts")
 

@@ -149,3 +149,32 @@ def test_a_viewer_cannot_control_and_a_moved_device_starts_afresh() -> None:
     store.handle("users/alice/devices/esp-c3d4e5/status", b"offline", retained=True)
     assert moved.online is None  # the old prefix is not this device's any more
     assert store.device_prefix("esp-c3d4e5") == f"{ME}/devices/esp-c3d4e5"
+
+
+async def test_a_removed_devices_retained_state_cleared_late_brings_no_card_back(broker) -> None:
+    """The server answers a removal before the broker has cleared the device's retained state
+    when that takes long: the clears then reach a dashboard that already dropped the card."""
+    other = DeviceInfo("ESP-C3D4E5", "Front", f"{ME}/devices/esp-c3d4e5")
+    removed_pool = FakeController(broker.port, OWN.topic_prefix)
+    removed_pool.start()
+    other_pool = FakeController(broker.port, other.topic_prefix)
+    other_pool.start()
+    dash = Dashboard(broker.port, [OWN, other])
+    changes: list[tuple[str, str]] = []
+    dash.store.subscribe(lambda key, what: changes.append((key, what)))
+    dash.link.start()
+    try:
+        gone = dash.store.devices["esp-a1b2c3"]
+        await wait_until(lambda: gone.online is True, what="the device online")
+        removed_pool.stop()
+        dash.store.remove("esp-a1b2c3")  # the answer to DELETE /api/devices/ESP-A1B2C3
+        for sub in ("status", "pump/state", "schedule", "alert/freeze"):  # the late clears
+            other_pool.client.publish(f"{OWN.topic_prefix}/{sub}", b"", qos=1, retain=True)
+        other_pool.telemetry(21.5)  # a later message, as a marker
+        front = dash.store.devices["esp-c3d4e5"]
+        await wait_until(lambda: front.water_c == 21.5, what="the marker")
+        assert "esp-a1b2c3" not in dash.store.devices
+        assert ("esp-a1b2c3", "added") not in changes
+    finally:
+        other_pool.stop()
+        await dash.link.stop()
