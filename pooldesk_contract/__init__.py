@@ -14,6 +14,7 @@ because the firmware and the provisioning protocol were written for small JSON o
 - `claimcode`: claim codes, one generator and one normalisation for app and backend.
 - `accounts`: username, email and password field rules.
 - `refusals`: the backend's refusal reasons (the error body's `reason`).
+- `rejections`: a controller's codes for refusing a command (`command_rejected`'s `code`, `field`).
 - `passwords`: the password policy and the list of well-known passwords (`common_passwords.txt`).
 - `mqtt.schema.json`: the MQTT payloads as JSON Schema (`schema.mqtt_schema()` loads it).
 """

@@ -64,7 +64,6 @@ def runtime_context(path: Path, line: int) -> str:
     if cls is not None:
         return cls
     contexts = set(TRANSLATE_CALL.findall(path.read_text("utf-8")))
-    contexts.discard("core")  # format.core_message translates texts from elsewhere
     if len(contexts) == 1:
         return contexts.pop()
     raise SystemExit(f"{path}:{line}: cannot tell the translation context of this string")

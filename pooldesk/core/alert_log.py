@@ -28,6 +28,7 @@ class AlertEntry:
     message: str  # the controller's English text
     since: datetime  # the controller's `since`, else when the app first saw it
     cleared_at: datetime | None = None
+    water_c: float | None = None  # the freeze alert's water temperature (°C)
 
     @property
     def active(self) -> bool:
@@ -36,7 +37,7 @@ class AlertEntry:
     @property
     def shown(self) -> Message:
         """What the UI words: the app's text for a known id, else the controller's message."""
-        return alert_message(self.alert_id, self.message)
+        return alert_message(self.alert_id, self.message, self.water_c)
 
 
 class AlertLog:
@@ -88,11 +89,11 @@ class AlertLog:
         for alert_id, alert in device.alerts.items():
             entry = open_by_id.pop(alert_id, None)
             if entry is None:
-                entries.append(
-                    AlertEntry(key, alert_id, alert.severity, alert.message, alert.since or now)
-                )
+                entry = AlertEntry(key, alert_id, alert.severity, alert.message, alert.since or now)
+                entries.append(entry)
             else:  # the same alert again (retained after a reconnect) or re-worded
                 entry.severity, entry.message = alert.severity, alert.message
+            entry.water_c = alert.water_c
         for entry in open_by_id.values():
             entry.cleared_at = now
         if len(entries) > MAX_PER_DEVICE:

@@ -1,12 +1,13 @@
 """Commands to a device and their fate: pending until the device echoes the cmd_id.
 
 A pump command is *pending* until a `pump/state` carrying its `cmd_id` arrives (*confirmed*),
-the device answers with a `command_rejected` event (*rejected*, with its reason), or the
+the device answers with a `command_rejected` event (*rejected*, worded from its code:
+`controller_refusals`), or the
 timeout passes (*failed*: "the controller did not respond"); the UI then shows the device's
 last confirmed state again. Schedules work the same way with the `schedule` echo.
 
 Every command carries `expires` (docs/mqtt.md): the moment this tracker gives up on it. A device
-refuses it after that ("command expired"), so a command reported as failed does not run later.
+refuses it after that (code `expired`), so a command reported as failed does not run later.
 What the device says about a failed command afterwards still reaches the listeners: a late echo
 (a device with no clock yet) as CONFIRMED with `late`, a late refusal as REJECTED with `late`.
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from pooldesk.core.controller_refusals import rejection_failure
 from pooldesk.core.devices import DeviceStore, utcnow
 from pooldesk.core.failures import Code, Failure, Message, failure
 from pooldesk.core.models import format_time
@@ -31,8 +33,6 @@ DEFAULT_TIMEOUT_S = 8.0
 NO_RESPONSE = failure(Code.COMMAND_NO_RESPONSE)
 NOT_CONNECTED = failure(Code.COMMAND_NOT_SENT)
 APPLIED_LATE = failure(Code.COMMAND_LATE)
-EXPIRED = failure(Code.COMMAND_EXPIRED)
-EXPIRED_REASON = "command expired"  # the firmware's reason (pooldesk_firmware/device/fw_expiry.py)
 
 
 def _margin(timeout: float) -> float:
@@ -156,14 +156,7 @@ class CommandTracker:
         elif what == "event" and device.last_event:
             event = device.last_event
             if event.get("type") == "command_rejected" and event.get("cmd_id"):
-                said = str(event.get("reason") or "")
-                # the controller's reason is its own words (no code in the contract yet)
-                reason = said or failure(Code.NO_REASON_GIVEN)
-                message = (
-                    EXPIRED
-                    if said == EXPIRED_REASON
-                    else failure(Code.COMMAND_REFUSED, reason=reason)
-                )
+                message = rejection_failure(event)
                 for kind in ("pump", "schedule"):
                     self._settle(key, kind, str(event["cmd_id"]), CommandState.REJECTED, message)
 

@@ -54,11 +54,12 @@ class Alert:
     severity: str
     message: str  # the controller's English
     since: datetime | None
+    water_c: float | None = None  # the freeze alert's water temperature (°C)
 
     @property
     def shown(self) -> Message:
         """What the UI words: the app's text for a known id, else the controller's message."""
-        return alert_message(self.id, self.message)
+        return alert_message(self.id, self.message, self.water_c)
 
 
 @dataclass
@@ -309,6 +310,7 @@ class DeviceStore:
                 severity=str(data.get("severity") or "warning"),
                 message=str(data.get("message") or alert_id),
                 since=parse_time(data.get("since")),
+                water_c=_number(data.get("water_c")),
             )
         self._emit(device.key, "alerts")
 

@@ -46,8 +46,14 @@ class Code(StrEnum):
     COMMAND_NOT_SENT = "command_not_sent"
     COMMAND_LATE = "command_late"
     COMMAND_EXPIRED = "command_expired"
-    COMMAND_REFUSED = "command_refused"  # reason: the controller's words, or NO_REASON_GIVEN
+    COMMAND_REFUSED = "command_refused"  # reason: one of the five below, or the controller's words
     NO_REASON_GIVEN = "no_reason_given"
+    # ... the controller's refusal codes (controller_refusals)
+    FREEZE_KEEPS_PUMP_ON = "freeze_keeps_pump_on"
+    RETAINED_COMMAND = "retained_command"
+    UNKNOWN_TIME_ZONE = "unknown_time_zone"
+    INVALID_WINDOWS = "invalid_windows"
+    UNREADABLE_COMMAND = "unreadable_command"
     # what a cancelled provisioning pass could not undo (provisioning_flow.cleanup_problems)
     KEPT_WIFI_LINK_ENDED = "kept_wifi_link_ended"  # device
     KEPT_SETTINGS_LINK_ENDED = "kept_settings_link_ended"  # device
@@ -172,9 +178,10 @@ class Code(StrEnum):
     # what the server did, said in the app's words
     PASSWORD_CHANGED = "password_changed"
     ACCOUNT_DELETED = "account_deleted"
-    # the controller's alerts by their id (controller_words)
     NO_RELEASE = "no_release"
     ACCOUNT_DISABLED = "account_disabled"  # the server's code account_disabled (403)
+    # the controller's alerts by their id (alert_words)
+    ALERT_FREEZE = "alert_freeze"  # water: °C, a number (the UI shows it in the chosen unit)
     ALERT_WATER_SENSOR = "alert_water_sensor"
     ALERT_NO_NETWORK_TIME = "alert_no_network_time"
 
@@ -211,6 +218,12 @@ ENGLISH: Mapping[Code, str] = {
     "out; nothing changed.",
     Code.COMMAND_REFUSED: "The controller refused: {reason}.",
     Code.NO_REASON_GIVEN: "no reason given",
+    Code.FREEZE_KEEPS_PUMP_ON: "freeze protection is running and keeps the pump on",
+    Code.RETAINED_COMMAND: "the broker had kept the command from earlier, so it was not "
+    "carried out",
+    Code.UNKNOWN_TIME_ZONE: "it does not know this time zone",
+    Code.INVALID_WINDOWS: "a run window's times or days are not valid",
+    Code.UNREADABLE_COMMAND: "it could not read the command (its firmware may not match this app)",
     Code.KEPT_WIFI_LINK_ENDED: "{device} kept the Wi-Fi settings sent to it, because the "
     "connection to it ended before they could be undone. Use Change Wi-Fi to set its network "
     "again.",
@@ -374,6 +387,7 @@ ENGLISH: Mapping[Code, str] = {
     Code.NO_RELEASE: "The server has no such firmware release stored; ask its operator to add it.",
     Code.ACCOUNT_DISABLED: "The server's operator has disabled this account; ask them to "
     "enable it again.",
+    Code.ALERT_FREEZE: "Freeze protection is running (water at {water} °C).",
     Code.ALERT_WATER_SENSOR: (
         "The water temperature sensor is not responding: freeze protection cannot run."
     ),

@@ -1,12 +1,12 @@
 """The one table from a core failure's code to the words on screen (context `failure`).
 
 Texts name their values as `{url}`, `{status}`…; translators keep those names. A value that is
-itself a `Failure` is worded in turn (a tuple of them item by item, in a row); a `reason` (the
-controller's words) goes through `format.core_message`, which translates the few it knows
-(`core_messages.py`) and shows any other text as it is; the server's `message` (`SERVER_SAID`:
-a refusal without a reason this app knows), addresses, ids, names and a system's `detail` are
-shown as they are. The server's refusals with a reason, the server's successes and the
-controller's known alerts have codes of their own here.
+itself a `Failure` is worded in turn (a tuple of them item by item, in a row); a temperature
+(`{water}`) in the unit the user chose. Any text value is shown as it is: the controller's own
+words (a refusal or an alert without a code this app knows: older or newer firmware), the
+server's `message` (`SERVER_SAID`: a refusal without a reason this app knows), addresses, ids,
+names and a system's `detail`. The server's refusals with a reason, the server's successes, the
+controller's refusal codes and its known alerts have codes of their own here.
 """
 
 from __future__ import annotations
@@ -88,6 +88,19 @@ TEXTS: dict[Code, str] = {
     ),
     Code.COMMAND_REFUSED: QT_TRANSLATE_NOOP("failure", "The controller refused: {reason}."),
     Code.NO_REASON_GIVEN: QT_TRANSLATE_NOOP("failure", "no reason given"),
+    Code.FREEZE_KEEPS_PUMP_ON: QT_TRANSLATE_NOOP(
+        "failure", "freeze protection is running and keeps the pump on"
+    ),
+    Code.RETAINED_COMMAND: QT_TRANSLATE_NOOP(
+        "failure", "the broker had kept the command from earlier, so it was not carried out"
+    ),
+    Code.UNKNOWN_TIME_ZONE: QT_TRANSLATE_NOOP("failure", "it does not know this time zone"),
+    Code.INVALID_WINDOWS: QT_TRANSLATE_NOOP(
+        "failure", "a run window's times or days are not valid"
+    ),
+    Code.UNREADABLE_COMMAND: QT_TRANSLATE_NOOP(
+        "failure", "it could not read the command (its firmware may not match this app)"
+    ),
     Code.KEPT_WIFI_LINK_ENDED: QT_TRANSLATE_NOOP(
         "failure",
         "{device} kept the Wi-Fi settings sent to it, because the connection to it ended before "
@@ -477,6 +490,10 @@ TEXTS: dict[Code, str] = {
         "failure",
         "The server's operator has disabled this account; ask them to enable it again.",
     ),
+    Code.ALERT_FREEZE: QT_TRANSLATE_NOOP(
+        "failure",
+        "Freeze protection is running (water at {water}).",
+    ),
     Code.ALERT_WATER_SENSOR: QT_TRANSLATE_NOOP(
         "failure",
         "The water temperature sensor is not responding: freeze protection cannot run.",
@@ -488,26 +505,26 @@ TEXTS: dict[Code, str] = {
 }
 
 
-def failure_text(failure: Failure, value_text: Callable[[str], str]) -> str:
-    """The failure in the language on screen; `value_text` words a plain text value."""
+def failure_text(failure: Failure, temperature: Callable[[float], str]) -> str:
+    """The failure in the language on screen; `temperature` words a value measured in °C."""
     template = TEXTS[failure.code]
     if failure.code is not Code.SERVER_SAID:
         template = QCoreApplication.translate(CONTEXT, template)
     values = {
-        name: _value(name, value, value_text, template) for name, value in failure.params.items()
+        name: _value(name, value, temperature, template) for name, value in failure.params.items()
     }
     return template.format_map(values)
 
 
-# Values that are someone's words (the controller's or the system's reason): translated when the
-# catalogue knows them. The server's own `message` (a refusal without a reason the app knows),
-# addresses, ids and names stay as they are.
-WORDED = frozenset({"reason"})
+# Values measured in °C: shown in the unit the user chose, written as the language writes numbers.
+TEMPERATURES = frozenset({"water"})
 
 
-def _value(name: str, value: object, value_text: Callable[[str], str], template: str) -> str:
+def _value(name: str, value: object, temperature: Callable[[float], str], template: str) -> str:
     if isinstance(value, Failure):
-        return in_brackets(failure_text(value, value_text), name, template)
+        return in_brackets(failure_text(value, temperature), name, template)
     if isinstance(value, tuple):  # the rules a password misses: said in a row
-        return listed(failure_text(item, value_text) for item in value)
-    return value_text(str(value)) if name in WORDED else str(value)
+        return listed(failure_text(item, temperature) for item in value)
+    if name in TEMPERATURES and isinstance(value, int | float):
+        return temperature(float(value))
+    return str(value)

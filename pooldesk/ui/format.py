@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
 from pooldesk.core.failures import Failure, Message
-from pooldesk.ui.core_messages import VALUED_MESSAGES
 from pooldesk.ui.failure_texts import failure_text
 
 
@@ -139,22 +137,8 @@ def role_name(role: str) -> str:
 
 
 def core_message(text: Message) -> str:
-    """A core failure through its code's text (`failure_texts.TEXTS`); the controller's words
-    that have no code yet through the translator under context `core`, those with values
-    through their template in `core_messages.VALUED_MESSAGES`; any other text (a server's
-    message without a reason, an unknown alert) as it is."""
+    """A core failure through its code's text (`failure_texts.TEXTS`); any other text (the
+    server's or the controller's own words, for which this app has no code) as it is."""
     if isinstance(text, Failure):
-        return failure_text(text, core_message)
-    translated = QCoreApplication.translate("core", text)
-    if translated != text:
-        return translated
-    for message in VALUED_MESSAGES:
-        found = message.pattern.fullmatch(text)
-        if found:
-            return fill(QCoreApplication.translate("core", message.template), list(found.groups()))
+        return failure_text(text, celsius)
     return text
-
-
-def fill(template: str, values: list[str]) -> str:
-    """Put values into Qt-style placeholders %1..%9 in one pass (a value may contain "%2")."""
-    return re.sub(r"%(\d)", lambda m: values[int(m.group(1)) - 1], template)

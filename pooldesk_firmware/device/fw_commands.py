@@ -10,10 +10,14 @@ _ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 
 class CommandError(Exception):
-    def __init__(self, reason, cmd_id=None):
+    """A command that fails a check: refused with code `invalid` (docs/mqtt.md), `field` the
+    command's field at fault (None when the payload as a whole is unreadable)."""
+
+    def __init__(self, reason, cmd_id=None, field=None):
         super().__init__(reason)
         self.reason = reason
         self.cmd_id = cmd_id
+        self.field = field
 
 
 def valid_cmd_id(v):
@@ -45,7 +49,7 @@ def load_object(payload):
 def _cmd_id(body):
     cmd_id = body.get("cmd_id")
     if not valid_cmd_id(cmd_id):
-        raise CommandError("cmd_id must be 1-64 characters of A-Z a-z 0-9 _ -")
+        raise CommandError("cmd_id must be 1-64 characters of A-Z a-z 0-9 _ -", None, "cmd_id")
     return cmd_id
 
 
@@ -68,19 +72,20 @@ def parse_pump(payload):
     on = body.get("on")
     if mode is None:
         if on is None:
-            raise CommandError("command needs mode or on", cmd_id)
+            raise CommandError("command needs mode or on", cmd_id, "mode")
         mode = "manual"
     if mode not in ("manual", "schedule", "timer"):
-        raise CommandError("mode must be manual, schedule or timer", cmd_id)
+        raise CommandError("mode must be manual, schedule or timer", cmd_id, "mode")
     cmd = {"cmd_id": cmd_id, "mode": mode, "on": None, "duration_s": None}
     if mode == "manual":
         if not isinstance(on, bool):
-            raise CommandError("manual mode needs on: true or false", cmd_id)
+            raise CommandError("manual mode needs on: true or false", cmd_id, "on")
         cmd["on"] = on
     elif mode == "timer":
         d = body.get("duration_s")
         if not _is_int(d) or not 1 <= d <= 86400:
-            raise CommandError("timer needs duration_s between 1 and 86400", cmd_id)
+            raise CommandError("timer needs duration_s between 1 and 86400", cmd_id,
+                               "duration_s")
         cmd["duration_s"] = d
     return cmd
 
@@ -92,5 +97,5 @@ def parse_schedule(payload):
     try:
         spec = fw_schedule.parse(body)
     except ValueError as e:
-        raise CommandError(str(e), cmd_id)
+        raise CommandError(e.args[0], cmd_id, getattr(e, "field", None))
     return {"cmd_id": cmd_id, "schedule": spec}

@@ -26,7 +26,7 @@ import fw_time
 import fw_transfer
 
 ALERT_IDS = ("freeze", "sensor-water", "clock")
-RETAINED_REASON = "retained command ignored"
+RETAINED = ("retained", None, "retained command ignored")  # (code, field, reason)
 _RESET_CAUSES = (("PWRON_RESET", "power_on"), ("HARD_RESET", "hard_reset"),
                  ("WDT_RESET", "watchdog"), ("DEEPSLEEP_RESET", "deep_sleep"),
                  ("SOFT_RESET", "soft_reset"))
@@ -289,30 +289,38 @@ class Controller:
             want["sensor-water"] = ("warning", "water temperature sensor not responding: "
                                     "freeze protection cannot run")
         if self.freeze.active:
-            want["freeze"] = ("info", "freeze protection running (water %.1f C)"
-                              % self.freeze.temp_c)
+            water = round(self.freeze.temp_c, 1)  # also as a number: the app words it
+            want["freeze"] = ("info", "freeze protection running (water %.1f C)" % water,
+                              water)
         if self.waiting_for_time:
             want["clock"] = ("warning", "no network time yet: the schedule is waiting")
         for aid in ALERT_IDS:
             if aid in want and aid not in self.alerts:
-                sev, msg = want[aid]
+                sev, msg = want[aid][0], want[aid][1]
                 self.alerts[aid] = {"id": aid, "severity": sev, "message": msg,
                                     "since": fw_time.iso(now), "ts": fw_time.iso(now)}
+                if len(want[aid]) > 2:
+                    self.alerts[aid]["water_c"] = want[aid][2]
                 self._enqueue("alert/" + aid, self.alerts[aid], True)
             elif aid not in want and aid in self.alerts:
                 del self.alerts[aid]
                 self._enqueue("alert/" + aid, b"", True)
 
-    def _reject(self, cmd_id, reason):
+    def _reject(self, cmd_id, code, field, reason):
+        """Refuse a command: `code` for programs, `field` with `invalid`, `reason` in English
+        for people and for apps older than the code (docs/mqtt.md `command_rejected`)."""
         fw_log.log("command rejected:", cmd_id, reason)
-        self._enqueue("event", {"type": "command_rejected", "cmd_id": cmd_id, "reason": reason,
-                                "ts": fw_time.iso(self.now())}, False)
+        body = {"type": "command_rejected", "cmd_id": cmd_id, "code": code, "reason": reason,
+                "ts": fw_time.iso(self.now())}
+        if field is not None:
+            body["field"] = field
+        self._enqueue("event", body, False)
 
     def command_pump(self, payload):
         try:
             cmd = fw_commands.parse_pump(payload)
         except fw_commands.CommandError as e:
-            self._reject(e.cmd_id, e.reason)
+            self._reject(e.cmd_id, "invalid", e.field, e.reason)
             return
         if self.pump.seen(cmd["cmd_id"]):
             return  # a redelivery: applied once already
@@ -320,7 +328,7 @@ class Controller:
             self.pump.apply(cmd, self.now(), time.ticks_ms(), self.freeze.active)
         except fw_pump.Rejected as e:
             self.pump.note(cmd["cmd_id"])
-            self._reject(cmd["cmd_id"], e.args[0])
+            self._reject(cmd["cmd_id"], e.args[0], None, e.args[1])
             return
         self._save()
         self._reported = None  # echo the cmd_id even if nothing changed
@@ -330,7 +338,7 @@ class Controller:
         try:
             cmd = fw_commands.parse_schedule(payload)
         except fw_commands.CommandError as e:
-            self._reject(e.cmd_id, e.reason)
+            self._reject(e.cmd_id, "invalid", e.field, e.reason)
             return
         if self.pump.seen(cmd["cmd_id"]):
             return
@@ -421,13 +429,13 @@ class Controller:
             if cmd_id is None:
                 fw_log.log("command rejected: retained command without cmd_id ignored on", topic)
             else:
-                self._reject(cmd_id, RETAINED_REASON)
+                self._reject(cmd_id, *RETAINED)
             return
         late = fw_expiry.refusal(payload, self.now())
         if late is not None:  # past its deadline: the dashboard already told the user it failed
             cmd_id = fw_commands.cmd_id_of(payload)
             if cmd_id is not None:
-                self._reject(cmd_id, late)
+                self._reject(cmd_id, *late)
             return
         if topic == p + "/pump/set":
             self.command_pump(payload)

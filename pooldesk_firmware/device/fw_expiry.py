@@ -7,8 +7,9 @@ import json
 
 import fw_time
 
-REASON = "command expired"
-BAD_REASON = "expires must be a UTC time like 2026-11-27T14:00:08Z"
+# (code, field, reason) of the refusal (docs/mqtt.md `command_rejected`)
+EXPIRED = ("expired", None, "command expired")
+MALFORMED = ("invalid", "expires", "expires must be a UTC time like 2026-11-27T14:00:08Z")
 
 
 def parse_iso(text):
@@ -30,7 +31,7 @@ def parse_iso(text):
 
 
 def refusal(payload, now):
-    """The reason to refuse this command for its deadline, or None to go on.
+    """(code, field, reason) to refuse this command for its deadline, or None to go on.
     `now` is the device's UTC seconds, None while its clock is not set: then no command can be
     judged late, and it runs (the schedule waits for the clock; the user's command should not)."""
     try:
@@ -41,9 +42,9 @@ def refusal(payload, now):
         return None
     deadline = parse_iso(body.get("expires"))
     if deadline is None:
-        return BAD_REASON
+        return MALFORMED
     # The clock counts whole seconds: refuse from the deadline's own second on, so nothing
     # runs after the dashboard gave up (at most a second early, never late).
     if now is not None and now >= deadline:
-        return REASON
+        return EXPIRED
     return None

@@ -9,8 +9,11 @@ RECENT_IDS = 16
 MAX_TIMER_S = 86400
 
 
+FREEZE_ACTIVE = "freeze_active"  # the refusal's code (docs/mqtt.md `command_rejected`)
+
+
 class Rejected(Exception):
-    """A command that is well formed but cannot be applied now (reason in args[0])."""
+    """A command that is well formed but cannot be applied now: args = (code, reason)."""
 
 
 class Pump:
@@ -53,7 +56,7 @@ class Pump:
         mode = cmd["mode"]
         if mode == "manual":
             if freeze_active and not cmd["on"]:
-                raise Rejected("freeze protection active")
+                raise Rejected(FREEZE_ACTIVE, "freeze protection active")
             self.mode, self.manual_on = "manual", cmd["on"]
             self.until = self._end_ticks = None
         elif mode == "timer":

@@ -11,33 +11,53 @@ MAX_WINDOWS = 16
 DEFAULT = {"tz": "UTC", "windows": []}
 
 
+class Invalid(ValueError):
+    """A check the schedule fails: args[0] the reason, `field` the field at fault (the
+    contract's names: docs/mqtt.md `command_rejected`)."""
+
+    def __init__(self, reason, field):
+        super().__init__(reason)
+        self.field = field
+
+
+def _hhmm(w, field):
+    try:
+        return fw_time.parse_hhmm(w.get(field))
+    except ValueError as e:
+        raise Invalid(e.args[0], field)
+
+
 def parse(spec):
-    """Validate a schedule body ({"tz", "windows"}) -> a clean copy. ValueError with a reason."""
+    """Validate a schedule body ({"tz", "windows"}) -> a clean copy. Invalid with a reason."""
     if not isinstance(spec, dict):
         raise ValueError("schedule must be a JSON object")
     tz = spec.get("tz", "UTC")
     if not isinstance(tz, str) or not tz:
-        raise ValueError("tz must be a time zone name")
-    fw_tz.TzRule(fw_tzdb.rule_for(tz))
+        raise Invalid("tz must be a time zone name", "tz")
+    try:
+        fw_tz.TzRule(fw_tzdb.rule_for(tz))
+    except ValueError as e:
+        raise Invalid(e.args[0], "tz")
     windows = spec.get("windows", [])
     if not isinstance(windows, list):
-        raise ValueError("windows must be a list")
+        raise Invalid("windows must be a list", "windows")
     if len(windows) > MAX_WINDOWS:
-        raise ValueError("at most %d windows" % MAX_WINDOWS)
+        raise Invalid("at most %d windows" % MAX_WINDOWS, "windows")
     clean = []
     for w in windows:
         if not isinstance(w, dict):
-            raise ValueError("each window must be an object")
-        start = fw_time.parse_hhmm(w.get("start"))
-        end = fw_time.parse_hhmm(w.get("end"))
+            raise Invalid("each window must be an object", "windows")
+        start = _hhmm(w, "start")
+        end = _hhmm(w, "end")
         if start == end or start == 1440:
-            raise ValueError("window start and end must differ and start before 24:00")
+            raise Invalid("window start and end must differ and start before 24:00",
+                          "start" if start == 1440 else "end")
         days = w.get("days", list(fw_time.DAYS))
         if not isinstance(days, list) or not days:
-            raise ValueError("days must be a non-empty list of mon..sun")
+            raise Invalid("days must be a non-empty list of mon..sun", "days")
         for d in days:
             if d not in fw_time.DAYS:
-                raise ValueError("unknown day: %s" % (d,))
+                raise Invalid("unknown day: %s" % (d,), "days")
         ordered = [d for d in fw_time.DAYS if d in days]
         clean.append({"start": w["start"], "end": w["end"], "days": ordered})
     return {"tz": tz, "windows": clean}

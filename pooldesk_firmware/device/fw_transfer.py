@@ -3,7 +3,9 @@
 #
 # P/binding/set (retained, only this unit's login may read it) -> checked like a Bluetooth
 # binding -> the link connects with the new login -> once the broker accepted it, the new
-# binding is stored (one atomic write) and `ok` goes out on the NEW prefix. A login the broker
+# binding is stored (one atomic write) and `ok` goes out on the NEW prefix, naming the login it
+# took (`mqtt_user`: the backend may have sent more than one under this transfer_id when a
+# delivery's acknowledgement came late, and promotes the one named). A login the broker
 # refuses (or that cannot reach it): back to the stored login, `failed` on the OLD prefix. A
 # transfer_id already applied is answered `ok` again; one that failed since boot `failed` again
 # (the retained message comes back on every connection until the backend clears it).
@@ -112,6 +114,7 @@ class Mover:
             ctl.config["binding"] = b
             ctl.config["transfer_id"] = tid
             ctl.config["transfer_prefix"] = b["topic_prefix"]
+            ctl.config["transfer_user"] = b["mqtt_user"]
             ctl.trial = None
             ctl._save()
             ctl._proven = b
@@ -138,4 +141,8 @@ class Mover:
                 "ts": fw_time.iso(self.ctl.now())}
         if reason:
             body["reason"] = reason
+        else:
+            user = self.ctl.config.get("transfer_user")  # absent: applied by older firmware
+            if user is not None:
+                body["mqtt_user"] = user
         self.ctl._enqueue("binding/state", body, False)

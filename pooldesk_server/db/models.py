@@ -294,7 +294,9 @@ class Transfer(Base):
     """A device handed over to another account (docs/sharing.md, "Hand-over");
     pooldesk_server/transfers/. `new_login` is the device login issued under the new owner's
     prefix once the new owner accepted (its row in `mqtt_logins` has kind `transfer` until the
-    device confirmed it); `delivered_at` is when its binding went out on `P/binding/set`."""
+    device confirmed it); `delivered_at` is when its binding went out on `P/binding/set`;
+    `withdrawn_at` is when the broker acknowledged the withdrawal of a cancelled transfer's
+    binding (the device can no longer take it: heard on its old prefix after that, it stayed)."""
 
     __tablename__ = "transfers"
 
@@ -313,6 +315,7 @@ class Transfer(Base):
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     new_login: Mapped[str | None] = mapped_column(String(128), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -50,6 +50,10 @@ log = logging.getLogger("pooldesk_server.transfers")
 
 POLL_S = 2.0
 RETRY_S = 5.0
+# Logins a transfer keeps while no answer says which one the device took: each delivery whose
+# acknowledgement came late leaves one the device may hold. Beyond this the oldest goes (after
+# that many late acknowledgements in a row, rather than one new login every POLL_S for ever).
+MAX_LOGINS = 4
 
 
 class TransferExtension:
@@ -141,11 +145,13 @@ class TransferExtension:
         auth = await require_user(request)
         async with ctx.db.write() as db:
             p = await service.party_transfer(db, request.path_params["transfer_id"], auth.user.id)
-            delivered = p.transfer.delivered_at is not None
             await service.cancel(db, p, auth.user, client_address(request))
             done, old_prefix = service.transfer_json(p), p.old_prefix
-        if delivered:  # withdrawn before the answer (a device connecting next must not see it);
-            await self._withdraw(old_prefix)  # the mover's loop withdraws it too, until it works
+            issued = p.transfer.new_login is not None  # its binding may be on the broker
+        # Withdrawn before the answer (a device connecting next must not see it); the mover's
+        # loop withdraws it otherwise, until it works.
+        if issued and await self._withdraw(old_prefix):
+            await self._withdrawn(p.transfer.id)
         self._wake.set()
         self.broker.reconcile_soon()  # an undelivered login goes now, not at the next reconcile
         return answer(api.TransferAnswer(transfer=done))
@@ -245,24 +251,23 @@ class TransferExtension:
             await self._deliver(transfer_id)
 
     async def _tidy_cancelled(self) -> None:
-        """Withdraw the bindings of cancelled transfers (kept in `delivered_at` until done),
-        then retire the logins their devices did not take."""
+        """Withdraw the bindings of cancelled transfers with a login issued (its binding may be
+        on the broker), then retire the logins their devices did not take."""
         ctx = self._ctx
         assert ctx is not None
         assert self.channel is not None
         async with ctx.db.read() as db:
             rows = await db.scalars(
                 select(Transfer).where(
-                    Transfer.status == "cancelled", Transfer.delivered_at.is_not(None)
+                    Transfer.status == "cancelled",
+                    Transfer.new_login.is_not(None),
+                    Transfer.withdrawn_at.is_(None),
                 )
             )
             owed = [(t.id, (await service.parties(db, t)).old_prefix) for t in rows.all()]
         for transfer_id, prefix in owed:
             await self.channel.publish(prefix, b"")  # BrokerError: next time
-            async with ctx.db.write() as db:
-                t = await db.get(Transfer, transfer_id)
-                if t is not None and t.status == "cancelled":
-                    t.delivered_at = None
+            await self._withdrawn(transfer_id)
         async with ctx.db.write() as db:
             cancelled = await db.scalars(
                 select(Transfer).where(
@@ -275,6 +280,15 @@ class TransferExtension:
         if retired:
             self.broker.reconcile_soon()
 
+    async def _withdrawn(self, transfer_id: str) -> None:
+        """The broker acknowledged the withdrawal of a cancelled transfer's binding: from now on
+        a device heard on its old prefix kept its old login."""
+        assert self._ctx is not None
+        async with self._ctx.db.write() as db:
+            t = await db.get(Transfer, transfer_id)
+            if t is not None and t.status == "cancelled" and t.withdrawn_at is None:
+                t.withdrawn_at = utcnow()
+
     async def _deliver(self, transfer_id: str) -> None:
         """Issue the device login under the new owner's prefix, then publish the binding."""
         ctx, channel = self._ctx, self.channel
@@ -285,8 +299,13 @@ class TransferExtension:
             if t is None or t.status != "moving" or t.delivered_at is not None:
                 return
             p = await service.parties(db, t)
-            # A login issued before a restart whose binding may not have gone out: replaced.
-            await service.retire_new_login(db, t)
+            # Earlier logins stay (a delivery acknowledged late, or not at all before a restart,
+            # may have reached the device) until an answer names the one taken; but not forever.
+            kept = await service.live_logins(db, t)
+            surplus = await service.retire_logins(db, t, kept[: max(0, len(kept) + 1 - MAX_LOGINS)])
+        if surplus:
+            log.warning("transfer %s: %d undelivered logins retired", transfer_id, len(surplus))
+            self.broker.reconcile_soon()
         login = device_login(p.new.username, p.device.device_id, generation=new_generation())
         await insert_pending_put(
             ctx, login, "transfer", user_id=p.new.id, session_id=None, device_pk=p.device.id
@@ -327,7 +346,8 @@ class TransferExtension:
     async def _answer(self, prefix: str, body: dict) -> None:
         """The device's answer on `prefix`/binding/state. Only the device's own login may publish
         there, so the prefix says who answers: `ok` counts on the new prefix, `failed` on the
-        old one."""
+        old one. `ok` names the login the device took (`mqtt_user`; firmware from before leaves
+        it out: the newest login issued then)."""
         ctx = self._ctx
         assert ctx is not None
         tid, result = body.get("transfer_id"), body.get("result")
@@ -338,11 +358,18 @@ class TransferExtension:
             if t is None or t.status not in ("moving", "cancelled") or t.new_login is None:
                 return
             p = await service.parties(db, t)
+            taken = body.get("mqtt_user", t.new_login)
             if result == "ok" and prefix == p.new_prefix:
-                event, members = await service.complete(db, p)
+                if taken not in await service.live_logins(db, t):
+                    log.warning("transfer %s: ok names a login not issued for it", tid)
+                    return
+                event, members = await service.complete(db, p, taken)
             elif result == "failed" and prefix == p.old_prefix and t.status == "moving":
                 reason = body.get("reason")
                 await service.fail(db, p, reason if isinstance(reason, str) else "failed")
+                event, members = None, []
+            elif result == "failed" and prefix == p.old_prefix:  # cancelled: none was taken
+                await service.retire_new_login(db, t)
                 event, members = None, []
             else:
                 return
@@ -353,15 +380,18 @@ class TransferExtension:
             if members:  # their shares of this device ended: their dashboard logins lose it
                 await ctx.events.publish(RightsChanged(tuple(members)))
         else:
-            log.info("transfer %s: failed (%s)", tid, p.transfer.reason)
+            log.info("transfer %s: %s (%s), its logins retired", tid, t.status, t.reason)
             self.broker.reconcile_soon()
 
-    async def _withdraw(self, prefix: str) -> None:
-        """Clear the retained P/binding/set (it holds a device password)."""
+    async def _withdraw(self, prefix: str) -> bool:
+        """Clear the retained P/binding/set (it holds a device password); True once the broker
+        acknowledged it."""
         channel = self.channel
         if channel is None:
-            return
+            return False
         try:
             await channel.publish(prefix, b"")
         except BrokerError as error:
             log.warning("retained binding on %s not cleared: %s", prefix, error)
+            return False
+        return True

@@ -173,39 +173,66 @@ async def accept(
 
 
 async def cancel(db: AsyncSession, p: Parties, user: User, address: str) -> None:
-    """Either side ends an open transfer. A new login whose binding never went out is retired
-    at once; one the device may already be switching to stays until the device is heard from
-    on its old prefix (`retire_if_stayed`), or its `ok` arrives after all (`complete`): deleting
-    it under a device that just stored it would leave the device with no working login."""
+    """Either side ends an open transfer. A login issued for it stays: its binding may be on the
+    broker even when no delivery was acknowledged (an acknowledgement that came late), so the
+    mover withdraws it first, and the login goes once the device answers `failed` or is heard
+    on its old prefix after the withdrawal (`retire_if_stayed`); its `ok` moves it after all
+    (`complete`): deleting a login under a device that just stored it would lock the device out."""
     t = p.transfer
     if t.status not in OPEN:
         raise conflict(f"Transfer {t.id} is already {t.status}", reason=Reason.TRANSFER_SETTLED)
     _set(t, "cancelled", "cancelled_by_" + ("owner" if user.id == t.from_user_id else "recipient"))
     _audit(db, p, "transfer_cancelled", address, by=user.username)
-    if t.delivered_at is None:  # else the mover withdraws the binding, then clears it
-        await retire_new_login(db, t)
 
 
 async def retire_if_stayed(db: AsyncSession, t: Transfer) -> tuple[str, ...]:
-    """A cancelled transfer's delivered login goes once the device spoke on its old prefix since
-    the cancel (so it kept its old login)."""
+    """A cancelled transfer's logins go once the device spoke on its old prefix after the broker
+    acknowledged the withdrawal of the binding (so it kept its old login). Heard after the cancel
+    but before the withdrawal is no proof: it may have connected, spoken and then taken the
+    binding still retained."""
     device = await db.get(Device, t.device_pk)
-    if t.delivered_at is not None or device is None or device.last_seen is None:
+    if t.withdrawn_at is None or device is None or device.last_seen is None:
         return ()  # (still to be withdrawn first)
-    if device.last_seen <= t.updated_at:
+    if device.last_seen <= t.withdrawn_at:
         return ()
     return await retire_new_login(db, t)
 
 
+def _logins_of(t: Transfer) -> tuple[Any, ...]:
+    """The conditions selecting every device login issued for this transfer: issued under its
+    recipient for its device since it was offered (one open transfer per device, and logins
+    are issued only while it is `moving`, so an earlier transfer's are older)."""
+    return (
+        MqttLogin.kind == "transfer",
+        MqttLogin.device_id == t.device_pk,
+        MqttLogin.user_id == t.to_user_id,
+        MqttLogin.created_at >= t.created_at,
+    )
+
+
+async def live_logins(db: AsyncSession, t: Transfer) -> list[str]:
+    """This transfer's logins not (yet) marked for deletion, oldest first."""
+    rows = await db.scalars(
+        select(MqttLogin.mqtt_user)
+        .where(*_logins_of(t), MqttLogin.broker_state != "pending_delete")
+        .order_by(MqttLogin.created_at, MqttLogin.mqtt_user)
+    )
+    return list(rows.all())
+
+
 async def retire_new_login(db: AsyncSession, t: Transfer) -> tuple[str, ...]:
-    if t.new_login is None:
-        return ()
+    """Every login issued for the transfer goes (the device took none of them)."""
     names = await mark_mqtt_logins_pending_delete(
-        db, MqttLogin.mqtt_user == t.new_login, MqttLogin.kind == "transfer"
+        db, *_logins_of(t), MqttLogin.broker_state != "pending_delete"
     )
     t.new_login = None
     t.delivered_at = None
     return names
+
+
+async def retire_logins(db: AsyncSession, t: Transfer, names: list[str]) -> tuple[str, ...]:
+    """Some of the transfer's logins go (older ones beyond the limit the mover keeps)."""
+    return await mark_mqtt_logins_pending_delete(db, *_logins_of(t), MqttLogin.mqtt_user.in_(names))
 
 
 async def fail(db: AsyncSession, p: Parties, reason: str) -> tuple[str, ...]:
@@ -221,20 +248,21 @@ async def end_shares(db: AsyncSession, device: Device) -> list[str]:
     return await delete_device_shares(db, device)
 
 
-async def complete(db: AsyncSession, p: Parties) -> tuple[DeviceMoved, list[str]]:
-    """The device confirmed its new binding: in this one transaction it moves to the new owner
-    (new topic prefix), keeps or loses its history, loses its shares and its old logins; the
-    transfer is `done`. Returns the event for the broker layer (old logins, old prefix) and the
-    members whose shares ended."""
+async def complete(db: AsyncSession, p: Parties, taken: str) -> tuple[DeviceMoved, list[str]]:
+    """The device confirmed its new binding with login `taken` (one of `live_logins`): in this
+    one transaction it moves to the new owner (new topic prefix), keeps or loses its history,
+    loses its shares and its old logins, and the transfer's other logins go (bindings the device
+    did not take); the transfer is `done`. Returns the event for the broker layer (old logins,
+    old prefix) and the members whose shares ended."""
     t, device = p.transfer, p.device
     old_logins = await mark_mqtt_logins_pending_delete(
         db, MqttLogin.device_id == device.id, MqttLogin.kind == "device"
     )
+    await mark_mqtt_logins_pending_delete(db, *_logins_of(t), MqttLogin.mqtt_user != taken)
     await db.execute(
-        update(MqttLogin)
-        .where(MqttLogin.mqtt_user == t.new_login, MqttLogin.kind == "transfer")
-        .values(kind="device")
+        update(MqttLogin).where(*_logins_of(t), MqttLogin.mqtt_user == taken).values(kind="device")
     )
+    t.new_login = taken
     members = await end_shares(db, device)
     if t.history == "clear":
         await db.execute(delete(Event).where(Event.device_pk == device.id))

@@ -1966,39 +1966,6 @@
     </message>
   </context>
   <context>
-    <name>core</name>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="35" />
-      <source>freeze protection active</source>
-      <translation>la protección antiheladas está activa</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="36" />
-      <source>retained command ignored</source>
-      <translation>se ignoró una orden retenida</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="37" />
-      <source>window start and end must differ and start before 24:00</source>
-      <translation>el inicio y el fin de un tramo deben ser distintos y empezar antes de las 24:00</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="38" />
-      <source>days must be a non-empty list of mon..sun</source>
-      <translation>los días deben ser una lista no vacía de lun a dom</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="39" />
-      <source>tz must be a time zone name</source>
-      <translation>tz debe ser el nombre de una zona horaria</translation>
-    </message>
-    <message>
-      <location filename="../../pooldesk/ui/core_messages.py" line="62" />
-      <source>freeze protection running (water %1 C)</source>
-      <translation>protección antiheladas en marcha (agua a %1 °C)</translation>
-    </message>
-  </context>
-  <context>
     <name>countdown</name>
     <message>
       <location filename="../../pooldesk/ui/countdown.py" line="84" />
@@ -2145,576 +2112,606 @@
     </message>
     <message>
       <location filename="../../pooldesk/ui/failure_texts.py" line="91" />
+      <source>freeze protection is running and keeps the pump on</source>
+      <translation>la protección antiheladas está en marcha y mantiene la bomba encendida</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="94" />
+      <source>the broker had kept the command from earlier, so it was not carried out</source>
+      <translation>el bróker había guardado la orden de antes, así que no se ejecutó</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="97" />
+      <source>it does not know this time zone</source>
+      <translation>no conoce esta zona horaria</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="98" />
+      <source>a run window's times or days are not valid</source>
+      <translation>las horas o los días de un tramo de funcionamiento no son válidos</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="101" />
+      <source>it could not read the command (its firmware may not match this app)</source>
+      <translation>no pudo leer la orden (puede que su firmware no corresponda a esta aplicación)</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="104" />
       <source>{device} kept the Wi-Fi settings sent to it, because the connection to it ended before they could be undone. Use Change Wi-Fi to set its network again.</source>
       <translation>{device} se quedó con la configuración wifi que se le envió, porque la conexión con él terminó antes de poder deshacerla. Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="96" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="109" />
       <source>{device} kept the settings sent to it, because the connection to it ended before they could be undone. Hold its button for 5 seconds to reset it.</source>
       <translation>{device} se quedó con la configuración que se le envió, porque la conexión con él terminó antes de poder deshacerla. Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="101" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="114" />
       <source>{device} kept the Wi-Fi settings sent to it, because undoing them failed ({reason}). Use Change Wi-Fi to set its network again.</source>
       <translation>{device} se quedó con la configuración wifi que se le envió, porque no se pudo deshacer ({reason}). Usa «Cambiar la wifi…» para volver a configurar su red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="106" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="119" />
       <source>{device} kept the settings sent to it, because undoing them failed ({reason}). Hold its button for 5 seconds to reset it.</source>
       <translation>{device} se quedó con la configuración que se le envió, porque no se pudo deshacer ({reason}). Mantén pulsado su botón 5 segundos para restablecerlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="111" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="124" />
       <source>{device} could not be removed from your account ({cause}). Remove it from the dashboard.</source>
       <translation>No se pudo quitar {device} de tu cuenta ({cause}). Quítalo desde el panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="115" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="128" />
       <source>{device} stays on the account of {owner}, who can remove it from their dashboard.</source>
       <translation>{device} se queda en la cuenta de {owner}, que puede quitarlo desde su panel.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="119" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="132" />
       <source>This computer's Bluetooth service is not running (on Linux: BlueZ). Install or start it (for example “sudo systemctl start bluetooth”), then press Rescan.</source>
       <translation>El servicio Bluetooth de este ordenador no está en marcha (en Linux: BlueZ). Instálalo o inícialo (por ejemplo «sudo systemctl start bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="124" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="137" />
       <source>This computer has no Bluetooth adapter. Plug in a Bluetooth adapter, or use a computer or phone with Bluetooth, then press Rescan.</source>
       <translation>Este ordenador no tiene adaptador Bluetooth. Conecta un adaptador Bluetooth o usa un ordenador o teléfono con Bluetooth y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="129" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="142" />
       <source>Bluetooth is switched off. Turn it on in the system settings, then press Rescan.</source>
       <translation>El Bluetooth está apagado. Actívalo en la configuración del sistema y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="133" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="146" />
       <source>PoolDesk is not allowed to use Bluetooth. Allow it in the system settings (on Linux, ask your administrator to add you to the “bluetooth” group), then press Rescan.</source>
       <translation>PoolDesk no tiene permiso para usar el Bluetooth. Permíteselo en la configuración del sistema (en Linux, pide a tu administrador que te añada al grupo «bluetooth») y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="138" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="151" />
       <source>Bluetooth did not answer. Turn Bluetooth off and on again (or restart the computer), then press Rescan.</source>
       <translation>El Bluetooth no responde. Apágalo y vuelve a encenderlo (o reinicia el ordenador) y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="143" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="156" />
       <source>Bluetooth cannot be used on this computer right now. Check that it is on, then press Rescan.</source>
       <translation>Ahora mismo no se puede usar el Bluetooth de este ordenador. Comprueba que está encendido y pulsa Volver a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="148" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="161" />
       <source>The Bluetooth connection to the controller was lost. Check it has power, move closer, then pick it again from the list.</source>
       <translation>Se perdió la conexión Bluetooth con el controlador. Comprueba que tenga corriente, acércate y vuelve a elegirlo en la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="153" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="166" />
       <source>This device could not prove it is the controller on the label. Nothing was sent to it. Move closer to the right controller and try again.</source>
       <translation>Este dispositivo no pudo demostrar que es el controlador de la etiqueta. No se le envió nada. Acércate al controlador correcto y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="158" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="171" />
       <source>Another step is still running; wait for it or cancel.</source>
       <translation>Todavía hay otro paso en curso; espera a que termine o cancela.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="161" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="174" />
       <source>This provisioning pass is over; start a new one.</source>
       <translation>Esta configuración ya terminó; empieza una nueva.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="164" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="177" />
       <source>Pick a controller from the scan first.</source>
       <translation>Primero elige un controlador de la búsqueda.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="167" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="180" />
       <source>Enter the claim code first.</source>
       <translation>Primero escribe el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="168" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="181" />
       <source>This controller is not set up yet, so it has no Wi-Fi to change. Use Add device to set it up.</source>
       <translation>Este controlador aún no está configurado, así que no tiene Wi-Fi que cambiar. Usa Añadir dispositivo para configurarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="173" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="186" />
       <source>Enter an address that starts with {schemes} and names a host.</source>
       <translation>Escribe una dirección que empiece por {schemes} e indique un host.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="176" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="189" />
       <source>The port must be a number between 1 and 65535.</source>
       <translation>El puerto debe ser un número entre 1 y 65535.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="179" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="192" />
       <source>{scheme}:// to {host} is not encrypted. Use the secure address, or turn on 'Allow insecure connections' in the settings if you trust this network.</source>
       <translation>{scheme}:// hacia {host} no está cifrado. Usa la dirección segura, o activa «Permitir conexiones no seguras» en los ajustes si confías en esta red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="184" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="197" />
       <source>{text} is not a device id like ESP-A1B2C3.</source>
       <translation>{text} no es un identificador de dispositivo como ESP-A1B2C3.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="187" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="200" />
       <source>This QR text is not from a PoolDesk controller label.</source>
       <translation>Este texto QR no es de la etiqueta de un controlador PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="190" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="203" />
       <source>This label belongs to {label}, not to {picked}. Use the label on the controller you picked.</source>
       <translation>Esta etiqueta es de {label}, no de {picked}. Usa la etiqueta del controlador que elegiste.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="195" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="208" />
       <source>The secure session with the controller has ended. Enter the claim code again.</source>
       <translation>La sesión segura con el controlador ha terminado. Vuelve a escribir el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="198" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="211" />
       <source>The controller reported a protocol error ({error}): {detail}</source>
       <translation>El controlador informó de un error de protocolo ({error}): {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="201" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="214" />
       <source>The controller sent a malformed {field}.</source>
       <translation>El controlador envió un {field} mal formado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="204" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="217" />
       <source>This controller is not set up yet; send the full setup instead of Wi-Fi only.</source>
       <translation>Este controlador aún no está configurado; envía la configuración completa en lugar de solo el Wi-Fi.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="207" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="220" />
       <source>The controller could not do that; nothing was changed. Try again.</source>
       <translation>El controlador no pudo hacerlo; no se cambió nada. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="210" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="223" />
       <source>The controller refused the request: {reason}</source>
       <translation>El controlador rechazó la solicitud: {reason}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="213" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="226" />
       <source>The controller reported no progress in time. It may be out of range; move closer and try again.</source>
       <translation>El controlador no informó de ningún avance a tiempo. Puede que esté fuera de alcance; acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="218" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="231" />
       <source>The controller did not answer in time. It may be out of range or restarting; move closer and try again.</source>
       <translation>El controlador no respondió a tiempo. Puede que esté fuera de alcance o reiniciándose; acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="223" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="236" />
       <source>The controller's device information is unreadable.</source>
       <translation>No se puede leer la información del dispositivo que envió el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="226" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="239" />
       <source>This controller speaks a newer provisioning protocol; update PoolDesk.</source>
       <translation>Este controlador usa un protocolo de configuración más reciente; actualiza PoolDesk.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="229" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="242" />
       <source>The controller did not say which device it is.</source>
       <translation>El controlador no dijo qué dispositivo es.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="232" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="245" />
       <source>The controller's Wi-Fi list is unreadable.</source>
       <translation>No se puede leer la lista de redes Wi-Fi que envió el controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="235" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="248" />
       <source>The controller answered a secure request in clear.</source>
       <translation>El controlador respondió sin cifrar a una petición segura.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="238" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="251" />
       <source>A message from the controller could not be read ({detail}). Try again.</source>
       <translation>No se pudo leer un mensaje del controlador ({detail}). Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="241" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="254" />
       <source>Open a secure session with the claim code first.</source>
       <translation>Primero abre una sesión segura con el código de reclamación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="244" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="257" />
       <source>This device does not offer PoolDesk provisioning. Pick a pool controller from the scan list.</source>
       <translation>Este dispositivo no ofrece la configuración de PoolDesk. Elige un controlador de piscina de la lista.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="249" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="262" />
       <source>The controller is no longer connected. Move closer and try again.</source>
       <translation>El controlador ya no está conectado. Acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="252" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="265" />
       <source>The controller has no '{endpoint}' endpoint (it offers: {known}); its firmware may be too old for this app.</source>
       <translation>El controlador no tiene el punto de acceso «{endpoint}» (ofrece: {known}); puede que su firmware sea demasiado antiguo para esta aplicación.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="257" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="270" />
       <source>Internal error: a {size}-byte write to {endpoint} does not fit the Bluetooth packet size ({limit} bytes).</source>
       <translation>Error interno: una escritura de {size} bytes en {endpoint} no cabe en un paquete Bluetooth ({limit} bytes).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="262" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="275" />
       <source>The controller refused a Bluetooth request on {endpoint} ({detail}).</source>
       <translation>El controlador rechazó una petición Bluetooth en {endpoint} ({detail}).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="265" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="278" />
       <source>The controller did not answer a Bluetooth request on {endpoint}.</source>
       <translation>El controlador no respondió a una petición Bluetooth en {endpoint}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="268" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="281" />
       <source>The Bluetooth connection failed during a request on {endpoint}: {detail}. Move closer and try again.</source>
       <translation>La conexión Bluetooth falló durante una petición en {endpoint}: {detail}. Acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="273" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="286" />
       <source>{name} is not in range any more. Move closer to it, check it has power, and scan again.</source>
       <translation>{name} ya no está al alcance. Acércate, comprueba que tenga corriente y vuelve a buscar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="277" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="290" />
       <source>{name} did not accept the connection in time. It may be busy with another app; close it there or move closer, then try again.</source>
       <translation>{name} no aceptó la conexión a tiempo. Puede que esté ocupado con otra aplicación; ciérrala allí o acércate y vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="282" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="295" />
       <source>Could not connect to {name}: {detail}</source>
       <translation>No se pudo conectar con {name}: {detail}</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="283" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="296" />
       <source>A claim code has {length} letters and digits (like KQ4M-7XTZ-2PB6-WRHD); this one has {count}.</source>
       <translation>Un código de reclamación tiene {length} letras y cifras (como KQ4M-7XTZ-2PB6-WRHD); este tiene {count}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="288" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="301" />
       <source>A claim code uses only the letters A-Z and the digits 2-7; check these characters: {characters}.</source>
       <translation>Un código de reclamación solo usa las letras A-Z y las cifras 2-7; revisa estos caracteres: {characters}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="293" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="306" />
       <source>Enter the owner's set-up code.</source>
       <translation>Introduce el código de instalación del propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="294" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="307" />
       <source>A set-up code has only letters and digits; check these characters: {characters}.</source>
       <translation>Un código de instalación solo tiene letras y cifras; revisa estos caracteres: {characters}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="298" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="311" />
       <source>A set-up code has {length} letters and digits (like 7QK2-M4XD-9TRB); this one has {count}.</source>
       <translation>Un código de instalación tiene {length} letras y cifras (como 7QK2-M4XD-9TRB); este tiene {count}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="303" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="316" />
       <source>Enter a username.</source>
       <translation>Escribe un nombre de usuario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="304" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="317" />
       <source>3 to 32 characters: lower-case letters, digits, '-' or '_'.</source>
       <translation>De 3 a 32 caracteres: minúsculas, cifras, '-' o '_'.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="307" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="320" />
       <source>Enter an email address.</source>
       <translation>Escribe una dirección de correo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="308" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="321" />
       <source>Enter an email address like name@example.com.</source>
       <translation>Escribe una dirección de correo como nombre@ejemplo.com.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="311" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="324" />
       <source>At most {limit} characters.</source>
       <translation>Como máximo {limit} caracteres.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="312" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="325" />
       <source>The password needs: {rules}.</source>
       <translation>A la contraseña le falta: {rules}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="313" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="326" />
       <source>At least {count} characters</source>
       <translation>Al menos {count} caracteres</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="314" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="327" />
       <source>An upper-case letter</source>
       <translation>Una letra mayúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="315" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="328" />
       <source>A lower-case letter</source>
       <translation>Una letra minúscula</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="316" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="329" />
       <source>A digit</source>
       <translation>Una cifra</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="317" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="330" />
       <source>A symbol such as ! or #</source>
       <translation>Un símbolo como ! o #</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="318" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="331" />
       <source>Not a well-known password</source>
       <translation>No es una contraseña conocida</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="319" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="332" />
       <source>The passwords differ.</source>
       <translation>Las contraseñas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="320" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="333" />
       <source>The new passwords differ.</source>
       <translation>Las contraseñas nuevas no coinciden.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="321" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="334" />
       <source>Enter your current password.</source>
       <translation>Escribe tu contraseña actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="322" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="335" />
       <source>Enter the device id from the controller's label.</source>
       <translation>Escribe el id. del dispositivo que figura en la etiqueta del controlador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="325" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="338" />
       <source>The device id looks like ESP-A1B2C3 (ESP- and six hex digits).</source>
       <translation>El id. del dispositivo tiene la forma ESP-A1B2C3 (ESP- y seis cifras hexadecimales).</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="328" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="341" />
       <source>Enter a name.</source>
       <translation>Escribe un nombre.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="329" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="342" />
       <source>Choose a network, or enter its name under “Other network…”.</source>
       <translation>Elige una red o escribe su nombre en «Otra red…».</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="332" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="345" />
       <source>A network name has at most {limit} bytes.</source>
       <translation>El nombre de una red tiene como máximo {limit} bytes.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="335" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="348" />
       <source>Enter the network's password.</source>
       <translation>Escribe la contraseña de la red.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="336" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="349" />
       <source>A Wi-Fi password has 8 to 63 bytes (letters such as é or ñ count as two), or is a key of 64 hex digits.</source>
       <translation>Una contraseña de Wi-Fi tiene de 8 a 63 bytes (letras como é o ñ cuentan como dos), o es una clave de 64 dígitos hexadecimales.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="341" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="354" />
       <source>A timer runs between 1 second and 24 hours.</source>
       <translation>Un temporizador dura entre 1 segundo y 24 horas.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="342" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="355" />
       <source>Every window needs at least one day.</source>
       <translation>Cada tramo necesita al menos un día.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="343" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="356" />
       <source>A window's start and end must differ.</source>
       <translation>El inicio y el fin de un tramo deben ser distintos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="346" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="359" />
       <source>That username is taken; choose another.</source>
       <translation>Ese nombre de usuario ya existe; elige otro.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="350" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="363" />
       <source>The username {username} is not available; choose another.</source>
       <translation>El nombre de usuario {username} no está disponible; elige otro.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="354" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="367" />
       <source>The same username or device was registered at the same moment. Try again.</source>
       <translation>El mismo nombre de usuario o dispositivo se registró en ese mismo momento. Vuelve a intentarlo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="358" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="371" />
       <source>{device} is already on your account.</source>
       <translation>{device} ya está en tu cuenta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="362" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="375" />
       <source>{device} is already registered to another account.</source>
       <translation>{device} ya está registrado en otra cuenta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="366" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="379" />
       <source>Your account has the most devices it may have; remove one before adding another.</source>
       <translation>Tu cuenta tiene el máximo de dispositivos permitido; quita uno antes de añadir otro.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="370" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="383" />
       <source>{username} already has this access or more.</source>
       <translation>{username} ya tiene este acceso o uno mayor.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="374" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="387" />
       <source>You already have the most set-up codes waiting; delete one or let it expire.</source>
       <translation>Ya tienes el máximo de códigos de instalación pendientes; borra uno o deja que caduque.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="378" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="391" />
       <source>{device} already has a hand-over waiting; cancel it first.</source>
       <translation>{device} ya tiene un traspaso pendiente; cancélalo primero.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="382" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="395" />
       <source>That hand-over was already accepted, declined or cancelled.</source>
       <translation>Ese traspaso ya se aceptó, se rechazó o se canceló.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="386" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="399" />
       <source>This controller is already updating; wait until that update ends.</source>
       <translation>Este controlador ya se está actualizando; espera a que termine esa actualización.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="390" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="403" />
       <source>The current password is incorrect.</source>
       <translation>La contraseña actual no es correcta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="394" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="407" />
       <source>The claim code does not match {device}. Check the code on its label.</source>
       <translation>El código de reclamación no corresponde a {device}. Comprueba el código de su etiqueta.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="398" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="411" />
       <source>The server does not know {device}. Check the id on the device label, or ask the server's operator to import the factory list.</source>
       <translation>El servidor no conoce {device}. Comprueba el identificador de la etiqueta del dispositivo o pide al operador del servidor que importe la lista de fábrica.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="403" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="416" />
       <source>Only the device's owner can do this.</source>
       <translation>Solo el propietario del dispositivo puede hacer esto.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="407" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="420" />
       <source>You can only view this device: ask its owner for the operator role.</source>
       <translation>Solo puedes ver este dispositivo: pide a su propietario el rol de operador.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="411" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="424" />
       <source>That set-up code is wrong or has expired; ask the owner for a new one.</source>
       <translation>Ese código de instalación es incorrecto o ha caducado; pide otro al propietario.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="415" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="428" />
       <source>This set-up code is your own: add the device without it.</source>
       <translation>Este código de instalación es tuyo: añade el dispositivo sin él.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="419" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="432" />
       <source>This server does not offer this; it may be an older version.</source>
       <translation>Este servidor no ofrece esto; puede que sea una versión anterior.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="423" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="436" />
       <source>{device} is not on your account or shared with you.</source>
       <translation>{device} no está en tu cuenta ni compartido contigo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="427" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="440" />
       <source>There is no account named {username}.</source>
       <translation>No hay ninguna cuenta llamada {username}.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="431" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="444" />
       <source>That session has already ended.</source>
       <translation>Esa sesión ya había terminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="435" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="448" />
       <source>That access or invitation no longer exists.</source>
       <translation>Ese acceso o invitación ya no existe.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="439" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="452" />
       <source>That set-up code no longer exists.</source>
       <translation>Ese código de instalación ya no existe.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="443" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="456" />
       <source>That hand-over is no longer waiting.</source>
       <translation>Ese traspaso ya no está pendiente.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="447" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="460" />
       <source>Too many failed attempts.</source>
       <translation>Demasiados intentos fallidos.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="451" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="464" />
       <source>Too many requests in a short time.</source>
       <translation>Demasiadas solicitudes en poco tiempo.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="455" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="468" />
       <source>The server refused this password as too weak: too common or too close to your username. Choose another.</source>
       <translation>El servidor rechazó esta contraseña por débil: demasiado común o demasiado parecida a tu nombre de usuario. Elige otra.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="460" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="473" />
       <source>The new password must differ from the current one.</source>
       <translation>La contraseña nueva debe ser distinta de la actual.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="464" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="477" />
       <source>Password changed; your other sessions have been signed out.</source>
       <translation>Contraseña cambiada; se han cerrado tus otras sesiones.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="468" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="481" />
       <source>Your account was deleted.</source>
       <translation>Tu cuenta se ha eliminado.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="472" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="485" />
       <source>The server has no such firmware release stored; ask its operator to add it.</source>
       <translation>El servidor no tiene guardada esa versión del firmware; pide a su operador que la añada.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="476" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="489" />
       <source>The server's operator has disabled this account; ask them to enable it again.</source>
       <translation>El operador del servidor ha desactivado esta cuenta; pídele que vuelva a activarla.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="480" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="493" />
+      <source>Freeze protection is running (water at {water}).</source>
+      <translation>Protección antiheladas en marcha (agua a {water}).</translation>
+    </message>
+    <message>
+      <location filename="../../pooldesk/ui/failure_texts.py" line="497" />
       <source>The water temperature sensor is not responding: freeze protection cannot run.</source>
       <translation>El sensor de temperatura del agua no responde: la protección antiheladas no puede funcionar.</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/failure_texts.py" line="484" />
+      <location filename="../../pooldesk/ui/failure_texts.py" line="501" />
       <source>No network time yet: the schedule is waiting.</source>
       <translation>Todavía sin hora de la red: el horario está en espera.</translation>
     </message>
@@ -2722,120 +2719,120 @@
   <context>
     <name>format</name>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="52" />
+      <location filename="../../pooldesk/ui/format.py" line="50" />
       <source>never</source>
       <translation>nunca</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="55" />
+      <location filename="../../pooldesk/ui/format.py" line="53" />
       <source>just now</source>
       <translation>ahora mismo</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="57" />
+      <location filename="../../pooldesk/ui/format.py" line="55" />
       <source>{n} s ago</source>
       <translation>hace {n} s</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="59" />
+      <location filename="../../pooldesk/ui/format.py" line="57" />
       <source>{n} min ago</source>
       <translation>hace {n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="61" />
+      <location filename="../../pooldesk/ui/format.py" line="59" />
       <source>{n} h ago</source>
       <translation>hace {n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="70" />
+      <location filename="../../pooldesk/ui/format.py" line="68" />
       <source>unknown</source>
       <translation>desconocido</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="75" />
+      <location filename="../../pooldesk/ui/format.py" line="73" />
       <source>{n} h</source>
       <translation>{n} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="76" />
+      <location filename="../../pooldesk/ui/format.py" line="74" />
       <source>{n} min</source>
       <translation>{n} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="83" />
+      <location filename="../../pooldesk/ui/format.py" line="81" />
       <source>under a minute</source>
       <translation>menos de un minuto</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="86" />
-      <location filename="../../pooldesk/ui/format.py" line="96" />
+      <location filename="../../pooldesk/ui/format.py" line="84" />
+      <location filename="../../pooldesk/ui/format.py" line="94" />
       <source>{m} min</source>
       <translation>{m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="88" />
-      <location filename="../../pooldesk/ui/format.py" line="98" />
+      <location filename="../../pooldesk/ui/format.py" line="86" />
+      <location filename="../../pooldesk/ui/format.py" line="96" />
       <source>{h} h</source>
       <translation>{h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="89" />
-      <location filename="../../pooldesk/ui/format.py" line="99" />
+      <location filename="../../pooldesk/ui/format.py" line="87" />
+      <location filename="../../pooldesk/ui/format.py" line="97" />
       <source>{h} h {m} min</source>
       <translation>{h} h {m} min</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="108" />
+      <location filename="../../pooldesk/ui/format.py" line="106" />
       <source>{d} d {h} h</source>
       <translation>{d} d {h} h</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="117" />
+      <location filename="../../pooldesk/ui/format.py" line="115" />
       <source>today</source>
       <translation>hoy</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="119" />
+      <location filename="../../pooldesk/ui/format.py" line="117" />
       <source>tomorrow</source>
       <translation>mañana</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="125" />
+      <location filename="../../pooldesk/ui/format.py" line="123" />
       <source>manual</source>
       <translation>manual</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="126" />
+      <location filename="../../pooldesk/ui/format.py" line="124" />
       <source>schedule</source>
       <translation>horario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="127" />
+      <location filename="../../pooldesk/ui/format.py" line="125" />
       <source>timer</source>
       <translation>temporizador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="128" />
+      <location filename="../../pooldesk/ui/format.py" line="126" />
       <source>freeze protection</source>
       <translation>protección antiheladas</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="134" />
+      <location filename="../../pooldesk/ui/format.py" line="132" />
       <source>owner</source>
       <translation>propietario</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="135" />
+      <location filename="../../pooldesk/ui/format.py" line="133" />
       <source>operator</source>
       <translation>operador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="136" />
+      <location filename="../../pooldesk/ui/format.py" line="134" />
       <source>viewer</source>
       <translation>observador</translation>
     </message>
     <message>
-      <location filename="../../pooldesk/ui/format.py" line="137" />
+      <location filename="../../pooldesk/ui/format.py" line="135" />
       <source>installer</source>
       <translation>instalador</translation>
     </message>

@@ -235,7 +235,10 @@ class FakeController:
         body = {"water_c": water_c, "air_c": air_c, "ts": now_iso()}
         self.client.publish(f"{self.prefix}/telemetry", json.dumps(body), qos=1)
 
-    def alert(self, alert_id: str, message: str | None, severity: str = "warning") -> None:
+    def alert(
+        self, alert_id: str, message: str | None, severity: str = "warning", **fields: object
+    ) -> None:
+        """Raise an alert (`fields`: the payload's other fields, `water_c`); None clears it."""
         payload = (
             ""
             if message is None
@@ -246,6 +249,7 @@ class FakeController:
                     "message": message,
                     "since": now_iso(),
                     "ts": now_iso(),
+                    **fields,
                 }
             )
         )

@@ -37,17 +37,19 @@ async def test_a_late_command_is_refused_and_one_in_time_runs(tmp_path, broker, 
             {"cmd_id": "LATE-ON", "on": True, "expires": iso(now - timedelta(seconds=5))},
         )
         event = await rejection(dashboard, "LATE-ON")
-        assert event["reason"] == "command expired"
+        assert (event["code"], event["reason"]) == ("expired", "command expired")
         assert not sim.relay_on
 
         dashboard.command(
             "schedule/set",
             {"cmd_id": "LATE-SCHED", "tz": "UTC", "windows": [], "expires": iso(now)},
         )
-        assert (await rejection(dashboard, "LATE-SCHED"))["reason"] == "command expired"
+        assert (await rejection(dashboard, "LATE-SCHED"))["code"] == "expired"
 
         dashboard.command("pump/set", {"cmd_id": "BAD-EXP", "on": True, "expires": "soon"})
-        assert "expires must be" in (await rejection(dashboard, "BAD-EXP"))["reason"]
+        malformed = await rejection(dashboard, "BAD-EXP")
+        assert (malformed["code"], malformed["field"]) == ("invalid", "expires")
+        assert "expires must be" in malformed["reason"]
         assert not sim.relay_on
 
         later = iso(datetime.now(UTC) + timedelta(seconds=30))

@@ -1,6 +1,7 @@
 """The MicroPython firmware keeps its own literals (it cannot import `pooldesk_contract`); these
 tests prove they say what the contract says: device ids, the topics it publishes (and whether
-retained) and subscribes to, command ids, topic prefix characters and alert ids."""
+retained) and subscribes to, command ids, topic prefix characters, alert ids and the codes and
+fields of a refused command."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 import pooldesk_firmware
 from pooldesk_contract import ids, topics
+from pooldesk_contract.rejections import Field, Rejection
 from pooldesk_contract.schema import topic_schema
 from pooldesk_firmware.sim.loader import FirmwareImage
 
@@ -20,8 +22,10 @@ _firmware = FirmwareImage()  # the firmware's own modules, apart from this proce
 fw_binding = _firmware.module("fw_binding")
 fw_commands = _firmware.module("fw_commands")
 fw_controller = _firmware.module("fw_controller")
+fw_expiry = _firmware.module("fw_expiry")
 fw_ids = _firmware.module("fw_ids")
 fw_ota = _firmware.module("fw_ota")
+fw_pump = _firmware.module("fw_pump")
 fw_transfer = _firmware.module("fw_transfer")
 
 DEVICE = Path(pooldesk_firmware.__file__).parent / "device"
@@ -139,6 +143,41 @@ def test_the_firmware_accepts_the_contracts_prefix_and_alert_ids():
             fw_binding._topic_prefix(bad)
     alert_id = re.compile(topic_schema("alert/+")["properties"]["id"]["pattern"])
     assert all(alert_id.fullmatch(a) for a in fw_controller.ALERT_IDS)
+
+
+def _strings(node: ast.expr) -> set[str]:
+    """The string literals an argument can be: `"tz"`, `"start" if ... else "end"` (a call's
+    own arguments are not the argument's values)."""
+    if isinstance(node, ast.IfExp):
+        return _strings(node.body) | _strings(node.orelse)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    return set()
+
+
+def _literal_args(named: str, position: int) -> set[str]:
+    """The string literals passed at `position` in every call of `named` that has one."""
+    found: set[str] = set()
+    for call in _calls(named):
+        if len(call.args) > position:
+            found |= _strings(call.args[position])
+    return found
+
+
+def test_the_firmware_refuses_commands_with_the_contracts_codes_and_fields():
+    """Every code and field the firmware can put in a `command_rejected` is the contract's, and
+    every one of the contract's is given somewhere (one nobody sends is dead contract)."""
+    refusals = [fw_controller.RETAINED, fw_expiry.EXPIRED, fw_expiry.MALFORMED]
+    codes = {fw_pump.FREEZE_ACTIVE} | {code for code, _, _ in refusals}
+    codes |= _literal_args("_reject", 1)  # `invalid` for what the parsers refuse
+    assert codes == set(Rejection)
+    fields = {field for _, field, _ in refusals if field is not None}
+    fields |= _literal_args("CommandError", 2) | _literal_args("Invalid", 1)
+    fields |= _literal_args("_hhmm", 1)
+    assert fields == set(Field)
+    event = topic_schema("event")["allOf"][1]["then"]["properties"]
+    assert set(event["code"]["enum"]) == set(Rejection)
+    assert set(event["field"]["enum"]) == set(Field)
 
 
 def _json(body: dict) -> bytes:

@@ -94,10 +94,15 @@ async def test_bad_commands_are_rejected_with_a_reason(tmp_path, broker, dashboa
                 "event", lambda p: json.loads(p)["type"] == "command_rejected" and p not in events
             )
             events.append(raw)
-        got = {json.loads(e)["cmd_id"]: json.loads(e)["reason"] for e in events}
-        assert "duration_s" in got["T0"]
-        assert "JSON" in got[None]
-        assert "time zone" in got["S0"]
+        got = {json.loads(e)["cmd_id"]: json.loads(e) for e in events}
+        assert "duration_s" in got["T0"]["reason"]
+        assert "JSON" in got[None]["reason"]
+        assert "time zone" in got["S0"]["reason"]
+        # the codes a program acts on (pooldesk_contract.rejections), with the field at fault
+        assert (got["T0"]["code"], got["T0"]["field"]) == ("invalid", "duration_s")
+        assert got[None]["code"] == "invalid"
+        assert "field" not in got[None]
+        assert (got["S0"]["code"], got["S0"]["field"]) == ("invalid", "tz")
         assert sim.online
         assert not sim.relay_on
 
@@ -273,10 +278,15 @@ async def test_freeze_protection_runs_the_pump_and_a_stale_sensor_fails_safe(
         assert sim.relay_on
         alert = json.loads(await dashboard.wait_for("alert/freeze", lambda p: p != b""))
         assert alert["severity"] == "info"
+        water = alert["water_c"]  # the reading that raised it, as a number too
+        assert isinstance(water, float)
+        assert 1.0 <= water <= 3.0
+        assert alert["message"] == f"freeze protection running (water {water:.1f} C)"
 
         dashboard.command("pump/set", {"cmd_id": "STOP", "on": False})
         rejected = json.loads(await dashboard.wait_for("event", lambda p: b"STOP" in p))
-        assert rejected["reason"] == "freeze protection active"
+        assert rejected["code"] == "freeze_active"
+        assert rejected["reason"] == "freeze protection active"  # for logs and older apps
         assert sim.relay_on
 
         sim.device.water.present = False  # the sensor dies

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
+from pooldesk_contract.schema import topic_schema
 from pooldesk_firmware.sim.runner import SimulatedController
 from pooldesk_server.broker.base import BrokerLogin
 from pooldesk_server.broker.logins import dashboard_login, device_login, new_password
@@ -106,6 +108,8 @@ async def test_the_unit_moves_to_its_new_login_stores_it_and_answers_on_the_new_
     await mover.wait_for(f"{w.new_prefix}/binding/state")
     assert [a["result"] for a in w.answers(mover, w.new_prefix)] == ["ok"]
     assert w.answers(mover, w.new_prefix)[0]["transfer_id"] == "t-1"
+    # It names the login it took (the backend may have sent another under the same transfer).
+    assert w.answers(mover, w.new_prefix)[0]["mqtt_user"] == w.new.username
     stored = sim.stored_config()
     assert stored["binding"]["topic_prefix"] == w.new_prefix
     assert stored["binding"]["mqtt_user"] == w.new.username
@@ -139,6 +143,9 @@ async def test_the_unit_moves_to_its_new_login_stores_it_and_answers_on_the_new_
     await sim.wait_until(lambda: sim.online, 15)
     await mover.wait_for(f"{w.new_prefix}/binding/state", 3)
     assert sim.controller.topic_prefix == w.new_prefix
+    assert {a.get("mqtt_user") for a in w.answers(mover, w.new_prefix)} == {w.new.username}
+    for answer in w.answers(mover, w.new_prefix):  # as the contract says
+        jsonschema.validate(answer, topic_schema("binding/state"))
 
 
 async def test_a_refused_login_leaves_the_unit_on_its_old_binding(world):
@@ -161,6 +168,8 @@ async def test_a_refused_login_leaves_the_unit_on_its_old_binding(world):
     # The retained set came back with the reconnection: answered again, not tried again.
     await mover.wait_for(f"{w.old_prefix}/binding/state", 2)
     assert all(a["result"] == "failed" for a in w.answers(mover, w.old_prefix))
+    for a in w.answers(mover, w.old_prefix):  # names no login: it took none
+        jsonschema.validate(a, topic_schema("binding/state"))
     assert w.answers(mover, w.new_prefix) == []
 
     # The old owner still has it.

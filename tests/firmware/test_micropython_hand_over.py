@@ -39,7 +39,8 @@ async def test_micropython_unit_moves_to_the_new_owner(broker, tmp_path):  # noq
         assert await mover.publish(f"{w.old_prefix}/binding/set", body, True) == 0
         board.wait_event("status", _online, after=moved_at, timeout=30)
         (answer,) = await mover.wait_for(f"{w.new_prefix}/binding/state")
-        assert json.loads(answer.payload)["result"] == "ok"
+        got = json.loads(answer.payload)
+        assert (got["result"], got["mqtt_user"]) == ("ok", w.new.username)
         stored = board.stored_config()["binding"]
         assert (stored["topic_prefix"], stored["mqtt_user"]) == (w.new_prefix, w.new.username)
     finally:

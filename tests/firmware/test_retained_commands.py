@@ -40,7 +40,7 @@ async def test_a_retained_pump_command_is_refused_and_reported(tmp_path, broker,
     publish_retained(dashboard, "pump/set", {"cmd_id": "STALE-ON", "on": True})
     async with SimulatedController(tmp_path / "flash", binding=make_binding(broker)) as sim:
         event = await rejected(dashboard, "STALE-ON")  # replayed on subscribe, flag set
-        assert event["reason"] == REASON
+        assert (event["code"], event["reason"]) == ("retained", REASON)
         assert event["ts"]
         state = await dashboard.wait_state(lambda s: True)
         assert state["cmd_id"] is None
@@ -77,7 +77,7 @@ async def test_a_retained_command_is_refused_again_after_every_reconnect(
         await sim.power_on()
         await dashboard.wait_for("status", lambda p: p == b"online")
         event = await rejected(dashboard, "OLD-SCHED")  # the replay after the reconnect
-        assert event["reason"] == REASON
+        assert (event["code"], event["reason"]) == ("retained", REASON)
         assert sim.controller.schedule.spec == applied  # kept from flash, not applied again
         replies = [json.loads(p) for p in dashboard.payloads("schedule")]
         assert all(r["cmd_id"] is None for r in replies)  # no echo: nothing was applied

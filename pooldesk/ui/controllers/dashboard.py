@@ -101,6 +101,7 @@ class DashboardController(QObject):
         view.account_requested.connect(self.account_requested)
         self._link_was_up = False  # the broker link was up once since sign-in
         self._reloading: asyncio.Task | None = None
+        self._list_asked = 0  # device-list answers older than this generation are dropped
         self._retry_countdown = Countdown(self)
         self._show_link(LinkStatus(LinkState.IDLE))
         from pooldesk.ui.controllers.updates import UpdatesController
@@ -202,8 +203,13 @@ class DashboardController(QObject):
         return creds
 
     async def reload_devices(self, *, background: bool = False) -> None:
+        self._list_asked += 1
+        asked = self._list_asked
         try:
-            self.store.load(await self.signed_in.client.devices())
+            devices = await self.signed_in.client.devices()
+            if asked != self._list_asked:
+                return  # a later reload or a removal meanwhile: that picture is the newer one
+            self.store.load(devices)
             if not background:  # a background refresh leaves other notices alone
                 self.view.notice.clear_message()
             if self.link is not None:  # shared devices come and go with their prefixes
@@ -591,6 +597,7 @@ class DashboardController(QObject):
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.failure))
             return
+        self._list_asked += 1  # a list fetched before the removal would bring the card back
         self.store.remove(key)
         self.view.notice.show_info(self.tr("{name} was removed.").format(name=device.name))
 

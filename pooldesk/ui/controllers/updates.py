@@ -30,6 +30,7 @@ class UpdatesController(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refresh)
+        self._asked = 0  # answers to refreshes older than the latest are dropped
 
     def refresh(self) -> None:
         self.dashboard.tasks.spawn(self._refresh())
@@ -41,12 +42,17 @@ class UpdatesController(QObject):
         session = self.dashboard.session
         if session is None or not session.client.signed_in:
             return
+        self._asked += 1
+        asked = self._asked
         try:
             every = await Updates(session.client).every_device()
         except ApiError as e:
-            log.info("firmware state not read: %s", e)
-            self._timer.start(IDLE_POLL_MS)
+            if asked == self._asked:
+                log.info("firmware state not read: %s", e)
+                self._timer.start(IDLE_POLL_MS)
             return
+        if asked != self._asked:
+            return  # a later refresh (after an install, say) was started: its answer is newer
         busy = False
         for device_id, fw in every.items():
             key = device_id.lower()

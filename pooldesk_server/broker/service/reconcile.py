@@ -275,8 +275,8 @@ class Reconciler:
             older: dict[tuple[str, str | None], list[str]] = {}
             for name, kind, session_id, device_pk, created_at in rows:
                 owner = (kind, session_id if kind == "session" else device_pk)
-                if owner[1] is None:
-                    continue
+                if owner[1] is None or kind == "transfer":
+                    continue  # a hand-over's logins: its mover retires them (transfers/service)
                 best = newest.get(owner)
                 if best is None or (created_at, name) > best:
                     if best is not None:

@@ -125,9 +125,10 @@ async def test_a_known_alert_speaks_spanish_and_an_unknown_one_shows_the_control
     signed_in, qapp
 ) -> None:
     """Alert ids the firmware raises (`sensor-water`, `clock`) are worded from the app's table
-    by their id, not by matching the English; the `freeze` alert's temperature exists only in
-    its message (template); an id the app does not know shows the controller's message as it
-    wrote it."""
+    by their id, not by matching the English; the `freeze` alert's temperature comes from its
+    `water_c` field, written the Spanish way, and a `freeze` alert without it (older firmware)
+    is the controller's own words; an id the app does not know shows the controller's message
+    as it wrote it."""
     app, key, controller, _ = signed_in
     card = app.window.dashboard_view.cards[key]
     fake = controller()
@@ -135,7 +136,7 @@ async def test_a_known_alert_speaks_spanish_and_an_unknown_one_shows_the_control
     try:
         fake.alert("sensor-water", "sensor gone (firmware 0.9 words)", severity="warning")
         fake.alert("clock", "no network time yet: the schedule is waiting", severity="warning")
-        fake.alert("freeze", "freeze protection running (water 1.5 C)", severity="info")
+        fake.alert("freeze", "freeze running (water 9.9 C)", severity="info", water_c=1.5)
         fake.alert("chlorine-low", "chlorine below 0.5 ppm", severity="critical")
         await wait_until(lambda: app.dashboard.alert_log.active_count(key) == 4, what="4 alerts")
         await wait_until(lambda: "chlorine" in card.alerts.text(), what="the card's alerts")
@@ -145,7 +146,7 @@ async def test_a_known_alert_speaks_spanish_and_an_unknown_one_shows_the_control
                 "⚠ El sensor de temperatura del agua no responde: la protección antiheladas no "
                 "puede funcionar.",
                 "⚠ Todavía sin hora de la red: el horario está en espera.",
-                "⚠ protección antiheladas en marcha (agua a 1.5 °C)",
+                "⚠ Protección antiheladas en marcha (agua a 1,5 °C).",
                 "⚠ chlorine below 0.5 ppm",
             ]
         )
@@ -153,5 +154,8 @@ async def test_a_known_alert_speaks_spanish_and_an_unknown_one_shows_the_control
         view = app.dashboard.alert_views[key]
         first = view.list.item(0).text()  # the most severe first: the unknown one, as written
         assert first.startswith("chlorine below 0.5 ppm\n")
+        older = "freeze protection running (water 1.5 C)"
+        fake.alert("freeze", older, severity="info")  # no water_c: its words, as written
+        await wait_until(lambda: f"⚠ {older}" in card.alerts.text(), what="older freeze alert")
     finally:
         i18n.install_translator(qapp, "en")

@@ -3,6 +3,7 @@ paho client publishing like the controller."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -65,16 +66,35 @@ async def test_no_answer_reverts_with_the_controller_did_not_respond(signed_in, 
 
 
 @pytest.mark.parametrize(
-    ("reason", "shown"),
+    ("said", "shown"),
     [
-        (None, "The controller refused: no reason given."),  # the app's own words
-        ("freeze protection active", "The controller refused: freeze protection active."),
-        ("valve stuck (new firmware)", "The controller refused: valve stuck (new firmware)."),
+        ({}, "The controller refused: no reason given."),  # the app's own words
+        (  # a code: the app's sentence, whatever English the controller wrote
+            {"code": "freeze_active", "reason": "pump must run"},
+            "The controller refused: freeze protection is running and keeps the pump on.",
+        ),
+        (  # a schedule check names its field
+            {"code": "invalid", "field": "tz", "reason": "unknown time zone: Mars/Olympus"},
+            "The controller refused: it does not know this time zone.",
+        ),
+        (
+            {"code": "expired", "reason": "too late"},
+            "The command reached the controller too late and was not carried out; nothing changed.",
+        ),
+        (  # older firmware, no code: its words as written, not matched against English
+            {"reason": "freeze protection active"},
+            "The controller refused: freeze protection active.",
+        ),
+        (  # newer firmware, a code this app does not know: its words too
+            {"code": "valve_stuck", "reason": "valve stuck (new firmware)"},
+            "The controller refused: valve stuck (new firmware).",
+        ),
     ],
 )
-async def test_a_refused_command_says_why(signed_in, qtbot, reason, shown) -> None:
-    """The controller's reason is its own words (no code in the contract): shown as written,
-    translated where listed; a refusal without one is said in the app's words."""
+async def test_a_refused_command_says_why(signed_in, qtbot, said, shown) -> None:
+    """The controller's refusal is worded from its code (docs/mqtt.md `command_rejected`); an
+    event without a code this app knows shows the controller's reason as it wrote it, and one
+    without either is said in the app's words."""
     app, key, controller, _ = signed_in
     card = app.window.dashboard_view.cards[key]
     fake = controller()
@@ -83,9 +103,7 @@ async def test_a_refused_command_says_why(signed_in, qtbot, reason, shown) -> No
     switch_pump(app, card, qtbot)
     await wait_until(lambda: fake.commands, what="command at the controller")
     event = {"type": "command_rejected", "cmd_id": fake.commands[-1]["cmd_id"], "ts": now_iso()}
-    if reason is not None:
-        event["reason"] = reason
-    fake.client.publish(f"{fake.prefix}/event", json.dumps(event), qos=1)
+    fake.client.publish(f"{fake.prefix}/event", json.dumps({**event, **said}), qos=1)
     await wait_until(lambda: card.message.text() == shown, what="the refusal on the card")
 
 
@@ -193,3 +211,31 @@ async def test_add_device_button_asks_for_the_wizard(signed_in, qtbot) -> None:
     app.dashboard.add_device_requested.connect(lambda: asked.append(True))
     qtbot.mouseClick(app.window.dashboard_view.add_button, Qt.MouseButton.LeftButton)
     assert asked == [True]
+
+
+async def test_a_device_list_fetched_before_a_removal_does_not_bring_the_card_back(
+    signed_in,
+) -> None:
+    """A periodic reload in flight when the user removes a device: its answer, read before the
+    removal, arrives after it (a slow network)."""
+    app, key, _controller, _user = signed_in
+    dashboard, client = app.dashboard, app.session.client
+    fetch = client.devices
+    fetched, removed = asyncio.Event(), asyncio.Event()
+
+    async def list_arriving_late():
+        answer = await fetch()  # the real server's answer, from before the removal
+        fetched.set()
+        await removed.wait()
+        return answer
+
+    client.devices = list_arriving_late
+    reload = asyncio.ensure_future(dashboard.reload_devices(background=True))
+    await fetched.wait()
+    client.devices = fetch
+    await dashboard.remove(key)
+    assert key not in app.window.dashboard_view.cards
+    removed.set()
+    await reload
+    assert key not in app.window.dashboard_view.cards
+    assert key not in dashboard.store.devices

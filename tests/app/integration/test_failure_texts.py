@@ -11,12 +11,14 @@ from string import Formatter
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
+from pooldesk.core.controller_refusals import rejection_failure
 from pooldesk.core.failures import ENGLISH, Code, failure
 from pooldesk.core.models import MqttCredentials
 from pooldesk.core.mqtt_link import LinkState
 from pooldesk.ui import format as fmt
 from pooldesk.ui import i18n
 from pooldesk.ui.failure_texts import CONTEXT, TEXTS
+from pooldesk_contract.rejections import Field, Rejection
 from tests.app.helpers import Mosquitto, register_user
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
@@ -169,8 +171,30 @@ def test_a_long_foreign_text_is_shown_as_it_is_without_freezing_the_window(spani
 
 def test_a_refusal_without_a_reason_is_said_in_the_apps_words(spanish) -> None:
     """A controller that refuses a command without a reason: the app says so itself, in the
-    language on screen; a reason it gives is its own words (translated where listed)."""
+    language on screen; a refusal code is worded from the table, and a reason without a code
+    (older firmware) is the controller's own words, never matched against English."""
     none = fmt.core_message(failure(Code.COMMAND_REFUSED, reason=failure(Code.NO_REASON_GIVEN)))
     assert "sin motivo indicado" in none
-    frozen = fmt.core_message(failure(Code.COMMAND_REFUSED, reason="freeze protection active"))
-    assert "la protección antiheladas está activa" in frozen
+    coded = failure(Code.COMMAND_REFUSED, reason=failure(Code.FREEZE_KEEPS_PUMP_ON))
+    assert fmt.core_message(coded) == (
+        "El controlador se negó: la protección antiheladas está en marcha y mantiene la bomba "
+        "encendida."
+    )
+    said = fmt.core_message(failure(Code.COMMAND_REFUSED, reason="freeze protection active"))
+    assert said == "El controlador se negó: freeze protection active."
+
+
+@pytest.mark.parametrize(
+    ("code", "field"),
+    [(code, None) for code in Rejection] + [(Rejection.INVALID, field) for field in Field],
+)
+def test_every_refusal_code_of_the_contract_is_said_in_spanish(spanish, code, field) -> None:
+    """Each code and field a controller may refuse a command with (pooldesk_contract.rejections)
+    has the app's own sentence: the controller's English `reason` is never what is shown."""
+    event = {"type": "command_rejected", "cmd_id": "C1", "code": code, "reason": "English words"}
+    if field is not None:
+        event["field"] = field
+    shown = fmt.core_message(rejection_failure(event))
+    assert "English words" not in shown
+    assert "sin motivo indicado" not in shown
+    assert shown != str(rejection_failure(event))  # translated, not the English log text

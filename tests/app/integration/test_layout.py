@@ -82,7 +82,8 @@ async def test_spanish_translates_the_controllers_words(signed_in, qapp) -> None
         from pooldesk.core.failures import Code, failure
         from pooldesk.ui import format as fmt
 
-        refused = fmt.core_message(failure(Code.COMMAND_REFUSED, reason="freeze protection active"))
+        frozen = failure(Code.FREEZE_KEEPS_PUMP_ON)
+        refused = fmt.core_message(failure(Code.COMMAND_REFUSED, reason=frozen))
         assert "antiheladas" in refused
         assert "freeze" not in refused
         server = fmt.core_message(failure(Code.SESSION_ENDED))

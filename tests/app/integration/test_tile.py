@@ -41,10 +41,11 @@ async def test_run_time_next_run_signal_and_uptime_on_the_tile(make_app, backend
     await client.login(user["username"], user["password"])
     now = datetime.now(UTC)
     today, week = period_starts(now)
-    runs = [  # (on, off): one across this week's start, one that ended 5 minutes ago
-        (week - timedelta(hours=1), week + timedelta(hours=1)),
-        (now - timedelta(minutes=50), now - timedelta(minutes=5)),
-    ]
+    # (on, off): one across this week's start, one later that has ended. Both end before now and
+    # do not overlap, however soon after the week's start the test runs (just after Monday 00:00
+    # the first would otherwise still be running and contain the second).
+    span = min(timedelta(hours=1), (now - week) / 3)
+    runs = [(week - timedelta(hours=1), week + span), (now - span, now - span / 2)]
     for on, off in runs:
         for ts, state in ((on, True), (off, False)):
             body = {"deviceId": user["device_id"], "type": "state", "data": {"on": state}}

@@ -1,8 +1,10 @@
 """The app with the real firmware (pooldesk_firmware/sim runs the unchanged device code) on the
 backend's managed Mosquitto, both with the logins the backend issued: the device comes online,
 reports its water temperature, and a click on the card switches its relay, confirmed by the
-firmware's cmd_id echo; a power cut turns the card offline through the firmware's will; a
-controller handed over goes live on the new owner's dashboard."""
+firmware's cmd_id echo; a power cut turns the card offline through the firmware's will; in
+freeze protection the card says so with the water's temperature and a refused "Turn off" is
+worded from the firmware's refusal code; a controller handed over goes live on the new owner's
+dashboard."""
 
 from __future__ import annotations
 
@@ -17,16 +19,8 @@ from tests.support.waiting import wait_until
 
 
 async def test_switch_a_simulated_controller(make_app, backend, qtbot, tmp_path) -> None:
-    user = unique_user()
-    client = BackendClient(backend.url)
-    await client.register(user["username"], user["email"], user["password"], user["device_id"])
-    await client.aclose()
-    # the real timeout: commands carry a deadline, and a starved simulator may take a while
-    app = make_app(backend.url, command_timeout=8.0)
-    await app.start()
-    await app.session.sign_in(user["username"], user["password"])
+    app, user = await _signed_in(make_app, backend)
     key = user["device_id"].lower()
-    await wait_until(lambda: key in app.window.dashboard_view.cards)
     card = app.window.dashboard_view.cards[key]
 
     sim = await _bound_controller(app.session.client, user, tmp_path)
@@ -50,6 +44,48 @@ async def test_switch_a_simulated_controller(make_app, backend, qtbot, tmp_path)
         assert "(last known)" in card.pump.text()
     finally:
         await sim.stop()
+
+
+async def test_freeze_protection_is_said_from_the_firmwares_codes(
+    make_app, backend, qtbot, tmp_path
+) -> None:
+    """Near-freezing water: the firmware's `freeze` alert is shown with the temperature from its
+    `water_c` field, and its refusal to turn the pump off (code `freeze_active`) in the app's
+    sentence, not the firmware's English."""
+    app, user = await _signed_in(make_app, backend)
+    key = user["device_id"].lower()
+    card = app.window.dashboard_view.cards[key]
+    sim = await _bound_controller(app.session.client, user, tmp_path)
+    sim.device.water.set(2.0)
+    await sim.start()
+    try:
+        alert = "⚠ Freeze protection is running (water at 2.0 °C)."
+        await wait_until(  # beside it, perhaps, "no network time yet" for a while
+            lambda: alert in card.alerts.text().splitlines(), within=30, what="the freeze alert"
+        )
+        await wait_until(lambda: card.toggle.text() == "Turn off", what="pumping against frost")
+        assert sim.relay_on
+        switch_pump(app, card, qtbot)
+        refused = "The controller refused: freeze protection is running and keeps the pump on."
+        await wait_until(lambda: card.message.text() == refused, what="the refusal on the card")
+        assert sim.relay_on
+        assert card.toggle.text() == "Turn off"
+    finally:
+        await sim.stop()
+
+
+async def _signed_in(make_app, backend):
+    """A fresh user with one device, signed in to a started app whose card for it is shown."""
+    user = unique_user()
+    client = BackendClient(backend.url)
+    await client.register(user["username"], user["email"], user["password"], user["device_id"])
+    await client.aclose()
+    # the real timeout: commands carry a deadline, and a starved simulator may take a while
+    app = make_app(backend.url, command_timeout=8.0)
+    await app.start()
+    await app.session.sign_in(user["username"], user["password"])
+    await wait_until(lambda: user["device_id"].lower() in app.window.dashboard_view.cards)
+    return app, user
 
 
 async def test_a_controller_handed_over_goes_live_on_the_new_owners_dashboard(

@@ -190,23 +190,6 @@ async def test_core_messages_with_values_speak_spanish(spanish) -> None:
     assert fmt.core_message("Something new 5.") == "Something new 5."
 
 
-def test_values_are_put_in_once() -> None:
-    assert fmt.fill("%1 y %2", ["50%2", "x"]) == "50%2 y x"
-
-
-def test_every_template_recognises_its_own_english(qapp) -> None:
-    """Each listed message with values is found again in its English form, values intact."""
-    from pooldesk.ui.core_messages import VALUED_MESSAGES
-
-    install_translator(qapp, "en")
-    for message in VALUED_MESSAGES:
-        english = fmt.fill(message.template, [f"value{n}" for n in range(1, 10)])
-        found = message.pattern.fullmatch(english)
-        assert found is not None, message.template
-        assert list(found.groups()) == [f"value{n}" for n in range(1, message.count + 1)]
-        assert fmt.core_message(english) == english
-
-
 def test_what_a_cancel_could_not_undo_is_said_in_spanish(spanish) -> None:
     """A cancel that could neither undo the settings nor the registration reports both."""
     kept = failure(Code.KEPT_SETTINGS_LINK_ENDED, device="ESP-A1B2C3")

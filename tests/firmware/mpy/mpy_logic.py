@@ -64,6 +64,7 @@ def commands_refused_with_a_reason_and_the_cmd_id():
     eq(e.cmd_id, "A3", "cmd_id")
     assert "duration_s" in e.reason, e.reason
     eq(str(e), e.reason, "str")
+    eq(e.field, "duration_s", "field")
     for payload in (
         b"",
         b"\xff\xfe",
@@ -86,6 +87,8 @@ def commands_refused_with_a_reason_and_the_cmd_id():
         b'{"cmd_id":"S2","tz":"Mars/Olympus","windows":[]}',
     )
     eq(e.cmd_id, "S2", "schedule cmd_id")
+    eq((e.field, e.reason), ("tz", "unknown time zone: Mars/Olympus"), "schedule field")
+    eq(raises(fw_commands.CommandError, fw_commands.parse_pump, b"[1]").field, None, "no field")
 
 
 # ---- pump and freeze ---------------------------------------------------------------------
@@ -136,7 +139,7 @@ def pump_restart_manual_and_freeze():
     eq(rebooted.evaluate(None, 0, MORNING, False)[:2], (True, "manual"), "manual kept")
     assert rebooted.seen("m1")
     e = raises(fw_pump.Rejected, rebooted.apply, _cmd("m2", "manual", on=False), None, 0, True)
-    assert "freeze" in e.args[0]
+    eq(e.args, ("freeze_active", "freeze protection active"), "code and reason")
     eq(rebooted.evaluate(None, 0, MORNING, True)[:2], (True, "freeze"), "freeze wins")
     for i in range(40):
         rebooted.apply(_cmd("c%d" % i, "schedule"), None, 0, False)
@@ -171,15 +174,17 @@ def schedule_across_midnight():
     assert s.is_on(fw_time.to_epoch(2026, 11, 28, 1, 59))
     assert not s.is_on(fw_time.to_epoch(2026, 11, 28, 2, 0))
     assert not s.is_on(fw_time.to_epoch(2026, 11, 28, 23, 0))  # Saturday
-    for bad in (
-        {"tz": "UTC", "windows": [{"start": "8:00", "end": "10:00"}]},
-        {"tz": "UTC", "windows": [{"start": "10:00", "end": "10:00"}]},
-        {"tz": "UTC", "windows": [{"start": "08:00", "end": "24:01"}]},
-        {"tz": "UTC", "windows": [{"start": "08:00", "end": "09:00", "days": ["xyz"]}]},
-        {"tz": "UTC", "windows": [{"start": "0٨:00", "end": "09:00"}]},
-        {"tz": "", "windows": []},
+    for bad, field in (
+        ({"tz": "UTC", "windows": [{"start": "8:00", "end": "10:00"}]}, "start"),
+        ({"tz": "UTC", "windows": [{"start": "10:00", "end": "10:00"}]}, "end"),
+        ({"tz": "UTC", "windows": [{"start": "24:00", "end": "10:00"}]}, "start"),
+        ({"tz": "UTC", "windows": [{"start": "08:00", "end": "24:01"}]}, "end"),
+        ({"tz": "UTC", "windows": [{"start": "08:00", "end": "09:00", "days": ["xyz"]}]}, "days"),
+        ({"tz": "UTC", "windows": [{"start": "0٨:00", "end": "09:00"}]}, "start"),
+        ({"tz": "UTC", "windows": [3]}, "windows"),
+        ({"tz": "", "windows": []}, "tz"),
     ):
-        raises(ValueError, fw_schedule.parse, bad)
+        eq(raises(ValueError, fw_schedule.parse, bad).field, field, "field of %r" % (bad,))
 
 
 @case
