@@ -368,7 +368,8 @@ class ProvisioningClient:
         if waiting and waiting[1] and not sealed and obj.get("op") != "error":
             future.set_exception(ProtocolError(failure(Code.CONTROLLER_ANSWERED_IN_CLEAR)))
             return
-        if endpoint == "prov-config" and obj.get("op") in _SETTINGS_OPS:
+        changed = obj.get("op") in _SETTINGS_OPS and obj.get("restored") is not False
+        if endpoint == "prov-config" and changed:  # (a restore with nothing to undo: no change)
             for watch in self._watches:  # now, before a later event can be queued
                 watch._settings_changed()
         future.set_result(obj)

@@ -187,8 +187,10 @@ class TransferExtension:
                 if await self._busy():
                     await self._connect()
                     await self._answer_all()
-                    await self._deliver_all()
+                    # Withdrawals first: a cancelled transfer's empty publish on the same
+                    # binding/set would otherwise wipe a newer transfer's binding just delivered.
                     await self._tidy_cancelled()
+                    await self._deliver_all()
                 else:  # no service login at the broker while nothing is under way
                     await self._close_channel()
             except asyncio.CancelledError:
@@ -329,14 +331,31 @@ class TransferExtension:
         payload = binding_set(transfer_id, login, p.new_prefix)
         try:
             await channel.publish(p.old_prefix, payload)
-        except BrokerError as error:
+            published = True
+        except BrokerError as error:  # it may still reach the broker (an acknowledgement late)
             log.warning("transfer %s: binding not delivered yet: %s", transfer_id, error)
-            return
+            published = False
         async with ctx.db.write() as db:
             t = await db.get(Transfer, transfer_id)
-            if t is not None and t.new_login == login.username:
+            cancelled = t is not None and t.status == "cancelled"
+            if published and t is not None and t.new_login == login.username and not cancelled:
                 t.delivered_at = utcnow()
-        log.info("transfer %s: new binding waiting on %s", transfer_id, p.old_prefix)
+        if cancelled:
+            await self._withdraw_again(transfer_id, p.old_prefix)
+        elif published:
+            log.info("transfer %s: new binding waiting on %s", transfer_id, p.old_prefix)
+
+    async def _withdraw_again(self, transfer_id: str, prefix: str) -> None:
+        """The transfer was cancelled while its binding was being published: the cancel's
+        withdrawal may have reached the broker first, leaving this binding retained. Withdraw it
+        again, and count "heard after the withdrawal" from now; if the broker cannot be reached,
+        the mover's loop withdraws it (withdrawn_at cleared, so its logins stay until then)."""
+        assert self._ctx is not None
+        done = await self._withdraw(prefix)
+        async with self._ctx.db.write() as db:
+            t = await db.get(Transfer, transfer_id)
+            if t is not None and t.status == "cancelled":
+                t.withdrawn_at = utcnow() if done else None
 
     async def _answer_all(self) -> None:
         while not self._answers.empty():

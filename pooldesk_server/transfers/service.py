@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from pooldesk.core import api_types as api
 from pooldesk_contract.refusals import Reason
@@ -200,13 +201,22 @@ async def retire_if_stayed(db: AsyncSession, t: Transfer) -> tuple[str, ...]:
 
 def _logins_of(t: Transfer) -> tuple[Any, ...]:
     """The conditions selecting every device login issued for this transfer: issued under its
-    recipient for its device since it was offered (one open transfer per device, and logins
-    are issued only while it is `moving`, so an earlier transfer's are older)."""
+    recipient for its device since it was offered and before the device's next transfer was
+    (one open transfer per device, and logins are issued only while it is `moving`, so an
+    earlier transfer's are older and a later one's newer: a cancelled transfer's clean-up must
+    not reach the logins of the next offer to the same person)."""
+    later = aliased(Transfer)
+    next_offer = (
+        select(func.min(later.created_at))
+        .where(later.device_pk == t.device_pk, later.created_at > t.created_at)
+        .scalar_subquery()
+    )
     return (
         MqttLogin.kind == "transfer",
         MqttLogin.device_id == t.device_pk,
         MqttLogin.user_id == t.to_user_id,
         MqttLogin.created_at >= t.created_at,
+        or_(next_offer.is_(None), MqttLogin.created_at < next_offer),
     )
 
 

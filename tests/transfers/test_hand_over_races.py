@@ -193,3 +193,48 @@ async def test_an_ok_without_the_login_from_older_firmware_still_moves_the_contr
     assert old["mqtt_user"] not in logins
     (mine,) = [d for d in await hand.devices(ben) if d["deviceId"] == sim.device_id]
     assert mine["topicPrefix"] == binding["topic_prefix"]
+
+
+async def test_a_cancelled_offers_clean_up_spares_the_next_offer_to_the_same_person(
+    hand: Hand, tmp_path: Path
+) -> None:
+    """Ann offers the controller to Ben, cancels while it is offline, and offers it to Ben again.
+    The controller then speaks on its old prefix: the first offer's login goes (it stayed), the
+    second's must not, and the controller moves with it."""
+    sim, ann, ben = await _two_owners(hand, tmp_path, 14, online=False)
+    first = await _offered_and_accepted(hand, ann, ben, sim.device_id, "ben14")
+    first_login = await _delivered_login(hand, first["id"])
+    r = await hand.http.delete(f"/api/transfers/{first['id']}", headers=ann)
+    assert r.status_code == 200, r.text
+    second = await _offered_and_accepted(hand, ann, ben, sim.device_id, "ben14")
+    second_login = await _delivered_login(hand, second["id"])
+    withdrawn_at = (await _transfer(hand, first["id"])).withdrawn_at
+    assert withdrawn_at is not None
+    ctx = hand.mover._ctx
+    assert ctx is not None
+
+    async def heard_on_old_prefix() -> bool:
+        async with ctx.db.read() as db:
+            seen = await db.scalar(
+                select(Device.last_seen).where(Device.device_id == sim.device_id)
+            )
+        return seen is not None and seen > withdrawn_at
+
+    old = sim.stored_config()["binding"]
+    port = int(old["broker_url"].rsplit(":", 1)[1])
+    unit = Probe(port, old["mqtt_user"], old["mqtt_password"], old["client_id"])
+    assert await unit.connect() == 0
+    assert await unit.publish(f"{old['topic_prefix']}/status", b"online", retain=True) == 0
+    await wait_until(heard_on_old_prefix, 30, "the recorder to hear the unit on its old prefix")
+    unit.close()
+
+    async def first_retired() -> bool:
+        return (await hand.rows()).get(first_login) != "synced"
+
+    await wait_until(first_retired, 30, "the cancelled offer's login to be retired")
+    assert (await hand.rows()).get(second_login) == "synced"
+    await sim.start()
+    done = await hand.wait_transfer(ben, second["id"], ("done", "failed"), 30)
+    assert done["status"] == "done", done
+    assert sim.stored_config()["binding"]["mqtt_user"] == second_login
+    await sim.stop()
