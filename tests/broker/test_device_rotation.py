@@ -193,3 +193,22 @@ async def test_a_late_clearing_job_spares_a_device_added_again(backend):
     assert await _retained_status(backend, auth) == b"online"
     async with backend.extension.state.ctx.db.read() as db:
         assert list(await db.scalars(select(BrokerJob.target))) == []
+
+
+async def test_a_newer_login_never_used_does_not_keep_the_older_ones_alive(backend):
+    """Logins A then B, the controller on B; then "Add device" is run again and abandoned (C,
+    never used). A is replaced for good: it goes, so an old credential (an installer's from an
+    earlier set-up) does not stay valid for as long as set-ups are abandoned."""
+    auth = await backend.account("alice", DEVICE)
+    first = await _device_credentials(backend, auth)
+    (await _online(first)).close()
+    second = await _device_credentials(backend, auth)
+    device = await _online(second)
+    try:
+        third = await _device_credentials(backend, auth)  # abandoned: never used
+        assert await backend.extension.reconcile_once() == 0
+        assert set(await _device_rows(backend)) == {second["mqttUser"], third["mqttUser"]}
+        assert not await _login_works(first)
+        assert not device.disconnected.is_set()
+    finally:
+        device.close()

@@ -273,10 +273,14 @@ class Reconciler:
             ).all()
             newest: dict[tuple[str, str | None], tuple[Any, str]] = {}
             older: dict[tuple[str, str | None], list[str]] = {}
+            devices: dict[str, list[tuple[Any, str]]] = {}  # pk -> (created_at, name) of each
             for name, kind, session_id, device_pk, created_at in rows:
                 owner = (kind, session_id if kind == "session" else device_pk)
                 if owner[1] is None or kind == "transfer":
                     continue  # a hand-over's logins: its mover retires them (transfers/service)
+                if kind == "device" and device_pk is not None:
+                    devices.setdefault(device_pk, []).append((created_at, name))
+                    continue
                 best = newest.get(owner)
                 if best is None or (created_at, name) > best:
                     if best is not None:
@@ -284,18 +288,9 @@ class Reconciler:
                     newest[owner] = (created_at, name)
                 else:
                     older.setdefault(owner, []).append(name)
-        devices = {
-            o[1]: (*newest[o], tuple(names))
-            for o, names in older.items()
-            if o[0] == "device" and o[1] is not None
-        }
-        in_use = await self._devices_on_their_newest_login(ctx, devices)
-        retire = [
-            name
-            for owner, names in older.items()
-            if owner[0] != "device" or owner[1] in in_use
-            for name in names
-        ]
+        several = {pk: logins for pk, logins in devices.items() if len(logins) > 1}
+        retire = [name for names in older.values() for name in names]
+        retire += await self._device_logins_replaced(ctx, several)
         replaced: tuple[str, ...] = ()
         if retire:
             async with ctx.db.write() as db:
@@ -307,36 +302,38 @@ class Reconciler:
                 "retiring %d abandoned and %d replaced MQTT login(s)", len(abandoned), len(replaced)
             )
 
-    async def _devices_on_their_newest_login(
-        self, ctx: AppContext, devices: dict[str, tuple[Any, str, tuple[str, ...]]]
-    ) -> set[str]:
-        """The devices (pk -> the created_at and name of its newest login, and its older ones)
-        whose latest log-in was with their newest login, so the older ones can go without
-        cutting them off. A device whose new login never worked, or that went back to its old
-        one (the user gave a wrong Wi-Fi password, or cancelled, and it returned to its stored
-        settings), keeps the old one.
+    async def _device_logins_replaced(
+        self, ctx: AppContext, devices: dict[str, list[tuple[Any, str]]]
+    ) -> list[str]:
+        """Of the devices with several logins (pk -> (created_at, name) of each), the logins
+        older than the one the device's latest log-in was with: they can go without cutting it
+        off. A device whose new login never worked, or that went back to its old one (the user
+        gave a wrong Wi-Fi password, or cancelled, and it returned to its stored settings),
+        keeps the old one; a newer one it never used (a set-up run again and abandoned) does not
+        keep the older ones alive.
 
-        The managed broker's login plugin and `http-auth` say when each login was last used;
-        a back end that cannot tell (`mosquitto`, `hivemq-cloud`) falls back on the device
-        having been heard from since the new login was issued, which a device back on its old
-        login also passes (a known gap, docs/mqtt.md)."""
+        The managed broker's login plugin and `http-auth` say which login was used last; a back
+        end that cannot tell (`mosquitto`, `hivemq-cloud`) falls back on the device having been
+        heard from since its newest login was issued, which a device back on its old login also
+        passes (a known gap, docs/mqtt.md)."""
         if not devices:
-            return set()
+            return []
         backend = self.state.backend
         if backend is None or self.state.start_error:
-            return set()
-        names = [n for _at, newest, olders in devices.values() for n in (newest, *olders)]
+            return []
+        names = [name for logins in devices.values() for _at, name in logins]
         try:
             used = await backend.logins_used(names)
         except (BrokerError, ApiError) as error:
             log.warning("could not ask the broker which device logins are in use: %s", error)
-            return set()
+            return []
         if used is not None:
-            return {
-                pk
-                for pk, (_at, newest, olders) in devices.items()
-                if used.get(newest, 0) > max(used.get(n, 0) for n in olders)
-            }
+            replaced: list[str] = []
+            for logins in devices.values():
+                latest = max(logins, key=lambda login: used.get(login[1], 0))
+                if used.get(latest[1], 0) > 0:
+                    replaced += [name for at, name in logins if (at, name) < latest]
+            return replaced
         async with ctx.db.read() as db:
             seen = dict(
                 (
@@ -345,11 +342,12 @@ class Reconciler:
                     )
                 ).all()
             )
-        return {
-            pk
-            for pk, (created_at, _newest, _olders) in devices.items()
-            if seen.get(pk) is not None and seen[pk] > created_at
-        }
+        replaced = []
+        for pk, logins in devices.items():
+            newest = max(logins)
+            if seen.get(pk) is not None and seen[pk] > newest[0]:
+                replaced += [name for at, name in logins if (at, name) < newest]
+        return replaced
 
     async def _reconcile_forever(self, strays_only: bool = False) -> None:
         while True:
