@@ -217,7 +217,8 @@ class DashboardController(QObject):
             self.updates.refresh()
             self.people.refresh()
         except ApiError as exc:
-            self.view.notice.show_error(fmt.core_message(exc.failure))
+            if asked == self._list_asked:  # (a newer reload speaks for the list now)
+                self.view.notice.show_error(fmt.core_message(exc.failure))
 
     def _reload_in_background(self) -> None:
         if self._reloading is None or self._reloading.done():
@@ -597,8 +598,11 @@ class DashboardController(QObject):
         except ApiError as exc:
             self.view.notice.show_error(fmt.core_message(exc.failure))
             return
-        self._list_asked += 1  # a list fetched before the removal would bring the card back
+        # A list fetched before the removal would bring the card back: whatever reload is under
+        # way is dropped, and the list is read again now (a share that began meanwhile shows).
+        self._list_asked += 1
         self.store.remove(key)
+        self._reloading = self.tasks.spawn(self.reload_devices(background=True))
         self.view.notice.show_info(self.tr("{name} was removed.").format(name=device.name))
 
     # -- provisioning wizard -------------------------------------------------------------------
