@@ -53,6 +53,18 @@ def sqlite_file(sqlite_template: Path, tmp_path: Path) -> Path:
     return path
 
 
+async def run_sql(path: Path, statement: str) -> None:
+    """One statement on the database file from another connection, in a thread: the app, on
+    this event loop, may still be ending the request's transaction (its write lock), and a
+    blocking call here would stop it from ever doing so while SQLite waits for that lock."""
+
+    def run() -> None:
+        with sqlite3.connect(path, timeout=30) as db:
+            db.execute(statement)
+
+    await asyncio.to_thread(run)
+
+
 async def test_a_sign_in_that_fails_half_way_leaves_nothing_behind(sqlite_file, tmp_path):
     path = sqlite_file
     url = f"sqlite+aiosqlite:///{path}"
@@ -62,12 +74,12 @@ async def test_a_sign_in_that_fails_half_way_leaves_nothing_behind(sqlite_file, 
         # The last statement of the sign-in's transaction fails (a real SQLite trigger): every
         # statement before it (throttle, known address, last login, session, refresh token)
         # must be undone with it.
-        with sqlite3.connect(path) as db:
-            db.execute(
-                "CREATE TRIGGER refuse_sign_in BEFORE INSERT ON audit_log "
-                "WHEN NEW.event = 'login' AND NEW.outcome = 'success' "
-                "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-            )
+        await run_sql(
+            path,
+            "CREATE TRIGGER refuse_sign_in BEFORE INSERT ON audit_log "
+            "WHEN NEW.event = 'login' AND NEW.outcome = 'success' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
         async with uncheck(client) as plain:
             failed = await plain.post("/api/auth/login", json=RIGHT)
         assert failed.status_code == 500
@@ -88,8 +100,7 @@ async def test_a_sign_in_that_fails_half_way_leaves_nothing_behind(sqlite_file, 
                 ]
         finally:
             await database.dispose()
-        with sqlite3.connect(path) as db:
-            db.execute("DROP TRIGGER refuse_sign_in")
+        await run_sql(path, "DROP TRIGGER refuse_sign_in")
         signed_in = await client.post("/api/auth/login", json=RIGHT)
         assert signed_in.status_code == 200
         verify = {"Authorization": f"Bearer {signed_in.json()['token']}"}
